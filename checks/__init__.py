@@ -1,0 +1,19 @@
+"""The check catalogue: pure functions from a ClusterSnapshot to findings.
+
+Nothing here imports gputui, textual or kubernetes. Importing the package registers
+every check module's checks in `checks.registry.REGISTRY`.
+"""
+
+from checks.model import Finding, FixPlan, ObjectRef, Severity  # noqa: F401
+from checks.registry import REGISTRY, check, run_checks  # noqa: F401
+from checks.snapshot import ClusterSnapshot  # noqa: F401
+
+# Check modules register themselves on import; keep this list in code order.
+import importlib as _importlib
+
+for _name in ("nodes", "operator", "karpenter", "scheduling", "disruption"):
+    try:
+        _importlib.import_module(f"checks.{_name}")
+    except ModuleNotFoundError as _e:  # a module not written yet
+        if _e.name != f"checks.{_name}":
+            raise

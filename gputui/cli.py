@@ -1,0 +1,152 @@
+"""Command-line entry point.
+
+Only argparse is imported here: `gputui --help` must stay fast, so every subcommand
+names its handler as "module:function" and the module is imported when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from typing import Callable, Sequence
+
+from gputui import __version__
+from gputui.errors import EXIT_INTERRUPTED, EXIT_USAGE, GputuiError
+
+FORMATS = ("text", "json", "yaml", "markdown")
+SEVERITIES = ("info", "warning", "error")
+
+
+def _add_common_options(p: argparse.ArgumentParser, top: bool = False) -> None:
+    """Options accepted before or after the subcommand.
+
+    Subparsers use SUPPRESS defaults so `gputui --context x diagnose` keeps the
+    value given before the subcommand (argparse would otherwise reset it).
+    """
+
+    def d(value):
+        return value if top else argparse.SUPPRESS
+
+    p.add_argument("--debug", action="store_true", default=d(False), help="show tracebacks for errors")
+    p.add_argument("--read-only", action="store_true", default=d(False),
+                   help="never change the cluster; hide every mutating action")
+    g = p.add_argument_group("cluster access (as kubectl)")
+    g.add_argument("--kubeconfig", metavar="FILE", default=d(None),
+                   help="kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
+    g.add_argument("--context", metavar="NAME", default=d(None), help="kubeconfig context (default: current-context)")
+    g.add_argument("-n", "--namespace", metavar="NS", default=d(None), help="limit namespaced objects to this namespace")
+    g.add_argument("--request-timeout", metavar="SECONDS", type=float, default=d(30.0),
+                   help="timeout for each API request (default: 30)")
+
+
+def _handler(target: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        module, _, func = target.partition(":")
+        return getattr(importlib.import_module(module), func)(args)
+
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gputui",
+        description="Troubleshoot GPU nodes on Kubernetes: Karpenter NodePools/NodeClaims and the NVIDIA GPU Operator.",
+        epilog="Run `gputui demo` to try it on a built-in simulated cluster.",
+    )
+    parser.add_argument("--version", action="version", version=f"gputui {__version__}")
+    _add_common_options(parser, top=True)
+    parser.set_defaults(func=_handler("gputui.app_entry:run"))
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    # -- diagnose ---------------------------------------------------------
+    p = sub.add_parser("diagnose", help="run the checks once and report (text/json/yaml/markdown)",
+                       description="Run every check against the cluster (or saved manifests) and report the findings.")
+    _add_common_options(p)
+    p.add_argument("-o", "--output", choices=FORMATS, default="text", help="output format (default: text)")
+    p.add_argument("--from", dest="from_paths", metavar="PATH", action="append",
+                   help="analyse saved manifests or a snapshot offline instead of a live cluster (repeatable)")
+    p.add_argument("--check", dest="checks", metavar="CODE|NAME", action="append", help="run only these checks (repeatable)")
+    p.add_argument("--node", dest="nodes", metavar="NAME", action="append", help="only findings about this node (repeatable)")
+    p.add_argument("--nodepool", dest="nodepools", metavar="NAME", action="append", help="only findings about this NodePool")
+    p.add_argument("--min-severity", choices=SEVERITIES, default="info", help="hide findings below this severity")
+    p.add_argument("--fail-on", choices=SEVERITIES + ("none",), default="error",
+                   help="exit 1 when a finding at or above this severity exists (default: error)")
+    p.add_argument("--no-progress", action="store_true", help="no progress indicator on stderr")
+    p.set_defaults(func=_handler("gputui.diagnose:run"))
+
+    # -- snapshot ---------------------------------------------------------
+    p = sub.add_parser("snapshot", help="save what a live gathering reads, for offline diagnosis or the simulator")
+    _add_common_options(p)
+    p.add_argument("-o", "--output", metavar="FILE", required=True, help="file to write (YAML, kind: List)")
+    p.add_argument("--no-progress", action="store_true", help="no progress indicator on stderr")
+    p.set_defaults(func=_handler("gputui.diagnose:run_snapshot"))
+
+    # -- checks -----------------------------------------------------------
+    p = sub.add_parser("checks", help="list the checks or explain one")
+    csub = p.add_subparsers(dest="checks_command", metavar="ACTION")
+    q = csub.add_parser("list", help="list every check: code, name, severity, title")
+    q.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    q.set_defaults(func=_handler("gputui.diagnose:run_checks_list"))
+    q = csub.add_parser("explain", help="what a check looks at, why it matters and how to fix it")
+    q.add_argument("code", metavar="CODE|NAME")
+    q.set_defaults(func=_handler("gputui.diagnose:run_checks_explain"))
+    p.set_defaults(func=lambda args: _usage(p))
+
+    # -- sim --------------------------------------------------------------
+    p = sub.add_parser("sim", help="a simulated Kubernetes API server with GPU scenarios")
+    ssub = p.add_subparsers(dest="sim_command", metavar="ACTION")
+    q = ssub.add_parser("serve", help="serve scenarios or manifest files on loopback until interrupted",
+                        description="Serve a built-in scenario, or YAML/JSON manifests, as a Kubernetes API on loopback.")
+    q.add_argument("sources", nargs="*", metavar="SCENARIO|PATH",
+                   help="built-in scenario name, or a YAML/JSON file or directory (default: incident)")
+    q.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: 0, pick a free one)")
+    q.add_argument("--kubeconfig-out", metavar="FILE", help="where to write the kubeconfig (default: a temp file)")
+    q.add_argument("--synthetic", metavar="SPEC", help="add a generated cluster: nodes=N,gpu-nodes=M,pods=P,events=E")
+    q.add_argument("--latency", type=float, default=0.0, metavar="MS", help="delay every request by MS milliseconds")
+    q.add_argument("--error-rate", type=float, default=0.0, metavar="P", help="answer this fraction of reads with 5xx")
+    q.add_argument("--forbid", metavar="RESOURCE[,..]", help="answer 403 for these resources (e.g. nodeclaims,events)")
+    q.add_argument("--expire-continue", action="store_true", help="answer 410 Expired to every continue token")
+    q.set_defaults(func=_handler("gputui.sim.cli:run_serve"))
+    q = ssub.add_parser("list", help="list the built-in scenarios")
+    q.set_defaults(func=_handler("gputui.sim.cli:run_list"))
+    p.set_defaults(func=lambda args: _usage(p))
+
+    # -- demo -------------------------------------------------------------
+    p = sub.add_parser("demo", help="start the simulator with a scenario and troubleshoot it")
+    _add_common_options(p)
+    p.add_argument("scenario", nargs="?", default="incident", help="built-in scenario (default: incident)")
+    p.set_defaults(func=_handler("gputui.app_entry:run_demo"))
+
+    return parser
+
+
+def _usage(p: argparse.ArgumentParser) -> int:
+    p.print_help(sys.stderr)
+    return EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = args.debug or bool(os.environ.get("GPUTUI_DEBUG"))
+    try:
+        return int(args.func(args) or 0)
+    except GputuiError as e:
+        if debug:
+            raise
+        print(f"gputui: error: {e.message}", file=sys.stderr)
+        if e.hint:
+            print(f"  hint: {e.hint}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("gputui: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `gputui diagnose | head`: the reader left; not an error worth a traceback.
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0

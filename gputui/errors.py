@@ -1,0 +1,59 @@
+"""One exception family for everything a user can cause or fix.
+
+The CLI turns these into one line on stderr plus a hint, and a distinct exit code;
+`--debug` shows the traceback as well. Exit codes follow DESIGN §3.2:
+0 clean, 1 findings at/above --fail-on, 2 usage, 3 cluster read only in part,
+4 could not connect or authenticate, 5 bad input (files, manifests, arguments the
+parser could not judge), 6 a requested object does not exist, 7 the server refused
+a change (dry-run rejection, conflict that the user declined to retry).
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_PARTIAL = 3
+EXIT_CONNECT = 4
+EXIT_INPUT = 5
+EXIT_NOT_FOUND = 6
+EXIT_REFUSED = 7
+EXIT_INTERRUPTED = 130
+
+
+class GputuiError(Exception):
+    """A problem with a clear message and, ideally, a next step."""
+
+    exit_code = EXIT_INPUT
+
+    def __init__(self, message: str, hint: str | None = None, exit_code: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(GputuiError):
+    """A file, manifest or argument that cannot be used."""
+
+    exit_code = EXIT_INPUT
+
+
+class ConnectError(GputuiError):
+    """The API server could not be reached or refused our credentials."""
+
+    exit_code = EXIT_CONNECT
+
+
+class NotFoundError(GputuiError):
+    exit_code = EXIT_NOT_FOUND
+
+
+class RefusedError(GputuiError):
+    """The server (or the user) refused a change."""
+
+    exit_code = EXIT_REFUSED

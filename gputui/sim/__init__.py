@@ -1,0 +1,1 @@
+"""A simulated Kubernetes API server with GPU scenarios (`gputui sim`, `gputui demo`)."""
