@@ -1,0 +1,217 @@
+"""Kubernetes semantics the checks need: quantities, taints and tolerations, label
+selectors and node-selector requirements. Pure functions over checks.objects types
+(or plain dicts for the generic kinds)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterable, Mapping, Optional, Sequence
+
+from checks.objects import Node, Pod, Taint, Toleration
+
+_SUFFIX = {
+    "Ki": Decimal(1024), "Mi": Decimal(1024) ** 2, "Gi": Decimal(1024) ** 3, "Ti": Decimal(1024) ** 4,
+    "Pi": Decimal(1024) ** 5, "Ei": Decimal(1024) ** 6,
+    "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1),
+    "k": Decimal(10) ** 3, "M": Decimal(10) ** 6, "G": Decimal(10) ** 9, "T": Decimal(10) ** 12,
+    "P": Decimal(10) ** 15, "E": Decimal(10) ** 18,
+}
+_QTY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$")
+
+
+def parse_quantity(value: Any) -> Decimal:
+    """'500m' -> 0.5, '16Gi' -> 17179869184, 4 -> 4. Raises ValueError on nonsense."""
+    if isinstance(value, (int, float, Decimal)):
+        return Decimal(str(value))
+    text = str(value).strip()
+    m = _QTY.match(text)
+    if not m:
+        raise ValueError(f"not a Kubernetes quantity: {value!r}")
+    try:
+        return Decimal(m.group(1)) * _SUFFIX[m.group(2) or ""]
+    except InvalidOperation:
+        raise ValueError(f"not a Kubernetes quantity: {value!r}") from None
+
+
+def quantity_or_zero(value: Any) -> Decimal:
+    try:
+        return parse_quantity(value) if value not in (None, "") else Decimal(0)
+    except ValueError:
+        return Decimal(0)
+
+
+def format_quantity(value: Decimal, resource: str = "") -> str:
+    """A readable rendering: memory in Gi/Mi, cpu in cores or millicores, counts as ints."""
+    if resource == "memory" or resource.endswith("storage"):
+        for unit in ("Ti", "Gi", "Mi", "Ki"):
+            if value >= _SUFFIX[unit]:
+                q = value / _SUFFIX[unit]
+                return f"{q.normalize():f}{unit}" if q == q.to_integral() else f"{q:.1f}{unit}"
+        return f"{value.normalize():f}"
+    if value != value.to_integral():
+        return f"{int(value * 1000)}m"
+    return f"{int(value)}"
+
+
+# -- resources ---------------------------------------------------------------
+
+
+def pod_requests(pod: Pod) -> dict[str, Decimal]:
+    """Effective requests as the scheduler computes them: max(sum of containers, any init
+    container) per resource, plus pod overhead. Limits stand in for missing requests of
+    extended resources (nvidia.com/gpu is usually given only as a limit)."""
+    total: dict[str, Decimal] = {}
+    for c in pod.spec.containers:
+        for name, q in _container_requests(c).items():
+            total[name] = total.get(name, Decimal(0)) + q
+    for c in pod.spec.init_containers:
+        for name, q in _container_requests(c).items():
+            if q > total.get(name, Decimal(0)):
+                total[name] = q
+    for name, q in pod.spec.overhead.items():
+        total[name] = total.get(name, Decimal(0)) + quantity_or_zero(q)
+    return total
+
+
+def _container_requests(c) -> dict[str, Decimal]:
+    out = {k: quantity_or_zero(v) for k, v in c.resources.requests.items()}
+    for k, v in c.resources.limits.items():
+        # Requests default to limits when only limits are set.
+        if k not in out:
+            out[k] = quantity_or_zero(v)
+    return out
+
+
+def pod_gpu_request(pod: Pod, resource: str = "nvidia.com/gpu") -> int:
+    return int(pod_requests(pod).get(resource, Decimal(0)))
+
+
+def is_terminal(pod: Pod) -> bool:
+    return pod.status.phase in ("Succeeded", "Failed")
+
+
+# -- taints and tolerations --------------------------------------------------
+
+
+def tolerates(toleration: Toleration, taint: Taint) -> bool:
+    """The scheduler's ToleratesTaint."""
+    if toleration.effect and toleration.effect != taint.effect:
+        return False
+    op = toleration.operator or "Equal"
+    if not toleration.key:
+        # An empty key with Exists tolerates everything.
+        return op == "Exists"
+    if toleration.key != taint.key:
+        return False
+    if op == "Exists":
+        return True
+    return (toleration.value or "") == (taint.value or "")
+
+
+def untolerated_taints(
+    taints: Iterable[Taint], tolerations: Sequence[Toleration], effects: Iterable[str] = ("NoSchedule", "NoExecute")
+) -> list[Taint]:
+    """Taints with one of `effects` that no toleration tolerates (PreferNoSchedule never blocks)."""
+    wanted = set(effects)
+    return [t for t in taints if t.effect in wanted and not any(tolerates(tol, t) for tol in tolerations)]
+
+
+def format_taint(taint: Taint) -> str:
+    return f"{taint.key}={taint.value}:{taint.effect}" if taint.value else f"{taint.key}:{taint.effect}"
+
+
+def taint_from_dict(d: Mapping[str, Any]) -> Taint:
+    return Taint(key=d.get("key", ""), effect=d.get("effect", ""), value=d.get("value"))
+
+
+def toleration_from_dict(d: Mapping[str, Any]) -> Toleration:
+    return Toleration(key=d.get("key"), operator=d.get("operator"), value=d.get("value"), effect=d.get("effect"),
+                      toleration_seconds=d.get("tolerationSeconds"))
+
+
+# -- label selectors and node-selector requirements --------------------------
+
+
+def requirement_matches(labels: Mapping[str, str], key: str, operator: str, values: Sequence[str] = ()) -> bool:
+    """One NodeSelectorRequirement (also used for Karpenter requirements) against labels."""
+    present = key in labels
+    value = labels.get(key)
+    if operator == "In":
+        return present and value in values
+    if operator == "NotIn":
+        return not present or value not in values
+    if operator == "Exists":
+        return present
+    if operator == "DoesNotExist":
+        return not present
+    if operator in ("Gt", "Lt"):
+        if not present or not values:
+            return False
+        try:
+            have, bound = int(value), int(values[0])
+        except (TypeError, ValueError):
+            return False
+        return have > bound if operator == "Gt" else have < bound
+    return False
+
+
+def match_label_selector(selector: Optional[Mapping[str, Any]], labels: Mapping[str, str]) -> bool:
+    """metav1.LabelSelector (matchLabels + matchExpressions). An empty selector matches all."""
+    if not selector:
+        return True
+    for k, v in (selector.get("matchLabels") or {}).items():
+        if labels.get(k) != v:
+            return False
+    for expr in selector.get("matchExpressions") or []:
+        if not requirement_matches(labels, expr.get("key", ""), expr.get("operator", ""), expr.get("values") or ()):
+            return False
+    return True
+
+
+def required_node_affinity_terms(pod_spec_affinity: Optional[Mapping[str, Any]]) -> list[list[dict]]:
+    """The pod's requiredDuringSchedulingIgnoredDuringExecution nodeSelectorTerms as lists
+    of matchExpressions (terms are ORed, expressions within a term ANDed)."""
+    if not pod_spec_affinity:
+        return []
+    na = pod_spec_affinity.get("nodeAffinity") or {}
+    req = na.get("requiredDuringSchedulingIgnoredDuringExecution") or {}
+    return [list(t.get("matchExpressions") or []) for t in req.get("nodeSelectorTerms") or []]
+
+
+def node_matches_pod_selectors(node_labels: Mapping[str, str], pod: Pod) -> bool:
+    """nodeSelector and required node affinity, as the NodeAffinity filter plugin does."""
+    for k, v in pod.spec.node_selector.items():
+        if node_labels.get(k) != v:
+            return False
+    terms = required_node_affinity_terms(pod.spec.affinity)
+    if not terms:
+        return True
+    return any(
+        all(requirement_matches(node_labels, e.get("key", ""), e.get("operator", ""), e.get("values") or ())
+            for e in term)
+        for term in terms
+    )
+
+
+# -- nodes -------------------------------------------------------------------
+
+
+def node_condition(node: Node, type_: str):
+    for c in node.status.conditions:
+        if c.type == type_:
+            return c
+    return None
+
+
+def node_is_ready(node: Node) -> bool:
+    c = node_condition(node, "Ready")
+    return c is not None and c.status == "True"
+
+
+def owner_of(pod: Pod) -> Optional[tuple[str, str]]:
+    """(kind, name) of the pod's controller reference."""
+    for ref in pod.metadata.owner_references:
+        if ref.controller:
+            return ref.kind, ref.name
+    return None
