@@ -1,0 +1,46 @@
+"""`gputui --help` must stay fast: it may not import textual or the kubernetes client."""
+
+import subprocess
+import sys
+
+HEAVY = ("textual", "kubernetes", "rich", "msgspec")
+
+
+def _imported_after(argv: list[str]) -> set[str]:
+    code = (
+        "import sys\n"
+        "from gputui.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print('HEAVY=' + ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    line = [ln for ln in out.stdout.splitlines() if ln.startswith("HEAVY=")][-1]
+    return set(filter(None, line[len("HEAVY="):].split(",")))
+
+
+def test_help_imports_nothing_heavy():
+    assert _imported_after(["--help"]) == set()
+
+
+def test_subcommand_help_imports_nothing_heavy():
+    for argv in (["diagnose", "--help"], ["sim", "serve", "--help"], ["checks", "--help"]):
+        assert _imported_after(argv) == set(), argv
+
+
+def test_options_before_the_subcommand_survive_it():
+    from gputui.cli import build_parser
+
+    args = build_parser().parse_args(["--context", "prod", "--read-only", "diagnose", "-o", "json"])
+    assert args.context == "prod" and args.read_only is True and args.output == "json"
+    args = build_parser().parse_args(["diagnose", "--context", "staging"])
+    assert args.context == "staging"
+
+
+def test_usage_error_exits_2():
+    proc = subprocess.run([sys.executable, "-m", "gputui", "diagnose", "-o", "xml"], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 2
+    assert "invalid choice" in proc.stderr
