@@ -1,0 +1,92 @@
+"""Reading kubectl's protobuf SelfSubjectAccessReview without a protobuf library."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from gputui.sim.protobuf import ProtobufError, decode_self_subject_access_review, decode_unknown, read_varint
+
+
+# A deliberately independent, minimal encoder: the test builds the bytes the way the wire format specifies.
+def varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def field_bytes(number: int, payload: bytes) -> bytes:
+    return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+
+def field_str(number: int, text: str) -> bytes:
+    return field_bytes(number, text.encode())
+
+
+def field_varint(number: int, value: int) -> bytes:
+    return varint(number << 3) + varint(value)
+
+
+def envelope(raw: bytes, api_version="authorization.k8s.io/v1", kind="SelfSubjectAccessReview") -> bytes:
+    type_meta = field_str(1, api_version) + field_str(2, kind)
+    return b"k8s\x00" + field_bytes(1, type_meta) + field_bytes(2, raw) + field_str(3, "") + field_str(4, "")
+
+
+def test_varint_multi_byte():
+    assert read_varint(varint(300), 0) == (300, 2)
+    assert read_varint(varint(2**40 + 5), 0)[0] == 2**40 + 5
+
+
+def test_resource_attributes_round_trip():
+    attrs = (field_str(1, "gpu-operator") + field_str(2, "list") + field_str(3, "apps") + field_str(4, "v1")
+             + field_str(5, "daemonsets") + field_str(6, "status") + field_str(7, "nvidia-driver"))
+    spec = field_bytes(1, attrs)
+    # An unknown varint field and empty metadata must be skipped, as a real decoder would.
+    raw = field_bytes(1, b"") + field_bytes(2, spec) + field_varint(9, 150)
+    review = decode_self_subject_access_review(envelope(raw))
+    assert review["apiVersion"] == "authorization.k8s.io/v1"
+    assert review["kind"] == "SelfSubjectAccessReview"
+    assert review["spec"] == {"resourceAttributes": {
+        "namespace": "gpu-operator", "verb": "list", "group": "apps", "version": "v1", "resource": "daemonsets",
+        "subresource": "status", "name": "nvidia-driver"}}
+
+
+def test_non_resource_attributes():
+    spec = field_bytes(2, field_str(1, "/healthz") + field_str(2, "get"))
+    review = decode_self_subject_access_review(envelope(field_bytes(2, spec)))
+    assert review["spec"] == {"nonResourceAttributes": {"path": "/healthz", "verb": "get"}}
+
+
+def test_unknown_envelope_fields():
+    env = decode_unknown(envelope(b"\x12\x00"))
+    assert (env["apiVersion"], env["kind"], env["raw"]) == ("authorization.k8s.io/v1", "SelfSubjectAccessReview",
+                                                           b"\x12\x00")
+
+
+@pytest.mark.parametrize("body", [b"{}", b"k8s\x00\x0a\x05ab", b"k8s\x00\x80"])
+def test_malformed_bodies_raise(body):
+    with pytest.raises(ProtobufError):
+        decode_self_subject_access_review(body)
+
+
+# Captured from `kubectl auth can-i list nodes` (v1.32) against the simulator.
+CAPTURED_CAN_I_LIST_NODES = base64.b64decode(
+    "azhzAAoyChdhdXRob3JpemF0aW9uLms4cy5pby92MRIXU2VsZlN1YmplY3RB"
+    "Y2Nlc3NSZXZpZXcSPgoQCgASABoAIgAqADIAOABCABIgCh4KB2RlZmF1bHQSBGxpc3QaACIAKgVub2RlczIAOgAaCAgAEgAaACAAGgAiAA=="
+)
+
+
+def test_body_captured_from_real_kubectl():
+    review = decode_self_subject_access_review(CAPTURED_CAN_I_LIST_NODES)
+    attrs = review["spec"]["resourceAttributes"]
+    assert attrs["verb"] == "list"
+    assert attrs["resource"] == "nodes"
+    assert attrs["group"] == "" and attrs["namespace"] == "default"
+    assert review["kind"] == "SelfSubjectAccessReview"
