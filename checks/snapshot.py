@@ -126,6 +126,10 @@ class ClusterSnapshot:
                 snap.karpenter_api_version = snap.karpenter_api_version or obj["apiVersion"]
             typed = to_struct(obj, _TYPED.get(attr, Object))
             getattr(snap, attr).append(typed)
+            if attr == "pods":
+                md = obj.get("metadata") or {}
+                for (container, previous), text in split_log_annotations(obj).items():
+                    snap.logs[(md.get("namespace") or "default", md.get("name", ""), container, previous)] = text
             for t in _timestamps(obj):
                 ts = parse_time(t)
                 if ts and (newest is None or ts > newest):
@@ -236,6 +240,32 @@ class ClusterSnapshot:
             if app in OPERAND_APPS and p.spec.node_name:
                 idx[p.spec.node_name][app].append(p)
         return {k: dict(v) for k, v in idx.items()}
+
+
+LOG_ANNOTATION = "sim.gputui.dev/log."
+PREVIOUS_LOG_ANNOTATION = "sim.gputui.dev/previous-log."
+
+
+def split_log_annotations(obj: dict[str, Any], remove: bool = False) -> dict[tuple[str, bool], str]:
+    """Log text a manifest carries in pod annotations: (container, previous) -> text.
+
+    Scenarios script container logs as `sim.gputui.dev/log.<container>` and
+    `sim.gputui.dev/previous-log.<container>`; the simulator serves them through the
+    log endpoint (remove=True strips them from the object), offline analysis reads
+    them the way the gatherer reads fetched logs.
+    """
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    logs: dict[tuple[str, bool], str] = {}
+    for key in list(annotations):
+        if key.startswith(LOG_ANNOTATION):
+            logs[(key[len(LOG_ANNOTATION):], False)] = str(annotations[key])
+        elif key.startswith(PREVIOUS_LOG_ANNOTATION):
+            logs[(key[len(PREVIOUS_LOG_ANNOTATION):], True)] = str(annotations[key])
+        else:
+            continue
+        if remove:
+            del annotations[key]
+    return logs
 
 
 def _timestamps(obj: dict[str, Any]) -> Iterable[str]:
