@@ -1,0 +1,178 @@
+"""A thin client over the `kubernetes` package's transport, returning raw bytes.
+
+The package's generated API classes build a model object for every item, which is
+slow and large for big lists (see PERFORMANCE in the README). gputui keeps the
+package for what it does well — kubeconfig, exec auth with token refresh, TLS, the
+urllib3 pool — and decodes the bytes itself into slim structs.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+from urllib.parse import urlencode
+
+from gputui import __version__
+from gputui.errors import ConnectError
+from gputui.kube import config as kube_config
+from gputui.kube.errors import KubeApiError, TransportTimeout, is_timeout, transport_error, unauthorized
+
+
+@dataclass
+class Response:
+    status: int
+    data: bytes
+    headers: Mapping[str, str]
+
+    def json(self) -> Any:
+        return json.loads(self.data) if self.data else None
+
+
+class KubeClient:
+    """One cluster connection. Thread-safe: the gatherer calls it from several workers."""
+
+    def __init__(self, kc: kube_config.KubeConfig, request_timeout: float = 30.0):
+        from kubernetes.client.api_client import ApiClient
+
+        self.config = kc
+        self.request_timeout = request_timeout
+        self.api_client = ApiClient(kc.configuration)
+        # The client asks for identity encoding by default; list bodies shrink 8-10x with gzip
+        # and urllib3 decompresses transparently.
+        self.api_client.set_default_header("Accept-Encoding", "gzip")
+        self.api_client.user_agent = f"gputui/{__version__}"
+        self._auth_lock = threading.Lock()
+        self._refreshed_after_401 = False
+        self._version: Optional[dict] = None
+
+    # -- names for messages and reports -------------------------------------
+
+    @property
+    def server(self) -> str:
+        return self.config.server
+
+    @property
+    def context(self) -> Optional[str]:
+        return self.config.context
+
+    @property
+    def namespace(self) -> Optional[str]:
+        """The namespace given with --namespace (None: all namespaces)."""
+        return self.config.namespace
+
+    @property
+    def default_namespace(self) -> str:
+        return self.config.default_namespace
+
+    # -- requests -------------------------------------------------------------
+
+    def request(self, method: str, path: str, *, query: Optional[Mapping[str, Any]] = None, body: Any = None,
+                content_type: Optional[str] = None, accept: str = "application/json",
+                timeout: Optional[float] = None) -> Response:
+        """Send one request; non-2xx raises KubeApiError, no answer raises ConnectError/TransportTimeout.
+
+        `body` is JSON-encoded unless it is bytes/str. 401 re-runs the exec plugin once
+        (kubectl does the same) before giving up with a ConnectError.
+        """
+        url = self.server.rstrip("/") + path
+        q = {k: v for k, v in (query or {}).items() if v is not None and v != ""}
+        if q:
+            url += "?" + urlencode({k: (str(v).lower() if isinstance(v, bool) else v) for k, v in q.items()})
+        headers = dict(self.api_client.default_headers)
+        headers["Accept"] = accept
+        if body is not None:
+            headers["Content-Type"] = content_type or "application/json"
+        t = timeout or self.request_timeout
+        for attempt in (1, 2):
+            self._authorize(headers)
+            try:
+                raw = self.api_client.rest_client.request(method, url, headers=dict(headers), body=body,
+                                                          _request_timeout=(min(10.0, t), t))
+                data = raw.read()
+            except Exception as e:  # noqa: BLE001 - every transport failure is classified below
+                raise self._transport(e, t) from None
+            if raw.status == 401 and attempt == 1 and self.config.exec_command and not self._refreshed_after_401:
+                self._refreshed_after_401 = True
+                self.config.refresh_credentials()
+                continue
+            break
+        if 200 <= raw.status < 300:
+            return Response(raw.status, data, raw.headers)
+        err = KubeApiError.from_response(raw.status, data, raw.headers)
+        if raw.status == 401:
+            raise unauthorized(self.server, self.config.user, err, self.config.exec_command)
+        raise err
+
+    def get(self, path: str, query: Optional[Mapping[str, Any]] = None, timeout: Optional[float] = None) -> bytes:
+        return self.request("GET", path, query=query, timeout=timeout).data
+
+    def get_json(self, path: str, query: Optional[Mapping[str, Any]] = None) -> Any:
+        return self.request("GET", path, query=query).json()
+
+    def version(self) -> dict:
+        """GET /version: proves the server is there and accepts our credentials."""
+        if self._version is None:
+            try:
+                self._version = self.get_json("/version") or {}
+            except TransportTimeout as e:
+                raise transport_error(e, self.server, self.request_timeout) from None
+            except KubeApiError as e:
+                if e.status == 403:  # some clusters forbid /version to everyone; the lists will tell.
+                    self._version = {}
+                else:
+                    raise ConnectError(f"the API server at {self.server} answered /version with {e}",
+                                       hint="is this a Kubernetes API server? check the context's server URL") from None
+        return self._version
+
+    def close(self) -> None:
+        try:
+            self.api_client.rest_client.close()
+        except Exception:  # noqa: BLE001 - closing is best effort
+            pass
+
+    def __enter__(self) -> "KubeClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- internals --------------------------------------------------------------
+
+    def _authorize(self, headers: dict) -> None:
+        # The loader's refresh hook may run the exec plugin; one thread at a time.
+        with self._auth_lock:
+            auth = self.config.configuration.auth_settings().get("BearerToken")
+        if auth and auth.get("value"):
+            headers["authorization"] = auth["value"]
+
+    def _transport(self, exc: BaseException, timeout: float) -> Exception:
+        """A read that stalled or a connection dropped mid-answer is worth retrying (TransportTimeout);
+        failing to connect at all, or TLS, means there is no usable cluster (ConnectError)."""
+        import urllib3.exceptions as u3
+        from kubernetes.client.exceptions import ApiException
+
+        if isinstance(exc, (u3.ReadTimeoutError, u3.ProtocolError)) or (
+                is_timeout(exc) and not isinstance(exc, u3.ConnectTimeoutError)):
+            return TransportTimeout(f"no complete answer from {self.server} within {timeout:g}s: {exc}")
+        if isinstance(exc, ApiException) and exc.status == 0:  # the client wraps SSL errors this way
+            return transport_error(_Wrapped(str(exc.reason or exc)), self.server, timeout)
+        return transport_error(exc, self.server, timeout)
+
+
+class _Wrapped(Exception):
+    pass
+
+
+def connect(kubeconfig: Optional[str] = None, context: Optional[str] = None, namespace: Optional[str] = None,
+            request_timeout: float = 30.0) -> KubeClient:
+    """Load credentials and return a client; no request is sent yet (call .version() to check)."""
+    kc = kube_config.load(kubeconfig, context, namespace, request_timeout)
+    return KubeClient(kc, request_timeout)
+
+
+def from_args(args: Any) -> KubeClient:
+    """A client from the common CLI options (--kubeconfig, --context, --namespace, --request-timeout)."""
+    return connect(getattr(args, "kubeconfig", None), getattr(args, "context", None),
+                   getattr(args, "namespace", None), float(getattr(args, "request_timeout", None) or 30.0))
