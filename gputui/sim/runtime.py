@@ -1,0 +1,166 @@
+"""Start and stop a simulator in-process: store, loaded objects, HTTP server, kubeconfig."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import secrets
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, Iterable, Optional, Sequence
+
+import yaml
+
+from gputui.errors import InputError
+from gputui.sim.faults import Faults
+from gputui.sim.server import SimServer
+from gputui.sim.store import ApiError, Store
+
+__all__ = ["start_simulator", "RunningSim", "Faults"]
+
+DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+class RunningSim:
+    def __init__(self, server: SimServer, store: Store, kubeconfig: Path, context: str, token: str,
+                 faults: Faults, owns_kubeconfig: bool, simulation: Any = None):
+        self.server = server
+        self.store = store
+        self.kubeconfig = kubeconfig
+        self.context = context
+        self.token = token
+        self.faults = faults
+        self.simulation = simulation
+        self._owns_kubeconfig = owns_kubeconfig
+        host, port = server.server_address[:2]
+        self.host, self.port = host, port
+        self.url = f"http://{host}:{port}"
+        self._thread = threading.Thread(target=server.serve_forever, name=f"gputui-sim:{port}", daemon=True)
+        self._thread.start()
+        self._stopped = False
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        if self.simulation is not None:
+            self.simulation.stop()
+        self.server.stop()
+        self._thread.join(timeout=5)
+        if self._owns_kubeconfig:
+            try:
+                self.kubeconfig.unlink()
+            except OSError:
+                pass
+
+    def __enter__(self) -> "RunningSim":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def _optional(name: str):
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as e:
+        if e.name == name:
+            return None
+        raise
+
+
+def _fallback_load(sources: Sequence[str]) -> list[dict]:
+    """Plain YAML/JSON files and directories, for when the scenario loader is absent."""
+    out: list[dict] = []
+    for src in sources:
+        p = Path(src)
+        if not p.exists():
+            raise InputError(f"{src}: no such file or scenario", hint="give a YAML/JSON file or directory")
+        files = sorted(f for f in p.rglob("*") if f.suffix in (".yaml", ".yml", ".json")) if p.is_dir() else [p]
+        for f in files:
+            for doc in yaml.safe_load_all(f.read_text()):
+                if not isinstance(doc, dict):
+                    continue
+                out.extend(doc.get("items") or [] if doc.get("kind") == "List" else [doc])
+    return out
+
+
+def load_sources(sources: Sequence[str], synthetic: Optional[str]) -> list[dict]:
+    objects: list[dict] = []
+    if sources:
+        loader = _optional("gputui.sim.loader")
+        objects.extend(loader.load_objects(list(sources)) if loader else _fallback_load(sources))
+    if synthetic:
+        gen = _optional("gputui.sim.synthetic")
+        if gen is None:
+            raise InputError("--synthetic is not available in this build", hint="serve scenario files instead")
+        objects.extend(gen.generate(synthetic))
+    return objects
+
+
+def _with_namespaces(objects: list[dict]) -> list[dict]:
+    """Namespaces that objects live in exist, as they must on a real cluster."""
+    have = {(o.get("metadata") or {}).get("name") for o in objects if o.get("kind") == "Namespace"}
+    wanted = list(DEFAULT_NAMESPACES)
+    for o in objects:
+        ns = (o.get("metadata") or {}).get("namespace")
+        if ns and ns not in wanted:
+            wanted.append(ns)
+    extra = [{"apiVersion": "v1", "kind": "Namespace",
+              "metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}},
+              "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
+             for ns in wanted if ns not in have]
+    return extra + objects
+
+
+def write_kubeconfig(path: Path, url: str, token: str, context: str) -> None:
+    doc = {
+        "apiVersion": "v1", "kind": "Config", "preferences": {},
+        "clusters": [{"name": context, "cluster": {"server": url}}],
+        "users": [{"name": context, "user": {"token": token}}],
+        "contexts": [{"name": context, "context": {"cluster": context, "user": context, "namespace": "default"}}],
+        "current-context": context,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        yaml.safe_dump(doc, f, sort_keys=False)
+    os.chmod(path, 0o600)  # an existing file keeps its old mode otherwise
+
+
+def start_simulator(sources: Iterable[str] = ("incident",), objects: Iterable[dict] = (),
+                    synthetic: Optional[str] = None, host: str = "127.0.0.1", port: int = 0,
+                    kubeconfig_out: Optional[str | os.PathLike] = None, faults: Optional[Faults] = None,
+                    context_name: str = "gputui-sim", behaviour: bool = True) -> RunningSim:
+    faults = faults if faults is not None else Faults()
+    loaded = load_sources(list(sources or ()), synthetic) + [dict(o) for o in objects or ()]
+    store = Store()
+    try:
+        store.bulk_load(_with_namespaces(loaded))
+    except ApiError as e:
+        raise InputError(f"cannot serve the objects: {e.message}",
+                         hint="load the CustomResourceDefinition for every custom resource kind")
+    token = secrets.token_urlsafe(24)
+    try:
+        server = SimServer((host, port), store, token, faults)
+    except OSError as e:
+        raise InputError(f"cannot listen on {host}:{port}: {e.strerror or e}", hint="choose another --port (0 picks a free one)")
+    owns = kubeconfig_out is None
+    if owns:
+        fd, name = tempfile.mkstemp(prefix="gputui-sim-", suffix=".kubeconfig")
+        os.close(fd)
+        path = Path(name)
+    else:
+        path = Path(kubeconfig_out).expanduser()
+    host_, port_ = server.server_address[:2]
+    write_kubeconfig(path, f"http://{host_}:{port_}", token, context_name)
+    simulation = None
+    if behaviour:
+        mod = _optional("gputui.sim.behaviour")
+        if mod is not None and hasattr(mod, "Simulation"):
+            simulation = mod.Simulation(store)
+    sim = RunningSim(server, store, path, context_name, token, faults, owns, simulation)
+    if simulation is not None:
+        simulation.start()
+    return sim

@@ -1,0 +1,178 @@
+"""Label and field selectors, parsed once per request into predicates over object dicts.
+
+Parse errors raise `SelectorError`; the store turns them into 400 BadRequest as the API
+server does.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Optional
+
+Predicate = Callable[[dict], bool]
+
+_KEY = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+
+
+class SelectorError(ValueError):
+    pass
+
+
+def _split_top(text: str) -> list[str]:
+    """Split on commas outside parentheses (`a in (x,y),b` is two requirements)."""
+    parts, depth, cur = [], 0, []
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _check_key(key: str, whole: str) -> str:
+    if not _KEY.match(key):
+        raise SelectorError(f"unable to parse requirement: invalid label key {key!r} in {whole!r}")
+    return key
+
+
+_SET_RE = re.compile(r"^(?P<key>[^\s!=<>]+)\s+(?P<op>in|notin)\s*\((?P<vals>[^)]*)\)$")
+_CMP_RE = re.compile(r"^(?P<key>[^\s!=<>]+)\s*(?P<op>==|=|!=|>|<)\s*(?P<val>[^\s]*)$")
+
+
+def parse_label_selector(text: Optional[str]) -> Optional[Predicate]:
+    if not text or not text.strip():
+        return None
+    reqs: list[Callable[[dict], bool]] = []
+    for part in _split_top(text):
+        m = _SET_RE.match(part)
+        if m:
+            key = _check_key(m["key"], text)
+            vals = frozenset(v.strip() for v in m["vals"].split(",") if v.strip())
+            if m["op"] == "in":
+                reqs.append(lambda labels, k=key, vs=vals: k in labels and labels[k] in vs)
+            else:
+                reqs.append(lambda labels, k=key, vs=vals: k not in labels or labels[k] not in vs)
+            continue
+        m = _CMP_RE.match(part)
+        if m:
+            key, op, val = _check_key(m["key"], text), m["op"], m["val"]
+            if op in ("=", "=="):
+                reqs.append(lambda labels, k=key, v=val: labels.get(k) == v)
+            elif op == "!=":
+                reqs.append(lambda labels, k=key, v=val: labels.get(k) != v)
+            else:
+                try:
+                    num = int(val)
+                except ValueError:
+                    raise SelectorError(f"unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer")
+                reqs.append(_numeric(key, op, num))
+            continue
+        if part.startswith("!"):
+            key = _check_key(part[1:].strip(), text)
+            reqs.append(lambda labels, k=key: k not in labels)
+            continue
+        key = _check_key(part, text)
+        reqs.append(lambda labels, k=key: k in labels)
+
+    def match(obj: dict) -> bool:
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        return all(r(labels) for r in reqs)
+
+    return match
+
+
+def _numeric(key: str, op: str, num: int) -> Callable[[dict], bool]:
+    def req(labels: dict) -> bool:
+        try:
+            have = int(labels[key])
+        except (KeyError, ValueError, TypeError):
+            return False
+        return have > num if op == ">" else have < num
+
+    return req
+
+
+def labels_match(selector: dict | None, labels: dict | None) -> bool:
+    """A LabelSelector object (matchLabels/matchExpressions) against labels; empty selects all."""
+    labels = labels or {}
+    selector = selector or {}
+    for k, v in (selector.get("matchLabels") or {}).items():
+        if labels.get(k) != v:
+            return False
+    for expr in selector.get("matchExpressions") or []:
+        k, op, vals = expr.get("key"), expr.get("operator"), expr.get("values") or []
+        if op == "In" and labels.get(k) not in vals:
+            return False
+        if op == "NotIn" and k in labels and labels[k] in vals:
+            return False
+        if op == "Exists" and k not in labels:
+            return False
+        if op == "DoesNotExist" and k in labels:
+            return False
+    return True
+
+
+# Field names that do not map one-to-one to a JSON path.
+_FIELD_ALIASES = {"source": "source.component"}
+
+
+def field_value(obj: dict, path: str) -> str:
+    """The string form the API server compares a field selector against."""
+    cur: Any = obj
+    for piece in _FIELD_ALIASES.get(path, path).split("."):
+        if not isinstance(cur, dict):
+            return ""
+        cur = cur.get(piece)
+        if cur is None:
+            return ""
+    if isinstance(cur, bool):
+        return "true" if cur else "false"
+    if isinstance(cur, (dict, list)):
+        return ""
+    return str(cur)
+
+
+_FIELD_RE = re.compile(r"^(?P<path>[A-Za-z0-9_.\-]+)\s*(?P<op>==|=|!=)(?P<val>.*)$")
+
+
+def _unescape(value: str) -> str:
+    return re.sub(r"\\(.)", r"\1", value)
+
+
+def parse_field_selector(text: Optional[str]) -> Optional[Predicate]:
+    if not text or not text.strip():
+        return None
+    reqs: list[tuple[str, bool, str]] = []
+    for part in re.split(r"(?<!\\),", text):
+        part = part.strip()
+        if not part:
+            continue
+        m = _FIELD_RE.match(part)
+        if not m:
+            raise SelectorError(f"invalid selector: '{text}'; can't understand '{part}'")
+        reqs.append((m["path"], m["op"] != "!=", _unescape(m["val"].strip())))
+
+    def match(obj: dict) -> bool:
+        for path, equal, val in reqs:
+            if (field_value(obj, path) == val) != equal:
+                return False
+        return True
+
+    return match
+
+
+def field_equals(text: Optional[str], path: str) -> Optional[str]:
+    """The value of a plain `path=value` requirement in a field selector (watch on one name)."""
+    if not text:
+        return None
+    for part in re.split(r"(?<!\\),", text):
+        m = _FIELD_RE.match(part.strip())
+        if m and m["path"] == path and m["op"] != "!=":
+            return _unescape(m["val"].strip())
+    return None

@@ -1,0 +1,742 @@
+"""The simulator's object store: typed collections, resource versions, watch history, logs.
+
+Stored objects are never mutated in place: every change stores a new dict, so the cached
+JSON bytes of an entry stay valid and readers may hold entries without copying them.
+Callers get deep copies (decoded from the cached bytes, which is fast).
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import random
+import re
+import threading
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Optional
+
+import msgspec
+
+from gputui.sim import patch as patches
+from gputui.sim.resources import BUILTIN_TYPES, ResourceType
+from gputui.sim.selectors import SelectorError, parse_field_selector, parse_label_selector
+
+HISTORY_LIMIT = 20_000
+LOG_ANNOTATION = "sim.gputui.dev/log."
+PREVIOUS_LOG_ANNOTATION = "sim.gputui.dev/previous-log."
+_encode = msgspec.json.encode
+_decode = msgspec.json.decode
+
+
+def now_rfc3339() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- errors --------------------------------------------------------------------------
+
+class ApiError(Exception):
+    """An API failure, rendered to clients as a `kind: Status` body."""
+
+    def __init__(self, code: int, reason: str, message: str, details: Optional[dict] = None):
+        super().__init__(message)
+        self.code, self.reason, self.message, self.details = code, reason, message, details
+
+    def status(self) -> dict:
+        body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                                "message": self.message, "reason": self.reason}
+        if self.details:
+            body["details"] = self.details
+        body["code"] = self.code
+        return body
+
+
+def qualified(rt: ResourceType) -> str:
+    return rt.resource_name  # "pods", "deployments.apps"
+
+
+def _details(rt: ResourceType, name: str, kind: Optional[str] = None) -> dict:
+    d: dict[str, Any] = {"name": name}
+    if rt.group:
+        d["group"] = rt.group
+    d["kind"] = kind or rt.plural
+    return d
+
+
+def not_found(rt: ResourceType, name: str) -> ApiError:
+    return ApiError(404, "NotFound", f'{qualified(rt)} "{name}" not found', _details(rt, name))
+
+
+def already_exists(rt: ResourceType, name: str) -> ApiError:
+    return ApiError(409, "AlreadyExists", f'{qualified(rt)} "{name}" already exists', _details(rt, name))
+
+
+def conflict(rt: ResourceType, name: str) -> ApiError:
+    return ApiError(409, "Conflict", f'Operation cannot be fulfilled on {qualified(rt)} "{name}": the object has '
+                    "been modified; please apply your changes to the latest version and try again",
+                    _details(rt, name))
+
+
+def invalid(rt: ResourceType, name: str, causes: list[tuple[str, str, str]]) -> ApiError:
+    """causes: (reason, field, message) as in field.ErrorList."""
+    text = ", ".join(f"{f}: {m}" for _, f, m in causes)
+    if len(causes) > 1:
+        text = "[" + text + "]"
+    details = _details(rt, name, rt.kind)
+    details["causes"] = [{"reason": r, "message": m, "field": f} for r, f, m in causes]
+    return ApiError(422, "Invalid", f'{rt.kind} "{name}" is invalid: {text}', details)
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, "BadRequest", message)
+
+
+def expired(message: str) -> ApiError:
+    return ApiError(410, "Expired", message)
+
+
+CONTINUE_EXPIRED = ("The provided continue parameter is too old to display a consistent list result. You can start "
+                    "a new list without the continue parameter, or use the continue token in this response to retry "
+                    "with the next key.")
+
+
+# --- storage -------------------------------------------------------------------------
+
+class Entry:
+    """One stored object and its lazily cached JSON encoding."""
+
+    __slots__ = ("obj", "_raw")
+
+    def __init__(self, obj: dict, raw: Optional[bytes] = None):
+        self.obj = obj
+        self._raw = raw
+
+    @property
+    def raw(self) -> bytes:
+        raw = self._raw
+        if raw is None:
+            raw = self._raw = _encode(self.obj)
+        return raw
+
+    def copy(self) -> dict:
+        return _decode(self.raw)
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    rv: int
+    type: str  # ADDED | MODIFIED | DELETED
+    rt: ResourceType
+    entry: Entry
+    old: Optional[Entry]  # previous state, to tell selector transitions apart
+
+
+@dataclass
+class Selection:
+    entries: list[Entry]
+    resource_version: str
+    continue_token: Optional[str] = None
+    remaining: Optional[int] = None
+
+
+Subscriber = Callable[[str, ResourceType, dict], None]
+
+_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+
+class Store:
+    def __init__(self, types: Iterable[ResourceType] = BUILTIN_TYPES):
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._types: dict[tuple[str, str], ResourceType] = {}
+        self._by_kind: dict[tuple[str, str], ResourceType] = {}
+        self._objects: dict[tuple[str, str], dict[tuple[str, str], Entry]] = {}
+        self._keys: dict[tuple[str, str], list[tuple[str, str]]] = {}  # sorted (namespace, name)
+        self._rv = 1
+        self._compacted = 0
+        self._history: deque[WatchEvent] = deque()
+        self._logs: dict[tuple[str, str, str, bool], str] = {}
+        self._subscribers: list[Subscriber] = []
+        self.closed = False
+        for rt in types:
+            self.register(rt)
+
+    # -- types --------------------------------------------------------------------------
+
+    def register(self, rt: ResourceType) -> None:
+        with self._lock:
+            old = self._types.get(rt.key)
+            if old is not None:
+                for v in old.served_versions:
+                    self._by_kind.pop((old.api_version(v), old.kind), None)
+            self._types[rt.key] = rt
+            for v in rt.served_versions:
+                self._by_kind[(rt.api_version(v), rt.kind)] = rt
+            self._objects.setdefault(rt.key, {})
+            self._keys.setdefault(rt.key, [])
+
+    def unregister(self, rt: ResourceType) -> None:
+        with self._lock:
+            self._types.pop(rt.key, None)
+            for v in rt.served_versions:
+                self._by_kind.pop((rt.api_version(v), rt.kind), None)
+            self._objects.pop(rt.key, None)
+            self._keys.pop(rt.key, None)
+
+    def types(self) -> list[ResourceType]:
+        with self._lock:
+            return list(self._types.values())
+
+    def type_for(self, api_version: str, kind: str) -> Optional[ResourceType]:
+        return self._by_kind.get((api_version, kind))
+
+    def type_for_resource(self, group: str, plural: str) -> Optional[ResourceType]:
+        return self._types.get((group, plural))
+
+    def _type_of(self, obj: dict) -> ResourceType:
+        api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
+        rt = self.type_for(api_version, kind)
+        if rt is None:
+            raise ApiError(404, "NotFound", f'no matches for kind "{kind}" in version "{api_version}"')
+        return rt
+
+    # -- reads --------------------------------------------------------------------------
+
+    @property
+    def resource_version(self) -> str:
+        return str(self._rv)
+
+    def entry(self, rt: ResourceType, namespace: Optional[str], name: str) -> Entry:
+        key = (namespace or "" if rt.namespaced else "", name)
+        e = self._objects.get(rt.key, {}).get(key)
+        if e is None:
+            raise not_found(rt, name)
+        return e
+
+    def get(self, rt: ResourceType, namespace: Optional[str], name: str) -> dict:
+        return self.entry(rt, namespace, name).copy()
+
+    def count(self, rt: ResourceType) -> int:
+        return len(self._objects.get(rt.key, {}))
+
+    def select(self, rt: ResourceType, namespace: Optional[str] = None, label_selector: Optional[str] = None,
+               field_selector: Optional[str] = None, limit: Optional[int] = None,
+               continue_token: Optional[str] = None) -> Selection:
+        """Matching entries in namespace/name order, one page at a time when `limit` is given."""
+        try:
+            by_label = parse_label_selector(label_selector)
+            by_field = parse_field_selector(field_selector)
+        except SelectorError as e:
+            raise bad_request(str(e))
+        start: Optional[tuple[str, str]] = None
+        if continue_token:
+            start = self._decode_continue(continue_token)
+        with self._lock:
+            keys = self._keys.get(rt.key, [])
+            objects = self._objects.get(rt.key, {})
+            ns = namespace if rt.namespaced and namespace else None
+            lo, hi = 0, len(keys)
+            if ns is not None:
+                lo = bisect.bisect_left(keys, (ns, ""))
+                hi = bisect.bisect_left(keys, (ns + "\x00", ""))
+            if start is not None:
+                lo = max(lo, bisect.bisect_right(keys, start))
+            out: list[Entry] = []
+            token = None
+            remaining = None
+            i = lo
+            while i < hi:
+                e = objects[keys[i]]
+                i += 1
+                if (by_label is None or by_label(e.obj)) and (by_field is None or by_field(e.obj)):
+                    out.append(e)
+                    if limit and len(out) >= limit:
+                        break
+            if limit and len(out) >= limit and i < hi:
+                if by_label is None and by_field is None:
+                    remaining = hi - i
+                    more = remaining > 0
+                else:
+                    more = any((by_label is None or by_label(objects[k].obj)) and
+                               (by_field is None or by_field(objects[k].obj)) for k in keys[i:hi])
+                if more:
+                    token = self._encode_continue(keys[i - 1])
+            return Selection(out, str(self._rv), token, remaining)
+
+    def list(self, rt: ResourceType, namespace: Optional[str] = None, label_selector: Optional[str] = None,
+             field_selector: Optional[str] = None) -> tuple[list[dict], str]:
+        sel = self.select(rt, namespace, label_selector, field_selector)
+        return [e.copy() for e in sel.entries], sel.resource_version
+
+    def _encode_continue(self, key: tuple[str, str]) -> str:
+        start = f"{key[0]}/{key[1]}" if key[0] else key[1]
+        raw = _encode({"v": "meta.k8s.io/v1", "rv": self._rv, "start": start, "ns": key[0], "name": key[1]})
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def _decode_continue(self, token: str) -> tuple[str, str]:
+        try:
+            data = _decode(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+            rv, key = int(data["rv"]), (str(data["ns"]), str(data["name"]))
+        except Exception:
+            raise bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+        if rv <= self._compacted:
+            raise expired(CONTINUE_EXPIRED)
+        return key
+
+    # -- watch support -------------------------------------------------------------------
+
+    def check_watch_from(self, rv: int) -> None:
+        if rv < self._compacted:
+            raise expired(f"too old resource version: {rv} ({self._compacted + 1})")
+
+    def events_after(self, rv: int, timeout: float) -> list[WatchEvent]:
+        """History events newer than `rv`, waiting up to `timeout` seconds for one to arrive."""
+        with self._lock:
+            self.check_watch_from(rv)
+            if self._rv <= rv and not self.closed:
+                self._changed.wait(timeout)
+                self.check_watch_from(rv)
+            out: list[WatchEvent] = []
+            for ev in reversed(self._history):
+                if ev.rv <= rv:
+                    break
+                out.append(ev)
+            out.reverse()
+            return out
+
+    def compact(self) -> None:
+        """Forget history: watches and continue tokens from before now answer 410 Expired."""
+        with self._lock:
+            self._compacted = self._rv
+            self._history.clear()
+            self._changed.notify_all()
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+            self._changed.notify_all()
+
+    # -- logs ---------------------------------------------------------------------------
+
+    def set_log(self, namespace: str, pod: str, container: str, text: str, previous: bool = False) -> None:
+        self._logs[(namespace, pod, container, previous)] = text
+
+    def get_log(self, namespace: str, pod: str, container: str, previous: bool = False) -> Optional[str]:
+        return self._logs.get((namespace, pod, container, previous))
+
+    def _take_log_annotations(self, obj: dict) -> None:
+        if obj.get("kind") != "Pod":
+            return
+        meta = obj.get("metadata") or {}
+        ann = meta.get("annotations")
+        if not ann:
+            return
+        for key in [k for k in ann if k.startswith(LOG_ANNOTATION) or k.startswith(PREVIOUS_LOG_ANNOTATION)]:
+            previous = key.startswith(PREVIOUS_LOG_ANNOTATION)
+            container = key[len(PREVIOUS_LOG_ANNOTATION if previous else LOG_ANNOTATION):]
+            self.set_log(meta.get("namespace") or "default", meta.get("name", ""), container, str(ann.pop(key)),
+                         previous)
+        if not ann:
+            meta.pop("annotations", None)
+
+    # -- subscribers ----------------------------------------------------------------------
+
+    def subscribe(self, callback: Subscriber) -> None:
+        self._subscribers.append(callback)
+
+    def unsubscribe(self, callback: Subscriber) -> None:
+        if callback in self._subscribers:
+            self._subscribers.remove(callback)
+
+    def _notify(self, events: list[WatchEvent]) -> None:
+        for ev in events:
+            for cb in list(self._subscribers):
+                cb(ev.type, ev.rt, ev.entry.copy())
+
+    # -- writes -------------------------------------------------------------------------
+
+    def _commit(self, rt: ResourceType, key: tuple[str, str], obj: Optional[dict], kind: str,
+                events: list[WatchEvent], final: Optional[dict] = None) -> dict:
+        """Store `obj` (None: remove) under a new resource version and record the event."""
+        self._rv += 1
+        coll = self._objects[rt.key]
+        old = coll.get(key)
+        shown = obj if obj is not None else final
+        assert shown is not None
+        shown.setdefault("metadata", {})["resourceVersion"] = str(self._rv)
+        entry = Entry(shown)
+        keys = self._keys[rt.key]
+        if obj is None:
+            coll.pop(key, None)
+            i = bisect.bisect_left(keys, key)
+            if i < len(keys) and keys[i] == key:
+                keys.pop(i)
+        else:
+            if old is None:
+                bisect.insort(keys, key)
+            coll[key] = entry
+        ev = WatchEvent(self._rv, kind, rt, entry, old)
+        self._history.append(ev)
+        if len(self._history) > HISTORY_LIMIT:
+            dropped = self._history.popleft()
+            self._compacted = dropped.rv
+        events.append(ev)
+        self._changed.notify_all()
+        return shown
+
+    def _key(self, rt: ResourceType, obj: dict) -> tuple[str, str]:
+        meta = obj["metadata"]
+        return (meta.get("namespace", "") if rt.namespaced else "", meta.get("name", ""))
+
+    def _prepare_new(self, rt: ResourceType, obj: dict) -> dict:
+        meta = obj.setdefault("metadata", {})
+        if not isinstance(meta, dict):
+            raise bad_request("metadata must be an object")
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = meta["generateName"] + "".join(random.choice(_GENERATE_ALPHABET) for _ in range(5))
+        name = meta.get("name") or ""
+        if not name:
+            raise invalid(rt, "", [("FieldValueRequired", "metadata.name",
+                                    "Required value: name or generateName is required")])
+        if len(name) > 253 or not _NAME_RE.match(name):
+            raise invalid(rt, name, [("FieldValueInvalid", "metadata.name", (
+                f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric '
+                "characters, '-' or '.', and must start and end with an alphanumeric character (e.g. "
+                "'example.com', regex used for validation is "
+                "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"))])
+        if rt.namespaced:
+            meta["namespace"] = meta.get("namespace") or "default"
+        else:
+            meta.pop("namespace", None)
+        obj["apiVersion"] = rt.api_version()
+        meta["uid"] = meta.get("uid") or str(uuid.uuid4())
+        meta["creationTimestamp"] = meta.get("creationTimestamp") or now_rfc3339()
+        meta.setdefault("generation", 1)
+        for server_owned in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds"):
+            meta.pop(server_owned, None)
+        return obj
+
+    def _validate(self, rt: ResourceType, obj: dict) -> None:
+        name = obj["metadata"]["name"]
+        if rt.kind == "Pod" and not rt.group:
+            containers = (obj.get("spec") or {}).get("containers")
+            if not containers:
+                raise invalid(rt, name, [("FieldValueRequired", "spec.containers", "Required value")])
+            causes = []
+            for i, c in enumerate(containers):
+                if not c.get("name"):
+                    causes.append(("FieldValueRequired", f"spec.containers[{i}].name", "Required value"))
+                if not c.get("image"):
+                    causes.append(("FieldValueRequired", f"spec.containers[{i}].image", "Required value"))
+            if causes:
+                raise invalid(rt, name, causes)
+
+    def _on_written(self, rt: ResourceType, obj: dict, events: list[WatchEvent]) -> None:
+        if rt.kind == "CustomResourceDefinition" and rt.group == "apiextensions.k8s.io":
+            self.register(ResourceType.from_crd(obj))
+
+    def bulk_load(self, objects: Iterable[dict]) -> int:
+        """Load many objects at once: no validation, no events, no subscriber calls.
+
+        CustomResourceDefinitions are registered first so their resources load in any order.
+        """
+        objs = list(objects)
+        crd_first = sorted(objs, key=lambda o: o.get("kind") != "CustomResourceDefinition")
+        with self._lock:
+            touched: set[tuple[str, str]] = set()
+            for obj in crd_first:
+                rt = self._type_of(obj)
+                self._take_log_annotations(obj)
+                meta = obj.setdefault("metadata", {})
+                if rt.namespaced:
+                    meta["namespace"] = meta.get("namespace") or "default"
+                else:
+                    meta.pop("namespace", None)
+                meta.setdefault("uid", str(uuid.uuid4()))
+                meta.setdefault("creationTimestamp", now_rfc3339())
+                self._rv += 1
+                meta["resourceVersion"] = str(self._rv)
+                obj["apiVersion"] = rt.api_version()
+                self._objects[rt.key][self._key(rt, obj)] = Entry(obj)
+                touched.add(rt.key)
+                if rt.kind == "CustomResourceDefinition":
+                    self.register(ResourceType.from_crd(obj))
+            for key in touched:
+                self._keys[key] = sorted(self._objects[key])
+            # Nothing before the load can be watched from: a watch starts at the loaded state.
+            self._compacted = max(self._compacted, 0)
+            self._changed.notify_all()
+        return len(objs)
+
+    def create(self, obj: dict, *, dry_run: bool = False) -> dict:
+        events: list[WatchEvent] = []
+        with self._lock:
+            obj = _decode(_encode(obj))
+            rt = self._type_of(obj)
+            self._prepare_new(rt, obj)
+            self._validate(rt, obj)
+            key = self._key(rt, obj)
+            if key in self._objects[rt.key]:
+                raise already_exists(rt, key[1])
+            _apply_create_defaults(rt, obj)
+            if dry_run:
+                return obj
+            self._take_log_annotations(obj)
+            out = self._commit(rt, key, obj, "ADDED", events)
+            self._on_written(rt, out, events)
+            result = _decode(_encode(out))
+        self._notify(events)
+        return result
+
+    def update(self, obj: dict, *, dry_run: bool = False, subresource: Optional[str] = None) -> dict:
+        events: list[WatchEvent] = []
+        with self._lock:
+            obj = _decode(_encode(obj))
+            rt = self._type_of(obj)
+            meta = obj.get("metadata") or {}
+            current = self.entry(rt, meta.get("namespace") or ("default" if rt.namespaced else ""),
+                                 meta.get("name", ""))
+            rv = meta.get("resourceVersion")
+            if rv and rv != current.obj["metadata"]["resourceVersion"]:
+                raise conflict(rt, meta["name"])
+            result = self._replace(rt, current, obj, subresource, dry_run, events)
+        self._notify(events)
+        return result
+
+    def _replace(self, rt: ResourceType, current: Entry, new: dict, subresource: Optional[str], dry_run: bool,
+                 events: list[WatchEvent]) -> dict:
+        """Write `new` over `current`, keeping the fields clients cannot change."""
+        old = current.obj
+        old_meta = old["metadata"]
+        if subresource == "status":
+            status = new.get("status")
+            new = _decode(current.raw)
+            if status is None:
+                new.pop("status", None)
+            else:
+                new["status"] = status
+        elif subresource in (None, ""):
+            if "status" in rt.subresources:
+                if "status" in old:
+                    new["status"] = old["status"]
+                else:
+                    new.pop("status", None)
+        meta = new.setdefault("metadata", {})
+        if meta.get("name") and meta["name"] != old_meta["name"]:
+            raise bad_request(f"the name of the object ({meta['name']}) does not match the name on the URL "
+                              f"({old_meta['name']})")
+        for field in ("name", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+                      "generation"):
+            if field in old_meta:
+                meta[field] = old_meta[field]
+            else:
+                meta.pop(field, None)
+        if rt.namespaced:
+            meta["namespace"] = old_meta["namespace"]
+        new["apiVersion"] = rt.api_version()
+        new["kind"] = rt.kind
+        if any(new.get(k) != old.get(k) for k in set(new) | set(old) if k not in ("metadata", "status",
+                                                                                  "apiVersion", "kind")):
+            meta["generation"] = int(old_meta.get("generation") or 1) + 1
+        self._validate(rt, new)
+        key = self._key(rt, old)
+        if dry_run:
+            meta["resourceVersion"] = old_meta["resourceVersion"]
+            return new
+        if old_meta.get("deletionTimestamp") and not meta.get("finalizers"):
+            out = self._commit(rt, key, None, "DELETED", events, final=new)
+            self._after_delete(rt, out, events)
+            return _decode(_encode(out))
+        out = self._commit(rt, key, new, "MODIFIED", events)
+        self._on_written(rt, out, events)
+        return _decode(_encode(out))
+
+    def patch(self, rt: ResourceType, namespace: Optional[str], name: str, patch_type: str, body: Any, *,
+              dry_run: bool = False, subresource: Optional[str] = None, field_manager: Optional[str] = None,
+              force: bool = False) -> dict:
+        if patch_type == "strategic" and rt.crd is not None:
+            raise unsupported_patch()
+        if patch_type not in ("merge", "json", "strategic", "apply"):
+            raise unsupported_patch()
+        if isinstance(body, (bytes, str)):
+            body = _parse_patch_body(body, patch_type)
+        if patch_type == "apply" and not field_manager:
+            raise bad_request("PATCH /apply requires fieldManager to be set")
+        if patch_type != "json" and not isinstance(body, dict):
+            raise bad_request("the body of the request was in an unknown format")
+        events: list[WatchEvent] = []
+        with self._lock:
+            ns = (namespace or "default") if rt.namespaced else ""
+            try:
+                current = self.entry(rt, ns, name)
+            except ApiError:
+                if patch_type != "apply":
+                    raise
+                obj = dict(body)
+                obj.setdefault("metadata", {})["name"] = name
+                if rt.namespaced:
+                    obj["metadata"]["namespace"] = ns
+                obj["apiVersion"], obj["kind"] = obj.get("apiVersion") or rt.api_version(), rt.kind
+                return self.create(obj, dry_run=dry_run)
+            doc = current.copy()
+            try:
+                if patch_type == "merge":
+                    new = patches.merge_patch(doc, body)
+                elif patch_type == "json":
+                    new = patches.json_patch(doc, body)
+                elif patch_type == "strategic":
+                    new = patches.strategic_merge(doc, body, rt.kind)
+                else:
+                    _check_apply_target(rt, body, name)
+                    new = patches.apply_patch(doc, body, builtin=rt.crd is None)
+            except patches.PatchError as e:
+                if e.code == 400:
+                    raise bad_request(e.message)
+                raise ApiError(422, "Invalid", e.message)
+            if not isinstance(new, dict):
+                raise bad_request("the patched object is not a JSON object")
+            rv = (new.get("metadata") or {}).get("resourceVersion")
+            if rv and rv != current.obj["metadata"]["resourceVersion"]:
+                raise conflict(rt, name)
+            result = self._replace(rt, current, new, subresource, dry_run, events)
+        self._notify(events)
+        return result
+
+    def delete(self, rt: ResourceType, namespace: Optional[str], name: str, *, dry_run: bool = False,
+               propagation: Optional[str] = None) -> dict:
+        events: list[WatchEvent] = []
+        with self._lock:
+            current = self.entry(rt, namespace or ("default" if rt.namespaced else ""), name)
+            obj = current.copy()
+            key = self._key(rt, obj)
+            meta = obj["metadata"]
+            if meta.get("finalizers"):
+                if not meta.get("deletionTimestamp"):
+                    meta["deletionTimestamp"] = now_rfc3339()
+                    meta["deletionGracePeriodSeconds"] = 0
+                    if not dry_run:
+                        obj = self._commit(rt, key, obj, "MODIFIED", events)
+                result = _decode(_encode(obj))
+            elif dry_run:
+                result = obj
+            else:
+                out = self._commit(rt, key, None, "DELETED", events, final=obj)
+                self._after_delete(rt, out, events, orphan=propagation == "Orphan")
+                result = _decode(_encode(out))
+        self._notify(events)
+        return result
+
+    def _after_delete(self, rt: ResourceType, obj: dict, events: list[WatchEvent], orphan: bool = False) -> None:
+        """What the garbage collector and namespace controller would do, done at once."""
+        if rt.kind == "CustomResourceDefinition" and rt.group == "apiextensions.k8s.io":
+            gone = ResourceType.from_crd(obj)
+            for key in list(self._objects.get(gone.key, {})):
+                self._commit(gone, key, None, "DELETED", events, final=self._objects[gone.key][key].copy())
+            self.unregister(gone)
+            return
+        if rt.kind == "Namespace" and not rt.group:
+            ns = obj["metadata"]["name"]
+            for other in list(self._types.values()):
+                if not other.namespaced:
+                    continue
+                for key in [k for k in self._keys.get(other.key, []) if k[0] == ns]:
+                    self._commit(other, key, None, "DELETED", events, final=self._objects[other.key][key].copy())
+            return
+        if orphan or rt.kind in ("Pod", "Event"):
+            return
+        uid = obj["metadata"].get("uid")
+        for other in list(self._types.values()):
+            coll = self._objects.get(other.key, {})
+            for key, e in list(coll.items()):
+                owners = e.obj.get("metadata", {}).get("ownerReferences") or ()
+                if any(o.get("uid") == uid for o in owners):
+                    self._commit(other, key, None, "DELETED", events, final=e.copy())
+                    self._after_delete(other, e.obj, events)
+
+    def counts(self) -> dict[str, int]:
+        """Object counts per resource name, for summaries."""
+        with self._lock:
+            return {rt.resource_name: len(self._objects.get(rt.key, {})) for rt in self._types.values()
+                    if self._objects.get(rt.key)}
+
+
+def unsupported_patch() -> ApiError:
+    return ApiError(415, "UnsupportedMediaType",
+                    "the body of the request was in an unknown format - accepted media types include: "
+                    "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml")
+
+
+def _parse_patch_body(body: bytes | str, patch_type: str) -> Any:
+    try:
+        return _decode(body)
+    except msgspec.DecodeError:
+        if patch_type != "apply":
+            raise bad_request("error decoding patch: invalid JSON")
+    import yaml
+
+    try:
+        return yaml.load(body, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as e:
+        raise bad_request(f"error decoding YAML: {e}")
+
+
+def _check_apply_target(rt: ResourceType, body: dict, name: str) -> None:
+    if body.get("kind") and body["kind"] != rt.kind:
+        raise bad_request(f"the kind in the patch ({body['kind']}) does not match the kind of the object ({rt.kind})")
+    got = (body.get("metadata") or {}).get("name")
+    if got and got != name:
+        raise bad_request(f"the name of the object ({got}) does not match the name on the URL ({name})")
+
+
+def _apply_create_defaults(rt: ResourceType, obj: dict) -> None:
+    """Defaults the API server adds on create that clients and typed models rely on."""
+    if rt.group == "apiextensions.k8s.io" and rt.kind == "CustomResourceDefinition":
+        names = (obj.get("spec") or {}).get("names") or {}
+        obj["status"] = {"acceptedNames": names, "storedVersions": [ResourceType.from_crd(obj).version],
+                         "conditions": [
+                             {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts",
+                              "message": "no conflicts found", "lastTransitionTime": now_rfc3339()},
+                             {"type": "Established", "status": "True", "reason": "InitialNamesAccepted",
+                              "message": "the initial names have been accepted", "lastTransitionTime": now_rfc3339()}]}
+    if rt.group:
+        return
+    if rt.kind == "Namespace":
+        obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+        obj["status"] = {"phase": "Active"}
+        obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
+    elif rt.kind == "Pod":
+        spec = obj["spec"]
+        spec.setdefault("restartPolicy", "Always")
+        spec.setdefault("dnsPolicy", "ClusterFirst")
+        spec.setdefault("schedulerName", "default-scheduler")
+        spec.setdefault("terminationGracePeriodSeconds", 30)
+        spec.setdefault("serviceAccountName", "default")
+        spec.setdefault("securityContext", {})
+        for c in spec.get("containers", []) + spec.get("initContainers", []):
+            image = c.get("image", "")
+            latest = ":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest")
+            c.setdefault("imagePullPolicy", "Always" if latest else "IfNotPresent")
+            c.setdefault("terminationMessagePath", "/dev/termination-log")
+            c.setdefault("terminationMessagePolicy", "File")
+            c.setdefault("resources", {})
+        obj.setdefault("status", {}).setdefault("phase", "Pending")
+        obj["status"].setdefault("qosClass", _qos_class(spec))
+
+
+def _qos_class(spec: dict) -> str:
+    containers = spec.get("containers", []) + spec.get("initContainers", [])
+    any_set, guaranteed = False, True
+    for c in containers:
+        res = c.get("resources") or {}
+        req, lim = res.get("requests") or {}, res.get("limits") or {}
+        if req or lim:
+            any_set = True
+        for r in ("cpu", "memory"):
+            if r not in lim or req.get(r, lim.get(r)) != lim.get(r):
+                guaranteed = False
+    if not any_set:
+        return "BestEffort"
+    return "Guaranteed" if guaranteed else "Burstable"
