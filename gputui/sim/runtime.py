@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
+import msgspec
 import yaml
 
 from gputui.errors import InputError
@@ -19,6 +20,7 @@ from gputui.sim.store import ApiError, Store
 
 __all__ = ["start_simulator", "RunningSim", "Faults"]
 
+_encode, _decode = msgspec.json.encode, msgspec.json.decode
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
@@ -86,17 +88,27 @@ def _fallback_load(sources: Sequence[str]) -> list[dict]:
     return out
 
 
-def load_sources(sources: Sequence[str], synthetic: Optional[str]) -> list[dict]:
+def load_sources(sources: Sequence[str], synthetic: Optional[str], extra: Sequence[dict] = ()) -> list[dict]:
+    """Scenario/file objects, generated objects and extra manifest dicts, completed by the loader."""
+    loader = _optional("gputui.sim.loader")
     objects: list[dict] = []
     if sources:
-        loader = _optional("gputui.sim.loader")
         objects.extend(loader.load_objects(list(sources)) if loader else _fallback_load(sources))
     if synthetic:
         gen = _optional("gputui.sim.synthetic")
         if gen is None:
             raise InputError("--synthetic is not available in this build", hint="serve scenario files instead")
         objects.extend(gen.generate(synthetic))
-    return objects
+    extra = [dict(o) for o in extra]
+    if extra and loader is not None and hasattr(loader, "prepare_objects"):
+        # The CRDs already loaded let the loader recognise custom resources among the extras.
+        known = [o for o in objects if o.get("kind") == "CustomResourceDefinition"]
+        known_names = {o["metadata"]["name"] for o in known}
+        extra_names = {(o.get("metadata") or {}).get("name") for o in extra if o.get("kind") == "CustomResourceDefinition"}
+        prepared = loader.prepare_objects(_decode(_encode(known)) + extra)
+        extra = [o for o in prepared if not (o.get("kind") == "CustomResourceDefinition"
+                                             and o["metadata"]["name"] in known_names - extra_names)]
+    return objects + extra
 
 
 def _with_namespaces(objects: list[dict]) -> list[dict]:
@@ -134,7 +146,7 @@ def start_simulator(sources: Iterable[str] = ("incident",), objects: Iterable[di
                     kubeconfig_out: Optional[str | os.PathLike] = None, faults: Optional[Faults] = None,
                     context_name: str = "gputui-sim", behaviour: bool = True) -> RunningSim:
     faults = faults if faults is not None else Faults()
-    loaded = load_sources(list(sources or ()), synthetic) + [dict(o) for o in objects or ()]
+    loaded = load_sources(list(sources or ()), synthetic, list(objects or ()))
     store = Store()
     try:
         store.bulk_load(_with_namespaces(loaded))

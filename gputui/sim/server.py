@@ -363,6 +363,10 @@ class Handler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization") or ""
         if not auth and path in ("/version", "/healthz", "/livez", "/readyz"):
             return  # anonymous may read these, as with the default RBAC
+        if not auth and _is_client_go(self.headers.get("User-Agent") or ""):
+            # client-go (kubectl, k9s, helm) reads credentials from a kubeconfig only for TLS
+            # servers, so over this plain-HTTP loopback it never sends the token it was given.
+            return
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
         if not token or not hmac.compare_digest(token.encode(), self.server.token.encode()):
             raise ApiError(401, "Unauthorized", "Unauthorized")
@@ -711,7 +715,19 @@ class Handler(BaseHTTPRequestHandler):
     # -- writes ------------------------------------------------------------------------
 
     def _body_object(self, route: _Route, body: bytes) -> dict:
-        obj = _parse_json(body) if "yaml" not in (self.headers.get("Content-Type") or "") else _parse_yaml(body)
+        ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip().lower()
+        if ctype == "application/vnd.kubernetes.protobuf":
+            # kubectl create <generator> posts built-in objects as protobuf.
+            proto = _optional_module("gputui.sim.protobuf")
+            if proto is None or not hasattr(proto, "decode_object"):
+                raise unsupported_body(ctype)
+            obj = proto.decode_object(body)
+        elif ctype in ("application/yaml", "application/apply-patch+yaml"):
+            obj = _parse_yaml(body)
+        elif ctype in ("application/json", "*/*", ""):
+            obj = _parse_json(body)
+        else:
+            raise unsupported_body(ctype)
         if not isinstance(obj, dict):
             raise bad_request("the body of the request was not a JSON object")
         rt = route.rt
@@ -981,6 +997,16 @@ def unsupported_media(ctype: str) -> ApiError:
     return ApiError(415, "UnsupportedMediaType", f'the body of the request was in an unknown format - accepted media '
                     f"types include: application/json-patch+json, application/merge-patch+json, "
                     f"application/apply-patch+yaml, application/strategic-merge-patch+json")
+
+
+def unsupported_body(ctype: str) -> ApiError:
+    return ApiError(415, "UnsupportedMediaType", f'the body of the request was in an unknown format - accepted media '
+                    f"types include: application/json, application/yaml")
+
+
+def _is_client_go(user_agent: str) -> bool:
+    """client-go's default User-Agent: `kubectl/v1.32.4 (linux/amd64) kubernetes/4cb5f07`."""
+    return " kubernetes/" in user_agent and "(" in user_agent
 
 
 def _method_not_allowed() -> ApiError:
