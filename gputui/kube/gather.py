@@ -1,0 +1,316 @@
+"""Read the cluster once: every resource the checks need, concurrently, into a ClusterSnapshot.
+
+Lists are paginated (limit=500 bounds memory on big clusters and is what the API
+server and etcd prefer) and decoded from raw bytes straight into the slim structs of
+`checks.objects`; no client model is ever built. One resource failing (403, CRD not
+installed, timeouts after retries, 5xx) is recorded in `snapshot.incomplete` and the
+rest carries on; only "no cluster at all" (connect/auth) aborts, as ConnectError.
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+import threading
+import time
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import msgspec
+
+from checks.gpu import OPERAND_APPS
+from checks.objects import EventList, NodeList, ObjectList, PodList
+from checks.snapshot import RESOURCES, ClusterSnapshot, Incomplete
+from gputui.kube.client import KubeClient
+from gputui.kube.errors import KubeApiError, TransportTimeout
+
+Progress = Callable[[str, int], None]
+
+PAGE_SIZE = 500
+WORKERS = 6
+RETRIES = 4
+LOG_TAIL_LINES = 40
+MAX_LOG_PODS = 40
+
+_LIST_TYPES = {"nodes": NodeList, "pods": PodList, "events": EventList}
+# Where --namespace does not apply: these are cluster-scoped.
+_CLUSTER_SCOPED = frozenset({
+    "nodes", "namespaces", "nodepools", "nodeclaims", "ec2nodeclasses", "clusterpolicies", "nvidiadrivers",
+    "customresourcedefinitions", "persistentvolumes", "storageclasses", "priorityclasses", "runtimeclasses",
+    "csinodes", "volumeattachments",
+})
+# Older API versions to try when a group does not serve the one in RESOURCES.
+_FALLBACK_VERSIONS = {"karpenter.sh": ("v1beta1",), "karpenter.k8s.aws": ("v1beta1",)}
+_NOT_INSTALLED = {
+    "karpenter.sh": "Karpenter not installed",
+    "karpenter.k8s.aws": "Karpenter's AWS provider (EC2NodeClass) not installed",
+    "nvidia.com": "GPU Operator not installed",
+}
+# Container states that are part of a normal start, not a failure.
+_STARTING = frozenset({"ContainerCreating", "PodInitializing"})
+
+
+@dataclass
+class _Listed:
+    attr: str
+    items: list
+    api_version: str
+    raw: Optional[list] = None
+
+
+class _Failed(Exception):
+    def __init__(self, incomplete: Incomplete):
+        super().__init__(incomplete.message)
+        self.incomplete = incomplete
+
+
+def resource_name(group: str, plural: str) -> str:
+    """`pods`, `nodeclaims.karpenter.sh`: the name RBAC (and `kubectl auth can-i`) use."""
+    return f"{plural}.{group}" if group else plural
+
+
+def gather(kube: KubeClient, *, namespace: Optional[str] = None, progress: Optional[Progress] = None,
+           raw: Optional[dict[str, list[dict]]] = None) -> ClusterSnapshot:
+    """One pass over checks.snapshot.RESOURCES. `progress(resource, items_so_far)` is called from
+    worker threads after each page.
+
+    `raw`, when given, is filled with snapshot attribute -> the full objects as dicts (with
+    kind/apiVersion), for `gputui snapshot`; it costs a second decode of every page.
+    """
+    namespace = namespace if namespace is not None else kube.namespace
+    kube.version()  # fail fast, with one line, when there is no cluster to talk to
+    snap = ClusterSnapshot(context=kube.context, server=kube.server, source="live")
+    report = _locked(progress)
+    gc_was_enabled = gc.isenabled()
+    # Building ~10^5 small objects with the cyclic GC on costs 2-4x; the structs hold no cycles.
+    gc.disable()
+    try:
+        with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="gather") as pool:
+            # Biggest lists first so they overlap with the many small ones.
+            order = sorted(RESOURCES, key=lambda a: {"pods": 0, "events": 1, "nodes": 2}.get(a, 3))
+            futures: dict[Future, str] = {
+                pool.submit(_list_resource, kube, attr, *RESOURCES[attr], namespace, report, raw is not None): attr
+                for attr in order
+            }
+            _collect(futures, snap, raw)
+            if "pods" in RESOURCES and not snap.cannot_see("pods"):
+                _fetch_operand_logs(kube, pool, snap)
+        snap.incomplete.sort(key=lambda i: i.resource)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    # Move the snapshot out of the collector's sight: later full collections skip it (TUI stays smooth).
+    gc.freeze()
+    return snap
+
+
+def _collect(futures: dict[Future, str], snap: ClusterSnapshot, raw: Optional[dict]) -> None:
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+        for f in done:
+            try:
+                listed: _Listed = f.result()
+            except _Failed as e:
+                snap.incomplete.append(e.incomplete)
+                continue
+            except BaseException:
+                for p in pending:  # ConnectError and bugs: stop queued lists, then surface it
+                    p.cancel()
+                raise
+            if hasattr(snap, listed.attr):
+                setattr(snap, listed.attr, listed.items)
+            if raw is not None and listed.raw is not None:
+                raw[listed.attr] = listed.raw
+            if listed.attr in ("nodepools", "nodeclaims") and listed.api_version.startswith("karpenter.sh/"):
+                if snap.karpenter_api_version is None or listed.attr == "nodepools":
+                    snap.karpenter_api_version = listed.api_version
+
+
+def _list_resource(kube: KubeClient, attr: str, group: str, version: str, plural: str,
+                   namespace: Optional[str], progress: Progress, keep_raw: bool = False) -> _Listed:
+    name = resource_name(group, plural)
+    decoder = msgspec.json.Decoder(_LIST_TYPES.get(attr, ObjectList))
+    ns = None if plural in _CLUSTER_SCOPED else namespace
+    versions = (version,) + _FALLBACK_VERSIONS.get(group, ())
+    last_404: Optional[KubeApiError] = None
+    for v in versions:
+        try:
+            raw_items: Optional[list] = [] if keep_raw else None
+            items = _paginate(kube, _path(group, v, plural, ns), decoder, name, progress, raw_items)
+        except KubeApiError as e:
+            if e.status == 404:
+                last_404 = e
+                continue
+            raise _Failed(_incomplete(name, e)) from None
+        api_version = f"{group}/{v}" if group else v
+        kind = _kind_of(attr, plural)
+        if decoder.type is ObjectList:
+            _fill_kind(items, kind, api_version)
+        if raw_items is not None:
+            for obj in raw_items:
+                obj.setdefault("apiVersion", api_version)
+                obj.setdefault("kind", kind)
+        return _Listed(attr, items, api_version, raw_items)
+    what = _NOT_INSTALLED.get(group)
+    served = " or ".join(f"{group}/{v}" if group else v for v in versions)
+    message = f"{what}: the API serves no {plural} ({served})" if what else \
+        f"the API serves no {plural} ({served}): {last_404.message if last_404 else 'not found'}"
+    raise _Failed(Incomplete(name, "NotFound", message))
+
+
+def _paginate(kube: KubeClient, path: str, decoder: msgspec.json.Decoder, name: str, progress: Progress,
+              raw_items: Optional[list] = None) -> list:
+    items: list = []
+    cont: Optional[str] = None
+    limit = PAGE_SIZE
+    while True:
+        try:
+            body = _get_with_retries(kube, path, {"limit": limit or None, "continue": cont}, name)
+        except KubeApiError as e:
+            if e.status == 410 and cont:
+                # The continue token expired (etcd compacted): as client-go's pager does,
+                # fall back to one unpaginated list rather than loop on fresh tokens.
+                items, cont, limit = [], None, 0
+                if raw_items is not None:
+                    raw_items.clear()
+                progress(name, 0)
+                continue
+            raise
+        try:
+            page = decoder.decode(body)
+        except msgspec.DecodeError as e:
+            raise _Failed(Incomplete(name, "BadResponse", f"could not decode the list: {e}")) from None
+        items.extend(page.items)
+        if raw_items is not None:
+            raw_items.extend(msgspec.json.decode(body).get("items") or [])
+        progress(name, len(items))
+        cont = page.metadata.continue_
+        if not cont:
+            return items
+
+
+def _get_with_retries(kube: KubeClient, path: str, query: dict, name: str) -> bytes:
+    """GET with exponential backoff on 429/5xx and stalled reads; the last failure is re-raised."""
+    for attempt in range(RETRIES + 1):
+        try:
+            return kube.get(path, query)
+        except KubeApiError as e:
+            if not e.retryable or attempt == RETRIES:
+                raise
+            delay = min(e.retry_after, 5.0) if e.retry_after else _backoff(attempt)
+        except TransportTimeout as e:
+            if attempt == RETRIES:
+                raise _Failed(Incomplete(name, "Timeout", f"{e} (after {RETRIES + 1} attempts)")) from None
+            delay = _backoff(attempt)
+        time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def _backoff(attempt: int) -> float:
+    return 0.2 * (2 ** attempt) * (0.5 + random.random())
+
+
+def _incomplete(name: str, e: KubeApiError) -> Incomplete:
+    if e.status == 403:
+        reason = "Forbidden"
+    elif e.status in (504,) or e.reason == "Timeout":
+        reason = "Timeout"
+    elif e.status >= 500 or e.status == 429:
+        reason = "ServerError"
+    else:
+        reason = e.reason or f"HTTP{e.status}"
+    if e.retryable:
+        return Incomplete(name, reason, f"{e.status} {e.reason}: {e.message} (after {RETRIES + 1} attempts)")
+    return Incomplete(name, reason, e.message)
+
+
+def _path(group: str, version: str, plural: str, namespace: Optional[str]) -> str:
+    base = f"/apis/{group}/{version}" if group else f"/api/{version}"
+    return f"{base}/namespaces/{namespace}/{plural}" if namespace else f"{base}/{plural}"
+
+
+def _kind_of(attr: str, plural: str) -> str:
+    from checks.snapshot import KIND_TO_ATTR
+
+    return next((k for k, a in KIND_TO_ATTR.items() if a == attr), "") or plural.rstrip("s").capitalize()
+
+
+def _fill_kind(items: list, kind: str, api_version: str) -> None:
+    """List items arrive without kind/apiVersion; checks and reports want them."""
+    for obj in items:
+        if not obj.kind:
+            obj.kind = kind
+        if not obj.api_version:
+            obj.api_version = api_version
+
+
+def _locked(progress: Optional[Progress]) -> Progress:
+    if progress is None:
+        return lambda resource, count: None
+    lock = threading.Lock()
+
+    def report(resource: str, count: int) -> None:
+        with lock:
+            progress(resource, count)
+
+    return report
+
+
+# -- log tails of failing GPU Operator pods ----------------------------------------
+
+
+def failing_containers(pod) -> list[tuple[str, bool]]:
+    """(container, has a previous instance) for each container of `pod` that is failing."""
+    out: list[tuple[str, bool]] = []
+    failed_pod = pod.status.phase == "Failed"
+    for cs in list(pod.status.init_container_statuses) + list(pod.status.container_statuses):
+        waiting = cs.state.get("waiting") or {}
+        terminated = cs.state.get("terminated") or {}
+        bad = (
+            (waiting and waiting.get("reason") not in _STARTING)
+            or (terminated and terminated.get("exitCode", 0) != 0)
+            or (cs.restart_count > 0 and not cs.ready)
+            or (failed_pod and not cs.ready)
+        )
+        if bad:
+            out.append((cs.name, cs.restart_count > 0 or bool(cs.last_state.get("terminated"))))
+    return out
+
+
+def _fetch_operand_logs(kube: KubeClient, pool: ThreadPoolExecutor, snap: ClusterSnapshot) -> None:
+    wanted: list[tuple[str, str, str, bool]] = []
+    pods = [p for p in snap.pods if p.metadata.labels.get("app") in OPERAND_APPS]
+    for pod in pods:
+        containers = failing_containers(pod)
+        if not containers:
+            continue
+        for container, has_previous in containers:
+            wanted.append((pod.metadata.namespace or "", pod.metadata.name, container, False))
+            if has_previous:
+                wanted.append((pod.metadata.namespace or "", pod.metadata.name, container, True))
+        if len({(w[0], w[1]) for w in wanted}) >= MAX_LOG_PODS:
+            break
+    futures = {pool.submit(_log_tail, kube, *key): key for key in wanted}
+    forbidden: Optional[str] = None
+    for f, key in futures.items():
+        try:
+            text = f.result()
+        except KubeApiError as e:
+            if e.status == 403:
+                forbidden = e.message
+            continue  # 400 "previous terminated container not found" and the like: nothing to show
+        except TransportTimeout:
+            continue
+        if text:
+            snap.logs[key] = text
+    if forbidden:
+        snap.incomplete.append(Incomplete("pods/log", "Forbidden", forbidden))
+
+
+def _log_tail(kube: KubeClient, namespace: str, pod: str, container: str, previous: bool) -> str:
+    data = kube.request("GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log",
+                        query={"container": container, "tailLines": LOG_TAIL_LINES, "previous": previous or None},
+                        accept="*/*").data
+    return data.decode("utf-8", "replace")
