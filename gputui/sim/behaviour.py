@@ -1,0 +1,769 @@
+"""The simulator's moving parts: a scheduler and a kubelet for the pods nobody scripted.
+
+A pod loaded with a `status.phase` is a fixture and keeps exactly the state the
+scenario gives it. A pod loaded without status, or created through the API (whose
+status is then only the server's `phase: Pending` default), is scheduled and run here:
+
+* scheduling follows kube-scheduler's filters (NodeUnschedulable, TaintToleration,
+  NodeAffinity, NodeResourcesFit) and, when no node fits, writes PodScheduled=False /
+  Unschedulable and a `FailedScheduling` event in the scheduler's own wording;
+  pending pods are tried again whenever nodes change or pods go away;
+* a bound pod starts (kubelet events, container statuses, IPs) and keeps running,
+  except containers that run `nvidia-smi` (their output comes from `nvsmi` for that
+  node and they finish Succeeded or Failed) and, for restartPolicy Never/OnFailure,
+  `sleep N`, which finishes after N seconds;
+* a pod pinned with spec.nodeName skips the scheduler; the kubelet rejects it when the
+  node lacks the resources (Failed, OutOf<resource> / UnexpectedAdmissionError);
+* activeDeadlineSeconds fails the pod with reason DeadlineExceeded;
+* a pod being deleted (deletionTimestamp, no finalizers left) is removed after a short
+  grace period.
+
+Times are the injected clock's seconds; the pauses between stages are a fraction of a
+second so tests and demos move quickly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Mapping, Optional
+
+from checks.k8s import (pod_requests, quantity_or_zero, requirement_matches, taint_from_dict, toleration_from_dict,
+                        tolerates)
+from checks.objects import Pod, to_struct
+from gputui.sim import nvsmi
+
+SCHEDULER = "default-scheduler"
+KUBELET = "kubelet"
+GPU = "nvidia.com/gpu"
+
+START_DELAY = 0.1  # bound -> containers started
+RUN_SECONDS = 0.2  # how long an nvidia-smi container runs
+DELETE_GRACE = 0.2  # longest wait before a terminating pod is removed
+
+DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
+NO_NODES = "no nodes available to schedule pods"
+
+# Filter-plugin reasons (kube-scheduler); the taint one gets the first untolerated taint.
+R_UNSCHEDULABLE = "node(s) were unschedulable"
+R_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
+R_TAINT = "node(s) had untolerated taint {%s: %s}"
+R_TOO_MANY_PODS = "Too many pods"
+P_NOT_HELPFUL = "Preemption is not helpful for scheduling"
+P_NO_VICTIMS = "No preemption victims found for incoming pod"
+
+_SLEEP = re.compile(r"^\s*(?:exec\s+)?sleep\s+(\d+(?:\.\d+)?)s?\s*$")
+
+
+def rfc3339(t: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+# -- scheduling (pure) ------------------------------------------------------------
+
+
+def _node_name(node: Mapping[str, Any]) -> str:
+    return (node.get("metadata") or {}).get("name", "")
+
+
+def node_taints(node: Mapping[str, Any]) -> list[dict]:
+    """The node's taints plus the ones the node lifecycle controller would have added."""
+    taints = list((node.get("spec") or {}).get("taints") or [])
+    keys = {t.get("key") for t in taints}
+    ready = next((c for c in (node.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"), None)
+    if ready is not None and ready.get("status") != "True":
+        key = "node.kubernetes.io/not-ready" if ready.get("status") == "False" else "node.kubernetes.io/unreachable"
+        if key not in keys:
+            taints.append({"key": key, "effect": "NoSchedule"})
+    return taints
+
+
+def allocatable(node: Mapping[str, Any]) -> dict[str, Decimal]:
+    status = node.get("status") or {}
+    alloc = status.get("allocatable") or status.get("capacity") or {}
+    out = {k: quantity_or_zero(v) for k, v in alloc.items()}
+    out.setdefault("pods", Decimal(110))
+    return out
+
+
+def requests_of(pod: Mapping[str, Any]) -> dict[str, Decimal]:
+    return pod_requests(to_struct(dict(pod), Pod))
+
+
+def is_terminal(pod: Mapping[str, Any]) -> bool:
+    return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+
+
+def node_usage(pods: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Decimal]]:
+    """Requests of the non-terminal pods bound to each node, with a pod count."""
+    usage: dict[str, dict[str, Decimal]] = {}
+    for p in pods:
+        node = (p.get("spec") or {}).get("nodeName")
+        if not node or is_terminal(p):
+            continue
+        used = usage.setdefault(node, {"pods": Decimal(0)})
+        used["pods"] += 1
+        for k, v in requests_of(p).items():
+            used[k] = used.get(k, Decimal(0)) + v
+    return usage
+
+
+def _matches_affinity(pod: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+    spec = pod.get("spec") or {}
+    for k, v in (spec.get("nodeSelector") or {}).items():
+        if labels.get(k) != v:
+            return False
+    na = ((spec.get("affinity") or {}).get("nodeAffinity") or {})
+    terms = ((na.get("requiredDuringSchedulingIgnoredDuringExecution") or {}).get("nodeSelectorTerms")) or []
+    if not terms:
+        return True
+    return any(all(requirement_matches(labels, e.get("key", ""), e.get("operator", ""), e.get("values") or ())
+                   for e in t.get("matchExpressions") or []) for t in terms)
+
+
+def insufficient(requests: Mapping[str, Decimal], alloc: Mapping[str, Decimal],
+                 used: Mapping[str, Decimal]) -> list[str]:
+    """NodeResourcesFit reasons, in the plugin's order: pods, cpu, memory, then the rest."""
+    reasons = []
+    if used.get("pods", Decimal(0)) + 1 > alloc.get("pods", Decimal(110)):
+        reasons.append(R_TOO_MANY_PODS)
+    ordered = [r for r in ("cpu", "memory", "ephemeral-storage") if r in requests]
+    ordered += sorted(r for r in requests if r not in ("cpu", "memory", "ephemeral-storage", "pods"))
+    for r in ordered:
+        want = requests[r]
+        if want <= 0:
+            continue
+        if want > alloc.get(r, Decimal(0)) - used.get(r, Decimal(0)):
+            reasons.append(f"Insufficient {r}")
+    return reasons
+
+
+def filter_node(pod: Mapping[str, Any], node: Mapping[str, Any], requests: Mapping[str, Decimal],
+                used: Mapping[str, Decimal]) -> tuple[list[str], bool]:
+    """(reasons this node is rejected, whether preemption could help); no reasons = it fits."""
+    spec = pod.get("spec") or {}
+    tolerations = [toleration_from_dict(t) for t in spec.get("tolerations") or []]
+    if (node.get("spec") or {}).get("unschedulable"):
+        cordon = taint_from_dict({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"})
+        if not any(tolerates(t, cordon) for t in tolerations):
+            return [R_UNSCHEDULABLE], False
+    for taint in node_taints(node):
+        if taint.get("effect") not in ("NoSchedule", "NoExecute"):
+            continue
+        if not any(tolerates(t, taint_from_dict(taint)) for t in tolerations):
+            return [R_TAINT % (taint.get("key", ""), taint.get("value") or "")], False
+    labels = (node.get("metadata") or {}).get("labels") or {}
+    if not _matches_affinity(pod, labels):
+        return [R_AFFINITY], False
+    reasons = insufficient(requests, allocatable(node), used)
+    return reasons, True
+
+
+def _histogram(reasons: Iterable[str]) -> str:
+    counts: dict[str, int] = {}
+    for r in reasons:
+        counts[r] = counts.get(r, 0) + 1
+    # kube-scheduler sorts the "count reason" strings as whole strings.
+    return ", ".join(sorted(f"{n} {r}" for r, n in counts.items()))
+
+
+def fit_error(total: int, rejections: Mapping[str, tuple[list[str], bool]]) -> str:
+    """The FailedScheduling message for a pod no node could take (FitError + preemption)."""
+    if total == 0:
+        return NO_NODES
+    reasons = [r for rs, _ in rejections.values() for r in rs]
+    post = [P_NO_VICTIMS if helpful else P_NOT_HELPFUL for _, helpful in rejections.values()]
+    return (f"0/{total} nodes are available: {_histogram(reasons)}. "
+            f"preemption: 0/{total} nodes are available: {_histogram(post)}.")
+
+
+def choose_node(pod: Mapping[str, Any], nodes: list[Mapping[str, Any]],
+                usage: Mapping[str, Mapping[str, Decimal]]) -> tuple[Optional[str], str]:
+    """(chosen node name, "") or (None, FailedScheduling message).
+
+    Among the nodes that fit, the least allocated (cpu and memory) wins; ties go to the
+    first name, so results are repeatable."""
+    requests = requests_of(pod)
+    rejections: dict[str, tuple[list[str], bool]] = {}
+    feasible: list[tuple[float, str]] = []
+    for node in nodes:
+        name = _node_name(node)
+        used = usage.get(name, {})
+        reasons, helpful = filter_node(pod, node, requests, used)
+        if reasons:
+            rejections[name] = (reasons, helpful)
+            continue
+        alloc = allocatable(node)
+        score = 0.0
+        for r in ("cpu", "memory"):
+            cap = alloc.get(r, Decimal(0))
+            if cap > 0:
+                score += float((used.get(r, Decimal(0)) + requests.get(r, Decimal(0))) / cap)
+        feasible.append((score, name))
+    if feasible:
+        return min(feasible)[1], ""
+    return None, fit_error(len(nodes), rejections)
+
+
+def admission_failure(requests: Mapping[str, Decimal], node: Mapping[str, Any],
+                      used: Mapping[str, Decimal]) -> Optional[tuple[str, str]]:
+    """The kubelet's (reason, message) for a pinned pod its node cannot hold, else None."""
+    alloc = allocatable(node)
+    if used.get("pods", Decimal(0)) + 1 > alloc.get("pods", Decimal(110)):
+        return "OutOfpods", "Pod was rejected: Node didn't have enough resource: pods, requested: 1, used: " \
+                            f"{int(used.get('pods', 0))}, capacity: {int(alloc.get('pods', 0))}"
+    for r, want in requests.items():
+        if want <= 0:
+            continue
+        have, taken = alloc.get(r, Decimal(0)), used.get(r, Decimal(0))
+        if want <= have - taken:
+            continue
+        if "/" in r and "kubernetes.io/" not in r:
+            # Device-plugin resources fail in the device manager, with its own wording.
+            free = max(have - taken, Decimal(0))
+            return ("UnexpectedAdmissionError",
+                    f"Allocate failed due to requested number of devices unavailable for {r}. "
+                    f"Requested: {_num(want)}, Available: {_num(free)}, which is unexpected")
+        return (f"OutOf{r}", f"Pod was rejected: Node didn't have enough resource: {r}, requested: {_milli(want, r)}, "
+                             f"used: {_milli(taken, r)}, capacity: {_milli(have, r)}")
+    return None
+
+
+def _num(q: Decimal) -> str:
+    return str(int(q)) if q == q.to_integral() else str(q)
+
+
+def _milli(q: Decimal, resource: str) -> str:
+    return str(int(q * 1000)) if resource == "cpu" else _num(q)
+
+
+# -- the running simulation ---------------------------------------------------------
+
+
+@dataclass
+class _Container:
+    name: str
+    image: str
+    finish_at: Optional[float] = None  # None: runs until the pod goes away
+    log: str = ""
+    exit_code: int = 0
+    start_error: Optional[str] = None
+    container_id: str = ""
+    finished: bool = False
+
+
+@dataclass
+class _Run:
+    """What the simulated kubelet remembers about one pod."""
+
+    uid: str
+    namespace: str
+    name: str
+    bound_at: Optional[float] = None
+    started_at: Optional[float] = None  # status.startTime
+    running_at: Optional[float] = None
+    containers: list[_Container] = field(default_factory=list)
+    init_containers: list[_Container] = field(default_factory=list)
+    done: bool = False
+    deleting_since: Optional[float] = None
+    unschedulable_message: Optional[str] = None
+
+
+def _api_created_default(status: Optional[Mapping[str, Any]]) -> bool:
+    """True when the status is nothing but what the API server fills in on create."""
+    if not status:
+        return True
+    return status.get("phase") in (None, "Pending") and set(status) <= {"phase", "qosClass"}
+
+
+class Simulation:
+    """Schedules and runs unscripted pods in `store`. `step()` does one pass; `start()`
+    runs passes in a daemon thread every `tick_seconds` and after every change."""
+
+    def __init__(self, store, *, tick_seconds: float = 0.2, clock: Callable[[], float] = time.time):
+        self.store = store
+        self.tick_seconds = tick_seconds
+        self.clock = clock
+        self.last_error: Optional[BaseException] = None
+        self._pods = store.type_for("v1", "Pod")
+        self._nodes = store.type_for("v1", "Node")
+        self._events = store.type_for("v1", "Event")
+        self._runs: dict[str, _Run] = {}
+        self._lock = threading.RLock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self._retry_pending = True
+        self._event_names: dict[tuple, str] = {}
+        self._event_seq = 0
+        store.subscribe(self._on_change)
+        self.adopt_unscripted()
+
+    def adopt_unscripted(self) -> None:
+        """Take over the stored pods that have no status.phase (loaded without a status)."""
+        with self._lock:
+            for e in self.store.select(self._pods).entries:
+                if not (e.obj.get("status") or {}).get("phase"):
+                    self._adopt(e.obj)
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> "Simulation":
+        if self._thread is None:
+            self.adopt_unscripted()
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._loop, name="sim-behaviour", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        self.store.unsubscribe(self._on_change)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.tick_seconds)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            try:
+                self.step()
+            except Exception as e:  # keep simulating; the error is kept for tests and debugging
+                self.last_error = e
+
+    def _on_change(self, event_type: str, rt, obj: dict) -> None:
+        kind = rt.kind if not rt.group else ""
+        if kind == "Node":
+            self._retry_pending = True
+        elif kind == "Pod":
+            meta = obj.get("metadata") or {}
+            uid = meta.get("uid", "")
+            if event_type == "ADDED" and _api_created_default(obj.get("status")):
+                with self._lock:
+                    self._adopt(obj)
+            elif event_type == "DELETED":
+                with self._lock:
+                    self._runs.pop(uid, None)
+                self._retry_pending = True
+            elif is_terminal(obj):
+                self._retry_pending = True
+        else:
+            return
+        self._wake.set()
+
+    def _adopt(self, pod: Mapping[str, Any]) -> None:
+        meta = pod.get("metadata") or {}
+        uid = meta.get("uid", "")
+        if uid and uid not in self._runs:
+            self._runs[uid] = _Run(uid=uid, namespace=meta.get("namespace") or "default", name=meta.get("name", ""))
+
+    def managed(self, namespace: str, name: str) -> bool:
+        """Whether the simulation drives this pod (false for scripted pods)."""
+        return any(r.namespace == namespace and r.name == name for r in list(self._runs.values()))
+
+    # -- one pass ---------------------------------------------------------------------
+
+    def step(self, now: Optional[float] = None) -> None:
+        now = self.clock() if now is None else now
+        with self._lock:
+            retry, self._retry_pending = self._retry_pending, False
+            nodes = {_node_name(e.obj): e.obj for e in self.store.select(self._nodes).entries}
+            usage: Optional[dict[str, dict[str, Decimal]]] = None
+            for run in list(self._runs.values()):
+                pod = self._read(run)
+                if pod is None:
+                    self._runs.pop(run.uid, None)
+                    continue
+                if (pod.get("metadata") or {}).get("deletionTimestamp"):
+                    self._terminate(run, pod, now)
+                    continue
+                if run.done:
+                    continue
+                spec = pod.get("spec") or {}
+                if run.bound_at is None:
+                    if usage is None:
+                        usage = node_usage(e.obj for e in self.store.select(self._pods).entries)
+                    if spec.get("nodeName"):
+                        self._admit(run, pod, nodes, usage, now)
+                    elif retry or run.unschedulable_message is None:
+                        self._schedule(run, pod, list(nodes.values()), usage, now)
+                    continue
+                if self._deadline_passed(run, pod, now):
+                    self._fail_deadline(run, pod, now)
+                    continue
+                if run.running_at is None:
+                    if now >= run.bound_at + START_DELAY:
+                        self._start(run, pod, nodes.get(spec.get("nodeName", "")), now)
+                    continue
+                self._finish_due(run, pod, now)
+
+    def _read(self, run: _Run) -> Optional[dict]:
+        try:
+            pod = self.store.entry(self._pods, run.namespace, run.name).obj
+        except Exception:
+            return None
+        return pod if (pod.get("metadata") or {}).get("uid") == run.uid else None
+
+    # -- scheduler ----------------------------------------------------------------------
+
+    def _schedule(self, run: _Run, pod: dict, nodes: list[dict], usage: dict, now: float) -> None:
+        chosen, message = choose_node(pod, nodes, usage)
+        if chosen is None:
+            repeat = run.unschedulable_message == message
+            run.unschedulable_message = message
+            if not repeat:
+                self._patch_status(run, {
+                "phase": "Pending",
+                    "conditions": [_cond("PodScheduled", "False", now, "Unschedulable", message)],
+                })
+            self._event(run, pod, "Warning", "FailedScheduling", message, SCHEDULER, now)
+            return
+        self.store.patch(self._pods, run.namespace, run.name, "merge", {"spec": {"nodeName": chosen}})
+        used = usage.setdefault(chosen, {"pods": Decimal(0)})
+        used["pods"] += 1
+        for k, v in requests_of(pod).items():
+            used[k] = used.get(k, Decimal(0)) + v
+        run.bound_at = now
+        run.unschedulable_message = None
+        self._patch_status(run, {"phase": "Pending", "conditions": [_cond("PodScheduled", "True", now)]})
+        self._event(run, pod, "Normal", "Scheduled",
+                    f"Successfully assigned {run.namespace}/{run.name} to {chosen}", SCHEDULER, now)
+
+    def _admit(self, run: _Run, pod: dict, nodes: dict, usage: dict, now: float) -> None:
+        """A pod created with spec.nodeName goes straight to the kubelet."""
+        node_name = pod["spec"]["nodeName"]
+        node = nodes.get(node_name)
+        if node is None:
+            return  # no kubelet will ever pick it up: it stays Pending, as in a real cluster
+        own = {k: v for k, v in usage.get(node_name, {}).items()}
+        if own:
+            # The pod itself is already counted against its node; admission judges the others.
+            own["pods"] = own.get("pods", Decimal(1)) - 1
+            for k, v in requests_of(pod).items():
+                own[k] = own.get(k, Decimal(0)) - v
+        failure = admission_failure(requests_of(pod), node, own)
+        run.bound_at = now
+        if failure:
+            reason, message = failure
+            run.done = True
+            self._patch_status(run, {"phase": "Failed", "reason": reason, "message": message,
+                                     "startTime": rfc3339(now)})
+            self._event(run, pod, "Warning", reason, message, KUBELET, now, host=node_name)
+
+    # -- kubelet ------------------------------------------------------------------------
+
+    def _start(self, run: _Run, pod: dict, node: Optional[dict], now: float) -> None:
+        spec = pod.get("spec") or {}
+        node_name = spec.get("nodeName", "")
+        run.started_at = run.started_at or now
+        run.running_at = now
+        busy = self._busy_gpus(node_name, exclude=run.uid)
+        restart = spec.get("restartPolicy") or "Always"
+        for c in spec.get("initContainers") or []:
+            run.init_containers.append(self._launch(run, pod, c, node, now, busy, restart, init=True))
+        for c in spec.get("containers") or []:
+            run.containers.append(self._launch(run, pod, c, node, now, busy, restart, init=False))
+        self._write_running(run, pod, now)
+
+    def _launch(self, run: _Run, pod: dict, c: dict, node: Optional[dict], now: float, busy: int, restart: str,
+                *, init: bool) -> _Container:
+        name, image = c.get("name", ""), c.get("image", "")
+        fc = _Container(name=name, image=image, container_id="containerd://" + _hex(run.uid, name))
+        field_path = f"spec.{'initContainers' if init else 'containers'}{{{name}}}"
+        if (c.get("imagePullPolicy") or "IfNotPresent") == "Always":
+            self._event(run, pod, "Normal", "Pulling", f'Pulling image "{image}"', KUBELET, now, field_path)
+            self._event(run, pod, "Normal", "Pulled",
+                        f'Successfully pulled image "{image}" in 812ms (812ms including waiting). '
+                        f"Image size: {_image_size(image)} bytes.", KUBELET, now, field_path)
+        else:
+            self._event(run, pod, "Normal", "Pulled", f'Container image "{image}" already present on machine',
+                        KUBELET, now, field_path)
+        argv = nvsmi.container_argv(c)
+        if nvsmi.mentions_nvidia_smi(argv) and node is not None:
+            result = nvsmi.run_container(node, argv, now=now, busy_gpus=busy)
+            fc.log, fc.exit_code, fc.start_error = result.log, result.exit_code, result.start_error
+            fc.finish_at = now + RUN_SECONDS
+        elif init:
+            fc.finish_at, fc.finished = now, True  # init containers without a known workload complete at once
+        elif restart != "Always":
+            seconds = _sleep_seconds(argv)
+            if seconds is not None:
+                fc.finish_at = now + seconds
+        if fc.start_error:
+            self._event(run, pod, "Warning", "Failed", f"Error: {fc.start_error}", KUBELET, now, field_path)
+            return fc
+        self._event(run, pod, "Normal", "Created", f"Created container: {name}", KUBELET, now, field_path)
+        self._event(run, pod, "Normal", "Started", f"Started container {name}", KUBELET, now, field_path)
+        return fc
+
+    def _busy_gpus(self, node_name: str, *, exclude: str) -> int:
+        total = Decimal(0)
+        for e in self.store.select(self._pods).entries:
+            p = e.obj
+            if (p.get("spec") or {}).get("nodeName") != node_name or is_terminal(p):
+                continue
+            if (p.get("metadata") or {}).get("uid") == exclude:
+                continue
+            if (p.get("status") or {}).get("phase") != "Running":
+                continue
+            total += requests_of(p).get(GPU, Decimal(0))
+        return int(total)
+
+    def _finish_due(self, run: _Run, pod: dict, now: float) -> None:
+        due = [c for c in run.init_containers + run.containers
+               if c.finish_at is not None and c.finish_at <= now and not c.finished]
+        if not due:
+            return
+        for c in due:
+            c.finished = True
+            if c.log:
+                self.store.set_log(run.namespace, run.name, c.name, c.log)
+        self._write_running(run, pod, now)
+
+    def _write_running(self, run: _Run, pod: dict, now: float) -> None:
+        """Write the pod status that the containers' current states imply."""
+        spec = pod.get("spec") or {}
+        restart = spec.get("restartPolicy") or "Always"
+        node_name = spec.get("nodeName", "")
+        statuses = []
+        backoff = []
+        for c in run.containers:
+            finished = c.finished
+            statuses.append(self._container_status(c, run, finished, restart))
+            if finished and (restart == "Always" or (restart == "OnFailure" and c.exit_code != 0)):
+                backoff.append(c)
+        init_statuses = [self._container_status(c, run, c.finished, "Never", init=True)
+                         for c in run.init_containers]
+        finished_all = all(c.finished for c in run.containers) and run.containers
+        failed_start = any(c.start_error for c in run.containers)
+        phase = "Running"
+        if (finished_all or failed_start) and not backoff:
+            ok = all(c.exit_code == 0 and not c.start_error for c in run.containers)
+            phase = "Succeeded" if ok else "Failed"
+            run.done = True
+        ready = phase == "Running" and not backoff and all(s.get("ready") for s in statuses)
+        not_ready = [s["name"] for s in statuses if not s.get("ready")]
+        start = rfc3339(run.started_at or now)
+        terminal_reason = {"Succeeded": "PodCompleted", "Failed": "PodFailed"}.get(phase)
+        msg = None if ready or terminal_reason else f"containers with unready status: [{' '.join(not_ready)}]"
+        reason = terminal_reason or (None if ready else "ContainersNotReady")
+        status: dict[str, Any] = {
+            "phase": phase,
+            "conditions": [
+                _cond("PodReadyToStartContainers", "False" if phase != "Running" else "True", now),
+                _cond("Initialized", "True", now),
+                _cond("Ready", "True" if ready else "False", now, reason, msg),
+                _cond("ContainersReady", "True" if ready else "False", now, reason, msg),
+                _cond("PodScheduled", "True", run.bound_at or now),
+            ],
+            "hostIP": _host_ip(self._node(node_name), node_name),
+            "podIP": _pod_ip(run.uid) if not spec.get("hostNetwork") else _host_ip(self._node(node_name), node_name),
+            "startTime": start,
+            "containerStatuses": statuses,
+        }
+        status["hostIPs"] = [{"ip": status["hostIP"]}]
+        status["podIPs"] = [{"ip": status["podIP"]}]
+        if init_statuses:
+            status["initContainerStatuses"] = init_statuses
+        self._patch_status(run, status)
+        for c in backoff:
+            self.store.set_log(run.namespace, run.name, c.name, c.log, previous=True)
+            self._event(run, pod, "Warning", "BackOff",
+                        f"Back-off restarting failed container {c.name} in pod {run.name}_{run.namespace}({run.uid})",
+                        KUBELET, now, f"spec.containers{{{c.name}}}")
+
+    def _container_status(self, c: _Container, run: _Run, finished: bool, restart: str,
+                          init: bool = False) -> dict:
+        started = rfc3339(run.running_at or 0)
+        base = {"name": c.name, "image": c.image, "imageID": _image_id(c.image), "containerID": c.container_id,
+                "restartCount": 0}
+        if c.start_error:
+            base.pop("containerID")
+            return {**base, "ready": False, "started": False,
+                    "state": {"terminated": {"exitCode": 128, "reason": "StartError", "message": c.start_error,
+                                             "startedAt": "1970-01-01T00:00:00Z",
+                                             "finishedAt": rfc3339(run.running_at or 0)}}}
+        if not finished:
+            return {**base, "ready": not init, "started": True, "state": {"running": {"startedAt": started}}}
+        terminated = {"exitCode": c.exit_code, "reason": "Completed" if c.exit_code == 0 else "Error",
+                      "startedAt": started, "finishedAt": rfc3339(c.finish_at or 0),
+                      "containerID": c.container_id}
+        if not init and (restart == "Always" or (restart == "OnFailure" and c.exit_code != 0)):
+            return {**base, "ready": False, "started": False, "restartCount": 1,
+                    "lastState": {"terminated": terminated},
+                    "state": {"waiting": {"reason": "CrashLoopBackOff",
+                                          "message": f"back-off 10s restarting failed container={c.name} "
+                                                     f"pod={run.name}_{run.namespace}({run.uid})"}}}
+        return {**base, "ready": False, "started": False, "state": {"terminated": terminated}}
+
+    def _deadline_passed(self, run: _Run, pod: dict, now: float) -> bool:
+        ads = (pod.get("spec") or {}).get("activeDeadlineSeconds")
+        start = run.started_at if run.started_at is not None else run.bound_at
+        return isinstance(ads, (int, float)) and start is not None and now >= start + ads
+
+    def _fail_deadline(self, run: _Run, pod: dict, now: float) -> None:
+        run.done = True
+        statuses = []
+        for c in run.containers:
+            s = self._container_status(c, run, c.finished, "Never")
+            if "running" in s["state"]:
+                s["state"] = {"terminated": {"exitCode": 137, "reason": "Error", "startedAt": s["state"]["running"]
+                              ["startedAt"], "finishedAt": rfc3339(now), "containerID": c.container_id}}
+                s["ready"], s["started"] = False, False
+            statuses.append(s)
+        node_name = (pod.get("spec") or {}).get("nodeName", "")
+        status: dict[str, Any] = {
+            "phase": "Failed", "reason": "DeadlineExceeded", "message": DEADLINE_MESSAGE,
+            "startTime": rfc3339(run.started_at or run.bound_at or now),
+            "hostIP": _host_ip(self._node(node_name), node_name),
+            "conditions": [
+                _cond("PodReadyToStartContainers", "False", now),
+                _cond("Initialized", "True", now),
+                _cond("Ready", "False", now, "PodFailed"),
+                _cond("ContainersReady", "False", now, "PodFailed"),
+                _cond("PodScheduled", "True", run.bound_at or now),
+            ],
+        }
+        if statuses:
+            status["containerStatuses"] = statuses
+        self._patch_status(run, status)
+        self._event(run, pod, "Normal", "DeadlineExceeded", DEADLINE_MESSAGE, KUBELET, now, host=node_name)
+
+    def _terminate(self, run: _Run, pod: dict, now: float) -> None:
+        meta = pod.get("metadata") or {}
+        if meta.get("finalizers"):
+            return
+        if run.deleting_since is None:
+            run.deleting_since = now
+            if run.running_at is not None and not run.done:
+                for c in run.containers:
+                    self._event(run, pod, "Normal", "Killing", f"Stopping container {c.name}", KUBELET, now,
+                                f"spec.containers{{{c.name}}}")
+        grace = (pod.get("spec") or {}).get("terminationGracePeriodSeconds")
+        wait = 0.0 if grace == 0 else min(DELETE_GRACE, float(grace if isinstance(grace, (int, float)) else 30))
+        if now >= run.deleting_since + wait:
+            try:
+                self.store.delete(self._pods, run.namespace, run.name)
+            except Exception:
+                pass
+            self._runs.pop(run.uid, None)
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def _node(self, name: str) -> Optional[dict]:
+        try:
+            return self.store.entry(self._nodes, None, name).obj
+        except Exception:
+            return None
+
+    def _patch_status(self, run: _Run, status: dict) -> None:
+        current = self._read(run)
+        if current is None:
+            return
+        merged = dict(current.get("status") or {})
+        merged.update(status)
+        for key in [k for k, v in merged.items() if v is None]:
+            merged.pop(key)
+        if merged == current.get("status"):
+            return
+        self.store.patch(self._pods, run.namespace, run.name, "merge", {"status": status}, subresource="status")
+
+    def _event(self, run: _Run, pod: dict, type_: str, reason: str, message: str, component: str, now: float,
+               field_path: Optional[str] = None, host: Optional[str] = None) -> None:
+        """Record an event, or count a repeat of the same one, as the event recorder does."""
+        if component == KUBELET and host is None:
+            host = (pod.get("spec") or {}).get("nodeName")
+        key = (run.namespace, run.uid, reason, message, field_path, component)
+        stamp = rfc3339(now)
+        existing = self._event_names.get(key)
+        if existing:
+            try:
+                ev = self.store.entry(self._events, run.namespace, existing).obj
+                self.store.patch(self._events, run.namespace, existing, "merge",
+                                 {"count": int(ev.get("count") or 1) + 1, "lastTimestamp": stamp})
+                return
+            except Exception:
+                pass  # the event expired or was deleted: record it afresh
+        self._event_seq += 1
+        name = f"{run.name}.{int(now * 1e9) + self._event_seq:x}"[:253]
+        involved = {"apiVersion": "v1", "kind": "Pod", "name": run.name, "namespace": run.namespace,
+                    "uid": run.uid, "resourceVersion": (pod.get("metadata") or {}).get("resourceVersion", "")}
+        if field_path:
+            involved["fieldPath"] = field_path
+        source: dict[str, str] = {"component": component}
+        if host:
+            source["host"] = host
+        self.store.create({
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": name, "namespace": run.namespace},
+            "involvedObject": involved, "reason": reason, "message": message, "type": type_,
+            "source": source, "firstTimestamp": stamp, "lastTimestamp": stamp, "count": 1,
+            "reportingComponent": component, "reportingInstance": host if component == KUBELET and host else
+            component,
+        })
+        self._event_names[key] = name
+
+
+# -- small helpers --------------------------------------------------------------------
+
+
+def _cond(type_: str, status: str, now: float, reason: Optional[str] = None, message: Optional[str] = None) -> dict:
+    c: dict[str, Any] = {"type": type_, "status": status, "lastProbeTime": None, "lastTransitionTime": rfc3339(now)}
+    if reason:
+        c["reason"] = reason
+    if message:
+        c["message"] = message
+    return c
+
+
+def _hex(*parts: str, n: int = 64) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:n]
+
+
+def _image_id(image: str) -> str:
+    repo = image.rsplit("@", 1)[0]
+    last = repo.rsplit("/", 1)[-1]
+    if ":" in last:
+        repo = repo[: len(repo) - len(last)] + last.split(":", 1)[0]
+    if "/" not in repo:
+        repo = "docker.io/library/" + repo
+    elif "." not in repo.split("/", 1)[0] and ":" not in repo.split("/", 1)[0]:
+        repo = "docker.io/" + repo
+    return f"{repo}@sha256:{_hex(image)}"
+
+
+def _image_size(image: str) -> int:
+    return 2_000_000 + int(_hex(image, n=8), 16) % 400_000_000
+
+
+def _sleep_seconds(argv: list[str]) -> Optional[float]:
+    if len(argv) >= 2 and argv[0].rsplit("/", 1)[-1] == "sleep":
+        text = " ".join(argv)
+    elif len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in ("sh", "bash") and argv[1] == "-c":
+        text = argv[2]
+    else:
+        return None
+    m = _SLEEP.match(text)
+    return float(m.group(1)) if m else None
+
+
+def _host_ip(node: Optional[Mapping[str, Any]], name: str) -> str:
+    for a in ((node or {}).get("status") or {}).get("addresses") or []:
+        if a.get("type") == "InternalIP" and a.get("address"):
+            return a["address"]
+    n = int(_hex(name, n=4), 16)
+    return f"10.0.{n >> 8 & 0xFF}.{n & 0xFF or 1}"
+
+
+def _pod_ip(uid: str) -> str:
+    n = int(_hex(uid, n=6), 16)
+    return str(ipaddress.IPv4Address(0x0A000000 | (64 << 16) | (n & 0xFFFF) | 1))
