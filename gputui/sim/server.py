@@ -547,9 +547,8 @@ class Handler(BaseHTTPRequestHandler):
         review.setdefault("kind", "SelfSubjectAccessReview")
         review.setdefault("metadata", {})
         review["metadata"].setdefault("creationTimestamp", None)
+        # RBAC denies without a reason; kubectl would print any reason after "no - ".
         review["status"] = {"allowed": allowed}
-        if not allowed:
-            review["status"]["reason"] = "no RBAC policy matched"
         self._send_json(201, review)
 
     # -- reads -------------------------------------------------------------------------
