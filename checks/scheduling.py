@@ -1,0 +1,617 @@
+"""Area 4, scheduling: GPU pods that wait, and why.
+
+One finding per workload (pods of one Deployment/Job/StatefulSet wait for the same
+reason), built from what the scheduler and Karpenter said (checks.messages) and from
+re-doing Karpenter's NodePool reasoning offline (checks.nodepools).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Optional
+
+from checks import instances
+from checks.gpu import GPU_RESOURCE
+from checks.k8s import format_quantity, pod_gpu_request, pod_requests
+from checks.messages import (
+    KarpenterMessage,
+    SchedulerMessage,
+    parse_failed_scheduling,
+    parse_nodeclaim_event,
+    parse_nominated,
+)
+from checks.model import Finding, FixPlan, ObjectRef, Severity
+from checks.nodepools import (
+    NodePoolVerdict,
+    daemonset_overhead,
+    evaluate_nodepool,
+    is_gpu_nodepool,
+    nodes_needed,
+    widen_requirements,
+)
+from checks.objects import Event, Object, Pod
+from checks.registry import check
+
+# A pod this young without any event is still in the scheduler's queue, not stuck.
+PENDING_GRACE_SECONDS = 30
+# Karpenter normally turns a nomination into a bound pod within a few minutes; a GPU node
+# with the GPU Operator installing its driver takes longer.
+NOMINATION_PATIENCE_SECONDS = 15 * 60
+# A NodeClaim younger than this that has not failed is still coming up.
+LAUNCH_PATIENCE_SECONDS = 10 * 60
+MAX_EVIDENCE_TEXTS = 3
+
+_WORKLOAD_API = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "ReplicaSet": "apps/v1", "Job": "batch/v1",
+                 "DaemonSet": "apps/v1", "Pod": "v1"}
+
+
+# -- grouping --------------------------------------------------------------------------
+
+
+@dataclass
+class Workload:
+    ref: ObjectRef
+    obj: Optional[Object]  # None for a bare Pod or an owner not in the snapshot
+    pods: list[Pod] = field(default_factory=list)
+
+
+def workload_of(snapshot, pod: Pod) -> tuple[ObjectRef, Optional[Object]]:
+    """The object that owns the pod's template: Deployment (via its ReplicaSet), Job,
+    StatefulSet, ... or the Pod itself when nothing controls it."""
+    ns = pod.metadata.namespace or ""
+    owner = next((r for r in pod.metadata.owner_references if r.controller), None)
+    if owner is None:
+        return ObjectRef("Pod", pod.metadata.name, ns, "v1"), None
+    kind, name = owner.kind, owner.name
+    if kind == "ReplicaSet":
+        rs = _find(snapshot.replicasets, ns, name)
+        dep = next((r for r in rs.metadata.owner_references if r.controller), None) if rs else None
+        if dep is not None and dep.kind == "Deployment":
+            kind, name = "Deployment", dep.name
+        elif rs is None:
+            hash_ = pod.metadata.labels.get("pod-template-hash")
+            if hash_ and name.endswith("-" + hash_) and _find(snapshot.deployments, ns, name[: -len(hash_) - 1]):
+                kind, name = "Deployment", name[: -len(hash_) - 1]
+    attr = {"Deployment": "deployments", "StatefulSet": "statefulsets", "Job": "jobs", "ReplicaSet": "replicasets",
+            "DaemonSet": "daemonsets"}.get(kind)
+    obj = _find(getattr(snapshot, attr), ns, name) if attr else None
+    return ObjectRef(kind, name, ns, _WORKLOAD_API.get(kind, owner.api_version or None)), obj
+
+
+def _find(objs, ns: str, name: str) -> Optional[Object]:
+    for o in objs:
+        if o.metadata.name == name and (o.metadata.namespace or "") == ns:
+            return o
+    return None
+
+
+def pending_gpu_pods(snapshot) -> list[Pod]:
+    """GPU pods the scheduler has not placed yet (a bound pod that is still Pending is
+    pulling images or starting, which is not a scheduling problem)."""
+    out = []
+    for p in snapshot.pods:
+        if p.status.phase != "Pending" or p.spec.node_name or p.metadata.deletion_timestamp:
+            continue
+        if pod_gpu_request(p) <= 0:
+            continue
+        age = snapshot.age_seconds(p.metadata.creation_timestamp)
+        if age is not None and age < PENDING_GRACE_SECONDS and not snapshot.events_for("Pod", p.metadata.name,
+                                                                                      p.metadata.namespace):
+            continue
+        out.append(p)
+    return out
+
+
+def group_by_workload(snapshot, pods: list[Pod]) -> list[Workload]:
+    groups: dict[tuple, Workload] = {}
+    for p in pods:
+        ref, obj = workload_of(snapshot, p)
+        key = (ref.kind, ref.namespace, ref.name)
+        if key not in groups:
+            groups[key] = Workload(ref, obj)
+        groups[key].pods.append(p)
+    return list(groups.values())
+
+
+# -- what the emitters said ---------------------------------------------------------------
+
+
+@dataclass
+class PodStory:
+    scheduler: list[tuple[Event, SchedulerMessage]] = field(default_factory=list)
+    karpenter: list[tuple[Event, KarpenterMessage]] = field(default_factory=list)
+    nominated: list[Event] = field(default_factory=list)
+
+    @property
+    def latest_scheduler(self) -> Optional[tuple[Event, SchedulerMessage]]:
+        return max(self.scheduler, key=lambda em: em[0].when or "", default=None)
+
+    @property
+    def latest_karpenter(self) -> Optional[tuple[Event, KarpenterMessage]]:
+        return max(self.karpenter, key=lambda em: em[0].when or "", default=None)
+
+    @property
+    def latest_nominated(self) -> Optional[Event]:
+        return max(self.nominated, key=lambda e: e.when or "", default=None)
+
+
+def pod_story(snapshot, pods: list[Pod]) -> PodStory:
+    story = PodStory()
+    for p in pods:
+        for e in snapshot.events_for("Pod", p.metadata.name, p.metadata.namespace):
+            if e.reason == "FailedScheduling":
+                parsed = parse_failed_scheduling(e.message)
+                if isinstance(parsed, KarpenterMessage) or e.component == "karpenter":
+                    if isinstance(parsed, KarpenterMessage):
+                        story.karpenter.append((e, parsed))
+                else:
+                    story.scheduler.append((e, parsed))
+            elif e.reason == "Nominated":
+                story.nominated.append(e)
+    return story
+
+
+def ice_events(snapshot, nodepools: list[str], nodeclaims: list[str] = ()) -> list[Event]:
+    """InsufficientCapacityError events of NodeClaims of these NodePools. The NodeClaim is
+    deleted right after the error, so only its name (`<nodepool>-<suffix>`) links them."""
+    out = []
+    for e in snapshot.events_by_reason.get("InsufficientCapacityError", []):
+        nc = e.involved_object.name or (parse_nodeclaim_event(e.message).nodeclaim or "")
+        if nc in nodeclaims or any(nc.startswith(np + "-") for np in nodepools) or e.involved_object.name in nodepools:
+            out.append(e)
+    out.sort(key=lambda e: e.when or "")
+    return out
+
+
+# -- GPU401 ---------------------------------------------------------------------------------
+
+
+@check("GPU401", "gpu-pods-pending", Severity.ERROR, "GPU pods cannot be scheduled",
+       reads=("pods", "events", "nodes", "nodepools", "nodeclaims", "replicasets", "deployments", "statefulsets",
+              "jobs", "daemonsets"))
+def gpu_pods_pending(snapshot):
+    """Pending GPU pods, one finding per workload, with the reason in plain words.
+
+    What it checks:
+        Pods that request nvidia.com/gpu and have not been placed on a node (older than
+        30 seconds or already with events). Pods of one Deployment, Job or StatefulSet
+        are reported together. The finding quotes the latest FailedScheduling texts of
+        kube-scheduler and Karpenter (every known wording is parsed), Karpenter's
+        Nominated event and the InsufficientCapacityError events of the NodePools
+        involved, and re-does Karpenter's reasoning for every GPU NodePool: taints
+        against the pod's tolerations, requirements and template labels against its
+        nodeSelector and required node affinity, which instance types can hold its
+        GPU/CPU/memory requests plus daemonset overhead, and the headroom left under
+        spec.limits.
+
+    Why it matters:
+        A GPU pod that never schedules is the most common symptom of a GPU cluster
+        problem, and the events alone rarely say which of several NodePools was meant
+        to take it or which of their constraints got in the way. The scheduler's
+        histogram only describes existing nodes; Karpenter's message lists every
+        NodePool's objection at once.
+
+    How to fix:
+        Follow the NodePool line that matches the intent: add the NodePool's taint as a
+        toleration to the pod template (add-toleration), select the NodePool's labels
+        (add-node-selector), raise spec.limits (raise-nodepool-limit), or allow larger
+        or other instance types (widen-nodepool-requirements). When EC2 reports
+        InsufficientInstanceCapacity, allow more instance types, sizes or zones, or
+        spot and on-demand both. When a node exists but offers no nvidia.com/gpu, see
+        GPU101.
+    """
+    pending = pending_gpu_pods(snapshot)
+    if not pending:
+        return []
+    overheads = {np.metadata.name: (daemonset_overhead(snapshot.daemonsets, np) if snapshot.daemonsets else None)
+                 for np in snapshot.nodepools}
+    findings = []
+    for wl in group_by_workload(snapshot, pending):
+        findings.append(_pending_finding(snapshot, wl, overheads))
+    return findings
+
+
+def _nodepools_to_judge(snapshot, story: PodStory) -> list[Object]:
+    gpu = [np for np in snapshot.nodepools if is_gpu_nodepool(np)]
+    named = {n for _, k in story.karpenter for n in k.nodepools}
+    chosen = gpu + [np for np in snapshot.nodepools if np.metadata.name in named and np not in gpu]
+    return chosen or list(snapshot.nodepools)
+
+
+def _pending_finding(snapshot, wl: Workload, overheads: dict[str, Any]) -> Finding:
+    pod = wl.pods[0]
+    story = pod_story(snapshot, wl.pods)
+    pools = _nodepools_to_judge(snapshot, story)
+    verdicts = [evaluate_nodepool(np, pod, daemonset_overhead=overheads.get(np.metadata.name)) for np in pools]
+    nominated = parse_nominated(story.latest_nominated.message) if story.latest_nominated else None
+    pool_names = [np.metadata.name for np in pools]
+    ice = ice_events(snapshot, pool_names, [nominated.nodeclaim] if nominated and nominated.nodeclaim else [])
+
+    reason, severity = _main_reason(snapshot, story, verdicts, nominated, ice)
+    if len(wl.pods) == 1:
+        reason = reason.replace(" for them", " for it")
+    n = len(wl.pods)
+    what = f"{n} pod{'s' if n != 1 else ''} of {wl.ref.kind} {wl.ref.namespace}/{wl.ref.name}" \
+        if wl.ref.kind != "Pod" else f"Pod {wl.ref.namespace}/{wl.ref.name}"
+    gpus = pod_gpu_request(pod)
+    each = " each" if n != 1 else ""
+    message = f"{what} wait{'s' if n == 1 else ''} for {gpus} GPU{'s' if gpus != 1 else ''}{each}: {reason}"
+
+    evidence = _evidence(story, ice, verdicts, snapshot)
+    related = _related(snapshot, pools, nominated, ice)
+    fixes = _fixes(snapshot, wl, verdicts, pools, overheads)
+    return Finding(
+        code="GPU401", name="gpu-pods-pending", severity=severity,
+        title=f"{n} GPU pod{'s' if n != 1 else ''} pending" + (f" ({wl.ref.kind} {wl.ref.name})" if wl.ref.kind != "Pod" else ""),
+        message=message, subject=wl.ref, related=related, evidence=evidence, fixes=fixes)
+
+
+def _main_reason(snapshot, story: PodStory, verdicts: list[NodePoolVerdict], nominated, ice: list[Event]
+                 ) -> tuple[str, Severity]:
+    fitting = [v for v in verdicts if v.fits]
+    sched = story.latest_scheduler
+    if verdicts and not fitting:
+        best = min(verdicts, key=lambda v: len(v.blocking))
+        others = len(verdicts) - 1
+        tail = f" (and {others} other NodePool{'s' if others != 1 else ''} cannot either)" if others else ""
+        return f"no NodePool can launch a node for them; {best.summary()}{tail}", Severity.ERROR
+    if ice:
+        parsed = parse_nodeclaim_event(ice[-1].message)
+        types = ", ".join(parsed.instance_types) or "the requested instance types"
+        code = f" ({parsed.error_code})" if parsed.error_code else ""
+        return (f"EC2 has no capacity for {types}{code}; Karpenter keeps retrying other offerings",
+                Severity.ERROR)
+    gpu_less = _gpu_nodes_without_gpus(snapshot, [v.nodepool for v in verdicts])
+    if gpu_less and (sched is None or sched[1].reasons_of("resources")):
+        names = ", ".join(gpu_less[:3]) + (" ..." if len(gpu_less) > 3 else "")
+        return (f"GPU node(s) {names} offer no allocatable nvidia.com/gpu (device plugin not running there; see GPU101)",
+                Severity.ERROR)
+    if nominated and nominated.nodeclaim:
+        nc = next((c for c in snapshot.nodeclaims if c.metadata.name == nominated.nodeclaim), None)
+        if nc is not None:
+            state = _nodeclaim_state(nc)
+            age = snapshot.age_seconds(nc.metadata.creation_timestamp)
+            if state is None and (age is None or age < LAUNCH_PATIENCE_SECONDS):
+                return f"Karpenter is launching NodeClaim {nc.metadata.name} for them", Severity.INFO
+            return f"nominated NodeClaim {nc.metadata.name} is not ready: {state or 'still not ready'}", Severity.ERROR
+    if sched is not None and sched[1].recognised:
+        if fitting and sched[1].kind == "fit-error":
+            pools = ", ".join(v.nodepool for v in fitting)
+            return (f"existing nodes do not fit ({sched[1].summary()}) and NodePool {pools} could launch one, "
+                    "but Karpenter has not", Severity.ERROR)
+        return sched[1].summary(), Severity.ERROR
+    kp = story.latest_karpenter
+    if kp is not None:
+        return kp[1].summary(), Severity.ERROR
+    if sched is not None:
+        return sched[0].message, Severity.ERROR
+    return "no scheduling event explains it yet", Severity.ERROR
+
+
+def _nodeclaim_state(nc: Object) -> Optional[str]:
+    """'Initialized=Unknown (ResourceNotRegistered: ...)' for the first condition not True."""
+    conds = {c.get("type"): c for c in nc.status.get("conditions") or []}
+    for t in ("Launched", "Registered", "Initialized"):
+        c = conds.get(t)
+        if c is not None and c.get("status") != "True" and c.get("reason"):
+            msg = f": {c['message']}" if c.get("message") else ""
+            return f"{t}={c.get('status')} ({c.get('reason')}{msg})"
+    return None
+
+
+def _gpu_nodes_without_gpus(snapshot, nodepools: list[str]) -> list[str]:
+    out = []
+    for node in snapshot.nodes:
+        labels = node.metadata.labels
+        pool = labels.get("karpenter.sh/nodepool")
+        if nodepools and pool is not None and pool not in nodepools:
+            continue
+        expected = instances.expected_gpus(labels)
+        if not expected or node.spec.unschedulable:
+            continue
+        if Decimal(str(node.status.allocatable.get(GPU_RESOURCE, "0") or "0")) == 0:
+            out.append(node.metadata.name)
+    return out
+
+
+def _evidence(story: PodStory, ice: list[Event], verdicts: list[NodePoolVerdict], snapshot) -> list[str]:
+    ev: list[str] = []
+    sched = story.latest_scheduler
+    if sched:
+        ev.append(f"FailedScheduling ({sched[0].component or 'default-scheduler'}): {sched[0].message}")
+    kp = story.latest_karpenter
+    if kp:
+        ev.append(f"FailedScheduling (karpenter): {kp[0].message}")
+    nom = story.latest_nominated
+    if nom:
+        ev.append(f"Nominated ({nom.component or 'karpenter'}): {nom.message}")
+    for e in ice[-MAX_EVIDENCE_TEXTS:]:
+        ev.append(f"InsufficientCapacityError ({e.involved_object.kind or 'NodeClaim'}/{e.involved_object.name}): "
+                  f"{e.message}")
+    for v in verdicts:
+        ev.append(v.summary())
+    return ev
+
+
+def _related(snapshot, pools: list[Object], nominated, ice: list[Event]) -> list[ObjectRef]:
+    refs: list[ObjectRef] = [ObjectRef("NodePool", np.metadata.name, None, np.api_version or "karpenter.sh/v1")
+                             for np in pools]
+    claims: list[str] = []
+    if nominated:
+        if nominated.nodeclaim:
+            claims.append(nominated.nodeclaim)
+        if nominated.node:
+            refs.append(ObjectRef("Node", nominated.node, None, "v1"))
+    for e in ice:
+        claims.append(e.involved_object.name)
+    names = {np.metadata.name for np in pools}
+    for nc in snapshot.nodeclaims:
+        if nc.metadata.labels.get("karpenter.sh/nodepool") in names and _nodeclaim_state(nc):
+            claims.append(nc.metadata.name)
+    for c in dict.fromkeys(c for c in claims if c):
+        refs.append(ObjectRef("NodeClaim", c, None, "karpenter.sh/v1"))
+    return refs
+
+
+# -- fix plans ----------------------------------------------------------------------------
+
+
+def gitops_warning(obj: Optional[Object]) -> Optional[str]:
+    """A warning when a GitOps tool or Helm owns the object and will undo a live patch."""
+    if obj is None:
+        return None
+    labels, ann = obj.metadata.labels, obj.metadata.annotations
+    if "argocd.argoproj.io/instance" in labels or "argocd.argoproj.io/tracking-id" in ann:
+        return "managed by Argo CD: change it in Git too, or the next sync reverts this patch"
+    if any(k.startswith(("kustomize.toolkit.fluxcd.io/", "helm.toolkit.fluxcd.io/")) for k in labels):
+        return "managed by Flux: change it in Git too, or the next reconciliation reverts this patch"
+    if labels.get("app.kubernetes.io/managed-by") == "Helm" or "meta.helm.sh/release-name" in ann:
+        return "managed by Helm: change the chart values too, or the next upgrade reverts this patch"
+    return None
+
+
+def _kubectl_patch(ref: ObjectRef, patch_type: str, body: Any) -> str:
+    ns = f" -n {ref.namespace}" if ref.namespace else ""
+    return f"kubectl patch {ref.kind.lower()} {ref.name}{ns} --type {patch_type} -p '{json.dumps(body, separators=(',', ':'))}'"
+
+
+def _toleration_for(taint: dict[str, Any]) -> dict[str, Any]:
+    if taint.get("value"):
+        return {"key": taint["key"], "operator": "Equal", "value": taint["value"], "effect": taint["effect"]}
+    return {"key": taint["key"], "operator": "Exists", "effect": taint["effect"]}
+
+
+def _pod_template_spec(wl: Workload) -> Optional[dict[str, Any]]:
+    if wl.obj is None:
+        return None
+    return ((wl.obj.spec.get("template") or {}).get("spec")) or {}
+
+
+def _fixes(snapshot, wl: Workload, verdicts: list[NodePoolVerdict], pools: list[Object],
+           overheads: dict[str, Any]) -> list[FixPlan]:
+    """Plans for the NodePool whose objections are all fixable, fewest first."""
+    if not verdicts or any(v.fits for v in verdicts):
+        return []
+    by_name = {np.metadata.name: np for np in pools}
+    for v in sorted(verdicts, key=lambda v: len(v.blocking)):
+        plans = _plans_for(snapshot, wl, v, by_name[v.nodepool], overheads.get(v.nodepool))
+        if plans is not None:
+            return plans
+    return []
+
+
+def _plans_for(snapshot, wl: Workload, v: NodePoolVerdict, np: Object, overhead) -> Optional[list[FixPlan]]:
+    pod = wl.pods[0]
+    plans: list[FixPlan] = []
+    widen_needed = widen_wanted = False
+    w = None
+    for b in v.blocking:
+        if b.kind == "taint":
+            plans.extend(_toleration_plans(wl, [b.data["taint"]], v.nodepool))
+        elif b.kind == "limits":
+            plans.append(_limit_plan(np, wl, b))
+        elif b.kind == "requirements" and "conflict" in b.data:
+            # Either side may be the one to change: offer both when both are possible.
+            sel = _node_selector_plan(wl, b.data["conflict"], np)
+            if sel is not None:
+                plans.append(sel)
+                widen_wanted = True
+            else:
+                widen_needed = True
+        elif b.kind in ("requirements", "no-instance-type"):
+            widen_needed = True
+        else:
+            return None
+    if widen_needed or widen_wanted:
+        w = widen_requirements(np, pod, daemonset_overhead=overhead)
+        if w is None and widen_needed:
+            return None
+    if w is not None:
+        body = {"spec": {"template": {"spec": {"requirements": w.requirements}}}}
+        ref = ObjectRef("NodePool", np.metadata.name, None, np.api_version or "karpenter.sh/v1")
+        plans.append(FixPlan(
+            id="widen-nodepool-requirements",
+            title=f"Let NodePool {np.metadata.name} launch {w.instance_type}",
+            target=ref, patch_type="merge", patch=body, disruptive=False,
+            kubectl=_kubectl_patch(ref, "merge", body),
+            description="Changes: " + "; ".join(w.changes) + ". Existing nodes still match, so none drift.",
+            resource_version=np.metadata.resource_version or None, gitops_warning=gitops_warning(np)))
+    # Several taints of one NodePool become one patch.
+    return _merge_toleration_plans(plans)
+
+
+def _toleration_plans(wl: Workload, taints: list[dict[str, Any]], nodepool: str) -> list[FixPlan]:
+    new = [_toleration_for(t) for t in taints]
+    names = ", ".join(f"{t['key']}:{t['effect']}" for t in taints)
+    if wl.ref.kind in ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet") and wl.obj is not None:
+        existing = list(_pod_template_spec(wl).get("tolerations") or [])
+        body = {"spec": {"template": {"spec": {"tolerations": existing + new}}}}
+        return [FixPlan(
+            id="add-toleration", title=f"Tolerate NodePool {nodepool}'s taint {names} in {wl.ref.kind} {wl.ref.name}",
+            target=wl.ref, patch_type="strategic", patch=body, disruptive=True,
+            kubectl=_kubectl_patch(wl.ref, "strategic", body),
+            description="Rolls the workload's pods: the template's tolerations list is replaced as a whole "
+                        "(existing entries kept).",
+            resource_version=wl.obj.metadata.resource_version or None, gitops_warning=gitops_warning(wl.obj))]
+    # A Job's template is immutable; a Pod may gain tolerations in place.
+    plans = []
+    for p in wl.pods:
+        ref = ObjectRef("Pod", p.metadata.name, p.metadata.namespace, "v1")
+        existing = [_toleration_dict(t) for t in p.spec.tolerations]
+        body = {"spec": {"tolerations": existing + new}}
+        note = (f" Job {wl.ref.name}'s template is immutable: recreate the Job with the toleration so new pods get it."
+                if wl.ref.kind == "Job" else "")
+        plans.append(FixPlan(
+            id="add-toleration", title=f"Tolerate NodePool {nodepool}'s taint {names} in Pod {p.metadata.name}",
+            target=ref, patch_type="strategic", patch=body, disruptive=False,
+            kubectl=_kubectl_patch(ref, "strategic", body),
+            description="A pod accepts added tolerations in place." + note,
+            resource_version=p.metadata.resource_version or None, gitops_warning=gitops_warning(wl.obj)))
+    return plans
+
+
+def _toleration_dict(t) -> dict[str, Any]:
+    d = {"key": t.key, "operator": t.operator, "value": t.value, "effect": t.effect, "tolerationSeconds": t.toleration_seconds}
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def _merge_toleration_plans(plans: list[FixPlan]) -> list[FixPlan]:
+    out: list[FixPlan] = []
+    for p in plans:
+        prev = next((q for q in out if q.id == "add-toleration" == p.id and q.target == p.target), None)
+        if prev is None:
+            out.append(p)
+            continue
+        spec = _spec_of(prev.patch)
+        extra = [t for t in _spec_of(p.patch)["tolerations"] if t not in spec["tolerations"]]
+        spec["tolerations"].extend(extra)
+        prev.kubectl = _kubectl_patch(prev.target, prev.patch_type, prev.patch)
+        prev.title = prev.title.replace("taint ", "taints ", 1)
+    return out
+
+
+def _spec_of(patch: dict[str, Any]) -> dict[str, Any]:
+    spec = patch["spec"]
+    return spec["template"]["spec"] if "template" in spec else spec
+
+
+def _limit_plan(np: Object, wl: Workload, b) -> FixPlan:
+    r = b.data["resource"]
+    limit, used, adds = b.data["limit"], b.data["used"], b.data["adds"]
+    it = instances.get(b.data.get("instance_type"))
+    per_pod = pod_requests(wl.pods[0]).get(r, Decimal(0))
+    count = nodes_needed(len(wl.pods), per_pod, it.capacity.get(r, Decimal(0)) if it else Decimal(0)) \
+        if r != "nodes" else len(wl.pods)
+    new = max(limit, used + adds * count)
+    value = format_quantity(new, r)
+    body = {"spec": {"limits": {r: value}}}
+    ref = ObjectRef("NodePool", np.metadata.name, None, np.api_version or "karpenter.sh/v1")
+    return FixPlan(
+        id="raise-nodepool-limit", title=f"Raise NodePool {np.metadata.name} limit {r} to {value}",
+        target=ref, patch_type="merge", patch=body, disruptive=False, kubectl=_kubectl_patch(ref, "merge", body),
+        description=f"{format_quantity(used, r)} of {format_quantity(limit, r)} in use; {len(wl.pods)} pending pod(s) "
+                    f"need {count} more {it.name if it else 'node'}(s). Raising a limit raises the maximum spend too.",
+        resource_version=np.metadata.resource_version or None, gitops_warning=gitops_warning(np))
+
+
+def _node_selector_plan(wl: Workload, conflict, np: Object) -> Optional[FixPlan]:
+    """Point the pod's nodeSelector at a value the NodePool offers, when the conflict is a
+    plain nodeSelector key (affinity terms are left to a human)."""
+    if wl.ref.kind not in ("Deployment", "StatefulSet") or wl.obj is None:
+        return None  # Pod and Job nodeSelectors are immutable
+    selector = (_pod_template_spec(wl) or {}).get("nodeSelector") or {}
+    if conflict.key not in selector or conflict.unknown_label:
+        return None
+    offered = [val for r in conflict.nodepool if r.operator == "In" for val in r.values]
+    if not offered:
+        return None
+    value = offered[0]
+    body = {"spec": {"template": {"spec": {"nodeSelector": {conflict.key: value}}}}}
+    return FixPlan(
+        id="add-node-selector", title=f"Select {conflict.key}={value} (offered by NodePool {np.metadata.name})",
+        target=wl.ref, patch_type="strategic", patch=body, disruptive=True,
+        kubectl=_kubectl_patch(wl.ref, "strategic", body),
+        description=f"The pod asks for {conflict.key}={selector[conflict.key]}, which NodePool {np.metadata.name} "
+                    f"never offers. Rolls the workload's pods.",
+        resource_version=wl.obj.metadata.resource_version or None, gitops_warning=gitops_warning(wl.obj))
+
+
+# -- GPU402 ----------------------------------------------------------------------------------
+
+
+@check("GPU402", "gpu-pod-nominated-not-bound", Severity.WARNING, "GPU pods nominated but not bound",
+       reads=("pods", "events", "nodes", "nodeclaims", "replicasets", "deployments", "statefulsets", "jobs"))
+def gpu_pod_nominated_not_bound(snapshot):
+    """GPU pods that Karpenter nominated for a node long ago but that are still Pending.
+
+    What it checks:
+        A pending GPU pod whose first Nominated event ("Pod should schedule on:
+        nodeclaim/..., node/...") is more than 15 minutes old. Pods of one workload are
+        reported together, with the nominated node's state and kube-scheduler's latest
+        FailedScheduling text.
+
+    Why it matters:
+        Karpenter nominates a pod when it believes a node (existing or launching) will
+        take it; kube-scheduler decides. When they disagree for long, Karpenter keeps
+        the node around for the pod while the scheduler keeps rejecting it: typically the
+        node never registered its nvidia.com/gpu (device plugin missing), still carries
+        a startup or not-ready taint, or the pod asks for something Karpenter does not
+        model (a host port, a volume in another zone).
+
+    How to fix:
+        Read the scheduler's reason in the evidence. If it says Insufficient
+        nvidia.com/gpu, look at the nominated node's allocatable GPUs (GPU101/GPU304).
+        If it names a taint, find who should remove it (startup taint, GPU Operator
+        validator) or tolerate it. Otherwise compare the pod's volume and affinity
+        constraints with the node.
+    """
+    findings = []
+    for wl in group_by_workload(snapshot, pending_gpu_pods(snapshot)):
+        story = pod_story(snapshot, wl.pods)
+        if not story.nominated:
+            continue
+        first = min((e.first_timestamp or e.when or "" for e in story.nominated), default="")
+        age = snapshot.age_seconds(first)
+        if age is None or age < NOMINATION_PATIENCE_SECONDS:
+            continue
+        nom = parse_nominated(story.latest_nominated.message)
+        target = ", ".join(f"{k}/{n}" for k, n in nom.targets) or story.latest_nominated.message
+        sched = story.latest_scheduler
+        says = f"; kube-scheduler says: {sched[1].summary()}" if sched else "; kube-scheduler gave no reason yet"
+        evidence = [f"Nominated ({story.latest_nominated.component or 'karpenter'}): {story.latest_nominated.message}"]
+        if sched:
+            evidence.append(f"FailedScheduling ({sched[0].component or 'default-scheduler'}): {sched[0].message}")
+        related: list[ObjectRef] = []
+        if nom.node:
+            related.append(ObjectRef("Node", nom.node, None, "v1"))
+            node = snapshot.node_by_name.get(nom.node)
+            if node is not None:
+                evidence.append(f"node {nom.node}: allocatable nvidia.com/gpu="
+                                f"{node.status.allocatable.get(GPU_RESOURCE, '0')}, taints: "
+                                f"{', '.join(_taint_str(t) for t in node.spec.taints) or 'none'}")
+        if nom.nodeclaim:
+            related.append(ObjectRef("NodeClaim", nom.nodeclaim, None, "karpenter.sh/v1"))
+            nc = next((c for c in snapshot.nodeclaims if c.metadata.name == nom.nodeclaim), None)
+            state = _nodeclaim_state(nc) if nc is not None else "no longer exists"
+            if state:
+                evidence.append(f"NodeClaim {nom.nodeclaim}: {state}")
+        n = len(wl.pods)
+        minutes = int(age // 60)
+        findings.append(Finding(
+            code="GPU402", name="gpu-pod-nominated-not-bound", severity=Severity.WARNING,
+            title=f"{n} GPU pod{'s' if n != 1 else ''} nominated {minutes} min ago, still pending",
+            message=f"{n} pod{'s' if n != 1 else ''} of {wl.ref.kind} {wl.ref.namespace}/{wl.ref.name} "
+                    f"{'were' if n != 1 else 'was'} nominated for {target} {minutes} min ago but "
+                    f"{'are' if n != 1 else 'is'} still Pending{says}",
+            subject=wl.ref, related=related, evidence=evidence))
+    return findings
+
+
+def _taint_str(t) -> str:
+    return f"{t.key}={t.value}:{t.effect}" if t.value else f"{t.key}:{t.effect}"
+
+
+__all__ = ["gpu_pods_pending", "gpu_pod_nominated_not_bound", "workload_of", "pending_gpu_pods", "pod_story",
+           "group_by_workload", "gitops_warning", "ice_events"]
