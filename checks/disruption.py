@@ -1,0 +1,333 @@
+"""Area disruption (GPU5xx): will Karpenter (or spot) pull nodes out from under GPU jobs?"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Optional
+
+from checks import fixplans
+from checks.gpu import ANNOTATION_DO_NOT_DISRUPT, GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL
+from checks.gpuchain import (
+    Workload,
+    age_text,
+    expected_gpus,
+    new_finding,
+    nodepool_is_gpu,
+    ref,
+    workload_of,
+)
+from checks.k8s import pod_gpu_request, quantity_or_zero
+from checks.model import ObjectRef, Severity
+from checks.objects import Object, Pod
+from checks.registry import check
+
+LONG_RUNNING_KINDS = {"Job", "StatefulSet", "PyTorchJob", "TFJob", "MPIJob", "XGBoostJob", "PaddleJob", "JAXJob",
+                      "TrainJob", "RayCluster", "RayJob", "Workflow", "PodGroup"}
+_TRAINING_HINT = re.compile(r"train|finetun|fine-tun|pretrain", re.I)
+_TRAINING_LABEL_PREFIXES = ("training.kubeflow.org/", "kubeflow.org/", "volcano.sh/job-name", "ray.io/",
+                            "jobset.sigs.k8s.io/", "batch.kubernetes.io/job-name", "job-name")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+RECENT_SECONDS = 3 * 3600
+DISRUPTION_REASONS = ("DisruptionTerminating", "Evicted", "Disrupted")
+
+
+def go_duration_seconds(text: str) -> Optional[float]:
+    """'30m' -> 1800, '1h30m' -> 5400; None when it is not a Go duration."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    pos, total = 0, 0.0
+    for m in _DURATION_PART.finditer(text):
+        if m.start() != pos:
+            return None
+        total += float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+        pos = m.end()
+    return total if pos == len(text) else None
+
+
+def protection(snapshot, pod: Pod) -> Optional[str]:
+    """Why Karpenter will not voluntarily disrupt this pod's node, or None."""
+    value = pod.metadata.annotations.get(ANNOTATION_DO_NOT_DISRUPT)
+    if value is not None:
+        if value.strip().lower() == "true":
+            return f"pod annotation {ANNOTATION_DO_NOT_DISRUPT}=true"
+        secs = go_duration_seconds(value)
+        if secs is not None:
+            started = snapshot.age_seconds(pod.status.start_time or pod.metadata.creation_timestamp)
+            if started is None or started < secs:
+                return f"pod annotation {ANNOTATION_DO_NOT_DISRUPT}={value} (still within the grace period)"
+    node = snapshot.node_by_name.get(pod.spec.node_name or "")
+    if node is not None and node.metadata.annotations.get(ANNOTATION_DO_NOT_DISRUPT, "").lower() == "true":
+        return f"node annotation {ANNOTATION_DO_NOT_DISRUPT}=true"
+    return None
+
+
+def is_long_running(wl: Workload, pod: Pod) -> Optional[str]:
+    if wl.kind in LONG_RUNNING_KINDS:
+        return wl.kind
+    for owner in pod.metadata.owner_references:
+        if owner.kind in LONG_RUNNING_KINDS:
+            return owner.kind
+    for k, v in pod.metadata.labels.items():
+        if k.startswith(_TRAINING_LABEL_PREFIXES):
+            return f"label {k}"
+        if _TRAINING_HINT.search(k) or _TRAINING_HINT.search(v or ""):
+            return f"label {k}={v}"
+    return None
+
+
+def _budget_blocks(budget: dict, reason: str) -> bool:
+    """A budget of zero nodes, always active, that applies to `reason`."""
+    nodes = str(budget.get("nodes", "10%")).strip()
+    if nodes not in ("0", "0%"):
+        return False
+    if budget.get("schedule") or budget.get("duration"):
+        return False  # only blocks part of the day
+    reasons = budget.get("reasons") or []
+    return not reasons or reason in reasons
+
+
+def voluntary_risks(np: Object) -> dict[str, str]:
+    """Voluntary disruption methods the NodePool allows: method -> explanation."""
+    d = np.spec.get("disruption") or {}
+    budgets = d.get("budgets") or [{"nodes": "10%"}]
+    policy = d.get("consolidationPolicy") or "WhenEmptyOrUnderutilized"
+    after = str(d.get("consolidateAfter") or "0s")
+    out = {}
+    if policy == "WhenEmptyOrUnderutilized" and after != "Never" and not any(
+            _budget_blocks(b, "Underutilized") for b in budgets):
+        out["consolidation"] = (f"consolidationPolicy {policy}, consolidateAfter {after}, budgets "
+                                + ", ".join(_budget_text(b) for b in budgets))
+    if not any(_budget_blocks(b, "Drifted") for b in budgets):
+        out["drift"] = "Drifted is not blocked by a budget: an AMI or NodePool change replaces the nodes"
+    return out
+
+
+def _budget_text(b: dict) -> str:
+    text = f"nodes={b.get('nodes', '10%')}"
+    if b.get("reasons"):
+        text += f" for {'/'.join(b['reasons'])}"
+    if b.get("schedule"):
+        text += f" (schedule {b['schedule']} for {b.get('duration', '?')})"
+    return text
+
+
+@check("GPU501", "gpu-workload-disruptable", Severity.WARNING,
+       "Long-running GPU workload can be disrupted by Karpenter", reads=("pods", "nodes", "nodepools", "jobs",
+                                                                          "statefulsets", "replicasets"))
+def gpu_workload_disruptable(snapshot):
+    """Long-running GPU pods that Karpenter may evict to consolidate, or that run on spot.
+
+    What it checks:
+        Running pods that request nvidia.com/gpu and look long-running (owned by a Job,
+        StatefulSet or a training operator's kind, or labelled as training), on nodes of a
+        NodePool that allows voluntary disruption — consolidationPolicy
+        WhenEmptyOrUnderutilized with a consolidateAfter other than Never and no zero-node
+        budget for Underutilized — or on spot capacity, and which carry no
+        karpenter.sh/do-not-disrupt annotation (nor does their node). Evidence names the
+        NodePool's policy and budgets, spot capacity and the node's expiry.
+
+    Why it matters:
+        Consolidation evicts pods from underutilized nodes to pack them elsewhere: a
+        multi-hour training job restarts from its last checkpoint (or from scratch). GPU
+        nodes are expensive, so Karpenter is eager to consolidate them.
+
+    How to fix:
+        Annotate the pods (or the Job/StatefulSet pod template) with
+        karpenter.sh/do-not-disrupt: "true"; or give the GPU NodePool a budget
+        `{nodes: "0", reasons: [Underutilized]}` or consolidationPolicy WhenEmpty. Note:
+        do-not-disrupt does NOT stop expiration (expireAfter), spot interruption, node repair
+        or a manual delete — checkpoint regularly, and run long jobs on on-demand capacity.
+    """
+    groups: dict[tuple, dict] = {}
+    for pod in snapshot.pods:
+        if pod.status.phase != "Running" or pod.metadata.deletion_timestamp or pod_gpu_request(pod) <= 0:
+            continue
+        node = snapshot.node_by_name.get(pod.spec.node_name or "")
+        if node is None:
+            continue
+        pool_name = node.metadata.labels.get(LABEL_NODEPOOL)
+        np = snapshot.nodepool_by_name.get(pool_name or "")
+        if np is None:
+            continue
+        if protection(snapshot, pod):
+            continue
+        wl = workload_of(snapshot, pod)
+        why_long = is_long_running(wl, pod)
+        if not why_long:
+            continue
+        risks = voluntary_risks(np)
+        spot = node.metadata.labels.get(LABEL_CAPACITY_TYPE) == "spot"
+        if "consolidation" not in risks and not spot:
+            continue
+        key = (wl.kind, wl.namespace, wl.name, np.metadata.name)
+        g = groups.setdefault(key, {"wl": wl, "np": np, "pods": [], "nodes": [], "spot": False, "why": why_long,
+                                    "risks": risks})
+        g["pods"].append(pod)
+        if node not in g["nodes"]:
+            g["nodes"].append(node)
+        g["spot"] = g["spot"] or spot
+    for (kind, ns, name, pool), g in sorted(groups.items(), key=lambda kv: kv[0]):
+        np, pods, nodes, risks = g["np"], g["pods"], g["nodes"], g["risks"]
+        ev = [f"{len(pods)} running GPU pod(s) without {ANNOTATION_DO_NOT_DISRUPT}: "
+              + ", ".join(p.metadata.name for p in pods[:5]) + (f" (+{len(pods) - 5})" if len(pods) > 5 else ""),
+              f"long-running because: {g['why']}"]
+        methods = []
+        if "consolidation" in risks:
+            ev.append(f"NodePool {pool}: {risks['consolidation']}")
+            methods.append("consolidation")
+        if "drift" in risks:
+            ev.append(f"NodePool {pool}: {risks['drift']}")
+        if g["spot"]:
+            ev.append("capacity type spot: an interruption gives 2 minutes' notice, and do-not-disrupt does not stop it")
+            methods.append("spot interruption")
+        expire = ((np.spec.get("template") or {}).get("spec") or {}).get("expireAfter")
+        if expire and expire != "Never":
+            secs = go_duration_seconds(expire)
+            for node in nodes[:3]:
+                age = snapshot.age_seconds(node.metadata.creation_timestamp)
+                if secs is not None and age is not None:
+                    ev.append(f"node {node.metadata.name} expires in {age_text(secs - age)} (expireAfter {expire}): "
+                              "do-not-disrupt does not stop expiration")
+        subject = ObjectRef(kind=kind, name=name, namespace=ns or None)
+        fixes = [fixplans.add_do_not_disrupt(p) for p in pods[:4]]
+        if g["wl"].obj is not None and kind != "Job":  # a Job's pod template is immutable
+            fixes.append(fixplans.add_do_not_disrupt(g["wl"].obj, kind=kind))
+        related = [ref(np, "NodePool")] + [ref(n, "Node") for n in nodes[:5]]
+        yield new_finding(
+            "GPU501", f"{kind} {ns}/{name}: {len(pods)} GPU pod(s) on NodePool {pool} can be evicted by "
+                      f"{' and '.join(methods)}; annotate them {ANNOTATION_DO_NOT_DISRUPT}: \"true\" "
+                      "(it does not stop expiration, spot interruption or node repair)",
+            subject, related=related, evidence=ev, fixes=fixes)
+
+
+def _template_gpu(obj: Object) -> bool:
+    spec = (obj.spec.get("template") or {}).get("spec") or {}
+    for c in (spec.get("containers") or []) + (spec.get("initContainers") or []):
+        res = c.get("resources") or {}
+        for part in ("limits", "requests"):
+            if quantity_or_zero((res.get(part) or {}).get(GPU_RESOURCE)) > 0:
+                return True
+    return False
+
+
+def _gpu_pod_by_name(snapshot, namespace: str, name: str) -> tuple[Optional[bool], Optional[Workload]]:
+    """Is the (possibly deleted) pod a GPU pod, and whose is it? A deleted pod is traced to
+    the Job/StatefulSet/Deployment whose name prefixes its own."""
+    pod = next((p for p in snapshot.pods if p.metadata.name == name and (p.metadata.namespace or "") == namespace), None)
+    if pod is not None:
+        wl = workload_of(snapshot, pod)
+        return pod_gpu_request(pod) > 0, (wl if wl.kind != "Pod" else None)
+    best: Optional[Workload] = None
+    for attr, kind in (("jobs", "Job"), ("statefulsets", "StatefulSet"), ("deployments", "Deployment")):
+        for o in getattr(snapshot, attr):
+            if (o.metadata.namespace or "") == namespace and name.startswith(o.metadata.name + "-"):
+                if best is None or len(o.metadata.name) > len(best.name):
+                    best = Workload(kind, o.metadata.name, namespace, o)
+    if best is None or best.obj is None:
+        return None, None
+    return _template_gpu(best.obj), best
+
+
+def _node_is_gpu(snapshot, kind: str, name: str) -> bool:
+    if kind == "Node":
+        node = snapshot.node_by_name.get(name)
+        if node is not None:
+            return expected_gpus(snapshot, node) is not None
+        nc = next((x for x in snapshot.nodeclaims if x.status.get("nodeName") == name), None)
+    else:
+        nc = next((x for x in snapshot.nodeclaims if x.metadata.name == name), None)
+        if nc is not None and nc.status.get("nodeName") in snapshot.node_by_name:
+            node = snapshot.node_by_name[nc.status["nodeName"]]
+            if expected_gpus(snapshot, node) is not None:
+                return True
+    if nc is not None:
+        if quantity_or_zero((nc.status.get("capacity") or {}).get(GPU_RESOURCE)) > 0:
+            return True
+        pool = snapshot.nodepool_by_name.get(nc.metadata.labels.get(LABEL_NODEPOOL, ""))
+        return pool is not None and nodepool_is_gpu(snapshot, pool)
+    for np in snapshot.nodepools:
+        if kind == "NodeClaim" and name.startswith(np.metadata.name + "-"):
+            return nodepool_is_gpu(snapshot, np)
+    return False
+
+
+@check("GPU502", "gpu-pods-disrupted", Severity.WARNING, "GPU pods or nodes were disrupted recently",
+       reads=("events", "pods", "nodes", "nodeclaims", "nodepools", "jobs", "statefulsets", "deployments"))
+def gpu_pods_disrupted(snapshot):
+    """Recent Karpenter disruptions and evictions that hit GPU nodes or GPU pods.
+
+    What it checks:
+        Events of the last 3 hours: DisruptionTerminating ("Disrupting Node: Underutilized /
+        Empty / Drifted") on GPU nodes and NodeClaims, Evicted ("Evicted pod: Underutilized",
+        or the kubelet's node-pressure eviction) and Disrupted (pods deleted at a node's
+        termination deadline, bypassing PDBs and do-not-disrupt) on GPU pods — also pods
+        already gone, recognised through their Job/StatefulSet/Deployment.
+
+    Why it matters:
+        Each eviction of a GPU job loses the work since its last checkpoint and another
+        round of image pull and warm-up. Repeated "Underutilized" disruptions of GPU nodes
+        mean consolidation and your jobs are fighting.
+
+    How to fix:
+        For jobs that must not move: karpenter.sh/do-not-disrupt: "true" on the pods, or a
+        zero-node budget for Underutilized on the GPU NodePool. For Disrupted events, the
+        node's terminationGracePeriod was reached (expiration, drift): checkpoint more often
+        or give the NodePool a longer expireAfter.
+    """
+    node_groups: dict[str, list] = defaultdict(list)
+    pod_groups: dict[tuple, dict] = {}
+    for reason in DISRUPTION_REASONS:
+        for e in snapshot.events_by_reason.get(reason, []):
+            age = snapshot.age_seconds(e.when)
+            if age is not None and age > RECENT_SECONDS:
+                continue
+            io = e.involved_object
+            if io.kind in ("Node", "NodeClaim"):
+                if _node_is_gpu(snapshot, io.kind, io.name):
+                    node_groups[f"{io.kind}/{io.name}"].append(e)
+            elif io.kind == "Pod":
+                ns = io.namespace or ""
+                is_gpu, owner = _gpu_pod_by_name(snapshot, ns, io.name)
+                if not is_gpu:
+                    continue
+                if owner is not None:
+                    key = (owner.kind, ns, owner.name)
+                else:
+                    key = ("Pod", ns, io.name)
+                g = pod_groups.setdefault(key, {"events": [], "owner": owner, "pods": set()})
+                g["events"].append(e)
+                g["pods"].add(io.name)
+    for key, evs in sorted(node_groups.items()):
+        kind, name = key.split("/", 1)
+        evs.sort(key=lambda e: e.when or "")
+        ev = [f"event {e.reason} ({age_text(snapshot.age_seconds(e.when))} ago): {e.message}" for e in evs[-4:]]
+        why = next((e.message.split(": ", 1)[1] for e in reversed(evs) if ": " in (e.message or "")), "disrupted")
+        yield new_finding(
+            "GPU502", f"Karpenter disrupted GPU {kind.lower()} {name} ({why}) "
+                      f"{age_text(snapshot.age_seconds(evs[-1].when))} ago; if jobs ran there, protect them with "
+                      f"{ANNOTATION_DO_NOT_DISRUPT} or a zero-node budget for this reason",
+            ObjectRef(kind=kind, name=name), evidence=ev)
+    for (kind, ns, name), g in sorted(pod_groups.items()):
+        evs = sorted(g["events"], key=lambda e: e.when or "")
+        ev = [f"event {e.reason} on pod {e.involved_object.name} ({age_text(snapshot.age_seconds(e.when))} ago): "
+              f"{e.message}" for e in evs[-4:]]
+        reasons = sorted({e.reason for e in evs})
+        fixes = []
+        owner = g["owner"]
+        running = [p for p in snapshot.pods if (p.metadata.namespace or "") == ns and p.status.phase == "Running"
+                   and pod_gpu_request(p) > 0 and (
+                       (owner is not None and workload_of(snapshot, p).name == name) or p.metadata.name == name)]
+        fixes += [fixplans.add_do_not_disrupt(p) for p in running[:4]]
+        if owner is not None and owner.obj is not None and kind != "Job":
+            fixes.append(fixplans.add_do_not_disrupt(owner.obj, kind=kind))
+        bypass = " (Disrupted bypasses PDBs and do-not-disrupt: the node reached its termination deadline)" \
+            if "Disrupted" in reasons else ""
+        yield new_finding(
+            "GPU502", f"{kind} {ns}/{name}: {len(g['pods'])} GPU pod(s) were {'/'.join(reasons)} in the last "
+                      f"{age_text(snapshot.age_seconds(evs[0].when))}{bypass}; protect the pods with "
+                      f"{ANNOTATION_DO_NOT_DISRUPT} or stop consolidation on their NodePool",
+            ObjectRef(kind=kind, name=name, namespace=ns or None), evidence=ev, fixes=fixes)
+

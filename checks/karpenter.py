@@ -1,0 +1,628 @@
+"""Area karpenter (GPU3xx): can Karpenter launch, register and initialize GPU nodes?"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Optional
+
+from checks import fixplans
+from checks.gpu import GPU_RESOURCE, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL
+from checks.gpuchain import (
+    GPU_INSTANCE_TYPE_RE,
+    YOUNG_NODE_SECONDS,
+    age_text,
+    condition,
+    condition_text,
+    new_finding,
+    nodepool_is_gpu,
+    nodepool_requirements,
+    pending_gpu_pods,
+    pod_names,
+    pods_waiting_on_nodepool,
+    ref,
+)
+from checks.k8s import format_quantity, is_terminal, pod_gpu_request, pod_requests, quantity_or_zero
+from checks.messages import KarpenterMessage, parse_failed_scheduling, parse_nodeclaim_event
+from checks.model import ObjectRef, Severity
+from checks.objects import Object
+from checks.registry import check
+from checks.snapshot import parse_time
+
+LAUNCH_TIMEOUT = 300
+REGISTRATION_TIMEOUT = 900
+EC2NODECLASS_PARTS = ("SubnetsReady", "SecurityGroupsReady", "AMIsReady", "InstanceProfileReady",
+                      "CapacityReservationsReady", "PlacementGroupReady", "ValidationSucceeded")
+_STARTING_REASONS = {None, "", "AwaitingReconciliation", "Launching"}
+
+
+def _nodeclaim_nodepool(snapshot, nc_name: str, nc: Optional[Object] = None) -> Optional[str]:
+    if nc is not None and nc.metadata.labels.get(LABEL_NODEPOOL):
+        return nc.metadata.labels[LABEL_NODEPOOL]
+    # NodeClaims are named <nodepool>-<5 random chars>; the event outlives the NodeClaim.
+    best = None
+    for np in snapshot.nodepools:
+        n = np.metadata.name
+        if nc_name.startswith(n + "-") and (best is None or len(n) > len(best)):
+            best = n
+    return best
+
+
+def _nodeclaim_is_gpu(snapshot, nc: Object) -> bool:
+    if quantity_or_zero(((nc.spec.get("resources") or {}).get("requests") or {}).get(GPU_RESOURCE)) > 0:
+        return True
+    if quantity_or_zero((nc.status.get("capacity") or {}).get(GPU_RESOURCE)) > 0:
+        return True
+    pool = snapshot.nodepool_by_name.get(nc.metadata.labels.get(LABEL_NODEPOOL, ""))
+    return pool is not None and nodepool_is_gpu(snapshot, pool)
+
+
+def _nc_context(snapshot, nc: Object) -> tuple[list[ObjectRef], str]:
+    related = []
+    pool = nc.metadata.labels.get(LABEL_NODEPOOL)
+    if pool:
+        related.append(ObjectRef(kind="NodePool", name=pool))
+    ncr = nc.spec.get("nodeClassRef") or {}
+    if ncr.get("name"):
+        related.append(ObjectRef(kind=ncr.get("kind") or "EC2NodeClass", name=ncr["name"]))
+    it = nc.metadata.labels.get(LABEL_INSTANCE_TYPE)
+    if not it:
+        for r in nc.spec.get("requirements") or []:
+            if r.get("key") == LABEL_INSTANCE_TYPE and r.get("operator") == "In":
+                vals = r.get("values") or []
+                it = ", ".join(vals[:4]) + (" ..." if len(vals) > 4 else "")
+    desc = f"NodePool {pool}" if pool else "no NodePool"
+    if it:
+        desc += f", {it}"
+    return related, desc
+
+
+def _nc_events(snapshot, nc: Object, limit: int = 3) -> list[str]:
+    evs = [e for e in snapshot.events_for("NodeClaim", nc.metadata.name) if e.type == "Warning"]
+    return [f"event {e.reason}: {e.message}" for e in evs[-limit:]]
+
+
+def _since(snapshot, c: Optional[dict], fallback: Optional[str]) -> Optional[float]:
+    return snapshot.age_seconds((c or {}).get("lastTransitionTime") or fallback)
+
+
+@check("GPU301", "nodeclaim-launch-failed", Severity.ERROR, "Karpenter could not launch a NodeClaim",
+       reads=("nodeclaims", "ec2nodeclasses", "events"))
+def nodeclaim_launch_failed(snapshot):
+    """A NodeClaim whose instance was never launched.
+
+    What it checks:
+        NodeClaims with Launched=False/Unknown and a failure reason: LaunchFailed (the
+        cloud provider's error, truncated, is the message), InstanceTypeResolutionFailed,
+        SubnetResolutionFailed, NodeClassReadinessUnknown, ... It quotes the condition, the
+        NodeClaim's warning events and, for NodeClass problems, the EC2NodeClass conditions.
+        Karpenter deletes a NodeClaim that has not launched after 5 minutes and retries.
+
+    Why it matters:
+        Pending GPU pods wait for this node. A persistent cause (no AMI for the GPU
+        instance types, no subnet, bad instance profile) fails every retry the same way.
+
+    How to fix:
+        Read the message. "no instance types satisfy requirements of amis": the
+        EC2NodeClass AMI selector resolves no AMI for the GPU architecture/family (use an
+        NVIDIA/accelerated AMI alias). Subnet or security-group resolution: fix the selector
+        tags. NodeClassReadinessUnknown: see the EC2NodeClass (GPU307).
+    """
+    for nc in snapshot.nodeclaims:
+        c = condition(nc, "Launched")
+        if c is not None and c.get("status") == "True":
+            continue
+        age = snapshot.age_seconds(nc.metadata.creation_timestamp)
+        reason = (c or {}).get("reason")
+        if reason in _STARTING_REASONS and (age is None or age < 120):
+            continue
+        if nc.metadata.deletion_timestamp and reason in _STARTING_REASONS:
+            continue
+        related, desc = _nc_context(snapshot, nc)
+        ev = [f"condition {condition_text(c)}" if c else "no Launched condition yet"]
+        ev.append(f"NodeClaim age {age_text(age)}; Karpenter gives up and deletes it after "
+                  f"{LAUNCH_TIMEOUT // 60} minutes without launch, then retries")
+        ev += _nc_events(snapshot, nc)
+        for r in related:
+            if r.kind == "EC2NodeClass":
+                ncls = next((x for x in snapshot.ec2nodeclasses if x.metadata.name == r.name), None)
+                if ncls is None:
+                    ev.append(f"EC2NodeClass {r.name} does not exist")
+                else:
+                    bad = [condition_text(x) for x in (ncls.status.get("conditions") or [])
+                           if x.get("status") != "True"]
+                    ev += [f"EC2NodeClass {r.name}: {b}" for b in bad]
+        msg = (c or {}).get("message") or ""
+        hint = ""
+        if "amis" in msg.lower() or "ami" in (reason or "").lower():
+            hint = "; the EC2NodeClass AMI selection yields no AMI for these GPU instance types"
+        elif reason == "NodeClassReadinessUnknown":
+            hint = "; the EC2NodeClass is not ready (see GPU307)"
+        gpu = " GPU" if _nodeclaim_is_gpu(snapshot, nc) else ""
+        yield new_finding(
+            "GPU301", f"{gpu.strip() + ' ' if gpu else ''}NodeClaim {nc.metadata.name} ({desc}) did not launch: "
+                      f"{reason or 'no reason'}" + (f": {msg[:200]}" if msg else "") + hint,
+            ref(nc, "NodeClaim"), related=related, evidence=ev)
+
+
+def _limits_state(snapshot, np: Object) -> list[tuple[str, Decimal, Decimal]]:
+    """(resource, used, limit) for every limit on the NodePool."""
+    limits = np.spec.get("limits") or {}
+    used = np.status.get("resources") or {}
+    out = []
+    nodes = snapshot.nodes_by_nodepool.get(np.metadata.name, [])
+    for key, lim in limits.items():
+        limit = quantity_or_zero(lim)
+        if key in used:
+            u = quantity_or_zero(used[key])
+        else:  # older Karpenter or a hand-written manifest: count node capacity ourselves
+            u = sum((quantity_or_zero(n.status.capacity.get(key)) for n in nodes), Decimal(0))
+        out.append((key, u, limit))
+    return out
+
+
+def _limit_errors_for(snapshot, pool: str) -> list[str]:
+    """FailedScheduling texts on pending pods saying this NodePool's limits are exhausted."""
+    out = []
+    for p in pending_gpu_pods(snapshot):
+        for e in snapshot.events_for("Pod", p.metadata.name, p.metadata.namespace):
+            if e.reason != "FailedScheduling":
+                continue
+            parsed = parse_failed_scheduling(e.message or "")
+            if isinstance(parsed, KarpenterMessage) and any(
+                    x.kind == "limits" and (x.nodepool == pool or x.nodepool is None and pool in x.raw)
+                    for x in parsed.errors):
+                out.append(f"event FailedScheduling on {p.metadata.namespace}/{p.metadata.name}: {e.message}")
+    return out
+
+
+def _alternative_types(failed: list[str], allowed: list[str]) -> list[str]:
+    try:
+        from checks import instances
+    except ImportError:
+        return []
+    counts = {it.gpu_count for it in (instances.get(n) for n in failed) if it is not None and it.gpu_count}
+    if not counts:
+        return []
+    failed_families = {n.split(".", 1)[0] for n in failed}
+    alts = [it.name for it in instances.gpu_instance_types()
+            if it.gpu_count in counts and it.family not in failed_families and it.name not in allowed]
+    return alts[:3]
+
+
+@check("GPU302", "insufficient-capacity", Severity.ERROR, "EC2 had no capacity for the GPU instance types",
+       reads=("events", "nodepools", "nodeclaims", "pods"))
+def insufficient_capacity(snapshot):
+    """InsufficientCapacityError events: EC2 could not supply the GPU instances Karpenter asked for.
+
+    What it checks:
+        Karpenter's InsufficientCapacityError events ("NodeClaim <name> event:
+        insufficient capacity, ..."), grouped per NodePool, with the instance types, zones
+        and EC2 error codes (InsufficientInstanceCapacity, MaxSpotInstanceCountExceeded,
+        VcpuLimitExceeded, ...) they name. Karpenter deletes such a NodeClaim at once, so
+        the events are the only trace. Error when GPU pods are waiting for that NodePool,
+        warning otherwise. It also says whether the NodePool's limits are part of the
+        story, since limit exhaustion looks similar from the pod's side but is not fixed
+        by waiting for EC2.
+
+    Why it matters:
+        GPU instances (p4d, p5, g5, g6e) are scarce per zone. While EC2 has none, GPU pods
+        stay Pending and Karpenter keeps retrying; a VcpuLimitExceeded code means your
+        account quota for the G/P family is too low and will never succeed.
+
+    How to fix:
+        Widen what the NodePool may launch: more instance types with the same GPU count
+        (g5 → g6/g6e), more zones/subnets, both spot and on-demand, or an On-Demand
+        Capacity Reservation. For VcpuLimitExceeded ask AWS for a higher "Running On-Demand
+        G and VT / P instances" quota.
+    """
+    groups: dict[str, dict] = defaultdict(lambda: {"events": [], "types": [], "zones": [], "codes": [], "ncs": []})
+    for e in snapshot.events_by_reason.get("InsufficientCapacityError", []):
+        parsed = parse_nodeclaim_event(e.message or "")
+        nc_name = parsed.nodeclaim or e.involved_object.name
+        nc = next((x for x in snapshot.nodeclaims if x.metadata.name == nc_name), None)
+        pool = _nodeclaim_nodepool(snapshot, nc_name, nc) or ""
+        g = groups[pool]
+        g["events"].append(e)
+        for key, vals in (("types", parsed.instance_types), ("zones", parsed.zones)):
+            g[key].extend(v for v in vals if v not in g[key])
+        if parsed.error_code and parsed.error_code not in g["codes"]:
+            g["codes"].append(parsed.error_code)
+        if nc_name not in g["ncs"]:
+            g["ncs"].append(nc_name)
+    for pool, g in sorted(groups.items()):
+        np = snapshot.nodepool_by_name.get(pool)
+        pool_types = []
+        if np is not None:
+            for r in nodepool_requirements(np):
+                if r.get("key") == LABEL_INSTANCE_TYPE and r.get("operator") == "In":
+                    pool_types = list(r.get("values") or [])
+        types = g["types"] or pool_types
+        is_gpu = (np is not None and nodepool_is_gpu(snapshot, np)) or any(GPU_INSTANCE_TYPE_RE.match(t) for t in types)
+        if not is_gpu:
+            continue
+        if np is not None:
+            waiting = pods_waiting_on_nodepool(snapshot, np)
+        else:
+            waiting = [p for p in pending_gpu_pods(snapshot)
+                       if any(any(n in (x.message or "") for n in g["ncs"])
+                              for x in snapshot.events_for("Pod", p.metadata.name, p.metadata.namespace))]
+        evs = g["events"]
+        total = sum(e.count or 1 for e in evs)
+        newest = max((e.when or "" for e in evs), default="")
+        ev = []
+        for e in evs[-4:]:
+            ev.append(f"event InsufficientCapacityError on NodeClaim {e.involved_object.name} "
+                      f"({age_text(snapshot.age_seconds(e.when))} ago"
+                      + (f", x{e.count}" if e.count and e.count > 1 else "") + f"): {e.message}")
+        ev.append(f"NodeClaims {', '.join(g['ncs'][:5])} were deleted right after the error; only these events remain")
+        if g["codes"]:
+            ev.append(f"EC2 error codes: {', '.join(g['codes'])}")
+        related = [ref(np, "NodePool")] if np is not None else []
+        limit_note = ""
+        if np is not None:
+            full = [(k, u, lim) for k, u, lim in _limits_state(snapshot, np) if u >= lim]
+            lim_errs = _limit_errors_for(snapshot, pool)
+            if full or lim_errs:
+                limit_note = (" NodePool limits are exhausted as well (GPU308): raising capacity options alone "
+                              "will not help")
+                ev += [f"limit {k}: {format_quantity(u, k)} used of {format_quantity(lim, k)}" for k, u, lim in full]
+            elif np.spec.get("limits"):
+                ev.append("NodePool limits are not the cause: " + ", ".join(
+                    f"{k} {format_quantity(u, k)}/{format_quantity(lim, k)}" for k, u, lim in _limits_state(snapshot, np)))
+        if waiting:
+            ev.append(f"GPU pods waiting for this NodePool: {pod_names(waiting)}")
+            related += [ref(p, "Pod") for p in waiting[:5]]
+        if "VcpuLimitExceeded" in g["codes"]:
+            nxt = "raise the EC2 vCPU quota for this instance family (Service Quotas)"
+        else:
+            nxt = "allow more instance types, zones or capacity types in the NodePool"
+        fixes = []
+        if np is not None and pool_types:
+            alts = _alternative_types(types, pool_types)
+            if alts:
+                fixes.append(fixplans.widen_nodepool_requirements(np, LABEL_INSTANCE_TYPE, alts))
+        subject = ref(np, "NodePool") if np is not None else ObjectRef(kind="NodeClaim", name=g["ncs"][-1])
+        what = f"NodePool {pool}" if np is not None else f"NodeClaim {g['ncs'][-1]} (NodePool unknown)"
+        types_text = ", ".join(types[:6]) if types else "the requested instance types"
+        zones = f" in {', '.join(g['zones'])}" if g["zones"] else ""
+        last = f", last {age_text(snapshot.age_seconds(newest))} ago" if newest else ""
+        wait_text = (f"; {len(waiting)} GPU pod(s) wait for it" if waiting else "; no GPU pod is waiting now")
+        yield new_finding(
+            "GPU302", f"{what}: EC2 had no capacity for {types_text}{zones} ({total} failed launch(es){last})"
+                      f"{wait_text}; {nxt}.{limit_note}".rstrip("."),
+            subject, severity=None if waiting else Severity.WARNING, related=related, evidence=ev, fixes=fixes)
+
+
+@check("GPU303", "nodeclaim-not-registered", Severity.ERROR, "Launched GPU instance never registered as a node",
+       reads=("nodeclaims", "nodes", "events"))
+def nodeclaim_not_registered(snapshot):
+    """A NodeClaim whose instance runs but whose kubelet never joined the cluster.
+
+    What it checks:
+        NodeClaims with Launched=True but Registered not True (NodeNotFound: "Node not
+        registered with cluster"), with the instance ID and AMI, how long it has waited and
+        the time left before Karpenter's 15-minute registration timeout deletes it.
+
+    Why it matters:
+        The instance bills while it fails to bootstrap, and Karpenter will replace it with
+        another that likely fails the same way: GPU pods wait the whole time. The NodePool
+        turns NodeRegistrationHealthy=False after repeated failures.
+
+    How to fix:
+        The kubelet could not bootstrap or reach the API server. Check the instance's
+        console output or /var/log/cloud-init-output.log (SSM), the EC2NodeClass AMI
+        (an AMI family that does not match the user data, or a non-EKS AMI), the node role's
+        access entry / aws-auth mapping, and security groups between node and control
+        plane.
+    """
+    for nc in snapshot.nodeclaims:
+        launched = condition(nc, "Launched")
+        reg = condition(nc, "Registered")
+        if not launched or launched.get("status") != "True" or (reg and reg.get("status") == "True"):
+            continue
+        if nc.metadata.deletion_timestamp:
+            continue
+        started = parse_time(launched.get("lastTransitionTime") or nc.metadata.creation_timestamp)
+        waited = (snapshot.now - started).total_seconds() if started else None
+        related, desc = _nc_context(snapshot, nc)
+        ev = [f"condition {condition_text(reg)}" if reg else "no Registered condition",
+              f"condition {condition_text(launched)}"]
+        st = nc.status
+        if st.get("providerID"):
+            ev.append(f"instance {st['providerID']}" + (f", image {st['imageID']}" if st.get("imageID") else ""))
+        ev += _nc_events(snapshot, nc)
+        if waited is None:
+            timing = "waiting"
+        elif waited < REGISTRATION_TIMEOUT:
+            left = REGISTRATION_TIMEOUT - waited
+            timing = f"launched {age_text(waited)} ago; Karpenter deletes it in {age_text(left)} (15-minute registration timeout)"
+            deadline = started + _dt.timedelta(seconds=REGISTRATION_TIMEOUT)
+            ev.append(f"registration deadline {deadline.strftime('%Y-%m-%dT%H:%M:%SZ')}")
+        else:
+            timing = (f"launched {age_text(waited)} ago, past the 15-minute registration timeout: Karpenter is "
+                      "deleting it and will retry")
+        severity = Severity.INFO if waited is not None and waited < 180 else None
+        yield new_finding(
+            "GPU303", f"NodeClaim {nc.metadata.name} ({desc}) has not registered a node: {timing}; check the "
+                      "instance's bootstrap (console output), AMI and node role access",
+            ref(nc, "NodeClaim"), severity=severity, related=related, evidence=ev,
+            fixes=[fixplans.delete_nodeclaim(nc)])
+
+
+@check("GPU304", "nodeclaim-not-initialized", Severity.ERROR, "GPU node registered but never initialized",
+       reads=("nodeclaims", "nodes", "pods", "daemonsets", "clusterpolicies", "logs"))
+def nodeclaim_not_initialized(snapshot):
+    """A NodeClaim whose node registered but is not initialized.
+
+    What it checks:
+        NodeClaims with Registered=True and Initialized not True, by reason:
+        ResourceNotRegistered (`Resource "nvidia.com/gpu" was requested but not
+        registered`: the device plugin never advertised the GPUs; the broken link on the
+        node is named), StartupTaintsExist (a startup taint nobody removes),
+        KnownEphemeralTaintsExist, NodeNotReady.
+
+    Why it matters:
+        Karpenter has no timeout for initialization: the node stays forever, costs money,
+        is never consolidated and blocks disruption ("Node isn't initialized"), while the
+        pods it was launched for stay Pending.
+
+    How to fix:
+        ResourceNotRegistered: fix the GPU chain on the node (see GPU101 for the exact
+        link). StartupTaintsExist: the component that should remove the startup taint is
+        not running there, or the taint is wrong in the NodePool. NodeNotReady: kubelet or
+        CNI on the node. When the node will not recover, delete the NodeClaim.
+    """
+    from checks.nodes import diagnose_chain
+
+    for nc in snapshot.nodeclaims:
+        reg = condition(nc, "Registered")
+        init = condition(nc, "Initialized")
+        if not reg or reg.get("status") != "True" or (init and init.get("status") == "True"):
+            continue
+        if nc.metadata.deletion_timestamp:
+            continue
+        node_name = nc.status.get("nodeName")
+        node = snapshot.node_by_name.get(node_name or "")
+        related, desc = _nc_context(snapshot, nc)
+        if node_name:
+            related.insert(0, ObjectRef(kind="Node", name=node_name))
+        since = _since(snapshot, init, nc.metadata.creation_timestamp)
+        reason = (init or {}).get("reason") or "unknown"
+        ev = [f"condition {condition_text(init)}" + (f" (for {age_text(since)})" if since is not None else "")]
+        ev += _nc_events(snapshot, nc)
+        cause = ""
+        hard = True
+        fixes = []
+        if reason == "ResourceNotRegistered" and node is not None:
+            diag = diagnose_chain(snapshot, node)
+            cause = f"; on {node_name}: {diag.summary}"
+            ev += diag.evidence
+            related += [r for r in diag.related if r not in related]
+            hard = diag.hard
+            fixes += diag.fixes
+        elif reason == "StartupTaintsExist":
+            cause = ("; the startup taint is still on the node: whatever should remove it (a DaemonSet/agent) "
+                     "is not doing so")
+            if node is not None:
+                ev.append("node taints: " + ", ".join(f"{t.key}={t.value or ''}:{t.effect}" for t in node.spec.taints))
+        elif reason == "NodeNotReady" and node is not None:
+            ready = condition(node, "Ready")
+            ev.append(f"node condition {condition_text(ready)}")
+        severity = None
+        if not hard and since is not None and since < YOUNG_NODE_SECONDS:
+            severity = Severity.INFO
+        msg = (f"NodeClaim {nc.metadata.name} ({desc}) is not initialized: {reason}"
+               + (f" ({(init or {}).get('message')})" if (init or {}).get("message") else "")
+               + cause + "; Karpenter has no initialization timeout, so the node stays until fixed or deleted")
+        yield new_finding("GPU304", msg, ref(nc, "NodeClaim"), severity=severity, related=related, evidence=ev,
+                          fixes=fixes + [fixplans.delete_nodeclaim(nc)])
+
+
+@check("GPU305", "nodeclaim-disrupting", Severity.INFO, "GPU NodeClaim drifted or being disrupted",
+       reads=("nodeclaims", "pods", "events"))
+def nodeclaim_disrupting(snapshot):
+    """A NodeClaim that is drifted or on its way out.
+
+    What it checks:
+        NodeClaims with Drifted=True (NodePoolDrifted, AMIDrift, SubnetDrift, ...), a
+        DisruptionReason condition (Underutilized, Empty, Drifted) or a deletionTimestamp,
+        and the GPU pods running on their nodes that will be evicted.
+
+    Why it matters:
+        Karpenter will replace the node; GPU jobs there are evicted (gracefully, within
+        budgets, unless they carry karpenter.sh/do-not-disrupt). Drift after an AMI release
+        can roll every GPU node in a NodePool.
+
+    How to fix:
+        Usually nothing: it is Karpenter doing its job. To protect running jobs annotate
+        their pods karpenter.sh/do-not-disrupt: "true" (blocks drift and consolidation, not
+        expiration) or limit drift with a NodePool disruption budget for reason Drifted.
+    """
+    for nc in snapshot.nodeclaims:
+        drift = condition(nc, "Drifted")
+        dr = condition(nc, "DisruptionReason")
+        deleting = nc.metadata.deletion_timestamp
+        reasons = []
+        if drift and drift.get("status") == "True":
+            reasons.append(f"drifted ({drift.get('reason') or '?'})")
+        if dr and dr.get("status") == "True":
+            reasons.append(f"being disrupted: {dr.get('reason') or '?'}")
+        if deleting:
+            reasons.append(f"deleting since {age_text(snapshot.age_seconds(deleting))} ago")
+        if not reasons or not _nodeclaim_is_gpu(snapshot, nc):
+            continue
+        node_name = nc.status.get("nodeName")
+        related, desc = _nc_context(snapshot, nc)
+        ev = [f"condition {condition_text(c)}" for c in (drift, dr) if c and c.get("status") == "True"]
+        pods = [p for p in snapshot.pods_by_node.get(node_name or "", []) if pod_gpu_request(p) > 0 and not is_terminal(p)]
+        if pods:
+            ev.append(f"GPU pods on {node_name}: {pod_names(pods)}")
+            related += [ref(p, "Pod") for p in pods[:5]]
+        if node_name:
+            related.insert(0, ObjectRef(kind="Node", name=node_name))
+            for e in snapshot.events_for("Node", node_name)[-2:]:
+                ev.append(f"event {e.reason}: {e.message}")
+        yield new_finding(
+            "GPU305", f"NodeClaim {nc.metadata.name} ({desc}"
+                      + (f", node {node_name}" if node_name else "") + f") is {' and '.join(reasons)}"
+                      + (f"; {len(pods)} GPU pod(s) there will be evicted" if pods else ""),
+            ref(nc, "NodeClaim"), related=related, evidence=ev)
+
+
+@check("GPU306", "nodepool-not-ready", Severity.ERROR, "Karpenter NodePool is not ready",
+       reads=("nodepools", "ec2nodeclasses"))
+def nodepool_not_ready(snapshot):
+    """A NodePool Karpenter will not provision from.
+
+    What it checks:
+        NodePools with Ready=False, and which sub-condition says why: NodeClassReady
+        (NodeClassNotFound, NodeClassTerminating, NodeClassReadinessUnknown),
+        ValidationSucceeded (NodePoolValidationFailed), NodeRegistrationHealthy
+        (RegistrationFailed: nodes launched from it recently failed to register).
+
+    Why it matters:
+        Karpenter skips a NodePool that is not ready: pods only it can serve (GPU pods
+        tolerating its taint) stay Pending with no NodeClaim at all.
+
+    How to fix:
+        NodeClassNotFound: the spec.template.spec.nodeClassRef names an EC2NodeClass that
+        does not exist (typo, or it was deleted). NodeClassReadinessUnknown: see the
+        EC2NodeClass conditions (GPU307). RegistrationFailed: see GPU303 for why nodes do
+        not join. Validation: `kubectl describe nodepool` shows the rejected field.
+    """
+    for np in snapshot.nodepools:
+        ready = condition(np, "Ready")
+        if not ready or ready.get("status") != "False":
+            continue
+        conds = np.status.get("conditions") or []
+        bad = [c for c in conds if c.get("type") != "Ready" and c.get("status") == "False"]
+        ev = [f"condition {condition_text(ready)}"] + [f"condition {condition_text(c)}" for c in bad]
+        related = []
+        ncr = ((np.spec.get("template") or {}).get("spec") or {}).get("nodeClassRef") or {}
+        if ncr.get("name"):
+            exists = any(x.metadata.name == ncr["name"] for x in snapshot.ec2nodeclasses)
+            related.append(ObjectRef(kind=ncr.get("kind") or "EC2NodeClass", name=ncr["name"]))
+            if not exists and snapshot.ec2nodeclasses is not None and not snapshot.cannot_see(
+                    "ec2nodeclasses.karpenter.k8s.aws"):
+                ev.append(f"nodeClassRef {ncr.get('kind') or 'EC2NodeClass'}/{ncr['name']} is not in the cluster")
+        waiting = pods_waiting_on_nodepool(snapshot, np) if nodepool_is_gpu(snapshot, np) else []
+        if waiting:
+            ev.append(f"GPU pods waiting for it: {pod_names(waiting)}")
+        why = bad[0] if bad else ready
+        yield new_finding(
+            "GPU306", f"NodePool {np.metadata.name} is not ready: {why.get('type')} {why.get('reason') or ''}"
+                      + (f" ({why.get('message')})" if why.get("message") else "")
+                      + ("; Karpenter launches nothing from it" + (f" while {len(waiting)} GPU pod(s) wait" if waiting else "")),
+            ref(np, "NodePool"), related=related, evidence=ev)
+
+
+@check("GPU307", "ec2nodeclass-not-ready", Severity.ERROR, "EC2NodeClass is not ready",
+       reads=("ec2nodeclasses", "nodepools"))
+def ec2nodeclass_not_ready(snapshot):
+    """An EC2NodeClass whose subnets, security groups, AMIs or instance profile did not resolve.
+
+    What it checks:
+        EC2NodeClasses with Ready=False, naming each failed part — SubnetsReady,
+        SecurityGroupsReady, AMIsReady, InstanceProfileReady, CapacityReservationsReady,
+        ValidationSucceeded — with its reason and message, and the NodePools that use it.
+
+    Why it matters:
+        Every NodePool referencing it stops launching nodes (NodeClassReadinessUnknown).
+        For GPU NodePools, AMIsReady=False usually means the AMI selector finds no
+        accelerated AMI for the requested architecture.
+
+    How to fix:
+        SubnetsReady / SecurityGroupsReady: the selector tags match nothing in the VPC (check
+        `karpenter.sh/discovery` tags). AMIsReady: fix amiSelectorTerms (e.g. alias
+        al2023@latest; GPU instances need the NVIDIA variant the alias resolves to).
+        InstanceProfileReady: the role does not exist or Karpenter lacks iam:PassRole.
+    """
+    for ncls in snapshot.ec2nodeclasses:
+        ready = condition(ncls, "Ready")
+        if not ready or ready.get("status") != "False":
+            continue
+        conds = ncls.status.get("conditions") or []
+        bad = [c for c in conds if c.get("type") in EC2NODECLASS_PARTS and c.get("status") == "False"]
+        ev = [f"condition {condition_text(c)}" for c in bad] or [f"condition {condition_text(ready)}"]
+        pools = [np for np in snapshot.nodepools
+                 if (((np.spec.get("template") or {}).get("spec") or {}).get("nodeClassRef") or {}).get("name")
+                 == ncls.metadata.name]
+        related = [ref(np, "NodePool") for np in pools]
+        gpu_pools = [np.metadata.name for np in pools if nodepool_is_gpu(snapshot, np)]
+        if pools:
+            ev.append(f"NodePools using it: {', '.join(np.metadata.name for np in pools)}")
+        parts = ", ".join(f"{c.get('type')} ({c.get('reason') or 'False'}"
+                          + (f": {c['message'][:160]}" if c.get("message") else "") + ")" for c in bad) \
+            or condition_text(ready)
+        impact = (f"; GPU NodePool(s) {', '.join(gpu_pools)} cannot launch nodes" if gpu_pools
+                  else (f"; NodePool(s) {', '.join(np.metadata.name for np in pools)} cannot launch nodes" if pools else ""))
+        yield new_finding("GPU307", f"EC2NodeClass {ncls.metadata.name} is not ready: {parts}{impact}",
+                          ref(ncls, "EC2NodeClass"), related=related, evidence=ev)
+
+
+def _raised_limit(key: str, used: Decimal, limit: Decimal, waiting) -> str:
+    need = sum((pod_requests(p).get(key, Decimal(0)) for p in waiting), Decimal(0))
+    target = max(limit, used) + (need if need > 0 else max(limit / 2, Decimal(1)))
+    if key == GPU_RESOURCE or key == "cpu":
+        target = Decimal(int(target.to_integral_value(rounding="ROUND_CEILING")))
+        return str(int(target))
+    return format_quantity(target, key)
+
+
+@check("GPU308", "nodepool-limit-reached", Severity.ERROR, "NodePool limit reached",
+       reads=("nodepools", "nodes", "pods", "events"))
+def nodepool_limit_reached(snapshot):
+    """A GPU NodePool at its spec.limits: Karpenter will not launch more nodes from it.
+
+    What it checks:
+        For every NodePool with spec.limits (nvidia.com/gpu, cpu, memory): status.resources
+        (what its nodes already hold) against the limit, and Karpenter's FailedScheduling
+        events on pending pods ("all available instance types exceed limits for nodepool",
+        "node limits have been exhausted for nodepool"). Error when GPU pods are pending for
+        it, warning when nothing waits yet.
+
+    Why it matters:
+        Pods stay Pending even though EC2 has capacity; from the pod's side it looks like
+        an insufficient-capacity problem, but waiting will not fix it.
+
+    How to fix:
+        Raise the limit (fix raise-nodepool-limit) if the spend is intended, or free
+        capacity: delete idle GPU nodes, let consolidation remove underused ones, or move
+        workloads to another NodePool.
+    """
+    for np in snapshot.nodepools:
+        if not np.spec.get("limits"):
+            continue
+        pool = np.metadata.name
+        state = _limits_state(snapshot, np)
+        full = [(k, u, lim) for k, u, lim in state if u >= lim]
+        lim_errs = _limit_errors_for(snapshot, pool)
+        is_gpu = nodepool_is_gpu(snapshot, np)
+        waiting = pods_waiting_on_nodepool(snapshot, np) if is_gpu else []
+        if not full and lim_errs:
+            # Karpenter says the next node would not fit: name the resource with the least headroom.
+            full = sorted(state, key=lambda x: (x[2] - x[1]) / x[2] if x[2] else 0)[:1]
+        if not full or not (is_gpu or lim_errs):
+            continue
+        ev = [f"limit {k}: {format_quantity(u, k)} used of {format_quantity(lim, k)}" for k, u, lim in state]
+        ev += lim_errs[:3]
+        related = []
+        if waiting:
+            ev.append(f"GPU pods waiting: {pod_names(waiting)}")
+            related = [ref(p, "Pod") for p in waiting[:5]]
+        ice = [e for e in snapshot.events_by_reason.get("InsufficientCapacityError", [])
+               if _nodeclaim_nodepool(snapshot, parse_nodeclaim_event(e.message or "").nodeclaim
+                                      or e.involved_object.name) == pool]
+        if not ice:
+            ev.append("no InsufficientCapacityError events for this NodePool: this is the limit, not EC2 capacity")
+        fixes = [fixplans.raise_nodepool_limit(np, k, _raised_limit(k, u, lim, waiting)) for k, u, lim in full[:1]]
+        reached = ", ".join(f"{k} {format_quantity(u, k)}/{format_quantity(lim, k)}" for k, u, lim in full)
+        waiting_n = len(waiting) or len(lim_errs)
+        yield new_finding(
+            "GPU308", f"NodePool {pool} has reached its limits ({reached}): Karpenter launches no more nodes from it"
+                      + (f" while {waiting_n} GPU pod(s) wait; raise the limit or free capacity" if waiting_n
+                         else "; the next GPU pod will stay Pending"),
+            ref(np, "NodePool"), severity=None if waiting_n else Severity.WARNING, related=related, evidence=ev,
+            fixes=fixes)

@@ -1,0 +1,496 @@
+"""Area operator (GPU2xx): is the NVIDIA GPU Operator healthy on every GPU node?"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Optional
+
+from checks import fixplans
+from checks.gpu import OPERAND_APPS, OPERANDS, Operand
+from checks.gpuchain import (
+    DEVICE_PLUGIN,
+    TOOLKIT,
+    YOUNG_NODE_SECONDS,
+    age_text,
+    all_operand_daemonsets,
+    blocking_taint,
+    clusterpolicy,
+    condition_text,
+    daemonset_blockers,
+    daemonset_pods_on,
+    daemonset_tolerations,
+    device_plugin_daemonsets,
+    gpu_nodes,
+    new_finding,
+    node_age,
+    nodepool_is_gpu,
+    nodepool_taints,
+    operand_daemonsets,
+    operand_expected_on,
+    owned_by_clusterpolicy,
+    pod_evidence,
+    pod_problem,
+    ref,
+    untolerated_node_taints,
+)
+from checks.k8s import format_taint, tolerates
+from checks.model import ObjectRef, Severity
+from checks.objects import Node, Object, Taint
+from checks.registry import check
+
+STATES_NOT_READY = re.compile(r"states not ready:?\s*\[([^\]]*)\]")
+NO_NVIDIA_RUNTIME = re.compile(r'no runtime for "?nvidia"? is configured')
+# ClusterPolicy state names (state-<x>) -> the operand they render.
+STATE_TO_FIELD = {
+    "state-driver": "driver", "state-container-toolkit": "toolkit", "state-device-plugin": "devicePlugin",
+    "gpu-feature-discovery": "gfd", "state-gpu-feature-discovery": "gfd", "state-dcgm": "dcgm",
+    "state-dcgm-exporter": "dcgmExporter", "state-operator-validation": "validator", "state-mig-manager": "migManager",
+    "state-node-status-exporter": "nodeStatusExporter",
+}
+OPERAND_BY_FIELD = {o.field: o for o in OPERANDS}
+NO_RESTART_REASONS = {"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"}
+STUCK_SECONDS = 600
+
+
+def _states_not_ready(cp: Object) -> list[str]:
+    for c in (cp.status or {}).get("conditions") or []:
+        m = STATES_NOT_READY.search(c.get("message") or "")
+        if m:
+            return m.group(1).split()
+    return []
+
+
+def _ds_counts(ds: Object) -> str:
+    st = ds.status or {}
+    return (f"{ds.metadata.name}: desired {st.get('desiredNumberScheduled', '?')}, ready {st.get('numberReady', '?')}, "
+            f"available {st.get('numberAvailable', st.get('numberReady', '?'))}")
+
+
+def _operator_pods(snapshot):
+    """Pods of the GPU Operator, its operands, NFD and a standalone device plugin."""
+    plugin_ds = {(d.metadata.namespace or "", d.metadata.name) for d in device_plugin_daemonsets(snapshot)}
+    for p in snapshot.pods:
+        labels = p.metadata.labels
+        app = labels.get("app")
+        if app in OPERAND_APPS or app == "gpu-operator" or labels.get("app.kubernetes.io/name") in (
+                "node-feature-discovery", "gpu-operator"):
+            yield p
+            continue
+        if any(r.kind == "DaemonSet" and ((p.metadata.namespace or ""), r.name) in plugin_ds
+               for r in p.metadata.owner_references):
+            yield p
+
+
+@check("GPU201", "clusterpolicy-not-ready", Severity.ERROR, "GPU Operator ClusterPolicy is not ready",
+       reads=("clusterpolicies", "daemonsets", "pods", "nodes"))
+def clusterpolicy_not_ready(snapshot):
+    """The ClusterPolicy reports notReady.
+
+    What it checks:
+        ClusterPolicy status.state (ready / notReady / disabled / ignored) and its Ready and
+        Error conditions. The operator lists the operand states it is waiting for
+        ("states not ready: [state-driver state-device-plugin]"); each is mapped to its
+        DaemonSet with its desired/ready counts and, where one exists, a failing pod.
+
+    Why it matters:
+        notReady means at least one operand is not running on every GPU node, so some GPU
+        nodes have no driver, runtime or device plugin and advertise no GPUs.
+
+    How to fix:
+        Start with the first state in the list in chain order (driver, then toolkit, then
+        device plugin): the later ones usually wait on it. `kubectl get pods -n
+        gpu-operator -o wide` and the GPU203 findings show the failing pod and its log.
+        Reason NoGPUNodes means NFD labelled no node pci-10de: check the NFD worker.
+    """
+    has_gpu_nodes = bool(gpu_nodes(snapshot))
+    for cp in snapshot.clusterpolicies:
+        st = cp.status or {}
+        state = st.get("state")
+        conds = st.get("conditions") or []
+        ready_c = next((c for c in conds if c.get("type") == "Ready"), None)
+        error_c = next((c for c in conds if c.get("type") == "Error" and c.get("status") == "True"), None)
+        bad = state == "notReady" or (ready_c is not None and ready_c.get("status") == "False") or error_c is not None
+        if not bad:
+            continue
+        ev = [f"ClusterPolicy {cp.metadata.name} status.state={state}"]
+        ev += [f"condition {condition_text(c)}" for c in conds if c.get("status") != "True" or c.get("type") == "Error"]
+        states = _states_not_ready(cp)
+        related: list[ObjectRef] = []
+        details = []
+        for s in states:
+            operand = OPERAND_BY_FIELD.get(STATE_TO_FIELD.get(s, ""))
+            if operand is None:
+                continue
+            for ds in operand_daemonsets(snapshot, operand):
+                related.append(ref(ds, "DaemonSet"))
+                ev.append(_ds_counts(ds))
+                failing = [pp for pp in (pod_problem(p) for p in _pods_of(snapshot, ds)) if pp and pp.failing]
+                if failing:
+                    ev.append(failing[0].describe())
+                    details.append(f"{operand.title}: {failing[0].pod.metadata.name} {failing[0].status}")
+        reason = (ready_c or error_c or {}).get("reason")
+        severity = None
+        if reason == "NoGPUNodes" and not has_gpu_nodes:
+            severity = Severity.INFO
+        what = f"states not ready [{', '.join(states)}]" if states else f"reason {reason or 'unknown'}"
+        nxt = ("; " + "; ".join(details[:3]) if details else "") + (
+            "; start with the first operand in chain order (driver → toolkit → device plugin)")
+        yield new_finding("GPU201", f"ClusterPolicy {cp.metadata.name} is {state or 'not ready'}: {what}{nxt}",
+                          ref(cp, "ClusterPolicy"), severity=severity, related=related, evidence=ev)
+
+
+def _pods_of(snapshot, ds: Object):
+    ns = ds.metadata.namespace or ""
+    return [p for p in snapshot.pods_by_owner.get((ns, "DaemonSet", ds.metadata.name), [])]
+
+
+def _intended_for(ds: Object, node: Node, operand: Optional[Operand]) -> tuple[bool, list]:
+    """Is this DaemonSet meant to run on the node, and what keeps it off?
+
+    A mismatch on any nodeSelector key other than the operand's deploy label means the
+    DaemonSet targets other nodes (e.g. a per-OS driver variant): not meant for this one.
+    """
+    blockers = daemonset_blockers(ds, node)
+    deploy_label = operand.deploy_label if operand else None
+    for b in blockers:
+        if b.kind in ("selector", "affinity") and b.label != deploy_label:
+            return False, []
+    return True, blockers
+
+
+@check("GPU202", "operand-daemonset-unavailable", Severity.ERROR, "GPU Operator operand not running on every GPU node",
+       reads=("daemonsets", "pods", "nodes", "clusterpolicies"))
+def operand_daemonset_unavailable(snapshot):
+    """An operand DaemonSet is not ready on every GPU node that needs it.
+
+    What it checks:
+        For each GPU Operator operand DaemonSet (driver, container toolkit, device plugin,
+        GFD, DCGM exporter, validator, ...) and a standalone NVIDIA device plugin: its
+        ready count against desired, and the GPU nodes that should run it (operand not
+        switched off with nvidia.com/gpu.deploy.<operand>=false) against the nodes that do.
+        Per node it says why: the deploy label missing or false, a node affinity mismatch,
+        or the pod there failing. Nodes younger than 10 minutes whose pod is still starting
+        are not counted, and neither are nodes kept off only by an untolerated taint:
+        GPU205 reports those once for all operands.
+
+    Why it matters:
+        A GPU node without the driver, toolkit or device plugin has no usable GPUs; without
+        GFD or DCGM exporter it has no labels or metrics.
+
+    How to fix:
+        Taints: add them to ClusterPolicy spec.daemonsets.tolerations (GPU205). Missing
+        deploy labels: check NFD and the gpu-operator log. Failing pods: see GPU203 for the
+        container, reason and log.
+    """
+    nodes = gpu_nodes(snapshot)
+    standalone = [d for d in device_plugin_daemonsets(snapshot) if d not in operand_daemonsets(snapshot, DEVICE_PLUGIN)]
+    pairs = list(all_operand_daemonsets(snapshot)) + [(None, d) for d in standalone]
+    cp = clusterpolicy(snapshot)
+    for operand, ds in pairs:
+        problems: list[str] = []
+        taints: dict[tuple, Taint] = {}
+        related: list[ObjectRef] = []
+        young_pending = 0
+        taint_only = 0
+        for node, _exp in nodes:
+            if operand is not None and not operand_expected_on(node, operand):
+                continue
+            meant, blockers = _intended_for(ds, node, operand)
+            if not meant:
+                continue
+            name = node.metadata.name
+            pods = daemonset_pods_on(snapshot, ds, name)
+            young = (node_age(snapshot, node) or 1e9) < YOUNG_NODE_SECONDS
+            if not pods:
+                if blockers and all(b.kind == "taint" for b in blockers):
+                    taint_only += 1  # GPU205 reports these, once for all operands
+                elif blockers:
+                    problems.append(f"no pod on {name}: " + "; ".join(b.text for b in blockers))
+                    for b in blockers:
+                        if b.taint is not None:
+                            taints[(b.taint.key, b.taint.value, b.taint.effect)] = b.taint
+                    related.append(ref(node, "Node"))
+                elif young:
+                    young_pending += 1
+                else:
+                    problems.append(f"no pod on {name} although nothing keeps it off (DaemonSet controller lagging?)")
+                continue
+            pp = next((x for x in (pod_problem(p) for p in pods) if x is not None), None)
+            if pp is None:
+                continue
+            if not pp.failing and young:
+                young_pending += 1
+                continue
+            problems.append(f"on {name}: {pp.describe()}")
+            related.append(ref(pp.pod, "Pod"))
+        st = ds.status or {}
+        desired, ready = st.get("desiredNumberScheduled"), st.get("numberReady")
+        # Pods the DaemonSet wants but has not made ready, beyond the young nodes still starting.
+        counts_bad = isinstance(desired, int) and isinstance(ready, int) and ready < desired - young_pending
+        if not problems and not counts_bad:
+            continue
+        title = operand.title if operand else "standalone device plugin"
+        ev = [_ds_counts(ds), f"GPU nodes that should run it: {sum(1 for n, _ in nodes if operand is None or operand_expected_on(n, operand))}"]
+        ev += problems[:8]
+        if len(problems) > 8:
+            ev.append(f"... and {len(problems) - 8} more nodes")
+        fixes = []
+        if taints:
+            tl = list(taints.values())
+            if cp is not None and (operand is not None or owned_by_clusterpolicy(ds)):
+                fixes.append(fixplans.clusterpolicy_tolerations(cp, tl))
+            else:
+                fixes.append(fixplans.add_toleration(ds, tl, kind="DaemonSet"))
+        short = problems[0] if problems else f"only {ready} of {desired} pods ready"
+        yield new_finding(
+            "GPU202", f"DaemonSet {ds.metadata.namespace}/{ds.metadata.name} ({title}) is missing or not ready on "
+                      f"{max(len(problems), (desired or 0) - (ready or 0))} GPU node(s): {short}",
+            ref(ds, "DaemonSet"), related=related[:10], evidence=ev, fixes=fixes)
+
+
+@check("GPU203", "operand-pod-failing", Severity.ERROR, "GPU Operator pod failing",
+       reads=("pods", "events", "logs", "daemonsets"))
+def operand_pod_failing(snapshot):
+    """A GPU Operator, operand, NFD or device-plugin pod that is crashing or stuck.
+
+    What it checks:
+        Every pod of the GPU Operator stack (operator, NFD, driver, toolkit, device plugin,
+        GFD, DCGM, validator, MIG manager; a standalone device plugin too) in
+        CrashLoopBackOff, Init:CrashLoopBackOff, Init:Error, ImagePullBackOff,
+        RunContainerError, CreateContainerConfigError or Failed, or stuck in Init /
+        ContainerCreating for more than 10 minutes. Evidence: the (init) container, reason,
+        exit code, restart count, the last log lines that matter (previous run when it
+        restarted) and the pod's warning events.
+
+    Why it matters:
+        Each operand is a link in the chain that gives a node usable GPUs. A crash-looping
+        driver takes down everything after it on that node: the toolkit, the device plugin
+        and the validator all wait in Init.
+
+    How to fix:
+        Read the log excerpt. Typical causes: driver build fails for the node's kernel or
+        the AMI already ships a driver (set driver.enabled=false); image pull errors
+        (registry, tag, pull secret); toolkit cannot write containerd's config; the
+        device plugin cannot load NVML because the driver is not there. Fix the cause,
+        then delete the pod so its DaemonSet recreates it.
+    """
+    for p in _operator_pods(snapshot):
+        pp = pod_problem(p)
+        if pp is None:
+            continue
+        age = snapshot.age_seconds(p.status.start_time or p.metadata.creation_timestamp)
+        stuck = not pp.failing and pp.status != "Terminating" and age is not None and age > STUCK_SECONDS and (
+            pp.status.startswith("Init:") or pp.status in ("ContainerCreating", "Pending", "Running (not ready)"))
+        if not (pp.failing or stuck):
+            continue
+        ev = pod_evidence(snapshot, pp)
+        if stuck:
+            ev.insert(1, f"in this state for about {age_text(age)}")
+        owner = next((r for r in p.metadata.owner_references if r.controller), None)
+        related = []
+        if owner is not None:
+            related.append(ObjectRef(kind=owner.kind, name=owner.name, namespace=p.metadata.namespace))
+        if p.spec.node_name:
+            related.append(ObjectRef(kind="Node", name=p.spec.node_name))
+        fixes = [] if pp.reason in NO_RESTART_REASONS else [fixplans.restart_operand_pod(p)]
+        last_log = next((e.split(": ", 1)[1] for e in reversed(ev) if e.startswith(("log ", "previous log "))), None)
+        where = f" on {p.spec.node_name}" if p.spec.node_name else ""
+        msg = f"{p.metadata.namespace}/{p.metadata.name}{where} is {pp.status}"
+        detail = []
+        if pp.container:
+            detail.append(f"{'init container' if pp.init else 'container'} {pp.container}")
+        if pp.exit_code is not None:
+            detail.append(f"exit code {pp.exit_code}")
+        if pp.restarts:
+            detail.append(f"{pp.restarts} restarts")
+        if detail:
+            msg += f" ({', '.join(detail)})"
+        if last_log:
+            msg += f": {last_log[:160]}"
+        elif pp.message:
+            msg += f": {pp.message[:160]}"
+        if pp.reason in NO_RESTART_REASONS:
+            msg += "; fix the image reference or pull secret"
+        elif stuck and pp.init:
+            msg += "; it waits for an earlier link (driver/toolkit) on that node"
+        elif pp.container:
+            msg += f"; read `kubectl logs -n {p.metadata.namespace} {p.metadata.name} -c {pp.container}" \
+                   f"{' --previous' if pp.restarts else ''}`"
+        yield new_finding("GPU203", msg, ref(p, "Pod"), related=related, evidence=ev, fixes=fixes)
+
+
+@check("GPU204", "nvidia-runtime-missing", Severity.ERROR, 'containerd has no "nvidia" runtime on a GPU node',
+       reads=("events", "pods", "daemonsets", "nodes"))
+def nvidia_runtime_missing(snapshot):
+    """Pods fail to start because containerd has no "nvidia" runtime handler.
+
+    What it checks:
+        FailedCreatePodSandBox events whose message says `no runtime for "nvidia" is
+        configured`, grouped per node, with the affected pods (operands and workloads use
+        runtimeClassName: nvidia) and the container toolkit pod on that node.
+
+    Why it matters:
+        The nvidia RuntimeClass points at a containerd handler the NVIDIA Container
+        Toolkit writes into containerd's config. Without it no pod using that runtime
+        starts: the device plugin, GFD, DCGM and GPU workloads all hang in
+        ContainerCreating.
+
+    How to fix:
+        Look at the toolkit pod on the node (`kubectl logs -n gpu-operator
+        <nvidia-container-toolkit-daemonset-...>`): it must finish configuring containerd
+        and restart it. If the AMI ships the toolkit (EKS NVIDIA AMIs) and the operator's
+        toolkit is disabled, the AMI's containerd config must define the nvidia runtime.
+        After fixing, restart the toolkit pod, then the stuck pods.
+    """
+    by_node: dict[str, list] = defaultdict(list)
+    for e in snapshot.events_by_reason.get("FailedCreatePodSandBox", []):
+        if not NO_NVIDIA_RUNTIME.search(e.message or ""):
+            continue
+        io = e.involved_object
+        pod = next((p for p in snapshot.pods if p.metadata.name == io.name and p.metadata.namespace == io.namespace),
+                   None)
+        node = (pod.spec.node_name if pod else None) or (e.source.host if e.source else None) or "?"
+        by_node[node].append((e, pod))
+    toolkit_ds = operand_daemonsets(snapshot, TOOLKIT)
+    for node_name, items in sorted(by_node.items()):
+        pods = sorted({f"{e.involved_object.namespace}/{e.involved_object.name}" for e, _ in items})
+        ev = []
+        for e, _ in items[-3:]:
+            count = f" (x{e.count})" if e.count and e.count > 1 else ""
+            ev.append(f"event FailedCreatePodSandBox{count} on pod {e.involved_object.namespace}/"
+                      f"{e.involved_object.name}: {e.message}")
+        related = [ObjectRef(kind="Pod", name=p.split("/", 1)[1], namespace=p.split("/", 1)[0]) for p in pods[:5]]
+        fixes = []
+        toolkit_state = "no container toolkit DaemonSet exists (toolkit expected from the node image)"
+        for ds in toolkit_ds:
+            related.append(ref(ds, "DaemonSet"))
+            tk = daemonset_pods_on(snapshot, ds, node_name)
+            if tk:
+                pp = pod_problem(tk[0])
+                toolkit_state = f"toolkit pod {tk[0].metadata.name} is {pp.status if pp else 'Running'}"
+                if pp:
+                    ev += pod_evidence(snapshot, pp)[1:]
+                related.append(ref(tk[0], "Pod"))
+                fixes.append(fixplans.restart_operand_pod(tk[0]))
+            else:
+                toolkit_state = f"no toolkit pod runs on the node ({ds.metadata.name})"
+        ev.append(toolkit_state)
+        subject = ObjectRef(kind="Node", name=node_name)
+        yield new_finding(
+            "GPU204", f'{len(pods)} pod(s) on {node_name} cannot start: containerd has no "nvidia" runtime configured '
+                      f"({toolkit_state}); the container toolkit must configure containerd on that node",
+            subject, related=related, evidence=ev, fixes=fixes)
+
+
+def _gpu_nodepool_taints(snapshot) -> dict[tuple, tuple[Taint, list[Object]]]:
+    out: dict[tuple, tuple[Taint, list[Object]]] = {}
+    for np in snapshot.nodepools:
+        if not nodepool_is_gpu(snapshot, np):
+            continue
+        for t in nodepool_taints(np):
+            if blocking_taint(t):
+                out.setdefault((t.key, t.value, t.effect), (t, []))[1].append(np)
+    return out
+
+
+@check("GPU205", "operand-taint-not-tolerated", Severity.ERROR,
+       "GPU node taint not tolerated by GPU Operator operands",
+       reads=("nodes", "daemonsets", "clusterpolicies", "nodepools"))
+def operand_taint_not_tolerated(snapshot):
+    """GPU nodes (or GPU NodePools) carry a taint the operand DaemonSets do not tolerate.
+
+    What it checks:
+        Every NoSchedule/NoExecute taint on a GPU node, and on the template of a GPU
+        NodePool, against the tolerations of the operand DaemonSets (driver, toolkit,
+        device plugin, GFD, DCGM exporter, validator, ...). The GPU Operator's default
+        toleration is only nvidia.com/gpu:NoSchedule (Exists), so a NodePool taint such as
+        `gpu=true:NoSchedule` or `dedicated=ml:NoExecute` keeps every operand off the node.
+
+    Why it matters:
+        No driver, no toolkit, no device plugin: the node never advertises nvidia.com/gpu,
+        Karpenter never marks it initialized (ResourceNotRegistered), and GPU pods stay
+        Pending while the instance bills. A taint only on the NodePool bites with the next
+        node Karpenter launches.
+
+    How to fix:
+        Add the taints to ClusterPolicy spec.daemonsets.tolerations (keep the existing
+        entries: the list is replaced as a whole). With Helm, set the same in the chart
+        value `daemonsets.tolerations`, or the next upgrade reverts it. The operator then
+        re-renders all operand DaemonSets.
+    """
+    operands = list(all_operand_daemonsets(snapshot))
+    standalone = [d for d in device_plugin_daemonsets(snapshot) if d not in operand_daemonsets(snapshot, DEVICE_PLUGIN)]
+    all_ds = [(o, d) for o, d in operands] + [(None, d) for d in standalone]
+    if not all_ds:
+        return
+    # taint key -> (taint, nodes carrying it, DaemonSets not tolerating it)
+    seen: dict[tuple, dict] = {}
+    for node, _exp in gpu_nodes(snapshot):
+        for operand, ds in all_ds:
+            if operand is not None and not operand_expected_on(node, operand):
+                continue
+            meant, _ = _intended_for(ds, node, operand)
+            if not meant:
+                continue
+            for t in untolerated_node_taints(ds, node):
+                entry = seen.setdefault((t.key, t.value, t.effect), {"taint": t, "nodes": [], "ds": [], "pools": []})
+                if node.metadata.name not in entry["nodes"]:
+                    entry["nodes"].append(node.metadata.name)
+                if ds not in entry["ds"]:
+                    entry["ds"].append(ds)
+    preemptive = set()
+    for key, (t, pools) in _gpu_nodepool_taints(snapshot).items():
+        missing = [ds for _o, ds in all_ds
+                   if not any(tolerates(tol, t) for tol in daemonset_tolerations(ds))]
+        if not missing:
+            continue
+        entry = seen.get(key)
+        if entry is None:
+            entry = seen[key] = {"taint": t, "nodes": [], "ds": list(missing), "pools": []}
+            preemptive.add(key)
+        entry["pools"].extend(p for p in pools if p not in entry["pools"])
+    if not seen:
+        return
+    cp = clusterpolicy(snapshot)
+    taints = [e["taint"] for e in seen.values()]
+    ev, related = [], []
+    for key, e in seen.items():
+        where = []
+        if e["nodes"]:
+            where.append(f"nodes {', '.join(e['nodes'][:5])}" + (f" (+{len(e['nodes']) - 5})" if len(e["nodes"]) > 5 else ""))
+        if e["pools"]:
+            where.append(f"NodePool {', '.join(p.metadata.name for p in e['pools'])} template")
+        ev.append(f"taint {format_taint(e['taint'])} on {' and '.join(where)} is not tolerated by "
+                  f"{', '.join(d.metadata.name for d in e['ds'])}")
+        for p in e["pools"]:
+            r = ref(p, "NodePool")
+            if r not in related:
+                related.append(r)
+    for _o, ds in all_ds:
+        if any(ds in e["ds"] for e in seen.values()):
+            related.append(ref(ds, "DaemonSet"))
+    all_preemptive = set(seen) == preemptive
+    severity = Severity.WARNING if all_preemptive else None
+    names = ", ".join(format_taint(t) for t in taints)
+    n_nodes = len({n for e in seen.values() for n in e["nodes"]})
+    scope = (f"{n_nodes} GPU node(s)" if n_nodes else "no node yet, but every node the NodePool launches")
+    if cp is not None:
+        cur = ((cp.spec.get("daemonsets") or {}).get("tolerations")) or []
+        ev.append(f"ClusterPolicy {cp.metadata.name} spec.daemonsets.tolerations: "
+                  + (", ".join(f"{t.get('key') or '*'}:{t.get('effect') or '*'}" for t in cur) or "none"))
+        fix = fixplans.clusterpolicy_tolerations(cp, taints)
+        yield new_finding(
+            "GPU205", f"Taint {names} on {scope} is not tolerated by the GPU Operator's operands, so no driver or "
+                      f"device plugin runs there; add it to ClusterPolicy {cp.metadata.name} spec.daemonsets.tolerations",
+            ref(cp, "ClusterPolicy"), severity=severity, related=related, evidence=ev, fixes=[fix])
+        return
+    for _o, ds in all_ds:
+        mine = [e["taint"] for e in seen.values() if ds in e["ds"]]
+        if not mine:
+            continue
+        yield new_finding(
+            "GPU205", f"DaemonSet {ds.metadata.namespace}/{ds.metadata.name} does not tolerate "
+                      f"{', '.join(format_taint(t) for t in mine)} on {scope}; add the toleration",
+            ref(ds, "DaemonSet"), severity=severity, related=related, evidence=ev,
+            fixes=[fixplans.add_toleration(ds, mine, kind="DaemonSet")])
