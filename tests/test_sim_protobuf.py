@@ -6,7 +6,8 @@ import base64
 
 import pytest
 
-from gputui.sim.protobuf import ProtobufError, decode_self_subject_access_review, decode_unknown, read_varint
+from gputui.sim.protobuf import (ProtobufError, decode_object, decode_self_subject_access_review, decode_unknown,
+                                 read_varint)
 
 
 # A deliberately independent, minimal encoder: the test builds the bytes the way the wire format specifies.
@@ -90,3 +91,37 @@ def test_body_captured_from_real_kubectl():
     assert attrs["resource"] == "nodes"
     assert attrs["group"] == "" and attrs["namespace"] == "default"
     assert review["kind"] == "SelfSubjectAccessReview"
+
+
+# Captured from `kubectl create configmap patchme -n default --from-literal=a=1 --from-literal=b=two` (v1.32).
+CAPTURED_CREATE_CONFIGMAP = base64.b64decode(
+    "azhzAAoPCgJ2MRIJQ29uZmlnTWFwEjIKHgoHcGF0Y2htZRIAGgdkZWZhdWx0IgAqADIAOABCABIGCgFhEgExEggKAWISA3R3bxoAIgA=")
+# Captured from `kubectl create namespace team-a` (v1.32).
+CAPTURED_CREATE_NAMESPACE = base64.b64decode(
+    "azhzAAoPCgJ2MRIJTmFtZXNwYWNlEh4KFgoGdGVhbS1hEgAaACIAKgAyADgAQgASABoCCgAaACIA")
+# Captured from `kubectl create deployment web --image=nginx` (v1.32): a kind the decoder does not know.
+CAPTURED_CREATE_DEPLOYMENT = base64.b64decode(
+    "azhzAAoVCgdhcHBzL3YxEgpEZXBsb3ltZW50EqsBCh8KA3dlYhIAGgAiACoAMgA4AEIAWgoKA2FwcBIDd2ViEnoIARIMCgoKA2FwcBIDd2Vi"
+    "GmAKHAoAEgAaACIAKgAyADgAQgBaCgoDYXBwEgN3ZWISQBIiCgVuZ2lueBIFbmdpbngqAEIAagByAIABAIgBAJABAKIBABoAMgBCAEoAUgBY"
+    "AGAAaACCAQCKAQCaAQDCAQAiAgoAKAA4ABoMCAAQABgAIAAoADgAGgAiAA==")
+
+
+def test_captured_create_bodies_decode_to_json_shape():
+    assert decode_object(CAPTURED_CREATE_CONFIGMAP) == {
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "patchme", "namespace": "default"},
+        "data": {"a": "1", "b": "two"}}
+    assert decode_object(CAPTURED_CREATE_NAMESPACE) == {
+        "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}, "spec": {}}
+    with pytest.raises(ProtobufError, match="cannot decode Deployment"):
+        decode_object(CAPTURED_CREATE_DEPLOYMENT)
+
+
+def test_object_meta_maps_and_binary_data():
+    entry = lambda k, v: field_str(1, k) + (field_bytes(2, v) if isinstance(v, bytes) else field_str(2, v))  # noqa: E731
+    meta = (field_str(1, "cfg") + field_str(3, "ml") + field_bytes(11, entry("app", "web"))
+            + field_bytes(12, entry("note", "x")) + field_str(14, "example.com/keep"))
+    raw = field_bytes(1, meta) + field_bytes(3, entry("blob", b"\x00\x01")) + field_varint(4, 1)
+    obj = decode_object(envelope(raw, api_version="v1", kind="ConfigMap"))
+    assert obj["metadata"] == {"name": "cfg", "namespace": "ml", "labels": {"app": "web"},
+                               "annotations": {"note": "x"}, "finalizers": ["example.com/keep"]}
+    assert obj["binaryData"] == {"blob": "AAE="} and obj["immutable"] is True

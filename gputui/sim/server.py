@@ -720,7 +720,10 @@ class Handler(BaseHTTPRequestHandler):
             proto = _optional_module("gputui.sim.protobuf")
             if proto is None or not hasattr(proto, "decode_object"):
                 raise unsupported_body(ctype)
-            obj = proto.decode_object(body)
+            try:
+                obj = proto.decode_object(body)
+            except ValueError:  # a kind the decoder does not know
+                raise unsupported_body(ctype) from None
         elif ctype in ("application/yaml", "application/apply-patch+yaml"):
             obj = _parse_yaml(body)
         elif ctype in ("application/json", "*/*", ""):
