@@ -516,8 +516,8 @@ def _gpu_tree(g: Gpu, info: NodeGpus) -> list[Entry]:
         ]),
         ("Temperature", "temperature", [
             ("GPU Current Temp", "gpu_temp", f"{g.temperature} C"),
-            ("GPU Shutdown Temp", "gpu_temp_max_threshold", "98 C"),
-            ("GPU Slowdown Temp", "gpu_temp_slow_threshold", "95 C"),
+            ("GPU T.Limit Temp", "gpu_temp_tlimit", f"{88 - g.temperature} C"),
+            ("GPU Target Temperature", "gpu_target_temperature", "N/A"),
         ]),
         ("GPU Power Readings", "gpu_power_readings", [
             ("Average Power Draw", "average_power_draw", f"{g.power_draw:.2f} W"),
@@ -560,7 +560,8 @@ def _q_lines(entries: Sequence[Entry], depth: int, out: list[str]) -> None:
             # Process entries are flattened in the text report: one block per process.
             for plabel, ptag, pvalue in value:
                 inner = pad if ptag in ("gpu_instance_id", "compute_instance_id", "pid") else pad + "    "
-                out.append(f"{inner}{plabel:<{54 - len(inner)}}: {pvalue}")
+                # nvidia-smi aligns the process block on its own, narrower column.
+                out.append(f"{inner}{plabel:<{42 - len(inner)}}: {pvalue}")
             continue
         if isinstance(value, list) and len(value) == 1 and value[0][0] == "":
             value = value[0][2]
@@ -886,7 +887,7 @@ def _unwrap(argv: list[str], env: _Env) -> tuple[list[str], Optional[Result], st
     while argv:
         cmd = argv[0].rsplit("/", 1)[-1]
         if cmd == "chroot":
-            rest = [a for a in argv[1:] if not a.startswith("-")]
+            rest = _after_options(argv)
             if not rest:
                 return [], ("", "chroot: missing operand\n", 125), root, cmd
             target = rest[0].rstrip("/") or "/"
@@ -896,16 +897,31 @@ def _unwrap(argv: list[str], env: _Env) -> tuple[list[str], Optional[Result], st
             root = "driver" if target == OPERATOR_DRIVER_ROOT else ("host" if target != "/" else root)
             argv, via = rest[1:] or ["sh"], cmd
         elif cmd == "timeout":
-            rest = [a for a in argv[1:] if not a.startswith("-")]
-            argv, via = rest[1:], via
+            args = argv[1:]
+            while args and args[0].startswith("-"):
+                args = args[2:] if args[0] in ("-s", "-k", "--signal", "--kill-after") else args[1:]
+            argv = args[1:]  # past the duration
         elif cmd == "nsenter":
-            argv = argv[argv.index("--") + 1:] if "--" in argv else [a for a in argv[1:] if not a.startswith("-")]
+            argv = argv[argv.index("--") + 1:] if "--" in argv else _after_options(argv)
             root, via = "host", cmd
         elif cmd in ("env", "exec", "command", "nice", "stdbuf", "sudo"):
-            argv = [a for a in argv[1:] if not (a.startswith("-") or "=" in a)]
+            rest = _after_options(argv)
+            while rest and "=" in rest[0]:
+                rest = rest[1:]  # env's NAME=value assignments
+            argv = rest
         else:
             break
     return argv, None, root, via
+
+
+def _after_options(argv: list[str]) -> list[str]:
+    """The wrapper's operands: everything after its leading options."""
+    i = 1
+    while i < len(argv) and argv[i].startswith("-"):
+        if argv[i] == "--":
+            return argv[i + 1:]
+        i += 1
+    return argv[i:]
 
 
 def _nvidia_smi_missing(env: _Env, root: str) -> bool:
