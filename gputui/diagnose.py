@@ -1,0 +1,296 @@
+"""`gputui diagnose`, `gputui snapshot`, `gputui checks list|explain`.
+
+Exit codes (DESIGN §3.2): 0 nothing at or above --fail-on; 1 findings at or above it;
+3 the cluster could be read only in part (checked after --fail-on: 1 wins); 4 no
+connection or credentials; 2 usage. A CRD that is not installed (no Karpenter, no GPU
+Operator) is reported but is not a partial read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import Any, Iterable, Optional
+
+from gputui.errors import EXIT_FINDINGS, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, GputuiError
+
+# Above this many objects, freeing the heap at exit costs seconds: leave with os._exit.
+_FAST_EXIT_OBJECTS = 20_000
+
+
+def run(args: argparse.Namespace) -> int:
+    from checks.model import Severity
+    from checks.registry import run_checks
+    from gputui.report import blocking_incomplete, render
+
+    selected = select_checks(getattr(args, "checks", None))
+    snap = load_snapshot(args)
+    findings = run_checks(snap, selected)
+    findings = filter_findings(
+        findings, snap,
+        nodes=getattr(args, "nodes", None), nodepools=getattr(args, "nodepools", None),
+        namespace=getattr(args, "namespace", None),
+        min_severity=Severity.parse(getattr(args, "min_severity", None) or "info"),
+    )
+    render(getattr(args, "output", "text") or "text", snap, findings, sys.stdout)
+    code = exit_code(findings, getattr(args, "fail_on", "error") or "error", bool(blocking_incomplete(snap)))
+    _leave_fast_if_big(snap, code)
+    return code
+
+
+def exit_code(findings: list, fail_on: str, partial: bool) -> int:
+    from checks.model import Severity
+
+    if fail_on != "none":
+        threshold = Severity.parse(fail_on)
+        if any(f.severity >= threshold for f in findings):
+            return EXIT_FINDINGS
+    return EXIT_PARTIAL if partial else EXIT_OK
+
+
+# -- where the snapshot comes from ---------------------------------------------------------
+
+
+def load_snapshot(args: argparse.Namespace):
+    """Live (one gathering pass) or, with --from, the given files/dirs/scenarios."""
+    if getattr(args, "from_paths", None):
+        return snapshot_from_files(args.from_paths)
+    from gputui.kube.client import from_args
+    from gputui.kube.gather import gather
+
+    with from_args(args) as kube, _Progress(enabled=_show_progress(args)) as progress:
+        # --namespace filters findings; the checks need the operator's and Karpenter's objects too.
+        return gather(kube, namespace="", progress=progress.update)
+
+
+def snapshot_from_files(paths: Iterable[str]):
+    from checks.snapshot import ClusterSnapshot
+    from gputui.kube import snapshot_file
+    from gputui.sim.loader import load_objects
+
+    objects = load_objects(list(paths), shift_time=False)
+    snap = ClusterSnapshot.from_manifests(objects, source="snapshot")
+    if not snap.logs:
+        snap.logs.update(snapshot_file.logs_from_annotations(objects))
+    snapshot_file.apply_meta(snap, objects)
+    if snap.context is None:
+        snap.context = ", ".join(str(p) for p in paths)
+    return snap
+
+
+# -- selection and filters ---------------------------------------------------------------
+
+
+def select_checks(wanted: Optional[list[str]]):
+    """--check CODE|NAME (repeatable, comma-separated too) -> checks; unknown ones are a usage error."""
+    if not wanted:
+        return None
+    import checks  # noqa: F401  (registers every check)
+    from checks.registry import REGISTRY
+
+    chosen, unknown = [], []
+    for item in wanted:
+        for key in filter(None, (k.strip() for k in item.split(","))):
+            c = REGISTRY.find(key)
+            if c is None:
+                unknown.append(key)
+            elif c not in chosen:
+                chosen.append(c)
+    if unknown:
+        known = ", ".join(f"{c.code} {c.name}" for c in REGISTRY.all())
+        raise GputuiError(f"unknown check: {', '.join(unknown)}",
+                          hint=f"known checks: {known} (see `gputui checks list`)", exit_code=EXIT_USAGE)
+    return chosen
+
+
+def filter_findings(findings: list, snap, *, nodes: Optional[list[str]] = None, nodepools: Optional[list[str]] = None,
+                    namespace: Optional[str] = None, min_severity=None) -> list:
+    """Keep findings at/above min_severity that concern the given nodes, NodePools and namespace.
+
+    A finding concerns a node when its subject or a related object is that node, a
+    NodeClaim or pod on it; a NodePool when it names the pool or a node/NodeClaim of it;
+    a namespace when its subject or a related object lives there.
+    """
+    out = []
+    for f in findings:
+        if min_severity is not None and f.severity < min_severity:
+            continue
+        refs = [f.subject, *f.related]
+        if nodes and not any(_on_node(snap, r, set(nodes)) for r in refs):
+            continue
+        if nodepools and not any(_in_pool(snap, r, set(nodepools)) for r in refs):
+            continue
+        if namespace and not any(r.namespace == namespace for r in refs):
+            continue
+        out.append(f)
+    return out
+
+
+def _on_node(snap, r, nodes: set[str]) -> bool:
+    if r.kind == "Node":
+        return r.name in nodes
+    if r.kind == "NodeClaim":
+        nc = next((c for c in snap.nodeclaims if c.metadata.name == r.name), None)
+        return bool(nc and nc.status.get("nodeName") in nodes)
+    if r.kind == "Pod":
+        pod = _pod(snap, r)
+        return bool(pod and pod.spec.node_name in nodes)
+    return False
+
+
+def _in_pool(snap, r, pools: set[str]) -> bool:
+    if r.kind == "NodePool":
+        return r.name in pools
+    if r.kind == "Node":
+        node = snap.node_by_name.get(r.name)
+        return bool(node and node.metadata.labels.get("karpenter.sh/nodepool") in pools)
+    if r.kind == "NodeClaim":
+        nc = next((c for c in snap.nodeclaims if c.metadata.name == r.name), None)
+        return bool(nc and nc.metadata.labels.get("karpenter.sh/nodepool") in pools)
+    if r.kind == "Pod":
+        pod = _pod(snap, r)
+        node = snap.node_by_name.get(pod.spec.node_name) if pod and pod.spec.node_name else None
+        return bool(node and node.metadata.labels.get("karpenter.sh/nodepool") in pools)
+    return False
+
+
+def _pod(snap, r):
+    return next((p for p in snap.pods if p.metadata.name == r.name and (p.metadata.namespace or "") ==
+                 (r.namespace or "")), None)
+
+
+# -- gputui snapshot -------------------------------------------------------------------------
+
+
+def run_snapshot(args: argparse.Namespace) -> int:
+    from gputui.kube import snapshot_file
+    from gputui.kube.client import from_args
+    from gputui.kube.gather import gather
+    from gputui.report import blocking_incomplete
+
+    raw: dict[str, list[dict]] = {}
+    with from_args(args) as kube, _Progress(enabled=_show_progress(args)) as progress:
+        snap = gather(kube, progress=progress.update, raw=raw)
+    objects = snapshot_file.to_manifests(snap, raw)
+    target = args.output
+    try:
+        snapshot_file.write(target, objects, out=sys.stdout if target == "-" else None)
+    except OSError as e:
+        raise GputuiError(f"cannot write {target}: {e.strerror or e}", hint="choose a writable path for -o") from None
+    counts = ", ".join(f"{len(raw.get(a, []))} {a}" for a in ("nodes", "pods", "events") if a in raw)
+    print(f"gputui: wrote {len(objects)} objects ({counts}, {len(snap.logs)} log tails) to {target}", file=sys.stderr)
+    for i in snap.incomplete:
+        print(f"gputui: could not read {i.resource}: {i.reason}: {i.message}", file=sys.stderr)
+    code = EXIT_PARTIAL if blocking_incomplete(snap) else EXIT_OK
+    _leave_fast_if_big(snap, code)
+    return code
+
+
+# -- gputui checks list / explain ------------------------------------------------------------
+
+
+def run_checks_list(args: argparse.Namespace) -> int:
+    import checks  # noqa: F401
+    from checks.registry import REGISTRY
+
+    rows = [{"code": c.code, "name": c.name, "severity": c.severity.label, "area": c.area, "title": c.title}
+            for c in REGISTRY.all()]
+    if getattr(args, "output", "text") == "json":
+        import json
+
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    from rich.table import Table
+    from rich import box
+
+    from gputui.report.text import make_console
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for col in ("code", "name", "severity", "area", "title"):
+        table.add_column(col.upper(), no_wrap=col != "title", overflow="fold")
+    for r in rows:
+        table.add_row(r["code"], r["name"], r["severity"], r["area"], r["title"])
+    make_console(sys.stdout).print(table)
+    return EXIT_OK
+
+
+def run_checks_explain(args: argparse.Namespace) -> int:
+    import checks  # noqa: F401
+    from checks.registry import REGISTRY
+    from rich.text import Text
+
+    from gputui.report.text import make_console
+
+    c = REGISTRY.find(args.code)
+    if c is None:
+        known = ", ".join(f"{x.code} {x.name}" for x in REGISTRY.all())
+        raise GputuiError(f"unknown check: {args.code}", hint=f"known checks: {known}", exit_code=EXIT_USAGE)
+    console = make_console(sys.stdout)
+    head = Text(f"{c.code} {c.name}", style="bold")
+    head.append(f"  ({c.severity.label}, {c.area})", style="dim")
+    console.print(head)
+    console.print(Text(c.title, style="italic"))
+    sections = c.doc_sections()
+    if sections.get("summary"):
+        console.print()
+        console.print(Text(sections["summary"]))
+    for title in ("what it checks", "why it matters", "how to fix"):
+        if sections.get(title):
+            console.print()
+            console.print(Text(title.capitalize(), style="bold underline"))
+            console.print(Text(sections[title]))
+    if c.reads:
+        console.print()
+        console.print(Text("Reads: " + ", ".join(c.reads), style="dim"))
+    return EXIT_OK
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _show_progress(args: Any) -> bool:
+    return not getattr(args, "no_progress", False) and sys.stderr.isatty()
+
+
+class _Progress:
+    """One self-overwriting stderr line while gathering; nothing when stderr is not a terminal."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.counts: dict[str, int] = {}
+        self._last = 0.0
+
+    def __enter__(self) -> "_Progress":
+        return self
+
+    def update(self, resource: str, count: int) -> None:
+        self.counts[resource] = count
+        now = time.monotonic()
+        if not self.enabled or now - self._last < 0.1:
+            return
+        self._last = now
+        total = sum(self.counts.values())
+        line = f"gputui: reading {resource} ({count})  {total} objects so far"
+        sys.stderr.write("\r" + line[:100].ljust(60) + "\x1b[K")
+        sys.stderr.flush()
+
+    def __exit__(self, *exc) -> None:
+        if self.enabled and self._last:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+def _leave_fast_if_big(snap, code: int) -> None:
+    """Freeing a big heap object by object at exit takes seconds; the output is already out."""
+    size = len(snap.pods) + len(snap.events) + len(snap.nodes)
+    if size < _FAST_EXIT_OBJECTS or os.environ.get("GPUTUI_NO_FAST_EXIT"):
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        code = code or EXIT_OK
+    os._exit(code)

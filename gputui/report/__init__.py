@@ -1,0 +1,89 @@
+"""Diagnose output formats: text (Rich), json and yaml (the diagnose/v1 document), markdown.
+
+`render(fmt, snapshot, findings, out)` is the single entry point; every format reads
+the same `document()` so they never disagree about counts or order.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional, TextIO
+
+from checks.model import Finding, Severity
+
+SCHEMA = "gputui.dev/diagnose/v1"
+
+
+def summary(findings: Iterable[Finding]) -> dict[str, int]:
+    counts = {"error": 0, "warning": 0, "info": 0}
+    for f in findings:
+        counts[f.severity.label] += 1
+    return counts
+
+
+def document(snapshot, findings: list[Finding]) -> dict[str, Any]:
+    """The stable `gputui diagnose -o json` document (DESIGN §3.2); fields are only ever added."""
+    return {
+        "schema": SCHEMA,
+        "cluster": {"context": snapshot.context, "server": snapshot.server, "source": snapshot.source},
+        "summary": summary(findings),
+        "incomplete": [i.to_json() for i in snapshot.incomplete],
+        "findings": [f.to_json() for f in findings],
+    }
+
+
+def render(fmt: str, snapshot, findings: list[Finding], out: TextIO, *, color: Optional[bool] = None) -> None:
+    if fmt == "json":
+        from gputui.report.serialize import write_json
+
+        write_json(document(snapshot, findings), out)
+    elif fmt == "yaml":
+        from gputui.report.serialize import write_yaml
+
+        write_yaml(document(snapshot, findings), out)
+    elif fmt == "markdown":
+        from gputui.report.markdown import write_markdown
+
+        write_markdown(snapshot, findings, out)
+    else:
+        from gputui.report.text import write_text
+
+        write_text(snapshot, findings, out, color=color)
+
+
+def cluster_facts(snapshot) -> list[str]:
+    """Short facts for report headers: what was looked at."""
+    facts = [f"{len(snapshot.nodes)} nodes"]
+    gpu = _gpu_node_count(snapshot)
+    if gpu is not None:
+        facts[0] += f" ({gpu} GPU)"
+    facts.append(f"{len(snapshot.pods)} pods")
+    if snapshot.nodepools or snapshot.nodeclaims:
+        facts.append(f"{len(snapshot.nodepools)} NodePools, {len(snapshot.nodeclaims)} NodeClaims")
+    for cp in snapshot.clusterpolicies[:1]:
+        state = cp.status.get("state") if isinstance(cp.status, dict) else None
+        facts.append(f"ClusterPolicy {state or 'state unknown'}")
+    return facts
+
+
+def _gpu_node_count(snapshot) -> Optional[int]:
+    try:
+        from checks.gpuchain import gpu_nodes
+
+        return len(gpu_nodes(snapshot))
+    except Exception:  # noqa: BLE001 - a header fact must never break the report
+        return None
+
+
+def severity_order(findings: list[Finding]) -> list[tuple[Severity, list[Finding]]]:
+    """Findings grouped by severity (worst first), each group sorted by area, code, subject."""
+    groups: list[tuple[Severity, list[Finding]]] = []
+    for sev in (Severity.ERROR, Severity.WARNING, Severity.INFO):
+        group = sorted((f for f in findings if f.severity == sev), key=lambda f: f.sort_key)
+        if group:
+            groups.append((sev, group))
+    return groups
+
+
+def blocking_incomplete(snapshot) -> list:
+    """Resources that exist but could not be read; a CRD that is not installed is not a partial read."""
+    return [i for i in snapshot.incomplete if i.reason != "NotFound"]

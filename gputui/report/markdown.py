@@ -1,0 +1,75 @@
+"""Markdown for an incident ticket: a summary table, then each finding with its evidence."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import TextIO
+
+from checks.model import Finding
+from gputui.report import blocking_incomplete, cluster_facts, severity_order, summary
+
+
+def write_markdown(snapshot, findings: list[Finding], out: TextIO) -> None:
+    w = out.write
+    w(f"## gputui diagnose: {snapshot.context or 'cluster'}\n\n")
+    when = snapshot.now.astimezone(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ") if snapshot.now else "?"
+    source = "offline snapshot" if snapshot.source == "snapshot" else "live"
+    w(f"- **Server:** {_code(snapshot.server or '-')}\n- **Source:** {source}, as of {when}\n")
+    w(f"- **Cluster:** {'; '.join(cluster_facts(snapshot))}\n")
+    counts = summary(findings)
+    w(f"- **Findings:** {counts['error']} error, {counts['warning']} warning, {counts['info']} info\n\n")
+    if blocking_incomplete(snapshot):
+        w("> **Partial view:** some resources could not be read; see *Could not see* below.\n\n")
+    if not findings:
+        w("No problems found.\n")
+    else:
+        w("| Severity | Code | Check | Subject | Title |\n|---|---|---|---|---|\n")
+        for _, group in severity_order(findings):
+            for f in group:
+                w(f"| {f.severity.label} | {f.code} | {f.name} | {_cell(_ref(f.subject))} | {_cell(f.title)} |\n")
+        for sev, group in severity_order(findings):
+            w(f"\n### {sev.label.capitalize()}\n")
+            for f in group:
+                _finding(w, f)
+    if snapshot.incomplete:
+        w("\n### Could not see\n\n")
+        for i in snapshot.incomplete:
+            w(f"- {_code(i.resource)}: {i.reason}: {_inline(i.message)}\n")
+
+
+def _finding(w, f: Finding) -> None:
+    w(f"\n#### {f.code} {f.name}: {_inline(_ref(f.subject))}\n\n")
+    w(f"*{_inline(f.title)}*\n\n")
+    if f.message:
+        w(f"{_inline(f.message)}\n\n")
+    if f.evidence:
+        w("Evidence:\n\n```text\n")
+        for line in f.evidence:
+            w(line.replace("```", "'''") + "\n")
+        w("```\n\n")
+    if f.related:
+        w("Related: " + ", ".join(_code(_ref(r)) for r in f.related) + "\n\n")
+    for fix in f.fixes:
+        note = " (disruptive)" if fix.disruptive else ""
+        w(f"- Fix {_code(fix.id)}{note}: {_inline(fix.title)}\n")
+        if fix.kubectl:
+            w(f"\n  ```sh\n  {fix.kubectl}\n  ```\n")
+        if fix.gitops_warning:
+            w(f"  - Warning: {_inline(fix.gitops_warning)}\n")
+
+
+def _ref(r) -> str:
+    ns = f"{r.namespace}/" if r.namespace else ""
+    return f"{r.kind}/{ns}{r.name}"
+
+
+def _code(text: str) -> str:
+    return f"`{text.replace('`', '')}`"
+
+
+def _inline(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _cell(text: str) -> str:
+    return _inline(text).replace("|", "\\|")
