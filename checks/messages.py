@@ -116,7 +116,7 @@ def _reason_words(r: Reason) -> str:
 
 
 _FIT_RE = re.compile(r"^\s*0/(\d+) nodes are available(?::\s*(.*))?$", re.S)
-_ENTRY_RE = re.compile(r"(\d+) (.+?)(?=, \d+ |\.\s|\.?$)", re.S)
+_ENTRY_RE = re.compile(r"(\d+) (.+?)(?=, \d+ |\.+\s|\.*$)", re.S)
 _NO_NODES = "no nodes available to schedule pods"
 _PREEMPTION = "preemption: "
 
@@ -128,11 +128,11 @@ _REASON_PATTERNS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"^node\(s\) had untolerated taint \{(.*)\}$"), "taint"),
     (re.compile(r"^node\(s\) had taint \{(.*)\}, that the pod didn't tolerate$"), "taint"),
     (re.compile(r"^node\(s\) had taints that the pod didn't tolerate$"), "taint"),
+    (re.compile(r"volume|PersistentVolumeClaim|persistentvolumeclaim|storageclass", re.I), "volume"),
     (re.compile(r"node affinity|node selector|nodeSelector|pod affinity terms conflict|didn't match Pod's node"),
      "node-affinity"),
     (re.compile(r"pod affinity|anti-affinity|pod anti"), "pod-affinity"),
     (re.compile(r"topology spread"), "topology"),
-    (re.compile(r"volume|PersistentVolumeClaim|persistentvolumeclaim|storageclass", re.I), "volume"),
     (re.compile(r"were unschedulable"), "unschedulable"),
     (re.compile(r"free ports"), "ports"),
     (re.compile(r"Preemption is not helpful|No preemption victims|preemption for this pod"), "preemption"),
@@ -211,8 +211,7 @@ def _parse_histogram(body: str, msg: SchedulerMessage) -> str:
             pos += 2
             continue
         break
-    rest = body[pos:]
-    return rest[1:] if rest.startswith(".") else rest
+    return body[pos:].lstrip(".")
 
 
 def _split_sentence(body: str) -> tuple[str, str]:
