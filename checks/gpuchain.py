@@ -53,8 +53,9 @@ FAILING_WAITING_REASONS = {
     "PostStartHookError", "PreStartHookError",
 }
 _IMPORTANT_LOG = re.compile(
-    r"NVML|nvml|No devices|not found|error|Error|ERROR|fail|Fail|FAIL|unable|Unable|fatal|Fatal|panic|"
-    r"unhealthy|mismatch|cannot|could not|Xid|timed out|waiting",
+    r"nvml|no devices|not found|error|fail|unable|fatal|panic|unhealthy|mismatch|cannot|could not|xid|"
+    r"timed out|waiting|denied|refused|invalid|missing|no such",
+    re.I,
 )
 GPU_FAMILY_RE = re.compile(r"^(?:p\d+[a-z]*|g\d+(?!ad)[a-z]*|gr\d+[a-z]*)$")
 GPU_INSTANCE_TYPE_RE = re.compile(r"^(?:p\d+[a-z]*|g\d+(?!ad)[a-z]*|gr\d+[a-z]*)\.[a-z0-9-]+$")
@@ -152,12 +153,11 @@ def _catalog(labels: dict) -> tuple[Optional[int], Optional[str]]:
         return None, None
     try:
         it = instances.get(labels.get(LABEL_INSTANCE_TYPE))
-        if it is not None:
-            return int(it.gpu_count), (it.gpu_model or None)
-        n = instances.expected_gpus(labels)
     except Exception:  # noqa: BLE001 - a catalog gap must not break node checks
         return None, None
-    return (n if isinstance(n, int) else None), None
+    if it is None:
+        return None, None  # the labels speak next, each named as the source
+    return int(it.gpu_count), (it.gpu_model or None)
 
 
 def expected_gpus(snapshot, node: Node) -> Optional[GpuExpectation]:
@@ -411,7 +411,7 @@ def pod_problem(pod: Pod) -> Optional[PodProblem]:
             return PodProblem(pod, f"Init:{reason}", True, cs.name, True, reason, exit_code, cs.restart_count,
                               term.get("message"))
         return PodProblem(pod, f"Init:{i}/{n_init}", cs.restart_count >= 3, cs.name, True,
-                          "Running" if (cs.state or {}).get("running") else None, exit_code, cs.restart_count)
+                          None, exit_code, cs.restart_count)
     if st.phase == "Pending" and not pod.spec.node_name:
         cond = next((c for c in st.conditions if c.type == "PodScheduled" and c.status == "False"), None)
         return PodProblem(pod, "Pending", False, reason=cond.reason if cond else None,

@@ -214,6 +214,8 @@ def _nodeclaim_evidence(snapshot, node: Node) -> tuple[list[str], list[ObjectRef
     if nc is None:
         return [], [], None
     init = condition(nc, "Initialized")
+    if init is not None and init.get("status") == "True":
+        return [], [ref(nc, "NodeClaim")], nc
     ev = [f"NodeClaim {nc.metadata.name}: {condition_text(init)}"
           + (f" (for {age_text(snapshot.age_seconds(init.get('lastTransitionTime')))})"
              if init and init.get("lastTransitionTime") else "")]
