@@ -537,3 +537,42 @@ def test_auth_can_i(kubectl, start_sim):
     proc = subprocess.run(["kubectl", "auth", "can-i", "list", "pods"], env=env, capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 0 and proc.stdout.strip() == "yes"
+
+
+# ----------------------------------------------------------------------------- built-in scenarios
+
+def _scenario_names() -> set[str]:
+    index = REPO / "gputui" / "sim" / "scenarios" / "index.yaml"
+    return set(yaml.safe_load(index.read_text()) or {}) if index.exists() else set()
+
+
+def _blocks(text: str) -> list[str]:
+    return [b for b in text.strip().split("\n\n") if b.strip()]
+
+
+@pytest.mark.parametrize("scenario", ["incident", "healthy"])
+def test_scenario_wide_columns_for_nodes_nodeclaims_nodepools(scenario, start_sim, tmp_path):
+    if scenario not in _scenario_names():
+        pytest.skip(f"scenario {scenario!r} is not in gputui/sim/scenarios/index.yaml yet")
+    sim = start_sim(sources=[scenario])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KUBE")}
+    env.update(KUBECONFIG=str(sim.kubeconfig), HOME=str(tmp_path))
+    proc = subprocess.run(["kubectl", "get", "nodes,nodeclaims,nodepools", "-o", "wide"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    nodes, claims, pools = _blocks(proc.stdout)
+    assert table(nodes)[0] == ["NAME", "STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP", "EXTERNAL-IP",
+                               "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"]
+    assert table(claims)[0] == ["NAME", "TYPE", "CAPACITY", "ZONE", "NODE", "READY", "AGE", "IMAGEID", "ID",
+                                "NODEPOOL", "NODECLASS", "DRIFTED"]
+    assert table(pools)[0] == ["NAME", "NODECLASS", "NODES", "READY", "AGE", "WEIGHT", "CPU", "MEMORY"]
+    node_rows = [dict(zip(table(nodes)[0], r)) for r in table(nodes)[1]]
+    assert node_rows and all(r["NAME"].startswith("node/") for r in node_rows)
+    assert all(r["STATUS"].split(",")[0] in ("Ready", "NotReady", "Unknown") for r in node_rows)
+    assert all(re.fullmatch(r"\d+(s|m|h|d)(\d+[smh])?|\d+y(\d+d)?", r["AGE"]) for r in node_rows)
+    claim_rows = [dict(zip(table(claims)[0], r)) for r in table(claims)[1]]
+    pool_names = {r[0].split("/", 1)[1] for r in table(pools)[1]}
+    assert claim_rows and all(r["NAME"].startswith("nodeclaim.karpenter.sh/") for r in claim_rows)
+    assert all(r["NODEPOOL"] in pool_names for r in claim_rows)
+    assert all(r["ID"].startswith("aws:///") for r in claim_rows if r["ID"])
+    assert all(r["NODES"].isdigit() for r in [dict(zip(table(pools)[0], p)) for p in table(pools)[1]])
