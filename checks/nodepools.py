@@ -439,11 +439,12 @@ def evaluate_nodepool(nodepool: Object, pod: Pod, *, daemonset_overhead: Optiona
             break
         if not first_conflicts:
             first_conflicts = cs
+    blocking_conflicts = first_conflicts if chosen is None else []
     if chosen is None and all(c.key not in INSTANCE_LABEL_KEYS for c in first_conflicts):
         # Offering-level conflicts (capacity type, zone, custom labels) say nothing about
         # instance sizes: keep judging those so every blocker shows at once.
         chosen = terms[0]
-    for c in first_conflicts:
+    for c in blocking_conflicts:
         hint = (f'add "{c.key}" to the NodePool (template label or requirement) or drop it from the pod'
                 if c.unknown_label else
                 f"allow {_wanted_values(c)} in the NodePool's {c.key} requirement or change the pod's selector")
