@@ -550,7 +550,9 @@ def gpu_pod_nominated_not_bound(snapshot):
         A pending GPU pod whose first Nominated event ("Pod should schedule on:
         nodeclaim/..., node/...") is more than 15 minutes old. Pods of one workload are
         reported together, with the nominated node's state and kube-scheduler's latest
-        FailedScheduling text.
+        FailedScheduling text. When the nominated NodeClaim is not yet initialized or
+        the node offers no nvidia.com/gpu, GPU101/GPU304 and GPU401 already say why, and
+        this check stays quiet.
 
     Why it matters:
         Karpenter nominates a pod when it believes a node (existing or launching) will
@@ -577,6 +579,8 @@ def gpu_pod_nominated_not_bound(snapshot):
         if age is None or age < NOMINATION_PATIENCE_SECONDS:
             continue
         nom = parse_nominated(story.latest_nominated.message)
+        if _nomination_target_not_ready(snapshot, nom):
+            continue  # GPU101/GPU304 report the node; GPU401 ties the pods to it
         target = ", ".join(f"{k}/{n}" for k, n in nom.targets) or story.latest_nominated.message
         sched = story.latest_scheduler
         says = f"; kube-scheduler says: {sched[1].summary()}" if sched else "; kube-scheduler gave no reason yet"
@@ -607,6 +611,19 @@ def gpu_pod_nominated_not_bound(snapshot):
                     f"{'are' if n != 1 else 'is'} still Pending{says}",
             subject=wl.ref, related=related, evidence=evidence))
     return findings
+
+
+def _nomination_target_not_ready(snapshot, nom) -> bool:
+    """The nominated node is still coming up or never got its GPUs: a known cause, not a
+    disagreement between Karpenter and the scheduler."""
+    if nom.nodeclaim:
+        nc = next((c for c in snapshot.nodeclaims if c.metadata.name == nom.nodeclaim), None)
+        if nc is not None and _nodeclaim_state(nc):
+            return True
+    node = snapshot.node_by_name.get(nom.node or "")
+    if node is not None and instances.expected_gpus(node.metadata.labels):
+        return Decimal(str(node.status.allocatable.get(GPU_RESOURCE, "0") or "0")) == 0
+    return False
 
 
 def _taint_str(t) -> str:

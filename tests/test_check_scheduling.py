@@ -306,6 +306,20 @@ def test_gpu402_long_nomination():
     assert "NodeClaim gpu-abcde: no longer exists" in f.evidence
 
 
+def test_gpu402_quiet_when_the_nominated_node_has_no_gpus_yet():
+    node = {"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": "ip-10-0-1-2", "creationTimestamp": ts(3600),
+                         "labels": {"node.kubernetes.io/instance-type": "g5.xlarge"}},
+            "status": {"allocatable": {"nvidia.com/gpu": "0"}}}
+    objs = [nodepool(), node] + deployment(replicas=1, tolerations=[TOLERATE_GPU])
+    pod = next(o for o in objs if o["kind"] == "Pod")
+    objs.append(event(pod, "Nominated", "Pod should schedule on: nodeclaim/gpu-abcde, node/ip-10-0-1-2",
+                      "karpenter", seconds_ago=60, first_ago=1800))
+    assert gpu_pod_nominated_not_bound(snap(objs)) == []
+    node["status"]["allocatable"]["nvidia.com/gpu"] = "1"
+    assert len(gpu_pod_nominated_not_bound(snap(objs))) == 1
+
+
 def test_gpu402_recent_nomination_is_quiet():
     objs = [nodepool()] + deployment(replicas=1, tolerations=[TOLERATE_GPU])
     pod = next(o for o in objs if o["kind"] == "Pod")
@@ -320,3 +334,75 @@ def test_docstrings_have_the_three_sections():
     for code in ("GPU401", "GPU402"):
         sections = REGISTRY.find(code).doc_sections()
         assert {"what it checks", "why it matters", "how to fix"} <= set(sections), code
+
+
+# -- built-in scenarios -----------------------------------------------------------------------------
+
+from pathlib import Path  # noqa: E402
+
+import yaml  # noqa: E402
+
+SCENARIO_INDEX = yaml.safe_load(
+    (Path(__file__).resolve().parents[1] / "gputui" / "sim" / "scenarios" / "index.yaml").read_text())
+
+
+def scenario_snapshot(name: str) -> ClusterSnapshot:
+    if name not in SCENARIO_INDEX:
+        pytest.skip(f"scenario {name} not written yet")
+    from gputui.sim.loader import load_objects
+
+    return ClusterSnapshot.from_manifests(load_objects([name]))
+
+
+def _scheduling_findings(s):
+    return gpu_pods_pending(s) + gpu_pod_nominated_not_bound(s)
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIO_INDEX))
+def test_scenario_expectations_for_area_4(name):
+    """Every GPU401/GPU402 a scenario expects is found with its evidence, and no unexpected
+    error/warning from this area appears."""
+    s = scenario_snapshot(name)
+    expected = [e for e in SCENARIO_INDEX[name].get("expect") or [] if e["code"] in ("GPU401", "GPU402")]
+    found = [f for f in _scheduling_findings(s) if f.severity >= Severity.WARNING]
+    got = {(f.code, f.subject.kind, f.subject.namespace or None, f.subject.name): f for f in found}
+    want = {(e["code"], e["kind"], e.get("namespace"), e["name"]): e for e in expected}
+    assert set(got) == set(want), name
+    for key, e in want.items():
+        f = got[key]
+        if e.get("evidence"):
+            assert any(e["evidence"] in line for line in f.evidence), (key, f.evidence)
+        if e.get("fix"):
+            assert e["fix"] in [x.id for x in f.fixes], (key, [x.id for x in f.fixes])
+
+
+def test_scenario_healthy_has_no_pending_gpu_pods():
+    assert _scheduling_findings(scenario_snapshot("healthy")) == []
+
+
+def test_scenario_device_plugin_taint_blames_the_gpu_less_nodes():
+    f = only(gpu_pods_pending(scenario_snapshot("device-plugin-taint")))
+    assert (f.subject.kind, f.subject.namespace, f.subject.name) == ("Deployment", "ml-research", "protein-embed")
+    assert f.message.startswith("2 pods of Deployment ml-research/protein-embed wait for 1 GPU each: GPU node(s) ")
+    assert "offer no allocatable nvidia.com/gpu" in f.message
+    assert "NodePool gpu-dedicated can take it (g6e.xlarge, g6e.2xlarge)" in f.evidence
+    assert ("NodeClaim", "gpu-dedicated-8ngxb") in [(r.kind, r.name) for r in f.related]
+    assert f.fixes == []
+
+
+def test_scenario_missing_toleration():
+    f = only(gpu_pods_pending(scenario_snapshot("missing-toleration")))
+    assert "is not tolerated" in f.message
+    assert "add-toleration" in [x.id for x in f.fixes]
+
+
+def test_scenario_nodepool_gpu_limit():
+    f = only(gpu_pods_pending(scenario_snapshot("nodepool-gpu-limit")))
+    assert "limit nvidia.com/gpu=" in f.message
+    assert "raise-nodepool-limit" in [x.id for x in f.fixes]
+
+
+def test_scenario_insufficient_capacity():
+    f = only(gpu_pods_pending(scenario_snapshot("insufficient-capacity")))
+    assert "EC2 has no capacity for" in f.message
+    assert any(e.startswith("InsufficientCapacityError (") for e in f.evidence)
