@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from gputui.sim.resources import BUILTIN_TYPES, ResourceType
-from gputui.sim.tables import human_duration, jsonpath_values, render_table
+from gputui.sim.jsonpath import jsonpath_values
+from gputui.sim.tables import human_duration, pod_status_text, render_table
 
 NOW = datetime(2026, 11, 30, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -107,6 +108,7 @@ def test_pod_completed_container_creating_terminating_and_pending():
     t = render_table(rt("Pod"), [done, creating, deleting, pending], now=NOW)
     assert [r["cells"][2] for r in t["rows"]] == ["Completed", "ContainerCreating", "Terminating", "Pending"]
     assert t["rows"][0]["conditions"][0]["reason"] == "Succeeded"
+    assert pod_status_text(deleting, NOW) == "Terminating"
     assert t["rows"][3]["cells"][5:7] == ["<none>", "<none>"]
 
 

@@ -22,7 +22,7 @@ import hashlib
 import json
 import re
 from functools import lru_cache
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 from gputui.sim.resources import BUILTIN_TYPES, ResourceType
 
@@ -349,7 +349,3 @@ def v3_index(store: Any) -> dict:
         out[path] = {"serverRelativeURL": f"/openapi/v3/{path}?hash={_document_hash(store, path, entries)}"}
     return {"paths": out}
 
-
-def group_versions(types: Iterable[ResourceType]) -> list[str]:
-    """The `api/v1`, `apis/<group>/<version>` keys v3_index would list for these types."""
-    return sorted(_types_by_gv(list(types)))
