@@ -38,7 +38,7 @@ class RunningSim:
         host, port = server.server_address[:2]
         self.host, self.port = host, port
         self.url = f"http://{host}:{port}"
-        self._thread = threading.Thread(target=server.serve_forever, name=f"gputui-sim:{port}", daemon=True)
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), name=f"gputui-sim:{port}", daemon=True)
         self._thread.start()
         self._stopped = False
 
