@@ -99,7 +99,9 @@ def is_terminal(pod: Mapping[str, Any]) -> bool:
     return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
 
 
-def node_usage(pods: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Decimal]]:
+def node_usage(pods: Iterable[Mapping[str, Any]],
+               requests: Callable[[Mapping[str, Any]], Mapping[str, Decimal]] = requests_of,
+               ) -> dict[str, dict[str, Decimal]]:
     """Requests of the non-terminal pods bound to each node, with a pod count."""
     usage: dict[str, dict[str, Decimal]] = {}
     for p in pods:
@@ -108,7 +110,7 @@ def node_usage(pods: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Decimal
             continue
         used = usage.setdefault(node, {"pods": Decimal(0)})
         used["pods"] += 1
-        for k, v in requests_of(p).items():
+        for k, v in requests(p).items():
             used[k] = used.get(k, Decimal(0)) + v
     return usage
 
@@ -301,6 +303,7 @@ class Simulation:
         self._retry_pending = True
         self._event_names: dict[tuple, str] = {}
         self._event_seq = 0
+        self._requests: dict[str, tuple[str, Mapping[str, Decimal]]] = {}  # uid -> (resourceVersion, requests)
         store.subscribe(self._on_change)
         self.adopt_unscripted()
 
@@ -353,6 +356,7 @@ class Simulation:
             elif event_type == "DELETED":
                 with self._lock:
                     self._runs.pop(uid, None)
+                    self._requests.pop(uid, None)
                 self._retry_pending = True
             elif is_terminal(obj):
                 self._retry_pending = True
@@ -391,7 +395,8 @@ class Simulation:
                 spec = pod.get("spec") or {}
                 if run.bound_at is None:
                     if usage is None:
-                        usage = node_usage(e.obj for e in self.store.select(self._pods).entries)
+                        usage = node_usage((e.obj for e in self.store.select(self._pods).entries),
+                                           self._requests_of)
                     if spec.get("nodeName"):
                         self._admit(run, pod, nodes, usage, now)
                     elif retry or run.unschedulable_message is None:
@@ -405,6 +410,17 @@ class Simulation:
                         self._start(run, pod, nodes.get(spec.get("nodeName", "")), now)
                     continue
                 self._finish_due(run, pod, now)
+
+    def _requests_of(self, pod: Mapping[str, Any]) -> Mapping[str, Decimal]:
+        """Pod requests, remembered per resource version: large clusters are re-read on every retry."""
+        meta = pod.get("metadata") or {}
+        uid, rv = meta.get("uid", ""), meta.get("resourceVersion", "")
+        cached = self._requests.get(uid)
+        if cached and cached[0] == rv:
+            return cached[1]
+        value = requests_of(pod)
+        self._requests[uid] = (rv, value)
+        return value
 
     def _read(self, run: _Run) -> Optional[dict]:
         try:
@@ -515,7 +531,7 @@ class Simulation:
                 continue
             if (p.get("status") or {}).get("phase") != "Running":
                 continue
-            total += requests_of(p).get(GPU, Decimal(0))
+            total += self._requests_of(p).get(GPU, Decimal(0))
         return int(total)
 
     def _finish_due(self, run: _Run, pod: dict, now: float) -> None:
