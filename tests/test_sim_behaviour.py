@@ -500,3 +500,12 @@ def test_http_active_deadline(live):
     pod = _phase(live, "deadline", {"Failed"})
     assert (pod.status.reason, pod.status.message) == (
         "DeadlineExceeded", "Pod was active on the node longer than the specified deadline")
+
+
+def test_kubelet_admits_pinned_pods_in_order(world):
+    world.store.create(make_node("gpu-1", gpus=1))
+    world.store.create(make_pod("first", gpus=1, node="gpu-1"))
+    world.store.create(make_pod("second", gpus=1, node="gpu-1"))
+    world.run(0.3)
+    assert world.pod("first")["status"]["phase"] == "Running"
+    assert world.pod("second")["status"]["reason"] == "UnexpectedAdmissionError"

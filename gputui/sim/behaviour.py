@@ -444,10 +444,7 @@ class Simulation:
             self._event(run, pod, "Warning", "FailedScheduling", message, SCHEDULER, now)
             return
         self.store.patch(self._pods, run.namespace, run.name, "merge", {"spec": {"nodeName": chosen}})
-        used = usage.setdefault(chosen, {"pods": Decimal(0)})
-        used["pods"] += 1
-        for k, v in requests_of(pod).items():
-            used[k] = used.get(k, Decimal(0)) + v
+        _take(usage.setdefault(chosen, {"pods": Decimal(0)}), self._requests_of(pod), sign=1)
         run.bound_at = now
         run.unschedulable_message = None
         self._patch_status(run, {"phase": "Pending", "conditions": [_cond("PodScheduled", "True", now)]})
@@ -460,17 +457,20 @@ class Simulation:
         node = nodes.get(node_name)
         if node is None:
             return  # no kubelet will ever pick it up: it stays Pending, as in a real cluster
-        own = {k: v for k, v in usage.get(node_name, {}).items()}
-        if own:
-            # The pod itself is already counted against its node; admission judges the others.
-            own["pods"] = own.get("pods", Decimal(1)) - 1
-            for k, v in requests_of(pod).items():
-                own[k] = own.get(k, Decimal(0)) - v
-        failure = admission_failure(requests_of(pod), node, own)
+        # The kubelet admits pods one at a time: pods on this node that it has not admitted
+        # yet (this one included) do not count against it.
+        used = dict(usage.get(node_name, {}))
+        for other in list(self._runs.values()):
+            waiting = self._read(other) if other.bound_at is None else None
+            if waiting is not None and (waiting.get("spec") or {}).get("nodeName") == node_name:
+                _take(used, self._requests_of(waiting), sign=-1)
+        requests = self._requests_of(pod)
+        failure = admission_failure(requests, node, used)
         run.bound_at = now
         if failure:
             reason, message = failure
             run.done = True
+            _take(usage.setdefault(node_name, {"pods": Decimal(0)}), requests, sign=-1)
             self._patch_status(run, {"phase": "Failed", "reason": reason, "message": message,
                                      "startTime": rfc3339(now)})
             self._event(run, pod, "Warning", reason, message, KUBELET, now, host=node_name)
@@ -730,6 +730,13 @@ class Simulation:
 
 
 # -- small helpers --------------------------------------------------------------------
+
+
+def _take(used: dict[str, Decimal], requests: Mapping[str, Decimal], *, sign: int) -> None:
+    """Add (sign=1) or remove (sign=-1) one pod's requests in a node's usage."""
+    used["pods"] = used.get("pods", Decimal(0)) + sign
+    for k, v in requests.items():
+        used[k] = used.get(k, Decimal(0)) + sign * v
 
 
 def _cond(type_: str, status: str, now: float, reason: Optional[str] = None, message: Optional[str] = None) -> dict:

@@ -400,8 +400,9 @@ def render_table(info: NodeGpus, now: float) -> str:
     for g in info.gpus:
         name = g.model.name if len(g.model.name) <= 31 else g.model.name[:28] + "..."
         lines.append(f"|{g.index:>4}  {name:<31}{'On':<3} |   {g.bus_id} Off |{g.ecc_volatile:>21} |")
-        lines.append(f"| N/A {g.temperature:>4}C {g.pstate:>5} {round(g.power_draw):>14}W / {g.model.power_limit_w:>4}W |"
-                     f"{g.memory_used:>8}MiB / {g.model.memory_mib:>6}MiB |{str(g.utilization) + '%':>8}      Default |")
+        lines.append(f"| N/A {g.temperature:>4}C {g.pstate:>5} {round(g.power_draw):>14}W / "
+                     f"{g.model.power_limit_w:>4}W |{g.memory_used:>8}MiB / {g.model.memory_mib:>6}MiB |"
+                     f"{str(g.utilization) + '%':>8}      Default |")
         lines.append(f"|{'':41}|{'':24}|{_mig_mode(g.model) or 'N/A':>21} |")
         lines.append(_GPU_RULE)
     lines += ["", _RULE,
@@ -824,29 +825,31 @@ def nvidia_smi(info: NodeGpus, args: Sequence[str], now: float) -> tuple[str, in
 
 
 def kernel_log(info: NodeGpus, now: float, *, human_times: bool = False) -> str:
+    """The NVIDIA lines of the node's kernel log: module load (or its failure) and Xids."""
     uptime = 1834.0
-    lines = [
-        (2.514731, f"nvidia: loading out-of-tree module taints kernel."),
-        (2.702388, f"nvidia-nvlink: Nvlink Core is being initialized, major device number 239"),
-    ]
-    if info.mode != "driver-not-loaded":
-        lines.append((3.041582, f"NVRM: loading NVIDIA UNIX x86_64 Kernel Module  {info.driver_version}  "
-                                f"Release Build  (dvs-builder@U16-I3-B03-4-3)"))
-    elif info.mode == "driver-not-loaded":
+    if info.mode == "driver-not-loaded":
         lines = [(2.514731, "nvidia: module verification failed: signature and/or required key missing - "
                             "tainting kernel"),
                  (2.519204, "NVRM: The NVIDIA probe routine failed for 1 device(s)."),
                  (2.519236, "NVRM: None of the NVIDIA devices were initialized.")]
+    else:
+        lines = [(2.514731, "nvidia: loading out-of-tree module taints kernel."),
+                 (2.702388, "nvidia-nvlink: Nvlink Core is being initialized, major device number 239"),
+                 (3.041582, f"NVRM: loading NVIDIA UNIX x86_64 Kernel Module  {info.driver_version}  "
+                            "Release Build  (dvs-builder@U16-I3-B03-4-3)")]
     if info.mode == "version-mismatch":
-        lines.append((uptime - 12.5, f"NVRM: API mismatch: the client has the version {info.driver_version}, but"))
-        lines.append((uptime - 12.5, f"NVRM: this kernel module has the version 535.216.01.  Please"))
-        lines.append((uptime - 12.5, "NVRM: make sure that this kernel module and all NVIDIA driver"))
-        lines.append((uptime - 12.5, "NVRM: components have the same version."))
+        # The user-space library was upgraded under a kernel module that is still loaded.
+        lines += [(uptime - 12.5, f"NVRM: API mismatch: the client has the version {info.driver_version}, but"),
+                  (uptime - 12.5, "NVRM: this kernel module has the version 535.216.01.  Please"),
+                  (uptime - 12.5, "NVRM: make sure that this kernel module and all NVIDIA driver"),
+                  (uptime - 12.5, "NVRM: components have the same version.")]
     target = info.gpus[0] if info.gpus else None
     pci = target.pci_short if target else "0000:00:1e"
     for n, code in enumerate(info.xids):
         text = _XID_TEXT.get(code, "Unknown Xid")
-        pid_part = "pid=2314, name=python, " if code in (13, 31, 43, 45, 94, 119) else "pid='<unknown>', name=<unknown>, "
+        # Xids raised while a process runs name it; bus and memory faults do not.
+        app_error = code in (13, 31, 43, 45, 94, 119)
+        pid_part = "pid=2314, name=python, " if app_error else "pid='<unknown>', name=<unknown>, "
         lines.append((uptime - 600 + 37.25 * n, f"NVRM: Xid (PCI:{pci}): {code}, {pid_part}{text}"))
     boot = now - uptime
     out = []
