@@ -422,6 +422,25 @@ def test_patch_merge_json_and_strategic(kubectl):
     assert [(c["name"], c["image"]) for c in pod["spec"]["containers"]] == [("a", "busybox"), ("b", "busybox:1.36")]
 
 
+def test_create_generators_post_protobuf(kubectl):
+    # kubectl create <generator> sends built-in objects as application/vnd.kubernetes.protobuf.
+    assert kubectl("create", "namespace", "team-a").stdout.strip() == "namespace/team-a created"
+    assert kubectl("create", "serviceaccount", "bot", "-n", "team-a").stdout.strip() == "serviceaccount/bot created"
+    out = kubectl("create", "deployment", "web2", "--image=nginx", "--port=8080", "--replicas=2", "-n", "team-a")
+    assert out.stdout.strip() == "deployment.apps/web2 created"
+    dep = json.loads(kubectl("get", "deployment", "web2", "-n", "team-a", "-o", "json").stdout)
+    assert dep["spec"]["replicas"] == 2
+    container = dep["spec"]["template"]["spec"]["containers"][0]
+    assert (container["name"], container["image"], container["ports"][0]["containerPort"]) == ("nginx", "nginx", 8080)
+    assert table(kubectl("get", "deployments", "-n", "team-a").stdout)[0] == ["NAME", "READY", "UP-TO-DATE",
+                                                                               "AVAILABLE", "AGE"]
+    out = kubectl("create", "job", "smi", "-n", "team-a", "--image=nvcr.io/nvidia/cuda:12.4.1-base-ubuntu22.04",
+                  "--", "nvidia-smi", "-L")
+    assert out.stdout.strip() == "job.batch/smi created"
+    job = json.loads(kubectl("get", "job", "smi", "-n", "team-a", "-o", "json").stdout)
+    assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["nvidia-smi", "-L"]
+
+
 def test_strategic_patch_on_custom_resource_is_rejected(kubectl):
     proc = kubectl("patch", "nodepool", "gpu", "-p", '{"spec":{"weight":5}}', check=False)
     assert proc.returncode == 1

@@ -99,11 +99,16 @@ CAPTURED_CREATE_CONFIGMAP = base64.b64decode(
 # Captured from `kubectl create namespace team-a` (v1.32).
 CAPTURED_CREATE_NAMESPACE = base64.b64decode(
     "azhzAAoPCgJ2MRIJTmFtZXNwYWNlEh4KFgoGdGVhbS1hEgAaACIAKgAyADgAQgASABoCCgAaACIA")
-# Captured from `kubectl create deployment web --image=nginx` (v1.32): a kind the decoder does not know.
+# Captured from `kubectl create deployment web --image=nginx` (v1.32).
 CAPTURED_CREATE_DEPLOYMENT = base64.b64decode(
     "azhzAAoVCgdhcHBzL3YxEgpEZXBsb3ltZW50EqsBCh8KA3dlYhIAGgAiACoAMgA4AEIAWgoKA2FwcBIDd2ViEnoIARIMCgoKA2FwcBIDd2Vi"
     "GmAKHAoAEgAaACIAKgAyADgAQgBaCgoDYXBwEgN3ZWISQBIiCgVuZ2lueBIFbmdpbngqAEIAagByAIABAIgBAJABAKIBABoAMgBCAEoAUgBY"
     "AGAAaACCAQCKAQCaAQDCAQAiAgoAKAA4ABoMCAAQABgAIAAoADgAGgAiAA==")
+# Captured from `kubectl create job smi --image=nvcr.io/nvidia/cuda:12.4.1-base-ubuntu22.04 -- nvidia-smi -L`.
+CAPTURED_CREATE_JOB = base64.b64decode(
+    "azhzAAoPCghiYXRjaC92MRIDSm9iErIBChMKA3NtaRIAGgAiACoAMgA4AEIAEpABMo0BChAKABIAGgAiACoAMgA4AEIAEnkSVgoDc21pEitu"
+    "dmNyLmlvL252aWRpYS9jdWRhOjEyLjQuMS1iYXNlLXVidW50dTIyLjA0GgpudmlkaWEtc21pGgItTCoAQgBqAHIAgAEAiAEAkAEAogEAGgVO"
+    "ZXZlcjIAQgBKAFIAWABgAGgAggEAigEAmgEAwgEAGgggACgAMAA6ABoAIgA=")
 
 
 def test_captured_create_bodies_decode_to_json_shape():
@@ -111,9 +116,30 @@ def test_captured_create_bodies_decode_to_json_shape():
         "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "patchme", "namespace": "default"},
         "data": {"a": "1", "b": "two"}}
     assert decode_object(CAPTURED_CREATE_NAMESPACE) == {
-        "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}, "spec": {}}
-    with pytest.raises(ProtobufError, match="cannot decode Deployment"):
-        decode_object(CAPTURED_CREATE_DEPLOYMENT)
+        "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}}
+    assert decode_object(CAPTURED_CREATE_DEPLOYMENT) == {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "labels": {"app": "web"}},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"}},
+                              "spec": {"containers": [{"name": "nginx", "image": "nginx"}]}}}}
+    job = decode_object(CAPTURED_CREATE_JOB)
+    assert job["spec"]["template"]["spec"] == {
+        "containers": [{"name": "smi", "image": "nvcr.io/nvidia/cuda:12.4.1-base-ubuntu22.04",
+                        "command": ["nvidia-smi", "-L"]}], "restartPolicy": "Never"}
+
+
+def test_unknown_kinds_and_unknown_fields_are_refused():
+    secret = field_bytes(1, field_str(1, "s")) + field_bytes(2, field_str(1, "k") + field_bytes(2, b"v"))
+    with pytest.raises(ProtobufError, match="cannot decode Secret"):
+        decode_object(envelope(secret, api_version="v1", kind="Secret"))
+    # A pod-spec field the decoder does not list (hostPID=12) set to true must not be dropped silently.
+    spec = field_bytes(3, field_bytes(2, field_varint(12, 1)))
+    with pytest.raises(ProtobufError, match="field 12"):
+        decode_object(envelope(field_bytes(2, spec), api_version="apps/v1", kind="Deployment"))
+    # The same field left at its zero value, as kubectl encodes unset fields, is fine.
+    spec = field_bytes(3, field_bytes(2, field_varint(12, 0) + field_str(8, "")))
+    assert decode_object(envelope(field_bytes(2, spec), api_version="apps/v1", kind="Deployment"))["kind"] == \
+        "Deployment"
 
 
 def test_object_meta_maps_and_binary_data():

@@ -1,7 +1,7 @@
 """Just enough of the Kubernetes protobuf encoding to read what kubectl sends.
 
 `kubectl auth can-i` posts its SelfSubjectAccessReview, and `kubectl create
-configmap|namespace|serviceaccount` their objects, as `application/vnd.kubernetes.protobuf`:
+configmap|namespace|serviceaccount|deployment|job` their objects, as `application/vnd.kubernetes.protobuf`:
 the 4-byte magic `k8s\\x00` followed by a runtime.Unknown message whose `raw` field
 holds the typed message. Field numbers follow the generated.proto files of k8s.io/api. A hand-written wire-format
 reader keeps the simulator free of a protobuf dependency.
@@ -118,81 +118,171 @@ def decode_self_subject_access_review(body: bytes) -> dict:
     return review
 
 
+
+# --------------------------------------------------------------------------- typed objects (kubectl create)
+
+# A message schema maps field numbers to (JSON name, kind). Kinds: "str", "int" (omitted when 0), "ptr_int"
+# (a pointer field: kept even when 0), "bool", "ptr_bool", "map", "bytes_map", "rep_str", "quantity_map",
+# "time", "skip" (read and ignored, e.g. status on create), ("msg", schema) and ("rep_msg", schema).
+# Only the fields `kubectl create <generator>` can set are listed; any other field carrying a value makes
+# the decoder refuse the body rather than drop what the user asked for.
+
+_TIME = "time"
+OBJECT_META = {1: ("name", "str"), 2: ("generateName", "str"), 3: ("namespace", "str"), 5: ("uid", "str"),
+               6: ("resourceVersion", "str"), 8: ("creationTimestamp", _TIME), 11: ("labels", "map"),
+               12: ("annotations", "map"), 14: ("finalizers", "rep_str")}
+_LABEL_SELECTOR = {1: ("matchLabels", "map"),
+                   2: ("matchExpressions", ("rep_msg", {1: ("key", "str"), 2: ("operator", "str"),
+                                                        3: ("values", "rep_str")}))}
+_CONTAINER = {1: ("name", "str"), 2: ("image", "str"), 3: ("command", "rep_str"), 4: ("args", "rep_str"),
+              5: ("workingDir", "str"),
+              6: ("ports", ("rep_msg", {1: ("name", "str"), 2: ("hostPort", "int"), 3: ("containerPort", "int"),
+                                        4: ("protocol", "str"), 5: ("hostIP", "str")})),
+              7: ("env", ("rep_msg", {1: ("name", "str"), 2: ("value", "str")})),
+              8: ("resources", ("msg", {1: ("limits", "quantity_map"), 2: ("requests", "quantity_map")})),
+              13: ("terminationMessagePath", "str"), 14: ("imagePullPolicy", "str"), 16: ("stdin", "bool"),
+              17: ("stdinOnce", "bool"), 18: ("tty", "bool"), 20: ("terminationMessagePolicy", "str"),
+              24: ("restartPolicy", "str")}
+_POD_SPEC = {2: ("containers", ("rep_msg", _CONTAINER)), 3: ("restartPolicy", "str"),
+             4: ("terminationGracePeriodSeconds", "ptr_int"), 5: ("activeDeadlineSeconds", "ptr_int"),
+             6: ("dnsPolicy", "str"), 7: ("nodeSelector", "map"), 8: ("serviceAccountName", "str"),
+             10: ("nodeName", "str"), 11: ("hostNetwork", "bool"), 16: ("hostname", "str"),
+             19: ("schedulerName", "str"), 20: ("initContainers", ("rep_msg", _CONTAINER)),
+             22: ("tolerations", ("rep_msg", {1: ("key", "str"), 2: ("operator", "str"), 3: ("value", "str"),
+                                              4: ("effect", "str"), 5: ("tolerationSeconds", "ptr_int")}))}
+_POD_TEMPLATE = {1: ("metadata", ("msg", OBJECT_META)), 2: ("spec", ("msg", _POD_SPEC))}
+_DEPLOYMENT = {1: ("metadata", ("msg", OBJECT_META)),
+               2: ("spec", ("msg", {1: ("replicas", "ptr_int"), 2: ("selector", ("msg", _LABEL_SELECTOR)),
+                                    3: ("template", ("msg", _POD_TEMPLATE)),
+                                    4: ("strategy", ("msg", {1: ("type", "str")})), 5: ("minReadySeconds", "int"),
+                                    6: ("revisionHistoryLimit", "ptr_int"), 7: ("paused", "bool"),
+                                    9: ("progressDeadlineSeconds", "ptr_int")})),
+               3: ("status", "skip")}
+_JOB = {1: ("metadata", ("msg", OBJECT_META)),
+        2: ("spec", ("msg", {1: ("parallelism", "ptr_int"), 2: ("completions", "ptr_int"),
+                             3: ("activeDeadlineSeconds", "ptr_int"), 4: ("selector", ("msg", _LABEL_SELECTOR)),
+                             5: ("manualSelector", "ptr_bool"), 6: ("template", ("msg", _POD_TEMPLATE)),
+                             7: ("backoffLimit", "ptr_int"), 8: ("ttlSecondsAfterFinished", "ptr_int"),
+                             9: ("completionMode", "str"), 10: ("suspend", "ptr_bool")})),
+        3: ("status", "skip")}
+_CONFIG_MAP = {1: ("metadata", ("msg", OBJECT_META)), 2: ("data", "map"), 3: ("binaryData", "bytes_map"),
+               4: ("immutable", "ptr_bool")}
+_NAMESPACE = {1: ("metadata", ("msg", OBJECT_META)), 2: ("spec", ("msg", {1: ("finalizers", "rep_str")})),
+              3: ("status", "skip")}
+_SERVICE_ACCOUNT = {1: ("metadata", ("msg", OBJECT_META)),
+                    3: ("imagePullSecrets", ("rep_msg", {1: ("name", "str")})),
+                    4: ("automountServiceAccountToken", "ptr_bool")}
+
+_OBJECT_SCHEMAS = {("v1", "ConfigMap"): _CONFIG_MAP, ("v1", "Namespace"): _NAMESPACE,
+                   ("v1", "ServiceAccount"): _SERVICE_ACCOUNT, ("apps/v1", "Deployment"): _DEPLOYMENT,
+                   ("batch/v1", "Job"): _JOB}
+
+
+def _all_zero(wire: int, value: Any, depth: int = 0) -> bool:
+    """True when an unlisted field carries nothing: 0, empty bytes, or a message of such fields."""
+    if wire != WIRE_BYTES:
+        return value == 0
+    if not value:
+        return True
+    if depth > 8:
+        return False
+    try:
+        return all(_all_zero(w, v, depth + 1) for _, w, v in iter_fields(value))
+    except ProtobufError:
+        return False
+
+
+def _text(value: bytes) -> str:
+    return value.decode("utf-8", errors="replace")
+
+
+def _rfc3339(buf: bytes) -> str:
+    seconds = next((v for n, w, v in iter_fields(buf) if n == 1 and w == WIRE_VARINT), 0)
+    if not seconds:
+        return ""
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def decode_message(buf: bytes, schema: dict, where: str = "") -> dict:
+    """Decode `buf` by `schema` into the dict its JSON form would be (zero values omitted)."""
+    out: dict[str, Any] = {}
+    for number, wire, value in iter_fields(buf):
+        spec = schema.get(number)
+        if spec is None:
+            if not _all_zero(wire, value):
+                raise ProtobufError(f"cannot decode field {number} of {where or 'the object'}")
+            continue
+        name, kind = spec
+        path = f"{where}.{name}" if where else name
+        if kind == "skip":
+            continue
+        if isinstance(kind, tuple):
+            if wire != WIRE_BYTES:
+                raise ProtobufError(f"{path}: expected a message")
+            sub = decode_message(value, kind[1], path)
+            if kind[0] == "rep_msg":
+                out.setdefault(name, []).append(sub)
+            elif sub:
+                out[name] = sub
+        elif kind in ("int", "ptr_int", "bool", "ptr_bool"):
+            if wire != WIRE_VARINT:
+                raise ProtobufError(f"{path}: expected a number")
+            if kind in ("int", "ptr_int"):
+                number_value = value - (1 << 64) if value >= 1 << 63 else value
+                if number_value or kind == "ptr_int":
+                    out[name] = number_value
+            elif value or kind == "ptr_bool":
+                out[name] = bool(value)
+        elif wire != WIRE_BYTES:
+            raise ProtobufError(f"{path}: expected bytes")
+        elif kind == "str":
+            if value:
+                out[name] = _text(value)
+        elif kind == "rep_str":
+            out.setdefault(name, []).append(_text(value))
+        elif kind in ("map", "bytes_map", "quantity_map"):
+            key, item = _map_entry(value, as_bytes=True)
+            if kind == "bytes_map":
+                text = base64.b64encode(item).decode()
+            elif kind == "quantity_map":
+                text = next((_text(v) for n, w, v in iter_fields(item) if n == 1 and w == WIRE_BYTES), "")
+            else:
+                text = _text(item)
+            out.setdefault(name, {})[key] = text
+        elif kind == _TIME:
+            stamp = _rfc3339(value)
+            if stamp:
+                out[name] = stamp
+    return out
+
+
 def _map_entry(buf: bytes, as_bytes: bool = False) -> tuple[str, Any]:
     key, value = "", b"" if as_bytes else ""
     for number, wire, item in iter_fields(buf):
         if wire != WIRE_BYTES:
             continue
         if number == 1:
-            key = item.decode("utf-8", errors="replace")
+            key = _text(item)
         elif number == 2:
-            value = item if as_bytes else item.decode("utf-8", errors="replace")
+            value = item if as_bytes else _text(item)
     return key, value
 
 
-def decode_object_meta(buf: bytes) -> dict:
-    """ObjectMeta fields a client sets on create; empty strings are dropped as JSON's omitempty would."""
-    meta: dict[str, Any] = {}
-    scalars = {1: "name", 2: "generateName", 3: "namespace", 5: "uid", 6: "resourceVersion"}
-    for number, wire, value in iter_fields(buf):
-        if wire != WIRE_BYTES:
-            continue
-        if number in scalars and value:
-            meta[scalars[number]] = value.decode("utf-8", errors="replace")
-        elif number in (11, 12):
-            key, text = _map_entry(value)
-            meta.setdefault("labels" if number == 11 else "annotations", {})[key] = text
-        elif number == 14:
-            meta.setdefault("finalizers", []).append(value.decode("utf-8", errors="replace"))
-    return meta
-
-
-def _decode_config_map(raw: bytes, obj: dict) -> None:
-    for number, wire, value in iter_fields(raw):
-        if number == 2 and wire == WIRE_BYTES:
-            key, text = _map_entry(value)
-            obj.setdefault("data", {})[key] = text
-        elif number == 3 and wire == WIRE_BYTES:
-            key, data = _map_entry(value, as_bytes=True)
-            obj.setdefault("binaryData", {})[key] = base64.b64encode(data).decode()
-        elif number == 4 and wire == WIRE_VARINT:
-            obj["immutable"] = bool(value)
-
-
-def _decode_namespace(raw: bytes, obj: dict) -> None:
-    for number, wire, value in iter_fields(raw):
-        if number == 2 and wire == WIRE_BYTES:
-            finalizers = [v.decode() for n, w, v in iter_fields(value) if n == 1 and w == WIRE_BYTES]
-            obj["spec"] = {"finalizers": finalizers} if finalizers else {}
-
-
-def _decode_service_account(raw: bytes, obj: dict) -> None:
-    for number, wire, value in iter_fields(raw):
-        if number == 3 and wire == WIRE_BYTES:
-            name = _strings(value, {1: "name"}).get("name", "")
-            obj.setdefault("imagePullSecrets", []).append({"name": name})
-        elif number == 4 and wire == WIRE_VARINT:
-            obj["automountServiceAccountToken"] = bool(value)
-
-
-_OBJECT_DECODERS = {("v1", "ConfigMap"): _decode_config_map, ("v1", "Namespace"): _decode_namespace,
-                    ("v1", "ServiceAccount"): _decode_service_account}
-
-
 def decode_object(body: bytes) -> dict:
-    """A protobuf object body → its JSON-shaped dict, for the kinds `kubectl create <generator>` posts.
+    """A protobuf object body → its JSON-shaped dict, for the kinds `kubectl create <generator>` posts
+    (ConfigMap, Namespace, ServiceAccount, Deployment, Job).
 
-    Raises ProtobufError for any other kind, which the server answers with 415.
+    Raises ProtobufError for any other kind or a field it cannot represent; the server answers 415.
     """
     envelope = decode_unknown(body)
     key = (envelope["apiVersion"], envelope["kind"])
-    decoder = _OBJECT_DECODERS.get(key)
-    if decoder is None:
+    schema = _OBJECT_SCHEMAS.get(key)
+    if schema is None:
         raise ProtobufError(f"cannot decode {envelope['kind'] or 'an object'} ({envelope['apiVersion']}) "
                             f"from protobuf")
-    obj: dict[str, Any] = {"apiVersion": key[0], "kind": key[1], "metadata": {}}
-    for number, wire, value in iter_fields(envelope["raw"]):
-        if number == 1 and wire == WIRE_BYTES:
-            obj["metadata"] = decode_object_meta(value)
-    decoder(envelope["raw"], obj)
+    obj: dict[str, Any] = {"apiVersion": key[0], "kind": key[1]}
+    obj.update(decode_message(envelope["raw"], schema, key[1]))
+    obj.setdefault("metadata", {})
     return obj
