@@ -7,14 +7,13 @@ re-doing Karpenter's NodePool reasoning offline (checks.nodepools).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Optional
 
-from checks import instances
+from checks import fixplans, instances
 from checks.gpu import GPU_RESOURCE
-from checks.k8s import format_quantity, pod_gpu_request, pod_requests
+from checks.k8s import format_quantity, pod_gpu_request, pod_requests, taint_from_dict
 from checks.messages import (
     KarpenterMessage,
     SchedulerMessage,
@@ -31,7 +30,7 @@ from checks.nodepools import (
     nodes_needed,
     widen_requirements,
 )
-from checks.objects import Event, Object, Pod
+from checks.objects import Event, Object, Pod, to_dict, to_struct
 from checks.registry import check
 
 # A pod this young without any event is still in the scheduler's queue, not stuck.
@@ -241,7 +240,7 @@ def _pending_finding(snapshot, wl: Workload, overheads: dict[str, Any]) -> Findi
 
     evidence = _evidence(story, ice, verdicts, snapshot)
     related = _related(snapshot, pools, nominated, ice)
-    fixes = _fixes(snapshot, wl, verdicts, pools, overheads)
+    fixes = _fixes(wl, verdicts, pools, overheads)
     return Finding(
         code="GPU401", name="gpu-pods-pending", severity=severity,
         title=f"{n} GPU pod{'s' if n != 1 else ''} pending" + (f" ({wl.ref.kind} {wl.ref.name})" if wl.ref.kind != "Pod" else ""),
@@ -358,59 +357,30 @@ def _related(snapshot, pools: list[Object], nominated, ice: list[Event]) -> list
 # -- fix plans ----------------------------------------------------------------------------
 
 
-def gitops_warning(obj: Optional[Object]) -> Optional[str]:
-    """A warning when a GitOps tool or Helm owns the object and will undo a live patch."""
-    if obj is None:
-        return None
-    labels, ann = obj.metadata.labels, obj.metadata.annotations
-    if "argocd.argoproj.io/instance" in labels or "argocd.argoproj.io/tracking-id" in ann:
-        return "managed by Argo CD: change it in Git too, or the next sync reverts this patch"
-    if any(k.startswith(("kustomize.toolkit.fluxcd.io/", "helm.toolkit.fluxcd.io/")) for k in labels):
-        return "managed by Flux: change it in Git too, or the next reconciliation reverts this patch"
-    if labels.get("app.kubernetes.io/managed-by") == "Helm" or "meta.helm.sh/release-name" in ann:
-        return "managed by Helm: change the chart values too, or the next upgrade reverts this patch"
-    return None
-
-
-def _kubectl_patch(ref: ObjectRef, patch_type: str, body: Any) -> str:
-    ns = f" -n {ref.namespace}" if ref.namespace else ""
-    return f"kubectl patch {ref.kind.lower()} {ref.name}{ns} --type {patch_type} -p '{json.dumps(body, separators=(',', ':'))}'"
-
-
-def _toleration_for(taint: dict[str, Any]) -> dict[str, Any]:
-    if taint.get("value"):
-        return {"key": taint["key"], "operator": "Equal", "value": taint["value"], "effect": taint["effect"]}
-    return {"key": taint["key"], "operator": "Exists", "effect": taint["effect"]}
-
-
-def _pod_template_spec(wl: Workload) -> Optional[dict[str, Any]]:
-    if wl.obj is None:
-        return None
-    return ((wl.obj.spec.get("template") or {}).get("spec")) or {}
-
-
-def _fixes(snapshot, wl: Workload, verdicts: list[NodePoolVerdict], pools: list[Object],
+def _fixes(wl: Workload, verdicts: list[NodePoolVerdict], pools: list[Object],
            overheads: dict[str, Any]) -> list[FixPlan]:
     """Plans for the NodePool whose objections are all fixable, fewest first."""
     if not verdicts or any(v.fits for v in verdicts):
         return []
     by_name = {np.metadata.name: np for np in pools}
     for v in sorted(verdicts, key=lambda v: len(v.blocking)):
-        plans = _plans_for(snapshot, wl, v, by_name[v.nodepool], overheads.get(v.nodepool))
+        plans = _plans_for(wl, v, by_name[v.nodepool], overheads.get(v.nodepool))
         if plans is not None:
             return plans
     return []
 
 
-def _plans_for(snapshot, wl: Workload, v: NodePoolVerdict, np: Object, overhead) -> Optional[list[FixPlan]]:
-    pod = wl.pods[0]
+def _plans_for(wl: Workload, v: NodePoolVerdict, np: Object, overhead) -> Optional[list[FixPlan]]:
+    """Every plan needed to unblock this NodePool, or None when one objection has no plan."""
     plans: list[FixPlan] = []
+    taints = [taint_from_dict(b.data["taint"]) for b in v.blockers_of("taint")]
+    if taints:
+        plans.extend(_toleration_plans(wl, taints))
     widen_needed = widen_wanted = False
-    w = None
     for b in v.blocking:
         if b.kind == "taint":
-            plans.extend(_toleration_plans(wl, [b.data["taint"]], v.nodepool))
-        elif b.kind == "limits":
+            continue
+        if b.kind == "limits":
             plans.append(_limit_plan(np, wl, b))
         elif b.kind == "requirements" and "conflict" in b.data:
             # Either side may be the one to change: offer both when both are possible.
@@ -425,76 +395,31 @@ def _plans_for(snapshot, wl: Workload, v: NodePoolVerdict, np: Object, overhead)
         else:
             return None
     if widen_needed or widen_wanted:
-        w = widen_requirements(np, pod, daemonset_overhead=overhead)
-        if w is None and widen_needed:
+        w = widen_requirements(np, wl.pods[0], daemonset_overhead=overhead)
+        if w is not None:
+            plans.append(_widen_plan(np, w))
+        elif widen_needed:
             return None
-    if w is not None:
-        body = {"spec": {"template": {"spec": {"requirements": w.requirements}}}}
-        ref = ObjectRef("NodePool", np.metadata.name, None, np.api_version or "karpenter.sh/v1")
-        plans.append(FixPlan(
-            id="widen-nodepool-requirements",
-            title=f"Let NodePool {np.metadata.name} launch {w.instance_type}",
-            target=ref, patch_type="merge", patch=body, disruptive=False,
-            kubectl=_kubectl_patch(ref, "merge", body),
-            description="Changes: " + "; ".join(w.changes) + ". Existing nodes still match, so none drift.",
-            resource_version=np.metadata.resource_version or None, gitops_warning=gitops_warning(np)))
-    # Several taints of one NodePool become one patch.
-    return _merge_toleration_plans(plans)
-
-
-def _toleration_plans(wl: Workload, taints: list[dict[str, Any]], nodepool: str) -> list[FixPlan]:
-    new = [_toleration_for(t) for t in taints]
-    names = ", ".join(f"{t['key']}:{t['effect']}" for t in taints)
-    if wl.ref.kind in ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet") and wl.obj is not None:
-        existing = list(_pod_template_spec(wl).get("tolerations") or [])
-        body = {"spec": {"template": {"spec": {"tolerations": existing + new}}}}
-        return [FixPlan(
-            id="add-toleration", title=f"Tolerate NodePool {nodepool}'s taint {names} in {wl.ref.kind} {wl.ref.name}",
-            target=wl.ref, patch_type="strategic", patch=body, disruptive=True,
-            kubectl=_kubectl_patch(wl.ref, "strategic", body),
-            description="Rolls the workload's pods: the template's tolerations list is replaced as a whole "
-                        "(existing entries kept).",
-            resource_version=wl.obj.metadata.resource_version or None, gitops_warning=gitops_warning(wl.obj))]
-    # A Job's template is immutable; a Pod may gain tolerations in place.
-    plans = []
-    for p in wl.pods:
-        ref = ObjectRef("Pod", p.metadata.name, p.metadata.namespace, "v1")
-        existing = [_toleration_dict(t) for t in p.spec.tolerations]
-        body = {"spec": {"tolerations": existing + new}}
-        note = (f" Job {wl.ref.name}'s template is immutable: recreate the Job with the toleration so new pods get it."
-                if wl.ref.kind == "Job" else "")
-        plans.append(FixPlan(
-            id="add-toleration", title=f"Tolerate NodePool {nodepool}'s taint {names} in Pod {p.metadata.name}",
-            target=ref, patch_type="strategic", patch=body, disruptive=False,
-            kubectl=_kubectl_patch(ref, "strategic", body),
-            description="A pod accepts added tolerations in place." + note,
-            resource_version=p.metadata.resource_version or None, gitops_warning=gitops_warning(wl.obj)))
     return plans
 
 
-def _toleration_dict(t) -> dict[str, Any]:
-    d = {"key": t.key, "operator": t.operator, "value": t.value, "effect": t.effect, "tolerationSeconds": t.toleration_seconds}
-    return {k: v for k, v in d.items() if v is not None}
-
-
-def _merge_toleration_plans(plans: list[FixPlan]) -> list[FixPlan]:
-    out: list[FixPlan] = []
-    for p in plans:
-        prev = next((q for q in out if q.id == "add-toleration" == p.id and q.target == p.target), None)
-        if prev is None:
-            out.append(p)
-            continue
-        spec = _spec_of(prev.patch)
-        extra = [t for t in _spec_of(p.patch)["tolerations"] if t not in spec["tolerations"]]
-        spec["tolerations"].extend(extra)
-        prev.kubectl = _kubectl_patch(prev.target, prev.patch_type, prev.patch)
-        prev.title = prev.title.replace("taint ", "taints ", 1)
-    return out
-
-
-def _spec_of(patch: dict[str, Any]) -> dict[str, Any]:
-    spec = patch["spec"]
-    return spec["template"]["spec"] if "template" in spec else spec
+def _toleration_plans(wl: Workload, taints: list) -> list[FixPlan]:
+    if wl.ref.kind in ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet") and wl.obj is not None:
+        plan = fixplans.add_toleration(wl.obj, taints, kind=wl.ref.kind)
+        plan.disruptive = True  # the rollout replaces running replicas too
+        return [plan]
+    # A Job's pod template is immutable; a pod may gain tolerations in place.
+    plans = []
+    for p in wl.pods:
+        plan = fixplans.add_toleration(to_struct(to_dict(p), Object), taints, kind="Pod")
+        plan.disruptive = False
+        plan.description = (f"Adds the toleration to pending pod {p.metadata.name} in place (a pod accepts added "
+                            "tolerations).")
+        if wl.ref.kind == "Job":
+            plan.description += (f" Job {wl.ref.name}'s template is immutable: recreate the Job with the "
+                                 "toleration so the pods it creates next get it too.")
+        plans.append(plan)
+    return plans
 
 
 def _limit_plan(np: Object, wl: Workload, b) -> FixPlan:
@@ -502,18 +427,28 @@ def _limit_plan(np: Object, wl: Workload, b) -> FixPlan:
     limit, used, adds = b.data["limit"], b.data["used"], b.data["adds"]
     it = instances.get(b.data.get("instance_type"))
     per_pod = pod_requests(wl.pods[0]).get(r, Decimal(0))
-    count = nodes_needed(len(wl.pods), per_pod, it.capacity.get(r, Decimal(0)) if it else Decimal(0)) \
-        if r != "nodes" else len(wl.pods)
+    if r == "nodes":
+        count = len(wl.pods)
+    else:
+        count = nodes_needed(len(wl.pods), per_pod, it.capacity.get(r, Decimal(0)) if it else Decimal(0))
     new = max(limit, used + adds * count)
-    value = format_quantity(new, r)
-    body = {"spec": {"limits": {r: value}}}
-    ref = ObjectRef("NodePool", np.metadata.name, None, np.api_version or "karpenter.sh/v1")
+    plan = fixplans.raise_nodepool_limit(np, r, format_quantity(new, r))
+    plan.description = (f"{format_quantity(used, r)} of {format_quantity(limit, r)} in use; {len(wl.pods)} pending "
+                        f"pod(s) need {count} more {it.name if it else 'node'}. " + plan.description)
+    return plan
+
+
+def _widen_plan(np: Object, w) -> FixPlan:
+    body = {"spec": {"template": {"spec": {"requirements": w.requirements}}}}
+    name = np.metadata.name
     return FixPlan(
-        id="raise-nodepool-limit", title=f"Raise NodePool {np.metadata.name} limit {r} to {value}",
-        target=ref, patch_type="merge", patch=body, disruptive=False, kubectl=_kubectl_patch(ref, "merge", body),
-        description=f"{format_quantity(used, r)} of {format_quantity(limit, r)} in use; {len(wl.pods)} pending pod(s) "
-                    f"need {count} more {it.name if it else 'node'}(s). Raising a limit raises the maximum spend too.",
-        resource_version=np.metadata.resource_version or None, gitops_warning=gitops_warning(np))
+        id="widen-nodepool-requirements", title=f"Let NodePool {name} launch {w.instance_type}",
+        target=fixplans.target_ref(np, "NodePool"), patch_type="merge", patch=body, disruptive=False,
+        kubectl=fixplans.kubectl_patch("NodePool", name, None, "merge", body),
+        description="Changes: " + "; ".join(w.changes) + ". The whole requirements list is sent (other entries "
+                    "unchanged); existing nodes still satisfy the wider requirements, so none drift.",
+        resource_version=np.metadata.resource_version or None,
+        gitops_warning=fixplans.gitops_warning(np.metadata, "the NodePool manifest"))
 
 
 def _node_selector_plan(wl: Workload, conflict, np: Object) -> Optional[FixPlan]:
@@ -521,21 +456,17 @@ def _node_selector_plan(wl: Workload, conflict, np: Object) -> Optional[FixPlan]
     plain nodeSelector key (affinity terms are left to a human)."""
     if wl.ref.kind not in ("Deployment", "StatefulSet") or wl.obj is None:
         return None  # Pod and Job nodeSelectors are immutable
-    selector = (_pod_template_spec(wl) or {}).get("nodeSelector") or {}
+    selector = (((wl.obj.spec.get("template") or {}).get("spec")) or {}).get("nodeSelector") or {}
     if conflict.key not in selector or conflict.unknown_label:
         return None
     offered = [val for r in conflict.nodepool if r.operator == "In" for val in r.values]
     if not offered:
         return None
-    value = offered[0]
-    body = {"spec": {"template": {"spec": {"nodeSelector": {conflict.key: value}}}}}
-    return FixPlan(
-        id="add-node-selector", title=f"Select {conflict.key}={value} (offered by NodePool {np.metadata.name})",
-        target=wl.ref, patch_type="strategic", patch=body, disruptive=True,
-        kubectl=_kubectl_patch(wl.ref, "strategic", body),
-        description=f"The pod asks for {conflict.key}={selector[conflict.key]}, which NodePool {np.metadata.name} "
-                    f"never offers. Rolls the workload's pods.",
-        resource_version=wl.obj.metadata.resource_version or None, gitops_warning=gitops_warning(wl.obj))
+    plan = fixplans.add_node_selector(wl.obj, conflict.key, offered[0], kind=wl.ref.kind)
+    plan.disruptive = True
+    plan.description = (f"The pod asks for {conflict.key}={selector[conflict.key]}, which NodePool "
+                        f"{np.metadata.name} never offers. " + plan.description + " Rolls the workload's pods.")
+    return plan
 
 
 # -- GPU402 ----------------------------------------------------------------------------------
@@ -550,9 +481,9 @@ def gpu_pod_nominated_not_bound(snapshot):
         A pending GPU pod whose first Nominated event ("Pod should schedule on:
         nodeclaim/..., node/...") is more than 15 minutes old. Pods of one workload are
         reported together, with the nominated node's state and kube-scheduler's latest
-        FailedScheduling text. When the nominated NodeClaim is not yet initialized or
-        the node offers no nvidia.com/gpu, GPU101/GPU304 and GPU401 already say why, and
-        this check stays quiet.
+        FailedScheduling text. When the nominated NodeClaim is gone (a failed launch),
+        not yet initialized, or its node offers no nvidia.com/gpu, GPU101/GPU30x and
+        GPU401 already say why, and this check stays quiet.
 
     Why it matters:
         Karpenter nominates a pod when it believes a node (existing or launching) will
@@ -574,13 +505,16 @@ def gpu_pod_nominated_not_bound(snapshot):
         story = pod_story(snapshot, wl.pods)
         if not story.nominated:
             continue
-        first = min((e.first_timestamp or e.when or "" for e in story.nominated), default="")
+        latest = story.latest_nominated
+        # Karpenter nominates again for every new NodeClaim: only the current target counts.
+        same = [e for e in story.nominated if e.message == latest.message]
+        first = min((e.first_timestamp or e.when or "" for e in same), default="")
         age = snapshot.age_seconds(first)
         if age is None or age < NOMINATION_PATIENCE_SECONDS:
             continue
-        nom = parse_nominated(story.latest_nominated.message)
+        nom = parse_nominated(latest.message)
         if _nomination_target_not_ready(snapshot, nom):
-            continue  # GPU101/GPU304 report the node; GPU401 ties the pods to it
+            continue  # GPU101/GPU30x report the node or NodeClaim; GPU401 ties the pods to it
         target = ", ".join(f"{k}/{n}" for k, n in nom.targets) or story.latest_nominated.message
         sched = story.latest_scheduler
         says = f"; kube-scheduler says: {sched[1].summary()}" if sched else "; kube-scheduler gave no reason yet"
@@ -620,6 +554,8 @@ def _nomination_target_not_ready(snapshot, nom) -> bool:
         nc = next((c for c in snapshot.nodeclaims if c.metadata.name == nom.nodeclaim), None)
         if nc is not None and _nodeclaim_state(nc):
             return True
+        if nc is None and not snapshot.cannot_see("nodeclaims.karpenter.sh"):
+            return True  # deleted after a failed launch: Karpenter nominates anew when it retries
     node = snapshot.node_by_name.get(nom.node or "")
     if node is not None and instances.expected_gpus(node.metadata.labels):
         return Decimal(str(node.status.allocatable.get(GPU_RESOURCE, "0") or "0")) == 0
@@ -631,4 +567,4 @@ def _taint_str(t) -> str:
 
 
 __all__ = ["gpu_pods_pending", "gpu_pod_nominated_not_bound", "workload_of", "pending_gpu_pods", "pod_story",
-           "group_by_workload", "gitops_warning", "ice_events"]
+           "group_by_workload", "ice_events"]

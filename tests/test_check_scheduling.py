@@ -105,12 +105,12 @@ def test_missing_toleration_groups_pods_and_offers_add_toleration():
     assert "NodePool gpu: taint nvidia.com/gpu=true:NoSchedule is not tolerated" in f.evidence
     assert [(r.kind, r.name) for r in f.related] == [("NodePool", "gpu")]
     (fix,) = f.fixes
-    assert fix.id == "add-toleration" and fix.patch_type == "strategic"
+    assert fix.id == "add-toleration" and fix.patch_type == "merge" and fix.disruptive
     assert (fix.target.kind, fix.target.name) == ("Deployment", "llm")
     assert fix.patch == {"spec": {"template": {"spec": {"tolerations": [
-        {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]}}}}
+        {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]}}}}
     assert fix.resource_version == "501"
-    assert fix.kubectl.startswith("kubectl patch deployment llm -n ml --type strategic -p '{\"spec\":")
+    assert fix.kubectl.startswith("kubectl patch deployment llm -n ml --type merge -p '{\"spec\":")
 
 
 def test_existing_tolerations_are_kept_in_the_patch():
@@ -134,7 +134,9 @@ def test_limit_reached_offers_raise_limit():
     assert fix.id == "raise-nodepool-limit" and fix.patch_type == "merge"
     assert fix.patch == {"spec": {"limits": {"nvidia.com/gpu": "6"}}}  # 4 used + 2 pods x 1 GPU
     assert (fix.target.kind, fix.target.name, fix.resource_version) == ("NodePool", "gpu", "77")
-    assert fix.kubectl == "kubectl patch nodepool gpu --type merge -p '{\"spec\":{\"limits\":{\"nvidia.com/gpu\":\"6\"}}}'"
+    assert fix.kubectl == ("kubectl patch nodepools.karpenter.sh gpu --type merge "
+                           "-p '{\"spec\":{\"limits\":{\"nvidia.com/gpu\":\"6\"}}}'")
+    assert fix.description.startswith("4 of 4 in use; 2 pending pod(s) need 2 more g5.xlarge. ")
 
 
 def test_no_instance_type_big_enough_offers_widening():
@@ -247,7 +249,9 @@ def test_launching_nodeclaim_is_info():
 def test_bare_pod_is_its_own_subject_and_gets_pod_patch():
     pod = {"apiVersion": "v1", "kind": "Pod",
            "metadata": {"name": "train", "namespace": "ml", "creationTimestamp": ts(300), "resourceVersion": "9"},
-           "spec": {"containers": [{"name": "c", "resources": {"limits": {"nvidia.com/gpu": "1"}}}]},
+           "spec": {"containers": [{"name": "c", "resources": {"limits": {"nvidia.com/gpu": "1"}}}],
+                    "tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists",
+                                     "effect": "NoExecute", "tolerationSeconds": 300}]},
            "status": {"phase": "Pending"}}
     s = snap([nodepool(), pod])
     f = only(gpu_pods_pending(s))
@@ -255,7 +259,9 @@ def test_bare_pod_is_its_own_subject_and_gets_pod_patch():
     assert f.message.startswith("Pod ml/train waits for 1 GPU: ")
     (fix,) = f.fixes
     assert fix.patch == {"spec": {"tolerations": [
-        {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]}}
+        {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+        {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]}}
+    assert (fix.target.kind, fix.target.name, fix.resource_version, fix.disruptive) == ("Pod", "train", "9", False)
     assert workload_of(s, s.pods[0])[0].kind == "Pod"
 
 
@@ -292,7 +298,17 @@ def test_nodepool_not_ready_blocks():
 
 
 def test_gpu402_long_nomination():
-    objs = [nodepool()] + deployment(replicas=1, tolerations=[TOLERATE_GPU])
+    node = {"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": "ip-10-0-1-2", "creationTimestamp": ts(3600),
+                         "labels": {"node.kubernetes.io/instance-type": "g5.xlarge"}},
+            "spec": {"taints": [{"key": "example.com/maintenance", "effect": "NoSchedule"}]},
+            "status": {"allocatable": {"nvidia.com/gpu": "1"}}}
+    nc = {"apiVersion": "karpenter.sh/v1", "kind": "NodeClaim",
+          "metadata": {"name": "gpu-abcde", "creationTimestamp": ts(1900), "labels": {"karpenter.sh/nodepool": "gpu"}},
+          "status": {"nodeName": "ip-10-0-1-2", "conditions": [
+              {"type": t, "status": "True", "reason": t, "lastTransitionTime": ts(1700)}
+              for t in ("Launched", "Registered", "Initialized")]}}
+    objs = [nodepool(), node, nc] + deployment(replicas=1, tolerations=[TOLERATE_GPU])
     pod = next(o for o in objs if o["kind"] == "Pod")
     objs.append(event(pod, "Nominated", "Pod should schedule on: nodeclaim/gpu-abcde, node/ip-10-0-1-2",
                       "karpenter", seconds_ago=60, first_ago=1800))
@@ -303,7 +319,22 @@ def test_gpu402_long_nomination():
     assert "nominated for nodeclaim/gpu-abcde, node/ip-10-0-1-2 30 min ago" in f.message
     assert "1 node(s) lack free nvidia.com/gpu" in f.message
     assert [(r.kind, r.name) for r in f.related] == [("Node", "ip-10-0-1-2"), ("NodeClaim", "gpu-abcde")]
-    assert "NodeClaim gpu-abcde: no longer exists" in f.evidence
+    assert "node ip-10-0-1-2: allocatable nvidia.com/gpu=1, taints: example.com/maintenance:NoSchedule" in f.evidence
+
+
+def test_gpu402_only_counts_the_current_nomination_and_not_deleted_nodeclaims():
+    objs = [nodepool()] + deployment(replicas=1, tolerations=[TOLERATE_GPU])
+    pod = next(o for o in objs if o["kind"] == "Pod")
+    objs.append(event(pod, "Nominated", "Pod should schedule on: node/ip-10-0-9-9", "karpenter", seconds_ago=1700,
+                      first_ago=1800))
+    objs.append(event(pod, "Nominated", "Pod should schedule on: node/ip-10-0-1-2", "karpenter", seconds_ago=60,
+                      first_ago=120))
+    assert gpu_pod_nominated_not_bound(snap(objs)) == []
+    objs = [nodepool()] + deployment(replicas=1, tolerations=[TOLERATE_GPU])
+    pod = next(o for o in objs if o["kind"] == "Pod")
+    objs.append(event(pod, "Nominated", "Pod should schedule on: nodeclaim/gpu-gone", "karpenter", seconds_ago=60,
+                      first_ago=1800))
+    assert gpu_pod_nominated_not_bound(snap(objs)) == []
 
 
 def test_gpu402_quiet_when_the_nominated_node_has_no_gpus_yet():
@@ -313,7 +344,7 @@ def test_gpu402_quiet_when_the_nominated_node_has_no_gpus_yet():
             "status": {"allocatable": {"nvidia.com/gpu": "0"}}}
     objs = [nodepool(), node] + deployment(replicas=1, tolerations=[TOLERATE_GPU])
     pod = next(o for o in objs if o["kind"] == "Pod")
-    objs.append(event(pod, "Nominated", "Pod should schedule on: nodeclaim/gpu-abcde, node/ip-10-0-1-2",
+    objs.append(event(pod, "Nominated", "Pod should schedule on: node/ip-10-0-1-2",
                       "karpenter", seconds_ago=60, first_ago=1800))
     assert gpu_pod_nominated_not_bound(snap(objs)) == []
     node["status"]["allocatable"]["nvidia.com/gpu"] = "1"
