@@ -61,6 +61,9 @@ GPU_FAMILY_RE = re.compile(r"^(?:p\d+[a-z]*|g\d+(?!ad)[a-z]*|gr\d+[a-z]*)$")
 GPU_INSTANCE_TYPE_RE = re.compile(r"^(?:p\d+[a-z]*|g\d+(?!ad)[a-z]*|gr\d+[a-z]*)\.[a-z0-9-]+$")
 
 YOUNG_NODE_SECONDS = 600
+STUCK_SECONDS = 600  # an operand pod still starting after this long is stuck, not starting
+# Operands every other operand on a node waits for (their init containers validate them).
+UPSTREAM_APPS = ("nvidia-driver-daemonset", "nvidia-container-toolkit-daemonset")
 
 
 # -- findings ------------------------------------------------------------------
@@ -441,6 +444,30 @@ def pod_problem(pod: Pod) -> Optional[PodProblem]:
     return worst
 
 
+def is_stuck(snapshot, prob: PodProblem) -> bool:
+    """Still 'starting' (Init, ContainerCreating, not ready) for longer than anyone should wait."""
+    if prob.failing or prob.status == "Terminating":
+        return False
+    age = snapshot.age_seconds(prob.pod.status.start_time or prob.pod.metadata.creation_timestamp)
+    return age is not None and age > STUCK_SECONDS and (
+        prob.status.startswith("Init:") or prob.status in ("ContainerCreating", "Pending", "Running (not ready)"))
+
+
+def upstream_failure(snapshot, node_name: Optional[str], app: Optional[str]) -> Optional[PodProblem]:
+    """A failing or stuck driver/toolkit pod on the node that an operand pod of `app` waits for."""
+    if not node_name:
+        return None
+    on_node = snapshot.operand_pods_by_node.get(node_name, {})
+    for up in UPSTREAM_APPS:
+        if up == app:
+            return None
+        for p in on_node.get(up, []):
+            pp = pod_problem(p)
+            if pp is not None and (pp.failing or is_stuck(snapshot, pp)):
+                return pp
+    return None
+
+
 def pod_events(snapshot, pod: Pod, reasons: Optional[Iterable[str]] = None, limit: int = 3) -> list[str]:
     wanted = set(reasons) if reasons else None
     evs = [e for e in snapshot.events_for("Pod", pod.metadata.name, pod.metadata.namespace)
@@ -452,23 +479,39 @@ def pod_events(snapshot, pod: Pod, reasons: Optional[Iterable[str]] = None, limi
     return out
 
 
-def log_excerpt(snapshot, pod: Pod, container: Optional[str], max_lines: int = 4) -> list[str]:
-    """The last log lines that matter: the previous run's when the container restarted."""
+def _log_text(snapshot, pod: Pod, container: Optional[str]) -> tuple[list[str], str]:
+    """Non-empty log lines, from the previous run when the container restarted."""
     if not container:
-        return []
+        return [], ""
     ns, name = pod.metadata.namespace or "", pod.metadata.name
-    text, which = None, ""
     for previous in (True, False):
         t = snapshot.logs.get((ns, name, container, previous))
         if t and t.strip():
-            text, which = t, "previous " if previous else ""
-            break
-    if not text:
+            return [ln.rstrip() for ln in t.splitlines() if ln.strip()], "previous " if previous else ""
+    return [], ""
+
+
+def log_excerpt(snapshot, pod: Pod, container: Optional[str], max_lines: int = 4) -> list[str]:
+    """The last log lines that matter (errors, NVML, waits) plus the very last line, each once."""
+    lines, which = _log_text(snapshot, pod, container)
+    if not lines:
         return []
-    lines = [ln.rstrip() for ln in text.splitlines() if ln.strip()]
     important = [i for i, ln in enumerate(lines) if _IMPORTANT_LOG.search(ln)]
-    picked = sorted(set(important[-(max_lines - 1):] + [len(lines) - 1]))[-max_lines:]
+    candidates = important + [len(lines) - 1]
+    last_of: dict[str, int] = {}
+    for i in candidates:
+        last_of[lines[i]] = i  # a retry loop repeats one line: keep its last occurrence only
+    picked = sorted(last_of.values())[-max_lines:]
     return [f"{which}log {container}: {lines[i][:300]}" for i in picked]
+
+
+def key_log_line(snapshot, pod: Pod, container: Optional[str]) -> Optional[str]:
+    """The one line to quote in a message: the last that looks like an error, else the last."""
+    lines, _ = _log_text(snapshot, pod, container)
+    if not lines:
+        return None
+    important = [ln for ln in lines if _IMPORTANT_LOG.search(ln) and not ln.lstrip().startswith("WARNING")]
+    return (important[-1] if important else lines[-1])[:200]
 
 
 def pod_evidence(snapshot, prob: PodProblem) -> list[str]:

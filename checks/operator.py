@@ -31,8 +31,11 @@ from checks.gpuchain import (
     owned_by_clusterpolicy,
     pod_evidence,
     pod_problem,
+    is_stuck,
+    key_log_line,
     ref,
     untolerated_node_taints,
+    upstream_failure,
 )
 from checks.k8s import format_taint, tolerates
 from checks.model import ObjectRef, Severity
@@ -50,7 +53,6 @@ STATE_TO_FIELD = {
 }
 OPERAND_BY_FIELD = {o.field: o for o in OPERANDS}
 NO_RESTART_REASONS = {"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"}
-STUCK_SECONDS = 600
 
 
 def _states_not_ready(cp: Object) -> list[str]:
@@ -222,6 +224,9 @@ def operand_daemonset_unavailable(snapshot):
             if not pp.failing and young:
                 young_pending += 1
                 continue
+            if not pp.failing and upstream_failure(snapshot, name, operand.app if operand else None):
+                young_pending += 1  # waits for a broken driver/toolkit: reported on that DaemonSet
+                continue
             problems.append(f"on {name}: {pp.describe()}")
             related.append(ref(pp.pod, "Pod"))
         st = ds.status or {}
@@ -275,49 +280,68 @@ def operand_pod_failing(snapshot):
         device plugin cannot load NVML because the driver is not there. Fix the cause,
         then delete the pod so its DaemonSet recreates it.
     """
+    roots: list = []
+    blocked: dict[str, list] = {}
     for p in _operator_pods(snapshot):
         pp = pod_problem(p)
         if pp is None:
             continue
-        age = snapshot.age_seconds(p.status.start_time or p.metadata.creation_timestamp)
-        stuck = not pp.failing and pp.status != "Terminating" and age is not None and age > STUCK_SECONDS and (
-            pp.status.startswith("Init:") or pp.status in ("ContainerCreating", "Pending", "Running (not ready)"))
+        stuck = is_stuck(snapshot, pp)
         if not (pp.failing or stuck):
             continue
-        ev = pod_evidence(snapshot, pp)
-        if stuck:
-            ev.insert(1, f"in this state for about {age_text(age)}")
-        owner = next((r for r in p.metadata.owner_references if r.controller), None)
-        related = []
-        if owner is not None:
-            related.append(ObjectRef(kind=owner.kind, name=owner.name, namespace=p.metadata.namespace))
-        if p.spec.node_name:
-            related.append(ObjectRef(kind="Node", name=p.spec.node_name))
-        fixes = [] if pp.reason in NO_RESTART_REASONS else [fixplans.restart_operand_pod(p)]
-        last_log = next((e.split(": ", 1)[1] for e in reversed(ev) if e.startswith(("log ", "previous log "))), None)
-        where = f" on {p.spec.node_name}" if p.spec.node_name else ""
-        msg = f"{p.metadata.namespace}/{p.metadata.name}{where} is {pp.status}"
-        detail = []
-        if pp.container:
-            detail.append(f"{'init container' if pp.init else 'container'} {pp.container}")
-        if pp.exit_code is not None:
-            detail.append(f"exit code {pp.exit_code}")
-        if pp.restarts:
-            detail.append(f"{pp.restarts} restarts")
-        if detail:
-            msg += f" ({', '.join(detail)})"
-        if last_log:
-            msg += f": {last_log[:160]}"
-        elif pp.message:
-            msg += f": {pp.message[:160]}"
-        if pp.reason in NO_RESTART_REASONS:
-            msg += "; fix the image reference or pull secret"
-        elif stuck and pp.init:
-            msg += "; it waits for an earlier link (driver/toolkit) on that node"
-        elif pp.container:
-            msg += f"; read `kubectl logs -n {p.metadata.namespace} {p.metadata.name} -c {pp.container}" \
-                   f"{' --previous' if pp.restarts else ''}`"
-        yield new_finding("GPU203", msg, ref(p, "Pod"), related=related, evidence=ev, fixes=fixes)
+        up = None if pp.failing else upstream_failure(snapshot, p.spec.node_name, p.metadata.labels.get("app"))
+        if up is not None:
+            # Waiting behind a broken driver/toolkit on the same node: part of that story, not its own.
+            blocked.setdefault(up.pod.metadata.name, []).append(pp)
+            continue
+        roots.append((pp, stuck))
+    for pp, stuck in roots:
+        yield _pod_failing_finding(snapshot, pp, stuck, blocked.get(pp.pod.metadata.name, []))
+
+
+def _pod_failing_finding(snapshot, pp, stuck: bool, waiting: list):
+    p = pp.pod
+    ev = pod_evidence(snapshot, pp)
+    if stuck:
+        age = snapshot.age_seconds(p.status.start_time or p.metadata.creation_timestamp)
+        ev.insert(1, f"in this state for about {age_text(age)}")
+    if waiting:
+        ev.append("waiting behind it on the same node: " + ", ".join(
+            f"{w.pod.metadata.name} ({w.status})" for w in waiting))
+    owner = next((r for r in p.metadata.owner_references if r.controller), None)
+    related = []
+    if owner is not None:
+        related.append(ObjectRef(kind=owner.kind, name=owner.name, namespace=p.metadata.namespace))
+    if p.spec.node_name:
+        related.append(ObjectRef(kind="Node", name=p.spec.node_name))
+    related += [ref(w.pod, "Pod") for w in waiting]
+    fixes = [] if pp.reason in NO_RESTART_REASONS else [fixplans.restart_operand_pod(p)]
+    last_log = key_log_line(snapshot, p, pp.container)
+    where = f" on {p.spec.node_name}" if p.spec.node_name else ""
+    msg = f"{p.metadata.namespace}/{p.metadata.name}{where} is {pp.status}"
+    detail = []
+    if pp.container:
+        detail.append(f"{'init container' if pp.init else 'container'} {pp.container}")
+    if pp.exit_code is not None:
+        detail.append(f"exit code {pp.exit_code}")
+    if pp.restarts:
+        detail.append(f"{pp.restarts} restarts")
+    if detail:
+        msg += f" ({', '.join(detail)})"
+    if last_log:
+        msg += f": {last_log}"
+    elif pp.message:
+        msg += f": {pp.message[:160]}"
+    if waiting:
+        msg += f"; {len(waiting)} other GPU Operator pod(s) on the node wait for it"
+    if pp.reason in NO_RESTART_REASONS:
+        msg += "; fix the image reference or pull secret"
+    elif stuck and pp.init:
+        msg += "; it waits for an earlier link (driver/toolkit) on that node"
+    elif pp.container:
+        msg += f"; read `kubectl logs -n {p.metadata.namespace} {p.metadata.name} -c {pp.container}" \
+               f"{' --previous' if pp.restarts else ''}`"
+    return new_finding("GPU203", msg, ref(p, "Pod"), related=related, evidence=ev, fixes=fixes)
 
 
 @check("GPU204", "nvidia-runtime-missing", Severity.ERROR, 'containerd has no "nvidia" runtime on a GPU node',
