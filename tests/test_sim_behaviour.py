@@ -509,3 +509,22 @@ def test_kubelet_admits_pinned_pods_in_order(world):
     world.run(0.3)
     assert world.pod("first")["status"]["phase"] == "Running"
     assert world.pod("second")["status"]["reason"] == "UnexpectedAdmissionError"
+
+
+def test_terminating_pod_is_removed_after_short_grace():
+    store = Store()
+    doomed = make_pod("doomed", node="gpu-a")
+    doomed["metadata"]["deletionTimestamp"] = "2026-11-30T00:00:00Z"
+    store.bulk_load([make_node("gpu-a"), doomed])
+    clock = Clock()
+    sim = Simulation(store, clock=clock)
+    try:
+        pods = store.type_for("v1", "Pod")
+        sim.step()
+        assert store.count(pods) == 1  # still within its grace period
+        clock.now += behaviour.DELETE_GRACE
+        sim.step()
+        assert store.count(pods) == 0
+        assert not sim.managed("default", "doomed")
+    finally:
+        sim.stop()

@@ -353,3 +353,10 @@ def test_unknown_commands_and_proc_version():
     assert code == 0 and "535.216.01" in out
     out, code = run(node(nvidia_smi="driver-not-loaded"), "cat /proc/driver/nvidia/version")
     assert code == 1 and "No such file or directory" in out
+
+
+def test_node_without_gpus_has_no_nvidia_smi():
+    cpu = node(instance_type="m6i.large")
+    assert run(cpu, "nvidia-smi") == ("sh: 1: nvidia-smi: not found\n", 127)
+    # An explicit mode still wins, e.g. a GPU node whose labels are not known yet.
+    assert run(node(instance_type="m6i.large", nvidia_smi="no-devices"), "nvidia-smi") == ("No devices were found\n", 6)

@@ -7,8 +7,9 @@ of GPUs that running pods hold, so the same node always prints the same UUIDs, b
 and serials.
 
 Node annotations read here
-    sim.gputui.dev/nvidia-smi      healthy (default) | driver-not-loaded | nvml-unknown-error |
-                                   no-devices | version-mismatch | not-found | gpu-missing
+    sim.gputui.dev/nvidia-smi      healthy (default on GPU nodes; nodes without GPUs act as not-found) |
+                                   driver-not-loaded | nvml-unknown-error | no-devices | version-mismatch |
+                                   not-found | gpu-missing
     sim.gputui.dev/gpu-model       GPU product name, e.g. "NVIDIA A10G" (else from the instance type)
     sim.gputui.dev/driver-version  e.g. "550.127.05" (default 550.127.05)
     sim.gputui.dev/driver-root     operator | host (which chroot target holds nvidia-smi)
@@ -349,6 +350,8 @@ def describe(node: Mapping[str, Any], *, busy_gpus: int = 0) -> NodeGpus:
     mode = node_mode(node)
     driver = (ann.get(ANN_DRIVER_VERSION) or DEFAULT_DRIVER).strip()
     name, count = _expected_gpus(node)
+    if not count and ANN_MODE not in ann:
+        mode = "not-found"  # a node with no GPUs has no NVIDIA driver or tools installed
     if mode == "gpu-missing":
         count = max(count - 1, 0)
     model = model_for(name or "NVIDIA A10G")
