@@ -444,8 +444,10 @@ def test_create_generators_post_protobuf(kubectl):
 def test_strategic_patch_on_custom_resource_is_rejected(kubectl):
     proc = kubectl("patch", "nodepool", "gpu", "-p", '{"spec":{"weight":5}}', check=False)
     assert proc.returncode == 1
-    assert "the body of the request was in an unknown format - accepted media types include: " \
-           "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml" in proc.stderr
+    assert proc.stderr.strip() == (
+        "error: application/strategic-merge-patch+json is not supported by karpenter.sh/v1, Kind=NodePool: the body "
+        "of the request was in an unknown format - accepted media types include: application/json-patch+json, "
+        "application/merge-patch+json, application/apply-patch+yaml")
     merged = kubectl("patch", "nodepool", "gpu", "--type=merge", "-p", '{"spec":{"weight":20}}')
     assert merged.stdout.strip() == "nodepool.karpenter.sh/gpu patched"
 
