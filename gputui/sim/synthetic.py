@@ -63,7 +63,8 @@ def parse_spec(spec: str) -> SyntheticSpec:
             raise InputError(f"bad synthetic cluster spec {spec!r}: {key} cannot be negative", hint=f"use {SPEC_FORM}")
     if values["gpu-nodes"] > values["nodes"]:
         raise InputError(f"bad synthetic cluster spec {spec!r}: gpu-nodes ({values['gpu-nodes']}) is more than "
-                         f"nodes ({values['nodes']})", hint="nodes counts all nodes, GPU nodes included")
+                         f"nodes ({values['nodes']})",
+                         hint=f"nodes counts all nodes, GPU nodes included: use {SPEC_FORM} with M <= N")
     return SyntheticSpec(values["nodes"], values["gpu-nodes"], values["pods"], values["events"])
 
 
@@ -149,6 +150,7 @@ class _Gen:
         self.gpu_slots: list[list[Any]] = []
         self.cpu_nodes: list[str] = []
         self.running: list[Any] = []  # _PodRef of every Running workload pod, for events
+        self.pending: list[Any] = []  # and of every Pending one
 
     # -- small helpers ---------------------------------------------------------------
 
@@ -838,6 +840,7 @@ def _pod_managed_fields(template: dict[str, Any], labels: dict[str, str], annota
 _PENDING_WORKLOAD = ("ml-training", "llm-pretrain", "nvcr.io/nvidia/pytorch:25.01-py3", "Job",
                      ["torchrun", "--nproc_per_node=8", "/workspace/pretrain.py"])
 _PENDING_PRODUCT = "NVIDIA-H100-80GB-HBM3"
+_NO_NODES = "no nodes available to schedule pods"  # the scheduler's words for an empty cluster
 
 
 class _PodRef:
@@ -878,7 +881,7 @@ def _pods(g: _Gen) -> list[_PodRef]:
 
     counters = {"owner": 0}
 
-    def fill(count: int, workloads: tuple, sizes: tuple[int, int], gpus: int, place) -> None:
+    def fill(count: int, workloads: tuple, sizes: tuple[int, int], gpus: int, place, message: str = "") -> None:
         left = count
         while left > 0:
             counters["owner"] += 1
@@ -886,13 +889,14 @@ def _pods(g: _Gen) -> list[_PodRef]:
             size = min(left, g.rng.randint(*sizes) if wl[3] == "Deployment" else g.rng.randint(1, 8))
             owner = _Owner(g, wl, counters["owner"], gpus, size, g.rng.uniform(600, 20 * 86400))
             for _ in range(size):
-                _add_pod(g, owner, place())
+                _add_pod(g, owner, place(), message)
             left -= size
             g.out.extend(owner.objects())
 
     fill(gpu_running, _GPU_WORKLOADS, (2, 12), 1, next_gpu_node)
     any_nodes = g.cpu_nodes or [s[0] for s in g.gpu_slots]
-    fill(cpu_n, _CPU_WORKLOADS, (5, 40), 0, (lambda: g.rng.choice(any_nodes)) if any_nodes else (lambda: None))
+    fill(cpu_n, _CPU_WORKLOADS, (5, 40), 0, (lambda: g.rng.choice(any_nodes)) if any_nodes else (lambda: None),
+         _NO_NODES)
     return _pending_pods(g, pending_n)
 
 
@@ -933,6 +937,7 @@ def _add_pod(g: _Gen, owner: _Owner, node: Optional[str], message: str = "") -> 
             "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
                             "message": message, "lastProbeTime": None, "lastTransitionTime": created}]}
         owner.pending += 1
+        g.pending.append(_PodRef(owner.ns, name, uid, None, owner.image, created, message))
     else:
         spec["nodeName"] = node
         started = g.ts(age - g.rng.uniform(3, 60))
@@ -1152,12 +1157,16 @@ def _events(g: _Gen, pending: list[_PodRef]) -> None:
                     created, component="node-controller")
             else:
                 add("default", io, "NodeReady", f"Node {name} status is now: NodeReady", created, host=name)
-        elif claims:
+        elif claims or not g.pending:
+            if not claims:
+                break
             name, uid, created = g.rng.choice(claims)
             io = {"kind": "NodeClaim", "name": name, "uid": uid, "apiVersion": "karpenter.sh/v1"}
             cond = g.rng.choice(("Launched", "Registered", "Initialized", "Ready"))
             add("default", io, cond,
                 f"Status condition transitioned, Type: {cond}, Status: Unknown -> True, Reason: {cond}",
                 created, component="karpenter")
-        else:
-            break
+        else:  # an empty cluster: the scheduler keeps retrying
+            p = g.rng.choice(g.pending)
+            add(p.ns, pod_ref(p), "FailedScheduling", p.message or _NO_NODES, g.ts(g.rng.uniform(5, 600)),
+                type_="Warning", component="default-scheduler", count=g.rng.randint(2, 30), first=p.created)
