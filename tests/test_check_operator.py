@@ -249,3 +249,26 @@ def test_gpu205_standalone_device_plugin_gets_add_toleration():
 def test_docstrings_have_the_three_sections():
     for code in OPERATOR_CODES:
         assert {"what it checks", "why it matters", "how to fix"} <= set(REGISTRY.find(code).doc_sections()), code
+
+
+def test_gpu203_pods_waiting_behind_a_crashing_driver_fold_into_its_finding():
+    objs = _swap_pod(healthy_cluster(), "nvidia-driver-daemonset", GPU_NODE_A,
+                     operand_pod("nvidia-driver-daemonset", GPU_NODE_A, suffix="dd111", statuses=CRASHLOOP))
+    waiting = operand_pod("gpu-feature-discovery", GPU_NODE_A, suffix="wt555", age_min=40, init_statuses=[
+        {"name": "toolkit-validation", "ready": False, "restartCount": 0, "state": {"running": {"startedAt": ts(40)}}}],
+        statuses=[{"name": "gpu-feature-discovery", "ready": False, "restartCount": 0,
+                   "state": {"waiting": {"reason": "PodInitializing"}}}])
+    objs = _swap_pod(objs, "gpu-feature-discovery", GPU_NODE_A, waiting)
+    objs = replace(objs, "DaemonSet", "gpu-feature-discovery", daemonset("gpu-feature-discovery", desired=2, ready=1))
+    objs = replace(objs, "DaemonSet", "nvidia-driver-daemonset", daemonset("nvidia-driver-daemonset", desired=2,
+                                                                          ready=1))
+    snap = snapshot(objs, {(NS, "nvidia-driver-daemonset-dd111", "nvidia-driver-ctr", True):
+                           "Could not resolve Linux kernel version\nUnmounting NVIDIA driver rootfs...\n"})
+    [f] = run(snap, "GPU203")
+    assert f.subject.name == "nvidia-driver-daemonset-dd111"
+    assert f.message.endswith("): Could not resolve Linux kernel version; 1 other GPU Operator pod(s) on the node wait "
+                              "for it; read `kubectl logs -n gpu-operator nvidia-driver-daemonset-dd111 -c "
+                              "nvidia-driver-ctr --previous`")
+    assert "waiting behind it on the same node: gpu-feature-discovery-wt555 (Init:0/1)" in f.evidence
+    # GPU202 names the driver DaemonSet only: GFD just waits for it
+    assert [x.subject.name for x in run(snap, "GPU202")] == ["nvidia-driver-daemonset"]
