@@ -67,6 +67,7 @@ def test_builtin_document_has_gvk_field_validation_and_merge_keys():
     pod = schema_for(doc, "Pod")
     assert pod["x-kubernetes-group-version-kind"] == [{"group": "", "kind": "Pod", "version": "v1"}]
     spec = resolve(doc, pod["properties"]["spec"])
+    assert pod["properties"]["spec"]["description"] == spec["description"] == "PodSpec is a description of a pod."
     containers = spec["properties"]["containers"]
     assert (containers["x-kubernetes-patch-strategy"], containers["x-kubernetes-patch-merge-key"]) == ("merge", "name")
     assert spec["properties"]["volumes"]["x-kubernetes-patch-strategy"] == "merge,retainKeys"

@@ -174,6 +174,10 @@ def _add_model(cls: Any, name: str, models: Any, group: str, version: str, out: 
         prop = _type_schema(type_name, models, group, version, out)
         field = fields.get(attr)
         desc = getattr(field, "description", None) if field is not None else None
+        if not desc:
+            # The client models describe referenced fields only on the referenced type.
+            target = prop.get("items", prop).get("allOf", [{}])[0].get("$ref", "")
+            desc = out.get(target[len(_REF):], {}).get("description") if target else None
         if desc:
             prop["description"] = desc
         strategy = PATCH_STRATEGIES.get((short, json_name))
