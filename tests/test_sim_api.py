@@ -774,3 +774,13 @@ def test_stopped_simulator_refuses_connections(start_sim):
     sim.stop()
     with pytest.raises(Exception):
         core.list_namespaced_pod("default", _request_timeout=2)
+
+
+def test_metadata_only_lists(sim):
+    accept = "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json"
+    code, headers, body = sim_http(sim, "GET", "/api/v1/namespaces/ml/pods", headers={"Accept": accept})
+    doc = json.loads(body)
+    assert code == 200 and doc["kind"] == "PartialObjectMetadataList"
+    assert [(i["kind"], i["metadata"]["name"]) for i in doc["items"]] == [("PartialObjectMetadata", "d"),
+                                                                          ("PartialObjectMetadata", "e")]
+    assert "spec" not in doc["items"][0]

@@ -165,6 +165,16 @@ def _discovery_accept(accept: str) -> Optional[str]:
     return None
 
 
+def _wants_metadata_only(accept: str) -> bool:
+    """The metadata-only form clients like the garbage collector and `kubectl delete` ask for."""
+    first = accept.split(",")[0]
+    return "as=PartialObjectMetadata" in first and "g=meta.k8s.io" in first
+
+
+def _partial(obj: dict) -> dict:
+    return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata") or {}}
+
+
 def _wants_table(accept: str) -> bool:
     for part in accept.split(","):
         params = {k.strip(): v.strip() for k, _, v in (p.partition("=") for p in part.split(";")[1:])}
@@ -572,6 +582,9 @@ class Handler(BaseHTTPRequestHandler):
             table = render_table(route.rt, [_decode(self._raw(route, entry))], self.query.get("includeObject") or "Metadata")
             table.setdefault("metadata", {})["resourceVersion"] = entry.obj["metadata"].get("resourceVersion", "")
             return self._send_json(200, table, "application/json;as=Table;v=v1;g=meta.k8s.io")
+        if _wants_metadata_only(self.accept):
+            return self._send_json(200, _partial(entry.obj),
+                                   "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io")
         self._send(200, self._raw(route, entry))
 
     def _list(self, route: _Route) -> None:
@@ -593,6 +606,10 @@ class Handler(BaseHTTPRequestHandler):
             table = render_table(rt, objs, self.query.get("includeObject") or "Metadata")
             table["metadata"] = {**(table.get("metadata") or {}), **meta}
             return self._send_json(200, table, "application/json;as=Table;v=v1;g=meta.k8s.io")
+        if _wants_metadata_only(self.accept):
+            return self._send_json(200, {"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1",
+                                         "metadata": meta, "items": [_partial(e.obj) for e in sel.entries]},
+                                   "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io")
         head = _encode({"kind": f"{rt.kind}List", "apiVersion": rt.api_version(route.version), "metadata": meta})
         parts = [head[:-1], b',"items":[']
         first = True
