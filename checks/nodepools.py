@@ -28,6 +28,7 @@ Public API:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -258,6 +259,7 @@ def pod_requirement_terms(pod: Pod) -> list[list[Requirement]]:
 # -- instance types --------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1)
 def _catalogue() -> list[tuple[InstanceType, dict[str, str]]]:
     return [(it, karpenter_labels(it)) for it in sorted(instances.INSTANCE_TYPES.values(), key=lambda i: i.on_demand_usd)]
 

@@ -93,7 +93,7 @@ def pending_gpu_pods(snapshot) -> list[Pod]:
     for p in snapshot.pods:
         if p.status.phase != "Pending" or p.spec.node_name or p.metadata.deletion_timestamp:
             continue
-        if pod_gpu_request(p) <= 0:
+        if not gpu_requests(p):
             continue
         age = snapshot.age_seconds(p.metadata.creation_timestamp)
         if age is not None and age < PENDING_GRACE_SECONDS and not snapshot.events_for("Pod", p.metadata.name,
@@ -101,6 +101,18 @@ def pending_gpu_pods(snapshot) -> list[Pod]:
             continue
         out.append(p)
     return out
+
+
+def gpu_requests(pod: Pod) -> dict[str, Decimal]:
+    """NVIDIA resources the pod asks for: whole GPUs and MIG slices (nvidia.com/mig-1g.10gb)."""
+    return {r: q for r, q in pod_requests(pod).items() if r.startswith("nvidia.com/") and q > 0}
+
+
+def _request_words(pod: Pod) -> str:
+    gpus = pod_gpu_request(pod)
+    if gpus:
+        return f"{gpus} GPU{'s' if gpus != 1 else ''}"
+    return ", ".join(f"{format_quantity(q, r)} {r}" for r, q in sorted(gpu_requests(pod).items()))
 
 
 def group_by_workload(snapshot, pods: list[Pod]) -> list[Workload]:
@@ -174,7 +186,7 @@ def gpu_pods_pending(snapshot):
     """Pending GPU pods, one finding per workload, with the reason in plain words.
 
     What it checks:
-        Pods that request nvidia.com/gpu and have not been placed on a node (older than
+        Pods that request nvidia.com/gpu (or a MIG slice) and have not been placed on a node (older than
         30 seconds or already with events). Pods of one Deployment, Job or StatefulSet
         are reported together. The finding quotes the latest FailedScheduling texts of
         kube-scheduler and Karpenter (every known wording is parsed), Karpenter's
@@ -234,9 +246,8 @@ def _pending_finding(snapshot, wl: Workload, overheads: dict[str, Any]) -> Findi
     n = len(wl.pods)
     what = f"{n} pod{'s' if n != 1 else ''} of {wl.ref.kind} {wl.ref.namespace}/{wl.ref.name}" \
         if wl.ref.kind != "Pod" else f"Pod {wl.ref.namespace}/{wl.ref.name}"
-    gpus = pod_gpu_request(pod)
     each = " each" if n != 1 else ""
-    message = f"{what} wait{'s' if n == 1 else ''} for {gpus} GPU{'s' if gpus != 1 else ''}{each}: {reason}"
+    message = f"{what} wait{'s' if n == 1 else ''} for {_request_words(pod)}{each}: {reason}"
 
     evidence = _evidence(story, ice, verdicts, snapshot)
     related = _related(snapshot, pools, nominated, ice)

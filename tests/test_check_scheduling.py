@@ -205,6 +205,27 @@ def test_non_gpu_pods_are_ignored():
     assert gpu_pods_pending(snap(objs)) == []
 
 
+def test_cluster_without_karpenter_uses_the_scheduler_reason():
+    objs = deployment(replicas=1)
+    pod = next(o for o in objs if o["kind"] == "Pod")
+    objs.append(event(pod, "FailedScheduling", "0/3 nodes are available: 3 Insufficient nvidia.com/gpu. preemption: "
+                      "0/3 nodes are available: 3 No preemption victims found for incoming pod.", "default-scheduler"))
+    f = only(gpu_pods_pending(snap(objs)))
+    assert f.message == ("1 pod of Deployment ml/llm waits for 1 GPU: none of the 3 nodes fit: "
+                         "3 node(s) lack free nvidia.com/gpu")
+    assert f.related == [] and f.fixes == []
+
+
+def test_mig_slice_pods_count_as_gpu_pods():
+    objs = deployment(replicas=1)
+    pod = next(o for o in objs if o["kind"] == "Pod")
+    pod["spec"] = {"containers": [{"name": "c", "resources": {"limits": {"nvidia.com/mig-1g.10gb": "1"}}}]}
+    objs.append(event(pod, "FailedScheduling", "0/1 nodes are available: 1 Insufficient nvidia.com/mig-1g.10gb.",
+                      "default-scheduler"))
+    f = only(gpu_pods_pending(snap(objs)))
+    assert f.message.startswith("1 pod of Deployment ml/llm waits for 1 nvidia.com/mig-1g.10gb: ")
+
+
 def test_insufficient_capacity_is_named():
     objs = [nodepool()] + deployment(replicas=1, tolerations=[TOLERATE_GPU])
     objs.append(event("gpu-x7k2p", "InsufficientCapacityError",
