@@ -132,6 +132,7 @@ def test_built_in_scenarios_resolve_when_installed():
     ("apiVersion: v1\nmetadata: {name: x}\n", "kind is missing"),
     ("apiVersion: v1\nkind: ConfigMap\n", "metadata is missing"),
     ("apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: x}\n", "metadata.name is missing"),
+    ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: My_Map}\n", "metadata.name 'My_Map' is not a valid name"),
     ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, labels: {gpu: true}}\n",
      "metadata.labels['gpu'] must be a string, got a boolean True"),
     ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {n: 1}\n", "data['n'] must be a string"),
@@ -315,6 +316,14 @@ def test_server_fields_filled_and_references_resolved():
     assert ev["firstTimestamp"] == ev["lastTimestamp"] == "2026-06-01T12:00:00Z" and ev["count"] == 1
     assert got[("Namespace", "ml")]["status"]["phase"] == "Active"
     assert got[("ReplicaSet", "web-1")]["spec"]["selector"] == {"matchLabels": {"app": "web"}}
+
+
+def test_references_to_kinds_not_loaded_use_their_well_known_api_version_and_scope():
+    event = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "ev", "namespace": "default"},
+             "involvedObject": {"kind": "NodeClaim", "name": "gpu-abcde"}, "reason": "Launched"}
+    io = prepare_objects([event], now=NOW)[-1]["involvedObject"]
+    assert io["apiVersion"] == "karpenter.sh/v1" and "namespace" not in io
+    assert io["uid"] == loader.deterministic_uid("NodeClaim", "", "gpu-abcde")
 
 
 def test_uids_are_stable_across_loads():

@@ -167,6 +167,7 @@ class _Origin:
         return s if self.item is None else f"{s}, item {self.item}"
 
 
+_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _MANIFEST_HINT = "each document needs apiVersion, kind and metadata.name, as in `kubectl get <kind> <name> -o yaml`"
 
 
@@ -237,6 +238,10 @@ def _check_document(obj: Any, origin: _Origin) -> None:
         raise bad(f"metadata must be a mapping, got {_type_name(md)}")
     if not md.get("name") and not md.get("generateName"):
         raise bad("metadata.name is missing (and no metadata.generateName)")
+    name = md.get("name")
+    if isinstance(name, str) and name and (len(name) > 253 or not _NAME_RE.match(name)):
+        raise bad(f"metadata.name {name!r} is not a valid name",
+                  hint="names are lower-case letters, digits, '-' and '.', starting and ending with a letter or digit")
     for key in ("name", "generateName", "namespace"):
         if key in md and md[key] is not None and not isinstance(md[key], str):
             raise bad(f"metadata.{key} must be a string, got {_type_name(md[key])}")
@@ -318,7 +323,7 @@ def _prepare(read: list[tuple[_Origin, dict[str, Any]]], *, shift_time: bool,
                     ", ".join(f"{k} ({n})" for k, n in sorted(skipped.items())))
     if shift_time:
         shift_times([obj for _, obj in kept], now)
-    objects = complete([(str(o), obj, types[(obj["apiVersion"], obj["kind"])]) for o, obj in kept], now)
+    objects = complete([(str(o), obj, types[(obj["apiVersion"], obj["kind"])]) for o, obj in kept], now, types)
     order = {"CustomResourceDefinition": 0, "Namespace": 1}
     objects.sort(key=lambda o: order.get(o["kind"], 2))
     return objects
@@ -336,7 +341,7 @@ def _types_for(objects: Iterable[dict[str, Any]]) -> dict[tuple[str, str], Resou
             try:
                 rt = ResourceType.from_crd(obj)
             except (KeyError, TypeError, AttributeError):
-                continue  # reported by the CRD checks in fill.complete
+                continue  # _fill_crd reports what is wrong with it
             for v in rt.served_versions:
                 types[(rt.api_version(v), rt.kind)] = rt
     return types
@@ -440,6 +445,17 @@ def shift_times(objects: Iterable[dict[str, Any]], now: _dt.datetime) -> _dt.tim
 # -- completing objects -----------------------------------------------------------------
 
 
+# Kinds that references (owners, involved objects) name even when the scenario does not
+# load them: (apiVersion, namespaced).
+_WELL_KNOWN_KINDS = {
+    "NodePool": ("karpenter.sh/v1", False), "NodeClaim": ("karpenter.sh/v1", False),
+    "EC2NodeClass": ("karpenter.k8s.aws/v1", False), "ClusterPolicy": ("nvidia.com/v1", False),
+    "NVIDIADriver": ("nvidia.com/v1alpha1", False), "ControllerRevision": ("apps/v1", True),
+    "CronJob": ("batch/v1", True), "PersistentVolume": ("v1", False), "PersistentVolumeClaim": ("v1", True),
+    "Secret": ("v1", True), "PriorityClass": ("scheduling.k8s.io/v1", False),
+}
+
+
 class _Ctx:
     """What filling one object may look up: the other objects, types and the clock."""
 
@@ -453,11 +469,11 @@ class _Ctx:
 
     def api_version_of(self, kind: str) -> Optional[str]:
         rt = self.kind_types.get(kind)
-        return rt.api_version() if rt else None
+        return rt.api_version() if rt else _WELL_KNOWN_KINDS.get(kind, (None, True))[0]
 
     def namespaced(self, kind: str) -> bool:
         rt = self.kind_types.get(kind)
-        return rt.namespaced if rt else True
+        return rt.namespaced if rt else _WELL_KNOWN_KINDS.get(kind, (None, True))[1]
 
     def uid_of(self, kind: str, namespace: Optional[str], name: str) -> str:
         target = self.by_key.get((kind, namespace or "", name))
@@ -466,10 +482,11 @@ class _Ctx:
         return deterministic_uid(kind, namespace or "", name)
 
 
-def complete(items: list[tuple[str, dict[str, Any], ResourceType]], now: _dt.datetime) -> list[dict[str, Any]]:
+def complete(items: list[tuple[str, dict[str, Any], ResourceType]], now: _dt.datetime,
+             types: Optional[dict[tuple[str, str], ResourceType]] = None) -> list[dict[str, Any]]:
     """Fill server-set fields in place; returns the objects plus any namespace they need."""
-    types = {(rt.api_version(v), rt.kind): rt for _, _, rt in items for v in rt.served_versions}
-    types.update({(rt.api_version(v), rt.kind): rt for rt in BUILTIN_TYPES for v in rt.served_versions})
+    if types is None:
+        types = _types_for(obj for _, obj, _ in items)
     ctx = _Ctx(now, types)
     first_seen: dict[tuple[str, str, str, str], str] = {}
     for origin, obj, rt in items:
