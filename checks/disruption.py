@@ -13,8 +13,10 @@ from checks.gpuchain import (
     age_text,
     expected_gpus,
     new_finding,
+    nodeclaim_by_name,
     nodepool_is_gpu,
     ref,
+    running_gpu_pods,
     workload_of,
 )
 from checks.k8s import pod_gpu_request, quantity_or_zero
@@ -142,8 +144,8 @@ def gpu_workload_disruptable(snapshot):
         or a manual delete — checkpoint regularly, and run long jobs on on-demand capacity.
     """
     groups: dict[tuple, dict] = {}
-    for pod in snapshot.pods:
-        if pod.status.phase != "Running" or pod.metadata.deletion_timestamp or pod_gpu_request(pod) <= 0:
+    for pod in running_gpu_pods(snapshot):
+        if pod.metadata.deletion_timestamp:
             continue
         node = snapshot.node_by_name.get(pod.spec.node_name or "")
         if node is None:
@@ -216,7 +218,7 @@ def _template_gpu(obj: Object) -> bool:
 def _gpu_pod_by_name(snapshot, namespace: str, name: str) -> tuple[Optional[bool], Optional[Workload]]:
     """Is the (possibly deleted) pod a GPU pod, and whose is it? A deleted pod is traced to
     the Job/StatefulSet/Deployment whose name prefixes its own."""
-    pod = next((p for p in snapshot.pods if p.metadata.name == name and (p.metadata.namespace or "") == namespace), None)
+    pod = snapshot.pod_by_key.get((namespace, name))
     if pod is not None:
         wl = workload_of(snapshot, pod)
         return pod_gpu_request(pod) > 0, (wl if wl.kind != "Pod" else None)
@@ -236,9 +238,9 @@ def _node_is_gpu(snapshot, kind: str, name: str) -> bool:
         node = snapshot.node_by_name.get(name)
         if node is not None:
             return expected_gpus(snapshot, node) is not None
-        nc = next((x for x in snapshot.nodeclaims if x.status.get("nodeName") == name), None)
+        nc = snapshot.nodeclaims_by_node.get(name)
     else:
-        nc = next((x for x in snapshot.nodeclaims if x.metadata.name == name), None)
+        nc = nodeclaim_by_name(snapshot).get(name)
         if nc is not None and nc.status.get("nodeName") in snapshot.node_by_name:
             node = snapshot.node_by_name[nc.status["nodeName"]]
             if expected_gpus(snapshot, node) is not None:
@@ -317,9 +319,8 @@ def gpu_pods_disrupted(snapshot):
         reasons = sorted({e.reason for e in evs})
         fixes = []
         owner = g["owner"]
-        running = [p for p in snapshot.pods if (p.metadata.namespace or "") == ns and p.status.phase == "Running"
-                   and pod_gpu_request(p) > 0 and (
-                       (owner is not None and workload_of(snapshot, p).name == name) or p.metadata.name == name)]
+        running = [p for p in running_gpu_pods(snapshot) if (p.metadata.namespace or "") == ns and (
+            (owner is not None and workload_of(snapshot, p).name == name) or p.metadata.name == name)]
         fixes += [fixplans.add_do_not_disrupt(p) for p in running[:4]]
         if owner is not None and owner.obj is not None and kind != "Job":
             fixes.append(fixplans.add_do_not_disrupt(owner.obj, kind=kind))

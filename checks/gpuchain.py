@@ -69,6 +69,14 @@ UPSTREAM_APPS = ("nvidia-driver-daemonset", "nvidia-container-toolkit-daemonset"
 # -- findings ------------------------------------------------------------------
 
 
+def memo(snapshot, key: str, build):
+    """Cache a derived index on the snapshot (as cached_property does) so checks share it."""
+    cache = snapshot.__dict__.setdefault("_gpuchain_memo", {})
+    if key not in cache:
+        cache[key] = build()
+    return cache[key]
+
+
 def new_finding(code: str, message: str, subject: ObjectRef, severity: Optional[Severity] = None, **kw) -> Finding:
     """A Finding carrying the registered check's name, title and default severity."""
     from checks.registry import REGISTRY
@@ -614,9 +622,25 @@ def pod_may_use_nodepool(pod: Pod, np: Object) -> bool:
 
 
 def pending_gpu_pods(snapshot) -> list[Pod]:
-    return [p for p in snapshot.pods
-            if p.status.phase == "Pending" and not p.spec.node_name and not p.metadata.deletion_timestamp
-            and pod_gpu_request(p) > 0]
+    return memo(snapshot, "pending_gpu_pods", lambda: [
+        p for p in snapshot.pods
+        if p.status.phase == "Pending" and not p.spec.node_name and not p.metadata.deletion_timestamp
+        and pod_gpu_request(p) > 0])
+
+
+def running_gpu_pods(snapshot) -> list[Pod]:
+    return memo(snapshot, "running_gpu_pods", lambda: [
+        p for p in snapshot.pods
+        if p.status.phase == "Running" and p.spec.node_name and pod_gpu_request(p) > 0])
+
+
+def nodeclaim_by_name(snapshot) -> dict[str, Object]:
+    return memo(snapshot, "nodeclaim_by_name", lambda: {nc.metadata.name: nc for nc in snapshot.nodeclaims})
+
+
+def _by_ns_name(snapshot, attr: str) -> dict[tuple[str, str], Object]:
+    return memo(snapshot, f"{attr}_by_key", lambda: {
+        (o.metadata.namespace or "", o.metadata.name): o for o in getattr(snapshot, attr)})
 
 
 def pods_waiting_on_nodepool(snapshot, np: Object) -> list[Pod]:
@@ -655,14 +679,11 @@ def workload_of(snapshot, pod: Pod) -> Workload:
         return Workload("Pod", pod.metadata.name, ns, None)
     kind, name = owner.kind, owner.name
     if kind == "ReplicaSet":
-        rs = next((r for r in snapshot.replicasets if r.metadata.name == name and (r.metadata.namespace or "") == ns), None)
+        rs = _by_ns_name(snapshot, "replicasets").get((ns, name))
         dep = next((o for o in (rs.metadata.owner_references if rs else []) if o.controller), None)
         if dep is not None:
             kind, name = dep.kind, dep.name
     attr = {"Job": "jobs", "StatefulSet": "statefulsets", "Deployment": "deployments", "ReplicaSet": "replicasets",
             "DaemonSet": "daemonsets"}.get(kind)
-    obj = None
-    if attr:
-        obj = next((o for o in getattr(snapshot, attr) if o.metadata.name == name and (o.metadata.namespace or "") == ns),
-                   None)
+    obj = _by_ns_name(snapshot, attr).get((ns, name)) if attr else None
     return Workload(kind, name, ns, obj)

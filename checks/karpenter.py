@@ -16,6 +16,7 @@ from checks.gpuchain import (
     condition,
     condition_text,
     new_finding,
+    nodeclaim_by_name,
     nodepool_is_gpu,
     nodepool_requirements,
     pending_gpu_pods,
@@ -221,7 +222,7 @@ def insufficient_capacity(snapshot):
     for e in snapshot.events_by_reason.get("InsufficientCapacityError", []):
         parsed = parse_nodeclaim_event(e.message or "")
         nc_name = parsed.nodeclaim or e.involved_object.name
-        nc = next((x for x in snapshot.nodeclaims if x.metadata.name == nc_name), None)
+        nc = nodeclaim_by_name(snapshot).get(nc_name)
         pool = _nodeclaim_nodepool(snapshot, nc_name, nc) or ""
         g = groups[pool]
         g["events"].append(e)

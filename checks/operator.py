@@ -372,8 +372,7 @@ def nvidia_runtime_missing(snapshot):
         if not NO_NVIDIA_RUNTIME.search(e.message or ""):
             continue
         io = e.involved_object
-        pod = next((p for p in snapshot.pods if p.metadata.name == io.name and p.metadata.namespace == io.namespace),
-                   None)
+        pod = snapshot.pod_by_key.get((io.namespace or "", io.name))
         node = (pod.spec.node_name if pod else None) or (e.source.host if e.source else None) or "?"
         by_node[node].append((e, pod))
     toolkit_ds = operand_daemonsets(snapshot, TOOLKIT)

@@ -163,6 +163,11 @@ class ClusterSnapshot:
         return dict(idx)
 
     @cached_property
+    def pod_by_key(self) -> dict[tuple[str, str], Pod]:
+        """(namespace, name) -> pod: events name pods, and there can be 100,000 of them."""
+        return {(p.metadata.namespace or "", p.metadata.name): p for p in self.pods}
+
+    @cached_property
     def pods_by_owner(self) -> dict[tuple[str, str, str], list[Pod]]:
         """(namespace, owner kind, owner name) of the controller reference -> pods."""
         idx: dict[tuple[str, str, str], list[Pod]] = defaultdict(list)
