@@ -24,11 +24,10 @@ pytestmark = [
 ]
 
 REPO = Path(__file__).resolve().parents[1]
-_NOW = datetime.now(timezone.utc).replace(microsecond=0)
-
-
 def ts(**ago) -> str:
-    return (_NOW - timedelta(**ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Taken when the manifests are built (the module's simulator starts right after), so the ages kubectl
+    # prints are exact however long other test files ran before this one.
+    return (datetime.now(timezone.utc) - timedelta(**ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _crd(kind: str, plural: str, columns: list[dict], short: list[str]) -> dict:
@@ -124,9 +123,10 @@ def _pod(name: str, ns: str, node: str, *, labels=None, phase="Running", statuse
                         "started": True, "state": {"running": {"startedAt": ts(hours=1)}}} for c in containers]}}
 
 
-CRASHING = {"name": "main", "image": "nvcr.io/nvidia/cuda:12.4.1-base-ubuntu22.04", "imageID": "", "ready": False,
-            "restartCount": 5, "started": False, "state": {"waiting": {"reason": "CrashLoopBackOff",
-                                                                       "message": "back-off 5m0s"}},
+def _crashing() -> dict:
+    return {"name": "main", "image": "nvcr.io/nvidia/cuda:12.4.1-base-ubuntu22.04", "imageID": "", "ready": False,
+            "restartCount": 5, "started": False,
+            "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s"}},
             "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": ts(minutes=21),
                                          "finishedAt": ts(minutes=20)}}}
 
@@ -191,7 +191,7 @@ def manifests() -> list[dict]:
                          "message": "Initialized=Unknown", "lastTransitionTime": ts(days=2)}]}},
         _pod("trainer-0", "ml", healthy, labels={"app": "trainer"},
              annotations={"sim.gputui.dev/log.main": "epoch 1 loss 0.91\nepoch 2 loss 0.55\nepoch 3 loss 0.31\n"}),
-        _pod("infer-5f7", "ml", healthy, labels={"app": "infer"}, statuses=[CRASHING],
+        _pod("infer-5f7", "ml", healthy, labels={"app": "infer"}, statuses=[_crashing()],
              annotations={"sim.gputui.dev/log.main": "starting\nCUDA error: no CUDA-capable device is detected\n",
                           "sim.gputui.dev/previous-log.main": "starting\nprevious run died\n"}),
         _pod("two-box", "ml", healthy, labels={"app": "two"},
@@ -201,6 +201,22 @@ def manifests() -> list[dict]:
              statuses=[{"name": "main", "image": "nvcr.io/plugin", "imageID": "", "ready": False, "restartCount": 0,
                         "started": False, "state": {"waiting": {"reason": "ContainerCreating"}}}],
              phase="Pending"),
+        {"apiVersion": "apps/v1", "kind": "DaemonSet",
+         "metadata": {"name": "nvidia-device-plugin-daemonset", "namespace": "gpu-operator",
+                      "creationTimestamp": ts(days=40)},
+         "spec": {"selector": {"matchLabels": {"app": "nvidia-device-plugin-daemonset"}},
+                  "template": {"metadata": {"labels": {"app": "nvidia-device-plugin-daemonset"}},
+                               "spec": {"nodeSelector": {"nvidia.com/gpu.deploy.device-plugin": "true"},
+                                        "containers": [{"name": "nvidia-device-plugin",
+                                                        "image": "nvcr.io/nvidia/k8s-device-plugin:v0.17.0"}]}}},
+         "status": {"desiredNumberScheduled": 2, "currentNumberScheduled": 2, "numberReady": 1,
+                    "updatedNumberScheduled": 2, "numberAvailable": 1, "numberMisscheduled": 0}},
+        {"apiVersion": "batch/v1", "kind": "Job",
+         "metadata": {"name": "gpu-burn", "namespace": "ml", "creationTimestamp": ts(hours=2)},
+         "spec": {"completions": 1, "template": {"spec": {"restartPolicy": "Never", "containers": [
+             {"name": "burn", "image": "gpu-burn:latest"}]}}},
+         "status": {"succeeded": 1, "startTime": ts(hours=2), "completionTime": ts(hours=1, minutes=55),
+                    "conditions": [{"type": "Complete", "status": "True"}]}},
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": "ml"},
          "data": {"mode": "fast"}},
         _event("infer-5f7.1", "ml", "Pod", "infer-5f7", "BackOff", "Back-off restarting failed container main",
@@ -352,6 +368,21 @@ def test_get_custom_resources(kubectl):
     assert table(wide)[0] == ["NAME", "NODECLASS", "NODES", "READY", "AGE", "WEIGHT", "CPU", "MEMORY"]
     assert row_for(wide, "gpu") == {"NAME": "gpu", "NODECLASS": "gpu", "NODES": "2", "READY": "True", "AGE": "30d",
                                     "WEIGHT": "10", "CPU": "8", "MEMORY": "32Gi"}
+
+
+def test_get_daemonsets_wide_and_jobs(kubectl):
+    out = kubectl("get", "ds", "-n", "gpu-operator", "-o", "wide").stdout
+    assert table(out)[0] == ["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE",
+                             "CONTAINERS", "IMAGES", "SELECTOR"]
+    assert row_for(out, "nvidia-device-plugin-daemonset") == {
+        "NAME": "nvidia-device-plugin-daemonset", "DESIRED": "2", "CURRENT": "2", "READY": "1", "UP-TO-DATE": "2",
+        "AVAILABLE": "1", "NODE SELECTOR": "nvidia.com/gpu.deploy.device-plugin=true", "AGE": "40d",
+        "CONTAINERS": "nvidia-device-plugin", "IMAGES": "nvcr.io/nvidia/k8s-device-plugin:v0.17.0",
+        "SELECTOR": "app=nvidia-device-plugin-daemonset"}
+    jobs = kubectl("get", "jobs", "-n", "ml").stdout
+    assert table(jobs)[0] == ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]
+    assert row_for(jobs, "gpu-burn") == {"NAME": "gpu-burn", "STATUS": "Complete", "COMPLETIONS": "1/1",
+                                         "DURATION": "5m", "AGE": "120m"}
 
 
 # ----------------------------------------------------------------------------- describe and logs
