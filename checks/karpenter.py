@@ -24,7 +24,14 @@ from checks.gpuchain import (
     pods_waiting_on_nodepool,
     ref,
 )
-from checks.k8s import format_quantity, is_terminal, pod_gpu_request, pod_requests, quantity_or_zero
+from checks.k8s import (
+    format_quantity,
+    is_terminal,
+    pod_gpu_request,
+    pod_requests,
+    quantity_or_zero,
+    requirement_matches,
+)
 from checks.messages import KarpenterMessage, parse_failed_scheduling, parse_nodeclaim_event
 from checks.model import ObjectRef, Severity
 from checks.objects import Object
@@ -178,18 +185,35 @@ def _limit_errors_for(snapshot, pool: str) -> list[str]:
     return out
 
 
-def _alternative_types(failed: list[str], allowed: list[str]) -> list[str]:
+def _alternative_types(failed: list[str], np: Object) -> list[str]:
+    """Other NVIDIA instance types a job sized for `failed` could use: same GPU count, at least
+    as much memory per GPU, another family (EC2 capacity is per family), and allowed by every
+    other requirement of the NodePool. Empty when the catalog knows no honest substitute."""
     try:
         from checks import instances
     except ImportError:
         return []
-    counts = {it.gpu_count for it in (instances.get(n) for n in failed) if it is not None and it.gpu_count}
-    if not counts:
+    known = [it for it in (instances.get(n) for n in failed) if it is not None and it.gpu_count]
+    if not known:
         return []
-    failed_families = {n.split(".", 1)[0] for n in failed}
-    alts = [it.name for it in instances.gpu_instance_types()
-            if it.gpu_count in counts and it.family not in failed_families and it.name not in allowed]
-    return alts[:3]
+    reqs = [r for r in nodepool_requirements(np)
+            if r.get("key") != LABEL_INSTANCE_TYPE and r.get("key") in instances.INSTANCE_LABEL_KEYS]
+    allowed = set()
+    for r in nodepool_requirements(np):
+        if r.get("key") == LABEL_INSTANCE_TYPE and r.get("operator") == "In":
+            allowed |= set(r.get("values") or [])
+    families = {it.family for it in known}
+    out = []
+    for it in instances.gpu_instance_types():
+        if it.name in allowed or it.family in families:
+            continue
+        if not any(it.gpu_count == k.gpu_count and it.gpu_memory_mib >= k.gpu_memory_mib for k in known):
+            continue
+        labels = instances.karpenter_labels(it)
+        if all(requirement_matches(labels, r.get("key", ""), r.get("operator", ""), r.get("values") or ())
+               for r in reqs):
+            out.append(it.name)
+    return out[:3]
 
 
 @check("GPU302", "insufficient-capacity", Severity.ERROR, "EC2 had no capacity for the GPU instance types",
@@ -281,7 +305,7 @@ def insufficient_capacity(snapshot):
             nxt = "allow more instance types, zones or capacity types in the NodePool"
         fixes = []
         if np is not None and pool_types:
-            alts = _alternative_types(types, pool_types)
+            alts = _alternative_types(types, np)
             if alts:
                 fixes.append(fixplans.widen_nodepool_requirements(np, LABEL_INSTANCE_TYPE, alts))
         subject = ref(np, "NodePool") if np is not None else ObjectRef(kind="NodeClaim", name=g["ncs"][-1])

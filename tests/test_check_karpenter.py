@@ -54,8 +54,12 @@ def test_gpu301_skips_a_nodeclaim_that_just_appeared():
     assert run(snapshot(healthy_cluster() + [nc]), "GPU301") == []
 
 
-def _ice_cluster(pending=True, limits=None, resources=None):
-    objs = replace(healthy_cluster(), "NodePool", "gpu", nodepool(limits=limits, resources=resources))
+TYPES_ONLY = [{"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["g5.xlarge", "g5.2xlarge"]}]
+
+
+def _ice_cluster(pending=True, limits=None, resources=None, requirements=TYPES_ONLY):
+    objs = replace(healthy_cluster(), "NodePool", "gpu", nodepool(limits=limits, resources=resources,
+                                                                  requirements=requirements))
     objs.append(event("InsufficientCapacityError", ICE, kind="NodeClaim", name="gpu-x1y2z", minutes_ago=4))
     objs.append(event("InsufficientCapacityError", ICE.replace("gpu-x1y2z", "gpu-q9w8e"), kind="NodeClaim",
                       name="gpu-q9w8e", minutes_ago=2, count=3))
@@ -79,7 +83,18 @@ def test_gpu302_groups_ice_per_nodepool_error_when_gpu_pods_wait():
     reqs = fix.patch["spec"]["template"]["spec"]["requirements"]
     types = next(r for r in reqs if r["key"] == "node.kubernetes.io/instance-type")["values"]
     assert types[:2] == ["g5.xlarge", "g5.2xlarge"] and len(types) > 2
-    assert not any(t.startswith("g5.") for t in types[2:])
+    from checks import instances
+
+    a10g = instances.get("g5.xlarge")
+    for name in types[2:]:  # same GPU count, no less GPU memory, another family
+        it = instances.get(name)
+        assert it.gpu_count == 1 and it.gpu_memory_mib >= a10g.gpu_memory_mib and it.family != "g5", name
+
+
+def test_gpu302_offers_no_substitute_the_nodepool_would_reject():
+    # the NodePool pins the g5 family: other families would be filtered out again
+    [f] = run(snapshot(_ice_cluster(requirements=None)), "GPU302")
+    assert f.fixes == []
 
 
 def test_gpu302_is_a_warning_when_nothing_waits_and_names_limit_exhaustion():
