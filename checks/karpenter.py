@@ -368,7 +368,8 @@ def nodeclaim_not_registered(snapshot):
         else:
             timing = (f"launched {age_text(waited)} ago, past the 15-minute registration timeout: Karpenter is "
                       "deleting it and will retry")
-        severity = Severity.INFO if waited is not None and waited < 180 else None
+        # A GPU instance normally boots and joins within a few minutes: not a problem yet.
+        severity = Severity.INFO if waited is not None and waited < 300 else None
         yield new_finding(
             "GPU303", f"NodeClaim {nc.metadata.name} ({desc}) has not registered a node: {timing}; check the "
                       "instance's bootstrap (console output), AMI and node role access",
@@ -475,7 +476,7 @@ def nodeclaim_disrupting(snapshot):
         if dr and dr.get("status") == "True":
             reasons.append(f"being disrupted: {dr.get('reason') or '?'}")
         if deleting:
-            reasons.append(f"deleting since {age_text(snapshot.age_seconds(deleting))} ago")
+            reasons.append(f"being deleted (for {age_text(snapshot.age_seconds(deleting))})")
         if not reasons or not _nodeclaim_is_gpu(snapshot, nc):
             continue
         node_name = nc.status.get("nodeName")

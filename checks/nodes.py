@@ -225,9 +225,16 @@ def _nodeclaim_evidence(snapshot, node: Node) -> tuple[list[str], list[ObjectRef
     return ev, [ref(nc, "NodeClaim")], nc
 
 
+def _mig_resources(node: Node) -> dict[str, str]:
+    """MIG devices advertised under the mixed strategy (nvidia.com/mig-1g.10gb, ...), non-zero only."""
+    return {k: v for k, v in node.status.allocatable.items()
+            if k.startswith("nvidia.com/mig-") and str(v).strip() not in ("0", "")}
+
+
 def _gpu_less_nodes(snapshot) -> Iterable[tuple[Node, GpuExpectation]]:
     for node, exp in gpu_nodes(snapshot):
-        if allocatable_gpus(node) == 0:
+        # With MIG's mixed strategy the GPUs are advertised as nvidia.com/mig-* instead: not broken.
+        if allocatable_gpus(node) == 0 and not _mig_resources(node):
             yield node, exp
 
 
@@ -356,7 +363,7 @@ def gpu_allocatable_below_capacity(snapshot):
     """
     for node, exp in gpu_nodes(snapshot):
         alloc, cap = allocatable_gpus(node), capacity_gpus(node)
-        if alloc == 0:
+        if alloc == 0 or _mig_resources(node):
             continue
         expected = max(cap, exp.count or 0)
         if alloc >= expected:

@@ -133,13 +133,29 @@ def clusterpolicy_not_ready(snapshot):
                     details.append(f"{operand.title}: {failing[0].pod.metadata.name} {failing[0].status}")
         reason = (ready_c or error_c or {}).get("reason")
         severity = None
-        if reason == "NoGPUNodes" and not has_gpu_nodes:
-            severity = Severity.INFO
-        what = f"states not ready [{', '.join(states)}]" if states else f"reason {reason or 'unknown'}"
         nxt = ("; " + "; ".join(details[:3]) if details else "") + (
             "; start with the first operand in chain order (driver → toolkit → device plugin)")
+        if reason == "NoGPUNodes" and not has_gpu_nodes:
+            severity = Severity.INFO
+        elif not _anything_broken(snapshot):
+            # Every scale-up turns the policy notReady until the new node's operands are up.
+            young = [n.metadata.name for n, _ in gpu_nodes(snapshot)
+                     if (node_age(snapshot, n) or 1e9) < YOUNG_NODE_SECONDS]
+            if young:
+                severity = Severity.INFO
+                nxt = f"; operands are still starting on new node(s) {', '.join(young[:3])}: give them a few minutes"
+                ev.append(f"no operand pod is failing or stuck; new GPU nodes: {', '.join(young)}")
+        what = f"states not ready [{', '.join(states)}]" if states else f"reason {reason or 'unknown'}"
         yield new_finding("GPU201", f"ClusterPolicy {cp.metadata.name} is {state or 'not ready'}: {what}{nxt}",
                           ref(cp, "ClusterPolicy"), severity=severity, related=related, evidence=ev)
+
+
+def _anything_broken(snapshot) -> bool:
+    for p in _operator_pods(snapshot):
+        pp = pod_problem(p)
+        if pp is not None and (pp.failing or is_stuck(snapshot, pp)):
+            return True
+    return False
 
 
 def _pods_of(snapshot, ds: Object):

@@ -262,3 +262,11 @@ def test_docstrings_have_the_three_sections():
 def test_node_fixture_sanity():
     # the fixture's healthy device plugin pod really is on node A
     assert find(healthy_cluster(), "Node", GPU_NODE_A)["status"]["allocatable"]["nvidia.com/gpu"] == "1"
+
+
+def test_mig_mixed_strategy_node_is_not_gpu_less():
+    node = gpu_node(GPU_NODE_A, instance_type="p4d.24xlarge", gpus=0)
+    node["status"]["allocatable"]["nvidia.com/mig-3g.20gb"] = "16"
+    objs = replace(healthy_cluster(), "Node", GPU_NODE_A, node)
+    snap = snapshot(objs)
+    assert run(snap, "GPU101") == [] and run(snap, "GPU103") == []

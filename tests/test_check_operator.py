@@ -272,3 +272,19 @@ def test_gpu203_pods_waiting_behind_a_crashing_driver_fold_into_its_finding():
     assert "waiting behind it on the same node: gpu-feature-discovery-wt555 (Init:0/1)" in f.evidence
     # GPU202 names the driver DaemonSet only: GFD just waits for it
     assert [x.subject.name for x in run(snap, "GPU202")] == ["nvidia-driver-daemonset"]
+
+
+def test_gpu201_is_info_while_a_new_node_is_still_starting():
+    cp = clusterpolicy("notReady", conditions=[
+        {"type": "Ready", "status": "False", "reason": "OperandNotReady",
+         "message": "ClusterPolicy is not ready; states not ready: [state-device-plugin]", "lastTransitionTime": ts(2)}])
+    objs = replace(healthy_cluster(), "ClusterPolicy", "cluster-policy", cp)
+    objs = replace(objs, "Node", GPU_NODE_B, gpu_node(GPU_NODE_B, gpus=None, age_min=3))
+    objs = _swap_pod(objs, "nvidia-device-plugin-daemonset", GPU_NODE_B, operand_pod(
+        "nvidia-device-plugin-daemonset", GPU_NODE_B, suffix="yy000", age_min=2, init_statuses=[
+            {"name": "toolkit-validation", "ready": False, "restartCount": 0, "state": {"running": {}}}],
+        statuses=[{"name": "nvidia-device-plugin", "ready": False, "restartCount": 0,
+                   "state": {"waiting": {"reason": "PodInitializing"}}}]))
+    [f] = run(snapshot(objs), "GPU201")
+    assert f.severity is Severity.INFO
+    assert f"operands are still starting on new node(s) {GPU_NODE_B}" in f.message
