@@ -336,9 +336,23 @@ def v3_document(store: Any, path: str) -> Optional[dict]:
             "paths": paths, "components": {"schemas": schemas}}
 
 
+_SCHEMA_REVISION = "1"  # bump when the way documents are built changes
+
+
+@lru_cache(maxsize=1)
+def _client_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("kubernetes")
+    except ImportError:  # PackageNotFoundError: the hash then follows the kinds only
+        return ""
+
+
 def _document_hash(store: Any, path: str, entries: list[tuple[ResourceType, str]]) -> str:
-    # The hash only has to change when the document would: the set of kinds and their CRDs.
-    h = hashlib.sha512()
+    # The hash only has to change when the document would: the kinds, their CRDs and the models behind them
+    # (kubectl keeps documents in its HTTP cache under this URL across simulator runs).
+    h = hashlib.sha512(f"{_SCHEMA_REVISION}/{_client_version()}".encode())
     for rt, version in sorted(entries, key=lambda e: (e[0].kind, e[1])):
         h.update(f"{rt.group}/{version}/{rt.kind}".encode())
         if rt.crd is not None:
