@@ -237,8 +237,9 @@ def _pending_finding(snapshot, wl: Workload, overheads: dict[str, Any]) -> Findi
     pools = _nodepools_to_judge(snapshot, story)
     verdicts = [evaluate_nodepool(np, pod, daemonset_overhead=overheads.get(np.metadata.name)) for np in pools]
     nominated = parse_nominated(story.latest_nominated.message) if story.latest_nominated else None
-    pool_names = [np.metadata.name for np in pools]
-    ice = ice_events(snapshot, pool_names, [nominated.nodeclaim] if nominated and nominated.nodeclaim else [])
+    # Capacity errors matter only for the NodePools that could take the pod.
+    able = [v.nodepool for v in verdicts if v.fits]
+    ice = ice_events(snapshot, able, [nominated.nodeclaim] if nominated and nominated.nodeclaim else [])
 
     reason, severity = _main_reason(snapshot, story, verdicts, nominated, ice)
     if len(wl.pods) == 1:
@@ -263,7 +264,7 @@ def _main_reason(snapshot, story: PodStory, verdicts: list[NodePoolVerdict], nom
     fitting = [v for v in verdicts if v.fits]
     sched = story.latest_scheduler
     if verdicts and not fitting:
-        best = min(verdicts, key=lambda v: len(v.blocking))
+        best = min(verdicts, key=_intent_rank)
         others = len(verdicts) - 1
         tail = f" (and {others} other NodePool{'s' if others != 1 else ''} cannot either)" if others else ""
         return f"no NodePool can launch a node for them; {best.summary()}{tail}", Severity.ERROR
@@ -273,7 +274,7 @@ def _main_reason(snapshot, story: PodStory, verdicts: list[NodePoolVerdict], nom
         code = f" ({parsed.error_code})" if parsed.error_code else ""
         return (f"EC2 has no capacity for {types}{code}; Karpenter keeps retrying other offerings",
                 Severity.ERROR)
-    gpu_less = _gpu_nodes_without_gpus(snapshot, [v.nodepool for v in verdicts])
+    gpu_less = _gpu_nodes_without_gpus(snapshot, [v.nodepool for v in fitting])
     if gpu_less and (sched is None or sched[1].reasons_of("resources")):
         names = ", ".join(gpu_less[:3]) + (" ..." if len(gpu_less) > 3 else "")
         return (f"GPU node(s) {names} offer no allocatable nvidia.com/gpu (device plugin not running there; see GPU101)",
@@ -298,6 +299,13 @@ def _main_reason(snapshot, story: PodStory, verdicts: list[NodePoolVerdict], nom
     if sched is not None:
         return sched[0].message, Severity.ERROR
     return "no scheduling event explains it yet", Severity.ERROR
+
+
+def _intent_rank(v: NodePoolVerdict) -> tuple[int, int]:
+    """NodePools the pod's selectors point at come first: a pool it does not even select
+    (requirements conflict, no GPU types) is rarely the one to fix."""
+    off_target = any(b.kind == "requirements" or (b.kind == "no-instance-type" and not b.data) for b in v.blocking)
+    return (1 if off_target else 0, len(v.blocking))
 
 
 def _nodeclaim_state(nc: Object) -> Optional[str]:
@@ -340,7 +348,7 @@ def _evidence(story: PodStory, ice: list[Event], verdicts: list[NodePoolVerdict]
     for e in ice[-MAX_EVIDENCE_TEXTS:]:
         ev.append(f"InsufficientCapacityError ({e.involved_object.kind or 'NodeClaim'}/{e.involved_object.name}): "
                   f"{e.message}")
-    for v in verdicts:
+    for v in sorted(verdicts, key=lambda v: (not v.fits, _intent_rank(v))):
         ev.append(v.summary())
     return ev
 
@@ -370,11 +378,14 @@ def _related(snapshot, pools: list[Object], nominated, ice: list[Event]) -> list
 
 def _fixes(wl: Workload, verdicts: list[NodePoolVerdict], pools: list[Object],
            overheads: dict[str, Any]) -> list[FixPlan]:
-    """Plans for the NodePool whose objections are all fixable, fewest first."""
+    """Plans for the NodePool whose objections are all fixable, fewest first. When some
+    NodePool matches the pod's selectors, only those are candidates: steering the pod to
+    a pool it does not select is a design change, not a fix."""
     if not verdicts or any(v.fits for v in verdicts):
         return []
     by_name = {np.metadata.name: np for np in pools}
-    for v in sorted(verdicts, key=lambda v: len(v.blocking)):
+    on_target = [v for v in verdicts if _intent_rank(v)[0] == 0]
+    for v in sorted(on_target or verdicts, key=_intent_rank):
         plans = _plans_for(wl, v, by_name[v.nodepool], overheads.get(v.nodepool))
         if plans is not None:
             return plans

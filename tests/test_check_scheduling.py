@@ -240,6 +240,18 @@ def test_insufficient_capacity_is_named():
     assert f.fixes == []
 
 
+def test_capacity_errors_of_a_pool_that_cannot_take_the_pod_are_not_blamed():
+    training = nodepool("train", families=("p5",), labels={"workload-type": "training"})
+    objs = [nodepool(), training] + deployment(replicas=1, tolerations=[TOLERATE_GPU])
+    objs.append(event("train-x7k2p", "InsufficientCapacityError",
+                      "NodeClaim train-x7k2p event: with fleet error(s), InsufficientInstanceCapacity: We currently do "
+                      "not have sufficient p5.48xlarge capacity in the Availability Zone you requested (us-east-1a).",
+                      "karpenter", kind="NodeClaim", ns=""))
+    f = only(gpu_pods_pending(snap(objs)))
+    assert "EC2 has no capacity" not in f.message
+    assert not any(e.startswith("InsufficientCapacityError") for e in f.evidence)
+
+
 def test_gpu_node_without_allocatable_gpus_is_named():
     node = {"apiVersion": "v1", "kind": "Node",
             "metadata": {"name": "ip-10-0-3-7", "creationTimestamp": ts(3600),
@@ -318,6 +330,20 @@ def test_nodepool_not_ready_blocks():
     assert f.fixes == []
 
 
+def test_the_nodepool_the_pod_selects_is_named_first():
+    batch = nodepool("gpu-batch", labels={"workload-type": "gpu-batch"}, conditions=[
+        {"type": "Ready", "status": "False", "reason": "NodeClassReady", "lastTransitionTime": ts(60)}])
+    inference = nodepool("gpu-inference", labels={"workload-type": "gpu-inference"})
+    objs = [inference, batch] + deployment(replicas=1, tolerations=[TOLERATE_GPU],
+                                           node_selector={"workload-type": "gpu-batch"})
+    f = only(gpu_pods_pending(snap(objs)))
+    assert "; NodePool gpu-batch: NodePool is not ready (Ready=False, NodeClassReady) (and 1 other NodePool " \
+           "cannot either)" in f.message
+    lines = [e for e in f.evidence if e.startswith("NodePool ")]
+    assert [x.split(":")[0] for x in lines] == ["NodePool gpu-batch", "NodePool gpu-inference"]
+    assert f.fixes == []
+
+
 def test_gpu402_long_nomination():
     node = {"apiVersion": "v1", "kind": "Node",
             "metadata": {"name": "ip-10-0-1-2", "creationTimestamp": ts(3600),
@@ -390,6 +416,7 @@ def test_docstrings_have_the_three_sections():
 
 # -- built-in scenarios -----------------------------------------------------------------------------
 
+import functools  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import yaml  # noqa: E402
@@ -401,6 +428,11 @@ SCENARIO_INDEX = yaml.safe_load(
 def scenario_snapshot(name: str) -> ClusterSnapshot:
     if name not in SCENARIO_INDEX:
         pytest.skip(f"scenario {name} not written yet")
+    return _load_scenario(name)
+
+
+@functools.lru_cache(maxsize=None)
+def _load_scenario(name: str) -> ClusterSnapshot:
     from gputui.sim.loader import load_objects
 
     return ClusterSnapshot.from_manifests(load_objects([name]))
