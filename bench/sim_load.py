@@ -44,6 +44,14 @@ def main() -> None:
     print(f"generate:  {t1 - t0:6.2f} s")
     print(f"bulk_load: {t3 - t2:6.2f} s ({loaded:,} objects)")
     print(f"total:     {t1 - t0 + t3 - t2:6.2f} s   peak RSS {peak_mib:,.0f} MiB")
+    del objects, store, sample
+    gc.collect()
+    from gputui.sim.runtime import start_simulator
+
+    t4 = time.perf_counter()
+    with start_simulator(sources=[], synthetic=spec, behaviour=False) as sim:
+        t5 = time.perf_counter()
+        print(f"start_simulator(synthetic=...) until serving: {t5 - t4:6.2f} s ({sim.url})")
 
 
 if __name__ == "__main__":

@@ -210,3 +210,17 @@ def test_loads_into_the_store(cluster):
     claims = store.type_for("karpenter.sh/v1", "NodeClaim")
     assert len(store.list(pods)[0]) == 40
     assert len(store.list(claims)[0]) == 6
+
+
+def test_served_synthetic_cluster_reads_through_the_typed_apis(start_sim, api_client_for):
+    from kubernetes import client as k
+
+    sim = start_sim(synthetic="nodes=8,gpu-nodes=3,pods=50,events=20")
+    api = api_client_for(sim)
+    core = k.CoreV1Api(api)
+    assert len(core.list_node().items) == 8
+    assert len(core.list_pod_for_all_namespaces().items) == 50
+    assert len(core.list_event_for_all_namespaces().items) == 20
+    assert len(k.AppsV1Api(api).list_daemon_set_for_all_namespaces().items) == 4
+    claims = k.CustomObjectsApi(api).list_cluster_custom_object("karpenter.sh", "v1", "nodeclaims")["items"]
+    assert len(claims) == 8
