@@ -242,7 +242,9 @@ def test_insufficient_capacity_is_named():
 
 def test_capacity_errors_of_a_pool_that_cannot_take_the_pod_are_not_blamed():
     training = nodepool("train", families=("p5",), labels={"workload-type": "training"})
-    objs = [nodepool(), training] + deployment(replicas=1, tolerations=[TOLERATE_GPU])
+    inference = nodepool(labels={"workload-type": "inference"})
+    objs = [inference, training] + deployment(replicas=1, tolerations=[TOLERATE_GPU],
+                                              node_selector={"workload-type": "inference"})
     objs.append(event("train-x7k2p", "InsufficientCapacityError",
                       "NodeClaim train-x7k2p event: with fleet error(s), InsufficientInstanceCapacity: We currently do "
                       "not have sufficient p5.48xlarge capacity in the Availability Zone you requested (us-east-1a).",
