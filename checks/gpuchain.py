@@ -643,14 +643,30 @@ def _by_ns_name(snapshot, attr: str) -> dict[tuple[str, str], Object]:
         (o.metadata.namespace or "", o.metadata.name): o for o in getattr(snapshot, attr)})
 
 
+def _karpenter_points_at(events, pool: str) -> bool:
+    """Karpenter nominated the pod to one of the pool's NodeClaims, or said only the pool's
+    limits stand in the way. Merely being named (as incompatible) does not count."""
+    from checks.messages import KarpenterMessage, parse_failed_scheduling
+
+    for e in events:
+        msg = e.message or ""
+        if e.reason == "Nominated" and f"nodeclaim/{pool}-" in msg:
+            return True
+        if e.reason == "FailedScheduling" and pool in msg:
+            parsed = parse_failed_scheduling(msg)
+            if isinstance(parsed, KarpenterMessage) and any(
+                    x.kind == "limits" and x.nodepool == pool for x in parsed.errors):
+                return True
+    return False
+
+
 def pods_waiting_on_nodepool(snapshot, np: Object) -> list[Pod]:
-    """Pending GPU pods this NodePool could serve, or whose scheduling events name it."""
+    """Pending GPU pods this NodePool could serve, or that Karpenter ties to it."""
     name = np.metadata.name
     out = []
     for p in pending_gpu_pods(snapshot):
-        mentions = any(name in (e.message or "") for e in snapshot.events_for("Pod", p.metadata.name, p.metadata.namespace)
-                       if e.reason in ("FailedScheduling", "Nominated"))
-        if mentions or pod_may_use_nodepool(p, np):
+        if pod_may_use_nodepool(p, np) or _karpenter_points_at(
+                snapshot.events_for("Pod", p.metadata.name, p.metadata.namespace), name):
             out.append(p)
     return out
 

@@ -533,6 +533,11 @@ def nodepool_not_ready(snapshot):
             if not exists and snapshot.ec2nodeclasses is not None and not snapshot.cannot_see(
                     "ec2nodeclasses.karpenter.k8s.aws"):
                 ev.append(f"nodeClassRef {ncr.get('kind') or 'EC2NodeClass'}/{ncr['name']} is not in the cluster")
+        if ncr.get("name"):
+            ncls = next((x for x in snapshot.ec2nodeclasses if x.metadata.name == ncr["name"]), None)
+            for c in (ncls.status.get("conditions") or []) if ncls is not None else []:
+                if c.get("type") in EC2NODECLASS_PARTS and c.get("status") == "False":
+                    ev.append(f"EC2NodeClass {ncr['name']}: {condition_text(c)}")
         waiting = pods_waiting_on_nodepool(snapshot, np) if nodepool_is_gpu(snapshot, np) else []
         if waiting:
             ev.append(f"GPU pods waiting for it: {pod_names(waiting)}")
