@@ -505,7 +505,9 @@ def log_excerpt(snapshot, pod: Pod, container: Optional[str], max_lines: int = 4
     if not lines:
         return []
     important = [i for i, ln in enumerate(lines) if _IMPORTANT_LOG.search(ln)]
-    candidates = important + [len(lines) - 1]
+    # Driver installers print harmless WARNINGs that match the same words: prefer real errors.
+    errors = [i for i in important if not lines[i].lstrip().startswith("WARNING")]
+    candidates = (errors or important) + [len(lines) - 1]
     last_of: dict[str, int] = {}
     for i in candidates:
         last_of[lines[i]] = i  # a retry loop repeats one line: keep its last occurrence only

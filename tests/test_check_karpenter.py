@@ -234,3 +234,13 @@ def test_gpu308_counts_node_capacity_when_status_resources_is_missing():
 def test_docstrings_have_the_three_sections():
     for code in KARPENTER_CODES:
         assert {"what it checks", "why it matters", "how to fix"} <= set(REGISTRY.find(code).doc_sections()), code
+
+
+def test_gpu302_does_not_count_pods_karpenter_found_incompatible():
+    objs = _ice_cluster(pending=False)
+    objs.append(gpu_pod("no-tol-1", tolerations=[]))
+    objs.append(event("FailedScheduling", 'Failed to schedule pod, incompatible with nodepool "gpu", daemonset '
+                      'overhead={"cpu":"200m"}, did not tolerate nvidia.com/gpu:NoSchedule', kind="Pod",
+                      name="no-tol-1", namespace="ml"))
+    [f] = run(snapshot(objs), "GPU302")
+    assert f.severity is Severity.WARNING and "no GPU pod is waiting now" in f.message
