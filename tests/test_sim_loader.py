@@ -326,6 +326,13 @@ def test_references_to_kinds_not_loaded_use_their_well_known_api_version_and_sco
     assert io["uid"] == loader.deterministic_uid("NodeClaim", "", "gpu-abcde")
 
 
+def test_prepare_objects_leaves_the_callers_dicts_alone():
+    given = cm("a")
+    out = prepare_objects([given], now=NOW)
+    assert given == cm("a")
+    assert out[-1]["metadata"]["uid"]
+
+
 def test_uids_are_stable_across_loads():
     first = prepare_objects([cm("a")], now=NOW)
     second = prepare_objects([cm("a")], now=NOW)

@@ -13,6 +13,7 @@ models insist on — are filled in when a hand-written manifest leaves them out.
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import hashlib
 import json
@@ -288,12 +289,15 @@ def load_objects(sources: Iterable[Source], *, shift_time: bool = True,
 
 def prepare_objects(objects: Iterable[dict[str, Any]], *, shift_time: bool = False,
                     now: Optional[_dt.datetime] = None, label: str = "objects") -> list[dict[str, Any]]:
-    """The same validation and completion for manifest dicts that did not come from files."""
+    """The same validation and completion for manifest dicts that did not come from files.
+
+    The caller's dicts are left as they were; the result holds completed copies.
+    """
     read = []
     for i, obj in enumerate(objects, 1):
         origin = _Origin(label, i)
         _check_document(obj, origin)
-        read.append((origin, obj))
+        read.append((origin, copy.deepcopy(obj)))
     return _prepare(read, shift_time=shift_time, now=now)
 
 
