@@ -13,6 +13,7 @@ import yaml
 
 SCENARIOS_DIR = Path(__file__).resolve().parents[1] / "gputui" / "sim" / "scenarios"
 INDEX = yaml.safe_load((SCENARIOS_DIR / "index.yaml").read_text())
+CLUSTER_SCOPED = {"Node", "Namespace", "NodeClaim", "NodePool", "EC2NodeClass", "ClusterPolicy"}
 CODE_RE = re.compile(r"^GPU[1-5]0[0-9]$")
 # Events may outlive what they are about: Karpenter deletes a NodeClaim right after an insufficient-capacity
 # error, and disrupted nodes and evicted pods are gone by the time anyone looks.
@@ -141,7 +142,7 @@ def test_owner_references_resolve(scenario):
     index = {key(o): o for o in objs}
     for o in objs:
         for ref in o["metadata"].get("ownerReferences") or []:
-            ns = o["metadata"].get("namespace") or "" if ref["kind"] not in ("NodeClaim", "NodePool", "ClusterPolicy") else ""
+            ns = "" if ref["kind"] in CLUSTER_SCOPED else o["metadata"].get("namespace") or ""
             owner = index.get((ref["kind"], ns, ref["name"]))
             assert owner is not None, (key(o), ref)
             if owner["metadata"].get("uid") and ref.get("uid"):
@@ -289,3 +290,22 @@ def test_healthy_is_healthy():
         gpus = sum(int((c.get("resources") or {}).get("limits", {}).get("nvidia.com/gpu", 0)) for c in p["spec"]["containers"])
         if gpus and p["metadata"]["namespace"] == "ml-training":
             assert p["metadata"]["annotations"]["karpenter.sh/do-not-disrupt"] == "true"
+
+
+def test_every_node_has_a_kubelet_lease(scenario):
+    name, objs = scenario
+    leases = {o["metadata"]["name"] for o in by_kind(objs, "Lease") if o["metadata"]["namespace"] == "kube-node-lease"}
+    assert {n["metadata"]["name"] for n in by_kind(objs, "Node")} == leases, name
+
+
+def test_pdb_status_counts_its_pods(scenario):
+    name, objs = scenario
+    pods = by_kind(objs, "Pod")
+    for pdb in by_kind(objs, "PodDisruptionBudget"):
+        sel = pdb["spec"]["selector"]["matchLabels"]
+        mine = [p for p in pods if p["metadata"]["namespace"] == pdb["metadata"]["namespace"]
+                and all(p["metadata"].get("labels", {}).get(k) == v for k, v in sel.items())]
+        st = pdb["status"]
+        assert st["expectedPods"] == len(mine), (name, pdb["metadata"]["name"])
+        assert st["currentHealthy"] == sum(pod_ready(p) for p in mine), (name, pdb["metadata"]["name"])
+        assert st["disruptionsAllowed"] == max(st["currentHealthy"] - st["desiredHealthy"], 0), (name, pdb["metadata"]["name"])
