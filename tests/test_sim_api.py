@@ -784,3 +784,52 @@ def test_metadata_only_lists(sim):
     assert [(i["kind"], i["metadata"]["name"]) for i in doc["items"]] == [("PartialObjectMetadata", "d"),
                                                                           ("PartialObjectMetadata", "e")]
     assert "spec" not in doc["items"][0]
+
+
+def test_watch_list_ends_initial_events_with_a_bookmark(sim):
+    code, _, body = sim_http(sim, "GET", "/api/v1/namespaces/ml/pods?watch=1&sendInitialEvents=true"
+                                         "&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1")
+    events = [json.loads(line) for line in body.decode().splitlines()]
+    assert [(e["type"], e["object"]["metadata"].get("name")) for e in events] == [
+        ("ADDED", "d"), ("ADDED", "e"), ("BOOKMARK", None)]
+    mark = events[-1]["object"]["metadata"]
+    assert mark["annotations"] == {"k8s.io/initial-events-end": "true"}
+    assert mark["resourceVersion"] == sim.store.resource_version
+
+
+def test_watcher_that_hangs_up_frees_its_thread(sim):
+    import http.client
+
+    conn = http.client.HTTPConnection(sim.host, sim.port, timeout=5)
+    conn.request("GET", "/api/v1/namespaces/ml/pods?watch=1", headers={"Authorization": f"Bearer {sim.token}"})
+    resp = conn.getresponse()
+    assert resp.status == 200 and sim.server.open_connections == 1
+    resp.close()
+    conn.close()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and sim.server.open_connections:
+        time.sleep(0.05)
+    assert sim.server.open_connections == 0
+
+
+def test_kubectl_talks_to_the_simulator(sim):
+    """client-go never sends a kubeconfig token over plain HTTP; kubectl must still get in."""
+    import shutil
+    import subprocess
+
+    if shutil.which("kubectl") is None:
+        pytest.skip("kubectl not installed")
+
+    def kubectl(*args):
+        return subprocess.run(["kubectl", "--kubeconfig", str(sim.kubeconfig), *args], capture_output=True,
+                              text=True, timeout=60)
+
+    out = kubectl("get", "pods", "-n", "ml", "-o", "name")
+    assert (out.returncode, out.stdout) == (0, "pod/d\npod/e\n")
+    out = kubectl("api-resources", "--api-group", "example.gputui.dev", "--no-headers")
+    assert out.returncode == 0 and out.stdout.split() == ["widgets", "wd", "example.gputui.dev/v1", "true", "Widget"]
+    out = kubectl("label", "pod", "a", "checked=yes")
+    assert out.returncode == 0
+    assert client.CoreV1Api(api_client_for(sim)).read_namespaced_pod("a", "default").metadata.labels["checked"] == "yes"
+    out = kubectl("logs", "a", "-c", "nope")
+    assert out.returncode == 1 and "container nope is not valid for pod a" in out.stderr

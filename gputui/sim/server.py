@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hmac
 import importlib
+import select
 import socket
 import threading
 import time
@@ -228,6 +229,11 @@ class SimServer(ThreadingHTTPServer):
     def track(self, sock: socket.socket, alive: bool) -> None:
         with self._conns_lock:
             (self._conns.add if alive else self._conns.discard)(sock)
+
+    @property
+    def open_connections(self) -> int:
+        with self._conns_lock:
+            return len(self._conns)
 
     def stop(self) -> None:
         """Stop accepting, end watches and cut keep-alive connections, so clients see a dead server."""
@@ -657,9 +663,10 @@ class Handler(BaseHTTPRequestHandler):
         table = _wants_table(self.accept)
         include = self.query.get("includeObject") or "Metadata"
         rv_param = self.query.get("resourceVersion") or "0"
+        initial_end = self._flag("sendInitialEvents")
         initial: list[Entry] = []
         try:
-            if rv_param == "0":
+            if rv_param == "0" or initial_end:
                 sel = store.select(rt, ns, self.query.get("labelSelector"), self.query.get("fieldSelector"))
                 initial = [e for e in sel.entries if matches(e.obj)]
                 since = int(sel.resource_version)
@@ -678,7 +685,13 @@ class Handler(BaseHTTPRequestHandler):
         self._start_stream(table)
         for e in initial:
             self._chunk(self._event_line(route, "ADDED", e, table, include))
-        while not self.server.stopping and time.monotonic() < deadline:
+        if initial_end:
+            # Watch-list clients wait for this bookmark to know the initial state is complete.
+            mark = {"kind": rt.kind, "apiVersion": rt.api_version(route.version),
+                    "metadata": {"resourceVersion": str(since),
+                                 "annotations": {"k8s.io/initial-events-end": "true"}}}
+            self._chunk(_encode({"type": "BOOKMARK", "object": mark}) + b"\n")
+        while not self.server.stopping and time.monotonic() < deadline and not self._client_gone():
             try:
                 events = store.events_after(since, min(WATCH_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
             except ApiError as e:
@@ -704,6 +717,14 @@ class Handler(BaseHTTPRequestHandler):
             if store.closed:
                 break
         self._end_stream()
+
+    def _client_gone(self) -> bool:
+        """A watcher that hung up shows as a readable socket with nothing to read."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
 
     def _event_line(self, route: _Route, kind: str, entry: Entry, table: bool, include: str) -> bytes:
         if table:
