@@ -14,12 +14,14 @@ Public API:
     karpenter_labels(it) -> dict[str, str]
     expected_gpus(node_labels) -> int | None
     gpu_instance_types() -> list[InstanceType]
+    gpu_name_for_product(product) -> str | None   ('NVIDIA-H100-80GB-HBM3' -> 'h100')
     INSTANCE_LABEL_KEYS: frozenset[str]   (labels this catalogue can answer for)
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Mapping, Optional
@@ -295,6 +297,16 @@ def _build() -> dict[str, InstanceType]:
 
 
 INSTANCE_TYPES: dict[str, InstanceType] = _build()
+
+
+def gpu_name_for_product(product: str) -> Optional[str]:
+    """Karpenter's GPU name for a GFD/nvidia-smi product string: 'NVIDIA-H100-80GB-HBM3' ->
+    'h100', 'Tesla-T4' -> 't4', 'NVIDIA L40S' -> 'l40s'. None when unknown."""
+    tokens = re.split(r"[-_ ]+", product.lower())
+    for token in tokens:
+        if token in GPU_MODELS:
+            return token
+    return None
 
 
 def get(name: Optional[str]) -> Optional[InstanceType]:

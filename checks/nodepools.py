@@ -23,6 +23,7 @@ Public API:
     pod_requirement_terms(pod) -> list[list[Requirement]]
     daemonset_overhead(daemonsets, nodepool) -> dict[str, Decimal]
     widen_requirements(nodepool, pod, *, daemonset_overhead=None) -> WidenPlan | None
+    set_after_boot(key) -> bool; karpenter_equivalent(key, value) -> (key, value) | None
     limit_headroom(nodepool) -> dict[str, (limit, used)]
 """
 
@@ -66,6 +67,8 @@ WELL_KNOWN_LABELS = frozenset({
     "failure-domain.beta.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/region",
     "beta.kubernetes.io/arch", "beta.kubernetes.io/os", "beta.kubernetes.io/instance-type",
 })
+NODE_AGENT_LABEL_PREFIXES = ("nvidia.com/", "feature.node.kubernetes.io/")
+
 _DEPRECATED = {
     "failure-domain.beta.kubernetes.io/zone": "topology.kubernetes.io/zone",
     "failure-domain.beta.kubernetes.io/region": "topology.kubernetes.io/region",
@@ -447,10 +450,11 @@ def evaluate_nodepool(nodepool: Object, pod: Pod, *, daemonset_overhead: Optiona
         # instance sizes: keep judging those so every blocker shows at once.
         chosen = terms[0]
     for c in blocking_conflicts:
-        hint = (f'add "{c.key}" to the NodePool (template label or requirement) or drop it from the pod'
-                if c.unknown_label else
-                f"allow {_wanted_values(c)} in the NodePool's {c.key} requirement or change the pod's selector")
-        blocking.append(Blocker("requirements", str(c), hint, {"conflict": c}))
+        hint = _conflict_hint(c)
+        # For a node-agent label the hint is the diagnosis itself.
+        detail = (f"the pod needs {', '.join(str(r) for r in c.pod)}; {hint}"
+                  if c.unknown_label and set_after_boot(c.key) else str(c))
+        blocking.append(Blocker("requirements", detail, hint, {"conflict": c}))
 
     requests = pod_requests(pod)
     allowed = _filter(np_reqs)
@@ -500,6 +504,35 @@ def evaluate_nodepool(nodepool: Object, pod: Pod, *, daemonset_overhead: Optiona
     return verdict
 
 
+def set_after_boot(key: str) -> bool:
+    """Labels node agents (GPU feature discovery, NFD) add once the node runs: Karpenter
+    cannot launch a node for them, and a NodePool must not promise them."""
+    return key.startswith(NODE_AGENT_LABEL_PREFIXES)
+
+
+def karpenter_equivalent(key: str, value: str) -> Optional[tuple[str, str]]:
+    """The Karpenter label that selects what a node-agent label describes, when one does:
+    nvidia.com/gpu.product=NVIDIA-H100-80GB-HBM3 -> karpenter.k8s.aws/instance-gpu-name=h100."""
+    if key == "nvidia.com/gpu.product":
+        name = instances.gpu_name_for_product(value)
+        return (instances.L_GPU_NAME, name) if name else None
+    if key == "nvidia.com/gpu.count":
+        return instances.L_GPU_COUNT, value
+    return None
+
+
+def _conflict_hint(c: Conflict) -> str:
+    if c.unknown_label and set_after_boot(c.key):
+        wanted = [v for r in c.pod if r.operator == "In" for v in r.values]
+        alt = karpenter_equivalent(c.key, wanted[0]) if wanted else None
+        instead = f"select {alt[0]}={alt[1]} instead" if alt else "drop it from the pod's selector"
+        return (f"{c.key} is set on the node after it boots, so Karpenter cannot launch a node for it: "
+                f"{instead}")
+    if c.unknown_label:
+        return f'add "{c.key}" to the NodePool (template label or requirement) or drop it from the pod'
+    return f"allow {_wanted_values(c)} in the NodePool's {c.key} requirement or change the pod's selector"
+
+
 def _wanted_values(c: Conflict) -> str:
     values = [v for r in c.pod if r.operator == "In" for v in r.values]
     return " or ".join(values) if values else "the pod's values"
@@ -534,6 +567,8 @@ def widen_requirements(nodepool: Object, pod: Pod, *, daemonset_overhead: Option
     for c in conflicts(np_reqs, term):
         if c.key in INSTANCE_LABEL_KEYS:
             continue  # settled by admitting an instance type below
+        if set_after_boot(c.key):
+            return None  # a NodePool promising e.g. a GPU product label would mislabel other types
         wanted = [v for r in c.pod if r.operator == "In" for v in r.values][:1]
         if not wanted or any(r.origin != "requirement" for r in c.nodepool):
             return None

@@ -27,7 +27,9 @@ from checks.nodepools import (
     daemonset_overhead,
     evaluate_nodepool,
     is_gpu_nodepool,
+    karpenter_equivalent,
     nodes_needed,
+    set_after_boot,
     widen_requirements,
 )
 from checks.objects import Event, Object, Pod, to_dict, to_struct
@@ -404,6 +406,11 @@ def _plans_for(wl: Workload, v: NodePoolVerdict, np: Object, overhead) -> Option
             continue
         if b.kind == "limits":
             plans.append(_limit_plan(np, wl, b))
+        elif b.kind == "requirements" and "conflict" in b.data and set_after_boot(b.data["conflict"].key):
+            sel = _replace_node_agent_selector_plan(wl, b.data["conflict"])
+            if sel is None:
+                return None
+            plans.append(sel)
         elif b.kind == "requirements" and "conflict" in b.data:
             # Either side may be the one to change: offer both when both are possible.
             sel = _node_selector_plan(wl, b.data["conflict"], np)
@@ -471,6 +478,33 @@ def _widen_plan(np: Object, w) -> FixPlan:
                     "unchanged); existing nodes still satisfy the wider requirements, so none drift.",
         resource_version=np.metadata.resource_version or None,
         gitops_warning=fixplans.gitops_warning(np.metadata, "the NodePool manifest"))
+
+
+def _replace_node_agent_selector_plan(wl: Workload, conflict) -> Optional[FixPlan]:
+    """Swap a nodeSelector on a label node agents set after boot (nvidia.com/gpu.product)
+    for the Karpenter label that describes the same thing, or drop it."""
+    if wl.ref.kind not in ("Deployment", "StatefulSet") or wl.obj is None:
+        return None  # Pod and Job nodeSelectors are immutable
+    selector = (((wl.obj.spec.get("template") or {}).get("spec")) or {}).get("nodeSelector") or {}
+    if conflict.key not in selector:
+        return None  # an affinity term: left to a human
+    alt = karpenter_equivalent(conflict.key, selector[conflict.key])
+    change: dict[str, Any] = {conflict.key: None}
+    if alt:
+        change[alt[0]] = alt[1]
+    body = {"spec": {"template": {"spec": {"nodeSelector": change}}}}
+    md = wl.obj.metadata
+    instead = f"selects {alt[0]}={alt[1]} instead" if alt else "drops it (the GPU request already picks GPU nodes)"
+    return FixPlan(
+        id="add-node-selector",
+        title=(f"Select {alt[0]}={alt[1]} instead of {conflict.key}" if alt else f"Drop nodeSelector {conflict.key}")
+        + f" on {wl.ref.kind} {md.name}",
+        target=wl.ref, patch_type="merge", patch=body, disruptive=True,
+        kubectl=fixplans.kubectl_patch(wl.ref.kind, md.name, md.namespace, "merge", body),
+        description=f"{conflict.key} is set by a node agent after the node boots, so Karpenter never launches a "
+                    f"node for it. The patch removes it and {instead}. Rolls the workload's pods.",
+        resource_version=md.resource_version or None,
+        gitops_warning=fixplans.gitops_warning(md, "the workload's manifest"))
 
 
 def _node_selector_plan(wl: Workload, conflict, np: Object) -> Optional[FixPlan]:

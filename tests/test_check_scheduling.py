@@ -180,6 +180,20 @@ def test_gpu_name_mismatch_widens_the_nodepool():
         {"key": "karpenter.k8s.aws/instance-gpu-name", "operator": "In", "values": ["a10g", "l4"]}]
 
 
+def test_gfd_product_selector_is_swapped_for_the_karpenter_label():
+    objs = [nodepool()] + deployment(replicas=1, tolerations=[TOLERATE_GPU],
+                                     node_selector={"nvidia.com/gpu.product": "NVIDIA-A10G", "team": "ml"})
+    objs[0]["spec"]["template"]["metadata"]["labels"] = {"team": "ml"}
+    f = only(gpu_pods_pending(snap(objs)))
+    assert "nvidia.com/gpu.product is set on the node after it boots" in f.message
+    (fix,) = f.fixes
+    assert fix.id == "add-node-selector" and fix.patch_type == "merge"
+    assert fix.patch == {"spec": {"template": {"spec": {"nodeSelector": {
+        "nvidia.com/gpu.product": None, "karpenter.k8s.aws/instance-gpu-name": "a10g"}}}}}
+    assert fix.title == ("Select karpenter.k8s.aws/instance-gpu-name=a10g instead of nvidia.com/gpu.product on "
+                         "Deployment llm")
+
+
 def test_healthy_cluster_has_no_finding():
     objs = [nodepool()] + deployment(replicas=2, tolerations=[TOLERATE_GPU])
     for o in objs:

@@ -158,3 +158,12 @@ def test_reference_gpu_types_the_table_lacks_are_only_newer_or_fractional():
     ref = _reference()
     missing = set(ref) - set(INSTANCE_TYPES)
     assert all(n.startswith(("g6f.", "gr6f.", "g7e.", "p6-b300.")) for n in missing), sorted(missing)
+
+
+@pytest.mark.parametrize("product,name", [
+    ("NVIDIA-H100-80GB-HBM3", "h100"), ("Tesla-T4", "t4"), ("NVIDIA-L40S", "l40s"), ("NVIDIA-L4", "l4"),
+    ("NVIDIA-A10G", "a10g"), ("NVIDIA-A100-SXM4-80GB", "a100"), ("Tesla-V100-SXM2-16GB", "v100"),
+    ("NVIDIA H200", "h200"), ("NVIDIA-A100-SXM4-40GB-MIG-1g.5gb", "a100"), ("Quadro-RTX-6000", None),
+])
+def test_gpu_name_for_product(product, name):
+    assert instances.gpu_name_for_product(product) == name

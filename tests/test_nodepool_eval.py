@@ -14,9 +14,11 @@ from checks.nodepools import (
     evaluate_nodepool,
     is_gpu_nodepool,
     limit_headroom,
+    karpenter_equivalent,
     nodepool_requirements,
     nodes_needed,
     pod_requirement_terms,
+    set_after_boot,
     widen_requirements,
 )
 from checks.objects import Object, Pod, to_struct
@@ -343,3 +345,17 @@ def test_nodes_needed():
     assert nodes_needed(3, Decimal(1), Decimal(4)) == 1
     assert nodes_needed(5, Decimal(2), Decimal(4)) == 3
     assert nodes_needed(2, Decimal(0), Decimal(4)) == 1
+
+
+def test_node_agent_labels_cannot_be_provisioned_for():
+    p = pod(node_selector={"nvidia.com/gpu.product": "NVIDIA-A10G"})
+    (b,) = evaluate_nodepool(np_v1(), p).blocking
+    assert b.kind == "requirements"
+    assert b.detail == ("the pod needs nvidia.com/gpu.product In [NVIDIA-A10G]; nvidia.com/gpu.product is set on the "
+                        "node after it boots, so Karpenter cannot launch a node for it: select "
+                        "karpenter.k8s.aws/instance-gpu-name=a10g instead")
+    # Promising the label in the NodePool would mislabel every other instance type it launches.
+    assert widen_requirements(np_v1(), p) is None
+    assert set_after_boot("feature.node.kubernetes.io/pci-10de.present") and not set_after_boot("team")
+    assert karpenter_equivalent("nvidia.com/gpu.count", "4") == ("karpenter.k8s.aws/instance-gpu-count", "4")
+    assert karpenter_equivalent("nvidia.com/gpu.present", "true") is None
