@@ -188,9 +188,9 @@ def gpu_pods_pending(snapshot):
     """Pending GPU pods, one finding per workload, with the reason in plain words.
 
     What it checks:
-        Pods that request nvidia.com/gpu (or a MIG slice) and have not been placed on a node (older than
-        30 seconds or already with events). Pods of one Deployment, Job or StatefulSet
-        are reported together. The finding quotes the latest FailedScheduling texts of
+        Pods that request nvidia.com/gpu (or a MIG slice) and have not been placed on
+        a node (older than 30 seconds or already with events). Pods of one Deployment,
+        Job or StatefulSet are reported together. The finding quotes the latest FailedScheduling texts of
         kube-scheduler and Karpenter (every known wording is parsed), Karpenter's
         Nominated event and the InsufficientCapacityError events of the NodePools
         involved, and re-does Karpenter's reasoning for every GPU NodePool: taints
@@ -286,8 +286,12 @@ def _main_reason(snapshot, story: PodStory, verdicts: list[NodePoolVerdict], nom
         if nc is not None:
             state = _nodeclaim_state(nc)
             age = snapshot.age_seconds(nc.metadata.creation_timestamp)
-            if state is None and (age is None or age < LAUNCH_PATIENCE_SECONDS):
-                return f"Karpenter is launching NodeClaim {nc.metadata.name} for them", Severity.INFO
+            failed = any(c.get("type") == "Launched" and c.get("status") == "False"
+                         for c in nc.status.get("conditions") or [])
+            if not failed and (age is None or age < LAUNCH_PATIENCE_SECONDS):
+                # A GPU node needs minutes to boot and more for the driver: waiting is normal.
+                now = f" ({state})" if state else ""
+                return f"Karpenter is launching NodeClaim {nc.metadata.name} for them{now}", Severity.INFO
             return f"nominated NodeClaim {nc.metadata.name} is not ready: {state or 'still not ready'}", Severity.ERROR
     if sched is not None and sched[1].recognised:
         if fitting and sched[1].kind == "fit-error":

@@ -295,6 +295,24 @@ def test_launching_nodeclaim_is_info():
     assert "Nominated (karpenter): Pod should schedule on: nodeclaim/gpu-abcde" in f.evidence
 
 
+def test_old_nodeclaim_that_never_initialized_is_an_error():
+    nc = {"apiVersion": "karpenter.sh/v1", "kind": "NodeClaim",
+          "metadata": {"name": "gpu-abcde", "creationTimestamp": ts(1500), "labels": {"karpenter.sh/nodepool": "gpu"}},
+          "status": {"conditions": [
+              {"type": "Launched", "status": "True", "reason": "Launched", "lastTransitionTime": ts(1400)},
+              {"type": "Initialized", "status": "Unknown", "reason": "ResourceNotRegistered",
+               "message": 'Resource "nvidia.com/gpu" was requested but not registered',
+               "lastTransitionTime": ts(1300)}]}}
+    objs = [nodepool(), nc] + deployment(replicas=1, tolerations=[TOLERATE_GPU])
+    pod = next(o for o in objs if o["kind"] == "Pod")
+    objs.append(event(pod, "Nominated", "Pod should schedule on: nodeclaim/gpu-abcde", "karpenter"))
+    f = only(gpu_pods_pending(snap(objs)))
+    assert f.severity == Severity.ERROR
+    assert f.message.endswith("nominated NodeClaim gpu-abcde is not ready: Initialized=Unknown "
+                              '(ResourceNotRegistered: Resource "nvidia.com/gpu" was requested but not registered)')
+    assert ("NodeClaim", "gpu-abcde") in [(r.kind, r.name) for r in f.related]
+
+
 def test_bare_pod_is_its_own_subject_and_gets_pod_patch():
     pod = {"apiVersion": "v1", "kind": "Pod",
            "metadata": {"name": "train", "namespace": "ml", "creationTimestamp": ts(300), "resourceVersion": "9"},
