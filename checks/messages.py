@@ -270,7 +270,8 @@ class KarpenterMessage:
         for e in self.errors:
             where = f"NodePool {e.nodepool}: " if e.nodepool else ""
             parts.append(where + _karpenter_words(e))
-        return "; ".join(parts) if parts else self.raw
+        # v1.5+ repeats an error once per NodePool without naming it.
+        return "; ".join(dict.fromkeys(parts)) if parts else self.raw
 
 
 def _karpenter_words(e: KarpenterError) -> str:

@@ -231,6 +231,15 @@ def test_new_format_taint_and_unknown_label():
     assert (req.kind, req.label) == ("requirements", "NodeGroupType")
 
 
+def test_summary_collapses_repeated_clauses():
+    m = parse_karpenter_message("Failed to schedule pod, did not tolerate taint (taint=nvidia.com/gpu=true:NoSchedule); "
+                                "did not tolerate taint (taint=nvidia.com/gpu=true:NoSchedule); incompatible "
+                                "requirements, key workload-type, workload-type In [a] not in workload-type In [b]")
+    assert len(m.errors) == 3
+    assert m.summary() == ("taint nvidia.com/gpu=true:NoSchedule not tolerated; requirements conflict on "
+                           "workload-type")
+
+
 def test_new_format_taint_with_value_and_nodepool_field():
     m = parse_karpenter_message("Failed to schedule pod, did not tolerate taint (taint=nvidia.com/gpu=true:NoSchedule)"
                                 " (NodePool=gpu)")
