@@ -541,9 +541,8 @@ def gpu_pod_nominated_not_bound(snapshot):
         A pending GPU pod whose first Nominated event ("Pod should schedule on:
         nodeclaim/..., node/...") is more than 15 minutes old. Pods of one workload are
         reported together, with the nominated node's state and kube-scheduler's latest
-        FailedScheduling text. When the nominated NodeClaim is gone (a failed launch),
-        not yet initialized, or its node offers no nvidia.com/gpu, GPU101/GPU30x and
-        GPU401 already say why, and this check stays quiet.
+        FailedScheduling text. A nomination for a NodeClaim that no longer exists (a
+        failed launch, reported by GPU301/GPU302) is stale and not reported.
 
     Why it matters:
         Karpenter nominates a pod when it believes a node (existing or launching) will
@@ -573,11 +572,13 @@ def gpu_pod_nominated_not_bound(snapshot):
         if age is None or age < NOMINATION_PATIENCE_SECONDS:
             continue
         nom = parse_nominated(latest.message)
-        if _nomination_target_not_ready(snapshot, nom):
-            continue  # GPU101/GPU30x report the node or NodeClaim; GPU401 ties the pods to it
+        if _nomination_is_stale(snapshot, nom):
+            continue  # GPU301/GPU302 report the failed launch; Karpenter nominates anew when it retries
         target = ", ".join(f"{k}/{n}" for k, n in nom.targets) or story.latest_nominated.message
         sched = story.latest_scheduler
         says = f"; kube-scheduler says: {sched[1].summary()}" if sched else "; kube-scheduler gave no reason yet"
+        if _gpu_less(snapshot.node_by_name.get(nom.node or "")):
+            says += f"; node {nom.node} offers no allocatable nvidia.com/gpu (see GPU101)"
         evidence = [f"Nominated ({story.latest_nominated.component or 'karpenter'}): {story.latest_nominated.message}"]
         if sched:
             evidence.append(f"FailedScheduling ({sched[0].component or 'default-scheduler'}): {sched[0].message}")
@@ -607,19 +608,18 @@ def gpu_pod_nominated_not_bound(snapshot):
     return findings
 
 
-def _nomination_target_not_ready(snapshot, nom) -> bool:
-    """The nominated node is still coming up or never got its GPUs: a known cause, not a
-    disagreement between Karpenter and the scheduler."""
-    if nom.nodeclaim:
-        nc = next((c for c in snapshot.nodeclaims if c.metadata.name == nom.nodeclaim), None)
-        if nc is not None and _nodeclaim_state(nc):
-            return True
-        if nc is None and not snapshot.cannot_see("nodeclaims.karpenter.sh"):
-            return True  # deleted after a failed launch: Karpenter nominates anew when it retries
-    node = snapshot.node_by_name.get(nom.node or "")
-    if node is not None and instances.expected_gpus(node.metadata.labels):
-        return Decimal(str(node.status.allocatable.get(GPU_RESOURCE, "0") or "0")) == 0
-    return False
+def _nomination_is_stale(snapshot, nom) -> bool:
+    """The nominated NodeClaim is gone (deleted after a failed launch)."""
+    if not nom.nodeclaim or snapshot.cannot_see("nodeclaims.karpenter.sh"):
+        return False
+    return not any(c.metadata.name == nom.nodeclaim for c in snapshot.nodeclaims)
+
+
+def _gpu_less(node) -> bool:
+    """A node that should have GPUs but offers none to the scheduler."""
+    if node is None or not instances.expected_gpus(node.metadata.labels):
+        return False
+    return Decimal(str(node.status.allocatable.get(GPU_RESOURCE, "0") or "0")) == 0
 
 
 def _taint_str(t) -> str:
