@@ -378,14 +378,82 @@ def test_merge_json_and_strategic_patches(core):
                                                    {"op": "replace", "path": "/spec/containers/0/image",
                                                     "value": "busybox:2"}], _content_type=JSON_PATCH)
     assert p.metadata.annotations == {"k": "v"} and p.spec.containers[0].image == "busybox:2"
-    p = core.patch_namespaced_pod("a", "default", {"spec": {"containers": [
-        {"name": "main", "env": [{"name": "A", "value": "1"}]},
-        {"name": "sidecar", "image": "envoy:1"}]}}, _content_type=STRATEGIC)
-    assert [(c.name, c.image) for c in p.spec.containers] == [("main", "busybox:2"), ("sidecar", "envoy:1")]
-    assert [(e.name, e.value) for e in p.spec.containers[0].env] == [("A", "1")]
-    p = core.patch_namespaced_pod("a", "default", {"spec": {"containers": [
-        {"name": "sidecar", "$patch": "delete"}]}}, _content_type=STRATEGIC)
-    assert [c.name for c in p.spec.containers] == ["main"]
+    with pytest.raises(ApiException) as e:  # a running pod's spec is immutable but for images and a few more
+        core.patch_namespaced_pod("a", "default", {"spec": {"containers": [{"name": "main", "env": [
+            {"name": "A", "value": "1"}]}]}}, _content_type=STRATEGIC)
+    st = status_of(e.value)
+    assert (e.value.status, st["reason"]) == (422, "Invalid")
+    assert st["message"].startswith('Pod "a" is invalid: spec: Forbidden: pod updates may not change fields other '
+                                    "than `spec.containers[*].image`,`spec.initContainers[*].image`,"
+                                    "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing "
+                                    "tolerations)")
+    p = core.patch_namespaced_pod("a", "default", {"spec": {"tolerations": [{"key": "k", "operator": "Exists"}]}},
+                                  _content_type=STRATEGIC)
+    assert [t.key for t in p.spec.tolerations] == ["k"]
+
+
+def _deployment(name="web", containers=None):
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "default"},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": {"containers": containers or [
+                                      {"name": "main", "image": "nginx:1", "ports": [{"containerPort": 80}],
+                                       "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}],
+                                       "volumeMounts": [{"name": "v", "mountPath": "/data"}]}],
+                                      "tolerations": [{"key": "old", "operator": "Exists"}]}}}}
+
+
+def test_strategic_merge_keys_on_a_pod_template(start_sim):
+    sim = start_sim(objects=[_deployment()])
+    apps = client.AppsV1Api(api_client_for(sim))
+    patch = {"metadata": {"finalizers": ["a/b"]},
+             "spec": {"template": {"spec": {
+                 "containers": [{"name": "main", "env": [{"name": "B", "value": "20"}, {"name": "C", "value": "3"}],
+                                 "ports": [{"containerPort": 9090, "name": "metrics"}],
+                                 "volumeMounts": [{"mountPath": "/data", "readOnly": True}]},
+                                {"name": "sidecar", "image": "envoy:1"}],
+                 "tolerations": [{"key": "new", "operator": "Exists"}]}}}}
+    d = apps.patch_namespaced_deployment("web", "default", patch, _content_type=STRATEGIC)
+    spec = d.spec.template.spec
+    main = spec.containers[0]
+    assert [(c.name, c.image) for c in spec.containers] == [("main", "nginx:1"), ("sidecar", "envoy:1")]
+    assert [(e.name, e.value) for e in main.env] == [("A", "1"), ("B", "20"), ("C", "3")]
+    assert [p.container_port for p in main.ports] == [80, 9090]
+    assert [(m.name, m.mount_path, m.read_only) for m in main.volume_mounts] == [("v", "/data", True)]
+    assert [t.key for t in spec.tolerations] == ["new"]  # no merge key: replaced
+    assert d.metadata.finalizers == ["a/b"] and d.metadata.generation == 2
+    d = apps.patch_namespaced_deployment("web", "default", {"metadata": {"finalizers": ["c/d"]}, "spec": {
+        "template": {"spec": {"containers": [{"name": "sidecar", "$patch": "delete"},
+                                             {"name": "main", "env": [{"name": "A", "$patch": "delete"}]}],
+                              "$setElementOrder/containers": [{"name": "main"}]}}}}, _content_type=STRATEGIC)
+    assert [c.name for c in d.spec.template.spec.containers] == ["main"]
+    assert [e.name for e in d.spec.template.spec.containers[0].env] == ["B", "C"]
+    assert d.metadata.finalizers == ["a/b", "c/d"]  # merged as a set
+    d = apps.patch_namespaced_deployment("web", "default", {"spec": {"template": {"spec": {"containers": [
+        {"name": "only", "image": "busybox:1"}, {"$patch": "replace"}]}}}}, _content_type=STRATEGIC)
+    assert [c.name for c in d.spec.template.spec.containers] == ["only"]
+
+
+def test_validation_of_updates(start_sim):
+    sim = start_sim(objects=[_deployment(), pod("p"),
+                             {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}, "spec": {}}])
+    api = api_client_for(sim)
+    apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
+    with pytest.raises(ApiException) as e:
+        apps.patch_namespaced_deployment("web", "default", {"spec": {"selector": {"matchLabels": {"app": "x"}}}},
+                                         _content_type=MERGE)
+    st = status_of(e.value)
+    assert (e.value.status, st["reason"], st["details"]["causes"][0]["field"]) == (422, "Invalid", "spec.selector")
+    assert st["message"].startswith('Deployment.apps "web" is invalid: spec.selector: Invalid value: ')
+    assert st["message"].endswith(": field is immutable")
+    with pytest.raises(ApiException) as e:
+        core.patch_namespaced_pod("p", "default", {"metadata": {"labels": {"bad key!": "x"}}}, _content_type=MERGE)
+    assert status_of(e.value)["message"].startswith('Pod "p" is invalid: metadata.labels: Invalid value: "bad key!"')
+    with pytest.raises(ApiException) as e:
+        core.patch_node("n1", {"spec": {"taints": [{"key": "k", "effect": "Sometimes"}]}}, _content_type=MERGE)
+    assert status_of(e.value)["message"] == ('Node "n1" is invalid: spec.taints[0].effect: Unsupported value: '
+                                             '"Sometimes": supported values: "NoExecute", "NoSchedule", '
+                                             '"PreferNoSchedule"')
 
 
 def test_json_patch_failure_and_dict_as_json_patch(sim, core):

@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable, Optional
 import msgspec
 
 from gputui.sim import patch as patches
+from gputui.sim import validation
 from gputui.sim.resources import BUILTIN_TYPES, ResourceType
 from gputui.sim.selectors import SelectorError, parse_field_selector, parse_label_selector
 
@@ -87,7 +88,8 @@ def invalid(rt: ResourceType, name: str, causes: list[tuple[str, str, str]]) -> 
         text = "[" + text + "]"
     details = _details(rt, name, rt.kind)
     details["causes"] = [{"reason": r, "message": m, "field": f} for r, f, m in causes]
-    return ApiError(422, "Invalid", f'{rt.kind} "{name}" is invalid: {text}', details)
+    kind = f"{rt.kind}.{rt.group}" if rt.group else rt.kind
+    return ApiError(422, "Invalid", f'{kind} "{name}" is invalid: {text}', details)
 
 
 def bad_request(message: str) -> ApiError:
@@ -420,20 +422,14 @@ class Store:
             meta.pop(server_owned, None)
         return obj
 
-    def _validate(self, rt: ResourceType, obj: dict) -> None:
-        name = obj["metadata"]["name"]
-        if rt.kind == "Pod" and not rt.group:
-            containers = (obj.get("spec") or {}).get("containers")
-            if not containers:
-                raise invalid(rt, name, [("FieldValueRequired", "spec.containers", "Required value")])
-            causes = []
-            for i, c in enumerate(containers):
-                if not c.get("name"):
-                    causes.append(("FieldValueRequired", f"spec.containers[{i}].name", "Required value"))
-                if not c.get("image"):
-                    causes.append(("FieldValueRequired", f"spec.containers[{i}].image", "Required value"))
-            if causes:
-                raise invalid(rt, name, causes)
+    def _validate(self, rt: ResourceType, obj: dict, old: Optional[dict] = None,
+                  subresource: Optional[str] = None) -> None:
+        if old is None:
+            causes = validation.validate_object(rt, obj)
+        else:
+            causes = validation.validate_update(rt, old, obj, subresource)
+        if causes:
+            raise invalid(rt, obj["metadata"].get("name", ""), causes)
 
     def _on_written(self, rt: ResourceType, obj: dict, events: list[WatchEvent]) -> None:
         if rt.kind == "CustomResourceDefinition" and rt.group == "apiextensions.k8s.io":
@@ -553,7 +549,7 @@ class Store:
         if any(new.get(k) != old.get(k) for k in set(new) | set(old) if k not in ("metadata", "status",
                                                                                   "apiVersion", "kind")):
             meta["generation"] = int(old_meta.get("generation") or 1) + 1
-        self._validate(rt, new)
+        self._validate(rt, new, old, subresource)
         key = self._key(rt, old)
         if dry_run:
             meta["resourceVersion"] = old_meta["resourceVersion"]
