@@ -46,7 +46,6 @@ from checks.k8s import (
     required_node_affinity_terms,
     requirement_matches,
     taint_from_dict,
-    toleration_from_dict,
     untolerated_taints,
 )
 from checks.objects import Object, Pod, Taint, to_struct
