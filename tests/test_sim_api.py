@@ -901,3 +901,34 @@ def test_kubectl_talks_to_the_simulator(sim):
     assert client.CoreV1Api(api_client_for(sim)).read_namespaced_pod("a", "default").metadata.labels["checked"] == "yes"
     out = kubectl("logs", "a", "-c", "nope")
     assert out.returncode == 1 and "container nope is not valid for pod a" in out.stderr
+
+
+def test_delete_answers_object_or_success_status_like_each_registry(start_sim):
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": "default",
+                                                                 "uid": "22222222-2222-2222-2222-222222222222"}}
+    sim = start_sim(objects=[pod("p"), cm])
+    code, _, body = sim_http(sim, "DELETE", "/api/v1/namespaces/default/configmaps/cfg")
+    assert (code, json.loads(body)) == (200, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                              "status": "Success",
+                                              "details": {"name": "cfg", "kind": "configmaps",
+                                                          "uid": "22222222-2222-2222-2222-222222222222"}})
+    code, _, body = sim_http(sim, "DELETE", "/api/v1/namespaces/default/pods/p")
+    assert code == 200 and json.loads(body)["kind"] == "Pod"
+
+
+def test_multi_version_custom_resource_served_at_each_version(start_sim):
+    crd = json.loads(json.dumps(WIDGET_CRD))
+    crd["spec"]["versions"].append({"name": "v1beta1", "served": True, "storage": False,
+                                    "schema": {"openAPIV3Schema": {"type": "object",
+                                                                   "x-kubernetes-preserve-unknown-fields": True}}})
+    sim = start_sim(objects=[crd, {"apiVersion": "example.gputui.dev/v1", "kind": "Widget",
+                                   "metadata": {"name": "w", "namespace": "default"}, "spec": {}}])
+    co = client.CustomObjectsApi(api_client_for(sim))
+    assert co.get_namespaced_custom_object("example.gputui.dev", "v1beta1", "default", "widgets", "w")[
+        "apiVersion"] == "example.gputui.dev/v1beta1"
+    listed = co.list_namespaced_custom_object("example.gputui.dev", "v1beta1", "default", "widgets")
+    assert [i["apiVersion"] for i in listed["items"]] == ["example.gputui.dev/v1beta1"]
+    assert co.get_namespaced_custom_object("example.gputui.dev", "v1", "default", "widgets", "w")[
+        "apiVersion"] == "example.gputui.dev/v1"
+    group = json.loads(sim_http(sim, "GET", "/apis/example.gputui.dev")[2])
+    assert [v["version"] for v in group["versions"]] == ["v1", "v1beta1"]

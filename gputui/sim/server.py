@@ -846,7 +846,15 @@ class Handler(BaseHTTPRequestHandler):
         if propagation not in (None, "", "Orphan", "Background", "Foreground"):
             raise bad_request(f'propagationPolicy: Unsupported value: "{propagation}"')
         out = store.delete(route.rt, route.namespace, route.name, dry_run=self._dry_run(opts), propagation=propagation)
-        self._send_json(200, self._shown(route, out))
+        rt = route.rt
+        if out["metadata"].get("deletionTimestamp") or rt.crd is not None or (rt.group, rt.plural) in RETURN_DELETED:
+            return self._send_json(200, self._shown(route, out))
+        details: dict[str, Any] = {"name": route.name}
+        if rt.group:
+            details["group"] = rt.group
+        details.update(kind=rt.plural, uid=out["metadata"].get("uid", ""))
+        self._send_json(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                              "details": details})
 
     def _delete_collection(self, route: _Route, body: bytes) -> None:
         store = self.server.store
@@ -1012,6 +1020,10 @@ def _scale_of(obj: dict) -> dict:
             "status": {"replicas": (obj.get("status") or {}).get("replicas", 0),
                        "selector": ",".join(f"{k}={v}" for k, v in selector.items())}}
 
+
+# Registries that answer DELETE with the deleted object; the others answer a Success Status.
+RETURN_DELETED = frozenset({("", "pods"), ("", "services"), ("", "namespaces"),
+                            ("apiextensions.k8s.io", "customresourcedefinitions")})
 
 CONTINUE_EXPIRED_MESSAGE = (
     "The provided continue parameter is too old to display a consistent list result. You can start a new list "
