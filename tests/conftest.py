@@ -7,6 +7,10 @@
 * `api_client_for(sim)` — a `kubernetes` ApiClient configured from the simulator's own
   kubeconfig (importable: `from conftest import api_client_for`, or use the fixture of the
   same name, which returns the function).
+* `shared_sim(sources=(...), synthetic=None)` — session-scoped factory for READ-ONLY use: one
+  simulator per distinct (sources, synthetic), behaviour off, reused by every test that asks
+  for the same thing and stopped at the end of the session. Never change objects through it;
+  use `start_sim` for tests that write.
 * `sim_http(sim, method, path, body=None, headers=None, token=...)` — raw HTTP to the
   simulator with its bearer token; returns (status, headers, bytes). For paths and headers
   the typed client cannot express (discovery variants, watch streams, gzip).
@@ -69,3 +73,20 @@ def start_sim():
 @pytest.fixture(name="api_client_for")
 def _api_client_for_fixture():
     return api_client_for
+
+
+@pytest.fixture(scope="session")
+def shared_sim():
+    from gputui.sim.runtime import start_simulator
+
+    cache: dict = {}
+
+    def get(sources=(), synthetic=None):
+        key = (tuple(sources), synthetic)
+        if key not in cache:
+            cache[key] = start_simulator(sources=list(sources), synthetic=synthetic, behaviour=False)
+        return cache[key]
+
+    yield get
+    for sim in cache.values():
+        sim.stop()

@@ -932,3 +932,9 @@ def test_multi_version_custom_resource_served_at_each_version(start_sim):
         "apiVersion"] == "example.gputui.dev/v1"
     group = json.loads(sim_http(sim, "GET", "/apis/example.gputui.dev")[2])
     assert [v["version"] for v in group["versions"]] == ["v1", "v1beta1"]
+
+
+def test_shared_sim_is_reused_per_source_set(shared_sim, tmp_path_factory):
+    first = shared_sim(synthetic=None)
+    assert shared_sim() is first
+    assert client.CoreV1Api(api_client_for(first)).list_namespace().items  # default namespaces exist
