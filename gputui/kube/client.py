@@ -40,8 +40,9 @@ class KubeClient:
         self.request_timeout = request_timeout
         self.api_client = ApiClient(kc.configuration)
         # The client asks for identity encoding by default; list bodies shrink 8-10x with gzip
-        # and urllib3 decompresses transparently.
-        self.api_client.set_default_header("Accept-Encoding", "gzip")
+        # and urllib3 decompresses transparently. Over loopback (a local proxy, kind, the
+        # simulator) there is no link to save and compressing costs more than it brings.
+        self.api_client.set_default_header("Accept-Encoding", "identity" if _is_loopback(kc.server) else "gzip")
         self.api_client.user_agent = f"gputui/{__version__}"
         self._auth_lock = threading.Lock()
         self._refreshed_after_401 = False
@@ -159,6 +160,19 @@ class KubeClient:
         if isinstance(exc, ApiException) and exc.status == 0:  # the client wraps SSL errors this way
             return transport_error(_Wrapped(str(exc.reason or exc)), self.server, timeout)
         return transport_error(exc, self.server, timeout)
+
+
+def _is_loopback(server: str) -> bool:
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = urlsplit(server).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class _Wrapped(Exception):

@@ -20,9 +20,10 @@ from typing import Callable, Optional
 import msgspec
 
 from checks.gpu import OPERAND_APPS
-from checks.objects import EventList, NodeList, ObjectList, PodList
+from checks.objects import EventList, ListMeta, NodeList, ObjectList, PodList
 from checks.snapshot import RESOURCES, ClusterSnapshot, Incomplete
 from gputui.kube.client import KubeClient
+from gputui.kube.compact import Compactor
 from gputui.kube.errors import KubeApiError, TransportTimeout
 
 Progress = Callable[[str, int], None]
@@ -82,6 +83,7 @@ def gather(kube: KubeClient, *, namespace: Optional[str] = None, progress: Optio
     kube.version()  # fail fast, with one line, when there is no cluster to talk to
     snap = ClusterSnapshot(context=kube.context, server=kube.server, source="live")
     report = _locked(progress)
+    compactor = Compactor()
     gc_was_enabled = gc.isenabled()
     # Building ~10^5 small objects with the cyclic GC on costs 2-4x; the structs hold no cycles.
     gc.disable()
@@ -90,7 +92,8 @@ def gather(kube: KubeClient, *, namespace: Optional[str] = None, progress: Optio
             # Biggest lists first so they overlap with the many small ones.
             order = sorted(RESOURCES, key=lambda a: {"pods": 0, "events": 1, "nodes": 2}.get(a, 3))
             futures: dict[Future, str] = {
-                pool.submit(_list_resource, kube, attr, *RESOURCES[attr], namespace, report, raw is not None): attr
+                pool.submit(_list_resource, kube, attr, *RESOURCES[attr], namespace, report, raw is not None,
+                            compactor): attr
                 for attr in order
             }
             _collect(futures, snap, raw)
@@ -129,7 +132,8 @@ def _collect(futures: dict[Future, str], snap: ClusterSnapshot, raw: Optional[di
 
 
 def _list_resource(kube: KubeClient, attr: str, group: str, version: str, plural: str,
-                   namespace: Optional[str], progress: Progress, keep_raw: bool = False) -> _Listed:
+                   namespace: Optional[str], progress: Progress, keep_raw: bool = False,
+                   compactor: Optional[Compactor] = None) -> _Listed:
     name = resource_name(group, plural)
     decoder = msgspec.json.Decoder(_LIST_TYPES.get(attr, ObjectList))
     ns = None if plural in _CLUSTER_SCOPED else namespace
@@ -138,7 +142,8 @@ def _list_resource(kube: KubeClient, attr: str, group: str, version: str, plural
     for v in versions:
         try:
             raw_items: Optional[list] = [] if keep_raw else None
-            items = _paginate(kube, _path(group, v, plural, ns), decoder, name, progress, raw_items)
+            items = _paginate(kube, _path(group, v, plural, ns), decoder, name, progress, raw_items,
+                              _compact_for(compactor, attr))
         except KubeApiError as e:
             if e.status == 404:
                 last_404 = e
@@ -160,35 +165,67 @@ def _list_resource(kube: KubeClient, attr: str, group: str, version: str, plural
     raise _Failed(Incomplete(name, "NotFound", message))
 
 
+def _compact_for(compactor: Optional[Compactor], attr: str) -> Callable[[list], None]:
+    if compactor is None:
+        return lambda items: None
+    method = {"pods": compactor.pods, "nodes": compactor.nodes, "events": compactor.events}.get(attr)
+    return method or (lambda items: compactor.objects(attr, items))
+
+
+class _PageHead(msgspec.Struct):
+    metadata: ListMeta = msgspec.field(default_factory=ListMeta)
+
+
+_HEAD = msgspec.json.Decoder(_PageHead)
+
+
 def _paginate(kube: KubeClient, path: str, decoder: msgspec.json.Decoder, name: str, progress: Progress,
-              raw_items: Optional[list] = None) -> list:
+              raw_items: Optional[list] = None, compact: Callable[[list], None] = lambda items: None) -> list:
+    """All pages of one list. The next page is requested before this one is decoded, so the
+    server prepares it while we decode (the decoder holds the GIL; waiting on a socket does not)."""
     items: list = []
     cont: Optional[str] = None
     limit = PAGE_SIZE
-    while True:
-        try:
-            body = _get_with_retries(kube, path, {"limit": limit or None, "continue": cont}, name)
-        except KubeApiError as e:
-            if e.status == 410 and cont:
-                # The continue token expired (etcd compacted): as client-go's pager does,
-                # fall back to one unpaginated list rather than loop on fresh tokens.
-                items, cont, limit = [], None, 0
-                if raw_items is not None:
-                    raw_items.clear()
-                progress(name, 0)
-                continue
-            raise
-        try:
-            page = decoder.decode(body)
-        except msgspec.DecodeError as e:
-            raise _Failed(Incomplete(name, "BadResponse", f"could not decode the list: {e}")) from None
-        items.extend(page.items)
-        if raw_items is not None:
-            raw_items.extend(msgspec.json.decode(body).get("items") or [])
-        progress(name, len(items))
-        cont = page.metadata.continue_
-        if not cont:
-            return items
+    pending: Optional[Future] = None
+    prefetch: Optional[ThreadPoolExecutor] = None
+
+    def fetch(token: Optional[str], page_limit: int) -> bytes:
+        return _get_with_retries(kube, path, {"limit": page_limit or None, "continue": token}, name)
+
+    try:
+        while True:
+            try:
+                body = pending.result() if pending is not None else fetch(cont, limit)
+            except KubeApiError as e:
+                if e.status == 410 and cont:
+                    # The continue token expired (etcd compacted): as client-go's pager does,
+                    # fall back to one unpaginated list rather than loop on fresh tokens.
+                    items, cont, limit, pending = [], None, 0, None
+                    if raw_items is not None:
+                        raw_items.clear()
+                    progress(name, 0)
+                    continue
+                raise
+            pending = None
+            try:
+                cont = _HEAD.decode(body).metadata.continue_
+                if cont:
+                    prefetch = prefetch or ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
+                    pending = prefetch.submit(fetch, cont, limit)
+                page = decoder.decode(body)
+            except msgspec.DecodeError as e:
+                raise _Failed(Incomplete(name, "BadResponse", f"could not decode the list: {e}")) from None
+            compact(page.items)
+            items.extend(page.items)
+            if raw_items is not None:
+                raw_items.extend(msgspec.json.decode(body).get("items") or [])
+            del body, page
+            progress(name, len(items))
+            if not cont:
+                return items
+    finally:
+        if prefetch is not None:
+            prefetch.shutdown(wait=True, cancel_futures=True)
 
 
 def _get_with_retries(kube: KubeClient, path: str, query: dict, name: str) -> bytes:
