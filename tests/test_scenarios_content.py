@@ -24,22 +24,9 @@ REASONS_ABOUT_DELETED = {"InsufficientCapacityError", "NodeClassNotReady", "Evic
                          "FailedScheduling", "Nominated", "Completed", "BackoffLimitExceeded"}
 
 
-def _load_plain(name: str) -> list[dict]:
-    """Fallback reader: the scenario's own directory plus its includes, CRDs left out."""
-    paths = [SCENARIOS_DIR / inc for inc in INDEX[name]["include"] if not inc.startswith("..")] + [SCENARIOS_DIR / name]
-    objs: list[dict] = []
-    for p in paths:
-        files = sorted(p.rglob("*.yaml")) if p.is_dir() else [p]
-        for f in files:
-            objs.extend(d for d in yaml.safe_load_all(f.read_text()) if d)
-    return objs
-
-
 def load(name: str) -> list[dict]:
-    try:
-        from gputui.sim.loader import load_objects
-    except ImportError:
-        return _load_plain(name)
+    from gputui.sim.loader import load_objects
+
     return load_objects([name], shift_time=False)
 
 
