@@ -268,3 +268,60 @@ def test_expiring_exec_token_is_refreshed(start_sim, tmp_path):
     kube.get("/api/v1/nodes")
     kube.get("/api/v1/pods")
     assert len(counter.read_text()) >= 3
+
+
+def _deployment_with_replicas(n: int) -> list[dict]:
+    labels = {"app.kubernetes.io/name": "embed", "team": "ml", "pod-template-hash": "7c9f"}
+    container = {"name": "main", "image": "public.ecr.aws/x/embed:1", "env": [{"name": "A", "value": "1"}],
+                 "command": ["/bin/embed"], "resources": {"requests": {"cpu": "1", "nvidia.com/gpu": "1"}}}
+    dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "embed", "namespace": "ml"},
+           "spec": {"replicas": n, "selector": {"matchLabels": labels},
+                    "template": {"metadata": {"labels": labels}, "spec": {"containers": [container],
+                                                                         "volumes": [{"name": "v", "emptyDir": {}}]}}}}
+    rs = json.loads(json.dumps(dep))
+    rs.update(kind="ReplicaSet")
+    rs["metadata"] = {"name": "embed-7c9f", "namespace": "ml", "ownerReferences": [
+        {"apiVersion": "apps/v1", "kind": "Deployment", "name": "embed", "uid": "u-1", "controller": True}]}
+    pods = [{"apiVersion": "v1", "kind": "Pod",
+             "metadata": {"name": f"embed-7c9f-{i:03d}", "namespace": "ml", "labels": dict(labels),
+                          "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "embed-7c9f",
+                                               "uid": "u-2", "controller": True}]},
+             "spec": {"nodeName": "gpu-a", "containers": [container],
+                      "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]},
+             "status": {"phase": "Running"}} for i in range(n)]
+    return [dep, rs, *pods]
+
+
+def test_repeated_values_are_shared_without_changing_content(start_sim):
+    import msgspec
+
+    from checks.objects import PodList
+
+    sim = start_sim(objects=[*_cluster(pods=0), *_deployment_with_replicas(600)])
+    kube = connect(str(sim.kubeconfig))
+    snap = gather(kube)
+    plain = msgspec.json.Decoder(PodList).decode(kube.get("/api/v1/namespaces/ml/pods")).items
+    assert msgspec.to_builtins(snap.pods) == msgspec.to_builtins(plain)
+    a, b = snap.pods[0], snap.pods[599]
+    assert a.metadata.labels is b.metadata.labels
+    assert a.spec.tolerations is b.spec.tolerations and a.spec.containers is b.spec.containers
+    assert a.metadata.owner_references is b.metadata.owner_references
+    # Workload templates keep what checks read and drop the bulk; a Deployment's ReplicaSet keeps only labels.
+    (dep,) = snap.deployments
+    ctr = dep.spec["template"]["spec"]["containers"][0]
+    assert ctr == {"name": "main", "image": "public.ecr.aws/x/embed:1",
+                   "resources": {"requests": {"cpu": "1", "nvidia.com/gpu": "1"}}}
+    assert "volumes" not in dep.spec["template"]["spec"]
+    (rs,) = snap.replicasets
+    assert rs.spec["template"] == {"metadata": {"labels": {"app.kubernetes.io/name": "embed", "team": "ml",
+                                                           "pod-template-hash": "7c9f"}}}
+    assert rs.metadata.owner_references[0].name == "embed"
+
+
+def test_compression_is_asked_for_except_over_loopback(tmp_path):
+    from gputui.kube.client import _is_loopback
+
+    assert _is_loopback("http://127.0.0.1:8080") and _is_loopback("https://localhost:6443")
+    assert _is_loopback("https://[::1]:6443")
+    assert not _is_loopback("https://ABC.gr7.us-west-2.eks.amazonaws.com")
+    assert not _is_loopback("https://10.0.0.1:443")
