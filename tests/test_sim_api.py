@@ -938,3 +938,34 @@ def test_shared_sim_is_reused_per_source_set(shared_sim, tmp_path_factory):
     first = shared_sim(synthetic=None)
     assert shared_sim() is first
     assert client.CoreV1Api(api_client_for(first)).list_namespace().items  # default namespaces exist
+
+
+def test_server_side_apply_conflicts_and_field_removal(start_sim):
+    deploy = _deployment()
+    sim = start_sim(objects=[])
+    apps = client.AppsV1Api(api_client_for(sim))
+    applied = json.loads(json.dumps(deploy))
+    applied["metadata"]["labels"] = {"team": "ml", "tier": "gpu"}
+    apps.patch_namespaced_deployment("web", "default", applied, field_manager="gitops", _content_type=APPLY)
+    # Another writer changes a field the applier owns.
+    apps.patch_namespaced_deployment("web", "default", {"spec": {"replicas": 5}}, field_manager="gputui",
+                                     _content_type=MERGE)
+    with pytest.raises(ApiException) as e:
+        apps.patch_namespaced_deployment("web", "default", applied, field_manager="gitops", _content_type=APPLY)
+    st = status_of(e.value)
+    assert (e.value.status, st["reason"]) == (409, "Conflict")
+    assert st["message"].startswith('Apply failed with 1 conflict: conflict with "gputui" using apps/v1 at ')
+    assert st["message"].endswith(": .spec.replicas")
+    assert st["details"]["causes"][0] == {"reason": "FieldManagerConflict", "field": ".spec.replicas",
+                                          "message": st["details"]["causes"][0]["message"]}
+    # Applying the value the other writer set is no conflict; leaving a field out removes it.
+    applied["spec"]["replicas"] = 5
+    del applied["metadata"]["labels"]["tier"]
+    d = apps.patch_namespaced_deployment("web", "default", applied, field_manager="gitops", _content_type=APPLY)
+    assert d.metadata.labels == {"team": "ml"} and d.spec.replicas == 5
+    applied["spec"]["replicas"] = 3
+    apps.patch_namespaced_deployment("web", "default", {"spec": {"replicas": 4}}, field_manager="gputui",
+                                     _content_type=MERGE)
+    d = apps.patch_namespaced_deployment("web", "default", applied, field_manager="gitops", force=True,
+                                         _content_type=APPLY)
+    assert d.spec.replicas == 3

@@ -485,6 +485,10 @@ class Handler(BaseHTTPRequestHandler):
     def _flag(self, name: str) -> bool:
         return self.query.get(name, "").lower() in ("true", "1")
 
+    def _manager(self) -> str:
+        """The field manager of a write: as given, else the client's name from its User-Agent."""
+        return self.query.get("fieldManager") or (self.headers.get("User-Agent") or "unknown").split("/")[0]
+
     def _dry_run(self, body_options: Optional[dict] = None) -> bool:
         values = [self.query["dryRun"]] if "dryRun" in self.query else []
         if body_options and body_options.get("dryRun"):
@@ -798,7 +802,7 @@ class Handler(BaseHTTPRequestHandler):
                     store.entry(ns_type, None, ns)
                 except ApiError:
                     raise not_found(ns_type, ns)
-        out = store.create(obj, dry_run=self._dry_run())
+        out = store.create(obj, dry_run=self._dry_run(), field_manager=self._manager())
         self._send_json(201, self._shown(route, out))
 
     def _update(self, route: _Route, body: bytes, sub: Optional[str]) -> None:
@@ -807,7 +811,7 @@ class Handler(BaseHTTPRequestHandler):
         if name and name != route.name:
             raise bad_request(f"the name of the object ({name}) does not match the name on the URL ({route.name})")
         obj["metadata"]["name"] = route.name
-        out = self.server.store.update(obj, dry_run=self._dry_run(), subresource=sub)
+        out = self.server.store.update(obj, dry_run=self._dry_run(), subresource=sub, field_manager=self._manager())
         self._send_json(200, self._shown(route, out))
 
     def _patch(self, route: _Route, body: bytes, sub: Optional[str]) -> None:
@@ -821,8 +825,9 @@ class Handler(BaseHTTPRequestHandler):
                 self.server.store.entry(route.rt, route.namespace, route.name)
             except ApiError:
                 existed = False
+        manager = self.query.get("fieldManager") if kind == "apply" else self._manager()
         out = self.server.store.patch(route.rt, route.namespace, route.name, kind, body, dry_run=self._dry_run(),
-                                      subresource=sub, field_manager=self.query.get("fieldManager"),
+                                      subresource=sub, field_manager=manager,
                                       force=self._flag("force"))
         self._send_json(200 if existed else 201, self._shown(route, out))
 

@@ -146,6 +146,36 @@ class Selection:
 
 Subscriber = Callable[[str, ResourceType, dict], None]
 
+
+@dataclass(frozen=True)
+class FieldOwner:
+    manager: str
+    operation: str  # "Apply" | "Update"
+    api_version: str
+    time: str
+
+    def shown(self) -> str:
+        """How apply conflict messages name a manager."""
+        if self.operation == "Apply":
+            return f'"{self.manager}"'
+        return f'"{self.manager}" using {self.api_version} at {self.time}'
+
+
+def apply_conflict(conflicts: dict[FieldOwner, list[tuple]]) -> ApiError:
+    total = sum(len(paths) for paths in conflicts.values())
+    causes = [{"reason": "FieldManagerConflict", "message": f"conflict with {owner.shown()}",
+               "field": patches.format_path(path)} for owner, paths in conflicts.items() for path in paths]
+    if total == 1:
+        (owner, (path,)), = conflicts.items()
+        text = f"Apply failed with 1 conflict: conflict with {owner.shown()}: {patches.format_path(path)}"
+    else:
+        lines = []
+        for owner, paths in conflicts.items():
+            lines.append(f"conflicts with {owner.shown()}:")
+            lines.extend(f"- {patches.format_path(p)}" for p in paths)
+        text = f"Apply failed with {total} conflicts: " + "\n".join(lines)
+    return ApiError(409, "Conflict", text, {"causes": causes})
+
 _NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
@@ -163,6 +193,8 @@ class Store:
         self._history: deque[WatchEvent] = deque()
         self._logs: dict[tuple[str, str, str, bool], str] = {}
         self._subscribers: list[Subscriber] = []
+        # (group, plural, namespace, name) -> field path -> FieldOwner, for server-side apply.
+        self._owners: dict[tuple, dict[tuple, FieldOwner]] = {}
         self.closed = False
         for rt in types:
             self.register(rt)
@@ -374,6 +406,7 @@ class Store:
         keys = self._keys[rt.key]
         if obj is None:
             coll.pop(key, None)
+            self._owners.pop(rt.key + key, None)
             i = bisect.bisect_left(keys, key)
             if i < len(keys) and keys[i] == key:
                 keys.pop(i)
@@ -479,7 +512,7 @@ class Store:
             gc.freeze()  # the loaded objects live as long as the store; keep later GC passes short
         return len(objs)
 
-    def create(self, obj: dict, *, dry_run: bool = False) -> dict:
+    def create(self, obj: dict, *, dry_run: bool = False, field_manager: Optional[str] = None) -> dict:
         events: list[WatchEvent] = []
         with self._lock:
             obj = _decode(_encode(obj))
@@ -494,12 +527,14 @@ class Store:
                 return obj
             self._take_log_annotations(obj)
             out = self._commit(rt, key, obj, "ADDED", events)
+            self._record_update(rt, key, None, out, field_manager)
             self._on_written(rt, out, events)
             result = _decode(_encode(out))
         self._notify(events)
         return result
 
-    def update(self, obj: dict, *, dry_run: bool = False, subresource: Optional[str] = None) -> dict:
+    def update(self, obj: dict, *, dry_run: bool = False, subresource: Optional[str] = None,
+               field_manager: Optional[str] = None) -> dict:
         events: list[WatchEvent] = []
         with self._lock:
             obj = _decode(_encode(obj))
@@ -510,12 +545,25 @@ class Store:
             rv = meta.get("resourceVersion")
             if rv and rv != current.obj["metadata"]["resourceVersion"]:
                 raise conflict(rt, meta["name"])
-            result = self._replace(rt, current, obj, subresource, dry_run, events)
+            result = self._replace(rt, current, obj, subresource, dry_run, events, field_manager)
         self._notify(events)
         return result
 
+    def _record_update(self, rt: ResourceType, key: tuple[str, str], old: Optional[dict], new: dict,
+                       manager: Optional[str]) -> None:
+        """A non-apply write makes its manager the owner of every field it changed."""
+        if not manager:
+            return
+        builtin = rt.crd is None
+        before = patches.leaf_values(old, builtin=builtin, kind=rt.kind) if old else {}
+        owner = FieldOwner(manager, "Update", rt.api_version(), now_rfc3339())
+        owners = self._owners.setdefault(rt.key + key, {})
+        for path, value in patches.leaf_values(new, builtin=builtin, kind=rt.kind).items():
+            if path not in before or before[path] != value:
+                owners[path] = owner
+
     def _replace(self, rt: ResourceType, current: Entry, new: dict, subresource: Optional[str], dry_run: bool,
-                 events: list[WatchEvent]) -> dict:
+                 events: list[WatchEvent], field_manager: Optional[str] = None) -> dict:
         """Write `new` over `current`, keeping the fields clients cannot change."""
         old = current.obj
         old_meta = old["metadata"]
@@ -559,6 +607,7 @@ class Store:
             self._after_delete(rt, out, events)
             return _decode(_encode(out))
         out = self._commit(rt, key, new, "MODIFIED", events)
+        self._record_update(rt, key, old, out, field_manager)
         self._on_written(rt, out, events)
         return _decode(_encode(out))
 
@@ -588,7 +637,10 @@ class Store:
                 if rt.namespaced:
                     obj["metadata"]["namespace"] = ns
                 obj["apiVersion"], obj["kind"] = obj.get("apiVersion") or rt.api_version(), rt.kind
-                return self.create(obj, dry_run=dry_run)
+                created = self.create(obj, dry_run=dry_run)
+                if not dry_run:
+                    self._record_apply(rt, (ns if rt.namespaced else "", name), body, field_manager or "")
+                return created
             doc = current.copy()
             try:
                 if patch_type == "merge":
@@ -599,7 +651,10 @@ class Store:
                     new = patches.strategic_merge(doc, body, rt.kind)
                 else:
                     _check_apply_target(rt, body, name)
+                    dropped = self._check_apply(rt, current, body, field_manager or "", force)
                     new = patches.apply_patch(doc, body, builtin=rt.crd is None)
+                    for path in dropped:
+                        patches.remove_path(new, path)
             except patches.PatchError as e:
                 if e.code == 400:
                     raise bad_request(e.message)
@@ -609,9 +664,42 @@ class Store:
             rv = (new.get("metadata") or {}).get("resourceVersion")
             if rv and rv != current.obj["metadata"]["resourceVersion"]:
                 raise conflict(rt, name)
-            result = self._replace(rt, current, new, subresource, dry_run, events)
+            if patch_type == "apply":
+                result = self._replace(rt, current, new, subresource, dry_run, events)
+                if not dry_run:
+                    self._record_apply(rt, self._key(rt, current.obj), body, field_manager or "")
+            else:
+                result = self._replace(rt, current, new, subresource, dry_run, events, field_manager)
         self._notify(events)
         return result
+
+    def _check_apply(self, rt: ResourceType, current: Entry, body: dict, manager: str, force: bool) -> list[tuple]:
+        """Conflicts with other managers (409 unless forced); returns the fields this manager
+        applied before and leaves out now, which apply removes."""
+        builtin = rt.crd is None
+        owners = self._owners.get(rt.key + self._key(rt, current.obj), {})
+        have = patches.leaf_values(current.obj, builtin=builtin, kind=rt.kind)
+        applied = patches.leaf_values(body, builtin=builtin, kind=rt.kind)
+        conflicts: dict[FieldOwner, list[tuple]] = {}
+        for path, value in applied.items():
+            owner = owners.get(path)
+            if owner is None or owner.manager == manager or path not in have or have[path] == value:
+                continue
+            # kubectl hands client-side-apply fields over to itself before a server-side apply.
+            if not (manager == "kubectl" and owner.manager == "kubectl-client-side-apply"):
+                conflicts.setdefault(owner, []).append(path)
+        if conflicts and not force:
+            raise apply_conflict(conflicts)
+        return [path for path, owner in owners.items()
+                if owner.manager == manager and owner.operation == "Apply" and path not in applied]
+
+    def _record_apply(self, rt: ResourceType, key: tuple[str, str], body: dict, manager: str) -> None:
+        owners = self._owners.setdefault(rt.key + key, {})
+        for path in [p for p, o in owners.items() if o.manager == manager and o.operation == "Apply"]:
+            del owners[path]
+        owner = FieldOwner(manager, "Apply", rt.api_version(), now_rfc3339())
+        for path in patches.leaf_values(body, builtin=rt.crd is None, kind=rt.kind):
+            owners[path] = owner
 
     def delete(self, rt: ResourceType, namespace: Optional[str], name: str, *, dry_run: bool = False,
                propagation: Optional[str] = None) -> dict:
