@@ -7,26 +7,25 @@ store. List bodies are assembled from each object's cached JSON bytes so that li
 
 from __future__ import annotations
 
-import gzip
 import hmac
-import importlib
 import select
 import socket
 import threading
 import time
 import zlib
-from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterable, Optional
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
+from gputui.sim import discovery, media
 from gputui.sim.faults import Faults
-from gputui.sim.resources import ResourceType
-from gputui.sim.selectors import SelectorError, labels_match, parse_field_selector, parse_label_selector
-from gputui.sim.store import (ApiError, Entry, Store, bad_request, conflict, not_found, now_rfc3339,
-                              unsupported_patch)
+from gputui.sim.selectors import SelectorError, parse_field_selector, parse_label_selector
+from gputui.sim.statuses import (CONTINUE_EXPIRED, ApiError, bad_request, forbidden, method_not_allowed,
+                                 not_found, not_found_path, unsupported_body, unsupported_media, unsupported_patch)
+from gputui.sim.store import Entry, Store
+from gputui.sim.subresources import SubresourceHandlers
 
 _encode = msgspec.json.encode
 _decode = msgspec.json.decode
@@ -36,179 +35,10 @@ SERVER_VERSION = {
     "gitTreeState": "clean", "buildDate": "2025-04-22T16:03:33Z", "goVersion": "go1.23.6", "compiler": "gc",
     "platform": "linux/amd64",
 }
-USER = "system:serviceaccount:default:gputui"
-DISCOVERY_AS = "APIGroupDiscoveryList"
 GZIP_MIN_BYTES = 8 * 1024
 WRITE_BATCH = 256 * 1024
 WATCH_POLL_SECONDS = 1.0
 DEFAULT_WATCH_SECONDS = 1800
-PATCH_TYPES = {
-    "application/merge-patch+json": "merge",
-    "application/json-patch+json": "json",
-    "application/strategic-merge-patch+json": "strategic",
-    "application/apply-patch+yaml": "apply",
-    "application/apply-patch+cbor": "apply",
-}
-# (verbs, response kind override) for each subresource name in ResourceType.subresources.
-SUBRESOURCES = {
-    "status": (("get", "patch", "update"), None),
-    "log": (("get",), None),
-    "eviction": (("create",), ("policy", "v1", "Eviction")),
-    "binding": (("create",), ("", "v1", "Binding")),
-    "scale": (("get", "patch", "update"), ("autoscaling", "v1", "Scale")),
-}
-
-
-def _not_found_path() -> ApiError:
-    return ApiError(404, "NotFound", "the server could not find the requested resource", {})
-
-
-def _optional_module(name: str):
-    """A sibling module that may not exist yet; only its own absence is tolerated."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as e:
-        if e.name == name:
-            return None
-        raise
-
-
-# --- discovery documents ---------------------------------------------------------------
-
-def _groups(store: Store) -> dict[str, list[ResourceType]]:
-    out: dict[str, list[ResourceType]] = {}
-    for rt in sorted(store.types(), key=lambda t: (t.group, t.plural)):
-        out.setdefault(rt.group, []).append(rt)
-    return out
-
-
-def _versions(rts: list[ResourceType]) -> list[str]:
-    seen: list[str] = []
-    for rt in rts:
-        for v in (rt.version,) + tuple(x for x in rt.served_versions if x != rt.version):
-            if v not in seen:
-                seen.append(v)
-    return seen
-
-
-def api_resource_list(store: Store, group: str, version: str) -> Optional[dict]:
-    rts = [rt for rt in _groups(store).get(group, []) if version in rt.served_versions]
-    if not rts:
-        return None
-    resources = []
-    for rt in rts:
-        resources.append({"name": rt.plural, "singularName": rt.singular, "namespaced": rt.namespaced,
-                          "kind": rt.kind, "verbs": list(rt.verbs),
-                          **({"shortNames": list(rt.short_names)} if rt.short_names else {}),
-                          **({"categories": list(rt.categories)} if rt.categories else {})})
-        for sub in rt.subresources:
-            verbs, kind = SUBRESOURCES.get(sub, (("get",), None))
-            item = {"name": f"{rt.plural}/{sub}", "singularName": "", "namespaced": rt.namespaced,
-                    "kind": kind[2] if kind else rt.kind, "verbs": list(verbs)}
-            if kind:
-                item["group"], item["version"] = kind[0], kind[1]
-            resources.append(item)
-    gv = f"{group}/{version}" if group else version
-    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}
-
-
-def api_group_list(store: Store) -> dict:
-    groups = []
-    for group, rts in _groups(store).items():
-        if not group:
-            continue
-        versions = _versions(rts)
-        groups.append({"name": group, "versions": [{"groupVersion": f"{group}/{v}", "version": v} for v in versions],
-                       "preferredVersion": {"groupVersion": f"{group}/{versions[0]}", "version": versions[0]}})
-    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
-
-
-def aggregated_discovery(store: Store, legacy: bool, api_version: str) -> dict:
-    items = []
-    for group, rts in _groups(store).items():
-        if legacy != (group == ""):
-            continue
-        versions = []
-        for v in _versions(rts):
-            resources = []
-            for rt in rts:
-                if v not in rt.served_versions:
-                    continue
-                res: dict[str, Any] = {
-                    "resource": rt.plural, "responseKind": {"group": rt.group, "version": v, "kind": rt.kind},
-                    "scope": "Namespaced" if rt.namespaced else "Cluster", "singularResource": rt.singular,
-                    "verbs": list(rt.verbs)}
-                if rt.short_names:
-                    res["shortNames"] = list(rt.short_names)
-                if rt.categories:
-                    res["categories"] = list(rt.categories)
-                subs = []
-                for sub in rt.subresources:
-                    verbs, kind = SUBRESOURCES.get(sub, (("get",), None))
-                    g, ver, k = kind or (rt.group, v, rt.kind)
-                    subs.append({"subresource": sub, "responseKind": {"group": g, "version": ver, "kind": k},
-                                 "verbs": list(verbs)})
-                if subs:
-                    res["subresources"] = subs
-                resources.append(res)
-            versions.append({"version": v, "resources": resources, "freshness": "Current"})
-        items.append({"metadata": {"name": group, "creationTimestamp": None}, "versions": versions})
-    return {"kind": "APIGroupDiscoveryList", "apiVersion": api_version, "metadata": {}, "items": items}
-
-
-def _discovery_accept(accept: str) -> Optional[str]:
-    """The aggregated discovery version the client asks for first, if any."""
-    for part in accept.split(","):
-        params = {k.strip(): v.strip() for k, _, v in (p.partition("=") for p in part.split(";")[1:])}
-        if params.get("g") == "apidiscovery.k8s.io" and params.get("as") == DISCOVERY_AS and \
-                params.get("v") in ("v2", "v2beta1"):
-            return params["v"]
-    return None
-
-
-def _wants_metadata_only(accept: str) -> bool:
-    """The metadata-only form clients like the garbage collector and `kubectl delete` ask for."""
-    first = accept.split(",")[0]
-    return "as=PartialObjectMetadata" in first and "g=meta.k8s.io" in first
-
-
-def _partial(obj: dict) -> dict:
-    return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata") or {}}
-
-
-def _wants_table(accept: str) -> bool:
-    for part in accept.split(","):
-        params = {k.strip(): v.strip() for k, _, v in (p.partition("=") for p in part.split(";")[1:])}
-        if params.get("as") == "Table" and params.get("g") == "meta.k8s.io":
-            return True
-        if part.strip().startswith("application/json") and "as=" not in part:
-            return False
-    return False
-
-
-# --- tables ---------------------------------------------------------------------------
-
-def render_table(rt: ResourceType, objects: list[dict], include_object: str) -> dict:
-    now = datetime.now(timezone.utc)
-    tables = _optional_module("gputui.sim.tables")
-    if tables is not None:
-        table = tables.render_table(rt, objects, include_object=include_object, now=now)
-        return _decode(table) if isinstance(table, (bytes, str)) else table
-    # Minimal table until the kubectl-faithful renderer is present.
-    rows = []
-    for obj in objects:
-        meta = obj.get("metadata") or {}
-        row: dict[str, Any] = {"cells": [meta.get("name", ""), meta.get("creationTimestamp", "")]}
-        if include_object == "Object":
-            row["object"] = obj
-        elif include_object != "None":
-            row["object"] = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta}
-        rows.append(row)
-    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {},
-            "columnDefinitions": [
-                {"name": "Name", "type": "string", "format": "name", "description": "Name of the object", "priority": 0},
-                {"name": "Created At", "type": "date", "format": "", "description": "Creation time", "priority": 0}],
-            "rows": rows}
 
 
 # --- server ---------------------------------------------------------------------------
@@ -250,14 +80,16 @@ class SimServer(ThreadingHTTPServer):
                 pass
 
 
-class _Route:
+class Route:
+    """What a resource URL names: type, version, namespace, object name, subresource."""
+
     __slots__ = ("rt", "version", "namespace", "name", "sub")
 
     def __init__(self, rt, version, namespace, name, sub):
         self.rt, self.version, self.namespace, self.name, self.sub = rt, version, namespace, name, sub
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: SimServer
     server_version = "gputui-sim"
@@ -397,7 +229,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._openapi(path)
         parts = [p for p in path.split("/") if p]
         if not parts or parts[0] not in ("api", "apis"):
-            raise _not_found_path()
+            raise not_found_path()
         if method == "GET" and self._discovery(parts):
             return
         route, watch = self._route(parts)
@@ -405,7 +237,7 @@ class Handler(BaseHTTPRequestHandler):
         rt = route.rt
         if rt.group == "authorization.k8s.io" and rt.plural == "selfsubjectaccessreviews":
             if method != "POST" or route.name:
-                raise _method_not_allowed()
+                raise method_not_allowed()
             return self._access_review(body)
         if route.sub:
             return self._subresource(method, route, body)
@@ -425,17 +257,17 @@ class Handler(BaseHTTPRequestHandler):
             return self._delete(route, body)
         if method == "DELETE":
             return self._delete_collection(route, body)
-        raise _method_not_allowed()
+        raise method_not_allowed()
 
-    def _route(self, parts: list[str]) -> tuple[_Route, bool]:
+    def _route(self, parts: list[str]) -> tuple[Route, bool]:
         store = self.server.store
         if parts[0] == "api":
             if len(parts) < 3:
-                raise _not_found_path()
+                raise not_found_path()
             group, version, rest = "", parts[1], parts[2:]
         else:
             if len(parts) < 4:
-                raise _not_found_path()
+                raise not_found_path()
             group, version, rest = parts[1], parts[2], parts[3:]
         watch = False
         if rest[0] == "watch":
@@ -446,19 +278,19 @@ class Handler(BaseHTTPRequestHandler):
             if inner is not None and inner.namespaced:
                 namespace, rest = rest[1], rest[2:]
         if not rest or len(rest) > 3:
-            raise _not_found_path()
+            raise not_found_path()
         rt = store.type_for_resource(group, rest[0])
         if rt is None or version not in rt.served_versions:
-            raise _not_found_path()
+            raise not_found_path()
         name = rest[1] if len(rest) > 1 else None
         sub = rest[2] if len(rest) > 2 else None
         if sub is not None and sub not in rt.subresources:
-            raise _not_found_path()
+            raise not_found_path()
         if rt.namespaced and name is not None and namespace is None and rt.plural != "namespaces":
-            raise _not_found_path()
-        return _Route(rt, version, namespace, name, sub), watch
+            raise not_found_path()
+        return Route(rt, version, namespace, name, sub), watch
 
-    def _verb(self, method: str, route: _Route, watch: bool) -> str:
+    def _verb(self, method: str, route: Route, watch: bool) -> str:
         if method == "GET":
             if watch or self._flag("watch"):
                 return "watch"
@@ -466,7 +298,7 @@ class Handler(BaseHTTPRequestHandler):
         return {"POST": "create", "PUT": "update", "PATCH": "patch",
                 "DELETE": "delete" if route.name else "deletecollection"}.get(method, method.lower())
 
-    def _check_access(self, method: str, route: _Route, watch: bool) -> None:
+    def _check_access(self, method: str, route: Route, watch: bool) -> None:
         rt = route.rt
         faults = self.server.faults
         verb = self._verb(method, route, watch)
@@ -480,7 +312,7 @@ class Handler(BaseHTTPRequestHandler):
             if code == 503:
                 raise ApiError(503, "ServiceUnavailable", "the server is currently unable to handle the request")
         if not route.sub and verb not in rt.verbs:
-            raise _method_not_allowed()
+            raise method_not_allowed()
 
     def _flag(self, name: str) -> bool:
         return self.query.get(name, "").lower() in ("true", "1")
@@ -498,11 +330,11 @@ class Handler(BaseHTTPRequestHandler):
                 raise bad_request(f'dryRun: Unsupported value: "{v}": supported values: "All"')
         return any(v == "All" for v in values)
 
-    # -- discovery and helpers served outside the resource tree ------------------------
+    # -- discovery and documents served outside the resource tree -----------------------
 
     def _discovery(self, parts: list[str]) -> bool:
         store = self.server.store
-        agg = _discovery_accept(self.accept)
+        agg = discovery.requested_version(self.accept)
         if parts == ["api"]:
             if agg:
                 self._send_aggregated(legacy=True, version=agg)
@@ -515,94 +347,74 @@ class Handler(BaseHTTPRequestHandler):
             if agg:
                 self._send_aggregated(legacy=False, version=agg)
             else:
-                self._send_json(200, api_group_list(store))
+                self._send_json(200, discovery.api_group_list(store))
             return True
         if parts[0] == "api" and len(parts) == 2 or parts[0] == "apis" and len(parts) == 3:
             group, version = ("", parts[1]) if parts[0] == "api" else (parts[1], parts[2])
-            doc = api_resource_list(store, group, version)
+            doc = discovery.api_resource_list(store, group, version)
             if doc is None:
-                raise _not_found_path()
+                raise not_found_path()
             self._send_json(200, doc)
             return True
         if parts[0] == "apis" and len(parts) == 2:
-            for g in api_group_list(store)["groups"]:
+            for g in discovery.api_group_list(store)["groups"]:
                 if g["name"] == parts[1]:
                     self._send_json(200, {"kind": "APIGroup", "apiVersion": "v1", **g})
                     return True
-            raise _not_found_path()
+            raise not_found_path()
         return False
 
     def _send_aggregated(self, legacy: bool, version: str) -> None:
-        doc = aggregated_discovery(self.server.store, legacy, f"apidiscovery.k8s.io/{version}")
+        doc = discovery.aggregated_discovery(self.server.store, legacy, f"apidiscovery.k8s.io/{version}")
         self._send(200, _encode(doc),
-                   f"application/json;g=apidiscovery.k8s.io;v={version};as={DISCOVERY_AS}", {"Vary": "Accept"})
+                   f"application/json;g=apidiscovery.k8s.io;v={version};as={discovery.DISCOVERY_AS}", {"Vary": "Accept"})
 
     def _openapi(self, path: str) -> None:
-        openapi = _optional_module("gputui.sim.openapi")
+        openapi = media.optional_module("gputui.sim.openapi")
         if openapi is None or not path.startswith("/openapi/v3"):
-            raise _not_found_path()
+            raise not_found_path()
         store = self.server.store
         if path.rstrip("/") == "/openapi/v3":
             doc = openapi.v3_index(store)
         else:
             doc = openapi.v3_document(store, path[len("/openapi/v3/"):])
         if doc is None:
-            raise _not_found_path()
+            raise not_found_path()
         self._send(200, doc if isinstance(doc, bytes) else _encode(doc), "application/json")
 
-    def _access_review(self, body: bytes) -> None:
-        ctype = self.headers.get("Content-Type") or ""
-        if "protobuf" in ctype:
-            proto = _optional_module("gputui.sim.protobuf")
-            if proto is None:
-                raise unsupported_media(ctype)
-            review = proto.decode_self_subject_access_review(body)
-        else:
-            review = _parse_json(body)
-        attrs = (review.get("spec") or {}).get("resourceAttributes")
-        allowed = True
-        if attrs:
-            allowed = not self.server.faults.forbids(attrs.get("resource", ""), attrs.get("group", ""))
-        review.setdefault("apiVersion", "authorization.k8s.io/v1")
-        review.setdefault("kind", "SelfSubjectAccessReview")
-        review.setdefault("metadata", {})
-        review["metadata"].setdefault("creationTimestamp", None)
-        # RBAC denies without a reason; kubectl would print any reason after "no - ".
-        review["status"] = {"allowed": allowed}
-        self._send_json(201, review)
 
     # -- reads -------------------------------------------------------------------------
 
-    def _raw(self, route: _Route, entry: Entry) -> bytes:
+    def _raw(self, route: Route, entry: Entry) -> bytes:
         if route.version == route.rt.version:
             return entry.raw
         obj = dict(entry.obj)
         obj["apiVersion"] = route.rt.api_version(route.version)
         return _encode(obj)
 
-    def _shown(self, route: _Route, obj: dict) -> dict:
+    def _shown(self, route: Route, obj: dict) -> dict:
         if route.version != route.rt.version:
             obj["apiVersion"] = route.rt.api_version(route.version)
         return obj
 
-    def _get(self, route: _Route) -> None:
+    def _get(self, route: Route) -> None:
         store = self.server.store
         entry = store.entry(route.rt, route.namespace, route.name)
-        if _wants_table(self.accept):
-            table = render_table(route.rt, [_decode(self._raw(route, entry))], self.query.get("includeObject") or "Metadata")
+        if media.wants_table(self.accept):
+            table = media.render_table(route.rt, [_decode(self._raw(route, entry))], self.query.get("includeObject") or "Metadata")
             table.setdefault("metadata", {})["resourceVersion"] = entry.obj["metadata"].get("resourceVersion", "")
             return self._send_json(200, table, "application/json;as=Table;v=v1;g=meta.k8s.io")
-        if _wants_metadata_only(self.accept):
-            return self._send_json(200, _partial(entry.obj),
+        if media.wants_metadata_only(self.accept):
+            return self._send_json(200, media.partial_metadata(entry.obj),
                                    "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io")
         self._send(200, self._raw(route, entry))
 
-    def _list(self, route: _Route) -> None:
+    def _list(self, route: Route) -> None:
         store = self.server.store
         limit = self._int_param("limit")
         token = self.query.get("continue") or None
         if token and self.server.faults.expire_continue:
-            raise ApiError(410, "Expired", CONTINUE_EXPIRED_MESSAGE)
+            raise ApiError(410, "Expired", CONTINUE_EXPIRED)
         sel = store.select(route.rt, route.namespace, self.query.get("labelSelector"),
                            self.query.get("fieldSelector"), limit, token)
         meta: dict[str, Any] = {"resourceVersion": sel.resource_version}
@@ -611,14 +423,14 @@ class Handler(BaseHTTPRequestHandler):
             if sel.remaining is not None:
                 meta["remainingItemCount"] = sel.remaining
         rt = route.rt
-        if _wants_table(self.accept):
+        if media.wants_table(self.accept):
             objs = [_decode(self._raw(route, e)) for e in sel.entries]
-            table = render_table(rt, objs, self.query.get("includeObject") or "Metadata")
+            table = media.render_table(rt, objs, self.query.get("includeObject") or "Metadata")
             table["metadata"] = {**(table.get("metadata") or {}), **meta}
             return self._send_json(200, table, "application/json;as=Table;v=v1;g=meta.k8s.io")
-        if _wants_metadata_only(self.accept):
+        if media.wants_metadata_only(self.accept):
             return self._send_json(200, {"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1",
-                                         "metadata": meta, "items": [_partial(e.obj) for e in sel.entries]},
+                                         "metadata": meta, "items": [media.partial_metadata(e.obj) for e in sel.entries]},
                                    "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io")
         head = _encode({"kind": f"{rt.kind}List", "apiVersion": rt.api_version(route.version), "metadata": meta})
         parts = [head[:-1], b',"items":[']
@@ -643,7 +455,7 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- watch -------------------------------------------------------------------------
 
-    def _watch(self, route: _Route) -> None:
+    def _watch(self, route: Route) -> None:
         store = self.server.store
         rt = route.rt
         try:
@@ -664,7 +476,7 @@ class Handler(BaseHTTPRequestHandler):
 
         timeout = self._int_param("timeoutSeconds") or DEFAULT_WATCH_SECONDS
         deadline = time.monotonic() + timeout
-        table = _wants_table(self.accept)
+        table = media.wants_table(self.accept)
         include = self.query.get("includeObject") or "Metadata"
         rv_param = self.query.get("resourceVersion") or "0"
         initial_end = self._flag("sendInitialEvents")
@@ -730,9 +542,9 @@ class Handler(BaseHTTPRequestHandler):
         except (OSError, ValueError):
             return True
 
-    def _event_line(self, route: _Route, kind: str, entry: Entry, table: bool, include: str) -> bytes:
+    def _event_line(self, route: Route, kind: str, entry: Entry, table: bool, include: str) -> bytes:
         if table:
-            obj = render_table(route.rt, [_decode(self._raw(route, entry))], include)
+            obj = media.render_table(route.rt, [_decode(self._raw(route, entry))], include)
             obj.setdefault("metadata", {})["resourceVersion"] = entry.obj["metadata"].get("resourceVersion", "")
             return _encode({"type": kind, "object": obj}) + b"\n"
         return b'{"type":"' + kind.encode() + b'","object":' + self._raw(route, entry) + b"}\n"
@@ -755,11 +567,11 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- writes ------------------------------------------------------------------------
 
-    def _body_object(self, route: _Route, body: bytes) -> dict:
+    def _body_object(self, route: Route, body: bytes) -> dict:
         ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip().lower()
         if ctype == "application/vnd.kubernetes.protobuf":
             # kubectl create <generator> posts built-in objects as protobuf.
-            proto = _optional_module("gputui.sim.protobuf")
+            proto = media.optional_module("gputui.sim.protobuf")
             if proto is None or not hasattr(proto, "decode_object"):
                 raise unsupported_body(ctype)
             try:
@@ -767,9 +579,9 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError:  # a kind the decoder does not know
                 raise unsupported_body(ctype) from None
         elif ctype in ("application/yaml", "application/apply-patch+yaml"):
-            obj = _parse_yaml(body)
+            obj = media.parse_yaml(body)
         elif ctype in ("application/json", "*/*", ""):
-            obj = _parse_json(body)
+            obj = media.parse_json(body)
         else:
             raise unsupported_body(ctype)
         if not isinstance(obj, dict):
@@ -790,7 +602,7 @@ class Handler(BaseHTTPRequestHandler):
             meta["namespace"] = route.namespace or meta.get("namespace") or "default"
         return obj
 
-    def _create(self, route: _Route, body: bytes) -> None:
+    def _create(self, route: Route, body: bytes) -> None:
         store = self.server.store
         obj = self._body_object(route, body)
         rt = route.rt
@@ -805,7 +617,7 @@ class Handler(BaseHTTPRequestHandler):
         out = store.create(obj, dry_run=self._dry_run(), field_manager=self._manager())
         self._send_json(201, self._shown(route, out))
 
-    def _update(self, route: _Route, body: bytes, sub: Optional[str]) -> None:
+    def _update(self, route: Route, body: bytes, sub: Optional[str]) -> None:
         obj = self._body_object(route, body)
         name = obj["metadata"].get("name")
         if name and name != route.name:
@@ -814,9 +626,9 @@ class Handler(BaseHTTPRequestHandler):
         out = self.server.store.update(obj, dry_run=self._dry_run(), subresource=sub, field_manager=self._manager())
         self._send_json(200, self._shown(route, out))
 
-    def _patch(self, route: _Route, body: bytes, sub: Optional[str]) -> None:
+    def _patch(self, route: Route, body: bytes, sub: Optional[str]) -> None:
         ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        kind = PATCH_TYPES.get(ctype)
+        kind = media.PATCH_TYPES.get(ctype)
         if kind is None:
             raise unsupported_media(ctype) if route.rt.crd is None else unsupported_patch()
         existed = True
@@ -834,10 +646,10 @@ class Handler(BaseHTTPRequestHandler):
     def _delete_options(self, body: bytes) -> dict:
         if not body.strip():
             return {}
-        opts = _parse_json(body)
+        opts = media.parse_json(body)
         return opts if isinstance(opts, dict) else {}
 
-    def _delete(self, route: _Route, body: bytes) -> None:
+    def _delete(self, route: Route, body: bytes) -> None:
         store = self.server.store
         opts = self._delete_options(body)
         pre = opts.get("preconditions") or {}
@@ -861,7 +673,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send_json(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                               "details": details})
 
-    def _delete_collection(self, route: _Route, body: bytes) -> None:
+    def _delete_collection(self, route: Route, body: bytes) -> None:
         store = self.server.store
         opts = self._delete_options(body)
         dry = self._dry_run(opts)
@@ -878,209 +690,11 @@ class Handler(BaseHTTPRequestHandler):
         self._send_json(200, {"kind": f"{rt.kind}List", "apiVersion": rt.api_version(route.version),
                               "metadata": {"resourceVersion": store.resource_version}, "items": items})
 
-    # -- subresources ------------------------------------------------------------------
-
-    def _subresource(self, method: str, route: _Route, body: bytes) -> None:
-        sub = route.sub
-        verbs, _ = SUBRESOURCES.get(sub, (("get",), None))
-        verb = {"GET": "get", "PUT": "update", "PATCH": "patch", "POST": "create"}.get(method)
-        if verb not in verbs:
-            raise _method_not_allowed()
-        if sub == "status":
-            if method == "GET":
-                return self._get(route)
-            if method == "PUT":
-                return self._update(route, body, "status")
-            return self._patch(route, body, "status")
-        if sub == "log":
-            return self._log(route)
-        if sub == "eviction":
-            return self._evict(route, body)
-        if sub == "binding":
-            return self._bind(route, body)
-        if sub == "scale":
-            return self._scale(method, route, body)
-        raise _not_found_path()
-
-    def _log(self, route: _Route) -> None:
-        store = self.server.store
-        pod = store.entry(route.rt, route.namespace, route.name).obj
-        spec = pod.get("spec") or {}
-        names = [c.get("name") for c in spec.get("containers") or []]
-        init_names = [c.get("name") for c in spec.get("initContainers") or []]
-        container = self.query.get("container")
-        pod_name = route.name
-        if not container:
-            if len(names) != 1:
-                msg = f"a container name must be specified for pod {pod_name}, choose one of: [{' '.join(names)}]"
-                if init_names:
-                    msg += f" or one of the init containers: [{' '.join(init_names)}]"
-                raise bad_request(msg)
-            container = names[0]
-        elif container not in names + init_names + [c.get("name") for c in spec.get("ephemeralContainers") or []]:
-            raise bad_request(f"container {container} is not valid for pod {pod_name}")
-        previous = self._flag("previous")
-        ns = pod["metadata"].get("namespace", "default")
-        text = store.get_log(ns, pod_name, container, previous=previous)
-        if previous and text is None:
-            raise bad_request(f'previous terminated container "{container}" in pod "{pod_name}" not found')
-        if text is None:
-            status = pod.get("status") or {}
-            for cs in (status.get("containerStatuses") or []) + (status.get("initContainerStatuses") or []):
-                waiting = (cs.get("state") or {}).get("waiting")
-                if cs.get("name") == container and waiting is not None:
-                    raise bad_request(f'container "{container}" in pod "{pod_name}" is waiting to start: '
-                                      f'{waiting.get("reason") or "ContainerCreating"}')
-            text = ""
-        tail = self.query.get("tailLines")
-        if tail not in (None, ""):
-            try:
-                n = int(tail)
-            except ValueError:
-                raise bad_request(f'invalid value for tailLines: "{tail}"')
-            lines = text.splitlines(keepends=True)
-            text = "".join(lines[-n:]) if n > 0 else ""
-        data = text.encode()
-        limit = self._int_param("limitBytes")
-        if limit:
-            data = data[:limit]
-        self._send(200, data, "text/plain")
-
-    def _evict(self, route: _Route, body: bytes) -> None:
-        store = self.server.store
-        pod = store.entry(route.rt, route.namespace, route.name).obj
-        opts = (_parse_json(body) or {}).get("deleteOptions") if body.strip() else None
-        dry = self._dry_run(opts or {})
-        pdb_type = store.type_for_resource("policy", "poddisruptionbudgets")
-        if pdb_type is not None and (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
-            labels = pod["metadata"].get("labels") or {}
-            for pdb in store.select(pdb_type, pod["metadata"].get("namespace")).entries:
-                spec, status = pdb.obj.get("spec") or {}, pdb.obj.get("status") or {}
-                if spec.get("selector") is not None and labels_match(spec["selector"], labels) and \
-                        int(status.get("disruptionsAllowed", 0) or 0) <= 0:
-                    name = pdb.obj["metadata"]["name"]
-                    raise ApiError(429, "TooManyRequests",
-                                   "Cannot evict pod as it would violate the pod's disruption budget.",
-                                   {"causes": [{"reason": "DisruptionBudget", "message": (
-                                       f"The disruption budget {name} needs {status.get('desiredHealthy', 0)} "
-                                       f"healthy pods and has {status.get('currentHealthy', 0)} currently")}]})
-        store.delete(route.rt, route.namespace, route.name, dry_run=dry)
-        self._send_json(201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                              "code": 201})
-
-    def _bind(self, route: _Route, body: bytes) -> None:
-        store = self.server.store
-        binding = _parse_json(body)
-        target = (binding.get("target") or {}).get("name") if isinstance(binding, dict) else None
-        if not target:
-            raise bad_request("target.name: Required value")
-        pod = store.get(route.rt, route.namespace, route.name)
-        node = (pod.get("spec") or {}).get("nodeName")
-        if node:
-            raise ApiError(409, "Conflict", f'Operation cannot be fulfilled on pods/binding "{route.name}": pod '
-                           f'{route.name} is already assigned to node "{node}"', {"name": route.name, "kind": "pods/binding"})
-        if not self._dry_run():
-            store.patch(route.rt, route.namespace, route.name, "merge", {"spec": {"nodeName": target}})
-        self._send_json(201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                              "code": 201})
-
-    def _scale(self, method: str, route: _Route, body: bytes) -> None:
-        store = self.server.store
-        obj = store.get(route.rt, route.namespace, route.name)
-        scale = _scale_of(obj)
-        if method == "GET":
-            return self._send_json(200, scale)
-        if method == "PUT":
-            new = _parse_json(body)
-        else:
-            ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
-            kind = PATCH_TYPES.get(ctype)
-            if kind is None:
-                raise unsupported_media(ctype)
-            from gputui.sim import patch as patches
-            doc = _parse_json(body) if kind != "apply" else _parse_yaml(body)
-            try:
-                new = patches.json_patch(scale, doc) if kind == "json" else patches.merge_patch(scale, doc)
-            except patches.PatchError as e:
-                raise ApiError(422, "Invalid", e.message)
-        rv = ((new or {}).get("metadata") or {}).get("resourceVersion")
-        if rv and rv != obj["metadata"]["resourceVersion"]:
-            raise conflict(route.rt, route.name)
-        replicas = ((new or {}).get("spec") or {}).get("replicas")
-        if not isinstance(replicas, int) or replicas < 0:
-            raise ApiError(422, "Invalid", f'Scale.autoscaling "{route.name}" is invalid: spec.replicas: Invalid '
-                           f"value: {replicas}: must be greater than or equal to 0")
-        out = store.patch(route.rt, route.namespace, route.name, "merge", {"spec": {"replicas": replicas}},
-                          dry_run=self._dry_run())
-        self._send_json(200, _scale_of(out))
-
-
-def _scale_of(obj: dict) -> dict:
-    meta = obj["metadata"]
-    selector = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
-    return {"kind": "Scale", "apiVersion": "autoscaling/v1",
-            "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
-                         if k in meta},
-            "spec": {"replicas": (obj.get("spec") or {}).get("replicas", 1)},
-            "status": {"replicas": (obj.get("status") or {}).get("replicas", 0),
-                       "selector": ",".join(f"{k}={v}" for k, v in selector.items())}}
-
-
 # Registries that answer DELETE with the deleted object; the others answer a Success Status.
 RETURN_DELETED = frozenset({("", "pods"), ("", "services"), ("", "namespaces"),
                             ("apiextensions.k8s.io", "customresourcedefinitions")})
-
-CONTINUE_EXPIRED_MESSAGE = (
-    "The provided continue parameter is too old to display a consistent list result. You can start a new list "
-    "without the continue parameter, or use the continue token in this response to retry with the next key.")
-
-
-def forbidden(rt: ResourceType, verb: str, namespace: Optional[str], name: Optional[str],
-              sub: Optional[str] = None) -> ApiError:
-    who = f'{rt.resource_name} "{name}"' if name else rt.resource_name
-    resource = f"{rt.plural}/{sub}" if sub else rt.plural
-    where = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
-    details: dict[str, Any] = {}
-    if name:
-        details["name"] = name
-    if rt.group:
-        details["group"] = rt.group
-    details["kind"] = rt.plural
-    return ApiError(403, "Forbidden", f'{who} is forbidden: User "{USER}" cannot {verb} resource "{resource}" in API '
-                    f'group "{rt.group}" {where}', details)
-
-
-def unsupported_media(ctype: str) -> ApiError:
-    return ApiError(415, "UnsupportedMediaType", f'the body of the request was in an unknown format - accepted media '
-                    f"types include: application/json-patch+json, application/merge-patch+json, "
-                    f"application/apply-patch+yaml, application/strategic-merge-patch+json")
-
-
-def unsupported_body(ctype: str) -> ApiError:
-    return ApiError(415, "UnsupportedMediaType", f'the body of the request was in an unknown format - accepted media '
-                    f"types include: application/json, application/yaml")
 
 
 def _is_client_go(user_agent: str) -> bool:
     """client-go's default User-Agent: `kubectl/v1.32.4 (linux/amd64) kubernetes/4cb5f07`."""
     return " kubernetes/" in user_agent and "(" in user_agent
-
-
-def _method_not_allowed() -> ApiError:
-    return ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
-
-
-def _parse_json(body: bytes) -> Any:
-    try:
-        return _decode(body) if body.strip() else {}
-    except msgspec.DecodeError as e:
-        raise bad_request(f"error decoding request body: {e}")
-
-
-def _parse_yaml(body: bytes) -> Any:
-    import yaml
-
-    try:
-        return yaml.load(body, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as e:
-        raise bad_request(f"error decoding YAML: {e}")

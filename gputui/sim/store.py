@@ -25,6 +25,10 @@ from gputui.sim import patch as patches
 from gputui.sim import validation
 from gputui.sim.resources import BUILTIN_TYPES, ResourceType
 from gputui.sim.selectors import SelectorError, parse_field_selector, parse_label_selector
+from gputui.sim.statuses import (CONTINUE_EXPIRED, ApiError, already_exists, bad_request, conflict, expired,
+                                 invalid, not_found, unsupported_patch)
+
+__all__ = ["Store", "ApiError", "Entry", "Selection", "WatchEvent", "FieldOwner", "now_rfc3339"]
 
 HISTORY_LIMIT = 20_000
 LOG_ANNOTATION = "sim.gputui.dev/log."
@@ -35,74 +39,6 @@ _decode = msgspec.json.decode
 
 def now_rfc3339() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# --- errors --------------------------------------------------------------------------
-
-class ApiError(Exception):
-    """An API failure, rendered to clients as a `kind: Status` body."""
-
-    def __init__(self, code: int, reason: str, message: str, details: Optional[dict] = None):
-        super().__init__(message)
-        self.code, self.reason, self.message, self.details = code, reason, message, details
-
-    def status(self) -> dict:
-        body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                                "message": self.message, "reason": self.reason}
-        if self.details:
-            body["details"] = self.details
-        body["code"] = self.code
-        return body
-
-
-def qualified(rt: ResourceType) -> str:
-    return rt.resource_name  # "pods", "deployments.apps"
-
-
-def _details(rt: ResourceType, name: str, kind: Optional[str] = None) -> dict:
-    d: dict[str, Any] = {"name": name}
-    if rt.group:
-        d["group"] = rt.group
-    d["kind"] = kind or rt.plural
-    return d
-
-
-def not_found(rt: ResourceType, name: str) -> ApiError:
-    return ApiError(404, "NotFound", f'{qualified(rt)} "{name}" not found', _details(rt, name))
-
-
-def already_exists(rt: ResourceType, name: str) -> ApiError:
-    return ApiError(409, "AlreadyExists", f'{qualified(rt)} "{name}" already exists', _details(rt, name))
-
-
-def conflict(rt: ResourceType, name: str) -> ApiError:
-    return ApiError(409, "Conflict", f'Operation cannot be fulfilled on {qualified(rt)} "{name}": the object has '
-                    "been modified; please apply your changes to the latest version and try again",
-                    _details(rt, name))
-
-
-def invalid(rt: ResourceType, name: str, causes: list[tuple[str, str, str]]) -> ApiError:
-    """causes: (reason, field, message) as in field.ErrorList."""
-    text = ", ".join(f"{f}: {m}" for _, f, m in causes)
-    if len(causes) > 1:
-        text = "[" + text + "]"
-    details = _details(rt, name, rt.kind)
-    details["causes"] = [{"reason": r, "message": m, "field": f} for r, f, m in causes]
-    kind = f"{rt.kind}.{rt.group}" if rt.group else rt.kind
-    return ApiError(422, "Invalid", f'{kind} "{name}" is invalid: {text}', details)
-
-
-def bad_request(message: str) -> ApiError:
-    return ApiError(400, "BadRequest", message)
-
-
-def expired(message: str) -> ApiError:
-    return ApiError(410, "Expired", message)
-
-
-CONTINUE_EXPIRED = ("The provided continue parameter is too old to display a consistent list result. You can start "
-                    "a new list without the continue parameter, or use the continue token in this response to retry "
-                    "with the next key.")
 
 
 # --- storage -------------------------------------------------------------------------
@@ -757,12 +693,6 @@ class Store:
         with self._lock:
             return {rt.resource_name: len(self._objects.get(rt.key, {})) for rt in self._types.values()
                     if self._objects.get(rt.key)}
-
-
-def unsupported_patch() -> ApiError:
-    return ApiError(415, "UnsupportedMediaType",
-                    "the body of the request was in an unknown format - accepted media types include: "
-                    "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml")
 
 
 def _parse_patch_body(body: bytes | str, patch_type: str) -> Any:
