@@ -297,3 +297,30 @@ def test_pdb_status_counts_its_pods(scenario):
         assert st["expectedPods"] == len(mine), (name, pdb["metadata"]["name"])
         assert st["currentHealthy"] == sum(pod_ready(p) for p in mine), (name, pdb["metadata"]["name"])
         assert st["disruptionsAllowed"] == max(st["currentHealthy"] - st["desiredHealthy"], 0), (name, pdb["metadata"]["name"])
+
+
+def _t(value):
+    from datetime import datetime
+
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def test_pods_start_after_their_node_exists(scenario):
+    name, objs = scenario
+    born = {n["metadata"]["name"]: _t(n["metadata"]["creationTimestamp"]) for n in by_kind(objs, "Node")}
+    for p in by_kind(objs, "Pod"):
+        node = p["spec"].get("nodeName")
+        if node and p["status"].get("startTime"):
+            assert _t(p["status"]["startTime"]) > born[node], (name, p["metadata"]["name"])
+            assert _t(p["metadata"]["creationTimestamp"]) <= _t(p["status"]["startTime"]), (name, p["metadata"]["name"])
+
+
+def test_event_times_are_ordered(scenario):
+    name, objs = scenario
+    for e in by_kind(objs, "Event"):
+        if e.get("firstTimestamp") and e.get("lastTimestamp"):
+            assert _t(e["firstTimestamp"]) <= _t(e["lastTimestamp"]), (name, e["metadata"]["name"])
+            assert (e.get("count") or 1) >= 1
+        series = e.get("series")
+        if series:
+            assert _t(e["eventTime"]) <= _t(series["lastObservedTime"]), (name, e["metadata"]["name"])
