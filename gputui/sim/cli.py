@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import signal
 import sys
 import threading
@@ -29,7 +30,7 @@ def run_serve(args: Namespace) -> int:
     sim = start_simulator(sources=sources, synthetic=args.synthetic, port=args.port,
                           kubeconfig_out=args.kubeconfig_out, faults=faults)
     try:
-        print(f"export KUBECONFIG={sim.kubeconfig}", flush=True)
+        print(f"export KUBECONFIG={shlex.quote(str(sim.kubeconfig))}", flush=True)
         counts = sim.store.counts()
         shown = ", ".join(f"{n} {name}" for name, n in sorted(counts.items(), key=lambda kv: -kv[1])[:8])
         err = sys.stderr

@@ -2,7 +2,13 @@
 
 Stored objects are never mutated in place: every change stores a new dict, so the cached
 JSON bytes of an entry stay valid and readers may hold entries without copying them.
-Callers get deep copies (decoded from the cached bytes, which is fast).
+Callers of get/list/create/update/patch/delete get deep copies (decoded from the cached
+bytes, which is fast); `entry()`/`select()` hand out the stored entries for read-only use.
+
+Writes validate as the API server does and raise `ApiError` (rendered as a Status body):
+404 NotFound, 409 AlreadyExists/Conflict, 422 Invalid, 400 BadRequest, 410 Expired,
+415 UnsupportedMediaType. Subscribers are called after each committed change, outside
+the store's lock, so they may write to the store themselves.
 """
 
 from __future__ import annotations
