@@ -969,3 +969,30 @@ def test_server_side_apply_conflicts_and_field_removal(start_sim):
     d = apps.patch_namespaced_deployment("web", "default", applied, field_manager="gitops", force=True,
                                          _content_type=APPLY)
     assert d.spec.replicas == 3
+
+
+def test_concurrent_read_modify_write_loses_no_update(start_sim):
+    sim = start_sim(objects=[{"apiVersion": "v1", "kind": "ConfigMap",
+                              "metadata": {"name": "counter", "namespace": "default"}, "data": {"n": "0"}}])
+    conflicts = []
+
+    def bump(times):
+        core = client.CoreV1Api(api_client_for(sim))
+        done = 0
+        while done < times:
+            cm = core.read_namespaced_config_map("counter", "default")
+            cm.data["n"] = str(int(cm.data["n"]) + 1)
+            try:
+                core.replace_namespaced_config_map("counter", "default", cm)
+                done += 1
+            except ApiException as e:
+                assert e.status == 409
+                conflicts.append(1)
+
+    threads = [threading.Thread(target=bump, args=(5,)) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    final = client.CoreV1Api(api_client_for(sim)).read_namespaced_config_map("counter", "default")
+    assert final.data["n"] == "30"

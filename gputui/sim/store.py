@@ -566,23 +566,12 @@ class Store:
             raise bad_request("PATCH /apply requires fieldManager to be set")
         if patch_type != "json" and not isinstance(body, dict):
             raise bad_request("the body of the request was in an unknown format")
+        ns = (namespace or "default") if rt.namespaced else ""
+        if patch_type == "apply" and (ns, name) not in self._objects.get(rt.key, {}):
+            return self._apply_create(rt, ns, name, body, field_manager or "", dry_run)
         events: list[WatchEvent] = []
         with self._lock:
-            ns = (namespace or "default") if rt.namespaced else ""
-            try:
-                current = self.entry(rt, ns, name)
-            except ApiError:
-                if patch_type != "apply":
-                    raise
-                obj = dict(body)
-                obj.setdefault("metadata", {})["name"] = name
-                if rt.namespaced:
-                    obj["metadata"]["namespace"] = ns
-                obj["apiVersion"], obj["kind"] = obj.get("apiVersion") or rt.api_version(), rt.kind
-                created = self.create(obj, dry_run=dry_run)
-                if not dry_run:
-                    self._record_apply(rt, (ns if rt.namespaced else "", name), body, field_manager or "")
-                return created
+            current = self.entry(rt, ns, name)
             doc = current.copy()
             try:
                 if patch_type == "merge":
@@ -614,6 +603,21 @@ class Store:
                 result = self._replace(rt, current, new, subresource, dry_run, events, field_manager)
         self._notify(events)
         return result
+
+    def _apply_create(self, rt: ResourceType, ns: str, name: str, body: dict, manager: str, dry_run: bool) -> dict:
+        """Server-side apply of an object that does not exist yet creates it."""
+        _check_apply_target(rt, body, name)
+        obj = _decode(_encode(body))
+        meta = obj.setdefault("metadata", {})
+        meta["name"] = name
+        if rt.namespaced:
+            meta["namespace"] = ns
+        obj["apiVersion"], obj["kind"] = obj.get("apiVersion") or rt.api_version(), rt.kind
+        created = self.create(obj, dry_run=dry_run)
+        if not dry_run:
+            with self._lock:
+                self._record_apply(rt, (ns, name), body, manager)
+        return created
 
     def _check_apply(self, rt: ResourceType, current: Entry, body: dict, manager: str, force: bool) -> list[tuple]:
         """Conflicts with other managers (409 unless forced); returns the fields this manager
