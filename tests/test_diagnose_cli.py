@@ -260,3 +260,16 @@ def test_from_scenario_as_a_real_process():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "No problems found." in proc.stdout or "0 errors · 0 warnings" in proc.stdout
     assert "(offline snapshot)" in proc.stdout.splitlines()[0]
+
+
+def test_offline_diagnosis_and_check_listing_never_load_the_kubernetes_client():
+    code = (
+        "import sys\n"
+        "from gputui.cli import main\n"
+        "for argv in (['diagnose', '--from', 'healthy', '-o', 'json'], ['checks', 'list']):\n"
+        "    main(argv)\n"
+        "print('HEAVY=' + ','.join(m for m in ('kubernetes', 'textual') if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "HEAVY="

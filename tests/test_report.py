@@ -132,3 +132,13 @@ def test_markdown_for_a_ticket():
     assert "> **Partial view:**" in md
     assert "- `nodeclaims.karpenter.sh`: Forbidden: nodeclaims.karpenter.sh is forbidden" in md
     assert md.index("### Error") < md.index("### Warning") < md.index("### Info")
+
+
+def test_areas_follow_the_catalogue_not_the_alphabet():
+    nodeclaim = Finding(code="GPU304", name="nodeclaim-not-initialized", severity=Severity.ERROR, area="karpenter",
+                        title="NodeClaim not initialized", message="m", subject=ObjectRef("NodeClaim", "gpu-x"))
+    findings = [nodeclaim, *_findings()]
+    text = _render("text", findings=findings)
+    assert text.index("\nnodes\n") < text.index("\nkarpenter\n")
+    doc = json.loads(_render("json", findings=findings))
+    assert [f["code"] for f in doc["findings"]] == ["GPU101", "GPU304", "GPU501", "GPU305"]

@@ -100,6 +100,7 @@ class KubeClient:
                 continue
             break
         if 200 <= raw.status < 300:
+            self._refreshed_after_401 = False  # a later 401 (revoked, rotated) deserves its own retry
             return Response(raw.status, data, raw.headers)
         err = KubeApiError.from_response(raw.status, data, raw.headers)
         if raw.status == 401:

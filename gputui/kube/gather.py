@@ -76,6 +76,9 @@ def gather(kube: KubeClient, *, namespace: Optional[str] = None, progress: Optio
     """One pass over checks.snapshot.RESOURCES. `progress(resource, items_so_far)` is called from
     worker threads after each page.
 
+    `namespace` limits namespaced lists to one namespace; None means the client's --namespace,
+    "" all namespaces whatever the client says.
+
     `raw`, when given, is filled with snapshot attribute -> the full objects as dicts (with
     kind/apiVersion), for `gputui snapshot`; it costs a second decode of every page.
     """

@@ -27,7 +27,7 @@ def document(snapshot, findings: list[Finding]) -> dict[str, Any]:
         "cluster": {"context": snapshot.context, "server": snapshot.server, "source": snapshot.source},
         "summary": summary(findings),
         "incomplete": [i.to_json() for i in snapshot.incomplete],
-        "findings": [f.to_json() for f in findings],
+        "findings": [f.to_json() for _, group in severity_order(findings) for f in group],
     }
 
 
@@ -75,10 +75,12 @@ def _gpu_node_count(snapshot) -> Optional[int]:
 
 
 def severity_order(findings: list[Finding]) -> list[tuple[Severity, list[Finding]]]:
-    """Findings grouped by severity (worst first), each group sorted by area, code, subject."""
+    """Findings grouped by severity (worst first), then by area in catalogue order (nodes,
+    operator, karpenter, scheduling, disruption: the order a GPU node becomes usable), code, subject."""
     groups: list[tuple[Severity, list[Finding]]] = []
     for sev in (Severity.ERROR, Severity.WARNING, Severity.INFO):
-        group = sorted((f for f in findings if f.severity == sev), key=lambda f: f.sort_key)
+        group = sorted((f for f in findings if f.severity == sev),
+                       key=lambda f: (f.code, f.subject.namespace or "", f.subject.name))
         if group:
             groups.append((sev, group))
     return groups
