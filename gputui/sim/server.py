@@ -114,6 +114,9 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._handle("GET")
 
+    def do_HEAD(self) -> None:
+        self._handle("GET")
+
     def do_POST(self) -> None:
         self._handle("POST")
 
@@ -189,6 +192,7 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
     # -- dispatch ---------------------------------------------------------------------
 
     def _handle(self, method: str) -> None:
+        self.streaming = False
         try:
             url = urlsplit(self.path)
             self.query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
@@ -200,12 +204,15 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
             path = url.path.rstrip("/") or "/"
             self._authenticate(path)
             self._dispatch(method, path, body)
-        except ApiError as e:
-            self._send_error(e)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-        except Exception as e:  # a bug must answer 500, not hang the client
-            self._send_error(ApiError(500, "InternalError", f"Internal error occurred: {type(e).__name__}: {e}"))
+        except Exception as e:
+            if self.streaming:  # mid-stream there is no status line left to send; hang up instead
+                self.close_connection = True
+                return
+            if not isinstance(e, ApiError):  # a bug must answer 500, not hang the client
+                e = ApiError(500, "InternalError", f"Internal error occurred: {type(e).__name__}: {e}")
+            self._send_error(e)
 
     def _authenticate(self, path: str) -> None:
         auth = self.headers.get("Authorization") or ""
@@ -220,7 +227,6 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
             raise ApiError(401, "Unauthorized", "Unauthorized")
 
     def _dispatch(self, method: str, path: str, body: bytes) -> None:
-        store = self.server.store
         if path in ("/healthz", "/livez", "/readyz"):
             return self._send(200, b"ok", "text/plain; charset=utf-8")
         if path == "/version":
@@ -550,6 +556,7 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
         return b'{"type":"' + kind.encode() + b'","object":' + self._raw(route, entry) + b"}\n"
 
     def _start_stream(self, table: bool) -> None:
+        self.streaming = True
         self.send_response(200)
         self.send_header("Content-Type", "application/json;as=Table;v=v1;g=meta.k8s.io" if table else "application/json")
         self.send_header("Cache-Control", "no-cache, private")
