@@ -1,0 +1,374 @@
+"""Applying a FixPlan safely: fresh read, local and server (dryRun=All) previews, apply
+with a resourceVersion precondition, audit entry; and undo from the audit log.
+
+Nothing here writes when the Applier is read-only: every mutating method raises
+ReadOnlyError before a request is built.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from checks.model import FixPlan, ObjectRef
+from gputui.errors import EXIT_USAGE, GputuiError, NotFoundError, RefusedError
+from gputui.fixes import plan as plans
+from gputui.fixes.audit import AuditEntry, AuditLog
+from gputui.fixes.diff import deletion_summary, readable, to_yaml, yaml_diff
+from gputui.fixes.targets import collection_path, object_path
+from gputui.kube.errors import KubeApiError
+
+_REJECTED = (400, 403, 422)
+
+
+class ReadOnlyError(GputuiError):
+    """A change was asked for while gputui runs with --read-only."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, what: str = "change the cluster"):
+        super().__init__(f"refusing to {what}: gputui is running with --read-only",
+                         hint="run without --read-only to apply fixes or undo them")
+
+
+@dataclass
+class Preview:
+    plan: FixPlan
+    before: dict  # the target as read just now
+    after: Optional[dict]  # computed locally; None when the plan deletes the target
+    diff: str
+    gitops_warning: Optional[str]
+    resource_version: str  # of `before`: the precondition the apply sends
+    patch: Any = None  # the body to send (list values re-based on `before`)
+    stale: Optional[str] = None  # said when the target changed after the check read it
+    manifest: Optional[str] = None  # YAML fragment to change in Git/Helm instead (GitOps targets)
+
+    @property
+    def disruptive(self) -> bool:
+        return self.plan.disruptive
+
+    @property
+    def changes_nothing(self) -> bool:
+        return not plans.is_delete(self.plan) and not self.diff
+
+
+@dataclass
+class DryRunResult:
+    ok: bool
+    after: Optional[dict]
+    message: str
+    diff: str = ""
+    status: Optional[int] = None  # HTTP status of a refusal
+    conflict: bool = False
+
+
+@dataclass
+class ApplyResult:
+    ok: bool
+    after: Optional[dict]
+    conflict: bool
+    message: str
+    entry_id: Optional[str] = None
+    status: Optional[int] = None
+
+
+@dataclass
+class UndoPreview:
+    entry: AuditEntry
+    current: Optional[dict]
+    restored: Optional[dict]
+    diff: str
+    action: str  # "put" | "patch" | "create"
+    message: str
+    resource_version: Optional[str] = None
+    warnings: list[str] = field(default_factory=list)
+
+
+class Applier:
+    def __init__(self, kube, audit: Optional[AuditLog] = None, read_only: bool = False):
+        self.kube = kube
+        self.audit = audit if audit is not None else AuditLog()
+        self.read_only = read_only
+
+    # -- reading ------------------------------------------------------------------------
+
+    def read(self, ref: ObjectRef) -> dict:
+        try:
+            return self.kube.request("GET", object_path(ref)).json()
+        except KubeApiError as e:
+            if e.status == 404:
+                raise NotFoundError(f"{ref} does not exist (any more)",
+                                    hint="refresh the findings: the object was deleted or renamed") from None
+            raise RefusedError(f"cannot read {ref}: {e.message}") from None
+
+    def preview(self, plan: FixPlan) -> Preview:
+        """Read the target now and compute what the plan does to it. Never writes."""
+        before = self.read(plan.target)
+        rv = (before.get("metadata") or {}).get("resourceVersion") or ""
+        patch = plans.rebase(plan, before)
+        try:
+            after = plans.patched(plan, before, patch)
+        except plans.PatchError as e:
+            raise RefusedError(f"the fix does not fit {plan.target} as it is now: {e}",
+                               hint="refresh the findings and try again") from None
+        stale = None
+        if plan.resource_version and rv and plan.resource_version != rv:
+            stale = (f"{plan.target} changed after the check read it (resourceVersion {plan.resource_version} → {rv}); "
+                     "the diff is against the object as it is now")
+        manifest = None
+        if plan.gitops_warning:
+            frag = plans.manifest_fragment(plan, after)
+            manifest = to_yaml(frag) if frag else None
+        if plans.is_delete(plan):
+            diff = deletion_summary(before, name=str(plan.target))
+        else:
+            diff = yaml_diff(before, after, name=str(plan.target))
+        return Preview(plan=plan, before=before, after=after, diff=diff, gitops_warning=plan.gitops_warning,
+                       resource_version=rv, patch=patch, stale=stale, manifest=manifest)
+
+    # -- the server's opinion -------------------------------------------------------------
+
+    def dry_run(self, plan: FixPlan, preview: Optional[Preview] = None) -> DryRunResult:
+        """Send the change with dryRun=All: admission, schema and immutability rules run, nothing is stored."""
+        if self.read_only:
+            raise ReadOnlyError("send a dry-run change")
+        preview = preview or self.preview(plan)
+        try:
+            after = self._send(plan, preview.patch, preview.resource_version, dry_run=True)
+        except KubeApiError as e:
+            return DryRunResult(ok=False, after=None, message=_refusal(plan.target, e, dry_run=True),
+                                status=e.status, conflict=e.status == 409)
+        if plans.is_delete(plan):
+            md = (after or {}).get("metadata") or {}
+            if md.get("deletionTimestamp") and md.get("finalizers"):
+                msg = (f"the server accepts it: {plan.target} is marked for deletion and goes away once its "
+                       f"finalizers ({', '.join(md['finalizers'])}) finish")
+            else:
+                msg = f"the server accepts it: {plan.target} would be deleted"
+            return DryRunResult(ok=True, after=None, message=msg, diff=preview.diff)
+        diff = yaml_diff(preview.before, after, name=str(plan.target))
+        msg = "the server accepts the change"
+        if readable(after) != readable(_with_generation(preview.after, after)):
+            msg += " (its result differs from the local preview: the server's is shown)"
+        return DryRunResult(ok=True, after=after, message=msg, diff=diff)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def apply(self, plan: FixPlan, expected_resource_version: Optional[str],
+              preview: Optional[Preview] = None) -> ApplyResult:
+        """Apply the plan if the target is still at `expected_resource_version` (the one the
+        user saw the diff for); a newer object answers conflict=True and nothing is written."""
+        if self.read_only:
+            raise ReadOnlyError("apply a fix")
+        try:
+            current = self.read(plan.target)
+        except NotFoundError as e:
+            return ApplyResult(ok=False, after=None, conflict=False, message=e.message, status=404)
+        rv = (current.get("metadata") or {}).get("resourceVersion")
+        if expected_resource_version and rv != expected_resource_version:
+            return ApplyResult(ok=False, after=None, conflict=True, status=409,
+                               message=f"{plan.target} changed since the preview (resourceVersion "
+                                       f"{expected_resource_version} → {rv}): review the new diff")
+        patch = plans.rebase(plan, current)
+        try:
+            after = self._send(plan, patch, expected_resource_version or rv, dry_run=False)
+        except KubeApiError as e:
+            result = ApplyResult(ok=False, after=None, conflict=e.status == 409, status=e.status,
+                                 message=_refusal(plan.target, e, dry_run=False))
+            if not result.conflict:
+                self._log("apply", plan.title, plan, current, None, False, result.message)
+            return result
+        if plans.is_delete(plan):
+            after = after if (after or {}).get("metadata", {}).get("deletionTimestamp") else None
+            msg = f"{plan.target} deleted" if after is None else f"{plan.target} is being deleted"
+        else:
+            msg = f"{plan.target} updated (resourceVersion {rv} → {(after or {}).get('metadata', {}).get('resourceVersion')})"
+        entry = self._log("apply", plan.title, plan, current, after, True, msg)
+        return ApplyResult(ok=True, after=after, conflict=False, message=msg, entry_id=entry.id)
+
+    def _send(self, plan: FixPlan, patch: Any, rv: Optional[str], dry_run: bool) -> Optional[dict]:
+        ref = plan.target
+        q = {"dryRun": "All" if dry_run else None, "fieldManager": None if plans.is_delete(plan) else plans.FIELD_MANAGER}
+        if plan.patch_type == "delete":
+            return self.kube.request("DELETE", object_path(ref), query=q,
+                                     body=plans.delete_options(rv, dry_run)).json()
+        if plan.patch_type == "evict":
+            body = {"apiVersion": "policy/v1", "kind": "Eviction",
+                    "metadata": {"name": ref.name, "namespace": ref.namespace},
+                    "deleteOptions": plans.delete_options(rv, dry_run)}
+            self.kube.request("POST", object_path(ref, "eviction"), query=q, body=body)
+            return None
+        body = plans.with_precondition(plan, patch, rv)
+        if plan.patch_type == "apply":
+            q["force"] = True
+        return self.kube.request("PATCH", object_path(ref), query=q, body=body,
+                                 content_type=plans.CONTENT_TYPES[plan.patch_type]).json()
+
+    # -- undo ---------------------------------------------------------------------------------
+
+    def undo_candidates(self) -> list[AuditEntry]:
+        return self.audit.undoable(self.kube.server)
+
+    def preview_undo(self, entry_id: Optional[str] = None) -> UndoPreview:
+        entry = self._entry_to_undo(entry_id)
+        ref = _ref(entry.target)
+        try:
+            current = self.kube.request("GET", object_path(ref)).json()
+        except KubeApiError as e:
+            if e.status != 404:
+                raise RefusedError(f"cannot read {ref}: {e.message}") from None
+            current = None
+        plan_id = entry.plan.get("id", "")
+        before = entry.before or {}
+        warnings = []
+        if entry.plan.get("patchType") in plans.DELETING:
+            if ref.kind == "Pod":
+                raise RefusedError(f"{ref} was deleted so that its controller starts a fresh one; there is "
+                                   "nothing to restore", hint="the controller's new pod replaced it")
+            if current is not None:
+                raise RefusedError(f"{ref} still exists (its deletion has not finished); nothing to re-create yet")
+            restored = _for_create(before)
+            msg = f"re-create {ref} as it was recorded"
+            if ref.kind == "NodeClaim":
+                msg += "; Karpenter launches a new instance for it (the old one was terminated)"
+            return UndoPreview(entry, None, restored, yaml_diff(None, restored, name=str(ref), after_label="re-created"), "create", msg)
+        if current is None:
+            raise RefusedError(f"{ref} no longer exists; the recorded object is not re-created",
+                               hint="re-create it from your manifests")
+        cur_rv = (current.get("metadata") or {}).get("resourceVersion")
+        after_rv = ((entry.after or {}).get("metadata") or {}).get("resourceVersion")
+        if after_rv and cur_rv != after_rv:
+            warnings.append(f"{ref} changed after the fix (resourceVersion {after_rv} → {cur_rv}); restoring the "
+                            "recorded object also reverts those later changes (see the diff)")
+        if plan_id in ("cordon-node", "uncordon-node"):
+            was = bool((before.get("spec") or {}).get("unschedulable"))
+            body = {"spec": {"unschedulable": True if was else None}}
+            restored = plans.merge_patch(current, body)
+            msg = f"{'cordon' if was else 'uncordon'} {ref.name} again"
+            warnings = []  # only unschedulable is touched: later changes stay
+            return UndoPreview(entry, current, restored, yaml_diff(current, restored, name=str(ref), after_label="after the undo"), "patch", msg,
+                               cur_rv, warnings)
+        restored = _for_put(before, current)
+        return UndoPreview(entry, current, restored, yaml_diff(current, restored, name=str(ref), after_label="after the undo"), "put",
+                           f"restore {ref} as it was before “{entry.title}”", cur_rv, warnings)
+
+    def undo(self, entry_id: Optional[str] = None, expected_resource_version: Optional[str] = None) -> ApplyResult:
+        """Restore the object recorded by an audit entry (the newest undoable one by default)."""
+        if self.read_only:
+            raise ReadOnlyError("undo a change")
+        up = self.preview_undo(entry_id)
+        ref = _ref(up.entry.target)
+        if expected_resource_version and up.resource_version != expected_resource_version:
+            return ApplyResult(ok=False, after=None, conflict=True, status=409,
+                               message=f"{ref} changed since the undo preview: review the new diff")
+        try:
+            if up.action == "create":
+                after = self.kube.request("POST", collection_path(ref), query={"fieldManager": plans.FIELD_MANAGER},
+                                          body=up.restored).json()
+            elif up.action == "patch":
+                body = {"metadata": {"resourceVersion": up.resource_version},
+                        "spec": {"unschedulable": (up.restored.get("spec") or {}).get("unschedulable") or None}}
+                after = self.kube.request("PATCH", object_path(ref), query={"fieldManager": plans.FIELD_MANAGER},
+                                          body=body, content_type=plans.CONTENT_TYPES["merge"]).json()
+            else:
+                after = self.kube.request("PUT", object_path(ref), query={"fieldManager": plans.FIELD_MANAGER},
+                                          body=up.restored).json()
+        except KubeApiError as e:
+            msg = _refusal(ref, e, dry_run=False)
+            if e.status != 409:
+                self._log("undo", f"Undo: {up.entry.title}", None, up.current, None, False, msg,
+                          undoes=up.entry.id, target=up.entry.target, plan_json=up.entry.plan)
+            return ApplyResult(ok=False, after=None, conflict=e.status == 409, message=msg, status=e.status)
+        msg = f"undone: {up.message}"
+        entry = self._log("undo", f"Undo: {up.entry.title}", None, up.current, after, True, msg,
+                          undoes=up.entry.id, target=up.entry.target, plan_json=up.entry.plan)
+        return ApplyResult(ok=True, after=after, conflict=False, message=msg, entry_id=entry.id)
+
+    def _entry_to_undo(self, entry_id: Optional[str]) -> AuditEntry:
+        if entry_id:
+            entry = self.audit.find(entry_id)
+            if entry is None:
+                raise NotFoundError(f"no audit entry {entry_id!r} in {self.audit.path}",
+                                    hint="`gputui undo --list` shows the entries")
+            if entry.action != "apply" or not entry.ok:
+                raise RefusedError(f"audit entry {entry_id} is not an applied fix; only applied fixes can be undone")
+            if entry_id in self.audit.undone_ids():
+                raise RefusedError(f"audit entry {entry_id} ({entry.title}) was already undone")
+            if entry.server != self.kube.server:
+                raise RefusedError(f"audit entry {entry_id} was recorded for {entry.server}, but the current "
+                                   f"context talks to {self.kube.server}",
+                                   hint=f"use --context {entry.context}" if entry.context else None)
+            return entry
+        candidates = self.undo_candidates()
+        if not candidates:
+            raise NotFoundError(f"nothing to undo for {self.kube.server} in {self.audit.path}")
+        return candidates[0]
+
+    # -- audit --------------------------------------------------------------------------------
+
+    def _log(self, action: str, title: str, plan: Optional[FixPlan], before: Optional[dict], after: Optional[dict],
+             ok: bool, message: str, *, undoes: Optional[str] = None, target: Optional[dict] = None,
+             plan_json: Optional[dict] = None) -> AuditEntry:
+        if plan is not None:
+            plan_json = dict(plan.to_json(), resourceVersion=plan.resource_version)
+            target = dict(plan.target.to_json(), apiVersion=plan.target.api_version)
+        entry = AuditEntry(id=AuditLog.new_id(), time=AuditLog.now(), action=action, context=self.kube.context,
+                           server=self.kube.server, title=title, plan=plan_json or {}, target=target or {},
+                           before=before, after=after, ok=ok, message=message, undoes=undoes)
+        return self.audit.append(entry)
+
+
+def _ref(target: dict) -> ObjectRef:
+    return ObjectRef(kind=target.get("kind", ""), name=target.get("name", ""),
+                     namespace=target.get("namespace") or None, api_version=target.get("apiVersion"))
+
+
+def _refusal(ref: ObjectRef, e: KubeApiError, dry_run: bool) -> str:
+    who = "the API server" + (" (dry run)" if dry_run else "")
+    if e.status == 409:
+        return f"{ref} changed since it was read ({e.message}): re-read and review the new diff"
+    if e.status == 404:
+        return f"{ref} does not exist any more"
+    if e.status == 403:
+        return f"{who} does not allow it: {e.message}"
+    if e.status in _REJECTED:
+        return f"{who} rejected the change ({e.status} {e.reason}): {e.message}"
+    return f"{who} answered {e.status} {e.reason}: {e.message}"
+
+
+def _with_generation(local: Optional[dict], server: Optional[dict]) -> Optional[dict]:
+    """The local result with the server-owned metadata the server fills in, for comparing."""
+    if local is None or server is None:
+        return local
+    out = copy.deepcopy(local)
+    smd, md = server.get("metadata") or {}, out.setdefault("metadata", {})
+    for key in ("generation", "resourceVersion", "managedFields"):
+        if key in smd:
+            md[key] = smd[key]
+        else:
+            md.pop(key, None)
+    return out
+
+
+def _for_put(before: dict, current: dict) -> dict:
+    out = copy.deepcopy(before)
+    md = out.setdefault("metadata", {})
+    md.pop("managedFields", None)
+    md["resourceVersion"] = (current.get("metadata") or {}).get("resourceVersion")
+    # Status belongs to controllers; the server ignores it on PUT for most kinds anyway.
+    if "status" in current:
+        out["status"] = copy.deepcopy(current["status"])
+    else:
+        out.pop("status", None)
+    return out
+
+
+def _for_create(before: dict) -> dict:
+    out = copy.deepcopy(before)
+    md = out.setdefault("metadata", {})
+    for key in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+                "managedFields", "generation", "selfLink"):
+        md.pop(key, None)
+    out.pop("status", None)
+    return out
