@@ -1,33 +1,40 @@
-"""`gputui` with no subcommand, and `gputui demo`."""
+"""`gputui` with no subcommand, and `gputui demo`: open the interactive app."""
 
 from __future__ import annotations
 
 import argparse
+from typing import Optional
+
+
+def _config(args: argparse.Namespace, kubeconfig: Optional[str], context: Optional[str],
+            demo_scenario: Optional[str] = None):
+    from gputui.tui.state import AppConfig
+
+    refresh = getattr(args, "refresh", None)
+    return AppConfig(kubeconfig=kubeconfig, context=context, namespace=getattr(args, "namespace", None),
+                     read_only=bool(getattr(args, "read_only", False)),
+                     refresh_seconds=float(refresh) if refresh else None, demo_scenario=demo_scenario,
+                     request_timeout=float(getattr(args, "request_timeout", None) or 30.0))
+
+
+def _run_app(config) -> int:
+    from gputui.tui.app import GputuiApp
+
+    GputuiApp(config).run()
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
-    from gputui.errors import GputuiError
-
-    raise GputuiError(
-        "the interactive app is not part of this build yet",
-        hint="run `gputui diagnose` for a report, or `gputui demo` to try it on the simulated cluster",
-        exit_code=2,
-    )
+    """Open the app on the current (or --context) kubeconfig context; connection problems show inside it."""
+    return _run_app(_config(args, getattr(args, "kubeconfig", None), getattr(args, "context", None)))
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    """Start the simulator with a built-in scenario in this process and troubleshoot it."""
+    """Start the simulator with a built-in scenario in this process, troubleshoot it, stop it on exit."""
     from gputui.sim.runtime import start_simulator
 
     sim = start_simulator([args.scenario])
     try:
-        from gputui import diagnose
-
-        ns = argparse.Namespace(**vars(args))
-        ns.kubeconfig, ns.context = str(sim.kubeconfig), sim.context
-        for k, v in dict(output="text", from_paths=None, checks=None, nodes=None, nodepools=None,
-                         min_severity="info", fail_on="none", no_progress=True).items():
-            setattr(ns, k, getattr(ns, k, v) if hasattr(ns, k) else v)
-        return diagnose.run(ns)
+        return _run_app(_config(args, str(sim.kubeconfig), sim.context, demo_scenario=args.scenario))
     finally:
         sim.stop()

@@ -1,0 +1,2 @@
+"""The interactive app (Textual). Importing this package imports nothing heavy;
+gputui.tui.app does."""

@@ -1,0 +1,288 @@
+"""GputuiApp: connection, gathering and the screen stack. What each screen shows lives in
+gputui/tui/screens/; this module only owns the cluster data and the app-wide actions."""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import threading
+import time
+from typing import Iterable, Optional
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import get_current_worker
+
+from gputui.tui.messages import GatherFailed, GatherProgressed, GatherStarted, SnapshotReady
+from gputui.tui.state import AppConfig, GatherError
+
+# Actions that change the cluster (or start pods on it); never offered in read-only mode.
+MUTATING_ACTIONS = frozenset({"undo", "debug_all", "debug_node", "edit_nodepool", "walk_through"})
+_PROGRESS_INTERVAL = 0.1
+
+
+class GputuiApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "gputui"
+    BINDINGS = [
+        Binding("r", "refresh", "Refresh", id="refresh", tooltip="Read the cluster again"),
+        Binding("c", "switch_context", "Context", id="switch-context", tooltip="Switch kubeconfig context"),
+        Binding("u", "undo", "Undo", id="undo", tooltip="Undo a change made from gputui"),
+        Binding("question_mark", "help", "Help", id="help", key_display="?"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(self, config: AppConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.kube = None  # gputui.kube.client.KubeClient once connected
+        self.snapshot = None  # checks.snapshot.ClusterSnapshot after the first gathering
+        self.findings: list = []
+        self.kubernetes_version = ""
+        self.gather_error: Optional[GatherError] = None
+        self.gathering = False
+        self._generation = 0  # bumped on context switch: results of older gatherings are dropped
+        self._lock = threading.Lock()
+
+    # -- the contract other screens rely on ---------------------------------------------
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.config.read_only)
+
+    def refresh_data(self) -> None:
+        """Re-gather in a worker; SnapshotReady (or GatherFailed) follows."""
+        self.gathering = True
+        self.gather_error = None
+        self._broadcast(lambda: GatherStarted(self.config.context or ""))
+        self._gather(self._generation)
+
+    def open_fix(self, finding, plan) -> None:
+        if self.read_only:
+            self.notify("Read-only mode: fixes are not applied.", severity="warning")
+            return
+        cls = self._screen_class("gputui.tui.screens.fix", "FixScreen", "Guided fixes")
+        if cls is not None:
+            self.push_screen(cls(finding, plan))
+
+    def open_undo(self) -> None:
+        if self.read_only:
+            self.notify("Read-only mode: nothing can be undone from here.", severity="warning")
+            return
+        cls = self._screen_class("gputui.tui.screens.fix", "UndoScreen", "Undo")
+        if cls is not None:
+            self.push_screen(cls())
+
+    def open_debug(self, nodes: list[str]) -> None:
+        if self.read_only:
+            self.notify("Read-only mode: debug pods are not started.", severity="warning")
+            return
+        if not nodes:
+            self.notify("No GPU nodes to run nvidia-smi on.", severity="warning")
+            return
+        cls = self._screen_class("gputui.tui.screens.debug", "DebugScreen", "Debug pods")
+        if cls is not None:
+            self.push_screen(cls(list(nodes)))
+
+    def open_nodepool_editor(self, name: str) -> None:
+        if self.read_only:
+            self.notify("Read-only mode: NodePools are not edited.", severity="warning")
+            return
+        cls = self._screen_class("gputui.tui.screens.nodepool_edit", "NodePoolEditScreen", "The NodePool editor")
+        if cls is not None:
+            self.push_screen(cls(name))
+
+    def switch_context(self, name: str) -> None:
+        """Drop the current connection and data, connect to `name` and gather."""
+        with self._lock:
+            self._generation += 1
+            old, self.kube = self.kube, None
+        if old is not None:
+            old.close()
+        self.config.context = name
+        self.snapshot, self.findings, self.kubernetes_version = None, [], ""
+        while len(self.screen_stack) > 1:  # back to the fleet screen: the old cluster's objects are gone
+            self.pop_screen()
+        self.refresh_data()
+
+    def open_object(self, ref) -> None:
+        """Drill down into any object (Node, Pod, NodeClaim, NodePool, ...)."""
+        from gputui.tui.screens.object_detail import ObjectScreen
+
+        self.push_screen(ObjectScreen(ref))
+
+    def open_finding(self, finding) -> None:
+        from gputui.tui.screens.finding_detail import FindingScreen
+
+        self.push_screen(FindingScreen(finding))
+
+    def gpu_node_names(self) -> list[str]:
+        if self.snapshot is None:
+            return []
+        from checks.gpuchain import gpu_nodes
+
+        return [n.metadata.name for n, _ in gpu_nodes(self.snapshot)]
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        from gputui.tui.screens.fleet import FleetScreen
+
+        return FleetScreen()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.config.context or "current context"
+        self.refresh_data()
+        if self.config.refresh_seconds:
+            self.set_interval(max(1.0, float(self.config.refresh_seconds)), self._auto_refresh)
+
+    def _auto_refresh(self) -> None:
+        if not self.gathering:
+            self.refresh_data()
+
+    def on_unmount(self) -> None:
+        if self.kube is not None:
+            self.kube.close()
+
+    # -- gathering -----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="gather", exit_on_error=False)
+    def _gather(self, generation: int) -> None:
+        from checks.registry import run_checks
+        from gputui.diagnose import filter_findings
+        from gputui.errors import GputuiError
+        from gputui.kube.client import connect
+        from gputui.kube.gather import gather
+
+        worker = get_current_worker()
+        last = [0.0]
+        seen: dict[str, int] = {}
+
+        def progress(resource: str, count: int) -> None:
+            seen[resource] = count
+            now = time.monotonic()
+            if now - last[0] >= _PROGRESS_INTERVAL:
+                last[0] = now
+                self.post_message(GatherProgressed(f"reading {resource} ({count})… {len(seen)} resources so far"))
+
+        try:
+            kube = self.kube
+            if kube is None:
+                self.post_message(GatherProgressed(f"connecting to {self.config.context or 'the current context'}…"))
+                kube = connect(self.config.kubeconfig, self.config.context, self.config.namespace,
+                               self.config.request_timeout)
+                with self._lock:
+                    if generation != self._generation:
+                        kube.close()
+                        return
+                    self.kube = kube
+            version = (kube.version() or {}).get("gitVersion", "")
+            snapshot = gather(kube, namespace="", progress=progress)
+            findings = run_checks(snapshot)
+            if self.config.namespace:
+                findings = filter_findings(findings, snapshot, namespace=self.config.namespace)
+        except GputuiError as e:
+            if generation == self._generation and not worker.is_cancelled:
+                self.post_message(GatherFailed(e.message, e.hint))
+            return
+        except Exception as e:  # noqa: BLE001 - the app stays up; the user can retry
+            if generation == self._generation and not worker.is_cancelled:
+                self.post_message(GatherFailed(f"reading the cluster failed: {type(e).__name__}: {e}",
+                                               "press r to retry; `gputui diagnose --debug` shows the traceback"))
+            return
+        if generation != self._generation or worker.is_cancelled:
+            return
+        self.kubernetes_version = version
+        self.post_message(SnapshotReady(snapshot, findings))
+
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        self.snapshot, self.findings = message.snapshot, message.findings
+        self.gathering = False
+        self.gather_error = None
+        self.sub_title = message.snapshot.context or self.config.context or ""
+        # The old snapshot is garbage now; collect it once, then keep the new one out of every later pass.
+        gc.collect()
+        gc.freeze()
+        self._broadcast(lambda: SnapshotReady(message.snapshot, message.findings))
+
+    def on_gather_failed(self, message: GatherFailed) -> None:
+        self.gathering = False
+        self.gather_error = GatherError(message.message, message.hint)
+        self._broadcast(lambda: GatherFailed(message.message, message.hint))
+
+    def on_gather_progressed(self, message: GatherProgressed) -> None:
+        self._broadcast(lambda: GatherProgressed(message.text))
+
+    def _broadcast(self, make) -> None:
+        """Give every screen on the stack its own copy (a message is delivered once)."""
+        for screen in self.screen_stack:
+            screen.post_message(make())
+
+    # -- actions -------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
+        if action in MUTATING_ACTIONS and self.read_only:
+            return None  # hidden from the footer, the palette and the keyboard
+        return True
+
+    def action_refresh(self) -> None:
+        self.refresh_data()
+
+    def action_help(self) -> None:
+        from gputui.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_switch_context(self) -> None:
+        from gputui.tui.screens.contexts import ContextScreen
+
+        def chosen(name: Optional[str]) -> None:
+            if name and name != self.config.context:
+                self.switch_context(name)
+
+        self.push_screen(ContextScreen(self.config.kubeconfig, self.config.context), chosen)
+
+    def action_undo(self) -> None:
+        self.open_undo()
+
+    def action_debug_all(self) -> None:
+        self.open_debug(self.gpu_node_names())
+
+    def action_show_tab(self, tab: str) -> None:
+        from gputui.tui.screens.fleet import FleetScreen
+
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, FleetScreen):
+            self.pop_screen()
+        if isinstance(self.screen, FleetScreen):
+            self.screen.show_tab(tab)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield SystemCommand("Refresh", "Read the cluster again and re-run the checks", self.action_refresh)
+        yield SystemCommand("Switch context", "Connect to another kubeconfig context", self.action_switch_context)
+        yield SystemCommand("Findings", "Show the findings, worst first", lambda: self.action_show_tab("findings"))
+        yield SystemCommand("Nodes", "Show the GPU node table", lambda: self.action_show_tab("nodes"))
+        yield SystemCommand("NodePools", "Show the NodePools and their GPU limits",
+                            lambda: self.action_show_tab("nodepools"))
+        yield SystemCommand("GPU Operator", "Show the GPU Operator operands", lambda: self.action_show_tab("operator"))
+        if not self.read_only:
+            yield SystemCommand("Run nvidia-smi on all GPU nodes", "Start a debug pod on every GPU node",
+                                self.action_debug_all)
+            yield SystemCommand("Undo", "Restore an object changed from gputui", self.action_undo)
+        yield SystemCommand("Help", "Keys and screens", self.action_help)
+        yield from (c for c in super().get_system_commands(screen) if c.title in ("Quit", "Keys", "Theme"))
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _screen_class(self, module: str, name: str, feature: str):
+        try:
+            return getattr(importlib.import_module(module), name)
+        except ModuleNotFoundError as e:
+            if e.name != module:
+                raise
+        except AttributeError:
+            pass
+        self.notify(f"{feature} is not available in this build.", severity="warning")
+        return None

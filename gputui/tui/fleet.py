@@ -1,0 +1,325 @@
+"""What the fleet overview shows, computed from a snapshot and its findings. No Textual here,
+so it is tested (and reasoned about) without a terminal."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+from checks.gpu import GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL, OPERANDS
+from checks.gpuchain import (age_text, allocatable_gpus, capacity_gpus, gpu_nodes, nodepool_is_gpu,
+                             pending_gpu_pods)
+from checks.k8s import is_terminal, node_is_ready, parse_quantity, pod_gpu_request
+from checks.model import Finding, ObjectRef, Severity
+
+_TAG_RE = re.compile(r":(v?\d[\w.\-+]*)(?:@sha256:[0-9a-f]+)?$")
+
+
+@dataclass
+class FleetSummary:
+    context: str
+    server: str
+    kubernetes_version: str
+    karpenter_version: str
+    operator_version: str
+    gpu_nodes_ready: int
+    gpu_nodes_total: int
+    gpus_capacity: int
+    gpus_allocatable: int
+    gpus_allocated: int
+    gpus_expected: int
+    pending_gpu_pods: int
+    errors: int
+    warnings: int
+    infos: int
+    unreadable: list[str] = field(default_factory=list)
+
+
+@dataclass
+class NodeRow:
+    name: str
+    nodepool: str
+    instance_type: str
+    gpu_model: str
+    expected: Optional[int]
+    capacity: int
+    allocatable: int
+    allocated: int
+    capacity_type: str
+    age_seconds: float
+    status: str
+    worst: Optional[Finding]
+
+    @property
+    def age(self) -> str:
+        return age_text(self.age_seconds)
+
+    def text(self) -> str:
+        """Everything a `/` filter matches against."""
+        worst = f"{self.worst.code} {self.worst.severity.label}" if self.worst else ""
+        return " ".join((self.name, self.nodepool, self.instance_type, self.gpu_model, self.capacity_type,
+                         self.status, worst)).lower()
+
+
+@dataclass
+class NodePoolRow:
+    name: str
+    is_gpu: bool
+    gpus_used: int
+    gpu_limit: Optional[int]  # None: no nvidia.com/gpu limit
+    nodes: int
+    weight: Optional[int]
+    capacity_types: str
+    disruption: str
+    ready: str
+
+
+@dataclass
+class OperandRow:
+    title: str
+    name: str
+    namespace: str
+    desired: int
+    ready: int
+    available: int
+    unavailable: int
+
+    @property
+    def healthy(self) -> bool:
+        return self.ready >= self.desired
+
+
+# -- header --------------------------------------------------------------------------
+
+
+def image_version(image: str) -> str:
+    """'public.ecr.aws/karpenter/controller:1.6.2@sha256:..' -> '1.6.2'."""
+    m = _TAG_RE.search(image or "")
+    return m.group(1) if m else ""
+
+
+def _deployment_version(snapshot, names: Iterable[str]) -> str:
+    wanted = set(names)
+    for d in snapshot.deployments:
+        labels = d.metadata.labels
+        if d.metadata.name in wanted or labels.get("app.kubernetes.io/name") in wanted:
+            if labels.get("app.kubernetes.io/version"):
+                return labels["app.kubernetes.io/version"]
+            containers = (((d.spec.get("template") or {}).get("spec") or {}).get("containers")) or []
+            for c in containers:
+                v = image_version(c.get("image", ""))
+                if v:
+                    return v
+    return ""
+
+
+def karpenter_version(snapshot) -> str:
+    v = _deployment_version(snapshot, ("karpenter",))
+    if v:
+        return v
+    if snapshot.nodepools or snapshot.nodeclaims:
+        return f"installed ({snapshot.karpenter_api_version or 'karpenter.sh'})"
+    return "not installed"
+
+
+def operator_version(snapshot) -> str:
+    v = _deployment_version(snapshot, ("gpu-operator",))
+    state = ""
+    if snapshot.clusterpolicies:
+        status = snapshot.clusterpolicies[0].status
+        state = (status.get("state") if isinstance(status, dict) else "") or "state unknown"
+    if v and state:
+        return f"{v} ({state})"
+    if v or state:
+        return v or f"installed ({state})"
+    return "not installed"
+
+
+def allocated_gpus(snapshot, node_name: str) -> int:
+    return sum(pod_gpu_request(p) for p in snapshot.pods_by_node.get(node_name, ()) if not is_terminal(p))
+
+
+def summarize(snapshot, findings: list[Finding], kubernetes_version: str = "") -> FleetSummary:
+    nodes = gpu_nodes(snapshot)
+    counts = {s: 0 for s in Severity}
+    for f in findings:
+        counts[f.severity] += 1
+    return FleetSummary(
+        context=snapshot.context or "",
+        server=snapshot.server or "",
+        kubernetes_version=kubernetes_version,
+        karpenter_version=karpenter_version(snapshot),
+        operator_version=operator_version(snapshot),
+        gpu_nodes_ready=sum(1 for n, _ in nodes if node_is_ready(n)),
+        gpu_nodes_total=len(nodes),
+        gpus_capacity=sum(capacity_gpus(n) for n, _ in nodes),
+        gpus_allocatable=sum(allocatable_gpus(n) for n, _ in nodes),
+        gpus_allocated=sum(allocated_gpus(snapshot, n.metadata.name) for n, _ in nodes),
+        gpus_expected=sum(e.count or 0 for _, e in nodes),
+        pending_gpu_pods=len(pending_gpu_pods(snapshot)),
+        errors=counts[Severity.ERROR],
+        warnings=counts[Severity.WARNING],
+        infos=counts[Severity.INFO],
+        unreadable=[i.resource for i in snapshot.incomplete if i.reason != "NotFound"],
+    )
+
+
+# -- which findings concern an object --------------------------------------------------
+
+
+def refs_of(f: Finding) -> list[ObjectRef]:
+    return [f.subject, *f.related]
+
+
+def findings_about(snapshot, findings: list[Finding], ref: ObjectRef) -> list[Finding]:
+    """Findings whose subject or related objects are `ref`; for a node also its NodeClaim and pods."""
+    keys = {(ref.kind, ref.namespace or "", ref.name)}
+    if ref.kind == "Node":
+        nc = snapshot.nodeclaims_by_node.get(ref.name) if snapshot else None
+        if nc is not None:
+            keys.add(("NodeClaim", "", nc.metadata.name))
+        for p in (snapshot.pods_by_node.get(ref.name, ()) if snapshot else ()):
+            keys.add(("Pod", p.metadata.namespace or "", p.metadata.name))
+    out = []
+    for f in findings:
+        if any((r.kind, r.namespace or "", r.name) in keys for r in refs_of(f)):
+            out.append(f)
+    return sorted(out, key=lambda f: f.sort_key)
+
+
+def _worst_by_node(snapshot, findings: list[Finding]) -> dict[str, Finding]:
+    """node name -> its worst finding, in one pass over the findings."""
+    claim_node = {nc.metadata.name: node for node, nc in snapshot.nodeclaims_by_node.items()}
+    best: dict[str, tuple[tuple, Finding]] = {}
+    for f in findings:
+        for i, r in enumerate(refs_of(f)):
+            node = r.name if r.kind == "Node" else claim_node.get(r.name) if r.kind == "NodeClaim" else None
+            if not node:
+                continue
+            # Worst severity first; among equals, a finding about the node itself beats one that mentions it.
+            rank = (-int(f.severity), 0 if (i == 0 and r.kind == "Node") else 1, f.code)
+            if node not in best or rank < best[node][0]:
+                best[node] = (rank, f)
+    return {node: f for node, (_, f) in best.items()}
+
+
+# -- tables --------------------------------------------------------------------------
+
+
+def short_gpu_model(model: str) -> str:
+    """'NVIDIA-A100-SXM4-40GB' -> 'A100-SXM4-40GB': the vendor prefix costs a narrow column its point."""
+    return re.sub(r"^(NVIDIA|Tesla)[- ]", "", model, flags=re.I)
+
+
+def node_status(node) -> str:
+    ready = node_is_ready(node)
+    parts = ["Ready" if ready else "NotReady"]
+    if node.spec.unschedulable:
+        parts.append("SchedulingDisabled")
+    if node.metadata.deletion_timestamp:
+        parts.append("Deleting")
+    return ",".join(parts)
+
+
+def node_rows(snapshot, findings: list[Finding]) -> list[NodeRow]:
+    worst = _worst_by_node(snapshot, findings)
+    rows = []
+    for node, exp in gpu_nodes(snapshot):
+        labels = node.metadata.labels
+        name = node.metadata.name
+        rows.append(NodeRow(
+            name=name,
+            nodepool=labels.get(LABEL_NODEPOOL, ""),
+            instance_type=exp.instance_type or labels.get("node.kubernetes.io/instance-type", ""),
+            gpu_model=short_gpu_model(exp.model or ""),
+            expected=exp.count,
+            capacity=capacity_gpus(node),
+            allocatable=allocatable_gpus(node),
+            allocated=allocated_gpus(snapshot, name),
+            capacity_type=labels.get(LABEL_CAPACITY_TYPE, ""),
+            age_seconds=snapshot.age_seconds(node.metadata.creation_timestamp) or 0.0,
+            status=node_status(node),
+            worst=worst.get(name),
+        ))
+    rows.sort(key=lambda r: (-(int(r.worst.severity) if r.worst else 0), r.nodepool, r.name))
+    return rows
+
+
+def _requirement_values(np, key: str) -> list[str]:
+    reqs = (((np.spec.get("template") or {}).get("spec") or {}).get("requirements")) or []
+    for r in reqs:
+        if r.get("key") == key and r.get("operator") == "In":
+            return list(r.get("values") or [])
+    return []
+
+
+def _int_or_none(value) -> Optional[int]:
+    if value is None:
+        return None
+    try:
+        return int(parse_quantity(value))
+    except Exception:  # noqa: BLE001 - a malformed limit shows as "no limit", the checks report it
+        return None
+
+
+def disruption_text(np) -> str:
+    d = np.spec.get("disruption") or {}
+    policy = d.get("consolidationPolicy") or "-"
+    after = d.get("consolidateAfter")
+    text = policy + (f" after {after}" if after else "")
+    budgets = d.get("budgets") or []
+    if budgets:
+        text += f", budget {budgets[0].get('nodes', '?')}" + (f" +{len(budgets) - 1}" if len(budgets) > 1 else "")
+    return text
+
+
+def nodepool_rows(snapshot) -> list[NodePoolRow]:
+    rows = []
+    for np in snapshot.nodepools:
+        status = np.status if isinstance(np.status, dict) else {}
+        ready = next((c.get("status") for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
+        nodes = snapshot.nodes_by_nodepool.get(np.metadata.name, [])
+        used = _int_or_none((status.get("resources") or {}).get(GPU_RESOURCE))
+        if used is None:
+            used = sum(capacity_gpus(n) for n in nodes)
+        rows.append(NodePoolRow(
+            name=np.metadata.name,
+            is_gpu=nodepool_is_gpu(snapshot, np),
+            gpus_used=used,
+            gpu_limit=_int_or_none((np.spec.get("limits") or {}).get(GPU_RESOURCE)),
+            nodes=len(nodes),
+            weight=np.spec.get("weight"),
+            capacity_types=",".join(_requirement_values(np, LABEL_CAPACITY_TYPE)) or "any",
+            disruption=disruption_text(np),
+            ready={"True": "Ready", "False": "NotReady"}.get(ready or "", "Unknown"),
+        ))
+    rows.sort(key=lambda r: (not r.is_gpu, -(r.weight or 0), r.name))
+    return rows
+
+
+def operand_rows(snapshot) -> list[OperandRow]:
+    by_name = {o.name: o for o in OPERANDS}
+    rows = []
+    for ds in snapshot.daemonsets:
+        operand = by_name.get(ds.metadata.name)
+        app = ((((ds.spec.get("template") or {}).get("metadata") or {}).get("labels")) or {}).get("app", "")
+        operand = operand or by_name.get(app)
+        if operand is None:
+            continue
+        st = ds.status if isinstance(ds.status, dict) else {}
+        rows.append(OperandRow(
+            title=operand.title, name=ds.metadata.name, namespace=ds.metadata.namespace or "",
+            desired=int(st.get("desiredNumberScheduled") or 0), ready=int(st.get("numberReady") or 0),
+            available=int(st.get("numberAvailable") or 0), unavailable=int(st.get("numberUnavailable") or 0)))
+    order = {o.name: i for i, o in enumerate(OPERANDS)}
+    rows.sort(key=lambda r: (order.get(r.name, 99), r.namespace, r.name))
+    return rows
+
+
+def usage_bar(used: int, limit: Optional[int], width: int = 12) -> str:
+    """'█████░░░░░░░ 31/64'; without a limit only the count."""
+    if not limit:
+        return f"{used} (no limit)"
+    filled = min(width, round(width * used / limit)) if limit > 0 else width
+    return "█" * filled + "░" * (width - filled) + f" {used}/{limit}"

@@ -1,0 +1,172 @@
+"""One finding: what is wrong, the objects involved, the evidence, the check's explanation
+and the fixes (each with a walk-through, unless read-only)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from rich.console import Group
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from gputui.tui.messages import SnapshotReady
+from gputui.tui.render import SEVERITY_STYLE, ref_text
+
+_SECTIONS = (("what it checks", "What it checks"), ("why it matters", "Why it matters"), ("how to fix", "How to fix"))
+
+
+class FindingScreen(Screen):
+    DEFAULT_CSS = """
+    FindingScreen #finding-body {
+        padding: 0 1;
+    }
+    FindingScreen .section-title {
+        margin-top: 1;
+        text-style: bold underline;
+    }
+    FindingScreen #finding-objects {
+        height: auto;
+        max-height: 8;
+        border: none;
+    }
+    FindingScreen .fix {
+        height: auto;
+        border: round $primary;
+        padding: 0 1;
+        margin-bottom: 1;
+    }
+    FindingScreen .fix.-disruptive {
+        border: round $error;
+    }
+    FindingScreen .fix Button {
+        margin-top: 1;
+    }
+    FindingScreen #finding-gone {
+        display: none;
+        background: $success 30%;
+        padding: 0 1;
+    }
+    FindingScreen.-gone #finding-gone {
+        display: block;
+    }
+    """
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("w", "walk_through", "Walk through fix", id="walk-through"),
+    ]
+
+    def __init__(self, finding) -> None:
+        super().__init__()
+        self.finding = finding
+
+    def compose(self) -> ComposeResult:
+        f = self.finding
+        yield Static(Text("This finding is gone from the latest gathering.", style="bold"), id="finding-gone")
+        with VerticalScroll(id="finding-body"):
+            head = Text()
+            head.append(f"{f.severity.label.upper()} ", style=SEVERITY_STYLE[f.severity])
+            head.append(f"{f.code} {f.name}", style="bold")
+            head.append(f"  ({f.area})", style="dim")
+            yield Static(Group(head, Text(f.title, style="bold italic")), id="finding-title")
+            yield Static(Text(f.message), id="finding-message")
+            yield Static("Objects (enter opens)", classes="section-title")
+            options = [Option(Text.assemble(("subject  ", "dim"), ref_text(f.subject)), id="0")]
+            options += [Option(Text.assemble(("related  ", "dim"), ref_text(r)), id=str(i + 1))
+                        for i, r in enumerate(f.related)]
+            yield OptionList(*options, id="finding-objects")
+            yield Static("Evidence", classes="section-title")
+            yield Static(_bullets(f.evidence) if f.evidence else Text("none recorded", style="dim"),
+                         id="finding-evidence")
+            yield Static("Explanation", classes="section-title")
+            yield Static(_explanation(f.code), id="finding-explanation")
+            yield Static(f"Fixes ({len(f.fixes)})", classes="section-title")
+            if not f.fixes:
+                yield Static(Text("No automatic fix; see How to fix above.", style="dim"))
+            for i, plan in enumerate(f.fixes):
+                with Vertical(classes="fix -disruptive" if plan.disruptive else "fix"):
+                    yield Static(_fix_text(plan), classes="fix-text")
+                    if not self.app.read_only:
+                        yield Button(f"Walk through: {plan.title}", id=f"walk-{i}",
+                                     variant="error" if plan.disruptive else "primary", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#finding-objects", OptionList).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
+        if action == "walk_through":
+            return None if (self.app.read_only or not self.finding.fixes) else True
+        return True
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        refs = [self.finding.subject, *self.finding.related]
+        i = int(event.option.id or 0)
+        if 0 <= i < len(refs):
+            self.app.open_object(refs[i])
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id and event.button.id.startswith("walk-"):
+            self.app.open_fix(self.finding, self.finding.fixes[int(event.button.id[5:])])
+
+    def action_walk_through(self) -> None:
+        if self.finding.fixes:
+            self.app.open_fix(self.finding, self.finding.fixes[0])
+
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        key = _identity(self.finding)
+        self.set_class(not any(_identity(f) == key for f in message.findings), "-gone")
+
+
+def _identity(f) -> tuple:
+    return (f.code, f.subject.kind, f.subject.namespace or "", f.subject.name)
+
+
+def _bullets(lines: list[str]) -> Text:
+    t = Text()
+    for i, line in enumerate(lines):
+        if i:
+            t.append("\n")
+        t.append("• ", style="dim")
+        t.append(line)
+    return t
+
+
+def _explanation(code: str) -> Text:
+    import checks  # noqa: F401  (registers every check)
+    from checks.registry import REGISTRY
+
+    c = REGISTRY.find(code)
+    if c is None:
+        return Text("no documentation for this check", style="dim")
+    sections = c.doc_sections()
+    t = Text()
+    if sections.get("summary"):
+        t.append(sections["summary"] + "\n")
+    for key, title in _SECTIONS:
+        if sections.get(key):
+            t.append(f"{title}\n", style="bold")
+            t.append(sections[key] + "\n")
+    return t
+
+
+def _fix_text(plan) -> Group:
+    head = Text()
+    head.append(plan.title, style="bold")
+    if plan.disruptive:
+        head.append("  DISRUPTIVE", style="bold red")
+    head.append(f"\ntarget {ref_text(plan.target)} ({plan.patch_type})", style="dim")
+    parts: list = [head]
+    if plan.description:
+        parts.append(Text(plan.description))
+    if plan.gitops_warning:
+        parts.append(Text(f"⚠ {plan.gitops_warning}", style="yellow"))
+    if plan.kubectl:
+        parts.append(Text("kubectl equivalent:", style="dim"))
+        parts.append(Syntax(plan.kubectl, "bash", word_wrap=True, background_color="default"))
+    return Group(*parts)

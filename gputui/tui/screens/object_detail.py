@@ -1,0 +1,348 @@
+"""Drill-down into one object: YAML (read fresh), events, pods (nodes), findings, logs (pods),
+and the actions that fit its kind (nvidia-smi on a node, edit a NodePool)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Log, Select, Static, TabbedContent, TabPane
+
+from checks.model import ObjectRef
+from gputui.tui import objects
+from gputui.tui.fleet import findings_about
+from gputui.tui.messages import SnapshotReady
+from gputui.tui.render import ref_text
+from gputui.tui.widgets.findings_table import FindingsTable
+
+
+class ObjectScreen(Screen):
+    DEFAULT_CSS = """
+    ObjectScreen #object-title {
+        height: auto;
+        padding: 0 1;
+        background: $panel;
+    }
+    ObjectScreen #object-actions {
+        height: auto;
+        padding: 0 1;
+    }
+    ObjectScreen #object-actions Button {
+        margin-right: 1;
+    }
+    ObjectScreen #object-tabs {
+        height: 1fr;
+    }
+    ObjectScreen #yaml-scroll {
+        height: 1fr;
+    }
+    ObjectScreen #log-bar {
+        height: auto;
+    }
+    ObjectScreen #log-bar Select {
+        width: 40;
+    }
+    ObjectScreen #log-status {
+        width: 1fr;
+        padding: 0 1;
+        content-align: left middle;
+        height: 3;
+    }
+    ObjectScreen Log {
+        height: 1fr;
+    }
+    """
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("y", "show_tab('yaml')", "YAML", id="object-yaml"),
+        Binding("e", "show_tab('events')", "Events", id="object-events"),
+        Binding("p", "show_tab('pods')", "Pods", id="object-pods"),
+        Binding("f", "show_tab('findings')", "Findings", id="object-findings"),
+        Binding("l", "show_tab('logs')", "Logs", id="object-logs"),
+        Binding("P", "toggle_previous", "Previous logs", id="previous-logs"),
+        Binding("d", "debug_node", "nvidia-smi", id="debug-node"),
+        Binding("E", "edit_nodepool", "Edit NodePool", id="edit-nodepool"),
+    ]
+
+    def __init__(self, ref: ObjectRef) -> None:
+        super().__init__()
+        self.ref = ref
+        self.previous_logs = False
+        self._container: Optional[str] = None
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        ref = self.ref
+        yield Static(self._title(), id="object-title")
+        with Horizontal(id="object-actions"):
+            for label, target in self._links():
+                yield Button(label, id=f"link-{target.kind}", compact=True)
+            if ref.kind == "Node" and not self.app.read_only:
+                yield Button("Run nvidia-smi", id="action-debug", variant="primary", compact=True)
+            if ref.kind == "NodePool" and not self.app.read_only:
+                yield Button("Edit NodePool", id="action-edit", variant="primary", compact=True)
+        with TabbedContent(initial="yaml", id="object-tabs"):
+            with TabPane("YAML", id="yaml"):
+                with VerticalScroll(id="yaml-scroll"):
+                    yield Static(Text("loading…", style="dim"), id="yaml-view")
+            with TabPane("Events", id="events"):
+                yield DataTable(id="events-table", cursor_type="row")
+            if ref.kind == "Node":
+                with TabPane("Pods", id="pods"):
+                    yield DataTable(id="pods-table", cursor_type="row")
+            with TabPane("Findings", id="findings"):
+                yield FindingsTable(id="object-findings-table")
+            if ref.kind == "Pod":
+                with TabPane("Logs", id="logs"):
+                    with Vertical():
+                        with Horizontal(id="log-bar"):
+                            yield Select([], id="log-container", prompt="container", allow_blank=True)
+                            yield Static("", id="log-status")
+                        yield Log(id="log-view", highlight=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        events = self.query_one("#events-table", DataTable)
+        for key, label in (("type", "Type"), ("reason", "Reason"), ("when", "Last seen"), ("count", "Count"),
+                           ("from", "From"), ("message", "Message")):
+            events.add_column(label, key=key)
+        if self.ref.kind == "Node":
+            pods = self.query_one("#pods-table", DataTable)
+            for key, label in (("namespace", "Namespace"), ("name", "Pod"), ("status", "Status"),
+                               ("gpus", "GPUs"), ("restarts", "Restarts"), ("age", "Age")):
+                pods.add_column(label, key=key)
+        self._fill_from_snapshot()
+        self.load()
+        self.query_one("#object-tabs", TabbedContent).focus()
+
+    def _title(self) -> Text:
+        t = Text()
+        t.append(f"{self.ref.kind} ", style="bold cyan")
+        t.append(f"{self.ref.namespace}/" if self.ref.namespace else "", style="dim")
+        t.append(self.ref.name, style="bold")
+        return t
+
+    def _links(self) -> list[tuple[str, ObjectRef]]:
+        """The objects one hop away that troubleshooting goes to next (node <-> NodeClaim -> NodePool)."""
+        snap = getattr(self.app, "snapshot", None)
+        if snap is None:
+            return []
+        out: list[tuple[str, ObjectRef]] = []
+        karpenter = snap.karpenter_api_version or "karpenter.sh/v1"
+        if self.ref.kind == "Node":
+            nc = snap.nodeclaims_by_node.get(self.ref.name)
+            if nc is not None:
+                out.append((f"NodeClaim {nc.metadata.name}", ObjectRef("NodeClaim", nc.metadata.name,
+                                                                       api_version=karpenter)))
+            node = snap.node_by_name.get(self.ref.name)
+            pool = node.metadata.labels.get("karpenter.sh/nodepool") if node else None
+            if pool:
+                out.append((f"NodePool {pool}", ObjectRef("NodePool", pool, api_version=karpenter)))
+        elif self.ref.kind == "NodeClaim":
+            nc = next((c for c in snap.nodeclaims if c.metadata.name == self.ref.name), None)
+            if nc is not None and nc.status.get("nodeName"):
+                out.append((f"Node {nc.status['nodeName']}", ObjectRef("Node", nc.status["nodeName"])))
+            pool = nc.metadata.labels.get("karpenter.sh/nodepool") if nc else None
+            if pool:
+                out.append((f"NodePool {pool}", ObjectRef("NodePool", pool, api_version=karpenter)))
+        elif self.ref.kind == "Pod":
+            pod = snap.pod_by_key.get((self.ref.namespace or "", self.ref.name))
+            if pod is not None and pod.spec.node_name:
+                out.append((f"Node {pod.spec.node_name}", ObjectRef("Node", pod.spec.node_name)))
+        self._link_targets = {t.kind: t for _, t in out}
+        return out
+
+    # -- data ------------------------------------------------------------------------------
+
+    def _fill_from_snapshot(self) -> None:
+        app = self.app
+        snap = getattr(app, "snapshot", None)
+        found = findings_about(snap, getattr(app, "findings", []), self.ref) if snap is not None else []
+        self.query_one(FindingsTable).show(found)
+        self.query_one("#object-tabs", TabbedContent).get_tab("findings").label = f"Findings ({len(found)})"
+        if self.ref.kind == "Node" and snap is not None:
+            from checks.gpuchain import age_text
+            from checks.k8s import pod_gpu_request
+
+            table = self.query_one("#pods-table", DataTable)
+            table.clear()
+            pods = sorted(snap.pods_by_node.get(self.ref.name, []),
+                          key=lambda p: (-pod_gpu_request(p), p.metadata.namespace or "", p.metadata.name))
+            for p in pods:
+                restarts = sum(cs.restart_count for cs in p.status.container_statuses)
+                table.add_row(p.metadata.namespace or "", Text(p.metadata.name), _pod_status(p),
+                              Text(str(pod_gpu_request(p) or ""), justify="right"),
+                              Text(str(restarts), justify="right", style="bold red" if restarts else ""),
+                              age_text(snap.age_seconds(p.metadata.creation_timestamp)),
+                              key=f"{p.metadata.namespace}/{p.metadata.name}")
+            self.query_one("#object-tabs", TabbedContent).get_tab("pods").label = f"Pods ({len(pods)})"
+
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        self._fill_from_snapshot()
+        self.load()
+
+    def load(self) -> None:
+        self._load_object()
+        self._load_events()
+
+    @work(thread=True, exclusive=True, group="object", exit_on_error=False)
+    def _load_object(self) -> None:
+        kube = self.app.kube
+        if kube is None:
+            self.app.call_from_thread(self._show_yaml_error, "not connected")
+            return
+        snap = self.app.snapshot
+        try:
+            obj = objects.fetch_object(kube, self.ref, snap.karpenter_api_version if snap else None)
+        except Exception as e:  # noqa: BLE001 - shown in place of the YAML
+            self.app.call_from_thread(self._show_yaml_error, _error_line(e))
+            return
+        self.app.call_from_thread(self._show_object, obj)
+
+    def _show_object(self, obj: dict) -> None:
+        self.query_one("#yaml-view", Static).update(
+            Syntax(objects.to_yaml(obj), "yaml", theme="ansi_dark", background_color="default", word_wrap=False))
+        if self.ref.kind == "Pod":
+            names = objects.containers_of(obj)
+            select = self.query_one("#log-container", Select)
+            select.set_options([(n, n) for n in names])
+            if names:
+                wanted = self._failing_container(obj) or names[-1]
+                select.value = wanted
+
+    def _show_yaml_error(self, text: str) -> None:
+        self.query_one("#yaml-view", Static).update(Text(f"cannot read {ref_text(self.ref)}: {text}", style="bold red"))
+
+    @work(thread=True, exclusive=True, group="events", exit_on_error=False)
+    def _load_events(self) -> None:
+        kube = self.app.kube
+        if kube is None:
+            return
+        try:
+            rows = objects.fetch_events(kube, self.ref)
+        except Exception as e:  # noqa: BLE001 - shown as a row
+            rows = [objects.EventRow("Error", "CannotList", "", 0, "gputui", _error_line(e))]
+        self.app.call_from_thread(self._show_events, rows)
+
+    def _show_events(self, rows: list) -> None:
+        table = self.query_one("#events-table", DataTable)
+        table.clear()
+        for i, r in enumerate(rows):
+            table.add_row(Text(r.type, style="yellow" if r.type == "Warning" else ""), r.reason, r.when,
+                          Text(str(r.count), justify="right"), r.source, Text(r.message), key=str(i))
+        self.query_one("#object-tabs", TabbedContent).get_tab("events").label = f"Events ({len(rows)})"
+
+    # -- logs --------------------------------------------------------------------------------
+
+    def _failing_container(self, obj: dict) -> Optional[str]:
+        statuses = (obj.get("status") or {})
+        for cs in (statuses.get("initContainerStatuses") or []) + (statuses.get("containerStatuses") or []):
+            if not cs.get("ready") and (cs.get("restartCount") or (cs.get("state") or {}).get("waiting")):
+                return cs.get("name")
+        return None
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "log-container" and isinstance(event.value, str):
+            self._container = event.value
+            self._load_log()
+
+    def action_toggle_previous(self) -> None:
+        if self.ref.kind != "Pod":
+            return
+        self.previous_logs = not self.previous_logs
+        self._load_log()
+
+    def _load_log(self) -> None:
+        self.query_one("#log-status", Static).update(
+            Text(f"{'previous' if self.previous_logs else 'current'} container, last {objects.LOG_TAIL_LINES} lines"
+                 "  (P toggles previous)", style="dim"))
+        self._fetch_log(self._container, self.previous_logs)
+
+    @work(thread=True, exclusive=True, group="logs", exit_on_error=False)
+    def _fetch_log(self, container: Optional[str], previous: bool) -> None:
+        kube = self.app.kube
+        if kube is None:
+            return
+        try:
+            text = objects.fetch_log(kube, self.ref.namespace or "default", self.ref.name, container, previous)
+        except Exception as e:  # noqa: BLE001 - "previous terminated container not found" and friends
+            text = f"[no log: {_error_line(e)}]"
+        self.app.call_from_thread(self._show_log, text or "[the log is empty]")
+
+    def _show_log(self, text: str) -> None:
+        log = self.query_one("#log-view", Log)
+        log.clear()
+        log.write(text)
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
+        read_only = self.app.read_only
+        if action == "debug_node":
+            return None if read_only or self.ref.kind != "Node" else True
+        if action == "edit_nodepool":
+            return None if read_only or self.ref.kind != "NodePool" else True
+        if action == "toggle_previous":
+            return True if self.ref.kind == "Pod" else None
+        if action == "show_tab" and parameters:
+            tab = parameters[0]
+            if tab == "pods" and self.ref.kind != "Node":
+                return None
+            if tab == "logs" and self.ref.kind != "Pod":
+                return None
+        return True
+
+    def action_show_tab(self, tab: str) -> None:
+        tabs = self.query_one("#object-tabs", TabbedContent)
+        tabs.active = tab
+        target = tabs.get_pane(tab).query("DataTable, Log, VerticalScroll").first(None)
+        if target is not None:
+            target.focus()
+
+    def action_debug_node(self) -> None:
+        self.app.open_debug([self.ref.name])
+
+    def action_edit_nodepool(self) -> None:
+        self.app.open_nodepool_editor(self.ref.name)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        bid = event.button.id or ""
+        if bid == "action-debug":
+            self.action_debug_node()
+        elif bid == "action-edit":
+            self.action_edit_nodepool()
+        elif bid.startswith("link-"):
+            target = getattr(self, "_link_targets", {}).get(bid[5:])
+            if target is not None:
+                self.app.open_object(target)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        table = event.data_table
+        if isinstance(table, FindingsTable):
+            f = table.finding_at(event.row_key)
+            if f is not None:
+                self.app.open_finding(f)
+        elif table.id == "pods-table":
+            ns, _, name = str(event.row_key.value).partition("/")
+            self.app.open_object(ObjectRef("Pod", name, namespace=ns, api_version="v1"))
+
+
+def _pod_status(p) -> Text:
+    for cs in list(p.status.init_container_statuses) + list(p.status.container_statuses):
+        waiting = cs.state.get("waiting") or {}
+        if waiting.get("reason"):
+            return Text(waiting["reason"], style="bold red" if waiting["reason"] not in ("ContainerCreating", "PodInitializing") else "yellow")
+    phase = p.status.phase or "Unknown"
+    return Text(phase, style="" if phase in ("Running", "Succeeded") else "yellow")
+
+
+def _error_line(e: Exception) -> str:
+    message = getattr(e, "message", None) or str(e)
+    return f"{type(e).__name__}: {message}" if not getattr(e, "message", None) else message

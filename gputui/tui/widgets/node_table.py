@@ -1,0 +1,120 @@
+"""The GPU node table: sortable by any column (click its header, or `s` to cycle) and filterable."""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from gputui.tui.render import SEVERITY_STYLE
+
+# column key, header, sort key
+COLUMNS: list[tuple[str, str, Callable]] = [
+    ("node", "Node", lambda r: r.name),
+    ("nodepool", "NodePool", lambda r: r.nodepool),
+    ("instance", "Instance", lambda r: r.instance_type),
+    ("gpu", "GPU", lambda r: r.gpu_model),
+    ("capacity", "Cap", lambda r: r.capacity),
+    ("allocatable", "Alloc", lambda r: r.allocatable),
+    ("allocated", "Used", lambda r: r.allocated),
+    ("type", "Type", lambda r: r.capacity_type),
+    ("age", "Age", lambda r: r.age_seconds),
+    ("status", "Status", lambda r: r.status),
+    ("worst", "Worst finding", lambda r: (-(int(r.worst.severity)) if r.worst else 0, r.worst.code if r.worst else "")),
+]
+_SORT = {key: fn for key, _, fn in COLUMNS}
+
+
+class NodeTable(DataTable):
+    DEFAULT_CSS = """
+    NodeTable {
+        height: 1fr;
+    }
+    """
+    BINDINGS = [
+        Binding("s", "cycle_sort", "Sort", id="sort-nodes", tooltip="Sort by the next column"),
+        Binding("S", "reverse_sort", "Reverse", show=False),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", **kwargs)
+        self._rows: list = []
+        self._filter = ""
+        self.sort_column = "worst"
+        self.sort_reverse = False
+
+    def on_mount(self) -> None:
+        for key, header, _ in COLUMNS:
+            self.add_column(header, key=key)
+
+    def show(self, rows: Optional[list] = None, text_filter: Optional[str] = None) -> None:
+        if rows is not None:
+            self._rows = rows
+        if text_filter is not None:
+            self._filter = text_filter.lower().strip()
+        selected = self.selected_node
+        shown = [r for r in self._rows if not self._filter or self._filter in r.text()]
+        shown.sort(key=lambda r: (_SORT[self.sort_column](r), r.name), reverse=self.sort_reverse)
+        self.clear()
+        for r in shown:
+            self.add_row(*_cells(r), key=r.name)
+        if selected is not None and selected in {r.name for r in shown}:
+            self.move_cursor(row=self.get_row_index(selected))
+
+    @property
+    def shown_names(self) -> list[str]:
+        return [str(k.value) for k in self.rows]
+
+    @property
+    def selected_node(self) -> Optional[str]:
+        if not self.row_count:
+            return None
+        try:
+            return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
+        except Exception:  # noqa: BLE001 - no cursor yet
+            return None
+
+    def sort_by(self, column: str) -> None:
+        if column == self.sort_column:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_column, self.sort_reverse = column, False
+        self.show()
+
+    def action_cycle_sort(self) -> None:
+        keys = [k for k, _, _ in COLUMNS]
+        self.sort_column = keys[(keys.index(self.sort_column) + 1) % len(keys)]
+        self.sort_reverse = False
+        self.show()
+        self.notify(f"sorted by {dict((k, h) for k, h, _ in COLUMNS)[self.sort_column]}", timeout=2)
+
+    def action_reverse_sort(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self.show()
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.sort_by(str(event.column_key.value))
+
+
+def _cells(r) -> list:
+    short = r.expected is not None and r.allocatable < r.expected
+    worst = Text("")
+    if r.worst is not None:
+        worst = Text(f"{r.worst.code} {r.worst.name}", style=SEVERITY_STYLE[r.worst.severity])
+    status_style = "" if r.status == "Ready" else "bold red" if "NotReady" in r.status else "yellow"
+    return [
+        Text(r.name),
+        r.nodepool,
+        r.instance_type,
+        r.gpu_model,
+        Text(str(r.capacity), justify="right"),
+        Text(str(r.allocatable), style="bold red" if short else "", justify="right"),
+        Text(str(r.allocated), justify="right"),
+        r.capacity_type,
+        Text(r.age, justify="right"),
+        Text(r.status, style=status_style),
+        worst,
+    ]
