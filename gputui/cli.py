@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"gputui {__version__}")
     _add_common_options(parser, top=True)
+    parser.add_argument("--refresh", metavar="SECONDS", type=float, default=None,
+                        help="interactive app: read the cluster again every SECONDS")
     parser.set_defaults(func=_handler("gputui.app_entry:run"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -113,10 +115,23 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=_handler("gputui.sim.cli:run_list"))
     p.set_defaults(func=lambda args: _usage(p))
 
+    # -- undo -------------------------------------------------------------
+    p = sub.add_parser("undo", help="restore an object a fix changed, from the audit log",
+                       description="Restore the object a gputui fix changed, as the audit log recorded it "
+                                   "($XDG_STATE_HOME/gputui/audit.jsonl). Without --id: the newest change not undone "
+                                   "for the current context's server.")
+    _add_common_options(p)
+    p.add_argument("--list", action="store_true", help="list the recorded changes and exit (reads only the log)")
+    p.add_argument("--id", metavar="ID", help="the audit entry to undo (see --list)")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=_handler("gputui.fixes.cli:run_undo"))
+
     # -- demo -------------------------------------------------------------
     p = sub.add_parser("demo", help="start the simulator with a scenario and troubleshoot it")
     _add_common_options(p)
     p.add_argument("scenario", nargs="?", default="incident", help="built-in scenario (default: incident)")
+    p.add_argument("--refresh", metavar="SECONDS", type=float, default=argparse.SUPPRESS,
+                   help="read the simulated cluster again every SECONDS")
     p.set_defaults(func=_handler("gputui.app_entry:run_demo"))
 
     return parser
