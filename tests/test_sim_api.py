@@ -996,3 +996,16 @@ def test_concurrent_read_modify_write_loses_no_update(start_sim):
         t.join(timeout=60)
     final = client.CoreV1Api(api_client_for(sim)).read_namespaced_config_map("counter", "default")
     assert final.data["n"] == "30"
+
+
+def test_create_drops_status_where_a_status_subresource_owns_it(sim, core):
+    created = core.create_namespaced_pod("default", pod("scripted", phase="Running"))
+    assert created.status.phase == "Pending"
+    co = client.CustomObjectsApi(api_client_for(sim))
+    w = co.create_namespaced_custom_object("example.gputui.dev", "v1", "default", "widgets",
+                                           {"apiVersion": "example.gputui.dev/v1", "kind": "Widget",
+                                            "metadata": {"name": "w"}, "status": {"ok": True}})
+    assert "status" not in w
+    node = core.create_node({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n9"},
+                             "status": {"capacity": {"nvidia.com/gpu": "1"}}})
+    assert node.status.capacity == {"nvidia.com/gpu": "1"}

@@ -729,6 +729,8 @@ def _check_apply_target(rt: ResourceType, body: dict, name: str) -> None:
 
 def _apply_create_defaults(rt: ResourceType, obj: dict) -> None:
     """Defaults the API server adds on create that clients and typed models rely on."""
+    if "status" in rt.subresources and (rt.group, rt.kind) != ("", "Node"):
+        obj.pop("status", None)  # status is the controllers' to write; nodes register with theirs
     if rt.group == "apiextensions.k8s.io" and rt.kind == "CustomResourceDefinition":
         names = (obj.get("spec") or {}).get("names") or {}
         obj["status"] = {"acceptedNames": names, "storedVersions": [ResourceType.from_crd(obj).version],
