@@ -114,13 +114,14 @@ def filter_findings(findings: list, snap, *, nodes: Optional[list[str]] = None, 
     a namespace when its subject or a related object lives there.
     """
     out = []
+    index = _RefIndex(snap) if (nodes or nodepools) else None
     for f in findings:
         if min_severity is not None and f.severity < min_severity:
             continue
         refs = [f.subject, *f.related]
-        if nodes and not any(_on_node(snap, r, set(nodes)) for r in refs):
+        if nodes and not any(index.node_of(r) in nodes for r in refs):
             continue
-        if nodepools and not any(_in_pool(snap, r, set(nodepools)) for r in refs):
+        if nodepools and not any(index.pool_of(r) in nodepools for r in refs):
             continue
         if namespace and not any(r.namespace == namespace for r in refs):
             continue
@@ -128,37 +129,32 @@ def filter_findings(findings: list, snap, *, nodes: Optional[list[str]] = None, 
     return out
 
 
-def _on_node(snap, r, nodes: set[str]) -> bool:
-    if r.kind == "Node":
-        return r.name in nodes
-    if r.kind == "NodeClaim":
-        nc = next((c for c in snap.nodeclaims if c.metadata.name == r.name), None)
-        return bool(nc and nc.status.get("nodeName") in nodes)
-    if r.kind == "Pod":
-        pod = _pod(snap, r)
-        return bool(pod and pod.spec.node_name in nodes)
-    return False
+class _RefIndex:
+    """Which node and NodePool an object reference belongs to (built once per filtering)."""
 
+    def __init__(self, snap):
+        self.snap = snap
+        self.nodeclaims = {c.metadata.name: c for c in snap.nodeclaims}
+        self.pod_nodes = {(p.metadata.namespace or "", p.metadata.name): p.spec.node_name for p in snap.pods}
 
-def _in_pool(snap, r, pools: set[str]) -> bool:
-    if r.kind == "NodePool":
-        return r.name in pools
-    if r.kind == "Node":
-        node = snap.node_by_name.get(r.name)
-        return bool(node and node.metadata.labels.get("karpenter.sh/nodepool") in pools)
-    if r.kind == "NodeClaim":
-        nc = next((c for c in snap.nodeclaims if c.metadata.name == r.name), None)
-        return bool(nc and nc.metadata.labels.get("karpenter.sh/nodepool") in pools)
-    if r.kind == "Pod":
-        pod = _pod(snap, r)
-        node = snap.node_by_name.get(pod.spec.node_name) if pod and pod.spec.node_name else None
-        return bool(node and node.metadata.labels.get("karpenter.sh/nodepool") in pools)
-    return False
+    def node_of(self, r) -> Optional[str]:
+        if r.kind == "Node":
+            return r.name
+        if r.kind == "NodeClaim":
+            nc = self.nodeclaims.get(r.name)
+            return nc.status.get("nodeName") if nc is not None else None
+        if r.kind == "Pod":
+            return self.pod_nodes.get((r.namespace or "", r.name))
+        return None
 
-
-def _pod(snap, r):
-    return next((p for p in snap.pods if p.metadata.name == r.name and (p.metadata.namespace or "") ==
-                 (r.namespace or "")), None)
+    def pool_of(self, r) -> Optional[str]:
+        if r.kind == "NodePool":
+            return r.name
+        if r.kind == "NodeClaim":
+            nc = self.nodeclaims.get(r.name)
+            return nc.metadata.labels.get("karpenter.sh/nodepool") if nc is not None else None
+        node = self.snap.node_by_name.get(self.node_of(r) or "")
+        return node.metadata.labels.get("karpenter.sh/nodepool") if node is not None else None
 
 
 # -- gputui snapshot -------------------------------------------------------------------------
