@@ -680,8 +680,15 @@ def test_eviction_respects_disruption_budget(start_sim):
            "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "web"}}},
            "status": {"disruptionsAllowed": 0, "currentHealthy": 1, "desiredHealthy": 1, "expectedPods": 1,
                       "observedGeneration": 1}}
+    batch_pdb = {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+                 "metadata": {"name": "batch", "namespace": "default"},
+                 "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "batch"}}},
+                 "status": {"disruptionsAllowed": 1, "currentHealthy": 2, "desiredHealthy": 1, "expectedPods": 2,
+                            "observedGeneration": 1}}
     sim = start_sim(objects=[pod("web-1", labels={"app": "web"}, phase="Running", node="n"),
-                             pod("free", phase="Running", node="n"), pdb])
+                             pod("free", phase="Running", node="n"), pdb, batch_pdb,
+                             pod("batch-1", labels={"app": "batch"}, phase="Running", node="n"),
+                             pod("batch-2", labels={"app": "batch"}, phase="Running", node="n")])
     core = client.CoreV1Api(api_client_for(sim))
     eviction = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "web-1", "namespace": "default"}}
     with pytest.raises(ApiException) as e:
@@ -691,7 +698,14 @@ def test_eviction_respects_disruption_budget(start_sim):
     assert st["message"] == "Cannot evict pod as it would violate the pod's disruption budget."
     eviction["metadata"]["name"] = "free"
     core.create_namespaced_pod_eviction("free", "default", eviction)
-    assert names(core.list_namespaced_pod("default").items) == ["web-1"]
+    # A budget that allows one disruption lets exactly one of its pods go.
+    eviction["metadata"]["name"] = "batch-1"
+    core.create_namespaced_pod_eviction("batch-1", "default", eviction)
+    eviction["metadata"]["name"] = "batch-2"
+    with pytest.raises(ApiException) as e:
+        core.create_namespaced_pod_eviction("batch-2", "default", eviction)
+    assert e.value.status == 429
+    assert names(core.list_namespaced_pod("default").items) == ["batch-2", "web-1"]
 
 
 def test_binding_sets_node_once(start_sim):

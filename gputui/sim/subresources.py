@@ -112,19 +112,28 @@ class SubresourceHandlers:
         opts = (parse_json(body) or {}).get("deleteOptions") if body.strip() else None
         dry = self._dry_run(opts or {})
         pdb_type = store.type_for_resource("policy", "poddisruptionbudgets")
+        budgets = []
         if pdb_type is not None and (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
             labels = pod["metadata"].get("labels") or {}
             for pdb in store.select(pdb_type, pod["metadata"].get("namespace")).entries:
                 spec, status = pdb.obj.get("spec") or {}, pdb.obj.get("status") or {}
-                if spec.get("selector") is not None and labels_match(spec["selector"], labels) and \
-                        int(status.get("disruptionsAllowed", 0) or 0) <= 0:
+                if spec.get("selector") is None or not labels_match(spec["selector"], labels):
+                    continue
+                allowed = int(status.get("disruptionsAllowed", 0) or 0)
+                if allowed <= 0:
                     name = pdb.obj["metadata"]["name"]
                     raise ApiError(429, "TooManyRequests",
                                    "Cannot evict pod as it would violate the pod's disruption budget.",
                                    {"causes": [{"reason": "DisruptionBudget", "message": (
                                        f"The disruption budget {name} needs {status.get('desiredHealthy', 0)} "
                                        f"healthy pods and has {status.get('currentHealthy', 0)} currently")}]})
+                budgets.append((pdb.obj["metadata"]["name"], allowed))
         store.delete(route.rt, route.namespace, route.name, dry_run=dry)
+        if not dry:
+            # The eviction spends the budget at once, so a drain cannot evict past it.
+            for name, allowed in budgets:
+                store.patch(pdb_type, route.namespace, name, "merge",
+                            {"status": {"disruptionsAllowed": allowed - 1}}, subresource="status")
         self._send_json(201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                               "code": 201})
 
