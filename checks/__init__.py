@@ -11,7 +11,7 @@ from checks.snapshot import ClusterSnapshot  # noqa: F401
 # Check modules register themselves on import; keep this list in code order.
 import importlib as _importlib
 
-for _name in ("nodes", "operator", "karpenter", "scheduling", "disruption"):
+for _name in ("nodes", "operator", "karpenter", "scheduling", "disruption", "nodepool_draft"):
     try:
         _importlib.import_module(f"checks.{_name}")
     except ModuleNotFoundError as _e:  # a module not written yet
