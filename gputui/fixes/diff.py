@@ -56,13 +56,13 @@ def deletion_summary(before: dict, *, name: str = "object") -> str:
     obj = readable(before) or {}
     head = {k: obj[k] for k in ("apiVersion", "kind") if k in obj}
     md = obj.get("metadata") or {}
-    head["metadata"] = {k: md[k] for k in ("name", "namespace", "labels", "ownerReferences", "finalizers") if k in md}
+    head["metadata"] = {k: md[k] for k in ("name", "namespace", "ownerReferences", "finalizers") if k in md}
     lines = to_yaml(head).splitlines()
     rest = len(to_yaml(obj).splitlines()) - len(lines)
     out = [f"--- {name} (now)", f"+++ {name} (deleted)", f"@@ the whole object is removed @@"]
     out += ["-" + line for line in lines]
     if rest > 0:
-        out.append(f"-… and {rest} more lines (spec, status)")
+        out.append(f"-… and {rest} more lines (labels, spec, status)")
     return "\n".join(out) + "\n"
 
 

@@ -57,7 +57,13 @@ def verify(kube, finding: Finding, plan: FixPlan, *, before: Optional[dict] = No
                 return v
             continue
         if not remaining:
-            msg = f"{change_line} {finding.code} no longer reports {finding.subject}: the problem is fixed."
+            if plans.is_delete(plan) and _same_object(finding.subject, plan.target):
+                msg = (f"{change_line} {finding.code} no longer reports {finding.subject}: the finding went away "
+                       "with the object.")
+                if plan.target.kind == "NodeClaim":
+                    msg += " Karpenter launches a new node if pending pods still need one."
+            else:
+                msg = f"{change_line} {finding.code} no longer reports {finding.subject}: the problem is fixed."
             return Verification(True, in_place, msg, [], [], snapshot)
         details = explain_remaining(plan, finding, remaining[0], snapshot, current) if in_place else []
         if in_place:
@@ -94,6 +100,10 @@ def _verify_replacement(plan: FixPlan, finding: Finding, before: dict, snapshot,
     pod = new[0]
     return Verification(True, in_place, f"{change_line} The new pod {pod.metadata.name} ({pod.status.phase or 'Pending'}) "
                         f"is not failing; {finding.code} no longer reports the operand.", [], [], snapshot)
+
+
+def _same_object(a, b) -> bool:
+    return (a.kind, a.namespace or "", a.name) == (b.kind, b.namespace or "", b.name)
 
 
 def _read(kube, plan: FixPlan) -> Optional[dict]:

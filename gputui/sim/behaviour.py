@@ -274,6 +274,12 @@ class _Run:
     done: bool = False
     deleting_since: Optional[float] = None
     unschedulable_message: Optional[str] = None
+    constraints: Optional[tuple] = None  # what the pod asked for when it last failed to schedule
+
+
+def _constraints(pod: Mapping[str, Any]) -> tuple:
+    spec = pod.get("spec") or {}
+    return tuple(repr(spec.get(k)) for k in ("tolerations", "nodeSelector", "affinity"))
 
 
 def _api_created_default(status: Optional[Mapping[str, Any]]) -> bool:
@@ -360,6 +366,12 @@ class Simulation:
                 self._retry_pending = True
             elif is_terminal(obj):
                 self._retry_pending = True
+            elif event_type == "MODIFIED" and not (obj.get("spec") or {}).get("nodeName"):
+                # kube-scheduler requeues an unschedulable pod whose constraints changed
+                # (a toleration added in place): it may fit now.
+                run = self._runs.get(uid)
+                if run is not None and run.unschedulable_message and run.constraints != _constraints(obj):
+                    self._retry_pending = True
         else:
             return
         self._wake.set()
@@ -436,6 +448,7 @@ class Simulation:
         if chosen is None:
             repeat = run.unschedulable_message == message
             run.unschedulable_message = message
+            run.constraints = _constraints(pod)
             if not repeat:
                 self._patch_status(run, {
                 "phase": "Pending",
