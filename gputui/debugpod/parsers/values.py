@@ -1,0 +1,54 @@
+"""nvidia-smi's value spellings: `81559 MiB`, `[N/A]`, `N/A`, `432.21 W`, `52C`, `100 %`, `Yes`."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?")
+_MISSING = {"", "n/a", "[n/a]", "[not supported]", "not supported", "[unknown error]", "unknown error",
+            "[insufficient permissions]", "requested functionality has been deprecated", "[gpu is lost]",
+            "[gpu requires reset]", "none"}
+
+
+def missing(text: Optional[str]) -> bool:
+    return text is None or text.strip().lower() in _MISSING
+
+
+def to_float(text: Optional[str]) -> Optional[float]:
+    if missing(text):
+        return None
+    m = _NUMBER.match(text.strip())
+    return float(m.group(0)) if m else None
+
+
+def to_int(text: Optional[str]) -> Optional[int]:
+    value = to_float(text)
+    return int(value) if value is not None else None
+
+
+def to_bool(text: Optional[str]) -> Optional[bool]:
+    if missing(text):
+        return None
+    low = text.strip().lower()
+    if low in ("yes", "true", "enabled", "active"):
+        return True
+    if low in ("no", "false", "disabled", "not active"):
+        return False
+    return None
+
+
+def to_text(text: Optional[str]) -> Optional[str]:
+    return None if missing(text) else text.strip()
+
+
+def state_problem(text: Optional[str]) -> Optional[str]:
+    """nvidia-smi prints `[GPU is lost]` / `[GPU requires reset]` / `[Unknown Error]` in place of values
+    of a GPU in a bad state; return that marker, else None."""
+    if text is None:
+        return None
+    low = text.strip().lower()
+    for marker in ("gpu is lost", "gpu requires reset", "unknown error"):
+        if marker in low:
+            return marker
+    return None
