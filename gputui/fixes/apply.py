@@ -137,8 +137,9 @@ class Applier:
         try:
             after = self._send(plan, preview.patch, preview.resource_version, dry_run=True)
         except KubeApiError as e:
-            return DryRunResult(ok=False, after=None, message=_refusal(plan.target, e, dry_run=True),
-                                status=e.status, conflict=e.status == 409)
+            conflict = _is_conflict(plan, e)
+            return DryRunResult(ok=False, after=None, message=_refusal(plan.target, e, dry_run=True, conflict=conflict),
+                                status=e.status, conflict=conflict)
         if plans.is_delete(plan):
             md = (after or {}).get("metadata") or {}
             if md.get("deletionTimestamp") and md.get("finalizers"):
@@ -174,8 +175,9 @@ class Applier:
         try:
             after = self._send(plan, patch, expected_resource_version or rv, dry_run=False)
         except KubeApiError as e:
-            result = ApplyResult(ok=False, after=None, conflict=e.status == 409, status=e.status,
-                                 message=_refusal(plan.target, e, dry_run=False))
+            conflict = _is_conflict(plan, e)
+            result = ApplyResult(ok=False, after=None, conflict=conflict, status=e.status,
+                                 message=_refusal(plan.target, e, dry_run=False, conflict=conflict))
             if not result.conflict:
                 self._log("apply", plan.title, plan, current, None, False, result.message)
             return result
@@ -324,9 +326,15 @@ def _ref(target: dict) -> ObjectRef:
                      namespace=target.get("namespace") or None, api_version=target.get("apiVersion"))
 
 
-def _refusal(ref: ObjectRef, e: KubeApiError, dry_run: bool) -> str:
+def _is_conflict(plan: FixPlan, e: KubeApiError) -> bool:
+    # A JSON patch's precondition is a `test` op: its failure is a 422 naming the path.
+    return e.status == 409 or (plan.patch_type == "json" and e.status == 422
+                               and "/metadata/resourceVersion" in (e.message or ""))
+
+
+def _refusal(ref: ObjectRef, e: KubeApiError, dry_run: bool, conflict: bool = False) -> str:
     who = "the API server" + (" (dry run)" if dry_run else "")
-    if e.status == 409:
+    if e.status == 409 or conflict:
         return f"{ref} changed since it was read ({e.message}): re-read and review the new diff"
     if e.status == 404:
         return f"{ref} does not exist any more"
