@@ -42,6 +42,9 @@ PENDING_GRACE_SECONDS = 30
 NOMINATION_PATIENCE_SECONDS = 15 * 60
 # A NodeClaim younger than this that has not failed is still coming up.
 LAUNCH_PATIENCE_SECONDS = 10 * 60
+# A launched instance normally joins as a node within two or three minutes; the driver and
+# device plugin take longer, which LAUNCH_PATIENCE_SECONDS covers.
+REGISTRATION_PATIENCE_SECONDS = 5 * 60
 MAX_EVIDENCE_TEXTS = 3
 
 _WORKLOAD_API = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "ReplicaSet": "apps/v1", "Job": "batch/v1",
@@ -288,6 +291,11 @@ def _main_reason(snapshot, story: PodStory, verdicts: list[NodePoolVerdict], nom
             age = snapshot.age_seconds(nc.metadata.creation_timestamp)
             failed = any(c.get("type") == "Launched" and c.get("status") == "False"
                          for c in nc.status.get("conditions") or [])
+            unregistered = any(c.get("type") == "Registered" and c.get("status") != "True"
+                               for c in nc.status.get("conditions") or [])
+            if not failed and unregistered and age is not None and REGISTRATION_PATIENCE_SECONDS <= age < LAUNCH_PATIENCE_SECONDS:
+                return (f"nominated NodeClaim {nc.metadata.name} launched {int(age // 60)} min ago but its node has "
+                        f"not registered ({state or 'Registered is not True'}); see GPU303", Severity.WARNING)
             if not failed and (age is None or age < LAUNCH_PATIENCE_SECONDS):
                 # A GPU node needs minutes to boot and more for the driver: waiting is normal.
                 now = f" ({state})" if state else ""

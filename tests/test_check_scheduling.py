@@ -531,3 +531,11 @@ def test_scenario_insufficient_capacity():
     f = only(gpu_pods_pending(scenario_snapshot("insufficient-capacity")))
     assert "EC2 has no capacity for" in f.message
     assert any(e.startswith("InsufficientCapacityError (") for e in f.evidence)
+
+
+def test_pods_waiting_on_a_nodeclaim_that_never_registers_are_a_warning_before_the_timeout():
+    """Eight minutes after launch with no node: not yet GPU303's timeout, but no longer normal."""
+    s = scenario_snapshot("nodeclaim-not-registered")
+    (f,) = [f for f in gpu_pods_pending(s) if f.subject.name == "llm-chat-canary"]
+    assert f.severity == Severity.WARNING
+    assert "gpu-inference-al2023-l8l8g launched 8 min ago but its node has not registered" in f.message

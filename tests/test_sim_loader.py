@@ -485,3 +485,16 @@ def test_compact_crd_sets_load_and_the_whole_directory_is_refused():
         "nodepools.karpenter.sh", "nvidiadrivers.nvidia.com"]
     err = load_error(loader.CRD_DIR)
     assert "is defined twice" in err.message
+
+
+def test_unshifted_load_fills_missing_timestamps_from_the_data_clock(tmp_path):
+    """Offline analysis measures ages from the newest timestamp in the files, so an object
+    written without one must get that time, not the wall clock."""
+    f = tmp_path / "objs.yaml"
+    f.write_text(
+        "apiVersion: v1\nkind: Node\nmetadata: {name: n1, creationTimestamp: '2025-01-02T03:04:05Z'}\n"
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: default}\n"
+    )
+    objs = {o["metadata"]["name"]: o for o in loader.load_objects([str(f)], shift_time=False)}
+    assert objs["c"]["metadata"]["creationTimestamp"] == "2025-01-02T03:04:05Z"
+    assert objs["n1"]["metadata"]["creationTimestamp"] == "2025-01-02T03:04:05Z"

@@ -312,6 +312,7 @@ def _shown_path(path: Path, cwd: Path) -> str:
 
 def _prepare(read: list[tuple[_Origin, dict[str, Any]]], *, shift_time: bool,
              now: Optional[_dt.datetime]) -> list[dict[str, Any]]:
+    explicit_now = now is not None
     now = (now or _dt.datetime.now(_dt.timezone.utc)).astimezone(_dt.timezone.utc).replace(microsecond=0)
     types = _types_for(obj for _, obj in read)
     kept: list[tuple[_Origin, dict[str, Any]]] = []
@@ -327,6 +328,10 @@ def _prepare(read: list[tuple[_Origin, dict[str, Any]]], *, shift_time: bool,
                     ", ".join(f"{k} ({n})" for k, n in sorted(skipped.items())))
     if shift_time:
         shift_times([obj for _, obj in kept], now)
+    elif not explicit_now:
+        # Unshifted data keeps its own clock: timestamps filled in (objects written without
+        # one) must not jump to the wall clock, or offline ages would all be measured from now.
+        now = newest_time(obj for _, obj in kept) or now
     objects = complete([(str(o), obj, types[(obj["apiVersion"], obj["kind"])]) for o, obj in kept], now, types)
     order = {"CustomResourceDefinition": 0, "Namespace": 1}
     objects.sort(key=lambda o: order.get(o["kind"], 2))
@@ -424,6 +429,17 @@ def _status_time_slots(node: Any) -> Iterable[tuple[Any, Any]]:
         for item in node:
             if isinstance(item, (dict, list)):
                 yield from _status_time_slots(item)
+
+
+def newest_time(objects: Iterable[dict[str, Any]]) -> Optional[_dt.datetime]:
+    """The latest timestamp anywhere in the objects (None when they carry none)."""
+    newest: Optional[_dt.datetime] = None
+    for obj in objects:
+        for container, key in _time_slots(obj):
+            when = parse_time(container[key])
+            if when is not None and (newest is None or when > newest):
+                newest = when
+    return newest
 
 
 def shift_times(objects: Iterable[dict[str, Any]], now: _dt.datetime) -> _dt.timedelta:
