@@ -618,9 +618,13 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
             ns = obj["metadata"]["namespace"]
             if ns_type is not None:
                 try:
-                    store.entry(ns_type, None, ns)
+                    namespace = store.entry(ns_type, None, ns).obj
                 except ApiError:
                     raise not_found(ns_type, ns)
+                if rt.kind == "Pod" and not rt.group:
+                    from gputui.sim.podsecurity import admit
+
+                    admit(obj, namespace)
         out = store.create(obj, dry_run=self._dry_run(), field_manager=self._manager())
         self._send_json(201, self._shown(route, out))
 
