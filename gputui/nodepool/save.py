@@ -1,0 +1,210 @@
+"""Saving a NodePool draft: diff against the live object, schema validation against the
+CRD installed in the cluster, server dry run, then (after the person confirms) apply
+with a resourceVersion precondition. A conflict (the NodePool changed meanwhile) comes
+back as such: the caller reviews again, which re-reads the live object and re-diffs
+the same edits on top of it.
+
+An edit to an existing NodePool is a gputui.fixes plan (a JSON merge patch of spec), so
+it goes through the same Applier, audit log and `gputui undo` as every fix. A new
+NodePool (from a template) is created with a dry run first and recorded in the same
+audit log.
+
+Public API:
+    NodePoolSaver(kube, read_only=False, audit=None)
+    .review(draft) -> Review       (reads, diffs, validates, dry-runs; never writes)
+    .save(review) -> SaveResult    (conflict=True: call review() again and show the new diff)
+    edit_plan(draft, live) -> FixPlan
+    merge_diff(before, after) -> dict  (RFC 7386 merge patch from before to after)
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from checks.model import FixPlan, ObjectRef
+from gputui.errors import NotFoundError
+from gputui.nodepool.model import NodePoolDraft
+from gputui.nodepool.schema import SchemaResult, fetch_crd, validate_manifest
+
+PLAN_ID = "edit-nodepool"
+
+
+def merge_diff(before: Any, after: Any) -> Any:
+    """The JSON merge patch that turns `before` into `after` (lists are replaced whole)."""
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return copy.deepcopy(after)
+    out: dict[str, Any] = {}
+    for k in before:
+        if k not in after:
+            out[k] = None
+    for k, v in after.items():
+        if k not in before:
+            out[k] = copy.deepcopy(v)
+        elif before[k] != v:
+            out[k] = merge_diff(before[k], v)
+    return out
+
+
+def _ref(draft: NodePoolDraft) -> ObjectRef:
+    return ObjectRef(kind="NodePool", name=draft.name, api_version=draft.api_version)
+
+
+def edit_plan(draft: NodePoolDraft, base: dict) -> FixPlan:
+    """The draft's edits (relative to the object it was opened from) as a merge patch of spec."""
+    patch = {"spec": merge_diff(draft.original.get("spec") or {}, draft.obj.get("spec") or {})}
+    from checks.fixplans import gitops_warning, kubectl_patch
+    from checks.objects import Object, to_struct
+
+    md = to_struct({"metadata": base.get("metadata") or {}}, Object).metadata
+    return FixPlan(id=PLAN_ID, title=f"Edit NodePool {draft.name}", target=_ref(draft), patch_type="merge",
+                   patch=patch, kubectl=kubectl_patch("NodePool", draft.name, None, "merge", patch),
+                   description="Changes the NodePool as edited. Changing the template (requirements, taints, labels, "
+                               "node class, expireAfter) marks existing nodes Drifted: Karpenter replaces them as the "
+                               "budgets allow.",
+                   resource_version=(draft.original.get("metadata") or {}).get("resourceVersion"),
+                   gitops_warning=gitops_warning(md, "the NodePool manifest"))
+
+
+@dataclass
+class Review:
+    draft: NodePoolDraft
+    creating: bool
+    diff: str
+    after: dict  # the NodePool as it would be stored (the server's dry-run answer when it accepted)
+    schema: SchemaResult
+    dry_run_ok: bool
+    dry_run_message: str
+    resource_version: Optional[str]
+    gitops_warning: Optional[str] = None
+    stale: Optional[str] = None
+    plan: Optional[FixPlan] = None
+    preview: Any = None  # gputui.fixes.apply.Preview for edits
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def can_save(self) -> bool:
+        return self.dry_run_ok and self.schema.ok and (self.creating or bool(self.diff))
+
+
+@dataclass
+class SaveResult:
+    ok: bool
+    conflict: bool
+    message: str
+    after: Optional[dict] = None
+    entry_id: Optional[str] = None
+
+
+def _applier(kube, read_only: bool, audit=None):
+    """The one place the save path meets the fix machinery."""
+    from gputui.fixes.apply import Applier
+
+    return Applier(kube, audit=audit, read_only=read_only)
+
+
+class NodePoolSaver:
+    def __init__(self, kube, read_only: bool = False, audit=None):
+        self.kube = kube
+        self.read_only = read_only
+        self.applier = _applier(kube, read_only, audit)
+        self._crd_cache: dict[tuple[str, str], Optional[dict]] = {}
+
+    def _crd(self, api_version: str) -> Optional[dict]:
+        key = ("NodePool", api_version)
+        if key not in self._crd_cache:
+            self._crd_cache[key] = fetch_crd(self.kube, "NodePool", api_version)
+        return self._crd_cache[key]
+
+    def live(self, draft: NodePoolDraft) -> Optional[dict]:
+        try:
+            return self.applier.read(_ref(draft))
+        except NotFoundError:
+            return None
+
+    def review(self, draft: NodePoolDraft) -> Review:
+        live = self.live(draft)
+        if live is None:
+            return self._review_create(draft)
+        plan = edit_plan(draft, live)
+        preview = self.applier.preview(plan)
+        after = preview.after or {}
+        schema = validate_manifest(_without_status(after), self._crd(draft.api_version), old=_without_status(live))
+        if not preview.diff:
+            return Review(draft, False, "", after, schema, False, "nothing to save: the NodePool already reads so",
+                          preview.resource_version, plan.gitops_warning, preview.stale, plan, preview)
+        if not schema.ok:
+            return Review(draft, False, preview.diff, after, schema, False,
+                          "not sent for a dry run: the schema check failed", preview.resource_version,
+                          plan.gitops_warning, preview.stale, plan, preview)
+        if self.read_only:
+            return Review(draft, False, preview.diff, after, schema, False, "read-only: nothing is sent",
+                          preview.resource_version, plan.gitops_warning, preview.stale, plan, preview)
+        dry = self.applier.dry_run(plan, preview)
+        return Review(draft, False, dry.diff or preview.diff, dry.after or after, schema, dry.ok, dry.message,
+                      preview.resource_version, plan.gitops_warning, preview.stale, plan, preview)
+
+    def _review_create(self, draft: NodePoolDraft) -> Review:
+        from gputui.fixes.diff import yaml_diff
+        from gputui.kube.errors import KubeApiError
+
+        body = _for_create(draft.obj)
+        schema = validate_manifest(body, self._crd(draft.api_version))
+        diff = yaml_diff(None, body, name=f"NodePool/{draft.name}", after_label="new")
+        if not schema.ok or self.read_only:
+            why = "read-only: nothing is sent" if self.read_only else "not sent for a dry run: the schema check failed"
+            return Review(draft, True, diff, body, schema, False, why, None)
+        try:
+            after = self.kube.request("POST", _collection(draft), query={"dryRun": "All", "fieldManager": "gputui"},
+                                      body=body).json()
+        except KubeApiError as e:
+            return Review(draft, True, diff, body, schema, False,
+                          f"the API server (dry run) rejected it ({e.status} {e.reason}): {e.message}", None)
+        return Review(draft, True, diff, after or body, schema, True, "the server accepts the new NodePool", None)
+
+    def save(self, review: Review) -> SaveResult:
+        if not review.can_save:
+            return SaveResult(False, False, f"not saved: {review.dry_run_message}")
+        if review.creating:
+            return self._create(review)
+        result = self.applier.apply(review.plan, review.resource_version, review.preview)
+        return SaveResult(result.ok, result.conflict, result.message, result.after, result.entry_id)
+
+    def _create(self, review: Review) -> SaveResult:
+        from gputui.fixes.apply import ReadOnlyError
+        from gputui.fixes.audit import AuditEntry, AuditLog
+        from gputui.kube.errors import KubeApiError
+
+        if self.read_only:
+            raise ReadOnlyError("create a NodePool")
+        body = _for_create(review.draft.obj)
+        try:
+            after = self.kube.request("POST", _collection(review.draft), query={"fieldManager": "gputui"},
+                                      body=body).json()
+        except KubeApiError as e:
+            return SaveResult(False, e.status == 409, f"the API server rejected it ({e.status} {e.reason}): {e.message}")
+        target = {"kind": "NodePool", "namespace": None, "name": review.draft.name,
+                  "apiVersion": review.draft.api_version}
+        entry = self.applier.audit.append(AuditEntry(
+            id=AuditLog.new_id(), time=AuditLog.now(), action="apply", context=self.kube.context,
+            server=self.kube.server, title=f"Create NodePool {review.draft.name}",
+            plan={"id": "create-nodepool", "patchType": "create", "target": target}, target=target,
+            before=None, after=after, ok=True, message=f"NodePool/{review.draft.name} created"))
+        return SaveResult(True, False, f"NodePool/{review.draft.name} created", after, entry.id)
+
+
+def _without_status(obj: dict) -> dict:
+    return {k: v for k, v in obj.items() if k != "status"}
+
+
+def _for_create(obj: dict) -> dict:
+    out = _without_status(copy.deepcopy(obj))
+    md = out.setdefault("metadata", {})
+    for key in ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields"):
+        md.pop(key, None)
+    return out
+
+
+def _collection(draft: NodePoolDraft) -> str:
+    return f"/apis/{draft.api_version}/nodepools"
