@@ -152,6 +152,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
     p.set_defaults(func=_handler("gputui.debugpod.cli:run"))
 
+    # -- nodepool ---------------------------------------------------------
+    p = sub.add_parser("nodepool", help="edit GPU NodePools with a live preview, start from templates, lint manifests")
+    nsub = p.add_subparsers(dest="nodepool_command", metavar="ACTION")
+    q = nsub.add_parser("edit", help="open the guided editor on a NodePool (diff, dry run, confirm, apply)")
+    _add_common_options(q)
+    q.add_argument("name", metavar="NAME", help="the NodePool to edit")
+    q.set_defaults(func=_handler("gputui.nodepool.cli:run_edit"))
+    q = nsub.add_parser("templates", help="list the NodePool templates: name, then what it is for")
+    q.set_defaults(func=_handler("gputui.nodepool.cli:run_templates"))
+    q = nsub.add_parser("new", help="start a NodePool from a template: open it in the editor, or print it (-o yaml)")
+    _add_common_options(q)
+    q.add_argument("--template", required=True, metavar="NAME", help="template name (see `gputui nodepool templates`)")
+    q.add_argument("--name", metavar="N", help="NodePool name (default: the template's)")
+    q.add_argument("-o", "--output", choices=("yaml",), help="print the manifest instead of opening the editor")
+    q.set_defaults(func=_handler("gputui.nodepool.cli:run_new"))
+    q = nsub.add_parser("lint", help="check NodePool/EC2NodeClass manifest files offline (for CI)",
+                        description="Run the NodePool, EC2NodeClass and draft checks on manifest files. Exit codes: "
+                                    "0 clean, 1 findings at or above --fail-on, 5 unreadable or invalid input.")
+    q.add_argument("files", nargs="+", metavar="FILE", help="YAML/JSON files or directories")
+    q.add_argument("-o", "--output", choices=FORMATS, default="text", help="output format (default: text)")
+    q.add_argument("--crd", dest="crds", metavar="FILE", action="append",
+                   help="validate against this CRD file (e.g. karpenter.sh_nodepools.yaml) instead of the built-in rules")
+    q.add_argument("--min-severity", choices=SEVERITIES, default="info", help="hide findings below this severity")
+    q.add_argument("--fail-on", choices=SEVERITIES + ("none",), default="error",
+                   help="exit 1 when a finding at or above this severity exists (default: error)")
+    q.set_defaults(func=_handler("gputui.nodepool.cli:run_lint"))
+    p.set_defaults(func=lambda args: _usage(p))
+
     # -- demo -------------------------------------------------------------
     p = sub.add_parser("demo", help="start the simulator with a scenario and troubleshoot it")
     _add_common_options(p)
