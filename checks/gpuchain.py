@@ -689,8 +689,18 @@ class Workload:
     obj: Optional[Object] = None
     pods: list[Pod] = field(default_factory=list)
 
+    @property
+    def ref(self) -> ObjectRef:
+        return ObjectRef(self.kind, self.name, self.namespace, WORKLOAD_API_VERSIONS.get(self.kind))
+
+
+WORKLOAD_API_VERSIONS = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "ReplicaSet": "apps/v1",
+                         "Job": "batch/v1", "DaemonSet": "apps/v1", "Pod": "v1"}
+
 
 def workload_of(snapshot, pod: Pod) -> Workload:
+    """The object that owns the pod's template: Deployment (via its ReplicaSet), Job,
+    StatefulSet, ... or the Pod itself when nothing controls it."""
     ns = pod.metadata.namespace or ""
     owner = next((r for r in pod.metadata.owner_references if r.controller), None)
     if owner is None:
@@ -701,6 +711,11 @@ def workload_of(snapshot, pod: Pod) -> Workload:
         dep = next((o for o in (rs.metadata.owner_references if rs else []) if o.controller), None)
         if dep is not None:
             kind, name = dep.kind, dep.name
+        elif rs is None:
+            # The ReplicaSet was not read (or is gone): its name is the Deployment's plus the template hash.
+            hash_ = pod.metadata.labels.get("pod-template-hash")
+            if hash_ and name.endswith("-" + hash_) and (ns, name[: -len(hash_) - 1]) in _by_ns_name(snapshot, "deployments"):
+                kind, name = "Deployment", name[: -len(hash_) - 1]
     attr = {"Job": "jobs", "StatefulSet": "statefulsets", "Deployment": "deployments", "ReplicaSet": "replicasets",
             "DaemonSet": "daemonsets"}.get(kind)
     obj = _by_ns_name(snapshot, attr).get((ns, name)) if attr else None

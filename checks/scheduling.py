@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Optional
 
-from checks import fixplans, instances
+from checks import fixplans, gpuchain, instances
 from checks.gpu import GPU_RESOURCE
 from checks.k8s import format_quantity, pod_gpu_request, pod_requests, taint_from_dict
 from checks.messages import (
@@ -47,10 +47,6 @@ LAUNCH_PATIENCE_SECONDS = 10 * 60
 REGISTRATION_PATIENCE_SECONDS = 5 * 60
 MAX_EVIDENCE_TEXTS = 3
 
-_WORKLOAD_API = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "ReplicaSet": "apps/v1", "Job": "batch/v1",
-                 "DaemonSet": "apps/v1", "Pod": "v1"}
-
-
 # -- grouping --------------------------------------------------------------------------
 
 
@@ -62,33 +58,9 @@ class Workload:
 
 
 def workload_of(snapshot, pod: Pod) -> tuple[ObjectRef, Optional[Object]]:
-    """The object that owns the pod's template: Deployment (via its ReplicaSet), Job,
-    StatefulSet, ... or the Pod itself when nothing controls it."""
-    ns = pod.metadata.namespace or ""
-    owner = next((r for r in pod.metadata.owner_references if r.controller), None)
-    if owner is None:
-        return ObjectRef("Pod", pod.metadata.name, ns, "v1"), None
-    kind, name = owner.kind, owner.name
-    if kind == "ReplicaSet":
-        rs = _find(snapshot.replicasets, ns, name)
-        dep = next((r for r in rs.metadata.owner_references if r.controller), None) if rs else None
-        if dep is not None and dep.kind == "Deployment":
-            kind, name = "Deployment", dep.name
-        elif rs is None:
-            hash_ = pod.metadata.labels.get("pod-template-hash")
-            if hash_ and name.endswith("-" + hash_) and _find(snapshot.deployments, ns, name[: -len(hash_) - 1]):
-                kind, name = "Deployment", name[: -len(hash_) - 1]
-    attr = {"Deployment": "deployments", "StatefulSet": "statefulsets", "Job": "jobs", "ReplicaSet": "replicasets",
-            "DaemonSet": "daemonsets"}.get(kind)
-    obj = _find(getattr(snapshot, attr), ns, name) if attr else None
-    return ObjectRef(kind, name, ns, _WORKLOAD_API.get(kind, owner.api_version or None)), obj
-
-
-def _find(objs, ns: str, name: str) -> Optional[Object]:
-    for o in objs:
-        if o.metadata.name == name and (o.metadata.namespace or "") == ns:
-            return o
-    return None
+    """(reference, object) of the workload that owns the pod's template; see gpuchain.workload_of."""
+    wl = gpuchain.workload_of(snapshot, pod)
+    return wl.ref, wl.obj
 
 
 def pending_gpu_pods(snapshot) -> list[Pod]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import secrets
 import tempfile
@@ -63,44 +62,19 @@ class RunningSim:
         self.stop()
 
 
-def _optional(name: str):
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as e:
-        if e.name == name:
-            return None
-        raise
-
-
-def _fallback_load(sources: Sequence[str]) -> list[dict]:
-    """Plain YAML/JSON files and directories, for when the scenario loader is absent."""
-    out: list[dict] = []
-    for src in sources:
-        p = Path(src)
-        if not p.exists():
-            raise InputError(f"{src}: no such file or scenario", hint="give a YAML/JSON file or directory")
-        files = sorted(f for f in p.rglob("*") if f.suffix in (".yaml", ".yml", ".json")) if p.is_dir() else [p]
-        for f in files:
-            for doc in yaml.safe_load_all(f.read_text()):
-                if not isinstance(doc, dict):
-                    continue
-                out.extend(doc.get("items") or [] if doc.get("kind") == "List" else [doc])
-    return out
-
-
 def load_sources(sources: Sequence[str], synthetic: Optional[str], extra: Sequence[dict] = ()) -> list[dict]:
     """Scenario/file objects, generated objects and extra manifest dicts, completed by the loader."""
-    loader = _optional("gputui.sim.loader")
+    from gputui.sim import loader
+
     objects: list[dict] = []
     if sources:
-        objects.extend(loader.load_objects(list(sources)) if loader else _fallback_load(sources))
+        objects.extend(loader.load_objects(list(sources)))
     if synthetic:
-        gen = _optional("gputui.sim.synthetic")
-        if gen is None:
-            raise InputError("--synthetic is not available in this build", hint="serve scenario files instead")
-        objects.extend(gen.generate(synthetic))
+        from gputui.sim import synthetic as generator
+
+        objects.extend(generator.generate(synthetic))
     extra = [dict(o) for o in extra]
-    if extra and loader is not None and hasattr(loader, "prepare_objects"):
+    if extra:
         # The CRDs already loaded let the loader recognise custom resources among the extras.
         known = [o for o in objects if o.get("kind") == "CustomResourceDefinition"]
         known_names = {o["metadata"]["name"] for o in known}
@@ -169,9 +143,9 @@ def start_simulator(sources: Iterable[str] = ("incident",), objects: Iterable[di
     write_kubeconfig(path, f"http://{host_}:{port_}", token, context_name)
     simulation = None
     if behaviour:
-        mod = _optional("gputui.sim.behaviour")
-        if mod is not None and hasattr(mod, "Simulation"):
-            simulation = mod.Simulation(store)
+        from gputui.sim.behaviour import Simulation
+
+        simulation = Simulation(store)
     sim = RunningSim(server, store, path, context_name, token, faults, owns, simulation)
     if simulation is not None:
         simulation.start()
