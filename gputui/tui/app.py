@@ -224,7 +224,7 @@ class GputuiApp(App):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
         if action in MUTATING_ACTIONS and self.read_only:
-            return None  # hidden from the footer, the palette and the keyboard
+            return False  # hidden from the footer and the keyboard
         return True
 
     def action_refresh(self) -> None:

@@ -64,6 +64,8 @@ class FindingScreen(Screen):
     def __init__(self, finding) -> None:
         super().__init__()
         self.finding = finding
+        # Subject first, then each related object once (checks may repeat the subject there).
+        self.objects = list(dict.fromkeys([finding.subject, *finding.related]))
 
     def compose(self) -> ComposeResult:
         f = self.finding
@@ -76,15 +78,13 @@ class FindingScreen(Screen):
             yield Static(Group(head, Text(f.title, style="bold italic")), id="finding-title")
             yield Static(Text(f.message), id="finding-message")
             yield Static("Objects (enter opens)", classes="section-title")
-            options = [Option(Text.assemble(("subject  ", "dim"), ref_text(f.subject)), id="0")]
-            options += [Option(Text.assemble(("related  ", "dim"), ref_text(r)), id=str(i + 1))
-                        for i, r in enumerate(f.related)]
+            options = [Option(Text.assemble(("subject  ", "dim"), ref_text(r)) if i == 0 else
+                              Text.assemble(("related  ", "dim"), ref_text(r)), id=str(i))
+                       for i, r in enumerate(self.objects)]
             yield OptionList(*options, id="finding-objects")
             yield Static("Evidence", classes="section-title")
             yield Static(_bullets(f.evidence) if f.evidence else Text("none recorded", style="dim"),
                          id="finding-evidence")
-            yield Static("Explanation", classes="section-title")
-            yield Static(_explanation(f.code), id="finding-explanation")
             yield Static(f"Fixes ({len(f.fixes)})", classes="section-title")
             if not f.fixes:
                 yield Static(Text("No automatic fix; see How to fix above.", style="dim"))
@@ -94,6 +94,8 @@ class FindingScreen(Screen):
                     if not self.app.read_only:
                         yield Button(f"Walk through: {plan.title}", id=f"walk-{i}",
                                      variant="error" if plan.disruptive else "primary", compact=True)
+            yield Static("Explanation", classes="section-title")
+            yield Static(_explanation(f.code), id="finding-explanation")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -101,14 +103,13 @@ class FindingScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
         if action == "walk_through":
-            return None if (self.app.read_only or not self.finding.fixes) else True
+            return not (self.app.read_only or not self.finding.fixes)
         return True
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        refs = [self.finding.subject, *self.finding.related]
         i = int(event.option.id or 0)
-        if 0 <= i < len(refs):
-            self.app.open_object(refs[i])
+        if 0 <= i < len(self.objects):
+            self.app.open_object(self.objects[i])
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id and event.button.id.startswith("walk-"):

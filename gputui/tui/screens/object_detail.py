@@ -274,11 +274,14 @@ class ObjectScreen(Screen):
             text = objects.fetch_log(kube, self.ref.namespace or "default", self.ref.name, container, previous)
         except Exception as e:  # noqa: BLE001 - "previous terminated container not found" and friends
             text = f"[no log: {_error_line(e)}]"
-        self.app.call_from_thread(self._show_log, text or "[the log is empty]")
+        which = "previous instance of" if previous else "current"
+        head = f"── {which} {container or 'default container'}, last {objects.LOG_TAIL_LINES} lines ──"
+        self.app.call_from_thread(self._show_log, head, text or "[the log is empty]")
 
-    def _show_log(self, text: str) -> None:
+    def _show_log(self, head: str, text: str) -> None:
         log = self.query_one("#log-view", Log)
         log.clear()
+        log.write_line(head)
         log.write(text)
 
     # -- actions -------------------------------------------------------------------------------
@@ -286,17 +289,17 @@ class ObjectScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
         read_only = self.app.read_only
         if action == "debug_node":
-            return None if read_only or self.ref.kind != "Node" else True
+            return not read_only and self.ref.kind == "Node"
         if action == "edit_nodepool":
-            return None if read_only or self.ref.kind != "NodePool" else True
+            return not read_only and self.ref.kind == "NodePool"
         if action == "toggle_previous":
-            return True if self.ref.kind == "Pod" else None
+            return self.ref.kind == "Pod"
         if action == "show_tab" and parameters:
             tab = parameters[0]
             if tab == "pods" and self.ref.kind != "Node":
-                return None
+                return False
             if tab == "logs" and self.ref.kind != "Pod":
-                return None
+                return False
         return True
 
     def action_show_tab(self, tab: str) -> None:
