@@ -26,6 +26,17 @@ except Exception:  # a broken index is reported by the test below, not at collec
     SCENARIOS = []
 
 
+def _scripts_logs(name: str) -> bool:
+    from gputui.sim.loader import resolve_sources
+
+    files = [f for p in resolve_sources([name]) for f in ([p] if p.is_file() else sorted(p.rglob("*.yaml")))]
+    return any("sim.gputui.dev/log." in f.read_text() or "sim.gputui.dev/previous-log." in f.read_text()
+               for f in files)
+
+
+SCENARIOS_WITH_LOGS = [n for n in SCENARIOS if _scripts_logs(n)]
+
+
 def typed_lists(client):
     """kind -> a function returning the served items of that kind, through the typed APIs."""
     from kubernetes import client as k
@@ -101,16 +112,18 @@ def test_every_served_object_parses_through_the_typed_apis(name, start_sim):
             assert all(i["apiVersion"] == f"{crd['spec']['group']}/{version}" for i in items)
 
 
-@pytest.mark.parametrize("name", SCENARIOS or [pytest.param("-", marks=pytest.mark.skip(
-    reason="no built-in scenarios installed yet"))])
+def test_some_scenarios_script_logs():
+    assert SCENARIOS_WITH_LOGS, "no built-in scenario scripts container logs"
+
+
+@pytest.mark.parametrize("name", SCENARIOS_WITH_LOGS)
 def test_scripted_logs_are_served_and_stripped_from_pods(name, start_sim):
     from kubernetes import client as k
 
     pods = [o for o in load_objects([name]) if o["kind"] == "Pod"]
     scripted = {(p["metadata"]["namespace"], p["metadata"]["name"]): split_log_annotations(p) for p in pods}
     scripted = {key: logs for key, logs in scripted.items() if logs}
-    if not scripted:
-        pytest.skip(f"scenario {name} scripts no logs")
+    assert scripted, name
     sim = start_sim(sources=[name])
     core = k.CoreV1Api(api_client_for(sim))
     for (ns, pod), logs in scripted.items():
