@@ -218,7 +218,8 @@ class _Validator:
             if name in props:
                 continue
             if isinstance(extra, dict):
-                self.check(item, extra, _join(path, name), olds.get(name, _MISSING))
+                # Map entries read as spec.limits[cpu], as the API server writes them.
+                self.check(item, extra, f"{path}[{name}]", olds.get(name, _MISSING))
             elif extra is False or (props and not schema.get("x-kubernetes-preserve-unknown-fields")
                                     and path != "metadata"):
                 self.err(_join(path, name), f'unknown field "{_join(path, name)}" (not declared in the schema)')
