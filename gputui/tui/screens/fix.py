@@ -153,7 +153,7 @@ class FixScreen(Screen):
         if self.plan.disruptive:
             t.append("  DISRUPTIVE", style="bold red")
         t.append("\ntarget ", style="dim")
-        t.append_text(ref_text(self.plan.target))
+        t.append(ref_text(self.plan.target))
         return t
 
     def _evidence(self) -> Group:
