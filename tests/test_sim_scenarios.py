@@ -79,15 +79,13 @@ def custom_items(client, crd: dict, version: str) -> list[dict]:
     return body["items"]
 
 
-def test_scenario_index_lists_scenarios_once_installed():
+def test_scenario_index_lists_scenarios():
     index = Path(__file__).resolve().parents[1] / "gputui" / "sim" / "scenarios" / "index.yaml"
-    if not index.is_file():
-        pytest.skip("gputui/sim/scenarios/index.yaml not written yet")
+    assert index.is_file()
     assert scenario_names(), "index.yaml defines no scenario"
 
 
-@pytest.mark.parametrize("name", SCENARIOS or [pytest.param("-", marks=pytest.mark.skip(
-    reason="no built-in scenarios installed yet"))])
+@pytest.mark.parametrize("name", SCENARIOS)
 def test_every_served_object_parses_through_the_typed_apis(name, start_sim):
     loaded = load_objects([name])
     expected: dict[str, set[tuple[str, str]]] = defaultdict(set)
