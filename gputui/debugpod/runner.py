@@ -154,6 +154,7 @@ class DebugRunner:
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._created: dict[tuple[str, str], str] = {}  # (namespace, name) -> run id
+        self._deleted_after_cancel: list[str] = []
         self.runs: list[NodeRun] = []
 
     # -- public ------------------------------------------------------------------------------------
@@ -192,8 +193,9 @@ class DebugRunner:
         return self.runs
 
     def cleanup(self) -> list[str]:
-        """Delete every pod this runner created and has not deleted yet; returns their names."""
-        removed: list[str] = []
+        """Delete every pod this runner created and has not deleted yet; returns the names of the pods
+        deleted since cancel() (by the workers as they stopped, or here)."""
+        removed: list[str] = list(self._deleted_after_cancel)
         for ns, name in self.created():
             if self._delete(ns, name):
                 removed.append(f"{ns}/{name}")
@@ -211,7 +213,7 @@ class DebugRunner:
                     name = item["metadata"]["name"]
                     if item["metadata"].get("deletionTimestamp") or f"{ns}/{name}" in removed:
                         continue
-                    if self._delete(ns, name):
+                    if self._delete(ns, name) and f"{ns}/{name}" not in removed:
                         removed.append(f"{ns}/{name}")
         return removed
 
@@ -334,5 +336,6 @@ class DebugRunner:
         except Exception:  # noqa: BLE001 - the deadline and the next run's leftover sweep remain
             return False
         with self._lock:
-            self._created.pop((namespace, name), None)
+            if self._created.pop((namespace, name), None) is not None and self.cancelled:
+                self._deleted_after_cancel.append(f"{namespace}/{name}")
         return True

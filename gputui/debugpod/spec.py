@@ -166,6 +166,11 @@ def build_pod(node_name: str, *, namespace: str, run_id: str, choice: ModeChoice
         "tolerations": [{"operator": "Exists"}],
         "containers": [container],
     }
+    if direct:
+        # Unprivileged and within the `restricted` PodSecurity level: nvidia-smi only reads.
+        container["securityContext"] = {"allowPrivilegeEscalation": False, "runAsNonRoot": True,
+                                         "runAsUser": 65534, "capabilities": {"drop": ["ALL"]},
+                                         "seccompProfile": {"type": "RuntimeDefault"}}
     if request_gpu:
         container["resources"]["limits"]["nvidia.com/gpu"] = "1"
     elif mode == "runtime":
