@@ -253,19 +253,18 @@ class FixScreen(Screen):
     # -- step 5: confirm --------------------------------------------------------------------
 
     def _ask_first_confirmation(self) -> None:
-        t = Text("5 Confirm\n", style="bold underline")
-        t.append(f"Apply “{self.plan.title}” to {self.plan.target} on {self._where()}?")
-        self._show("confirm", t)
+        self._show("confirm", Group(Text("5 Confirm", style="bold underline"),
+                                    Text(f"Apply “{self.plan.title}” to {self.plan.target} on {self._where()}?")))
         self._set_state("ready", f"Press y to apply this change to {self.plan.target}, escape to leave it.")
 
     def action_confirm(self) -> None:
         if self.state != "ready":
             return
         if self.plan.disruptive:
-            t = Text("5 Confirm\n", style="bold underline")
+            t = Text()
             t.append("This fix is DISRUPTIVE. ", style="bold red")
             t.append(self.plan.description or "It restarts or removes running things.")
-            self._show("confirm", t)
+            self._show("confirm", Group(Text("5 Confirm", style="bold underline"), t))
             self._set_state("confirm-disruptive",
                             f"Second confirmation: press a to apply the disruptive change to {self.plan.target}, "
                             "escape to leave it.", "danger")
@@ -279,6 +278,9 @@ class FixScreen(Screen):
     # -- step 6: apply ----------------------------------------------------------------------
 
     def _apply(self) -> None:
+        how = "twice (disruptive)" if self.plan.disruptive else "once"
+        self._show("confirm", Group(Text("5 Confirm", style="bold underline"),
+                                    Text(f"✓ confirmed {how}: “{self.plan.title}” on {self._where()}", style="green")))
         self._set_state("applying", f"Applying to {self.plan.target}…")
         self._apply_worker(self.preview.resource_version)
 
@@ -331,9 +333,9 @@ class FixScreen(Screen):
 
     def _show_verification(self, v) -> None:
         self.verification = v
-        t = Text("7 Verify\n", style="bold underline")
-        t.append(("✓ " if v.resolved else "… ") + v.message, style="bold green" if v.resolved else "yellow")
-        self._show("verify", t)
+        self._show("verify", Group(Text("7 Verify", style="bold underline"),
+                                   Text(("✓ " if v.resolved else "… ") + v.message,
+                                        style="bold green" if v.resolved else "yellow")))
         if v.resolved:
             self._set_state("verified", "Fixed. escape: back · u: undo this change", "ok")
         else:
