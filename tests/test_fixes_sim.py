@@ -380,3 +380,41 @@ def _ref(kind, name, namespace=None):
     from checks.model import ObjectRef
 
     return ObjectRef(kind, name, namespace)
+
+
+# -- a custom resource that breaks its CRD's schema ------------------------------------------
+
+_QUANTITY = r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+
+
+def _strict_nodepool_crd():
+    """A NodePool CRD whose schema judges limits and weight, as the real one does."""
+    spec = {"type": "object", "properties": {
+        "limits": {"type": "object", "additionalProperties": {
+            "anyOf": [{"type": "integer"}, {"type": "string"}], "pattern": _QUANTITY,
+            "x-kubernetes-int-or-string": True}},
+        "weight": {"type": "integer", "minimum": 1, "maximum": 100},
+        "template": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+        "disruption": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}
+    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": "nodepools.karpenter.sh"},
+            "spec": {"group": "karpenter.sh", "scope": "Cluster",
+                     "names": {"kind": "NodePool", "plural": "nodepools", "singular": "nodepool", "listKind": "NodePoolList"},
+                     "versions": [{"name": "v1", "served": True, "storage": True, "subresources": {"status": {}},
+                                   "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                                       "apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                                       "metadata": {"type": "object"}, "spec": spec,
+                                       "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}}}]}}
+
+
+def test_nodepool_limit_that_breaks_the_crd_schema_is_stopped_by_the_dry_run(cluster):
+    _, kube, ap = cluster([], [_strict_nodepool_crd(), nodepool(limits={"nvidia.com/gpu": "4"})])
+    plan = fixplans.raise_nodepool_limit(_struct(kube, "NodePool", "gpu"), "nvidia.com/gpu", "lots")
+    pv = ap.preview(plan)
+    dr = ap.dry_run(plan, pv)
+    assert not dr.ok and dr.status == 422
+    assert "spec.limits[nvidia.com/gpu]: Invalid value: \"lots\"" in dr.message
+    assert _get(kube, plan.target)["spec"]["limits"] == {"nvidia.com/gpu": "4"}
+    # A valid value passes the same schema.
+    _apply(ap, fixplans.raise_nodepool_limit(_struct(kube, "NodePool", "gpu"), "nvidia.com/gpu", "8"))
+    assert _get(kube, plan.target)["spec"]["limits"] == {"nvidia.com/gpu": "8"}

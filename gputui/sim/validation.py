@@ -94,6 +94,29 @@ def validate_update(rt: ResourceType, old: dict, new: dict, subresource: Optiona
         if old_spec.get(field) != new_spec.get(field):
             causes.append(("FieldValueInvalid", f"spec.{field}",
                            f"Invalid value: {_go_value(new_spec.get(field))}: field is immutable"))
+    if rt.crd is not None:
+        causes += _schema_causes(rt, old, new)
+    return causes
+
+
+def _schema_causes(rt: ResourceType, old: dict, new: dict) -> list[Cause]:
+    """An update of a custom resource that breaks its CRD's openAPIV3Schema (types, enums,
+    patterns, bounds) is refused. Ratcheted as the API server does: an error the stored
+    object already had is let through; unknown fields are pruned by the server, not refused."""
+    from checks.crd_schema import is_permissive, validate, version_schema
+
+    version = str(new.get("apiVersion") or "").rpartition("/")[2] or rt.version
+    schema = version_schema(rt.crd, version)
+    if is_permissive(schema):
+        return []
+    had = {(e.path, e.message) for e in validate(old, schema).errors}
+    causes: list[Cause] = []
+    for e in validate(new, schema, old=old).errors:
+        if (e.path, e.message) in had or e.message.startswith("unknown field"):
+            continue
+        reason = "FieldValueRequired" if e.message == "Required value" else (
+            "FieldValueNotSupported" if e.message.startswith("Unsupported value") else "FieldValueInvalid")
+        causes.append((reason, e.path, e.message))
     return causes
 
 
