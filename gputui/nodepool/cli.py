@@ -68,9 +68,15 @@ def _open_editor(args: argparse.Namespace, name: str, draft: Optional[dict]) -> 
 
 def editor_app(config, name: str, draft: Optional[dict] = None):
     """The app, opening straight on the editor for `name` (a new NodePool when `draft` is given)."""
+    import inspect
+    from pathlib import Path
+
     from gputui.tui.app import GputuiApp
 
     class NodePoolEditorApp(GputuiApp):
+        # Textual resolves a relative CSS_PATH next to the subclass's module: point at the app's own.
+        CSS_PATH = str(Path(inspect.getfile(GputuiApp)).parent / GputuiApp.CSS_PATH)
+
         def on_mount(self) -> None:
             super().on_mount()
             from gputui.tui.screens.nodepool_edit import NodePoolEditScreen
