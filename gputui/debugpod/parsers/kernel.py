@@ -27,6 +27,9 @@ def parse_xids(text: str) -> list[XidEvent]:
         pm = _PID.match(rest)
         if pm:
             pid, name, rest = pm.group("pid").strip("'"), pm.group("name").strip(), pm.group("text").strip()
+            # Bus and memory faults name no process: the driver prints pid='<unknown>', name=<unknown>.
+            pid = None if pid == "<unknown>" else pid
+            name = None if name == "<unknown>" else name
         out.append(XidEvent(code=int(m.group("code")), pci=m.group("pci").lower(), text=rest, pid=pid,
                             process=name, timestamp=(m.group("stamp") or "").strip("[] ") or None,
                             line=line.strip()))
