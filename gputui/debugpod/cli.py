@@ -102,6 +102,10 @@ def _debug(kube: Any, args: argparse.Namespace) -> int:
         progress.clear()
         _interrupted_cleanup(runner)
         raise
+    except BaseException:
+        runner.cancel()
+        runner.cleanup()
+        raise
     finally:
         progress.clear()
     observations = fleet.observe(runs, nodes)
