@@ -207,3 +207,36 @@ def test_read_only_hides_the_walkthrough(incident):
         assert _annotations(incident) == {}
 
     _run(app, body)
+
+
+def test_a_change_between_dry_run_and_apply_is_shown_and_confirmed_again(incident):
+    from conftest import sim_http
+    from gputui.tui.screens.fix import FixScreen
+
+    app = _app(incident)
+    path = object_path(ObjectRef("Pod", "llm-sweep-lr3e5-6m8xx", "ml-research"))
+
+    async def body(pilot):
+        finding = next(f for f in app.findings if _key(f) == SWEEP)
+        app.open_fix(finding, finding.fixes[0])
+        await _wait(pilot, lambda: isinstance(app.screen, FixScreen) and app.screen.state == "previewed", "the diff")
+        screen = app.screen
+        await pilot.press("d")
+        await _wait(pilot, lambda: screen.state == "ready", "the dry run")
+        status, _, _ = sim_http(incident, "PATCH", path, {"metadata": {"annotations": {"team": "research"}}},
+                                headers={"Content-Type": "application/merge-patch+json"})
+        assert status == 200
+        await pilot.press("y")
+        await _wait(pilot, lambda: screen.state == "previewed", "the new diff")
+        diff = _text(screen.query_one("#step-diff"))
+        assert "The object changed before the apply; nothing was written" in diff
+        assert "+    karpenter.sh/do-not-disrupt: 'true'" in diff and "     team: research" in diff
+        assert _annotations(incident) == {"team": "research"}
+        assert screen.query_one("#step-apply").has_class("-hidden")  # later steps start over
+        await pilot.press("d")
+        await _wait(pilot, lambda: screen.state == "ready", "the second dry run")
+        await pilot.press("y")
+        await _wait(pilot, lambda: screen.state == "verified", "apply and verification", timeout=30)
+        assert _annotations(incident) == {"team": "research", "karpenter.sh/do-not-disrupt": "true"}
+
+    _run(app, body)
