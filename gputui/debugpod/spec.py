@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import shlex
 import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional
@@ -202,8 +201,3 @@ def build_pod(node_name: str, *, namespace: str, run_id: str, choice: ModeChoice
         "spec": spec,
     }
 
-
-def kubectl_hint(pod: Mapping[str, Any]) -> str:
-    """A one-liner to run the same pod by hand."""
-    meta = pod.get("metadata") or {}
-    return f"kubectl -n {shlex.quote(meta.get('namespace', 'default'))} logs {shlex.quote(meta.get('name', ''))}"
