@@ -32,22 +32,21 @@ def summary_text(s) -> Text:
     t.append(s.karpenter_version)
     t.append("  GPU Operator ", style="dim")
     t.append(s.operator_version, style="yellow" if "notReady" in s.operator_version else "")
-    t.append("\n")
-    ready_style = "green" if s.gpu_nodes_ready == s.gpu_nodes_total else "bold red"
-    t.append("GPU nodes ", style="dim")
-    t.append(f"{s.gpu_nodes_ready}/{s.gpu_nodes_total} ready", style=ready_style)
-    t.append("  GPUs ", style="dim")
-    short = s.gpus_allocatable < s.gpus_expected
-    t.append(f"{s.gpus_allocated} used / {s.gpus_allocatable} allocatable / {s.gpus_capacity} capacity",
-             style="bold red" if short else "")
-    if short:
-        t.append(f" ({s.gpus_expected} expected)", style="red")
-    t.append("  pending GPU pods ", style="dim")
-    t.append(str(s.pending_gpu_pods), style="bold yellow" if s.pending_gpu_pods else "green")
     t.append("  ")
     t.append(f"{s.errors} errors", style="bold red" if s.errors else "green")
     t.append(" ")
     t.append(f"{s.warnings} warnings", style="bold yellow" if s.warnings else "green")
+    t.append("\n")
+    ready_style = "green" if s.gpu_nodes_ready == s.gpu_nodes_total else "bold red"
+    t.append("GPU nodes ", style="dim")
+    t.append(f"{s.gpu_nodes_ready}/{s.gpu_nodes_total} ready", style=ready_style)
+    t.append("  GPUs used/allocatable/capacity ", style="dim")
+    short = s.gpus_allocatable < s.gpus_expected
+    t.append(f"{s.gpus_allocated}/{s.gpus_allocatable}/{s.gpus_capacity}", style="bold red" if short else "")
+    if short:
+        t.append(f" ({s.gpus_expected} expected)", style="red")
+    t.append("  pending GPU pods ", style="dim")
+    t.append(str(s.pending_gpu_pods), style="bold yellow" if s.pending_gpu_pods else "green")
     if s.unreadable:
         t.append(f"  unreadable: {', '.join(s.unreadable)}", style="bold magenta")
     return t

@@ -50,8 +50,8 @@ class FleetScreen(Screen):
     def on_mount(self) -> None:
         np_table = self.query_one("#nodepools-table", DataTable)
         for key, label in (("name", "NodePool"), ("gpus", "GPUs used / limit"), ("nodes", "Nodes"),
-                           ("weight", "Weight"), ("capacity", "Capacity types"), ("disruption", "Disruption"),
-                           ("ready", "Ready")):
+                           ("ready", "Ready"), ("weight", "Weight"), ("capacity", "Capacity types"),
+                           ("disruption", "Disruption")):
             np_table.add_column(label, key=key)
         op_table = self.query_one("#operator-table", DataTable)
         for key, label in (("operand", "Operand"), ("daemonset", "DaemonSet"), ("desired", "Desired"),
@@ -113,9 +113,9 @@ class FleetScreen(Screen):
                 Text(r.name, style="bold" if r.is_gpu else "dim"),
                 Text(fleet.usage_bar(r.gpus_used, r.gpu_limit) if r.is_gpu else "-",
                      style="bold red" if over else ""),
-                Text(str(r.nodes), justify="right"), Text(str(r.weight if r.weight is not None else "-"), justify="right"),
-                r.capacity_types, r.disruption,
-                Text(r.ready, style="" if r.ready == "Ready" else "bold red"), key=r.name)
+                Text(str(r.nodes), justify="right"), Text(r.ready, style="" if r.ready == "Ready" else "bold red"),
+                Text(str(r.weight if r.weight is not None else "-"), justify="right"),
+                r.capacity_types, r.disruption, key=r.name)
         op_table = self.query_one("#operator-table", DataTable)
         op_table.clear()
         for r in fleet.operand_rows(snapshot):

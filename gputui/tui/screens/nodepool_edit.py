@@ -53,7 +53,7 @@ class SaveReviewScreen(ModalScreen[bool]):
         self.note = note
 
     def compose(self) -> ComposeResult:
-        from gputui.fixes.diff import diff_renderable
+        from rich.syntax import Syntax
 
         r = self.review
         parts: list = []
@@ -64,7 +64,8 @@ class SaveReviewScreen(ModalScreen[bool]):
         if r.stale:
             parts.append(Text(r.stale, style="yellow"))
         parts.append(Text("Change", style="bold underline"))
-        parts.append(diff_renderable(r.diff))
+        # Syntax keeps the YAML indentation of context lines that wrapped Text would drop.
+        parts.append(Syntax(r.diff, "diff", background_color="default") if r.diff else Text("(no change)", style="dim"))
         parts.append(Text("Schema", style="bold underline"))
         for line in r.schema.lines():
             parts.append(Text(line, style="red" if line.startswith("error") else ""))
@@ -100,11 +101,11 @@ class NodePoolEditScreen(Screen):
     DEFAULT_CSS = """
     NodePoolEditScreen #np-title { height: auto; padding: 0 1; background: $panel; }
     NodePoolEditScreen #np-main { height: 1fr; }
-    NodePoolEditScreen #np-form { width: 58; padding: 0 1; border-right: solid $panel-lighten-2; }
+    NodePoolEditScreen #np-form { width: 72; padding: 0 1; border-right: solid $panel-lighten-2; }
     NodePoolEditScreen #np-preview-pane { width: 1fr; padding: 0 1; }
     NodePoolEditScreen .np-group { text-style: bold underline; margin-top: 1; }
     NodePoolEditScreen .np-row { height: 3; }
-    NodePoolEditScreen .np-label { width: 20; padding: 1 1 0 0; }
+    NodePoolEditScreen .np-label { width: 19; padding: 1 1 0 0; }
     NodePoolEditScreen .np-input { width: 1fr; }
     NodePoolEditScreen .np-input.-invalid { border: tall $error; }
     NodePoolEditScreen .np-error { color: $error; height: auto; }
