@@ -205,6 +205,7 @@ def test_restart_operand_pod_is_disruptive_verified_by_its_replacement_and_not_u
     from gputui.errors import RefusedError
     with pytest.raises(RefusedError, match="nothing to restore"):
         ap.undo(res.entry_id)
+    assert ap.undo_candidates() == []  # not offered: its DaemonSet replaces it
 
 
 def test_delete_stuck_nodeclaim_waits_for_its_finalizer(cluster):

@@ -57,6 +57,11 @@ class AuditEntry:
                    undoes=d.get("undoes"), extra={k: v for k, v in d.items() if k not in known})
 
     @property
+    def restorable(self) -> bool:
+        """A deleted pod was replaced by its controller: there is nothing to put back."""
+        return not (self.plan.get("patchType") in ("delete", "evict") and self.target.get("kind") == "Pod")
+
+    @property
     def target_text(self) -> str:
         t = self.target
         ns = f"{t.get('namespace')}/" if t.get("namespace") else ""
@@ -110,10 +115,10 @@ class AuditLog:
         return next((e for e in self.entries() if e.id == entry_id), None)
 
     def undoable(self, server: Optional[str] = None) -> list[AuditEntry]:
-        """Successful applies not undone yet, newest first (optionally for one server)."""
+        """Successful, restorable applies not undone yet, newest first (optionally for one server)."""
         entries = self.entries()
         undone = {e.undoes for e in entries if e.action == "undo" and e.ok and e.undoes}
-        out = [e for e in entries if e.action == "apply" and e.ok and e.id not in undone
+        out = [e for e in entries if e.action == "apply" and e.ok and e.restorable and e.id not in undone
                and (server is None or e.server == server)]
         return list(reversed(out))
 

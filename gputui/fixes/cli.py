@@ -64,6 +64,6 @@ def _state(e: AuditEntry, undone: set[str]) -> str:
         return "failed"
     if e.id in undone:
         return "undone"
-    if e.plan.get("patchType") in ("delete", "evict") and e.target.get("kind") == "Pod":
-        return "final"  # a restarted pod has nothing to restore
+    if not e.restorable:
+        return "final"
     return "can undo"
