@@ -325,12 +325,13 @@ def _money(v: float) -> str:
 
 def instance_table(rows: list[InstanceRow], caps: list[str], limit: int = 0) -> list[str]:
     spot = "spot" in caps
-    head = f"{'TYPE':<18} {'GPU':<26} {'N':>2} {'GiB/GPU':>7} {'vCPU':>4} {'MEM GiB':>7} {'$/h OD':>8}"
+    head = f"{'TYPE':<16} {'GPU':<20} {'N':>2} {'GiB/GPU':>7} {'vCPU':>4} {'MEM GiB':>7} {'$/h OD':>8}"
     head += f" {'$/h spot':>8}" if spot else ""
     lines = [head]
     shown = rows if not limit else rows[:limit]
     for r in shown:
-        line = (f"{r.name:<18} {r.gpu_model[:26]:<26} {r.gpu_count:>2} {r.gpu_memory_gib:>7g} {r.vcpu:>4} "
+        model = r.gpu_model.replace("NVIDIA ", "").replace("Tesla ", "")
+        line = (f"{r.name:<16} {model[:20]:<20} {r.gpu_count:>2} {r.gpu_memory_gib:>7g} {r.vcpu:>4} "
                 f"{r.memory_gib:>7} {_money(r.on_demand_usd):>8}")
         if spot:
             line += f" {_money(r.spot_usd):>8}"
