@@ -6,6 +6,7 @@ from typing import Optional
 from urllib.parse import quote
 
 from checks.model import ObjectRef
+from gputui.errors import InputError
 
 # kind -> (group, version, plural, namespaced). The plural cannot be derived from the kind
 # reliably (policies, classes), so the kinds fix plans can target are listed.
@@ -29,7 +30,7 @@ KINDS: dict[str, tuple[str, str, str, bool]] = {
 }
 
 
-class UnknownKind(ValueError):
+class UnknownKind(InputError):
     pass
 
 
@@ -69,4 +70,5 @@ def _entry(kind: str) -> tuple[str, str, str, bool]:
     try:
         return KINDS[kind]
     except KeyError:
-        raise UnknownKind(f"gputui does not know where {kind} objects live") from None
+        raise UnknownKind(f"gputui does not know where {kind} objects live",
+                          hint="apply the fix with the kubectl command it shows") from None

@@ -33,6 +33,13 @@ _STEP_OF = {"reading": "diff", "previewed": "diff", "dry-running": "dryrun", "re
             "stopped": None, "undone": "verify"}
 
 
+def _failed(e: Exception, prefix: str = "") -> str:
+    from gputui.errors import GputuiError
+
+    text = e.message if isinstance(e, GputuiError) else f"{type(e).__name__}: {e}"
+    return f"{prefix}: {text}" if prefix else text
+
+
 def _applier(app):
     from gputui.fixes.apply import Applier
     from gputui.fixes.audit import AuditLog
@@ -176,14 +183,12 @@ class FixScreen(Screen):
 
     @work(thread=True, exclusive=True, group="fix", exit_on_error=False)
     def _read_preview(self, note: str = "") -> None:
-        from gputui.errors import GputuiError
-
         try:
             if self._applier is None:
                 self._applier = _applier(self.app)
             preview = self._applier.preview(self.plan)
-        except GputuiError as e:
-            self.app.call_from_thread(self._stop, f"Cannot prepare the fix: {e.message}")
+        except Exception as e:  # noqa: BLE001 - the screen says what failed instead of waiting
+            self.app.call_from_thread(self._stop, _failed(e, "Cannot prepare the fix"))
             return
         self.app.call_from_thread(self._show_preview, preview, note)
 
@@ -220,12 +225,10 @@ class FixScreen(Screen):
 
     @work(thread=True, exclusive=True, group="fix", exit_on_error=False)
     def _dry_run(self) -> None:
-        from gputui.errors import GputuiError
-
         try:
             result = self._applier.dry_run(self.plan, self.preview)
-        except GputuiError as e:
-            self.app.call_from_thread(self._stop, f"Dry run failed: {e.message}")
+        except Exception as e:  # noqa: BLE001 - the screen says what failed instead of waiting
+            self.app.call_from_thread(self._stop, _failed(e, "Dry run failed"))
             return
         self.app.call_from_thread(self._show_dry_run, result)
 
@@ -286,12 +289,10 @@ class FixScreen(Screen):
 
     @work(thread=True, exclusive=True, group="fix", exit_on_error=False)
     def _apply_worker(self, resource_version: str) -> None:
-        from gputui.errors import GputuiError
-
         try:
             result = self._applier.apply(self.plan, resource_version, self.preview)
-        except GputuiError as e:
-            self.app.call_from_thread(self._stop, f"Apply failed: {e.message}")
+        except Exception as e:  # noqa: BLE001 - the screen says what failed instead of waiting
+            self.app.call_from_thread(self._stop, _failed(e, "Apply failed"))
             return
         self.app.call_from_thread(self._show_apply, result)
 
@@ -321,13 +322,12 @@ class FixScreen(Screen):
 
     @work(thread=True, exclusive=True, group="fix", exit_on_error=False)
     def _verify(self) -> None:
-        from gputui.errors import GputuiError
         from gputui.fixes.verify import verify
 
         try:
             v = verify(self.app.kube, self.finding, self.plan, before=self.preview.before if self.preview else None)
-        except GputuiError as e:
-            self.app.call_from_thread(self._stop, f"Verification failed: {e.message}")
+        except Exception as e:  # noqa: BLE001 - the screen says what failed instead of waiting
+            self.app.call_from_thread(self._stop, _failed(e, "Verification failed"))
             return
         self.app.call_from_thread(self._show_verification, v)
 
@@ -440,12 +440,10 @@ class UndoScreen(Screen):
 
     @work(thread=True, exclusive=True, group="undo", exit_on_error=False)
     def _preview_worker(self, entry_id: str) -> None:
-        from gputui.errors import GputuiError
-
         try:
             up = self._applier.preview_undo(entry_id)
-        except GputuiError as e:
-            self.app.call_from_thread(self._refused, e.message)
+        except Exception as e:  # noqa: BLE001 - the screen says what failed instead of waiting
+            self.app.call_from_thread(self._refused, _failed(e))
             return
         self.app.call_from_thread(self._show_preview, up)
 
@@ -476,12 +474,10 @@ class UndoScreen(Screen):
 
     @work(thread=True, exclusive=True, group="undo", exit_on_error=False)
     def _undo_worker(self, entry_id: str, resource_version: Optional[str]) -> None:
-        from gputui.errors import GputuiError
-
         try:
             result = self._applier.undo(entry_id, expected_resource_version=resource_version)
-        except GputuiError as e:
-            self.app.call_from_thread(self._refused, e.message)
+        except Exception as e:  # noqa: BLE001 - the screen says what failed instead of waiting
+            self.app.call_from_thread(self._refused, _failed(e))
             return
         self.app.call_from_thread(self._show_result, result)
 
