@@ -288,7 +288,7 @@ def _operand_tolerations(snapshot, draft: bool) -> Optional[tuple[str, list[tupl
             [("GPU Operator operands", [toleration_from_dict(t) for t in DEFAULT_OPERAND_TOLERATIONS])])
 
 
-@check("GPU605", "nodepool-taint-not-tolerated-by-operands", Severity.ERROR,
+@check("GPU605", "nodepool-taint-blocks-operands", Severity.ERROR,
        "NodePool taint would keep the GPU Operator off its nodes",
        reads=("nodepools", "daemonsets", "clusterpolicies"), scope="nodepool-draft")
 def nodepool_taint_not_tolerated_by_operands(snapshot):
