@@ -166,8 +166,7 @@ def test_clusterpolicy_tolerations_show_the_gitops_fragment_and_an_honest_verifi
     finding, plan = _pick(kube, "GPU205", "cluster-policy", "clusterpolicy-tolerations")
     pv, _, _ = _apply(ap, plan)
     assert "Helm release 'gpu-operator'" in pv.gitops_warning
-    assert pv.manifest.startswith("apiVersion: nvidia.com/v1\nkind: ClusterPolicy\nmetadata:\n  name: cluster-policy\n"
-                                  "spec:\n  daemonsets:\n    tolerations:\n")
+    assert pv.manifest.startswith("# values.yaml of the gpu-operator Helm release\ndaemonsets:\n  tolerations:\n")
     assert "key: example.com/gpu-dedicated" in pv.manifest and "driver:" not in pv.manifest
     tols = _get(kube, plan.target)["spec"]["daemonsets"]["tolerations"]
     assert {"key": "example.com/gpu-dedicated", "operator": "Exists", "effect": "NoSchedule"} in tols
@@ -419,3 +418,17 @@ def test_nodepool_limit_that_breaks_the_crd_schema_is_stopped_by_the_dry_run(clu
     # A valid value passes the same schema.
     _apply(ap, fixplans.raise_nodepool_limit(_struct(kube, "NodePool", "gpu"), "nvidia.com/gpu", "8"))
     assert _get(kube, plan.target)["spec"]["limits"] == {"nvidia.com/gpu": "8"}
+
+
+def test_argo_managed_workload_shows_the_manifest_change_to_make(cluster):
+    objs = _workloads()
+    dep = next(o for o in objs if o["kind"] == "Deployment")
+    dep["metadata"]["annotations"] = {"argocd.argoproj.io/tracking-id": "ml-serving:apps/Deployment:ml/web"}
+    _, kube, ap = cluster([], objs)
+    plan = fixplans.add_toleration(_struct(kube, "Deployment", "web", "ml"), [DEDICATED], kind="Deployment")
+    assert plan.gitops_warning.startswith("managed by Argo CD application 'ml-serving'")
+    pv = ap.preview(plan)
+    assert pv.manifest == (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: ml\nspec:\n  template:\n"
+        "    spec:\n      tolerations:\n      - key: example.com/dedicated\n        operator: Exists\n"
+        "        effect: NoSchedule\n")

@@ -119,7 +119,11 @@ class Applier:
         manifest = None
         if plan.gitops_warning:
             frag = plans.manifest_fragment(plan, after)
-            manifest = to_yaml(frag) if frag else None
+            values = plans.helm_values_fragment(plan, frag)
+            if values:
+                manifest = "# values.yaml of the gpu-operator Helm release\n" + to_yaml(values)
+            elif frag:
+                manifest = to_yaml(frag)
         if plans.is_delete(plan):
             diff = deletion_summary(before, name=str(plan.target))
         else:

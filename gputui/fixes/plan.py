@@ -96,6 +96,14 @@ def manifest_fragment(plan: FixPlan, after: Optional[dict]) -> Optional[dict]:
     return frag
 
 
+def helm_values_fragment(plan: FixPlan, fragment: Optional[dict]) -> Optional[dict]:
+    """The GPU Operator chart renders ClusterPolicy.spec from its values, key for key: for a
+    Helm-managed ClusterPolicy the values to change are the fragment's spec."""
+    if fragment is None or plan.target.kind != "ClusterPolicy" or "Helm" not in (plan.gitops_warning or ""):
+        return None
+    return fragment.get("spec") or None
+
+
 # -- RFC 7386 merge patch, RFC 6902 JSON patch ------------------------------------------
 
 
