@@ -479,3 +479,70 @@ def test_layout_at_80x24(incident):
         assert type(app.screen).__name__ == "HelpScreen"
 
     drive(make_app(incident), body, size=(80, 24))
+
+
+# -- responsiveness, partial reads, auto-refresh, palette ------------------------------------------
+
+
+def test_ui_answers_while_a_slow_gathering_runs(start_sim):
+    from gputui.sim.faults import Faults
+
+    slow = start_sim(sources=["incident"], faults=Faults(latency_ms=300))
+
+    async def body(pilot):
+        app = pilot.app
+        status = app.screen.query_one("#gather-status")
+        await wait_for(pilot, lambda: status.has_class("-busy"), what="busy status")
+        assert "reading" in static_text(status) or "connecting" in static_text(status)
+        await pilot.press("question_mark")  # the event loop is free while the worker reads
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "HelpScreen", timeout=2, what="help")
+        assert app.snapshot is None
+        await pilot.press("escape")
+        await loaded(pilot)
+        assert not status.has_class("-busy")
+
+    drive(make_app(slow), body)
+
+
+def test_unreadable_resources_are_named_in_the_header(start_sim):
+    from gputui.sim.faults import Faults
+
+    sim = start_sim(sources=["incident"], faults=Faults(forbid=("nodeclaims",)))
+
+    async def body(pilot):
+        await loaded(pilot)
+        header = static_text(pilot.app.screen.query_one("#cluster-header"))
+        assert "unreadable: nodeclaims.karpenter.sh" in header
+
+    drive(make_app(sim), body)
+
+
+def test_auto_refresh_gathers_again_by_itself(incident):
+    app = GputuiApp(AppConfig(kubeconfig=str(incident.kubeconfig), context=incident.context, namespace=None,
+                              read_only=True, refresh_seconds=1))
+
+    async def body(pilot):
+        await loaded(pilot)
+        first = pilot.app.snapshot
+        await wait_for(pilot, lambda: pilot.app.snapshot is not first, timeout=10, what="an automatic refresh")
+
+    drive(app, body)
+
+
+def test_command_palette_runs_app_actions(incident):
+    async def body(pilot):
+        app = pilot.app
+        await loaded(pilot)
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="palette")
+        await pilot.press(*"NodePools")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "FleetScreen"
+                       and app.screen.query_one("#fleet-tabs").active == "nodepools", what="NodePools tab")
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for title in ("Refresh", "Switch context", "Findings", "Nodes", "NodePools", "Run nvidia-smi on all GPU nodes",
+                      "Undo", "Quit"):
+            assert title in titles
+
+    drive(make_app(incident), body)

@@ -136,9 +136,9 @@ class GputuiApp(App):
         self.sub_title = self.config.context or "current context"
         self.refresh_data()
         if self.config.refresh_seconds:
-            self.set_interval(max(1.0, float(self.config.refresh_seconds)), self._auto_refresh)
+            self.set_interval(max(1.0, float(self.config.refresh_seconds)), self._refresh_on_timer)
 
-    def _auto_refresh(self) -> None:
+    def _refresh_on_timer(self) -> None:
         if not self.gathering:
             self.refresh_data()
 
