@@ -582,3 +582,31 @@ def test_lint_missing_path_exit_5(capsys):
 def test_edit_refuses_read_only(capsys):
     assert main(["nodepool", "edit", "gpu-inference", "--read-only"]) == 2
     assert "not available with --read-only" in capsys.readouterr().err
+
+
+def test_lint_ec2nodeclass_against_its_crd(tmp_path, capsys):
+    crd = _reference("karpenter/crds/v1/karpenter.k8s.aws_ec2nodeclasses.yaml")
+    f = tmp_path / "nodeclass.yaml"
+    f.write_text("""\
+apiVersion: karpenter.k8s.aws/v1
+kind: EC2NodeClass
+metadata: {name: gpu}
+spec:
+  role: KarpenterNodeRole-x
+  subnetSelectorTerms: [{tags: {karpenter.sh/discovery: x}}]
+  securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: x}}]
+  blockDeviceMappings:
+  - {deviceName: /dev/xvda, ebs: {volumeSize: 200Gi, volumeType: gp9}}
+""")
+    assert main(["nodepool", "lint", str(f), "--crd", str(crd), "-o", "json"]) == 1
+    (finding,) = json.loads(capsys.readouterr().out)["findings"]
+    assert finding["code"] == "GPU608" and finding["subject"] == {"kind": "EC2NodeClass", "namespace": None,
+                                                                  "name": "gpu"}
+    assert finding["evidence"][:2] == [
+        "spec.amiSelectorTerms: Required value",
+        'spec.blockDeviceMappings[0].ebs.volumeType: Unsupported value: "gp9": supported values: "standard", "io1", '
+        '"io2", "gp2", "sc1", "st1", "gp3"']
+    # The scenario's EC2NodeClasses pass the real schema.
+    scenario = Path(__file__).resolve().parents[1] / "gputui" / "sim" / "scenarios" / "_common" / "ec2nodeclasses.yaml"
+    assert main(["nodepool", "lint", str(scenario), "--crd", str(crd), "-o", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["findings"] == []

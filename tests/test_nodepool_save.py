@@ -133,3 +133,21 @@ def test_read_only_never_sends(start_sim, tmp_path):
     assert review.dry_run_message == "read-only: nothing is sent" and not review.can_save
     assert not saver.save(review).ok
     kube.close()
+
+
+def test_every_template_is_accepted_by_the_simulators_dry_run(start_sim):
+    from pathlib import Path
+
+    crds = Path(__file__).resolve().parents[1] / "gputui" / "sim" / "crds" / "karpenter" / "v1"
+    sim = start_sim(sources=[str(crds)])
+    kube = connect(str(sim.kubeconfig), sim.context)
+    names = []
+    for t in templates.TEMPLATES.values():
+        for doc in t.build():
+            answer = kube.request("POST", NP_PATH, query={"dryRun": "All"}, body=doc).json()
+            assert answer["metadata"]["name"] == doc["metadata"]["name"]
+            assert answer["spec"] == doc["spec"]
+            names.append(doc["metadata"]["name"])
+    assert len(names) == 8
+    assert kube.get_json(NP_PATH)["items"] == []  # a dry run stores nothing
+    kube.close()
