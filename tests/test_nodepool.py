@@ -610,3 +610,22 @@ spec:
     scenario = Path(__file__).resolve().parents[1] / "gputui" / "sim" / "scenarios" / "_common" / "ec2nodeclasses.yaml"
     assert main(["nodepool", "lint", str(scenario), "--crd", str(crd), "-o", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["findings"] == []
+
+
+def test_draft_snapshot_reuses_indexes_but_not_the_nodepool_ones():
+    from gputui.diagnose import snapshot_from_files
+    from gputui.nodepool.preview import draft_snapshot
+    from checks.nodepool_draft import is_draft
+    from checks.objects import to_dict
+
+    snap = snapshot_from_files(["incident"])
+    _ = snap.pods_by_node, snap.nodepool_by_name
+    np = snap.nodepool_by_name["gpu-inference"]
+    d = dict(to_dict(np), apiVersion="karpenter.sh/v1", kind="NodePool")
+    d["spec"]["weight"] = 77
+    draft = draft_snapshot(snap, d)
+    assert draft.pods_by_node is snap.pods_by_node
+    assert draft.nodepool_by_name["gpu-inference"].spec["weight"] == 77
+    assert is_draft(draft.nodepool_by_name["gpu-inference"]) and not is_draft(np)
+    assert snap.nodepool_by_name["gpu-inference"].spec["weight"] == 50
+    assert len(draft.nodepools) == len(snap.nodepools)

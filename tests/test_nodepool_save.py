@@ -151,3 +151,31 @@ def test_every_template_is_accepted_by_the_simulators_dry_run(start_sim):
     assert len(names) == 8
     assert kube.get_json(NP_PATH)["items"] == []  # a dry run stores nothing
     kube.close()
+
+
+def test_v1beta1_nodepool_is_saved_as_v1beta1(start_sim, tmp_path):
+    sim = start_sim(sources=["karpenter-v1beta1"])
+    kube = connect(str(sim.kubeconfig), sim.context)
+    path = "/apis/karpenter.sh/v1beta1/nodepools/gpu-inference"
+    d = NodePoolDraft(kube.get_json(path))
+    assert d.is_v1beta1
+    d.set_text("limit_gpu", "8")
+    d.set_text("expire_after", "336h")
+    saver = NodePoolSaver(kube, audit=AuditLog(tmp_path / "a.jsonl"))
+    review = saver.review(d)
+    assert review.can_save, (review.dry_run_message, [str(e) for e in review.schema.errors])
+    assert review.schema.source.startswith("gputui's built-in NodePool rules")
+    assert saver.save(review).ok
+    live = kube.get_json(path)
+    assert live["apiVersion"] == "karpenter.sh/v1beta1"
+    assert (live["spec"]["limits"]["nvidia.com/gpu"], live["spec"]["disruption"]["expireAfter"]) == ("8", "336h")
+    assert "expireAfter" not in live["spec"]["template"]["spec"]
+    # A v1-only field is refused before anything is sent.
+    d2 = NodePoolDraft(live)
+    d2.obj["spec"]["template"]["spec"]["terminationGracePeriod"] = "1h"
+    bad = saver.review(d2)
+    assert not bad.can_save
+    assert [str(e) for e in bad.schema.errors] == [
+        'spec.template.spec.terminationGracePeriod: unknown field "spec.template.spec.terminationGracePeriod" '
+        '(not declared in the schema)']
+    kube.close()

@@ -260,7 +260,22 @@ def draft_snapshot(snapshot, obj: dict):
         return snap
     name = marked.metadata.name
     pools = [np for np in snapshot.nodepools if np.metadata.name != name] + [marked]
-    return dataclasses.replace(snapshot, nodepools=pools)
+    snap = dataclasses.replace(snapshot, nodepools=pools)
+    _share_indexes(snapshot, snap)
+    return snap
+
+
+def _share_indexes(src, dst) -> None:
+    """Reuse the live snapshot's indexes that do not depend on NodePools: rebuilding the
+    event and pod indexes of a big cluster on every keystroke would make the preview lag."""
+    import functools
+
+    for name, attr in vars(type(src)).items():
+        if isinstance(attr, functools.cached_property) and "nodepool" not in name and name in src.__dict__:
+            dst.__dict__[name] = src.__dict__[name]
+    memo = src.__dict__.get("_gpuchain_memo")
+    if memo:
+        dst.__dict__["_gpuchain_memo"] = {k: v for k, v in memo.items() if "nodepool" not in k}
 
 
 def draft_findings(snapshot, obj: dict) -> list:
