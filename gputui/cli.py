@@ -178,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--fail-on", choices=SEVERITIES + ("none",), default="error",
                    help="exit 1 when a finding at or above this severity exists (default: error)")
     q.set_defaults(func=_handler("gputui.nodepool.cli:run_lint"))
-    p.set_defaults(func=lambda args: _usage(p))
+    p.set_defaults(func=lambda args, p=p: _usage(p))  # bind this parser, not the last one
 
     # -- demo -------------------------------------------------------------
     p = sub.add_parser("demo", help="start the simulator with a scenario and troubleshoot it")
