@@ -629,3 +629,8 @@ def test_draft_snapshot_reuses_indexes_but_not_the_nodepool_ones():
     assert is_draft(draft.nodepool_by_name["gpu-inference"]) and not is_draft(np)
     assert snap.nodepool_by_name["gpu-inference"].spec["weight"] == 50
     assert len(draft.nodepools) == len(snap.nodepools)
+
+
+def test_bare_nodepool_command_shows_its_own_usage(capsys):
+    assert main(["nodepool"]) == 2
+    assert capsys.readouterr().err.startswith("usage: gputui nodepool")

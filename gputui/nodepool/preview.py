@@ -22,17 +22,16 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Optional
+from typing import Optional
 
-from checks.gpu import GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL
-from checks.instances import NEURON_RESOURCE, InstanceType
+from checks.gpu import LABEL_CAPACITY_TYPE, LABEL_NODEPOOL
+from checks.instances import InstanceType
 from checks.k8s import format_quantity, quantity_or_zero, requirement_matches
 from checks.objects import Object, to_struct
 from gputui.nodepool.cron import Cron, format_duration, parse_duration
 
 CAPACITY_TYPES = ("spot", "on-demand", "reserved")
 REASONS = ("Empty", "Underutilized", "Drifted")
-MIB = 1024 * 1024
 # Checks whose findings about a NodePool also belong in the draft preview, besides the
 # nodepool-draft ones.
 PREVIEW_CLUSTER_CHECKS = ("GPU308", "GPU501")
