@@ -284,6 +284,8 @@ def _operand_tolerations(snapshot, draft: bool) -> Optional[tuple[str, list[tupl
             tols = list(DEFAULT_OPERAND_TOLERATIONS)
         return (f"ClusterPolicy {cp.metadata.name} spec.daemonsets.tolerations",
                 [("GPU Operator operands", [toleration_from_dict(t) for t in tols])])
+    if not draft:
+        return None  # a live cluster without the GPU Operator: nothing of it to starve
     return ("the GPU Operator's default tolerations (no ClusterPolicy seen)",
             [("GPU Operator operands", [toleration_from_dict(t) for t in DEFAULT_OPERAND_TOLERATIONS])])
 

@@ -634,3 +634,11 @@ def test_draft_snapshot_reuses_indexes_but_not_the_nodepool_ones():
 def test_bare_nodepool_command_shows_its_own_usage(capsys):
     assert main(["nodepool"]) == 2
     assert capsys.readouterr().err.startswith("usage: gputui nodepool")
+
+
+def test_live_nodepools_without_the_gpu_operator_are_not_judged_for_operand_taints():
+    np = templates.get("inference").build("p")[0]
+    np["spec"]["template"]["spec"]["taints"] = [{"key": "team", "value": "ml", "effect": "NoSchedule"}]
+    snap = ClusterSnapshot.from_manifests([np])
+    assert [f.code for f in run_checks(snap, [REGISTRY.find("GPU605")])] == []
+    assert _draft_codes([np]).count(("GPU605", "p")) == 1  # as a draft or a file it is warned about
