@@ -546,3 +546,39 @@ def test_command_palette_runs_app_actions(incident):
             assert title in titles
 
     drive(make_app(incident), body)
+
+
+def test_workload_drill_down_lists_its_pending_pods(incident):
+    async def body(pilot):
+        app = pilot.app
+        await loaded(pilot)
+        app.open_object(ObjectRef("Deployment", "sdxl-image-gen", namespace="ml-serving"))
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ObjectScreen", what="deployment")
+        await pilot.press("p")
+        table = app.screen.query_one("#pods-table")
+        statuses = [table.get_row_at(i)[2].plain for i in range(table.row_count)]
+        assert statuses.count("Pending (Unschedulable)") == 3
+        pending = next(i for i, s in enumerate(statuses) if s.startswith("Pending"))
+        table.move_cursor(row=pending)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.ref.kind == "Pod", what="the pod")
+        assert app.screen.query("#log-view")
+
+    drive(make_app(incident), body)
+
+
+def test_mouse_clicks_switch_tabs_and_open_rows(incident):
+    async def body(pilot):
+        app = pilot.app
+        await loaded(pilot)
+        await pilot.click("#fleet-tabs Tab#--content-tab-nodes")
+        assert app.screen.query_one("#fleet-tabs").active == "nodes"
+        table = app.screen.query_one("#nodes-table")
+        await pilot.click("#nodes-table", offset=(3, 2))  # the second data row
+        await pilot.click("#nodes-table", offset=(3, 2))
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ObjectScreen", what="node by mouse")
+        assert app.screen.ref.name == table.shown_names[1]
+        await pilot.click("#link-NodeClaim")
+        await wait_for(pilot, lambda: app.screen.ref.kind == "NodeClaim", what="NodeClaim by mouse")
+
+    drive(make_app(incident), body)

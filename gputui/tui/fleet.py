@@ -188,6 +188,30 @@ def findings_about(snapshot, findings: list[Finding], ref: ObjectRef) -> list[Fi
     return sorted(out, key=lambda f: f.sort_key)
 
 
+WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet"})
+
+
+def pods_of(snapshot, ref: ObjectRef) -> list:
+    """The pods a node runs, or a workload owns (a Deployment through its ReplicaSets)."""
+    if snapshot is None:
+        return []
+    if ref.kind == "Node":
+        return list(snapshot.pods_by_node.get(ref.name, ()))
+    if ref.kind not in WORKLOAD_KINDS:
+        return []
+    ns = ref.namespace or ""
+    owners = [(ns, ref.kind, ref.name)]
+    if ref.kind == "Deployment":
+        owners = [(ns, "ReplicaSet", rs.metadata.name) for rs in snapshot.replicasets
+                  if (rs.metadata.namespace or "") == ns and any(
+                      o.controller and o.kind == "Deployment" and o.name == ref.name
+                      for o in rs.metadata.owner_references)]
+    pods: list = []
+    for key in owners:
+        pods.extend(snapshot.pods_by_owner.get(key, ()))
+    return pods
+
+
 def _worst_by_node(snapshot, findings: list[Finding]) -> dict[str, Finding]:
     """node name -> its worst finding, in one pass over the findings."""
     claim_node = {nc.metadata.name: node for node, nc in snapshot.nodeclaims_by_node.items()}

@@ -19,11 +19,13 @@ def ref_text(ref) -> str:
     return f"{ref.kind}/{ns}{ref.name}"
 
 
-def summary_text(s) -> Text:
+def summary_text(s, demo: str | None = None) -> Text:
     """The fleet header: where we are, what runs there, and the counts that matter."""
     t = Text()
     t.append("gputui ", style="bold")
     t.append(s.context or "?", style="bold cyan")
+    if demo:
+        t.append(f" (simulated: {demo})", style="magenta")
     t.append(f"  {s.server}", style="dim")
     if s.kubernetes_version:
         t.append(f"  Kubernetes {s.kubernetes_version}", style="dim")

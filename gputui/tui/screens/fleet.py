@@ -98,7 +98,8 @@ class FleetScreen(Screen):
 
     def _fill(self, snapshot, findings: list) -> None:
         summary = fleet.summarize(snapshot, findings, getattr(self.app, "kubernetes_version", ""))
-        self.query_one("#cluster-header", Static).update(summary_text(summary))
+        self.query_one("#cluster-header", Static).update(
+            summary_text(summary, demo=getattr(self.app.config, "demo_scenario", None)))
         self.query_one(FindingsTable).show(findings, self.query_one("#findings-filter", FilterInput).value)
         self.query_one(NodeTable).show(fleet.node_rows(snapshot, findings),
                                        self.query_one("#nodes-filter", FilterInput).value)

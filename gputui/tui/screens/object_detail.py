@@ -16,7 +16,7 @@ from textual.widgets import Button, DataTable, Footer, Log, Select, Static, Tabb
 
 from checks.model import ObjectRef
 from gputui.tui import objects
-from gputui.tui.fleet import findings_about
+from gputui.tui.fleet import WORKLOAD_KINDS, findings_about, pods_of
 from gputui.tui.messages import SnapshotReady
 from gputui.tui.render import ref_text
 from gputui.tui.widgets.findings_table import FindingsTable
@@ -73,6 +73,7 @@ class ObjectScreen(Screen):
     def __init__(self, ref: ObjectRef) -> None:
         super().__init__()
         self.ref = ref
+        self.has_pods = ref.kind == "Node" or ref.kind in WORKLOAD_KINDS
         self.previous_logs = False
         self._container: Optional[str] = None
 
@@ -94,7 +95,7 @@ class ObjectScreen(Screen):
                     yield Static(Text("loading…", style="dim"), id="yaml-view")
             with TabPane("Events", id="events"):
                 yield DataTable(id="events-table", cursor_type="row")
-            if ref.kind == "Node":
+            if self.has_pods:
                 with TabPane("Pods", id="pods"):
                     yield DataTable(id="pods-table", cursor_type="row")
             with TabPane("Findings", id="findings"):
@@ -113,10 +114,10 @@ class ObjectScreen(Screen):
         for key, label in (("type", "Type"), ("reason", "Reason"), ("when", "Last seen"), ("count", "Count"),
                            ("from", "From"), ("message", "Message")):
             events.add_column(label, key=key)
-        if self.ref.kind == "Node":
+        if self.has_pods:
             pods = self.query_one("#pods-table", DataTable)
             for key, label in (("namespace", "Namespace"), ("name", "Pod"), ("status", "Status"),
-                               ("gpus", "GPUs"), ("restarts", "Restarts"), ("age", "Age")):
+                               ("node", "Node"), ("gpus", "GPUs"), ("restarts", "Restarts"), ("age", "Age")):
                 pods.add_column(label, key=key)
         self._fill_from_snapshot()
         self.load()
@@ -167,17 +168,18 @@ class ObjectScreen(Screen):
         found = findings_about(snap, getattr(app, "findings", []), self.ref) if snap is not None else []
         self.query_one(FindingsTable).show(found)
         self.query_one("#object-tabs", TabbedContent).get_tab("findings").label = f"Findings ({len(found)})"
-        if self.ref.kind == "Node" and snap is not None:
+        if self.has_pods and snap is not None:
             from checks.gpuchain import age_text
             from checks.k8s import pod_gpu_request
 
             table = self.query_one("#pods-table", DataTable)
             table.clear()
-            pods = sorted(snap.pods_by_node.get(self.ref.name, []),
+            pods = sorted(pods_of(snap, self.ref),
                           key=lambda p: (-pod_gpu_request(p), p.metadata.namespace or "", p.metadata.name))
             for p in pods:
                 restarts = sum(cs.restart_count for cs in p.status.container_statuses)
                 table.add_row(p.metadata.namespace or "", Text(p.metadata.name), _pod_status(p),
+                              p.spec.node_name or Text("-", style="dim"),
                               Text(str(pod_gpu_request(p) or ""), justify="right"),
                               Text(str(restarts), justify="right", style="bold red" if restarts else ""),
                               age_text(snap.age_seconds(p.metadata.creation_timestamp)),
@@ -296,7 +298,7 @@ class ObjectScreen(Screen):
             return self.ref.kind == "Pod"
         if action == "show_tab" and parameters:
             tab = parameters[0]
-            if tab == "pods" and self.ref.kind != "Node":
+            if tab == "pods" and not self.has_pods:
                 return False
             if tab == "logs" and self.ref.kind != "Pod":
                 return False
@@ -343,6 +345,10 @@ def _pod_status(p) -> Text:
         if waiting.get("reason"):
             return Text(waiting["reason"], style="bold red" if waiting["reason"] not in ("ContainerCreating", "PodInitializing") else "yellow")
     phase = p.status.phase or "Unknown"
+    if phase == "Pending":
+        scheduled = next((c for c in p.status.conditions if c.type == "PodScheduled"), None)
+        if scheduled is not None and scheduled.status == "False" and scheduled.reason:
+            return Text(f"Pending ({scheduled.reason})", style="bold yellow")
     return Text(phase, style="" if phase in ("Running", "Succeeded") else "yellow")
 
 
