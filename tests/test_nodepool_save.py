@@ -179,3 +179,12 @@ def test_v1beta1_nodepool_is_saved_as_v1beta1(start_sim, tmp_path):
         'spec.template.spec.terminationGracePeriod: unknown field "spec.template.spec.terminationGracePeriod" '
         '(not declared in the schema)']
     kube.close()
+
+
+def test_a_new_nodepool_never_merges_into_an_existing_one(incident):
+    kube, saver = incident
+    review = saver.review(NodePoolDraft(templates.get("inference").build("gpu-inference")[0]))
+    assert not review.can_save
+    assert review.dry_run_message.startswith("NodePool gpu-inference already exists")
+    assert not saver.save(review).ok
+    assert kube.get_json(f"{NP_PATH}/gpu-inference")["spec"]["limits"]["nvidia.com/gpu"] == "64"

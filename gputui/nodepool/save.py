@@ -127,6 +127,11 @@ class NodePoolSaver:
         live = self.live(draft)
         if live is None:
             return self._review_create(draft)
+        if not (draft.original.get("metadata") or {}).get("resourceVersion"):
+            # A new NodePool (from a template) whose name is taken: never merge it into the existing one.
+            return Review(draft, True, "", live, SchemaResult(source="not checked"), False,
+                          f"NodePool {draft.name} already exists: choose another name, or edit it with "
+                          f"`gputui nodepool edit {draft.name}`", None)
         plan = edit_plan(draft, live)
         preview = self.applier.preview(plan)
         after = preview.after or {}
