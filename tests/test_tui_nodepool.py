@@ -220,3 +220,22 @@ def test_missing_nodepool_says_so(incident):
         assert "NodePool no-such-pool does not exist" in _text(app.screen.query_one("#np-prompt"))
 
     _run(app, body)
+
+
+def test_the_nodepool_screen_opens_the_editor(incident):
+    from checks.model import ObjectRef
+    from gputui.tui.screens.nodepool_edit import NodePoolEditScreen
+
+    app = GputuiApp(_config(incident))
+
+    async def body(pilot):
+        app.open_object(ObjectRef("NodePool", "gpu-training"))
+        await _wait(pilot, lambda: type(app.screen).__name__ == "ObjectScreen", "the NodePool screen")
+        await pilot.press("E")
+        await _wait(pilot, lambda: isinstance(app.screen, NodePoolEditScreen) and app.screen.state == "editing",
+                    "the editor")
+        assert app.screen.query_one("#np-budgets").value == '0 at "0 7 * * mon-fri" for 12h; 1'
+        await pilot.press("escape")
+        await _wait(pilot, lambda: type(app.screen).__name__ == "ObjectScreen", "back")
+
+    _run(app, body)
