@@ -582,3 +582,24 @@ def test_mouse_clicks_switch_tabs_and_open_rows(incident):
         await wait_for(pilot, lambda: app.screen.ref.kind == "NodeClaim", what="NodeClaim by mouse")
 
     drive(make_app(incident), body)
+
+
+def test_big_tables_show_the_worst_rows_and_offer_the_filter(incident, monkeypatch):
+    from gputui.tui.widgets import node_table
+
+    monkeypatch.setattr(node_table, "MAX_ROWS", 10)
+
+    async def body(pilot):
+        app = pilot.app
+        await loaded(pilot)
+        await pilot.press("n")
+        table = app.screen.query_one("#nodes-table")
+        assert table.row_count == 11 and len(table.shown_names) == 10
+        assert "23 more" in table.get_row_at(10)[0].plain
+        table.move_cursor(row=10)
+        await pilot.press("enter")
+        assert app.screen.query_one("#nodes-filter").has_focus
+        await pilot.press(*"gpu-training")
+        assert len(table.shown_names) == 5 and table.row_count == 5
+
+    drive(make_app(incident), body)

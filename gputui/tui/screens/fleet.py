@@ -15,7 +15,7 @@ from gputui.tui.messages import GatherFailed, GatherProgressed, GatherStarted, S
 from gputui.tui.render import summary_text
 from gputui.tui.widgets.filter_input import FilterInput
 from gputui.tui.widgets.findings_table import FindingsTable
-from gputui.tui.widgets.node_table import NodeTable
+from gputui.tui.widgets.node_table import MORE_KEY, NodeTable
 
 TABS = ("findings", "nodes", "nodepools", "operator")
 
@@ -166,7 +166,10 @@ class FleetScreen(Screen):
             if finding is not None:
                 self.app.open_finding(finding)
         elif isinstance(table, NodeTable):
-            self.app.open_object(ObjectRef("Node", key))
+            if key == MORE_KEY:
+                self.action_filter()
+            else:
+                self.app.open_object(ObjectRef("Node", key))
         elif table.id == "nodepools-table":
             self.app.open_object(ObjectRef("NodePool", key, api_version=_karpenter_api(self.app)))
         elif table.id == "operator-table":

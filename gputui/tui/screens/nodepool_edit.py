@@ -134,6 +134,7 @@ class NodePoolEditScreen(Screen):
         self._saver = None
         self._preview_timer = None
         self.preview = None
+        self._leave_armed = False  # escape pressed once with unsaved edits
 
     # -- layout -------------------------------------------------------------------------
 
@@ -242,6 +243,7 @@ class NodePoolEditScreen(Screen):
         err = self.query_one(f"#np-err-{field_id}", Static)
         if event.value == self.draft.get_text(field_id) and field_id not in self.invalid:
             return  # the form being filled from the draft, or a no-op edit: parsing it could only reshape it
+        self._leave_armed = False
         try:
             self.draft.set_text(field_id, event.value)
         except ValueError as e:
@@ -314,6 +316,11 @@ class NodePoolEditScreen(Screen):
         return True
 
     def action_close(self) -> None:
+        unsaved = self.draft is not None and self.draft.changed and self.state == "editing"
+        if unsaved and not self._leave_armed:
+            self._leave_armed = True
+            self._prompt("Unsaved edits: escape again to discard them, ctrl+s to review and save.", "danger")
+            return
         self.app.pop_screen()
 
     def action_undo(self) -> None:

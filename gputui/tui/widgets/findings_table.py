@@ -8,6 +8,9 @@ from textual.widgets import DataTable
 from gputui.tui.render import SEVERITY_STYLE, ref_text
 
 
+MAX_ROWS = 500
+
+
 class FindingsTable(DataTable):
     DEFAULT_CSS = """
     FindingsTable {
@@ -53,14 +56,17 @@ class FindingsTable(DataTable):
         self.clear(columns=True)
         self._columns(self._problem_width(rows))
         previous = None
-        for i, f in enumerate(rows):
+        for i, f in enumerate(rows[:MAX_ROWS]):
             group = (f.severity, f.area)
             area = Text(f.area or "other", style="bold") if group != previous else Text("")
             previous = group
             self.add_row(Text(f.severity.label, style=SEVERITY_STYLE[f.severity]), f.code, area,
                          Text(f.title, overflow="ellipsis", no_wrap=True), Text(ref_text(f.subject)), key=str(i))
+        if len(rows) > MAX_ROWS:
+            self.add_row("", "", "", Text(f"… {len(rows) - MAX_ROWS} more: press / to filter", style="dim italic"), "",
+                         key="more")
         if rows:
-            self.move_cursor(row=min(cursor, len(rows) - 1))
+            self.move_cursor(row=min(cursor, self.row_count - 1))
 
     def on_resize(self) -> None:
         if self._findings or self._all:

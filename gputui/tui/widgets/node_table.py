@@ -25,6 +25,8 @@ COLUMNS: list[tuple[str, str, Callable]] = [
     ("worst", "Worst", lambda r: (-(int(r.worst.severity)) if r.worst else 0, r.worst.code if r.worst else "")),
 ]
 _SORT = {key: fn for key, _, fn in COLUMNS}
+MAX_ROWS = 300
+MORE_KEY = "__more__"
 
 
 class NodeTable(DataTable):
@@ -59,14 +61,18 @@ class NodeTable(DataTable):
         shown.sort(key=lambda r: (_SORT[self.sort_column](r), r.name), reverse=self.sort_reverse)
         suffix = common_domain(r.name for r in self._rows)
         self.clear()
-        for r in shown:
+        for r in shown[:MAX_ROWS]:
             self.add_row(*_cells(r, suffix), key=r.name)
+        if len(shown) > MAX_ROWS:
+            # Thousands of rows make every sort and keystroke slow; nobody reads past the worst few hundred.
+            more = Text(f"… {len(shown) - MAX_ROWS} more: press / to filter", style="dim italic")
+            self.add_row(more, *[""] * (len(COLUMNS) - 1), key=MORE_KEY)
         if selected is not None and selected in {r.name for r in shown}:
             self.move_cursor(row=self.get_row_index(selected))
 
     @property
     def shown_names(self) -> list[str]:
-        return [str(k.value) for k in self.rows]
+        return [str(k.value) for k in self.rows if k.value != MORE_KEY]
 
     @property
     def selected_node(self) -> Optional[str]:
