@@ -180,6 +180,11 @@ def test_invalid_field_blocks_saving_and_escape_keeps_the_draft(incident):
         await _wait(pilot, lambda: isinstance(app.screen, NodePoolEditScreen), "back to the form")
         assert screen.draft.changed and screen.state == "editing"
         assert _live(incident, "gpu-dedicated")["spec"]["disruption"]["budgets"] == [{"nodes": "10%"}]
+        # Leaving with unsaved edits takes a second escape.
+        await pilot.press("escape")
+        assert app.screen is screen and "Unsaved edits" in _text(screen.query_one("#np-prompt"))
+        await pilot.press("escape")
+        await _wait(pilot, lambda: app.screen is not screen, "leaving the editor")
 
     _run(app, body)
 
