@@ -9,6 +9,7 @@ internal-error finding so one broken check never hides the others.
 from __future__ import annotations
 
 import re
+import textwrap
 import traceback
 from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
@@ -57,12 +58,12 @@ class Check:
             line = raw.rstrip()
             m = re.match(r"^(What it checks|Why it matters|How to fix)\s*:?\s*$", line.strip(), re.I)
             if m:
-                sections[current] = "\n".join(lines).strip()
+                sections[current] = textwrap.dedent("\n".join(lines)).strip()
                 current = m.group(1).lower()
                 lines = []
             else:
                 lines.append(line)
-        sections[current] = "\n".join(lines).strip()
+        sections[current] = textwrap.dedent("\n".join(lines)).strip()
         return {k: v for k, v in sections.items() if v}
 
 
