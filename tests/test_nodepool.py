@@ -642,3 +642,14 @@ def test_live_nodepools_without_the_gpu_operator_are_not_judged_for_operand_tain
     snap = ClusterSnapshot.from_manifests([np])
     assert [f.code for f in run_checks(snap, [REGISTRY.find("GPU605")])] == []
     assert _draft_codes([np]).count(("GPU605", "p")) == 1  # as a draft or a file it is warned about
+
+
+def test_last_and_next_hits_over_long_spans():
+    c = Cron.parse("30 2 29 2 *")  # 02:30 on 29 February only
+    at = dt.datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    assert c.last_hit(at, dt.timedelta(days=3 * 366)) == dt.datetime(2024, 2, 29, 2, 30, tzinfo=UTC)
+    assert c.last_hit(at, dt.timedelta(days=366)) is None
+    assert c.next_hit(at, dt.timedelta(days=4 * 366)) == dt.datetime(2028, 2, 29, 2, 30, tzinfo=UTC)
+    weekly = Cron.parse("@weekly")
+    assert weekly.last_hit(at, dt.timedelta(days=7)) == dt.datetime(2026, 11, 29, 0, 0, tzinfo=UTC)
+    assert budget_active("@weekly", "8760h", at)

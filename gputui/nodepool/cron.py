@@ -115,9 +115,15 @@ class Cron:
         t = at.replace(second=0, microsecond=0)
         stop = at - within
         while t > stop:
-            if self.matches(t):
+            # Step back over whole days and hours that cannot match, so long durations stay cheap.
+            if t.month not in self.months or not self._day_ok(t):
+                t = t.replace(hour=0, minute=0) - _MINUTE
+            elif t.hour not in self.hours:
+                t = t.replace(minute=0) - _MINUTE
+            elif t.minute in self.minutes:
                 return t
-            t -= _MINUTE
+            else:
+                t -= _MINUTE
         return None
 
     def next_hit(self, after: dt.datetime, within: dt.timedelta = dt.timedelta(days=366)) -> Optional[dt.datetime]:
