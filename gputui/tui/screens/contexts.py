@@ -48,8 +48,9 @@ class ContextScreen(ModalScreen[Optional[str]]):
         max-width: 95%;
         height: auto;
         max-height: 80%;
-        border: thick $primary;
+        border: round $primary;
         background: $surface;
+        padding: 0 1;
     }
     ContextScreen OptionList {
         height: auto;
@@ -67,7 +68,7 @@ class ContextScreen(ModalScreen[Optional[str]]):
         names, current, error = list_contexts(self.kubeconfig)
         active = self.active or current
         with Vertical():
-            yield Static(Text("Switch context", style="bold"))
+            yield Static(Text.assemble(("Switch context", "bold"), ("  enter connects, escape cancels", "dim")))
             if error:
                 yield Static(Text(error, style="bold red"))
             options = [Option(Text(f"{'● ' if n == active else '  '}{n}"), id=n) for n in names]

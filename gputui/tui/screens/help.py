@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -43,22 +43,27 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen {
         align: center middle;
+        overflow: hidden;
     }
-    HelpScreen > VerticalScroll {
+    HelpScreen > #help-frame {
         width: 90%;
         max-width: 90;
         height: 90%;
-        border: thick $primary;
+        border: round $primary;
         background: $surface;
         padding: 0 1;
+    }
+    HelpScreen VerticalScroll {
+        scrollbar-size-vertical: 1;
     }
     """
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll():
-            yield Static(Text("gputui — keys", style="bold"), id="help-title")
-            yield Static(_keys_table(getattr(self.app, "read_only", False)), id="help-keys")
+        with Vertical(id="help-frame"):
+            yield Static(Text("gputui — keys (escape closes)", style="bold"), id="help-title")
+            with VerticalScroll():
+                yield Static(_keys_table(getattr(self.app, "read_only", False)), id="help-keys")
 
     def action_dismiss(self) -> None:
         self.dismiss(None)
@@ -66,7 +71,7 @@ class HelpScreen(ModalScreen[None]):
 
 def _keys_table(read_only: bool) -> Table:
     table = Table(show_header=False, box=None, pad_edge=False, expand=True)
-    table.add_column("key", style="bold cyan", no_wrap=True, width=18)
+    table.add_column("key", style="bold cyan", no_wrap=True, width=17)
     table.add_column("what")
     for section, rows in KEYS:
         table.add_row(Text(section, style="bold underline"), "")
