@@ -92,3 +92,18 @@ def test_gputui_demo_in_tmux(tmp_path):
     finally:
         tmux.kill()
     assert tmux.run("has-session", "-t", tmux.session, check=False).returncode != 0
+
+
+def test_gputui_on_a_kubeconfig_context_read_only_in_tmux(tmp_path, shared_sim):
+    sim = shared_sim(sources=("healthy",))
+    tmux = Tmux(tmp_path)
+    try:
+        tmux.start([sys.executable, "-m", "gputui", "--kubeconfig", str(sim.kubeconfig), "--context", sim.context,
+                    "--read-only"])
+        screen = tmux.wait_for("0 errors 0 warnings", timeout=60)
+        assert sim.url in screen
+        assert "Undo" not in screen  # read-only: no mutating key in the footer
+        tmux.keys("q")
+        assert tmux.exit_code() == 0
+    finally:
+        tmux.kill()
