@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     q = csub.add_parser("explain", help="what a check looks at, why it matters and how to fix it")
     q.add_argument("code", metavar="CODE|NAME")
     q.set_defaults(func=_handler("gputui.diagnose:run_checks_explain"))
-    p.set_defaults(func=lambda args: _usage(p))
+    p.set_defaults(func=lambda args, p=p: _usage(p))  # bind this parser, not the last one
 
     # -- sim --------------------------------------------------------------
     p = sub.add_parser("sim", help="a simulated Kubernetes API server with GPU scenarios")
@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=_handler("gputui.sim.cli:run_serve"))
     q = ssub.add_parser("list", help="list the built-in scenarios")
     q.set_defaults(func=_handler("gputui.sim.cli:run_list"))
-    p.set_defaults(func=lambda args: _usage(p))
+    p.set_defaults(func=lambda args, p=p: _usage(p))  # bind this parser, not the last one
 
     # -- undo -------------------------------------------------------------
     p = sub.add_parser("undo", help="restore an object a fix changed, from the audit log",

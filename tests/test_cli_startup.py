@@ -44,3 +44,10 @@ def test_usage_error_exits_2():
                           timeout=60)
     assert proc.returncode == 2
     assert "invalid choice" in proc.stderr
+
+
+def test_a_bare_group_command_prints_its_own_usage():
+    for group in ("checks", "sim", "nodepool"):
+        proc = subprocess.run([sys.executable, "-m", "gputui", group], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 2, group
+        assert f"usage: gputui {group}" in proc.stderr, (group, proc.stderr[:200])
