@@ -549,7 +549,9 @@ def test_lint_bad_file(tmp_path, capsys):
     assert main(["nodepool", "lint", str(f)]) == 0
     out = capsys.readouterr().out
     assert "GPU601" in out and "GPU602" in out
+    assert out.startswith("gputui nodepool lint")
     assert main(["nodepool", "lint", str(f), "--fail-on", "warning", "-o", "markdown"]) == 1
+    assert capsys.readouterr().out.startswith("## gputui nodepool lint: ")
 
 
 def test_lint_good_directory_and_crd_option(tmp_path, capsys):

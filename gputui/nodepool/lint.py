@@ -134,5 +134,5 @@ def run(args: argparse.Namespace) -> int:
     floor = Severity.parse(getattr(args, "min_severity", None) or "info")
     shown = [f for f in findings if f.severity >= floor]
     render(args.output or "text", snap, shown, sys.stdout,
-           color=None if sys.stdout.isatty() and not os.environ.get("NO_COLOR") else False)
+           color=None if sys.stdout.isatty() and not os.environ.get("NO_COLOR") else False, title="gputui nodepool lint")
     return exit_code(shown, args.fail_on or "error", False)

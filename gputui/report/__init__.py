@@ -31,7 +31,8 @@ def document(snapshot, findings: list[Finding]) -> dict[str, Any]:
     }
 
 
-def render(fmt: str, snapshot, findings: list[Finding], out: TextIO, *, color: Optional[bool] = None) -> None:
+def render(fmt: str, snapshot, findings: list[Finding], out: TextIO, *, color: Optional[bool] = None,
+           title: str = "gputui diagnose") -> None:
     if fmt == "json":
         from gputui.report.serialize import write_json
 
@@ -43,11 +44,11 @@ def render(fmt: str, snapshot, findings: list[Finding], out: TextIO, *, color: O
     elif fmt == "markdown":
         from gputui.report.markdown import write_markdown
 
-        write_markdown(snapshot, findings, out)
+        write_markdown(snapshot, findings, out, title=title)
     else:
         from gputui.report.text import write_text
 
-        write_text(snapshot, findings, out, color=color)
+        write_text(snapshot, findings, out, color=color, title=title)
 
 
 def cluster_facts(snapshot) -> list[str]:

@@ -9,9 +9,9 @@ from checks.model import Finding
 from gputui.report import blocking_incomplete, cluster_facts, severity_order, summary
 
 
-def write_markdown(snapshot, findings: list[Finding], out: TextIO) -> None:
+def write_markdown(snapshot, findings: list[Finding], out: TextIO, title: str = "gputui diagnose") -> None:
     w = out.write
-    w(f"## gputui diagnose: {snapshot.context or 'cluster'}\n\n")
+    w(f"## {title}: {snapshot.context or 'cluster'}\n\n")
     when = snapshot.now.astimezone(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ") if snapshot.now else "?"
     source = "offline snapshot" if snapshot.source == "snapshot" else "live"
     w(f"- **Server:** {_code(snapshot.server or '-')}\n- **Source:** {source}, as of {when}\n")

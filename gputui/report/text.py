@@ -27,9 +27,10 @@ def make_console(out: TextIO, color: Optional[bool] = None) -> Console:
                    highlight=False, emoji=False, markup=False, soft_wrap=False)
 
 
-def write_text(snapshot, findings: list[Finding], out: TextIO, *, color: Optional[bool] = None) -> None:
+def write_text(snapshot, findings: list[Finding], out: TextIO, *, color: Optional[bool] = None,
+               title: str = "gputui diagnose") -> None:
     console = make_console(out, color)
-    _header(console, snapshot, findings)
+    _header(console, snapshot, findings, title)
     if not findings:
         console.print(Text("No problems found.", style="bold green"))
     for sev, group in severity_order(findings):
@@ -45,8 +46,8 @@ def write_text(snapshot, findings: list[Finding], out: TextIO, *, color: Optiona
     _incomplete(console, snapshot)
 
 
-def _header(console: Console, snapshot, findings: list[Finding]) -> None:
-    head = Text("gputui diagnose", style="bold")
+def _header(console: Console, snapshot, findings: list[Finding], title: str) -> None:
+    head = Text(title, style="bold")
     head.append(f"  {snapshot.context or 'cluster'}")
     head.append(" (offline snapshot)" if snapshot.source == "snapshot" else " (live)", style="dim")
     _indented(console, head, 0, hang=2)
