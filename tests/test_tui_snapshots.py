@@ -60,12 +60,21 @@ def svg_lines(svg: str) -> list[str]:
     return lines
 
 
+_VOLATILE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|127\.0\.0\.1:\d+")
+
+
 def save(app, name: str) -> str:
+    """Export the screen; rewrite the stored SVG only when more than timestamps and the port changed,
+    so a rerun leaves the checkout clean and a real change shows up in `git diff`."""
     app.clear_notifications()
     SNAPSHOTS.mkdir(exist_ok=True)
     svg = app.export_screenshot(title=f"gputui — {name}")
-    (SNAPSHOTS / f"{name}.svg").write_text(svg)
-    return "\n".join(svg_lines(svg))
+    path = SNAPSHOTS / f"{name}.svg"
+    new_text = "\n".join(svg_lines(svg))
+    old_text = "\n".join(svg_lines(path.read_text())) if path.exists() else None
+    if old_text is None or _VOLATILE.sub("~", old_text) != _VOLATILE.sub("~", new_text):
+        path.write_text(svg)
+    return new_text
 
 
 def test_snapshot_fleet_findings(sim):

@@ -234,10 +234,18 @@ class ObjectScreen(Screen):
         self.app.call_from_thread(self._show_events, rows)
 
     def _show_events(self, rows: list) -> None:
+        import datetime as dt
+
+        from checks.gpuchain import age_text
+        from checks.snapshot import parse_time
+
+        now = dt.datetime.now(dt.timezone.utc)
         table = self.query_one("#events-table", DataTable)
         table.clear()
         for i, r in enumerate(rows):
-            table.add_row(Text(r.type, style="yellow" if r.type == "Warning" else ""), r.reason, r.when,
+            when = parse_time(r.when)
+            ago = Text(f"{age_text((now - when).total_seconds())} ago" if when else "?", justify="right")
+            table.add_row(Text(r.type, style="yellow" if r.type == "Warning" else ""), r.reason, ago,
                           Text(str(r.count), justify="right"), r.source, Text(r.message), key=str(i))
         self.query_one("#object-tabs", TabbedContent).get_tab("events").label = f"Events ({len(rows)})"
 
