@@ -603,3 +603,27 @@ def test_big_tables_show_the_worst_rows_and_offer_the_filter(incident, monkeypat
         assert len(table.shown_names) == 5 and table.row_count == 5
 
     drive(make_app(incident), body)
+
+
+def test_an_open_finding_says_when_a_refresh_no_longer_reports_it(start_sim):
+    from conftest import sim_http
+
+    sim = start_sim(sources=["incident"])
+
+    async def body(pilot):
+        app = pilot.app
+        await loaded(pilot)
+        f = next(f for f in app.findings if f.code == "GPU203" and f.subject.name == DRIVER_POD[1])
+        app.open_finding(f)
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "FindingScreen", what="finding")
+        screen = app.screen
+        assert not screen.has_class("-gone")
+        status, _, _ = sim_http(sim, "DELETE", f"/api/v1/namespaces/{DRIVER_POD[0]}/pods/{DRIVER_POD[1]}")
+        assert status == 200
+        first = app.snapshot
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.snapshot is not first, what="the refresh")
+        await wait_for(pilot, lambda: screen.has_class("-gone"), timeout=5, what="the gone banner")
+        assert screen.query_one("#finding-gone").display
+
+    drive(make_app(sim), body)
