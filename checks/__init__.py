@@ -9,11 +9,4 @@ from checks.registry import REGISTRY, check, run_checks  # noqa: F401
 from checks.snapshot import ClusterSnapshot  # noqa: F401
 
 # Check modules register themselves on import; keep this list in code order.
-import importlib as _importlib
-
-for _name in ("nodes", "operator", "karpenter", "scheduling", "disruption", "nodepool_draft"):
-    try:
-        _importlib.import_module(f"checks.{_name}")
-    except ModuleNotFoundError as _e:  # a module not written yet
-        if _e.name != f"checks.{_name}":
-            raise
+from checks import nodes, operator, karpenter, scheduling, disruption, nodepool_draft, debug  # noqa: E402,F401

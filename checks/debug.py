@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 
 from checks.model import Finding, ObjectRef, Severity
+from checks.registry import check
 
 
 # -- Xid facts ------------------------------------------------------------------------------------
@@ -110,6 +111,9 @@ DEBUG_CHECKS: dict[str, DebugCheck] = {}
 def _debug_check(code: str, name: str, severity: Severity, title: str):
     def deco(fn):
         DEBUG_CHECKS[code] = DebugCheck(code, name, severity, title, fn)
+        # Also in the main registry (scope "debug", never run on a snapshot) so that
+        # `gputui checks list` and `checks explain GPU7xx` document them with the rest.
+        check(code, name, severity, title, reads=("nvidia-smi output",), scope="debug")(fn)
         return fn
     return deco
 

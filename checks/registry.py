@@ -124,7 +124,8 @@ def run_checks(snapshot, checks: Optional[Iterable[Check]] = None) -> list[Findi
     """Run checks over a snapshot; a check that raises yields one internal-error finding."""
     import checks as _package  # noqa: F401  (imports every check module, filling REGISTRY)
 
-    selected = list(checks) if checks is not None else REGISTRY.all()
+    # Debug-scope checks read nvidia-smi results, not a snapshot; gputui.debugpod runs them.
+    selected = list(checks) if checks is not None else [c for c in REGISTRY.all() if c.scope != "debug"]
     findings: list[Finding] = []
     for c in selected:
         try:

@@ -181,3 +181,13 @@ def test_snapshot_from_manifests_uses_newest_timestamp_as_now_and_builds_indexes
     assert [p.metadata.name for p in snap.pods_by_node["n1"]] == ["p1"]
     assert snap.events_for("Pod", "p1", "ml")[0].reason == "Started"
     assert snap.age_seconds("2026-11-30T00:00:00Z") == 360
+
+
+def test_debug_scope_checks_are_documented_but_never_run_on_a_snapshot():
+    from checks.registry import REGISTRY
+
+    c = REGISTRY.find("GPU703")
+    assert c is not None and c.scope == "debug" and c.area == "debug"
+    assert "How to fix" in c.doc
+    # They read nvidia-smi observations, not a snapshot: the snapshot runner leaves them out.
+    assert not [f for f in run_checks(ClusterSnapshot()) if f.code.startswith("GPU7")]
