@@ -45,8 +45,10 @@ DRIVER_POD = ("gpu-operator", "nvidia-driver-daemonset-fbxjp")
 
 def make_app(sim=None, *, read_only: bool = False, kubeconfig: Optional[str] = None,
              context: Optional[str] = None) -> GputuiApp:
-    return GputuiApp(AppConfig(kubeconfig=kubeconfig or str(sim.kubeconfig), context=context or sim.context,
-                               namespace=None, read_only=read_only))
+    app = GputuiApp(AppConfig(kubeconfig=kubeconfig or str(sim.kubeconfig), context=context or sim.context,
+                              namespace=None, read_only=read_only))
+    app.animation_level = "none"  # a tab underline caught mid-slide makes renders differ
+    return app
 
 
 async def wait_for(pilot, predicate: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
@@ -196,6 +198,9 @@ def test_drill_into_a_node_shows_yaml_events_pods_and_findings(incident):
         assert screen.query("#action-debug") and screen.query("#link-NodeClaim")
         await pilot.press("e")
         assert screen.query_one("#object-tabs").active == "events"
+        await pilot.pause()
+        first = screen._event_rows[0]
+        assert first.message and first.message in static_text(screen.query_one("#event-detail"))
 
     drive(make_app(incident), body)
 

@@ -28,10 +28,11 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
     ]),
     ("Finding", [
         ("enter / click", "open the subject or a related object"),
+        ("tab", "move to the text and the fix buttons (arrows and page keys scroll)"),
         ("w", "walk through the first fix (not in --read-only)"),
     ]),
     ("Object (node, pod, NodeClaim, NodePool, ...)", [
-        ("y / e / p / f / l", "YAML, events, pods, findings, logs tabs"),
+        ("y / e / p / f / l", "YAML, events, pods, findings, logs tabs (events: the highlighted one in full below)"),
         ("P", "pod logs: toggle the previous container"),
         ("d", "node: run nvidia-smi in a debug pod (not in --read-only)"),
         ("E", "NodePool: edit (not in --read-only)"),

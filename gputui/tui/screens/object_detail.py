@@ -54,6 +54,15 @@ class ObjectScreen(Screen):
         content-align: left middle;
         height: 3;
     }
+    ObjectScreen #events-table {
+        height: 1fr;
+    }
+    ObjectScreen #event-detail {
+        height: auto;
+        max-height: 6;
+        padding: 0 1;
+        background: $boost;
+    }
     ObjectScreen Log {
         height: 1fr;
     }
@@ -94,7 +103,9 @@ class ObjectScreen(Screen):
                 with VerticalScroll(id="yaml-scroll"):
                     yield Static(Text("loading…", style="dim"), id="yaml-view")
             with TabPane("Events", id="events"):
-                yield DataTable(id="events-table", cursor_type="row")
+                with Vertical():
+                    yield DataTable(id="events-table", cursor_type="row")
+                    yield Static("", id="event-detail")
             if self.has_pods:
                 with TabPane("Pods", id="pods"):
                     yield DataTable(id="pods-table", cursor_type="row")
@@ -233,7 +244,20 @@ class ObjectScreen(Screen):
             rows = [objects.EventRow("Error", "CannotList", "", 0, "gputui", _error_line(e))]
         self.app.call_from_thread(self._show_events, rows)
 
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        # Event messages are long and the table cuts them: the highlighted one is shown whole below.
+        if event.data_table.id != "events-table":
+            return
+        rows = getattr(self, "_event_rows", [])
+        try:
+            r = rows[int(event.row_key.value)]
+        except (ValueError, IndexError, TypeError):
+            return
+        text = Text.assemble((f"{r.reason} ", "bold"), (f"({r.source}, {r.count}x) ", "dim"), r.message)
+        self.query_one("#event-detail", Static).update(text)
+
     def _show_events(self, rows: list) -> None:
+        self._event_rows = rows
         import datetime as dt
 
         from checks.gpuchain import age_text
