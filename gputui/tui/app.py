@@ -13,7 +13,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from gputui.tui.messages import GatherFailed, GatherProgressed, GatherStarted, SnapshotReady
 from gputui.tui.state import AppConfig, GatherError
@@ -214,6 +214,14 @@ class GputuiApp(App):
 
     def on_gather_progressed(self, message: GatherProgressed) -> None:
         self._broadcast(lambda: GatherProgressed(message.text))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Workers report expected failures as messages; anything else is a bug, shown, not fatal."""
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.gathering = self.gathering and event.worker.group != "gather"
+            self.notify(f"{event.worker.name or 'background task'} failed: {type(error).__name__}: {error}",
+                        title="Internal error", severity="error", timeout=10)
 
     def _broadcast(self, make) -> None:
         """Give every screen on the stack its own copy (a message is delivered once)."""
