@@ -27,17 +27,15 @@ def summary_text(s, demo: str | None = None) -> Text:
     if demo:
         t.append(f" (simulated: {demo})", style="magenta")
     t.append(f"  {s.server}", style="dim")
-    if s.kubernetes_version:
-        t.append(f"  Kubernetes {s.kubernetes_version}", style="dim")
     t.append("\n")
+    # One fact group per line, each under 80 columns, so an 80x24 terminal shows all of it.
+    if s.kubernetes_version:
+        t.append("Kubernetes ", style="dim")
+        t.append(f"{s.kubernetes_version}  ")
     t.append("Karpenter ", style="dim")
     t.append(s.karpenter_version)
     t.append("  GPU Operator ", style="dim")
     t.append(s.operator_version, style="yellow" if "notReady" in s.operator_version else "")
-    t.append("  ")
-    t.append(f"{s.errors} errors", style="bold red" if s.errors else "green")
-    t.append(" ")
-    t.append(f"{s.warnings} warnings", style="bold yellow" if s.warnings else "green")
     t.append("\n")
     ready_style = "green" if s.gpu_nodes_ready == s.gpu_nodes_total else "bold red"
     t.append("GPU nodes ", style="dim")
@@ -47,8 +45,13 @@ def summary_text(s, demo: str | None = None) -> Text:
     t.append(f"{s.gpus_allocated}/{s.gpus_allocatable}/{s.gpus_capacity}", style="bold red" if short else "")
     if short:
         t.append(f" ({s.gpus_expected} expected)", style="red")
-    t.append("  pending GPU pods ", style="dim")
+    t.append("\n")
+    t.append("pending GPU pods ", style="dim")
     t.append(str(s.pending_gpu_pods), style="bold yellow" if s.pending_gpu_pods else "green")
+    t.append("  ")
+    t.append(f"{s.errors} errors", style="bold red" if s.errors else "green")
+    t.append(" ")
+    t.append(f"{s.warnings} warnings", style="bold yellow" if s.warnings else "green")
     if s.unreadable:
         t.append(f"  unreadable: {', '.join(s.unreadable)}", style="bold magenta")
     return t
