@@ -60,11 +60,12 @@ def svg_lines(svg: str) -> list[str]:
     return lines
 
 
-_VOLATILE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|127\.0\.0\.1:\d+")
+# Timestamps, ages ("40m", "14h05m", "11d") and the port move with the clock and the machine.
+_VOLATILE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|127\.0\.0\.1:\d+|\b\d+(?:h\d\dm|[smhd])\b")
 
 
 def save(app, name: str) -> str:
-    """Export the screen; rewrite the stored SVG only when more than timestamps and the port changed,
+    """Export the screen; rewrite the stored SVG only when more than times, ages and the port changed,
     so a rerun leaves the checkout clean and a real change shows up in `git diff`."""
     app.clear_notifications()
     SNAPSHOTS.mkdir(exist_ok=True)
