@@ -111,4 +111,6 @@ class Finding:
 
     @property
     def sort_key(self) -> tuple:
-        return (-int(self.severity), self.area, self.code, self.subject.namespace or "", self.subject.name)
+        """Worst first, then catalogue order: codes run nodes → operator → karpenter →
+        scheduling → disruption, the order in which a GPU node becomes usable."""
+        return (-int(self.severity), self.code, self.subject.namespace or "", self.subject.name)

@@ -80,8 +80,7 @@ def severity_order(findings: list[Finding]) -> list[tuple[Severity, list[Finding
     operator, karpenter, scheduling, disruption: the order a GPU node becomes usable), code, subject."""
     groups: list[tuple[Severity, list[Finding]]] = []
     for sev in (Severity.ERROR, Severity.WARNING, Severity.INFO):
-        group = sorted((f for f in findings if f.severity == sev),
-                       key=lambda f: (f.code, f.subject.namespace or "", f.subject.name))
+        group = sorted((f for f in findings if f.severity == sev), key=lambda f: f.sort_key)
         if group:
             groups.append((sev, group))
     return groups
