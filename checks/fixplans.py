@@ -234,8 +234,9 @@ def widen_nodepool_requirements(nodepool, key: str, add_values: Iterable[str]) -
     return _plan(
         "widen-nodepool-requirements", f"Allow {key} {', '.join(add_values)} in NodePool {name}", nodepool, "merge",
         body, kind="NodePool", kubectl=kubectl_patch("NodePool", name, None, "merge", body),
-        description=f"Adds {', '.join(add_values)} to the {key} requirement (other requirements stay). Changing "
-                    "the template marks existing nodes Drifted: Karpenter replaces them as budgets allow.",
+        description=f"Adds {', '.join(add_values)} to the {key} requirement (other requirements stay). Existing "
+                    "nodes still satisfy the wider requirement, so they are not drifted; Karpenter can launch the "
+                    "added values for pods that wait.",
         gitops_where="the NodePool manifest",
     )
 

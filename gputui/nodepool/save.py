@@ -60,9 +60,9 @@ def edit_plan(draft: NodePoolDraft, base: dict) -> FixPlan:
     md = to_struct({"metadata": base.get("metadata") or {}}, Object).metadata
     return FixPlan(id=PLAN_ID, title=f"Edit NodePool {draft.name}", target=_ref(draft), patch_type="merge",
                    patch=patch, kubectl=kubectl_patch("NodePool", draft.name, None, "merge", patch),
-                   description="Changes the NodePool as edited. Changing the template (requirements, taints, labels, "
-                               "node class, expireAfter) marks existing nodes Drifted: Karpenter replaces them as the "
-                               "budgets allow.",
+                   description="Changes the NodePool as edited. Template changes (taints, labels, node class, "
+                               "expireAfter) mark existing nodes Drifted and Karpenter replaces them as the budgets "
+                               "allow; requirement changes drift only the nodes that no longer satisfy them.",
                    resource_version=(draft.original.get("metadata") or {}).get("resourceVersion"),
                    gitops_warning=gitops_warning(md, "the NodePool manifest"))
 
