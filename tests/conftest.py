@@ -27,6 +27,18 @@ import pytest
 _DEFAULT = object()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_user_state(tmp_path_factory):
+    """Nothing a test runs may write to the user's real state: the fix audit log
+    ($XDG_STATE_HOME) and kubectl's discovery cache (KUBECACHEDIR) go to a temp dir."""
+    mp = pytest.MonkeyPatch()
+    root = tmp_path_factory.mktemp("user-state")
+    mp.setenv("XDG_STATE_HOME", str(root / "state"))
+    mp.setenv("KUBECACHEDIR", str(root / "kube-cache"))
+    yield
+    mp.undo()
+
+
 def api_client_for(sim):
     from kubernetes import config
 
