@@ -20,6 +20,7 @@ time.tzset()
 from checks.model import ObjectRef  # noqa: E402
 from gputui.tui.app import GputuiApp  # noqa: E402
 from gputui.tui.state import AppConfig  # noqa: E402
+from tui_helpers import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -49,16 +50,6 @@ def make_app(sim=None, *, read_only: bool = False, kubeconfig: Optional[str] = N
                               namespace=None, read_only=read_only))
     app.animation_level = "none"  # a tab underline caught mid-slide makes renders differ
     return app
-
-
-async def wait_for(pilot, predicate: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            await pilot.pause()
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def loaded(pilot) -> None:

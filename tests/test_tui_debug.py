@@ -15,22 +15,13 @@ time.tzset()
 from gputui.tui.app import GputuiApp  # noqa: E402
 from gputui.tui.state import AppConfig  # noqa: E402
 from test_debugpod_sim import HOST, namespace, node, pods_left, wait_no_pods  # noqa: E402
+from tui_helpers import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
 
 def make_app(sim) -> GputuiApp:
     return GputuiApp(AppConfig(kubeconfig=str(sim.kubeconfig), context=sim.context, namespace=None, read_only=False))
-
-
-async def wait_for(pilot, predicate, timeout: float = 20.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            await pilot.pause()
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def drive(app, body) -> None:

@@ -16,6 +16,7 @@ from checks.model import ObjectRef  # noqa: E402
 from gputui.fixes.targets import object_path  # noqa: E402
 from gputui.tui.app import GputuiApp  # noqa: E402
 from gputui.tui.state import AppConfig  # noqa: E402
+from tui_helpers import wait_for as _wait, widget_text as _text
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -25,25 +26,6 @@ SWEEP = ("GPU501", "Job", "ml-research", "llm-sweep-lr3e5")
 
 def _key(f):
     return (f.code, f.subject.kind, f.subject.namespace or "", f.subject.name)
-
-
-def _text(widget) -> str:
-    from rich.console import Console
-
-    console = Console(width=300, record=True, file=open(os.devnull, "w"))
-    content = getattr(widget, "content", None)
-    console.print(content if content is not None else widget.render())
-    return console.export_text()
-
-
-async def _wait(pilot, predicate, what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            await pilot.pause()
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _run(app, body) -> None:
