@@ -72,8 +72,6 @@ def snapshot_from_files(paths: Iterable[str]):
 
     objects = load_objects(list(paths), shift_time=False)
     snap = ClusterSnapshot.from_manifests(objects, source="snapshot")
-    if not snap.logs:
-        snap.logs.update(snapshot_file.logs_from_annotations(objects))
     snapshot_file.apply_meta(snap, objects)
     if snap.context is None:
         snap.context = ", ".join(str(p) for p in paths)

@@ -59,7 +59,7 @@ def deletion_summary(before: dict, *, name: str = "object") -> str:
     head["metadata"] = {k: md[k] for k in ("name", "namespace", "ownerReferences", "finalizers") if k in md}
     lines = to_yaml(head).splitlines()
     rest = len(to_yaml(obj).splitlines()) - len(lines)
-    out = [f"--- {name} (now)", f"+++ {name} (deleted)", f"@@ the whole object is removed @@"]
+    out = [f"--- {name} (now)", f"+++ {name} (deleted)", "@@ the whole object is removed @@"]
     out += ["-" + line for line in lines]
     if rest > 0:
         out.append(f"-… and {rest} more lines (labels, spec, status)")

@@ -21,14 +21,12 @@ import json
 from pathlib import Path
 from typing import Any, Optional, TextIO
 
-from checks.snapshot import ClusterSnapshot, Incomplete, parse_time
+from checks.snapshot import LOG_ANNOTATION, PREVIOUS_LOG_ANNOTATION, ClusterSnapshot, Incomplete, parse_time
 
 META_NAME = "gputui-snapshot"
 META_NAMESPACE = "default"
 META_LABEL = "gputui.dev/snapshot"
 REDACTED = "(redacted by gputui snapshot)"
-LOG_ANNOTATION = "sim.gputui.dev/log."
-PREVIOUS_LOG_ANNOTATION = "sim.gputui.dev/previous-log."
 _DROP_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
 # CRDs and namespaces first so a replaying server knows every kind before it meets one.
 _ORDER = {"crds": 0, "namespaces": 1}
@@ -89,20 +87,6 @@ def apply_meta(snap: ClusterSnapshot, objects: list[dict]) -> bool:
             snap.incomplete.append(Incomplete(i.get("resource", ""), i.get("reason", ""), i.get("message", "")))
     snap.karpenter_api_version = snap.karpenter_api_version or data.get("karpenterApiVersion") or None
     return True
-
-
-def logs_from_annotations(objects: list[dict]) -> dict[tuple[str, str, str, bool], str]:
-    """Log text carried by pod annotations -> the snapshot.logs mapping."""
-    logs: dict[tuple[str, str, str, bool], str] = {}
-    for obj in objects:
-        if obj.get("kind") != "Pod":
-            continue
-        md = obj.get("metadata") or {}
-        for key, text in (md.get("annotations") or {}).items():
-            for prefix, previous in ((LOG_ANNOTATION, False), (PREVIOUS_LOG_ANNOTATION, True)):
-                if key.startswith(prefix):
-                    logs[(md.get("namespace") or "default", md.get("name", ""), key[len(prefix):], previous)] = text
-    return logs
 
 
 def _meta_object(snap: ClusterSnapshot) -> dict:

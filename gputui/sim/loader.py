@@ -25,7 +25,6 @@ from typing import Any, Iterable, Optional, Union
 
 import yaml
 
-from checks.snapshot import split_log_annotations  # noqa: F401  (re-exported for the server)
 from gputui.errors import InputError
 from gputui.sim.resources import BUILTIN_TYPES, ResourceType
 

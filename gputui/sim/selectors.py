@@ -70,7 +70,7 @@ def parse_label_selector(text: Optional[str]) -> Optional[Predicate]:
                 try:
                     num = int(val)
                 except ValueError:
-                    raise SelectorError(f"unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer")
+                    raise SelectorError("unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer")
                 reqs.append(_numeric(key, op, num))
             continue
         if part.startswith("!"):

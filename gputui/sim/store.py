@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterable, Optional
 
 import msgspec
 
+from checks.snapshot import split_log_annotations
 from gputui.sim import patch as patches
 from gputui.sim import validation
 from gputui.sim.resources import BUILTIN_TYPES, ResourceType
@@ -37,8 +38,6 @@ from gputui.sim.statuses import (CONTINUE_EXPIRED, ApiError, already_exists, bad
 __all__ = ["Store", "ApiError", "Entry", "Selection", "WatchEvent", "FieldOwner", "now_rfc3339"]
 
 HISTORY_LIMIT = 20_000
-LOG_ANNOTATION = "sim.gputui.dev/log."
-PREVIOUS_LOG_ANNOTATION = "sim.gputui.dev/previous-log."
 _encode = msgspec.json.encode
 _decode = msgspec.json.decode
 
@@ -308,15 +307,11 @@ class Store:
         if obj.get("kind") != "Pod":
             return
         meta = obj.get("metadata") or {}
-        ann = meta.get("annotations")
-        if not ann:
+        if not meta.get("annotations"):
             return
-        for key in [k for k in ann if k.startswith(LOG_ANNOTATION) or k.startswith(PREVIOUS_LOG_ANNOTATION)]:
-            previous = key.startswith(PREVIOUS_LOG_ANNOTATION)
-            container = key[len(PREVIOUS_LOG_ANNOTATION if previous else LOG_ANNOTATION):]
-            self.set_log(meta.get("namespace") or "default", meta.get("name", ""), container, str(ann.pop(key)),
-                         previous)
-        if not ann:
+        for (container, previous), text in split_log_annotations(obj, remove=True).items():
+            self.set_log(meta.get("namespace") or "default", meta.get("name", ""), container, text, previous)
+        if not meta["annotations"]:
             meta.pop("annotations", None)
 
     # -- subscribers ----------------------------------------------------------------------
