@@ -3,7 +3,7 @@ send-keys and read with capture-pane. Its own tmux server (-L) so nothing else i
 
 from __future__ import annotations
 
-import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -71,6 +71,8 @@ def test_gputui_demo_in_tmux(tmp_path):
         tmux.start([sys.executable, "-m", "gputui", "demo", "incident"])
         screen = tmux.wait_for("GPU302", timeout=60)
         assert "Findings (" in screen and "GPU nodes 33/33 ready" in screen
+        first = re.search(r"^\s*error\s+(GPU\d{3})\s", screen, re.M)
+        assert first, screen
         assert "Karpenter 1.6.2" in screen
 
         tmux.keys("?")
@@ -82,7 +84,7 @@ def test_gputui_demo_in_tmux(tmp_path):
 
         tmux.keys("Enter")  # the first (worst) finding
         screen = tmux.wait_for("Evidence")
-        assert "GPU302 insufficient-capacity" in screen
+        assert f"ERROR {first.group(1)} " in screen
         tmux.keys("Escape")
         tmux.wait_for("Severity")
         time.sleep(0.3)
