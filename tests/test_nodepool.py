@@ -655,3 +655,14 @@ def test_last_and_next_hits_over_long_spans():
     weekly = Cron.parse("@weekly")
     assert weekly.last_hit(at, dt.timedelta(days=7)) == dt.datetime(2026, 11, 29, 0, 0, tzinfo=UTC)
     assert budget_active("@weekly", "8760h", at)
+
+
+def test_instance_table_fits_the_preview_pane_and_names_the_chip():
+    from gputui.nodepool import templates
+    from gputui.nodepool.preview import build_preview, instance_table
+
+    (np,) = [o for o in templates.get("training").build("t") if o["kind"] == "NodePool"]
+    p = build_preview(np)
+    lines = instance_table(p.instance_types, p.capacity_types)
+    assert max(len(line) for line in lines) <= 70
+    assert lines[1].split()[:3] == ["p4d.24xlarge", "A100", "8"]

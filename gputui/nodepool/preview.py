@@ -339,14 +339,16 @@ def _money(v: float) -> str:
 
 def instance_table(rows: list[InstanceRow], caps: list[str], limit: int = 0) -> list[str]:
     spot = "spot" in caps
-    head = f"{'TYPE':<16} {'GPU':<20} {'N':>2} {'GiB/GPU':>7} {'vCPU':>4} {'MEM GiB':>7} {'$/h OD':>8}"
-    head += f" {'$/h spot':>8}" if spot else ""
+    # Narrow enough for the editor's preview pane beside the form at 120 columns.
+    head = f"{'TYPE':<14} {'GPU':<10} {'N':>2} {'GPU GiB':>7} {'vCPU':>4} {'MEM GiB':>7} {'OD $/h':>7}"
+    head += f" {'spot $/h':>8}" if spot else ""
     lines = [head]
     shown = rows if not limit else rows[:limit]
     for r in shown:
-        model = r.gpu_model.replace("NVIDIA ", "").replace("Tesla ", "")
-        line = (f"{r.name:<16} {model[:20]:<20} {r.gpu_count:>2} {r.gpu_memory_gib:>7g} {r.vcpu:>4} "
-                f"{r.memory_gib:>7} {_money(r.on_demand_usd):>8}")
+        # The chip alone (A100, H100, L40S): the memory column says which variant.
+        model = r.gpu_model.replace("NVIDIA ", "").replace("Tesla ", "").split(" ")[0].split("-")[0]
+        line = (f"{r.name:<14} {model[:10]:<10} {r.gpu_count:>2} {r.gpu_memory_gib:>7g} {r.vcpu:>4} "
+                f"{r.memory_gib:>7} {_money(r.on_demand_usd):>7}")
         if spot:
             line += f" {_money(r.spot_usd):>8}"
         lines.append(line)
