@@ -164,7 +164,53 @@ def test_snapshot_fleet_at_80x24(sim):
         text = save(pilot.app, "fleet-80x24")
         lines = text.splitlines()
         assert len(lines) == 24
-        assert any("GPU302" in line for line in lines)
+        assert all(len(line) <= 80 for line in lines)
+        # Too narrow for every column: the area and namespaces go, the subject stays whole.
+        header = next(line for line in lines if "Problem" in line)
+        assert header.split() == ["Severity", "Code", "Problem", "Subject"]
+        assert any(line.split()[:2] == ["error", "GPU302"] and line.endswith("NodePool/gpu-training")
+                   for line in lines)
+        assert any(line.endswith(" Node/ip-10-0-19-20") for line in lines)
+        assert any(line.endswith(" Pod/nvidia-driver-daemonset-fbxjp") for line in lines)
         assert "Findings (" in text
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        text = save(pilot.app, "fleet-nodes-80x24")
+        header = next(line for line in text.splitlines() if "Node" in line and "Status" in line)
+        assert header.split() == ["Node", "NodePool", "GPU", "Alloc", "Status", "Worst"]
+        row = next(line for line in text.splitlines() if " ip-10-0-19-20 " in line)
+        assert row.split() == ["ip-10-0-19-20", "gpu-dedicated", "L40S", "0", "Ready", "GPU101"]
+
+    drive(make_app(sim), body, size=(80, 24))
+
+
+def _short_subject(ref) -> str:
+    name = ref.name.removesuffix(".us-west-2.compute.internal") if ref.kind == "Node" else ref.name
+    return f"{ref.kind}/{name}"
+
+
+def test_every_finding_shows_its_whole_subject_at_80x24(sim):
+    """Row by row (the cursor scrolls the table), the rendered line ends with the subject's kind/name."""
+    async def body(pilot):
+        await loaded(pilot)
+        app = pilot.app
+        table = app.screen.query_one("#findings-table")
+        assert table.row_count == len(app.findings) > 15  # more rows than fit: scrolling is exercised
+        for i, finding in enumerate(table.findings):
+            table.move_cursor(row=i)
+            await pilot.pause()
+            lines = svg_lines(app.export_screenshot())
+            expected = _short_subject(finding.subject)
+            row = [line for line in lines if f" {finding.code} " in line and expected in line]
+            assert row, f"row {i}: {finding.code} {expected} not shown whole in:\n" + "\n".join(lines)
+            assert row[0].rstrip("▁▂▃▄▅▆▇█▉▊▋▌▍▎▏ ").endswith(expected)
+        # Widening the terminal brings back the area and the full names.
+        await pilot.resize_terminal(140, 40)
+        await pilot.pause(0.3)
+        lines = svg_lines(app.export_screenshot())
+        assert next(line for line in lines if "Problem" in line).split() == [
+            "Severity", "Code", "Area", "Problem", "Subject"]
+        assert any(line.endswith(f"Node/{DEDICATED_NODE}") for line in lines)
+        assert any(line.endswith("Pod/gpu-operator/nvidia-driver-daemonset-fbxjp") for line in lines)
 
     drive(make_app(sim), body, size=(80, 24))

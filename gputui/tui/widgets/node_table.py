@@ -1,4 +1,7 @@
-"""The GPU node table: sortable by any column (click its header, or `s` to cycle) and filterable."""
+"""The GPU node table: sortable by any column (click its header, or `s` to cycle) and filterable.
+
+Columns the terminal has no room for are left out, least useful first (DROP_ORDER), and put
+back when it grows: the node, its allocatable GPUs, its status and its worst finding stay."""
 
 from __future__ import annotations
 
@@ -25,6 +28,10 @@ COLUMNS: list[tuple[str, str, Callable]] = [
     ("worst", "Worst", lambda r: (-(int(r.worst.severity)) if r.worst else 0, r.worst.code if r.worst else "")),
 ]
 _SORT = {key: fn for key, _, fn in COLUMNS}
+# What a narrow terminal gives up first: ages and capacity types are detail, the GPU model and pool are not.
+DROP_ORDER = ("age", "type", "capacity", "allocated", "instance", "nodepool", "gpu")
+CELL_PADDING = 2
+SCROLLBAR = 2
 MAX_ROWS = 300
 MORE_KEY = "__more__"
 
@@ -46,10 +53,15 @@ class NodeTable(DataTable):
         self._filter = ""
         self.sort_column = "worst"
         self.sort_reverse = False
+        self.visible_columns = [key for key, _, _ in COLUMNS]
 
     def on_mount(self) -> None:
         for key, header, _ in COLUMNS:
             self.add_column(header, key=key)
+
+    def on_resize(self) -> None:
+        if self._rows:
+            self.show()
 
     def show(self, rows: Optional[list] = None, text_filter: Optional[str] = None) -> None:
         if rows is not None:
@@ -60,15 +72,33 @@ class NodeTable(DataTable):
         shown = [r for r in self._rows if not self._filter or self._filter in r.text()]
         shown.sort(key=lambda r: (_SORT[self.sort_column](r), r.name), reverse=self.sort_reverse)
         suffix = common_domain(r.name for r in self._rows)
+        rows = [_cells(r, suffix) for r in shown[:MAX_ROWS]]
+        self._lay_out(fit_columns(self._room(len(rows) + (len(shown) > MAX_ROWS)), rows))
         self.clear()
-        for r in shown[:MAX_ROWS]:
-            self.add_row(*_cells(r, suffix), key=r.name)
+        picked = [i for i, (key, _, _) in enumerate(COLUMNS) if key in self.visible_columns]
+        for r, cells in zip(shown, rows):
+            self.add_row(*(cells[i] for i in picked), key=r.name)
         if len(shown) > MAX_ROWS:
             # Thousands of rows make every sort and keystroke slow; nobody reads past the worst few hundred.
             more = Text(f"… {len(shown) - MAX_ROWS} more: press / to filter", style="dim italic")
-            self.add_row(more, *[""] * (len(COLUMNS) - 1), key=MORE_KEY)
+            self.add_row(more, *[""] * (len(picked) - 1), key=MORE_KEY)
         if selected is not None and selected in {r.name for r in shown}:
             self.move_cursor(row=self.get_row_index(selected))
+
+    def _room(self, rows: int) -> int:
+        width = self.size.width
+        if not width:
+            return 10**6  # not laid out yet: every column
+        return width - SCROLLBAR if rows + 1 > self.size.height else width
+
+    def _lay_out(self, keys: list[str]) -> None:
+        if keys == self.visible_columns:
+            return
+        self.visible_columns = keys
+        self.clear(columns=True)
+        headers = {key: header for key, header, _ in COLUMNS}
+        for key in keys:
+            self.add_column(headers[key], key=key)
 
     @property
     def shown_names(self) -> list[str]:
@@ -91,7 +121,9 @@ class NodeTable(DataTable):
         self.show()
 
     def action_cycle_sort(self) -> None:
-        keys = [k for k, _, _ in COLUMNS]
+        keys = [k for k, _, _ in COLUMNS if k in self.visible_columns]
+        if self.sort_column not in keys:
+            keys.append(self.sort_column)
         self.sort_column = keys[(keys.index(self.sort_column) + 1) % len(keys)]
         self.sort_reverse = False
         self.show()
@@ -104,6 +136,21 @@ class NodeTable(DataTable):
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         event.stop()
         self.sort_by(str(event.column_key.value))
+
+
+def fit_columns(width: int, rows: list[list]) -> list[str]:
+    """The column keys that fit `width`, dropping DROP_ORDER's columns one by one until they do."""
+    widths = []
+    for i, (_, header, _) in enumerate(COLUMNS):
+        content = max((len(str(cells[i])) for cells in rows), default=0)
+        widths.append(max(len(header), content) + CELL_PADDING)
+    keys = [key for key, _, _ in COLUMNS]
+    need = dict(zip(keys, widths))
+    for key in DROP_ORDER:
+        if sum(need[k] for k in keys) <= width:
+            break
+        keys.remove(key)
+    return keys
 
 
 def common_domain(names) -> str:
