@@ -625,3 +625,25 @@ def test_an_open_finding_says_when_a_refresh_no_longer_reports_it(start_sim):
         assert screen.query_one("#finding-gone").display
 
     drive(make_app(sim), body)
+
+
+def test_debug_findings_are_kept_per_node_until_rerun_or_gone():
+    from datetime import datetime, timezone
+
+    from checks.model import Finding, Severity
+    from gputui.tui.debug_findings import DebugFindings
+
+    def smi(code: str, node: str) -> Finding:
+        return Finding(code=code, name="x", severity=Severity.ERROR, title="t", message="seen.",
+                       subject=ObjectRef("Node", node), area="debug")
+
+    kept = DebugFindings()
+    kept.record(["a", "b"], [smi("GPU702", "a"), smi("GPU706", "b")],
+                at=datetime(2026, 11, 30, 2, 57, 3, tzinfo=timezone.utc))
+    [first, _] = kept.current()
+    assert first.message == ("seen. From the nvidia-smi debug run at 2026-11-30T02:57:03Z; "
+                             "kept until the next debug run on this node.")
+    assert first.evidence == ["nvidia-smi debug run at 2026-11-30T02:57:03Z"]
+    kept.record(["a"], [])  # a clean rerun on a clears a's finding only
+    assert [(f.code, f.subject.name) for f in kept.current()] == [("GPU706", "b")]
+    assert kept.current(["a"]) == [] and kept.current() == []  # b left the cluster: forgotten

@@ -115,3 +115,47 @@ def test_leaving_mid_run_deletes_the_pods(small_fleet, monkeypatch):
                        ["gputui-smi-gpu-ok-old111"], timeout=10, what="the debug pods to go")
 
     drive(app, body)
+
+
+def test_debug_findings_join_the_fleet_findings_and_survive_a_refresh(small_fleet):
+    from gputui.tui.screens.debug import DebugScreen
+    from gputui.tui.screens.fleet import FleetScreen
+
+    app = make_app(small_fleet)
+
+    def fleet_gpu702(pilot) -> list:
+        table = pilot.app.screen.query_one("#findings-table")
+        return [f for f in table.findings if f.code == "GPU702"]
+
+    async def body(pilot) -> None:
+        assert not [f for f in app.findings if f.code.startswith("GPU7")]
+        app.open_debug(["gpu-nodriver"])
+        await wait_for(pilot, lambda: isinstance(app.screen, DebugScreen) and app.screen.finished,
+                       what="the debug run")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen) and fleet_gpu702(pilot),
+                       what="GPU702 in the fleet Findings tab")
+        [finding] = fleet_gpu702(pilot)
+        assert finding.subject.kind == "Node" and finding.subject.name == "gpu-nodriver"
+        assert "From the nvidia-smi debug run at 20" in finding.message
+        assert any(e.startswith("nvidia-smi debug run at 20") for e in finding.evidence)
+        table = app.screen.query_one("#findings-table")
+        row = table.findings.index(finding)
+        assert [c.plain if hasattr(c, "plain") else str(c) for c in table.get_row_at(row)][1] == "GPU702"
+        assert "Node/gpu-nodriver" in table.subject_cells()[row]
+        label = app.screen.query_one("#fleet-tabs").get_tab("findings").label.plain
+        assert label == f"Findings ({len(app.findings)})"
+        # The node table's worst finding for the node is the debug one.
+        nodes = app.screen.query_one("#nodes-table")
+        assert next(r for r in nodes._rows if r.name == "gpu-nodriver").worst.code == "GPU702"
+
+        gathered_before = app.snapshot
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.snapshot is not gathered_before and not app.gathering,
+                       what="the refresh")
+        await pilot.pause(0.1)
+        [kept] = fleet_gpu702(pilot)
+        assert kept.message == finding.message  # still says when it was seen, not re-stamped by the refresh
+
+    drive(app, body)
+    assert [p["metadata"]["name"] for p in wait_no_pods(small_fleet)] == ["gputui-smi-gpu-ok-old111"]

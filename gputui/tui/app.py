@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from gputui.tui.debug_findings import DebugFindings
 from gputui.tui.messages import GatherFailed, GatherProgressed, GatherStarted, SnapshotReady
 from gputui.tui.state import AppConfig, GatherError
 
@@ -39,7 +40,9 @@ class GputuiApp(App):
         self.config = config
         self.kube = None  # gputui.kube.client.KubeClient once connected
         self.snapshot = None  # checks.snapshot.ClusterSnapshot after the first gathering
-        self.findings: list = []
+        self.findings: list = []  # the gathered findings plus those kept from debug runs
+        self.debug_findings = DebugFindings()
+        self._gathered_findings: list = []
         self.kubernetes_version = ""
         self.gather_error: Optional[GatherError] = None
         self.gathering = False
@@ -94,6 +97,19 @@ class GputuiApp(App):
         if cls is not None:
             self.push_screen(cls(name))
 
+    def record_debug_findings(self, nodes: list[str], findings: list) -> None:
+        """A debug run on `nodes` finished: its findings join app.findings (replacing that of earlier runs
+        on those nodes) and every screen showing findings is refreshed."""
+        self.debug_findings.record(nodes, findings)
+        if self.snapshot is None:
+            return
+        self.findings = self._merged_findings(self.snapshot, self._gathered_findings)
+        snapshot, merged = self.snapshot, self.findings
+        self._broadcast(lambda: SnapshotReady(snapshot, merged))
+
+    def _merged_findings(self, snapshot, gathered: list) -> list:
+        return list(gathered) + self.debug_findings.current(snapshot.node_by_name.keys())
+
     def switch_context(self, name: str) -> None:
         """Drop the current connection and data, connect to `name` and gather."""
         with self._lock:
@@ -103,6 +119,8 @@ class GputuiApp(App):
             old.close()
         self.config.context = name
         self.snapshot, self.findings, self.kubernetes_version = None, [], ""
+        self._gathered_findings = []
+        self.debug_findings.clear()
         while len(self.screen_stack) > 1:  # back to the fleet screen: the old cluster's objects are gone
             self.pop_screen()
         self.refresh_data()
@@ -198,14 +216,17 @@ class GputuiApp(App):
         self.post_message(SnapshotReady(snapshot, findings))
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
-        self.snapshot, self.findings = message.snapshot, message.findings
+        # A gathering cannot repeat what nvidia-smi saw: keep the debug runs' findings for nodes still there.
+        self._gathered_findings = message.findings
+        self.snapshot, self.findings = message.snapshot, self._merged_findings(message.snapshot, message.findings)
+        findings = self.findings
         self.gathering = False
         self.gather_error = None
         self.sub_title = message.snapshot.context or self.config.context or ""
         # The old snapshot is garbage now; collect it once, then keep the new one out of every later pass.
         gc.collect()
         gc.freeze()
-        self._broadcast(lambda: SnapshotReady(message.snapshot, message.findings))
+        self._broadcast(lambda: SnapshotReady(message.snapshot, findings))
 
     def on_gather_failed(self, message: GatherFailed) -> None:
         self.gathering = False

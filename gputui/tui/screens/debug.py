@@ -202,6 +202,9 @@ class DebugScreen(Screen):
                 procs = ", ".join(f"{p.pid} {p.name}" for p in g.processes) or "-"
                 gpus.add_row(o.node, *gpu_row(g), procs)
         self.query_one("#debug-findings", Static).update(self._findings_text(message.findings))
+        record = getattr(self.app, "record_debug_findings", None)
+        if record is not None:
+            record([o.node for o in message.observations], message.findings)
 
     def on_debug_screen_leftovers_removed(self, message: LeftoversRemoved) -> None:
         self.leftovers = [l for l in self.leftovers if l not in message.removed]
