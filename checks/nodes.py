@@ -243,6 +243,11 @@ def _is_young(snapshot, node: Node) -> bool:
     return age is not None and age < YOUNG_NODE_SECONDS
 
 
+def still_initializing(snapshot, node: Node) -> bool:
+    """A GPU-less node young enough, with nothing broken on it, to be GPU102 rather than GPU101."""
+    return _is_young(snapshot, node) and not diagnose_chain(snapshot, node).hard
+
+
 def _not_ready_note(node: Node) -> Optional[str]:
     ready = condition(node, "Ready")
     if ready and ready.get("status") != "True":

@@ -22,6 +22,7 @@ from checks.messages import (
     parse_nominated,
 )
 from checks.model import Finding, FixPlan, ObjectRef, Severity
+from checks.nodes import still_initializing
 from checks.nodepools import (
     NodePoolVerdict,
     daemonset_overhead,
@@ -46,6 +47,8 @@ LAUNCH_PATIENCE_SECONDS = 10 * 60
 # device plugin take longer, which LAUNCH_PATIENCE_SECONDS covers.
 REGISTRATION_PATIENCE_SECONDS = 5 * 60
 MAX_EVIDENCE_TEXTS = 3
+# Launched=Unknown reasons that mean "not launched yet" rather than "launch failed".
+_LAUNCH_STARTING_REASONS = {None, "", "AwaitingReconciliation", "Launching"}
 
 # -- grouping --------------------------------------------------------------------------
 
@@ -261,7 +264,9 @@ def _main_reason(snapshot, story: PodStory, verdicts: list[NodePoolVerdict], nom
         if nc is not None:
             state = _nodeclaim_state(nc)
             age = snapshot.age_seconds(nc.metadata.creation_timestamp)
-            failed = any(c.get("type") == "Launched" and c.get("status") == "False"
+            # Karpenter reports a failed launch as Launched=Unknown with a reason (LaunchFailed, ...).
+            failed = any(c.get("type") == "Launched" and c.get("status") != "True"
+                         and (c.get("status") == "False" or c.get("reason") not in _LAUNCH_STARTING_REASONS)
                          for c in nc.status.get("conditions") or [])
             unregistered = any(c.get("type") == "Registered" and c.get("status") != "True"
                                for c in nc.status.get("conditions") or [])
@@ -315,7 +320,8 @@ def _gpu_nodes_without_gpus(snapshot, nodepools: list[str]) -> list[str]:
         expected = instances.expected_gpus(labels)
         if not expected or node.spec.unschedulable:
             continue
-        if Decimal(str(node.status.allocatable.get(GPU_RESOURCE, "0") or "0")) == 0:
+        if Decimal(str(node.status.allocatable.get(GPU_RESOURCE, "0") or "0")) == 0 \
+                and not still_initializing(snapshot, node):  # a new node's driver is still coming up (GPU102)
             out.append(node.metadata.name)
     return out
 
