@@ -164,22 +164,30 @@ def run_snapshot(args: argparse.Namespace) -> int:
     from gputui.kube.gather import gather
     from gputui.report import blocking_incomplete
 
-    raw: dict[str, list[dict]] = {}
-    with from_args(args) as kube, _Progress(enabled=_show_progress(args)) as progress:
-        snap = gather(kube, progress=progress.update, raw=raw)
-    objects = snapshot_file.to_manifests(snap, raw)
     target = args.output
     try:
-        snapshot_file.write(target, objects, out=sys.stdout if target == "-" else None)
+        # Created first so that an unwritable target fails before the cluster is read.
+        writer = snapshot_file.SnapshotWriter(target)
     except OSError as e:
-        raise GputuiError(f"cannot write {target}: {e.strerror or e}", hint="choose a writable path for -o") from None
-    counts = ", ".join(f"{len(raw.get(a, []))} {a}" for a in ("nodes", "pods", "events") if a in raw)
-    print(f"gputui: wrote {len(objects)} objects ({counts}, {len(snap.logs)} log tails) to {target}", file=sys.stderr)
+        raise _cannot_write(target, e) from None
+    with writer:
+        with from_args(args) as kube, _Progress(enabled=_show_progress(args)) as progress:
+            snap = gather(kube, progress=progress.update, sink=writer)
+        try:
+            written = writer.finish(snap, out=sys.stdout if target == "-" else None)
+        except OSError as e:
+            raise _cannot_write(target, e) from None
+    counts = ", ".join(f"{writer.counts[a]} {a}" for a in ("nodes", "pods", "events") if a in writer.counts)
+    print(f"gputui: wrote {written} objects ({counts}, {len(snap.logs)} log tails) to {target}", file=sys.stderr)
     for i in snap.incomplete:
         print(f"gputui: could not read {i.resource}: {i.reason}: {i.message}", file=sys.stderr)
     code = EXIT_PARTIAL if blocking_incomplete(snap) else EXIT_OK
     _leave_fast_if_big(snap, code)
     return code
+
+
+def _cannot_write(target: str, e: OSError) -> GputuiError:
+    return GputuiError(f"cannot write {target}: {e.strerror or e}", hint="choose a writable path for -o")
 
 
 # -- gputui checks list / explain ------------------------------------------------------------

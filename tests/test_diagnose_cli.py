@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
+import re
 import subprocess
 import sys
 
@@ -11,6 +13,7 @@ import pytest
 import yaml
 
 from gputui.cli import main
+from gputui.errors import EXIT_INPUT, EXIT_INTERRUPTED
 from gputui.sim.faults import Faults
 from gputui.sim.loader import CRD_DIR
 
@@ -221,6 +224,144 @@ def test_snapshot_json_when_asked(capsys, start_sim, tmp_path):
     doc = json.loads(out.read_text())
     assert doc["kind"] == "List"
     assert [o["metadata"]["name"] for o in doc["items"] if o["kind"] == "Node"] == ["ip-10-0-9-9.ec2.internal"]
+
+
+def _expected_snapshot(sim, meta: dict, logs: dict) -> dict:
+    """What `gputui snapshot` has always written, built here from the simulator's unpaged lists:
+    full objects with kind/apiVersion, managedFields and last-applied dropped, env values
+    redacted, log tails as annotations; the meta object, then CRDs, namespaces, the rest by name."""
+    from checks.snapshot import KIND_TO_ATTR, RESOURCES
+    from conftest import sim_http
+
+    def redact(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "env" and isinstance(value, list):
+                    for item in value:
+                        if item.get("value") not in ("", None):
+                            item["value"] = "(redacted by gputui snapshot)"
+                else:
+                    redact(value)
+        elif isinstance(node, list):
+            for item in node:
+                redact(item)
+
+    items = [meta]
+    for attr in sorted(RESOURCES, key=lambda a: ({"crds": 0, "namespaces": 1}.get(a, 2), a)):
+        group, version, plural = RESOURCES[attr]
+        api_version = f"{group}/{version}" if group else version
+        status, _, body = sim_http(sim, "GET", f"/apis/{api_version}/{plural}" if group else f"/api/v1/{plural}")
+        assert status == 200, (attr, status)
+        kind = next(k for k, a in KIND_TO_ATTR.items() if a == attr)
+        for obj in json.loads(body)["items"]:
+            obj.setdefault("apiVersion", api_version)
+            obj.setdefault("kind", kind)
+            obj["metadata"].pop("managedFields", None)
+            obj["metadata"].get("annotations", {}).pop("kubectl.kubernetes.io/last-applied-configuration", None)
+            redact(obj)
+            for (ns, name, container, previous), text in logs.items():
+                if kind == "Pod" and (obj["metadata"].get("namespace"), obj["metadata"]["name"]) == (ns, name):
+                    prefix = "sim.gputui.dev/previous-log." if previous else "sim.gputui.dev/log."
+                    obj["metadata"].setdefault("annotations", {})[prefix + container] = text
+            items.append(obj)
+    return {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items}
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_streamed_snapshot_is_what_one_whole_dump_would_be(capsys, start_sim, tmp_path, monkeypatch, suffix):
+    from gputui.kube import gather as gather_mod
+    from gputui.kube.client import connect
+
+    pod = _failing_operand_pod()
+    pod["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] = '{"env": "hf_secret"}'
+    pod["metadata"]["annotations"]["note"] = "größe: 80 GiB " + "x" * 150  # wraps at width 120, not ASCII
+    pod["metadata"]["annotations"]["sim.gputui.dev/log.nvidia-device-plugin"] = "I1130 main.go:250] Starting\n"
+    sim = start_sim(sources=[TAINT], objects=[pod])
+    logs = gather_mod.gather(connect(str(sim.kubeconfig))).logs
+    assert len(logs) == 2
+    # Small pages: lists span many pages and the pod held for its log tails sits inside one.
+    monkeypatch.setattr(gather_mod, "PAGE_SIZE", 3)
+    out = tmp_path / f"snap{suffix}"
+    assert main(["snapshot", "--kubeconfig", str(sim.kubeconfig), "-o", str(out), "--no-progress"]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no spool or .tmp left behind
+
+    text = out.read_text(encoding="utf-8")
+    meta = (json.loads(text) if suffix == ".json" else yaml.safe_load(text))["items"][0]
+    assert meta["metadata"]["name"] == "gputui-snapshot"
+    assert (meta["data"]["context"], meta["data"]["server"], meta["data"]["incomplete"]) == (sim.context, sim.url, "[]")
+    expected = _expected_snapshot(sim, meta, logs)
+    assert len(expected["items"]) > 40
+    if suffix == ".json":
+        assert text == json.dumps(expected, indent=1, ensure_ascii=False) + "\n"
+    else:
+        assert text == yaml.dump(expected, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True,
+                                 default_flow_style=False, width=120)
+    assert f"wrote {len(expected['items'])} objects" in capsys.readouterr().err
+
+
+def test_snapshot_to_stdout_is_the_same_file(capsys, start_sim, tmp_path):
+    sim = start_sim(sources=[TAINT])
+    out = tmp_path / "snap.yaml"
+    assert main(["snapshot", "--kubeconfig", str(sim.kubeconfig), "-o", str(out), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["snapshot", "--kubeconfig", str(sim.kubeconfig), "-o", "-", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    # Only the moment of gathering differs between the two runs.
+    stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+    assert stamp.sub("T", printed) == stamp.sub("T", out.read_text())
+
+
+def test_failed_write_leaves_the_old_file_and_no_partial_one(capsys, start_sim, tmp_path, monkeypatch):
+    from gputui.kube.snapshot_file import SnapshotWriter
+
+    sim = start_sim(sources=[TAINT])
+    out = tmp_path / "snap.yaml"
+    out.write_text("yesterday's snapshot\n")
+    real = SnapshotWriter._write_to
+    seen_partial = []
+
+    def disk_fills_up(self, write, *args):
+        written = []
+
+        def limited(data: bytes) -> None:
+            if sum(written) > 4000:
+                seen_partial.append((tmp_path / "snap.yaml.tmp").exists())
+                raise OSError(errno.ENOSPC, "No space left on device")
+            written.append(len(data))
+            write(data)
+
+        real(self, limited, *args)
+
+    monkeypatch.setattr(SnapshotWriter, "_write_to", disk_fills_up)
+    code = main(["snapshot", "--kubeconfig", str(sim.kubeconfig), "-o", str(out), "--no-progress"])
+    assert code == EXIT_INPUT and seen_partial == [True]
+    assert f"cannot write {out}: No space left on device" in capsys.readouterr().err
+    assert out.read_text() == "yesterday's snapshot\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["snap.yaml"]
+
+
+def test_interrupted_snapshot_leaves_no_file(capsys, start_sim, tmp_path, monkeypatch):
+    from gputui import diagnose
+
+    sim = start_sim(sources=[TAINT])
+
+    def interrupt_on_pods(self, resource: str, count: int) -> None:
+        if resource == "pods":
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(diagnose._Progress, "update", interrupt_on_pods)
+    out = tmp_path / "snap.yaml"
+    code = main(["snapshot", "--kubeconfig", str(sim.kubeconfig), "-o", str(out), "--no-progress"])
+    assert code == EXIT_INTERRUPTED and "interrupted" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_target_fails_before_reading(capsys, start_sim, tmp_path):
+    sim = start_sim(sources=[TAINT])
+    code = main(["snapshot", "--kubeconfig", str(sim.kubeconfig), "-o", str(tmp_path / "no" / "snap.yaml"),
+                 "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == EXIT_INPUT and "cannot write" in err and "choose a writable path for -o" in err
 
 
 def test_checks_list_and_explain(capsys):

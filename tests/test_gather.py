@@ -157,6 +157,50 @@ def test_expired_continue_token_falls_back_to_one_full_list(start_sim):
     assert not snap.cannot_see("pods")
 
 
+class _RecordingSink:
+    """Keeps the names of the objects each list sent, as the snapshot writer would keep them."""
+
+    def __init__(self):
+        self.names: dict[str, list[str]] = {}
+        self.discarded: list[str] = []
+
+    def page(self, attr: str, objects, structs: list) -> None:
+        objects = list(objects)
+        assert [o["metadata"]["name"] for o in objects] == [s.metadata.name for s in structs]
+        assert all(o["kind"] and o["apiVersion"] for o in objects)
+        self.names.setdefault(attr, []).extend(o["metadata"]["name"] for o in objects)
+
+    def discard(self, attr: str) -> None:
+        self.discarded.append(attr)
+        self.names.pop(attr, None)
+
+
+def test_sink_gets_every_page_once_even_when_the_list_restarts(start_sim, tmp_path):
+    from gputui.kube.snapshot_file import SnapshotWriter
+
+    sim = start_sim(objects=_cluster(pods=1203), faults=Faults(expire_continue=True))
+    sink = _RecordingSink()
+    snap = gather(connect(str(sim.kubeconfig)), sink=sink)
+    assert sink.discarded.count("pods") == 1  # the pages before the expired token
+    assert sink.names["pods"] == [p.metadata.name for p in snap.pods] and len(set(sink.names["pods"])) == 1203
+
+    out = tmp_path / "snap.yaml"
+    with SnapshotWriter(str(out)) as writer:
+        snap = gather(connect(str(sim.kubeconfig)), sink=writer)
+        assert writer.finish(snap) == 1 + sum(writer.counts.values())
+    pods = [o for o in yaml.safe_load(out.read_text())["items"] if o["kind"] == "Pod"]
+    assert len(pods) == 1203 and len({p["metadata"]["name"] for p in pods}) == 1203
+
+
+def test_sink_forgets_lists_that_fail(start_sim, monkeypatch):
+    monkeypatch.setattr(gather_mod, "RETRIES", 1)
+    monkeypatch.setattr(gather_mod, "_backoff", lambda attempt: 0.001)
+    sim = start_sim(objects=_cluster(), faults=Faults(error_rate=1.0))
+    sink = _RecordingSink()
+    snap = gather(connect(str(sim.kubeconfig)), sink=sink)
+    assert snap.cannot_see("pods") and "pods" in sink.discarded and sink.names == {}
+
+
 def test_slow_server_times_out_per_resource(start_sim, monkeypatch):
     monkeypatch.setattr(gather_mod, "RETRIES", 1)
     monkeypatch.setattr(gather_mod, "_backoff", lambda attempt: 0.001)

@@ -15,7 +15,7 @@ import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional, Protocol
 
 import msgspec
 
@@ -27,6 +27,19 @@ from gputui.kube.compact import Compactor
 from gputui.kube.errors import KubeApiError, TransportTimeout
 
 Progress = Callable[[str, int], None]
+
+
+class PageSink(Protocol):
+    """Takes the full objects of each page as it is read (`gputui snapshot` writes them out
+    instead of keeping them). Called from worker threads; pages of one list arrive in order."""
+
+    def page(self, attr: str, objects: Iterator[dict], structs: list) -> None:
+        """`objects` (dicts with kind/apiVersion, decoded as they are taken) and `structs` (their
+        slim decode) are the same items in the same order."""
+
+    def discard(self, attr: str) -> None:
+        """Forget every page of `attr` sent so far: the list failed or is read again from the start."""
+
 
 PAGE_SIZE = 500
 WORKERS = 6
@@ -57,7 +70,6 @@ class _Listed:
     attr: str
     items: list
     api_version: str
-    raw: Optional[list] = None
 
 
 class _Failed(Exception):
@@ -72,15 +84,15 @@ def resource_name(group: str, plural: str) -> str:
 
 
 def gather(kube: KubeClient, *, namespace: Optional[str] = None, progress: Optional[Progress] = None,
-           raw: Optional[dict[str, list[dict]]] = None) -> ClusterSnapshot:
+           sink: Optional[PageSink] = None) -> ClusterSnapshot:
     """One pass over checks.snapshot.RESOURCES. `progress(resource, items_so_far)` is called from
     worker threads after each page.
 
     `namespace` limits namespaced lists to one namespace; None means the client's --namespace,
     "" all namespaces whatever the client says.
 
-    `raw`, when given, is filled with snapshot attribute -> the full objects as dicts (with
-    kind/apiVersion), for `gputui snapshot`; it costs a second decode of every page.
+    `sink`, when given, also gets every page as full objects (for `gputui snapshot`, which
+    writes them out as they come); it costs a second decode of every page.
     """
     namespace = namespace if namespace is not None else kube.namespace
     kube.version()  # fail fast, with one line, when there is no cluster to talk to
@@ -95,11 +107,10 @@ def gather(kube: KubeClient, *, namespace: Optional[str] = None, progress: Optio
             # Biggest lists first so they overlap with the many small ones.
             order = sorted(RESOURCES, key=lambda a: {"pods": 0, "events": 1, "nodes": 2}.get(a, 3))
             futures: dict[Future, str] = {
-                pool.submit(_list_resource, kube, attr, *RESOURCES[attr], namespace, report, raw is not None,
-                            compactor): attr
+                pool.submit(_list_resource, kube, attr, *RESOURCES[attr], namespace, report, sink, compactor): attr
                 for attr in order
             }
-            _collect(futures, snap, raw)
+            _collect(futures, snap)
             if "pods" in RESOURCES and not snap.cannot_see("pods"):
                 _fetch_operand_logs(kube, pool, snap)
         snap.incomplete.sort(key=lambda i: i.resource)
@@ -111,7 +122,7 @@ def gather(kube: KubeClient, *, namespace: Optional[str] = None, progress: Optio
     return snap
 
 
-def _collect(futures: dict[Future, str], snap: ClusterSnapshot, raw: Optional[dict]) -> None:
+def _collect(futures: dict[Future, str], snap: ClusterSnapshot) -> None:
     pending = set(futures)
     while pending:
         done, pending = wait(pending, return_when=FIRST_EXCEPTION)
@@ -127,45 +138,83 @@ def _collect(futures: dict[Future, str], snap: ClusterSnapshot, raw: Optional[di
                 raise
             if hasattr(snap, listed.attr):
                 setattr(snap, listed.attr, listed.items)
-            if raw is not None and listed.raw is not None:
-                raw[listed.attr] = listed.raw
             if listed.attr in ("nodepools", "nodeclaims") and listed.api_version.startswith("karpenter.sh/"):
                 if snap.karpenter_api_version is None or listed.attr == "nodepools":
                     snap.karpenter_api_version = listed.api_version
 
 
 def _list_resource(kube: KubeClient, attr: str, group: str, version: str, plural: str,
-                   namespace: Optional[str], progress: Progress, keep_raw: bool = False,
+                   namespace: Optional[str], progress: Progress, sink: Optional[PageSink] = None,
                    compactor: Optional[Compactor] = None) -> _Listed:
+    try:
+        return _list_versions(kube, attr, group, version, plural, namespace, progress, sink, compactor)
+    except BaseException:
+        if sink is not None:
+            sink.discard(attr)
+        raise
+
+
+def _list_versions(kube: KubeClient, attr: str, group: str, version: str, plural: str,
+                   namespace: Optional[str], progress: Progress, sink: Optional[PageSink],
+                   compactor: Optional[Compactor]) -> _Listed:
     name = resource_name(group, plural)
     decoder = msgspec.json.Decoder(_LIST_TYPES.get(attr, ObjectList))
     ns = None if plural in _CLUSTER_SCOPED else namespace
     versions = (version,) + _FALLBACK_VERSIONS.get(group, ())
     last_404: Optional[KubeApiError] = None
+    kind = _kind_of(attr, plural)
     for v in versions:
+        api_version = f"{group}/{v}" if group else v
         try:
-            raw_items: Optional[list] = [] if keep_raw else None
-            items = _paginate(kube, _path(group, v, plural, ns), decoder, name, progress, raw_items,
-                              _compact_for(compactor, attr))
+            items = _paginate(kube, _path(group, v, plural, ns), decoder, name, progress,
+                              _page_to(sink, attr, kind, api_version), _compact_for(compactor, attr))
         except KubeApiError as e:
             if e.status == 404:
                 last_404 = e
+                if sink is not None:
+                    sink.discard(attr)
                 continue
             raise _Failed(_incomplete(name, e)) from None
-        api_version = f"{group}/{v}" if group else v
-        kind = _kind_of(attr, plural)
         if decoder.type is ObjectList:
             _fill_kind(items, kind, api_version)
-        if raw_items is not None:
-            for obj in raw_items:
-                obj.setdefault("apiVersion", api_version)
-                obj.setdefault("kind", kind)
-        return _Listed(attr, items, api_version, raw_items)
+        return _Listed(attr, items, api_version)
     what = _NOT_INSTALLED.get(group)
     served = " or ".join(f"{group}/{v}" if group else v for v in versions)
     message = f"{what}: the API serves no {plural} ({served})" if what else \
         f"the API serves no {plural} ({served}): {last_404.message if last_404 else 'not found'}"
     raise _Failed(Incomplete(name, "NotFound", message))
+
+
+class _SinkPages:
+    """One list's pages, as full objects, to the sink."""
+
+    def __init__(self, sink: PageSink, attr: str, kind: str, api_version: str):
+        self.sink, self.attr, self.kind, self.api_version = sink, attr, kind, api_version
+
+    def page(self, body: bytes, structs: list) -> None:
+        self.sink.page(self.attr, self._objects(_RAW_PAGE.decode(body).items), structs)
+
+    def _objects(self, items: list) -> Iterator[dict]:
+        """One item at a time, so that a whole page never exists as dicts."""
+        for item in items:
+            obj = msgspec.json.decode(item)
+            obj.setdefault("apiVersion", self.api_version)  # list items arrive without them
+            obj.setdefault("kind", self.kind)
+            yield obj
+
+    def restart(self) -> None:
+        self.sink.discard(self.attr)
+
+
+class _RawPage(msgspec.Struct):
+    items: list[msgspec.Raw] = []
+
+
+_RAW_PAGE = msgspec.json.Decoder(_RawPage)
+
+
+def _page_to(sink: Optional[PageSink], attr: str, kind: str, api_version: str) -> Optional[_SinkPages]:
+    return _SinkPages(sink, attr, kind, api_version) if sink is not None else None
 
 
 def _compact_for(compactor: Optional[Compactor], attr: str) -> Callable[[list], None]:
@@ -183,7 +232,7 @@ _HEAD = msgspec.json.Decoder(_PageHead)
 
 
 def _paginate(kube: KubeClient, path: str, decoder: msgspec.json.Decoder, name: str, progress: Progress,
-              raw_items: Optional[list] = None, compact: Callable[[list], None] = lambda items: None) -> list:
+              pages: Optional[_SinkPages] = None, compact: Callable[[list], None] = lambda items: None) -> list:
     """All pages of one list. The next page is requested before this one is decoded, so the
     server prepares it while we decode (the decoder holds the GIL; waiting on a socket does not)."""
     items: list = []
@@ -204,8 +253,8 @@ def _paginate(kube: KubeClient, path: str, decoder: msgspec.json.Decoder, name: 
                     # The continue token expired (etcd compacted): as client-go's pager does,
                     # fall back to one unpaginated list rather than loop on fresh tokens.
                     items, cont, limit, pending = [], None, 0, None
-                    if raw_items is not None:
-                        raw_items.clear()
+                    if pages is not None:
+                        pages.restart()
                     progress(name, 0)
                     continue
                 raise
@@ -220,8 +269,8 @@ def _paginate(kube: KubeClient, path: str, decoder: msgspec.json.Decoder, name: 
                 raise _Failed(Incomplete(name, "BadResponse", f"could not decode the list: {e}")) from None
             compact(page.items)
             items.extend(page.items)
-            if raw_items is not None:
-                raw_items.extend(msgspec.json.decode(body).get("items") or [])
+            if pages is not None:
+                pages.page(body, page.items)
             del body, page
             progress(name, len(items))
             if not cont:
@@ -319,18 +368,27 @@ def failing_containers(pod) -> list[tuple[str, bool]]:
     return out
 
 
+def log_tail_containers(pod) -> list[tuple[str, bool]]:
+    """failing_containers of a GPU Operator pod; [] for every other pod. The first MAX_LOG_PODS
+    pods (in list order) for which this is not empty get their log tails read."""
+    if pod.metadata.labels.get("app") not in OPERAND_APPS:
+        return []
+    return failing_containers(pod)
+
+
 def _fetch_operand_logs(kube: KubeClient, pool: ThreadPoolExecutor, snap: ClusterSnapshot) -> None:
     wanted: list[tuple[str, str, str, bool]] = []
-    pods = [p for p in snap.pods if p.metadata.labels.get("app") in OPERAND_APPS]
-    for pod in pods:
-        containers = failing_containers(pod)
+    pods_with_logs = 0
+    for pod in snap.pods:
+        containers = log_tail_containers(pod)
         if not containers:
             continue
         for container, has_previous in containers:
             wanted.append((pod.metadata.namespace or "", pod.metadata.name, container, False))
             if has_previous:
                 wanted.append((pod.metadata.namespace or "", pod.metadata.name, container, True))
-        if len({(w[0], w[1]) for w in wanted}) >= MAX_LOG_PODS:
+        pods_with_logs += 1
+        if pods_with_logs >= MAX_LOG_PODS:
             break
     futures = {pool.submit(_log_tail, kube, *key): key for key in wanted}
     forbidden: Optional[str] = None
