@@ -379,7 +379,7 @@ def log_tail_containers(pod) -> list[tuple[str, bool]]:
 def _fetch_operand_logs(kube: KubeClient, pool: ThreadPoolExecutor, snap: ClusterSnapshot) -> None:
     wanted: list[tuple[str, str, str, bool]] = []
     pods_with_logs = 0
-    for pod in snap.pods:
+    for pod in [p for p in snap.pods if p.metadata.labels.get("app") in OPERAND_APPS]:
         containers = log_tail_containers(pod)
         if not containers:
             continue
