@@ -17,7 +17,6 @@ at the small size and the large size reports the raw-transfer comparison.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -25,44 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-SIZES = {
-    "small": "nodes=2000,gpu-nodes=400,pods=20000,events=5000",
-    "large": "nodes=5000,gpu-nodes=2000,pods=100000,events=20000",
-}
+from _harness import SIZES, env_for, run_child, start_simulator
+
 TARGET_VS_KUBECTL = 10.0
 TARGET_VS_RAW = 3.0
 TARGET_RSS_MB = 600
-
-
-def _env(kubeconfig: Path) -> dict:
-    env = dict(os.environ, KUBECONFIG=str(kubeconfig), PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    env.pop("GPUTUI_NO_FAST_EXIT", None)
-    return env
-
-
-def _run(argv: list[str], env: dict, stdout=subprocess.DEVNULL) -> tuple[float, float, int]:
-    """(seconds, peak RSS MiB, exit code) of one child process."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.returncode not in (0, 1, 3):
-        raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}: {err.strip()[:400]}")
-    return elapsed, usage.ru_maxrss / 1024, proc.returncode
-
-
-def _start_sim(spec: str, kubeconfig: Path) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "gputui", "sim", "serve", "--synthetic", spec,
-                             "--kubeconfig-out", str(kubeconfig)], cwd=REPO, env=_env(kubeconfig),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()  # printed once every object is loaded
-    if not line.startswith("export KUBECONFIG="):
-        proc.kill()
-        raise SystemExit(f"simulator did not start: {line}{proc.stderr.read()[:2000]}")
-    return proc
+GPUTUI_EXITS = (0, 1, 3)  # clean, findings, partial read: all are a finished run
 
 
 def _median(values: list[float]) -> float:
@@ -75,22 +42,23 @@ def bench(size: str, spec: str, repeat: int, kubectl_max_pods: int) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="gputui-bench-"))
     kubeconfig = tmp / "kubeconfig"
     t0 = time.perf_counter()
-    sim = _start_sim(spec, kubeconfig)
+    sim = start_simulator(spec, kubeconfig)
     print(f"\n[{size}] {spec}: simulator ready in {time.perf_counter() - t0:.1f} s", flush=True)
-    env = _env(kubeconfig)
+    env = env_for(kubeconfig)
     result: dict = {"size": size, "spec": spec}
     try:
         kubectl = shutil.which("kubectl")
         # Warm-up: page cache, the kubectl dispatcher's version probe, the simulator's first list.
         if kubectl:
-            _run([kubectl, "get", "--raw", "/version"], env)
-        _run([sys.executable, "-m", "gputui", "diagnose", "-o", "json", "--check", "GPU101"], env)
+            run_child([kubectl, "get", "--raw", "/version"], env)
+        run_child([sys.executable, "-m", "gputui", "diagnose", "-o", "json", "--check", "GPU101"], env, ok=GPUTUI_EXITS)
 
         times, rss = [], []
         out_file = tmp / "diagnose.json"
         for _ in range(repeat):
             with open(out_file, "wb") as out:
-                t, r, code = _run([sys.executable, "-m", "gputui", "diagnose", "-o", "json"], env, stdout=out)
+                t, r, code, _ = run_child([sys.executable, "-m", "gputui", "diagnose", "-o", "json"], env, ok=GPUTUI_EXITS,
+                                          stdout=out)
             times.append(t)
             rss.append(r)
         result.update(gputui=_median(times), gputui_rss=max(rss), gputui_exit=code,
@@ -103,12 +71,12 @@ def bench(size: str, spec: str, repeat: int, kubectl_max_pods: int) -> dict:
             for _ in range(repeat):
                 t = 0.0
                 for path in ("/api/v1/nodes", "/api/v1/pods", "/api/v1/events"):
-                    t += _run([kubectl, "get", "--raw", path], env)[0]
+                    t += run_child([kubectl, "get", "--raw", path], env)[0]
                 raw.append(t)
             result["raw"] = _median(raw)
             print(f"  kubectl get --raw (3 lists)  {result['raw']:7.2f} s", flush=True)
             if pods <= kubectl_max_pods:
-                t, r, _ = _run([kubectl, "get", "nodes,pods,events", "-A", "-o", "json"], env)
+                t, r, _, _ = run_child([kubectl, "get", "nodes,pods,events", "-A", "-o", "json"], env)
                 result.update(kubectl=t, kubectl_rss=r)
                 print(f"  kubectl get -A -o json       {t:7.2f} s   peak RSS {r:6.0f} MiB", flush=True)
             else:

@@ -14,7 +14,6 @@ memory should stay bounded whatever the cluster's size. Target: peak RSS < 600 M
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -22,58 +21,25 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-SIZES = {
-    "small": "nodes=2000,gpu-nodes=400,pods=20000,events=5000",
-    "large": "nodes=5000,gpu-nodes=2000,pods=100000,events=20000",
-}
+from _harness import SIZES, env_for, run_child, start_simulator
+
 TARGET_RSS_MB = 600
-
-
-def _env(kubeconfig: Path) -> dict:
-    env = dict(os.environ, KUBECONFIG=str(kubeconfig), PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    env.pop("GPUTUI_NO_FAST_EXIT", None)
-    return env
-
-
-def _run(argv: list[str], env: dict) -> tuple[float, float, int, str]:
-    """(seconds, peak RSS MiB, exit code, stderr) of one child process."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    # stderr is a few lines; reading it after wait4 cannot fill the pipe.
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - t0
-    code = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if code not in (0, 3):
-        raise SystemExit(f"{' '.join(argv)} exited {code}: {err.strip()[:400]}")
-    return elapsed, usage.ru_maxrss / 1024, code, err
-
-
-def _start_sim(spec: str, kubeconfig: Path) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "gputui", "sim", "serve", "--synthetic", spec,
-                             "--kubeconfig-out", str(kubeconfig)], cwd=REPO, env=_env(kubeconfig),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()  # printed once every object is loaded
-    if not line.startswith("export KUBECONFIG="):
-        proc.kill()
-        raise SystemExit(f"simulator did not start: {line}{proc.stderr.read()[:2000]}")
-    return proc
 
 
 def bench(size: str, spec: str, repeat: int, suffix: str) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="gputui-bench-"))
     kubeconfig = tmp / "kubeconfig"
     t0 = time.perf_counter()
-    sim = _start_sim(spec, kubeconfig)
+    sim = start_simulator(spec, kubeconfig)
     print(f"\n[{size}] {spec}: simulator ready in {time.perf_counter() - t0:.1f} s", flush=True)
-    env = _env(kubeconfig)
+    env = env_for(kubeconfig)
     out = tmp / f"snapshot{suffix}"
     result: dict = {"size": size, "spec": spec}
     try:
         times, rss = [], []
         for _ in range(repeat):
-            t, r, code, err = _run([sys.executable, "-m", "gputui", "snapshot", "-o", str(out), "--no-progress"], env)
+            t, r, code, err = run_child([sys.executable, "-m", "gputui", "snapshot", "-o", str(out), "--no-progress"], env,
+                                         ok=(0, 3))
             times.append(t)
             rss.append(r)
         result.update(seconds=sorted(times)[len(times) // 2], rss=max(rss), bytes=out.stat().st_size, exit=code)
