@@ -3,12 +3,15 @@ process, and timing a child process with its peak RSS."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 REPO = Path(__file__).resolve().parents[1]
 SIZES = {
@@ -48,3 +51,22 @@ def start_simulator(spec: str, kubeconfig: Path) -> subprocess.Popen:
         proc.kill()
         raise SystemExit(f"simulator did not start: {line}{proc.stderr.read()[:2000]}")
     return proc
+
+
+@contextlib.contextmanager
+def served(size: str, spec: str) -> Iterator[tuple[dict, Path]]:
+    """A synthetic cluster served for the block: yields (environment for clients, scratch dir)."""
+    tmp = Path(tempfile.mkdtemp(prefix="gputui-bench-"))
+    kubeconfig = tmp / "kubeconfig"
+    t0 = time.perf_counter()
+    sim = start_simulator(spec, kubeconfig)
+    print(f"\n[{size}] {spec}: simulator ready in {time.perf_counter() - t0:.1f} s", flush=True)
+    try:
+        yield env_for(kubeconfig), tmp
+    finally:
+        sim.terminate()
+        try:
+            sim.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            sim.kill()
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -18,13 +18,9 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
 import sys
-import tempfile
-import time
-from pathlib import Path
 
-from _harness import SIZES, env_for, run_child, start_simulator
+from _harness import SIZES, run_child, served
 
 TARGET_VS_KUBECTL = 10.0
 TARGET_VS_RAW = 3.0
@@ -39,14 +35,8 @@ def _median(values: list[float]) -> float:
 
 def bench(size: str, spec: str, repeat: int, kubectl_max_pods: int) -> dict:
     pods = int(dict(kv.split("=") for kv in spec.split(","))["pods"])
-    tmp = Path(tempfile.mkdtemp(prefix="gputui-bench-"))
-    kubeconfig = tmp / "kubeconfig"
-    t0 = time.perf_counter()
-    sim = start_simulator(spec, kubeconfig)
-    print(f"\n[{size}] {spec}: simulator ready in {time.perf_counter() - t0:.1f} s", flush=True)
-    env = env_for(kubeconfig)
     result: dict = {"size": size, "spec": spec}
-    try:
+    with served(size, spec) as (env, tmp):
         kubectl = shutil.which("kubectl")
         # Warm-up: page cache, the kubectl dispatcher's version probe, the simulator's first list.
         if kubectl:
@@ -82,13 +72,6 @@ def bench(size: str, spec: str, repeat: int, kubectl_max_pods: int) -> dict:
             else:
                 print(f"  kubectl get -A -o json       skipped above {kubectl_max_pods:,} pods "
                       f"(--kubectl-max-pods)", flush=True)
-    finally:
-        sim.terminate()
-        try:
-            sim.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            sim.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
     return result
 
 

@@ -14,28 +14,17 @@ memory should stay bounded whatever the cluster's size. Target: peak RSS < 600 M
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
-from pathlib import Path
 
-from _harness import SIZES, env_for, run_child, start_simulator
+from _harness import SIZES, run_child, served
 
 TARGET_RSS_MB = 600
 
 
 def bench(size: str, spec: str, repeat: int, suffix: str) -> dict:
-    tmp = Path(tempfile.mkdtemp(prefix="gputui-bench-"))
-    kubeconfig = tmp / "kubeconfig"
-    t0 = time.perf_counter()
-    sim = start_simulator(spec, kubeconfig)
-    print(f"\n[{size}] {spec}: simulator ready in {time.perf_counter() - t0:.1f} s", flush=True)
-    env = env_for(kubeconfig)
-    out = tmp / f"snapshot{suffix}"
     result: dict = {"size": size, "spec": spec}
-    try:
+    with served(size, spec) as (env, tmp):
+        out = tmp / f"snapshot{suffix}"
         times, rss = [], []
         for _ in range(repeat):
             t, r, code, err = run_child([sys.executable, "-m", "gputui", "snapshot", "-o", str(out), "--no-progress"], env,
@@ -48,13 +37,6 @@ def bench(size: str, spec: str, repeat: int, suffix: str) -> dict:
               f"   {result['bytes'] / 2**20:7.1f} MiB file   (exit {code})", flush=True)
         if summary:
             print(f"  {summary}", flush=True)
-    finally:
-        sim.terminate()
-        try:
-            sim.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            sim.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
     return result
 
 
