@@ -10,8 +10,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 REPO = Path(__file__).resolve().parents[1]
 SIZES = {
@@ -21,13 +21,16 @@ SIZES = {
 
 
 def env_for(kubeconfig: Path) -> dict:
-    env = dict(os.environ, KUBECONFIG=str(kubeconfig), PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(
+        os.environ, KUBECONFIG=str(kubeconfig), PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")
+    )
     env.pop("GPUTUI_NO_FAST_EXIT", None)
     return env
 
 
-def run_child(argv: list[str], env: dict, ok: Iterable[int] = (0,), stdout=subprocess.DEVNULL
-              ) -> tuple[float, float, int, str]:
+def run_child(
+    argv: list[str], env: dict, ok: Iterable[int] = (0,), stdout=subprocess.DEVNULL
+) -> tuple[float, float, int, str]:
     """(seconds, peak RSS MiB, exit code, stderr) of one child process; other exit codes abort."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.PIPE)
@@ -43,9 +46,14 @@ def run_child(argv: list[str], env: dict, ok: Iterable[int] = (0,), stdout=subpr
 
 def start_simulator(spec: str, kubeconfig: Path) -> subprocess.Popen:
     """`gputui sim serve --synthetic SPEC` in its own process, returned once it serves."""
-    proc = subprocess.Popen([sys.executable, "-m", "gputui", "sim", "serve", "--synthetic", spec,
-                             "--kubeconfig-out", str(kubeconfig)], cwd=REPO, env=env_for(kubeconfig),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gputui", "sim", "serve", "--synthetic", spec, "--kubeconfig-out", str(kubeconfig)],
+        cwd=REPO,
+        env=env_for(kubeconfig),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = proc.stdout.readline()  # printed once every object is loaded
     if not line.startswith("export KUBECONFIG="):
         proc.kill()

@@ -47,14 +47,19 @@ def bench(size: str, spec: str, repeat: int, kubectl_max_pods: int) -> dict:
         out_file = tmp / "diagnose.json"
         for _ in range(repeat):
             with open(out_file, "wb") as out:
-                t, r, code, _ = run_child([sys.executable, "-m", "gputui", "diagnose", "-o", "json"], env, ok=GPUTUI_EXITS,
-                                          stdout=out)
+                t, r, code, _ = run_child(
+                    [sys.executable, "-m", "gputui", "diagnose", "-o", "json"], env, ok=GPUTUI_EXITS, stdout=out
+                )
             times.append(t)
             rss.append(r)
-        result.update(gputui=_median(times), gputui_rss=max(rss), gputui_exit=code,
-                      report_bytes=out_file.stat().st_size)
-        print(f"  gputui diagnose -o json      {result['gputui']:7.2f} s   peak RSS {result['gputui_rss']:6.0f} MiB"
-              f"   (exit {code}, {result['report_bytes']:,} bytes of report)", flush=True)
+        result.update(
+            gputui=_median(times), gputui_rss=max(rss), gputui_exit=code, report_bytes=out_file.stat().st_size
+        )
+        print(
+            f"  gputui diagnose -o json      {result['gputui']:7.2f} s   peak RSS {result['gputui_rss']:6.0f} MiB"
+            f"   (exit {code}, {result['report_bytes']:,} bytes of report)",
+            flush=True,
+        )
 
         if kubectl:
             raw = []
@@ -70,8 +75,10 @@ def bench(size: str, spec: str, repeat: int, kubectl_max_pods: int) -> dict:
                 result.update(kubectl=t, kubectl_rss=r)
                 print(f"  kubectl get -A -o json       {t:7.2f} s   peak RSS {r:6.0f} MiB", flush=True)
             else:
-                print(f"  kubectl get -A -o json       skipped above {kubectl_max_pods:,} pods "
-                      f"(--kubectl-max-pods)", flush=True)
+                print(
+                    f"  kubectl get -A -o json       skipped above {kubectl_max_pods:,} pods (--kubectl-max-pods)",
+                    flush=True,
+                )
     return result
 
 
@@ -83,8 +90,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="small,large", help="comma-separated: small, large (default: both)")
     ap.add_argument("--repeat", type=int, default=3, help="runs of gputui and raw transfer; the median is shown")
-    ap.add_argument("--kubectl-max-pods", type=int, default=20000,
-                    help="time kubectl's full dump only up to this many pods (default: 20000)")
+    ap.add_argument(
+        "--kubectl-max-pods",
+        type=int,
+        default=20000,
+        help="time kubectl's full dump only up to this many pods (default: 20000)",
+    )
     args = ap.parse_args()
     results = [bench(s, SIZES[s], args.repeat, args.kubectl_max_pods) for s in args.sizes.split(",") if s]
 
@@ -93,15 +104,21 @@ def main() -> None:
         print(f"  [{r['size']}] {r['spec']}")
         if "kubectl" in r:
             ratio = r["kubectl"] / r["gputui"]
-            print(f"    kubectl dump / gputui = {ratio:5.1f}x  (target >= {TARGET_VS_KUBECTL:g}x: "
-                  f"{_verdict(ratio >= TARGET_VS_KUBECTL)})")
+            print(
+                f"    kubectl dump / gputui = {ratio:5.1f}x  (target >= {TARGET_VS_KUBECTL:g}x: "
+                f"{_verdict(ratio >= TARGET_VS_KUBECTL)})"
+            )
         if "raw" in r:
             ratio = r["gputui"] / r["raw"]
-            print(f"    gputui / raw transfer = {ratio:5.2f}x  (target <= {TARGET_VS_RAW:g}x: "
-                  f"{_verdict(ratio <= TARGET_VS_RAW)})")
+            print(
+                f"    gputui / raw transfer = {ratio:5.2f}x  (target <= {TARGET_VS_RAW:g}x: "
+                f"{_verdict(ratio <= TARGET_VS_RAW)})"
+            )
         ok = r["gputui_rss"] < TARGET_RSS_MB
-        print(f"    gputui peak RSS       = {r['gputui_rss']:5.0f} MiB (target < {TARGET_RSS_MB} MiB at 100k pods: "
-              f"{_verdict(ok) if r['size'] == 'large' else 'n/a'})")
+        print(
+            f"    gputui peak RSS       = {r['gputui_rss']:5.0f} MiB (target < {TARGET_RSS_MB} MiB at 100k pods: "
+            f"{_verdict(ok) if r['size'] == 'large' else 'n/a'})"
+        )
 
 
 if __name__ == "__main__":

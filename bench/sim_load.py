@@ -40,7 +40,7 @@ def main() -> None:
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"spec:      {spec}")
     print(f"objects:   {len(objects):,} ({', '.join(f'{k} {n:,}' for k, n in kinds.most_common())})")
-    print(f"avg bytes: " + ", ".join(f"{k} {n:,}" for k, n in sizes.items()))
+    print("avg bytes: " + ", ".join(f"{k} {n:,}" for k, n in sizes.items()))
     print(f"generate:  {t1 - t0:6.2f} s")
     print(f"bulk_load: {t3 - t2:6.2f} s ({loaded:,} objects)")
     print(f"total:     {t1 - t0 + t3 - t2:6.2f} s   peak RSS {peak_mib:,.0f} MiB")

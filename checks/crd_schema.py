@@ -20,8 +20,9 @@ Public API:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 _MISSING = object()
 
@@ -47,7 +48,7 @@ class SchemaReport:
         return not self.errors
 
 
-def version_schema(crd: dict, version: str) -> Optional[dict]:
+def version_schema(crd: dict, version: str) -> dict | None:
     """The openAPIV3Schema served for `version` ("v1"), or None."""
     for v in (crd.get("spec") or {}).get("versions") or []:
         if v.get("name") == version:
@@ -55,7 +56,7 @@ def version_schema(crd: dict, version: str) -> Optional[dict]:
     return None
 
 
-def is_permissive(schema: Optional[dict]) -> bool:
+def is_permissive(schema: dict | None) -> bool:
     """True when the schema says nothing about spec (e.g. `type: object` that keeps
     unknown fields): validating against it proves nothing."""
     if not schema:
@@ -75,8 +76,14 @@ def validate(obj: Any, schema: dict, *, old: Any = None) -> SchemaReport:
 # -- structural validation ---------------------------------------------------------------
 
 
-_TYPE_NAMES = {"object": "object", "array": "array", "string": "string", "integer": "integer",
-               "number": "number", "boolean": "boolean"}
+_TYPE_NAMES = {
+    "object": "object",
+    "array": "array",
+    "string": "string",
+    "integer": "integer",
+    "number": "number",
+    "boolean": "boolean",
+}
 
 
 def _type_of(value: Any) -> str:
@@ -145,8 +152,10 @@ class _Validator:
     def _check_type(self, value: Any, schema: dict, path: str) -> bool:
         if schema.get("x-kubernetes-int-or-string"):
             if isinstance(value, bool) or not isinstance(value, (int, str)):
-                self.err(path, f"Invalid value: {_quote_type(value)}: {path or 'value'} in body must be of type "
-                               "integer or string")
+                self.err(
+                    path,
+                    f"Invalid value: {_quote_type(value)}: {path or 'value'} in body must be of type integer or string",
+                )
                 return False
             return True
         if "anyOf" in schema and "type" not in schema:
@@ -160,34 +169,42 @@ class _Validator:
             return True
         if _type_ok(value, wanted):
             return True
-        self.err(path, f"Invalid value: \"{_type_of(value)}\": {path or 'value'} in body must be of type {wanted}: "
-                       f"{_quote_type(value)}")
+        self.err(
+            path,
+            f'Invalid value: "{_type_of(value)}": {path or "value"} in body must be of type {wanted}: '
+            f"{_quote_type(value)}",
+        )
         return False
 
     def _check_string(self, value: str, schema: dict, path: str) -> None:
         if "maxLength" in schema and len(value) > schema["maxLength"]:
             self.err(path, f"Too long: may not be more than {schema['maxLength']} bytes")
         if "minLength" in schema and len(value) < schema["minLength"]:
-            self.err(path, f"Invalid value: {_quote(value)}: {path} in body should be at least "
-                           f"{schema['minLength']} chars long")
+            self.err(
+                path,
+                f"Invalid value: {_quote(value)}: {path} in body should be at least {schema['minLength']} chars long",
+            )
         pattern = schema.get("pattern")
         if pattern and not _pattern(pattern).search(value):
             self.err(path, f"Invalid value: {_quote(value)}: {path} in body should match '{pattern}'")
 
     def _check_number(self, value: float, schema: dict, path: str) -> None:
         if "minimum" in schema and value < schema["minimum"]:
-            self.err(path, f"Invalid value: {value}: {path} in body should be greater than or equal to "
-                           f"{schema['minimum']}")
+            self.err(
+                path, f"Invalid value: {value}: {path} in body should be greater than or equal to {schema['minimum']}"
+            )
         if "maximum" in schema and value > schema["maximum"]:
-            self.err(path, f"Invalid value: {value}: {path} in body should be less than or equal to "
-                           f"{schema['maximum']}")
+            self.err(
+                path, f"Invalid value: {value}: {path} in body should be less than or equal to {schema['maximum']}"
+            )
 
     def _check_array(self, value: list, schema: dict, path: str, old: Any) -> None:
         if "maxItems" in schema and len(value) > schema["maxItems"]:
             self.err(path, f"Too many: {len(value)}: must have at most {schema['maxItems']} items")
         if "minItems" in schema and len(value) < schema["minItems"]:
-            self.err(path, f"Invalid value: {len(value)}: {path} in body should have at least "
-                           f"{schema['minItems']} items")
+            self.err(
+                path, f"Invalid value: {len(value)}: {path} in body should have at least {schema['minItems']} items"
+            )
         if schema.get("x-kubernetes-list-type") == "set":
             seen = []
             for i, item in enumerate(value):
@@ -220,8 +237,9 @@ class _Validator:
             if isinstance(extra, dict):
                 # Map entries read as spec.limits[cpu], as the API server writes them.
                 self.check(item, extra, f"{path}[{name}]", olds.get(name, _MISSING))
-            elif extra is False or (props and not schema.get("x-kubernetes-preserve-unknown-fields")
-                                    and path != "metadata"):
+            elif extra is False or (
+                props and not schema.get("x-kubernetes-preserve-unknown-fields") and path != "metadata"
+            ):
                 self.err(_join(path, name), f'unknown field "{_join(path, name)}" (not declared in the schema)')
 
     def _check_rule(self, value: Any, rule: dict, path: str, old: Any) -> None:
@@ -265,10 +283,19 @@ def _domain(key: str) -> str:
     return key.split("/", 1)[0]
 
 
-_KUBE_WELL_KNOWN = ("beta.kubernetes.io/instance-type", "failure-domain.beta.kubernetes.io/region",
-                    "beta.kubernetes.io/os", "beta.kubernetes.io/arch", "failure-domain.beta.kubernetes.io/zone",
-                    "topology.kubernetes.io/zone", "topology.kubernetes.io/region", "node.kubernetes.io/instance-type",
-                    "kubernetes.io/arch", "kubernetes.io/os", "node.kubernetes.io/windows-build")
+_KUBE_WELL_KNOWN = (
+    "beta.kubernetes.io/instance-type",
+    "failure-domain.beta.kubernetes.io/region",
+    "beta.kubernetes.io/os",
+    "beta.kubernetes.io/arch",
+    "failure-domain.beta.kubernetes.io/zone",
+    "topology.kubernetes.io/zone",
+    "topology.kubernetes.io/region",
+    "node.kubernetes.io/instance-type",
+    "kubernetes.io/arch",
+    "kubernetes.io/os",
+    "node.kubernetes.io/windows-build",
+)
 
 # The v1beta1 template-label rule lists the same keys minus node.kubernetes.io/instance-type.
 _KUBE_LABEL_MAP_KNOWN = tuple(k for k in _KUBE_WELL_KNOWN if k != "node.kubernetes.io/instance-type")
@@ -280,11 +307,15 @@ def _karpenter_domain_ok(key: str) -> bool:
 
 def _kubernetes_domain_ok(key: str, allowed: tuple[str, ...]) -> bool:
     d = _domain(key)
-    return (key in allowed or d.endswith("node.kubernetes.io") or d.endswith("node-restriction.kubernetes.io")
-            or not d.endswith("kubernetes.io"))
+    return (
+        key in allowed
+        or d.endswith("node.kubernetes.io")
+        or d.endswith("node-restriction.kubernetes.io")
+        or not d.endswith("kubernetes.io")
+    )
 
 
-def _int_value(v: Any) -> Optional[int]:
+def _int_value(v: Any) -> int | None:
     try:
         return int(str(v))
     except ValueError:
@@ -303,6 +334,7 @@ def _each(fn: Callable[[Any], bool]) -> Callable[[Any, Any], bool]:
     def run(self: Any, _old: Any) -> bool:
         items = self.keys() if isinstance(self, dict) else (self or [])
         return all(fn(x) for x in items)
+
     return run
 
 
@@ -317,20 +349,36 @@ _RULES: dict[str, tuple[bool, Callable[[Any, Any], bool]]] = {
     "self.group == oldSelf.group": (True, lambda s, o: (s or {}).get("group") == (o or {}).get("group")),
     "self.kind == oldSelf.kind": (True, lambda s, o: (s or {}).get("kind") == (o or {}).get("kind")),
     "has(self.replicas) == has(oldSelf.replicas)": (True, lambda s, o: _has(s, "replicas") == _has(o, "replicas")),
-    "self.all(x, has(x.schedule) == has(x.duration))":
-        (False, _each(lambda x: _has(x, "schedule") == _has(x, "duration"))),
-    "self.all(x, x.operator == 'In' ? x.values.size() != 0 : true)":
-        (False, _each(lambda x: x.get("operator") != "In" or len(x.get("values") or []) != 0)),
-    "self.all(x, (x.operator == 'Gt' || x.operator == 'Lt') ? (x.values.size() == 1 && int(x.values[0]) >= 0) : true)":
-        (False, _each(lambda x: _single_non_negative(x, ("Gt", "Lt")))),
+    "self.all(x, has(x.schedule) == has(x.duration))": (
+        False,
+        _each(lambda x: _has(x, "schedule") == _has(x, "duration")),
+    ),
+    "self.all(x, x.operator == 'In' ? x.values.size() != 0 : true)": (
+        False,
+        _each(lambda x: x.get("operator") != "In" or len(x.get("values") or []) != 0),
+    ),
+    "self.all(x, (x.operator == 'Gt' || x.operator == 'Lt') ? (x.values.size() == 1 && int(x.values[0]) >= 0) : true)": (
+        False,
+        _each(lambda x: _single_non_negative(x, ("Gt", "Lt"))),
+    ),
     "self.all(x, (x.operator == 'Gt' || x.operator == 'Lt' || x.operator == 'Gte' || x.operator == 'Lte') ? "
-    "(x.values.size() == 1 && int(x.values[0]) >= 0) : true)":
-        (False, _each(lambda x: _single_non_negative(x, ("Gt", "Lt", "Gte", "Lte")))),
-    "self.all(x, (x.operator == 'In' && has(x.minValues)) ? x.values.size() >= x.minValues : true)":
-        (False, _each(lambda x: not (x.get("operator") == "In" and "minValues" in x)
-                      or len(x.get("values") or []) >= int(x["minValues"]))),
-    'self in ["karpenter.sh/capacity-type", "karpenter.sh/nodepool"] || !self.find("^([^/]+)").endsWith("karpenter.sh")':
-        (False, lambda s, _o: _karpenter_domain_ok(s)),
+    "(x.values.size() == 1 && int(x.values[0]) >= 0) : true)": (
+        False,
+        _each(lambda x: _single_non_negative(x, ("Gt", "Lt", "Gte", "Lte"))),
+    ),
+    "self.all(x, (x.operator == 'In' && has(x.minValues)) ? x.values.size() >= x.minValues : true)": (
+        False,
+        _each(
+            lambda x: (
+                not (x.get("operator") == "In" and "minValues" in x)
+                or len(x.get("values") or []) >= int(x["minValues"])
+            )
+        ),
+    ),
+    'self in ["karpenter.sh/capacity-type", "karpenter.sh/nodepool"] || !self.find("^([^/]+)").endsWith("karpenter.sh")': (
+        False,
+        lambda s, _o: _karpenter_domain_ok(s),
+    ),
     'self.all(x, x in ["karpenter.sh/capacity-type", "karpenter.sh/nodepool"] || '
     '!x.find("^([^/]+)").endsWith("karpenter.sh"))': (False, _each(_karpenter_domain_ok)),
     'self != "karpenter.sh/nodepool"': (False, lambda s, _o: s != "karpenter.sh/nodepool"),
@@ -339,27 +387,43 @@ _RULES: dict[str, tuple[bool, Callable[[Any, Any], bool]]] = {
     'self.all(x, x != "kubernetes.io/hostname")': (False, _each(lambda x: x != "kubernetes.io/hostname")),
     "self in " + "[" + ", ".join(f'"{k}"' for k in _KUBE_WELL_KNOWN) + "]"
     ' || self.find("^([^/]+)").endsWith("node.kubernetes.io") || self.find("^([^/]+)").endsWith('
-    '"node-restriction.kubernetes.io") || !self.find("^([^/]+)").endsWith("kubernetes.io")':
-        (False, lambda s, _o: _kubernetes_domain_ok(s, _KUBE_WELL_KNOWN)),
+    '"node-restriction.kubernetes.io") || !self.find("^([^/]+)").endsWith("kubernetes.io")': (
+        False,
+        lambda s, _o: _kubernetes_domain_ok(s, _KUBE_WELL_KNOWN),
+    ),
     "self.all(x, x in " + "[" + ", ".join(f'"{k}"' for k in _KUBE_LABEL_MAP_KNOWN) + "]"
     ' || x.find("^([^/]+)").endsWith("node.kubernetes.io") || x.find("^([^/]+)").endsWith('
-    '"node-restriction.kubernetes.io") || !x.find("^([^/]+)").endsWith("kubernetes.io"))':
-        (False, _each(lambda x: _kubernetes_domain_ok(x, _KUBE_LABEL_MAP_KNOWN))),
-    'self.find("^([^/]+)").endsWith("kops.k8s.io") || !self.find("^([^/]+)").endsWith("k8s.io")':
-        (False, lambda s, _o: _domain(s).endswith("kops.k8s.io") or not _domain(s).endswith("k8s.io")),
-    'self.all(x, x.find("^([^/]+)").endsWith("kops.k8s.io") || !x.find("^([^/]+)").endsWith("k8s.io"))':
-        (False, _each(lambda x: _domain(x).endswith("kops.k8s.io") or not _domain(x).endswith("k8s.io"))),
+    '"node-restriction.kubernetes.io") || !x.find("^([^/]+)").endsWith("kubernetes.io"))': (
+        False,
+        _each(lambda x: _kubernetes_domain_ok(x, _KUBE_LABEL_MAP_KNOWN)),
+    ),
+    'self.find("^([^/]+)").endsWith("kops.k8s.io") || !self.find("^([^/]+)").endsWith("k8s.io")': (
+        False,
+        lambda s, _o: _domain(s).endswith("kops.k8s.io") or not _domain(s).endswith("k8s.io"),
+    ),
+    'self.all(x, x.find("^([^/]+)").endsWith("kops.k8s.io") || !x.find("^([^/]+)").endsWith("k8s.io"))': (
+        False,
+        _each(lambda x: _domain(x).endswith("kops.k8s.io") or not _domain(x).endswith("k8s.io")),
+    ),
     "!has(self.replicas) || !has(self.weight)": (False, lambda s, _o: not _has(s, "replicas") or not _has(s, "weight")),
     "!has(self.replicas) || (!has(self.limits) || size(self.limits) == 0 || (size(self.limits) == 1 && "
-    "'nodes' in self.limits))":
-        (False, lambda s, _o: not _has(s, "replicas") or not (s.get("limits") or {})
-         or list(s["limits"]) == ["nodes"]),
-    "self.consolidationPolicy == 'WhenEmpty' ? has(self.consolidateAfter) : true":
-        (False, lambda s, _o: s.get("consolidationPolicy") != "WhenEmpty" or "consolidateAfter" in s),
+    "'nodes' in self.limits))": (
+        False,
+        lambda s, _o: not _has(s, "replicas") or not (s.get("limits") or {}) or list(s["limits"]) == ["nodes"],
+    ),
+    "self.consolidationPolicy == 'WhenEmpty' ? has(self.consolidateAfter) : true": (
+        False,
+        lambda s, _o: s.get("consolidationPolicy") != "WhenEmpty" or "consolidateAfter" in s,
+    ),
     "has(self.consolidateAfter) ? self.consolidationPolicy != 'WhenUnderutilized' || self.consolidateAfter == 'Never' "
-    ": true":
-        (False, lambda s, _o: "consolidateAfter" not in s or s.get("consolidationPolicy") != "WhenUnderutilized"
-         or s.get("consolidateAfter") == "Never"),
+    ": true": (
+        False,
+        lambda s, _o: (
+            "consolidateAfter" not in s
+            or s.get("consolidationPolicy") != "WhenUnderutilized"
+            or s.get("consolidateAfter") == "Never"
+        ),
+    ),
 }
 
 

@@ -17,12 +17,12 @@ Pure: no gputui, textual or kubernetes imports.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Optional
+from typing import Any
 
 from checks.model import Finding, ObjectRef, Severity
 from checks.registry import check
-
 
 # -- Xid facts ------------------------------------------------------------------------------------
 # What an Xid means and what to do, in operators' words. `app`: the NVIDIA device plugin treats it
@@ -39,45 +39,81 @@ class XidFact:
 
 
 _XIDS: tuple[XidFact, ...] = (
-    XidFact(13, "graphics engine exception (an illegal instruction or memory access in a kernel)",
-            "fix or restart the application; if it follows the GPU, not the code, run diagnostics",
-            Severity.WARNING, app=True),
-    XidFact(31, "GPU memory page fault (an application touched memory it did not own)",
-            "debug or restart the application; repeated on one GPU with different apps means hardware",
-            Severity.WARNING, app=True),
-    XidFact(43, "GPU stopped processing (a user application faulted)", "restart the application",
-            Severity.WARNING, app=True),
-    XidFact(45, "preemptive cleanup after earlier errors", "follow the Xid that came before it",
-            Severity.WARNING, app=True),
-    XidFact(48, "double-bit ECC error in GPU memory", "drain the node and reset the GPU (reboot); "
-            "replace the instance if it returns", Severity.ERROR),
+    XidFact(
+        13,
+        "graphics engine exception (an illegal instruction or memory access in a kernel)",
+        "fix or restart the application; if it follows the GPU, not the code, run diagnostics",
+        Severity.WARNING,
+        app=True,
+    ),
+    XidFact(
+        31,
+        "GPU memory page fault (an application touched memory it did not own)",
+        "debug or restart the application; repeated on one GPU with different apps means hardware",
+        Severity.WARNING,
+        app=True,
+    ),
+    XidFact(
+        43, "GPU stopped processing (a user application faulted)", "restart the application", Severity.WARNING, app=True
+    ),
+    XidFact(
+        45, "preemptive cleanup after earlier errors", "follow the Xid that came before it", Severity.WARNING, app=True
+    ),
+    XidFact(
+        48,
+        "double-bit ECC error in GPU memory",
+        "drain the node and reset the GPU (reboot); replace the instance if it returns",
+        Severity.ERROR,
+    ),
     XidFact(61, "internal micro-controller breakpoint", "reset the GPU (reboot the node)", Severity.ERROR),
     XidFact(62, "internal micro-controller halt", "reset the GPU (reboot the node)", Severity.ERROR),
-    XidFact(63, "ECC page retirement or row remapping recorded", "reset the GPU when convenient so the "
-            "remapping takes effect", Severity.WARNING),
-    XidFact(64, "ECC page retirement or row remapping failed", "drain the node and reset the GPU; replace the "
-            "instance if it repeats", Severity.ERROR),
+    XidFact(
+        63,
+        "ECC page retirement or row remapping recorded",
+        "reset the GPU when convenient so the remapping takes effect",
+        Severity.WARNING,
+    ),
+    XidFact(
+        64,
+        "ECC page retirement or row remapping failed",
+        "drain the node and reset the GPU; replace the instance if it repeats",
+        Severity.ERROR,
+    ),
     XidFact(68, "video decoder (NVDEC) exception", "restart the application", Severity.WARNING, app=True),
     XidFact(69, "graphics engine class error", "restart the application", Severity.WARNING),
-    XidFact(74, "NVLink error", "drain the node and reset the GPUs; replace the instance if it repeats",
-            Severity.ERROR),
-    XidFact(79, "GPU has fallen off the bus", "drain the node and reboot or replace the instance",
-            Severity.ERROR),
-    XidFact(92, "high single-bit ECC error rate", "watch it; reset the GPU if the rate keeps climbing",
-            Severity.WARNING),
-    XidFact(94, "contained ECC error (only the affected application was stopped)",
-            "restart the application; the GPU stays usable", Severity.WARNING),
+    XidFact(
+        74, "NVLink error", "drain the node and reset the GPUs; replace the instance if it repeats", Severity.ERROR
+    ),
+    XidFact(79, "GPU has fallen off the bus", "drain the node and reboot or replace the instance", Severity.ERROR),
+    XidFact(
+        92, "high single-bit ECC error rate", "watch it; reset the GPU if the rate keeps climbing", Severity.WARNING
+    ),
+    XidFact(
+        94,
+        "contained ECC error (only the affected application was stopped)",
+        "restart the application; the GPU stays usable",
+        Severity.WARNING,
+    ),
     XidFact(95, "uncontained ECC error", "drain the node and reset the GPU (reboot)", Severity.ERROR),
     XidFact(109, "context switch timeout", "reset the GPU (reboot the node)", Severity.ERROR),
-    XidFact(119, "GSP RPC timeout (the GPU's system processor stopped answering)",
-            "drain the node and reset the GPU; consider a newer driver", Severity.ERROR),
+    XidFact(
+        119,
+        "GSP RPC timeout (the GPU's system processor stopped answering)",
+        "drain the node and reset the GPU; consider a newer driver",
+        Severity.ERROR,
+    ),
     XidFact(120, "GSP error", "drain the node and reset the GPU; consider a newer driver", Severity.ERROR),
     XidFact(121, "C2C link error", "watch it; contact support if it repeats", Severity.WARNING),
     XidFact(140, "unrecovered ECC error", "drain the node and reset the GPU (reboot)", Severity.ERROR),
-    XidFact(143, "GPU initialisation failure", "reset the GPU (reboot); replace the instance if it persists",
-            Severity.ERROR),
-    XidFact(154, "GPU recovery action changed (follows another Xid)", "do what the recovery action asks: "
-            "reset the GPU or reboot the node", Severity.ERROR),
+    XidFact(
+        143, "GPU initialisation failure", "reset the GPU (reboot); replace the instance if it persists", Severity.ERROR
+    ),
+    XidFact(
+        154,
+        "GPU recovery action changed (follows another Xid)",
+        "do what the recovery action asks: reset the GPU or reboot the node",
+        Severity.ERROR,
+    ),
 )
 XID_FACTS = {x.code: x for x in _XIDS}
 
@@ -87,10 +123,13 @@ def xid_fact(code: int) -> XidFact:
     if known:
         return known
     if 144 <= code <= 150:
-        return XidFact(code, "NVLink error", "drain the node and reset the GPUs; replace the instance if it "
-                       "repeats", Severity.ERROR)
-    return XidFact(code, "driver-reported GPU error", "look the code up in NVIDIA's Xid catalogue",
-                   Severity.WARNING)
+        return XidFact(
+            code,
+            "NVLink error",
+            "drain the node and reset the GPUs; replace the instance if it repeats",
+            Severity.ERROR,
+        )
+    return XidFact(code, "driver-reported GPU error", "look the code up in NVIDIA's Xid catalogue", Severity.WARNING)
 
 
 # -- registry ---------------------------------------------------------------------------------------
@@ -115,14 +154,24 @@ def _debug_check(code: str, name: str, severity: Severity, title: str):
         # `gputui checks list` and `checks explain GPU7xx` document them with the rest.
         check(code, name, severity, title, reads=("nvidia-smi output",), scope="debug")(fn)
         return fn
+
     return deco
 
 
-def _finding(code: str, severity: Optional[Severity], node: str, title: str, message: str,
-             evidence: Iterable[str] = ()) -> Finding:
+def _finding(
+    code: str, severity: Severity | None, node: str, title: str, message: str, evidence: Iterable[str] = ()
+) -> Finding:
     c = DEBUG_CHECKS[code]
-    return Finding(code=code, name=c.name, severity=severity or c.severity, title=title, message=message,
-                   subject=ObjectRef(kind="Node", name=node), area="debug", evidence=list(evidence))
+    return Finding(
+        code=code,
+        name=c.name,
+        severity=severity or c.severity,
+        title=title,
+        message=message,
+        subject=ObjectRef(kind="Node", name=node),
+        area="debug",
+        evidence=list(evidence),
+    )
 
 
 def _gpu_label(g: Any) -> str:
@@ -141,8 +190,14 @@ def debug_pod_failed(obs: Any) -> Iterable[Finding]:
     problem = getattr(obs, "pod_problem", None)
     if problem is None:
         return
-    yield _finding("GPU701", None, obs.node, f"nvidia-smi could not run on {obs.node}: {problem.kind}",
-                   f"{problem.message}. Next step: {problem.hint}", [problem.message])
+    yield _finding(
+        "GPU701",
+        None,
+        obs.node,
+        f"nvidia-smi could not run on {obs.node}: {problem.kind}",
+        f"{problem.message}. Next step: {problem.hint}",
+        [problem.message],
+    )
 
 
 @_debug_check("GPU702", "nvidia-smi-failed", Severity.ERROR, "nvidia-smi fails on the node")
@@ -157,8 +212,14 @@ def nvidia_smi_failed(obs: Any) -> Iterable[Finding]:
     if failure is None or failure.kind == "invalid-field":
         return
     severity = Severity.WARNING if failure.kind in ("not-found", "driver-root-missing") else None
-    yield _finding("GPU702", severity, obs.node, f"nvidia-smi on {obs.node}: {failure.kind}",
-                   f"{failure.explanation}. Next step: {failure.hint}", [failure.message])
+    yield _finding(
+        "GPU702",
+        severity,
+        obs.node,
+        f"nvidia-smi on {obs.node}: {failure.kind}",
+        f"{failure.explanation}. Next step: {failure.hint}",
+        [failure.message],
+    )
 
 
 @_debug_check("GPU703", "gpu-missing", Severity.ERROR, "nvidia-smi sees fewer GPUs than the node should have")
@@ -176,15 +237,21 @@ def gpu_missing(obs: Any) -> Iterable[Finding]:
     if seen >= expected:
         return
     ids = ", ".join(g.bus_id for g in report.gpus if g.bus_id)
-    yield _finding("GPU703", None, obs.node, f"{obs.node}: nvidia-smi sees {seen} of {expected} GPUs",
-                   f"the driver lists {seen} GPU(s) but {obs.expected_source} promises {expected}; the missing "
-                   "GPU fell off the bus or failed to initialise. Next step: check the kernel log for Xid 79, "
-                   "then drain the node and replace the instance",
-                   [f"seen: {ids}" if ids else f"seen: {seen}"])
+    yield _finding(
+        "GPU703",
+        None,
+        obs.node,
+        f"{obs.node}: nvidia-smi sees {seen} of {expected} GPUs",
+        f"the driver lists {seen} GPU(s) but {obs.expected_source} promises {expected}; the missing "
+        "GPU fell off the bus or failed to initialise. Next step: check the kernel log for Xid 79, "
+        "then drain the node and replace the instance",
+        [f"seen: {ids}" if ids else f"seen: {seen}"],
+    )
 
 
-@_debug_check("GPU704", "gpu-allocatable-below-seen", Severity.WARNING,
-              "The node advertises fewer GPUs than nvidia-smi sees")
+@_debug_check(
+    "GPU704", "gpu-allocatable-below-seen", Severity.WARNING, "The node advertises fewer GPUs than nvidia-smi sees"
+)
 def allocatable_below_seen(obs: Any) -> Iterable[Finding]:
     """What it checks: allocatable nvidia.com/gpu against the GPUs the driver sees.
 
@@ -201,10 +268,15 @@ def allocatable_below_seen(obs: Any) -> Iterable[Finding]:
         return  # MIG: allocatable counts slices or their own resources, not whole GPUs
     if alloc >= seen:
         return
-    yield _finding("GPU704", None, obs.node, f"{obs.node}: {alloc} allocatable GPU(s), nvidia-smi sees {seen}",
-                   f"the driver sees {seen} GPU(s) but the node advertises {alloc} nvidia.com/gpu: the device "
-                   "plugin is not running, not registered, or marked GPUs unhealthy. Next step: check the "
-                   "device plugin pod on this node (`gputui diagnose --node " + obs.node + "`)")
+    yield _finding(
+        "GPU704",
+        None,
+        obs.node,
+        f"{obs.node}: {alloc} allocatable GPU(s), nvidia-smi sees {seen}",
+        f"the driver sees {seen} GPU(s) but the node advertises {alloc} nvidia.com/gpu: the device "
+        "plugin is not running, not registered, or marked GPUs unhealthy. Next step: check the "
+        "device plugin pod on this node (`gputui diagnose --node " + obs.node + "`)",
+    )
 
 
 @_debug_check("GPU705", "gpu-ecc-errors", Severity.ERROR, "Uncorrectable ECC errors on a GPU")
@@ -222,12 +294,19 @@ def ecc_errors(obs: Any) -> Iterable[Finding]:
         if not vol and not agg:
             continue
         severity = Severity.ERROR if vol else Severity.WARNING
-        action = ("drain the node and reset the GPU (reboot); replace the instance if errors return" if vol
-                  else "no errors since the last reset; keep watching the aggregate count")
-        yield _finding("GPU705", severity, obs.node,
-                       f"{obs.node} {_gpu_label(g)}: {vol} volatile / {agg} aggregate uncorrectable ECC errors",
-                       f"{_gpu_label(g)} ({g.name or 'GPU'}) reports uncorrectable ECC errors. Next step: {action}",
-                       [f"ecc.errors.uncorrected.volatile.total={vol}", f"ecc.errors.uncorrected.aggregate.total={agg}"])
+        action = (
+            "drain the node and reset the GPU (reboot); replace the instance if errors return"
+            if vol
+            else "no errors since the last reset; keep watching the aggregate count"
+        )
+        yield _finding(
+            "GPU705",
+            severity,
+            obs.node,
+            f"{obs.node} {_gpu_label(g)}: {vol} volatile / {agg} aggregate uncorrectable ECC errors",
+            f"{_gpu_label(g)} ({g.name or 'GPU'}) reports uncorrectable ECC errors. Next step: {action}",
+            [f"ecc.errors.uncorrected.volatile.total={vol}", f"ecc.errors.uncorrected.aggregate.total={agg}"],
+        )
 
 
 @_debug_check("GPU706", "gpu-xid", Severity.ERROR, "The kernel log has NVIDIA Xid errors")
@@ -250,10 +329,14 @@ def xid_errors(obs: Any) -> Iterable[Finding]:
         devices = sorted({e.pci for e in events})
         who = sorted({e.process for e in events if e.process and e.process != "<unknown>"})
         app = f" (process {', '.join(who)})" if who else ""
-        yield _finding("GPU706", fact.severity, obs.node,
-                       f"{obs.node}: Xid {code} x{len(events)} — {fact.meaning}",
-                       f"Xid {code} on {', '.join(devices)}{app}: {fact.meaning}. Next step: {fact.action}",
-                       [e.line or f"Xid {e.code}: {e.text}" for e in events[-3:]])
+        yield _finding(
+            "GPU706",
+            fact.severity,
+            obs.node,
+            f"{obs.node}: Xid {code} x{len(events)} — {fact.meaning}",
+            f"Xid {code} on {', '.join(devices)}{app}: {fact.meaning}. Next step: {fact.action}",
+            [e.line or f"Xid {e.code}: {e.text}" for e in events[-3:]],
+        )
 
 
 @_debug_check("GPU707", "gpu-bad-state", Severity.WARNING, "A GPU needs a reset or has failed row remapping")
@@ -267,15 +350,26 @@ def bad_state(obs: Any) -> Iterable[Finding]:
     report = getattr(obs, "report", None)
     for g in getattr(report, "gpus", None) or ():
         if g.remapped_failure:
-            yield _finding("GPU707", Severity.ERROR, obs.node, f"{obs.node} {_gpu_label(g)}: row remapping failed",
-                           f"{_gpu_label(g)} could not remap a failing memory row. Next step: drain the node and "
-                           "replace the instance", ["remapped_rows.failure=Yes"])
+            yield _finding(
+                "GPU707",
+                Severity.ERROR,
+                obs.node,
+                f"{obs.node} {_gpu_label(g)}: row remapping failed",
+                f"{_gpu_label(g)} could not remap a failing memory row. Next step: drain the node and "
+                "replace the instance",
+                ["remapped_rows.failure=Yes"],
+            )
         elif g.remapped_pending or g.retired_pending:
             what = "a row remap" if g.remapped_pending else "a page retirement"
-            yield _finding("GPU707", None, obs.node, f"{obs.node} {_gpu_label(g)}: {what} is pending",
-                           f"{_gpu_label(g)} has {what} waiting for a GPU reset. Next step: drain the node and "
-                           "reboot it (a reset applies the remap)",
-                           ["remapped_rows.pending=Yes" if g.remapped_pending else "retired_pages.pending=Yes"])
+            yield _finding(
+                "GPU707",
+                None,
+                obs.node,
+                f"{obs.node} {_gpu_label(g)}: {what} is pending",
+                f"{_gpu_label(g)} has {what} waiting for a GPU reset. Next step: drain the node and "
+                "reboot it (a reset applies the remap)",
+                ["remapped_rows.pending=Yes" if g.remapped_pending else "retired_pages.pending=Yes"],
+            )
 
 
 def run_debug_checks(observations: Iterable[Any]) -> list[Finding]:

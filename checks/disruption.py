@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from typing import Optional
 
 from checks import fixplans
 from checks.gpu import ANNOTATION_DO_NOT_DISRUPT, GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL
@@ -24,18 +23,38 @@ from checks.model import ObjectRef, Severity
 from checks.objects import Object, Pod
 from checks.registry import check
 
-LONG_RUNNING_KINDS = {"Job", "StatefulSet", "PyTorchJob", "TFJob", "MPIJob", "XGBoostJob", "PaddleJob", "JAXJob",
-                      "TrainJob", "RayCluster", "RayJob", "Workflow", "PodGroup"}
+LONG_RUNNING_KINDS = {
+    "Job",
+    "StatefulSet",
+    "PyTorchJob",
+    "TFJob",
+    "MPIJob",
+    "XGBoostJob",
+    "PaddleJob",
+    "JAXJob",
+    "TrainJob",
+    "RayCluster",
+    "RayJob",
+    "Workflow",
+    "PodGroup",
+}
 _TRAINING_HINT = re.compile(r"train|finetun|fine-tun|pretrain", re.I)
-_TRAINING_LABEL_PREFIXES = ("training.kubeflow.org/", "kubeflow.org/", "volcano.sh/job-name", "ray.io/",
-                            "jobset.sigs.k8s.io/", "batch.kubernetes.io/job-name", "job-name")
+_TRAINING_LABEL_PREFIXES = (
+    "training.kubeflow.org/",
+    "kubeflow.org/",
+    "volcano.sh/job-name",
+    "ray.io/",
+    "jobset.sigs.k8s.io/",
+    "batch.kubernetes.io/job-name",
+    "job-name",
+)
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
 RECENT_SECONDS = 3 * 3600
 DISRUPTION_REASONS = ("DisruptionTerminating", "Evicted", "Disrupted")
 
 
-def go_duration_seconds(text: str) -> Optional[float]:
+def go_duration_seconds(text: str) -> float | None:
     """'30m' -> 1800, '1h30m' -> 5400; None when it is not a Go duration."""
     text = (text or "").strip()
     if not text:
@@ -49,7 +68,7 @@ def go_duration_seconds(text: str) -> Optional[float]:
     return total if pos == len(text) else None
 
 
-def protection(snapshot, pod: Pod) -> Optional[str]:
+def protection(snapshot, pod: Pod) -> str | None:
     """Why Karpenter will not voluntarily disrupt this pod's node, or None."""
     value = pod.metadata.annotations.get(ANNOTATION_DO_NOT_DISRUPT)
     if value is not None:
@@ -66,7 +85,7 @@ def protection(snapshot, pod: Pod) -> Optional[str]:
     return None
 
 
-def is_long_running(wl: Workload, pod: Pod) -> Optional[str]:
+def is_long_running(wl: Workload, pod: Pod) -> str | None:
     if wl.kind in LONG_RUNNING_KINDS:
         return wl.kind
     for owner in pod.metadata.owner_references:
@@ -98,10 +117,14 @@ def voluntary_risks(np: Object) -> dict[str, str]:
     policy = d.get("consolidationPolicy") or "WhenEmptyOrUnderutilized"
     after = str(d.get("consolidateAfter") or "0s")
     out = {}
-    if policy == "WhenEmptyOrUnderutilized" and after != "Never" and not any(
-            _budget_blocks(b, "Underutilized") for b in budgets):
-        out["consolidation"] = (f"consolidationPolicy {policy}, consolidateAfter {after}, budgets "
-                                + ", ".join(_budget_text(b) for b in budgets))
+    if (
+        policy == "WhenEmptyOrUnderutilized"
+        and after != "Never"
+        and not any(_budget_blocks(b, "Underutilized") for b in budgets)
+    ):
+        out["consolidation"] = f"consolidationPolicy {policy}, consolidateAfter {after}, budgets " + ", ".join(
+            _budget_text(b) for b in budgets
+        )
     if not any(_budget_blocks(b, "Drifted") for b in budgets):
         out["drift"] = "Drifted is not blocked by a budget: an AMI or NodePool change replaces the nodes"
     return out
@@ -116,9 +139,13 @@ def _budget_text(b: dict) -> str:
     return text
 
 
-@check("GPU501", "gpu-workload-disruptable", Severity.WARNING,
-       "Long-running GPU workload can be disrupted by Karpenter", reads=("pods", "nodes", "nodepools", "jobs",
-                                                                          "statefulsets", "replicasets"))
+@check(
+    "GPU501",
+    "gpu-workload-disruptable",
+    Severity.WARNING,
+    "Long-running GPU workload can be disrupted by Karpenter",
+    reads=("pods", "nodes", "nodepools", "jobs", "statefulsets", "replicasets"),
+)
 def gpu_workload_disruptable(snapshot):
     """Long-running GPU pods that Karpenter may evict to consolidate, or that run on spot.
 
@@ -165,17 +192,21 @@ def gpu_workload_disruptable(snapshot):
         if "consolidation" not in risks and not spot:
             continue
         key = (wl.kind, wl.namespace, wl.name, np.metadata.name)
-        g = groups.setdefault(key, {"wl": wl, "np": np, "pods": [], "nodes": [], "spot": False, "why": why_long,
-                                    "risks": risks})
+        g = groups.setdefault(
+            key, {"wl": wl, "np": np, "pods": [], "nodes": [], "spot": False, "why": why_long, "risks": risks}
+        )
         g["pods"].append(pod)
         if node not in g["nodes"]:
             g["nodes"].append(node)
         g["spot"] = g["spot"] or spot
     for (kind, ns, name, pool), g in sorted(groups.items(), key=lambda kv: kv[0]):
         np, pods, nodes, risks = g["np"], g["pods"], g["nodes"], g["risks"]
-        ev = [f"{len(pods)} running GPU pod(s) without {ANNOTATION_DO_NOT_DISRUPT}: "
-              + ", ".join(p.metadata.name for p in pods[:5]) + (f" (+{len(pods) - 5})" if len(pods) > 5 else ""),
-              f"long-running because: {g['why']}"]
+        ev = [
+            f"{len(pods)} running GPU pod(s) without {ANNOTATION_DO_NOT_DISRUPT}: "
+            + ", ".join(p.metadata.name for p in pods[:5])
+            + (f" (+{len(pods) - 5})" if len(pods) > 5 else ""),
+            f"long-running because: {g['why']}",
+        ]
         methods = []
         if "consolidation" in risks:
             ev.append(f"NodePool {pool}: {risks['consolidation']}")
@@ -183,7 +214,9 @@ def gpu_workload_disruptable(snapshot):
         if "drift" in risks:
             ev.append(f"NodePool {pool}: {risks['drift']}")
         if g["spot"]:
-            ev.append("capacity type spot: an interruption gives 2 minutes' notice, and do-not-disrupt does not stop it")
+            ev.append(
+                "capacity type spot: an interruption gives 2 minutes' notice, and do-not-disrupt does not stop it"
+            )
             methods.append("spot interruption")
         expire = ((np.spec.get("template") or {}).get("spec") or {}).get("expireAfter")
         if expire and expire != "Never":
@@ -191,18 +224,25 @@ def gpu_workload_disruptable(snapshot):
             for node in nodes[:3]:
                 age = snapshot.age_seconds(node.metadata.creation_timestamp)
                 if secs is not None and age is not None:
-                    ev.append(f"node {node.metadata.name} expires in {age_text(secs - age)} (expireAfter {expire}): "
-                              "do-not-disrupt does not stop expiration")
+                    ev.append(
+                        f"node {node.metadata.name} expires in {age_text(secs - age)} (expireAfter {expire}): "
+                        "do-not-disrupt does not stop expiration"
+                    )
         subject = ObjectRef(kind=kind, name=name, namespace=ns or None)
         fixes = [fixplans.add_do_not_disrupt(p) for p in pods[:4]]
         if g["wl"].obj is not None and kind != "Job":  # a Job's pod template is immutable
             fixes.append(fixplans.add_do_not_disrupt(g["wl"].obj, kind=kind))
         related = [ref(np, "NodePool")] + [ref(n, "Node") for n in nodes[:5]]
         yield new_finding(
-            "GPU501", f"{kind} {ns}/{name}: {len(pods)} GPU pod(s) on NodePool {pool} can be evicted by "
-                      f"{' and '.join(methods)}; annotate them {ANNOTATION_DO_NOT_DISRUPT}: \"true\" "
-                      "(it does not stop expiration, spot interruption or node repair)",
-            subject, related=related, evidence=ev, fixes=fixes)
+            "GPU501",
+            f"{kind} {ns}/{name}: {len(pods)} GPU pod(s) on NodePool {pool} can be evicted by "
+            f'{" and ".join(methods)}; annotate them {ANNOTATION_DO_NOT_DISRUPT}: "true" '
+            "(it does not stop expiration, spot interruption or node repair)",
+            subject,
+            related=related,
+            evidence=ev,
+            fixes=fixes,
+        )
 
 
 def _template_gpu(obj: Object) -> bool:
@@ -215,14 +255,14 @@ def _template_gpu(obj: Object) -> bool:
     return False
 
 
-def _gpu_pod_by_name(snapshot, namespace: str, name: str) -> tuple[Optional[bool], Optional[Workload]]:
+def _gpu_pod_by_name(snapshot, namespace: str, name: str) -> tuple[bool | None, Workload | None]:
     """Is the (possibly deleted) pod a GPU pod, and whose is it? A deleted pod is traced to
     the Job/StatefulSet/Deployment whose name prefixes its own."""
     pod = snapshot.pod_by_key.get((namespace, name))
     if pod is not None:
         wl = workload_of(snapshot, pod)
         return pod_gpu_request(pod) > 0, (wl if wl.kind != "Pod" else None)
-    best: Optional[Workload] = None
+    best: Workload | None = None
     for attr, kind in (("jobs", "Job"), ("statefulsets", "StatefulSet"), ("deployments", "Deployment")):
         for o in getattr(snapshot, attr):
             if (o.metadata.namespace or "") == namespace and name.startswith(o.metadata.name + "-"):
@@ -256,8 +296,13 @@ def _node_is_gpu(snapshot, kind: str, name: str) -> bool:
     return False
 
 
-@check("GPU502", "gpu-pods-disrupted", Severity.WARNING, "GPU pods or nodes were disrupted recently",
-       reads=("events", "pods", "nodes", "nodeclaims", "nodepools", "jobs", "statefulsets", "deployments"))
+@check(
+    "GPU502",
+    "gpu-pods-disrupted",
+    Severity.WARNING,
+    "GPU pods or nodes were disrupted recently",
+    reads=("events", "pods", "nodes", "nodeclaims", "nodepools", "jobs", "statefulsets", "deployments"),
+)
 def gpu_pods_disrupted(snapshot):
     """Recent Karpenter disruptions and evictions that hit GPU nodes or GPU pods.
 
@@ -308,27 +353,43 @@ def gpu_pods_disrupted(snapshot):
         ev = [f"event {e.reason} ({age_text(snapshot.age_seconds(e.when))} ago): {e.message}" for e in evs[-4:]]
         why = next((e.message.split(": ", 1)[1] for e in reversed(evs) if ": " in (e.message or "")), "disrupted")
         yield new_finding(
-            "GPU502", f"Karpenter disrupted GPU {kind.lower()} {name} ({why}) "
-                      f"{age_text(snapshot.age_seconds(evs[-1].when))} ago; if jobs ran there, protect them with "
-                      f"{ANNOTATION_DO_NOT_DISRUPT} or a zero-node budget for this reason",
-            ObjectRef(kind=kind, name=name), evidence=ev)
+            "GPU502",
+            f"Karpenter disrupted GPU {kind.lower()} {name} ({why}) "
+            f"{age_text(snapshot.age_seconds(evs[-1].when))} ago; if jobs ran there, protect them with "
+            f"{ANNOTATION_DO_NOT_DISRUPT} or a zero-node budget for this reason",
+            ObjectRef(kind=kind, name=name),
+            evidence=ev,
+        )
     for (kind, ns, name), g in sorted(pod_groups.items()):
         evs = sorted(g["events"], key=lambda e: e.when or "")
-        ev = [f"event {e.reason} on pod {e.involved_object.name} ({age_text(snapshot.age_seconds(e.when))} ago): "
-              f"{e.message}" for e in evs[-4:]]
+        ev = [
+            f"event {e.reason} on pod {e.involved_object.name} ({age_text(snapshot.age_seconds(e.when))} ago): "
+            f"{e.message}"
+            for e in evs[-4:]
+        ]
         reasons = sorted({e.reason for e in evs})
         fixes = []
         owner = g["owner"]
-        running = [p for p in running_gpu_pods(snapshot) if (p.metadata.namespace or "") == ns and (
-            (owner is not None and workload_of(snapshot, p).name == name) or p.metadata.name == name)]
+        running = [
+            p
+            for p in running_gpu_pods(snapshot)
+            if (p.metadata.namespace or "") == ns
+            and ((owner is not None and workload_of(snapshot, p).name == name) or p.metadata.name == name)
+        ]
         fixes += [fixplans.add_do_not_disrupt(p) for p in running[:4]]
         if owner is not None and owner.obj is not None and kind != "Job":
             fixes.append(fixplans.add_do_not_disrupt(owner.obj, kind=kind))
-        bypass = " (Disrupted bypasses PDBs and do-not-disrupt: the node reached its termination deadline)" \
-            if "Disrupted" in reasons else ""
+        bypass = (
+            " (Disrupted bypasses PDBs and do-not-disrupt: the node reached its termination deadline)"
+            if "Disrupted" in reasons
+            else ""
+        )
         yield new_finding(
-            "GPU502", f"{kind} {ns}/{name}: {len(g['pods'])} GPU pod(s) were {'/'.join(reasons)} in the last "
-                      f"{age_text(snapshot.age_seconds(evs[0].when))}{bypass}; protect the pods with "
-                      f"{ANNOTATION_DO_NOT_DISRUPT} or stop consolidation on their NodePool",
-            ObjectRef(kind=kind, name=name, namespace=ns or None), evidence=ev, fixes=fixes)
-
+            "GPU502",
+            f"{kind} {ns}/{name}: {len(g['pods'])} GPU pod(s) were {'/'.join(reasons)} in the last "
+            f"{age_text(snapshot.age_seconds(evs[0].when))}{bypass}; protect the pods with "
+            f"{ANNOTATION_DO_NOT_DISRUPT} or stop consolidation on their NodePool",
+            ObjectRef(kind=kind, name=name, namespace=ns or None),
+            evidence=ev,
+            fixes=fixes,
+        )

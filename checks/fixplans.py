@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import json
 import shlex
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from checks.gpu import ANNOTATION_DO_NOT_DISRUPT
 from checks.k8s import format_taint
@@ -38,7 +39,7 @@ KINDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _kind(obj, kind: Optional[str] = None) -> str:
+def _kind(obj, kind: str | None = None) -> str:
     """Objects decoded from a list response carry no kind: callers that know it pass it."""
     k = kind or getattr(obj, "kind", "") or ""
     if not k:
@@ -46,19 +47,19 @@ def _kind(obj, kind: Optional[str] = None) -> str:
     return k
 
 
-def target_ref(obj, kind: Optional[str] = None) -> ObjectRef:
+def target_ref(obj, kind: str | None = None) -> ObjectRef:
     kind = kind or _kind(obj)
     api = getattr(obj, "api_version", None) or KINDS.get(kind, ("", ""))[0] or None
     return ObjectRef(kind=kind, name=obj.metadata.name, namespace=obj.metadata.namespace or None, api_version=api)
 
 
-def _kubectl_target(kind: str, name: str, namespace: Optional[str]) -> str:
+def _kubectl_target(kind: str, name: str, namespace: str | None) -> str:
     resource = KINDS.get(kind, ("", kind.lower()))[1]
     ns = f" -n {shlex.quote(namespace)}" if namespace else ""
     return f"{resource} {shlex.quote(name)}{ns}"
 
 
-def kubectl_patch(kind: str, name: str, namespace: Optional[str], patch_type: str, body: Any) -> str:
+def kubectl_patch(kind: str, name: str, namespace: str | None, patch_type: str, body: Any) -> str:
     payload = json.dumps(body, separators=(",", ":"), sort_keys=False)
     return f"kubectl patch {_kubectl_target(kind, name, namespace)} --type {patch_type} -p {shlex.quote(payload)}"
 
@@ -66,7 +67,7 @@ def kubectl_patch(kind: str, name: str, namespace: Optional[str], patch_type: st
 # -- GitOps ------------------------------------------------------------------------
 
 
-def gitops_manager(metadata) -> Optional[str]:
+def gitops_manager(metadata) -> str | None:
     """Who will revert a direct edit: 'Argo CD application X', 'Flux Kustomization ns/X', 'Helm release X', or None."""
     labels = metadata.labels or {}
     ann = metadata.annotations or {}
@@ -77,8 +78,10 @@ def gitops_manager(metadata) -> Optional[str]:
         if tracking and ":" in tracking:
             app = tracking.split(":", 1)[0]
         return f"Argo CD application {app!r}" if app else "Argo CD"
-    for prefix, what in (("kustomize.toolkit.fluxcd.io/", "Flux Kustomization"),
-                         ("helm.toolkit.fluxcd.io/", "Flux HelmRelease")):
+    for prefix, what in (
+        ("kustomize.toolkit.fluxcd.io/", "Flux Kustomization"),
+        ("helm.toolkit.fluxcd.io/", "Flux HelmRelease"),
+    ):
         name = labels.get(prefix + "name")
         if name or any(k.startswith(prefix) for k in labels):
             ns = labels.get(prefix + "namespace")
@@ -91,7 +94,7 @@ def gitops_manager(metadata) -> Optional[str]:
     return None
 
 
-def gitops_warning(metadata, where: str = "") -> Optional[str]:
+def gitops_warning(metadata, where: str = "") -> str | None:
     manager = gitops_manager(metadata)
     if manager is None:
         return None
@@ -105,15 +108,35 @@ def gitops_warning(metadata, where: str = "") -> Optional[str]:
     return f"managed by {manager}: {how}; make the same change in the source{where} so it sticks"
 
 
-def _plan(id_: str, title: str, obj, patch_type: str, patch: Any, *, kubectl: str, disruptive: bool = False,
-          description: str = "", kind: Optional[str] = None, gitops_where: str = "",
-          extra_warning: Optional[str] = None) -> FixPlan:
+def _plan(
+    id_: str,
+    title: str,
+    obj,
+    patch_type: str,
+    patch: Any,
+    *,
+    kubectl: str,
+    disruptive: bool = False,
+    description: str = "",
+    kind: str | None = None,
+    gitops_where: str = "",
+    extra_warning: str | None = None,
+) -> FixPlan:
     warning = gitops_warning(obj.metadata, gitops_where)
     if extra_warning:
         warning = f"{warning}; {extra_warning}" if warning else extra_warning
-    return FixPlan(id=id_, title=title, target=target_ref(obj, kind), patch_type=patch_type, patch=patch,
-                   disruptive=disruptive, kubectl=kubectl, description=description,
-                   resource_version=obj.metadata.resource_version or None, gitops_warning=warning)
+    return FixPlan(
+        id=id_,
+        title=title,
+        target=target_ref(obj, kind),
+        patch_type=patch_type,
+        patch=patch,
+        disruptive=disruptive,
+        kubectl=kubectl,
+        description=description,
+        resource_version=obj.metadata.resource_version or None,
+        gitops_warning=warning,
+    )
 
 
 # -- tolerations and node selectors on pod templates ---------------------------------
@@ -151,7 +174,7 @@ def _nest(path: list[str], leaf: Any) -> dict:
     return body
 
 
-def add_toleration(workload, taints: Iterable[Taint], kind: Optional[str] = None) -> FixPlan:
+def add_toleration(workload, taints: Iterable[Taint], kind: str | None = None) -> FixPlan:
     """Let a workload's pods onto nodes carrying `taints` (DaemonSet, Deployment, StatefulSet, Job)."""
     taints = list(taints)
     kind, md = _kind(workload, kind), workload.metadata
@@ -161,23 +184,37 @@ def add_toleration(workload, taints: Iterable[Taint], kind: Optional[str] = None
     names = ", ".join(format_taint(t) for t in taints)
     operator_owned = any(r.kind == "ClusterPolicy" for r in md.owner_references)
     return _plan(
-        "add-toleration", f"Tolerate {names} on {kind} {md.name}", workload, "merge", body, kind=kind,
+        "add-toleration",
+        f"Tolerate {names} on {kind} {md.name}",
+        workload,
+        "merge",
+        body,
+        kind=kind,
         kubectl=kubectl_patch(kind, md.name, md.namespace, "merge", body),
         description=f"Adds {names} to the pod template's tolerations, keeping the {len(tols) - len(taints)} "
-                    f"existing ones. The {kind} then rolls out pods onto the tainted nodes.",
+        f"existing ones. The {kind} then rolls out pods onto the tainted nodes.",
         gitops_where="the workload's manifest",
-        extra_warning=("the GPU Operator owns this DaemonSet and rewrites it from the ClusterPolicy: "
-                       "prefer the clusterpolicy-tolerations fix") if operator_owned else None,
+        extra_warning=(
+            "the GPU Operator owns this DaemonSet and rewrites it from the ClusterPolicy: "
+            "prefer the clusterpolicy-tolerations fix"
+        )
+        if operator_owned
+        else None,
     )
 
 
-def add_node_selector(workload, key: str, value: str, kind: Optional[str] = None) -> FixPlan:
+def add_node_selector(workload, key: str, value: str, kind: str | None = None) -> FixPlan:
     kind, md = _kind(workload, kind), workload.metadata
     _, path = _pod_template_path(workload, kind)
     # A merge patch on a map merges: the other selector keys stay.
     body = _nest(path + ["nodeSelector"], {key: value})
     return _plan(
-        "add-node-selector", f"Select nodes with {key}={value} for {kind} {md.name}", workload, "merge", body, kind=kind,
+        "add-node-selector",
+        f"Select nodes with {key}={value} for {kind} {md.name}",
+        workload,
+        "merge",
+        body,
+        kind=kind,
         kubectl=kubectl_patch(kind, md.name, md.namespace, "merge", body),
         description=f"Sets nodeSelector {key}={value} on the pod template (other selector keys stay).",
         gitops_where="the workload's manifest",
@@ -192,12 +229,16 @@ def clusterpolicy_tolerations(cp, taints: Iterable[Taint]) -> FixPlan:
     body = {"spec": {"daemonsets": {"tolerations": tols}}}
     names = ", ".join(format_taint(t) for t in taints)
     return _plan(
-        "clusterpolicy-tolerations", f"Tolerate {names} in ClusterPolicy {cp.metadata.name}", cp, "merge", body,
+        "clusterpolicy-tolerations",
+        f"Tolerate {names} in ClusterPolicy {cp.metadata.name}",
+        cp,
+        "merge",
+        body,
         kind="ClusterPolicy",
         kubectl=kubectl_patch("ClusterPolicy", cp.metadata.name, None, "merge", body),
         description=f"Adds {names} to spec.daemonsets.tolerations (the {len(existing)} existing tolerations stay); "
-                    "the operator re-renders every operand DaemonSet, and driver, toolkit and device plugin "
-                    "pods start on the tainted GPU nodes.",
+        "the operator re-renders every operand DaemonSet, and driver, toolkit and device plugin "
+        "pods start on the tainted GPU nodes.",
         gitops_where="Helm value daemonsets.tolerations",
     )
 
@@ -210,10 +251,15 @@ def raise_nodepool_limit(nodepool, resource: str, new_value: str) -> FixPlan:
     old = (nodepool.spec.get("limits") or {}).get(resource)
     name = nodepool.metadata.name
     return _plan(
-        "raise-nodepool-limit", f"Raise NodePool {name} limit {resource} {old} → {new_value}", nodepool, "merge",
-        body, kind="NodePool", kubectl=kubectl_patch("NodePool", name, None, "merge", body),
+        "raise-nodepool-limit",
+        f"Raise NodePool {name} limit {resource} {old} → {new_value}",
+        nodepool,
+        "merge",
+        body,
+        kind="NodePool",
+        kubectl=kubectl_patch("NodePool", name, None, "merge", body),
         description=f"spec.limits.{resource} goes from {old} to {new_value}; Karpenter can launch nodes again. "
-                    "Limits exist to cap spend: check the budget first.",
+        "Limits exist to cap spend: check the budget first.",
         gitops_where="the NodePool manifest",
     )
 
@@ -232,11 +278,16 @@ def widen_nodepool_requirements(nodepool, key: str, add_values: Iterable[str]) -
     body = {"spec": {"template": {"spec": {"requirements": reqs}}}}
     name = nodepool.metadata.name
     return _plan(
-        "widen-nodepool-requirements", f"Allow {key} {', '.join(add_values)} in NodePool {name}", nodepool, "merge",
-        body, kind="NodePool", kubectl=kubectl_patch("NodePool", name, None, "merge", body),
+        "widen-nodepool-requirements",
+        f"Allow {key} {', '.join(add_values)} in NodePool {name}",
+        nodepool,
+        "merge",
+        body,
+        kind="NodePool",
+        kubectl=kubectl_patch("NodePool", name, None, "merge", body),
         description=f"Adds {', '.join(add_values)} to the {key} requirement (other requirements stay). Existing "
-                    "nodes still satisfy the wider requirement, so they are not drifted; Karpenter can launch the "
-                    "added values for pods that wait.",
+        "nodes still satisfy the wider requirement, so they are not drifted; Karpenter can launch the "
+        "added values for pods that wait.",
         gitops_where="the NodePool manifest",
     )
 
@@ -244,7 +295,7 @@ def widen_nodepool_requirements(nodepool, key: str, add_values: Iterable[str]) -
 # -- disruption ------------------------------------------------------------------------
 
 
-def add_do_not_disrupt(obj, value: str = "true", kind: Optional[str] = None) -> FixPlan:
+def add_do_not_disrupt(obj, value: str = "true", kind: str | None = None) -> FixPlan:
     """Protect pods from voluntary disruption (consolidation, drift).
 
     A Pod gets the annotation directly (takes effect at once, nothing restarts). A
@@ -256,25 +307,39 @@ def add_do_not_disrupt(obj, value: str = "true", kind: Optional[str] = None) -> 
     if kind == "Pod":
         body = {"metadata": {"annotations": {ANNOTATION_DO_NOT_DISRUPT: value}}}
         return _plan(
-            "add-do-not-disrupt", f"Annotate pod {md.name} {ANNOTATION_DO_NOT_DISRUPT}={value}", obj, "merge", body,
+            "add-do-not-disrupt",
+            f"Annotate pod {md.name} {ANNOTATION_DO_NOT_DISRUPT}={value}",
+            obj,
+            "merge",
+            body,
             kubectl=f"kubectl annotate pod {shlex.quote(md.name)} -n {shlex.quote(md.namespace or 'default')} "
-                    f"{ANNOTATION_DO_NOT_DISRUPT}={value} --overwrite",
+            f"{ANNOTATION_DO_NOT_DISRUPT}={value} --overwrite",
             description="Karpenter will not consolidate or drift-replace the node while this pod runs. It does not "
-                        "stop expiration (expireAfter), spot interruption or node repair.",
+            "stop expiration (expireAfter), spot interruption or node repair.",
         )
     body = {"spec": {"template": {"metadata": {"annotations": {ANNOTATION_DO_NOT_DISRUPT: value}}}}}
     rolls = kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
     return _plan(
-        "add-do-not-disrupt", f"Set {ANNOTATION_DO_NOT_DISRUPT}={value} on {kind} {md.name}'s pod template", obj,
-        "merge", body, kind=kind, kubectl=kubectl_patch(kind, md.name, md.namespace, "merge", body), disruptive=rolls,
-        description=("Changing the pod template restarts the pods (rolling update); annotate the running pods "
-                     "instead if they must not restart now. " if rolls else "")
+        "add-do-not-disrupt",
+        f"Set {ANNOTATION_DO_NOT_DISRUPT}={value} on {kind} {md.name}'s pod template",
+        obj,
+        "merge",
+        body,
+        kind=kind,
+        kubectl=kubectl_patch(kind, md.name, md.namespace, "merge", body),
+        disruptive=rolls,
+        description=(
+            "Changing the pod template restarts the pods (rolling update); annotate the running pods "
+            "instead if they must not restart now. "
+            if rolls
+            else ""
+        )
         + "Protects future pods from consolidation and drift; not from expiration, interruption or node repair.",
         gitops_where="the workload's manifest",
     )
 
 
-def restart_operand_pod(pod, disruptive: Optional[bool] = None) -> FixPlan:
+def restart_operand_pod(pod, disruptive: bool | None = None) -> FixPlan:
     """Delete an operand pod so its DaemonSet recreates it (after the cause is fixed)."""
     md = pod.metadata
     app = md.labels.get("app", "")
@@ -282,12 +347,17 @@ def restart_operand_pod(pod, disruptive: Optional[bool] = None) -> FixPlan:
     if disruptive is None:
         disruptive = app in ("nvidia-driver-daemonset", "nvidia-container-toolkit-daemonset")
     return _plan(
-        "restart-operand-pod", f"Restart pod {md.name}", pod, "delete", None, kind="Pod", disruptive=disruptive,
+        "restart-operand-pod",
+        f"Restart pod {md.name}",
+        pod,
+        "delete",
+        None,
+        kind="Pod",
+        disruptive=disruptive,
         kubectl=f"kubectl delete pod {shlex.quote(md.name)} -n {shlex.quote(md.namespace or 'default')}",
         description="Deletes the pod; its DaemonSet starts a fresh one on the same node. Helps after the cause "
-                    "(config, image, driver) is fixed, or to clear a stale state; a crash with the same cause "
-                    "comes back." + (" GPU workloads on the node lose the driver/runtime while it restarts."
-                                     if disruptive else ""),
+        "(config, image, driver) is fixed, or to clear a stale state; a crash with the same cause "
+        "comes back." + (" GPU workloads on the node lose the driver/runtime while it restarts." if disruptive else ""),
     )
 
 
@@ -295,11 +365,16 @@ def delete_nodeclaim(nodeclaim) -> FixPlan:
     md = nodeclaim.metadata
     node = (nodeclaim.status or {}).get("nodeName")
     return _plan(
-        "delete-nodeclaim", f"Delete NodeClaim {md.name}" + (f" (node {node})" if node else ""), nodeclaim, "delete",
-        None, kind="NodeClaim", disruptive=True,
+        "delete-nodeclaim",
+        f"Delete NodeClaim {md.name}" + (f" (node {node})" if node else ""),
+        nodeclaim,
+        "delete",
+        None,
+        kind="NodeClaim",
+        disruptive=True,
         kubectl=f"kubectl delete nodeclaims.karpenter.sh {shlex.quote(md.name)}",
         description="Karpenter drains and terminates the instance; pending pods get a fresh node. Pods on the "
-                    "node are evicted. Use it when the node will not recover on its own.",
+        "node are evicted. Use it when the node will not recover on its own.",
     )
 
 
@@ -307,7 +382,12 @@ def cordon_node(node) -> FixPlan:
     md = node.metadata
     body = {"spec": {"unschedulable": True}}
     return _plan(
-        "cordon-node", f"Cordon node {md.name}", node, "merge", body, kind="Node",
+        "cordon-node",
+        f"Cordon node {md.name}",
+        node,
+        "merge",
+        body,
+        kind="Node",
         kubectl=f"kubectl cordon {shlex.quote(md.name)}",
         description="No new pods land on the node; running pods stay. Undo with uncordon.",
     )
@@ -317,7 +397,12 @@ def uncordon_node(node) -> FixPlan:
     md = node.metadata
     body = {"spec": {"unschedulable": False}}
     return _plan(
-        "uncordon-node", f"Uncordon node {md.name}", node, "merge", body, kind="Node",
+        "uncordon-node",
+        f"Uncordon node {md.name}",
+        node,
+        "merge",
+        body,
+        kind="Node",
         kubectl=f"kubectl uncordon {shlex.quote(md.name)}",
         description="The scheduler may place pods on the node again.",
     )

@@ -35,20 +35,52 @@ class Operand:
 # The operands that matter for "does this node get usable GPUs", in dependency order.
 OPERANDS: tuple[Operand, ...] = (
     Operand("driver", "nvidia-driver-daemonset", "nvidia-driver-daemonset", "nvidia.com/gpu.deploy.driver", "driver"),
-    Operand("toolkit", "nvidia-container-toolkit-daemonset", "nvidia-container-toolkit-daemonset",
-            "nvidia.com/gpu.deploy.container-toolkit", "container toolkit"),
-    Operand("devicePlugin", "nvidia-device-plugin-daemonset", "nvidia-device-plugin-daemonset",
-            "nvidia.com/gpu.deploy.device-plugin", "device plugin"),
-    Operand("gfd", "gpu-feature-discovery", "gpu-feature-discovery",
-            "nvidia.com/gpu.deploy.gpu-feature-discovery", "GPU feature discovery"),
+    Operand(
+        "toolkit",
+        "nvidia-container-toolkit-daemonset",
+        "nvidia-container-toolkit-daemonset",
+        "nvidia.com/gpu.deploy.container-toolkit",
+        "container toolkit",
+    ),
+    Operand(
+        "devicePlugin",
+        "nvidia-device-plugin-daemonset",
+        "nvidia-device-plugin-daemonset",
+        "nvidia.com/gpu.deploy.device-plugin",
+        "device plugin",
+    ),
+    Operand(
+        "gfd",
+        "gpu-feature-discovery",
+        "gpu-feature-discovery",
+        "nvidia.com/gpu.deploy.gpu-feature-discovery",
+        "GPU feature discovery",
+    ),
     Operand("dcgm", "nvidia-dcgm", "nvidia-dcgm", "nvidia.com/gpu.deploy.dcgm", "DCGM"),
-    Operand("dcgmExporter", "nvidia-dcgm-exporter", "nvidia-dcgm-exporter",
-            "nvidia.com/gpu.deploy.dcgm-exporter", "DCGM exporter"),
-    Operand("validator", "nvidia-operator-validator", "nvidia-operator-validator",
-            "nvidia.com/gpu.deploy.operator-validator", "operator validator"),
-    Operand("migManager", "nvidia-mig-manager", "nvidia-mig-manager", "nvidia.com/gpu.deploy.mig-manager", "MIG manager"),
-    Operand("nodeStatusExporter", "nvidia-node-status-exporter", "nvidia-node-status-exporter",
-            "nvidia.com/gpu.deploy.node-status-exporter", "node status exporter"),
+    Operand(
+        "dcgmExporter",
+        "nvidia-dcgm-exporter",
+        "nvidia-dcgm-exporter",
+        "nvidia.com/gpu.deploy.dcgm-exporter",
+        "DCGM exporter",
+    ),
+    Operand(
+        "validator",
+        "nvidia-operator-validator",
+        "nvidia-operator-validator",
+        "nvidia.com/gpu.deploy.operator-validator",
+        "operator validator",
+    ),
+    Operand(
+        "migManager", "nvidia-mig-manager", "nvidia-mig-manager", "nvidia.com/gpu.deploy.mig-manager", "MIG manager"
+    ),
+    Operand(
+        "nodeStatusExporter",
+        "nvidia-node-status-exporter",
+        "nvidia-node-status-exporter",
+        "nvidia.com/gpu.deploy.node-status-exporter",
+        "node status exporter",
+    ),
 )
 
 OPERAND_BY_APP = {o.app: o for o in OPERANDS}

@@ -10,8 +10,8 @@ disruption checks tell one consistent story.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
 
 from checks.gpu import (
     GPU_RESOURCE,
@@ -32,25 +32,41 @@ from checks.k8s import (
     quantity_or_zero,
     requirement_matches,
     taint_from_dict,
-    toleration_from_dict,
     tolerates,
+    toleration_from_dict,
 )
 from checks.model import Finding, ObjectRef, Severity
 from checks.objects import Node, Object, Pod, Taint
 
 OPERAND_BY_FIELD = {o.field: o for o in OPERANDS}
-DRIVER, TOOLKIT, DEVICE_PLUGIN = OPERAND_BY_FIELD["driver"], OPERAND_BY_FIELD["toolkit"], OPERAND_BY_FIELD["devicePlugin"]
+DRIVER, TOOLKIT, DEVICE_PLUGIN = (
+    OPERAND_BY_FIELD["driver"],
+    OPERAND_BY_FIELD["toolkit"],
+    OPERAND_BY_FIELD["devicePlugin"],
+)
 LABEL_DEPLOY_OPERANDS = "nvidia.com/gpu.deploy.operands"
 
 # Taints the DaemonSet controller tolerates on its own, and Karpenter's lifecycle taints,
 # which come and go by design: blaming an operand for not tolerating them would be noise.
 _AUTO_TOLERATED_PREFIXES = ("node.kubernetes.io/",)
-_TRANSIENT_TAINTS = {"karpenter.sh/unregistered", "karpenter.sh/disrupted", "node.cloudprovider.kubernetes.io/uninitialized"}
+_TRANSIENT_TAINTS = {
+    "karpenter.sh/unregistered",
+    "karpenter.sh/disrupted",
+    "node.cloudprovider.kubernetes.io/uninitialized",
+}
 
 FAILING_WAITING_REASONS = {
-    "CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "RunContainerError", "CreateContainerError",
-    "CreateContainerConfigError", "InvalidImageName", "ErrImageNeverPull", "PreCreateHookError",
-    "PostStartHookError", "PreStartHookError",
+    "CrashLoopBackOff",
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "RunContainerError",
+    "CreateContainerError",
+    "CreateContainerConfigError",
+    "InvalidImageName",
+    "ErrImageNeverPull",
+    "PreCreateHookError",
+    "PostStartHookError",
+    "PreStartHookError",
 }
 _IMPORTANT_LOG = re.compile(
     r"nvml|no devices|not found|error|fail|unable|fatal|panic|unhealthy|mismatch|cannot|could not|xid|"
@@ -77,24 +93,29 @@ def memo(snapshot, key: str, build):
     return cache[key]
 
 
-def new_finding(code: str, message: str, subject: ObjectRef, severity: Optional[Severity] = None, **kw) -> Finding:
+def new_finding(code: str, message: str, subject: ObjectRef, severity: Severity | None = None, **kw) -> Finding:
     """A Finding carrying the registered check's name, title and default severity."""
     from checks.registry import REGISTRY
 
     c = REGISTRY.find(code)
     if c is None:  # only while a module is being imported out of order
         raise LookupError(f"check {code} is not registered")
-    return Finding(code=code, name=c.name, severity=severity or c.severity, title=c.title, message=message,
-                   subject=subject, **kw)
+    return Finding(
+        code=code, name=c.name, severity=severity or c.severity, title=c.title, message=message, subject=subject, **kw
+    )
 
 
-def ref(obj, kind: Optional[str] = None) -> ObjectRef:
+def ref(obj, kind: str | None = None) -> ObjectRef:
     kind = kind or getattr(obj, "kind", "") or ""
-    return ObjectRef(kind=kind, name=obj.metadata.name, namespace=obj.metadata.namespace or None,
-                     api_version=getattr(obj, "api_version", None) or None)
+    return ObjectRef(
+        kind=kind,
+        name=obj.metadata.name,
+        namespace=obj.metadata.namespace or None,
+        api_version=getattr(obj, "api_version", None) or None,
+    )
 
 
-def age_text(seconds: Optional[float]) -> str:
+def age_text(seconds: float | None) -> str:
     if seconds is None:
         return "?"
     s = int(max(seconds, 0))
@@ -115,12 +136,17 @@ def condition(obj, type_: str):
             if c.get("type") == type_:
                 return c
         elif c.type == type_:
-            return {"type": c.type, "status": c.status, "reason": c.reason, "message": c.message,
-                    "lastTransitionTime": c.last_transition_time}
+            return {
+                "type": c.type,
+                "status": c.status,
+                "reason": c.reason,
+                "message": c.message,
+                "lastTransitionTime": c.last_transition_time,
+            }
     return None
 
 
-def condition_text(c: Optional[dict]) -> str:
+def condition_text(c: dict | None) -> str:
     if not c:
         return "absent"
     text = f"{c.get('type')}={c.get('status')}"
@@ -136,10 +162,10 @@ def condition_text(c: Optional[dict]) -> str:
 
 @dataclass
 class GpuExpectation:
-    count: Optional[int]  # None: a GPU node, but no source says how many
+    count: int | None  # None: a GPU node, but no source says how many
     source: str  # where the count comes from, for evidence
-    model: Optional[str] = None
-    instance_type: Optional[str] = None
+    model: str | None = None
+    instance_type: str | None = None
 
     def describe(self) -> str:
         it = self.instance_type or "unknown instance type"
@@ -149,14 +175,14 @@ class GpuExpectation:
         return f"{it}, {self.count}x{model} expected"
 
 
-def _int(value) -> Optional[int]:
+def _int(value) -> int | None:
     try:
         return int(str(value).strip())
     except (TypeError, ValueError):
         return None
 
 
-def _catalog(labels: dict) -> tuple[Optional[int], Optional[str]]:
+def _catalog(labels: dict) -> tuple[int | None, str | None]:
     """(GPU count, model) from the instance-type catalog; (None, None) when it does not know the type."""
     try:
         from checks import instances  # the instance-type catalog, when present
@@ -171,7 +197,7 @@ def _catalog(labels: dict) -> tuple[Optional[int], Optional[str]]:
     return int(it.gpu_count), (it.gpu_model or None)
 
 
-def expected_gpus(snapshot, node: Node) -> Optional[GpuExpectation]:
+def expected_gpus(snapshot, node: Node) -> GpuExpectation | None:
     """How many NVIDIA GPUs this node should expose, or None when it is not a GPU node."""
     labels = node.metadata.labels
     it = labels.get(LABEL_INSTANCE_TYPE)
@@ -224,14 +250,14 @@ def capacity_gpus(node: Node) -> int:
     return int(quantity_or_zero(node.status.capacity.get(GPU_RESOURCE)))
 
 
-def node_age(snapshot, node: Node) -> Optional[float]:
+def node_age(snapshot, node: Node) -> float | None:
     return snapshot.age_seconds(node.metadata.creation_timestamp)
 
 
 # -- operand DaemonSets -----------------------------------------------------------
 
 
-def clusterpolicy(snapshot) -> Optional[Object]:
+def clusterpolicy(snapshot) -> Object | None:
     return snapshot.clusterpolicies[0] if snapshot.clusterpolicies else None
 
 
@@ -250,8 +276,12 @@ def operand_daemonsets(snapshot, operand: Operand) -> list[Object]:
         name = ds.metadata.name
         # Only the driver gets per-OS/kernel suffixes; a prefix match elsewhere would confuse
         # nvidia-dcgm with nvidia-dcgm-exporter.
-        if (_template_labels(ds).get("app") == operand.app or ds.metadata.labels.get("app") == operand.app
-                or name == operand.name or (operand.field == "driver" and name.startswith(operand.name + "-"))):
+        if (
+            _template_labels(ds).get("app") == operand.app
+            or ds.metadata.labels.get("app") == operand.app
+            or name == operand.name
+            or (operand.field == "driver" and name.startswith(operand.name + "-"))
+        ):
             out.append(ds)
     return out
 
@@ -265,8 +295,9 @@ def device_plugin_daemonsets(snapshot) -> list[Object]:
             continue
         name = ds.metadata.name
         tl = _template_labels(ds)
-        if ("nvidia-device-plugin" in name and "mps" not in name and "validator" not in name) or \
-                tl.get("app.kubernetes.io/name") == "nvidia-device-plugin":
+        if ("nvidia-device-plugin" in name and "mps" not in name and "validator" not in name) or tl.get(
+            "app.kubernetes.io/name"
+        ) == "nvidia-device-plugin":
             out.append(ds)
     return out
 
@@ -311,8 +342,8 @@ class Blocker:
 
     kind: str  # "taint" | "selector" | "affinity"
     text: str
-    taint: Optional[Taint] = None
-    label: Optional[str] = None
+    taint: Taint | None = None
+    label: str | None = None
 
 
 def daemonset_blockers(ds: Object, node: Node) -> list[Blocker]:
@@ -324,11 +355,15 @@ def daemonset_blockers(ds: Object, node: Node) -> list[Blocker]:
         if have != want:
             state = "is missing" if have is None else f"is {have!r}"
             out.append(Blocker("selector", f"nodeSelector {key}={want} but the node's label {state}", label=key))
-    terms = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
-             .get("requiredDuringSchedulingIgnoredDuringExecution") or {}).get("nodeSelectorTerms") or []
+    terms = (
+        ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get("requiredDuringSchedulingIgnoredDuringExecution")
+        or {}
+    ).get("nodeSelectorTerms") or []
     if terms and not any(
-        all(requirement_matches(labels, e.get("key", ""), e.get("operator", ""), e.get("values") or ())
-            for e in t.get("matchExpressions") or [])
+        all(
+            requirement_matches(labels, e.get("key", ""), e.get("operator", ""), e.get("values") or ())
+            for e in t.get("matchExpressions") or []
+        )
         for t in terms
     ):
         out.append(Blocker("affinity", "required node affinity does not match the node's labels"))
@@ -340,7 +375,8 @@ def daemonset_blockers(ds: Object, node: Node) -> list[Blocker]:
 def daemonset_pods_on(snapshot, ds: Object, node_name: str) -> list[Pod]:
     ns = ds.metadata.namespace or ""
     return [
-        p for p in snapshot.pods_by_node.get(node_name, [])
+        p
+        for p in snapshot.pods_by_node.get(node_name, [])
         if (p.metadata.namespace or "") == ns
         and any(r.kind == "DaemonSet" and r.name == ds.metadata.name for r in p.metadata.owner_references)
     ]
@@ -360,12 +396,12 @@ class PodProblem:
     pod: Pod
     status: str  # kubectl's STATUS column, e.g. "Init:CrashLoopBackOff", "Init:0/2", "Running"
     failing: bool  # broken now (will not fix itself) vs still starting
-    container: Optional[str] = None
+    container: str | None = None
     init: bool = False
-    reason: Optional[str] = None
-    exit_code: Optional[int] = None
+    reason: str | None = None
+    exit_code: int | None = None
     restarts: int = 0
-    message: Optional[str] = None
+    message: str | None = None
 
     def describe(self) -> str:
         p = self.pod
@@ -384,15 +420,15 @@ class PodProblem:
         return " ".join(parts)
 
 
-def _terminated(state: dict) -> Optional[dict]:
+def _terminated(state: dict) -> dict | None:
     return (state or {}).get("terminated")
 
 
-def _waiting(state: dict) -> Optional[dict]:
+def _waiting(state: dict) -> dict | None:
     return (state or {}).get("waiting")
 
 
-def pod_problem(pod: Pod) -> Optional[PodProblem]:
+def pod_problem(pod: Pod) -> PodProblem | None:
     """What keeps the pod from running and ready; None when it is fine (or finished fine)."""
     st = pod.status
     if pod.metadata.deletion_timestamp:
@@ -402,9 +438,15 @@ def pod_problem(pod: Pod) -> Optional[PodProblem]:
     if st.phase == "Failed":
         cs = next((c for c in st.container_statuses if _terminated(c.state)), None)
         term = _terminated(cs.state) if cs else None
-        return PodProblem(pod, st.reason or "Failed", True, container=cs.name if cs else None,
-                          reason=st.reason or (term or {}).get("reason"),
-                          exit_code=(term or {}).get("exitCode"), message=st.message)
+        return PodProblem(
+            pod,
+            st.reason or "Failed",
+            True,
+            container=cs.name if cs else None,
+            reason=st.reason or (term or {}).get("reason"),
+            exit_code=(term or {}).get("exitCode"),
+            message=st.message,
+        )
     n_init = len(pod.spec.init_containers) or len(st.init_container_statuses)
     for i, cs in enumerate(st.init_container_statuses):
         term = _terminated(cs.state)
@@ -415,34 +457,72 @@ def pod_problem(pod: Pod) -> Optional[PodProblem]:
         waiting = _waiting(cs.state)
         if waiting and waiting.get("reason") and waiting["reason"] != "PodInitializing":
             reason = waiting["reason"]
-            return PodProblem(pod, f"Init:{reason}", reason in FAILING_WAITING_REASONS or cs.restart_count >= 3,
-                              cs.name, True, reason, exit_code, cs.restart_count, waiting.get("message"))
+            return PodProblem(
+                pod,
+                f"Init:{reason}",
+                reason in FAILING_WAITING_REASONS or cs.restart_count >= 3,
+                cs.name,
+                True,
+                reason,
+                exit_code,
+                cs.restart_count,
+                waiting.get("message"),
+            )
         if term:
             reason = term.get("reason") or "Error"
-            return PodProblem(pod, f"Init:{reason}", True, cs.name, True, reason, exit_code, cs.restart_count,
-                              term.get("message"))
-        return PodProblem(pod, f"Init:{i}/{n_init}", cs.restart_count >= 3, cs.name, True,
-                          None, exit_code, cs.restart_count)
+            return PodProblem(
+                pod, f"Init:{reason}", True, cs.name, True, reason, exit_code, cs.restart_count, term.get("message")
+            )
+        return PodProblem(
+            pod, f"Init:{i}/{n_init}", cs.restart_count >= 3, cs.name, True, None, exit_code, cs.restart_count
+        )
     if st.phase == "Pending" and not pod.spec.node_name:
         cond = next((c for c in st.conditions if c.type == "PodScheduled" and c.status == "False"), None)
-        return PodProblem(pod, "Pending", False, reason=cond.reason if cond else None,
-                          message=cond.message if cond else None)
-    worst: Optional[PodProblem] = None
+        return PodProblem(
+            pod, "Pending", False, reason=cond.reason if cond else None, message=cond.message if cond else None
+        )
+    worst: PodProblem | None = None
     for cs in st.container_statuses:
         waiting, term = _waiting(cs.state), _terminated(cs.state)
         last = _terminated(cs.last_state) or {}
         if waiting and waiting.get("reason"):
             reason = waiting["reason"]
             failing = reason in FAILING_WAITING_REASONS
-            cand = PodProblem(pod, reason, failing, cs.name, False, reason, (last or {}).get("exitCode"),
-                              cs.restart_count, waiting.get("message"))
+            cand = PodProblem(
+                pod,
+                reason,
+                failing,
+                cs.name,
+                False,
+                reason,
+                (last or {}).get("exitCode"),
+                cs.restart_count,
+                waiting.get("message"),
+            )
         elif term:
             reason = term.get("reason") or "Error"
-            cand = PodProblem(pod, reason, term.get("exitCode") != 0, cs.name, False, reason, term.get("exitCode"),
-                              cs.restart_count, term.get("message"))
+            cand = PodProblem(
+                pod,
+                reason,
+                term.get("exitCode") != 0,
+                cs.name,
+                False,
+                reason,
+                term.get("exitCode"),
+                cs.restart_count,
+                term.get("message"),
+            )
         elif not cs.ready:
-            cand = PodProblem(pod, "Running (not ready)", cs.restart_count >= 3, cs.name, False,
-                              last.get("reason"), last.get("exitCode"), cs.restart_count)
+            cand = PodProblem(
+                pod,
+                "Running (not ready)",
+                cs.restart_count >= 3,
+                cs.name,
+                False,
+                last.get("reason"),
+                last.get("exitCode"),
+                cs.restart_count,
+            )
         else:
             continue
         if worst is None or (cand.failing and not worst.failing):
@@ -457,11 +537,14 @@ def is_stuck(snapshot, prob: PodProblem) -> bool:
     if prob.failing or prob.status == "Terminating":
         return False
     age = snapshot.age_seconds(prob.pod.status.start_time or prob.pod.metadata.creation_timestamp)
-    return age is not None and age > STUCK_SECONDS and (
-        prob.status.startswith("Init:") or prob.status in ("ContainerCreating", "Pending", "Running (not ready)"))
+    return (
+        age is not None
+        and age > STUCK_SECONDS
+        and (prob.status.startswith("Init:") or prob.status in ("ContainerCreating", "Pending", "Running (not ready)"))
+    )
 
 
-def upstream_failure(snapshot, node_name: Optional[str], app: Optional[str]) -> Optional[PodProblem]:
+def upstream_failure(snapshot, node_name: str | None, app: str | None) -> PodProblem | None:
     """A failing or stuck driver/toolkit pod on the node that an operand pod of `app` waits for."""
     if not node_name:
         return None
@@ -476,10 +559,13 @@ def upstream_failure(snapshot, node_name: Optional[str], app: Optional[str]) -> 
     return None
 
 
-def pod_events(snapshot, pod: Pod, reasons: Optional[Iterable[str]] = None, limit: int = 3) -> list[str]:
+def pod_events(snapshot, pod: Pod, reasons: Iterable[str] | None = None, limit: int = 3) -> list[str]:
     wanted = set(reasons) if reasons else None
-    evs = [e for e in snapshot.events_for("Pod", pod.metadata.name, pod.metadata.namespace)
-           if e.type == "Warning" and (wanted is None or e.reason in wanted)]
+    evs = [
+        e
+        for e in snapshot.events_for("Pod", pod.metadata.name, pod.metadata.namespace)
+        if e.type == "Warning" and (wanted is None or e.reason in wanted)
+    ]
     out = []
     for e in evs[-limit:]:
         count = f" (x{e.count})" if e.count and e.count > 1 else ""
@@ -487,7 +573,7 @@ def pod_events(snapshot, pod: Pod, reasons: Optional[Iterable[str]] = None, limi
     return out
 
 
-def _log_text(snapshot, pod: Pod, container: Optional[str]) -> tuple[list[str], str]:
+def _log_text(snapshot, pod: Pod, container: str | None) -> tuple[list[str], str]:
     """Non-empty log lines, from the previous run when the container restarted."""
     if not container:
         return [], ""
@@ -499,7 +585,7 @@ def _log_text(snapshot, pod: Pod, container: Optional[str]) -> tuple[list[str], 
     return [], ""
 
 
-def log_excerpt(snapshot, pod: Pod, container: Optional[str], max_lines: int = 4) -> list[str]:
+def log_excerpt(snapshot, pod: Pod, container: str | None, max_lines: int = 4) -> list[str]:
     """The last log lines that matter (errors, NVML, waits) plus the very last line, each once."""
     lines, which = _log_text(snapshot, pod, container)
     if not lines:
@@ -515,7 +601,7 @@ def log_excerpt(snapshot, pod: Pod, container: Optional[str], max_lines: int = 4
     return [f"{which}log {container}: {lines[i][:300]}" for i in picked]
 
 
-def key_log_line(snapshot, pod: Pod, container: Optional[str]) -> Optional[str]:
+def key_log_line(snapshot, pod: Pod, container: str | None) -> str | None:
     """The one line to quote in a message: the last that looks like an error, else the last."""
     lines, _ = _log_text(snapshot, pod, container)
     if not lines:
@@ -554,7 +640,11 @@ def nodepool_is_gpu(snapshot, np: Object) -> bool:
         if key in (LABEL_KARPENTER_GPU_COUNT, LABEL_KARPENTER_GPU_NAME, "karpenter.k8s.aws/instance-gpu-memory"):
             if op in ("In", "Exists", "Gt"):
                 return True
-        if key == LABEL_KARPENTER_GPU_MANUFACTURER and op in ("In", "Exists") and (op == "Exists" or "nvidia" in values):
+        if (
+            key == LABEL_KARPENTER_GPU_MANUFACTURER
+            and op in ("In", "Exists")
+            and (op == "Exists" or "nvidia" in values)
+        ):
             return True
         if key == "karpenter.k8s.aws/instance-family" and op == "In" and any(GPU_FAMILY_RE.match(v) for v in values):
             return True
@@ -569,11 +659,19 @@ def nodepool_is_gpu(snapshot, np: Object) -> bool:
     return any(expected_gpus(snapshot, n) is not None for n in snapshot.nodes_by_nodepool.get(np.metadata.name, []))
 
 
-_WELL_KNOWN_PREFIXES = ("karpenter.k8s.aws/", "karpenter.sh/", "topology.kubernetes.io/", "topology.k8s.aws/",
-                        "kubernetes.io/", "node.kubernetes.io/", "beta.kubernetes.io/", "failure-domain.beta.kubernetes.io/")
+_WELL_KNOWN_PREFIXES = (
+    "karpenter.k8s.aws/",
+    "karpenter.sh/",
+    "topology.kubernetes.io/",
+    "topology.k8s.aws/",
+    "kubernetes.io/",
+    "node.kubernetes.io/",
+    "beta.kubernetes.io/",
+    "failure-domain.beta.kubernetes.io/",
+)
 
 
-def _label_allowed(np: Object, key: str, value: Optional[str], op: str = "In", values=()) -> bool:
+def _label_allowed(np: Object, key: str, value: str | None, op: str = "In", values=()) -> bool:
     """Can a node of this NodePool satisfy one selector term on `key`?"""
     tpl_labels = (((np.spec.get("template") or {}).get("metadata")) or {}).get("labels") or {}
     if key == "karpenter.sh/nodepool":
@@ -609,13 +707,17 @@ def pod_may_use_nodepool(pod: Pod, np: Object) -> bool:
     for k, v in pod.spec.node_selector.items():
         if not _label_allowed(np, k, v):
             return False
-    terms = (((pod.spec.affinity or {}).get("nodeAffinity") or {})
-             .get("requiredDuringSchedulingIgnoredDuringExecution") or {}).get("nodeSelectorTerms") or []
+    terms = (
+        ((pod.spec.affinity or {}).get("nodeAffinity") or {}).get("requiredDuringSchedulingIgnoredDuringExecution")
+        or {}
+    ).get("nodeSelectorTerms") or []
     if terms:
         ok_any = False
         for term in terms:
-            if all(_label_allowed(np, e.get("key", ""), None, e.get("operator", ""), e.get("values") or ())
-                   for e in term.get("matchExpressions") or []):
+            if all(
+                _label_allowed(np, e.get("key", ""), None, e.get("operator", ""), e.get("values") or ())
+                for e in term.get("matchExpressions") or []
+            ):
                 ok_any = True
                 break
         if not ok_any:
@@ -624,16 +726,28 @@ def pod_may_use_nodepool(pod: Pod, np: Object) -> bool:
 
 
 def pending_gpu_pods(snapshot) -> list[Pod]:
-    return memo(snapshot, "pending_gpu_pods", lambda: [
-        p for p in snapshot.pods
-        if p.status.phase == "Pending" and not p.spec.node_name and not p.metadata.deletion_timestamp
-        and pod_gpu_request(p) > 0])
+    return memo(
+        snapshot,
+        "pending_gpu_pods",
+        lambda: [
+            p
+            for p in snapshot.pods
+            if p.status.phase == "Pending"
+            and not p.spec.node_name
+            and not p.metadata.deletion_timestamp
+            and pod_gpu_request(p) > 0
+        ],
+    )
 
 
 def running_gpu_pods(snapshot) -> list[Pod]:
-    return memo(snapshot, "running_gpu_pods", lambda: [
-        p for p in snapshot.pods
-        if p.status.phase == "Running" and p.spec.node_name and pod_gpu_request(p) > 0])
+    return memo(
+        snapshot,
+        "running_gpu_pods",
+        lambda: [
+            p for p in snapshot.pods if p.status.phase == "Running" and p.spec.node_name and pod_gpu_request(p) > 0
+        ],
+    )
 
 
 def nodeclaim_by_name(snapshot) -> dict[str, Object]:
@@ -641,8 +755,11 @@ def nodeclaim_by_name(snapshot) -> dict[str, Object]:
 
 
 def _by_ns_name(snapshot, attr: str) -> dict[tuple[str, str], Object]:
-    return memo(snapshot, f"{attr}_by_key", lambda: {
-        (o.metadata.namespace or "", o.metadata.name): o for o in getattr(snapshot, attr)})
+    return memo(
+        snapshot,
+        f"{attr}_by_key",
+        lambda: {(o.metadata.namespace or "", o.metadata.name): o for o in getattr(snapshot, attr)},
+    )
 
 
 def _karpenter_points_at(events, pool: str) -> bool:
@@ -657,7 +774,8 @@ def _karpenter_points_at(events, pool: str) -> bool:
         if e.reason == "FailedScheduling" and pool in msg:
             parsed = parse_failed_scheduling(msg)
             if isinstance(parsed, KarpenterMessage) and any(
-                    x.kind == "limits" and x.nodepool == pool for x in parsed.errors):
+                x.kind == "limits" and x.nodepool == pool for x in parsed.errors
+            ):
                 return True
     return False
 
@@ -668,7 +786,8 @@ def pods_waiting_on_nodepool(snapshot, np: Object) -> list[Pod]:
     out = []
     for p in pending_gpu_pods(snapshot):
         if pod_may_use_nodepool(p, np) or _karpenter_points_at(
-                snapshot.events_for("Pod", p.metadata.name, p.metadata.namespace), name):
+            snapshot.events_for("Pod", p.metadata.name, p.metadata.namespace), name
+        ):
             out.append(p)
     return out
 
@@ -686,7 +805,7 @@ class Workload:
     kind: str
     name: str
     namespace: str
-    obj: Optional[Object] = None
+    obj: Object | None = None
     pods: list[Pod] = field(default_factory=list)
 
     @property
@@ -694,8 +813,14 @@ class Workload:
         return ObjectRef(self.kind, self.name, self.namespace, WORKLOAD_API_VERSIONS.get(self.kind))
 
 
-WORKLOAD_API_VERSIONS = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "ReplicaSet": "apps/v1",
-                         "Job": "batch/v1", "DaemonSet": "apps/v1", "Pod": "v1"}
+WORKLOAD_API_VERSIONS = {
+    "Deployment": "apps/v1",
+    "StatefulSet": "apps/v1",
+    "ReplicaSet": "apps/v1",
+    "Job": "batch/v1",
+    "DaemonSet": "apps/v1",
+    "Pod": "v1",
+}
 
 
 def workload_of(snapshot, pod: Pod) -> Workload:
@@ -714,9 +839,18 @@ def workload_of(snapshot, pod: Pod) -> Workload:
         elif rs is None:
             # The ReplicaSet was not read (or is gone): its name is the Deployment's plus the template hash.
             hash_ = pod.metadata.labels.get("pod-template-hash")
-            if hash_ and name.endswith("-" + hash_) and (ns, name[: -len(hash_) - 1]) in _by_ns_name(snapshot, "deployments"):
+            if (
+                hash_
+                and name.endswith("-" + hash_)
+                and (ns, name[: -len(hash_) - 1]) in _by_ns_name(snapshot, "deployments")
+            ):
                 kind, name = "Deployment", name[: -len(hash_) - 1]
-    attr = {"Job": "jobs", "StatefulSet": "statefulsets", "Deployment": "deployments", "ReplicaSet": "replicasets",
-            "DaemonSet": "daemonsets"}.get(kind)
+    attr = {
+        "Job": "jobs",
+        "StatefulSet": "statefulsets",
+        "Deployment": "deployments",
+        "ReplicaSet": "replicasets",
+        "DaemonSet": "daemonsets",
+    }.get(kind)
     obj = _by_ns_name(snapshot, attr).get((ns, name)) if attr else None
     return Workload(kind, name, ns, obj)

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Mapping, Optional
 
 from checks.gpu import (
     GPU_RESOURCE,
@@ -61,11 +61,28 @@ L_OS = "kubernetes.io/os"
 
 # Every label karpenter_labels() may set: requirements on other instance labels
 # (ebs bandwidth, clock speed, ...) cannot be judged from this catalogue.
-INSTANCE_LABEL_KEYS = frozenset({
-    L_CATEGORY, L_FAMILY, L_GENERATION, L_SIZE, L_CPU, L_CPU_MANUFACTURER, L_MEMORY, L_HYPERVISOR,
-    L_GPU_NAME, L_GPU_COUNT, L_GPU_MEMORY, L_GPU_MANUFACTURER, L_ACC_NAME, L_ACC_COUNT, L_ACC_MANUFACTURER,
-    L_ARCH, L_OS, LABEL_INSTANCE_TYPE,
-})
+INSTANCE_LABEL_KEYS = frozenset(
+    {
+        L_CATEGORY,
+        L_FAMILY,
+        L_GENERATION,
+        L_SIZE,
+        L_CPU,
+        L_CPU_MANUFACTURER,
+        L_MEMORY,
+        L_HYPERVISOR,
+        L_GPU_NAME,
+        L_GPU_COUNT,
+        L_GPU_MEMORY,
+        L_GPU_MANUFACTURER,
+        L_ACC_NAME,
+        L_ACC_COUNT,
+        L_ACC_MANUFACTURER,
+        L_ARCH,
+        L_OS,
+        LABEL_INSTANCE_TYPE,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -286,11 +303,24 @@ def _build() -> dict[str, InstanceType]:
             acc_name, model = _NEURON_MODELS[family]
             gmem, gpus, acc_count = 0, 0, count
         table[name] = InstanceType(
-            name=name, family=family, size=size, category=category, generation=gen,
-            vcpu=vcpu, memory_mib=memory_mib, max_pods=pods,
-            gpu_name=gpu_name, gpu_model=model, gpu_count=gpus, gpu_memory_mib=gmem,
-            arch=arch, cpu_manufacturer=cpu_mfr, accelerator_name=acc_name, accelerator_count=acc_count,
-            on_demand_usd=price, spot_usd=round(price * spot_ratio, 3),
+            name=name,
+            family=family,
+            size=size,
+            category=category,
+            generation=gen,
+            vcpu=vcpu,
+            memory_mib=memory_mib,
+            max_pods=pods,
+            gpu_name=gpu_name,
+            gpu_model=model,
+            gpu_count=gpus,
+            gpu_memory_mib=gmem,
+            arch=arch,
+            cpu_manufacturer=cpu_mfr,
+            accelerator_name=acc_name,
+            accelerator_count=acc_count,
+            on_demand_usd=price,
+            spot_usd=round(price * spot_ratio, 3),
             allocatable=_allocatable(vcpu, memory_mib, pods, gpus, acc_count),
         )
     return table
@@ -299,7 +329,7 @@ def _build() -> dict[str, InstanceType]:
 INSTANCE_TYPES: dict[str, InstanceType] = _build()
 
 
-def gpu_name_for_product(product: str) -> Optional[str]:
+def gpu_name_for_product(product: str) -> str | None:
     """Karpenter's GPU name for a GFD/nvidia-smi product string: 'NVIDIA-H100-80GB-HBM3' ->
     'h100', 'Tesla-T4' -> 't4', 'NVIDIA L40S' -> 'l40s'. None when unknown."""
     tokens = re.split(r"[-_ ]+", product.lower())
@@ -309,7 +339,7 @@ def gpu_name_for_product(product: str) -> Optional[str]:
     return None
 
 
-def get(name: Optional[str]) -> Optional[InstanceType]:
+def get(name: str | None) -> InstanceType | None:
     return INSTANCE_TYPES.get(name or "")
 
 
@@ -336,22 +366,26 @@ def karpenter_labels(it: InstanceType) -> dict[str, str]:
     if it.size != "metal":
         labels[L_HYPERVISOR] = "nitro"
     if it.is_nvidia:
-        labels.update({
-            L_GPU_NAME: it.gpu_name,
-            L_GPU_COUNT: str(it.gpu_count),
-            L_GPU_MEMORY: str(it.gpu_memory_mib),
-            L_GPU_MANUFACTURER: "nvidia",
-        })
+        labels.update(
+            {
+                L_GPU_NAME: it.gpu_name,
+                L_GPU_COUNT: str(it.gpu_count),
+                L_GPU_MEMORY: str(it.gpu_memory_mib),
+                L_GPU_MANUFACTURER: "nvidia",
+            }
+        )
     if it.accelerator_count:
-        labels.update({
-            L_ACC_NAME: it.accelerator_name,
-            L_ACC_COUNT: str(it.accelerator_count),
-            L_ACC_MANUFACTURER: "aws",
-        })
+        labels.update(
+            {
+                L_ACC_NAME: it.accelerator_name,
+                L_ACC_COUNT: str(it.accelerator_count),
+                L_ACC_MANUFACTURER: "aws",
+            }
+        )
     return labels
 
 
-def expected_gpus(node_labels: Mapping[str, str]) -> Optional[int]:
+def expected_gpus(node_labels: Mapping[str, str]) -> int | None:
     """How many NVIDIA GPUs a node should expose: from its instance type when this
     catalogue knows it, else Karpenter's instance-gpu-count label, else GFD's
     nvidia.com/gpu.count. None when nothing says (a node of unknown type, no labels)."""

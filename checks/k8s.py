@@ -5,17 +5,29 @@ selectors and node-selector requirements. Pure functions over checks.objects typ
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import Any
 
 from checks.objects import Node, Pod, Taint, Toleration
 
 _SUFFIX = {
-    "Ki": Decimal(1024), "Mi": Decimal(1024) ** 2, "Gi": Decimal(1024) ** 3, "Ti": Decimal(1024) ** 4,
-    "Pi": Decimal(1024) ** 5, "Ei": Decimal(1024) ** 6,
-    "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1),
-    "k": Decimal(10) ** 3, "M": Decimal(10) ** 6, "G": Decimal(10) ** 9, "T": Decimal(10) ** 12,
-    "P": Decimal(10) ** 15, "E": Decimal(10) ** 18,
+    "Ki": Decimal(1024),
+    "Mi": Decimal(1024) ** 2,
+    "Gi": Decimal(1024) ** 3,
+    "Ti": Decimal(1024) ** 4,
+    "Pi": Decimal(1024) ** 5,
+    "Ei": Decimal(1024) ** 6,
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "": Decimal(1),
+    "k": Decimal(10) ** 3,
+    "M": Decimal(10) ** 6,
+    "G": Decimal(10) ** 9,
+    "T": Decimal(10) ** 12,
+    "P": Decimal(10) ** 15,
+    "E": Decimal(10) ** 18,
 }
 _QTY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$")
 
@@ -126,8 +138,13 @@ def taint_from_dict(d: Mapping[str, Any]) -> Taint:
 
 
 def toleration_from_dict(d: Mapping[str, Any]) -> Toleration:
-    return Toleration(key=d.get("key"), operator=d.get("operator"), value=d.get("value"), effect=d.get("effect"),
-                      toleration_seconds=d.get("tolerationSeconds"))
+    return Toleration(
+        key=d.get("key"),
+        operator=d.get("operator"),
+        value=d.get("value"),
+        effect=d.get("effect"),
+        toleration_seconds=d.get("tolerationSeconds"),
+    )
 
 
 # -- label selectors and node-selector requirements --------------------------
@@ -156,7 +173,7 @@ def requirement_matches(labels: Mapping[str, str], key: str, operator: str, valu
     return False
 
 
-def match_label_selector(selector: Optional[Mapping[str, Any]], labels: Mapping[str, str]) -> bool:
+def match_label_selector(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
     """metav1.LabelSelector (matchLabels + matchExpressions). An empty selector matches all."""
     if not selector:
         return True
@@ -169,7 +186,7 @@ def match_label_selector(selector: Optional[Mapping[str, Any]], labels: Mapping[
     return True
 
 
-def required_node_affinity_terms(pod_spec_affinity: Optional[Mapping[str, Any]]) -> list[list[dict]]:
+def required_node_affinity_terms(pod_spec_affinity: Mapping[str, Any] | None) -> list[list[dict]]:
     """The pod's requiredDuringSchedulingIgnoredDuringExecution nodeSelectorTerms as lists
     of matchExpressions (terms are ORed, expressions within a term ANDed)."""
     if not pod_spec_affinity:
@@ -188,8 +205,10 @@ def node_matches_pod_selectors(node_labels: Mapping[str, str], pod: Pod) -> bool
     if not terms:
         return True
     return any(
-        all(requirement_matches(node_labels, e.get("key", ""), e.get("operator", ""), e.get("values") or ())
-            for e in term)
+        all(
+            requirement_matches(node_labels, e.get("key", ""), e.get("operator", ""), e.get("values") or ())
+            for e in term
+        )
         for term in terms
     )
 
@@ -209,7 +228,7 @@ def node_is_ready(node: Node) -> bool:
     return c is not None and c.status == "True"
 
 
-def owner_of(pod: Pod) -> Optional[tuple[str, str]]:
+def owner_of(pod: Pod) -> tuple[str, str] | None:
     """(kind, name) of the pod's controller reference."""
     for ref in pod.metadata.owner_references:
         if ref.controller:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as _dt
 from collections import defaultdict
 from decimal import Decimal
-from typing import Optional
 
 from checks import fixplans
 from checks.gpu import GPU_RESOURCE, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL
@@ -40,12 +39,19 @@ from checks.snapshot import parse_time
 
 LAUNCH_TIMEOUT = 300
 REGISTRATION_TIMEOUT = 900
-EC2NODECLASS_PARTS = ("SubnetsReady", "SecurityGroupsReady", "AMIsReady", "InstanceProfileReady",
-                      "CapacityReservationsReady", "PlacementGroupReady", "ValidationSucceeded")
+EC2NODECLASS_PARTS = (
+    "SubnetsReady",
+    "SecurityGroupsReady",
+    "AMIsReady",
+    "InstanceProfileReady",
+    "CapacityReservationsReady",
+    "PlacementGroupReady",
+    "ValidationSucceeded",
+)
 _STARTING_REASONS = {None, "", "AwaitingReconciliation", "Launching"}
 
 
-def _nodeclaim_nodepool(snapshot, nc_name: str, nc: Optional[Object] = None) -> Optional[str]:
+def _nodeclaim_nodepool(snapshot, nc_name: str, nc: Object | None = None) -> str | None:
     if nc is not None and nc.metadata.labels.get(LABEL_NODEPOOL):
         return nc.metadata.labels[LABEL_NODEPOOL]
     # NodeClaims are named <nodepool>-<5 random chars>; the event outlives the NodeClaim.
@@ -91,12 +97,17 @@ def _nc_events(snapshot, nc: Object, limit: int = 3) -> list[str]:
     return [f"event {e.reason}: {e.message}" for e in evs[-limit:]]
 
 
-def _since(snapshot, c: Optional[dict], fallback: Optional[str]) -> Optional[float]:
+def _since(snapshot, c: dict | None, fallback: str | None) -> float | None:
     return snapshot.age_seconds((c or {}).get("lastTransitionTime") or fallback)
 
 
-@check("GPU301", "nodeclaim-launch-failed", Severity.ERROR, "Karpenter could not launch a NodeClaim",
-       reads=("nodeclaims", "ec2nodeclasses", "events"))
+@check(
+    "GPU301",
+    "nodeclaim-launch-failed",
+    Severity.ERROR,
+    "Karpenter could not launch a NodeClaim",
+    reads=("nodeclaims", "ec2nodeclasses", "events"),
+)
 def nodeclaim_launch_failed(snapshot):
     """A NodeClaim whose instance was never launched.
 
@@ -129,8 +140,10 @@ def nodeclaim_launch_failed(snapshot):
             continue
         related, desc = _nc_context(snapshot, nc)
         ev = [f"condition {condition_text(c)}" if c else "no Launched condition yet"]
-        ev.append(f"NodeClaim age {age_text(age)}; Karpenter gives up and deletes it after "
-                  f"{LAUNCH_TIMEOUT // 60} minutes without launch, then retries")
+        ev.append(
+            f"NodeClaim age {age_text(age)}; Karpenter gives up and deletes it after "
+            f"{LAUNCH_TIMEOUT // 60} minutes without launch, then retries"
+        )
         ev += _nc_events(snapshot, nc)
         for r in related:
             if r.kind == "EC2NodeClass":
@@ -138,8 +151,9 @@ def nodeclaim_launch_failed(snapshot):
                 if ncls is None:
                     ev.append(f"EC2NodeClass {r.name} does not exist")
                 else:
-                    bad = [condition_text(x) for x in (ncls.status.get("conditions") or [])
-                           if x.get("status") != "True"]
+                    bad = [
+                        condition_text(x) for x in (ncls.status.get("conditions") or []) if x.get("status") != "True"
+                    ]
                     ev += [f"EC2NodeClass {r.name}: {b}" for b in bad]
         msg = (c or {}).get("message") or ""
         hint = ""
@@ -149,9 +163,13 @@ def nodeclaim_launch_failed(snapshot):
             hint = "; the EC2NodeClass is not ready (see GPU307)"
         gpu = " GPU" if _nodeclaim_is_gpu(snapshot, nc) else ""
         yield new_finding(
-            "GPU301", f"{gpu.strip() + ' ' if gpu else ''}NodeClaim {nc.metadata.name} ({desc}) did not launch: "
-                      f"{reason or 'no reason'}" + (f": {msg[:200]}" if msg else "") + hint,
-            ref(nc, "NodeClaim"), related=related, evidence=ev)
+            "GPU301",
+            f"{gpu.strip() + ' ' if gpu else ''}NodeClaim {nc.metadata.name} ({desc}) did not launch: "
+            f"{reason or 'no reason'}" + (f": {msg[:200]}" if msg else "") + hint,
+            ref(nc, "NodeClaim"),
+            related=related,
+            evidence=ev,
+        )
 
 
 def _limits_state(snapshot, np: Object) -> list[tuple[str, Decimal, Decimal]]:
@@ -179,8 +197,9 @@ def _limit_errors_for(snapshot, pool: str) -> list[str]:
                 continue
             parsed = parse_failed_scheduling(e.message or "")
             if isinstance(parsed, KarpenterMessage) and any(
-                    x.kind == "limits" and (x.nodepool == pool or x.nodepool is None and pool in x.raw)
-                    for x in parsed.errors):
+                x.kind == "limits" and (x.nodepool == pool or x.nodepool is None and pool in x.raw)
+                for x in parsed.errors
+            ):
                 out.append(f"event FailedScheduling on {p.metadata.namespace}/{p.metadata.name}: {e.message}")
     return out
 
@@ -196,8 +215,11 @@ def _alternative_types(failed: list[str], np: Object) -> list[str]:
     known = [it for it in (instances.get(n) for n in failed) if it is not None and it.gpu_count]
     if not known:
         return []
-    reqs = [r for r in nodepool_requirements(np)
-            if r.get("key") != LABEL_INSTANCE_TYPE and r.get("key") in instances.INSTANCE_LABEL_KEYS]
+    reqs = [
+        r
+        for r in nodepool_requirements(np)
+        if r.get("key") != LABEL_INSTANCE_TYPE and r.get("key") in instances.INSTANCE_LABEL_KEYS
+    ]
     allowed = set()
     for r in nodepool_requirements(np):
         if r.get("key") == LABEL_INSTANCE_TYPE and r.get("operator") == "In":
@@ -210,14 +232,20 @@ def _alternative_types(failed: list[str], np: Object) -> list[str]:
         if not any(it.gpu_count == k.gpu_count and it.gpu_memory_mib >= k.gpu_memory_mib for k in known):
             continue
         labels = instances.karpenter_labels(it)
-        if all(requirement_matches(labels, r.get("key", ""), r.get("operator", ""), r.get("values") or ())
-               for r in reqs):
+        if all(
+            requirement_matches(labels, r.get("key", ""), r.get("operator", ""), r.get("values") or ()) for r in reqs
+        ):
             out.append(it.name)
     return out[:3]
 
 
-@check("GPU302", "insufficient-capacity", Severity.ERROR, "EC2 had no capacity for the GPU instance types",
-       reads=("events", "nodepools", "nodeclaims", "pods"))
+@check(
+    "GPU302",
+    "insufficient-capacity",
+    Severity.ERROR,
+    "EC2 had no capacity for the GPU instance types",
+    reads=("events", "nodepools", "nodeclaims", "pods"),
+)
 def insufficient_capacity(snapshot):
     """InsufficientCapacityError events: EC2 could not supply the GPU instances Karpenter asked for.
 
@@ -270,17 +298,25 @@ def insufficient_capacity(snapshot):
         if np is not None:
             waiting = pods_waiting_on_nodepool(snapshot, np)
         else:
-            waiting = [p for p in pending_gpu_pods(snapshot)
-                       if any(any(n in (x.message or "") for n in g["ncs"])
-                              for x in snapshot.events_for("Pod", p.metadata.name, p.metadata.namespace))]
+            waiting = [
+                p
+                for p in pending_gpu_pods(snapshot)
+                if any(
+                    any(n in (x.message or "") for n in g["ncs"])
+                    for x in snapshot.events_for("Pod", p.metadata.name, p.metadata.namespace)
+                )
+            ]
         evs = g["events"]
         total = sum(e.count or 1 for e in evs)
         newest = max((e.when or "" for e in evs), default="")
         ev = []
         for e in evs[-4:]:
-            ev.append(f"event InsufficientCapacityError on NodeClaim {e.involved_object.name} "
-                      f"({age_text(snapshot.age_seconds(e.when))} ago"
-                      + (f", x{e.count}" if e.count and e.count > 1 else "") + f"): {e.message}")
+            ev.append(
+                f"event InsufficientCapacityError on NodeClaim {e.involved_object.name} "
+                f"({age_text(snapshot.age_seconds(e.when))} ago"
+                + (f", x{e.count}" if e.count and e.count > 1 else "")
+                + f"): {e.message}"
+            )
         ev.append(f"NodeClaims {', '.join(g['ncs'][:5])} were deleted right after the error; only these events remain")
         if g["codes"]:
             ev.append(f"EC2 error codes: {', '.join(g['codes'])}")
@@ -290,12 +326,18 @@ def insufficient_capacity(snapshot):
             full = [(k, u, lim) for k, u, lim in _limits_state(snapshot, np) if u >= lim]
             lim_errs = _limit_errors_for(snapshot, pool)
             if full or lim_errs:
-                limit_note = (" NodePool limits are exhausted as well (GPU308): raising capacity options alone "
-                              "will not help")
+                limit_note = (
+                    " NodePool limits are exhausted as well (GPU308): raising capacity options alone will not help"
+                )
                 ev += [f"limit {k}: {format_quantity(u, k)} used of {format_quantity(lim, k)}" for k, u, lim in full]
             elif np.spec.get("limits"):
-                ev.append("NodePool limits are not the cause: " + ", ".join(
-                    f"{k} {format_quantity(u, k)}/{format_quantity(lim, k)}" for k, u, lim in _limits_state(snapshot, np)))
+                ev.append(
+                    "NodePool limits are not the cause: "
+                    + ", ".join(
+                        f"{k} {format_quantity(u, k)}/{format_quantity(lim, k)}"
+                        for k, u, lim in _limits_state(snapshot, np)
+                    )
+                )
         if waiting:
             ev.append(f"GPU pods waiting for this NodePool: {pod_names(waiting)}")
             related += [ref(p, "Pod") for p in waiting[:5]]
@@ -313,15 +355,26 @@ def insufficient_capacity(snapshot):
         types_text = ", ".join(types[:6]) if types else "the requested instance types"
         zones = f" in {', '.join(g['zones'])}" if g["zones"] else ""
         last = f", last {age_text(snapshot.age_seconds(newest))} ago" if newest else ""
-        wait_text = (f"; {len(waiting)} GPU pod(s) wait for it" if waiting else "; no GPU pod is waiting now")
+        wait_text = f"; {len(waiting)} GPU pod(s) wait for it" if waiting else "; no GPU pod is waiting now"
         yield new_finding(
-            "GPU302", f"{what}: EC2 had no capacity for {types_text}{zones} ({total} failed launch(es){last})"
-                      f"{wait_text}; {nxt}.{limit_note}".rstrip("."),
-            subject, severity=None if waiting else Severity.WARNING, related=related, evidence=ev, fixes=fixes)
+            "GPU302",
+            f"{what}: EC2 had no capacity for {types_text}{zones} ({total} failed launch(es){last})"
+            f"{wait_text}; {nxt}.{limit_note}".rstrip("."),
+            subject,
+            severity=None if waiting else Severity.WARNING,
+            related=related,
+            evidence=ev,
+            fixes=fixes,
+        )
 
 
-@check("GPU303", "nodeclaim-not-registered", Severity.ERROR, "Launched GPU instance never registered as a node",
-       reads=("nodeclaims", "nodes", "events"))
+@check(
+    "GPU303",
+    "nodeclaim-not-registered",
+    Severity.ERROR,
+    "Launched GPU instance never registered as a node",
+    reads=("nodeclaims", "nodes", "events"),
+)
 def nodeclaim_not_registered(snapshot):
     """A NodeClaim whose instance runs but whose kubelet never joined the cluster.
 
@@ -352,8 +405,10 @@ def nodeclaim_not_registered(snapshot):
         started = parse_time(launched.get("lastTransitionTime") or nc.metadata.creation_timestamp)
         waited = (snapshot.now - started).total_seconds() if started else None
         related, desc = _nc_context(snapshot, nc)
-        ev = [f"condition {condition_text(reg)}" if reg else "no Registered condition",
-              f"condition {condition_text(launched)}"]
+        ev = [
+            f"condition {condition_text(reg)}" if reg else "no Registered condition",
+            f"condition {condition_text(launched)}",
+        ]
         st = nc.status
         if st.get("providerID"):
             ev.append(f"instance {st['providerID']}" + (f", image {st['imageID']}" if st.get("imageID") else ""))
@@ -366,19 +421,31 @@ def nodeclaim_not_registered(snapshot):
             deadline = started + _dt.timedelta(seconds=REGISTRATION_TIMEOUT)
             ev.append(f"registration deadline {deadline.strftime('%Y-%m-%dT%H:%M:%SZ')}")
         else:
-            timing = (f"launched {age_text(waited)} ago, past the 15-minute registration timeout: Karpenter is "
-                      "deleting it and will retry")
+            timing = (
+                f"launched {age_text(waited)} ago, past the 15-minute registration timeout: Karpenter is "
+                "deleting it and will retry"
+            )
         # A GPU instance normally boots and joins within a few minutes: not a problem yet.
         severity = Severity.INFO if waited is not None and waited < 300 else None
         yield new_finding(
-            "GPU303", f"NodeClaim {nc.metadata.name} ({desc}) has not registered a node: {timing}; check the "
-                      "instance's bootstrap (console output), AMI and node role access",
-            ref(nc, "NodeClaim"), severity=severity, related=related, evidence=ev,
-            fixes=[fixplans.delete_nodeclaim(nc)])
+            "GPU303",
+            f"NodeClaim {nc.metadata.name} ({desc}) has not registered a node: {timing}; check the "
+            "instance's bootstrap (console output), AMI and node role access",
+            ref(nc, "NodeClaim"),
+            severity=severity,
+            related=related,
+            evidence=ev,
+            fixes=[fixplans.delete_nodeclaim(nc)],
+        )
 
 
-@check("GPU304", "nodeclaim-not-initialized", Severity.ERROR, "GPU node registered but never initialized",
-       reads=("nodeclaims", "nodes", "pods", "daemonsets", "clusterpolicies", "logs"))
+@check(
+    "GPU304",
+    "nodeclaim-not-initialized",
+    Severity.ERROR,
+    "GPU node registered but never initialized",
+    reads=("nodeclaims", "nodes", "pods", "daemonsets", "clusterpolicies", "logs"),
+)
 def nodeclaim_not_initialized(snapshot):
     """A NodeClaim whose node registered but is not initialized.
 
@@ -429,8 +496,10 @@ def nodeclaim_not_initialized(snapshot):
             hard = diag.hard
             fixes += diag.fixes
         elif reason == "StartupTaintsExist":
-            cause = ("; the startup taint is still on the node: whatever should remove it (a DaemonSet/agent) "
-                     "is not doing so")
+            cause = (
+                "; the startup taint is still on the node: whatever should remove it (a DaemonSet/agent) "
+                "is not doing so"
+            )
             if node is not None:
                 ev.append("node taints: " + ", ".join(f"{t.key}={t.value or ''}:{t.effect}" for t in node.spec.taints))
         elif reason == "NodeNotReady" and node is not None:
@@ -439,15 +508,30 @@ def nodeclaim_not_initialized(snapshot):
         severity = None
         if not hard and since is not None and since < YOUNG_NODE_SECONDS:
             severity = Severity.INFO
-        msg = (f"NodeClaim {nc.metadata.name} ({desc}) is not initialized: {reason}"
-               + (f" ({(init or {}).get('message')})" if (init or {}).get("message") else "")
-               + cause + "; Karpenter has no initialization timeout, so the node stays until fixed or deleted")
-        yield new_finding("GPU304", msg, ref(nc, "NodeClaim"), severity=severity, related=related, evidence=ev,
-                          fixes=fixes + [fixplans.delete_nodeclaim(nc)])
+        msg = (
+            f"NodeClaim {nc.metadata.name} ({desc}) is not initialized: {reason}"
+            + (f" ({(init or {}).get('message')})" if (init or {}).get("message") else "")
+            + cause
+            + "; Karpenter has no initialization timeout, so the node stays until fixed or deleted"
+        )
+        yield new_finding(
+            "GPU304",
+            msg,
+            ref(nc, "NodeClaim"),
+            severity=severity,
+            related=related,
+            evidence=ev,
+            fixes=fixes + [fixplans.delete_nodeclaim(nc)],
+        )
 
 
-@check("GPU305", "nodeclaim-disrupting", Severity.INFO, "GPU NodeClaim drifted or being disrupted",
-       reads=("nodeclaims", "pods", "events"))
+@check(
+    "GPU305",
+    "nodeclaim-disrupting",
+    Severity.INFO,
+    "GPU NodeClaim drifted or being disrupted",
+    reads=("nodeclaims", "pods", "events"),
+)
 def nodeclaim_disrupting(snapshot):
     """A NodeClaim that is drifted or on its way out.
 
@@ -482,7 +566,9 @@ def nodeclaim_disrupting(snapshot):
         node_name = nc.status.get("nodeName")
         related, desc = _nc_context(snapshot, nc)
         ev = [f"condition {condition_text(c)}" for c in (drift, dr) if c and c.get("status") == "True"]
-        pods = [p for p in snapshot.pods_by_node.get(node_name or "", []) if pod_gpu_request(p) > 0 and not is_terminal(p)]
+        pods = [
+            p for p in snapshot.pods_by_node.get(node_name or "", []) if pod_gpu_request(p) > 0 and not is_terminal(p)
+        ]
         if pods:
             ev.append(f"GPU pods on {node_name}: {pod_names(pods)}")
             related += [ref(p, "Pod") for p in pods[:5]]
@@ -491,14 +577,24 @@ def nodeclaim_disrupting(snapshot):
             for e in snapshot.events_for("Node", node_name)[-2:]:
                 ev.append(f"event {e.reason}: {e.message}")
         yield new_finding(
-            "GPU305", f"NodeClaim {nc.metadata.name} ({desc}"
-                      + (f", node {node_name}" if node_name else "") + f") is {' and '.join(reasons)}"
-                      + (f"; {len(pods)} GPU pod(s) there will be evicted" if pods else ""),
-            ref(nc, "NodeClaim"), related=related, evidence=ev)
+            "GPU305",
+            f"NodeClaim {nc.metadata.name} ({desc}"
+            + (f", node {node_name}" if node_name else "")
+            + f") is {' and '.join(reasons)}"
+            + (f"; {len(pods)} GPU pod(s) there will be evicted" if pods else ""),
+            ref(nc, "NodeClaim"),
+            related=related,
+            evidence=ev,
+        )
 
 
-@check("GPU306", "nodepool-not-ready", Severity.ERROR, "Karpenter NodePool is not ready",
-       reads=("nodepools", "ec2nodeclasses"))
+@check(
+    "GPU306",
+    "nodepool-not-ready",
+    Severity.ERROR,
+    "Karpenter NodePool is not ready",
+    reads=("nodepools", "ec2nodeclasses"),
+)
 def nodepool_not_ready(snapshot):
     """A NodePool Karpenter will not provision from.
 
@@ -530,8 +626,11 @@ def nodepool_not_ready(snapshot):
         if ncr.get("name"):
             exists = any(x.metadata.name == ncr["name"] for x in snapshot.ec2nodeclasses)
             related.append(ObjectRef(kind=ncr.get("kind") or "EC2NodeClass", name=ncr["name"]))
-            if not exists and snapshot.ec2nodeclasses is not None and not snapshot.cannot_see(
-                    "ec2nodeclasses.karpenter.k8s.aws"):
+            if (
+                not exists
+                and snapshot.ec2nodeclasses is not None
+                and not snapshot.cannot_see("ec2nodeclasses.karpenter.k8s.aws")
+            ):
                 ev.append(f"nodeClassRef {ncr.get('kind') or 'EC2NodeClass'}/{ncr['name']} is not in the cluster")
         if ncr.get("name"):
             ncls = next((x for x in snapshot.ec2nodeclasses if x.metadata.name == ncr["name"]), None)
@@ -543,14 +642,23 @@ def nodepool_not_ready(snapshot):
             ev.append(f"GPU pods waiting for it: {pod_names(waiting)}")
         why = bad[0] if bad else ready
         yield new_finding(
-            "GPU306", f"NodePool {np.metadata.name} is not ready: {why.get('type')} {why.get('reason') or ''}"
-                      + (f" ({why.get('message')})" if why.get("message") else "")
-                      + ("; Karpenter launches nothing from it" + (f" while {len(waiting)} GPU pod(s) wait" if waiting else "")),
-            ref(np, "NodePool"), related=related, evidence=ev)
+            "GPU306",
+            f"NodePool {np.metadata.name} is not ready: {why.get('type')} {why.get('reason') or ''}"
+            + (f" ({why.get('message')})" if why.get("message") else "")
+            + ("; Karpenter launches nothing from it" + (f" while {len(waiting)} GPU pod(s) wait" if waiting else "")),
+            ref(np, "NodePool"),
+            related=related,
+            evidence=ev,
+        )
 
 
-@check("GPU307", "ec2nodeclass-not-ready", Severity.ERROR, "EC2NodeClass is not ready",
-       reads=("ec2nodeclasses", "nodepools"))
+@check(
+    "GPU307",
+    "ec2nodeclass-not-ready",
+    Severity.ERROR,
+    "EC2NodeClass is not ready",
+    reads=("ec2nodeclasses", "nodepools"),
+)
 def ec2nodeclass_not_ready(snapshot):
     """An EC2NodeClass whose subnets, security groups, AMIs or instance profile did not resolve.
 
@@ -577,20 +685,34 @@ def ec2nodeclass_not_ready(snapshot):
         conds = ncls.status.get("conditions") or []
         bad = [c for c in conds if c.get("type") in EC2NODECLASS_PARTS and c.get("status") == "False"]
         ev = [f"condition {condition_text(c)}" for c in bad] or [f"condition {condition_text(ready)}"]
-        pools = [np for np in snapshot.nodepools
-                 if (((np.spec.get("template") or {}).get("spec") or {}).get("nodeClassRef") or {}).get("name")
-                 == ncls.metadata.name]
+        pools = [
+            np
+            for np in snapshot.nodepools
+            if (((np.spec.get("template") or {}).get("spec") or {}).get("nodeClassRef") or {}).get("name")
+            == ncls.metadata.name
+        ]
         related = [ref(np, "NodePool") for np in pools]
         gpu_pools = [np.metadata.name for np in pools if nodepool_is_gpu(snapshot, np)]
         if pools:
             ev.append(f"NodePools using it: {', '.join(np.metadata.name for np in pools)}")
-        parts = ", ".join(f"{c.get('type')} ({c.get('reason') or 'False'}"
-                          + (f": {c['message'][:160]}" if c.get("message") else "") + ")" for c in bad) \
-            or condition_text(ready)
-        impact = (f"; GPU NodePool(s) {', '.join(gpu_pools)} cannot launch nodes" if gpu_pools
-                  else (f"; NodePool(s) {', '.join(np.metadata.name for np in pools)} cannot launch nodes" if pools else ""))
-        yield new_finding("GPU307", f"EC2NodeClass {ncls.metadata.name} is not ready: {parts}{impact}",
-                          ref(ncls, "EC2NodeClass"), related=related, evidence=ev)
+        parts = ", ".join(
+            f"{c.get('type')} ({c.get('reason') or 'False'}"
+            + (f": {c['message'][:160]}" if c.get("message") else "")
+            + ")"
+            for c in bad
+        ) or condition_text(ready)
+        impact = (
+            f"; GPU NodePool(s) {', '.join(gpu_pools)} cannot launch nodes"
+            if gpu_pools
+            else (f"; NodePool(s) {', '.join(np.metadata.name for np in pools)} cannot launch nodes" if pools else "")
+        )
+        yield new_finding(
+            "GPU307",
+            f"EC2NodeClass {ncls.metadata.name} is not ready: {parts}{impact}",
+            ref(ncls, "EC2NodeClass"),
+            related=related,
+            evidence=ev,
+        )
 
 
 def _raised_limit(key: str, used: Decimal, limit: Decimal, waiting) -> str:
@@ -602,8 +724,13 @@ def _raised_limit(key: str, used: Decimal, limit: Decimal, waiting) -> str:
     return format_quantity(target, key)
 
 
-@check("GPU308", "nodepool-limit-reached", Severity.ERROR, "NodePool limit reached",
-       reads=("nodepools", "nodes", "pods", "events"))
+@check(
+    "GPU308",
+    "nodepool-limit-reached",
+    Severity.ERROR,
+    "NodePool limit reached",
+    reads=("nodepools", "nodes", "pods", "events"),
+)
 def nodepool_limit_reached(snapshot):
     """A GPU NodePool at its spec.limits: Karpenter will not launch more nodes from it.
 
@@ -643,17 +770,28 @@ def nodepool_limit_reached(snapshot):
         if waiting:
             ev.append(f"GPU pods waiting: {pod_names(waiting)}")
             related = [ref(p, "Pod") for p in waiting[:5]]
-        ice = [e for e in snapshot.events_by_reason.get("InsufficientCapacityError", [])
-               if _nodeclaim_nodepool(snapshot, parse_nodeclaim_event(e.message or "").nodeclaim
-                                      or e.involved_object.name) == pool]
+        ice = [
+            e
+            for e in snapshot.events_by_reason.get("InsufficientCapacityError", [])
+            if _nodeclaim_nodepool(snapshot, parse_nodeclaim_event(e.message or "").nodeclaim or e.involved_object.name)
+            == pool
+        ]
         if not ice:
             ev.append("no InsufficientCapacityError events for this NodePool: this is the limit, not EC2 capacity")
         fixes = [fixplans.raise_nodepool_limit(np, k, _raised_limit(k, u, lim, waiting)) for k, u, lim in full[:1]]
         reached = ", ".join(f"{k} {format_quantity(u, k)}/{format_quantity(lim, k)}" for k, u, lim in full)
         waiting_n = len(waiting) or len(lim_errs)
         yield new_finding(
-            "GPU308", f"NodePool {pool} has reached its limits ({reached}): Karpenter launches no more nodes from it"
-                      + (f" while {waiting_n} GPU pod(s) wait; raise the limit or free capacity" if waiting_n
-                         else "; the next GPU pod will stay Pending"),
-            ref(np, "NodePool"), severity=None if waiting_n else Severity.WARNING, related=related, evidence=ev,
-            fixes=fixes)
+            "GPU308",
+            f"NodePool {pool} has reached its limits ({reached}): Karpenter launches no more nodes from it"
+            + (
+                f" while {waiting_n} GPU pod(s) wait; raise the limit or free capacity"
+                if waiting_n
+                else "; the next GPU pod will stay Pending"
+            ),
+            ref(np, "NodePool"),
+            severity=None if waiting_n else Severity.WARNING,
+            related=related,
+            evidence=ev,
+            fixes=fixes,
+        )

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from typing import Any
 
 # -- kube-scheduler ------------------------------------------------------------
 
@@ -42,12 +42,12 @@ class Reason:
           resource name; "" otherwise.
     """
 
-    count: Optional[int]
+    count: int | None
     text: str
     kind: str
     detail: str = ""
-    taint_key: Optional[str] = None
-    taint_value: Optional[str] = None
+    taint_key: str | None = None
+    taint_value: str | None = None
     stage: str = "filter"  # filter | prefilter
 
 
@@ -55,13 +55,13 @@ class Reason:
 class SchedulerMessage:
     raw: str
     kind: str = "unknown"  # fit-error | no-nodes | unknown
-    total_nodes: Optional[int] = None
+    total_nodes: int | None = None
     reasons: list[Reason] = field(default_factory=list)
     # text after the histogram that is neither the histogram nor preemption
     # (e.g. "no new claims to deallocate")
     post_filter: list[str] = field(default_factory=list)
-    preemption: Optional["SchedulerMessage"] = None
-    preemption_text: Optional[str] = None
+    preemption: SchedulerMessage | None = None
+    preemption_text: str | None = None
 
     source = "scheduler"
 
@@ -73,7 +73,7 @@ class SchedulerMessage:
         return [r for r in self.reasons if r.kind == kind]
 
     @property
-    def main_reason(self) -> Optional[Reason]:
+    def main_reason(self) -> Reason | None:
         """The reason that excluded the most nodes (ties: the more actionable kind)."""
         if not self.reasons:
             return None
@@ -129,8 +129,10 @@ _REASON_PATTERNS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"^node\(s\) had taint \{(.*)\}, that the pod didn't tolerate$"), "taint"),
     (re.compile(r"^node\(s\) had taints that the pod didn't tolerate$"), "taint"),
     (re.compile(r"volume|PersistentVolumeClaim|persistentvolumeclaim|storageclass", re.I), "volume"),
-    (re.compile(r"node affinity|node selector|nodeSelector|pod affinity terms conflict|didn't match Pod's node"),
-     "node-affinity"),
+    (
+        re.compile(r"node affinity|node selector|nodeSelector|pod affinity terms conflict|didn't match Pod's node"),
+        "node-affinity",
+    ),
     (re.compile(r"pod affinity|anti-affinity|pod anti"), "pod-affinity"),
     (re.compile(r"topology spread"), "topology"),
     (re.compile(r"were unschedulable"), "unschedulable"),
@@ -141,7 +143,7 @@ _REASON_PATTERNS: list[tuple[re.Pattern, str]] = [
 ]
 
 
-def classify_scheduler_reason(text: str, count: Optional[int] = None, stage: str = "filter") -> Reason:
+def classify_scheduler_reason(text: str, count: int | None = None, stage: str = "filter") -> Reason:
     text = text.strip()
     for pat, kind in _REASON_PATTERNS:
         m = pat.search(text)
@@ -181,7 +183,7 @@ def parse_scheduler_message(text: str) -> SchedulerMessage:
     body = (m.group(2) or "").strip()
     idx = body.find(_PREEMPTION)
     if idx >= 0:
-        preempt = body[idx + len(_PREEMPTION):].strip()
+        preempt = body[idx + len(_PREEMPTION) :].strip()
         body = body[:idx].rstrip()
         msg.preemption_text = preempt
         msg.preemption = parse_scheduler_message(preempt) if preempt.startswith("0/") else None
@@ -218,7 +220,7 @@ def _split_sentence(body: str) -> tuple[str, str]:
     m = re.search(r"\.(\s|$)", body)
     if not m:
         return body, ""
-    return body[: m.start()], body[m.end():]
+    return body[: m.start()], body[m.end() :]
 
 
 # -- Karpenter -------------------------------------------------------------------
@@ -234,14 +236,14 @@ class KarpenterError:
 
     raw: str
     kind: str = "other"
-    nodepool: Optional[str] = None
+    nodepool: str | None = None
     detail: str = ""
-    taint: Optional[str] = None  # "key=value:Effect"
-    taint_key: Optional[str] = None
-    label: Optional[str] = None  # requirement key in conflict
-    requirements: Optional[str] = None
-    resources: Optional[dict[str, str]] = None
-    daemonset_overhead: Optional[dict[str, str]] = None
+    taint: str | None = None  # "key=value:Effect"
+    taint_key: str | None = None
+    label: str | None = None  # requirement key in conflict
+    requirements: str | None = None
+    resources: dict[str, str] | None = None
+    daemonset_overhead: dict[str, str] | None = None
     fields: dict[str, str] = field(default_factory=dict)  # trailing "(Key=value)" fields
 
 
@@ -292,17 +294,21 @@ def _karpenter_words(e: KarpenterError) -> str:
 
 _KARPENTER_PREFIXES = ("Failed to schedule pod, ", "Could not schedule pod, ", "could not schedule pod, ")
 _OLD_POOL_RE = re.compile(
-    r'^incompatible with (?:nodepool|provisioner) "([^"]*)"(?:, daemonset overhead=(\{[^}]*\}))?(?:,\s*(.*))?$', re.S)
+    r'^incompatible with (?:nodepool|provisioner) "([^"]*)"(?:, daemonset overhead=(\{[^}]*\}))?(?:,\s*(.*))?$', re.S
+)
 _TAINT_NEW_RE = re.compile(r"^did not tolerate taint(?: \(taint=(.*)\))?$")
 _TAINT_OLD_RE = re.compile(r"^did not tolerate (?!taint\b)(.+)$")
 _REQ_KEY_RE = re.compile(r"key (\S+), (.*) not in (.*)$", re.S)
 _REQ_LABEL_RE = re.compile(r'label "([^"]*)" does not have known values(.*)$', re.S)
 _IT_NEW_RE = re.compile(r"^(no instance type .*?), requirements=(.*), resources=(\{.*\})$", re.S)
-_IT_OLD_RE = re.compile(r"^no instance type satisfied resources (\{.*?\}) and requirements (.*?)(?: \((no instance type[^()]*)\))?$",
-                        re.S)
+_IT_OLD_RE = re.compile(
+    r"^no instance type satisfied resources (\{.*?\}) and requirements (.*?)(?: \((no instance type[^()]*)\))?$", re.S
+)
 _LIMITS_RE = re.compile(
     r"^(all available instance types exceed limits|node limits have been exhausted|exceeds? (?:nodepool )?limits?)"
-    r"(?: for nodepool)?(?::\s*\"([^\"]*)\")?", re.S)
+    r"(?: for nodepool)?(?::\s*\"([^\"]*)\")?",
+    re.S,
+)
 _MIN_VALUES_RE = re.compile(r"^pod didn(?:’|')t schedule because NodePool couldn(?:’|')t meet minValues requirements")
 _TRAILING_FIELDS_RE = re.compile(r"\s\(((?:[A-Za-z][\w./-]*=[^()]*?)(?:, [A-Za-z][\w./-]*=[^()]*?)*)\)\s*$")
 
@@ -312,7 +318,7 @@ def parse_karpenter_message(text: str) -> KarpenterMessage:
     body = text.strip()
     for prefix in _KARPENTER_PREFIXES:
         if body.startswith(prefix):
-            body = body[len(prefix):]
+            body = body[len(prefix) :]
             break
     else:
         # A fragment pasted from a log or an issue: accept it only when every clause is known.
@@ -322,8 +328,11 @@ def parse_karpenter_message(text: str) -> KarpenterMessage:
         return msg
     msg.kind = "failed-scheduling"
     msg.errors = _parse_clauses(body)
-    msg.format = "<=v1.4" if any(e.daemonset_overhead is not None or e.raw.startswith("incompatible with ")
-                                 for e in msg.errors) else "v1.5+"
+    msg.format = (
+        "<=v1.4"
+        if any(e.daemonset_overhead is not None or e.raw.startswith("incompatible with ") for e in msg.errors)
+        else "v1.5+"
+    )
     return msg
 
 
@@ -435,7 +444,7 @@ def _set_taint(err: KarpenterError, taint: str) -> None:
     err.detail = taint
 
 
-def parse_taint(text: str) -> tuple[str, Optional[str], Optional[str]]:
+def parse_taint(text: str) -> tuple[str, str | None, str | None]:
     """'nvidia.com/gpu=true:NoSchedule' -> ('nvidia.com/gpu', 'true', 'NoSchedule');
     'nvidia.com/gpu:NoSchedule' -> ('nvidia.com/gpu', None, 'NoSchedule')."""
     text = text.strip()
@@ -455,7 +464,7 @@ def _parse_fields(inner: str) -> dict[str, str]:
     return out
 
 
-def _json_or_none(text: Optional[str]) -> Optional[dict[str, Any]]:
+def _json_or_none(text: str | None) -> dict[str, Any] | None:
     if not text:
         return None
     try:
@@ -468,7 +477,7 @@ def _json_or_none(text: Optional[str]) -> Optional[dict[str, Any]]:
 # -- dispatch, Nominated, NodeClaim events -------------------------------------------
 
 
-def parse_failed_scheduling(text: str) -> Union[SchedulerMessage, KarpenterMessage]:
+def parse_failed_scheduling(text: str) -> SchedulerMessage | KarpenterMessage:
     """Whichever emitter wrote it: kube-scheduler's text starts with "0/N nodes" (or says
     no nodes are available), Karpenter's with "Failed to schedule pod"."""
     s = parse_scheduler_message(text)
@@ -483,8 +492,8 @@ def parse_failed_scheduling(text: str) -> Union[SchedulerMessage, KarpenterMessa
 @dataclass
 class Nominated:
     raw: str
-    nodeclaim: Optional[str] = None
-    node: Optional[str] = None
+    nodeclaim: str | None = None
+    node: str | None = None
     targets: list[tuple[str, str]] = field(default_factory=list)  # (kind, name)
 
     @property
@@ -519,11 +528,11 @@ def parse_nominated(text: str) -> Nominated:
 @dataclass
 class NodeClaimEvent:
     raw: str
-    nodeclaim: Optional[str] = None
+    nodeclaim: str | None = None
     message: str = ""
     instance_types: list[str] = field(default_factory=list)
     zones: list[str] = field(default_factory=list)
-    error_code: Optional[str] = None  # e.g. InsufficientInstanceCapacity
+    error_code: str | None = None  # e.g. InsufficientInstanceCapacity
 
     @property
     def recognised(self) -> bool:
@@ -531,11 +540,15 @@ class NodeClaimEvent:
 
 
 _NODECLAIM_EVENT_RE = re.compile(r"^NodeClaim (\S+) event: (.*)$", re.S)
-_INSTANCE_TYPE_RE = re.compile(r"\b([a-z][a-z0-9]*(?:-[a-z0-9]+)?\.(?:\d*x?large|metal(?:-\d+xl)?|nano|micro|small|medium))\b")
+_INSTANCE_TYPE_RE = re.compile(
+    r"\b([a-z][a-z0-9]*(?:-[a-z0-9]+)?\.(?:\d*x?large|metal(?:-\d+xl)?|nano|micro|small|medium))\b"
+)
 _ZONE_RE = re.compile(r"\b([a-z]{2}-[a-z]+-\d[a-z])\b")
-_EC2_CODE_RE = re.compile(r"\b(InsufficientInstanceCapacity|InsufficientCapacity|Unsupported|InstanceLimitExceeded|"
-                          r"MaxSpotInstanceCountExceeded|VcpuLimitExceeded|UnfulfillableCapacity|"
-                          r"SpotMaxPriceTooLow|InsufficientFreeAddressesInSubnet|InvalidParameter\w*)\b")
+_EC2_CODE_RE = re.compile(
+    r"\b(InsufficientInstanceCapacity|InsufficientCapacity|Unsupported|InstanceLimitExceeded|"
+    r"MaxSpotInstanceCountExceeded|VcpuLimitExceeded|UnfulfillableCapacity|"
+    r"SpotMaxPriceTooLow|InsufficientFreeAddressesInSubnet|InvalidParameter\w*)\b"
+)
 
 
 def parse_nodeclaim_event(text: str) -> NodeClaimEvent:

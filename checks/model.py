@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 
 class Severity(enum.IntEnum):
@@ -22,7 +22,7 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
     @classmethod
-    def parse(cls, text: str) -> "Severity":
+    def parse(cls, text: str) -> Severity:
         try:
             return cls[text.upper()]
         except KeyError:
@@ -33,8 +33,8 @@ class Severity(enum.IntEnum):
 class ObjectRef:
     kind: str
     name: str
-    namespace: Optional[str] = None
-    api_version: Optional[str] = None
+    namespace: str | None = None
+    api_version: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "namespace": self.namespace, "name": self.name}
@@ -61,8 +61,8 @@ class FixPlan:
     kubectl: str = ""
     description: str = ""
     # resourceVersion of the target as the check saw it; the applier uses it as a precondition.
-    resource_version: Optional[str] = None
-    gitops_warning: Optional[str] = None
+    resource_version: str | None = None
+    gitops_warning: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from checks import instances
 from checks.crd_schema import is_permissive, validate, version_schema
@@ -79,8 +80,15 @@ def allows_spot(np: Object) -> bool:
     reqs = [r for r in _raw_requirements(np) if r.get("key") == LABEL_CAPACITY_TYPE]
     if not reqs:
         return False
-    return all(requirement_matches({LABEL_CAPACITY_TYPE: "spot"}, LABEL_CAPACITY_TYPE, r.get("operator", ""),
-                                   [str(v) for v in r.get("values") or []]) for r in reqs)
+    return all(
+        requirement_matches(
+            {LABEL_CAPACITY_TYPE: "spot"},
+            LABEL_CAPACITY_TYPE,
+            r.get("operator", ""),
+            [str(v) for v in r.get("values") or []],
+        )
+        for r in reqs
+    )
 
 
 def looks_like_training(np: Object) -> bool:
@@ -96,8 +104,14 @@ def _nodepools(snapshot) -> list[Object]:
 # -- GPU601 ------------------------------------------------------------------------------
 
 
-@check("GPU601", "training-nodepool-on-spot", Severity.WARNING, "Training NodePool can launch spot instances",
-       reads=("nodepools",), scope="nodepool-draft")
+@check(
+    "GPU601",
+    "training-nodepool-on-spot",
+    Severity.WARNING,
+    "Training NodePool can launch spot instances",
+    reads=("nodepools",),
+    scope="nodepool-draft",
+)
 def training_nodepool_on_spot(snapshot):
     """A NodePool meant for training allows spot capacity.
 
@@ -119,10 +133,12 @@ def training_nodepool_on_spot(snapshot):
         if not is_gpu_nodepool(np) or not looks_like_training(np) or not allows_spot(np):
             continue
         yield new_finding(
-            "GPU601", f"NodePool {np.metadata.name} is for training but may launch spot GPU nodes; a spot "
-                      "interruption ends a run mid-way: allow only on-demand",
+            "GPU601",
+            f"NodePool {np.metadata.name} is for training but may launch spot GPU nodes; a spot "
+            "interruption ends a run mid-way: allow only on-demand",
             ref(np, "NodePool"),
-            evidence=[f"{LABEL_CAPACITY_TYPE} " + _format_reqs(np, LABEL_CAPACITY_TYPE)])
+            evidence=[f"{LABEL_CAPACITY_TYPE} " + _format_reqs(np, LABEL_CAPACITY_TYPE)],
+        )
 
 
 def _format_reqs(np: Object, key: str) -> str:
@@ -136,8 +152,14 @@ def _format_reqs(np: Object, key: str) -> str:
 # -- GPU602 ------------------------------------------------------------------------------
 
 
-@check("GPU602", "gpu-nodepool-untainted", Severity.WARNING, "GPU NodePool does not taint its nodes",
-       reads=("nodepools",), scope="nodepool-draft")
+@check(
+    "GPU602",
+    "gpu-nodepool-untainted",
+    Severity.WARNING,
+    "GPU NodePool does not taint its nodes",
+    reads=("nodepools",),
+    scope="nodepool-draft",
+)
 def gpu_nodepool_untainted(snapshot):
     """A GPU NodePool launches nodes without a NoSchedule/NoExecute taint.
 
@@ -162,18 +184,27 @@ def gpu_nodepool_untainted(snapshot):
         if any(t.effect in ("NoSchedule", "NoExecute") for t in nodepool_taints(np)):
             continue
         yield new_finding(
-            "GPU602", f"NodePool {np.metadata.name} launches GPU nodes without a taint: any pod can land on them; "
-                      f"add the taint {GPU_RESOURCE}=true:NoSchedule",
+            "GPU602",
+            f"NodePool {np.metadata.name} launches GPU nodes without a taint: any pod can land on them; "
+            f"add the taint {GPU_RESOURCE}=true:NoSchedule",
             ref(np, "NodePool"),
-            evidence=["spec.template.spec.taints: " + (", ".join(format_taint(t) for t in nodepool_taints(np))
-                                                        or "none")])
+            evidence=[
+                "spec.template.spec.taints: " + (", ".join(format_taint(t) for t in nodepool_taints(np)) or "none")
+            ],
+        )
 
 
 # -- GPU603 ------------------------------------------------------------------------------
 
 
-@check("GPU603", "gpu-nodepool-no-gpu-limit", Severity.WARNING, "GPU NodePool has no nvidia.com/gpu limit",
-       reads=("nodepools",), scope="nodepool-draft")
+@check(
+    "GPU603",
+    "gpu-nodepool-no-gpu-limit",
+    Severity.WARNING,
+    "GPU NodePool has no nvidia.com/gpu limit",
+    reads=("nodepools",),
+    scope="nodepool-draft",
+)
 def gpu_nodepool_no_gpu_limit(snapshot):
     """A GPU NodePool sets no limit on nvidia.com/gpu.
 
@@ -198,9 +229,13 @@ def gpu_nodepool_no_gpu_limit(snapshot):
             continue
         other = ", ".join(f"{k}={v}" for k, v in limits.items())
         yield new_finding(
-            "GPU603", f"NodePool {np.metadata.name} has no {GPU_RESOURCE} limit"
-                      + (f" (only {other})" if other else "") + f": set spec.limits[{GPU_RESOURCE}] to cap GPU spend",
-            ref(np, "NodePool"), evidence=[f"spec.limits: {other or 'none'}"])
+            "GPU603",
+            f"NodePool {np.metadata.name} has no {GPU_RESOURCE} limit"
+            + (f" (only {other})" if other else "")
+            + f": set spec.limits[{GPU_RESOURCE}] to cap GPU spend",
+            ref(np, "NodePool"),
+            evidence=[f"spec.limits: {other or 'none'}"],
+        )
 
 
 # -- GPU604 ------------------------------------------------------------------------------
@@ -215,8 +250,11 @@ def _unknown_to_catalogue(np: Object) -> list[str]:
             continue
         key, values = r.get("key"), [str(v) for v in r.get("values") or []]
         for v in values:
-            if key == "node.kubernetes.io/instance-type" and v not in instances.INSTANCE_TYPES and \
-                    _GPU_FAMILY.match(v.split(".")[0]):
+            if (
+                key == "node.kubernetes.io/instance-type"
+                and v not in instances.INSTANCE_TYPES
+                and _GPU_FAMILY.match(v.split(".")[0])
+            ):
                 out.append(v)
             elif key == instances.L_FAMILY and v not in families and _GPU_FAMILY.match(v):
                 out.append(v)
@@ -225,9 +263,14 @@ def _unknown_to_catalogue(np: Object) -> list[str]:
     return out
 
 
-@check("GPU604", "nodepool-no-gpu-instance-type", Severity.ERROR,
-       "GPU NodePool requirements admit no NVIDIA GPU instance type",
-       reads=("nodepools",), scope="nodepool-draft")
+@check(
+    "GPU604",
+    "nodepool-no-gpu-instance-type",
+    Severity.ERROR,
+    "GPU NodePool requirements admit no NVIDIA GPU instance type",
+    reads=("nodepools",),
+    scope="nodepool-draft",
+)
 def nodepool_no_gpu_instance_type(snapshot):
     """A GPU NodePool's requirements match no NVIDIA GPU instance type.
 
@@ -256,20 +299,27 @@ def nodepool_no_gpu_instance_type(snapshot):
         reqs = [str(r) for r in nodepool_requirements(np) if r.origin == "requirement"]
         if unknown:
             yield new_finding(
-                "GPU604", f"NodePool {np.metadata.name} asks for {', '.join(unknown)}, which gputui's instance "
-                          "catalogue does not know: check the spelling; if it is a new type, the NodePool may be fine",
-                ref(np, "NodePool"), severity=Severity.INFO, evidence=reqs)
+                "GPU604",
+                f"NodePool {np.metadata.name} asks for {', '.join(unknown)}, which gputui's instance "
+                "catalogue does not know: check the spelling; if it is a new type, the NodePool may be fine",
+                ref(np, "NodePool"),
+                severity=Severity.INFO,
+                evidence=reqs,
+            )
             continue
         yield new_finding(
-            "GPU604", f"NodePool {np.metadata.name}'s requirements admit no NVIDIA GPU instance type: Karpenter can "
-                      "launch nothing for GPU pods; widen the requirements",
-            ref(np, "NodePool"), evidence=reqs)
+            "GPU604",
+            f"NodePool {np.metadata.name}'s requirements admit no NVIDIA GPU instance type: Karpenter can "
+            "launch nothing for GPU pods; widen the requirements",
+            ref(np, "NodePool"),
+            evidence=reqs,
+        )
 
 
 # -- GPU605 ------------------------------------------------------------------------------
 
 
-def _operand_tolerations(snapshot, draft: bool) -> Optional[tuple[str, list[tuple[str, list]]]]:
+def _operand_tolerations(snapshot, draft: bool) -> tuple[str, list[tuple[str, list]]] | None:
     """(where the tolerations come from, [(operand name, tolerations)]) or None when a
     cluster check already judges this (live NodePool, operand DaemonSets visible)."""
     operands = list(all_operand_daemonsets(snapshot))
@@ -279,20 +329,29 @@ def _operand_tolerations(snapshot, draft: bool) -> Optional[tuple[str, list[tupl
         return "operand DaemonSets", [(ds.metadata.name, daemonset_tolerations(ds)) for _o, ds in operands]
     cp = clusterpolicy(snapshot)
     if cp is not None:
-        tols = ((cp.spec.get("daemonsets") or {}).get("tolerations"))
+        tols = (cp.spec.get("daemonsets") or {}).get("tolerations")
         if tols is None:
             tols = list(DEFAULT_OPERAND_TOLERATIONS)
-        return (f"ClusterPolicy {cp.metadata.name} spec.daemonsets.tolerations",
-                [("GPU Operator operands", [toleration_from_dict(t) for t in tols])])
+        return (
+            f"ClusterPolicy {cp.metadata.name} spec.daemonsets.tolerations",
+            [("GPU Operator operands", [toleration_from_dict(t) for t in tols])],
+        )
     if not draft:
         return None  # a live cluster without the GPU Operator: nothing of it to starve
-    return ("the GPU Operator's default tolerations (no ClusterPolicy seen)",
-            [("GPU Operator operands", [toleration_from_dict(t) for t in DEFAULT_OPERAND_TOLERATIONS])])
+    return (
+        "the GPU Operator's default tolerations (no ClusterPolicy seen)",
+        [("GPU Operator operands", [toleration_from_dict(t) for t in DEFAULT_OPERAND_TOLERATIONS])],
+    )
 
 
-@check("GPU605", "nodepool-taint-blocks-operands", Severity.ERROR,
-       "NodePool taint would keep the GPU Operator off its nodes",
-       reads=("nodepools", "daemonsets", "clusterpolicies"), scope="nodepool-draft")
+@check(
+    "GPU605",
+    "nodepool-taint-blocks-operands",
+    Severity.ERROR,
+    "NodePool taint would keep the GPU Operator off its nodes",
+    reads=("nodepools", "daemonsets", "clusterpolicies"),
+    scope="nodepool-draft",
+)
 def nodepool_taint_not_tolerated_by_operands(snapshot):
     """A GPU NodePool's taint is not tolerated by the GPU Operator's operands.
 
@@ -328,13 +387,19 @@ def nodepool_taint_not_tolerated_by_operands(snapshot):
                 continue
             no_operator = where.startswith("the GPU Operator's default")
             yield new_finding(
-                "GPU605", f"NodePool {np.metadata.name} taints its nodes {format_taint(t)}, which "
-                          f"{'the GPU Operator would not tolerate by default' if no_operator else where + ' do not tolerate'}"
-                          ": its nodes would get no driver or device plugin; add the toleration to ClusterPolicy "
-                          "spec.daemonsets.tolerations or use nvidia.com/gpu",
-                ref(np, "NodePool"), severity=Severity.WARNING if no_operator else None,
-                evidence=[f"taint {format_taint(t)} not tolerated by {', '.join(missing[:6])}"
-                          + (f" (+{len(missing) - 6})" if len(missing) > 6 else ""), f"tolerations from {where}"])
+                "GPU605",
+                f"NodePool {np.metadata.name} taints its nodes {format_taint(t)}, which "
+                f"{'the GPU Operator would not tolerate by default' if no_operator else where + ' do not tolerate'}"
+                ": its nodes would get no driver or device plugin; add the toleration to ClusterPolicy "
+                "spec.daemonsets.tolerations or use nvidia.com/gpu",
+                ref(np, "NodePool"),
+                severity=Severity.WARNING if no_operator else None,
+                evidence=[
+                    f"taint {format_taint(t)} not tolerated by {', '.join(missing[:6])}"
+                    + (f" (+{len(missing) - 6})" if len(missing) > 6 else ""),
+                    f"tolerations from {where}",
+                ],
+            )
 
 
 # -- GPU606 ------------------------------------------------------------------------------
@@ -357,9 +422,14 @@ def _aimed_at(np: Object, pod, gpu_pool: bool) -> bool:
     return False
 
 
-@check("GPU606", "pending-gpu-pod-still-unfit", Severity.WARNING,
-       "Pending GPU pods still would not fit the edited NodePool",
-       reads=("nodepools", "pods"), scope="nodepool-draft")
+@check(
+    "GPU606",
+    "pending-gpu-pod-still-unfit",
+    Severity.WARNING,
+    "Pending GPU pods still would not fit the edited NodePool",
+    reads=("nodepools", "pods"),
+    scope="nodepool-draft",
+)
 def pending_gpu_pod_still_unfit(snapshot):
     """Pending GPU pods aimed at an edited NodePool would still not get a node from it.
 
@@ -391,11 +461,14 @@ def pending_gpu_pod_still_unfit(snapshot):
             if verdict.fits:
                 continue
             yield new_finding(
-                "GPU606", f"{wl.ref.kind} {wl.ref.namespace}/{wl.ref.name} ({len(wl.pods)} pending pod"
-                          f"{'s' if len(wl.pods) != 1 else ''}) would still not fit NodePool {np.metadata.name}: "
-                          + "; ".join(b.detail for b in verdict.blocking),
-                ref(np, "NodePool"), related=[wl.ref],
-                evidence=[b.detail + (f" ({b.fix_hint})" if b.fix_hint else "") for b in verdict.blocking])
+                "GPU606",
+                f"{wl.ref.kind} {wl.ref.namespace}/{wl.ref.name} ({len(wl.pods)} pending pod"
+                f"{'s' if len(wl.pods) != 1 else ''}) would still not fit NodePool {np.metadata.name}: "
+                + "; ".join(b.detail for b in verdict.blocking),
+                ref(np, "NodePool"),
+                related=[wl.ref],
+                evidence=[b.detail + (f" ({b.fix_hint})" if b.fix_hint else "") for b in verdict.blocking],
+            )
 
 
 # -- GPU607 ------------------------------------------------------------------------------
@@ -413,23 +486,28 @@ def v1_changes(np: dict) -> list[str]:
     if policy == "WhenUnderutilized":
         out.append("spec.disruption.consolidationPolicy: WhenUnderutilized → WhenEmptyOrUnderutilized")
     if "consolidateAfter" not in disruption:
-        out.append("spec.disruption.consolidateAfter: required in v1; conversion sets 0s (consolidate as soon as "
-                   "possible)")
+        out.append(
+            "spec.disruption.consolidateAfter: required in v1; conversion sets 0s (consolidate as soon as possible)"
+        )
     if "expireAfter" in disruption:
-        out.append(f"spec.disruption.expireAfter ({disruption['expireAfter']}) moves to "
-                   "spec.template.spec.expireAfter")
+        out.append(f"spec.disruption.expireAfter ({disruption['expireAfter']}) moves to spec.template.spec.expireAfter")
     ref_ = tspec.get("nodeClassRef") or {}
     if "apiVersion" in ref_ or "group" not in ref_:
         group = str(ref_.get("apiVersion", "karpenter.k8s.aws/v1beta1")).split("/")[0]
-        out.append(f"spec.template.spec.nodeClassRef.apiVersion ({ref_.get('apiVersion', 'unset')}) becomes "
-                   f"group: {group}; kind and name become required")
+        out.append(
+            f"spec.template.spec.nodeClassRef.apiVersion ({ref_.get('apiVersion', 'unset')}) becomes "
+            f"group: {group}; kind and name become required"
+        )
     if "kubelet" in tspec:
-        out.append("spec.template.spec.kubelet moves to the EC2NodeClass (spec.kubelet); NodePools sharing a node "
-                   "class must agree on it")
+        out.append(
+            "spec.template.spec.kubelet moves to the EC2NodeClass (spec.kubelet); NodePools sharing a node "
+            "class must agree on it"
+        )
     if "resources" in tspec:
         out.append("spec.template.spec.resources is dropped (v1 has no such field)")
-    out.append("budgets may then name reasons (Underutilized, Empty, Drifted); terminationGracePeriod becomes "
-               "available")
+    out.append(
+        "budgets may then name reasons (Underutilized, Empty, Drifted); terminationGracePeriod becomes available"
+    )
     return out
 
 
@@ -450,8 +528,11 @@ def to_v1(np: dict) -> dict:
     ref_ = tspec.get("nodeClassRef")
     if isinstance(ref_, dict):
         api = ref_.pop("apiVersion", "karpenter.k8s.aws/v1beta1")
-        tspec["nodeClassRef"] = {"group": str(api).split("/")[0], "kind": ref_.get("kind", "EC2NodeClass"),
-                                 "name": ref_.get("name", "")}
+        tspec["nodeClassRef"] = {
+            "group": str(api).split("/")[0],
+            "kind": ref_.get("kind", "EC2NodeClass"),
+            "name": ref_.get("name", ""),
+        }
     tspec.pop("kubelet", None)
     tspec.pop("resources", None)
     return out
@@ -461,8 +542,14 @@ def _api_version(snapshot, np: Object) -> str:
     return np.api_version or snapshot.karpenter_api_version or V1
 
 
-@check("GPU607", "nodepool-v1beta1", Severity.INFO, "NodePool uses the karpenter.sh/v1beta1 API",
-       reads=("nodepools",), scope="nodepool-draft")
+@check(
+    "GPU607",
+    "nodepool-v1beta1",
+    Severity.INFO,
+    "NodePool uses the karpenter.sh/v1beta1 API",
+    reads=("nodepools",),
+    scope="nodepool-draft",
+)
 def nodepool_v1beta1(snapshot):
     """A NodePool is written against karpenter.sh/v1beta1.
 
@@ -489,23 +576,26 @@ def nodepool_v1beta1(snapshot):
         d["apiVersion"] = api
         changes = v1_changes(d)
         yield new_finding(
-            "GPU607", f"NodePool {np.metadata.name} is karpenter.sh/v1beta1; moving it to v1 changes "
-                      f"{len(changes) - 2} field(s) besides the apiVersion",
-            ref(np, "NodePool"), evidence=changes)
+            "GPU607",
+            f"NodePool {np.metadata.name} is karpenter.sh/v1beta1; moving it to v1 changes "
+            f"{len(changes) - 2} field(s) besides the apiVersion",
+            ref(np, "NodePool"),
+            evidence=changes,
+        )
 
 
 # -- GPU608 ------------------------------------------------------------------------------
 
 
-def _crd_for(snapshot, group: str, kind: str) -> Optional[Object]:
+def _crd_for(snapshot, group: str, kind: str) -> Object | None:
     for crd in snapshot.crds:
-        names = (crd.spec.get("names") or {})
+        names = crd.spec.get("names") or {}
         if crd.spec.get("group") == group and names.get("kind") == kind:
             return crd
     return None
 
 
-def schema_for(snapshot, kind: str, api_version: str) -> tuple[Optional[dict], str]:
+def schema_for(snapshot, kind: str, api_version: str) -> tuple[dict | None, str]:
     """The schema to judge an object by, and where it came from: the CRD in the snapshot
     when it has a real schema, else gputui's built-in rules."""
     group, _, version = api_version.partition("/")
@@ -518,9 +608,14 @@ def schema_for(snapshot, kind: str, api_version: str) -> tuple[Optional[dict], s
     return builtin, "gputui's built-in " + kind + " rules"
 
 
-@check("GPU608", "karpenter-manifest-invalid", Severity.ERROR,
-       "NodePool or EC2NodeClass would be rejected by the API server",
-       reads=("nodepools", "ec2nodeclasses", "crds"), scope="nodepool-draft")
+@check(
+    "GPU608",
+    "karpenter-manifest-invalid",
+    Severity.ERROR,
+    "NodePool or EC2NodeClass would be rejected by the API server",
+    reads=("nodepools", "ec2nodeclasses", "crds"),
+    scope="nodepool-draft",
+)
 def karpenter_manifest_invalid(snapshot):
     """A NodePool or EC2NodeClass being edited or linted does not pass its CRD's schema.
 
@@ -543,8 +638,11 @@ def karpenter_manifest_invalid(snapshot):
         for obj in getattr(snapshot, attr):
             if not is_draft(obj):
                 continue
-            api = obj.api_version or (snapshot.karpenter_api_version if kind == "NodePool" else "") or (
-                V1 if kind == "NodePool" else "karpenter.k8s.aws/v1")
+            api = (
+                obj.api_version
+                or (snapshot.karpenter_api_version if kind == "NodePool" else "")
+                or (V1 if kind == "NodePool" else "karpenter.k8s.aws/v1")
+            )
             schema, source = schema_for(snapshot, kind, api)
             if schema is None:
                 continue
@@ -554,9 +652,12 @@ def karpenter_manifest_invalid(snapshot):
                 continue
             errors = [str(e) for e in report.errors]
             yield new_finding(
-                "GPU608", f"{kind} {obj.metadata.name} would be rejected: {errors[0]}"
-                          + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""),
-                ref(obj, kind), evidence=errors + [f"checked against {source}"])
+                "GPU608",
+                f"{kind} {obj.metadata.name} would be rejected: {errors[0]}"
+                + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""),
+                ref(obj, kind),
+                evidence=errors + [f"checked against {source}"],
+            )
 
 
 def _wire_form(obj: Object, kind: str, api: str) -> dict:
@@ -576,8 +677,14 @@ def _wire_form(obj: Object, kind: str, api: str) -> dict:
 # -- GPU609 ------------------------------------------------------------------------------
 
 
-@check("GPU609", "nodepool-nodeclass-missing", Severity.ERROR, "NodePool refers to an EC2NodeClass that does not exist",
-       reads=("nodepools", "ec2nodeclasses"), scope="nodepool-draft")
+@check(
+    "GPU609",
+    "nodepool-nodeclass-missing",
+    Severity.ERROR,
+    "NodePool refers to an EC2NodeClass that does not exist",
+    reads=("nodepools", "ec2nodeclasses"),
+    scope="nodepool-draft",
+)
 def nodepool_nodeclass_missing(snapshot):
     """A NodePool being edited or linted names an EC2NodeClass that is not there.
 
@@ -607,9 +714,12 @@ def nodepool_nodeclass_missing(snapshot):
         if ref_["name"] in names:
             continue
         yield new_finding(
-            "GPU609", f"NodePool {np.metadata.name} uses EC2NodeClass {ref_['name']}, which does not exist "
-                      f"(there are: {', '.join(sorted(names))}); Karpenter would launch nothing from it",
-            ref(np, "NodePool"), evidence=[f"spec.template.spec.nodeClassRef.name: {ref_['name']}"])
+            "GPU609",
+            f"NodePool {np.metadata.name} uses EC2NodeClass {ref_['name']}, which does not exist "
+            f"(there are: {', '.join(sorted(names))}); Karpenter would launch nothing from it",
+            ref(np, "NodePool"),
+            evidence=[f"spec.template.spec.nodeClassRef.name: {ref_['name']}"],
+        )
 
 
 # -- built-in schema -----------------------------------------------------------------------
@@ -617,82 +727,168 @@ def nodepool_nodeclass_missing(snapshot):
 # with a schema is at hand (offline lint, a cluster whose CRD keeps unknown fields).
 
 _LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
-_QUALIFIED = (r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*(\/))?"
-              r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_QUANTITY = r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+_QUALIFIED = (
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*(\/))?"
+    r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$"
+)
+_QUANTITY = (
+    r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+)
 _DURATION_OR_NEVER = r"^(([0-9]+(s|m|h))+|Never)$"
 
 
 def _taints_schema() -> dict:
-    return {"type": "array", "items": {"type": "object", "required": ["key", "effect"], "properties": {
-        "key": {"type": "string", "minLength": 1, "pattern": _QUALIFIED},
-        "value": {"type": "string", "pattern": _QUALIFIED},
-        "effect": {"type": "string", "enum": ["NoSchedule", "PreferNoSchedule", "NoExecute"]},
-        "timeAdded": {"type": "string"}}}}
+    return {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["key", "effect"],
+            "properties": {
+                "key": {"type": "string", "minLength": 1, "pattern": _QUALIFIED},
+                "value": {"type": "string", "pattern": _QUALIFIED},
+                "effect": {"type": "string", "enum": ["NoSchedule", "PreferNoSchedule", "NoExecute"]},
+                "timeAdded": {"type": "string"},
+            },
+        },
+    }
 
 
-def builtin_schema(kind: str, api_version: str) -> Optional[dict]:
+def builtin_schema(kind: str, api_version: str) -> dict | None:
     if kind != "NodePool" or api_version not in (V1, V1BETA1):
         return None
     v1 = api_version == V1
     operators = ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"] + (["Gte", "Lte"] if v1 else [])
-    requirement = {"type": "object", "required": ["key", "operator"], "properties": {
-        "key": {"type": "string", "maxLength": 316, "pattern": _QUALIFIED},
-        "operator": {"type": "string", "enum": operators},
-        "values": {"type": "array", "items": {"type": "string", "maxLength": 63, "pattern": _LABEL_VALUE}},
-        "minValues": {"type": "integer", "minimum": 1, "maximum": 50}}}
-    budget = {"type": "object", "required": ["nodes"], "properties": {
-        "nodes": {"type": "string", "pattern": r"^((100|[0-9]{1,2})%|[0-9]+)$"},
-        "schedule": {"type": "string"},
-        "duration": {"type": "string", "pattern": r"^((([0-9]+(h|m))|([0-9]+h[0-9]+m))(0s)?)$"}}}
+    requirement = {
+        "type": "object",
+        "required": ["key", "operator"],
+        "properties": {
+            "key": {"type": "string", "maxLength": 316, "pattern": _QUALIFIED},
+            "operator": {"type": "string", "enum": operators},
+            "values": {"type": "array", "items": {"type": "string", "maxLength": 63, "pattern": _LABEL_VALUE}},
+            "minValues": {"type": "integer", "minimum": 1, "maximum": 50},
+        },
+    }
+    budget = {
+        "type": "object",
+        "required": ["nodes"],
+        "properties": {
+            "nodes": {"type": "string", "pattern": r"^((100|[0-9]{1,2})%|[0-9]+)$"},
+            "schedule": {"type": "string"},
+            "duration": {"type": "string", "pattern": r"^((([0-9]+(h|m))|([0-9]+h[0-9]+m))(0s)?)$"},
+        },
+    }
     if v1:
-        budget["properties"]["reasons"] = {"type": "array", "items": {
-            "type": "string", "enum": ["Underutilized", "Empty", "Drifted"]}}
-    disruption: dict[str, Any] = {"type": "object", "properties": {
-        "consolidationPolicy": {"type": "string", "enum": (["WhenEmpty", "WhenEmptyOrUnderutilized", "Balanced"]
-                                                           if v1 else ["WhenEmpty", "WhenUnderutilized"])},
-        "consolidateAfter": {"type": "string", "pattern": _DURATION_OR_NEVER},
-        "budgets": {"type": "array", "maxItems": 50, "items": budget, "x-kubernetes-validations": [
-            {"rule": "self.all(x, has(x.schedule) == has(x.duration))",
-             "message": "'schedule' must be set with 'duration'"}]}}}
+        budget["properties"]["reasons"] = {
+            "type": "array",
+            "items": {"type": "string", "enum": ["Underutilized", "Empty", "Drifted"]},
+        }
+    disruption: dict[str, Any] = {
+        "type": "object",
+        "properties": {
+            "consolidationPolicy": {
+                "type": "string",
+                "enum": (
+                    ["WhenEmpty", "WhenEmptyOrUnderutilized", "Balanced"] if v1 else ["WhenEmpty", "WhenUnderutilized"]
+                ),
+            },
+            "consolidateAfter": {"type": "string", "pattern": _DURATION_OR_NEVER},
+            "budgets": {
+                "type": "array",
+                "maxItems": 50,
+                "items": budget,
+                "x-kubernetes-validations": [
+                    {
+                        "rule": "self.all(x, has(x.schedule) == has(x.duration))",
+                        "message": "'schedule' must be set with 'duration'",
+                    }
+                ],
+            },
+        },
+    }
     if v1:
         disruption["required"] = ["consolidateAfter"]
     else:
         disruption["properties"]["expireAfter"] = {"type": "string", "pattern": _DURATION_OR_NEVER}
-    node_class_ref = {"type": "object", "required": ["group", "kind", "name"] if v1 else ["name"], "properties": {
-        "kind": {"type": "string"}, "name": {"type": "string"}}}
+    node_class_ref = {
+        "type": "object",
+        "required": ["group", "kind", "name"] if v1 else ["name"],
+        "properties": {"kind": {"type": "string"}, "name": {"type": "string"}},
+    }
     node_class_ref["properties"]["group" if v1 else "apiVersion"] = {"type": "string"}
-    tspec: dict[str, Any] = {"type": "object", "required": ["nodeClassRef", "requirements"], "properties": {
-        "nodeClassRef": node_class_ref,
-        "requirements": {"type": "array", "maxItems": 100, "items": requirement, "x-kubernetes-validations": [
-            {"rule": "self.all(x, x.operator == 'In' ? x.values.size() != 0 : true)",
-             "message": "requirements with operator 'In' must have a value defined"},
-            {"rule": "self.all(x, (x.operator == 'Gt' || x.operator == 'Lt') ? "
-                     "(x.values.size() == 1 && int(x.values[0]) >= 0) : true)",
-             "message": "requirements operator 'Gt' or 'Lt' must have a single positive integer value"}]},
-        "taints": _taints_schema(), "startupTaints": _taints_schema()}}
+    tspec: dict[str, Any] = {
+        "type": "object",
+        "required": ["nodeClassRef", "requirements"],
+        "properties": {
+            "nodeClassRef": node_class_ref,
+            "requirements": {
+                "type": "array",
+                "maxItems": 100,
+                "items": requirement,
+                "x-kubernetes-validations": [
+                    {
+                        "rule": "self.all(x, x.operator == 'In' ? x.values.size() != 0 : true)",
+                        "message": "requirements with operator 'In' must have a value defined",
+                    },
+                    {
+                        "rule": "self.all(x, (x.operator == 'Gt' || x.operator == 'Lt') ? "
+                        "(x.values.size() == 1 && int(x.values[0]) >= 0) : true)",
+                        "message": "requirements operator 'Gt' or 'Lt' must have a single positive integer value",
+                    },
+                ],
+            },
+            "taints": _taints_schema(),
+            "startupTaints": _taints_schema(),
+        },
+    }
     if v1:
         tspec["properties"]["expireAfter"] = {"type": "string", "pattern": _DURATION_OR_NEVER}
         tspec["properties"]["terminationGracePeriod"] = {"type": "string", "pattern": r"^([0-9]+(s|m|h))+$"}
     else:
         tspec["properties"]["kubelet"] = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
         tspec["properties"]["resources"] = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-    spec = {"type": "object", "required": ["template"], "properties": {
-        "template": {"type": "object", "required": ["spec"], "properties": {
-            "metadata": {"type": "object", "properties": {
-                "labels": {"type": "object", "maxProperties": 100,
-                           "additionalProperties": {"type": "string", "maxLength": 63, "pattern": _LABEL_VALUE}},
-                "annotations": {"type": "object", "additionalProperties": {"type": "string"}}}},
-            "spec": tspec}},
-        "disruption": disruption,
-        "limits": {"type": "object", "additionalProperties": {"x-kubernetes-int-or-string": True,
-                                                              "pattern": _QUANTITY}},
-        "weight": {"type": "integer", "minimum": 1, "maximum": 100}}}
+    spec = {
+        "type": "object",
+        "required": ["template"],
+        "properties": {
+            "template": {
+                "type": "object",
+                "required": ["spec"],
+                "properties": {
+                    "metadata": {
+                        "type": "object",
+                        "properties": {
+                            "labels": {
+                                "type": "object",
+                                "maxProperties": 100,
+                                "additionalProperties": {"type": "string", "maxLength": 63, "pattern": _LABEL_VALUE},
+                            },
+                            "annotations": {"type": "object", "additionalProperties": {"type": "string"}},
+                        },
+                    },
+                    "spec": tspec,
+                },
+            },
+            "disruption": disruption,
+            "limits": {
+                "type": "object",
+                "additionalProperties": {"x-kubernetes-int-or-string": True, "pattern": _QUANTITY},
+            },
+            "weight": {"type": "integer", "minimum": 1, "maximum": 100},
+        },
+    }
     if v1:
         spec["properties"]["replicas"] = {"type": "integer", "minimum": 0}
-    return {"type": "object", "required": ["spec"], "properties": {
-        "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
-        "spec": spec, "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}
+    return {
+        "type": "object",
+        "required": ["spec"],
+        "properties": {
+            "apiVersion": {"type": "string"},
+            "kind": {"type": "string"},
+            "metadata": {"type": "object"},
+            "spec": spec,
+            "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+        },
+    }
 
 
 def draft_checks(registry_checks: Iterable) -> list:

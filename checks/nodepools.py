@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import Any
 
 from checks import instances
 from checks.gpu import GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL
@@ -55,17 +56,30 @@ ACCELERATOR_RESOURCES = (GPU_RESOURCE, NEURON_RESOURCE)
 # Used when the caller cannot compute the daemonsets that would land on a new node
 # (a typical EKS node runs aws-node, kube-proxy, the EBS CSI node and pod identity agents).
 DEFAULT_DAEMONSET_OVERHEAD: dict[str, Decimal] = {
-    "cpu": Decimal("0.2"), "memory": Decimal(256 * 1024 * 1024), "pods": Decimal(4),
+    "cpu": Decimal("0.2"),
+    "memory": Decimal(256 * 1024 * 1024),
+    "pods": Decimal(4),
 }
 
 # Labels Karpenter knows how to satisfy without the NodePool naming them.
-WELL_KNOWN_LABELS = frozenset({
-    "topology.kubernetes.io/zone", "topology.kubernetes.io/region", "topology.k8s.aws/zone-id",
-    "node.kubernetes.io/instance-type", "kubernetes.io/arch", "kubernetes.io/os", "node.kubernetes.io/windows-build",
-    LABEL_CAPACITY_TYPE, LABEL_NODEPOOL,
-    "failure-domain.beta.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/region",
-    "beta.kubernetes.io/arch", "beta.kubernetes.io/os", "beta.kubernetes.io/instance-type",
-})
+WELL_KNOWN_LABELS = frozenset(
+    {
+        "topology.kubernetes.io/zone",
+        "topology.kubernetes.io/region",
+        "topology.k8s.aws/zone-id",
+        "node.kubernetes.io/instance-type",
+        "kubernetes.io/arch",
+        "kubernetes.io/os",
+        "node.kubernetes.io/windows-build",
+        LABEL_CAPACITY_TYPE,
+        LABEL_NODEPOOL,
+        "failure-domain.beta.kubernetes.io/zone",
+        "failure-domain.beta.kubernetes.io/region",
+        "beta.kubernetes.io/arch",
+        "beta.kubernetes.io/os",
+        "beta.kubernetes.io/instance-type",
+    }
+)
 NODE_AGENT_LABEL_PREFIXES = ("nvidia.com/", "feature.node.kubernetes.io/")
 
 _DEPRECATED = {
@@ -78,7 +92,9 @@ _DEPRECATED = {
 
 
 def is_well_known(key: str) -> bool:
-    return key in WELL_KNOWN_LABELS or key.startswith(("karpenter.k8s.aws/instance-", "karpenter.k8s.aws/capacity-reservation"))
+    return key in WELL_KNOWN_LABELS or key.startswith(
+        ("karpenter.k8s.aws/instance-", "karpenter.k8s.aws/capacity-reservation")
+    )
 
 
 # -- requirements --------------------------------------------------------------------
@@ -93,9 +109,11 @@ class Requirement:
     origin: str = "requirement"
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any], origin: str = "requirement") -> "Requirement":
+    def from_dict(cls, d: Mapping[str, Any], origin: str = "requirement") -> Requirement:
         key = d.get("key", "")
-        return cls(_DEPRECATED.get(key, key), d.get("operator", ""), tuple(str(v) for v in d.get("values") or ()), origin)
+        return cls(
+            _DEPRECATED.get(key, key), d.get("operator", ""), tuple(str(v) for v in d.get("values") or ()), origin
+        )
 
     def __str__(self) -> str:
         if self.operator in ("Exists", "DoesNotExist"):
@@ -105,7 +123,7 @@ class Requirement:
     def matches(self, labels: Mapping[str, str]) -> bool:
         return requirement_matches(labels, self.key, self.operator, self.values)
 
-    def matches_instance(self, it: InstanceType, labels: Optional[Mapping[str, str]] = None) -> bool:
+    def matches_instance(self, it: InstanceType, labels: Mapping[str, str] | None = None) -> bool:
         """Only instance-derived keys can be judged here; others (zone, capacity type,
         custom labels) are offering- or NodePool-level and pass."""
         if self.key not in INSTANCE_LABEL_KEYS:
@@ -119,11 +137,11 @@ class _ValueSet:
 
     complement: bool
     values: frozenset
-    gt: Optional[int] = None
-    lt: Optional[int] = None
+    gt: int | None = None
+    lt: int | None = None
 
     @classmethod
-    def of(cls, r: Requirement) -> "_ValueSet":
+    def of(cls, r: Requirement) -> _ValueSet:
         op = r.operator
         if op == "In":
             return cls(False, frozenset(r.values))
@@ -148,7 +166,7 @@ class _ValueSet:
             return False
         return (self.gt is None or n > self.gt) and (self.lt is None or n < self.lt)
 
-    def intersect(self, o: "_ValueSet") -> "_ValueSet":
+    def intersect(self, o: _ValueSet) -> _ValueSet:
         gt = max((b for b in (self.gt, o.gt) if b is not None), default=None)
         lt = min((b for b in (self.lt, o.lt) if b is not None), default=None)
         if self.complement and o.complement:
@@ -170,7 +188,7 @@ class _ValueSet:
         return self.gt is not None and self.lt is not None and self.lt - self.gt <= 1
 
 
-def _int_or_none(v: Any) -> Optional[int]:
+def _int_or_none(v: Any) -> int | None:
     try:
         return int(v)
     except (TypeError, ValueError):
@@ -263,7 +281,9 @@ def pod_requirement_terms(pod: Pod) -> list[list[Requirement]]:
 
 @functools.lru_cache(maxsize=1)
 def _catalogue() -> list[tuple[InstanceType, dict[str, str]]]:
-    return [(it, karpenter_labels(it)) for it in sorted(instances.INSTANCE_TYPES.values(), key=lambda i: i.on_demand_usd)]
+    return [
+        (it, karpenter_labels(it)) for it in sorted(instances.INSTANCE_TYPES.values(), key=lambda i: i.on_demand_usd)
+    ]
 
 
 def _filter(reqs: Sequence[Requirement]) -> list[tuple[InstanceType, dict[str, str]]]:
@@ -286,7 +306,11 @@ def is_gpu_nodepool(nodepool: Object) -> bool:
             if r.operator == "Gt" and r.values and _int_or_none(r.values[0]) is not None and int(r.values[0]) < 0:
                 continue
             return True
-        if r.operator == "In" and r.key in (instances.L_FAMILY, "node.kubernetes.io/instance-type", instances.L_CATEGORY):
+        if r.operator == "In" and r.key in (
+            instances.L_FAMILY,
+            "node.kubernetes.io/instance-type",
+            instances.L_CATEGORY,
+        ):
             for it in instances.INSTANCE_TYPES.values():
                 value = {instances.L_FAMILY: it.family, instances.L_CATEGORY: it.category}.get(r.key, it.name)
                 if it.is_nvidia and value in r.values and (r.key != instances.L_CATEGORY or value in ("g", "p")):
@@ -343,7 +367,9 @@ def daemonset_overhead(daemonsets: Iterable[Object], nodepool: Object) -> dict[s
 def limit_headroom(nodepool: Object) -> dict[str, tuple[Decimal, Decimal]]:
     """resource -> (limit, in use) for every resource the NodePool limits."""
     used = nodepool.status.get("resources") or {}
-    return {r: (quantity_or_zero(v), quantity_or_zero(used.get(r))) for r, v in (nodepool.spec.get("limits") or {}).items()}
+    return {
+        r: (quantity_or_zero(v), quantity_or_zero(used.get(r))) for r, v in (nodepool.spec.get("limits") or {}).items()
+    }
 
 
 def _node_adds(it: InstanceType, resource: str) -> Decimal:
@@ -384,28 +410,33 @@ class NodePoolVerdict:
     def summary(self) -> str:
         if self.fits:
             few = ", ".join(self.candidate_types[:3])
-            return f"NodePool {self.nodepool} can take it" + (f" ({few}{', ...' if len(self.candidate_types) > 3 else ''})" if few else "")
+            return f"NodePool {self.nodepool} can take it" + (
+                f" ({few}{', ...' if len(self.candidate_types) > 3 else ''})" if few else ""
+            )
         return f"NodePool {self.nodepool}: " + "; ".join(b.detail for b in self.blocking)
 
 
-def _condition(obj: Object, type_: str) -> Optional[dict[str, Any]]:
+def _condition(obj: Object, type_: str) -> dict[str, Any] | None:
     for c in obj.status.get("conditions") or []:
         if c.get("type") == type_:
             return c
     return None
 
 
-def _readiness_blocker(nodepool: Object) -> Optional[Blocker]:
+def _readiness_blocker(nodepool: Object) -> Blocker | None:
     for type_ in ("NodeClassReady", "Ready"):
         c = _condition(nodepool, type_)
         if c and c.get("status") == "False":
             why = c.get("reason") or type_
             msg = f": {c['message']}" if c.get("message") else ""
             ref = _template_spec(nodepool).get("nodeClassRef") or {}
-            return Blocker("nodeclass", f"NodePool is not ready ({type_}=False, {why}{msg})",
-                           f"fix node class {ref.get('kind', 'EC2NodeClass')}/{ref.get('name', '?')} or the NodePool spec; "
-                           "Karpenter launches nothing from a NodePool that is not ready",
-                           {"condition": type_, "reason": why, "nodeClassRef": ref})
+            return Blocker(
+                "nodeclass",
+                f"NodePool is not ready ({type_}=False, {why}{msg})",
+                f"fix node class {ref.get('kind', 'EC2NodeClass')}/{ref.get('name', '?')} or the NodePool spec; "
+                "Karpenter launches nothing from a NodePool that is not ready",
+                {"condition": type_, "reason": why, "nodeClassRef": ref},
+            )
     return None
 
 
@@ -414,8 +445,9 @@ def _requests_words(requests: Mapping[str, Decimal]) -> str:
     return ", ".join(f"{r}={format_quantity(requests[r], r)}" for r in keys) or "nothing"
 
 
-def evaluate_nodepool(nodepool: Object, pod: Pod, *, daemonset_overhead: Optional[Mapping[str, Decimal]] = None
-                      ) -> NodePoolVerdict:
+def evaluate_nodepool(
+    nodepool: Object, pod: Pod, *, daemonset_overhead: Mapping[str, Decimal] | None = None
+) -> NodePoolVerdict:
     """Everything that keeps this NodePool from launching a node for this pod."""
     overhead = dict(DEFAULT_DAEMONSET_OVERHEAD if daemonset_overhead is None else daemonset_overhead)
     name = nodepool.metadata.name
@@ -427,14 +459,18 @@ def evaluate_nodepool(nodepool: Object, pod: Pod, *, daemonset_overhead: Optiona
         blocking.append(b)
 
     for t in untolerated_taints(nodepool_taints(nodepool), pod.spec.tolerations):
-        blocking.append(Blocker(
-            "taint", f"taint {format_taint(t)} is not tolerated",
-            f"add a toleration for {t.key} (effect {t.effect}) to the pod template",
-            {"taint": {"key": t.key, "value": t.value, "effect": t.effect}}))
+        blocking.append(
+            Blocker(
+                "taint",
+                f"taint {format_taint(t)} is not tolerated",
+                f"add a toleration for {t.key} (effect {t.effect}) to the pod template",
+                {"taint": {"key": t.key, "value": t.value, "effect": t.effect}},
+            )
+        )
 
     np_reqs = nodepool_requirements(nodepool)
     terms = pod_requirement_terms(pod)
-    chosen: Optional[list[Requirement]] = None
+    chosen: list[Requirement] | None = None
     first_conflicts: list[Conflict] = []
     for term in terms:
         cs = conflicts(np_reqs, term)
@@ -451,8 +487,11 @@ def evaluate_nodepool(nodepool: Object, pod: Pod, *, daemonset_overhead: Optiona
     for c in blocking_conflicts:
         hint = _conflict_hint(c)
         # For a node-agent label the hint is the diagnosis itself.
-        detail = (f"the pod needs {', '.join(str(r) for r in c.pod)}; {hint}"
-                  if c.unknown_label and set_after_boot(c.key) else str(c))
+        detail = (
+            f"the pod needs {', '.join(str(r) for r in c.pod)}; {hint}"
+            if c.unknown_label and set_after_boot(c.key)
+            else str(c)
+        )
         blocking.append(Blocker("requirements", detail, hint, {"conflict": c}))
 
     requests = pod_requests(pod)
@@ -463,25 +502,36 @@ def evaluate_nodepool(nodepool: Object, pod: Pod, *, daemonset_overhead: Optiona
         fitting = [it for it in offered if _fits(it, requests, overhead)]
         if allowed and not offered:
             pod_side = ", ".join(str(r) for r in chosen if r.key in INSTANCE_LABEL_KEYS)
-            blocking.append(Blocker(
-                "requirements",
-                f"the pod's {pod_side} excludes every instance type the NodePool allows "
-                f"({_type_range([it for it, _ in allowed])})",
-                "widen the NodePool's instance requirements or relax the pod's selector",
-                {"pod_requirements": [str(r) for r in chosen]}))
+            blocking.append(
+                Blocker(
+                    "requirements",
+                    f"the pod's {pod_side} excludes every instance type the NodePool allows "
+                    f"({_type_range([it for it, _ in allowed])})",
+                    "widen the NodePool's instance requirements or relax the pod's selector",
+                    {"pod_requirements": [str(r) for r in chosen]},
+                )
+            )
         elif not allowed and wants_accelerator:
-            blocking.append(Blocker(
-                "no-instance-type", "the NodePool's requirements admit no GPU instance type",
-                "allow GPU instance families (e.g. karpenter.k8s.aws/instance-family In [g5 g6])", {}))
+            blocking.append(
+                Blocker(
+                    "no-instance-type",
+                    "the NodePool's requirements admit no GPU instance type",
+                    "allow GPU instance families (e.g. karpenter.k8s.aws/instance-family In [g5 g6])",
+                    {},
+                )
+            )
         elif offered and not fitting:
             largest = max(offered, key=lambda it: (it.gpu_count + it.accelerator_count, it.vcpu, it.memory_mib))
             short = _shortfall(largest, requests, overhead)
-            blocking.append(Blocker(
-                "no-instance-type",
-                f"no allowed instance type has room for {_requests_words(requests)} plus daemonset overhead "
-                f"(largest: {largest.describe()}; short of {', '.join(short)})",
-                "allow larger instance types in the NodePool or lower the pod's requests",
-                {"largest": largest.name, "short": short}))
+            blocking.append(
+                Blocker(
+                    "no-instance-type",
+                    f"no allowed instance type has room for {_requests_words(requests)} plus daemonset overhead "
+                    f"(largest: {largest.describe()}; short of {', '.join(short)})",
+                    "allow larger instance types in the NodePool or lower the pod's requests",
+                    {"largest": largest.name, "short": short},
+                )
+            )
         headroom = limit_headroom(nodepool)
         within = [it for it in fitting if not _within_limits(it, headroom)]
         if fitting and not within:
@@ -490,12 +540,15 @@ def evaluate_nodepool(nodepool: Object, pod: Pod, *, daemonset_overhead: Optiona
             r = over[0]
             limit, used = headroom[r]
             adds = _node_adds(smallest, r)
-            blocking.append(Blocker(
-                "limits",
-                f"limit {r}={format_quantity(limit, r)} with {format_quantity(used, r)} in use; "
-                f"one more {smallest.name} adds {format_quantity(adds, r)}",
-                f"raise spec.limits.{r} to at least {format_quantity(used + adds, r)}",
-                {"resource": r, "limit": limit, "used": used, "adds": adds, "instance_type": smallest.name}))
+            blocking.append(
+                Blocker(
+                    "limits",
+                    f"limit {r}={format_quantity(limit, r)} with {format_quantity(used, r)} in use; "
+                    f"one more {smallest.name} adds {format_quantity(adds, r)}",
+                    f"raise spec.limits.{r} to at least {format_quantity(used + adds, r)}",
+                    {"resource": r, "limit": limit, "used": used, "adds": adds, "instance_type": smallest.name},
+                )
+            )
         verdict.candidate_types = [it.name for it in within]
 
     verdict.fits = not blocking
@@ -509,7 +562,7 @@ def set_after_boot(key: str) -> bool:
     return key.startswith(NODE_AGENT_LABEL_PREFIXES)
 
 
-def karpenter_equivalent(key: str, value: str) -> Optional[tuple[str, str]]:
+def karpenter_equivalent(key: str, value: str) -> tuple[str, str] | None:
     """The Karpenter label that selects what a node-agent label describes, when one does:
     nvidia.com/gpu.product=NVIDIA-H100-80GB-HBM3 -> karpenter.k8s.aws/instance-gpu-name=h100."""
     if key == "nvidia.com/gpu.product":
@@ -525,8 +578,7 @@ def _conflict_hint(c: Conflict) -> str:
         wanted = [v for r in c.pod if r.operator == "In" for v in r.values]
         alt = karpenter_equivalent(c.key, wanted[0]) if wanted else None
         instead = f"select {alt[0]}={alt[1]} instead" if alt else "drop it from the pod's selector"
-        return (f"{c.key} is set on the node after it boots, so Karpenter cannot launch a node for it: "
-                f"{instead}")
+        return f"{c.key} is set on the node after it boots, so Karpenter cannot launch a node for it: {instead}"
     if c.unknown_label:
         return f'add "{c.key}" to the NodePool (template label or requirement) or drop it from the pod'
     return f"allow {_wanted_values(c)} in the NodePool's {c.key} requirement or change the pod's selector"
@@ -549,11 +601,12 @@ def _type_range(its: Sequence[InstanceType]) -> str:
 class WidenPlan:
     requirements: list[dict[str, Any]]  # the NodePool's new spec.template.spec.requirements
     changes: list[str]
-    instance_type: Optional[str] = None  # the cheapest type the change admits for this pod
+    instance_type: str | None = None  # the cheapest type the change admits for this pod
 
 
-def widen_requirements(nodepool: Object, pod: Pod, *, daemonset_overhead: Optional[Mapping[str, Decimal]] = None
-                       ) -> Optional[WidenPlan]:
+def widen_requirements(
+    nodepool: Object, pod: Pod, *, daemonset_overhead: Mapping[str, Decimal] | None = None
+) -> WidenPlan | None:
     """The smallest edit to the NodePool's requirements that lets it launch a node for
     this pod: resolve requirement conflicts by adding the pod's value to an `In` list, then
     admit the catalogue type needing the fewest changed requirements (cheapest on ties).
@@ -584,7 +637,7 @@ def widen_requirements(nodepool: Object, pod: Pod, *, daemonset_overhead: Option
                 return None
     requests = pod_requests(pod)
     template_labels = [r for r in np_reqs if r.origin == "label" and r.key in INSTANCE_LABEL_KEYS]
-    best: Optional[tuple[int, float, InstanceType, list[dict[str, Any]], list[str]]] = None
+    best: tuple[int, float, InstanceType, list[dict[str, Any]], list[str]] | None = None
     for it, labels in _catalogue():
         if not _fits(it, requests, overhead) or not all(r.matches_instance(it, labels) for r in term):
             continue
@@ -606,7 +659,7 @@ def widen_requirements(nodepool: Object, pod: Pod, *, daemonset_overhead: Option
     return WidenPlan(requirements=new_raw, changes=changes, instance_type=it.name)
 
 
-def _admit(raw: list[dict[str, Any]], labels: Mapping[str, str]) -> Optional[tuple[list[dict[str, Any]], list[str]]]:
+def _admit(raw: list[dict[str, Any]], labels: Mapping[str, str]) -> tuple[list[dict[str, Any]], list[str]] | None:
     out: list[dict[str, Any]] = []
     edits: list[str] = []
     for d in raw:

@@ -9,8 +9,8 @@ container that crashes and its last log lines).
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
 
 from checks import fixplans
 from checks.gpu import GPU_RESOURCE, LABEL_NFD_NVIDIA_PCI
@@ -63,7 +63,7 @@ class ChainDiagnosis:
     fixes: list[FixPlan] = field(default_factory=list)
 
 
-def _stage_diagnosis(snapshot, node: Node, title: str, daemonsets: list[Object], cp) -> Optional[ChainDiagnosis]:
+def _stage_diagnosis(snapshot, node: Node, title: str, daemonsets: list[Object], cp) -> ChainDiagnosis | None:
     """None when this stage of the chain is healthy on the node."""
     name = node.metadata.name
     # With several DaemonSets (per-OS drivers, operator + standalone plugin) judge the one meant for this node.
@@ -85,13 +85,19 @@ def _stage_diagnosis(snapshot, node: Node, title: str, daemonsets: list[Object],
             what += ")"
         if not pp.failing:
             what += " and has not started yet"
-        fixes = [fixplans.restart_operand_pod(pp.pod)] if pp.failing and pp.reason not in (
-            "ImagePullBackOff", "ErrImagePull", "InvalidImageName") else []
-        return ChainDiagnosis(what, pp.failing, pod_evidence(snapshot, pp), [ref(ds, "DaemonSet"), ref(pp.pod, "Pod")],
-                              fixes)
+        fixes = (
+            [fixplans.restart_operand_pod(pp.pod)]
+            if pp.failing and pp.reason not in ("ImagePullBackOff", "ErrImagePull", "InvalidImageName")
+            else []
+        )
+        return ChainDiagnosis(
+            what, pp.failing, pod_evidence(snapshot, pp), [ref(ds, "DaemonSet"), ref(pp.pod, "Pod")], fixes
+        )
     # No pod of any candidate on the node: say why, from the one whose selector fits best.
-    scored = sorted(((ds, daemonset_blockers(ds, node)) for ds in daemonsets),
-                    key=lambda x: (sum(b.kind != "taint" for b in x[1]), len(x[1])))
+    scored = sorted(
+        ((ds, daemonset_blockers(ds, node)) for ds in daemonsets),
+        key=lambda x: (sum(b.kind != "taint" for b in x[1]), len(x[1])),
+    )
     ds, blockers = scored[0]
     dsname = ds.metadata.name
     rel = [ref(ds, "DaemonSet")]
@@ -103,16 +109,22 @@ def _stage_diagnosis(snapshot, node: Node, title: str, daemonsets: list[Object],
         labels = node.metadata.labels
         if b.label and b.label.startswith("nvidia.com/gpu.deploy."):
             if labels.get(b.label) == "false" or labels.get(LABEL_DEPLOY_OPERANDS) == "false":
-                why = (f"no {title} pod runs there: the node's label {b.label} is 'false' (operands switched off on "
-                       f"this node on purpose, e.g. during a driver upgrade or MIG reconfiguration)")
+                why = (
+                    f"no {title} pod runs there: the node's label {b.label} is 'false' (operands switched off on "
+                    f"this node on purpose, e.g. during a driver upgrade or MIG reconfiguration)"
+                )
             elif labels.get(LABEL_NFD_NVIDIA_PCI) != "true":
-                why = (f"no {title} pod runs there: the node has no {b.label} label because Node Feature Discovery "
-                       f"never labelled it {LABEL_NFD_NVIDIA_PCI}=true, so the GPU Operator does not treat it as a GPU "
-                       "node (is the NFD worker running on it?)")
+                why = (
+                    f"no {title} pod runs there: the node has no {b.label} label because Node Feature Discovery "
+                    f"never labelled it {LABEL_NFD_NVIDIA_PCI}=true, so the GPU Operator does not treat it as a GPU "
+                    "node (is the NFD worker running on it?)"
+                )
                 ev.append(f"node label {LABEL_NFD_NVIDIA_PCI} is missing")
             else:
-                why = (f"no {title} pod runs there: the GPU Operator has not set {b.label}=true on the node "
-                       "(check the gpu-operator pod's log)")
+                why = (
+                    f"no {title} pod runs there: the GPU Operator has not set {b.label}=true on the node "
+                    "(check the gpu-operator pod's log)"
+                )
         else:
             why = f"no {title} pod runs there: {dsname} {b.text}"
         for t in taints:
@@ -124,17 +136,22 @@ def _stage_diagnosis(snapshot, node: Node, title: str, daemonsets: list[Object],
         ev = [f"taint {format_taint(t)} is not tolerated by {dsname}" for t in taints]
         tols = ((ds.spec.get("template") or {}).get("spec") or {}).get("tolerations") or []
         ev.append(f"{dsname} tolerates only: " + (", ".join(_tol_text(t) for t in tols) or "nothing"))
-        if cp is not None and (owned_by_clusterpolicy(ds) or ds.metadata.namespace == (cp.status or {}).get("namespace")
-                               or ds.metadata.name in ("nvidia-device-plugin-daemonset", "nvidia-driver-daemonset",
-                                                       "nvidia-container-toolkit-daemonset")):
+        if cp is not None and (
+            owned_by_clusterpolicy(ds)
+            or ds.metadata.namespace == (cp.status or {}).get("namespace")
+            or ds.metadata.name
+            in ("nvidia-device-plugin-daemonset", "nvidia-driver-daemonset", "nvidia-container-toolkit-daemonset")
+        ):
             fix = fixplans.clusterpolicy_tolerations(cp, taints)
             rel.append(ref(cp, "ClusterPolicy"))
         else:
             fix = fixplans.add_toleration(ds, taints, kind="DaemonSet")
         return ChainDiagnosis(why, True, ev, rel, [fix])
     st = ds.status or {}
-    why = (f"{dsname} should run a {title} pod there but has none yet (DaemonSet desired "
-           f"{st.get('desiredNumberScheduled', '?')}, current {st.get('currentNumberScheduled', '?')})")
+    why = (
+        f"{dsname} should run a {title} pod there but has none yet (DaemonSet desired "
+        f"{st.get('desiredNumberScheduled', '?')}, current {st.get('currentNumberScheduled', '?')})"
+    )
     return ChainDiagnosis(why, False, [why], rel)
 
 
@@ -165,32 +182,46 @@ def diagnose_chain(snapshot, node: Node) -> ChainDiagnosis:
         if cp is None and not operator_installed(snapshot):
             return ChainDiagnosis(
                 "no NVIDIA device plugin is installed: there is no GPU Operator ClusterPolicy and no "
-                "nvidia-device-plugin DaemonSet, so nothing advertises nvidia.com/gpu", True,
-                ["no ClusterPolicy (nvidia.com/v1) and no DaemonSet named *nvidia-device-plugin* in any namespace"])
+                "nvidia-device-plugin DaemonSet, so nothing advertises nvidia.com/gpu",
+                True,
+                ["no ClusterPolicy (nvidia.com/v1) and no DaemonSet named *nvidia-device-plugin* in any namespace"],
+            )
         state = (cp.status or {}).get("state") if cp is not None else None
         return ChainDiagnosis(
             "the GPU Operator is installed but there is no device-plugin DaemonSet"
-            + (f" (ClusterPolicy {cp.metadata.name} state {state or 'unknown'}; is devicePlugin.enabled false?)"
-               if cp is not None else ""), True,
+            + (
+                f" (ClusterPolicy {cp.metadata.name} state {state or 'unknown'}; is devicePlugin.enabled false?)"
+                if cp is not None
+                else ""
+            ),
+            True,
             [f"ClusterPolicy {cp.metadata.name} status.state={state}" if cp is not None else "no ClusterPolicy"],
-            [ref(cp, "ClusterPolicy")] if cp is not None else [])
-    stages = [(DRIVER, "driver", operand_daemonsets(snapshot, DRIVER)),
-              (TOOLKIT, "container toolkit", operand_daemonsets(snapshot, TOOLKIT)),
-              (DEVICE_PLUGIN, "device plugin", plugins)]
+            [ref(cp, "ClusterPolicy")] if cp is not None else [],
+        )
+    stages = [
+        (DRIVER, "driver", operand_daemonsets(snapshot, DRIVER)),
+        (TOOLKIT, "container toolkit", operand_daemonsets(snapshot, TOOLKIT)),
+        (DEVICE_PLUGIN, "device plugin", plugins),
+    ]
     notes: list[str] = []
     labels = node.metadata.labels
     for operand, title, dss in stages:
         if not dss:
             notes.append(f"no {title} DaemonSet: the {title} is expected to come with the node image")
             continue
-        if operand is not DEVICE_PLUGIN and labels.get(operand.deploy_label) == "false" \
-                and labels.get(LABEL_DEPLOY_OPERANDS) != "false":
+        if (
+            operand is not DEVICE_PLUGIN
+            and labels.get(operand.deploy_label) == "false"
+            and labels.get(LABEL_DEPLOY_OPERANDS) != "false"
+        ):
             # The usual way to say "the AMI ships this": skip the link, do not blame it.
-            notes.append(f"{operand.deploy_label}=false on the node: the {title} is expected to come with the node image")
+            notes.append(
+                f"{operand.deploy_label}=false on the node: the {title} is expected to come with the node image"
+            )
             continue
         d = _stage_diagnosis(snapshot, node, title, dss, cp)
         if d is not None:
-            later = stages[[s[0] for s in stages].index(operand) + 1:]
+            later = stages[[s[0] for s in stages].index(operand) + 1 :]
             d.evidence = notes + d.evidence + [_downstream(snapshot, node, t, x) for _o, t, x in later if x]
             return d
     # Every operand runs: the plugin itself found nothing to advertise.
@@ -205,30 +236,44 @@ def diagnose_chain(snapshot, node: Node) -> ChainDiagnosis:
     rel = [ref(p, "Pod") for p in pods[:1]]
     return ChainDiagnosis(
         "driver, toolkit and device plugin pods are running, yet the device plugin registered no GPUs "
-        "(see its log: NVML or device discovery failed)", True, ev, rel,
-        [fixplans.restart_operand_pod(pods[0])] if pods else [])
+        "(see its log: NVML or device discovery failed)",
+        True,
+        ev,
+        rel,
+        [fixplans.restart_operand_pod(pods[0])] if pods else [],
+    )
 
 
-def _nodeclaim_evidence(snapshot, node: Node) -> tuple[list[str], list[ObjectRef], Optional[Object]]:
+def _nodeclaim_evidence(snapshot, node: Node) -> tuple[list[str], list[ObjectRef], Object | None]:
     nc = snapshot.nodeclaims_by_node.get(node.metadata.name)
     if nc is None:
         return [], [], None
     init = condition(nc, "Initialized")
     if init is not None and init.get("status") == "True":
         return [], [ref(nc, "NodeClaim")], nc
-    ev = [f"NodeClaim {nc.metadata.name}: {condition_text(init)}"
-          + (f" (for {age_text(snapshot.age_seconds(init.get('lastTransitionTime')))})"
-             if init and init.get("lastTransitionTime") else "")]
+    ev = [
+        f"NodeClaim {nc.metadata.name}: {condition_text(init)}"
+        + (
+            f" (for {age_text(snapshot.age_seconds(init.get('lastTransitionTime')))})"
+            if init and init.get("lastTransitionTime")
+            else ""
+        )
+    ]
     if init and init.get("reason") == "ResourceNotRegistered":
-        ev.append("Karpenter has no timeout for initialization: the node stays, uninitialized and never consolidated, "
-                  "until the device plugin registers the GPUs or the NodeClaim is deleted")
+        ev.append(
+            "Karpenter has no timeout for initialization: the node stays, uninitialized and never consolidated, "
+            "until the device plugin registers the GPUs or the NodeClaim is deleted"
+        )
     return ev, [ref(nc, "NodeClaim")], nc
 
 
 def _mig_resources(node: Node) -> dict[str, str]:
     """MIG devices advertised under the mixed strategy (nvidia.com/mig-1g.10gb, ...), non-zero only."""
-    return {k: v for k, v in node.status.allocatable.items()
-            if k.startswith("nvidia.com/mig-") and str(v).strip() not in ("0", "")}
+    return {
+        k: v
+        for k, v in node.status.allocatable.items()
+        if k.startswith("nvidia.com/mig-") and str(v).strip() not in ("0", "")
+    }
 
 
 def _gpu_less_nodes(snapshot) -> Iterable[tuple[Node, GpuExpectation]]:
@@ -248,15 +293,16 @@ def still_initializing(snapshot, node: Node) -> bool:
     return _is_young(snapshot, node) and not diagnose_chain(snapshot, node).hard
 
 
-def _not_ready_note(node: Node) -> Optional[str]:
+def _not_ready_note(node: Node) -> str | None:
     ready = condition(node, "Ready")
     if ready and ready.get("status") != "True":
         return f"node condition {condition_text(ready)}: the kubelet may not be reporting allocatable at all"
     return None
 
 
-@check("GPU101", "gpu-not-allocatable", Severity.ERROR, "GPU node reports no allocatable nvidia.com/gpu",
-       reads=READS_CHAIN)
+@check(
+    "GPU101", "gpu-not-allocatable", Severity.ERROR, "GPU node reports no allocatable nvidia.com/gpu", reads=READS_CHAIN
+)
 def gpu_not_allocatable(snapshot):
     """A GPU node whose allocatable nvidia.com/gpu is 0 or missing, with the broken link named.
 
@@ -294,8 +340,13 @@ def gpu_not_allocatable(snapshot):
         yield _chain_finding(snapshot, "GPU101", node, exp, diag)
 
 
-@check("GPU102", "gpu-node-initializing", Severity.INFO, "GPU node still initializing (GPUs not advertised yet)",
-       reads=READS_CHAIN)
+@check(
+    "GPU102",
+    "gpu-node-initializing",
+    Severity.INFO,
+    "GPU node still initializing (GPUs not advertised yet)",
+    reads=READS_CHAIN,
+)
 def gpu_node_initializing(snapshot):
     """A new GPU node whose GPU operands are still starting.
 
@@ -328,8 +379,10 @@ def _chain_finding(snapshot, code: str, node: Node, exp: GpuExpectation, diag: C
     nc_ev, nc_rel, nc = _nodeclaim_evidence(snapshot, node)
     alloc = node.status.allocatable.get(GPU_RESOURCE)
     have = "0 allocatable" if alloc is not None else f"no {GPU_RESOURCE} in allocatable"
-    evidence = [f"expected GPUs from {exp.source}; allocatable {GPU_RESOURCE}={alloc if alloc is not None else 'absent'}"
-                f", capacity {node.status.capacity.get(GPU_RESOURCE, 'absent')}"]
+    evidence = [
+        f"expected GPUs from {exp.source}; allocatable {GPU_RESOURCE}={alloc if alloc is not None else 'absent'}"
+        f", capacity {node.status.capacity.get(GPU_RESOURCE, 'absent')}"
+    ]
     evidence += diag.evidence + nc_ev
     note = _not_ready_note(node)
     if note:
@@ -344,8 +397,13 @@ def _chain_finding(snapshot, code: str, node: Node, exp: GpuExpectation, diag: C
     return new_finding(code, message, ref(node, "Node"), related=diag.related + nc_rel, evidence=evidence, fixes=fixes)
 
 
-@check("GPU103", "gpu-allocatable-below-capacity", Severity.WARNING,
-       "GPU node advertises fewer GPUs than it has", reads=("nodes", "pods", "daemonsets", "nodeclaims", "logs"))
+@check(
+    "GPU103",
+    "gpu-allocatable-below-capacity",
+    Severity.WARNING,
+    "GPU node advertises fewer GPUs than it has",
+    reads=("nodes", "pods", "daemonsets", "nodeclaims", "logs"),
+)
 def gpu_allocatable_below_capacity(snapshot):
     """Some, not all, of a node's GPUs are allocatable.
 
@@ -374,8 +432,10 @@ def gpu_allocatable_below_capacity(snapshot):
         if alloc >= expected:
             continue
         name = node.metadata.name
-        ev = [f"allocatable {GPU_RESOURCE}={alloc}, capacity {cap}, expected {exp.count if exp.count else '?'} "
-              f"(from {exp.source})"]
+        ev = [
+            f"allocatable {GPU_RESOURCE}={alloc}, capacity {cap}, expected {exp.count if exp.count else '?'} "
+            f"(from {exp.source})"
+        ]
         if cap and alloc < cap:
             cause = f"{cap - alloc} of {cap} GPUs are marked unhealthy by the device plugin"
         else:
@@ -398,24 +458,36 @@ def gpu_allocatable_below_capacity(snapshot):
             related.append(ref(nc, "NodeClaim"))
             fixes.append(fixplans.delete_nodeclaim(nc))
         yield new_finding(
-            "GPU103", f"{name} ({exp.describe()}) advertises {alloc} of {expected} GPUs: {cause}; cordon it and "
-                      "replace the instance once running jobs finish",
-            ref(node, "Node"), related=related, evidence=ev, fixes=fixes)
+            "GPU103",
+            f"{name} ({exp.describe()}) advertises {alloc} of {expected} GPUs: {cause}; cordon it and "
+            "replace the instance once running jobs finish",
+            ref(node, "Node"),
+            related=related,
+            evidence=ev,
+            fixes=fixes,
+        )
 
 
-def _repair_deadline(snapshot, cond: dict, seconds: int) -> Optional[str]:
+def _repair_deadline(snapshot, cond: dict, seconds: int) -> str | None:
     since = parse_time(cond.get("lastTransitionTime"))
     if since is None:
         return None
     left = (since + _dt.timedelta(seconds=seconds) - snapshot.now).total_seconds()
     if left > 0:
         return f"Karpenter node repair (when the NodeRepair feature gate is on) force-terminates it in {age_text(left)}"
-    return (f"past Karpenter's {seconds // 60}-minute node-repair toleration: with NodeRepair on it is being "
-            "force-terminated (unless more than 20% of the NodePool is unhealthy)")
+    return (
+        f"past Karpenter's {seconds // 60}-minute node-repair toleration: with NodeRepair on it is being "
+        "force-terminated (unless more than 20% of the NodePool is unhealthy)"
+    )
 
 
-@check("GPU104", "gpu-node-not-ready", Severity.ERROR, "GPU node NotReady or GPU hardware unhealthy",
-       reads=("nodes", "nodeclaims", "pods", "events"))
+@check(
+    "GPU104",
+    "gpu-node-not-ready",
+    Severity.ERROR,
+    "GPU node NotReady or GPU hardware unhealthy",
+    reads=("nodes", "nodeclaims", "pods", "events"),
+)
 def gpu_node_not_ready(snapshot):
     """A GPU node that is NotReady, or whose GPUs the EKS node monitoring agent flags unhealthy.
 
@@ -436,7 +508,7 @@ def gpu_node_not_ready(snapshot):
         Then let repair replace the node, or delete its NodeClaim yourself. For a NotReady
         node check the kubelet and containerd on the instance (EC2 console / SSM).
     """
-    from checks.k8s import pod_gpu_request, is_terminal
+    from checks.k8s import is_terminal, pod_gpu_request
 
     for node, exp in gpu_nodes(snapshot):
         name = node.metadata.name
@@ -459,7 +531,9 @@ def gpu_node_not_ready(snapshot):
             what.append(f"{type_}={c.get('status')}" + (f" ({c['reason']})" if c.get("reason") else ""))
         gpu_pods = [p for p in snapshot.pods_by_node.get(name, []) if pod_gpu_request(p) > 0 and not is_terminal(p)]
         if gpu_pods:
-            ev.append("GPU pods on the node: " + ", ".join(f"{p.metadata.namespace}/{p.metadata.name}" for p in gpu_pods[:5]))
+            ev.append(
+                "GPU pods on the node: " + ", ".join(f"{p.metadata.namespace}/{p.metadata.name}" for p in gpu_pods[:5])
+            )
         fixes = [] if node.spec.unschedulable else [fixplans.cordon_node(node)]
         related = [ref(p, "Pod") for p in gpu_pods[:5]]
         nc = snapshot.nodeclaims_by_node.get(name)
@@ -467,9 +541,18 @@ def gpu_node_not_ready(snapshot):
             related.insert(0, ref(nc, "NodeClaim"))
             fixes.append(fixplans.delete_nodeclaim(nc))
         hw_bad = any(t == ACCELERATED_HW for t, _ in bad)
-        advice = ("cordon it, checkpoint running jobs and replace the instance" if hw_bad
-                  else "cordon it and check kubelet/containerd on the instance")
+        advice = (
+            "cordon it, checkpoint running jobs and replace the instance"
+            if hw_bad
+            else "cordon it and check kubelet/containerd on the instance"
+        )
         yield new_finding(
-            "GPU104", f"{name} ({exp.describe()}) is unhealthy: {', '.join(what)}"
-                      + (f"; {len(gpu_pods)} GPU pod(s) run there" if gpu_pods else "") + f"; {advice}",
-            ref(node, "Node"), related=related, evidence=ev, fixes=fixes)
+            "GPU104",
+            f"{name} ({exp.describe()}) is unhealthy: {', '.join(what)}"
+            + (f"; {len(gpu_pods)} GPU pod(s) run there" if gpu_pods else "")
+            + f"; {advice}",
+            ref(node, "Node"),
+            related=related,
+            evidence=ev,
+            fixes=fixes,
+        )

@@ -12,7 +12,7 @@ Small, rarely-listed kinds (CRs, workloads) keep `spec`/`status` as plain dicts.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import msgspec
 
@@ -29,51 +29,51 @@ class OwnerReference(_Base):
     name: str = ""
     api_version: str = ""
     uid: str = ""
-    controller: Optional[bool] = None
+    controller: bool | None = None
 
 
 class ObjectMeta(_Base):
     name: str = ""
-    namespace: Optional[str] = None
+    namespace: str | None = None
     uid: str = ""
     resource_version: str = ""
-    creation_timestamp: Optional[str] = None
-    deletion_timestamp: Optional[str] = None
+    creation_timestamp: str | None = None
+    deletion_timestamp: str | None = None
     labels: dict[str, str] = {}
     annotations: dict[str, str] = {}
     owner_references: list[OwnerReference] = []
     finalizers: list[str] = []
-    generation: Optional[int] = None
+    generation: int | None = None
 
 
 class Condition(_Base):
     type: str = ""
     status: str = ""
-    reason: Optional[str] = None
-    message: Optional[str] = None
-    last_transition_time: Optional[str] = None
-    last_heartbeat_time: Optional[str] = None
+    reason: str | None = None
+    message: str | None = None
+    last_transition_time: str | None = None
+    last_heartbeat_time: str | None = None
 
 
 class Taint(_Base):
     key: str = ""
     effect: str = ""
-    value: Optional[str] = None
+    value: str | None = None
 
 
 class Toleration(_Base):
-    key: Optional[str] = None
-    operator: Optional[str] = None  # Equal (default) | Exists
-    value: Optional[str] = None
-    effect: Optional[str] = None  # empty = all effects
-    toleration_seconds: Optional[int] = None
+    key: str | None = None
+    operator: str | None = None  # Equal (default) | Exists
+    value: str | None = None
+    effect: str | None = None  # empty = all effects
+    toleration_seconds: int | None = None
 
 
 class ListMeta(_Base):
     resource_version: str = ""
     # `continue` is a keyword: msgspec maps the attribute name.
-    continue_: Optional[str] = msgspec.field(default=None, name="continue")
-    remaining_item_count: Optional[int] = None
+    continue_: str | None = msgspec.field(default=None, name="continue")
+    remaining_item_count: int | None = None
 
 
 # -- Node -----------------------------------------------------------------
@@ -82,7 +82,7 @@ class ListMeta(_Base):
 class NodeSpec(_Base):
     taints: list[Taint] = []
     unschedulable: bool = False
-    provider_id: Optional[str] = msgspec.field(default=None, name="providerID")
+    provider_id: str | None = msgspec.field(default=None, name="providerID")
 
 
 class NodeSystemInfo(_Base):
@@ -97,7 +97,7 @@ class NodeStatus(_Base):
     capacity: dict[str, str] = {}
     allocatable: dict[str, str] = {}
     conditions: list[Condition] = []
-    node_info: Optional[NodeSystemInfo] = None
+    node_info: NodeSystemInfo | None = None
 
 
 class Node(_Base):
@@ -127,19 +127,19 @@ class Container(_Base):
 
 
 class PodSpec(_Base):
-    node_name: Optional[str] = None
+    node_name: str | None = None
     node_selector: dict[str, str] = {}
     tolerations: list[Toleration] = []
     # Affinity is kept as the API's JSON: only required node affinity is read, rarely.
-    affinity: Optional[dict[str, Any]] = None
+    affinity: dict[str, Any] | None = None
     containers: list[Container] = []
     init_containers: list[Container] = []
-    priority_class_name: Optional[str] = None
-    scheduler_name: Optional[str] = None
-    runtime_class_name: Optional[str] = None
-    restart_policy: Optional[str] = None
+    priority_class_name: str | None = None
+    scheduler_name: str | None = None
+    runtime_class_name: str | None = None
+    restart_policy: str | None = None
     overhead: dict[str, str] = {}
-    active_deadline_seconds: Optional[int] = None
+    active_deadline_seconds: int | None = None
 
 
 class ContainerStatus(_Base):
@@ -150,19 +150,19 @@ class ContainerStatus(_Base):
     state: dict[str, Any] = {}
     last_state: dict[str, Any] = {}
     image: str = ""
-    started: Optional[bool] = None
+    started: bool | None = None
 
 
 class PodStatus(_Base):
-    phase: Optional[str] = None
-    reason: Optional[str] = None
-    message: Optional[str] = None
+    phase: str | None = None
+    reason: str | None = None
+    message: str | None = None
     conditions: list[Condition] = []
     container_statuses: list[ContainerStatus] = []
     init_container_statuses: list[ContainerStatus] = []
-    nominated_node_name: Optional[str] = None
-    start_time: Optional[str] = None
-    host_ip: Optional[str] = msgspec.field(default=None, name="hostIP")
+    nominated_node_name: str | None = None
+    start_time: str | None = None
+    host_ip: str | None = msgspec.field(default=None, name="hostIP")
 
 
 class Pod(_Base):
@@ -183,15 +183,15 @@ class PodList(_Base):
 class ObjectReference(_Base):
     kind: str = ""
     name: str = ""
-    namespace: Optional[str] = None
-    uid: Optional[str] = None
-    api_version: Optional[str] = None
-    field_path: Optional[str] = None
+    namespace: str | None = None
+    uid: str | None = None
+    api_version: str | None = None
+    field_path: str | None = None
 
 
 class EventSource(_Base):
-    component: Optional[str] = None
-    host: Optional[str] = None
+    component: str | None = None
+    host: str | None = None
 
 
 class Event(_Base):
@@ -200,22 +200,24 @@ class Event(_Base):
     reason: str = ""
     message: str = ""
     type: str = ""
-    count: Optional[int] = None
-    first_timestamp: Optional[str] = None
-    last_timestamp: Optional[str] = None
-    event_time: Optional[str] = None
-    source: Optional[EventSource] = None
-    reporting_component: Optional[str] = None
+    count: int | None = None
+    first_timestamp: str | None = None
+    last_timestamp: str | None = None
+    event_time: str | None = None
+    source: EventSource | None = None
+    reporting_component: str | None = None
     kind: str = "Event"
 
     @property
-    def when(self) -> Optional[str]:
+    def when(self) -> str | None:
         """The most recent time this event was seen, whichever field the emitter set."""
         return self.last_timestamp or self.event_time or self.first_timestamp or self.metadata.creation_timestamp
 
     @property
     def component(self) -> str:
-        return (self.source.component if self.source and self.source.component else None) or self.reporting_component or ""
+        return (
+            (self.source.component if self.source and self.source.component else None) or self.reporting_component or ""
+        )
 
 
 class EventList(_Base):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from typing import Optional
 
 from checks import fixplans
 from checks.gpu import OPERAND_APPS, OPERANDS, Operand
@@ -22,6 +21,8 @@ from checks.gpuchain import (
     daemonset_tolerations,
     device_plugin_daemonsets,
     gpu_nodes,
+    is_stuck,
+    key_log_line,
     new_finding,
     node_age,
     nodepool_is_gpu,
@@ -31,8 +32,6 @@ from checks.gpuchain import (
     owned_by_clusterpolicy,
     pod_evidence,
     pod_problem,
-    is_stuck,
-    key_log_line,
     ref,
     untolerated_node_taints,
     upstream_failure,
@@ -46,9 +45,15 @@ STATES_NOT_READY = re.compile(r"states not ready:?\s*\[([^\]]*)\]")
 NO_NVIDIA_RUNTIME = re.compile(r'no runtime for "?nvidia"? is configured')
 # ClusterPolicy state names (state-<x>) -> the operand they render.
 STATE_TO_FIELD = {
-    "state-driver": "driver", "state-container-toolkit": "toolkit", "state-device-plugin": "devicePlugin",
-    "gpu-feature-discovery": "gfd", "state-gpu-feature-discovery": "gfd", "state-dcgm": "dcgm",
-    "state-dcgm-exporter": "dcgmExporter", "state-operator-validation": "validator", "state-mig-manager": "migManager",
+    "state-driver": "driver",
+    "state-container-toolkit": "toolkit",
+    "state-device-plugin": "devicePlugin",
+    "gpu-feature-discovery": "gfd",
+    "state-gpu-feature-discovery": "gfd",
+    "state-dcgm": "dcgm",
+    "state-dcgm-exporter": "dcgmExporter",
+    "state-operator-validation": "validator",
+    "state-mig-manager": "migManager",
     "state-node-status-exporter": "nodeStatusExporter",
 }
 OPERAND_BY_FIELD = {o.field: o for o in OPERANDS}
@@ -65,8 +70,10 @@ def _states_not_ready(cp: Object) -> list[str]:
 
 def _ds_counts(ds: Object) -> str:
     st = ds.status or {}
-    return (f"{ds.metadata.name}: desired {st.get('desiredNumberScheduled', '?')}, ready {st.get('numberReady', '?')}, "
-            f"available {st.get('numberAvailable', st.get('numberReady', '?'))}")
+    return (
+        f"{ds.metadata.name}: desired {st.get('desiredNumberScheduled', '?')}, ready {st.get('numberReady', '?')}, "
+        f"available {st.get('numberAvailable', st.get('numberReady', '?'))}"
+    )
 
 
 def _operator_pods(snapshot):
@@ -75,17 +82,27 @@ def _operator_pods(snapshot):
     for p in snapshot.pods:
         labels = p.metadata.labels
         app = labels.get("app")
-        if app in OPERAND_APPS or app == "gpu-operator" or labels.get("app.kubernetes.io/name") in (
-                "node-feature-discovery", "gpu-operator"):
+        if (
+            app in OPERAND_APPS
+            or app == "gpu-operator"
+            or labels.get("app.kubernetes.io/name") in ("node-feature-discovery", "gpu-operator")
+        ):
             yield p
             continue
-        if any(r.kind == "DaemonSet" and ((p.metadata.namespace or ""), r.name) in plugin_ds
-               for r in p.metadata.owner_references):
+        if any(
+            r.kind == "DaemonSet" and ((p.metadata.namespace or ""), r.name) in plugin_ds
+            for r in p.metadata.owner_references
+        ):
             yield p
 
 
-@check("GPU201", "clusterpolicy-not-ready", Severity.ERROR, "GPU Operator ClusterPolicy is not ready",
-       reads=("clusterpolicies", "daemonsets", "pods", "nodes"))
+@check(
+    "GPU201",
+    "clusterpolicy-not-ready",
+    Severity.ERROR,
+    "GPU Operator ClusterPolicy is not ready",
+    reads=("clusterpolicies", "daemonsets", "pods", "nodes"),
+)
 def clusterpolicy_not_ready(snapshot):
     """The ClusterPolicy reports notReady.
 
@@ -134,20 +151,28 @@ def clusterpolicy_not_ready(snapshot):
         reason = (ready_c or error_c or {}).get("reason")
         severity = None
         nxt = ("; " + "; ".join(details[:3]) if details else "") + (
-            "; start with the first operand in chain order (driver → toolkit → device plugin)")
+            "; start with the first operand in chain order (driver → toolkit → device plugin)"
+        )
         if reason == "NoGPUNodes" and not has_gpu_nodes:
             severity = Severity.INFO
         elif not _anything_broken(snapshot):
             # Every scale-up turns the policy notReady until the new node's operands are up.
-            young = [n.metadata.name for n, _ in gpu_nodes(snapshot)
-                     if (node_age(snapshot, n) or 1e9) < YOUNG_NODE_SECONDS]
+            young = [
+                n.metadata.name for n, _ in gpu_nodes(snapshot) if (node_age(snapshot, n) or 1e9) < YOUNG_NODE_SECONDS
+            ]
             if young:
                 severity = Severity.INFO
                 nxt = f"; operands are still starting on new node(s) {', '.join(young[:3])}: give them a few minutes"
                 ev.append(f"no operand pod is failing or stuck; new GPU nodes: {', '.join(young)}")
         what = f"states not ready [{', '.join(states)}]" if states else f"reason {reason or 'unknown'}"
-        yield new_finding("GPU201", f"ClusterPolicy {cp.metadata.name} is {state or 'not ready'}: {what}{nxt}",
-                          ref(cp, "ClusterPolicy"), severity=severity, related=related, evidence=ev)
+        yield new_finding(
+            "GPU201",
+            f"ClusterPolicy {cp.metadata.name} is {state or 'not ready'}: {what}{nxt}",
+            ref(cp, "ClusterPolicy"),
+            severity=severity,
+            related=related,
+            evidence=ev,
+        )
 
 
 def _anything_broken(snapshot) -> bool:
@@ -163,7 +188,7 @@ def _pods_of(snapshot, ds: Object):
     return [p for p in snapshot.pods_by_owner.get((ns, "DaemonSet", ds.metadata.name), [])]
 
 
-def _intended_for(ds: Object, node: Node, operand: Optional[Operand]) -> tuple[bool, list]:
+def _intended_for(ds: Object, node: Node, operand: Operand | None) -> tuple[bool, list]:
     """Is this DaemonSet meant to run on the node, and what keeps it off?
 
     A mismatch on any nodeSelector key other than the operand's deploy label means the
@@ -177,8 +202,13 @@ def _intended_for(ds: Object, node: Node, operand: Optional[Operand]) -> tuple[b
     return True, blockers
 
 
-@check("GPU202", "operand-daemonset-unavailable", Severity.ERROR, "GPU Operator operand not running on every GPU node",
-       reads=("daemonsets", "pods", "nodes", "clusterpolicies"))
+@check(
+    "GPU202",
+    "operand-daemonset-unavailable",
+    Severity.ERROR,
+    "GPU Operator operand not running on every GPU node",
+    reads=("daemonsets", "pods", "nodes", "clusterpolicies"),
+)
 def operand_daemonset_unavailable(snapshot):
     """An operand DaemonSet is not ready on every GPU node that needs it.
 
@@ -252,7 +282,10 @@ def operand_daemonset_unavailable(snapshot):
         if not problems and not counts_bad:
             continue
         title = operand.title if operand else "standalone device plugin"
-        ev = [_ds_counts(ds), f"GPU nodes that should run it: {sum(1 for n, _ in nodes if operand is None or operand_expected_on(n, operand))}"]
+        ev = [
+            _ds_counts(ds),
+            f"GPU nodes that should run it: {sum(1 for n, _ in nodes if operand is None or operand_expected_on(n, operand))}",
+        ]
         ev += problems[:8]
         if len(problems) > 8:
             ev.append(f"... and {len(problems) - 8} more nodes")
@@ -265,13 +298,23 @@ def operand_daemonset_unavailable(snapshot):
                 fixes.append(fixplans.add_toleration(ds, tl, kind="DaemonSet"))
         short = problems[0] if problems else f"only {ready} of {desired} pods ready"
         yield new_finding(
-            "GPU202", f"DaemonSet {ds.metadata.namespace}/{ds.metadata.name} ({title}) is missing or not ready on "
-                      f"{max(len(problems), (desired or 0) - (ready or 0))} GPU node(s): {short}",
-            ref(ds, "DaemonSet"), related=related[:10], evidence=ev, fixes=fixes)
+            "GPU202",
+            f"DaemonSet {ds.metadata.namespace}/{ds.metadata.name} ({title}) is missing or not ready on "
+            f"{max(len(problems), (desired or 0) - (ready or 0))} GPU node(s): {short}",
+            ref(ds, "DaemonSet"),
+            related=related[:10],
+            evidence=ev,
+            fixes=fixes,
+        )
 
 
-@check("GPU203", "operand-pod-failing", Severity.ERROR, "GPU Operator pod failing",
-       reads=("pods", "events", "logs", "daemonsets"))
+@check(
+    "GPU203",
+    "operand-pod-failing",
+    Severity.ERROR,
+    "GPU Operator pod failing",
+    reads=("pods", "events", "logs", "daemonsets"),
+)
 def operand_pod_failing(snapshot):
     """A GPU Operator, operand, NFD or device-plugin pod that is crashing or stuck.
 
@@ -322,8 +365,9 @@ def _pod_failing_finding(snapshot, pp, stuck: bool, waiting: list):
         age = snapshot.age_seconds(p.status.start_time or p.metadata.creation_timestamp)
         ev.insert(1, f"in this state for about {age_text(age)}")
     if waiting:
-        ev.append("waiting behind it on the same node: " + ", ".join(
-            f"{w.pod.metadata.name} ({w.status})" for w in waiting))
+        ev.append(
+            "waiting behind it on the same node: " + ", ".join(f"{w.pod.metadata.name} ({w.status})" for w in waiting)
+        )
     owner = next((r for r in p.metadata.owner_references if r.controller), None)
     related = []
     if owner is not None:
@@ -355,13 +399,20 @@ def _pod_failing_finding(snapshot, pp, stuck: bool, waiting: list):
     elif stuck and pp.init:
         msg += "; it waits for an earlier link (driver/toolkit) on that node"
     elif pp.container:
-        msg += f"; read `kubectl logs -n {p.metadata.namespace} {p.metadata.name} -c {pp.container}" \
-               f"{' --previous' if pp.restarts else ''}`"
+        msg += (
+            f"; read `kubectl logs -n {p.metadata.namespace} {p.metadata.name} -c {pp.container}"
+            f"{' --previous' if pp.restarts else ''}`"
+        )
     return new_finding("GPU203", msg, ref(p, "Pod"), related=related, evidence=ev, fixes=fixes)
 
 
-@check("GPU204", "nvidia-runtime-missing", Severity.ERROR, 'containerd has no "nvidia" runtime on a GPU node',
-       reads=("events", "pods", "daemonsets", "nodes"))
+@check(
+    "GPU204",
+    "nvidia-runtime-missing",
+    Severity.ERROR,
+    'containerd has no "nvidia" runtime on a GPU node',
+    reads=("events", "pods", "daemonsets", "nodes"),
+)
 def nvidia_runtime_missing(snapshot):
     """Pods fail to start because containerd has no "nvidia" runtime handler.
 
@@ -397,8 +448,10 @@ def nvidia_runtime_missing(snapshot):
         ev = []
         for e, _ in items[-3:]:
             count = f" (x{e.count})" if e.count and e.count > 1 else ""
-            ev.append(f"event FailedCreatePodSandBox{count} on pod {e.involved_object.namespace}/"
-                      f"{e.involved_object.name}: {e.message}")
+            ev.append(
+                f"event FailedCreatePodSandBox{count} on pod {e.involved_object.namespace}/"
+                f"{e.involved_object.name}: {e.message}"
+            )
         related = [ObjectRef(kind="Pod", name=p.split("/", 1)[1], namespace=p.split("/", 1)[0]) for p in pods[:5]]
         fixes = []
         toolkit_state = "no container toolkit DaemonSet exists (toolkit expected from the node image)"
@@ -417,9 +470,14 @@ def nvidia_runtime_missing(snapshot):
         ev.append(toolkit_state)
         subject = ObjectRef(kind="Node", name=node_name)
         yield new_finding(
-            "GPU204", f'{len(pods)} pod(s) on {node_name} cannot start: containerd has no "nvidia" runtime configured '
-                      f"({toolkit_state}); the container toolkit must configure containerd on that node",
-            subject, related=related, evidence=ev, fixes=fixes)
+            "GPU204",
+            f'{len(pods)} pod(s) on {node_name} cannot start: containerd has no "nvidia" runtime configured '
+            f"({toolkit_state}); the container toolkit must configure containerd on that node",
+            subject,
+            related=related,
+            evidence=ev,
+            fixes=fixes,
+        )
 
 
 def _gpu_nodepool_taints(snapshot) -> dict[tuple, tuple[Taint, list[Object]]]:
@@ -433,9 +491,13 @@ def _gpu_nodepool_taints(snapshot) -> dict[tuple, tuple[Taint, list[Object]]]:
     return out
 
 
-@check("GPU205", "operand-taint-not-tolerated", Severity.ERROR,
-       "GPU node taint not tolerated by GPU Operator operands",
-       reads=("nodes", "daemonsets", "clusterpolicies", "nodepools"))
+@check(
+    "GPU205",
+    "operand-taint-not-tolerated",
+    Severity.ERROR,
+    "GPU node taint not tolerated by GPU Operator operands",
+    reads=("nodes", "daemonsets", "clusterpolicies", "nodepools"),
+)
 def operand_taint_not_tolerated(snapshot):
     """GPU nodes (or GPU NodePools) carry a taint the operand DaemonSets do not tolerate.
 
@@ -480,8 +542,7 @@ def operand_taint_not_tolerated(snapshot):
                     entry["ds"].append(ds)
     preemptive = set()
     for key, (t, pools) in _gpu_nodepool_taints(snapshot).items():
-        missing = [ds for _o, ds in all_ds
-                   if not any(tolerates(tol, t) for tol in daemonset_tolerations(ds))]
+        missing = [ds for _o, ds in all_ds if not any(tolerates(tol, t) for tol in daemonset_tolerations(ds))]
         if not missing:
             continue
         entry = seen.get(key)
@@ -494,14 +555,18 @@ def operand_taint_not_tolerated(snapshot):
     cp = clusterpolicy(snapshot)
     taints = [e["taint"] for e in seen.values()]
     ev, related = [], []
-    for key, e in seen.items():
+    for e in seen.values():
         where = []
         if e["nodes"]:
-            where.append(f"nodes {', '.join(e['nodes'][:5])}" + (f" (+{len(e['nodes']) - 5})" if len(e["nodes"]) > 5 else ""))
+            where.append(
+                f"nodes {', '.join(e['nodes'][:5])}" + (f" (+{len(e['nodes']) - 5})" if len(e["nodes"]) > 5 else "")
+            )
         if e["pools"]:
             where.append(f"NodePool {', '.join(p.metadata.name for p in e['pools'])} template")
-        ev.append(f"taint {format_taint(e['taint'])} on {' and '.join(where)} is not tolerated by "
-                  f"{', '.join(d.metadata.name for d in e['ds'])}")
+        ev.append(
+            f"taint {format_taint(e['taint'])} on {' and '.join(where)} is not tolerated by "
+            f"{', '.join(d.metadata.name for d in e['ds'])}"
+        )
         for p in e["pools"]:
             r = ref(p, "NodePool")
             if r not in related:
@@ -513,23 +578,36 @@ def operand_taint_not_tolerated(snapshot):
     severity = Severity.WARNING if all_preemptive else None
     names = ", ".join(format_taint(t) for t in taints)
     n_nodes = len({n for e in seen.values() for n in e["nodes"]})
-    scope = (f"{n_nodes} GPU node(s)" if n_nodes else "no node yet, but every node the NodePool launches")
+    scope = f"{n_nodes} GPU node(s)" if n_nodes else "no node yet, but every node the NodePool launches"
     if cp is not None:
         cur = ((cp.spec.get("daemonsets") or {}).get("tolerations")) or []
-        ev.append(f"ClusterPolicy {cp.metadata.name} spec.daemonsets.tolerations: "
-                  + (", ".join(f"{t.get('key') or '*'}:{t.get('effect') or '*'}" for t in cur) or "none"))
+        ev.append(
+            f"ClusterPolicy {cp.metadata.name} spec.daemonsets.tolerations: "
+            + (", ".join(f"{t.get('key') or '*'}:{t.get('effect') or '*'}" for t in cur) or "none")
+        )
         fix = fixplans.clusterpolicy_tolerations(cp, taints)
         yield new_finding(
-            "GPU205", f"Taint {names} on {scope} is not tolerated by the GPU Operator's operands, so no driver or "
-                      f"device plugin runs there; add it to ClusterPolicy {cp.metadata.name} spec.daemonsets.tolerations",
-            ref(cp, "ClusterPolicy"), severity=severity, related=related, evidence=ev, fixes=[fix])
+            "GPU205",
+            f"Taint {names} on {scope} is not tolerated by the GPU Operator's operands, so no driver or "
+            f"device plugin runs there; add it to ClusterPolicy {cp.metadata.name} spec.daemonsets.tolerations",
+            ref(cp, "ClusterPolicy"),
+            severity=severity,
+            related=related,
+            evidence=ev,
+            fixes=[fix],
+        )
         return
     for _o, ds in all_ds:
         mine = [e["taint"] for e in seen.values() if ds in e["ds"]]
         if not mine:
             continue
         yield new_finding(
-            "GPU205", f"DaemonSet {ds.metadata.namespace}/{ds.metadata.name} does not tolerate "
-                      f"{', '.join(format_taint(t) for t in mine)} on {scope}; add the toleration",
-            ref(ds, "DaemonSet"), severity=severity, related=related, evidence=ev,
-            fixes=[fixplans.add_toleration(ds, mine, kind="DaemonSet")])
+            "GPU205",
+            f"DaemonSet {ds.metadata.namespace}/{ds.metadata.name} does not tolerate "
+            f"{', '.join(format_taint(t) for t in mine)} on {scope}; add the toleration",
+            ref(ds, "DaemonSet"),
+            severity=severity,
+            related=related,
+            evidence=ev,
+            fixes=[fixplans.add_toleration(ds, mine, kind="DaemonSet")],
+        )

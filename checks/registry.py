@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 import textwrap
 import traceback
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable, Optional
 
 from checks.model import Finding, ObjectRef, Severity
 
@@ -104,7 +104,7 @@ class Registry:
     def all(self) -> list[Check]:
         return sorted(self._checks.values(), key=lambda c: c.code)
 
-    def find(self, code_or_name: str) -> Optional[Check]:
+    def find(self, code_or_name: str) -> Check | None:
         key = code_or_name.strip()
         if key.upper() in self._checks:
             return self._checks[key.upper()]
@@ -120,7 +120,7 @@ check = REGISTRY.register
 INTERNAL_ERROR_CODE = "GPU901"
 
 
-def run_checks(snapshot, checks: Optional[Iterable[Check]] = None) -> list[Finding]:
+def run_checks(snapshot, checks: Iterable[Check] | None = None) -> list[Finding]:
     """Run checks over a snapshot; a check that raises yields one internal-error finding."""
     import checks as _package  # noqa: F401  (imports every check module, filling REGISTRY)
 

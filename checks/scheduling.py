@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Optional
+from typing import Any
 
 from checks import fixplans, gpuchain, instances
 from checks.gpu import GPU_RESOURCE
@@ -22,7 +22,6 @@ from checks.messages import (
     parse_nominated,
 )
 from checks.model import Finding, FixPlan, ObjectRef, Severity
-from checks.nodes import still_initializing
 from checks.nodepools import (
     NodePoolVerdict,
     daemonset_overhead,
@@ -33,6 +32,7 @@ from checks.nodepools import (
     set_after_boot,
     widen_requirements,
 )
+from checks.nodes import still_initializing
 from checks.objects import Event, Object, Pod, to_dict, to_struct
 from checks.registry import check
 
@@ -56,11 +56,11 @@ _LAUNCH_STARTING_REASONS = {None, "", "AwaitingReconciliation", "Launching"}
 @dataclass
 class Workload:
     ref: ObjectRef
-    obj: Optional[Object]  # None for a bare Pod or an owner not in the snapshot
+    obj: Object | None  # None for a bare Pod or an owner not in the snapshot
     pods: list[Pod] = field(default_factory=list)
 
 
-def workload_of(snapshot, pod: Pod) -> tuple[ObjectRef, Optional[Object]]:
+def workload_of(snapshot, pod: Pod) -> tuple[ObjectRef, Object | None]:
     """(reference, object) of the workload that owns the pod's template; see gpuchain.workload_of."""
     wl = gpuchain.workload_of(snapshot, pod)
     return wl.ref, wl.obj
@@ -76,8 +76,11 @@ def pending_gpu_pods(snapshot) -> list[Pod]:
         if not gpu_requests(p):
             continue
         age = snapshot.age_seconds(p.metadata.creation_timestamp)
-        if age is not None and age < PENDING_GRACE_SECONDS and not snapshot.events_for("Pod", p.metadata.name,
-                                                                                      p.metadata.namespace):
+        if (
+            age is not None
+            and age < PENDING_GRACE_SECONDS
+            and not snapshot.events_for("Pod", p.metadata.name, p.metadata.namespace)
+        ):
             continue
         out.append(p)
     return out
@@ -116,15 +119,15 @@ class PodStory:
     nominated: list[Event] = field(default_factory=list)
 
     @property
-    def latest_scheduler(self) -> Optional[tuple[Event, SchedulerMessage]]:
+    def latest_scheduler(self) -> tuple[Event, SchedulerMessage] | None:
         return max(self.scheduler, key=lambda em: em[0].when or "", default=None)
 
     @property
-    def latest_karpenter(self) -> Optional[tuple[Event, KarpenterMessage]]:
+    def latest_karpenter(self) -> tuple[Event, KarpenterMessage] | None:
         return max(self.karpenter, key=lambda em: em[0].when or "", default=None)
 
     @property
-    def latest_nominated(self) -> Optional[Event]:
+    def latest_nominated(self) -> Event | None:
         return max(self.nominated, key=lambda e: e.when or "", default=None)
 
 
@@ -159,9 +162,24 @@ def ice_events(snapshot, nodepools: list[str], nodeclaims: list[str] = ()) -> li
 # -- GPU401 ---------------------------------------------------------------------------------
 
 
-@check("GPU401", "gpu-pods-pending", Severity.ERROR, "GPU pods cannot be scheduled",
-       reads=("pods", "events", "nodes", "nodepools", "nodeclaims", "replicasets", "deployments", "statefulsets",
-              "jobs", "daemonsets"))
+@check(
+    "GPU401",
+    "gpu-pods-pending",
+    Severity.ERROR,
+    "GPU pods cannot be scheduled",
+    reads=(
+        "pods",
+        "events",
+        "nodes",
+        "nodepools",
+        "nodeclaims",
+        "replicasets",
+        "deployments",
+        "statefulsets",
+        "jobs",
+        "daemonsets",
+    ),
+)
 def gpu_pods_pending(snapshot):
     """Pending GPU pods, one finding per workload, with the reason in plain words.
 
@@ -196,8 +214,10 @@ def gpu_pods_pending(snapshot):
     pending = pending_gpu_pods(snapshot)
     if not pending:
         return []
-    overheads = {np.metadata.name: (daemonset_overhead(snapshot.daemonsets, np) if snapshot.daemonsets else None)
-                 for np in snapshot.nodepools}
+    overheads = {
+        np.metadata.name: (daemonset_overhead(snapshot.daemonsets, np) if snapshot.daemonsets else None)
+        for np in snapshot.nodepools
+    }
     findings = []
     for wl in group_by_workload(snapshot, pending):
         findings.append(_pending_finding(snapshot, wl, overheads))
@@ -225,8 +245,11 @@ def _pending_finding(snapshot, wl: Workload, overheads: dict[str, Any]) -> Findi
     if len(wl.pods) == 1:
         reason = reason.replace(" for them", " for it")
     n = len(wl.pods)
-    what = f"{n} pod{'s' if n != 1 else ''} of {wl.ref.kind} {wl.ref.namespace}/{wl.ref.name}" \
-        if wl.ref.kind != "Pod" else f"Pod {wl.ref.namespace}/{wl.ref.name}"
+    what = (
+        f"{n} pod{'s' if n != 1 else ''} of {wl.ref.kind} {wl.ref.namespace}/{wl.ref.name}"
+        if wl.ref.kind != "Pod"
+        else f"Pod {wl.ref.namespace}/{wl.ref.name}"
+    )
     each = " each" if n != 1 else ""
     message = f"{what} wait{'s' if n == 1 else ''} for {_request_words(pod)}{each}: {reason}"
 
@@ -234,13 +257,22 @@ def _pending_finding(snapshot, wl: Workload, overheads: dict[str, Any]) -> Findi
     related = _related(snapshot, pools, nominated, ice)
     fixes = _fixes(wl, verdicts, pools, overheads)
     return Finding(
-        code="GPU401", name="gpu-pods-pending", severity=severity,
-        title=f"{n} GPU pod{'s' if n != 1 else ''} pending" + (f" ({wl.ref.kind} {wl.ref.name})" if wl.ref.kind != "Pod" else ""),
-        message=message, subject=wl.ref, related=related, evidence=evidence, fixes=fixes)
+        code="GPU401",
+        name="gpu-pods-pending",
+        severity=severity,
+        title=f"{n} GPU pod{'s' if n != 1 else ''} pending"
+        + (f" ({wl.ref.kind} {wl.ref.name})" if wl.ref.kind != "Pod" else ""),
+        message=message,
+        subject=wl.ref,
+        related=related,
+        evidence=evidence,
+        fixes=fixes,
+    )
 
 
-def _main_reason(snapshot, story: PodStory, verdicts: list[NodePoolVerdict], nominated, ice: list[Event]
-                 ) -> tuple[str, Severity]:
+def _main_reason(
+    snapshot, story: PodStory, verdicts: list[NodePoolVerdict], nominated, ice: list[Event]
+) -> tuple[str, Severity]:
     fitting = [v for v in verdicts if v.fits]
     sched = story.latest_scheduler
     if verdicts and not fitting:
@@ -252,27 +284,40 @@ def _main_reason(snapshot, story: PodStory, verdicts: list[NodePoolVerdict], nom
         parsed = parse_nodeclaim_event(ice[-1].message)
         types = ", ".join(parsed.instance_types) or "the requested instance types"
         code = f" ({parsed.error_code})" if parsed.error_code else ""
-        return (f"EC2 has no capacity for {types}{code}; Karpenter keeps retrying other offerings",
-                Severity.ERROR)
+        return (f"EC2 has no capacity for {types}{code}; Karpenter keeps retrying other offerings", Severity.ERROR)
     gpu_less = _gpu_nodes_without_gpus(snapshot, [v.nodepool for v in fitting])
     if gpu_less and (sched is None or sched[1].reasons_of("resources")):
         names = ", ".join(gpu_less[:3]) + (" ..." if len(gpu_less) > 3 else "")
-        return (f"GPU node(s) {names} offer no allocatable nvidia.com/gpu (device plugin not running there; see GPU101)",
-                Severity.ERROR)
+        return (
+            f"GPU node(s) {names} offer no allocatable nvidia.com/gpu (device plugin not running there; see GPU101)",
+            Severity.ERROR,
+        )
     if nominated and nominated.nodeclaim:
         nc = next((c for c in snapshot.nodeclaims if c.metadata.name == nominated.nodeclaim), None)
         if nc is not None:
             state = _nodeclaim_state(nc)
             age = snapshot.age_seconds(nc.metadata.creation_timestamp)
             # Karpenter reports a failed launch as Launched=Unknown with a reason (LaunchFailed, ...).
-            failed = any(c.get("type") == "Launched" and c.get("status") != "True"
-                         and (c.get("status") == "False" or c.get("reason") not in _LAUNCH_STARTING_REASONS)
-                         for c in nc.status.get("conditions") or [])
-            unregistered = any(c.get("type") == "Registered" and c.get("status") != "True"
-                               for c in nc.status.get("conditions") or [])
-            if not failed and unregistered and age is not None and REGISTRATION_PATIENCE_SECONDS <= age < LAUNCH_PATIENCE_SECONDS:
-                return (f"nominated NodeClaim {nc.metadata.name} launched {int(age // 60)} min ago but its node has "
-                        f"not registered ({state or 'Registered is not True'}); see GPU303", Severity.WARNING)
+            failed = any(
+                c.get("type") == "Launched"
+                and c.get("status") != "True"
+                and (c.get("status") == "False" or c.get("reason") not in _LAUNCH_STARTING_REASONS)
+                for c in nc.status.get("conditions") or []
+            )
+            unregistered = any(
+                c.get("type") == "Registered" and c.get("status") != "True" for c in nc.status.get("conditions") or []
+            )
+            if (
+                not failed
+                and unregistered
+                and age is not None
+                and REGISTRATION_PATIENCE_SECONDS <= age < LAUNCH_PATIENCE_SECONDS
+            ):
+                return (
+                    f"nominated NodeClaim {nc.metadata.name} launched {int(age // 60)} min ago but its node has "
+                    f"not registered ({state or 'Registered is not True'}); see GPU303",
+                    Severity.WARNING,
+                )
             if not failed and (age is None or age < LAUNCH_PATIENCE_SECONDS):
                 # A GPU node needs minutes to boot and more for the driver: waiting is normal.
                 now = f" ({state})" if state else ""
@@ -281,8 +326,11 @@ def _main_reason(snapshot, story: PodStory, verdicts: list[NodePoolVerdict], nom
     if sched is not None and sched[1].recognised:
         if fitting and sched[1].kind == "fit-error":
             pools = ", ".join(v.nodepool for v in fitting)
-            return (f"existing nodes do not fit ({sched[1].summary()}) and NodePool {pools} could launch one, "
-                    "but Karpenter has not", Severity.ERROR)
+            return (
+                f"existing nodes do not fit ({sched[1].summary()}) and NodePool {pools} could launch one, "
+                "but Karpenter has not",
+                Severity.ERROR,
+            )
         return sched[1].summary(), Severity.ERROR
     kp = story.latest_karpenter
     if kp is not None:
@@ -299,7 +347,7 @@ def _intent_rank(v: NodePoolVerdict) -> tuple[int, int]:
     return (1 if off_target else 0, len(v.blocking))
 
 
-def _nodeclaim_state(nc: Object) -> Optional[str]:
+def _nodeclaim_state(nc: Object) -> str | None:
     """'Initialized=Unknown (ResourceNotRegistered: ...)' for the first condition not True."""
     conds = {c.get("type"): c for c in nc.status.get("conditions") or []}
     for t in ("Launched", "Registered", "Initialized"):
@@ -320,8 +368,9 @@ def _gpu_nodes_without_gpus(snapshot, nodepools: list[str]) -> list[str]:
         expected = instances.expected_gpus(labels)
         if not expected or node.spec.unschedulable:
             continue
-        if Decimal(str(node.status.allocatable.get(GPU_RESOURCE, "0") or "0")) == 0 \
-                and not still_initializing(snapshot, node):  # a new node's driver is still coming up (GPU102)
+        if Decimal(str(node.status.allocatable.get(GPU_RESOURCE, "0") or "0")) == 0 and not still_initializing(
+            snapshot, node
+        ):  # a new node's driver is still coming up (GPU102)
             out.append(node.metadata.name)
     return out
 
@@ -338,16 +387,18 @@ def _evidence(story: PodStory, ice: list[Event], verdicts: list[NodePoolVerdict]
     if nom:
         ev.append(f"Nominated ({nom.component or 'karpenter'}): {nom.message}")
     for e in ice[-MAX_EVIDENCE_TEXTS:]:
-        ev.append(f"InsufficientCapacityError ({e.involved_object.kind or 'NodeClaim'}/{e.involved_object.name}): "
-                  f"{e.message}")
+        ev.append(
+            f"InsufficientCapacityError ({e.involved_object.kind or 'NodeClaim'}/{e.involved_object.name}): {e.message}"
+        )
     for v in sorted(verdicts, key=lambda v: (not v.fits, _intent_rank(v))):
         ev.append(v.summary())
     return ev
 
 
 def _related(snapshot, pools: list[Object], nominated, ice: list[Event]) -> list[ObjectRef]:
-    refs: list[ObjectRef] = [ObjectRef("NodePool", np.metadata.name, None, np.api_version or "karpenter.sh/v1")
-                             for np in pools]
+    refs: list[ObjectRef] = [
+        ObjectRef("NodePool", np.metadata.name, None, np.api_version or "karpenter.sh/v1") for np in pools
+    ]
     claims: list[str] = []
     if nominated:
         if nominated.nodeclaim:
@@ -368,8 +419,9 @@ def _related(snapshot, pools: list[Object], nominated, ice: list[Event]) -> list
 # -- fix plans ----------------------------------------------------------------------------
 
 
-def _fixes(wl: Workload, verdicts: list[NodePoolVerdict], pools: list[Object],
-           overheads: dict[str, Any]) -> list[FixPlan]:
+def _fixes(
+    wl: Workload, verdicts: list[NodePoolVerdict], pools: list[Object], overheads: dict[str, Any]
+) -> list[FixPlan]:
     """Plans for the NodePool whose objections are all fixable, fewest first. When some
     NodePool matches the pod's selectors, only those are candidates: steering the pod to
     a pool it does not select is a design change, not a fix."""
@@ -384,7 +436,7 @@ def _fixes(wl: Workload, verdicts: list[NodePoolVerdict], pools: list[Object],
     return []
 
 
-def _plans_for(wl: Workload, v: NodePoolVerdict, np: Object, overhead) -> Optional[list[FixPlan]]:
+def _plans_for(wl: Workload, v: NodePoolVerdict, np: Object, overhead) -> list[FixPlan] | None:
     """Every plan needed to unblock this NodePool, or None when one objection has no plan."""
     plans: list[FixPlan] = []
     taints = [taint_from_dict(b.data["taint"]) for b in v.blockers_of("taint")]
@@ -432,11 +484,14 @@ def _toleration_plans(wl: Workload, taints: list) -> list[FixPlan]:
     for p in wl.pods:
         plan = fixplans.add_toleration(to_struct(to_dict(p), Object), taints, kind="Pod")
         plan.disruptive = False
-        plan.description = (f"Adds the toleration to pending pod {p.metadata.name} in place (a pod accepts added "
-                            "tolerations).")
+        plan.description = (
+            f"Adds the toleration to pending pod {p.metadata.name} in place (a pod accepts added tolerations)."
+        )
         if wl.ref.kind == "Job":
-            plan.description += (f" Job {wl.ref.name}'s template is immutable: recreate the Job with the "
-                                 "toleration so the pods it creates next get it too.")
+            plan.description += (
+                f" Job {wl.ref.name}'s template is immutable: recreate the Job with the "
+                "toleration so the pods it creates next get it too."
+            )
         plans.append(plan)
     return plans
 
@@ -452,8 +507,10 @@ def _limit_plan(np: Object, wl: Workload, b) -> FixPlan:
         count = nodes_needed(len(wl.pods), per_pod, it.capacity.get(r, Decimal(0)) if it else Decimal(0))
     new = max(limit, used + adds * count)
     plan = fixplans.raise_nodepool_limit(np, r, format_quantity(new, r))
-    plan.description = (f"{format_quantity(used, r)} of {format_quantity(limit, r)} in use; {len(wl.pods)} pending "
-                        f"pod(s) need {count} more {it.name if it else 'node'}. " + plan.description)
+    plan.description = (
+        f"{format_quantity(used, r)} of {format_quantity(limit, r)} in use; {len(wl.pods)} pending "
+        f"pod(s) need {count} more {it.name if it else 'node'}. " + plan.description
+    )
     return plan
 
 
@@ -461,16 +518,21 @@ def _widen_plan(np: Object, w) -> FixPlan:
     body = {"spec": {"template": {"spec": {"requirements": w.requirements}}}}
     name = np.metadata.name
     return FixPlan(
-        id="widen-nodepool-requirements", title=f"Let NodePool {name} launch {w.instance_type}",
-        target=fixplans.target_ref(np, "NodePool"), patch_type="merge", patch=body, disruptive=False,
+        id="widen-nodepool-requirements",
+        title=f"Let NodePool {name} launch {w.instance_type}",
+        target=fixplans.target_ref(np, "NodePool"),
+        patch_type="merge",
+        patch=body,
+        disruptive=False,
         kubectl=fixplans.kubectl_patch("NodePool", name, None, "merge", body),
         description="Changes: " + "; ".join(w.changes) + ". The whole requirements list is sent (other entries "
-                    "unchanged); existing nodes still satisfy the wider requirements, so none drift.",
+        "unchanged); existing nodes still satisfy the wider requirements, so none drift.",
         resource_version=np.metadata.resource_version or None,
-        gitops_warning=fixplans.gitops_warning(np.metadata, "the NodePool manifest"))
+        gitops_warning=fixplans.gitops_warning(np.metadata, "the NodePool manifest"),
+    )
 
 
-def _replace_node_agent_selector_plan(wl: Workload, conflict) -> Optional[FixPlan]:
+def _replace_node_agent_selector_plan(wl: Workload, conflict) -> FixPlan | None:
     """Swap a nodeSelector on a label node agents set after boot (nvidia.com/gpu.product)
     for the Karpenter label that describes the same thing, or drop it."""
     if wl.ref.kind not in ("Deployment", "StatefulSet") or wl.obj is None:
@@ -489,15 +551,19 @@ def _replace_node_agent_selector_plan(wl: Workload, conflict) -> Optional[FixPla
         id="add-node-selector",
         title=(f"Select {alt[0]}={alt[1]} instead of {conflict.key}" if alt else f"Drop nodeSelector {conflict.key}")
         + f" on {wl.ref.kind} {md.name}",
-        target=wl.ref, patch_type="merge", patch=body, disruptive=True,
+        target=wl.ref,
+        patch_type="merge",
+        patch=body,
+        disruptive=True,
         kubectl=fixplans.kubectl_patch(wl.ref.kind, md.name, md.namespace, "merge", body),
         description=f"{conflict.key} is set by a node agent after the node boots, so Karpenter never launches a "
-                    f"node for it. The patch removes it and {instead}. Rolls the workload's pods.",
+        f"node for it. The patch removes it and {instead}. Rolls the workload's pods.",
         resource_version=md.resource_version or None,
-        gitops_warning=fixplans.gitops_warning(md, "the workload's manifest"))
+        gitops_warning=fixplans.gitops_warning(md, "the workload's manifest"),
+    )
 
 
-def _node_selector_plan(wl: Workload, conflict, np: Object) -> Optional[FixPlan]:
+def _node_selector_plan(wl: Workload, conflict, np: Object) -> FixPlan | None:
     """Point the pod's nodeSelector at a value the NodePool offers, when the conflict is a
     plain nodeSelector key (affinity terms are left to a human)."""
     if wl.ref.kind not in ("Deployment", "StatefulSet") or wl.obj is None:
@@ -510,16 +576,23 @@ def _node_selector_plan(wl: Workload, conflict, np: Object) -> Optional[FixPlan]
         return None
     plan = fixplans.add_node_selector(wl.obj, conflict.key, offered[0], kind=wl.ref.kind)
     plan.disruptive = True
-    plan.description = (f"The pod asks for {conflict.key}={selector[conflict.key]}, which NodePool "
-                        f"{np.metadata.name} never offers. " + plan.description + " Rolls the workload's pods.")
+    plan.description = (
+        f"The pod asks for {conflict.key}={selector[conflict.key]}, which NodePool "
+        f"{np.metadata.name} never offers. " + plan.description + " Rolls the workload's pods."
+    )
     return plan
 
 
 # -- GPU402 ----------------------------------------------------------------------------------
 
 
-@check("GPU402", "gpu-pod-nominated-not-bound", Severity.WARNING, "GPU pods nominated but not bound",
-       reads=("pods", "events", "nodes", "nodeclaims", "replicasets", "deployments", "statefulsets", "jobs"))
+@check(
+    "GPU402",
+    "gpu-pod-nominated-not-bound",
+    Severity.WARNING,
+    "GPU pods nominated but not bound",
+    reads=("pods", "events", "nodes", "nodeclaims", "replicasets", "deployments", "statefulsets", "jobs"),
+)
 def gpu_pod_nominated_not_bound(snapshot):
     """GPU pods that Karpenter nominated for a node long ago but that are still Pending.
 
@@ -573,9 +646,11 @@ def gpu_pod_nominated_not_bound(snapshot):
             related.append(ObjectRef("Node", nom.node, None, "v1"))
             node = snapshot.node_by_name.get(nom.node)
             if node is not None:
-                evidence.append(f"node {nom.node}: allocatable nvidia.com/gpu="
-                                f"{node.status.allocatable.get(GPU_RESOURCE, '0')}, taints: "
-                                f"{', '.join(_taint_str(t) for t in node.spec.taints) or 'none'}")
+                evidence.append(
+                    f"node {nom.node}: allocatable nvidia.com/gpu="
+                    f"{node.status.allocatable.get(GPU_RESOURCE, '0')}, taints: "
+                    f"{', '.join(_taint_str(t) for t in node.spec.taints) or 'none'}"
+                )
         if nom.nodeclaim:
             related.append(ObjectRef("NodeClaim", nom.nodeclaim, None, "karpenter.sh/v1"))
             nc = next((c for c in snapshot.nodeclaims if c.metadata.name == nom.nodeclaim), None)
@@ -584,13 +659,20 @@ def gpu_pod_nominated_not_bound(snapshot):
                 evidence.append(f"NodeClaim {nom.nodeclaim}: {state}")
         n = len(wl.pods)
         minutes = int(age // 60)
-        findings.append(Finding(
-            code="GPU402", name="gpu-pod-nominated-not-bound", severity=Severity.WARNING,
-            title=f"{n} GPU pod{'s' if n != 1 else ''} nominated {minutes} min ago, still pending",
-            message=f"{n} pod{'s' if n != 1 else ''} of {wl.ref.kind} {wl.ref.namespace}/{wl.ref.name} "
-                    f"{'were' if n != 1 else 'was'} nominated for {target} {minutes} min ago but "
-                    f"{'are' if n != 1 else 'is'} still Pending{says}",
-            subject=wl.ref, related=related, evidence=evidence))
+        findings.append(
+            Finding(
+                code="GPU402",
+                name="gpu-pod-nominated-not-bound",
+                severity=Severity.WARNING,
+                title=f"{n} GPU pod{'s' if n != 1 else ''} nominated {minutes} min ago, still pending",
+                message=f"{n} pod{'s' if n != 1 else ''} of {wl.ref.kind} {wl.ref.namespace}/{wl.ref.name} "
+                f"{'were' if n != 1 else 'was'} nominated for {target} {minutes} min ago but "
+                f"{'are' if n != 1 else 'is'} still Pending{says}",
+                subject=wl.ref,
+                related=related,
+                evidence=evidence,
+            )
+        )
     return findings
 
 
@@ -612,5 +694,12 @@ def _taint_str(t) -> str:
     return f"{t.key}={t.value}:{t.effect}" if t.value else f"{t.key}:{t.effect}"
 
 
-__all__ = ["gpu_pods_pending", "gpu_pod_nominated_not_bound", "workload_of", "pending_gpu_pods", "pod_story",
-           "group_by_workload", "ice_events"]
+__all__ = [
+    "gpu_pods_pending",
+    "gpu_pod_nominated_not_bound",
+    "workload_of",
+    "pending_gpu_pods",
+    "pod_story",
+    "group_by_workload",
+    "ice_events",
+]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Iterable, Optional
+from typing import Any
 
 from checks.objects import Event, Node, Object, Pod, to_struct
 
@@ -71,7 +72,7 @@ class Incomplete:
         return {"resource": self.resource, "reason": self.reason, "message": self.message}
 
 
-def parse_time(value: Optional[str]) -> Optional[_dt.datetime]:
+def parse_time(value: str | None) -> _dt.datetime | None:
     """RFC 3339 (as the API writes it) to an aware datetime; None when absent or unreadable."""
     if not value:
         return None
@@ -105,19 +106,21 @@ class ClusterSnapshot:
     # The reference time for ages and timeouts: wall clock when gathered live; the
     # newest timestamp in the data when built from files.
     now: _dt.datetime = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc))
-    context: Optional[str] = None
-    server: Optional[str] = None
+    context: str | None = None
+    server: str | None = None
     source: str = "live"  # live | snapshot
     # apiVersion actually served for Karpenter kinds ("karpenter.sh/v1" or ".../v1beta1")
-    karpenter_api_version: Optional[str] = None
+    karpenter_api_version: str | None = None
 
     # -- construction ------------------------------------------------------
 
     @classmethod
-    def from_manifests(cls, objects: Iterable[dict[str, Any]], now: Optional[_dt.datetime] = None, **kw) -> "ClusterSnapshot":
+    def from_manifests(
+        cls, objects: Iterable[dict[str, Any]], now: _dt.datetime | None = None, **kw
+    ) -> ClusterSnapshot:
         """Build from manifest dicts of any supported kind; unknown kinds are ignored."""
         snap = cls(**kw)
-        newest: Optional[_dt.datetime] = None
+        newest: _dt.datetime | None = None
         for obj in objects:
             attr = KIND_TO_ATTR.get(obj.get("kind", ""))
             if attr is None:
@@ -140,7 +143,7 @@ class ClusterSnapshot:
             snap.now = newest
         return snap
 
-    def age_seconds(self, timestamp: Optional[str]) -> Optional[float]:
+    def age_seconds(self, timestamp: str | None) -> float | None:
         ts = parse_time(timestamp)
         return None if ts is None else (self.now - ts).total_seconds()
 
@@ -189,7 +192,7 @@ class ClusterSnapshot:
             lst.sort(key=lambda e: e.when or "")
         return dict(idx)
 
-    def events_for(self, kind: str, name: str, namespace: Optional[str] = None) -> list[Event]:
+    def events_for(self, kind: str, name: str, namespace: str | None = None) -> list[Event]:
         return self.events_by_object.get((kind, namespace or "", name), [])
 
     @cached_property
@@ -263,9 +266,9 @@ def split_log_annotations(obj: dict[str, Any], remove: bool = False) -> dict[tup
     logs: dict[tuple[str, bool], str] = {}
     for key in list(annotations):
         if key.startswith(LOG_ANNOTATION):
-            logs[(key[len(LOG_ANNOTATION):], False)] = str(annotations[key])
+            logs[(key[len(LOG_ANNOTATION) :], False)] = str(annotations[key])
         elif key.startswith(PREVIOUS_LOG_ANNOTATION):
-            logs[(key[len(PREVIOUS_LOG_ANNOTATION):], True)] = str(annotations[key])
+            logs[(key[len(PREVIOUS_LOG_ANNOTATION) :], True)] = str(annotations[key])
         else:
             continue
         if remove:

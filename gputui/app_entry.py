@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import argparse
-from typing import Optional
 
 
-def _config(args: argparse.Namespace, kubeconfig: Optional[str], context: Optional[str],
-            demo_scenario: Optional[str] = None):
+def _config(args: argparse.Namespace, kubeconfig: str | None, context: str | None, demo_scenario: str | None = None):
     from gputui.tui.state import AppConfig
 
     refresh = getattr(args, "refresh", None)
-    return AppConfig(kubeconfig=kubeconfig, context=context, namespace=getattr(args, "namespace", None),
-                     read_only=bool(getattr(args, "read_only", False)),
-                     refresh_seconds=float(refresh) if refresh else None, demo_scenario=demo_scenario,
-                     request_timeout=float(getattr(args, "request_timeout", None) or 30.0))
+    return AppConfig(
+        kubeconfig=kubeconfig,
+        context=context,
+        namespace=getattr(args, "namespace", None),
+        read_only=bool(getattr(args, "read_only", False)),
+        refresh_seconds=float(refresh) if refresh else None,
+        demo_scenario=demo_scenario,
+        request_timeout=float(getattr(args, "request_timeout", None) or 30.0),
+    )
 
 
 def _run_app(config) -> int:

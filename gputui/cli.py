@@ -10,7 +10,7 @@ import argparse
 import importlib
 import os
 import sys
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from gputui import __version__
 from gputui.errors import EXIT_INTERRUPTED, EXIT_USAGE, GputuiError
@@ -30,15 +30,30 @@ def _add_common_options(p: argparse.ArgumentParser, top: bool = False) -> None:
         return value if top else argparse.SUPPRESS
 
     p.add_argument("--debug", action="store_true", default=d(False), help="show tracebacks for errors")
-    p.add_argument("--read-only", action="store_true", default=d(False),
-                   help="never change the cluster; hide every mutating action")
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        default=d(False),
+        help="never change the cluster; hide every mutating action",
+    )
     g = p.add_argument_group("cluster access (as kubectl)")
-    g.add_argument("--kubeconfig", metavar="FILE", default=d(None),
-                   help="kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
+    g.add_argument(
+        "--kubeconfig",
+        metavar="FILE",
+        default=d(None),
+        help="kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)",
+    )
     g.add_argument("--context", metavar="NAME", default=d(None), help="kubeconfig context (default: current-context)")
-    g.add_argument("-n", "--namespace", metavar="NS", default=d(None), help="limit namespaced objects to this namespace")
-    g.add_argument("--request-timeout", metavar="SECONDS", type=float, default=d(30.0),
-                   help="timeout for each API request (default: 30)")
+    g.add_argument(
+        "-n", "--namespace", metavar="NS", default=d(None), help="limit namespaced objects to this namespace"
+    )
+    g.add_argument(
+        "--request-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=d(30.0),
+        help="timeout for each API request (default: 30)",
+    )
 
 
 def _handler(target: str) -> Callable[[argparse.Namespace], int]:
@@ -57,24 +72,47 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"gputui {__version__}")
     _add_common_options(parser, top=True)
-    parser.add_argument("--refresh", metavar="SECONDS", type=float, default=None,
-                        help="interactive app: read the cluster again every SECONDS")
+    parser.add_argument(
+        "--refresh",
+        metavar="SECONDS",
+        type=float,
+        default=None,
+        help="interactive app: read the cluster again every SECONDS",
+    )
     parser.set_defaults(func=_handler("gputui.app_entry:run"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     # -- diagnose ---------------------------------------------------------
-    p = sub.add_parser("diagnose", help="run the checks once and report (text/json/yaml/markdown)",
-                       description="Run every check against the cluster (or saved manifests) and report the findings.")
+    p = sub.add_parser(
+        "diagnose",
+        help="run the checks once and report (text/json/yaml/markdown)",
+        description="Run every check against the cluster (or saved manifests) and report the findings.",
+    )
     _add_common_options(p)
     p.add_argument("-o", "--output", choices=FORMATS, default="text", help="output format (default: text)")
-    p.add_argument("--from", dest="from_paths", metavar="PATH", action="append",
-                   help="analyse saved manifests or a snapshot offline instead of a live cluster (repeatable)")
-    p.add_argument("--check", dest="checks", metavar="CODE|NAME", action="append", help="run only these checks (repeatable)")
-    p.add_argument("--node", dest="nodes", metavar="NAME", action="append", help="only findings about this node (repeatable)")
-    p.add_argument("--nodepool", dest="nodepools", metavar="NAME", action="append", help="only findings about this NodePool")
+    p.add_argument(
+        "--from",
+        dest="from_paths",
+        metavar="PATH",
+        action="append",
+        help="analyse saved manifests or a snapshot offline instead of a live cluster (repeatable)",
+    )
+    p.add_argument(
+        "--check", dest="checks", metavar="CODE|NAME", action="append", help="run only these checks (repeatable)"
+    )
+    p.add_argument(
+        "--node", dest="nodes", metavar="NAME", action="append", help="only findings about this node (repeatable)"
+    )
+    p.add_argument(
+        "--nodepool", dest="nodepools", metavar="NAME", action="append", help="only findings about this NodePool"
+    )
     p.add_argument("--min-severity", choices=SEVERITIES, default="info", help="hide findings below this severity")
-    p.add_argument("--fail-on", choices=SEVERITIES + ("none",), default="error",
-                   help="exit 1 when a finding at or above this severity exists (default: error)")
+    p.add_argument(
+        "--fail-on",
+        choices=SEVERITIES + ("none",),
+        default="error",
+        help="exit 1 when a finding at or above this severity exists (default: error)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress indicator on stderr")
     p.set_defaults(func=_handler("gputui.diagnose:run"))
 
@@ -99,10 +137,17 @@ def build_parser() -> argparse.ArgumentParser:
     # -- sim --------------------------------------------------------------
     p = sub.add_parser("sim", help="a simulated Kubernetes API server with GPU scenarios")
     ssub = p.add_subparsers(dest="sim_command", metavar="ACTION")
-    q = ssub.add_parser("serve", help="serve scenarios or manifest files on loopback until interrupted",
-                        description="Serve a built-in scenario, or YAML/JSON manifests, as a Kubernetes API on loopback.")
-    q.add_argument("sources", nargs="*", metavar="SCENARIO|PATH",
-                   help="built-in scenario name, or a YAML/JSON file or directory (default: incident)")
+    q = ssub.add_parser(
+        "serve",
+        help="serve scenarios or manifest files on loopback until interrupted",
+        description="Serve a built-in scenario, or YAML/JSON manifests, as a Kubernetes API on loopback.",
+    )
+    q.add_argument(
+        "sources",
+        nargs="*",
+        metavar="SCENARIO|PATH",
+        help="built-in scenario name, or a YAML/JSON file or directory (default: incident)",
+    )
     q.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: 0, pick a free one)")
     q.add_argument("--kubeconfig-out", metavar="FILE", help="where to write the kubeconfig (default: a temp file)")
     q.add_argument("--synthetic", metavar="SPEC", help="add a generated cluster: nodes=N,gpu-nodes=M,pods=P,events=E")
@@ -116,10 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=lambda args, p=p: _usage(p))  # bind this parser, not the last one
 
     # -- undo -------------------------------------------------------------
-    p = sub.add_parser("undo", help="restore an object a fix changed, from the audit log",
-                       description="Restore the object a gputui fix changed, as the audit log recorded it "
-                                   "($XDG_STATE_HOME/gputui/audit.jsonl). Without --id: the newest change not undone "
-                                   "for the current context's server.")
+    p = sub.add_parser(
+        "undo",
+        help="restore an object a fix changed, from the audit log",
+        description="Restore the object a gputui fix changed, as the audit log recorded it "
+        "($XDG_STATE_HOME/gputui/audit.jsonl). Without --id: the newest change not undone "
+        "for the current context's server.",
+    )
     _add_common_options(p)
     p.add_argument("--list", action="store_true", help="list the recorded changes and exit (reads only the log)")
     p.add_argument("--id", metavar="ID", help="the audit entry to undo (see --list)")
@@ -127,27 +175,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_handler("gputui.fixes.cli:run_undo"))
 
     # -- debug ------------------------------------------------------------
-    p = sub.add_parser("debug", help="run nvidia-smi debug pods on GPU nodes and compare with what they should have",
-                       description="Create a short-lived pod per node that runs nvidia-smi against the node's driver "
-                                   "(no GPU requested, every taint tolerated), read and explain its output, then "
-                                   "delete it. -n/--namespace picks the pods' namespace (default: gputui-debug if it "
-                                   "exists, else default).")
+    p = sub.add_parser(
+        "debug",
+        help="run nvidia-smi debug pods on GPU nodes and compare with what they should have",
+        description="Create a short-lived pod per node that runs nvidia-smi against the node's driver "
+        "(no GPU requested, every taint tolerated), read and explain its output, then "
+        "delete it. -n/--namespace picks the pods' namespace (default: gputui-debug if it "
+        "exists, else default).",
+    )
     _add_common_options(p)
     p.add_argument("nodes", nargs="*", metavar="NODE", help="node names")
     p.add_argument("--all", action="store_true", help="every GPU node")
     p.add_argument("--nodepool", metavar="NAME", help="every GPU node of this Karpenter NodePool")
-    p.add_argument("--mode", default="auto", choices=("auto", "operator-driver", "host", "runtime"),
-                   help="how to reach the driver (default: auto, chosen per node and explained)")
-    p.add_argument("--image", metavar="IMAGE", help="container image (default: busybox for chroot modes, CUDA base "
-                                                    "for runtime/--request-gpu)")
+    p.add_argument(
+        "--mode",
+        default="auto",
+        choices=("auto", "operator-driver", "host", "runtime"),
+        help="how to reach the driver (default: auto, chosen per node and explained)",
+    )
+    p.add_argument(
+        "--image",
+        metavar="IMAGE",
+        help="container image (default: busybox for chroot modes, CUDA base for runtime/--request-gpu)",
+    )
     p.add_argument("--image-pull-secret", metavar="NAME", help="imagePullSecret for --image")
-    p.add_argument("--request-gpu", action="store_true",
-                   help="request nvidia.com/gpu: 1 and run nvidia-smi unprivileged (fails when every GPU is taken)")
+    p.add_argument(
+        "--request-gpu",
+        action="store_true",
+        help="request nvidia.com/gpu: 1 and run nvidia-smi unprivileged (fails when every GPU is taken)",
+    )
     p.add_argument("--print", dest="print_only", action="store_true", help="print the pod manifests; create nothing")
     p.add_argument("--cleanup", action="store_true", help="delete leftover gputui debug pods past their deadline")
     p.add_argument("--concurrency", type=int, default=8, metavar="N", help="pods at a time (default: 8)")
-    p.add_argument("--timeout", type=int, default=120, metavar="SECONDS",
-                   help="activeDeadlineSeconds of each pod (default: 120)")
+    p.add_argument(
+        "--timeout", type=int, default=120, metavar="SECONDS", help="activeDeadlineSeconds of each pod (default: 120)"
+    )
     p.add_argument("-o", "--output", choices=("text", "json"), default="text", help="output format (default: text)")
     p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
     p.set_defaults(func=_handler("gputui.debugpod.cli:run"))
@@ -167,16 +229,28 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--name", metavar="N", help="NodePool name (default: the template's)")
     q.add_argument("-o", "--output", choices=("yaml",), help="print the manifest instead of opening the editor")
     q.set_defaults(func=_handler("gputui.nodepool.cli:run_new"))
-    q = nsub.add_parser("lint", help="check NodePool/EC2NodeClass manifest files offline (for CI)",
-                        description="Run the NodePool, EC2NodeClass and draft checks on manifest files. Exit codes: "
-                                    "0 clean, 1 findings at or above --fail-on, 5 unreadable or invalid input.")
+    q = nsub.add_parser(
+        "lint",
+        help="check NodePool/EC2NodeClass manifest files offline (for CI)",
+        description="Run the NodePool, EC2NodeClass and draft checks on manifest files. Exit codes: "
+        "0 clean, 1 findings at or above --fail-on, 5 unreadable or invalid input.",
+    )
     q.add_argument("files", nargs="+", metavar="FILE", help="YAML/JSON files or directories")
     q.add_argument("-o", "--output", choices=FORMATS, default="text", help="output format (default: text)")
-    q.add_argument("--crd", dest="crds", metavar="FILE", action="append",
-                   help="validate against this CRD file (e.g. karpenter.sh_nodepools.yaml) instead of the built-in rules")
+    q.add_argument(
+        "--crd",
+        dest="crds",
+        metavar="FILE",
+        action="append",
+        help="validate against this CRD file (e.g. karpenter.sh_nodepools.yaml) instead of the built-in rules",
+    )
     q.add_argument("--min-severity", choices=SEVERITIES, default="info", help="hide findings below this severity")
-    q.add_argument("--fail-on", choices=SEVERITIES + ("none",), default="error",
-                   help="exit 1 when a finding at or above this severity exists (default: error)")
+    q.add_argument(
+        "--fail-on",
+        choices=SEVERITIES + ("none",),
+        default="error",
+        help="exit 1 when a finding at or above this severity exists (default: error)",
+    )
     q.set_defaults(func=_handler("gputui.nodepool.cli:run_lint"))
     p.set_defaults(func=lambda args, p=p: _usage(p))  # bind this parser, not the last one
 
@@ -184,8 +258,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="start the simulator with a scenario and troubleshoot it")
     _add_common_options(p)
     p.add_argument("scenario", nargs="?", default="incident", help="built-in scenario (default: incident)")
-    p.add_argument("--refresh", metavar="SECONDS", type=float, default=argparse.SUPPRESS,
-                   help="read the simulated cluster again every SECONDS")
+    p.add_argument(
+        "--refresh",
+        metavar="SECONDS",
+        type=float,
+        default=argparse.SUPPRESS,
+        help="read the simulated cluster again every SECONDS",
+    )
     p.set_defaults(func=_handler("gputui.app_entry:run_demo"))
 
     return parser

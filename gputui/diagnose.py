@@ -12,7 +12,8 @@ import argparse
 import os
 import sys
 import time
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from gputui.errors import EXIT_FINDINGS, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, GputuiError
 
@@ -29,8 +30,10 @@ def run(args: argparse.Namespace) -> int:
     snap = load_snapshot(args)
     findings = run_checks(snap, selected)
     findings = filter_findings(
-        findings, snap,
-        nodes=getattr(args, "nodes", None), nodepools=getattr(args, "nodepools", None),
+        findings,
+        snap,
+        nodes=getattr(args, "nodes", None),
+        nodepools=getattr(args, "nodepools", None),
         namespace=getattr(args, "namespace", None),
         min_severity=Severity.parse(getattr(args, "min_severity", None) or "info"),
     )
@@ -81,7 +84,7 @@ def snapshot_from_files(paths: Iterable[str]):
 # -- selection and filters ---------------------------------------------------------------
 
 
-def select_checks(wanted: Optional[list[str]]):
+def select_checks(wanted: list[str] | None):
     """--check CODE|NAME (repeatable, comma-separated too) -> checks; unknown ones are a usage error."""
     if not wanted:
         return None
@@ -98,13 +101,23 @@ def select_checks(wanted: Optional[list[str]]):
                 chosen.append(c)
     if unknown:
         known = ", ".join(f"{c.code} {c.name}" for c in REGISTRY.all())
-        raise GputuiError(f"unknown check: {', '.join(unknown)}",
-                          hint=f"known checks: {known} (see `gputui checks list`)", exit_code=EXIT_USAGE)
+        raise GputuiError(
+            f"unknown check: {', '.join(unknown)}",
+            hint=f"known checks: {known} (see `gputui checks list`)",
+            exit_code=EXIT_USAGE,
+        )
     return chosen
 
 
-def filter_findings(findings: list, snap, *, nodes: Optional[list[str]] = None, nodepools: Optional[list[str]] = None,
-                    namespace: Optional[str] = None, min_severity=None) -> list:
+def filter_findings(
+    findings: list,
+    snap,
+    *,
+    nodes: list[str] | None = None,
+    nodepools: list[str] | None = None,
+    namespace: str | None = None,
+    min_severity=None,
+) -> list:
     """Keep findings at/above min_severity that concern the given nodes, NodePools and namespace.
 
     A finding concerns a node when its subject or a related object is that node, a
@@ -135,7 +148,7 @@ class _RefIndex:
         self.nodeclaims = {c.metadata.name: c for c in snap.nodeclaims}
         self.pod_nodes = {(p.metadata.namespace or "", p.metadata.name): p.spec.node_name for p in snap.pods}
 
-    def node_of(self, r) -> Optional[str]:
+    def node_of(self, r) -> str | None:
         if r.kind == "Node":
             return r.name
         if r.kind == "NodeClaim":
@@ -145,7 +158,7 @@ class _RefIndex:
             return self.pod_nodes.get((r.namespace or "", r.name))
         return None
 
-    def pool_of(self, r) -> Optional[str]:
+    def pool_of(self, r) -> str | None:
         if r.kind == "NodePool":
             return r.name
         if r.kind == "NodeClaim":
@@ -197,16 +210,18 @@ def run_checks_list(args: argparse.Namespace) -> int:
     import checks  # noqa: F401
     from checks.registry import REGISTRY
 
-    rows = [{"code": c.code, "name": c.name, "severity": c.severity.label, "area": c.area, "title": c.title}
-            for c in REGISTRY.all()]
+    rows = [
+        {"code": c.code, "name": c.name, "severity": c.severity.label, "area": c.area, "title": c.title}
+        for c in REGISTRY.all()
+    ]
     if getattr(args, "output", "text") == "json":
         import json
 
         json.dump(rows, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return EXIT_OK
-    from rich.table import Table
     from rich import box
+    from rich.table import Table
 
     from gputui.report.text import make_console
 
@@ -220,10 +235,10 @@ def run_checks_list(args: argparse.Namespace) -> int:
 
 
 def run_checks_explain(args: argparse.Namespace) -> int:
-    import checks  # noqa: F401
-    from checks.registry import REGISTRY
     from rich.text import Text
 
+    import checks  # noqa: F401
+    from checks.registry import REGISTRY
     from gputui.report.text import make_console
 
     c = REGISTRY.find(args.code)
@@ -265,7 +280,7 @@ class _Progress:
         self.counts: dict[str, int] = {}
         self._last = 0.0
 
-    def __enter__(self) -> "_Progress":
+    def __enter__(self) -> _Progress:
         return self
 
     def update(self, resource: str, count: int) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import http.client
 import json
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 
@@ -45,8 +45,15 @@ def api_client_for(sim):
     return config.new_client_from_config(config_file=str(sim.kubeconfig), context=sim.context)
 
 
-def sim_http(sim, method: str, path: str, body: Any = None, headers: Optional[dict] = None,
-             token: Any = _DEFAULT, timeout: float = 10.0) -> tuple[int, dict, bytes]:
+def sim_http(
+    sim,
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: dict | None = None,
+    token: Any = _DEFAULT,
+    timeout: float = 10.0,
+) -> tuple[int, dict, bytes]:
     conn = http.client.HTTPConnection(sim.host, sim.port, timeout=timeout)
     hdrs = dict(headers or {})
     tok = sim.token if token is _DEFAULT else token

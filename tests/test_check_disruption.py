@@ -20,8 +20,11 @@ from tests.gpu_cluster_fixtures import (
     workload,
 )
 
-CONSOLIDATING = {"consolidationPolicy": "WhenEmptyOrUnderutilized", "consolidateAfter": "1m",
-                 "budgets": [{"nodes": "10%"}]}
+CONSOLIDATING = {
+    "consolidationPolicy": "WhenEmptyOrUnderutilized",
+    "consolidateAfter": "1m",
+    "budgets": [{"nodes": "10%"}],
+}
 
 
 def _cluster(disruption=CONSOLIDATING, pods=(), capacity_type="on-demand", expire_after="720h"):
@@ -32,13 +35,17 @@ def _cluster(disruption=CONSOLIDATING, pods=(), capacity_type="on-demand", expir
 
 
 def _train_pods(annotations=None):
-    return [workload("Job", "llama-ft"),
-            gpu_pod("llama-ft-abcde", node=GPU_NODE_A, owner=("Job", "llama-ft"), annotations=annotations),
-            gpu_pod("llama-ft-fghij", node=GPU_NODE_B, owner=("Job", "llama-ft"), annotations=annotations)]
+    return [
+        workload("Job", "llama-ft"),
+        gpu_pod("llama-ft-abcde", node=GPU_NODE_A, owner=("Job", "llama-ft"), annotations=annotations),
+        gpu_pod("llama-ft-fghij", node=GPU_NODE_B, owner=("Job", "llama-ft"), annotations=annotations),
+    ]
 
 
-@pytest.mark.parametrize("text,seconds", [("30m", 1800), ("1h30m", 5400), ("90s", 90), ("2h", 7200),
-                                          ("true", None), ("", None), ("5x", None)])
+@pytest.mark.parametrize(
+    "text,seconds",
+    [("30m", 1800), ("1h30m", 5400), ("90s", 90), ("2h", 7200), ("true", None), ("", None), ("5x", None)],
+)
 def test_go_duration(text, seconds):
     assert go_duration_seconds(text) == seconds
 
@@ -54,15 +61,19 @@ def test_gpu501_job_on_consolidating_nodepool():
     assert f.subject.kind == "Job" and f.subject.namespace == "ml" and f.subject.name == "llama-ft"
     assert f.message.startswith("Job ml/llama-ft: 2 GPU pod(s) on NodePool gpu can be evicted by consolidation")
     assert "does not stop expiration, spot interruption or node repair" in f.message
-    assert ("NodePool gpu: consolidationPolicy WhenEmptyOrUnderutilized, consolidateAfter 1m, budgets nodes=10%"
-            in f.evidence)
+    assert (
+        "NodePool gpu: consolidationPolicy WhenEmptyOrUnderutilized, consolidateAfter 1m, budgets nodes=10%"
+        in f.evidence
+    )
     assert "2 running GPU pod(s) without karpenter.sh/do-not-disrupt: llama-ft-abcde, llama-ft-fghij" in f.evidence
     assert any(e.startswith(f"node {GPU_NODE_A} expires in ") and "expireAfter 720h" in e for e in f.evidence)
     # Job templates are immutable: only the running pods are annotated, without restarting anything.
     assert [x.id for x in f.fixes] == ["add-do-not-disrupt", "add-do-not-disrupt"]
     assert f.fixes[0].target.kind == "Pod" and not f.fixes[0].disruptive
     assert f.fixes[0].patch == {"metadata": {"annotations": {"karpenter.sh/do-not-disrupt": "true"}}}
-    assert f.fixes[0].kubectl == "kubectl annotate pod llama-ft-abcde -n ml karpenter.sh/do-not-disrupt=true --overwrite"
+    assert (
+        f.fixes[0].kubectl == "kubectl annotate pod llama-ft-abcde -n ml karpenter.sh/do-not-disrupt=true --overwrite"
+    )
 
 
 def test_gpu501_statefulset_template_fix_is_marked_disruptive():
@@ -73,8 +84,9 @@ def test_gpu501_statefulset_template_fix_is_marked_disruptive():
     assert tpl.patch == {"spec": {"template": {"metadata": {"annotations": {"karpenter.sh/do-not-disrupt": "true"}}}}}
 
 
-@pytest.mark.parametrize("annotations", [{"karpenter.sh/do-not-disrupt": "true"},
-                                         {"karpenter.sh/do-not-disrupt": "2h"}])
+@pytest.mark.parametrize(
+    "annotations", [{"karpenter.sh/do-not-disrupt": "true"}, {"karpenter.sh/do-not-disrupt": "2h"}]
+)
 def test_gpu501_protected_pods_are_fine(annotations):
     assert run(snapshot(_cluster(pods=_train_pods(annotations))), "GPU501") == []
 
@@ -84,27 +96,39 @@ def test_gpu501_elapsed_duration_annotation_no_longer_protects():
     assert len(run(snapshot(_cluster(pods=_train_pods({"karpenter.sh/do-not-disrupt": "10m"}))), "GPU501")) == 1
 
 
-@pytest.mark.parametrize("disruption", [
-    {"consolidationPolicy": "WhenEmpty", "consolidateAfter": "1m"},
-    {"consolidationPolicy": "WhenEmptyOrUnderutilized", "consolidateAfter": "Never"},
-    {"consolidationPolicy": "WhenEmptyOrUnderutilized", "budgets": [{"nodes": "0"}]},
-    {"consolidationPolicy": "WhenEmptyOrUnderutilized", "budgets": [{"nodes": "0", "reasons": ["Underutilized"]}]},
-])
+@pytest.mark.parametrize(
+    "disruption",
+    [
+        {"consolidationPolicy": "WhenEmpty", "consolidateAfter": "1m"},
+        {"consolidationPolicy": "WhenEmptyOrUnderutilized", "consolidateAfter": "Never"},
+        {"consolidationPolicy": "WhenEmptyOrUnderutilized", "budgets": [{"nodes": "0"}]},
+        {"consolidationPolicy": "WhenEmptyOrUnderutilized", "budgets": [{"nodes": "0", "reasons": ["Underutilized"]}]},
+    ],
+)
 def test_gpu501_silent_when_nodepool_does_not_consolidate(disruption):
     assert run(snapshot(_cluster(disruption=disruption, pods=_train_pods())), "GPU501") == []
 
 
 def test_gpu501_scheduled_zero_budget_does_not_count_as_blocking():
-    risks = voluntary_risks(to_struct(nodepool(disruption={
-        "consolidationPolicy": "WhenEmptyOrUnderutilized",
-        "budgets": [{"nodes": "0", "schedule": "0 9 * * 1-5", "duration": "8h"}]}), Object))
+    risks = voluntary_risks(
+        to_struct(
+            nodepool(
+                disruption={
+                    "consolidationPolicy": "WhenEmptyOrUnderutilized",
+                    "budgets": [{"nodes": "0", "schedule": "0 9 * * 1-5", "duration": "8h"}],
+                }
+            ),
+            Object,
+        )
+    )
     assert "consolidation" in risks and "drift" in risks
 
 
 def test_gpu501_spot_even_without_consolidation():
     pods = [workload("Job", "sweep"), gpu_pod("sweep-1", node=GPU_NODE_A, owner=("Job", "sweep"))]
-    [f] = run(snapshot(_cluster(disruption={"consolidationPolicy": "WhenEmpty"}, pods=pods, capacity_type="spot")),
-              "GPU501")
+    [f] = run(
+        snapshot(_cluster(disruption={"consolidationPolicy": "WhenEmpty"}, pods=pods, capacity_type="spot")), "GPU501"
+    )
     assert "can be evicted by spot interruption" in f.message
     assert any("do-not-disrupt does not stop it" in e for e in f.evidence)
 
@@ -119,14 +143,47 @@ def test_gpu501_ignores_inference_deployments_but_catches_training_label():
 
 def test_gpu502_node_disruption_and_pod_evictions_of_a_deleted_job_pod():
     objs = healthy_cluster() + [workload("Job", "llama-ft")]
-    objs.append(event("DisruptionTerminating", "Disrupting Node: Underutilized", kind="Node", name=GPU_NODE_A,
-                      type_="Normal", minutes_ago=12))
-    objs.append(event("Evicted", "Evicted pod: Underutilized", kind="Pod", name="llama-ft-zzzzz", namespace="ml",
-                      type_="Normal", minutes_ago=11))
-    objs.append(event("Evicted", "Evicted pod: Underutilized", kind="Pod", name="web-abc", namespace="ml",
-                      type_="Normal", minutes_ago=11))  # no GPU, unknown owner: ignored
-    objs.append(event("DisruptionTerminating", "Disrupting Node: Empty", kind="Node", name="ip-10-0-1-10.ec2.internal",
-                      type_="Normal"))  # CPU node: ignored
+    objs.append(
+        event(
+            "DisruptionTerminating",
+            "Disrupting Node: Underutilized",
+            kind="Node",
+            name=GPU_NODE_A,
+            type_="Normal",
+            minutes_ago=12,
+        )
+    )
+    objs.append(
+        event(
+            "Evicted",
+            "Evicted pod: Underutilized",
+            kind="Pod",
+            name="llama-ft-zzzzz",
+            namespace="ml",
+            type_="Normal",
+            minutes_ago=11,
+        )
+    )
+    objs.append(
+        event(
+            "Evicted",
+            "Evicted pod: Underutilized",
+            kind="Pod",
+            name="web-abc",
+            namespace="ml",
+            type_="Normal",
+            minutes_ago=11,
+        )
+    )  # no GPU, unknown owner: ignored
+    objs.append(
+        event(
+            "DisruptionTerminating",
+            "Disrupting Node: Empty",
+            kind="Node",
+            name="ip-10-0-1-10.ec2.internal",
+            type_="Normal",
+        )
+    )  # CPU node: ignored
     findings = run(snapshot(objs), "GPU502")
     assert [(f.subject.kind, f.subject.name) for f in findings] == [("Node", GPU_NODE_A), ("Job", "llama-ft")]
     node_f, job_f = findings
@@ -137,13 +194,16 @@ def test_gpu502_node_disruption_and_pod_evictions_of_a_deleted_job_pod():
 
 
 def test_gpu502_disrupted_event_says_it_bypasses_do_not_disrupt_and_old_events_are_ignored():
-    msg = ("Deleting the pod to accommodate the terminationTime 2026-11-30T01:50:00Z of the node. The pod was granted "
-           "30 seconds of grace-period of its 600 terminationGracePeriodSeconds. This bypasses the PDB of the pod and "
-           "the do-not-disrupt annotation.")
+    msg = (
+        "Deleting the pod to accommodate the terminationTime 2026-11-30T01:50:00Z of the node. The pod was granted "
+        "30 seconds of grace-period of its 600 terminationGracePeriodSeconds. This bypasses the PDB of the pod and "
+        "the do-not-disrupt annotation."
+    )
     objs = healthy_cluster() + [gpu_pod("solo", node=GPU_NODE_A)]
     objs.append(event("Disrupted", msg, kind="Pod", name="solo", namespace="ml", minutes_ago=9))
-    objs.append(event("DisruptionTerminating", "Disrupting Node: Drifted", kind="Node", name=GPU_NODE_B,
-                      minutes_ago=500))
+    objs.append(
+        event("DisruptionTerminating", "Disrupting Node: Drifted", kind="Node", name=GPU_NODE_B, minutes_ago=500)
+    )
     [f] = run(snapshot(objs), "GPU502")
     assert f.subject.kind == "Pod" and f.subject.name == "solo"
     assert "Disrupted bypasses PDBs and do-not-disrupt" in f.message
@@ -151,8 +211,11 @@ def test_gpu502_disrupted_event_says_it_bypasses_do_not_disrupt_and_old_events_a
 
 
 def test_gpu502_nodeclaim_of_gpu_nodepool_already_gone():
-    objs = healthy_cluster() + [event("DisruptionTerminating", "Disrupting NodeClaim: Drifted", kind="NodeClaim",
-                                      name="gpu-zzzzz", type_="Normal")]
+    objs = healthy_cluster() + [
+        event(
+            "DisruptionTerminating", "Disrupting NodeClaim: Drifted", kind="NodeClaim", name="gpu-zzzzz", type_="Normal"
+        )
+    ]
     [f] = run(snapshot(objs), "GPU502")
     assert f.subject.kind == "NodeClaim" and "(Drifted)" in f.message
 

@@ -13,9 +13,9 @@ import datetime as dt
 
 import pytest
 
-from checks.model import Severity
-from checks.nodes import gpu_not_allocatable, gpu_node_initializing, still_initializing
 from checks.karpenter import nodeclaim_not_initialized
+from checks.model import Severity
+from checks.nodes import gpu_node_initializing, gpu_not_allocatable, still_initializing
 from checks.scheduling import gpu_pods_pending
 from checks.snapshot import ClusterSnapshot
 
@@ -78,8 +78,10 @@ def test_the_same_node_half_an_hour_later_is_blamed(initializing_objs):
 def test_pods_nominated_to_a_launch_failed_nodeclaim_are_an_error(launch_failed_objs):
     (f,) = gpu_pods_pending(_snap(launch_failed_objs))
     assert f.severity == Severity.ERROR
-    assert f.message.startswith("2 pods of Job ml-training/pretrain-70b-run8 wait for 8 GPUs each: nominated NodeClaim "
-                                "gpu-training-zq8ch is not ready: Launched=Unknown (LaunchFailed: creating instance")
+    assert f.message.startswith(
+        "2 pods of Job ml-training/pretrain-70b-run8 wait for 8 GPUs each: nominated NodeClaim "
+        "gpu-training-zq8ch is not ready: Launched=Unknown (LaunchFailed: creating instance"
+    )
 
 
 def test_a_nodeclaim_awaiting_its_first_launch_is_still_launching(launch_failed_objs):

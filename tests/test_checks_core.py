@@ -23,8 +23,14 @@ from checks.snapshot import ClusterSnapshot
 
 @pytest.mark.parametrize(
     "text,value",
-    [("500m", Decimal("0.5")), ("2", Decimal(2)), ("16Gi", Decimal(16 * 1024**3)), ("1.5G", Decimal("1.5e9")),
-     ("14876248Ki", Decimal(14876248 * 1024)), ("1e3", Decimal(1000))],
+    [
+        ("500m", Decimal("0.5")),
+        ("2", Decimal(2)),
+        ("16Gi", Decimal(16 * 1024**3)),
+        ("1.5G", Decimal("1.5e9")),
+        ("14876248Ki", Decimal(14876248 * 1024)),
+        ("1e3", Decimal(1000)),
+    ],
 )
 def test_parse_quantity(text, value):
     assert parse_quantity(text) == value
@@ -62,7 +68,11 @@ def test_tolerates(tol, expected):
 
 
 def test_untolerated_taints_ignores_prefer_no_schedule():
-    taints = [GPU_TAINT, Taint(key="soft", effect="PreferNoSchedule"), Taint(key="team", value="ml", effect="NoExecute")]
+    taints = [
+        GPU_TAINT,
+        Taint(key="soft", effect="PreferNoSchedule"),
+        Taint(key="team", value="ml", effect="NoExecute"),
+    ]
     left = untolerated_taints(taints, [Toleration(key="nvidia.com/gpu", operator="Exists")])
     assert [t.key for t in left] == ["team"]
 
@@ -90,14 +100,19 @@ def _pod(spec):
 
 
 def test_pod_requests_follow_scheduler_rules():
-    pod = _pod({
-        "containers": [
-            {"name": "a", "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"nvidia.com/gpu": "2"}}},
-            {"name": "b", "resources": {"requests": {"cpu": "500m"}}},
-        ],
-        "initContainers": [{"name": "init", "resources": {"requests": {"cpu": "4"}}}],
-        "overhead": {"memory": "100Mi"},
-    })
+    pod = _pod(
+        {
+            "containers": [
+                {
+                    "name": "a",
+                    "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"nvidia.com/gpu": "2"}},
+                },
+                {"name": "b", "resources": {"requests": {"cpu": "500m"}}},
+            ],
+            "initContainers": [{"name": "init", "resources": {"requests": {"cpu": "4"}}}],
+            "overhead": {"memory": "100Mi"},
+        }
+    )
     req = pod_requests(pod)
     assert req["cpu"] == Decimal(4)  # the init container's request dominates the sum of 1.5
     assert req["memory"] == Decimal(1024**3 + 100 * 1024**2)
@@ -105,13 +120,29 @@ def test_pod_requests_follow_scheduler_rules():
 
 
 def test_node_selector_and_required_affinity():
-    pod = _pod({
-        "nodeSelector": {"workload": "inference"},
-        "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
-            {"matchExpressions": [{"key": "karpenter.k8s.aws/instance-gpu-name", "operator": "In", "values": ["l4"]}]},
-            {"matchExpressions": [{"key": "karpenter.k8s.aws/instance-gpu-name", "operator": "In", "values": ["a10g"]}]},
-        ]}}},
-    })
+    pod = _pod(
+        {
+            "nodeSelector": {"workload": "inference"},
+            "affinity": {
+                "nodeAffinity": {
+                    "requiredDuringSchedulingIgnoredDuringExecution": {
+                        "nodeSelectorTerms": [
+                            {
+                                "matchExpressions": [
+                                    {"key": "karpenter.k8s.aws/instance-gpu-name", "operator": "In", "values": ["l4"]}
+                                ]
+                            },
+                            {
+                                "matchExpressions": [
+                                    {"key": "karpenter.k8s.aws/instance-gpu-name", "operator": "In", "values": ["a10g"]}
+                                ]
+                            },
+                        ]
+                    }
+                }
+            },
+        }
+    )
     assert node_matches_pod_selectors({"workload": "inference", "karpenter.k8s.aws/instance-gpu-name": "a10g"}, pod)
     assert not node_matches_pod_selectors({"workload": "inference", "karpenter.k8s.aws/instance-gpu-name": "t4"}, pod)
     assert not node_matches_pod_selectors({"karpenter.k8s.aws/instance-gpu-name": "a10g"}, pod)
@@ -138,8 +169,14 @@ def test_a_raising_check_becomes_one_internal_finding_and_others_still_run():
 
     @reg.register("GPU997", "fine", Severity.WARNING, "fine")
     def fine(snapshot):
-        yield Finding(code="GPU997", name="fine", severity=Severity.WARNING, title="t", message="m",
-                      subject=ObjectRef("Node", "n1"))
+        yield Finding(
+            code="GPU997",
+            name="fine",
+            severity=Severity.WARNING,
+            title="t",
+            message="m",
+            subject=ObjectRef("Node", "n1"),
+        )
 
     findings = run_checks(ClusterSnapshot(), reg.all())
     assert sorted(f.code for f in findings) == [INTERNAL_ERROR_CODE, "GPU997"]
@@ -149,13 +186,25 @@ def test_a_raising_check_becomes_one_internal_finding_and_others_still_run():
 
 def test_finding_json_contract():
     f = Finding(
-        code="GPU101", name="gpu-not-allocatable", severity=Severity.ERROR, area="nodes",
-        title="GPU node reports no allocatable nvidia.com/gpu", message="m",
+        code="GPU101",
+        name="gpu-not-allocatable",
+        severity=Severity.ERROR,
+        area="nodes",
+        title="GPU node reports no allocatable nvidia.com/gpu",
+        message="m",
         subject=ObjectRef("Node", "ip-10-0-3-7"),
         related=[ObjectRef("DaemonSet", "nvidia-device-plugin-daemonset", "gpu-operator")],
         evidence=["taint x"],
-        fixes=[FixPlan(id="clusterpolicy-tolerations", title="t", target=ObjectRef("ClusterPolicy", "cluster-policy"),
-                       patch_type="merge", patch={"spec": {}}, kubectl="kubectl patch ...")],
+        fixes=[
+            FixPlan(
+                id="clusterpolicy-tolerations",
+                title="t",
+                target=ObjectRef("ClusterPolicy", "cluster-policy"),
+                patch_type="merge",
+                patch={"spec": {}},
+                kubectl="kubectl patch ...",
+            )
+        ],
     )
     j = f.to_json()
     assert j["severity"] == "error"
@@ -168,12 +217,20 @@ def test_finding_json_contract():
 def test_snapshot_from_manifests_uses_newest_timestamp_as_now_and_builds_indexes():
     objs = [
         {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1", "creationTimestamp": "2026-11-30T00:00:00Z"}},
-        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p1", "namespace": "ml",
-                                                          "creationTimestamp": "2026-11-30T00:05:00Z"},
-         "spec": {"nodeName": "n1"}},
-        {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e1", "namespace": "ml"},
-         "involvedObject": {"kind": "Pod", "name": "p1", "namespace": "ml"}, "reason": "Started",
-         "lastTimestamp": "2026-11-30T00:06:00Z"},
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "p1", "namespace": "ml", "creationTimestamp": "2026-11-30T00:05:00Z"},
+            "spec": {"nodeName": "n1"},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": "e1", "namespace": "ml"},
+            "involvedObject": {"kind": "Pod", "name": "p1", "namespace": "ml"},
+            "reason": "Started",
+            "lastTimestamp": "2026-11-30T00:06:00Z",
+        },
         {"apiVersion": "example.com/v1", "kind": "Unknown", "metadata": {"name": "ignored"}},
     ]
     snap = ClusterSnapshot.from_manifests(objs)

@@ -18,7 +18,7 @@ def _imported_after(argv: list[str]) -> set[str]:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     line = [ln for ln in out.stdout.splitlines() if ln.startswith("HEAVY=")][-1]
-    return set(filter(None, line[len("HEAVY="):].split(",")))
+    return set(filter(None, line[len("HEAVY=") :].split(",")))
 
 
 def test_help_imports_nothing_heavy():
@@ -40,8 +40,9 @@ def test_options_before_the_subcommand_survive_it():
 
 
 def test_usage_error_exits_2():
-    proc = subprocess.run([sys.executable, "-m", "gputui", "diagnose", "-o", "xml"], capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gputui", "diagnose", "-o", "xml"], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 2
     assert "invalid choice" in proc.stderr
 

@@ -12,8 +12,14 @@ from gputui.debugpod.runner import PodProblem
 
 
 def obs(report=None, expected=4, alloc=4, problem=None):
-    return NS(node="gpu-1", expected_gpus=expected, expected_source="instance type g5.12xlarge",
-              allocatable_gpus=alloc, report=report, pod_problem=problem)
+    return NS(
+        node="gpu-1",
+        expected_gpus=expected,
+        expected_source="instance type g5.12xlarge",
+        allocatable_gpus=alloc,
+        report=report,
+        pod_problem=problem,
+    )
 
 
 def gpus(n, **kw):
@@ -26,9 +32,14 @@ def codes(findings):
 
 def test_registry_codes_and_names():
     assert [(c.code, c.name) for c in DEBUG_CHECKS.values()] == [
-        ("GPU701", "debug-pod-failed"), ("GPU702", "nvidia-smi-failed"), ("GPU703", "gpu-missing"),
-        ("GPU704", "gpu-allocatable-below-seen"), ("GPU705", "gpu-ecc-errors"), ("GPU706", "gpu-xid"),
-        ("GPU707", "gpu-bad-state")]
+        ("GPU701", "debug-pod-failed"),
+        ("GPU702", "nvidia-smi-failed"),
+        ("GPU703", "gpu-missing"),
+        ("GPU704", "gpu-allocatable-below-seen"),
+        ("GPU705", "gpu-ecc-errors"),
+        ("GPU706", "gpu-xid"),
+        ("GPU707", "gpu-bad-state"),
+    ]
 
 
 def test_healthy_node_has_no_findings():
@@ -48,8 +59,10 @@ def test_ecc_volatile_is_an_error_aggregate_only_a_warning():
     old = gpus(1, ecc_volatile_uncorrected=0, ecc_aggregate_uncorrected=5)
     assert codes(run_debug_checks([obs(SmiReport(gpus=hot), expected=1, alloc=1)])) == [("GPU705", "error")]
     f = run_debug_checks([obs(SmiReport(gpus=old), expected=1, alloc=1)])
-    assert codes(f) == [("GPU705", "warning")] and f[0].title == \
-        "gpu-1 GPU 0 (00000000:00:1B.0): 0 volatile / 5 aggregate uncorrectable ECC errors"
+    assert (
+        codes(f) == [("GPU705", "warning")]
+        and f[0].title == "gpu-1 GPU 0 (00000000:00:1B.0): 0 volatile / 5 aggregate uncorrectable ECC errors"
+    )
 
 
 def test_bad_state():
@@ -61,9 +74,11 @@ def test_bad_state():
 
 
 def test_xids_grouped_per_code_with_facts():
-    xids = [XidEvent(13, "0000:00:1b", "Graphics Exception", pid="2314", process="python"),
-            XidEvent(13, "0000:00:1b", "Graphics Exception", pid="2315", process="python"),
-            XidEvent(79, "0000:00:1c", "GPU has fallen off the bus.", pid="<unknown>", process="<unknown>")]
+    xids = [
+        XidEvent(13, "0000:00:1b", "Graphics Exception", pid="2314", process="python"),
+        XidEvent(13, "0000:00:1b", "Graphics Exception", pid="2315", process="python"),
+        XidEvent(79, "0000:00:1c", "GPU has fallen off the bus.", pid="<unknown>", process="<unknown>"),
+    ]
     f = run_debug_checks([obs(SmiReport(gpus=gpus(4), xids=xids))])
     assert codes(f) == [("GPU706", "error"), ("GPU706", "warning")]
     assert f[0].title == "gpu-1: Xid 79 x1 — GPU has fallen off the bus"
@@ -76,8 +91,9 @@ def test_failures_and_pod_problems():
     report = SmiReport(failure=recognise("Failed to initialize NVML: Unknown Error"))
     f = run_debug_checks([obs(report)])
     assert codes(f) == [("GPU702", "error")] and "daemon-reload" in f[0].message
-    wrong_root = SmiReport(failure=recognise("chroot: cannot change root directory to '/run/nvidia/driver': "
-                                             "No such file or directory"))
+    wrong_root = SmiReport(
+        failure=recognise("chroot: cannot change root directory to '/run/nvidia/driver': No such file or directory")
+    )
     assert codes(run_debug_checks([obs(wrong_root)])) == [("GPU702", "warning")]
     problem = PodProblem("image-pull", "ErrImagePull: not found", "pass --image")
     f = run_debug_checks([obs(None, problem=problem)])

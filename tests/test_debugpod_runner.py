@@ -32,35 +32,55 @@ def test_image_pull_errors():
 def test_start_error_admission_and_deadline():
     start = pod("Failed", terminated=("StartError", 'exec: "nvidia-smi": executable file not found in $PATH'))
     assert explain_pod(start, waited=1, image=IMAGE).kind == "container-error"
-    full = pod("Failed", reason="UnexpectedAdmissionError",
-               message="Allocate failed due to requested number of devices unavailable for nvidia.com/gpu. "
-                       "Requested: 1, Available: 0, which is unexpected")
+    full = pod(
+        "Failed",
+        reason="UnexpectedAdmissionError",
+        message="Allocate failed due to requested number of devices unavailable for nvidia.com/gpu. "
+        "Requested: 1, Available: 0, which is unexpected",
+    )
     p = explain_pod(full, waited=1, image=IMAGE)
     assert p.kind == "admission" and "run without --request-gpu" in p.hint
-    dead = pod("Failed", reason="DeadlineExceeded", message="Pod was active on the node longer than the specified "
-                                                           "deadline")
+    dead = pod(
+        "Failed", reason="DeadlineExceeded", message="Pod was active on the node longer than the specified deadline"
+    )
     assert explain_pod(dead, waited=121, image=IMAGE).kind == "deadline"
     assert explain_pod(pod("Succeeded"), waited=1, image=IMAGE) is None
 
 
 def test_unschedulable_without_node_name():
-    p = pod(conditions=[{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-                         "message": "0/3 nodes are available: 3 Insufficient nvidia.com/gpu."}])
+    p = pod(
+        conditions=[
+            {
+                "type": "PodScheduled",
+                "status": "False",
+                "reason": "Unschedulable",
+                "message": "0/3 nodes are available: 3 Insufficient nvidia.com/gpu.",
+            }
+        ]
+    )
     p["spec"] = {}
     problem = explain_pod(p, waited=1, image=IMAGE)
     assert problem.kind == "unschedulable" and problem.message.startswith("0/3 nodes are available")
 
 
 def test_create_refusals():
-    psa = KubeApiError(403, "Forbidden", 'pods "x" is forbidden: violates PodSecurity "restricted:latest": privileged '
-                                         '(container "nvidia-smi" must not set securityContext.privileged=true)')
+    psa = KubeApiError(
+        403,
+        "Forbidden",
+        'pods "x" is forbidden: violates PodSecurity "restricted:latest": privileged '
+        '(container "nvidia-smi" must not set securityContext.privileged=true)',
+    )
     p = explain_create_error(psa, "ml")
     assert p.kind == "forbidden-podsecurity"
     assert "kubectl label namespace ml pod-security.kubernetes.io/enforce=privileged --overwrite" in p.hint
-    rbac = KubeApiError(403, "Forbidden", 'pods is forbidden: User "dev" cannot create resource "pods" in API group '
-                                          '"" in the namespace "default"')
+    rbac = KubeApiError(
+        403,
+        "Forbidden",
+        'pods is forbidden: User "dev" cannot create resource "pods" in API group "" in the namespace "default"',
+    )
     assert explain_create_error(rbac, "default").kind == "forbidden"
     rc = KubeApiError(403, "Forbidden", 'pod rejected: RuntimeClass "nvidia" not found')
     assert explain_create_error(rc, "default").kind == "runtimeclass-missing"
-    assert explain_create_error(KubeApiError(404, "NotFound", 'namespaces "x" not found'), "x").kind == \
-        "namespace-missing"
+    assert (
+        explain_create_error(KubeApiError(404, "NotFound", 'namespaces "x" not found'), "x").kind == "namespace-missing"
+    )

@@ -21,14 +21,23 @@ SEL = "gputui.dev/debug=true"
 
 def node(name: str, instance_type: str = "g5.xlarge", gpus: int = 1, labels=None, **ann) -> dict:
     return {
-        "apiVersion": "v1", "kind": "Node",
-        "metadata": {"name": name, "labels": {"node.kubernetes.io/instance-type": instance_type,
-                                              "kubernetes.io/hostname": name, **(labels or {})},
-                     "annotations": {f"sim.gputui.dev/{k.replace('_', '-')}": v for k, v in ann.items()}},
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "labels": {
+                "node.kubernetes.io/instance-type": instance_type,
+                "kubernetes.io/hostname": name,
+                **(labels or {}),
+            },
+            "annotations": {f"sim.gputui.dev/{k.replace('_', '-')}": v for k, v in ann.items()},
+        },
         "spec": {"taints": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}] if gpus else []},
-        "status": {"allocatable": {"cpu": "3920m", "memory": "14162Mi", "pods": "58", "nvidia.com/gpu": str(gpus)},
-                   "capacity": {"cpu": "4", "memory": "15896Mi", "pods": "58", "nvidia.com/gpu": str(gpus)},
-                   "conditions": [{"type": "Ready", "status": "True"}]},
+        "status": {
+            "allocatable": {"cpu": "3920m", "memory": "14162Mi", "pods": "58", "nvidia.com/gpu": str(gpus)},
+            "capacity": {"cpu": "4", "memory": "15896Mi", "pods": "58", "nvidia.com/gpu": str(gpus)},
+            "conditions": [{"type": "Ready", "status": "True"}],
+        },
     }
 
 
@@ -38,23 +47,36 @@ def namespace(name: str, **labels) -> dict:
 
 def gpu_workload(name: str, on: str) -> dict:
     """A running pod holding the node's only GPU (scripted: the simulator leaves it as it is)."""
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
-            "spec": {"nodeName": on, "containers": [{"name": "train", "image": "trainer:1",
-                                                     "resources": {"limits": {"nvidia.com/gpu": "1"}}}]},
-            "status": {"phase": "Running"}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {
+            "nodeName": on,
+            "containers": [{"name": "train", "image": "trainer:1", "resources": {"limits": {"nvidia.com/gpu": "1"}}}],
+        },
+        "status": {"phase": "Running"},
+    }
 
 
 def driver_pod(on: str) -> dict:
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": f"nvidia-driver-daemonset-{on[-4:]}", "namespace": "gpu-operator",
-                         "labels": {"app": "nvidia-driver-daemonset"}},
-            "spec": {"nodeName": on, "containers": [{"name": "nvidia-driver-ctr", "image": "nvcr.io/nvidia/driver"}]},
-            "status": {"phase": "Running"}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": f"nvidia-driver-daemonset-{on[-4:]}",
+            "namespace": "gpu-operator",
+            "labels": {"app": "nvidia-driver-daemonset"},
+        },
+        "spec": {"nodeName": on, "containers": [{"name": "nvidia-driver-ctr", "image": "nvcr.io/nvidia/driver"}]},
+        "status": {"phase": "Running"},
+    }
 
 
 HOST = {"nvidia.com/gpu.deploy.driver": "false"}
 FLEET = [
-    namespace("default"), namespace("gpu-operator"),
+    namespace("default"),
+    namespace("gpu-operator"),
     node("gpu-ok", labels=HOST, driver_root="host"),
     node("gpu-operator-1", "g5.12xlarge", 4, driver_root="operator"),
     driver_pod("gpu-operator-1"),
@@ -96,11 +118,19 @@ def test_single_node(fleet, capsys):
     [n] = doc["nodes"]
     assert n["node"] == "gpu-ok" and n["mode"] == "host"
     assert "nvidia.com/gpu.deploy.driver=false" in n["modeReason"]
-    assert (n["expectedGpus"], n["expectedSource"], n["allocatableGpus"], n["seenGpus"]) == \
-        (1, "instance type g5.xlarge", 1, 1)
+    assert (n["expectedGpus"], n["expectedSource"], n["allocatableGpus"], n["seenGpus"]) == (
+        1,
+        "instance type g5.xlarge",
+        1,
+        1,
+    )
     gpu = n["nvidiaSmi"]["gpus"][0]
-    assert (gpu["name"], gpu["bus_id"], gpu["memory_total_mib"], gpu["ecc_volatile_uncorrected"]) == \
-        ("NVIDIA A10G", "00000000:00:1E.0", 23028, 0)
+    assert (gpu["name"], gpu["bus_id"], gpu["memory_total_mib"], gpu["ecc_volatile_uncorrected"]) == (
+        "NVIDIA A10G",
+        "00000000:00:1E.0",
+        23028,
+        0,
+    )
     assert n["podProblem"] is None and doc["findings"] == []
     assert wait_no_pods(fleet) == []
 
@@ -129,32 +159,51 @@ def test_all_over_a_mixed_fleet(fleet, capsys):
     assert set(nodes) == {"gpu-ok", "gpu-operator-1", "gpu-nodriver", "gpu-nvml", "gpu-missing", "gpu-xid"}
     assert 1 <= peak[0] <= 2
     failure = {k: (v["nvidiaSmi"]["failure"] or {}).get("kind") for k, v in nodes.items()}
-    assert failure == {"gpu-ok": None, "gpu-operator-1": None, "gpu-nodriver": "driver-not-loaded",
-                       "gpu-nvml": "nvml-unknown-error", "gpu-missing": None, "gpu-xid": None}
+    assert failure == {
+        "gpu-ok": None,
+        "gpu-operator-1": None,
+        "gpu-nodriver": "driver-not-loaded",
+        "gpu-nvml": "nvml-unknown-error",
+        "gpu-missing": None,
+        "gpu-xid": None,
+    }
     assert nodes["gpu-missing"]["seenGpus"] == 3 and nodes["gpu-missing"]["expectedGpus"] == 4
     found = sorted((f["code"], f["subject"]["name"], f["severity"]) for f in doc["findings"])
-    assert found == [("GPU702", "gpu-nodriver", "error"), ("GPU702", "gpu-nvml", "error"),
-                     ("GPU703", "gpu-missing", "error"), ("GPU705", "gpu-xid", "error"),
-                     ("GPU706", "gpu-xid", "error"), ("GPU707", "gpu-xid", "warning")]
+    assert found == [
+        ("GPU702", "gpu-nodriver", "error"),
+        ("GPU702", "gpu-nvml", "error"),
+        ("GPU703", "gpu-missing", "error"),
+        ("GPU705", "gpu-xid", "error"),
+        ("GPU706", "gpu-xid", "error"),
+        ("GPU707", "gpu-xid", "warning"),
+    ]
     xid = next(f for f in doc["findings"] if f["code"] == "GPU706")
-    assert "Xid 79" in xid["title"] and "fallen off the bus" in xid["message"] and "replace the instance" in \
-        xid["message"]
+    assert (
+        "Xid 79" in xid["title"] and "fallen off the bus" in xid["message"] and "replace the instance" in xid["message"]
+    )
     missing = next(f for f in doc["findings"] if f["code"] == "GPU703")
     assert "3 of 4" in missing["title"] and "instance type g5.12xlarge" in missing["message"]
     assert wait_no_pods(fleet) == []
 
 
 def test_nodepool_selects_its_nodes(start_sim, capsys):
-    sim = start_sim(objects=[namespace("default"),
-                             node("pool-a-1", labels={"karpenter.sh/nodepool": "a", **HOST}),
-                             node("pool-b-1", labels={"karpenter.sh/nodepool": "b", **HOST})], behaviour=True)
+    sim = start_sim(
+        objects=[
+            namespace("default"),
+            node("pool-a-1", labels={"karpenter.sh/nodepool": "a", **HOST}),
+            node("pool-b-1", labels={"karpenter.sh/nodepool": "b", **HOST}),
+        ],
+        behaviour=True,
+    )
     code, out, _ = run_cli(sim, "--nodepool", "a", "-o", "json", capsys=capsys)
     assert code == 0 and [n["node"] for n in json.loads(out)["nodes"]] == ["pool-a-1"]
 
 
 def test_node_with_every_gpu_allocated(start_sim, capsys):
-    sim = start_sim(objects=[namespace("default"), node("gpu-full", labels=HOST), gpu_workload("train-0", "gpu-full")],
-                    behaviour=True)
+    sim = start_sim(
+        objects=[namespace("default"), node("gpu-full", labels=HOST), gpu_workload("train-0", "gpu-full")],
+        behaviour=True,
+    )
     code, out, _ = run_cli(sim, "gpu-full", "-o", "json", capsys=capsys)
     [n] = json.loads(out)["nodes"]
     assert code == 0 and n["seenGpus"] == 1 and n["podProblem"] is None  # no GPU requested: admitted anyway
@@ -163,28 +212,38 @@ def test_node_with_every_gpu_allocated(start_sim, capsys):
     [n] = doc["nodes"]
     assert code == 1
     assert n["podProblem"]["kind"] == "admission"
-    assert n["podProblem"]["message"].startswith("UnexpectedAdmissionError: Allocate failed due to requested number "
-                                                 "of devices unavailable for nvidia.com/gpu")
+    assert n["podProblem"]["message"].startswith(
+        "UnexpectedAdmissionError: Allocate failed due to requested number of devices unavailable for nvidia.com/gpu"
+    )
     assert "run without --request-gpu" in n["podProblem"]["hint"]
     assert [f["code"] for f in doc["findings"]] == ["GPU701"]
     assert wait_no_pods(sim) == []
 
 
 def test_namespace_that_forbids_privileged_pods(start_sim, capsys):
-    sim = start_sim(objects=[namespace("default"),
-                             namespace("gputui-debug", **{"pod-security.kubernetes.io/enforce": "baseline"}),
-                             node("gpu-ok", labels=HOST)], behaviour=True)
+    sim = start_sim(
+        objects=[
+            namespace("default"),
+            namespace("gputui-debug", **{"pod-security.kubernetes.io/enforce": "baseline"}),
+            node("gpu-ok", labels=HOST),
+        ],
+        behaviour=True,
+    )
     code, out, _ = run_cli(sim, "gpu-ok", "-o", "json", capsys=capsys)
     doc = json.loads(out)
     assert code == 1 and doc["namespace"] == "gputui-debug"
     problem = doc["nodes"][0]["podProblem"]
     assert problem["kind"] == "forbidden-podsecurity"
     assert problem["message"] == (
-        'pods "%s" is forbidden: violates PodSecurity "baseline:latest": privileged (container "nvidia-smi" must not '
-        'set securityContext.privileged=true), hostPath volumes (volume "driver-root")'
-        % f"gputui-smi-gpu-ok-{doc['runId']}")
-    assert "kubectl label namespace gputui-debug pod-security.kubernetes.io/enforce=privileged --overwrite" in \
-        problem["hint"]
+        'pods "{}" is forbidden: violates PodSecurity "baseline:latest": privileged (container "nvidia-smi" must not '
+        'set securityContext.privileged=true), hostPath volumes (volume "driver-root")'.format(
+            f"gputui-smi-gpu-ok-{doc['runId']}"
+        )
+    )
+    assert (
+        "kubectl label namespace gputui-debug pod-security.kubernetes.io/enforce=privileged --overwrite"
+        in problem["hint"]
+    )
     # The runtime mode is unprivileged and passes the same namespace.
     code, out, _ = run_cli(sim, "gpu-ok", "--mode", "runtime", "-o", "json", capsys=capsys)
     [n] = json.loads(out)["nodes"]
@@ -216,9 +275,25 @@ def test_ctrl_c_deletes_every_pod(fleet, monkeypatch):
 
     monkeypatch.setattr(behaviour, "RUN_SECONDS", 60.0)  # nvidia-smi keeps running until interrupted
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "gputui", "debug", "--all", "--concurrency", "3", "--no-progress",
-                             "--kubeconfig", str(fleet.kubeconfig)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gputui",
+            "debug",
+            "--all",
+            "--concurrency",
+            "3",
+            "--no-progress",
+            "--kubeconfig",
+            str(fleet.kubeconfig),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         end = time.time() + 20
         while time.time() < end:
@@ -239,19 +314,38 @@ def test_ctrl_c_deletes_every_pod(fleet, monkeypatch):
 
 def test_leftover_pods_are_found_and_removed(start_sim, capsys):
     def leftover(name: str, deadline: str) -> dict:
-        return {"apiVersion": "v1", "kind": "Pod",
-                "metadata": {"name": name, "namespace": "default",
-                             "labels": {"app.kubernetes.io/managed-by": "gputui", "gputui.dev/debug": "true",
-                                        "gputui.dev/run-id": "old111"},
-                             "annotations": {"gputui.dev/deadline": deadline, "gputui.dev/node": "gpu-ok"}},
-                "spec": {"nodeName": "gpu-ok", "restartPolicy": "Never", "activeDeadlineSeconds": 120,
-                         "containers": [{"name": "nvidia-smi", "image": "busybox"}]},
-                "status": {"phase": "Failed", "reason": "DeadlineExceeded"}}
+        return {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": name,
+                "namespace": "default",
+                "labels": {
+                    "app.kubernetes.io/managed-by": "gputui",
+                    "gputui.dev/debug": "true",
+                    "gputui.dev/run-id": "old111",
+                },
+                "annotations": {"gputui.dev/deadline": deadline, "gputui.dev/node": "gpu-ok"},
+            },
+            "spec": {
+                "nodeName": "gpu-ok",
+                "restartPolicy": "Never",
+                "activeDeadlineSeconds": 120,
+                "containers": [{"name": "nvidia-smi", "image": "busybox"}],
+            },
+            "status": {"phase": "Failed", "reason": "DeadlineExceeded"},
+        }
 
     future = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
-    sim = start_sim(objects=[namespace("default"), node("gpu-ok", labels=HOST),
-                             leftover("gputui-smi-gpu-ok-old111", "2026-01-01T00:00:00Z"),
-                             leftover("gputui-smi-gpu-ok-live22", future)], behaviour=True)
+    sim = start_sim(
+        objects=[
+            namespace("default"),
+            node("gpu-ok", labels=HOST),
+            leftover("gputui-smi-gpu-ok-old111", "2026-01-01T00:00:00Z"),
+            leftover("gputui-smi-gpu-ok-live22", future),
+        ],
+        behaviour=True,
+    )
     code, _, err = run_cli(sim, "gpu-ok", capsys=capsys)
     assert code == 0
     assert "1 leftover debug pod(s)" in err and "default/gputui-smi-gpu-ok-old111" in err

@@ -20,8 +20,9 @@ def driver(name="nvidia-driver-daemonset-x7k2p"):
 
 def test_mode_follows_the_driver_pod_then_labels_then_the_operator():
     assert choose_mode(node(), driver_pods=[driver()]) == ModeChoice(
-        "operator-driver", "GPU Operator driver pod nvidia-driver-daemonset-x7k2p runs on this node "
-                           "(driver under /run/nvidia/driver)")
+        "operator-driver",
+        "GPU Operator driver pod nvidia-driver-daemonset-x7k2p runs on this node (driver under /run/nvidia/driver)",
+    )
     off = choose_mode(node(labels={"nvidia.com/gpu.deploy.driver": "false"}), operator_present=True)
     assert off.mode == "host" and "nvidia.com/gpu.deploy.driver=false" in off.reason
     on = choose_mode(node(labels={"nvidia.com/gpu.deploy.driver": "true"}), operator_present=True)
@@ -46,8 +47,12 @@ def common_asserts(pod, node_name="gpu-1"):
     assert s["tolerations"] == [{"operator": "Exists"}]
     assert s["restartPolicy"] == "Never" and s["activeDeadlineSeconds"] == 120
     labels = pod["metadata"]["labels"]
-    assert labels == {"app.kubernetes.io/managed-by": "gputui", "gputui.dev/debug": "true",
-                      "gputui.dev/run-id": "abc123", "gputui.dev/node": node_name}
+    assert labels == {
+        "app.kubernetes.io/managed-by": "gputui",
+        "gputui.dev/debug": "true",
+        "gputui.dev/run-id": "abc123",
+        "gputui.dev/node": node_name,
+    }
     ann = pod["metadata"]["annotations"]
     assert ann["gputui.dev/deadline"] == "2026-11-30T01:02:00Z"  # created at 01:00:00 + 120 s
     assert ann["gputui.dev/node"] == node_name
@@ -60,8 +65,9 @@ def common_asserts(pod, node_name="gpu-1"):
 NOW = 1796000400.0  # 2026-11-30T01:00:00Z
 
 
-@pytest.mark.parametrize("mode,root,path", [("operator-driver", "/run/nvidia/driver", "/run/nvidia/driver"),
-                                            ("host", "/host", "/")])
+@pytest.mark.parametrize(
+    "mode,root,path", [("operator-driver", "/run/nvidia/driver", "/run/nvidia/driver"), ("host", "/host", "/")]
+)
 def test_chroot_modes(mode, root, path):
     pod = build_pod("gpu-1", namespace="default", run_id="abc123", choice=ModeChoice(mode, "why"), now=NOW)
     s, c, script = common_asserts(pod)
@@ -83,14 +89,23 @@ def test_runtime_mode_is_unprivileged():
 
 
 def test_request_gpu_is_the_classic_variant():
-    pod = build_pod("gpu-1", namespace="ml", run_id="abc123", choice=ModeChoice("host", "why"), request_gpu=True,
-                    image="registry.example/cuda:12", image_pull_secret="regcred", now=NOW)
+    pod = build_pod(
+        "gpu-1",
+        namespace="ml",
+        run_id="abc123",
+        choice=ModeChoice("host", "why"),
+        request_gpu=True,
+        image="registry.example/cuda:12",
+        image_pull_secret="regcred",
+        now=NOW,
+    )
     s, c, script = common_asserts(pod)
     assert c["resources"]["limits"]["nvidia.com/gpu"] == "1" and "volumes" not in s
     assert "privileged" not in c["securityContext"] and "runtimeClassName" not in s
     assert c["image"] == "registry.example/cuda:12" and s["imagePullSecrets"] == [{"name": "regcred"}]
-    assert pod["metadata"]["namespace"] == "ml" and pod["metadata"]["annotations"]["gputui.dev/mode"] == \
-        "host+request-gpu"
+    assert (
+        pod["metadata"]["namespace"] == "ml" and pod["metadata"]["annotations"]["gputui.dev/mode"] == "host+request-gpu"
+    )
 
 
 def test_unknown_mode_is_refused():

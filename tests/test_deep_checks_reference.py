@@ -24,13 +24,17 @@ def _run(snap, code):
 
 
 def test_gpu_not_registered_node_and_its_nodeclaim():
-    snap = _snap("synthetic-eks-gpu-node-g5.xlarge.gpu-not-registered.yaml",
-                 "synthetic-nodeclaim-gpu.resource-not-registered.yaml")
+    snap = _snap(
+        "synthetic-eks-gpu-node-g5.xlarge.gpu-not-registered.yaml",
+        "synthetic-nodeclaim-gpu.resource-not-registered.yaml",
+    )
     [node_f] = _run(snap, "GPU101")
     assert node_f.subject.kind == "Node" and node_f.subject.name.startswith("ip-10-0-12-34")
     assert "g5.xlarge, 1x" in node_f.message and "no NVIDIA device plugin is installed" in node_f.message
-    assert any('Initialized=Unknown (ResourceNotRegistered): Resource "nvidia.com/gpu" was requested but not '
-               "registered" in e for e in node_f.evidence)
+    assert any(
+        'Initialized=Unknown (ResourceNotRegistered): Resource "nvidia.com/gpu" was requested but not registered' in e
+        for e in node_f.evidence
+    )
     [nc_f] = _run(snap, "GPU304")
     assert nc_f.subject.name == "gpu-x7k2p" and "ResourceNotRegistered" in nc_f.message
 

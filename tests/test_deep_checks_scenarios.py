@@ -38,8 +38,12 @@ def _findings(name: str):
 
 
 SCENARIOS = sorted(_index())
-EXPECTATIONS = [(name, e) for name in SCENARIOS for e in (_index()[name].get("expect") or [])
-                if str(e.get("code", "")).startswith(MY_AREAS)]
+EXPECTATIONS = [
+    (name, e)
+    for name in SCENARIOS
+    for e in (_index()[name].get("expect") or [])
+    if str(e.get("code", "")).startswith(MY_AREAS)
+]
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
@@ -47,11 +51,16 @@ def test_no_check_crashes_on_scenario(name):
     assert [f.message for f in _findings(name) if f.code == "GPU901"] == []
 
 
-@pytest.mark.parametrize("name,exp", EXPECTATIONS,
-                         ids=[f"{n}-{e['code']}-{e.get('name')}" for n, e in EXPECTATIONS])
+@pytest.mark.parametrize("name,exp", EXPECTATIONS, ids=[f"{n}-{e['code']}-{e.get('name')}" for n, e in EXPECTATIONS])
 def test_expected_finding_fires(name, exp):
-    candidates = [f for f in _findings(name) if f.code == exp["code"] and f.subject.kind == exp["kind"]
-                  and f.subject.name == exp["name"] and (f.subject.namespace or None) == exp.get("namespace")]
+    candidates = [
+        f
+        for f in _findings(name)
+        if f.code == exp["code"]
+        and f.subject.kind == exp["kind"]
+        and f.subject.name == exp["name"]
+        and (f.subject.namespace or None) == exp.get("namespace")
+    ]
     assert candidates, f"{exp} not found; got {[(f.code, str(f.subject)) for f in _findings(name)]}"
     if exp.get("evidence"):
         assert any(exp["evidence"] in e for f in candidates for e in f.evidence), [f.evidence for f in candidates]

@@ -15,7 +15,6 @@ import yaml
 from gputui.cli import main
 from gputui.errors import EXIT_INPUT, EXIT_INTERRUPTED
 from gputui.sim.faults import Faults
-from gputui.sim.loader import CRD_DIR
 
 TAINT = "device-plugin-taint"
 TAINTED_NODES = {"ip-10-0-20-38.us-west-2.compute.internal", "ip-10-0-80-20.us-west-2.compute.internal"}
@@ -65,7 +64,8 @@ def test_node_nodepool_namespace_and_severity_filters(capsys, taint_sim):
     node = sorted(TAINTED_NODES)[0]
     _, doc = _diagnose(capsys, taint_sim, "--node", node)
     assert doc["findings"] and all(
-        any(r["kind"] in ("Node", "NodeClaim", "Pod") for r in [f["subject"], *f["related"]]) for f in doc["findings"])
+        any(r["kind"] in ("Node", "NodeClaim", "Pod") for r in [f["subject"], *f["related"]]) for f in doc["findings"]
+    )
     assert ("GPU101", "Node", node) in _pairs(doc)
     assert not any(f["subject"]["name"] in TAINTED_NODES - {node} for f in doc["findings"])
 
@@ -77,7 +77,8 @@ def test_node_nodepool_namespace_and_severity_filters(capsys, taint_sim):
 
     _, doc = _diagnose(capsys, taint_sim, "--namespace", "ml-research")
     assert doc["findings"] and all(
-        "ml-research" in {r["namespace"] for r in [f["subject"], *f["related"]]} for f in doc["findings"])
+        "ml-research" in {r["namespace"] for r in [f["subject"], *f["related"]]} for f in doc["findings"]
+    )
 
     _, doc = _diagnose(capsys, taint_sim, "--min-severity", "error")
     assert doc["findings"] and {f["severity"] for f in doc["findings"]} == {"error"}
@@ -93,8 +94,10 @@ def test_forbidden_resources_give_findings_and_exit_3(capsys, start_sim):
     sim = start_sim(sources=[TAINT], faults=Faults(forbid=("nodeclaims", "events")))
     code, doc = _diagnose(capsys, sim, "--fail-on", "none")
     assert code == 3
-    assert [(i["resource"], i["reason"]) for i in doc["incomplete"]] == [("events", "Forbidden"),
-                                                                        ("nodeclaims.karpenter.sh", "Forbidden")]
+    assert [(i["resource"], i["reason"]) for i in doc["incomplete"]] == [
+        ("events", "Forbidden"),
+        ("nodeclaims.karpenter.sh", "Forbidden"),
+    ]
     assert {("GPU101", "Node", n) for n in TAINTED_NODES} <= _pairs(doc)
     # --fail-on is applied first: errors still exit 1.
     assert _diagnose(capsys, sim)[0] == 1
@@ -104,11 +107,25 @@ def test_forbidden_resources_give_findings_and_exit_3(capsys, start_sim):
 
 
 def _gpu_node_without_operator() -> list[dict]:
-    node = {"apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": "ip-10-0-9-9.ec2.internal", "creationTimestamp": "2026-11-29T20:00:00Z",
-                         "labels": {"node.kubernetes.io/instance-type": "g5.xlarge"}},
-            "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
-                                       "lastTransitionTime": "2026-11-29T20:01:00Z"}]}}
+    node = {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": "ip-10-0-9-9.ec2.internal",
+            "creationTimestamp": "2026-11-29T20:00:00Z",
+            "labels": {"node.kubernetes.io/instance-type": "g5.xlarge"},
+        },
+        "status": {
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "True",
+                    "reason": "KubeletReady",
+                    "lastTransitionTime": "2026-11-29T20:01:00Z",
+                }
+            ]
+        },
+    }
     return [node]
 
 
@@ -126,8 +143,16 @@ def test_cluster_without_karpenter_or_operator(capsys, start_sim):
 
 
 def test_healthy_cluster_without_karpenter_exits_0(capsys, start_sim):
-    sim = start_sim(objects=[{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "cpu-1"},
-                              "status": {"conditions": [{"type": "Ready", "status": "True"}]}}])
+    sim = start_sim(
+        objects=[
+            {
+                "apiVersion": "v1",
+                "kind": "Node",
+                "metadata": {"name": "cpu-1"},
+                "status": {"conditions": [{"type": "Ready", "status": "True"}]},
+            }
+        ]
+    )
     code, doc = _diagnose(capsys, sim)
     assert code == 0 and doc["findings"] == []
     main(["diagnose", "--kubeconfig", str(sim.kubeconfig), "--no-progress"])
@@ -167,20 +192,45 @@ def test_progress_only_on_a_terminal(capsys, monkeypatch, taint_sim):
 
 
 def _failing_operand_pod() -> dict:
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "nvidia-device-plugin-daemonset-zz9kq", "namespace": "gpu-operator",
-                         "labels": {"app": "nvidia-device-plugin-daemonset"},
-                         "annotations": {"sim.gputui.dev/previous-log.nvidia-device-plugin":
-                                         "E1130 main.go:132] nvml init failed: ERROR_LIBRARY_NOT_FOUND\n"}},
-            "spec": {"nodeName": "ip-10-0-20-38.us-west-2.compute.internal",
-                     "containers": [{"name": "nvidia-device-plugin", "image": "nvcr.io/nvidia/k8s-device-plugin",
-                                     "env": [{"name": "HF_TOKEN", "value": "hf_secret_value"},
-                                             {"name": "FROM_REF", "valueFrom": {"secretKeyRef": {
-                                                 "name": "s", "key": "k"}}}]}]},
-            "status": {"phase": "Running", "containerStatuses": [{
-                "name": "nvidia-device-plugin", "image": "x", "imageID": "", "ready": False, "restartCount": 4,
-                "state": {"waiting": {"reason": "CrashLoopBackOff"}},
-                "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}}}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "nvidia-device-plugin-daemonset-zz9kq",
+            "namespace": "gpu-operator",
+            "labels": {"app": "nvidia-device-plugin-daemonset"},
+            "annotations": {
+                "sim.gputui.dev/previous-log.nvidia-device-plugin": "E1130 main.go:132] nvml init failed: ERROR_LIBRARY_NOT_FOUND\n"
+            },
+        },
+        "spec": {
+            "nodeName": "ip-10-0-20-38.us-west-2.compute.internal",
+            "containers": [
+                {
+                    "name": "nvidia-device-plugin",
+                    "image": "nvcr.io/nvidia/k8s-device-plugin",
+                    "env": [
+                        {"name": "HF_TOKEN", "value": "hf_secret_value"},
+                        {"name": "FROM_REF", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}},
+                    ],
+                }
+            ],
+        },
+        "status": {
+            "phase": "Running",
+            "containerStatuses": [
+                {
+                    "name": "nvidia-device-plugin",
+                    "image": "x",
+                    "imageID": "",
+                    "ready": False,
+                    "restartCount": 4,
+                    "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                    "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}},
+                }
+            ],
+        },
+    }
 
 
 def test_snapshot_round_trip(capsys, start_sim, tmp_path):
@@ -200,8 +250,7 @@ def test_snapshot_round_trip(capsys, start_sim, tmp_path):
     assert env[0] == {"name": "HF_TOKEN", "value": "(redacted by gputui snapshot)"}
     assert env[1]["valueFrom"]["secretKeyRef"]["name"] == "s"
     assert "hf_secret_value" not in out.read_text()
-    assert "nvml init failed" in pod["metadata"]["annotations"][
-        "sim.gputui.dev/previous-log.nvidia-device-plugin"]
+    assert "nvml init failed" in pod["metadata"]["annotations"]["sim.gputui.dev/previous-log.nvidia-device-plugin"]
     assert all("managedFields" not in o["metadata"] for o in doc["items"])
 
     _, live = _diagnose(capsys, sim, "--fail-on", "none")
@@ -230,8 +279,9 @@ def _expected_snapshot(sim, meta: dict, logs: dict) -> dict:
     """What `gputui snapshot` has always written, built here from the simulator's unpaged lists:
     full objects with kind/apiVersion, managedFields and last-applied dropped, env values
     redacted, log tails as annotations; the meta object, then CRDs, namespaces, the rest by name."""
-    from checks.snapshot import KIND_TO_ATTR, RESOURCES
     from conftest import sim_http
+
+    from checks.snapshot import KIND_TO_ATTR, RESOURCES
 
     def redact(node):
         if isinstance(node, dict):
@@ -294,8 +344,9 @@ def test_streamed_snapshot_is_what_one_whole_dump_would_be(capsys, start_sim, tm
     if suffix == ".json":
         assert text == json.dumps(expected, indent=1, ensure_ascii=False) + "\n"
     else:
-        assert text == yaml.dump(expected, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True,
-                                 default_flow_style=False, width=120)
+        assert text == yaml.dump(
+            expected, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=120
+        )
     assert f"wrote {len(expected['items'])} objects" in capsys.readouterr().err
 
 
@@ -358,8 +409,9 @@ def test_interrupted_snapshot_leaves_no_file(capsys, start_sim, tmp_path, monkey
 
 def test_unwritable_target_fails_before_reading(capsys, start_sim, tmp_path):
     sim = start_sim(sources=[TAINT])
-    code = main(["snapshot", "--kubeconfig", str(sim.kubeconfig), "-o", str(tmp_path / "no" / "snap.yaml"),
-                 "--no-progress"])
+    code = main(
+        ["snapshot", "--kubeconfig", str(sim.kubeconfig), "-o", str(tmp_path / "no" / "snap.yaml"), "--no-progress"]
+    )
     err = capsys.readouterr().err
     assert code == EXIT_INPUT and "cannot write" in err and "choose a writable path for -o" in err
 
@@ -368,8 +420,17 @@ def test_checks_list_and_explain(capsys):
     assert main(["checks", "list", "-o", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     gpu101 = next(r for r in rows if r["code"] == "GPU101")
-    assert gpu101 == {"code": "GPU101", "name": "gpu-not-allocatable", "severity": "error", "area": "nodes",
-                      "title": gpu101["title"]} and gpu101["title"]
+    assert (
+        gpu101
+        == {
+            "code": "GPU101",
+            "name": "gpu-not-allocatable",
+            "severity": "error",
+            "area": "nodes",
+            "title": gpu101["title"],
+        }
+        and gpu101["title"]
+    )
     assert [r["code"] for r in rows] == sorted(r["code"] for r in rows)
 
     assert main(["checks", "list"]) == 0
@@ -388,16 +449,24 @@ def test_checks_list_and_explain(capsys):
 
 
 def test_diagnose_as_a_real_process(taint_sim):
-    proc = subprocess.run([sys.executable, "-m", "gputui", "diagnose", "--kubeconfig", str(taint_sim.kubeconfig),
-                           "-o", "json"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gputui", "diagnose", "--kubeconfig", str(taint_sim.kubeconfig), "-o", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr == ""
     assert {("GPU101", "Node", n) for n in TAINTED_NODES} <= _pairs(json.loads(proc.stdout))
 
 
 def test_from_scenario_as_a_real_process():
-    proc = subprocess.run([sys.executable, "-m", "gputui", "diagnose", "--from", "healthy", "--fail-on", "warning"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gputui", "diagnose", "--from", "healthy", "--fail-on", "warning"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "No problems found." in proc.stdout or "0 errors · 0 warnings" in proc.stdout
     assert "(offline snapshot)" in proc.stdout.splitlines()[0]

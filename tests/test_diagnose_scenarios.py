@@ -30,8 +30,14 @@ EXPECTED: dict[str, list[tuple]] = {
     "driver-crashloop": [
         ("GPU101", "Node", None, "ip-10-0-37-174.us-west-2.compute.internal", "nvidia-driver-ctr", None),
         ("GPU201", "ClusterPolicy", None, "cluster-policy", "state-driver", None),
-        ("GPU202", "DaemonSet", "gpu-operator", "nvidia-driver-daemonset", "ip-10-0-37-174.us-west-2.compute.internal",
-         None),
+        (
+            "GPU202",
+            "DaemonSet",
+            "gpu-operator",
+            "nvidia-driver-daemonset",
+            "ip-10-0-37-174.us-west-2.compute.internal",
+            None,
+        ),
         ("GPU203", "Pod", "gpu-operator", "nvidia-driver-daemonset-9n8dn", "CrashLoopBackOff", None),
         ("GPU304", "NodeClaim", None, "gpu-inference-d4rd8", "ResourceNotRegistered", None),
         ("GPU401", "Deployment", "ml-serving", "llm-chat", "Insufficient nvidia.com/gpu", None),
@@ -61,8 +67,14 @@ EXPECTED: dict[str, list[tuple]] = {
         ("GPU101", "Node", None, "ip-10-0-83-151.us-west-2.compute.internal", "example.com/gpu-dedicated", None),
         ("GPU101", "Node", None, "ip-10-0-39-113.us-west-2.compute.internal", "nvidia-driver-ctr", None),
         ("GPU201", "ClusterPolicy", None, "cluster-policy", "state-driver", None),
-        ("GPU202", "DaemonSet", "gpu-operator", "nvidia-driver-daemonset", "ip-10-0-39-113.us-west-2.compute.internal",
-         None),
+        (
+            "GPU202",
+            "DaemonSet",
+            "gpu-operator",
+            "nvidia-driver-daemonset",
+            "ip-10-0-39-113.us-west-2.compute.internal",
+            None,
+        ),
         ("GPU203", "Pod", "gpu-operator", "nvidia-driver-daemonset-fbxjp", "CrashLoopBackOff", None),
         ("GPU205", "ClusterPolicy", None, "cluster-policy", "example.com/gpu-dedicated", "clusterpolicy-tolerations"),
         ("GPU302", "NodePool", None, "gpu-training", "p5.48xlarge", None),
@@ -88,8 +100,10 @@ def _index() -> dict:
 
 
 def _from_index(name: str) -> list[tuple]:
-    return [(e["code"], e["kind"], e.get("namespace"), e["name"], e.get("evidence", ""), e.get("fix"))
-            for e in _index()[name].get("expect") or []]
+    return [
+        (e["code"], e["kind"], e.get("namespace"), e["name"], e.get("evidence", ""), e.get("fix"))
+        for e in _index()[name].get("expect") or []
+    ]
 
 
 def _live(capsys, start_sim, name: str) -> tuple[int, dict]:
@@ -105,25 +119,32 @@ def _offline(capsys, name: str) -> tuple[int, dict]:
 
 def _matches(f: dict, code, kind, namespace, name, evidence, fix) -> bool:
     s = f["subject"]
-    return (f["code"] == code and s["kind"] == kind and s["namespace"] == namespace and s["name"] == name
-            and evidence in "\n".join(f["evidence"])
-            and (fix is None or fix in {x["id"] for x in f["fixes"]}))
+    return (
+        f["code"] == code
+        and s["kind"] == kind
+        and s["namespace"] == namespace
+        and s["name"] == name
+        and evidence in "\n".join(f["evidence"])
+        and (fix is None or fix in {x["id"] for x in f["fixes"]})
+    )
 
 
 def _assert_expected(doc: dict, expected: list[tuple]) -> None:
     for exp in expected:
-        assert any(_matches(f, *exp) for f in doc["findings"]), (
-            f"missing {exp}; got " + json.dumps([(f["code"], f["subject"], f["evidence"][:2]) for f in doc["findings"]],
-                                                indent=1))
+        assert any(_matches(f, *exp) for f in doc["findings"]), f"missing {exp}; got " + json.dumps(
+            [(f["code"], f["subject"], f["evidence"][:2]) for f in doc["findings"]], indent=1
+        )
     if not expected:
-        bad = [(f["code"], f["subject"]["name"], f["message"]) for f in doc["findings"]
-               if f["severity"] in ("error", "warning")]
+        bad = [
+            (f["code"], f["subject"]["name"], f["message"])
+            for f in doc["findings"]
+            if f["severity"] in ("error", "warning")
+        ]
         assert bad == []
 
 
 def _pairs(doc: dict) -> set:
-    return {(f["code"], f["subject"]["kind"], f["subject"]["namespace"], f["subject"]["name"])
-            for f in doc["findings"]}
+    return {(f["code"], f["subject"]["kind"], f["subject"]["namespace"], f["subject"]["name"]) for f in doc["findings"]}
 
 
 def test_the_table_states_every_index_expectation():

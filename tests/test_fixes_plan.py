@@ -22,19 +22,32 @@ GPU_TOL = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"
 
 
 def _deployment(tolerations=None, rv="10"):
-    return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": "web", "namespace": "ml", "resourceVersion": rv, "generation": 2,
-                         "managedFields": [{"manager": "kubectl"}],
-                         "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{...}"}},
-            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
-                     "template": {"metadata": {"labels": {"app": "web"}},
-                                  "spec": {"containers": [{"name": "main", "image": "img"}],
-                                           "tolerations": list(tolerations or [])}}}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": "web",
+            "namespace": "ml",
+            "resourceVersion": rv,
+            "generation": 2,
+            "managedFields": [{"manager": "kubectl"}],
+            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{...}"},
+        },
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "main", "image": "img"}], "tolerations": list(tolerations or [])},
+            },
+        },
+    }
 
 
 def _toleration_plan(obj):
-    return fixplans.add_toleration(to_struct(obj, Object), [Taint(key="example.com/dedicated", effect="NoSchedule")],
-                                   kind="Deployment")
+    return fixplans.add_toleration(
+        to_struct(obj, Object), [Taint(key="example.com/dedicated", effect="NoSchedule")], kind="Deployment"
+    )
 
 
 def test_merge_patch_follows_rfc7386():
@@ -46,11 +59,16 @@ def test_merge_patch_follows_rfc7386():
 
 def test_json_patch_ops_and_failed_test():
     doc = {"metadata": {"resourceVersion": "5"}, "spec": {"l": [1, 3]}}
-    out = plans.json_patch(doc, [{"op": "test", "path": "/metadata/resourceVersion", "value": "5"},
-                                 {"op": "add", "path": "/spec/l/1", "value": 2},
-                                 {"op": "add", "path": "/spec/l/-", "value": 4},
-                                 {"op": "add", "path": "/spec/x~1y", "value": 1},
-                                 {"op": "remove", "path": "/metadata/resourceVersion"}])
+    out = plans.json_patch(
+        doc,
+        [
+            {"op": "test", "path": "/metadata/resourceVersion", "value": "5"},
+            {"op": "add", "path": "/spec/l/1", "value": 2},
+            {"op": "add", "path": "/spec/l/-", "value": 4},
+            {"op": "add", "path": "/spec/x~1y", "value": 1},
+            {"op": "remove", "path": "/metadata/resourceVersion"},
+        ],
+    )
     assert out == {"metadata": {}, "spec": {"l": [1, 2, 3, 4], "x/y": 1}}
     with pytest.raises(plans.PatchError, match="test failed"):
         plans.json_patch(doc, [{"op": "test", "path": "/metadata/resourceVersion", "value": "4"}])
@@ -63,12 +81,24 @@ def test_preconditions_for_each_patch_type():
     body = plans.with_precondition(merge, merge.patch, "42")
     assert body == {"spec": {"a": 1}, "metadata": {"resourceVersion": "42"}}
     assert merge.patch == {"spec": {"a": 1}}  # the plan's own patch is not modified
-    js = FixPlan(id="x", title="t", target=ObjectRef("Node", "n"), patch_type="json",
-                 patch=[{"op": "add", "path": "/spec/a", "value": 1}])
-    assert plans.with_precondition(js, js.patch, "42")[0] == {"op": "test", "path": "/metadata/resourceVersion",
-                                                             "value": "42"}
-    assert plans.delete_options("42", dry_run=True) == {"kind": "DeleteOptions", "apiVersion": "v1",
-                                                        "preconditions": {"resourceVersion": "42"}, "dryRun": ["All"]}
+    js = FixPlan(
+        id="x",
+        title="t",
+        target=ObjectRef("Node", "n"),
+        patch_type="json",
+        patch=[{"op": "add", "path": "/spec/a", "value": 1}],
+    )
+    assert plans.with_precondition(js, js.patch, "42")[0] == {
+        "op": "test",
+        "path": "/metadata/resourceVersion",
+        "value": "42",
+    }
+    assert plans.delete_options("42", dry_run=True) == {
+        "kind": "DeleteOptions",
+        "apiVersion": "v1",
+        "preconditions": {"resourceVersion": "42"},
+        "dryRun": ["All"],
+    }
 
 
 def test_rebase_keeps_a_toleration_added_after_the_check_ran():
@@ -77,8 +107,11 @@ def test_rebase_keeps_a_toleration_added_after_the_check_ran():
     now = _deployment([GPU_TOL, {"key": "spot", "operator": "Exists"}], rv="11")
     patch = plans.rebase(plan, now)
     tols = patch["spec"]["template"]["spec"]["tolerations"]
-    assert tols == [GPU_TOL, {"key": "spot", "operator": "Exists"},
-                    {"key": "example.com/dedicated", "operator": "Exists", "effect": "NoSchedule"}]
+    assert tols == [
+        GPU_TOL,
+        {"key": "spot", "operator": "Exists"},
+        {"key": "example.com/dedicated", "operator": "Exists", "effect": "NoSchedule"},
+    ]
     after = plans.patched(plan, now, patch)
     assert after["spec"]["template"]["spec"]["tolerations"] == tols
     assert after["spec"]["replicas"] == 2
@@ -98,8 +131,12 @@ def test_diff_shows_only_the_change_without_noise():
 
 
 def test_deletion_summary_is_short():
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "ns", "labels": {"a": "b"}},
-           "spec": {"containers": [{"name": f"c{i}", "image": "x"} for i in range(50)]}}
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "ns", "labels": {"a": "b"}},
+        "spec": {"containers": [{"name": f"c{i}", "image": "x"} for i in range(50)]},
+    }
     out = deletion_summary(pod, name="Pod/ns/p")
     assert out.splitlines()[:3] == ["--- Pod/ns/p (now)", "+++ Pod/ns/p (deleted)", "@@ the whole object is removed @@"]
     assert "-  name: p" in out and out.rstrip().endswith("more lines (labels, spec, status)")
@@ -107,25 +144,38 @@ def test_deletion_summary_is_short():
 
 
 def test_manifest_fragment_is_identity_plus_the_patched_fields():
-    cp = {"apiVersion": "nvidia.com/v1", "kind": "ClusterPolicy",
-          "metadata": {"name": "cluster-policy", "resourceVersion": "3",
-                       "labels": {"app.kubernetes.io/managed-by": "Helm"},
-                       "annotations": {"meta.helm.sh/release-name": "gpu-operator"}},
-          "spec": {"driver": {"enabled": True}, "daemonsets": {"tolerations": [GPU_TOL], "priorityClassName": "x"}}}
+    cp = {
+        "apiVersion": "nvidia.com/v1",
+        "kind": "ClusterPolicy",
+        "metadata": {
+            "name": "cluster-policy",
+            "resourceVersion": "3",
+            "labels": {"app.kubernetes.io/managed-by": "Helm"},
+            "annotations": {"meta.helm.sh/release-name": "gpu-operator"},
+        },
+        "spec": {"driver": {"enabled": True}, "daemonsets": {"tolerations": [GPU_TOL], "priorityClassName": "x"}},
+    }
     plan = fixplans.clusterpolicy_tolerations(to_struct(cp, Object), [Taint(key="dedicated", effect="NoSchedule")])
     assert plan.gitops_warning and "Helm release 'gpu-operator'" in plan.gitops_warning
     frag = plans.manifest_fragment(plan, plans.patched(plan, cp))
-    assert frag == {"apiVersion": "nvidia.com/v1", "kind": "ClusterPolicy", "metadata": {"name": "cluster-policy"},
-                    "spec": {"daemonsets": {"tolerations": [
-                        GPU_TOL, {"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}]}}}
+    assert frag == {
+        "apiVersion": "nvidia.com/v1",
+        "kind": "ClusterPolicy",
+        "metadata": {"name": "cluster-policy"},
+        "spec": {
+            "daemonsets": {"tolerations": [GPU_TOL, {"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}]}
+        },
+    }
 
 
 def test_paths():
     assert object_path(ObjectRef("Deployment", "web", "ml")) == "/apis/apps/v1/namespaces/ml/deployments/web"
     assert object_path(ObjectRef("Pod", "p", "ml"), "eviction") == "/api/v1/namespaces/ml/pods/p/eviction"
     assert object_path(ObjectRef("Node", "n")) == "/api/v1/nodes/n"
-    assert collection_path(ObjectRef("NodeClaim", "x", api_version="karpenter.sh/v1beta1")) == \
-        "/apis/karpenter.sh/v1beta1/nodeclaims"
+    assert (
+        collection_path(ObjectRef("NodeClaim", "x", api_version="karpenter.sh/v1beta1"))
+        == "/apis/karpenter.sh/v1beta1/nodeclaims"
+    )
 
 
 def test_readable_drops_noise_but_keeps_content():
@@ -135,10 +185,22 @@ def test_readable_drops_noise_but_keeps_content():
 
 
 def _entry(log, action="apply", ok=True, undoes=None, server="https://k"):
-    return log.append(AuditEntry(id=AuditLog.new_id(), time=AuditLog.now(), action=action, context="c", server=server,
-                                 title=f"{action} thing", plan={"id": "cordon-node"}, target={"kind": "Node",
-                                                                                             "name": "n"},
-                                 before={"kind": "Node"}, after=None, ok=ok, undoes=undoes))
+    return log.append(
+        AuditEntry(
+            id=AuditLog.new_id(),
+            time=AuditLog.now(),
+            action=action,
+            context="c",
+            server=server,
+            title=f"{action} thing",
+            plan={"id": "cordon-node"},
+            target={"kind": "Node", "name": "n"},
+            before={"kind": "Node"},
+            after=None,
+            ok=ok,
+            undoes=undoes,
+        )
+    )
 
 
 def test_audit_log_round_trip_and_undoable(tmp_path):
@@ -153,8 +215,19 @@ def test_audit_log_round_trip_and_undoable(tmp_path):
     assert [e.id for e in log.undoable("https://k")] == [b.id]
     assert stat.S_IMODE(os.stat(log.path).st_mode) == 0o600
     line = json.loads(log.path.read_text().splitlines()[0])
-    assert set(line) >= {"id", "time", "action", "context", "server", "title", "plan", "target", "before", "after",
-                         "result"}
+    assert set(line) >= {
+        "id",
+        "time",
+        "action",
+        "context",
+        "server",
+        "title",
+        "plan",
+        "target",
+        "before",
+        "after",
+        "result",
+    }
     assert line["result"] == {"ok": True, "message": ""}
 
 

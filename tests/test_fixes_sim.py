@@ -7,14 +7,23 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import sim_http
+from gpu_cluster_fixtures import (
+    GPU_NODE_A,
+    GPU_TOL,
+    cpu_node,
+    ec2nodeclass,
+    gpu_node,
+    gpu_pod,
+    nodeclaim,
+    nodepool,
+    workload,
+)
 
 import gputui.sim
 from checks import fixplans
 from checks.objects import Object, Taint, to_struct
 from checks.registry import run_checks
-from conftest import sim_http
-from gpu_cluster_fixtures import (GPU_NODE_A, GPU_TOL, cpu_node, ec2nodeclass, gpu_node, gpu_pod, nodeclaim, nodepool,
-                                  workload)
 from gputui.fixes.apply import Applier, ReadOnlyError
 from gputui.fixes.audit import AuditLog
 from gputui.fixes.plan import delete_options, with_precondition
@@ -124,8 +133,15 @@ def test_job_pod_gains_the_toleration_in_place_and_schedules(cluster):
 def test_raising_a_nodepool_limit_clears_gpu308(cluster):
     np = nodepool(limits={"nvidia.com/gpu": "1"}, resources={"nvidia.com/gpu": "1"})
     pending = gpu_pod("infer-1", owner=None)
-    objs = [_ns("ml"), np, ec2nodeclass(), gpu_node(GPU_NODE_A), nodeclaim("gpu-aaaaa", node=GPU_NODE_A), pending,
-            gpu_pod("infer-0", node=GPU_NODE_A)]
+    objs = [
+        _ns("ml"),
+        np,
+        ec2nodeclass(),
+        gpu_node(GPU_NODE_A),
+        nodeclaim("gpu-aaaaa", node=GPU_NODE_A),
+        pending,
+        gpu_pod("infer-0", node=GPU_NODE_A),
+    ]
     _, kube, ap = cluster(CRD_SOURCES, objs)
     finding, plan = _pick(kube, "GPU308", "gpu", "raise-nodepool-limit")
     pv, _, _ = _apply(ap, plan)
@@ -140,8 +156,11 @@ def test_cpu_and_memory_limits_are_added(cluster):
     np = _struct(kube, "NodePool", "gpu")
     _apply(ap, fixplans.raise_nodepool_limit(np, "cpu", "256"))
     _apply(ap, fixplans.raise_nodepool_limit(_struct(kube, "NodePool", "gpu"), "memory", "1Ti"))
-    assert _get(kube, _ref("NodePool", "gpu"))["spec"]["limits"] == {"nvidia.com/gpu": "8", "cpu": "256",
-                                                                     "memory": "1Ti"}
+    assert _get(kube, _ref("NodePool", "gpu"))["spec"]["limits"] == {
+        "nvidia.com/gpu": "8",
+        "cpu": "256",
+        "memory": "1Ti",
+    }
 
 
 # -- scenario fixes the simulator cannot finish: verification says what still blocks ---------
@@ -157,8 +176,10 @@ def test_deployment_toleration_is_applied_and_verification_names_the_rollout(clu
     assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in tols
     v = verify(kube, finding, plan, before=pv.before)
     assert not v.resolved and v.change_in_place
-    assert v.details == ["the Deployment's pod template has the change now, but 3 of its pod(s) were created "
-                         "before the change and the Deployment controller has not replaced them yet"]
+    assert v.details == [
+        "the Deployment's pod template has the change now, but 3 of its pod(s) were created "
+        "before the change and the Deployment controller has not replaced them yet"
+    ]
 
 
 def test_clusterpolicy_tolerations_show_the_gitops_fragment_and_an_honest_verification(cluster):
@@ -184,8 +205,10 @@ def test_widen_nodepool_requirements(cluster):
     types = next(r for r in reqs if r["key"] == "node.kubernetes.io/instance-type")["values"]
     assert {"p5.48xlarge", "p5e.48xlarge"} <= set(types)
     v = verify(kube, finding, plan)
-    assert not v.resolved and "NodePool gpu-training now has the new requirements; Karpenter has not launched a node " \
-                               "yet" in v.message
+    assert (
+        not v.resolved
+        and "NodePool gpu-training now has the new requirements; Karpenter has not launched a node yet" in v.message
+    )
 
 
 def test_restart_operand_pod_is_disruptive_verified_by_its_replacement_and_not_undoable(cluster):
@@ -199,9 +222,12 @@ def test_restart_operand_pod_is_disruptive_verified_by_its_replacement_and_not_u
     assert e.value.status == 404
     v = verify(kube, finding, plan, before=pv.before)
     assert not v.resolved
-    assert v.details == ["DaemonSet nvidia-driver-daemonset has not started a new pod on "
-                         "ip-10-0-37-174.us-west-2.compute.internal yet; until it does, that node runs without it"]
+    assert v.details == [
+        "DaemonSet nvidia-driver-daemonset has not started a new pod on "
+        "ip-10-0-37-174.us-west-2.compute.internal yet; until it does, that node runs without it"
+    ]
     from gputui.errors import RefusedError
+
     with pytest.raises(RefusedError, match="nothing to restore"):
         ap.undo(res.entry_id)
     assert ap.undo_candidates() == []  # not offered: its DaemonSet replaces it
@@ -259,11 +285,14 @@ def test_add_toleration_to_workload_templates(cluster, kind, name):
 
 def test_add_node_selector_keeps_the_other_keys(cluster):
     _, kube, ap = cluster([], _workloads())
-    plan = fixplans.add_node_selector(_struct(kube, "Deployment", "web", "ml"), "karpenter.sh/nodepool", "gpu",
-                                      kind="Deployment")
+    plan = fixplans.add_node_selector(
+        _struct(kube, "Deployment", "web", "ml"), "karpenter.sh/nodepool", "gpu", kind="Deployment"
+    )
     _apply(ap, plan)
     assert _get(kube, plan.target)["spec"]["template"]["spec"]["nodeSelector"] == {
-        "team": "ml", "karpenter.sh/nodepool": "gpu"}
+        "team": "ml",
+        "karpenter.sh/nodepool": "gpu",
+    }
 
 
 def test_do_not_disrupt_on_a_deployment_template_is_disruptive(cluster):
@@ -328,8 +357,13 @@ def test_change_between_preview_and_apply_is_a_conflict_then_rediffed(cluster):
     pv = ap.preview(plan)
     # Someone else adds a toleration of their own after the preview.
     path = object_path(plan.target)
-    status, _, _ = sim_http(sim, "PATCH", path, {"spec": {"template": {"spec": {"tolerations": [
-        {"key": "spot", "operator": "Exists"}]}}}}, headers={"Content-Type": "application/merge-patch+json"})
+    status, _, _ = sim_http(
+        sim,
+        "PATCH",
+        path,
+        {"spec": {"template": {"spec": {"tolerations": [{"key": "spot", "operator": "Exists"}]}}}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
     assert status == 200
     res = ap.apply(plan, pv.resource_version, pv)
     assert not res.ok and res.conflict and "changed since the preview" in res.message
@@ -340,7 +374,9 @@ def test_change_between_preview_and_apply_is_a_conflict_then_rediffed(cluster):
     res = ap.apply(plan, again.resource_version, again)
     assert res.ok, res.message
     assert _get(kube, plan.target)["spec"]["template"]["spec"]["tolerations"] == [
-        {"key": "spot", "operator": "Exists"}, GPU_TOL]
+        {"key": "spot", "operator": "Exists"},
+        GPU_TOL,
+    ]
 
 
 def test_stale_resource_version_is_refused_by_the_server_for_every_patch_type(cluster):
@@ -349,13 +385,21 @@ def test_stale_resource_version_is_refused_by_the_server_for_every_patch_type(cl
     stale = str(int(_get(kube, ref)["metadata"]["resourceVersion"]) - 1)
     merge = fixplans.cordon_node(to_struct(_get(kube, ref), Object))
     with pytest.raises(KubeApiError) as e:
-        kube.request("PATCH", object_path(ref), body=with_precondition(merge, merge.patch, stale),
-                     content_type="application/merge-patch+json")
+        kube.request(
+            "PATCH",
+            object_path(ref),
+            body=with_precondition(merge, merge.patch, stale),
+            content_type="application/merge-patch+json",
+        )
     assert e.value.status == 409
     merge.patch_type, merge.patch = "json", [{"op": "add", "path": "/spec/unschedulable", "value": True}]
     with pytest.raises(KubeApiError) as e:
-        kube.request("PATCH", object_path(ref), body=with_precondition(merge, merge.patch, stale),
-                     content_type="application/json-patch+json")
+        kube.request(
+            "PATCH",
+            object_path(ref),
+            body=with_precondition(merge, merge.patch, stale),
+            content_type="application/json-patch+json",
+        )
     assert e.value.status == 422 and "/metadata/resourceVersion" in e.value.message
     with pytest.raises(KubeApiError) as e:
         kube.request("DELETE", object_path(ref), body=delete_options(stale))
@@ -384,27 +428,59 @@ def _ref(kind, name, namespace=None):
 
 # -- a custom resource that breaks its CRD's schema ------------------------------------------
 
-_QUANTITY = r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+_QUANTITY = (
+    r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+)
 
 
 def _strict_nodepool_crd():
     """A NodePool CRD whose schema judges limits and weight, as the real one does."""
-    spec = {"type": "object", "properties": {
-        "limits": {"type": "object", "additionalProperties": {
-            "anyOf": [{"type": "integer"}, {"type": "string"}], "pattern": _QUANTITY,
-            "x-kubernetes-int-or-string": True}},
-        "weight": {"type": "integer", "minimum": 1, "maximum": 100},
-        "template": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-        "disruption": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}
-    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-            "metadata": {"name": "nodepools.karpenter.sh"},
-            "spec": {"group": "karpenter.sh", "scope": "Cluster",
-                     "names": {"kind": "NodePool", "plural": "nodepools", "singular": "nodepool", "listKind": "NodePoolList"},
-                     "versions": [{"name": "v1", "served": True, "storage": True, "subresources": {"status": {}},
-                                   "schema": {"openAPIV3Schema": {"type": "object", "properties": {
-                                       "apiVersion": {"type": "string"}, "kind": {"type": "string"},
-                                       "metadata": {"type": "object"}, "spec": spec,
-                                       "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}}}]}}
+    spec = {
+        "type": "object",
+        "properties": {
+            "limits": {
+                "type": "object",
+                "additionalProperties": {
+                    "anyOf": [{"type": "integer"}, {"type": "string"}],
+                    "pattern": _QUANTITY,
+                    "x-kubernetes-int-or-string": True,
+                },
+            },
+            "weight": {"type": "integer", "minimum": 1, "maximum": 100},
+            "template": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+            "disruption": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+        },
+    }
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "nodepools.karpenter.sh"},
+        "spec": {
+            "group": "karpenter.sh",
+            "scope": "Cluster",
+            "names": {"kind": "NodePool", "plural": "nodepools", "singular": "nodepool", "listKind": "NodePoolList"},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "subresources": {"status": {}},
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "properties": {
+                                "apiVersion": {"type": "string"},
+                                "kind": {"type": "string"},
+                                "metadata": {"type": "object"},
+                                "spec": spec,
+                                "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+                            },
+                        }
+                    },
+                }
+            ],
+        },
+    }
 
 
 def test_nodepool_limit_that_breaks_the_crd_schema_is_stopped_by_the_dry_run(cluster):
@@ -413,7 +489,7 @@ def test_nodepool_limit_that_breaks_the_crd_schema_is_stopped_by_the_dry_run(clu
     pv = ap.preview(plan)
     dr = ap.dry_run(plan, pv)
     assert not dr.ok and dr.status == 422
-    assert "spec.limits[nvidia.com/gpu]: Invalid value: \"lots\"" in dr.message
+    assert 'spec.limits[nvidia.com/gpu]: Invalid value: "lots"' in dr.message
     assert _get(kube, plan.target)["spec"]["limits"] == {"nvidia.com/gpu": "4"}
     # A valid value passes the same schema.
     _apply(ap, fixplans.raise_nodepool_limit(_struct(kube, "NodePool", "gpu"), "nvidia.com/gpu", "8"))
@@ -431,4 +507,5 @@ def test_argo_managed_workload_shows_the_manifest_change_to_make(cluster):
     assert pv.manifest == (
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: ml\nspec:\n  template:\n"
         "    spec:\n      tolerations:\n      - key: example.com/dedicated\n        operator: Exists\n"
-        "        effect: NoSchedule\n")
+        "        effect: NoSchedule\n"
+    )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from gpu_cluster_fixtures import GPU_NODE_A, gpu_node
 
 from checks import fixplans
 from checks.model import ObjectRef
 from checks.objects import Object, to_struct
-from gpu_cluster_fixtures import GPU_NODE_A, gpu_node
 from gputui.cli import main
 from gputui.fixes.apply import Applier
 from gputui.fixes.audit import AuditLog

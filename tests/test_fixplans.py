@@ -20,23 +20,46 @@ def _kubectl_body(cmd: str):
     return json.loads(argv[argv.index("-p") + 1])
 
 
-@pytest.mark.parametrize("labels,annotations,expected", [
-    ({}, {"argocd.argoproj.io/tracking-id": "gpu-stack:apps/Deployment:ml/serve"}, "Argo CD application 'gpu-stack'"),
-    ({"app.kubernetes.io/instance": "gpu-stack", "argocd.argoproj.io/instance": "gpu-stack"}, {},
-     "Argo CD application 'gpu-stack'"),
-    ({"kustomize.toolkit.fluxcd.io/name": "infra", "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}, {},
-     "Flux Kustomization flux-system/infra"),
-    ({"helm.toolkit.fluxcd.io/name": "gpu-operator", "helm.toolkit.fluxcd.io/namespace": "flux-system",
-      "app.kubernetes.io/managed-by": "Helm"}, {"meta.helm.sh/release-name": "gpu-operator"},
-     "Flux HelmRelease flux-system/gpu-operator"),
-    ({"app.kubernetes.io/managed-by": "Helm"}, {"meta.helm.sh/release-name": "karpenter",
-                                                "meta.helm.sh/release-namespace": "kube-system"},
-     "Helm release 'karpenter' (namespace kube-system)"),
-    # Argo CD rendering a Helm chart: Argo CD is the one that reverts
-    ({"app.kubernetes.io/managed-by": "Helm", "app.kubernetes.io/instance": "ops"},
-     {"meta.helm.sh/release-name": "ops", "argocd.argoproj.io/tracking-id": "ops:karpenter.sh/NodePool:/gpu"},
-     "Argo CD application 'ops'"),
-])
+@pytest.mark.parametrize(
+    "labels,annotations,expected",
+    [
+        (
+            {},
+            {"argocd.argoproj.io/tracking-id": "gpu-stack:apps/Deployment:ml/serve"},
+            "Argo CD application 'gpu-stack'",
+        ),
+        (
+            {"app.kubernetes.io/instance": "gpu-stack", "argocd.argoproj.io/instance": "gpu-stack"},
+            {},
+            "Argo CD application 'gpu-stack'",
+        ),
+        (
+            {"kustomize.toolkit.fluxcd.io/name": "infra", "kustomize.toolkit.fluxcd.io/namespace": "flux-system"},
+            {},
+            "Flux Kustomization flux-system/infra",
+        ),
+        (
+            {
+                "helm.toolkit.fluxcd.io/name": "gpu-operator",
+                "helm.toolkit.fluxcd.io/namespace": "flux-system",
+                "app.kubernetes.io/managed-by": "Helm",
+            },
+            {"meta.helm.sh/release-name": "gpu-operator"},
+            "Flux HelmRelease flux-system/gpu-operator",
+        ),
+        (
+            {"app.kubernetes.io/managed-by": "Helm"},
+            {"meta.helm.sh/release-name": "karpenter", "meta.helm.sh/release-namespace": "kube-system"},
+            "Helm release 'karpenter' (namespace kube-system)",
+        ),
+        # Argo CD rendering a Helm chart: Argo CD is the one that reverts
+        (
+            {"app.kubernetes.io/managed-by": "Helm", "app.kubernetes.io/instance": "ops"},
+            {"meta.helm.sh/release-name": "ops", "argocd.argoproj.io/tracking-id": "ops:karpenter.sh/NodePool:/gpu"},
+            "Argo CD application 'ops'",
+        ),
+    ],
+)
 def test_gitops_manager(labels, annotations, expected):
     np = nodepool()
     np["metadata"]["labels"], np["metadata"]["annotations"] = labels, annotations
@@ -54,8 +77,11 @@ def test_no_gitops_manager_for_plain_objects_or_helm_label_alone():
 
 def test_add_toleration_keeps_existing_and_skips_duplicates():
     ds = _obj(daemonset("gpu-feature-discovery", tolerations=[{"key": "a", "operator": "Exists"}]))
-    plan = fixplans.add_toleration(ds, [Taint(key="gpu", value="true", effect="NoSchedule"),
-                                        Taint(key="gpu", value="other", effect="NoSchedule")], kind="DaemonSet")
+    plan = fixplans.add_toleration(
+        ds,
+        [Taint(key="gpu", value="true", effect="NoSchedule"), Taint(key="gpu", value="other", effect="NoSchedule")],
+        kind="DaemonSet",
+    )
     tols = plan.patch["spec"]["template"]["spec"]["tolerations"]
     assert tols == [{"key": "a", "operator": "Exists"}, {"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}]
     assert plan.patch_type == "merge" and plan.resource_version == "77"
@@ -86,8 +112,11 @@ def test_clusterpolicy_tolerations():
     cp = _obj(clusterpolicy(tolerations=[{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]))
     plan = fixplans.clusterpolicy_tolerations(cp, [Taint(key="dedicated", value="ml", effect="NoExecute")])
     assert plan.target.kind == "ClusterPolicy" and plan.target.namespace is None
-    assert plan.patch["spec"]["daemonsets"]["tolerations"][-1] == {"key": "dedicated", "operator": "Exists",
-                                                                    "effect": "NoExecute"}
+    assert plan.patch["spec"]["daemonsets"]["tolerations"][-1] == {
+        "key": "dedicated",
+        "operator": "Exists",
+        "effect": "NoExecute",
+    }
     assert len(plan.patch["spec"]["daemonsets"]["tolerations"]) == 2
     assert "Helm value daemonsets.tolerations" in plan.gitops_warning
     assert _kubectl_body(plan.kubectl) == plan.patch
@@ -101,7 +130,10 @@ def test_widen_requirements_adds_values_or_a_new_requirement():
     assert reqs[0]["key"] == "karpenter.k8s.aws/instance-family"  # untouched, still there
     plan2 = fixplans.widen_nodepool_requirements(np, "karpenter.sh/capacity-type", ["spot", "on-demand"])
     assert plan2.patch["spec"]["template"]["spec"]["requirements"][-1] == {
-        "key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot", "on-demand"]}
+        "key": "karpenter.sh/capacity-type",
+        "operator": "In",
+        "values": ["spot", "on-demand"],
+    }
     assert "not drifted" in plan2.description  # wider requirements keep existing nodes valid
 
 

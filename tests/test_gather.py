@@ -24,28 +24,57 @@ GPU_OPERATOR = str(CRD_DIR / "gpu-operator")
 
 
 def _node(name: str, gpus: int = 1) -> dict:
-    return {"apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": name, "labels": {"node.kubernetes.io/instance-type": "g5.xlarge",
-                                                  "karpenter.sh/nodepool": "gpu"}},
-            "status": {"capacity": {"nvidia.com/gpu": str(gpus)}, "allocatable": {"nvidia.com/gpu": str(gpus)},
-                       "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "labels": {"node.kubernetes.io/instance-type": "g5.xlarge", "karpenter.sh/nodepool": "gpu"},
+        },
+        "status": {
+            "capacity": {"nvidia.com/gpu": str(gpus)},
+            "allocatable": {"nvidia.com/gpu": str(gpus)},
+            "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}],
+        },
+    }
 
 
 def _pod(i: int, ns: str = "default") -> dict:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"web-{i:05d}", "namespace": ns},
-            "spec": {"nodeName": "gpu-a", "containers": [{"name": "app", "image": "nginx"}]},
-            "status": {"phase": "Running"}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": f"web-{i:05d}", "namespace": ns},
+        "spec": {"nodeName": "gpu-a", "containers": [{"name": "app", "image": "nginx"}]},
+        "status": {"phase": "Running"},
+    }
 
 
 def _event(i: int) -> dict:
-    return {"apiVersion": "v1", "kind": "Event", "metadata": {"name": f"ev-{i:05d}", "namespace": "default"},
-            "involvedObject": {"kind": "Node", "name": "gpu-a"}, "reason": "Ping", "message": f"event {i}",
-            "type": "Normal", "lastTimestamp": "2026-11-30T01:00:00Z"}
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": f"ev-{i:05d}", "namespace": "default"},
+        "involvedObject": {"kind": "Node", "name": "gpu-a"},
+        "reason": "Ping",
+        "message": f"event {i}",
+        "type": "Normal",
+        "lastTimestamp": "2026-11-30T01:00:00Z",
+    }
 
 
-NODEPOOL_V1 = {"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": "gpu"},
-               "spec": {"template": {"spec": {"requirements": [], "nodeClassRef": {
-                   "group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "default"}}}}}
+NODEPOOL_V1 = {
+    "apiVersion": "karpenter.sh/v1",
+    "kind": "NodePool",
+    "metadata": {"name": "gpu"},
+    "spec": {
+        "template": {
+            "spec": {
+                "requirements": [],
+                "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "default"},
+            }
+        }
+    },
+}
 
 
 def _cluster(pods: int = 3, events: int = 2) -> list[dict]:
@@ -92,8 +121,12 @@ def test_missing_crds_are_named_as_not_installed(start_sim):
     sim = start_sim(objects=_cluster())
     snap = gather(connect(str(sim.kubeconfig)))
     by = {i.resource: i for i in snap.incomplete}
-    assert set(by) == {"nodepools.karpenter.sh", "nodeclaims.karpenter.sh", "ec2nodeclasses.karpenter.k8s.aws",
-                       "clusterpolicies.nvidia.com"}
+    assert set(by) == {
+        "nodepools.karpenter.sh",
+        "nodeclaims.karpenter.sh",
+        "ec2nodeclasses.karpenter.k8s.aws",
+        "clusterpolicies.nvidia.com",
+    }
     assert all(i.reason == "NotFound" for i in by.values())
     assert by["nodepools.karpenter.sh"].message.startswith("Karpenter not installed")
     assert by["clusterpolicies.nvidia.com"].message.startswith("GPU Operator not installed")
@@ -102,11 +135,14 @@ def test_missing_crds_are_named_as_not_installed(start_sim):
 
 
 def test_forbidden_resources_are_recorded_and_the_rest_read(start_sim):
-    sim = start_sim(sources=[KARPENTER_V1, GPU_OPERATOR], objects=_cluster(),
-                    faults=Faults(forbid=("nodeclaims", "events")))
+    sim = start_sim(
+        sources=[KARPENTER_V1, GPU_OPERATOR], objects=_cluster(), faults=Faults(forbid=("nodeclaims", "events"))
+    )
     snap = gather(connect(str(sim.kubeconfig)))
-    assert [(i.resource, i.reason) for i in snap.incomplete] == [("events", "Forbidden"),
-                                                                  ("nodeclaims.karpenter.sh", "Forbidden")]
+    assert [(i.resource, i.reason) for i in snap.incomplete] == [
+        ("events", "Forbidden"),
+        ("nodeclaims.karpenter.sh", "Forbidden"),
+    ]
     assert 'cannot list resource "nodeclaims"' in snap.incomplete[1].message
     assert snap.cannot_see("events") and not snap.cannot_see("pods")
     assert len(snap.pods) == 3 and snap.events == []
@@ -219,16 +255,36 @@ OPERAND_LOG = "I1130 01:02:03 main.go:250] Starting NVIDIA device plugin\nE1130 
 
 
 def _operand_pod(name: str, node: str, *, crashing: bool) -> dict:
-    state = ({"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}}
-             if crashing else {"running": {"startedAt": "2026-11-30T00:00:00Z"}})
-    pod = {"apiVersion": "v1", "kind": "Pod",
-           "metadata": {"name": name, "namespace": "gpu-operator", "labels": {"app": "nvidia-device-plugin-daemonset"},
-                        "annotations": {}},
-           "spec": {"nodeName": node, "containers": [{"name": "nvidia-device-plugin", "image": "nvcr.io/x"}]},
-           "status": {"phase": "Running", "containerStatuses": [{
-               "name": "nvidia-device-plugin", "image": "nvcr.io/x", "imageID": "", "ready": not crashing,
-               "restartCount": 7 if crashing else 0, "state": state,
-               "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}} if crashing else {}}]}}
+    state = (
+        {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}}
+        if crashing
+        else {"running": {"startedAt": "2026-11-30T00:00:00Z"}}
+    )
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": "gpu-operator",
+            "labels": {"app": "nvidia-device-plugin-daemonset"},
+            "annotations": {},
+        },
+        "spec": {"nodeName": node, "containers": [{"name": "nvidia-device-plugin", "image": "nvcr.io/x"}]},
+        "status": {
+            "phase": "Running",
+            "containerStatuses": [
+                {
+                    "name": "nvidia-device-plugin",
+                    "image": "nvcr.io/x",
+                    "imageID": "",
+                    "ready": not crashing,
+                    "restartCount": 7 if crashing else 0,
+                    "state": state,
+                    "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}} if crashing else {},
+                }
+            ],
+        },
+    }
     if crashing:
         pod["metadata"]["annotations"] = {
             "sim.gputui.dev/log.nvidia-device-plugin": "I1130 01:09:00 main.go:250] Starting again\n",
@@ -240,8 +296,13 @@ def _operand_pod(name: str, node: str, *, crashing: bool) -> dict:
 
 
 def test_log_tails_of_failing_operand_pods(start_sim):
-    sim = start_sim(objects=[*_cluster(), _operand_pod("nvidia-device-plugin-daemonset-abcde", "gpu-a", crashing=True),
-                             _operand_pod("nvidia-device-plugin-daemonset-fghij", "gpu-b", crashing=False)])
+    sim = start_sim(
+        objects=[
+            *_cluster(),
+            _operand_pod("nvidia-device-plugin-daemonset-abcde", "gpu-a", crashing=True),
+            _operand_pod("nvidia-device-plugin-daemonset-fghij", "gpu-b", crashing=False),
+        ]
+    )
     snap = gather(connect(str(sim.kubeconfig)))
     key = ("gpu-operator", "nvidia-device-plugin-daemonset-abcde", "nvidia-device-plugin")
     assert "nvml init failed: ERROR_LIBRARY_NOT_FOUND" in snap.logs[(*key, True)]
@@ -267,8 +328,10 @@ def test_wrong_token_is_a_connect_error(start_sim, tmp_path):
     kc.write_text(yaml.safe_dump(doc))
     with pytest.raises(ConnectError) as e:
         gather(connect(str(kc)))
-    assert e.value.message == f"the API server at {sim.url} rejected user {doc['users'][0]['name']!r}: " \
-                              "401 Unauthorized (Unauthorized)"
+    assert (
+        e.value.message == f"the API server at {sim.url} rejected user {doc['users'][0]['name']!r}: "
+        "401 Unauthorized (Unauthorized)"
+    )
     assert "expired or was revoked" in e.value.hint
 
 
@@ -277,20 +340,30 @@ def _exec_kubeconfig(sim, tmp_path, *, expires_in: int) -> tuple:
     counter = tmp_path / "calls"
     script = tmp_path / "fake-aws"
     expiry = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=expires_in)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    cred = {"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential",
-            "status": {"token": sim.token, "expirationTimestamp": expiry}}
-    script.write_text(textwrap.dedent(f"""\
+    cred = {
+        "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "kind": "ExecCredential",
+        "status": {"token": sim.token, "expirationTimestamp": expiry},
+    }
+    script.write_text(
+        textwrap.dedent(f"""\
         #!{sys.executable}
         import sys
         assert sys.argv[1:] == ["eks", "get-token", "--cluster-name", "gpu-prod"], sys.argv
         with open({str(counter)!r}, "a") as f:
             f.write("x")
         print({json.dumps(json.dumps(cred))})
-        """))
+        """)
+    )
     script.chmod(0o755)
     doc = yaml.safe_load(sim.kubeconfig.read_text())
-    doc["users"][0]["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": str(script),
-                                        "args": ["eks", "get-token", "--cluster-name", "gpu-prod"]}}
+    doc["users"][0]["user"] = {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": str(script),
+            "args": ["eks", "get-token", "--cluster-name", "gpu-prod"],
+        }
+    }
     kc = tmp_path / "kc"
     kc.write_text(yaml.safe_dump(doc))
     return kc, counter
@@ -316,23 +389,62 @@ def test_expiring_exec_token_is_refreshed(start_sim, tmp_path):
 
 def _deployment_with_replicas(n: int) -> list[dict]:
     labels = {"app.kubernetes.io/name": "embed", "team": "ml", "pod-template-hash": "7c9f"}
-    container = {"name": "main", "image": "public.ecr.aws/x/embed:1", "env": [{"name": "A", "value": "1"}],
-                 "command": ["/bin/embed"], "resources": {"requests": {"cpu": "1", "nvidia.com/gpu": "1"}}}
-    dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "embed", "namespace": "ml"},
-           "spec": {"replicas": n, "selector": {"matchLabels": labels},
-                    "template": {"metadata": {"labels": labels}, "spec": {"containers": [container],
-                                                                         "volumes": [{"name": "v", "emptyDir": {}}]}}}}
+    container = {
+        "name": "main",
+        "image": "public.ecr.aws/x/embed:1",
+        "env": [{"name": "A", "value": "1"}],
+        "command": ["/bin/embed"],
+        "resources": {"requests": {"cpu": "1", "nvidia.com/gpu": "1"}},
+    }
+    dep = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "embed", "namespace": "ml"},
+        "spec": {
+            "replicas": n,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [container], "volumes": [{"name": "v", "emptyDir": {}}]},
+            },
+        },
+    }
     rs = json.loads(json.dumps(dep))
     rs.update(kind="ReplicaSet")
-    rs["metadata"] = {"name": "embed-7c9f", "namespace": "ml", "ownerReferences": [
-        {"apiVersion": "apps/v1", "kind": "Deployment", "name": "embed", "uid": "u-1", "controller": True}]}
-    pods = [{"apiVersion": "v1", "kind": "Pod",
-             "metadata": {"name": f"embed-7c9f-{i:03d}", "namespace": "ml", "labels": dict(labels),
-                          "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "embed-7c9f",
-                                               "uid": "u-2", "controller": True}]},
-             "spec": {"nodeName": "gpu-a", "containers": [container],
-                      "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]},
-             "status": {"phase": "Running"}} for i in range(n)]
+    rs["metadata"] = {
+        "name": "embed-7c9f",
+        "namespace": "ml",
+        "ownerReferences": [
+            {"apiVersion": "apps/v1", "kind": "Deployment", "name": "embed", "uid": "u-1", "controller": True}
+        ],
+    }
+    pods = [
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": f"embed-7c9f-{i:03d}",
+                "namespace": "ml",
+                "labels": dict(labels),
+                "ownerReferences": [
+                    {
+                        "apiVersion": "apps/v1",
+                        "kind": "ReplicaSet",
+                        "name": "embed-7c9f",
+                        "uid": "u-2",
+                        "controller": True,
+                    }
+                ],
+            },
+            "spec": {
+                "nodeName": "gpu-a",
+                "containers": [container],
+                "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+            },
+            "status": {"phase": "Running"},
+        }
+        for i in range(n)
+    ]
     return [dep, rs, *pods]
 
 
@@ -353,12 +465,16 @@ def test_repeated_values_are_shared_without_changing_content(start_sim):
     # Workload templates keep what checks read and drop the bulk; a Deployment's ReplicaSet keeps only labels.
     (dep,) = snap.deployments
     ctr = dep.spec["template"]["spec"]["containers"][0]
-    assert ctr == {"name": "main", "image": "public.ecr.aws/x/embed:1",
-                   "resources": {"requests": {"cpu": "1", "nvidia.com/gpu": "1"}}}
+    assert ctr == {
+        "name": "main",
+        "image": "public.ecr.aws/x/embed:1",
+        "resources": {"requests": {"cpu": "1", "nvidia.com/gpu": "1"}},
+    }
     assert "volumes" not in dep.spec["template"]["spec"]
     (rs,) = snap.replicasets
-    assert rs.spec["template"] == {"metadata": {"labels": {"app.kubernetes.io/name": "embed", "team": "ml",
-                                                           "pod-template-hash": "7c9f"}}}
+    assert rs.spec["template"] == {
+        "metadata": {"labels": {"app.kubernetes.io/name": "embed", "team": "ml", "pod-template-hash": "7c9f"}}
+    }
     assert rs.metadata.owner_references[0].name == "embed"
 
 

@@ -12,26 +12,31 @@ from checks import instances
 from checks.instances import INSTANCE_TYPES, expected_gpus, get, karpenter_labels
 from checks.k8s import parse_quantity
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "karpenter" / "instance-types-nvidia-gpu.json"
+REFERENCE = (
+    Path(__file__).resolve().parents[2] / "shared" / "reference" / "karpenter" / "instance-types-nvidia-gpu.json"
+)
 MI = 1024 * 1024
 
 
-@pytest.mark.parametrize("name,gpu,count,mem,vcpu", [
-    ("g4dn.xlarge", "t4", 1, 16384, 4),
-    ("g5.xlarge", "a10g", 1, 22888, 4),
-    ("g5.48xlarge", "a10g", 8, 22888, 192),
-    ("g6.12xlarge", "l4", 4, 22888, 48),
-    ("g6e.xlarge", "l40s", 1, 45776, 4),
-    ("gr6.4xlarge", "l4", 1, 22888, 16),
-    ("p3.2xlarge", "v100", 1, 16384, 8),
-    ("p3.16xlarge", "v100", 8, 16384, 64),
-    ("p3dn.24xlarge", "v100", 8, 32768, 96),
-    ("p4d.24xlarge", "a100", 8, 40960, 96),
-    ("p4de.24xlarge", "a100", 8, 81920, 96),
-    ("p5.48xlarge", "h100", 8, 81920, 192),
-    ("p5e.48xlarge", "h200", 8, 144384, 192),
-    ("p5en.48xlarge", "h200", 8, 144384, 192),
-])
+@pytest.mark.parametrize(
+    "name,gpu,count,mem,vcpu",
+    [
+        ("g4dn.xlarge", "t4", 1, 16384, 4),
+        ("g5.xlarge", "a10g", 1, 22888, 4),
+        ("g5.48xlarge", "a10g", 8, 22888, 192),
+        ("g6.12xlarge", "l4", 4, 22888, 48),
+        ("g6e.xlarge", "l40s", 1, 45776, 4),
+        ("gr6.4xlarge", "l4", 1, 22888, 16),
+        ("p3.2xlarge", "v100", 1, 16384, 8),
+        ("p3.16xlarge", "v100", 8, 16384, 64),
+        ("p3dn.24xlarge", "v100", 8, 32768, 96),
+        ("p4d.24xlarge", "a100", 8, 40960, 96),
+        ("p4de.24xlarge", "a100", 8, 81920, 96),
+        ("p5.48xlarge", "h100", 8, 81920, 192),
+        ("p5e.48xlarge", "h200", 8, 144384, 192),
+        ("p5en.48xlarge", "h200", 8, 144384, 192),
+    ],
+)
 def test_gpu_facts(name, gpu, count, mem, vcpu):
     it = get(name)
     assert (it.gpu_name, it.gpu_count, it.gpu_memory_mib, it.vcpu) == (gpu, count, mem, vcpu)
@@ -74,8 +79,9 @@ def test_prices_are_positive_and_spot_is_cheaper():
         assert 0 < it.spot_usd < it.on_demand_usd, it.name
     assert get("g4dn.xlarge").on_demand_usd == pytest.approx(0.526)
     cheapest = instances.gpu_instance_types()[0]
-    assert cheapest.is_nvidia and cheapest.on_demand_usd == min(i.on_demand_usd for i in INSTANCE_TYPES.values()
-                                                                if i.is_nvidia)
+    assert cheapest.is_nvidia and cheapest.on_demand_usd == min(
+        i.on_demand_usd for i in INSTANCE_TYPES.values() if i.is_nvidia
+    )
 
 
 def test_karpenter_labels():
@@ -101,15 +107,18 @@ def test_karpenter_labels():
     assert set(labels) <= instances.INSTANCE_LABEL_KEYS
 
 
-@pytest.mark.parametrize("labels,expected", [
-    ({"node.kubernetes.io/instance-type": "p4d.24xlarge"}, 8),
-    ({"node.kubernetes.io/instance-type": "inf2.xlarge"}, 0),
-    ({"node.kubernetes.io/instance-type": "x9.huge", "karpenter.k8s.aws/instance-gpu-count": "2"}, 2),
-    ({"nvidia.com/gpu.count": "4"}, 4),
-    ({"karpenter.k8s.aws/instance-gpu-count": "bogus", "nvidia.com/gpu.count": "1"}, 1),
-    ({"node.kubernetes.io/instance-type": "m5.large"}, None),
-    ({}, None),
-])
+@pytest.mark.parametrize(
+    "labels,expected",
+    [
+        ({"node.kubernetes.io/instance-type": "p4d.24xlarge"}, 8),
+        ({"node.kubernetes.io/instance-type": "inf2.xlarge"}, 0),
+        ({"node.kubernetes.io/instance-type": "x9.huge", "karpenter.k8s.aws/instance-gpu-count": "2"}, 2),
+        ({"nvidia.com/gpu.count": "4"}, 4),
+        ({"karpenter.k8s.aws/instance-gpu-count": "bogus", "nvidia.com/gpu.count": "1"}, 1),
+        ({"node.kubernetes.io/instance-type": "m5.large"}, None),
+        ({}, None),
+    ],
+)
 def test_expected_gpus(labels, expected):
     assert expected_gpus(labels) == expected
 
@@ -160,10 +169,20 @@ def test_reference_gpu_types_the_table_lacks_are_only_newer_or_fractional():
     assert all(n.startswith(("g6f.", "gr6f.", "g7e.", "p6-b300.")) for n in missing), sorted(missing)
 
 
-@pytest.mark.parametrize("product,name", [
-    ("NVIDIA-H100-80GB-HBM3", "h100"), ("Tesla-T4", "t4"), ("NVIDIA-L40S", "l40s"), ("NVIDIA-L4", "l4"),
-    ("NVIDIA-A10G", "a10g"), ("NVIDIA-A100-SXM4-80GB", "a100"), ("Tesla-V100-SXM2-16GB", "v100"),
-    ("NVIDIA H200", "h200"), ("NVIDIA-A100-SXM4-40GB-MIG-1g.5gb", "a100"), ("Quadro-RTX-6000", None),
-])
+@pytest.mark.parametrize(
+    "product,name",
+    [
+        ("NVIDIA-H100-80GB-HBM3", "h100"),
+        ("Tesla-T4", "t4"),
+        ("NVIDIA-L40S", "l40s"),
+        ("NVIDIA-L4", "l4"),
+        ("NVIDIA-A10G", "a10g"),
+        ("NVIDIA-A100-SXM4-80GB", "a100"),
+        ("Tesla-V100-SXM2-16GB", "v100"),
+        ("NVIDIA H200", "h200"),
+        ("NVIDIA-A100-SXM4-40GB-MIG-1g.5gb", "a100"),
+        ("Quadro-RTX-6000", None),
+    ],
+)
 def test_gpu_name_for_product(product, name):
     assert instances.gpu_name_for_product(product) == name

@@ -9,7 +9,6 @@ import socket
 import ssl
 import subprocess
 import sys
-import textwrap
 import threading
 from pathlib import Path
 
@@ -22,15 +21,18 @@ from gputui.kube import config as kube_config
 from gputui.kube.client import connect
 
 
-def _kubeconfig(path: Path, *, contexts: dict, current: str | None, server="http://127.0.0.1:1", users=None,
-                clusters=None) -> Path:
+def _kubeconfig(
+    path: Path, *, contexts: dict, current: str | None, server="http://127.0.0.1:1", users=None, clusters=None
+) -> Path:
     doc = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": clusters if clusters is not None else [
-            {"name": c["cluster"], "cluster": {"server": server}} for c in contexts.values()],
-        "users": users if users is not None else [
-            {"name": c["user"], "user": {"token": f"token-of-{c['user']}"}} for c in contexts.values()],
+        "clusters": clusters
+        if clusters is not None
+        else [{"name": c["cluster"], "cluster": {"server": server}} for c in contexts.values()],
+        "users": users
+        if users is not None
+        else [{"name": c["user"], "user": {"token": f"token-of-{c['user']}"}} for c in contexts.values()],
         "contexts": [{"name": n, "context": c} for n, c in contexts.items()],
     }
     if current:
@@ -49,11 +51,18 @@ def clean_env(monkeypatch, tmp_path):
 
 
 def test_kubeconfig_files_merge_first_wins(clean_env, tmp_path):
-    a = _kubeconfig(tmp_path / "a", contexts={"prod": {"cluster": "shared", "user": "alice", "namespace": "ml"}},
-                    current="prod", server="http://first.example:6443")
-    b = _kubeconfig(tmp_path / "b", contexts={"prod": {"cluster": "other", "user": "bob"},
-                                              "dev": {"cluster": "shared", "user": "bob"}},
-                    current="dev", server="http://second.example:6443")
+    a = _kubeconfig(
+        tmp_path / "a",
+        contexts={"prod": {"cluster": "shared", "user": "alice", "namespace": "ml"}},
+        current="prod",
+        server="http://first.example:6443",
+    )
+    b = _kubeconfig(
+        tmp_path / "b",
+        contexts={"prod": {"cluster": "other", "user": "bob"}, "dev": {"cluster": "shared", "user": "bob"}},
+        current="dev",
+        server="http://second.example:6443",
+    )
     clean_env.setenv("KUBECONFIG", os.pathsep.join([str(a), str(tmp_path / "missing"), str(b)]))
 
     kc = kube_config.load()
@@ -71,10 +80,12 @@ def test_kubeconfig_files_merge_first_wins(clean_env, tmp_path):
 
 
 def test_explicit_kubeconfig_beats_the_environment(clean_env, tmp_path):
-    a = _kubeconfig(tmp_path / "a", contexts={"a": {"cluster": "ca", "user": "ua"}}, current="a",
-                    server="http://a.example")
-    b = _kubeconfig(tmp_path / "b", contexts={"b": {"cluster": "cb", "user": "ub"}}, current="b",
-                    server="http://b.example")
+    a = _kubeconfig(
+        tmp_path / "a", contexts={"a": {"cluster": "ca", "user": "ua"}}, current="a", server="http://a.example"
+    )
+    b = _kubeconfig(
+        tmp_path / "b", contexts={"b": {"cluster": "cb", "user": "ub"}}, current="b", server="http://b.example"
+    )
     clean_env.setenv("KUBECONFIG", str(a))
     kc = kube_config.load(str(b), namespace="team-x")
     assert (kc.context, kc.server, kc.namespace) == ("b", "http://b.example", "team-x")
@@ -88,8 +99,11 @@ def test_default_location_is_home_kube_config(clean_env, tmp_path):
 
 
 def test_unknown_context_lists_the_available_ones(clean_env, tmp_path):
-    a = _kubeconfig(tmp_path / "a", contexts={"prod": {"cluster": "c", "user": "u"},
-                                              "staging": {"cluster": "c", "user": "u"}}, current="prod")
+    a = _kubeconfig(
+        tmp_path / "a",
+        contexts={"prod": {"cluster": "c", "user": "u"}, "staging": {"cluster": "c", "user": "u"}},
+        current="prod",
+    )
     with pytest.raises(ConnectError) as e:
         kube_config.load(str(a), context="prdo")
     assert "context 'prdo' not found" in e.value.message
@@ -141,14 +155,25 @@ def test_in_cluster_without_token_explains(clean_env, tmp_path):
 
 
 def _exec_user(command: str, args=None) -> list:
-    return [{"name": "eks-user", "user": {"exec": {
-        "apiVersion": "client.authentication.k8s.io/v1beta1", "command": command,
-        "args": args or ["eks", "get-token", "--cluster-name", "gpu-prod"], "interactiveMode": "Never"}}}]
+    return [
+        {
+            "name": "eks-user",
+            "user": {
+                "exec": {
+                    "apiVersion": "client.authentication.k8s.io/v1beta1",
+                    "command": command,
+                    "args": args or ["eks", "get-token", "--cluster-name", "gpu-prod"],
+                    "interactiveMode": "Never",
+                }
+            },
+        }
+    ]
 
 
 def test_exec_plugin_not_on_path(clean_env, tmp_path, capsys):
-    kc = _kubeconfig(tmp_path / "kc", contexts={"eks": {"cluster": "c", "user": "eks-user"}}, current="eks",
-                     users=_exec_user("aws"))
+    kc = _kubeconfig(
+        tmp_path / "kc", contexts={"eks": {"cluster": "c", "user": "eks-user"}}, current="eks", users=_exec_user("aws")
+    )
     clean_env.setenv("PATH", str(tmp_path / "empty-bin"))
     assert main(["diagnose", "--kubeconfig", str(kc), "--no-progress"]) == 4
     err = capsys.readouterr().err
@@ -162,8 +187,12 @@ def test_exec_plugin_that_fails_is_reported_with_its_stderr(clean_env, tmp_path)
     script.parent.mkdir()
     script.write_text("#!/bin/sh\necho 'An error occurred (ExpiredToken): the SSO session has expired' >&2\nexit 255\n")
     script.chmod(0o755)
-    kc = _kubeconfig(tmp_path / "kc", contexts={"eks": {"cluster": "c", "user": "eks-user"}}, current="eks",
-                     users=_exec_user(str(script), args=["x"]))
+    kc = _kubeconfig(
+        tmp_path / "kc",
+        contexts={"eks": {"cluster": "c", "user": "eks-user"}},
+        current="eks",
+        users=_exec_user(str(script), args=["x"]),
+    )
     with pytest.raises(ConnectError) as e:
         kube_config.load(str(kc))
     assert f"credential plugin `{script}` failed" in e.value.message
@@ -172,8 +201,12 @@ def test_exec_plugin_that_fails_is_reported_with_its_stderr(clean_env, tmp_path)
 
 
 def test_relative_exec_command_resolves_against_the_kubeconfig(clean_env, tmp_path):
-    kc = _kubeconfig(tmp_path / "kc", contexts={"eks": {"cluster": "c", "user": "eks-user"}}, current="eks",
-                     users=_exec_user("./bin/missing-helper"))
+    kc = _kubeconfig(
+        tmp_path / "kc",
+        contexts={"eks": {"cluster": "c", "user": "eks-user"}},
+        current="eks",
+        users=_exec_user("./bin/missing-helper"),
+    )
     with pytest.raises(ConnectError, match="`./bin/missing-helper`.*is not on PATH"):
         kube_config.load(str(kc))
 
@@ -186,21 +219,26 @@ def _free_port() -> int:
 
 def test_unreachable_server_is_one_line_and_a_hint(clean_env, tmp_path, capsys):
     port = _free_port()  # nothing listens there once the socket is closed
-    kc = _kubeconfig(tmp_path / "kc", contexts={"x": {"cluster": "c", "user": "u"}}, current="x",
-                     server=f"http://127.0.0.1:{port}")
+    kc = _kubeconfig(
+        tmp_path / "kc", contexts={"x": {"cluster": "c", "user": "u"}}, current="x", server=f"http://127.0.0.1:{port}"
+    )
     assert main(["diagnose", "--kubeconfig", str(kc), "--no-progress"]) == 4
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"gputui: error: cannot reach the API server at http://127.0.0.1:{port}: connection refused",
-                   err[1]]
+    assert err == [f"gputui: error: cannot reach the API server at http://127.0.0.1:{port}: connection refused", err[1]]
     assert err[1].startswith("  hint: is the cluster")
 
 
 def test_unreachable_server_as_a_real_process(clean_env, tmp_path):
     port = _free_port()
-    kc = _kubeconfig(tmp_path / "kc", contexts={"x": {"cluster": "c", "user": "u"}}, current="x",
-                     server=f"http://127.0.0.1:{port}")
-    proc = subprocess.run([sys.executable, "-m", "gputui", "diagnose", "--kubeconfig", str(kc), "-o", "json"],
-                          capture_output=True, text=True, timeout=60)
+    kc = _kubeconfig(
+        tmp_path / "kc", contexts={"x": {"cluster": "c", "user": "u"}}, current="x", server=f"http://127.0.0.1:{port}"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "gputui", "diagnose", "--kubeconfig", str(kc), "-o", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 4
     assert proc.stdout == ""
     assert "connection refused" in proc.stderr and "Traceback" not in proc.stderr
@@ -212,8 +250,12 @@ def test_server_that_never_answers_times_out(clean_env, tmp_path):
     listener.listen(8)  # accepts connections, never answers
     try:
         port = listener.getsockname()[1]
-        kc = _kubeconfig(tmp_path / "kc", contexts={"x": {"cluster": "c", "user": "u"}}, current="x",
-                         server=f"http://127.0.0.1:{port}")
+        kc = _kubeconfig(
+            tmp_path / "kc",
+            contexts={"x": {"cluster": "c", "user": "u"}},
+            current="x",
+            server=f"http://127.0.0.1:{port}",
+        )
         client = connect(str(kc), request_timeout=0.5)
         with pytest.raises(ConnectError) as e:
             client.version()
@@ -228,8 +270,26 @@ def tls_server(tmp_path):
     if not shutil.which("openssl"):
         pytest.skip("openssl not installed")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
-                    str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     httpd = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(str(cert), str(key))

@@ -52,10 +52,19 @@ def _types(obj: dict) -> list[str]:
 
 
 def test_template_list_is_the_documented_set():
-    assert list(templates.TEMPLATES) == ["general-gpu", "inference", "training", "spot-inference", "tiered-spot",
-                                         "inferentia"]
+    assert list(templates.TEMPLATES) == [
+        "general-gpu",
+        "inference",
+        "training",
+        "spot-inference",
+        "tiered-spot",
+        "inferentia",
+    ]
     assert [d["metadata"]["name"] for d in templates.get("tiered-spot").build("team-a")] == [
-        "team-a-tier1-spot", "team-a-tier2-spot", "team-a-tier3-on-demand"]
+        "team-a-tier1-spot",
+        "team-a-tier2-spot",
+        "team-a-tier3-on-demand",
+    ]
     assert [d["spec"]["weight"] for d in templates.get("tiered-spot").build()] == [100, 50, 10]
 
 
@@ -90,9 +99,18 @@ def test_every_template_passes_the_builtin_rules_and_the_draft_checks(name, tmp_
 
 def test_templates_admit_the_intended_instances():
     assert _types(templates.get("training").build()[0]) == [
-        "p4d.24xlarge", "p4de.24xlarge", "p5.48xlarge", "p5e.48xlarge", "p5en.48xlarge"]
+        "p4d.24xlarge",
+        "p4de.24xlarge",
+        "p5.48xlarge",
+        "p5e.48xlarge",
+        "p5en.48xlarge",
+    ]
     assert set(_types(templates.get("inferentia").build()[0])) == {
-        "inf2.xlarge", "inf2.8xlarge", "inf2.24xlarge", "inf2.48xlarge"}
+        "inf2.xlarge",
+        "inf2.8xlarge",
+        "inf2.24xlarge",
+        "inf2.48xlarge",
+    }
     assert capacity_types(templates.get("training").build()[0]) == ["on-demand"]
     assert capacity_types(templates.get("spot-inference").build()[0]) == ["spot"]
     tier2 = templates.get("tiered-spot").build()[1]
@@ -101,8 +119,18 @@ def test_templates_admit_the_intended_instances():
 
 # -- instance matching ---------------------------------------------------------------------
 
-SMALL_INFERENCE = {"g4dn.xlarge", "g4dn.2xlarge", "g4dn.4xlarge", "g5.xlarge", "g5.2xlarge", "g5.4xlarge",
-                   "g6.xlarge", "g6.2xlarge", "g6.4xlarge", "gr6.4xlarge"}
+SMALL_INFERENCE = {
+    "g4dn.xlarge",
+    "g4dn.2xlarge",
+    "g4dn.4xlarge",
+    "g5.xlarge",
+    "g5.2xlarge",
+    "g5.4xlarge",
+    "g6.xlarge",
+    "g6.2xlarge",
+    "g6.4xlarge",
+    "gr6.4xlarge",
+}
 
 
 def test_gpu_names_and_sizes_give_exactly_the_expected_types():
@@ -121,9 +149,12 @@ def test_matching_agrees_with_the_reference_instance_facts():
     from checks import instances
 
     ref = json.loads(_reference("karpenter/instance-types-nvidia-gpu.json").read_text())
-    matched = {n for n, v in ref.items()
-               if v["labels"].get("karpenter.k8s.aws/instance-gpu-name") in ("t4", "a10g", "l4")
-               and v["labels"]["karpenter.k8s.aws/instance-size"] in ("xlarge", "2xlarge", "4xlarge")}
+    matched = {
+        n
+        for n, v in ref.items()
+        if v["labels"].get("karpenter.k8s.aws/instance-gpu-name") in ("t4", "a10g", "l4")
+        and v["labels"]["karpenter.k8s.aws/instance-size"] in ("xlarge", "2xlarge", "4xlarge")
+    }
     ours = set(_types(templates.get("inference").build()[0]))
     assert ours == {n for n in matched if n in instances.INSTANCE_TYPES}
     # Fractional-GPU L4 types the catalogue does not list yet.
@@ -132,15 +163,23 @@ def test_matching_agrees_with_the_reference_instance_facts():
         labels = ref[name]["labels"]
         it = instances.get(name)
         assert (it.gpu_count, it.gpu_memory_mib, it.vcpu) == (
-            int(labels["karpenter.k8s.aws/instance-gpu-count"]), int(labels["karpenter.k8s.aws/instance-gpu-memory"]),
-            int(labels["karpenter.k8s.aws/instance-cpu"])), name
+            int(labels["karpenter.k8s.aws/instance-gpu-count"]),
+            int(labels["karpenter.k8s.aws/instance-gpu-memory"]),
+            int(labels["karpenter.k8s.aws/instance-cpu"]),
+        ), name
 
 
 def test_preview_rows_prices_and_largest_pod():
     p = build_preview(templates.get("inference").build()[0])
     row = next(r for r in p.instance_types if r.name == "g5.xlarge")
     assert (row.gpu_model, row.gpu_count, row.vcpu, row.memory_gib, row.on_demand_usd, row.spot_usd) == (
-        "NVIDIA A10G", 1, 4, 16, 1.006, 0.302)
+        "NVIDIA A10G",
+        1,
+        4,
+        16,
+        1.006,
+        0.302,
+    )
     assert p.capacity_types == ["spot", "on-demand"]
     # The roomiest admitted type: 16 vCPU - 110m kube-reserved - 200m daemonsets; 128 GiB less VM overhead,
     # kube-reserved, eviction threshold and 256 MiB of daemonsets.
@@ -187,10 +226,17 @@ def test_cron_day_of_month_or_day_of_week():
     assert star.matches(dt.datetime(2026, 11, 13, tzinfo=UTC))
 
 
-@pytest.mark.parametrize("bad,why", [
-    ("0 9 * *", "has 4 fields"), ("61 * * * *", "outside 0-59"), ("* * * * funday", "not a number"),
-    ("5-1 * * * *", "runs backwards"), ("*/0 * * * *", "positive"), ("@often", "unknown macro"),
-])
+@pytest.mark.parametrize(
+    "bad,why",
+    [
+        ("0 9 * *", "has 4 fields"),
+        ("61 * * * *", "outside 0-59"),
+        ("* * * * funday", "not a number"),
+        ("5-1 * * * *", "runs backwards"),
+        ("*/0 * * * *", "positive"),
+        ("@often", "unknown macro"),
+    ],
+)
 def test_cron_errors_say_what_is_wrong(bad, why):
     with pytest.raises(ValueError, match=why):
         Cron.parse(bad)
@@ -214,9 +260,16 @@ def test_budget_window():
 
 
 def test_disruption_now_takes_the_most_restrictive_active_budget():
-    obj = _pool(disruption={"consolidationPolicy": "WhenEmptyOrUnderutilized", "consolidateAfter": "5m",
-                            "budgets": [{"nodes": "20%"}, {"nodes": "0", "schedule": "0 9 * * mon-fri",
-                                                           "duration": "8h", "reasons": ["Drifted"]}]})
+    obj = _pool(
+        disruption={
+            "consolidationPolicy": "WhenEmptyOrUnderutilized",
+            "consolidateAfter": "5m",
+            "budgets": [
+                {"nodes": "20%"},
+                {"nodes": "0", "schedule": "0 9 * * mon-fri", "duration": "8h", "reasons": ["Drifted"]},
+            ],
+        }
+    )
     at = dt.datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # Monday 10:00
     states = {s.reason: s for s in disruption_now(obj, at, total_nodes=9)}
     assert states["Empty"].allowed == 2  # ceil(9 * 20%)
@@ -241,7 +294,10 @@ def test_model_text_fields_round_trip():
     assert d.obj["spec"]["template"]["spec"]["taints"][1] == {"key": "dedicated", "value": "ml", "effect": "NoExecute"}
     d.set_text("gpu_count", "> 1")
     assert d.requirement("karpenter.k8s.aws/instance-gpu-count") == {
-        "key": "karpenter.k8s.aws/instance-gpu-count", "operator": "Gt", "values": ["1"]}
+        "key": "karpenter.k8s.aws/instance-gpu-count",
+        "operator": "Gt",
+        "values": ["1"],
+    }
     d.set_text("zones", "not us-west-2d")
     assert d.get_text("zones") == "not us-west-2d"
     d.set_text("zones", "")
@@ -250,20 +306,32 @@ def test_model_text_fields_round_trip():
     d.set_text("consolidation_policy", "whenempty")
     d.set_text("budgets", '0 at "0 9 * * mon-fri" for 10h on Drifted; 1')
     assert d.obj["spec"]["disruption"]["budgets"] == [
-        {"nodes": "0", "schedule": "0 9 * * mon-fri", "duration": "10h", "reasons": ["Drifted"]}, {"nodes": "1"}]
+        {"nodes": "0", "schedule": "0 9 * * mon-fri", "duration": "10h", "reasons": ["Drifted"]},
+        {"nodes": "1"},
+    ]
     assert d.get_text("budgets") == '0 at "0 9 * * mon-fri" for 10h on Drifted; 1'
     assert d.obj["spec"]["limits"]["nvidia.com/gpu"] == "80"
     assert d.obj["spec"]["disruption"]["consolidationPolicy"] == "WhenEmpty"
     assert d.changed
 
 
-@pytest.mark.parametrize("field,text,message", [
-    ("weight", "101", "1 to 100"), ("taints", "a=b", "needs an effect"), ("taints", "a:Never", "effect"),
-    ("limit_gpu", "lots", "not a quantity"), ("consolidate_after", "5 min", "not a duration"),
-    ("budgets", "always", "nodes"), ("budgets", '1 at "0 25 * * *" for 1h', "outside 0-23"),
-    ("budgets", "1 on Sometimes", "reason"), ("gpu_count", "> x", "non-negative"), ("gpu_names", "A 10", "valid"),
-    ("consolidation_policy", "Always", "not one of"), ("node_class", "", "needs a node class"),
-])
+@pytest.mark.parametrize(
+    "field,text,message",
+    [
+        ("weight", "101", "1 to 100"),
+        ("taints", "a=b", "needs an effect"),
+        ("taints", "a:Never", "effect"),
+        ("limit_gpu", "lots", "not a quantity"),
+        ("consolidate_after", "5 min", "not a duration"),
+        ("budgets", "always", "nodes"),
+        ("budgets", '1 at "0 25 * * *" for 1h', "outside 0-23"),
+        ("budgets", "1 on Sometimes", "reason"),
+        ("gpu_count", "> x", "non-negative"),
+        ("gpu_names", "A 10", "valid"),
+        ("consolidation_policy", "Always", "not one of"),
+        ("node_class", "", "needs a node class"),
+    ],
+)
 def test_model_rejects_bad_input_with_a_message(field, text, message):
     d = NodePoolDraft(templates.get("inference").build()[0])
     before = json.dumps(d.obj, sort_keys=True)
@@ -275,11 +343,20 @@ def test_model_rejects_bad_input_with_a_message(field, text, message):
 def test_v1beta1_draft_is_edited_in_place_and_never_converted():
     from checks.nodepool_draft import to_v1, v1_changes
 
-    old = {"apiVersion": "karpenter.sh/v1beta1", "kind": "NodePool", "metadata": {"name": "old"},
-           "spec": {"disruption": {"consolidationPolicy": "WhenUnderutilized", "expireAfter": "720h"},
-                    "template": {"spec": {"nodeClassRef": {"apiVersion": "karpenter.k8s.aws/v1beta1",
-                                                           "kind": "EC2NodeClass", "name": "gpu"},
-                                          "requirements": []}}}}
+    old = {
+        "apiVersion": "karpenter.sh/v1beta1",
+        "kind": "NodePool",
+        "metadata": {"name": "old"},
+        "spec": {
+            "disruption": {"consolidationPolicy": "WhenUnderutilized", "expireAfter": "720h"},
+            "template": {
+                "spec": {
+                    "nodeClassRef": {"apiVersion": "karpenter.k8s.aws/v1beta1", "kind": "EC2NodeClass", "name": "gpu"},
+                    "requirements": [],
+                }
+            },
+        },
+    }
     d = NodePoolDraft(old)
     assert d.get_text("expire_after") == "720h"
     d.set_text("expire_after", "336h")
@@ -292,8 +369,11 @@ def test_v1beta1_draft_is_edited_in_place_and_never_converted():
     assert "spec.disruption.expireAfter (336h) moves to spec.template.spec.expireAfter" in changes
     v1 = to_v1(d.obj)
     assert v1["spec"]["template"]["spec"]["expireAfter"] == "336h"
-    assert v1["spec"]["template"]["spec"]["nodeClassRef"] == {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass",
-                                                              "name": "gpu"}
+    assert v1["spec"]["template"]["spec"]["nodeClassRef"] == {
+        "group": "karpenter.k8s.aws",
+        "kind": "EC2NodeClass",
+        "name": "gpu",
+    }
     assert validate_manifest(v1, _crd("v1")).errors == []
     assert d.obj["apiVersion"] == "karpenter.sh/v1beta1"  # to_v1 returned a copy
 
@@ -313,14 +393,26 @@ def _errors(obj, schema, **kw) -> list[str]:
 
 
 def test_validator_structural_rules():
-    schema = {"type": "object", "required": ["a"], "properties": {
-        "a": {"type": "integer", "minimum": 1, "maximum": 5},
-        "b": {"type": "array", "maxItems": 2, "items": {"type": "string", "enum": ["x", "y"]}},
-        "c": {"type": "object", "additionalProperties": {"type": "string", "maxLength": 3}},
-        "d": {"x-kubernetes-int-or-string": True, "pattern": "^[0-9]+%?$"},
-        "e": {"type": "object", "x-kubernetes-preserve-unknown-fields": True, "properties": {"k": {"type": "string"}}},
-        "f": {"type": "object", "properties": {"g": {"type": "string", "default": "z", "minLength": 1}},
-              "required": ["g"]}}}
+    schema = {
+        "type": "object",
+        "required": ["a"],
+        "properties": {
+            "a": {"type": "integer", "minimum": 1, "maximum": 5},
+            "b": {"type": "array", "maxItems": 2, "items": {"type": "string", "enum": ["x", "y"]}},
+            "c": {"type": "object", "additionalProperties": {"type": "string", "maxLength": 3}},
+            "d": {"x-kubernetes-int-or-string": True, "pattern": "^[0-9]+%?$"},
+            "e": {
+                "type": "object",
+                "x-kubernetes-preserve-unknown-fields": True,
+                "properties": {"k": {"type": "string"}},
+            },
+            "f": {
+                "type": "object",
+                "properties": {"g": {"type": "string", "default": "z", "minLength": 1}},
+                "required": ["g"],
+            },
+        },
+    }
     assert _errors({"a": 3, "b": ["x"], "c": {"k": "abc"}, "d": 10, "e": {"other": 1}, "f": {}}, schema) == []
     errs = _errors({"b": ["x", "z", "y"], "c": {"k": "abcd"}, "d": "ten", "extra": 1, "f": {"g": ""}}, schema)
     assert errs == [
@@ -329,26 +421,31 @@ def test_validator_structural_rules():
         'b[1]: Unsupported value: "z": supported values: "x", "y"',
         "c[k]: Too long: may not be more than 3 bytes",
         "d: Invalid value: \"ten\": d in body should match '^[0-9]+%?$'",
-        "f.g: Invalid value: \"\": f.g in body should be at least 1 chars long",
+        'f.g: Invalid value: "": f.g in body should be at least 1 chars long',
         'extra: unknown field "extra" (not declared in the schema)',
     ]
     assert _errors({"a": "3"}, schema) == ['a: Invalid value: "string": a in body must be of type integer: "3"']
     assert _errors({"a": 9}, schema) == ["a: Invalid value: 9: a in body should be less than or equal to 5"]
-    assert _errors({"a": 1, "d": True}, schema) == ["d: Invalid value: True: d in body must be of type integer or string"]
+    assert _errors({"a": 1, "d": True}, schema) == [
+        "d: Invalid value: True: d in body must be of type integer or string"
+    ]
 
 
 def test_validator_reports_paths_like_the_api_server_against_the_real_crd():
     obj = templates.get("inference").build()[0]
     obj["spec"]["template"]["spec"]["requirements"][2]["operator"] = "Equals"
-    obj["spec"]["template"]["spec"]["requirements"].append({"key": "karpenter.sh/nodepool", "operator": "In",
-                                                            "values": ["x"]})
+    obj["spec"]["template"]["spec"]["requirements"].append(
+        {"key": "karpenter.sh/nodepool", "operator": "In", "values": ["x"]}
+    )
     obj["spec"]["template"]["spec"]["taints"][0]["effect"] = "Sometimes"
     obj["spec"]["disruption"]["budgets"] = [{"nodes": "120%"}, {"nodes": "1", "schedule": "@daily"}]
     obj["spec"]["limits"]["cpu"] = "a lot"
     obj["spec"]["weight"] = 0
     errs = [str(e) for e in validate_manifest(obj, _crd("v1")).errors]
-    assert 'spec.template.spec.requirements[2].operator: Unsupported value: "Equals": supported values: "Gte", ' \
-           '"Lte", "In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"' in errs
+    assert (
+        'spec.template.spec.requirements[2].operator: Unsupported value: "Equals": supported values: "Gte", '
+        '"Lte", "In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"' in errs
+    )
     assert 'spec.template.spec.requirements[4].key: Invalid value: label "karpenter.sh/nodepool" is restricted' in errs
     assert any(e.startswith('spec.template.spec.taints[0].effect: Unsupported value: "Sometimes"') for e in errs)
     assert any(e.startswith('spec.disruption.budgets[0].nodes: Invalid value: "120%"') for e in errs)
@@ -376,20 +473,32 @@ def test_unimplemented_cel_rules_are_left_to_the_server():
 def test_v1beta1_objects_against_the_v1beta1_crd():
     crd = _crd("v1beta1")
     scenario = Path(__file__).resolve().parents[1] / "gputui" / "sim" / "scenarios" / "karpenter-v1beta1"
-    docs = [d for d in yaml.safe_load_all((scenario / "karpenter.yaml").read_text()) if d and d.get("kind") == "NodePool"]
+    docs = [
+        d for d in yaml.safe_load_all((scenario / "karpenter.yaml").read_text()) if d and d.get("kind") == "NodePool"
+    ]
     assert len(docs) == 3
     for d in docs:
         assert validate_manifest(d, crd).errors == [], d["metadata"]["name"]
     # The same objects are not v1 NodePools.
     as_v1 = dict(docs[0], apiVersion="karpenter.sh/v1")
     errs = [str(e) for e in validate_manifest(as_v1, _crd("v1")).errors]
-    assert 'spec.disruption.expireAfter: unknown field "spec.disruption.expireAfter" (not declared in the schema)' \
-        in errs
+    assert (
+        'spec.disruption.expireAfter: unknown field "spec.disruption.expireAfter" (not declared in the schema)' in errs
+    )
 
 
 def test_permissive_schemas_are_recognised():
-    compact = yaml.safe_load((Path(__file__).resolve().parents[1] / "gputui" / "sim" / "crds" / "karpenter" / "v1" /
-                              "karpenter.sh_nodepools.yaml").read_text())
+    compact = yaml.safe_load(
+        (
+            Path(__file__).resolve().parents[1]
+            / "gputui"
+            / "sim"
+            / "crds"
+            / "karpenter"
+            / "v1"
+            / "karpenter.sh_nodepools.yaml"
+        ).read_text()
+    )
     assert is_permissive(version_schema(compact, "v1"))
     assert not is_permissive(version_schema(_crd("v1"), "v1"))
     result = validate_manifest(dict(templates.get("inference").build()[0], spec={"weight": 0}), compact)
@@ -427,8 +536,12 @@ def test_draft_checks_fire_on_what_they_describe():
 def test_operand_taint_check_uses_the_clusterpolicy():
     np = templates.get("inference").build("p")[0]
     np["spec"]["template"]["spec"]["taints"] = [{"key": "team", "value": "ml", "effect": "NoSchedule"}]
-    cp = {"apiVersion": "nvidia.com/v1", "kind": "ClusterPolicy", "metadata": {"name": "cluster-policy"},
-          "spec": {"daemonsets": {"tolerations": [{"key": "team", "operator": "Exists"}]}}}
+    cp = {
+        "apiVersion": "nvidia.com/v1",
+        "kind": "ClusterPolicy",
+        "metadata": {"name": "cluster-policy"},
+        "spec": {"daemonsets": {"tolerations": [{"key": "team", "operator": "Exists"}]}},
+    }
     assert ("GPU605", "p") in _draft_codes([np])  # chart default: nvidia.com/gpu only
     assert ("GPU605", "p") not in _draft_codes([np, cp])
 
@@ -445,9 +558,9 @@ def test_draft_checks_are_listed_and_quiet_on_the_healthy_scenario(capsys):
 
 
 def test_healthy_nodepools_as_drafts_raise_nothing():
+    from checks.objects import to_dict
     from gputui.diagnose import snapshot_from_files
     from gputui.nodepool.preview import draft_findings
-    from checks.objects import to_dict
 
     snap = snapshot_from_files(["healthy"])
     for np in snap.nodepools:
@@ -461,16 +574,18 @@ def test_v1beta1_scenario_is_shown_with_its_v1_changes(capsys):
     doc = json.loads(capsys.readouterr().out)
     found = {f["subject"]["name"]: f for f in doc["findings"]}
     assert set(found) == {"general", "gpu-inference", "gpu-training"}
-    assert "spec.disruption.consolidationPolicy: WhenUnderutilized → WhenEmptyOrUnderutilized" in \
-        found["gpu-inference"]["evidence"]
+    assert (
+        "spec.disruption.consolidationPolicy: WhenUnderutilized → WhenEmptyOrUnderutilized"
+        in found["gpu-inference"]["evidence"]
+    )
 
 
 # -- preview on a scenario ------------------------------------------------------------------------
 
 
 def test_preview_on_the_incident_snapshot():
-    from gputui.diagnose import snapshot_from_files
     from checks.objects import to_dict
+    from gputui.diagnose import snapshot_from_files
 
     snap = snapshot_from_files(["incident"])
     np = next(n for n in snap.nodepools if n.metadata.name == "gpu-inference")
@@ -563,11 +678,14 @@ def test_lint_good_directory_and_crd_option(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["findings"] == []
 
 
-@pytest.mark.parametrize("content,message", [
-    ("a: [\n", "invalid YAML"),
-    ("- just\n- a list\n", "must be a mapping"),
-    ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", "no NodePool or EC2NodeClass"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ("a: [\n", "invalid YAML"),
+        ("- just\n- a list\n", "must be a mapping"),
+        ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", "no NodePool or EC2NodeClass"),
+    ],
+)
 def test_lint_bad_input_exit_5(tmp_path, capsys, content, message):
     f = tmp_path / "in.yaml"
     f.write_text(content)
@@ -602,12 +720,16 @@ spec:
 """)
     assert main(["nodepool", "lint", str(f), "--crd", str(crd), "-o", "json"]) == 1
     (finding,) = json.loads(capsys.readouterr().out)["findings"]
-    assert finding["code"] == "GPU608" and finding["subject"] == {"kind": "EC2NodeClass", "namespace": None,
-                                                                  "name": "gpu"}
+    assert finding["code"] == "GPU608" and finding["subject"] == {
+        "kind": "EC2NodeClass",
+        "namespace": None,
+        "name": "gpu",
+    }
     assert finding["evidence"][:2] == [
         "spec.amiSelectorTerms: Required value",
         'spec.blockDeviceMappings[0].ebs.volumeType: Unsupported value: "gp9": supported values: "standard", "io1", '
-        '"io2", "gp2", "sc1", "st1", "gp3"']
+        '"io2", "gp2", "sc1", "st1", "gp3"',
+    ]
     # The scenario's EC2NodeClasses pass the real schema.
     scenario = Path(__file__).resolve().parents[1] / "gputui" / "sim" / "scenarios" / "_common" / "ec2nodeclasses.yaml"
     assert main(["nodepool", "lint", str(scenario), "--crd", str(crd), "-o", "json"]) == 0
@@ -615,10 +737,10 @@ spec:
 
 
 def test_draft_snapshot_reuses_indexes_but_not_the_nodepool_ones():
-    from gputui.diagnose import snapshot_from_files
-    from gputui.nodepool.preview import draft_snapshot
     from checks.nodepool_draft import is_draft
     from checks.objects import to_dict
+    from gputui.diagnose import snapshot_from_files
+    from gputui.nodepool.preview import draft_snapshot
 
     snap = snapshot_from_files(["incident"])
     _ = snap.pods_by_node, snap.nodepool_by_name

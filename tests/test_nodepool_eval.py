@@ -13,8 +13,8 @@ from checks.nodepools import (
     daemonset_overhead,
     evaluate_nodepool,
     is_gpu_nodepool,
-    limit_headroom,
     karpenter_equivalent,
+    limit_headroom,
     nodepool_requirements,
     nodes_needed,
     pod_requirement_terms,
@@ -23,21 +23,37 @@ from checks.nodepools import (
 )
 from checks.objects import Object, Pod, to_struct
 
-GI = 1024 ** 3
+GI = 1024**3
 TOLERATE = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
 
 
-def np_v1(name="gpu", requirements=None, taints=None, labels=None, limits=None, used=None, startup_taints=None,
-          conditions=None):
-    spec = {"requirements": requirements if requirements is not None else [
-        {"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["g5"]}],
-        "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "gpu"}}
+def np_v1(
+    name="gpu",
+    requirements=None,
+    taints=None,
+    labels=None,
+    limits=None,
+    used=None,
+    startup_taints=None,
+    conditions=None,
+):
+    spec = {
+        "requirements": requirements
+        if requirements is not None
+        else [{"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["g5"]}],
+        "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "gpu"},
+    }
     if taints is not None:
         spec["taints"] = taints
     if startup_taints is not None:
         spec["startupTaints"] = startup_taints
-    obj = {"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": name},
-           "spec": {"template": {"metadata": {"labels": labels or {}}, "spec": spec}}, "status": {}}
+    obj = {
+        "apiVersion": "karpenter.sh/v1",
+        "kind": "NodePool",
+        "metadata": {"name": name},
+        "spec": {"template": {"metadata": {"labels": labels or {}}, "spec": spec}},
+        "status": {},
+    }
     if limits:
         obj["spec"]["limits"] = limits
     if used:
@@ -48,20 +64,47 @@ def np_v1(name="gpu", requirements=None, taints=None, labels=None, limits=None, 
 
 
 def np_v1beta1(name="gpu-beta"):
-    return to_struct({
-        "apiVersion": "karpenter.sh/v1beta1", "kind": "NodePool", "metadata": {"name": name},
-        "spec": {"template": {"spec": {
-            "requirements": [{"key": "karpenter.k8s.aws/instance-gpu-name", "operator": "In", "values": ["l4"]},
-                             {"key": "karpenter.k8s.aws/instance-gpu-count", "operator": "Lt", "values": ["2"]}],
-            "taints": [{"key": "nvidia.com/gpu", "effect": "NoSchedule"}],
-            "nodeClassRef": {"apiVersion": "karpenter.k8s.aws/v1beta1", "kind": "EC2NodeClass", "name": "gpu"},
-            "kubelet": {"maxPods": 110}}},
-            "limits": {"cpu": "1000"}, "disruption": {"consolidationPolicy": "WhenUnderutilized"}}}, Object)
+    return to_struct(
+        {
+            "apiVersion": "karpenter.sh/v1beta1",
+            "kind": "NodePool",
+            "metadata": {"name": name},
+            "spec": {
+                "template": {
+                    "spec": {
+                        "requirements": [
+                            {"key": "karpenter.k8s.aws/instance-gpu-name", "operator": "In", "values": ["l4"]},
+                            {"key": "karpenter.k8s.aws/instance-gpu-count", "operator": "Lt", "values": ["2"]},
+                        ],
+                        "taints": [{"key": "nvidia.com/gpu", "effect": "NoSchedule"}],
+                        "nodeClassRef": {
+                            "apiVersion": "karpenter.k8s.aws/v1beta1",
+                            "kind": "EC2NodeClass",
+                            "name": "gpu",
+                        },
+                        "kubelet": {"maxPods": 110},
+                    }
+                },
+                "limits": {"cpu": "1000"},
+                "disruption": {"consolidationPolicy": "WhenUnderutilized"},
+            },
+        },
+        Object,
+    )
 
 
 def pod(gpus=1, cpu="1", memory="4Gi", tolerations=(), node_selector=None, affinity=None):
-    spec = {"containers": [{"name": "c", "resources": {"requests": {"cpu": cpu, "memory": memory},
-                                                        "limits": {"nvidia.com/gpu": str(gpus)} if gpus else {}}}]}
+    spec = {
+        "containers": [
+            {
+                "name": "c",
+                "resources": {
+                    "requests": {"cpu": cpu, "memory": memory},
+                    "limits": {"nvidia.com/gpu": str(gpus)} if gpus else {},
+                },
+            }
+        ]
+    }
     if tolerations:
         spec["tolerations"] = list(tolerations)
     if node_selector:
@@ -72,8 +115,13 @@ def pod(gpus=1, cpu="1", memory="4Gi", tolerations=(), node_selector=None, affin
 
 
 def required(*terms):
-    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-        "nodeSelectorTerms": [{"matchExpressions": list(t)} for t in terms]}}}
+    return {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchExpressions": list(t)} for t in terms]
+            }
+        }
+    }
 
 
 GPU_TAINT = [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}]
@@ -84,34 +132,45 @@ GPU_TAINT = [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}]
 
 def test_nodepool_requirements_include_labels_and_name():
     reqs = nodepool_requirements(np_v1(labels={"team": "ml"}))
-    assert [str(r) for r in reqs] == ["karpenter.k8s.aws/instance-family In [g5]", "team In [ml]",
-                                      "karpenter.sh/nodepool In [gpu]"]
+    assert [str(r) for r in reqs] == [
+        "karpenter.k8s.aws/instance-family In [g5]",
+        "team In [ml]",
+        "karpenter.sh/nodepool In [gpu]",
+    ]
     assert [r.origin for r in reqs] == ["requirement", "label", "nodepool"]
 
 
 def test_pod_terms_and_node_selector_and_deprecated_labels():
-    p = pod(node_selector={"beta.kubernetes.io/arch": "amd64"},
-            affinity=required([{"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot"]}],
-                              [{"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]}]))
+    p = pod(
+        node_selector={"beta.kubernetes.io/arch": "amd64"},
+        affinity=required(
+            [{"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot"]}],
+            [{"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]}],
+        ),
+    )
     terms = pod_requirement_terms(p)
     assert [[str(r) for r in t] for t in terms] == [
         ["kubernetes.io/arch In [amd64]", "karpenter.sh/capacity-type In [spot]"],
-        ["kubernetes.io/arch In [amd64]", "karpenter.sh/capacity-type In [on-demand]"]]
+        ["kubernetes.io/arch In [amd64]", "karpenter.sh/capacity-type In [on-demand]"],
+    ]
 
 
-@pytest.mark.parametrize("np_req,pod_req,ok", [
-    (("k", "In", ("a", "b")), ("k", "In", ("b",)), True),
-    (("k", "In", ("a",)), ("k", "In", ("b",)), False),
-    (("k", "In", ("a",)), ("k", "NotIn", ("a",)), False),
-    (("k", "NotIn", ("a",)), ("k", "NotIn", ("b",)), True),
-    (("k", "NotIn", ("a",)), ("k", "DoesNotExist", ()), True),  # both negative: Karpenter lets it pass
-    (("k", "Exists", ()), ("k", "In", ("z",)), True),
-    (("k", "DoesNotExist", ()), ("k", "In", ("z",)), False),
-    (("k", "Gt", ("4",)), ("k", "In", ("8",)), True),
-    (("k", "Gt", ("4",)), ("k", "In", ("2",)), False),
-    (("k", "Gt", ("4",)), ("k", "Lt", ("5",)), False),
-    (("k", "Gt", ("4",)), ("k", "Lt", ("6",)), True),
-])
+@pytest.mark.parametrize(
+    "np_req,pod_req,ok",
+    [
+        (("k", "In", ("a", "b")), ("k", "In", ("b",)), True),
+        (("k", "In", ("a",)), ("k", "In", ("b",)), False),
+        (("k", "In", ("a",)), ("k", "NotIn", ("a",)), False),
+        (("k", "NotIn", ("a",)), ("k", "NotIn", ("b",)), True),
+        (("k", "NotIn", ("a",)), ("k", "DoesNotExist", ()), True),  # both negative: Karpenter lets it pass
+        (("k", "Exists", ()), ("k", "In", ("z",)), True),
+        (("k", "DoesNotExist", ()), ("k", "In", ("z",)), False),
+        (("k", "Gt", ("4",)), ("k", "In", ("8",)), True),
+        (("k", "Gt", ("4",)), ("k", "In", ("2",)), False),
+        (("k", "Gt", ("4",)), ("k", "Lt", ("5",)), False),
+        (("k", "Gt", ("4",)), ("k", "Lt", ("6",)), True),
+    ],
+)
 def test_requirement_intersection(np_req, pod_req, ok):
     np_r = Requirement(*np_req)
     pod_r = Requirement(*pod_req, origin="pod")
@@ -124,44 +183,71 @@ def test_undefined_labels_custom_vs_well_known():
     assert conflicts(np_reqs, [Requirement("karpenter.k8s.aws/instance-gpu-name", "In", ("a10g",))]) == []
     assert conflicts(np_reqs, [Requirement("team", "NotIn", ("x",))]) == []
     (c,) = conflicts(np_reqs, [Requirement("team", "In", ("ml",))])
-    assert c.unknown_label and str(c) == 'the pod needs team In [ml], but label "team" has no known values in this NodePool'
+    assert (
+        c.unknown_label
+        and str(c) == 'the pod needs team In [ml], but label "team" has no known values in this NodePool'
+    )
 
 
 # -- instance types ----------------------------------------------------------------------------
 
 
 def test_allowed_instance_types_cheapest_first():
-    names = [it.name for it in allowed_instance_types(np_v1(requirements=[
-        {"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["g5"]},
-        {"key": "karpenter.k8s.aws/instance-size", "operator": "In", "values": ["xlarge", "12xlarge"]}]))]
+    names = [
+        it.name
+        for it in allowed_instance_types(
+            np_v1(
+                requirements=[
+                    {"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["g5"]},
+                    {"key": "karpenter.k8s.aws/instance-size", "operator": "In", "values": ["xlarge", "12xlarge"]},
+                ]
+            )
+        )
+    ]
     assert names == ["g5.xlarge", "g5.12xlarge"]
 
 
 def test_allowed_with_numeric_gpu_requirements_and_unknown_label_keys():
-    names = [it.name for it in allowed_instance_types(np_v1(requirements=[
-        {"key": "karpenter.k8s.aws/instance-gpu-count", "operator": "Gt", "values": ["4"]},
-        {"key": "karpenter.k8s.aws/instance-gpu-name", "operator": "In", "values": ["h100", "h200"]},
-        {"key": "karpenter.k8s.aws/instance-ebs-bandwidth", "operator": "Gt", "values": ["1000"]}]))]
+    names = [
+        it.name
+        for it in allowed_instance_types(
+            np_v1(
+                requirements=[
+                    {"key": "karpenter.k8s.aws/instance-gpu-count", "operator": "Gt", "values": ["4"]},
+                    {"key": "karpenter.k8s.aws/instance-gpu-name", "operator": "In", "values": ["h100", "h200"]},
+                    {"key": "karpenter.k8s.aws/instance-ebs-bandwidth", "operator": "Gt", "values": ["1000"]},
+                ]
+            )
+        )
+    ]
     assert names == ["p5.48xlarge", "p5e.48xlarge", "p5en.48xlarge"]
 
 
 def test_general_purpose_pool_has_no_catalogue_types():
-    np = np_v1(requirements=[{"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["c", "m", "r"]}])
+    np = np_v1(
+        requirements=[{"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["c", "m", "r"]}]
+    )
     assert allowed_instance_types(np) == []
     assert not is_gpu_nodepool(np)
 
 
-@pytest.mark.parametrize("requirements,taints,expected", [
-    ([{"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["g5"]}], None, True),
-    ([{"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["g"]}], None, True),
-    ([{"key": "karpenter.k8s.aws/instance-gpu-count", "operator": "Gt", "values": ["0"]}], None, True),
-    ([{"key": "karpenter.k8s.aws/instance-gpu-name", "operator": "Exists"}], None, True),
-    ([{"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["m5.large", "p4d.24xlarge"]}], None,
-     True),
-    ([{"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["inf2"]}], None, False),
-    ([], GPU_TAINT, True),
-    ([{"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["c", "m"]}], None, False),
-])
+@pytest.mark.parametrize(
+    "requirements,taints,expected",
+    [
+        ([{"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["g5"]}], None, True),
+        ([{"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["g"]}], None, True),
+        ([{"key": "karpenter.k8s.aws/instance-gpu-count", "operator": "Gt", "values": ["0"]}], None, True),
+        ([{"key": "karpenter.k8s.aws/instance-gpu-name", "operator": "Exists"}], None, True),
+        (
+            [{"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["m5.large", "p4d.24xlarge"]}],
+            None,
+            True,
+        ),
+        ([{"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["inf2"]}], None, False),
+        ([], GPU_TAINT, True),
+        ([{"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["c", "m"]}], None, False),
+    ],
+)
 def test_is_gpu_nodepool(requirements, taints, expected):
     assert is_gpu_nodepool(np_v1(requirements=requirements, taints=taints)) is expected
 
@@ -191,13 +277,16 @@ def test_prefer_no_schedule_never_blocks():
 
 
 def test_gpu_name_conflict():
-    v = evaluate_nodepool(np_v1(requirements=[
-        {"key": "karpenter.k8s.aws/instance-gpu-name", "operator": "In", "values": ["a10g"]}]),
-        pod(node_selector={"karpenter.k8s.aws/instance-gpu-name": "h100"}))
+    v = evaluate_nodepool(
+        np_v1(requirements=[{"key": "karpenter.k8s.aws/instance-gpu-name", "operator": "In", "values": ["a10g"]}]),
+        pod(node_selector={"karpenter.k8s.aws/instance-gpu-name": "h100"}),
+    )
     (b,) = v.blocking
     assert b.kind == "requirements"
-    assert b.detail == ("the pod needs karpenter.k8s.aws/instance-gpu-name In [h100]; the NodePool allows "
-                        "karpenter.k8s.aws/instance-gpu-name In [a10g]")
+    assert b.detail == (
+        "the pod needs karpenter.k8s.aws/instance-gpu-name In [h100]; the NodePool allows "
+        "karpenter.k8s.aws/instance-gpu-name In [a10g]"
+    )
     assert b.data["conflict"].key == "karpenter.k8s.aws/instance-gpu-name"
 
 
@@ -205,35 +294,54 @@ def test_pod_selector_excludes_every_allowed_instance_type():
     v = evaluate_nodepool(np_v1(), pod(node_selector={"karpenter.k8s.aws/instance-gpu-name": "h100"}))
     (b,) = v.blocking
     assert b.kind == "requirements"
-    assert b.detail.startswith("the pod's karpenter.k8s.aws/instance-gpu-name In [h100] excludes every instance "
-                               "type the NodePool allows (g5.xlarge, g5.2xlarge, g5.4xlarge, g5.8xlarge and 4 more)")
+    assert b.detail.startswith(
+        "the pod's karpenter.k8s.aws/instance-gpu-name In [h100] excludes every instance "
+        "type the NodePool allows (g5.xlarge, g5.2xlarge, g5.4xlarge, g5.8xlarge and 4 more)"
+    )
 
 
 def test_second_affinity_term_can_satisfy():
-    p = pod(affinity=required([{"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot"]}],
-                              [{"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]}]))
-    np = np_v1(requirements=[{"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["g5"]},
-                             {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]}])
+    p = pod(
+        affinity=required(
+            [{"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot"]}],
+            [{"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]}],
+        )
+    )
+    np = np_v1(
+        requirements=[
+            {"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["g5"]},
+            {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]},
+        ]
+    )
     assert evaluate_nodepool(np, p).fits
 
 
 def test_offering_conflict_still_reports_instance_problems():
-    np = np_v1(requirements=[{"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["g5"]},
-                             {"key": "karpenter.k8s.aws/instance-size", "operator": "In", "values": ["xlarge"]},
-                             {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]}])
+    np = np_v1(
+        requirements=[
+            {"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["g5"]},
+            {"key": "karpenter.k8s.aws/instance-size", "operator": "In", "values": ["xlarge"]},
+            {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]},
+        ]
+    )
     v = evaluate_nodepool(np, pod(gpus=4, node_selector={"karpenter.sh/capacity-type": "spot"}))
     assert [b.kind for b in v.blocking] == ["requirements", "no-instance-type"]
 
 
 def test_no_instance_type_big_enough():
-    np = np_v1(requirements=[{"key": "node.kubernetes.io/instance-type", "operator": "In",
-                              "values": ["g4dn.2xlarge", "g4dn.4xlarge"]}])
+    np = np_v1(
+        requirements=[
+            {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["g4dn.2xlarge", "g4dn.4xlarge"]}
+        ]
+    )
     v = evaluate_nodepool(np, pod(gpus=2))
     (b,) = v.blocking
     assert b.kind == "no-instance-type"
-    assert b.detail == ("no allowed instance type has room for nvidia.com/gpu=2, cpu=1, memory=4Gi plus daemonset "
-                        "overhead (largest: g4dn.4xlarge (1x NVIDIA Tesla T4 16384 MiB, 16 vCPU, 64 GiB); short of "
-                        "nvidia.com/gpu)")
+    assert b.detail == (
+        "no allowed instance type has room for nvidia.com/gpu=2, cpu=1, memory=4Gi plus daemonset "
+        "overhead (largest: g4dn.4xlarge (1x NVIDIA Tesla T4 16384 MiB, 16 vCPU, 64 GiB); short of "
+        "nvidia.com/gpu)"
+    )
     assert b.data == {"largest": "g4dn.4xlarge", "short": ["nvidia.com/gpu"]}
 
 
@@ -270,8 +378,16 @@ def test_limit_room_for_small_types_only():
 
 
 def test_nodepool_not_ready():
-    np = np_v1(conditions=[{"type": "NodeClassReady", "status": "False", "reason": "NodeClassNotFound",
-                            "message": "NodeClass not found on cluster"}])
+    np = np_v1(
+        conditions=[
+            {
+                "type": "NodeClassReady",
+                "status": "False",
+                "reason": "NodeClassNotFound",
+                "message": "NodeClass not found on cluster",
+            }
+        ]
+    )
     (b,) = evaluate_nodepool(np, pod()).blocking
     assert b.kind == "nodeclass"
     assert b.detail == "NodePool is not ready (NodeClassReady=False, NodeClassNotFound: NodeClass not found on cluster)"
@@ -302,11 +418,17 @@ def ds(name, cpu, tolerations=(), node_selector=None):
 
 def test_daemonset_overhead_counts_only_daemonsets_karpenter_expects():
     np = np_v1(taints=GPU_TAINT)
-    sets = [ds("aws-node", "25m", tolerations=[{"operator": "Exists"}]),
-            ds("kube-proxy", "100m", tolerations=[{"operator": "Exists"}]),
-            ds("logging", "50m"),  # does not tolerate the GPU taint
-            ds("nvidia-device-plugin", "10m", tolerations=[TOLERATE],
-               node_selector={"nvidia.com/gpu.deploy.device-plugin": "true"})]  # label unknown to the NodePool
+    sets = [
+        ds("aws-node", "25m", tolerations=[{"operator": "Exists"}]),
+        ds("kube-proxy", "100m", tolerations=[{"operator": "Exists"}]),
+        ds("logging", "50m"),  # does not tolerate the GPU taint
+        ds(
+            "nvidia-device-plugin",
+            "10m",
+            tolerations=[TOLERATE],
+            node_selector={"nvidia.com/gpu.deploy.device-plugin": "true"},
+        ),
+    ]  # label unknown to the NodePool
     overhead = daemonset_overhead(sets, np)
     assert overhead["cpu"] == Decimal("0.125")
     assert overhead["memory"] == Decimal(200 * 1024 * 1024)
@@ -314,20 +436,31 @@ def test_daemonset_overhead_counts_only_daemonsets_karpenter_expects():
 
 
 def test_widen_sizes_within_family():
-    np = np_v1(requirements=[{"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["g5"]},
-                             {"key": "karpenter.k8s.aws/instance-size", "operator": "In", "values": ["xlarge"]}])
+    np = np_v1(
+        requirements=[
+            {"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["g5"]},
+            {"key": "karpenter.k8s.aws/instance-size", "operator": "In", "values": ["xlarge"]},
+        ]
+    )
     w = widen_requirements(np, pod(gpus=4))
     assert w.instance_type == "g5.12xlarge"
     assert w.changes == ["karpenter.k8s.aws/instance-size: add 12xlarge"]
-    assert w.requirements[1] == {"key": "karpenter.k8s.aws/instance-size", "operator": "In",
-                                 "values": ["xlarge", "12xlarge"]}
+    assert w.requirements[1] == {
+        "key": "karpenter.k8s.aws/instance-size",
+        "operator": "In",
+        "values": ["xlarge", "12xlarge"],
+    }
     assert w.requirements[0] == {"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["g5"]}
 
 
 def test_widen_numeric_bound_and_offering_conflict():
-    np = np_v1(requirements=[{"key": "karpenter.k8s.aws/instance-gpu-count", "operator": "Lt", "values": ["2"]},
-                             {"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["g6"]},
-                             {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]}])
+    np = np_v1(
+        requirements=[
+            {"key": "karpenter.k8s.aws/instance-gpu-count", "operator": "Lt", "values": ["2"]},
+            {"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["g6"]},
+            {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]},
+        ]
+    )
     w = widen_requirements(np, pod(gpus=4, node_selector={"karpenter.sh/capacity-type": "spot"}))
     assert w.instance_type == "g6.12xlarge"
     assert w.changes == ["karpenter.sh/capacity-type: add spot", "karpenter.k8s.aws/instance-gpu-count: Lt 5"]
@@ -351,9 +484,11 @@ def test_node_agent_labels_cannot_be_provisioned_for():
     p = pod(node_selector={"nvidia.com/gpu.product": "NVIDIA-A10G"})
     (b,) = evaluate_nodepool(np_v1(), p).blocking
     assert b.kind == "requirements"
-    assert b.detail == ("the pod needs nvidia.com/gpu.product In [NVIDIA-A10G]; nvidia.com/gpu.product is set on the "
-                        "node after it boots, so Karpenter cannot launch a node for it: select "
-                        "karpenter.k8s.aws/instance-gpu-name=a10g instead")
+    assert b.detail == (
+        "the pod needs nvidia.com/gpu.product In [NVIDIA-A10G]; nvidia.com/gpu.product is set on the "
+        "node after it boots, so Karpenter cannot launch a node for it: select "
+        "karpenter.k8s.aws/instance-gpu-name=a10g instead"
+    )
     # Promising the label in the NodePool would mislabel every other instance type it launches.
     assert widen_requirements(np_v1(), p) is None
     assert set_after_boot("feature.node.kubernetes.io/pci-10de.present") and not set_after_boot("team")

@@ -28,7 +28,10 @@ def _draft(kube, name: str) -> NodePoolDraft:
 
 def test_merge_diff():
     assert merge_diff({"a": 1, "b": {"c": 2, "d": 3}, "l": [1]}, {"a": 1, "b": {"c": 5}, "l": [1, 2], "n": "x"}) == {
-        "b": {"c": 5, "d": None}, "l": [1, 2], "n": "x"}
+        "b": {"c": 5, "d": None},
+        "l": [1, 2],
+        "n": "x",
+    }
 
 
 def test_edit_is_reviewed_dry_run_and_applied(incident):
@@ -66,8 +69,9 @@ def test_stale_resource_version_is_a_conflict_then_rediffed(incident):
     d.set_text("limit_gpu", "96")
     review = saver.review(d)
     assert review.can_save
-    kube.request("PATCH", f"{NP_PATH}/gpu-training", body={"spec": {"weight": 85}},
-                 content_type="application/merge-patch+json")
+    kube.request(
+        "PATCH", f"{NP_PATH}/gpu-training", body={"spec": {"weight": 85}}, content_type="application/merge-patch+json"
+    )
     result = saver.save(review)
     assert (result.ok, result.conflict) == (False, True)
     assert "changed since the preview" in result.message
@@ -91,7 +95,8 @@ def test_schema_errors_stop_before_the_dry_run(incident):
     assert review.dry_run_message == "not sent for a dry run: the schema check failed"
     assert [str(e) for e in review.schema.errors] == [
         'spec.disruption.consolidationPolicy: Unsupported value: "Sometimes": supported values: "WhenEmpty", '
-        '"WhenEmptyOrUnderutilized", "Balanced"']
+        '"WhenEmptyOrUnderutilized", "Balanced"'
+    ]
     assert not saver.save(review).ok
 
 
@@ -177,7 +182,8 @@ def test_v1beta1_nodepool_is_saved_as_v1beta1(start_sim, tmp_path):
     assert not bad.can_save
     assert [str(e) for e in bad.schema.errors] == [
         'spec.template.spec.terminationGracePeriod: unknown field "spec.template.spec.terminationGracePeriod" '
-        '(not declared in the schema)']
+        "(not declared in the schema)"
+    ]
     kube.close()
 
 

@@ -9,37 +9,69 @@ import yaml
 
 from checks.model import Finding, FixPlan, ObjectRef, Severity
 from checks.snapshot import ClusterSnapshot, Incomplete
-from gputui.report import SCHEMA, document, render
+from gputui.report import SCHEMA, render
 
 NODE = ObjectRef("Node", "ip-10-0-3-7.us-west-2.compute.internal")
 DS = ObjectRef("DaemonSet", "nvidia-device-plugin-daemonset", "gpu-operator")
-EVIDENCE = ("taint example.com/gpu=true:NoSchedule is not tolerated by nvidia-device-plugin-daemonset "
-            "[states not ready: [state-driver]]")
-KUBECTL = ("kubectl patch clusterpolicy cluster-policy --type merge -p "
-           "'{\"spec\":{\"daemonsets\":{\"tolerations\":[{\"key\":\"example.com/gpu\",\"operator\":\"Exists\"}]}}}'")
+EVIDENCE = (
+    "taint example.com/gpu=true:NoSchedule is not tolerated by nvidia-device-plugin-daemonset "
+    "[states not ready: [state-driver]]"
+)
+KUBECTL = (
+    "kubectl patch clusterpolicy cluster-policy --type merge -p "
+    '\'{"spec":{"daemonsets":{"tolerations":[{"key":"example.com/gpu","operator":"Exists"}]}}}\''
+)
 
 
 def _findings() -> list[Finding]:
     return [
-        Finding(code="GPU501", name="gpu-workload-disruptable", severity=Severity.WARNING, area="disruption",
-                title="Long-running GPU pods can be disrupted by consolidation",
-                message="Job ml/train-llm runs on NodePool gpu with WhenEmptyOrUnderutilized",
-                subject=ObjectRef("Job", "train-llm", "ml")),
-        Finding(code="GPU101", name="gpu-not-allocatable", severity=Severity.ERROR, area="nodes",
-                title="GPU node reports no allocatable nvidia.com/gpu",
-                message="ip-10-0-3-7 (g5.xlarge, 1x A10G expected) has 0 allocatable: the device plugin pod is "
-                        "not running there",
-                subject=NODE, related=[DS], evidence=[EVIDENCE],
-                fixes=[FixPlan(id="clusterpolicy-tolerations", title="Tolerate example.com/gpu in ClusterPolicy",
-                               target=ObjectRef("ClusterPolicy", "cluster-policy"), patch_type="merge",
-                               patch={"spec": {}}, kubectl=KUBECTL)]),
-        Finding(code="GPU305", name="nodeclaim-disrupting", severity=Severity.INFO, area="karpenter",
-                title="NodeClaim is drifted", message="gpu-abc12 Drifted=True", subject=ObjectRef("NodeClaim", "gpu-abc12")),
+        Finding(
+            code="GPU501",
+            name="gpu-workload-disruptable",
+            severity=Severity.WARNING,
+            area="disruption",
+            title="Long-running GPU pods can be disrupted by consolidation",
+            message="Job ml/train-llm runs on NodePool gpu with WhenEmptyOrUnderutilized",
+            subject=ObjectRef("Job", "train-llm", "ml"),
+        ),
+        Finding(
+            code="GPU101",
+            name="gpu-not-allocatable",
+            severity=Severity.ERROR,
+            area="nodes",
+            title="GPU node reports no allocatable nvidia.com/gpu",
+            message="ip-10-0-3-7 (g5.xlarge, 1x A10G expected) has 0 allocatable: the device plugin pod is "
+            "not running there",
+            subject=NODE,
+            related=[DS],
+            evidence=[EVIDENCE],
+            fixes=[
+                FixPlan(
+                    id="clusterpolicy-tolerations",
+                    title="Tolerate example.com/gpu in ClusterPolicy",
+                    target=ObjectRef("ClusterPolicy", "cluster-policy"),
+                    patch_type="merge",
+                    patch={"spec": {}},
+                    kubectl=KUBECTL,
+                )
+            ],
+        ),
+        Finding(
+            code="GPU305",
+            name="nodeclaim-disrupting",
+            severity=Severity.INFO,
+            area="karpenter",
+            title="NodeClaim is drifted",
+            message="gpu-abc12 Drifted=True",
+            subject=ObjectRef("NodeClaim", "gpu-abc12"),
+        ),
     ]
 
 
 def _snapshot(**kw) -> ClusterSnapshot:
-    snap = ClusterSnapshot(context="prod-eks", server="https://ABC.gr7.us-west-2.eks.amazonaws.com", source="live", **kw)
+    snap = ClusterSnapshot(
+        context="prod-eks", server="https://ABC.gr7.us-west-2.eks.amazonaws.com", source="live", **kw
+    )
     snap.incomplete = [Incomplete("nodeclaims.karpenter.sh", "Forbidden", "nodeclaims.karpenter.sh is forbidden")]
     return snap
 
@@ -54,11 +86,19 @@ def test_json_is_the_v1_contract():
     doc = json.loads(_render("json"))
     assert list(doc) == ["schema", "cluster", "summary", "incomplete", "findings"]
     assert doc["schema"] == SCHEMA == "gputui.dev/diagnose/v1"
-    assert doc["cluster"] == {"context": "prod-eks", "server": "https://ABC.gr7.us-west-2.eks.amazonaws.com",
-                              "source": "live"}
+    assert doc["cluster"] == {
+        "context": "prod-eks",
+        "server": "https://ABC.gr7.us-west-2.eks.amazonaws.com",
+        "source": "live",
+    }
     assert doc["summary"] == {"error": 1, "warning": 1, "info": 1}
-    assert doc["incomplete"] == [{"resource": "nodeclaims.karpenter.sh", "reason": "Forbidden",
-                                  "message": "nodeclaims.karpenter.sh is forbidden"}]
+    assert doc["incomplete"] == [
+        {
+            "resource": "nodeclaims.karpenter.sh",
+            "reason": "Forbidden",
+            "message": "nodeclaims.karpenter.sh is forbidden",
+        }
+    ]
     f = next(x for x in doc["findings"] if x["code"] == "GPU101")
     for key in ("code", "name", "severity", "title", "message", "subject", "related", "evidence", "fixes"):
         assert key in f
@@ -126,7 +166,10 @@ def test_markdown_for_a_ticket():
     md = _render("markdown")
     assert md.startswith("## gputui diagnose: prod-eks\n")
     assert "| Severity | Code | Check | Subject | Title |" in md
-    assert f"| error | GPU101 | gpu-not-allocatable | Node/{NODE.name} | GPU node reports no allocatable nvidia.com/gpu |" in md
+    assert (
+        f"| error | GPU101 | gpu-not-allocatable | Node/{NODE.name} | GPU node reports no allocatable nvidia.com/gpu |"
+        in md
+    )
     assert f"```text\n{EVIDENCE}\n```" in md
     assert f"```sh\n  {KUBECTL}\n  ```" in md
     assert "> **Partial view:**" in md
@@ -135,8 +178,15 @@ def test_markdown_for_a_ticket():
 
 
 def test_areas_follow_the_catalogue_not_the_alphabet():
-    nodeclaim = Finding(code="GPU304", name="nodeclaim-not-initialized", severity=Severity.ERROR, area="karpenter",
-                        title="NodeClaim not initialized", message="m", subject=ObjectRef("NodeClaim", "gpu-x"))
+    nodeclaim = Finding(
+        code="GPU304",
+        name="nodeclaim-not-initialized",
+        severity=Severity.ERROR,
+        area="karpenter",
+        title="NodeClaim not initialized",
+        message="m",
+        subject=ObjectRef("NodeClaim", "gpu-x"),
+    )
     findings = [nodeclaim, *_findings()]
     text = _render("text", findings=findings)
     assert text.index("\nnodes\n") < text.index("\nkarpenter\n")

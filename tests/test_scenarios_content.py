@@ -17,11 +17,35 @@ CLUSTER_SCOPED = {"Node", "Namespace", "NodeClaim", "NodePool", "EC2NodeClass", 
 CODE_RE = re.compile(r"^GPU[1-5]0[0-9]$")
 # Events may outlive what they are about: Karpenter deletes a NodeClaim right after an insufficient-capacity
 # error, and disrupted nodes and evicted pods are gone by the time anyone looks.
-REASONS_ABOUT_DELETED = {"InsufficientCapacityError", "NodeClassNotReady", "Evicted", "Disrupted", "DisruptionTerminating",
-                         "DisruptionLaunching", "DisruptionWaitingReadiness", "Killing", "Preempted", "TerminationGracePeriodExpiring",
-                         "RemovingNode", "NodeNotReady", "FailedDraining", "Launched", "Registered", "Initialized",
-                         "Scheduled", "Pulled", "Pulling", "Created", "Started", "SuccessfulCreate", "SuccessfulDelete",
-                         "FailedScheduling", "Nominated", "Completed", "BackoffLimitExceeded"}
+REASONS_ABOUT_DELETED = {
+    "InsufficientCapacityError",
+    "NodeClassNotReady",
+    "Evicted",
+    "Disrupted",
+    "DisruptionTerminating",
+    "DisruptionLaunching",
+    "DisruptionWaitingReadiness",
+    "Killing",
+    "Preempted",
+    "TerminationGracePeriodExpiring",
+    "RemovingNode",
+    "NodeNotReady",
+    "FailedDraining",
+    "Launched",
+    "Registered",
+    "Initialized",
+    "Scheduled",
+    "Pulled",
+    "Pulling",
+    "Created",
+    "Started",
+    "SuccessfulCreate",
+    "SuccessfulDelete",
+    "FailedScheduling",
+    "Nominated",
+    "Completed",
+    "BackoffLimitExceeded",
+}
 
 
 def load(name: str) -> list[dict]:
@@ -167,9 +191,14 @@ def test_daemonset_status_agrees_with_nodes_and_pods(scenario):
         tmpl = ds["spec"]["template"]["spec"]
         sel = tmpl.get("nodeSelector") or {}
         tols = tmpl.get("tolerations") or []
-        eligible = [n for n in nodes
-                    if all(n["metadata"].get("labels", {}).get(k) == v for k, v in sel.items())
-                    and all(tolerates(tols, t) for t in n["spec"].get("taints") or [] if t["effect"] in ("NoSchedule", "NoExecute"))]
+        eligible = [
+            n
+            for n in nodes
+            if all(n["metadata"].get("labels", {}).get(k) == v for k, v in sel.items())
+            and all(
+                tolerates(tols, t) for t in n["spec"].get("taints") or [] if t["effect"] in ("NoSchedule", "NoExecute")
+            )
+        ]
         mine = [p for p in pods if (controller_of(p) or {}).get("uid") == ds["metadata"]["uid"]]
         st = ds["status"]
         where = (name, ds["metadata"]["name"])
@@ -207,7 +236,9 @@ def test_nodeclaims_match_their_nodes(scenario):
         assert node["spec"]["providerID"] == nc["status"]["providerID"], nc["metadata"]["name"]
         assert node["metadata"]["labels"]["karpenter.sh/nodepool"] == nc["metadata"]["labels"]["karpenter.sh/nodepool"]
         init = next(c for c in nc["status"]["conditions"] if c["type"] == "Initialized")
-        assert (init["status"] == "True") == (node["metadata"]["labels"].get("karpenter.sh/initialized") == "true"), nc["metadata"]["name"]
+        assert (init["status"] == "True") == (node["metadata"]["labels"].get("karpenter.sh/initialized") == "true"), nc[
+            "metadata"
+        ]["name"]
 
 
 def test_nodepool_resources_add_up(scenario):
@@ -237,7 +268,9 @@ def test_running_gpu_pods_fit_their_nodes(scenario):
     for p in by_kind(objs, "Pod"):
         if p["status"].get("phase") in ("Running", "Pending") and p["spec"].get("nodeName"):
             for c in p["spec"]["containers"]:
-                used[p["spec"]["nodeName"]] += int((c.get("resources") or {}).get("limits", {}).get("nvidia.com/gpu", 0))
+                used[p["spec"]["nodeName"]] += int(
+                    (c.get("resources") or {}).get("limits", {}).get("nvidia.com/gpu", 0)
+                )
             node = nodes[p["spec"]["nodeName"]]
             for t in node["spec"].get("taints") or []:
                 if t["effect"] in ("NoSchedule", "NoExecute"):
@@ -269,13 +302,19 @@ def test_healthy_is_healthy():
     (cp,) = by_kind(objs, "ClusterPolicy")
     assert cp["status"]["state"] == "ready"
     for nc in by_kind(objs, "NodeClaim"):
-        assert all(c["status"] == "True" for c in nc["status"]["conditions"] if c["type"] in ("Launched", "Registered", "Initialized", "Ready"))
+        assert all(
+            c["status"] == "True"
+            for c in nc["status"]["conditions"]
+            if c["type"] in ("Launched", "Registered", "Initialized", "Ready")
+        )
     for np_ in by_kind(objs, "NodePool"):
         limit = np_["spec"].get("limits", {}).get("nvidia.com/gpu")
         if limit:
             assert int(np_["status"]["resources"]["nvidia.com/gpu"]) < int(limit)
     for p in by_kind(objs, "Pod"):
-        gpus = sum(int((c.get("resources") or {}).get("limits", {}).get("nvidia.com/gpu", 0)) for c in p["spec"]["containers"])
+        gpus = sum(
+            int((c.get("resources") or {}).get("limits", {}).get("nvidia.com/gpu", 0)) for c in p["spec"]["containers"]
+        )
         if gpus and p["metadata"]["namespace"] == "ml-training":
             assert p["metadata"]["annotations"]["karpenter.sh/do-not-disrupt"] == "true"
 
@@ -291,12 +330,19 @@ def test_pdb_status_counts_its_pods(scenario):
     pods = by_kind(objs, "Pod")
     for pdb in by_kind(objs, "PodDisruptionBudget"):
         sel = pdb["spec"]["selector"]["matchLabels"]
-        mine = [p for p in pods if p["metadata"]["namespace"] == pdb["metadata"]["namespace"]
-                and all(p["metadata"].get("labels", {}).get(k) == v for k, v in sel.items())]
+        mine = [
+            p
+            for p in pods
+            if p["metadata"]["namespace"] == pdb["metadata"]["namespace"]
+            and all(p["metadata"].get("labels", {}).get(k) == v for k, v in sel.items())
+        ]
         st = pdb["status"]
         assert st["expectedPods"] == len(mine), (name, pdb["metadata"]["name"])
         assert st["currentHealthy"] == sum(pod_ready(p) for p in mine), (name, pdb["metadata"]["name"])
-        assert st["disruptionsAllowed"] == max(st["currentHealthy"] - st["desiredHealthy"], 0), (name, pdb["metadata"]["name"])
+        assert st["disruptionsAllowed"] == max(st["currentHealthy"] - st["desiredHealthy"], 0), (
+            name,
+            pdb["metadata"]["name"],
+        )
 
 
 def _t(value):

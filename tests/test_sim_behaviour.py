@@ -22,37 +22,65 @@ T0 = 1_795_000_000.0
 # -- builders ------------------------------------------------------------------------------
 
 
-def make_node(name: str, *, gpus: int = 1, instance_type: str = "g5.xlarge", taints=(), labels=None,
-              annotations=None, ready: str = "True", unschedulable: bool = False, pods: int = 58) -> dict:
+def make_node(
+    name: str,
+    *,
+    gpus: int = 1,
+    instance_type: str = "g5.xlarge",
+    taints=(),
+    labels=None,
+    annotations=None,
+    ready: str = "True",
+    unschedulable: bool = False,
+    pods: int = 58,
+) -> dict:
     return {
-        "apiVersion": "v1", "kind": "Node",
-        "metadata": {"name": name,
-                     "labels": {"node.kubernetes.io/instance-type": instance_type, "kubernetes.io/hostname": name,
-                                **(labels or {})},
-                     "annotations": dict(annotations or {})},
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "labels": {
+                "node.kubernetes.io/instance-type": instance_type,
+                "kubernetes.io/hostname": name,
+                **(labels or {}),
+            },
+            "annotations": dict(annotations or {}),
+        },
         "spec": {"taints": list(taints), **({"unschedulable": True} if unschedulable else {})},
-        "status": {"allocatable": {"cpu": "3920m", "memory": "14162Mi", "pods": str(pods),
-                                   "nvidia.com/gpu": str(gpus)},
-                   "capacity": {"cpu": "4", "memory": "15896Mi", "pods": str(pods), "nvidia.com/gpu": str(gpus)},
-                   "conditions": [{"type": "Ready", "status": ready}],
-                   "addresses": [{"type": "InternalIP", "address": f"10.0.7.{len(name)}"}]},
+        "status": {
+            "allocatable": {"cpu": "3920m", "memory": "14162Mi", "pods": str(pods), "nvidia.com/gpu": str(gpus)},
+            "capacity": {"cpu": "4", "memory": "15896Mi", "pods": str(pods), "nvidia.com/gpu": str(gpus)},
+            "conditions": [{"type": "Ready", "status": ready}],
+            "addresses": [{"type": "InternalIP", "address": f"10.0.7.{len(name)}"}],
+        },
     }
 
 
-def make_pod(name: str, *, command=("sleep", "3600"), gpus: int = 0, node: str = "", namespace: str = "default",
-             **spec) -> dict:
+def make_pod(
+    name: str, *, command=("sleep", "3600"), gpus: int = 0, node: str = "", namespace: str = "default", **spec
+) -> dict:
     container = {"name": "main", "image": "public.ecr.aws/docker/library/busybox:1.36", "command": list(command)}
     if gpus:
         container["resources"] = {"limits": {"nvidia.com/gpu": str(gpus)}}
     if node:
         spec["nodeName"] = node
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace},
-            "spec": {"containers": [container], **spec}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"containers": [container], **spec},
+    }
 
 
 def smi_pod(name: str, node: str, script: str, **spec) -> dict:
-    return make_pod(name, node=node, command=("sh", "-c", script), restartPolicy="Never",
-                    tolerations=[{"operator": "Exists"}], **spec)
+    return make_pod(
+        name,
+        node=node,
+        command=("sh", "-c", script),
+        restartPolicy="Never",
+        tolerations=[{"operator": "Exists"}],
+        **spec,
+    )
 
 
 class Clock:
@@ -121,7 +149,8 @@ def test_choose_node_filters_like_kube_scheduler():
         "1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, "
         "1 node(s) had untolerated taint {nvidia.com/gpu: }, 1 node(s) were unschedulable. "
         "preemption: 0/5 nodes are available: 1 No preemption victims found for incoming pod, "
-        "4 Preemption is not helpful for scheduling.")
+        "4 Preemption is not helpful for scheduling."
+    )
 
 
 def test_choose_node_counts_insufficient_resources_and_prefers_least_allocated():
@@ -132,15 +161,31 @@ def test_choose_node_counts_insufficient_resources_and_prefers_least_allocated()
     assert chosen == "c" and message == ""
     chosen, message = choose_node(make_pod("want", gpus=5), nodes, usage)
     assert chosen is None
-    assert message == ("0/3 nodes are available: 3 Insufficient nvidia.com/gpu. "
-                       "preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.")
+    assert message == (
+        "0/3 nodes are available: 3 Insufficient nvidia.com/gpu. "
+        "preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod."
+    )
     # Tolerations and required node affinity let a pod in; CPU pods go to the least loaded node.
-    tainted = make_node("t", taints=[{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}],
-                        labels={"karpenter.sh/nodepool": "gpu"})
-    affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
-        {"matchExpressions": [{"key": "karpenter.sh/nodepool", "operator": "In", "values": ["gpu"]}]}]}}}
-    pod = make_pod("p", gpus=1, affinity=affinity,
-                   tolerations=[{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}])
+    tainted = make_node(
+        "t",
+        taints=[{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}],
+        labels={"karpenter.sh/nodepool": "gpu"},
+    )
+    affinity = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": "karpenter.sh/nodepool", "operator": "In", "values": ["gpu"]}]}
+                ]
+            }
+        }
+    }
+    pod = make_pod(
+        "p",
+        gpus=1,
+        affinity=affinity,
+        tolerations=[{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+    )
     assert choose_node(pod, nodes + [tainted], usage) == ("t", "")
 
 
@@ -151,7 +196,8 @@ def test_fit_error_histogram_sorts_whole_strings_and_handles_no_nodes():
     assert fit_error(12, rejections) == (
         "0/12 nodes are available: 1 Insufficient memory, 1 node(s) were unschedulable, 11 Insufficient cpu. "
         "preemption: 0/12 nodes are available: 1 Preemption is not helpful for scheduling, "
-        "11 No preemption victims found for incoming pod.")
+        "11 No preemption victims found for incoming pod."
+    )
     assert choose_node(make_pod("p"), [], {}) == (None, "no nodes available to schedule pods")
 
 
@@ -178,12 +224,15 @@ def test_kubelet_admission_failure_wording():
     assert behaviour.admission_failure(requests, node, used) == (
         "UnexpectedAdmissionError",
         "Allocate failed due to requested number of devices unavailable for nvidia.com/gpu. "
-        "Requested: 1, Available: 0, which is unexpected")
+        "Requested: 1, Available: 0, which is unexpected",
+    )
     cpu_pod = make_pod("c")
     cpu_pod["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "8"}}
     reason, message = behaviour.admission_failure(behaviour.requests_of(cpu_pod), node, {})
     assert reason == "OutOfcpu"
-    assert message == "Pod was rejected: Node didn't have enough resource: cpu, requested: 8000, used: 0, capacity: 3920"
+    assert (
+        message == "Pod was rejected: Node didn't have enough resource: cpu, requested: 8000, used: 0, capacity: 3920"
+    )
 
 
 # -- through the store ----------------------------------------------------------------------------
@@ -200,16 +249,23 @@ def test_pinned_pod_runs_with_realistic_status_and_events(world):
     assert re.fullmatch(r"10\.64\.\d+\.\d+", status["podIP"])
     assert status["startTime"] == behaviour.rfc3339(T0)
     assert {c["type"]: c["status"] for c in status["conditions"]} == {
-        "PodReadyToStartContainers": "True", "Initialized": "True", "Ready": "True", "ContainersReady": "True",
-        "PodScheduled": "True"}
+        "PodReadyToStartContainers": "True",
+        "Initialized": "True",
+        "Ready": "True",
+        "ContainersReady": "True",
+        "PodScheduled": "True",
+    }
     (cs,) = status["containerStatuses"]
     assert cs["ready"] is True and cs["restartCount"] == 0 and "running" in cs["state"]
     assert re.fullmatch(r"containerd://[0-9a-f]{64}", cs["containerID"])
     assert re.fullmatch(r"public\.ecr\.aws/docker/library/busybox@sha256:[0-9a-f]{64}", cs["imageID"])
     reasons = [(e["reason"], e["message"], e["source"]) for e in world.events_for("web")]
     assert reasons == [
-        ("Pulled", 'Container image "public.ecr.aws/docker/library/busybox:1.36" already present on machine',
-         {"component": "kubelet", "host": "gpu-a"}),
+        (
+            "Pulled",
+            'Container image "public.ecr.aws/docker/library/busybox:1.36" already present on machine',
+            {"component": "kubelet", "host": "gpu-a"},
+        ),
         ("Created", "Created container: main", {"component": "kubelet", "host": "gpu-a"}),
         ("Started", "Started container main", {"component": "kubelet", "host": "gpu-a"}),
     ]
@@ -226,7 +282,11 @@ def test_scheduled_pod_gets_scheduled_event_and_node(world):
     assert pod["status"]["phase"] == "Running"
     scheduled = world.events_for("train")[0]
     assert (scheduled["reason"], scheduled["type"], scheduled["message"], scheduled["source"]) == (
-        "Scheduled", "Normal", "Successfully assigned ml/train to gpu-1", {"component": "default-scheduler"})
+        "Scheduled",
+        "Normal",
+        "Successfully assigned ml/train to gpu-1",
+        {"component": "default-scheduler"},
+    )
 
 
 def test_unschedulable_pod_stays_pending_and_is_retried_when_nodes_change(world):
@@ -234,15 +294,22 @@ def test_unschedulable_pod_stays_pending_and_is_retried_when_nodes_change(world)
     world.store.create(make_pod("stuck", gpus=1))
     world.run(0.5)
     pod = world.pod("stuck")
-    expected = ("0/1 nodes are available: 1 node(s) had untolerated taint {nvidia.com/gpu: }. "
-                "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.")
+    expected = (
+        "0/1 nodes are available: 1 node(s) had untolerated taint {nvidia.com/gpu: }. "
+        "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
+    )
     assert pod["status"]["phase"] == "Pending"
     assert "nodeName" not in pod["spec"]
     cond = _condition(pod, "PodScheduled")
     assert (cond["status"], cond["reason"], cond["message"]) == ("False", "Unschedulable", expected)
     (event,) = world.events_for("stuck")
     assert (event["type"], event["reason"], event["message"], event["count"], event["source"]) == (
-        "Warning", "FailedScheduling", expected, 1, {"component": "default-scheduler"})
+        "Warning",
+        "FailedScheduling",
+        expected,
+        1,
+        {"component": "default-scheduler"},
+    )
     # A node change makes the scheduler try again: same message, counted instead of duplicated.
     world.store.patch(world.nodes, None, "gpu-1", "merge", {"metadata": {"labels": {"touched": "yes"}}})
     world.run(0.2)
@@ -265,7 +332,8 @@ def test_gpu_pod_waits_for_a_free_gpu_and_takes_it_when_freed(world):
     assert second["status"]["phase"] == "Pending"
     assert _condition(second, "PodScheduled")["message"] == (
         "0/1 nodes are available: 1 Insufficient nvidia.com/gpu. "
-        "preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.")
+        "preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."
+    )
     world.store.delete(world.pods, "default", "first")
     world.run(0.5)
     second = world.pod("second")
@@ -285,9 +353,13 @@ def test_pinned_gpu_pod_on_full_node_is_rejected_by_kubelet(world):
 
 def test_nvidia_smi_pod_on_healthy_node_succeeds_with_parseable_log(world):
     world.store.create(make_node("gpu-a", instance_type="g5.12xlarge", gpus=4))
-    world.store.create(smi_pod("debug", "gpu-a",
-                               'echo "=== gputui:query-gpu ==="\n'
-                               "nvidia-smi --query-gpu=index,name,uuid,memory.total --format=csv"))
+    world.store.create(
+        smi_pod(
+            "debug",
+            "gpu-a",
+            'echo "=== gputui:query-gpu ==="\nnvidia-smi --query-gpu=index,name,uuid,memory.total --format=csv',
+        )
+    )
     world.run(0.1)
     assert world.pod("debug")["status"]["phase"] == "Running"
     world.run(0.5)
@@ -315,7 +387,8 @@ def test_nvidia_smi_pod_on_driver_not_loaded_node_fails_with_exit_9(world):
     assert (terminated["exitCode"], terminated["reason"]) == (9, "Error")
     assert world.store.get_log("default", "debug", "main") == (
         "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. "
-        "Make sure that the latest NVIDIA driver is installed and running.\n")
+        "Make sure that the latest NVIDIA driver is installed and running.\n"
+    )
 
 
 def test_missing_nvidia_smi_binary_is_a_start_error(world):
@@ -352,7 +425,10 @@ def test_active_deadline_fails_pod_with_deadline_exceeded(world):
     world.run(1.0)
     status = world.pod("slow")["status"]
     assert (status["phase"], status["reason"], status["message"]) == (
-        "Failed", "DeadlineExceeded", "Pod was active on the node longer than the specified deadline")
+        "Failed",
+        "DeadlineExceeded",
+        "Pod was active on the node longer than the specified deadline",
+    )
     assert status["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 137
     assert any(e["reason"] == "DeadlineExceeded" for e in world.events_for("slow"))
 
@@ -369,8 +445,12 @@ def test_sleep_completes_for_run_once_pods(world):
 def test_scripted_pods_keep_their_state():
     store = Store()
     scripted = make_pod("scripted", gpus=1)
-    scripted["status"] = {"phase": "Pending", "conditions": [
-        {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "scripted message"}]}
+    scripted["status"] = {
+        "phase": "Pending",
+        "conditions": [
+            {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "scripted message"}
+        ],
+    }
     unscripted = make_pod("fresh", node="gpu-a")
     store.bulk_load([make_node("gpu-a", gpus=4), scripted, unscripted])
     clock = Clock()
@@ -420,9 +500,14 @@ def _wait_for(fn, timeout: float = 10.0, interval: float = 0.05):
 def live(start_sim, api_client_for):
     from kubernetes import client
 
-    nodes = [make_node("gpu-good", instance_type="g5.12xlarge", gpus=4),
-             make_node("gpu-broken", annotations={"sim.gputui.dev/nvidia-smi": "driver-not-loaded"},
-                       taints=[{"key": "nvidia.com/gpu", "effect": "NoSchedule"}])]
+    nodes = [
+        make_node("gpu-good", instance_type="g5.12xlarge", gpus=4),
+        make_node(
+            "gpu-broken",
+            annotations={"sim.gputui.dev/nvidia-smi": "driver-not-loaded"},
+            taints=[{"key": "nvidia.com/gpu", "effect": "NoSchedule"}],
+        ),
+    ]
     sim = start_sim(objects=nodes, behaviour=True)
     api = client.CoreV1Api(api_client_for(sim))
     return api
@@ -432,6 +517,7 @@ def _phase(api, name: str, want: set[str]):
     def check():
         pod = api.read_namespaced_pod(name, "default")
         return pod if pod.status.phase in want else None
+
     return _wait_for(check)
 
 
@@ -444,8 +530,9 @@ def test_http_pinned_pod_runs(live):
 
 
 def test_http_nvidia_smi_pods_succeed_or_fail_per_node(live):
-    live.create_namespaced_pod("default", smi_pod("smi-good", "gpu-good",
-                                                  "nvidia-smi --query-gpu=index,uuid --format=csv,noheader"))
+    live.create_namespaced_pod(
+        "default", smi_pod("smi-good", "gpu-good", "nvidia-smi --query-gpu=index,uuid --format=csv,noheader")
+    )
     live.create_namespaced_pod("default", smi_pod("smi-bad", "gpu-broken", "nvidia-smi"))
     good = _phase(live, "smi-good", {"Succeeded", "Failed"})
     bad = _phase(live, "smi-bad", {"Succeeded", "Failed"})
@@ -457,14 +544,17 @@ def test_http_nvidia_smi_pods_succeed_or_fail_per_node(live):
     assert bad.status.phase == "Failed"
     assert bad.status.container_statuses[0].state.terminated.exit_code == 9
     assert live.read_namespaced_pod_log("smi-bad", "default").startswith(
-        "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.")
+        "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver."
+    )
 
 
 def test_http_unschedulable_pod_gets_failed_scheduling_event(live):
     live.create_namespaced_pod("default", make_pod("too-big", gpus=8))
-    expected = ("0/2 nodes are available: 1 Insufficient nvidia.com/gpu, "
-                "1 node(s) had untolerated taint {nvidia.com/gpu: }. preemption: 0/2 nodes are available: "
-                "1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling.")
+    expected = (
+        "0/2 nodes are available: 1 Insufficient nvidia.com/gpu, "
+        "1 node(s) had untolerated taint {nvidia.com/gpu: }. preemption: 0/2 nodes are available: "
+        "1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling."
+    )
 
     def event():
         items = live.list_namespaced_event("default").items
@@ -486,8 +576,9 @@ def test_http_gpu_pod_on_full_node_stays_pending(live):
     def pending_reason():
         pod = live.read_namespaced_pod("one-more", "default")
         conds = {c.type: c for c in pod.status.conditions or []}
-        return conds.get("PodScheduled") if "PodScheduled" in conds and conds["PodScheduled"].status == "False" \
-            else None
+        return (
+            conds.get("PodScheduled") if "PodScheduled" in conds and conds["PodScheduled"].status == "False" else None
+        )
 
     cond = _wait_for(pending_reason)
     assert cond is not None and cond.message.startswith("0/2 nodes are available: 1 Insufficient nvidia.com/gpu")
@@ -495,11 +586,14 @@ def test_http_gpu_pod_on_full_node_stays_pending(live):
 
 
 def test_http_active_deadline(live):
-    live.create_namespaced_pod("default", make_pod("deadline", node="gpu-good", activeDeadlineSeconds=1,
-                                                   restartPolicy="Never"))
+    live.create_namespaced_pod(
+        "default", make_pod("deadline", node="gpu-good", activeDeadlineSeconds=1, restartPolicy="Never")
+    )
     pod = _phase(live, "deadline", {"Failed"})
     assert (pod.status.reason, pod.status.message) == (
-        "DeadlineExceeded", "Pod was active on the node longer than the specified deadline")
+        "DeadlineExceeded",
+        "Pod was active on the node longer than the specified deadline",
+    )
 
 
 def test_kubelet_admits_pinned_pods_in_order(world):

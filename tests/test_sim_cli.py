@@ -11,7 +11,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import pytest
 import yaml
 
 MANIFEST = """
@@ -36,9 +35,25 @@ def _serve(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen, Path]:
     manifest.write_text(MANIFEST)
     kubeconfig = tmp_path / "out" / "kubeconfig"
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "gputui", "sim", "serve", str(manifest), "--port", "0",
-                             "--kubeconfig-out", str(kubeconfig), *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gputui",
+            "sim",
+            "serve",
+            str(manifest),
+            "--port",
+            "0",
+            "--kubeconfig-out",
+            str(kubeconfig),
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     return proc, kubeconfig
 
 
@@ -92,16 +107,24 @@ def test_serve_stops_on_sigterm(tmp_path):
 
 
 def test_serve_bad_source_is_one_line_error(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "gputui", "sim", "serve", str(tmp_path / "missing.yaml")],
-                          capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gputui", "sim", "serve", str(tmp_path / "missing.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert proc.returncode == 5
     assert proc.stdout == ""
     assert proc.stderr.startswith("gputui: error: ") and "Traceback" not in proc.stderr
 
 
 def test_serve_rejects_bad_error_rate(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "gputui", "sim", "serve", "--error-rate", "2"],
-                          capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gputui", "sim", "serve", "--error-rate", "2"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert proc.returncode == 5
     assert "--error-rate 2.0: must be between 0 and 1" in proc.stderr
 
@@ -111,8 +134,7 @@ def test_list_names_every_builtin_scenario():
 
     names = scenario_names()
     assert names, "no built-in scenarios"
-    proc = subprocess.run([sys.executable, "-m", "gputui", "sim", "list"], capture_output=True, text=True,
-                          timeout=30)
+    proc = subprocess.run([sys.executable, "-m", "gputui", "sim", "list"], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 0
     lines = proc.stdout.splitlines()
     assert [line.split()[0] for line in lines] == names

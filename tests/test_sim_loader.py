@@ -83,10 +83,15 @@ def test_crds_come_first_then_namespaces(tmp_path):
 @pytest.fixture
 def scenario_dir(tmp_path, monkeypatch):
     root = tmp_path / "scenarios"
-    write(root / "index.yaml", yaml.safe_dump({
-        "alpha": {"description": "First one.", "include": ["_shared", "../extra/extra.yaml"]},
-        "beta": {"description": "Second one."},
-    }))
+    write(
+        root / "index.yaml",
+        yaml.safe_dump(
+            {
+                "alpha": {"description": "First one.", "include": ["_shared", "../extra/extra.yaml"]},
+                "beta": {"description": "Second one."},
+            }
+        ),
+    )
     write(root / "_shared" / "ns.yaml", yaml.safe_dump(cm("shared")))
     write(root / "alpha" / "objs.yaml", yaml.safe_dump(cm("alpha-own")))
     write(root / "beta" / "objs.yaml", yaml.safe_dump(cm("beta-own")))
@@ -99,8 +104,11 @@ def test_scenario_names_includes_and_descriptions(scenario_dir):
     assert scenario_names() == ["alpha", "beta"]
     assert scenario_description("beta") == "Second one."
     paths = resolve_sources(["alpha"])
-    assert paths == [(scenario_dir / "_shared").resolve(), (scenario_dir.parent / "extra" / "extra.yaml").resolve(),
-                     (scenario_dir / "alpha").resolve()]
+    assert paths == [
+        (scenario_dir / "_shared").resolve(),
+        (scenario_dir.parent / "extra" / "extra.yaml").resolve(),
+        (scenario_dir / "alpha").resolve(),
+    ]
     assert names(load_objects(["alpha", "beta"])) == ["shared", "extra", "alpha-own", "beta-own"]
 
 
@@ -124,30 +132,50 @@ def test_built_in_scenarios_resolve():
 # -- error forms ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("doc, reason", [
-    ("- just\n- a list\n", "expected a mapping (an object), got a list"),
-    ("plain text\n", "expected a mapping (an object), got a string"),
-    ("kind: ConfigMap\nmetadata: {name: x}\n", "apiVersion is missing"),
-    ("apiVersion: v1\nmetadata: {name: x}\n", "kind is missing"),
-    ("apiVersion: v1\nkind: ConfigMap\n", "metadata is missing"),
-    ("apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: x}\n", "metadata.name is missing"),
-    ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: My_Map}\n", "metadata.name 'My_Map' is not a valid name"),
-    ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, labels: {gpu: true}}\n",
-     "metadata.labels['gpu'] must be a string, got a boolean True"),
-    ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {n: 1}\n", "data['n'] must be a string"),
-    ("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {containers: []}\n", "spec.containers is missing or empty"),
-    ("apiVersion: v1\nkind: Event\nmetadata: {name: x}\nreason: Started\n", "involvedObject with kind and name"),
-    ("apiVersion: v1\nkind: Node\nmetadata: {name: x}\nspec: {taints: [{key: a, effect: Never}]}\n",
-     "spec.taints[0] needs a key and an effect"),
-    ("apiVersion: v1\nkind: Node\nmetadata: {name: x}\nstatus: {conditions: [{type: Ready}]}\n",
-     "status.conditions[0] needs type and status"),
-    ("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {containers: [{name: a, image: b}]}\n"
-     "status: {phase: Running, containerStatuses: [{ready: true}]}\n", "status.containerStatuses[0].name is missing"),
-    ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {replicas: 1}\n", "spec.template is missing"),
-    ("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: wrong}\n"
-     "spec: {group: a.io, scope: Cluster, names: {kind: A, plural: as}, versions: [{name: v1}]}\n",
-     "metadata.name must be as.a.io"),
-])
+@pytest.mark.parametrize(
+    "doc, reason",
+    [
+        ("- just\n- a list\n", "expected a mapping (an object), got a list"),
+        ("plain text\n", "expected a mapping (an object), got a string"),
+        ("kind: ConfigMap\nmetadata: {name: x}\n", "apiVersion is missing"),
+        ("apiVersion: v1\nmetadata: {name: x}\n", "kind is missing"),
+        ("apiVersion: v1\nkind: ConfigMap\n", "metadata is missing"),
+        ("apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: x}\n", "metadata.name is missing"),
+        ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: My_Map}\n", "metadata.name 'My_Map' is not a valid name"),
+        (
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, labels: {gpu: true}}\n",
+            "metadata.labels['gpu'] must be a string, got a boolean True",
+        ),
+        ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {n: 1}\n", "data['n'] must be a string"),
+        (
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {containers: []}\n",
+            "spec.containers is missing or empty",
+        ),
+        ("apiVersion: v1\nkind: Event\nmetadata: {name: x}\nreason: Started\n", "involvedObject with kind and name"),
+        (
+            "apiVersion: v1\nkind: Node\nmetadata: {name: x}\nspec: {taints: [{key: a, effect: Never}]}\n",
+            "spec.taints[0] needs a key and an effect",
+        ),
+        (
+            "apiVersion: v1\nkind: Node\nmetadata: {name: x}\nstatus: {conditions: [{type: Ready}]}\n",
+            "status.conditions[0] needs type and status",
+        ),
+        (
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {containers: [{name: a, image: b}]}\n"
+            "status: {phase: Running, containerStatuses: [{ready: true}]}\n",
+            "status.containerStatuses[0].name is missing",
+        ),
+        (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {replicas: 1}\n",
+            "spec.template is missing",
+        ),
+        (
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: wrong}\n"
+            "spec: {group: a.io, scope: Cluster, names: {kind: A, plural: as}, versions: [{name: v1}]}\n",
+            "metadata.name must be as.a.io",
+        ),
+    ],
+)
 def test_bad_document_names_file_document_and_reason(tmp_path, doc, reason):
     f = write(tmp_path / "bad.yaml", yaml.safe_dump(cm("fine")) + "---\n" + yaml.safe_dump(cm("fine2")) + "---\n" + doc)
     err = load_error(f)
@@ -162,12 +190,16 @@ def test_bad_item_in_a_list_names_the_item(tmp_path):
 
 
 def test_yaml_syntax_error_gives_document_and_line(tmp_path):
-    f = write(tmp_path / "broken.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\n"
-              "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: a: b\n")
+    f = write(
+        tmp_path / "broken.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: a: b\n",
+    )
     err = load_error(f)
     # libyaml and the pure-Python parser word the problem slightly differently
-    assert err.message.startswith(f"{f}, document 2, line 9, column 12: YAML syntax error: mapping values are not "
-                                  "allowed")
+    assert err.message.startswith(
+        f"{f}, document 2, line 9, column 12: YAML syntax error: mapping values are not allowed"
+    )
 
 
 def test_invalid_json_gives_line_and_column(tmp_path):
@@ -202,31 +234,69 @@ def test_kinds_without_a_type_are_skipped_with_a_warning(tmp_path, caplog):
 
 def scripted_objects() -> list[dict]:
     return [
-        {"apiVersion": "v1", "kind": "Pod",
-         "metadata": {"name": "p", "namespace": "ml", "creationTimestamp": "2024-05-01T10:00:00Z"},
-         "spec": {"nodeName": "n", "containers": [{"name": "main", "image": "cuda:12"}]},
-         "status": {"phase": "Running", "startTime": "2024-05-01T10:00:05Z",
-                    "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": "2024-05-01T10:01:00Z"}],
-                    "containerStatuses": [{"name": "main", "restartCount": 3,
-                                           "state": {"running": {"startedAt": "2024-05-01T10:30:00Z"}},
-                                           "lastState": {"terminated": {"exitCode": 1,
-                                                                        "startedAt": "2024-05-01T10:20:00Z",
-                                                                        "finishedAt": "2024-05-01T10:29:00Z"}}}]}},
-        {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e", "namespace": "ml"},
-         "involvedObject": {"kind": "Pod", "name": "p"}, "reason": "BackOff",
-         "firstTimestamp": "2024-05-01T10:20:00Z", "lastTimestamp": "2024-05-01T11:00:00Z"},
-        {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e2", "namespace": "ml"},
-         "involvedObject": {"kind": "Pod", "name": "p"}, "reason": "Scheduled",
-         "eventTime": "2024-05-01T10:00:01.123456Z"},
-        {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-         "metadata": {"name": "n", "namespace": "kube-node-lease", "creationTimestamp": "2024-05-01T09:00:00Z"},
-         "spec": {"holderIdentity": "n", "renewTime": "2024-05-01T10:59:50.500000Z"}},
-        {"apiVersion": "karpenter.sh/v1", "kind": "NodeClaim",
-         "metadata": {"name": "gpu-abc", "creationTimestamp": "2024-05-01T09:58:00Z",
-                      "deletionTimestamp": "2024-05-01T10:50:00Z"},
-         "status": {"lastPodEventTime": "2024-05-01T10:40:00Z",
-                    "conditions": [{"type": "Initialized", "status": "Unknown",
-                                    "lastTransitionTime": "2024-05-01T09:59:00Z"}]}},
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "p", "namespace": "ml", "creationTimestamp": "2024-05-01T10:00:00Z"},
+            "spec": {"nodeName": "n", "containers": [{"name": "main", "image": "cuda:12"}]},
+            "status": {
+                "phase": "Running",
+                "startTime": "2024-05-01T10:00:05Z",
+                "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": "2024-05-01T10:01:00Z"}],
+                "containerStatuses": [
+                    {
+                        "name": "main",
+                        "restartCount": 3,
+                        "state": {"running": {"startedAt": "2024-05-01T10:30:00Z"}},
+                        "lastState": {
+                            "terminated": {
+                                "exitCode": 1,
+                                "startedAt": "2024-05-01T10:20:00Z",
+                                "finishedAt": "2024-05-01T10:29:00Z",
+                            }
+                        },
+                    }
+                ],
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": "e", "namespace": "ml"},
+            "involvedObject": {"kind": "Pod", "name": "p"},
+            "reason": "BackOff",
+            "firstTimestamp": "2024-05-01T10:20:00Z",
+            "lastTimestamp": "2024-05-01T11:00:00Z",
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": "e2", "namespace": "ml"},
+            "involvedObject": {"kind": "Pod", "name": "p"},
+            "reason": "Scheduled",
+            "eventTime": "2024-05-01T10:00:01.123456Z",
+        },
+        {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {"name": "n", "namespace": "kube-node-lease", "creationTimestamp": "2024-05-01T09:00:00Z"},
+            "spec": {"holderIdentity": "n", "renewTime": "2024-05-01T10:59:50.500000Z"},
+        },
+        {
+            "apiVersion": "karpenter.sh/v1",
+            "kind": "NodeClaim",
+            "metadata": {
+                "name": "gpu-abc",
+                "creationTimestamp": "2024-05-01T09:58:00Z",
+                "deletionTimestamp": "2024-05-01T10:50:00Z",
+            },
+            "status": {
+                "lastPodEventTime": "2024-05-01T10:40:00Z",
+                "conditions": [
+                    {"type": "Initialized", "status": "Unknown", "lastTransitionTime": "2024-05-01T09:59:00Z"}
+                ],
+            },
+        },
     ]
 
 
@@ -235,8 +305,10 @@ def nodeclaim_crd() -> dict:
 
 
 def test_newest_timestamp_lands_at_now_and_everything_moves_by_the_same_delta():
-    objs = {o["metadata"]["name"]: o for o in prepare_objects(scripted_objects() + [nodeclaim_crd()],
-                                                              shift_time=True, now=NOW)}
+    objs = {
+        o["metadata"]["name"]: o
+        for o in prepare_objects(scripted_objects() + [nodeclaim_crd()], shift_time=True, now=NOW)
+    }
     delta = NOW - dt.datetime(2024, 5, 1, 11, 0, 0, tzinfo=dt.timezone.utc)
 
     def at(s: str) -> str:
@@ -260,15 +332,19 @@ def test_newest_timestamp_lands_at_now_and_everything_moves_by_the_same_delta():
 
 
 def test_without_shift_times_stay_and_unset_creation_times_are_now():
-    objs = {o["metadata"]["name"]: o for o in prepare_objects(scripted_objects() + [nodeclaim_crd()],
-                                                              shift_time=False, now=NOW)}
+    objs = {
+        o["metadata"]["name"]: o
+        for o in prepare_objects(scripted_objects() + [nodeclaim_crd()], shift_time=False, now=NOW)
+    }
     assert objs["e"]["lastTimestamp"] == "2024-05-01T11:00:00Z"
     assert objs["e"]["metadata"]["creationTimestamp"] == "2026-06-01T12:00:00Z"
 
 
 def test_unquoted_yaml_timestamps_stay_api_strings(tmp_path):
-    f = write(tmp_path / "e.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
-              "  creationTimestamp: 2024-05-01T10:00:00Z\n")
+    f = write(
+        tmp_path / "e.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  creationTimestamp: 2024-05-01T10:00:00Z\n",
+    )
     obj = load_objects([f], shift_time=False)[-1]
     assert obj["metadata"]["creationTimestamp"] == "2024-05-01T10:00:00Z"
 
@@ -281,33 +357,69 @@ def by_name(objs: list[dict]) -> dict[tuple[str, str], dict]:
 
 
 def test_server_fields_filled_and_references_resolved():
-    rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web-1", "namespace": "ml",
-                                                                      "uid": "11111111-2222-3333-4444-555555555555"},
-          "spec": {"template": {"metadata": {"labels": {"app": "web"}},
-                                "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}}}
-    pod = {"apiVersion": "v1", "kind": "Pod",
-           "metadata": {"generateName": "web-1-", "namespace": "ml",
-                        "ownerReferences": [{"kind": "ReplicaSet", "name": "web-1", "controller": True}]},
-           "spec": {"nodeName": "ip-10-1-2-3.ec2.internal",
-                    "containers": [{"name": "c", "image": "nginx:1.27",
-                                    "resources": {"limits": {"nvidia.com/gpu": 1, "cpu": 0.5}}}]},
-           "status": {"phase": "Running"}}
-    event = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "ev", "namespace": "ml"},
-             "involvedObject": {"kind": "ReplicaSet", "name": "web-1"}, "reason": "SuccessfulCreate"}
+    rs = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {"name": "web-1", "namespace": "ml", "uid": "11111111-2222-3333-4444-555555555555"},
+        "spec": {
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]},
+            }
+        },
+    }
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "generateName": "web-1-",
+            "namespace": "ml",
+            "ownerReferences": [{"kind": "ReplicaSet", "name": "web-1", "controller": True}],
+        },
+        "spec": {
+            "nodeName": "ip-10-1-2-3.ec2.internal",
+            "containers": [
+                {"name": "c", "image": "nginx:1.27", "resources": {"limits": {"nvidia.com/gpu": 1, "cpu": 0.5}}}
+            ],
+        },
+        "status": {"phase": "Running"},
+    }
+    event = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": "ev", "namespace": "ml"},
+        "involvedObject": {"kind": "ReplicaSet", "name": "web-1"},
+        "reason": "SuccessfulCreate",
+    }
     objs = prepare_objects([rs, pod, event], now=NOW)
     got = by_name(objs)
     p = next(o for o in objs if o["kind"] == "Pod")
     assert p["metadata"]["name"].startswith("web-1-") and len(p["metadata"]["name"]) == len("web-1-") + 5
     ref = p["metadata"]["ownerReferences"][0]
-    assert ref == {"kind": "ReplicaSet", "name": "web-1", "controller": True, "apiVersion": "apps/v1",
-                   "uid": "11111111-2222-3333-4444-555555555555"}
+    assert ref == {
+        "kind": "ReplicaSet",
+        "name": "web-1",
+        "controller": True,
+        "apiVersion": "apps/v1",
+        "uid": "11111111-2222-3333-4444-555555555555",
+    }
     assert p["spec"]["containers"][0]["resources"]["limits"] == {"nvidia.com/gpu": "1", "cpu": "0.5"}
     cs = p["status"]["containerStatuses"][0]
-    assert (cs["name"], cs["image"], cs["ready"], cs["restartCount"], cs["started"]) == ("c", "nginx:1.27", True, 0,
-                                                                                          True)
+    assert (cs["name"], cs["image"], cs["ready"], cs["restartCount"], cs["started"]) == (
+        "c",
+        "nginx:1.27",
+        True,
+        0,
+        True,
+    )
     assert cs["imageID"].startswith("nginx@sha256:") and cs["containerID"].startswith("containerd://")
     assert [c["type"] for c in p["status"]["conditions"] if c["status"] == "True"] == [
-        "PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]
+        "PodReadyToStartContainers",
+        "Initialized",
+        "Ready",
+        "ContainersReady",
+        "PodScheduled",
+    ]
     assert p["status"]["hostIP"] == "10.1.2.3"
     ev = got[("Event", "ev")]
     assert ev["involvedObject"]["uid"] == "11111111-2222-3333-4444-555555555555"
@@ -318,8 +430,13 @@ def test_server_fields_filled_and_references_resolved():
 
 
 def test_references_to_kinds_not_loaded_use_their_well_known_api_version_and_scope():
-    event = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "ev", "namespace": "default"},
-             "involvedObject": {"kind": "NodeClaim", "name": "gpu-abcde"}, "reason": "Launched"}
+    event = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": "ev", "namespace": "default"},
+        "involvedObject": {"kind": "NodeClaim", "name": "gpu-abcde"},
+        "reason": "Launched",
+    }
     io = prepare_objects([event], now=NOW)[-1]["involvedObject"]
     assert io["apiVersion"] == "karpenter.sh/v1" and "namespace" not in io
     assert io["uid"] == loader.deterministic_uid("NodeClaim", "", "gpu-abcde")
@@ -339,8 +456,12 @@ def test_uids_are_stable_across_loads():
 
 
 def test_pod_without_status_is_left_for_the_simulator_to_run():
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
-           "spec": {"containers": [{"name": "c", "image": "cuda"}]}}
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "c", "image": "cuda"}]},
+    }
     out = prepare_objects([pod], now=NOW)[-1]
     assert "status" not in out
     assert out["spec"]["restartPolicy"] == "Always"
@@ -348,50 +469,130 @@ def test_pod_without_status_is_left_for_the_simulator_to_run():
 
 def test_every_filled_object_parses_into_the_typed_client_models():
     models = pytest.importorskip("kubernetes.client.models")
-    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
-            "status": {"capacity": {"nvidia.com/gpu": 4}, "conditions": [{"type": "Ready", "status": "True"}],
-                       "nodeInfo": {"kubeletVersion": "v1.30.0"}}}
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "ml"},
-           "spec": {"nodeName": "n1", "initContainers": [{"name": "init", "image": "busybox"}],
-                    "containers": [{"name": "c", "image": "cuda"}]},
-           "status": {"phase": "Running", "containerStatuses": [
-               {"name": "c", "state": {"waiting": {"reason": "CrashLoopBackOff"}},
-                "lastState": {"terminated": {"reason": "Error"}}, "restartCount": 5}]}}
-    failed = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "f", "namespace": "ml"},
-              "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "cuda"}]},
-              "status": {"phase": "Failed"}}
-    pending = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "q", "namespace": "ml"},
-               "spec": {"containers": [{"name": "c", "image": "cuda"}]}, "status": {"phase": "Pending"}}
+    node = {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": "n1"},
+        "status": {
+            "capacity": {"nvidia.com/gpu": 4},
+            "conditions": [{"type": "Ready", "status": "True"}],
+            "nodeInfo": {"kubeletVersion": "v1.30.0"},
+        },
+    }
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "ml"},
+        "spec": {
+            "nodeName": "n1",
+            "initContainers": [{"name": "init", "image": "busybox"}],
+            "containers": [{"name": "c", "image": "cuda"}],
+        },
+        "status": {
+            "phase": "Running",
+            "containerStatuses": [
+                {
+                    "name": "c",
+                    "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                    "lastState": {"terminated": {"reason": "Error"}},
+                    "restartCount": 5,
+                }
+            ],
+        },
+    }
+    failed = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "f", "namespace": "ml"},
+        "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "cuda"}]},
+        "status": {"phase": "Failed"},
+    }
+    pending = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "q", "namespace": "ml"},
+        "spec": {"containers": [{"name": "c", "image": "cuda"}]},
+        "status": {"phase": "Pending"},
+    }
     template = {"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}
-    ds = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "ds", "namespace": "ml"},
-          "spec": {"template": template}, "status": {"numberReady": 1}}
-    sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "st", "namespace": "ml"},
-           "spec": {"template": template}, "status": {"readyReplicas": 1}}
-    deploy = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "ml"},
-              "spec": {"template": template},
-              "status": {"conditions": [{"type": "Available", "status": "False"}]}}
-    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j", "namespace": "ml"},
-           "spec": {"template": template}, "status": {"conditions": [{"type": "Failed", "status": "True"}]}}
-    pdb = {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "pdb", "namespace": "ml"},
-           "spec": {"minAvailable": 1}, "status": {"conditions": [{"type": "DisruptionAllowed", "status": "False"}]}}
-    hpa = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
-           "metadata": {"name": "h", "namespace": "ml"},
-           "spec": {"maxReplicas": 3, "scaleTargetRef": {"kind": "Deployment", "name": "d"}},
-           "status": {"currentReplicas": 1}}
-    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "ml"},
-           "spec": {"ports": [{"port": 80}]}}
-    lease = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "n1",
-                                                                                 "namespace": "kube-node-lease"}}
-    event = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e", "namespace": "ml"},
-             "involvedObject": {"kind": "Node", "name": "n1"}, "reason": "NodeReady"}
-    objs = prepare_objects([node, pod, failed, pending, ds, sts, deploy, job, pdb, hpa, svc, lease, event,
-                            nodeclaim_crd()], now=NOW)
-    lists = {"Node": models.V1NodeList, "Pod": models.V1PodList, "Event": models.CoreV1EventList,
-             "Namespace": models.V1NamespaceList, "DaemonSet": models.V1DaemonSetList,
-             "StatefulSet": models.V1StatefulSetList, "Deployment": models.V1DeploymentList,
-             "Job": models.V1JobList, "PodDisruptionBudget": models.V1PodDisruptionBudgetList,
-             "HorizontalPodAutoscaler": models.V2HorizontalPodAutoscalerList, "Service": models.V1ServiceList,
-             "Lease": models.V1LeaseList, "CustomResourceDefinition": models.V1CustomResourceDefinitionList}
+    ds = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "ds", "namespace": "ml"},
+        "spec": {"template": template},
+        "status": {"numberReady": 1},
+    }
+    sts = {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "st", "namespace": "ml"},
+        "spec": {"template": template},
+        "status": {"readyReplicas": 1},
+    }
+    deploy = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "d", "namespace": "ml"},
+        "spec": {"template": template},
+        "status": {"conditions": [{"type": "Available", "status": "False"}]},
+    }
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "j", "namespace": "ml"},
+        "spec": {"template": template},
+        "status": {"conditions": [{"type": "Failed", "status": "True"}]},
+    }
+    pdb = {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": "pdb", "namespace": "ml"},
+        "spec": {"minAvailable": 1},
+        "status": {"conditions": [{"type": "DisruptionAllowed", "status": "False"}]},
+    }
+    hpa = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "h", "namespace": "ml"},
+        "spec": {"maxReplicas": 3, "scaleTargetRef": {"kind": "Deployment", "name": "d"}},
+        "status": {"currentReplicas": 1},
+    }
+    svc = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "s", "namespace": "ml"},
+        "spec": {"ports": [{"port": 80}]},
+    }
+    lease = {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {"name": "n1", "namespace": "kube-node-lease"},
+    }
+    event = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": "e", "namespace": "ml"},
+        "involvedObject": {"kind": "Node", "name": "n1"},
+        "reason": "NodeReady",
+    }
+    objs = prepare_objects(
+        [node, pod, failed, pending, ds, sts, deploy, job, pdb, hpa, svc, lease, event, nodeclaim_crd()], now=NOW
+    )
+    lists = {
+        "Node": models.V1NodeList,
+        "Pod": models.V1PodList,
+        "Event": models.CoreV1EventList,
+        "Namespace": models.V1NamespaceList,
+        "DaemonSet": models.V1DaemonSetList,
+        "StatefulSet": models.V1StatefulSetList,
+        "Deployment": models.V1DeploymentList,
+        "Job": models.V1JobList,
+        "PodDisruptionBudget": models.V1PodDisruptionBudgetList,
+        "HorizontalPodAutoscaler": models.V2HorizontalPodAutoscalerList,
+        "Service": models.V1ServiceList,
+        "Lease": models.V1LeaseList,
+        "CustomResourceDefinition": models.V1CustomResourceDefinitionList,
+    }
     parsed = {}
     for obj in objs:
         parsed[(obj["kind"], obj["metadata"]["name"])] = lists[obj["kind"]].from_dict({"items": [obj]}).items[0]
@@ -416,12 +617,21 @@ def test_every_filled_object_parses_into_the_typed_client_models():
 
 
 def log_pod() -> dict:
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "drv", "namespace": "gpu-operator", "creationTimestamp": "2024-05-01T10:00:00Z",
-                         "annotations": {"sim.gputui.dev/log.nvidia-driver-ctr": "Could not resolve kernel\n",
-                                         "sim.gputui.dev/previous-log.nvidia-driver-ctr": "older run\n",
-                                         "keep": "me"}},
-            "spec": {"containers": [{"name": "nvidia-driver-ctr", "image": "nvcr.io/nvidia/driver:570"}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "drv",
+            "namespace": "gpu-operator",
+            "creationTimestamp": "2024-05-01T10:00:00Z",
+            "annotations": {
+                "sim.gputui.dev/log.nvidia-driver-ctr": "Could not resolve kernel\n",
+                "sim.gputui.dev/previous-log.nvidia-driver-ctr": "older run\n",
+                "keep": "me",
+            },
+        },
+        "spec": {"containers": [{"name": "nvidia-driver-ctr", "image": "nvcr.io/nvidia/driver:570"}]},
+    }
 
 
 def test_split_log_annotations_reads_and_optionally_strips():
@@ -447,21 +657,33 @@ def test_loader_keeps_log_annotations_and_the_offline_snapshot_reads_them():
 
 
 def _columns(crd: dict) -> dict[str, list]:
-    return {v["name"]: [(c["name"], c["type"], c["jsonPath"], c.get("priority", 0))
-                        for c in v.get("additionalPrinterColumns") or []] for v in crd["spec"]["versions"]}
+    return {
+        v["name"]: [
+            (c["name"], c["type"], c["jsonPath"], c.get("priority", 0)) for c in v.get("additionalPrinterColumns") or []
+        ]
+        for v in crd["spec"]["versions"]
+    }
 
 
-@pytest.mark.parametrize("compact, upstream", [
-    ("karpenter/v1/karpenter.sh_nodepools.yaml", "karpenter/crds/v1/karpenter.sh_nodepools.yaml"),
-    ("karpenter/v1/karpenter.sh_nodeclaims.yaml", "karpenter/crds/v1/karpenter.sh_nodeclaims.yaml"),
-    ("karpenter/v1/karpenter.k8s.aws_ec2nodeclasses.yaml", "karpenter/crds/v1/karpenter.k8s.aws_ec2nodeclasses.yaml"),
-    ("karpenter/v1beta1/karpenter.sh_nodepools.yaml", "karpenter/crds/v1beta1/karpenter.sh_nodepools.yaml"),
-    ("karpenter/v1beta1/karpenter.sh_nodeclaims.yaml", "karpenter/crds/v1beta1/karpenter.sh_nodeclaims.yaml"),
-    ("karpenter/v1beta1/karpenter.k8s.aws_ec2nodeclasses.yaml",
-     "karpenter/crds/v1beta1/karpenter.k8s.aws_ec2nodeclasses.yaml"),
-    ("gpu-operator/nvidia.com_clusterpolicies.yaml", "gpu-operator/crds/nvidia.com_clusterpolicies.yaml"),
-    ("gpu-operator/nvidia.com_nvidiadrivers.yaml", "gpu-operator/crds/nvidia.com_nvidiadrivers.yaml"),
-])
+@pytest.mark.parametrize(
+    "compact, upstream",
+    [
+        ("karpenter/v1/karpenter.sh_nodepools.yaml", "karpenter/crds/v1/karpenter.sh_nodepools.yaml"),
+        ("karpenter/v1/karpenter.sh_nodeclaims.yaml", "karpenter/crds/v1/karpenter.sh_nodeclaims.yaml"),
+        (
+            "karpenter/v1/karpenter.k8s.aws_ec2nodeclasses.yaml",
+            "karpenter/crds/v1/karpenter.k8s.aws_ec2nodeclasses.yaml",
+        ),
+        ("karpenter/v1beta1/karpenter.sh_nodepools.yaml", "karpenter/crds/v1beta1/karpenter.sh_nodepools.yaml"),
+        ("karpenter/v1beta1/karpenter.sh_nodeclaims.yaml", "karpenter/crds/v1beta1/karpenter.sh_nodeclaims.yaml"),
+        (
+            "karpenter/v1beta1/karpenter.k8s.aws_ec2nodeclasses.yaml",
+            "karpenter/crds/v1beta1/karpenter.k8s.aws_ec2nodeclasses.yaml",
+        ),
+        ("gpu-operator/nvidia.com_clusterpolicies.yaml", "gpu-operator/crds/nvidia.com_clusterpolicies.yaml"),
+        ("gpu-operator/nvidia.com_nvidiadrivers.yaml", "gpu-operator/crds/nvidia.com_nvidiadrivers.yaml"),
+    ],
+)
 def test_compact_crds_match_upstream_names_and_printer_columns(compact, upstream):
     if not REFERENCE.is_dir():
         pytest.skip("../shared/reference not present")
@@ -471,17 +693,22 @@ def test_compact_crds_match_upstream_names_and_printer_columns(compact, upstream
     for key in ("group", "scope", "names"):
         assert ours["spec"][key] == theirs["spec"][key], key
     assert _columns(ours) == _columns(theirs)
-    assert [(v["name"], v["served"], v["storage"], sorted(v.get("subresources") or {}))
-            for v in ours["spec"]["versions"]] == \
-           [(v["name"], v["served"], v["storage"], sorted(v.get("subresources") or {}))
-            for v in theirs["spec"]["versions"]]
+    assert [
+        (v["name"], v["served"], v["storage"], sorted(v.get("subresources") or {})) for v in ours["spec"]["versions"]
+    ] == [
+        (v["name"], v["served"], v["storage"], sorted(v.get("subresources") or {})) for v in theirs["spec"]["versions"]
+    ]
 
 
 def test_compact_crd_sets_load_and_the_whole_directory_is_refused():
     objs = load_objects([loader.CRD_DIR / "karpenter" / "v1", loader.CRD_DIR / "gpu-operator"])
     assert sorted(o["metadata"]["name"] for o in objs) == [
-        "clusterpolicies.nvidia.com", "ec2nodeclasses.karpenter.k8s.aws", "nodeclaims.karpenter.sh",
-        "nodepools.karpenter.sh", "nvidiadrivers.nvidia.com"]
+        "clusterpolicies.nvidia.com",
+        "ec2nodeclasses.karpenter.k8s.aws",
+        "nodeclaims.karpenter.sh",
+        "nodepools.karpenter.sh",
+        "nvidiadrivers.nvidia.com",
+    ]
     err = load_error(loader.CRD_DIR)
     assert "is defined twice" in err.message
 

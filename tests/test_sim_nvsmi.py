@@ -23,8 +23,13 @@ def ref(*parts: str) -> Path:
 
 
 def node(name: str = "ip-10-0-1-23.ec2.internal", instance_type: str = "g5.xlarge", **annotations: str) -> dict:
-    return {"metadata": {"name": name, "labels": {"node.kubernetes.io/instance-type": instance_type},
-                         "annotations": {f"sim.gputui.dev/{k.replace('_', '-')}": v for k, v in annotations.items()}}}
+    return {
+        "metadata": {
+            "name": name,
+            "labels": {"node.kubernetes.io/instance-type": instance_type},
+            "annotations": {f"sim.gputui.dev/{k.replace('_', '-')}": v for k, v in annotations.items()},
+        }
+    }
 
 
 def run(n: dict, command: str, busy: int = 0) -> tuple[str, int]:
@@ -67,7 +72,9 @@ def test_table_process_rows_align_with_real_capture():
 
 def test_list_gpus_matches_capture_format_and_instance_gpu_count():
     real = ref("text", "nvidia-h100-80gb-hbm3__590.48.01.nvidia-smi-L.txt").read_text().splitlines()
-    pattern = re.compile(r"GPU (\d+): (.+) \(UUID: (GPU-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\)")
+    pattern = re.compile(
+        r"GPU (\d+): (.+) \(UUID: (GPU-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\)"
+    )
     assert pattern.fullmatch(real[0])
     out, code = run(node(instance_type="g5.12xlarge"), "nvidia-smi -L")
     lines = out.splitlines()
@@ -94,27 +101,48 @@ def test_gpu_model_annotation_and_catalogue():
     assert out.startswith("GPU 0: Tesla T4 (UUID: GPU-")
     out, _ = run(node(instance_type="g5.xlarge", gpu_model="NVIDIA L4"), "nvidia-smi -L")
     assert out.startswith("GPU 0: NVIDIA L4 (UUID: ")
-    karpenter_only = {"metadata": {"name": "n", "labels": {"karpenter.k8s.aws/instance-gpu-name": "l40s",
-                                                           "karpenter.k8s.aws/instance-gpu-count": "2"}}}
+    karpenter_only = {
+        "metadata": {
+            "name": "n",
+            "labels": {"karpenter.k8s.aws/instance-gpu-name": "l40s", "karpenter.k8s.aws/instance-gpu-count": "2"},
+        }
+    }
     out, _ = run(karpenter_only, "nvidia-smi -L")
     assert out.count("NVIDIA L40S") == 2
 
 
 # -- CSV ---------------------------------------------------------------------------------
 
-FIELDS = ["index", "name", "uuid", "pci.bus_id", "driver_version", "memory.total", "memory.used",
-          "utilization.gpu", "temperature.gpu", "power.draw", "power.limit",
-          "ecc.errors.uncorrected.volatile.total", "ecc.errors.uncorrected.aggregate.total",
-          "retired_pages.pending", "remapped_rows.pending", "mig.mode.current", "clocks_event_reasons.active"]
+FIELDS = [
+    "index",
+    "name",
+    "uuid",
+    "pci.bus_id",
+    "driver_version",
+    "memory.total",
+    "memory.used",
+    "utilization.gpu",
+    "temperature.gpu",
+    "power.draw",
+    "power.limit",
+    "ecc.errors.uncorrected.volatile.total",
+    "ecc.errors.uncorrected.aggregate.total",
+    "retired_pages.pending",
+    "remapped_rows.pending",
+    "mig.mode.current",
+    "clocks_event_reasons.active",
+]
 
 
 def test_query_gpu_header_and_values_shaped_like_real_csv():
-    rows = list(csv.reader(ref("csv", "nvidia-h100-80gb-hbm3__590.48.01.load.query-gpu.csv").open(),
-                           skipinitialspace=True))
+    rows = list(
+        csv.reader(ref("csv", "nvidia-h100-80gb-hbm3__590.48.01.load.query-gpu.csv").open(), skipinitialspace=True)
+    )
     real_header = {h.split(" [")[0]: h for h in rows[0]}
     real_values = dict(zip((h.split(" [")[0] for h in rows[0]), rows[1]))
-    out, code = run(node(instance_type="p5.48xlarge"),
-                    f"nvidia-smi --query-gpu={','.join(FIELDS)} --format=csv", busy=1)
+    out, code = run(
+        node(instance_type="p5.48xlarge"), f"nvidia-smi --query-gpu={','.join(FIELDS)} --format=csv", busy=1
+    )
     assert code == 0
     ours = list(csv.reader(io.StringIO(out), skipinitialspace=True))
     assert ours[0] == [real_header[f] for f in FIELDS]
@@ -123,29 +151,39 @@ def test_query_gpu_header_and_values_shaped_like_real_csv():
         real = real_values[field]
         # Same unit suffix and the same [N/A] convention as the real capture.
         assert re.sub(r"[\d.]+", "9", value) == re.sub(r"[\d.]+", "9", real) or field in (
-            "name", "uuid", "pci.bus_id", "driver_version"), field
+            "name",
+            "uuid",
+            "pci.bus_id",
+            "driver_version",
+        ), field
 
 
 def test_query_gpu_noheader_nounits_and_aliases():
-    out, code = run(node(instance_type="g5.12xlarge"),
-                    "nvidia-smi --query-gpu=index,memory.total,clocks_throttle_reasons.active,retired_pages.pending "
-                    "--format=csv,noheader,nounits")
+    out, code = run(
+        node(instance_type="g5.12xlarge"),
+        "nvidia-smi --query-gpu=index,memory.total,clocks_throttle_reasons.active,retired_pages.pending "
+        "--format=csv,noheader,nounits",
+    )
     assert code == 0
     assert out.splitlines() == [f"{i}, 23028, 0x0000000000000001, [N/A]" for i in range(4)]
 
 
 def test_query_gpu_turing_retires_pages_instead_of_remapping_rows():
-    out, _ = run(node(instance_type="g4dn.xlarge", ecc="1,3"),
-                 "nvidia-smi --query-gpu=retired_pages.double_bit.count,retired_pages.pending,remapped_rows.pending,"
-                 "ecc.errors.uncorrected.volatile.total,ecc.errors.uncorrected.aggregate.total --format=csv,noheader")
+    out, _ = run(
+        node(instance_type="g4dn.xlarge", ecc="1,3"),
+        "nvidia-smi --query-gpu=retired_pages.double_bit.count,retired_pages.pending,remapped_rows.pending,"
+        "ecc.errors.uncorrected.volatile.total,ecc.errors.uncorrected.aggregate.total --format=csv,noheader",
+    )
     assert out == "3, Yes, [N/A], 1, 3\n"
 
 
 def test_ecc_annotation_sets_gpu0_counts_and_remapping():
-    out, _ = run(node(instance_type="g5.12xlarge", ecc="2,14"),
-                 "nvidia-smi --query-gpu=index,ecc.errors.uncorrected.volatile.total,"
-                 "ecc.errors.uncorrected.aggregate.total,remapped_rows.uncorrectable,remapped_rows.pending "
-                 "--format=csv,noheader")
+    out, _ = run(
+        node(instance_type="g5.12xlarge", ecc="2,14"),
+        "nvidia-smi --query-gpu=index,ecc.errors.uncorrected.volatile.total,"
+        "ecc.errors.uncorrected.aggregate.total,remapped_rows.uncorrectable,remapped_rows.pending "
+        "--format=csv,noheader",
+    )
     assert out.splitlines() == ["0, 2, 14, 14, Yes", "1, 0, 0, 0, No", "2, 0, 0, 0, No", "3, 0, 0, 0, No"]
     table, _ = run(node(instance_type="g5.12xlarge", ecc="2,14"), "nvidia-smi")
     first_gpu = next(l for l in table.splitlines() if l.startswith("|   0  "))
@@ -163,14 +201,18 @@ def test_query_gpu_unknown_field_fails_like_nvidia_smi():
 def test_query_compute_apps_header_matches_real_capture():
     real = ref("csv", "nvidia-h100-80gb-hbm3__590.48.01.load.query-compute-apps.csv").read_text().splitlines()
     fields = [h.split(" [")[0] for h in real[0].split(", ")]
-    out, code = run(node(instance_type="p5.48xlarge"),
-                    f"nvidia-smi --query-compute-apps={','.join(fields)} --format=csv", busy=1)
+    out, code = run(
+        node(instance_type="p5.48xlarge"), f"nvidia-smi --query-compute-apps={','.join(fields)} --format=csv", busy=1
+    )
     lines = out.splitlines()
     assert code == 0
     assert lines[0] == real[0]
     assert len(lines) == 2
-    assert re.fullmatch(r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{3}, NVIDIA H100 80GB HBM3, 00000000:[0-9A-F]{2}:"
-                        r"[0-9A-F]{2}\.0, \d{13}, GPU-[0-9a-f-]{36}, \d+, python, \d+ MiB", lines[1])
+    assert re.fullmatch(
+        r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{3}, NVIDIA H100 80GB HBM3, 00000000:[0-9A-F]{2}:"
+        r"[0-9A-F]{2}\.0, \d{13}, GPU-[0-9a-f-]{36}, \d+, python, \d+ MiB",
+        lines[1],
+    )
     idle, _ = run(node(instance_type="p5.48xlarge"), "nvidia-smi --query-compute-apps=pid --format=csv,noheader")
     assert idle == ""
 
@@ -197,8 +239,11 @@ def test_query_report_uses_real_labels_at_real_indentation():
         assert out.startswith("\n==============NVSMI LOG==============\n\nTimestamp")
         extra = {(i, l) for i, l in _label_set(out) if not l.startswith("GPU 0000") and "NVSMI" not in l} - real
         assert not extra, (instance_type, sorted(extra))
-    value_col = {line.index(": ") for line in out.splitlines() if ": " in line and "ID  " not in line
-                 and not line.startswith("            ")}
+    value_col = {
+        line.index(": ")
+        for line in out.splitlines()
+        if ": " in line and "ID  " not in line and not line.startswith("            ")
+    }
     assert 55 in value_col
 
 
@@ -216,7 +261,7 @@ def _paths(root: ET.Element) -> set[str]:
 
 def _parse_xml(text: str) -> ET.Element:
     # The DOCTYPE names an external DTD that is not shipped; parse from the root element.
-    return ET.fromstring(text[text.index("<nvidia_smi_log"):])
+    return ET.fromstring(text[text.index("<nvidia_smi_log") :])
 
 
 def test_xml_report_uses_real_element_paths():
@@ -241,16 +286,23 @@ def test_xml_report_uses_real_element_paths():
 # -- failures -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mode, capture, code", [
-    ("driver-not-loaded", "driver-not-loaded.txt", 9),
-    ("no-devices", "no-devices-found.txt", 6),
-    ("nvml-unknown-error", "nvml-unknown-error.txt", 255),
-    ("version-mismatch", "nvml-driver-library-version-mismatch.txt", 18),
-])
+@pytest.mark.parametrize(
+    "mode, capture, code",
+    [
+        ("driver-not-loaded", "driver-not-loaded.txt", 9),
+        ("no-devices", "no-devices-found.txt", 6),
+        ("nvml-unknown-error", "nvml-unknown-error.txt", 255),
+        ("version-mismatch", "nvml-driver-library-version-mismatch.txt", 18),
+    ],
+)
 def test_failure_modes_print_exact_nvidia_text(mode, capture, code):
     expected = ref("failures", capture).read_text().strip()
-    for command in ("nvidia-smi", "nvidia-smi -L", "nvidia-smi -q -x",
-                    "nvidia-smi --query-gpu=index,name --format=csv"):
+    for command in (
+        "nvidia-smi",
+        "nvidia-smi -L",
+        "nvidia-smi -q -x",
+        "nvidia-smi --query-gpu=index,name --format=csv",
+    ):
         out, got = run(node(nvidia_smi=mode), command)
         assert (out.strip(), got) == (expected, code), command
 
@@ -317,8 +369,11 @@ def test_sectioned_script_runs_in_order_with_markers():
     assert bodies["query-gpu"] == f"0, {uuid}\n"
     xid = bodies["dmesg"].splitlines()
     assert len(xid) == 1
-    assert re.fullmatch(r"\[\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\] NVRM: Xid \(PCI:0000:00:1e\): 79, "
-                        r"pid='<unknown>', name=<unknown>, GPU has fallen off the bus\.", xid[0])
+    assert re.fullmatch(
+        r"\[\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\] NVRM: Xid \(PCI:0000:00:1e\): 79, "
+        r"pid='<unknown>', name=<unknown>, GPU has fallen off the bus\.",
+        xid[0],
+    )
     assert bodies["end"] == ""
 
 

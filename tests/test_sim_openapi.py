@@ -8,15 +8,34 @@ from gputui.sim.openapi import v3_document, v3_index
 from gputui.sim.resources import BUILTIN_TYPES, ResourceType
 
 WIDGET_CRD = {
-    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
     "metadata": {"name": "widgets.example.com"},
-    "spec": {"group": "example.com", "scope": "Namespaced",
-             "names": {"kind": "Widget", "plural": "widgets", "singular": "widget"},
-             "versions": [{"name": "v1", "served": True, "storage": True,
-                           "schema": {"openAPIV3Schema": {
-                               "type": "object", "description": "A widget.",
-                               "properties": {"spec": {"type": "object", "properties": {
-                                   "size": {"type": "integer", "description": "How big."}}}}}}}]}}
+    "spec": {
+        "group": "example.com",
+        "scope": "Namespaced",
+        "names": {"kind": "Widget", "plural": "widgets", "singular": "widget"},
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "description": "A widget.",
+                        "properties": {
+                            "spec": {
+                                "type": "object",
+                                "properties": {"size": {"type": "integer", "description": "How big."}},
+                            }
+                        },
+                    }
+                },
+            }
+        ],
+    },
+}
 
 
 def types(*extra):

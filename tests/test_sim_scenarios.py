@@ -12,9 +12,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
+from conftest import api_client_for, sim_http
 
 from checks.snapshot import split_log_annotations
-from conftest import api_client_for, sim_http
 from gputui.sim.loader import load_objects, scenario_names
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
@@ -30,8 +30,7 @@ def _scripts_logs(name: str) -> bool:
     from gputui.sim.loader import resolve_sources
 
     files = [f for p in resolve_sources([name]) for f in ([p] if p.is_file() else sorted(p.rglob("*.yaml")))]
-    return any("sim.gputui.dev/log." in f.read_text() or "sim.gputui.dev/previous-log." in f.read_text()
-               for f in files)
+    return any("sim.gputui.dev/log." in f.read_text() or "sim.gputui.dev/previous-log." in f.read_text() for f in files)
 
 
 SCENARIOS_WITH_LOGS = [n for n in SCENARIOS if _scripts_logs(n)]
@@ -105,8 +104,9 @@ def test_every_served_object_parses_through_the_typed_apis(name, start_sim):
     for kind, crd in crds.items():
         for version in (v["name"] for v in crd["spec"]["versions"] if v.get("served", True)):
             items = custom_items(client, crd, version)
-            assert {(i["metadata"].get("namespace") or "", i["metadata"]["name"]) for i in items} == \
-                   expected.get(kind, set()), f"{kind} {version}"
+            assert {(i["metadata"].get("namespace") or "", i["metadata"]["name"]) for i in items} == expected.get(
+                kind, set()
+            ), f"{kind} {version}"
             assert all(i["apiVersion"] == f"{crd['spec']['group']}/{version}" for i in items)
 
 
@@ -126,8 +126,9 @@ def test_scripted_logs_are_served_and_stripped_from_pods(name, start_sim):
     core = k.CoreV1Api(api_client_for(sim))
     for (ns, pod), logs in scripted.items():
         served = core.read_namespaced_pod(pod, ns)
-        assert not any(a.startswith("sim.gputui.dev/") and "log." in a
-                       for a in (served.metadata.annotations or {})), pod
+        assert not any(a.startswith("sim.gputui.dev/") and "log." in a for a in (served.metadata.annotations or {})), (
+            pod
+        )
         for (container, previous), text in logs.items():
             assert core.read_namespaced_pod_log(pod, ns, container=container, previous=previous) == text
 
@@ -144,22 +145,45 @@ def upstream(*parts: str) -> Path:
 def test_upstream_v1_crds_load_and_their_kinds_are_served(start_sim):
     sources = [str(upstream("karpenter", "crds", "v1")), str(upstream("gpu-operator", "crds"))]
     objects = [
-        {"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": "gpu"},
-         "spec": {"template": {"spec": {"nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass",
-                                                         "name": "gpu"}, "requirements": []}}}},
-        {"apiVersion": "karpenter.sh/v1", "kind": "NodeClaim", "metadata": {"name": "gpu-abcde",
-                                                                            "labels": {"karpenter.sh/nodepool": "gpu"}},
-         "spec": {"nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "gpu"},
-                  "requirements": []}},
-        {"apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass", "metadata": {"name": "gpu"},
-         "spec": {"role": "KarpenterNodeRole", "amiSelectorTerms": [{"alias": "al2023@latest"}]}},
+        {
+            "apiVersion": "karpenter.sh/v1",
+            "kind": "NodePool",
+            "metadata": {"name": "gpu"},
+            "spec": {
+                "template": {
+                    "spec": {
+                        "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "gpu"},
+                        "requirements": [],
+                    }
+                }
+            },
+        },
+        {
+            "apiVersion": "karpenter.sh/v1",
+            "kind": "NodeClaim",
+            "metadata": {"name": "gpu-abcde", "labels": {"karpenter.sh/nodepool": "gpu"}},
+            "spec": {
+                "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "gpu"},
+                "requirements": [],
+            },
+        },
+        {
+            "apiVersion": "karpenter.k8s.aws/v1",
+            "kind": "EC2NodeClass",
+            "metadata": {"name": "gpu"},
+            "spec": {"role": "KarpenterNodeRole", "amiSelectorTerms": [{"alias": "al2023@latest"}]},
+        },
         {"apiVersion": "nvidia.com/v1", "kind": "ClusterPolicy", "metadata": {"name": "cluster-policy"}, "spec": {}},
         {"apiVersion": "nvidia.com/v1alpha1", "kind": "NVIDIADriver", "metadata": {"name": "default"}, "spec": {}},
     ]
     loaded = load_objects(sources)
     assert sorted(o["metadata"]["name"] for o in loaded) == [
-        "clusterpolicies.nvidia.com", "ec2nodeclasses.karpenter.k8s.aws", "nodeclaims.karpenter.sh",
-        "nodepools.karpenter.sh", "nvidiadrivers.nvidia.com"]
+        "clusterpolicies.nvidia.com",
+        "ec2nodeclasses.karpenter.k8s.aws",
+        "nodeclaims.karpenter.sh",
+        "nodepools.karpenter.sh",
+        "nvidiadrivers.nvidia.com",
+    ]
     sim = start_sim(sources=sources, objects=objects)
     client = api_client_for(sim)
     served_crds = typed_lists(client)["CustomResourceDefinition"]().items
@@ -178,12 +202,15 @@ def test_upstream_v1beta1_crds_load_and_their_kinds_are_served(start_sim):
     sources = [str(upstream("karpenter", "crds", "v1beta1"))]
     loaded = load_objects(sources)
     assert Counter(o["kind"] for o in loaded) == {"CustomResourceDefinition": 3}
-    pool = {"apiVersion": "karpenter.sh/v1beta1", "kind": "NodePool", "metadata": {"name": "old"},
-            "spec": {"template": {"spec": {"nodeClassRef": {"name": "default"}, "requirements": []}}}}
+    pool = {
+        "apiVersion": "karpenter.sh/v1beta1",
+        "kind": "NodePool",
+        "metadata": {"name": "old"},
+        "spec": {"template": {"spec": {"nodeClassRef": {"name": "default"}, "requirements": []}}},
+    }
     sim = start_sim(sources=sources, objects=[pool])
     client = api_client_for(sim)
     crd = next(o for o in loaded if o["spec"]["names"]["kind"] == "NodePool")
     items = custom_items(client, crd, "v1beta1")
     assert [(i["apiVersion"], i["metadata"]["name"]) for i in items] == [("karpenter.sh/v1beta1", "old")]
-    assert custom_items(client, next(o for o in loaded if o["spec"]["names"]["kind"] == "NodeClaim"),
-                        "v1beta1") == []
+    assert custom_items(client, next(o for o in loaded if o["spec"]["names"]["kind"] == "NodeClaim"), "v1beta1") == []

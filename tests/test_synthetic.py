@@ -40,13 +40,16 @@ def test_spec_parses_in_any_order_with_defaults_for_missing_keys():
     assert parse_spec("nodes=5,gpu-nodes=2") == SyntheticSpec(5, 2, 200, 100)
 
 
-@pytest.mark.parametrize("spec, reason", [
-    ("nodes=ten", "nodes must be a whole number, got 'ten'"),
-    ("nodes=3,cpus=4", "cannot read 'cpus=4'"),
-    ("nodes", "cannot read 'nodes'"),
-    ("nodes=-1,gpu-nodes=0", "nodes cannot be negative"),
-    ("nodes=2,gpu-nodes=3", "gpu-nodes (3) is more than nodes (2)"),
-])
+@pytest.mark.parametrize(
+    "spec, reason",
+    [
+        ("nodes=ten", "nodes must be a whole number, got 'ten'"),
+        ("nodes=3,cpus=4", "cannot read 'cpus=4'"),
+        ("nodes", "cannot read 'nodes'"),
+        ("nodes=-1,gpu-nodes=0", "nodes cannot be negative"),
+        ("nodes=2,gpu-nodes=3", "gpu-nodes (3) is more than nodes (2)"),
+    ],
+)
 def test_bad_spec_is_an_input_error_with_the_expected_form(spec, reason):
     with pytest.raises(InputError) as info:
         generate(spec)
@@ -109,13 +112,18 @@ def test_one_device_plugin_pod_per_gpu_node(cluster):
     assert sorted(p["spec"]["nodeName"] for p in plugin) == gpu_nodes
     ds = {d["metadata"]["name"]: d for d in of(cluster, "DaemonSet")}
     assert ds["nvidia-device-plugin-daemonset"]["status"]["numberReady"] == 16
-    assert all(p["metadata"]["ownerReferences"][0]["uid"] == ds["nvidia-device-plugin-daemonset"]["metadata"]["uid"]
-               for p in plugin)
+    assert all(
+        p["metadata"]["ownerReferences"][0]["uid"] == ds["nvidia-device-plugin-daemonset"]["metadata"]["uid"]
+        for p in plugin
+    )
 
 
 def test_pods_are_owned_mostly_running_and_gpus_are_never_overcommitted(cluster):
-    owners = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]): o["metadata"]["uid"]
-              for o in cluster if o["kind"] in ("ReplicaSet", "Job", "DaemonSet")}
+    owners = {
+        (o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]): o["metadata"]["uid"]
+        for o in cluster
+        if o["kind"] in ("ReplicaSet", "Job", "DaemonSet")
+    }
     nodes = {n["metadata"]["name"]: n for n in of(cluster, "Node")}
     used = defaultdict(int)
     phases = Counter()
@@ -134,8 +142,11 @@ def test_pods_are_owned_mostly_running_and_gpus_are_never_overcommitted(cluster)
 
 def test_pending_gpu_pods_have_failed_scheduling_events(cluster):
     pending = [p for p in of(cluster, "Pod") if p["status"]["phase"] == "Pending"]
-    events = {(e["involvedObject"]["namespace"], e["involvedObject"]["name"]): e
-              for e in of(cluster, "Event") if e["reason"] == "FailedScheduling"}
+    events = {
+        (e["involvedObject"]["namespace"], e["involvedObject"]["name"]): e
+        for e in of(cluster, "Event")
+        if e["reason"] == "FailedScheduling"
+    }
     for pod in pending:
         assert pod["spec"]["containers"][0]["resources"]["requests"]["nvidia.com/gpu"] == "8"
         event = events[(pod["metadata"]["namespace"], pod["metadata"]["name"])]
@@ -189,10 +200,17 @@ def test_small_specs_and_zero_sizes_work():
 
 def test_every_generated_object_parses_into_the_typed_client_models(cluster):
     models = pytest.importorskip("kubernetes.client.models")
-    lists = {"Node": models.V1NodeList, "Pod": models.V1PodList, "Event": models.CoreV1EventList,
-             "Namespace": models.V1NamespaceList, "DaemonSet": models.V1DaemonSetList,
-             "Deployment": models.V1DeploymentList, "ReplicaSet": models.V1ReplicaSetList, "Job": models.V1JobList,
-             "CustomResourceDefinition": models.V1CustomResourceDefinitionList}
+    lists = {
+        "Node": models.V1NodeList,
+        "Pod": models.V1PodList,
+        "Event": models.CoreV1EventList,
+        "Namespace": models.V1NamespaceList,
+        "DaemonSet": models.V1DaemonSetList,
+        "Deployment": models.V1DeploymentList,
+        "ReplicaSet": models.V1ReplicaSetList,
+        "Job": models.V1JobList,
+        "CustomResourceDefinition": models.V1CustomResourceDefinitionList,
+    }
     parsed = 0
     for kind, model in lists.items():
         items = of(cluster, kind)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Awaitable, Callable, Optional
 
 import pytest
 import yaml
@@ -17,10 +17,11 @@ import yaml
 os.environ["TZ"] = "UTC"
 time.tzset()
 
+from tui_helpers import wait_for  # noqa: E402
+
 from checks.model import ObjectRef  # noqa: E402
 from gputui.tui.app import GputuiApp  # noqa: E402
 from gputui.tui.state import AppConfig  # noqa: E402
-from tui_helpers import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -44,18 +45,32 @@ DEDICATED_NODE = "ip-10-0-19-20.us-west-2.compute.internal"
 DRIVER_POD = ("gpu-operator", "nvidia-driver-daemonset-fbxjp")
 
 
-def make_app(sim=None, *, read_only: bool = False, kubeconfig: Optional[str] = None,
-             context: Optional[str] = None) -> GputuiApp:
-    app = GputuiApp(AppConfig(kubeconfig=kubeconfig or str(sim.kubeconfig), context=context or sim.context,
-                              namespace=None, read_only=read_only))
+def make_app(
+    sim=None, *, read_only: bool = False, kubeconfig: str | None = None, context: str | None = None
+) -> GputuiApp:
+    app = GputuiApp(
+        AppConfig(
+            kubeconfig=kubeconfig or str(sim.kubeconfig),
+            context=context or sim.context,
+            namespace=None,
+            read_only=read_only,
+        )
+    )
     app.animation_level = "none"  # a tab underline caught mid-slide makes renders differ
     return app
 
 
 async def loaded(pilot) -> None:
     app = pilot.app
-    await wait_for(pilot, lambda: app.snapshot is not None and app.screen.query("#findings-table")
-                   and app.screen.query_one("#findings-table").row_count > 0, what="the first snapshot")
+    await wait_for(
+        pilot,
+        lambda: (
+            app.snapshot is not None
+            and app.screen.query("#findings-table")
+            and app.screen.query_one("#findings-table").row_count > 0
+        ),
+        what="the first snapshot",
+    )
 
 
 def drive(app: GputuiApp, body: Callable[..., Awaitable[None]], size=SIZE) -> None:
@@ -208,8 +223,11 @@ def test_pod_logs_tail_and_previous_container(incident):
         assert screen.query_one("#log-container").value == "nvidia-driver-ctr"
         assert log.lines[0].startswith("── current nvidia-driver-ctr")
         await pilot.press("P")
-        await wait_for(pilot, lambda: log.lines and log.lines[0].startswith("── previous instance of nvidia-driver-ctr"),
-                       what="previous log")
+        await wait_for(
+            pilot,
+            lambda: log.lines and log.lines[0].startswith("── previous instance of nvidia-driver-ctr"),
+            what="previous log",
+        )
         assert "Could not resolve Linux kernel version" in "\n".join(log.lines)
         assert screen.previous_logs is True
         assert "previous" in static_text(screen.query_one("#log-status"))
@@ -225,8 +243,10 @@ def test_filter_with_slash_narrows_the_node_table(incident):
         assert box.has_class("-active") and box.has_focus
         await pilot.press(*"gpu-dedicated")
         table = pilot.app.screen.query_one("#nodes-table")
-        assert sorted(table.shown_names) == ["ip-10-0-19-20.us-west-2.compute.internal",
-                                             "ip-10-0-83-151.us-west-2.compute.internal"]
+        assert sorted(table.shown_names) == [
+            "ip-10-0-19-20.us-west-2.compute.internal",
+            "ip-10-0-83-151.us-west-2.compute.internal",
+        ]
         await pilot.press("escape")
         assert not box.has_class("-active") and len(table.shown_names) == 33
 
@@ -238,8 +258,11 @@ def test_filter_findings_by_code(incident):
         await loaded(pilot)
         await pilot.press("slash", *"GPU304")
         table = pilot.app.screen.query_one("#findings-table")
-        assert [f.subject.name for f in table.findings] == ["gpu-dedicated-2mdgp", "gpu-dedicated-779mx",
-                                                            "gpu-inference-4frzj"]
+        assert [f.subject.name for f in table.findings] == [
+            "gpu-dedicated-2mdgp",
+            "gpu-dedicated-779mx",
+            "gpu-inference-4frzj",
+        ]
 
     drive(make_app(incident), body)
 
@@ -249,8 +272,11 @@ def test_sort_nodes_by_key_and_by_header_click(incident):
         await loaded(pilot)
         await pilot.press("n")
         table = pilot.app.screen.query_one("#nodes-table")
-        assert table.shown_names[0] in {DEDICATED_NODE, "ip-10-0-83-151.us-west-2.compute.internal",
-                                        "ip-10-0-39-113.us-west-2.compute.internal"}  # worst first
+        assert table.shown_names[0] in {
+            DEDICATED_NODE,
+            "ip-10-0-83-151.us-west-2.compute.internal",
+            "ip-10-0-39-113.us-west-2.compute.internal",
+        }  # worst first
         await pilot.press("s")  # next column after "worst finding" wraps to the node name
         assert table.sort_column == "node"
         assert table.shown_names == sorted(table.shown_names)
@@ -305,12 +331,21 @@ def _two_context_kubeconfig(tmp_path: Path, incident, healthy) -> Path:
     def part(sim, name):
         doc = yaml.safe_load(Path(sim.kubeconfig).read_text())
         cluster, user = doc["clusters"][0]["cluster"], doc["users"][0]["user"]
-        return ({"name": name, "cluster": cluster}, {"name": name, "user": user},
-                {"name": name, "context": {"cluster": name, "user": name}})
+        return (
+            {"name": name, "cluster": cluster},
+            {"name": name, "user": user},
+            {"name": name, "context": {"cluster": name, "user": name}},
+        )
 
     parts = [part(incident, "incident"), part(healthy, "healthy")]
-    doc = {"apiVersion": "v1", "kind": "Config", "current-context": "incident",
-           "clusters": [p[0] for p in parts], "users": [p[1] for p in parts], "contexts": [p[2] for p in parts]}
+    doc = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "incident",
+        "clusters": [p[0] for p in parts],
+        "users": [p[1] for p in parts],
+        "contexts": [p[2] for p in parts],
+    }
     path = tmp_path / "kubeconfig"
     path.write_text(yaml.safe_dump(doc))
     return path
@@ -328,8 +363,11 @@ def test_switch_context_changes_the_findings(tmp_path, incident, healthy):
         options = app.screen.query_one("#context-list")
         assert [o.id for o in options.options] == ["incident", "healthy"]
         await pilot.press("down", "enter")
-        await wait_for(pilot, lambda: app.snapshot is not None and app.config.context == "healthy"
-                       and app.snapshot.server == healthy.url, what="the healthy cluster")
+        await wait_for(
+            pilot,
+            lambda: app.snapshot is not None and app.config.context == "healthy" and app.snapshot.server == healthy.url,
+            what="the healthy cluster",
+        )
         await pilot.pause(0.1)
         assert app.kube.context == "healthy"
         assert not [f for f in app.findings if f.severity.label in ("error", "warning")]
@@ -349,8 +387,11 @@ def test_read_only_hides_fix_edit_debug_and_undo(incident):
         assert not app.check_action("undo", ()) and not app.check_action("debug_all", ())
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Undo" not in titles and "Run nvidia-smi on all GPU nodes" not in titles
-        assert "u" not in {b.binding.key for b in app.screen.active_bindings.values() if b.binding.show and
-                           app.check_action(b.binding.action, ())}
+        assert "u" not in {
+            b.binding.key
+            for b in app.screen.active_bindings.values()
+            if b.binding.show and app.check_action(b.binding.action, ())
+        }
         f = next(f for f in app.findings if f.fixes)
         app.open_finding(f)
         await wait_for(pilot, lambda: type(app.screen).__name__ == "FindingScreen", what="finding")
@@ -406,8 +447,9 @@ def test_connection_error_is_one_line_with_a_hint(tmp_path):
         assert "Traceback" not in text
         assert status.has_class("-error")
 
-    drive(GputuiApp(AppConfig(kubeconfig=str(tmp_path / "missing"), context=None, namespace=None,
-                              read_only=False)), body)
+    drive(
+        GputuiApp(AppConfig(kubeconfig=str(tmp_path / "missing"), context=None, namespace=None, read_only=False)), body
+    )
 
 
 def test_unreachable_server_is_reported_in_the_app(tmp_path):
@@ -416,10 +458,14 @@ def test_unreachable_server_is_reported_in_the_app(tmp_path):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    doc = {"apiVersion": "v1", "kind": "Config", "current-context": "gone",
-           "clusters": [{"name": "gone", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
-           "users": [{"name": "gone", "user": {"token": "x"}}],
-           "contexts": [{"name": "gone", "context": {"cluster": "gone", "user": "gone"}}]}
+    doc = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "gone",
+        "clusters": [{"name": "gone", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
+        "users": [{"name": "gone", "user": {"token": "x"}}],
+        "contexts": [{"name": "gone", "context": {"cluster": "gone", "user": "gone"}}],
+    }
     path = tmp_path / "kubeconfig"
     path.write_text(yaml.safe_dump(doc))
 
@@ -516,8 +562,15 @@ def test_unreadable_resources_are_named_in_the_header(start_sim):
 
 
 def test_auto_refresh_gathers_again_by_itself(incident):
-    app = GputuiApp(AppConfig(kubeconfig=str(incident.kubeconfig), context=incident.context, namespace=None,
-                              read_only=True, refresh_seconds=1))
+    app = GputuiApp(
+        AppConfig(
+            kubeconfig=str(incident.kubeconfig),
+            context=incident.context,
+            namespace=None,
+            read_only=True,
+            refresh_seconds=1,
+        )
+    )
 
     async def body(pilot):
         await loaded(pilot)
@@ -536,11 +589,24 @@ def test_command_palette_runs_app_actions(incident):
         await pilot.press(*"NodePools")
         await pilot.pause(0.5)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "FleetScreen"
-                       and app.screen.query_one("#fleet-tabs").active == "nodepools", what="NodePools tab")
+        await wait_for(
+            pilot,
+            lambda: (
+                type(app.screen).__name__ == "FleetScreen" and app.screen.query_one("#fleet-tabs").active == "nodepools"
+            ),
+            what="NodePools tab",
+        )
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        for title in ("Refresh", "Switch context", "Findings", "Nodes", "NodePools", "Run nvidia-smi on all GPU nodes",
-                      "Undo", "Quit"):
+        for title in (
+            "Refresh",
+            "Switch context",
+            "Findings",
+            "Nodes",
+            "NodePools",
+            "Run nvidia-smi on all GPU nodes",
+            "Undo",
+            "Quit",
+        ):
             assert title in titles
 
     drive(make_app(incident), body)
@@ -634,15 +700,24 @@ def test_debug_findings_are_kept_per_node_until_rerun_or_gone():
     from gputui.tui.debug_findings import DebugFindings
 
     def smi(code: str, node: str) -> Finding:
-        return Finding(code=code, name="x", severity=Severity.ERROR, title="t", message="seen.",
-                       subject=ObjectRef("Node", node), area="debug")
+        return Finding(
+            code=code,
+            name="x",
+            severity=Severity.ERROR,
+            title="t",
+            message="seen.",
+            subject=ObjectRef("Node", node),
+            area="debug",
+        )
 
     kept = DebugFindings()
-    kept.record(["a", "b"], [smi("GPU702", "a"), smi("GPU706", "b")],
-                at=datetime(2026, 11, 30, 2, 57, 3, tzinfo=timezone.utc))
+    kept.record(
+        ["a", "b"], [smi("GPU702", "a"), smi("GPU706", "b")], at=datetime(2026, 11, 30, 2, 57, 3, tzinfo=timezone.utc)
+    )
     [first, _] = kept.current()
-    assert first.message == ("seen. From the nvidia-smi debug run at 2026-11-30T02:57:03Z; "
-                             "kept until the next debug run on this node.")
+    assert first.message == (
+        "seen. From the nvidia-smi debug run at 2026-11-30T02:57:03Z; kept until the next debug run on this node."
+    )
     assert first.evidence == ["nvidia-smi debug run at 2026-11-30T02:57:03Z"]
     kept.record(["a"], [])  # a clean rerun on a clears a's finding only
     assert [(f.code, f.subject.name) for f in kept.current()] == [("GPU706", "b")]

@@ -12,10 +12,11 @@ import pytest
 os.environ["TZ"] = "UTC"
 time.tzset()
 
+from test_debugpod_sim import HOST, namespace, node, pods_left, wait_no_pods  # noqa: E402
+from tui_helpers import wait_for  # noqa: E402
+
 from gputui.tui.app import GputuiApp  # noqa: E402
 from gputui.tui.state import AppConfig  # noqa: E402
-from test_debugpod_sim import HOST, namespace, node, pods_left, wait_no_pods  # noqa: E402
-from tui_helpers import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -39,17 +40,32 @@ def cells(table) -> list[list[str]]:
 
 @pytest.fixture
 def small_fleet(start_sim):
-    leftover = {"apiVersion": "v1", "kind": "Pod",
-                "metadata": {"name": "gputui-smi-gpu-ok-old111", "namespace": "default",
-                             "labels": {"app.kubernetes.io/managed-by": "gputui", "gputui.dev/debug": "true",
-                                        "gputui.dev/run-id": "old111"},
-                             "annotations": {"gputui.dev/deadline": "2026-01-01T00:00:00Z"}},
-                "spec": {"nodeName": "gpu-ok", "containers": [{"name": "nvidia-smi", "image": "busybox"}]},
-                "status": {"phase": "Failed", "reason": "DeadlineExceeded"}}
-    return start_sim(objects=[namespace("default"), node("gpu-ok", labels=HOST),
-                              node("gpu-nodriver", labels=HOST, nvidia_smi="driver-not-loaded"),
-                              node("gpu-xid", "g5.12xlarge", 4, labels=HOST, xid="79"), leftover],
-                     behaviour=True)
+    leftover = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "gputui-smi-gpu-ok-old111",
+            "namespace": "default",
+            "labels": {
+                "app.kubernetes.io/managed-by": "gputui",
+                "gputui.dev/debug": "true",
+                "gputui.dev/run-id": "old111",
+            },
+            "annotations": {"gputui.dev/deadline": "2026-01-01T00:00:00Z"},
+        },
+        "spec": {"nodeName": "gpu-ok", "containers": [{"name": "nvidia-smi", "image": "busybox"}]},
+        "status": {"phase": "Failed", "reason": "DeadlineExceeded"},
+    }
+    return start_sim(
+        objects=[
+            namespace("default"),
+            node("gpu-ok", labels=HOST),
+            node("gpu-nodriver", labels=HOST, nvidia_smi="driver-not-loaded"),
+            node("gpu-xid", "g5.12xlarge", 4, labels=HOST, xid="79"),
+            leftover,
+        ],
+        behaviour=True,
+    )
 
 
 def test_debug_screen_shows_progress_gpus_and_findings(small_fleet):
@@ -59,30 +75,38 @@ def test_debug_screen_shows_progress_gpus_and_findings(small_fleet):
 
     async def body(pilot) -> None:
         app.open_debug(["gpu-ok", "gpu-nodriver", "gpu-xid"])
-        await wait_for(pilot, lambda: isinstance(app.screen, DebugScreen) and app.screen.finished,
-                       what="the debug run")
+        await wait_for(pilot, lambda: isinstance(app.screen, DebugScreen) and app.screen.finished, what="the debug run")
         screen = app.screen
         progress = cells(screen.query_one("#debug-progress"))
         assert [(r[0], r[1], r[2], r[3]) for r in progress] == [
-            ("gpu-ok", "host", "done", "1/1"), ("gpu-nodriver", "host", "done", "-/1"),
-            ("gpu-xid", "host", "done", "4/4")]
+            ("gpu-ok", "host", "done", "1/1"),
+            ("gpu-nodriver", "host", "done", "-/1"),
+            ("gpu-xid", "host", "done", "4/4"),
+        ]
         assert progress[0][4] == "ok" and progress[1][4].startswith("NVIDIA-SMI has failed")
         assert str(screen.query_one("#debug-mode-reason").render()).startswith(
-            "gpu-ok: mode host because node label nvidia.com/gpu.deploy.driver=false")
+            "gpu-ok: mode host because node label nvidia.com/gpu.deploy.driver=false"
+        )
         gpus = cells(screen.query_one("#debug-gpus"))
         assert [(r[0], r[1], r[2], r[4]) for r in gpus] == [
-            ("gpu-ok", "0", "NVIDIA A10G", "00000000:00:1E.0"), ("gpu-xid", "0", "NVIDIA A10G", "00000000:00:1B.0"),
-            ("gpu-xid", "1", "NVIDIA A10G", "00000000:00:1C.0"), ("gpu-xid", "2", "NVIDIA A10G", "00000000:00:1D.0"),
-            ("gpu-xid", "3", "NVIDIA A10G", "00000000:00:1E.0")]
+            ("gpu-ok", "0", "NVIDIA A10G", "00000000:00:1E.0"),
+            ("gpu-xid", "0", "NVIDIA A10G", "00000000:00:1B.0"),
+            ("gpu-xid", "1", "NVIDIA A10G", "00000000:00:1C.0"),
+            ("gpu-xid", "2", "NVIDIA A10G", "00000000:00:1D.0"),
+            ("gpu-xid", "3", "NVIDIA A10G", "00000000:00:1E.0"),
+        ]
         assert gpus[0][5] == "0/23028 MiB"
         findings = str(screen.query_one("#debug-findings").render())
         assert "GPU702 nvidia-smi on gpu-nodriver: driver-not-loaded" in findings
         assert "GPU706 gpu-xid: Xid 79 x1" in findings
-        assert [(f.code, f.subject.name) for f in screen.findings] == [("GPU702", "gpu-nodriver"),
-                                                                     ("GPU706", "gpu-xid")]
+        assert [(f.code, f.subject.name) for f in screen.findings] == [
+            ("GPU702", "gpu-nodriver"),
+            ("GPU706", "gpu-xid"),
+        ]
         # The leftover from an earlier run is offered; x removes it.
-        assert screen.has_class("-leftovers") and "gputui-smi-gpu-ok-old111" in \
-            str(screen.query_one("#debug-leftovers").render())
+        assert screen.has_class("-leftovers") and "gputui-smi-gpu-ok-old111" in str(
+            screen.query_one("#debug-leftovers").render()
+        )
         await pilot.press("x")
         await wait_for(pilot, lambda: not screen.leftovers, what="leftover removal")
         assert not screen.has_class("-leftovers")
@@ -103,16 +127,34 @@ def test_leaving_mid_run_deletes_the_pods(small_fleet, monkeypatch):
 
     async def body(pilot) -> None:
         app.open_debug(["gpu-ok", "gpu-xid"])
-        await wait_for(pilot, lambda: len([p for p in pods_left(small_fleet)
-                                           if p["metadata"]["labels"].get("gputui.dev/run-id") != "old111"
-                                           and (p.get("status") or {}).get("phase") == "Running"]) == 2,
-                       what="two running debug pods")
+        await wait_for(
+            pilot,
+            lambda: (
+                len(
+                    [
+                        p
+                        for p in pods_left(small_fleet)
+                        if p["metadata"]["labels"].get("gputui.dev/run-id") != "old111"
+                        and (p.get("status") or {}).get("phase") == "Running"
+                    ]
+                )
+                == 2
+            ),
+            what="two running debug pods",
+        )
         assert isinstance(app.screen, DebugScreen) and not app.screen.finished
-        await wait_for(pilot, lambda: [r[2] for r in cells(app.screen.query_one("#debug-progress"))] ==
-                       ["running", "running"], what="the progress table to show both pods running")
+        await wait_for(
+            pilot,
+            lambda: [r[2] for r in cells(app.screen.query_one("#debug-progress"))] == ["running", "running"],
+            what="the progress table to show both pods running",
+        )
         await pilot.press("escape")
-        await wait_for(pilot, lambda: [p["metadata"]["name"] for p in pods_left(small_fleet)] ==
-                       ["gputui-smi-gpu-ok-old111"], timeout=10, what="the debug pods to go")
+        await wait_for(
+            pilot,
+            lambda: [p["metadata"]["name"] for p in pods_left(small_fleet)] == ["gputui-smi-gpu-ok-old111"],
+            timeout=10,
+            what="the debug pods to go",
+        )
 
     drive(app, body)
 
@@ -130,11 +172,13 @@ def test_debug_findings_join_the_fleet_findings_and_survive_a_refresh(small_flee
     async def body(pilot) -> None:
         assert not [f for f in app.findings if f.code.startswith("GPU7")]
         app.open_debug(["gpu-nodriver"])
-        await wait_for(pilot, lambda: isinstance(app.screen, DebugScreen) and app.screen.finished,
-                       what="the debug run")
+        await wait_for(pilot, lambda: isinstance(app.screen, DebugScreen) and app.screen.finished, what="the debug run")
         await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen) and fleet_gpu702(pilot),
-                       what="GPU702 in the fleet Findings tab")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, FleetScreen) and fleet_gpu702(pilot),
+            what="GPU702 in the fleet Findings tab",
+        )
         [finding] = fleet_gpu702(pilot)
         assert finding.subject.kind == "Node" and finding.subject.name == "gpu-nodriver"
         assert "From the nvidia-smi debug run at 20" in finding.message
@@ -151,8 +195,7 @@ def test_debug_findings_join_the_fleet_findings_and_survive_a_refresh(small_flee
 
         gathered_before = app.snapshot
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.snapshot is not gathered_before and not app.gathering,
-                       what="the refresh")
+        await wait_for(pilot, lambda: app.snapshot is not gathered_before and not app.gathering, what="the refresh")
         await pilot.pause(0.1)
         [kept] = fleet_gpu702(pilot)
         assert kept.message == finding.message  # still says when it was seen, not re-stamped by the refresh

@@ -11,12 +11,14 @@ import pytest
 os.environ["TZ"] = "UTC"
 time.tzset()
 
+from tui_helpers import wait_for as _wait  # noqa: E402
+from tui_helpers import widget_text as _text  # noqa: E402
+
 from checks import fixplans  # noqa: E402
 from checks.model import ObjectRef  # noqa: E402
 from gputui.fixes.targets import object_path  # noqa: E402
 from gputui.tui.app import GputuiApp  # noqa: E402
 from gputui.tui.state import AppConfig  # noqa: E402
-from tui_helpers import wait_for as _wait, widget_text as _text
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -44,8 +46,9 @@ def incident(start_sim, tmp_path, monkeypatch):
 
 
 def _app(sim, read_only=False) -> GputuiApp:
-    return GputuiApp(AppConfig(kubeconfig=str(sim.kubeconfig), context=sim.context, namespace=None,
-                               read_only=read_only))
+    return GputuiApp(
+        AppConfig(kubeconfig=str(sim.kubeconfig), context=sim.context, namespace=None, read_only=read_only)
+    )
 
 
 def _annotations(sim):
@@ -90,12 +93,16 @@ def test_walk_a_fix_through_and_undo_it(incident):
         verify_text = _text(screen.query_one("#step-verify"))
         assert "GPU501 no longer reports Job/ml-research/llm-sweep-lr3e5: the problem is fixed" in verify_text
         assert _annotations(incident) == {"karpenter.sh/do-not-disrupt": "true"}
-        await _wait(pilot, lambda: not app.gathering and SWEEP not in {_key(f) for f in app.findings},
-                    "the refreshed findings without GPU501")
+        await _wait(
+            pilot,
+            lambda: not app.gathering and SWEEP not in {_key(f) for f in app.findings},
+            "the refreshed findings without GPU501",
+        )
 
         await pilot.press("u")  # undo the change just made
-        await _wait(pilot, lambda: isinstance(app.screen, UndoScreen) and app.screen.state == "previewed",
-                    "the undo preview")
+        await _wait(
+            pilot, lambda: isinstance(app.screen, UndoScreen) and app.screen.state == "previewed", "the undo preview"
+        )
         undo = app.screen
         detail = _text(undo.query_one("#undo-detail"))
         assert "-    karpenter.sh/do-not-disrupt: 'true'" in detail
@@ -103,8 +110,9 @@ def test_walk_a_fix_through_and_undo_it(incident):
         await _wait(pilot, lambda: undo.state == "done", "the undo")
         assert "✓ undone: restore Pod/ml-research/llm-sweep-lr3e5-6m8xx" in _text(undo.query_one("#undo-detail"))
         assert _annotations(incident) == {}
-        await _wait(pilot, lambda: not app.gathering and SWEEP in {_key(f) for f in app.findings},
-                    "GPU501 back after the undo")
+        await _wait(
+            pilot, lambda: not app.gathering and SWEEP in {_key(f) for f in app.findings}, "GPU501 back after the undo"
+        )
         assert undo.entries == []
 
     _run(app, body)
@@ -130,8 +138,9 @@ def test_disruptive_fix_needs_a_second_confirmation(incident):
         assert "Second confirmation: press a" in _text(screen.query_one("#fix-prompt"))
         await pilot.press("a")
         await _wait(pilot, lambda: screen.state == "verified", "apply and verification", timeout=30)
-        assert "has not started a new pod on ip-10-0-39-113.us-west-2.compute.internal yet" in \
-            _text(screen.query_one("#step-verify"))
+        assert "has not started a new pod on ip-10-0-39-113.us-west-2.compute.internal yet" in _text(
+            screen.query_one("#step-verify")
+        )
 
     _run(app, body)
 
@@ -146,8 +155,9 @@ def test_dry_run_rejection_stops_the_fix(incident):
 
         job = next(j for j in app.snapshot.jobs if j.metadata.name == "llm-sweep-lr3e5")
         finding = next(f for f in app.findings if _key(f) == SWEEP)
-        plan = fixplans.add_toleration(to_struct(to_struct_dict(job), Object), [Taint(key="x", effect="NoSchedule")],
-                                       kind="Job")
+        plan = fixplans.add_toleration(
+            to_struct(to_struct_dict(job), Object), [Taint(key="x", effect="NoSchedule")], kind="Job"
+        )
         app.open_fix(finding, plan)
         await _wait(pilot, lambda: isinstance(app.screen, FixScreen) and app.screen.state == "previewed", "the diff")
         screen = app.screen
@@ -193,6 +203,7 @@ def test_read_only_hides_the_walkthrough(incident):
 
 def test_a_change_between_dry_run_and_apply_is_shown_and_confirmed_again(incident):
     from conftest import sim_http
+
     from gputui.tui.screens.fix import FixScreen
 
     app = _app(incident)
@@ -205,8 +216,13 @@ def test_a_change_between_dry_run_and_apply_is_shown_and_confirmed_again(inciden
         screen = app.screen
         await pilot.press("d")
         await _wait(pilot, lambda: screen.state == "ready", "the dry run")
-        status, _, _ = sim_http(incident, "PATCH", path, {"metadata": {"annotations": {"team": "research"}}},
-                                headers={"Content-Type": "application/merge-patch+json"})
+        status, _, _ = sim_http(
+            incident,
+            "PATCH",
+            path,
+            {"metadata": {"annotations": {"team": "research"}}},
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
         assert status == 200
         await pilot.press("y")
         await _wait(pilot, lambda: screen.state == "previewed", "the new diff")

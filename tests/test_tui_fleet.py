@@ -38,8 +38,9 @@ def test_short_gpu_model():
 
 
 def test_common_domain_only_when_shared():
-    assert common_domain(["a.us-west-2.compute.internal", "b.us-west-2.compute.internal"]) == \
-        ".us-west-2.compute.internal"
+    assert (
+        common_domain(["a.us-west-2.compute.internal", "b.us-west-2.compute.internal"]) == ".us-west-2.compute.internal"
+    )
     assert common_domain(["a.x", "b.y"]) == ""
     assert common_domain(["node-1", "node-2"]) == ""
 
@@ -60,8 +61,11 @@ def test_node_rows_put_broken_nodes_first(incident):
     rows = fleet.node_rows(snap, findings)
     assert len(rows) == 33
     broken = {r.name for r in rows[:3]}
-    assert broken == {"ip-10-0-19-20.us-west-2.compute.internal", "ip-10-0-39-113.us-west-2.compute.internal",
-                      "ip-10-0-83-151.us-west-2.compute.internal"}
+    assert broken == {
+        "ip-10-0-19-20.us-west-2.compute.internal",
+        "ip-10-0-39-113.us-west-2.compute.internal",
+        "ip-10-0-83-151.us-west-2.compute.internal",
+    }
     assert all(r.worst.code == "GPU101" for r in rows[:3])  # the node's own finding beats its NodeClaim's
 
 
@@ -79,8 +83,10 @@ def test_nodepool_and_operand_rows(incident):
 def test_findings_about_a_node_include_its_nodeclaim(incident):
     snap, findings = incident
     about = fleet.findings_about(snap, findings, ObjectRef("Node", "ip-10-0-19-20.us-west-2.compute.internal"))
-    assert {(f.code, f.subject.name) for f in about} >= {("GPU101", "ip-10-0-19-20.us-west-2.compute.internal"),
-                                                       ("GPU304", "gpu-dedicated-2mdgp")}
+    assert {(f.code, f.subject.name) for f in about} >= {
+        ("GPU101", "ip-10-0-19-20.us-west-2.compute.internal"),
+        ("GPU304", "gpu-dedicated-2mdgp"),
+    }
 
 
 def test_pods_of_a_deployment_go_through_its_replicasets(incident):

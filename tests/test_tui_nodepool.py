@@ -11,9 +11,11 @@ import pytest
 os.environ["TZ"] = "UTC"
 time.tzset()
 
+from tui_helpers import wait_for as _wait  # noqa: E402
+from tui_helpers import widget_text as _text  # noqa: E402
+
 from gputui.tui.app import GputuiApp  # noqa: E402
 from gputui.tui.state import AppConfig  # noqa: E402
-from tui_helpers import wait_for as _wait, widget_text as _text
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -56,8 +58,9 @@ async def _open(pilot, app, name: str):
     from gputui.tui.screens.nodepool_edit import NodePoolEditScreen
 
     app.open_nodepool_editor(name)
-    await _wait(pilot, lambda: isinstance(app.screen, NodePoolEditScreen) and app.screen.state == "editing",
-                "the editor")
+    await _wait(
+        pilot, lambda: isinstance(app.screen, NodePoolEditScreen) and app.screen.state == "editing", "the editor"
+    )
     screen = app.screen
     await _wait(pilot, lambda: screen.preview is not None, "the first preview")
     return screen
@@ -122,11 +125,16 @@ def test_stale_resource_version_is_reviewed_again(incident):
         first = await _review(pilot, app, screen)
         # Someone else changes the NodePool between the review and the confirmation.
         with _kube(incident) as kube:
-            kube.request("PATCH", f"{NP}/gpu-training", body={"spec": {"weight": 85}},
-                         content_type="application/merge-patch+json")
+            kube.request(
+                "PATCH",
+                f"{NP}/gpu-training",
+                body={"spec": {"weight": 85}},
+                content_type="application/merge-patch+json",
+            )
         await pilot.press("y")
-        await _wait(pilot, lambda: isinstance(app.screen, SaveReviewScreen) and app.screen is not first,
-                    "the second review")
+        await _wait(
+            pilot, lambda: isinstance(app.screen, SaveReviewScreen) and app.screen is not first, "the second review"
+        )
         text = _text(app.screen.query_one("#review-text"))
         assert "changed while you were reviewing" in text
         assert "resourceVersion" in text and "+    nvidia.com/gpu: '128'" in text
@@ -180,8 +188,9 @@ def test_new_nodepool_from_a_template_opens_in_the_editor_and_is_created(inciden
     app = editor_app(_config(incident), "research-train", draft)
 
     async def body(pilot):
-        await _wait(pilot, lambda: isinstance(app.screen, NodePoolEditScreen) and app.screen.state == "editing",
-                    "the editor")
+        await _wait(
+            pilot, lambda: isinstance(app.screen, NodePoolEditScreen) and app.screen.state == "editing", "the editor"
+        )
         screen = app.screen
         assert screen.creating and screen.query_one("#np-gpu_names").value == "a100, h100, h200"
         await _wait(pilot, lambda: app.kube is not None, "the connection")
@@ -202,8 +211,9 @@ def test_missing_nodepool_says_so(incident):
         from gputui.tui.screens.nodepool_edit import NodePoolEditScreen
 
         app.open_nodepool_editor("no-such-pool")
-        await _wait(pilot, lambda: isinstance(app.screen, NodePoolEditScreen) and app.screen.state == "failed",
-                    "the failure")
+        await _wait(
+            pilot, lambda: isinstance(app.screen, NodePoolEditScreen) and app.screen.state == "failed", "the failure"
+        )
         assert "NodePool no-such-pool does not exist" in _text(app.screen.query_one("#np-prompt"))
 
     _run(app, body)
@@ -219,8 +229,9 @@ def test_the_nodepool_screen_opens_the_editor(incident):
         app.open_object(ObjectRef("NodePool", "gpu-training"))
         await _wait(pilot, lambda: type(app.screen).__name__ == "ObjectScreen", "the NodePool screen")
         await pilot.press("E")
-        await _wait(pilot, lambda: isinstance(app.screen, NodePoolEditScreen) and app.screen.state == "editing",
-                    "the editor")
+        await _wait(
+            pilot, lambda: isinstance(app.screen, NodePoolEditScreen) and app.screen.state == "editing", "the editor"
+        )
         assert app.screen.query_one("#np-budgets").value == '0 at "0 7 * * mon-fri" for 12h; 1'
         await pilot.press("escape")
         await _wait(pilot, lambda: type(app.screen).__name__ == "ObjectScreen", "back")

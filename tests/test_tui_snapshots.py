@@ -13,7 +13,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-
 from test_tui_app import DEDICATED_NODE, drive, loaded, make_app, wait_for
 
 pytestmark = pytest.mark.timeout(120)
@@ -43,7 +42,9 @@ def svg_lines(svg: str) -> list[str]:
     placed at the column its x coordinate gives rather than simply concatenated."""
     rows: dict[float, list[tuple[int, str]]] = defaultdict(list)
     cell = None
-    pattern = r'<text class="([^"]*)"[^>]*\bx="([\d.]+)"[^>]*\by="([\d.]+)"[^>]*textLength="([\d.]+)"[^>]*>([^<]*)</text>'
+    pattern = (
+        r'<text class="([^"]*)"[^>]*\bx="([\d.]+)"[^>]*\by="([\d.]+)"[^>]*textLength="([\d.]+)"[^>]*>([^<]*)</text>'
+    )
     for m in re.finditer(pattern, svg):
         if m.group(1).endswith("-title"):
             continue  # the window title the export adds, not the screen
@@ -101,8 +102,19 @@ def test_snapshot_fleet_nodes_and_nodepools(sim):
         text = save(pilot.app, "fleet-nodes")
         assert "Instance" in text and "Worst" in text
         row = next(line for line in text.splitlines() if " ip-10-0-19-20 " in line)
-        assert row.split() == ["ip-10-0-19-20", "gpu-dedicated", "g6e.xlarge", "L40S", "0", "0", "0", "on-demand",
-                               row.split()[8], "Ready", "GPU101"]
+        assert row.split() == [
+            "ip-10-0-19-20",
+            "gpu-dedicated",
+            "g6e.xlarge",
+            "L40S",
+            "0",
+            "0",
+            "0",
+            "on-demand",
+            row.split()[8],
+            "Ready",
+            "GPU101",
+        ]
         await pilot.press("p")
         await pilot.pause(0.2)
         text = save(pilot.app, "fleet-nodepools")
@@ -168,8 +180,7 @@ def test_snapshot_fleet_at_80x24(sim):
         # Too narrow for every column: the area and namespaces go, the subject stays whole.
         header = next(line for line in lines if "Problem" in line)
         assert header.split() == ["Severity", "Code", "Problem", "Subject"]
-        assert any(line.split()[:2] == ["error", "GPU302"] and line.endswith("NodePool/gpu-training")
-                   for line in lines)
+        assert any(line.split()[:2] == ["error", "GPU302"] and line.endswith("NodePool/gpu-training") for line in lines)
         assert any(line.endswith(" Node/ip-10-0-19-20") for line in lines)
         assert any(line.endswith(" Pod/nvidia-driver-daemonset-fbxjp") for line in lines)
         assert "Findings (" in text
@@ -191,6 +202,7 @@ def _short_subject(ref) -> str:
 
 def test_every_finding_shows_its_whole_subject_at_80x24(sim):
     """Row by row (the cursor scrolls the table), the rendered line ends with the subject's kind/name."""
+
     async def body(pilot):
         await loaded(pilot)
         app = pilot.app
@@ -209,7 +221,12 @@ def test_every_finding_shows_its_whole_subject_at_80x24(sim):
         await pilot.pause(0.3)
         lines = svg_lines(app.export_screenshot())
         assert next(line for line in lines if "Problem" in line).split() == [
-            "Severity", "Code", "Area", "Problem", "Subject"]
+            "Severity",
+            "Code",
+            "Area",
+            "Problem",
+            "Subject",
+        ]
         assert any(line.endswith(f"Node/{DEDICATED_NODE}") for line in lines)
         assert any(line.endswith("Pod/gpu-operator/nvidia-driver-daemonset-fbxjp") for line in lines)
 

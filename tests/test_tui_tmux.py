@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.timeout(180),
-              pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
+pytestmark = [
+    pytest.mark.timeout(180),
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -27,8 +29,9 @@ class Tmux:
         self.exit_file = tmp_path / "exit-code"
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=20,
-                              check=check)
+        return subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=20, check=check
+        )
 
     def start(self, argv: list[str]) -> None:
         cmd = f"{shlex.join(argv)}; echo $? > {shlex.quote(str(self.exit_file))}"
@@ -100,8 +103,18 @@ def test_gputui_on_a_kubeconfig_context_read_only_in_tmux(tmp_path, shared_sim):
     sim = shared_sim(sources=("healthy",))
     tmux = Tmux(tmp_path)
     try:
-        tmux.start([sys.executable, "-m", "gputui", "--kubeconfig", str(sim.kubeconfig), "--context", sim.context,
-                    "--read-only"])
+        tmux.start(
+            [
+                sys.executable,
+                "-m",
+                "gputui",
+                "--kubeconfig",
+                str(sim.kubeconfig),
+                "--context",
+                sim.context,
+                "--read-only",
+            ]
+        )
         screen = tmux.wait_for("0 errors 0 warnings", timeout=60)
         assert sim.url in screen
         assert "Undo" not in screen  # read-only: no mutating key in the footer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 async def wait_for(pilot, predicate: Callable[[], bool], what: str = "condition", timeout: float = 20.0) -> None:

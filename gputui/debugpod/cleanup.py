@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from gputui.debugpod import spec as podspec
 from gputui.kube.errors import KubeApiError
@@ -21,14 +21,14 @@ class Leftover:
     namespace: str
     name: str
     node: str
-    deadline: Optional[str]
+    deadline: str | None
     phase: str
 
     def __str__(self) -> str:
         return f"{self.namespace}/{self.name} (node {self.node or '?'}, {self.phase}, deadline {self.deadline or '?'})"
 
 
-def _parse_time(text: Optional[str]) -> Optional[float]:
+def _parse_time(text: str | None) -> float | None:
     if not text:
         return None
     try:
@@ -49,7 +49,7 @@ def is_leftover(pod: dict, now: float) -> bool:
     return deadline is not None and now > deadline
 
 
-def find_leftovers(kube: Any, *, now: Optional[float] = None) -> list[Leftover]:
+def find_leftovers(kube: Any, *, now: float | None = None) -> list[Leftover]:
     """gputui debug pods in any namespace whose deadline has passed."""
     now = time.time() if now is None else now
     data = kube.request("GET", "/api/v1/pods", query={"labelSelector": podspec.SELECTOR}).json() or {}
@@ -58,11 +58,16 @@ def find_leftovers(kube: Any, *, now: Optional[float] = None) -> list[Leftover]:
         if not is_leftover(pod, now):
             continue
         meta = pod["metadata"]
-        out.append(Leftover(namespace=meta.get("namespace", "default"), name=meta["name"],
-                            node=(meta.get("annotations") or {}).get(podspec.ANN_NODE)
-                            or (pod.get("spec") or {}).get("nodeName", ""),
-                            deadline=(meta.get("annotations") or {}).get(podspec.ANN_DEADLINE),
-                            phase=(pod.get("status") or {}).get("phase") or "Unknown"))
+        out.append(
+            Leftover(
+                namespace=meta.get("namespace", "default"),
+                name=meta["name"],
+                node=(meta.get("annotations") or {}).get(podspec.ANN_NODE)
+                or (pod.get("spec") or {}).get("nodeName", ""),
+                deadline=(meta.get("annotations") or {}).get(podspec.ANN_DEADLINE),
+                phase=(pod.get("status") or {}).get("phase") or "Unknown",
+            )
+        )
     return sorted(out, key=lambda l: (l.namespace, l.name))
 
 
@@ -71,8 +76,11 @@ def remove(kube: Any, leftovers: list[Leftover]) -> tuple[list[Leftover], list[t
     removed, failed = [], []
     for l in leftovers:
         try:
-            kube.request("DELETE", f"/api/v1/namespaces/{l.namespace}/pods/{l.name}",
-                         body={"gracePeriodSeconds": 0, "propagationPolicy": "Background"})
+            kube.request(
+                "DELETE",
+                f"/api/v1/namespaces/{l.namespace}/pods/{l.name}",
+                body={"gracePeriodSeconds": 0, "propagationPolicy": "Background"},
+            )
             removed.append(l)
         except KubeApiError as e:
             if e.status == 404:

@@ -13,7 +13,8 @@ import json
 import signal
 import sys
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from gputui.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, GputuiError
 
@@ -23,8 +24,11 @@ def run(args: argparse.Namespace) -> int:
 
     _check_args(args)
     if getattr(args, "read_only", False) and not args.print_only:
-        raise GputuiError("gputui debug creates pods, which --read-only forbids",
-                          hint="drop --read-only, or use --print to see the manifests", exit_code=EXIT_USAGE)
+        raise GputuiError(
+            "gputui debug creates pods, which --read-only forbids",
+            hint="drop --read-only, or use --print to see the manifests",
+            exit_code=EXIT_USAGE,
+        )
     with from_args(args) as kube:
         kube.version()
         if args.cleanup:
@@ -37,16 +41,23 @@ def _check_args(args: argparse.Namespace) -> None:
     if args.cleanup:
         return
     if picked == 0:
-        raise GputuiError("say which nodes to debug", hint="gputui debug NODE..., --all or --nodepool NAME",
-                          exit_code=EXIT_USAGE)
+        raise GputuiError(
+            "say which nodes to debug", hint="gputui debug NODE..., --all or --nodepool NAME", exit_code=EXIT_USAGE
+        )
     if picked > 1:
-        raise GputuiError("NODE..., --all and --nodepool exclude each other", hint="pick one way to choose nodes",
-                          exit_code=EXIT_USAGE)
+        raise GputuiError(
+            "NODE..., --all and --nodepool exclude each other",
+            hint="pick one way to choose nodes",
+            exit_code=EXIT_USAGE,
+        )
     if args.concurrency < 1:
         raise GputuiError("--concurrency must be at least 1", exit_code=EXIT_USAGE)
     if args.timeout < 10:
-        raise GputuiError("--timeout must be at least 10 seconds", hint="nvidia-smi -q alone can take seconds "
-                          "on an 8-GPU node", exit_code=EXIT_USAGE)
+        raise GputuiError(
+            "--timeout must be at least 10 seconds",
+            hint="nvidia-smi -q alone can take seconds on an 8-GPU node",
+            exit_code=EXIT_USAGE,
+        )
 
 
 def _cleanup(kube: Any) -> int:
@@ -72,9 +83,15 @@ def _debug(kube: Any, args: argparse.Namespace) -> int:
     nodes = fleet.select_nodes(kube, args.nodes or (), all_gpu=args.all, nodepool=args.nodepool)
     driver_pods, operator_present = fleet.driver_pods_by_node(kube)
     namespace, ns_reason = fleet.choose_namespace(kube, getattr(args, "namespace", None))
-    opts = fleet.RunOptions(namespace=namespace, run_id=spec.new_run_id(), mode=mode, image=args.image,
-                            image_pull_secret=args.image_pull_secret, request_gpu=args.request_gpu,
-                            deadline_seconds=int(args.timeout))
+    opts = fleet.RunOptions(
+        namespace=namespace,
+        run_id=spec.new_run_id(),
+        mode=mode,
+        image=args.image,
+        image_pull_secret=args.image_pull_secret,
+        request_gpu=args.request_gpu,
+        deadline_seconds=int(args.timeout),
+    )
     runs = fleet.plan_runs(nodes, opts, driver_pods=driver_pods, operator_present=operator_present)
     if args.print_only:
         return _print_manifests(runs)
@@ -85,16 +102,20 @@ def _debug(kube: Any, args: argparse.Namespace) -> int:
     except Exception:  # noqa: BLE001 - listing leftovers is a courtesy, not a requirement
         pass
     if leftovers:
-        print(f"gputui: {len(leftovers)} leftover debug pod(s) from earlier runs are past their deadline:",
-              file=sys.stderr)
+        print(
+            f"gputui: {len(leftovers)} leftover debug pod(s) from earlier runs are past their deadline:",
+            file=sys.stderr,
+        )
         for l in leftovers[:10]:
             print(f"  {l}", file=sys.stderr)
         print("  hint: remove them with `gputui debug --cleanup`", file=sys.stderr)
 
     progress = _Progress(enabled=not args.no_progress and sys.stderr.isatty(), total=len(runs))
     runner = DebugRunner(kube, concurrency=args.concurrency, progress=progress.update)
-    print(f"gputui: debugging {len(runs)} node(s) in namespace {namespace} ({ns_reason}); run {opts.run_id}",
-          file=sys.stderr)
+    print(
+        f"gputui: debugging {len(runs)} node(s) in namespace {namespace} ({ns_reason}); run {opts.run_id}",
+        file=sys.stderr,
+    )
     try:
         with _sigterm_as_interrupt():
             runner.run(runs)

@@ -7,14 +7,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any
 from urllib.parse import quote
 
 from checks import instances
 from checks.debug import run_debug_checks
-from checks.gpu import GPU_RESOURCE, LABEL_GFD_GPU_COUNT, LABEL_INSTANCE_TYPE, LABEL_KARPENTER_GPU_COUNT, \
-    LABEL_NODEPOOL
+from checks.gpu import GPU_RESOURCE, LABEL_GFD_GPU_COUNT, LABEL_INSTANCE_TYPE, LABEL_KARPENTER_GPU_COUNT, LABEL_NODEPOOL
 from checks.model import Finding
 from gputui.debugpod import spec as podspec
 from gputui.debugpod.model import SmiReport
@@ -26,14 +26,14 @@ PREFERRED_NAMESPACE = "gputui-debug"
 FALLBACK_NAMESPACE = "default"
 
 
-def _int(value: Any) -> Optional[int]:
+def _int(value: Any) -> int | None:
     try:
         return int(str(value).strip())
     except (TypeError, ValueError):
         return None
 
 
-def expected_gpus(node: Mapping[str, Any]) -> tuple[Optional[int], str]:
+def expected_gpus(node: Mapping[str, Any]) -> tuple[int | None, str]:
     """(GPU count the node should have, where that comes from)."""
     labels = (node.get("metadata") or {}).get("labels") or {}
     it = labels.get(LABEL_INSTANCE_TYPE)
@@ -50,7 +50,7 @@ def expected_gpus(node: Mapping[str, Any]) -> tuple[Optional[int], str]:
     return None, "nothing on the node says how many GPUs it has"
 
 
-def allocatable_gpus(node: Mapping[str, Any]) -> Optional[int]:
+def allocatable_gpus(node: Mapping[str, Any]) -> int | None:
     return _int(((node.get("status") or {}).get("allocatable") or {}).get(GPU_RESOURCE))
 
 
@@ -62,8 +62,9 @@ def is_gpu_node(node: Mapping[str, Any]) -> bool:
 # -- reading the cluster ------------------------------------------------------------------------------
 
 
-def select_nodes(kube: Any, names: Iterable[str] = (), *, all_gpu: bool = False,
-                 nodepool: Optional[str] = None) -> list[dict]:
+def select_nodes(
+    kube: Any, names: Iterable[str] = (), *, all_gpu: bool = False, nodepool: str | None = None
+) -> list[dict]:
     names = list(names)
     if names:
         out = []
@@ -72,9 +73,11 @@ def select_nodes(kube: Any, names: Iterable[str] = (), *, all_gpu: bool = False,
                 out.append(kube.request("GET", f"/api/v1/nodes/{quote(name, safe='')}").json())
             except KubeApiError as e:
                 if e.status == 404:
-                    raise NotFoundError(f"node {name} not found",
-                                        hint="list the GPU nodes with `kubectl get nodes -l "
-                                             "karpenter.k8s.aws/instance-gpu-count` or use --all") from None
+                    raise NotFoundError(
+                        f"node {name} not found",
+                        hint="list the GPU nodes with `kubectl get nodes -l "
+                        "karpenter.k8s.aws/instance-gpu-count` or use --all",
+                    ) from None
                 raise
         return out
     query = {"labelSelector": f"{LABEL_NODEPOOL}={nodepool}"} if nodepool else None
@@ -82,9 +85,10 @@ def select_nodes(kube: Any, names: Iterable[str] = (), *, all_gpu: bool = False,
     nodes = [n for n in items if is_gpu_node(n)]
     if not nodes:
         where = f"in NodePool {nodepool}" if nodepool else "in the cluster"
-        raise NotFoundError(f"no GPU nodes {where}",
-                            hint="a node counts when its instance type, Karpenter/GFD labels or capacity say it "
-                                 "has NVIDIA GPUs")
+        raise NotFoundError(
+            f"no GPU nodes {where}",
+            hint="a node counts when its instance type, Karpenter/GFD labels or capacity say it has NVIDIA GPUs",
+        )
     return sorted(nodes, key=lambda n: n["metadata"]["name"])
 
 
@@ -94,8 +98,9 @@ def driver_pods_by_node(kube: Any) -> tuple[dict[str, list[dict]], bool]:
     found = False
     for app in podspec.DRIVER_POD_APPS:
         try:
-            items = (kube.request("GET", "/api/v1/pods", query={"labelSelector": f"app={app}"}).json() or {}) \
-                .get("items") or []
+            items = (kube.request("GET", "/api/v1/pods", query={"labelSelector": f"app={app}"}).json() or {}).get(
+                "items"
+            ) or []
         except KubeApiError:
             continue  # no permission to list pods cluster-wide: the node labels still speak
         for p in items:
@@ -106,7 +111,7 @@ def driver_pods_by_node(kube: Any) -> tuple[dict[str, list[dict]], bool]:
     return by_node, found
 
 
-def choose_namespace(kube: Any, requested: Optional[str]) -> tuple[str, str]:
+def choose_namespace(kube: Any, requested: str | None) -> tuple[str, str]:
     """(namespace for the pods, why). A dedicated `gputui-debug` namespace (labelled
     pod-security.kubernetes.io/enforce=privileged) wins when it exists; else `default`,
     which every cluster has and which carries no PodSecurity label unless someone set one."""
@@ -126,24 +131,36 @@ def choose_namespace(kube: Any, requested: Optional[str]) -> tuple[str, str]:
 class RunOptions:
     namespace: str
     run_id: str
-    mode: Optional[str] = None
-    image: Optional[str] = None
-    image_pull_secret: Optional[str] = None
+    mode: str | None = None
+    image: str | None = None
+    image_pull_secret: str | None = None
     request_gpu: bool = False
     deadline_seconds: int = podspec.DEFAULT_DEADLINE_SECONDS
 
 
-def plan_runs(nodes: Iterable[Mapping[str, Any]], opts: RunOptions, *,
-              driver_pods: Mapping[str, list[dict]] | None = None,
-              operator_present: Optional[bool] = None) -> list[NodeRun]:
+def plan_runs(
+    nodes: Iterable[Mapping[str, Any]],
+    opts: RunOptions,
+    *,
+    driver_pods: Mapping[str, list[dict]] | None = None,
+    operator_present: bool | None = None,
+) -> list[NodeRun]:
     runs = []
     for node in nodes:
         name = node["metadata"]["name"]
-        choice = podspec.choose_mode(node, driver_pods=(driver_pods or {}).get(name, ()),
-                                     operator_present=operator_present, override=opts.mode)
-        pod = podspec.build_pod(name, namespace=opts.namespace, run_id=opts.run_id, choice=choice,
-                                image=opts.image, image_pull_secret=opts.image_pull_secret,
-                                request_gpu=opts.request_gpu, deadline_seconds=opts.deadline_seconds)
+        choice = podspec.choose_mode(
+            node, driver_pods=(driver_pods or {}).get(name, ()), operator_present=operator_present, override=opts.mode
+        )
+        pod = podspec.build_pod(
+            name,
+            namespace=opts.namespace,
+            run_id=opts.run_id,
+            choice=choice,
+            image=opts.image,
+            image_pull_secret=opts.image_pull_secret,
+            request_gpu=opts.request_gpu,
+            deadline_seconds=opts.deadline_seconds,
+        )
         runs.append(NodeRun(node=name, pod=pod, mode=choice.mode, mode_reason=choice.reason))
     return runs
 
@@ -153,17 +170,17 @@ class NodeObservation:
     """One node: what it should have, what nvidia-smi saw (the shape checks.debug reads)."""
 
     node: str
-    expected_gpus: Optional[int]
+    expected_gpus: int | None
     expected_source: str
-    allocatable_gpus: Optional[int]
+    allocatable_gpus: int | None
     mode: str = ""
     mode_reason: str = ""
-    report: Optional[SmiReport] = None
-    pod_problem: Optional[PodProblem] = None
+    report: SmiReport | None = None
+    pod_problem: PodProblem | None = None
     findings: list[Finding] = field(default_factory=list)
 
     @property
-    def seen_gpus(self) -> Optional[int]:
+    def seen_gpus(self) -> int | None:
         if self.report is None or self.report.failure is not None:
             return None
         return len(self.report.gpus)
@@ -191,11 +208,21 @@ def observe(runs: Iterable[NodeRun], nodes: Iterable[Mapping[str, Any]]) -> list
         expected, source = expected_gpus(node)
         problem = r.pod_problem
         if problem is None and r.report is None:
-            problem = PodProblem("no-output", "the pod finished without any output",
-                                 "the container printed nothing: check the pod's events, or try another --mode")
-        obs = NodeObservation(node=r.node, expected_gpus=expected, expected_source=source,
-                              allocatable_gpus=allocatable_gpus(node), mode=r.mode, mode_reason=r.mode_reason,
-                              report=r.report, pod_problem=problem)
+            problem = PodProblem(
+                "no-output",
+                "the pod finished without any output",
+                "the container printed nothing: check the pod's events, or try another --mode",
+            )
+        obs = NodeObservation(
+            node=r.node,
+            expected_gpus=expected,
+            expected_source=source,
+            allocatable_gpus=allocatable_gpus(node),
+            mode=r.mode,
+            mode_reason=r.mode_reason,
+            report=r.report,
+            pod_problem=problem,
+        )
         obs.findings = run_debug_checks([obs])
         out.append(obs)
     return out
@@ -207,10 +234,9 @@ def fleet_findings(observations: Iterable[NodeObservation]) -> list[Finding]:
     return findings
 
 
-def check_mode(mode: Optional[str]) -> Optional[str]:
+def check_mode(mode: str | None) -> str | None:
     if mode in (None, "", "auto"):
         return None
     if mode not in podspec.MODES:
-        raise GputuiError(f"unknown --mode {mode}", hint=f"use one of: auto, {', '.join(podspec.MODES)}",
-                          exit_code=2)
+        raise GputuiError(f"unknown --mode {mode}", hint=f"use one of: auto, {', '.join(podspec.MODES)}", exit_code=2)
     return mode

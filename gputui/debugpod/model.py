@@ -7,59 +7,59 @@ cannot see) stay None, so a later source can fill them (`GpuInfo.merge`).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Optional
+from typing import Any
 
 
 @dataclass
 class MigDevice:
-    gpu_index: Optional[int] = None
-    index: Optional[int] = None  # MIG device index on its GPU
-    gpu_instance_id: Optional[int] = None
-    compute_instance_id: Optional[int] = None
-    profile: Optional[str] = None  # "3g.40gb" (from -L)
-    uuid: Optional[str] = None
-    memory_used_mib: Optional[int] = None
-    memory_total_mib: Optional[int] = None
-    sm_count: Optional[int] = None
+    gpu_index: int | None = None
+    index: int | None = None  # MIG device index on its GPU
+    gpu_instance_id: int | None = None
+    compute_instance_id: int | None = None
+    profile: str | None = None  # "3g.40gb" (from -L)
+    uuid: str | None = None
+    memory_used_mib: int | None = None
+    memory_total_mib: int | None = None
+    sm_count: int | None = None
 
 
 @dataclass
 class GpuProcess:
     pid: int
     name: str
-    used_memory_mib: Optional[int] = None
-    type: Optional[str] = None  # C, G, C+G
-    gpu_index: Optional[int] = None
-    gpu_uuid: Optional[str] = None
-    gpu_instance_id: Optional[int] = None
-    compute_instance_id: Optional[int] = None
+    used_memory_mib: int | None = None
+    type: str | None = None  # C, G, C+G
+    gpu_index: int | None = None
+    gpu_uuid: str | None = None
+    gpu_instance_id: int | None = None
+    compute_instance_id: int | None = None
 
 
 @dataclass
 class GpuInfo:
-    index: Optional[int] = None
-    name: Optional[str] = None
-    uuid: Optional[str] = None
-    bus_id: Optional[str] = None
-    serial: Optional[str] = None
-    pstate: Optional[str] = None
-    memory_used_mib: Optional[int] = None
-    memory_total_mib: Optional[int] = None
-    utilization_pct: Optional[int] = None
-    temperature_c: Optional[int] = None
-    power_draw_w: Optional[float] = None
-    power_limit_w: Optional[float] = None
-    ecc_mode: Optional[str] = None
-    ecc_volatile_uncorrected: Optional[int] = None
-    ecc_aggregate_uncorrected: Optional[int] = None
-    retired_sbe: Optional[int] = None
-    retired_dbe: Optional[int] = None
-    retired_pending: Optional[bool] = None
-    remapped_correctable: Optional[int] = None
-    remapped_uncorrectable: Optional[int] = None
-    remapped_pending: Optional[bool] = None
-    remapped_failure: Optional[bool] = None
-    mig_mode: Optional[str] = None  # Enabled | Disabled | None (not MIG-capable)
+    index: int | None = None
+    name: str | None = None
+    uuid: str | None = None
+    bus_id: str | None = None
+    serial: str | None = None
+    pstate: str | None = None
+    memory_used_mib: int | None = None
+    memory_total_mib: int | None = None
+    utilization_pct: int | None = None
+    temperature_c: int | None = None
+    power_draw_w: float | None = None
+    power_limit_w: float | None = None
+    ecc_mode: str | None = None
+    ecc_volatile_uncorrected: int | None = None
+    ecc_aggregate_uncorrected: int | None = None
+    retired_sbe: int | None = None
+    retired_dbe: int | None = None
+    retired_pending: bool | None = None
+    remapped_correctable: int | None = None
+    remapped_uncorrectable: int | None = None
+    remapped_pending: bool | None = None
+    remapped_failure: bool | None = None
+    mig_mode: str | None = None  # Enabled | Disabled | None (not MIG-capable)
     mig_devices: list[MigDevice] = field(default_factory=list)
     processes: list[GpuProcess] = field(default_factory=list)
 
@@ -69,7 +69,7 @@ class GpuInfo:
             return normalise_bus_id(self.bus_id)
         return self.uuid or f"index:{self.index}"
 
-    def merge(self, other: "GpuInfo") -> None:
+    def merge(self, other: GpuInfo) -> None:
         """Fill what this one lacks from another reading of the same GPU."""
         for f in fields(self):
             mine = getattr(self, f.name)
@@ -101,9 +101,9 @@ class XidEvent:
     code: int
     pci: str  # as the kernel names the device: 0000:9b:00
     text: str  # the rest of the line after the code
-    pid: Optional[str] = None
-    process: Optional[str] = None
-    timestamp: Optional[str] = None  # as dmesg printed it ([  12.5] or [Sun Feb 23 ...])
+    pid: str | None = None
+    process: str | None = None
+    timestamp: str | None = None  # as dmesg printed it ([  12.5] or [Sun Feb 23 ...])
     line: str = ""
 
 
@@ -116,7 +116,7 @@ class SmiFailure:
     message: str  # the line nvidia-smi printed
     explanation: str
     hint: str
-    library_version: Optional[str] = None
+    library_version: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -126,12 +126,12 @@ class SmiFailure:
 class SmiReport:
     """Everything parsed from one debug pod's log."""
 
-    driver_version: Optional[str] = None
-    cuda_version: Optional[str] = None
+    driver_version: str | None = None
+    cuda_version: str | None = None
     gpus: list[GpuInfo] = field(default_factory=list)
-    failure: Optional[SmiFailure] = None
+    failure: SmiFailure | None = None
     xids: list[XidEvent] = field(default_factory=list)
-    kernel_readable: Optional[bool] = None  # None: the kernel log section was not collected
+    kernel_readable: bool | None = None  # None: the kernel log section was not collected
     kernel_notes: list[str] = field(default_factory=list)  # NVRM lines worth showing (API mismatch, probe failed)
     sources: list[str] = field(default_factory=list)  # sections that parsed
     complete: bool = True  # False when the log stops before the end marker

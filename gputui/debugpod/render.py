@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from gputui.debugpod.model import GpuInfo
 
-COLUMNS = ("GPU", "MODEL", "UUID", "BUS ID", "MEMORY", "UTIL", "TEMP", "POWER", "ECC UNC vol/agg",
-           "RETIRED/REMAPPED", "MIG")
+COLUMNS = (
+    "GPU",
+    "MODEL",
+    "UUID",
+    "BUS ID",
+    "MEMORY",
+    "UTIL",
+    "TEMP",
+    "POWER",
+    "ECC UNC vol/agg",
+    "RETIRED/REMAPPED",
+    "MIG",
+)
 
 
-def _n(value: Optional[object], unit: str = "") -> str:
+def _n(value: object | None, unit: str = "") -> str:
     return "-" if value is None else f"{value}{unit}"
 
 
@@ -47,14 +58,24 @@ def _mig(g: GpuInfo) -> str:
     return f"on: {', '.join(profiles)}" if profiles else "on"
 
 
-def short_uuid(uuid: Optional[str]) -> str:
+def short_uuid(uuid: str | None) -> str:
     return "-" if not uuid else (uuid[:12] + "…" if len(uuid) > 13 else uuid)
 
 
 def gpu_row(g: GpuInfo) -> tuple[str, ...]:
-    return (_n(g.index), g.name or "-", short_uuid(g.uuid), g.bus_id or "-", _memory(g),
-            _n(g.utilization_pct, "%"), _n(g.temperature_c, "C"), _power(g),
-            f"{_n(g.ecc_volatile_uncorrected)}/{_n(g.ecc_aggregate_uncorrected)}", _pages(g), _mig(g))
+    return (
+        _n(g.index),
+        g.name or "-",
+        short_uuid(g.uuid),
+        g.bus_id or "-",
+        _memory(g),
+        _n(g.utilization_pct, "%"),
+        _n(g.temperature_c, "C"),
+        _power(g),
+        f"{_n(g.ecc_volatile_uncorrected)}/{_n(g.ecc_aggregate_uncorrected)}",
+        _pages(g),
+        _mig(g),
+    )
 
 
 def table(rows: list[tuple[str, ...]], header: Iterable[str] = COLUMNS, indent: str = "  ") -> list[str]:
@@ -77,8 +98,10 @@ def node_block(obs) -> list[str]:
         lines.append(f"  next step: {report.failure.hint}")
     elif report is not None:
         expected = f"{obs.expected_gpus} expected ({obs.expected_source})" if obs.expected_gpus else "count unknown"
-        lines.append(f"  driver {report.driver_version or '?'}, CUDA {report.cuda_version or '?'}; nvidia-smi sees "
-                     f"{len(report.gpus)} GPU(s), {expected}, allocatable {_n(obs.allocatable_gpus)}")
+        lines.append(
+            f"  driver {report.driver_version or '?'}, CUDA {report.cuda_version or '?'}; nvidia-smi sees "
+            f"{len(report.gpus)} GPU(s), {expected}, allocatable {_n(obs.allocatable_gpus)}"
+        )
         if report.gpus:
             lines.extend(table([gpu_row(g) for g in report.gpus]))
         procs = [(g.index, p) for g in report.gpus for p in g.processes]

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional
+from typing import Any
 from urllib.parse import quote
 
 from gputui.debugpod import spec as podspec
@@ -24,8 +25,13 @@ from gputui.kube.errors import KubeApiError
 Progress = Callable[[str, str], None]  # (node, status text)
 
 IMAGE_PULL_REASONS = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull")
-CONTAINER_ERROR_REASONS = ("CreateContainerConfigError", "CreateContainerError", "RunContainerError",
-                           "StartError", "ContainerCannotRun")
+CONTAINER_ERROR_REASONS = (
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "RunContainerError",
+    "StartError",
+    "ContainerCannotRun",
+)
 PRIVILEGED_LABEL = "pod-security.kubernetes.io/enforce=privileged"
 
 
@@ -52,12 +58,12 @@ class NodeRun:
     mode: str
     mode_reason: str
     status: str = "waiting"  # waiting | creating | pending | running | reading | done | failed | cancelled
-    phase: Optional[str] = None
+    phase: str | None = None
     log: str = ""
-    report: Optional[SmiReport] = None
-    pod_problem: Optional[PodProblem] = None
-    started: Optional[float] = None
-    finished: Optional[float] = None
+    report: SmiReport | None = None
+    pod_problem: PodProblem | None = None
+    started: float | None = None
+    finished: float | None = None
     deleted: bool = False
     events: list[str] = field(default_factory=list)
 
@@ -78,19 +84,30 @@ def _pods_path(namespace: str, name: str = "") -> str:
 def explain_create_error(e: KubeApiError, namespace: str) -> PodProblem:
     msg = e.message or str(e)
     if e.status == 403 and "PodSecurity" in msg:
-        return PodProblem("forbidden-podsecurity", msg,
-                          f"namespace {namespace} enforces a PodSecurity level that forbids privileged pods: "
-                          f"label it `kubectl label namespace {namespace} {PRIVILEGED_LABEL} --overwrite`, pick a "
-                          "namespace that allows them with --namespace, or use --mode runtime (not privileged)")
+        return PodProblem(
+            "forbidden-podsecurity",
+            msg,
+            f"namespace {namespace} enforces a PodSecurity level that forbids privileged pods: "
+            f"label it `kubectl label namespace {namespace} {PRIVILEGED_LABEL} --overwrite`, pick a "
+            "namespace that allows them with --namespace, or use --mode runtime (not privileged)",
+        )
     if e.status == 403 and "RuntimeClass" in msg:
-        return PodProblem("runtimeclass-missing", msg, "the cluster has no `nvidia` RuntimeClass (the GPU "
-                          "Operator creates it): use --mode host or --mode operator-driver")
+        return PodProblem(
+            "runtimeclass-missing",
+            msg,
+            "the cluster has no `nvidia` RuntimeClass (the GPU "
+            "Operator creates it): use --mode host or --mode operator-driver",
+        )
     if e.status == 403:
-        return PodProblem("forbidden", msg, f"your identity needs create/get/delete on pods and get on pods/log "
-                          f"in namespace {namespace}")
+        return PodProblem(
+            "forbidden",
+            msg,
+            f"your identity needs create/get/delete on pods and get on pods/log in namespace {namespace}",
+        )
     if e.status == 404:
-        return PodProblem("namespace-missing", msg, f"namespace {namespace} does not exist: create it or pass "
-                          "--namespace")
+        return PodProblem(
+            "namespace-missing", msg, f"namespace {namespace} does not exist: create it or pass --namespace"
+        )
     return PodProblem("api-error", f"{e.status} {e.reason}: {msg}", "the API server refused the pod; see the message")
 
 
@@ -109,7 +126,7 @@ def _waiting(pod: dict) -> list[tuple[str, str, str]]:
     return out
 
 
-def explain_pod(pod: dict, *, waited: float, image: str) -> Optional[PodProblem]:
+def explain_pod(pod: dict, *, waited: float, image: str) -> PodProblem | None:
     """A problem that keeps (or kept) this pod from producing output, or None while it may still run."""
     status = pod.get("status") or {}
     spec = pod.get("spec") or {}
@@ -118,34 +135,57 @@ def explain_pod(pod: dict, *, waited: float, image: str) -> Optional[PodProblem]
     message = status.get("message") or ""
     for _name, why, text in _waiting(pod):
         if why in IMAGE_PULL_REASONS and (why != "ErrImagePull" or waited > 5):
-            return PodProblem("image-pull", f"{why}: {text or image}",
-                              f"the node cannot pull {image}: pass --image with a mirror it can reach "
-                              "(e.g. in your ECR) and --image-pull-secret if the registry needs credentials")
+            return PodProblem(
+                "image-pull",
+                f"{why}: {text or image}",
+                f"the node cannot pull {image}: pass --image with a mirror it can reach "
+                "(e.g. in your ECR) and --image-pull-secret if the registry needs credentials",
+            )
         if why in CONTAINER_ERROR_REASONS:
-            return PodProblem("container-error", f"{why}: {text}",
-                              "the container runtime could not start the command; with --mode runtime check the "
-                              "NVIDIA container toolkit, else try another --mode")
+            return PodProblem(
+                "container-error",
+                f"{why}: {text}",
+                "the container runtime could not start the command; with --mode runtime check the "
+                "NVIDIA container toolkit, else try another --mode",
+            )
     if phase == "Failed" and reason == "DeadlineExceeded":
-        return PodProblem("deadline", f"{reason}: {message}", "nvidia-smi hung or the pod could not start in time "
-                          "(a hung nvidia-smi is itself a sign of a GPU in a bad state); raise --timeout or check "
-                          "the node")
+        return PodProblem(
+            "deadline",
+            f"{reason}: {message}",
+            "nvidia-smi hung or the pod could not start in time "
+            "(a hung nvidia-smi is itself a sign of a GPU in a bad state); raise --timeout or check "
+            "the node",
+        )
     if phase == "Failed" and (reason == "UnexpectedAdmissionError" or reason.startswith("OutOf")):
         gpu = "nvidia.com/gpu" in message
-        hint = ("every GPU on the node is allocated or the device plugin has not registered them: run without "
-                "--request-gpu (the default pod needs no GPU)" if gpu else
-                "the node has no room for another pod; free a slot or try again later")
+        hint = (
+            "every GPU on the node is allocated or the device plugin has not registered them: run without "
+            "--request-gpu (the default pod needs no GPU)"
+            if gpu
+            else "the node has no room for another pod; free a slot or try again later"
+        )
         return PodProblem("admission", f"{reason}: {message}", hint)
     if phase == "Pending" and not spec.get("nodeName"):
         for c in status.get("conditions") or []:
             if c.get("type") == "PodScheduled" and c.get("status") == "False":
-                return PodProblem("unschedulable", c.get("message") or c.get("reason") or "Unschedulable",
-                                  "the scheduler cannot place the pod on the node; see the message")
+                return PodProblem(
+                    "unschedulable",
+                    c.get("message") or c.get("reason") or "Unschedulable",
+                    "the scheduler cannot place the pod on the node; see the message",
+                )
     return None
 
 
 class DebugRunner:
-    def __init__(self, kube: Any, *, concurrency: int = 8, timeout: Optional[float] = None,
-                 progress: Optional[Progress] = None, poll_seconds: float = 0.25):
+    def __init__(
+        self,
+        kube: Any,
+        *,
+        concurrency: int = 8,
+        timeout: float | None = None,
+        progress: Progress | None = None,
+        poll_seconds: float = 0.25,
+    ):
         self.kube = kube
         self.concurrency = max(1, int(concurrency))
         self.timeout = timeout
@@ -205,8 +245,14 @@ class DebugRunner:
         for ns in namespaces:
             for run_id in run_ids:
                 try:
-                    data = self.kube.request("GET", _pods_path(ns), query={
-                        "labelSelector": f"{podspec.SELECTOR},{podspec.LABEL_RUN}={run_id}"}).json() or {}
+                    data = (
+                        self.kube.request(
+                            "GET",
+                            _pods_path(ns),
+                            query={"labelSelector": f"{podspec.SELECTOR},{podspec.LABEL_RUN}={run_id}"},
+                        ).json()
+                        or {}
+                    )
                 except Exception:  # noqa: BLE001 - best effort: the deadline still removes them
                     continue
                 for item in data.get("items") or []:
@@ -240,8 +286,9 @@ class DebugRunner:
             if run.pod_problem is None or run.phase in ("Succeeded", "Failed"):
                 self._read_log(run)
         except KubeApiError as e:
-            run.pod_problem = PodProblem("api-error", f"{e.status} {e.reason}: {e.message}",
-                                         "the API server answered with an error; try again")
+            run.pod_problem = PodProblem(
+                "api-error", f"{e.status} {e.reason}: {e.message}", "the API server answered with an error; try again"
+            )
         except Exception as e:  # noqa: BLE001 - one node's failure must not stop the others
             run.pod_problem = PodProblem("api-error", str(e) or type(e).__name__, "could not talk to the API server")
         finally:
@@ -283,8 +330,11 @@ class DebugRunner:
                 pod = self.kube.request("GET", _pods_path(run.namespace, run.name)).json() or {}
             except KubeApiError as e:
                 if e.status == 404:
-                    run.pod_problem = PodProblem("api-error", "the pod disappeared before it finished",
-                                                 "someone (or something) deleted it; run again")
+                    run.pod_problem = PodProblem(
+                        "api-error",
+                        "the pod disappeared before it finished",
+                        "someone (or something) deleted it; run again",
+                    )
                     return
                 raise
             status = pod.get("status") or {}
@@ -306,21 +356,33 @@ class DebugRunner:
     def _stuck(self, pod: dict, waited: float) -> PodProblem:
         status = pod.get("status") or {}
         if not status.get("startTime"):
-            return PodProblem("not-started", f"the kubelet on {pod['spec'].get('nodeName')} did not start the pod in "
-                              f"{waited:.0f}s", "the node may be NotReady or its kubelet unreachable: check "
-                              "`kubectl describe node`")
-        return PodProblem("deadline", f"nvidia-smi did not finish in {waited:.0f}s",
-                          "a hung nvidia-smi usually means a GPU in a bad state; check the kernel log for Xids")
+            return PodProblem(
+                "not-started",
+                f"the kubelet on {pod['spec'].get('nodeName')} did not start the pod in {waited:.0f}s",
+                "the node may be NotReady or its kubelet unreachable: check `kubectl describe node`",
+            )
+        return PodProblem(
+            "deadline",
+            f"nvidia-smi did not finish in {waited:.0f}s",
+            "a hung nvidia-smi usually means a GPU in a bad state; check the kernel log for Xids",
+        )
 
     def _read_log(self, run: NodeRun) -> None:
         self._report(run, "reading")
         try:
-            raw = self.kube.request("GET", _pods_path(run.namespace, run.name) + "/log",
-                                    query={"container": podspec.CONTAINER}, accept="*/*").data
+            raw = self.kube.request(
+                "GET",
+                _pods_path(run.namespace, run.name) + "/log",
+                query={"container": podspec.CONTAINER},
+                accept="*/*",
+            ).data
         except KubeApiError as e:
             if run.pod_problem is None:
-                run.pod_problem = PodProblem("api-error", f"reading the log failed: {e.status} {e.message}",
-                                             "your identity needs get on pods/log")
+                run.pod_problem = PodProblem(
+                    "api-error",
+                    f"reading the log failed: {e.status} {e.message}",
+                    "your identity needs get on pods/log",
+                )
             return
         run.log = raw.decode("utf-8", "replace")
         if run.log.strip():
@@ -328,8 +390,9 @@ class DebugRunner:
 
     def _delete(self, namespace: str, name: str) -> bool:
         try:
-            self.kube.request("DELETE", _pods_path(namespace, name),
-                              body={"gracePeriodSeconds": 0, "propagationPolicy": "Background"})
+            self.kube.request(
+                "DELETE", _pods_path(namespace, name), body={"gracePeriodSeconds": 0, "propagationPolicy": "Background"}
+            )
         except KubeApiError as e:
             if e.status != 404:
                 return False

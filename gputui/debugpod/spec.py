@@ -24,8 +24,9 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any
 
 from gputui.debugpod.parsers import MARKER
 from gputui.debugpod.parsers.csvquery import QUERY_FIELDS
@@ -67,8 +68,13 @@ def new_run_id() -> str:
     return secrets.token_hex(3)
 
 
-def choose_mode(node: Mapping[str, Any], *, driver_pods: Iterable[Mapping[str, Any]] = (),
-                operator_present: Optional[bool] = None, override: Optional[str] = None) -> ModeChoice:
+def choose_mode(
+    node: Mapping[str, Any],
+    *,
+    driver_pods: Iterable[Mapping[str, Any]] = (),
+    operator_present: bool | None = None,
+    override: str | None = None,
+) -> ModeChoice:
     """How to reach the driver on this node, and why.
 
     `driver_pods` are the GPU Operator driver pods bound to this node; `operator_present`
@@ -81,18 +87,25 @@ def choose_mode(node: Mapping[str, Any], *, driver_pods: Iterable[Mapping[str, A
     pods = list(driver_pods)
     if pods:
         name = (pods[0].get("metadata") or {}).get("name", "")
-        return ModeChoice("operator-driver", f"GPU Operator driver pod {name} runs on this node "
-                                             f"(driver under {OPERATOR_DRIVER_ROOT})")
+        return ModeChoice(
+            "operator-driver", f"GPU Operator driver pod {name} runs on this node (driver under {OPERATOR_DRIVER_ROOT})"
+        )
     if labels.get(DEPLOY_DRIVER_LABEL) == "false":
         return ModeChoice("host", f"node label {DEPLOY_DRIVER_LABEL}=false: the driver comes with the node image")
     if "bottlerocket" in os_image.lower():
         return ModeChoice("runtime", f"{os_image}: no shell to chroot into; the NVIDIA runtime injects nvidia-smi")
     if labels.get(DEPLOY_DRIVER_LABEL) == "true":
-        return ModeChoice("operator-driver", f"node label {DEPLOY_DRIVER_LABEL}=true: the GPU Operator manages "
-                                             f"the driver here (no driver pod found on the node yet)")
+        return ModeChoice(
+            "operator-driver",
+            f"node label {DEPLOY_DRIVER_LABEL}=true: the GPU Operator manages "
+            f"the driver here (no driver pod found on the node yet)",
+        )
     if operator_present is False:
-        return ModeChoice("host", "no GPU Operator driver in the cluster: the driver comes with the node image "
-                                  "(e.g. the EKS accelerated AMI)")
+        return ModeChoice(
+            "host",
+            "no GPU Operator driver in the cluster: the driver comes with the node image "
+            "(e.g. the EKS accelerated AMI)",
+        )
     return ModeChoice("host", "no GPU Operator driver pod on this node: assuming the node image ships the driver")
 
 
@@ -128,8 +141,9 @@ def script(mode: str, *, kernel_log: bool = True) -> str:
         lines.append(f'{command} 2>&1 || echo "{MARKER.format("failed " + name)}"')
     if kernel_log:
         lines.append(f'echo "{MARKER.format("kernel")}"')
-        lines.append(f'dmesg 2>&1 | grep -i -E "NVRM|Xid|dmesg:" | tail -n 200 || '
-                     f'echo "{MARKER.format("failed kernel")}"')
+        lines.append(
+            f'dmesg 2>&1 | grep -i -E "NVRM|Xid|dmesg:" | tail -n 200 || echo "{MARKER.format("failed kernel")}"'
+        )
     lines.append(f'echo "{MARKER.format("end")}"')
     return "\n".join(lines) + "\n"
 
@@ -138,9 +152,18 @@ def rfc3339(t: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
-def build_pod(node_name: str, *, namespace: str, run_id: str, choice: ModeChoice, image: Optional[str] = None,
-              image_pull_secret: Optional[str] = None, request_gpu: bool = False,
-              deadline_seconds: int = DEFAULT_DEADLINE_SECONDS, now: Optional[float] = None) -> dict:
+def build_pod(
+    node_name: str,
+    *,
+    namespace: str,
+    run_id: str,
+    choice: ModeChoice,
+    image: str | None = None,
+    image_pull_secret: str | None = None,
+    request_gpu: bool = False,
+    deadline_seconds: int = DEFAULT_DEADLINE_SECONDS,
+    now: float | None = None,
+) -> dict:
     """The pod manifest for one node."""
     now = time.time() if now is None else now
     mode = choice.mode
@@ -167,14 +190,20 @@ def build_pod(node_name: str, *, namespace: str, run_id: str, choice: ModeChoice
     }
     if direct:
         # Unprivileged and within the `restricted` PodSecurity level: nvidia-smi only reads.
-        container["securityContext"] = {"allowPrivilegeEscalation": False, "runAsNonRoot": True,
-                                         "runAsUser": 65534, "capabilities": {"drop": ["ALL"]},
-                                         "seccompProfile": {"type": "RuntimeDefault"}}
+        container["securityContext"] = {
+            "allowPrivilegeEscalation": False,
+            "runAsNonRoot": True,
+            "runAsUser": 65534,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        }
     if request_gpu:
         container["resources"]["limits"]["nvidia.com/gpu"] = "1"
     elif mode == "runtime":
-        container["env"] = [{"name": "NVIDIA_VISIBLE_DEVICES", "value": "all"},
-                            {"name": "NVIDIA_DRIVER_CAPABILITIES", "value": "utility"}]
+        container["env"] = [
+            {"name": "NVIDIA_VISIBLE_DEVICES", "value": "all"},
+            {"name": "NVIDIA_DRIVER_CAPABILITIES", "value": "utility"},
+        ]
         spec["runtimeClassName"] = "nvidia"
     else:
         container["securityContext"] = {"privileged": True}
@@ -182,8 +211,9 @@ def build_pod(node_name: str, *, namespace: str, run_id: str, choice: ModeChoice
         mount = OPERATOR_DRIVER_ROOT if mode == "operator-driver" else HOST_ROOT
         spec["volumes"] = [{"name": "driver-root", "hostPath": {"path": host_path, "type": "Directory"}}]
         # HostToContainer: the driver container mounts its root under /run/nvidia/driver after we start.
-        container["volumeMounts"] = [{"name": "driver-root", "mountPath": mount, "readOnly": True,
-                                      "mountPropagation": "HostToContainer"}]
+        container["volumeMounts"] = [
+            {"name": "driver-root", "mountPath": mount, "readOnly": True, "mountPropagation": "HostToContainer"}
+        ]
     if image_pull_secret:
         spec["imagePullSecrets"] = [{"name": image_pull_secret}]
     return {
@@ -192,12 +222,18 @@ def build_pod(node_name: str, *, namespace: str, run_id: str, choice: ModeChoice
         "metadata": {
             "name": pod_name(node_name, run_id),
             "namespace": namespace,
-            "labels": {LABEL_MANAGED_BY: "gputui", LABEL_DEBUG: "true", LABEL_RUN: run_id,
-                       LABEL_NODE: label_value(node_name)},
-            "annotations": {ANN_DEADLINE: rfc3339(now + deadline_seconds), ANN_NODE: node_name,
-                            ANN_MODE: mode if not request_gpu else f"{mode}+request-gpu",
-                            ANN_MODE_REASON: choice.reason},
+            "labels": {
+                LABEL_MANAGED_BY: "gputui",
+                LABEL_DEBUG: "true",
+                LABEL_RUN: run_id,
+                LABEL_NODE: label_value(node_name),
+            },
+            "annotations": {
+                ANN_DEADLINE: rfc3339(now + deadline_seconds),
+                ANN_NODE: node_name,
+                ANN_MODE: mode if not request_gpu else f"{mode}+request-gpu",
+                ANN_MODE_REASON: choice.reason,
+            },
         },
         "spec": spec,
     }
-

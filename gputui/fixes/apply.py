@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from checks.model import FixPlan, ObjectRef
 from gputui.errors import EXIT_USAGE, GputuiError, NotFoundError, RefusedError
@@ -28,21 +28,23 @@ class ReadOnlyError(GputuiError):
     exit_code = EXIT_USAGE
 
     def __init__(self, what: str = "change the cluster"):
-        super().__init__(f"refusing to {what}: gputui is running with --read-only",
-                         hint="run without --read-only to apply fixes or undo them")
+        super().__init__(
+            f"refusing to {what}: gputui is running with --read-only",
+            hint="run without --read-only to apply fixes or undo them",
+        )
 
 
 @dataclass
 class Preview:
     plan: FixPlan
     before: dict  # the target as read just now
-    after: Optional[dict]  # computed locally; None when the plan deletes the target
+    after: dict | None  # computed locally; None when the plan deletes the target
     diff: str
-    gitops_warning: Optional[str]
+    gitops_warning: str | None
     resource_version: str  # of `before`: the precondition the apply sends
     patch: Any = None  # the body to send (list values re-based on `before`)
-    stale: Optional[str] = None  # said when the target changed after the check read it
-    manifest: Optional[str] = None  # YAML fragment to change in Git/Helm instead (GitOps targets)
+    stale: str | None = None  # said when the target changed after the check read it
+    manifest: str | None = None  # YAML fragment to change in Git/Helm instead (GitOps targets)
 
     @property
     def disruptive(self) -> bool:
@@ -56,37 +58,37 @@ class Preview:
 @dataclass
 class DryRunResult:
     ok: bool
-    after: Optional[dict]
+    after: dict | None
     message: str
     diff: str = ""
-    status: Optional[int] = None  # HTTP status of a refusal
+    status: int | None = None  # HTTP status of a refusal
     conflict: bool = False
 
 
 @dataclass
 class ApplyResult:
     ok: bool
-    after: Optional[dict]
+    after: dict | None
     conflict: bool
     message: str
-    entry_id: Optional[str] = None
-    status: Optional[int] = None
+    entry_id: str | None = None
+    status: int | None = None
 
 
 @dataclass
 class UndoPreview:
     entry: AuditEntry
-    current: Optional[dict]
-    restored: Optional[dict]
+    current: dict | None
+    restored: dict | None
     diff: str
     action: str  # "put" | "patch" | "create"
     message: str
-    resource_version: Optional[str] = None
+    resource_version: str | None = None
     warnings: list[str] = field(default_factory=list)
 
 
 class Applier:
-    def __init__(self, kube, audit: Optional[AuditLog] = None, read_only: bool = False):
+    def __init__(self, kube, audit: AuditLog | None = None, read_only: bool = False):
         self.kube = kube
         self.audit = audit if audit is not None else AuditLog()
         self.read_only = read_only
@@ -98,8 +100,9 @@ class Applier:
             return self.kube.request("GET", object_path(ref)).json()
         except KubeApiError as e:
             if e.status == 404:
-                raise NotFoundError(f"{ref} does not exist (any more)",
-                                    hint="refresh the findings: the object was deleted or renamed") from None
+                raise NotFoundError(
+                    f"{ref} does not exist (any more)", hint="refresh the findings: the object was deleted or renamed"
+                ) from None
             raise RefusedError(f"cannot read {ref}: {e.message}") from None
 
     def preview(self, plan: FixPlan) -> Preview:
@@ -110,12 +113,15 @@ class Applier:
         try:
             after = plans.patched(plan, before, patch)
         except plans.PatchError as e:
-            raise RefusedError(f"the fix does not fit {plan.target} as it is now: {e}",
-                               hint="refresh the findings and try again") from None
+            raise RefusedError(
+                f"the fix does not fit {plan.target} as it is now: {e}", hint="refresh the findings and try again"
+            ) from None
         stale = None
         if plan.resource_version and rv and plan.resource_version != rv:
-            stale = (f"{plan.target} changed after the check read it (resourceVersion {plan.resource_version} → {rv}); "
-                     "the diff is against the object as it is now")
+            stale = (
+                f"{plan.target} changed after the check read it (resourceVersion {plan.resource_version} → {rv}); "
+                "the diff is against the object as it is now"
+            )
         manifest = None
         if plan.gitops_warning:
             frag = plans.manifest_fragment(plan, after)
@@ -128,12 +134,21 @@ class Applier:
             diff = deletion_summary(before, name=str(plan.target))
         else:
             diff = yaml_diff(before, after, name=str(plan.target))
-        return Preview(plan=plan, before=before, after=after, diff=diff, gitops_warning=plan.gitops_warning,
-                       resource_version=rv, patch=patch, stale=stale, manifest=manifest)
+        return Preview(
+            plan=plan,
+            before=before,
+            after=after,
+            diff=diff,
+            gitops_warning=plan.gitops_warning,
+            resource_version=rv,
+            patch=patch,
+            stale=stale,
+            manifest=manifest,
+        )
 
     # -- the server's opinion -------------------------------------------------------------
 
-    def dry_run(self, plan: FixPlan, preview: Optional[Preview] = None) -> DryRunResult:
+    def dry_run(self, plan: FixPlan, preview: Preview | None = None) -> DryRunResult:
         """Send the change with dryRun=All: admission, schema and immutability rules run, nothing is stored."""
         if self.read_only:
             raise ReadOnlyError("send a dry-run change")
@@ -142,13 +157,20 @@ class Applier:
             after = self._send(plan, preview.patch, preview.resource_version, dry_run=True)
         except KubeApiError as e:
             conflict = _is_conflict(plan, e)
-            return DryRunResult(ok=False, after=None, message=_refusal(plan.target, e, dry_run=True, conflict=conflict),
-                                status=e.status, conflict=conflict)
+            return DryRunResult(
+                ok=False,
+                after=None,
+                message=_refusal(plan.target, e, dry_run=True, conflict=conflict),
+                status=e.status,
+                conflict=conflict,
+            )
         if plans.is_delete(plan):
             md = (after or {}).get("metadata") or {}
             if md.get("deletionTimestamp") and md.get("finalizers"):
-                msg = (f"the server accepts it: {plan.target} is marked for deletion and goes away once its "
-                       f"finalizers ({', '.join(md['finalizers'])}) finish")
+                msg = (
+                    f"the server accepts it: {plan.target} is marked for deletion and goes away once its "
+                    f"finalizers ({', '.join(md['finalizers'])}) finish"
+                )
             else:
                 msg = f"the server accepts it: {plan.target} would be deleted"
             return DryRunResult(ok=True, after=None, message=msg, diff=preview.diff)
@@ -160,8 +182,9 @@ class Applier:
 
     # -- writing ----------------------------------------------------------------------------
 
-    def apply(self, plan: FixPlan, expected_resource_version: Optional[str],
-              preview: Optional[Preview] = None) -> ApplyResult:
+    def apply(
+        self, plan: FixPlan, expected_resource_version: str | None, preview: Preview | None = None
+    ) -> ApplyResult:
         """Apply the plan if the target is still at `expected_resource_version` (the one the
         user saw the diff for); a newer object answers conflict=True and nothing is written."""
         if self.read_only:
@@ -172,16 +195,26 @@ class Applier:
             return ApplyResult(ok=False, after=None, conflict=False, message=e.message, status=404)
         rv = (current.get("metadata") or {}).get("resourceVersion")
         if expected_resource_version and rv != expected_resource_version:
-            return ApplyResult(ok=False, after=None, conflict=True, status=409,
-                               message=f"{plan.target} changed since the preview (resourceVersion "
-                                       f"{expected_resource_version} → {rv}): review the new diff")
+            return ApplyResult(
+                ok=False,
+                after=None,
+                conflict=True,
+                status=409,
+                message=f"{plan.target} changed since the preview (resourceVersion "
+                f"{expected_resource_version} → {rv}): review the new diff",
+            )
         patch = plans.rebase(plan, current)
         try:
             after = self._send(plan, patch, expected_resource_version or rv, dry_run=False)
         except KubeApiError as e:
             conflict = _is_conflict(plan, e)
-            result = ApplyResult(ok=False, after=None, conflict=conflict, status=e.status,
-                                 message=_refusal(plan.target, e, dry_run=False, conflict=conflict))
+            result = ApplyResult(
+                ok=False,
+                after=None,
+                conflict=conflict,
+                status=e.status,
+                message=_refusal(plan.target, e, dry_run=False, conflict=conflict),
+            )
             if not result.conflict:
                 self._log("apply", plan.title, plan, current, None, False, result.message)
             return result
@@ -193,30 +226,36 @@ class Applier:
         entry = self._log("apply", plan.title, plan, current, after, True, msg)
         return ApplyResult(ok=True, after=after, conflict=False, message=msg, entry_id=entry.id)
 
-    def _send(self, plan: FixPlan, patch: Any, rv: Optional[str], dry_run: bool) -> Optional[dict]:
+    def _send(self, plan: FixPlan, patch: Any, rv: str | None, dry_run: bool) -> dict | None:
         ref = plan.target
-        q = {"dryRun": "All" if dry_run else None, "fieldManager": None if plans.is_delete(plan) else plans.FIELD_MANAGER}
+        q = {
+            "dryRun": "All" if dry_run else None,
+            "fieldManager": None if plans.is_delete(plan) else plans.FIELD_MANAGER,
+        }
         if plan.patch_type == "delete":
-            return self.kube.request("DELETE", object_path(ref), query=q,
-                                     body=plans.delete_options(rv, dry_run)).json()
+            return self.kube.request("DELETE", object_path(ref), query=q, body=plans.delete_options(rv, dry_run)).json()
         if plan.patch_type == "evict":
-            body = {"apiVersion": "policy/v1", "kind": "Eviction",
-                    "metadata": {"name": ref.name, "namespace": ref.namespace},
-                    "deleteOptions": plans.delete_options(rv, dry_run)}
+            body = {
+                "apiVersion": "policy/v1",
+                "kind": "Eviction",
+                "metadata": {"name": ref.name, "namespace": ref.namespace},
+                "deleteOptions": plans.delete_options(rv, dry_run),
+            }
             self.kube.request("POST", object_path(ref, "eviction"), query=q, body=body)
             return None
         body = plans.with_precondition(plan, patch, rv)
         if plan.patch_type == "apply":
             q["force"] = True
-        return self.kube.request("PATCH", object_path(ref), query=q, body=body,
-                                 content_type=plans.CONTENT_TYPES[plan.patch_type]).json()
+        return self.kube.request(
+            "PATCH", object_path(ref), query=q, body=body, content_type=plans.CONTENT_TYPES[plan.patch_type]
+        ).json()
 
     # -- undo ---------------------------------------------------------------------------------
 
     def undo_candidates(self) -> list[AuditEntry]:
         return self.audit.undoable(self.kube.server)
 
-    def preview_undo(self, entry_id: Optional[str] = None) -> UndoPreview:
+    def preview_undo(self, entry_id: str | None = None) -> UndoPreview:
         entry = self._entry_to_undo(entry_id)
         ref = _ref(entry.target)
         try:
@@ -230,81 +269,142 @@ class Applier:
         warnings = []
         if entry.plan.get("patchType") in plans.DELETING:
             if ref.kind == "Pod":
-                raise RefusedError(f"{ref} was deleted so that its controller starts a fresh one; there is "
-                                   "nothing to restore", hint="the controller's new pod replaced it")
+                raise RefusedError(
+                    f"{ref} was deleted so that its controller starts a fresh one; there is nothing to restore",
+                    hint="the controller's new pod replaced it",
+                )
             if current is not None:
                 raise RefusedError(f"{ref} still exists (its deletion has not finished); nothing to re-create yet")
             restored = _for_create(before)
             msg = f"re-create {ref} as it was recorded"
             if ref.kind == "NodeClaim":
                 msg += "; Karpenter launches a new instance for it (the old one was terminated)"
-            return UndoPreview(entry, None, restored, yaml_diff(None, restored, name=str(ref), after_label="re-created"), "create", msg)
+            return UndoPreview(
+                entry, None, restored, yaml_diff(None, restored, name=str(ref), after_label="re-created"), "create", msg
+            )
         if current is None:
-            raise RefusedError(f"{ref} no longer exists; the recorded object is not re-created",
-                               hint="re-create it from your manifests")
+            raise RefusedError(
+                f"{ref} no longer exists; the recorded object is not re-created",
+                hint="re-create it from your manifests",
+            )
         cur_rv = (current.get("metadata") or {}).get("resourceVersion")
         after_rv = ((entry.after or {}).get("metadata") or {}).get("resourceVersion")
         if after_rv and cur_rv != after_rv:
-            warnings.append(f"{ref} changed after the fix (resourceVersion {after_rv} → {cur_rv}); restoring the "
-                            "recorded object also reverts those later changes (see the diff)")
+            warnings.append(
+                f"{ref} changed after the fix (resourceVersion {after_rv} → {cur_rv}); restoring the "
+                "recorded object also reverts those later changes (see the diff)"
+            )
         if plan_id in ("cordon-node", "uncordon-node"):
             was = bool((before.get("spec") or {}).get("unschedulable"))
             body = {"spec": {"unschedulable": True if was else None}}
             restored = plans.merge_patch(current, body)
             msg = f"{'cordon' if was else 'uncordon'} {ref.name} again"
             warnings = []  # only unschedulable is touched: later changes stay
-            return UndoPreview(entry, current, restored, yaml_diff(current, restored, name=str(ref), after_label="after the undo"), "patch", msg,
-                               cur_rv, warnings)
+            return UndoPreview(
+                entry,
+                current,
+                restored,
+                yaml_diff(current, restored, name=str(ref), after_label="after the undo"),
+                "patch",
+                msg,
+                cur_rv,
+                warnings,
+            )
         restored = _for_put(before, current)
-        return UndoPreview(entry, current, restored, yaml_diff(current, restored, name=str(ref), after_label="after the undo"), "put",
-                           f"restore {ref} as it was before “{entry.title}”", cur_rv, warnings)
+        return UndoPreview(
+            entry,
+            current,
+            restored,
+            yaml_diff(current, restored, name=str(ref), after_label="after the undo"),
+            "put",
+            f"restore {ref} as it was before “{entry.title}”",
+            cur_rv,
+            warnings,
+        )
 
-    def undo(self, entry_id: Optional[str] = None, expected_resource_version: Optional[str] = None) -> ApplyResult:
+    def undo(self, entry_id: str | None = None, expected_resource_version: str | None = None) -> ApplyResult:
         """Restore the object recorded by an audit entry (the newest undoable one by default)."""
         if self.read_only:
             raise ReadOnlyError("undo a change")
         up = self.preview_undo(entry_id)
         ref = _ref(up.entry.target)
         if expected_resource_version and up.resource_version != expected_resource_version:
-            return ApplyResult(ok=False, after=None, conflict=True, status=409,
-                               message=f"{ref} changed since the undo preview: review the new diff")
+            return ApplyResult(
+                ok=False,
+                after=None,
+                conflict=True,
+                status=409,
+                message=f"{ref} changed since the undo preview: review the new diff",
+            )
         try:
             if up.action == "create":
-                after = self.kube.request("POST", collection_path(ref), query={"fieldManager": plans.FIELD_MANAGER},
-                                          body=up.restored).json()
+                after = self.kube.request(
+                    "POST", collection_path(ref), query={"fieldManager": plans.FIELD_MANAGER}, body=up.restored
+                ).json()
             elif up.action == "patch":
-                body = {"metadata": {"resourceVersion": up.resource_version},
-                        "spec": {"unschedulable": (up.restored.get("spec") or {}).get("unschedulable") or None}}
-                after = self.kube.request("PATCH", object_path(ref), query={"fieldManager": plans.FIELD_MANAGER},
-                                          body=body, content_type=plans.CONTENT_TYPES["merge"]).json()
+                body = {
+                    "metadata": {"resourceVersion": up.resource_version},
+                    "spec": {"unschedulable": (up.restored.get("spec") or {}).get("unschedulable") or None},
+                }
+                after = self.kube.request(
+                    "PATCH",
+                    object_path(ref),
+                    query={"fieldManager": plans.FIELD_MANAGER},
+                    body=body,
+                    content_type=plans.CONTENT_TYPES["merge"],
+                ).json()
             else:
-                after = self.kube.request("PUT", object_path(ref), query={"fieldManager": plans.FIELD_MANAGER},
-                                          body=up.restored).json()
+                after = self.kube.request(
+                    "PUT", object_path(ref), query={"fieldManager": plans.FIELD_MANAGER}, body=up.restored
+                ).json()
         except KubeApiError as e:
             msg = _refusal(ref, e, dry_run=False)
             if e.status != 409:
-                self._log("undo", f"Undo: {up.entry.title}", None, up.current, None, False, msg,
-                          undoes=up.entry.id, target=up.entry.target, plan_json=up.entry.plan)
+                self._log(
+                    "undo",
+                    f"Undo: {up.entry.title}",
+                    None,
+                    up.current,
+                    None,
+                    False,
+                    msg,
+                    undoes=up.entry.id,
+                    target=up.entry.target,
+                    plan_json=up.entry.plan,
+                )
             return ApplyResult(ok=False, after=None, conflict=e.status == 409, message=msg, status=e.status)
         msg = f"undone: {up.message}"
-        entry = self._log("undo", f"Undo: {up.entry.title}", None, up.current, after, True, msg,
-                          undoes=up.entry.id, target=up.entry.target, plan_json=up.entry.plan)
+        entry = self._log(
+            "undo",
+            f"Undo: {up.entry.title}",
+            None,
+            up.current,
+            after,
+            True,
+            msg,
+            undoes=up.entry.id,
+            target=up.entry.target,
+            plan_json=up.entry.plan,
+        )
         return ApplyResult(ok=True, after=after, conflict=False, message=msg, entry_id=entry.id)
 
-    def _entry_to_undo(self, entry_id: Optional[str]) -> AuditEntry:
+    def _entry_to_undo(self, entry_id: str | None) -> AuditEntry:
         if entry_id:
             entry = self.audit.find(entry_id)
             if entry is None:
-                raise NotFoundError(f"no audit entry {entry_id!r} in {self.audit.path}",
-                                    hint="`gputui undo --list` shows the entries")
+                raise NotFoundError(
+                    f"no audit entry {entry_id!r} in {self.audit.path}", hint="`gputui undo --list` shows the entries"
+                )
             if entry.action != "apply" or not entry.ok:
                 raise RefusedError(f"audit entry {entry_id} is not an applied fix; only applied fixes can be undone")
             if entry_id in self.audit.undone_ids():
                 raise RefusedError(f"audit entry {entry_id} ({entry.title}) was already undone")
             if entry.server != self.kube.server:
-                raise RefusedError(f"audit entry {entry_id} was recorded for {entry.server}, but the current "
-                                   f"context talks to {self.kube.server}",
-                                   hint=f"use --context {entry.context}" if entry.context else None)
+                raise RefusedError(
+                    f"audit entry {entry_id} was recorded for {entry.server}, but the current "
+                    f"context talks to {self.kube.server}",
+                    hint=f"use --context {entry.context}" if entry.context else None,
+                )
             return entry
         candidates = self.undo_candidates()
         if not candidates:
@@ -313,27 +413,55 @@ class Applier:
 
     # -- audit --------------------------------------------------------------------------------
 
-    def _log(self, action: str, title: str, plan: Optional[FixPlan], before: Optional[dict], after: Optional[dict],
-             ok: bool, message: str, *, undoes: Optional[str] = None, target: Optional[dict] = None,
-             plan_json: Optional[dict] = None) -> AuditEntry:
+    def _log(
+        self,
+        action: str,
+        title: str,
+        plan: FixPlan | None,
+        before: dict | None,
+        after: dict | None,
+        ok: bool,
+        message: str,
+        *,
+        undoes: str | None = None,
+        target: dict | None = None,
+        plan_json: dict | None = None,
+    ) -> AuditEntry:
         if plan is not None:
             plan_json = dict(plan.to_json(), resourceVersion=plan.resource_version)
             target = dict(plan.target.to_json(), apiVersion=plan.target.api_version)
-        entry = AuditEntry(id=AuditLog.new_id(), time=AuditLog.now(), action=action, context=self.kube.context,
-                           server=self.kube.server, title=title, plan=plan_json or {}, target=target or {},
-                           before=before, after=after, ok=ok, message=message, undoes=undoes)
+        entry = AuditEntry(
+            id=AuditLog.new_id(),
+            time=AuditLog.now(),
+            action=action,
+            context=self.kube.context,
+            server=self.kube.server,
+            title=title,
+            plan=plan_json or {},
+            target=target or {},
+            before=before,
+            after=after,
+            ok=ok,
+            message=message,
+            undoes=undoes,
+        )
         return self.audit.append(entry)
 
 
 def _ref(target: dict) -> ObjectRef:
-    return ObjectRef(kind=target.get("kind", ""), name=target.get("name", ""),
-                     namespace=target.get("namespace") or None, api_version=target.get("apiVersion"))
+    return ObjectRef(
+        kind=target.get("kind", ""),
+        name=target.get("name", ""),
+        namespace=target.get("namespace") or None,
+        api_version=target.get("apiVersion"),
+    )
 
 
 def _is_conflict(plan: FixPlan, e: KubeApiError) -> bool:
     # A JSON patch's precondition is a `test` op: its failure is a 422 naming the path.
-    return e.status == 409 or (plan.patch_type == "json" and e.status == 422
-                               and "/metadata/resourceVersion" in (e.message or ""))
+    return e.status == 409 or (
+        plan.patch_type == "json" and e.status == 422 and "/metadata/resourceVersion" in (e.message or "")
+    )
 
 
 def _refusal(ref: ObjectRef, e: KubeApiError, dry_run: bool, conflict: bool = False) -> str:
@@ -349,7 +477,7 @@ def _refusal(ref: ObjectRef, e: KubeApiError, dry_run: bool, conflict: bool = Fa
     return f"{who} answered {e.status} {e.reason}: {e.message}"
 
 
-def _with_generation(local: Optional[dict], server: Optional[dict]) -> Optional[dict]:
+def _with_generation(local: dict | None, server: dict | None) -> dict | None:
     """The local result with the server-owned metadata the server fills in, for comparing."""
     if local is None or server is None:
         return local
@@ -379,8 +507,16 @@ def _for_put(before: dict, current: dict) -> dict:
 def _for_create(before: dict) -> dict:
     out = copy.deepcopy(before)
     md = out.setdefault("metadata", {})
-    for key in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
-                "managedFields", "generation", "selfLink"):
+    for key in (
+        "uid",
+        "resourceVersion",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "managedFields",
+        "generation",
+        "selfLink",
+    ):
         md.pop(key, None)
     out.pop("status", None)
     return out

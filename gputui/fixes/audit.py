@@ -7,10 +7,11 @@ import json
 import os
 import secrets
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any
 
 
 def default_path() -> Path:
@@ -23,22 +24,32 @@ class AuditEntry:
     id: str
     time: str
     action: str  # "apply" | "undo"
-    context: Optional[str]
+    context: str | None
     server: str
     title: str
     plan: dict
     target: dict
-    before: Optional[dict]
-    after: Optional[dict]
+    before: dict | None
+    after: dict | None
     ok: bool
     message: str = ""
-    undoes: Optional[str] = None  # for action "undo": the id of the entry it restored
+    undoes: str | None = None  # for action "undo": the id of the entry it restored
     extra: dict = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        d = {"id": self.id, "time": self.time, "action": self.action, "context": self.context,
-             "server": self.server, "title": self.title, "plan": self.plan, "target": self.target,
-             "before": self.before, "after": self.after, "result": {"ok": self.ok, "message": self.message}}
+        d = {
+            "id": self.id,
+            "time": self.time,
+            "action": self.action,
+            "context": self.context,
+            "server": self.server,
+            "title": self.title,
+            "plan": self.plan,
+            "target": self.target,
+            "before": self.before,
+            "after": self.after,
+            "result": {"ok": self.ok, "message": self.message},
+        }
         if self.undoes:
             d["undoes"] = self.undoes
         if self.extra:
@@ -46,15 +57,38 @@ class AuditEntry:
         return d
 
     @classmethod
-    def from_json(cls, d: dict) -> "AuditEntry":
+    def from_json(cls, d: dict) -> AuditEntry:
         result = d.get("result") or {}
-        known = {"id", "time", "action", "context", "server", "title", "plan", "target", "before", "after",
-                 "result", "undoes"}
-        return cls(id=str(d.get("id", "")), time=str(d.get("time", "")), action=str(d.get("action", "apply")),
-                   context=d.get("context"), server=str(d.get("server", "")), title=str(d.get("title", "")),
-                   plan=d.get("plan") or {}, target=d.get("target") or {}, before=d.get("before"),
-                   after=d.get("after"), ok=bool(result.get("ok")), message=str(result.get("message", "")),
-                   undoes=d.get("undoes"), extra={k: v for k, v in d.items() if k not in known})
+        known = {
+            "id",
+            "time",
+            "action",
+            "context",
+            "server",
+            "title",
+            "plan",
+            "target",
+            "before",
+            "after",
+            "result",
+            "undoes",
+        }
+        return cls(
+            id=str(d.get("id", "")),
+            time=str(d.get("time", "")),
+            action=str(d.get("action", "apply")),
+            context=d.get("context"),
+            server=str(d.get("server", "")),
+            title=str(d.get("title", "")),
+            plan=d.get("plan") or {},
+            target=d.get("target") or {},
+            before=d.get("before"),
+            after=d.get("after"),
+            ok=bool(result.get("ok")),
+            message=str(result.get("message", "")),
+            undoes=d.get("undoes"),
+            extra={k: v for k, v in d.items() if k not in known},
+        )
 
     @property
     def restorable(self) -> bool:
@@ -71,7 +105,7 @@ class AuditEntry:
 class AuditLog:
     """Append-only JSON lines. Lines that do not parse (a crash mid-write) are skipped."""
 
-    def __init__(self, path: Optional[os.PathLike | str] = None):
+    def __init__(self, path: os.PathLike | str | None = None):
         self.path = Path(path) if path is not None else default_path()
         self._lock = threading.Lock()
 
@@ -111,15 +145,22 @@ class AuditLog:
                 except (ValueError, TypeError, AttributeError):
                     continue
 
-    def find(self, entry_id: str) -> Optional[AuditEntry]:
+    def find(self, entry_id: str) -> AuditEntry | None:
         return next((e for e in self.entries() if e.id == entry_id), None)
 
-    def undoable(self, server: Optional[str] = None) -> list[AuditEntry]:
+    def undoable(self, server: str | None = None) -> list[AuditEntry]:
         """Successful, restorable applies not undone yet, newest first (optionally for one server)."""
         entries = self.entries()
         undone = {e.undoes for e in entries if e.action == "undo" and e.ok and e.undoes}
-        out = [e for e in entries if e.action == "apply" and e.ok and e.restorable and e.id not in undone
-               and (server is None or e.server == server)]
+        out = [
+            e
+            for e in entries
+            if e.action == "apply"
+            and e.ok
+            and e.restorable
+            and e.id not in undone
+            and (server is None or e.server == server)
+        ]
         return list(reversed(out))
 
     def undone_ids(self) -> set[str]:

@@ -31,16 +31,18 @@ def run_undo(args: argparse.Namespace) -> int:
         print(up.diff.rstrip("\n"), file=out)
     if not getattr(args, "yes", False):
         if not sys.stdin.isatty():
-            raise GputuiError("not undoing without confirmation", hint="pass --yes to undo non-interactively",
-                              exit_code=EXIT_USAGE)
+            raise GputuiError(
+                "not undoing without confirmation", hint="pass --yes to undo non-interactively", exit_code=EXIT_USAGE
+            )
         answer = input("Undo this change? [y/N] ").strip().lower()
         if answer not in ("y", "yes"):
             print("Nothing changed.", file=out)
             return EXIT_OK
     result = applier.undo(up.entry.id, expected_resource_version=up.resource_version)
     if not result.ok:
-        raise RefusedError(result.message, hint="run `gputui undo` again to see the current diff" if result.conflict
-                           else None)
+        raise RefusedError(
+            result.message, hint="run `gputui undo` again to see the current diff" if result.conflict else None
+        )
     print(result.message, file=out)
     return EXIT_OK
 

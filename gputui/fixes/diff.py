@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
@@ -13,7 +13,7 @@ _DROP_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
 _TOP_ORDER = ("apiVersion", "kind", "metadata", "spec", "status")
 
 
-def readable(obj: Optional[dict]) -> Optional[dict]:
+def readable(obj: dict | None) -> dict | None:
     """The object as a diff shows it: noise removed, keys in a stable order."""
     if obj is None:
         return None
@@ -37,17 +37,27 @@ def to_yaml(obj: Any) -> str:
     return yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, allow_unicode=True, width=120)
 
 
-def yaml_diff(before: Optional[dict], after: Optional[dict], *, name: str = "object", context: int = 3,
-              after_label: str = "after the fix") -> str:
+def yaml_diff(
+    before: dict | None,
+    after: dict | None,
+    *,
+    name: str = "object",
+    context: int = 3,
+    after_label: str = "after the fix",
+) -> str:
     """A unified diff of the two objects as YAML; only changed parts with `context` lines around.
 
     Empty when nothing changes. A deleted object (after=None) diffs every line away.
     """
     a = to_yaml(readable(before)).splitlines(keepends=True) if before is not None else []
     b = to_yaml(readable(after)).splitlines(keepends=True) if after is not None else []
-    lines = difflib.unified_diff(a, b, fromfile=f"{name} (now)",
-                                 tofile=f"{name} ({after_label})" if after is not None else f"{name} (deleted)",
-                                 n=context)
+    lines = difflib.unified_diff(
+        a,
+        b,
+        fromfile=f"{name} (now)",
+        tofile=f"{name} ({after_label})" if after is not None else f"{name} (deleted)",
+        n=context,
+    )
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 

@@ -8,7 +8,7 @@ when the dry run is not allowed (RBAC) and is checked against the server's answe
 from __future__ import annotations
 
 import copy
-from typing import Any, Optional
+from typing import Any
 
 from checks.model import FixPlan
 
@@ -40,7 +40,7 @@ def rebase(plan: FixPlan, current: dict) -> Any:
     return _union_lists(plan.patch, current)
 
 
-def patched(plan: FixPlan, current: dict, patch: Any = None) -> Optional[dict]:
+def patched(plan: FixPlan, current: dict, patch: Any = None) -> dict | None:
     """The object after the plan (None for deletes), computed locally."""
     if is_delete(plan):
         return None
@@ -57,7 +57,7 @@ def patched(plan: FixPlan, current: dict, patch: Any = None) -> Optional[dict]:
     raise PatchError(f"unknown patch type {plan.patch_type!r}")
 
 
-def with_precondition(plan: FixPlan, patch: Any, resource_version: Optional[str]) -> Any:
+def with_precondition(plan: FixPlan, patch: Any, resource_version: str | None) -> Any:
     """The patch body that fails with 409 when the object changed after `resource_version`."""
     if not resource_version:
         return patch
@@ -68,7 +68,7 @@ def with_precondition(plan: FixPlan, patch: Any, resource_version: Optional[str]
     return body
 
 
-def delete_options(resource_version: Optional[str], dry_run: bool = False) -> dict:
+def delete_options(resource_version: str | None, dry_run: bool = False) -> dict:
     opts: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1"}
     if resource_version:
         opts["preconditions"] = {"resourceVersion": resource_version}
@@ -77,14 +77,17 @@ def delete_options(resource_version: Optional[str], dry_run: bool = False) -> di
     return opts
 
 
-def manifest_fragment(plan: FixPlan, after: Optional[dict]) -> Optional[dict]:
+def manifest_fragment(plan: FixPlan, after: dict | None) -> dict | None:
     """The part of the manifest to change in Git (or Helm values) so the fix sticks:
     identity plus every field the patch touches, with its value after the patch."""
     if after is None or is_delete(plan):
         return None
     md = after.get("metadata") or {}
-    frag: dict[str, Any] = {"apiVersion": after.get("apiVersion"), "kind": after.get("kind"),
-                            "metadata": {"name": md.get("name")}}
+    frag: dict[str, Any] = {
+        "apiVersion": after.get("apiVersion"),
+        "kind": after.get("kind"),
+        "metadata": {"name": md.get("name")},
+    }
     if md.get("namespace"):
         frag["metadata"]["namespace"] = md["namespace"]
     if plan.patch_type == "json":
@@ -96,7 +99,7 @@ def manifest_fragment(plan: FixPlan, after: Optional[dict]) -> Optional[dict]:
     return frag
 
 
-def helm_values_fragment(plan: FixPlan, fragment: Optional[dict]) -> Optional[dict]:
+def helm_values_fragment(plan: FixPlan, fragment: dict | None) -> dict | None:
     """The GPU Operator chart renders ClusterPolicy.spec from its values, key for key: for a
     Helm-managed ClusterPolicy the values to change are the fragment's spec."""
     if fragment is None or plan.target.kind != "ClusterPolicy" or "Helm" not in (plan.gitops_warning or ""):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
 from urllib.parse import quote
 
 from checks.model import ObjectRef
@@ -54,7 +53,7 @@ def collection_path(ref: ObjectRef) -> str:
     return f"{root}/{plural}"
 
 
-def object_path(ref: ObjectRef, subresource: Optional[str] = None) -> str:
+def object_path(ref: ObjectRef, subresource: str | None = None) -> str:
     path = f"{collection_path(ref)}/{quote(ref.name, safe='')}"
     return f"{path}/{subresource}" if subresource else path
 
@@ -62,13 +61,18 @@ def object_path(ref: ObjectRef, subresource: Optional[str] = None) -> str:
 def ref_of(obj: dict) -> ObjectRef:
     """The ObjectRef of a full object as the server returned it."""
     md = obj.get("metadata") or {}
-    return ObjectRef(kind=obj.get("kind", ""), name=md.get("name", ""), namespace=md.get("namespace") or None,
-                     api_version=obj.get("apiVersion"))
+    return ObjectRef(
+        kind=obj.get("kind", ""),
+        name=md.get("name", ""),
+        namespace=md.get("namespace") or None,
+        api_version=obj.get("apiVersion"),
+    )
 
 
 def _entry(kind: str) -> tuple[str, str, str, bool]:
     try:
         return KINDS[kind]
     except KeyError:
-        raise UnknownKind(f"gputui does not know where {kind} objects live",
-                          hint="apply the fix with the kubectl command it shows") from None
+        raise UnknownKind(
+            f"gputui does not know where {kind} objects live", hint="apply the fix with the kubectl command it shows"
+        ) from None

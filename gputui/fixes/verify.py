@@ -8,8 +8,9 @@ verification names what has not happened yet instead of calling the fix a failur
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from checks.gpu import ANNOTATION_DO_NOT_DISRUPT
 from checks.model import Finding, FixPlan
@@ -31,12 +32,24 @@ class Verification:
 
 
 def same_subject(a: Finding, b: Finding) -> bool:
-    return (a.code, a.subject.kind, a.subject.namespace or "", a.subject.name) == \
-        (b.code, b.subject.kind, b.subject.namespace or "", b.subject.name)
+    return (a.code, a.subject.kind, a.subject.namespace or "", a.subject.name) == (
+        b.code,
+        b.subject.kind,
+        b.subject.namespace or "",
+        b.subject.name,
+    )
 
 
-def verify(kube, finding: Finding, plan: FixPlan, *, before: Optional[dict] = None, attempts: int = 1,
-           interval: float = 2.0, gather_fn: Optional[Callable] = None) -> Verification:
+def verify(
+    kube,
+    finding: Finding,
+    plan: FixPlan,
+    *,
+    before: dict | None = None,
+    attempts: int = 1,
+    interval: float = 2.0,
+    gather_fn: Callable | None = None,
+) -> Verification:
     """Re-read the target, re-gather, re-run the finding's check. `attempts` > 1 re-gathers
     until the finding is gone (controllers need a moment on a live cluster)."""
     if gather_fn is None:
@@ -58,8 +71,10 @@ def verify(kube, finding: Finding, plan: FixPlan, *, before: Optional[dict] = No
             continue
         if not remaining:
             if plans.is_delete(plan) and _same_object(finding.subject, plan.target):
-                msg = (f"{change_line} {finding.code} no longer reports {finding.subject}: the finding went away "
-                       "with the object.")
+                msg = (
+                    f"{change_line} {finding.code} no longer reports {finding.subject}: the finding went away "
+                    "with the object."
+                )
                 if plan.target.kind == "NodeClaim":
                     msg += " Karpenter launches a new node if pending pods still need one."
             else:
@@ -68,45 +83,68 @@ def verify(kube, finding: Finding, plan: FixPlan, *, before: Optional[dict] = No
         details = explain_remaining(plan, finding, remaining[0], snapshot, current) if in_place else []
         if in_place:
             msg = f"{change_line} {finding.code} still reports {finding.subject}" + (
-                ": " + "; ".join(details) + "." if details else f": {remaining[0].message}")
+                ": " + "; ".join(details) + "." if details else f": {remaining[0].message}"
+            )
         else:
             msg = f"{change_line} {finding.code} still reports {finding.subject}."
         v = Verification(False, in_place, msg, details, remaining, snapshot)
     return v
 
 
-def _verify_replacement(plan: FixPlan, finding: Finding, before: dict, snapshot, found: list[Finding],
-                        change_line: str, in_place: bool) -> Verification:
+def _verify_replacement(
+    plan: FixPlan, finding: Finding, before: dict, snapshot, found: list[Finding], change_line: str, in_place: bool
+) -> Verification:
     """A restarted pod is fixed when its controller's new pod on the same node is not failing:
     the old pod's finding vanishing with the pod proves nothing."""
     md, spec = before.get("metadata") or {}, before.get("spec") or {}
     ns, node = md.get("namespace") or "", spec.get("nodeName") or ""
     owner = next((o for o in md.get("ownerReferences") or [] if o.get("controller")), None)
     if owner is None:
-        return Verification(False, in_place, f"{change_line} The pod had no controller: nothing re-creates it.",
-                            ["nothing re-creates a pod without a controller"], [], snapshot)
-    new = [p for p in snapshot.pods_by_owner.get((ns, owner.get("kind", ""), owner.get("name", "")), [])
-           if (p.spec.node_name or "") == node and p.metadata.uid != md.get("uid")]
+        return Verification(
+            False,
+            in_place,
+            f"{change_line} The pod had no controller: nothing re-creates it.",
+            ["nothing re-creates a pod without a controller"],
+            [],
+            snapshot,
+        )
+    new = [
+        p
+        for p in snapshot.pods_by_owner.get((ns, owner.get("kind", ""), owner.get("name", "")), [])
+        if (p.spec.node_name or "") == node and p.metadata.uid != md.get("uid")
+    ]
     if not new:
-        why = (f"{owner.get('kind')} {owner.get('name')} has not started a new pod on {node or 'the node'} yet; "
-               "until it does, that node runs without it")
+        why = (
+            f"{owner.get('kind')} {owner.get('name')} has not started a new pod on {node or 'the node'} yet; "
+            "until it does, that node runs without it"
+        )
         return Verification(False, in_place, f"{change_line} {why}.", [why], [], snapshot)
     names = {p.metadata.name for p in new}
-    still = [f for f in found if f.subject.kind == "Pod" and f.subject.name in names and (f.subject.namespace or "") == ns]
+    still = [
+        f for f in found if f.subject.kind == "Pod" and f.subject.name in names and (f.subject.namespace or "") == ns
+    ]
     if still:
         why = f"the new pod {still[0].subject.name} fails too: {_short(still[0].message)}"
-        return Verification(False, in_place, f"{change_line} {finding.code} reports it again: {why}", [why], still,
-                            snapshot)
+        return Verification(
+            False, in_place, f"{change_line} {finding.code} reports it again: {why}", [why], still, snapshot
+        )
     pod = new[0]
-    return Verification(True, in_place, f"{change_line} The new pod {pod.metadata.name} ({pod.status.phase or 'Pending'}) "
-                        f"is not failing; {finding.code} no longer reports the operand.", [], [], snapshot)
+    return Verification(
+        True,
+        in_place,
+        f"{change_line} The new pod {pod.metadata.name} ({pod.status.phase or 'Pending'}) "
+        f"is not failing; {finding.code} no longer reports the operand.",
+        [],
+        [],
+        snapshot,
+    )
 
 
 def _same_object(a, b) -> bool:
     return (a.kind, a.namespace or "", a.name) == (b.kind, b.namespace or "", b.name)
 
 
-def _read(kube, plan: FixPlan) -> Optional[dict]:
+def _read(kube, plan: FixPlan) -> dict | None:
     try:
         return kube.request("GET", object_path(plan.target)).json()
     except KubeApiError as e:
@@ -115,7 +153,7 @@ def _read(kube, plan: FixPlan) -> Optional[dict]:
         raise
 
 
-def _change_state(plan: FixPlan, current: Optional[dict], before: Optional[dict]) -> tuple[bool, str]:
+def _change_state(plan: FixPlan, current: dict | None, before: dict | None) -> tuple[bool, str]:
     t = plan.target
     if plans.is_delete(plan):
         if current is None:
@@ -141,13 +179,13 @@ def _change_state(plan: FixPlan, current: Optional[dict], before: Optional[dict]
 # -- what still blocks ------------------------------------------------------------------------
 
 
-def explain_remaining(plan: FixPlan, finding: Finding, still: Finding, snapshot, current: Optional[dict]) -> list[str]:
+def explain_remaining(plan: FixPlan, finding: Finding, still: Finding, snapshot, current: dict | None) -> list[str]:
     explain = _EXPLAIN.get(plan.id)
     out = explain(plan, still, snapshot, current) if explain else []
     return out or [_short(still.message)]
 
 
-def _tolerations_of(spec: Optional[dict]) -> list[dict]:
+def _tolerations_of(spec: dict | None) -> list[dict]:
     return list((spec or {}).get("tolerations") or [])
 
 
@@ -172,9 +210,12 @@ def _pods_of(snapshot, kind: str, namespace: str, name: str) -> list:
         p = snapshot.pod_by_key.get((namespace, name))
         return [p] if p else []
     if kind == "Deployment":
-        rs_names = [rs.metadata.name for rs in snapshot.replicasets if (rs.metadata.namespace or "") == namespace
-                    and any(o.controller and o.kind == "Deployment" and o.name == name
-                            for o in rs.metadata.owner_references)]
+        rs_names = [
+            rs.metadata.name
+            for rs in snapshot.replicasets
+            if (rs.metadata.namespace or "") == namespace
+            and any(o.controller and o.kind == "Deployment" and o.name == name for o in rs.metadata.owner_references)
+        ]
         return [p for r in rs_names for p in snapshot.pods_by_owner.get((namespace, "ReplicaSet", r), [])]
     return list(snapshot.pods_by_owner.get((namespace, kind, name), []))
 
@@ -195,11 +236,14 @@ def _explain_toleration(plan: FixPlan, still: Finding, snapshot, current) -> lis
             out.append(f"pod {t.name} has the change but is still Pending: the scheduler has not placed it yet")
         return out
     if old:
-        out.append(f"the {t.kind}'s pod template has the change now, but {len(old)} of its pod(s) were created "
-                   f"before the change and the {t.kind} controller has not replaced them yet")
+        out.append(
+            f"the {t.kind}'s pod template has the change now, but {len(old)} of its pod(s) were created "
+            f"before the change and the {t.kind} controller has not replaced them yet"
+        )
     elif pending:
-        out.append(f"{len(pending)} pod(s) of the {t.kind} have the change but are still Pending: no node has "
-                   "taken them yet")
+        out.append(
+            f"{len(pending)} pod(s) of the {t.kind} have the change but are still Pending: no node has taken them yet"
+        )
     return out
 
 
@@ -221,8 +265,10 @@ def _explain_clusterpolicy(plan: FixPlan, still: Finding, snapshot, current) -> 
             lagging.append(ds.metadata.name)
     if lagging:
         names = ", ".join(lagging[:4]) + (f" (+{len(lagging) - 4})" if len(lagging) > 4 else "")
-        return [f"the ClusterPolicy tolerates it now, but the GPU Operator has not re-rendered the operand "
-                f"DaemonSets yet ({names} still lack the toleration), so no operand pod runs on those nodes"]
+        return [
+            f"the ClusterPolicy tolerates it now, but the GPU Operator has not re-rendered the operand "
+            f"DaemonSets yet ({names} still lack the toleration), so no operand pod runs on those nodes"
+        ]
     return ["the operand DaemonSets tolerate it now, but their pods have not started on the tainted nodes yet"]
 
 
@@ -251,8 +297,10 @@ def _explain_do_not_disrupt(plan: FixPlan, still: Finding, snapshot, current) ->
     pods = _pods_of(snapshot, t.kind, t.namespace or "", t.name)
     bare = [p for p in pods if ANNOTATION_DO_NOT_DISRUPT not in (p.metadata.annotations or {})]
     if bare:
-        return [f"the pod template carries {ANNOTATION_DO_NOT_DISRUPT} now, but {len(bare)} running pod(s) were "
-                f"created before and lack it until the {t.kind} replaces them"]
+        return [
+            f"the pod template carries {ANNOTATION_DO_NOT_DISRUPT} now, but {len(bare)} running pod(s) were "
+            f"created before and lack it until the {t.kind} replaces them"
+        ]
     return []
 
 
@@ -261,8 +309,10 @@ def _explain_restart(plan: FixPlan, still: Finding, snapshot, current) -> list[s
         return ["the old pod is gone and its DaemonSet has not created a replacement yet"]
     st = current.get("status") or {}
     phase = st.get("phase") or "Pending"
-    return [f"the new pod {plan.target.name} is {phase}; if it fails the same way, the cause (image, driver, "
-            "kernel, config) is still there"]
+    return [
+        f"the new pod {plan.target.name} is {phase}; if it fails the same way, the cause (image, driver, "
+        "kernel, config) is still there"
+    ]
 
 
 def _explain_nodeclaim(plan: FixPlan, still: Finding, snapshot, current) -> list[str]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any
 from urllib.parse import urlencode
 
 from gputui import __version__
@@ -46,7 +47,7 @@ class KubeClient:
         self.api_client.user_agent = f"gputui/{__version__}"
         self._auth_lock = threading.Lock()
         self._refreshed_after_401 = False
-        self._version: Optional[dict] = None
+        self._version: dict | None = None
 
     # -- names for messages and reports -------------------------------------
 
@@ -55,11 +56,11 @@ class KubeClient:
         return self.config.server
 
     @property
-    def context(self) -> Optional[str]:
+    def context(self) -> str | None:
         return self.config.context
 
     @property
-    def namespace(self) -> Optional[str]:
+    def namespace(self) -> str | None:
         """The namespace given with --namespace (None: all namespaces)."""
         return self.config.namespace
 
@@ -69,9 +70,17 @@ class KubeClient:
 
     # -- requests -------------------------------------------------------------
 
-    def request(self, method: str, path: str, *, query: Optional[Mapping[str, Any]] = None, body: Any = None,
-                content_type: Optional[str] = None, accept: str = "application/json",
-                timeout: Optional[float] = None) -> Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        body: Any = None,
+        content_type: str | None = None,
+        accept: str = "application/json",
+        timeout: float | None = None,
+    ) -> Response:
         """Send one request; non-2xx raises KubeApiError, no answer raises ConnectError/TransportTimeout.
 
         `body` is JSON-encoded unless it is bytes/str. 401 re-runs the exec plugin once
@@ -89,8 +98,9 @@ class KubeClient:
         for attempt in (1, 2):
             self._authorize(headers)
             try:
-                raw = self.api_client.rest_client.request(method, url, headers=dict(headers), body=body,
-                                                          _request_timeout=(min(10.0, t), t))
+                raw = self.api_client.rest_client.request(
+                    method, url, headers=dict(headers), body=body, _request_timeout=(min(10.0, t), t)
+                )
                 data = raw.read()
             except Exception as e:  # noqa: BLE001 - every transport failure is classified below
                 raise self._transport(e, t) from None
@@ -107,10 +117,10 @@ class KubeClient:
             raise unauthorized(self.server, self.config.user, err, self.config.exec_command)
         raise err
 
-    def get(self, path: str, query: Optional[Mapping[str, Any]] = None, timeout: Optional[float] = None) -> bytes:
+    def get(self, path: str, query: Mapping[str, Any] | None = None, timeout: float | None = None) -> bytes:
         return self.request("GET", path, query=query, timeout=timeout).data
 
-    def get_json(self, path: str, query: Optional[Mapping[str, Any]] = None) -> Any:
+    def get_json(self, path: str, query: Mapping[str, Any] | None = None) -> Any:
         return self.request("GET", path, query=query).json()
 
     def version(self) -> dict:
@@ -124,8 +134,10 @@ class KubeClient:
                 if e.status == 403:  # some clusters forbid /version to everyone; the lists will tell.
                     self._version = {}
                 else:
-                    raise ConnectError(f"the API server at {self.server} answered /version with {e}",
-                                       hint="is this a Kubernetes API server? check the context's server URL") from None
+                    raise ConnectError(
+                        f"the API server at {self.server} answered /version with {e}",
+                        hint="is this a Kubernetes API server? check the context's server URL",
+                    ) from None
         return self._version
 
     def close(self) -> None:
@@ -134,7 +146,7 @@ class KubeClient:
         except Exception:  # noqa: BLE001 - closing is best effort
             pass
 
-    def __enter__(self) -> "KubeClient":
+    def __enter__(self) -> KubeClient:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -156,7 +168,8 @@ class KubeClient:
         from kubernetes.client.exceptions import ApiException
 
         if isinstance(exc, (u3.ReadTimeoutError, u3.ProtocolError)) or (
-                is_timeout(exc) and not isinstance(exc, u3.ConnectTimeoutError)):
+            is_timeout(exc) and not isinstance(exc, u3.ConnectTimeoutError)
+        ):
             return TransportTimeout(f"no complete answer from {self.server} within {timeout:g}s: {exc}")
         if isinstance(exc, ApiException) and exc.status == 0:  # the client wraps SSL errors this way
             return transport_error(_Wrapped(str(exc.reason or exc)), self.server, timeout)
@@ -180,8 +193,12 @@ class _Wrapped(Exception):
     pass
 
 
-def connect(kubeconfig: Optional[str] = None, context: Optional[str] = None, namespace: Optional[str] = None,
-            request_timeout: float = 30.0) -> KubeClient:
+def connect(
+    kubeconfig: str | None = None,
+    context: str | None = None,
+    namespace: str | None = None,
+    request_timeout: float = 30.0,
+) -> KubeClient:
     """Load credentials and return a client; no request is sent yet (call .version() to check)."""
     kc = kube_config.load(kubeconfig, context, namespace, request_timeout)
     return KubeClient(kc, request_timeout)
@@ -189,5 +206,9 @@ def connect(kubeconfig: Optional[str] = None, context: Optional[str] = None, nam
 
 def from_args(args: Any) -> KubeClient:
     """A client from the common CLI options (--kubeconfig, --context, --namespace, --request-timeout)."""
-    return connect(getattr(args, "kubeconfig", None), getattr(args, "context", None),
-                   getattr(args, "namespace", None), float(getattr(args, "request_timeout", None) or 30.0))
+    return connect(
+        getattr(args, "kubeconfig", None),
+        getattr(args, "context", None),
+        getattr(args, "namespace", None),
+        float(getattr(args, "request_timeout", None) or 30.0),
+    )

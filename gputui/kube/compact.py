@@ -15,7 +15,8 @@ commands, probes, volumes); `gputui snapshot` keeps full objects separately.
 
 from __future__ import annotations
 
-from typing import Any, Hashable
+from collections.abc import Hashable
+from typing import Any
 
 
 class Compactor:
@@ -111,8 +112,13 @@ class Compactor:
 
     def _containers(self, containers: list) -> list:
         try:
-            key = ("ctr", *((c.name, c.image, *c.resources.requests.items(), "|", *c.resources.limits.items())
-                            for c in containers))
+            key = (
+                "ctr",
+                *(
+                    (c.name, c.image, *c.resources.requests.items(), "|", *c.resources.limits.items())
+                    for c in containers
+                ),
+            )
         except TypeError:
             return containers
         hit = self._shared.get(key)
@@ -162,9 +168,22 @@ _REPEATING = frozenset({"replicasets", "jobs"})
 _WORKLOADS = frozenset({"deployments", "statefulsets", "replicasets", "jobs"})
 # Heavy parts of a pod template that no check reads (the pods themselves carry what matters).
 _TEMPLATE_SPEC_DROP = ("volumes",)
-_CONTAINER_DROP = ("env", "envFrom", "command", "args", "volumeMounts", "livenessProbe", "readinessProbe",
-                   "startupProbe", "lifecycle", "securityContext", "ports", "terminationMessagePath",
-                   "terminationMessagePolicy", "imagePullPolicy")
+_CONTAINER_DROP = (
+    "env",
+    "envFrom",
+    "command",
+    "args",
+    "volumeMounts",
+    "livenessProbe",
+    "readinessProbe",
+    "startupProbe",
+    "lifecycle",
+    "securityContext",
+    "ports",
+    "terminationMessagePath",
+    "terminationMessagePolicy",
+    "imagePullPolicy",
+)
 
 
 def _owned_by_deployment(o) -> bool:

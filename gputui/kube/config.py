@@ -14,7 +14,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from gputui.errors import ConnectError
 
@@ -27,13 +27,13 @@ class KubeConfig:
 
     configuration: Any  # kubernetes.client.Configuration
     server: str
-    context: Optional[str]
-    user: Optional[str] = None
+    context: str | None
+    user: str | None = None
     # The namespace the context (or service account) points at; `kubectl` uses it when -n is absent.
     default_namespace: str = "default"
     # Set with --namespace: gathering reads namespaced objects only there.
-    namespace: Optional[str] = None
-    exec_command: Optional[str] = None
+    namespace: str | None = None
+    exec_command: str | None = None
     source: str = ""  # the kubeconfig file(s), or "in-cluster"
     loader: Any = field(default=None, repr=False)  # KubeConfigLoader, to force a credential refresh
 
@@ -48,13 +48,15 @@ class KubeConfig:
             raise _exec_failed(self.exec_command, messages[-1], self.source)
 
 
-def kubeconfig_paths(explicit: Optional[str] = None) -> list[Path]:
+def kubeconfig_paths(explicit: str | None = None) -> list[Path]:
     """The files kubectl would read, in precedence order (only those that exist)."""
     if explicit:
         p = Path(explicit).expanduser()
         if not p.is_file():
-            raise ConnectError(f"kubeconfig {explicit} does not exist",
-                               hint="pass an existing file to --kubeconfig, or drop the flag to use $KUBECONFIG")
+            raise ConnectError(
+                f"kubeconfig {explicit} does not exist",
+                hint="pass an existing file to --kubeconfig, or drop the flag to use $KUBECONFIG",
+            )
         return [p]
     env = os.environ.get("KUBECONFIG")
     if env:
@@ -63,8 +65,12 @@ def kubeconfig_paths(explicit: Optional[str] = None) -> list[Path]:
     return [default] if default.is_file() else []
 
 
-def load(kubeconfig: Optional[str] = None, context: Optional[str] = None, namespace: Optional[str] = None,
-         request_timeout: float = 30.0) -> KubeConfig:
+def load(
+    kubeconfig: str | None = None,
+    context: str | None = None,
+    namespace: str | None = None,
+    request_timeout: float = 30.0,
+) -> KubeConfig:
     """Load credentials for `context`; every failure is a ConnectError naming the next step."""
     paths = kubeconfig_paths(kubeconfig)
     if not paths:
@@ -75,7 +81,7 @@ def load(kubeconfig: Optional[str] = None, context: Optional[str] = None, namesp
             raise ConnectError(
                 f"no kubeconfig found (looked at {where})",
                 hint="point --kubeconfig or $KUBECONFIG at one (EKS: `aws eks update-kubeconfig --name CLUSTER`), "
-                     "or try `gputui demo`",
+                "or try `gputui demo`",
             )
     else:
         kc = _load_files(paths, context)
@@ -86,7 +92,7 @@ def load(kubeconfig: Optional[str] = None, context: Optional[str] = None, namesp
     return kc
 
 
-def _load_files(paths: list[Path], context: Optional[str]) -> KubeConfig:
+def _load_files(paths: list[Path], context: str | None) -> KubeConfig:
     import yaml
     from kubernetes import client as k8s_client
     from kubernetes.config.config_exception import ConfigException
@@ -96,34 +102,47 @@ def _load_files(paths: list[Path], context: Optional[str]) -> KubeConfig:
     try:
         merger = KubeConfigMerger(source)
     except (yaml.YAMLError, ConfigException, OSError) as e:
-        raise ConnectError(f"cannot read kubeconfig {source}: {_one_line(e)}",
-                           hint="fix the file or point --kubeconfig elsewhere") from None
+        raise ConnectError(
+            f"cannot read kubeconfig {source}: {_one_line(e)}", hint="fix the file or point --kubeconfig elsewhere"
+        ) from None
     if merger.config is None:
         raise ConnectError(f"kubeconfig {source} is empty", hint="point --kubeconfig at a kubeconfig file")
-    merged = {k: [_plain(x) for x in v] if k in ("clusters", "contexts", "users") else v
-              for k, v in merger.config.value.items()}
+    merged = {
+        k: [_plain(x) for x in v] if k in ("clusters", "contexts", "users") else v
+        for k, v in merger.config.value.items()
+    }
     contexts = [c["name"] for c in merged.get("contexts") or [] if isinstance(c, dict) and "name" in c]
     # kubectl: the first file that sets current-context wins (the client's merger keeps the last).
-    current = next((cfg.get("current-context") for cfg in (merger.config_files.get(str(p)) for p in paths)
-                    if cfg and cfg.get("current-context")), None)
+    current = next(
+        (
+            cfg.get("current-context")
+            for cfg in (merger.config_files.get(str(p)) for p in paths)
+            if cfg and cfg.get("current-context")
+        ),
+        None,
+    )
     name = context or current
     if not name:
-        raise ConnectError(f"no current-context in {source} and no --context given",
-                           hint=_contexts_hint(contexts))
+        raise ConnectError(f"no current-context in {source} and no --context given", hint=_contexts_hint(contexts))
     if name not in contexts:
         raise ConnectError(f"context {name!r} not found in {source}", hint=_contexts_hint(contexts))
     ctx = next(c for c in merged["contexts"] if c["name"] == name)["context"] or {}
     user_name = ctx.get("user")
     user = next((u.get("user") or {} for u in merged.get("users") or [] if u.get("name") == user_name), {})
     cluster_name = ctx.get("cluster")
-    cluster = next((c.get("cluster") or {} for c in merged.get("clusters") or [] if c.get("name") == cluster_name),
-                   None)
+    cluster = next(
+        (c.get("cluster") or {} for c in merged.get("clusters") or [] if c.get("name") == cluster_name), None
+    )
     if cluster is None:
-        raise ConnectError(f"context {name!r} refers to cluster {cluster_name!r}, which {source} does not define",
-                           hint="fix the context's cluster entry, or regenerate the kubeconfig")
+        raise ConnectError(
+            f"context {name!r} refers to cluster {cluster_name!r}, which {source} does not define",
+            hint="fix the context's cluster entry, or regenerate the kubeconfig",
+        )
     if not cluster.get("server"):
-        raise ConnectError(f"cluster {cluster_name!r} in {source} has no server address",
-                           hint="set clusters[].cluster.server in the kubeconfig")
+        raise ConnectError(
+            f"cluster {cluster_name!r} in {source} has no server address",
+            hint="set clusters[].cluster.server in the kubeconfig",
+        )
 
     exec_cfg = user.get("exec") if isinstance(user, dict) else None
     exec_command = None
@@ -137,8 +156,9 @@ def _load_files(paths: list[Path], context: Optional[str]) -> KubeConfig:
         with _capture_client_log() as messages:
             loader.load_and_set(configuration)
     except ConfigException as e:
-        raise ConnectError(f"kubeconfig context {name!r}: {_one_line(e)}",
-                           hint="fix the context in the kubeconfig, or regenerate it") from None
+        raise ConnectError(
+            f"kubeconfig context {name!r}: {_one_line(e)}", hint="fix the context in the kubeconfig, or regenerate it"
+        ) from None
     if exec_command and messages:
         # The client logs exec failures and carries on without a token; stop here instead.
         raise _exec_failed(exec_command, messages[-1], source)
@@ -161,23 +181,34 @@ def _load_in_cluster() -> KubeConfig:
 
     configuration = k8s_client.Configuration()
     try:
-        InClusterConfigLoader(token_filename=str(SERVICE_ACCOUNT_DIR / "token"),
-                              cert_filename=str(SERVICE_ACCOUNT_DIR / "ca.crt")).load_and_set(configuration)
+        InClusterConfigLoader(
+            token_filename=str(SERVICE_ACCOUNT_DIR / "token"), cert_filename=str(SERVICE_ACCOUNT_DIR / "ca.crt")
+        ).load_and_set(configuration)
     except ConfigException as e:
-        raise ConnectError(f"in-cluster configuration failed: {_one_line(e)}",
-                           hint=f"outside a pod, provide a kubeconfig; inside one, mount the service account "
-                                f"token at {SERVICE_ACCOUNT_DIR}") from None
+        raise ConnectError(
+            f"in-cluster configuration failed: {_one_line(e)}",
+            hint=f"outside a pod, provide a kubeconfig; inside one, mount the service account "
+            f"token at {SERVICE_ACCOUNT_DIR}",
+        ) from None
     ns_file = SERVICE_ACCOUNT_DIR / "namespace"
     ns = ns_file.read_text().strip() if ns_file.is_file() else "default"
-    return KubeConfig(configuration=configuration, server=configuration.host, context=None,
-                      user="serviceaccount", default_namespace=ns or "default", source="in-cluster")
+    return KubeConfig(
+        configuration=configuration,
+        server=configuration.host,
+        context=None,
+        user="serviceaccount",
+        default_namespace=ns or "default",
+        source="in-cluster",
+    )
 
 
-def _require_exec_command(command: str, kubeconfig_file: Optional[Path], user: Optional[str]) -> None:
+def _require_exec_command(command: str, kubeconfig_file: Path | None, user: str | None) -> None:
     """Fail early, by name, when the credential plugin cannot run (the client would only log it)."""
     if not command:
-        raise ConnectError(f"user {user!r} has an exec credential plugin without a command",
-                           hint="set users[].user.exec.command in the kubeconfig")
+        raise ConnectError(
+            f"user {user!r} has an exec credential plugin without a command",
+            hint="set users[].user.exec.command in the kubeconfig",
+        )
     if os.sep in command:
         base = kubeconfig_file.parent if kubeconfig_file else Path.cwd()
         path = Path(command) if os.path.isabs(command) else base / command
@@ -187,20 +218,26 @@ def _require_exec_command(command: str, kubeconfig_file: Optional[Path], user: O
     if found:
         return
     if Path(command).name == "aws":
-        hint = ("install the AWS CLI v2 and make sure `aws` is on PATH (or put its full path in "
-                "users[].user.exec.command); `aws eks update-kubeconfig` writes this entry")
+        hint = (
+            "install the AWS CLI v2 and make sure `aws` is on PATH (or put its full path in "
+            "users[].user.exec.command); `aws eks update-kubeconfig` writes this entry"
+        )
     else:
         hint = f"install `{command}` or put its full path in users[].user.exec.command"
     raise ConnectError(f"the kubeconfig's credential plugin `{command}` (user {user!r}) is not on PATH", hint=hint)
 
 
 def _exec_failed(command: str, message: str, source: str) -> ConnectError:
-    hint = (f"run `{command}` by hand to see why; for `aws eks get-token` check `aws sts get-caller-identity` "
-            "and AWS_PROFILE" if Path(command).name == "aws" else f"run `{command}` by hand to see why")
+    hint = (
+        f"run `{command}` by hand to see why; for `aws eks get-token` check `aws sts get-caller-identity` "
+        "and AWS_PROFILE"
+        if Path(command).name == "aws"
+        else f"run `{command}` by hand to see why"
+    )
     return ConnectError(f"credential plugin `{command}` failed: {_one_line(message)}", hint=hint)
 
 
-def _user_file(merger, paths: list[Path], user_name: Optional[str]) -> Optional[Path]:
+def _user_file(merger, paths: list[Path], user_name: str | None) -> Path | None:
     """The file that defined the user (relative exec commands resolve against it, as kubectl does)."""
     for p in paths:
         cfg = merger.config_files.get(str(p)) or {}

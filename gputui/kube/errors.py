@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-from typing import Any, Optional
+from typing import Any
 
 from gputui.errors import ConnectError
 
@@ -23,8 +23,9 @@ RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 class KubeApiError(Exception):
     """The API server answered with a non-2xx Status."""
 
-    def __init__(self, status: int, reason: str, message: str, details: Optional[dict] = None,
-                 retry_after: Optional[float] = None):
+    def __init__(
+        self, status: int, reason: str, message: str, details: dict | None = None, retry_after: float | None = None
+    ):
         super().__init__(f"{status} {reason}: {message}")
         self.status = status
         self.reason = reason
@@ -37,7 +38,7 @@ class KubeApiError(Exception):
         return self.status in RETRYABLE_STATUS
 
     @classmethod
-    def from_response(cls, status: int, body: bytes, headers: Any = None) -> "KubeApiError":
+    def from_response(cls, status: int, body: bytes, headers: Any = None) -> KubeApiError:
         """Read a `kind: Status` body; fall back to the HTTP status when it is not one."""
         reason, message, details = _default_reason(status), "", None
         try:
@@ -81,12 +82,14 @@ class TransportTimeout(Exception):
     """A request that got no (complete) answer in time; the caller may retry it."""
 
 
-def unauthorized(server: str, user: Optional[str], err: KubeApiError, exec_command: Optional[str]) -> ConnectError:
+def unauthorized(server: str, user: str | None, err: KubeApiError, exec_command: str | None) -> ConnectError:
     who = f"user {user!r}" if user else "the credentials in use"
     if exec_command and "aws" in exec_command:
-        hint = ("the token from `aws eks get-token` was refused: refresh the AWS credentials it uses "
-                "(`aws sso login`, or check AWS_PROFILE) and confirm the IAM identity is mapped in the "
-                "cluster's access entries / aws-auth")
+        hint = (
+            "the token from `aws eks get-token` was refused: refresh the AWS credentials it uses "
+            "(`aws sso login`, or check AWS_PROFILE) and confirm the IAM identity is mapped in the "
+            "cluster's access entries / aws-auth"
+        )
     elif exec_command:
         hint = f"the token from the exec plugin `{exec_command}` was refused: run it by hand and check its output"
     else:
@@ -94,21 +97,29 @@ def unauthorized(server: str, user: Optional[str], err: KubeApiError, exec_comma
     return ConnectError(f"the API server at {server} rejected {who}: 401 Unauthorized ({err.message})", hint=hint)
 
 
-def transport_error(exc: BaseException, server: str, timeout: Optional[float] = None) -> ConnectError:
+def transport_error(exc: BaseException, server: str, timeout: float | None = None) -> ConnectError:
     """One line and a next step for a request that never got an HTTP answer."""
     root = _root_cause(exc)
     text = str(root)
     low = text.lower()
-    if isinstance(root, (ssl.SSLError, ssl.CertificateError)) or "ssl" in type(root).__name__.lower() \
-            or "certificate" in low or "tls" in low:
+    if (
+        isinstance(root, (ssl.SSLError, ssl.CertificateError))
+        or "ssl" in type(root).__name__.lower()
+        or "certificate" in low
+        or "tls" in low
+    ):
         detail = _short(text)
         return ConnectError(
             f"TLS handshake with {server} failed: {detail}",
             hint="the cluster's certificate-authority(-data) in the kubeconfig does not match the server; "
-                 "regenerate it (EKS: `aws eks update-kubeconfig --name CLUSTER`)",
+            "regenerate it (EKS: `aws eks update-kubeconfig --name CLUSTER`)",
         )
-    if isinstance(root, socket.gaierror) or "name resolution" in low or "name or service not known" in low \
-            or "nodename nor servname" in low:
+    if (
+        isinstance(root, socket.gaierror)
+        or "name resolution" in low
+        or "name or service not known" in low
+        or "nodename nor servname" in low
+    ):
         return ConnectError(
             f"cannot resolve the API server host in {server}",
             hint="check the server address in the kubeconfig, DNS, and VPN if the endpoint is private",
@@ -117,7 +128,7 @@ def transport_error(exc: BaseException, server: str, timeout: Optional[float] = 
         return ConnectError(
             f"cannot reach the API server at {server}: connection refused",
             hint="is the cluster (or `gputui sim serve`) running, and is this the right context? "
-                 "try `kubectl cluster-info`",
+            "try `kubectl cluster-info`",
         )
     if _is_timeout(root) or _is_timeout(exc):
         after = f" within {timeout:g}s" if timeout else ""

@@ -13,9 +13,10 @@ import gc
 import random
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Callable, Iterator, Optional, Protocol
+from typing import Protocol
 
 import msgspec
 
@@ -49,11 +50,24 @@ MAX_LOG_PODS = 40
 
 _LIST_TYPES = {"nodes": NodeList, "pods": PodList, "events": EventList}
 # Where --namespace does not apply: these are cluster-scoped.
-_CLUSTER_SCOPED = frozenset({
-    "nodes", "namespaces", "nodepools", "nodeclaims", "ec2nodeclasses", "clusterpolicies", "nvidiadrivers",
-    "customresourcedefinitions", "persistentvolumes", "storageclasses", "priorityclasses", "runtimeclasses",
-    "csinodes", "volumeattachments",
-})
+_CLUSTER_SCOPED = frozenset(
+    {
+        "nodes",
+        "namespaces",
+        "nodepools",
+        "nodeclaims",
+        "ec2nodeclasses",
+        "clusterpolicies",
+        "nvidiadrivers",
+        "customresourcedefinitions",
+        "persistentvolumes",
+        "storageclasses",
+        "priorityclasses",
+        "runtimeclasses",
+        "csinodes",
+        "volumeattachments",
+    }
+)
 # Older API versions to try when a group does not serve the one in RESOURCES.
 _FALLBACK_VERSIONS = {"karpenter.sh": ("v1beta1",), "karpenter.k8s.aws": ("v1beta1",)}
 _NOT_INSTALLED = {
@@ -83,8 +97,9 @@ def resource_name(group: str, plural: str) -> str:
     return f"{plural}.{group}" if group else plural
 
 
-def gather(kube: KubeClient, *, namespace: Optional[str] = None, progress: Optional[Progress] = None,
-           sink: Optional[PageSink] = None) -> ClusterSnapshot:
+def gather(
+    kube: KubeClient, *, namespace: str | None = None, progress: Progress | None = None, sink: PageSink | None = None
+) -> ClusterSnapshot:
     """One pass over checks.snapshot.RESOURCES. `progress(resource, items_so_far)` is called from
     worker threads after each page.
 
@@ -143,9 +158,17 @@ def _collect(futures: dict[Future, str], snap: ClusterSnapshot) -> None:
                     snap.karpenter_api_version = listed.api_version
 
 
-def _list_resource(kube: KubeClient, attr: str, group: str, version: str, plural: str,
-                   namespace: Optional[str], progress: Progress, sink: Optional[PageSink] = None,
-                   compactor: Optional[Compactor] = None) -> _Listed:
+def _list_resource(
+    kube: KubeClient,
+    attr: str,
+    group: str,
+    version: str,
+    plural: str,
+    namespace: str | None,
+    progress: Progress,
+    sink: PageSink | None = None,
+    compactor: Compactor | None = None,
+) -> _Listed:
     try:
         return _list_versions(kube, attr, group, version, plural, namespace, progress, sink, compactor)
     except BaseException:
@@ -154,20 +177,35 @@ def _list_resource(kube: KubeClient, attr: str, group: str, version: str, plural
         raise
 
 
-def _list_versions(kube: KubeClient, attr: str, group: str, version: str, plural: str,
-                   namespace: Optional[str], progress: Progress, sink: Optional[PageSink],
-                   compactor: Optional[Compactor]) -> _Listed:
+def _list_versions(
+    kube: KubeClient,
+    attr: str,
+    group: str,
+    version: str,
+    plural: str,
+    namespace: str | None,
+    progress: Progress,
+    sink: PageSink | None,
+    compactor: Compactor | None,
+) -> _Listed:
     name = resource_name(group, plural)
     decoder = msgspec.json.Decoder(_LIST_TYPES.get(attr, ObjectList))
     ns = None if plural in _CLUSTER_SCOPED else namespace
     versions = (version,) + _FALLBACK_VERSIONS.get(group, ())
-    last_404: Optional[KubeApiError] = None
+    last_404: KubeApiError | None = None
     kind = _kind_of(attr, plural)
     for v in versions:
         api_version = f"{group}/{v}" if group else v
         try:
-            items = _paginate(kube, _path(group, v, plural, ns), decoder, name, progress,
-                              _page_to(sink, attr, kind, api_version), _compact_for(compactor, attr))
+            items = _paginate(
+                kube,
+                _path(group, v, plural, ns),
+                decoder,
+                name,
+                progress,
+                _page_to(sink, attr, kind, api_version),
+                _compact_for(compactor, attr),
+            )
         except KubeApiError as e:
             if e.status == 404:
                 last_404 = e
@@ -180,8 +218,11 @@ def _list_versions(kube: KubeClient, attr: str, group: str, version: str, plural
         return _Listed(attr, items, api_version)
     what = _NOT_INSTALLED.get(group)
     served = " or ".join(f"{group}/{v}" if group else v for v in versions)
-    message = f"{what}: the API serves no {plural} ({served})" if what else \
-        f"the API serves no {plural} ({served}): {last_404.message if last_404 else 'not found'}"
+    message = (
+        f"{what}: the API serves no {plural} ({served})"
+        if what
+        else f"the API serves no {plural} ({served}): {last_404.message if last_404 else 'not found'}"
+    )
     raise _Failed(Incomplete(name, "NotFound", message))
 
 
@@ -213,11 +254,11 @@ class _RawPage(msgspec.Struct):
 _RAW_PAGE = msgspec.json.Decoder(_RawPage)
 
 
-def _page_to(sink: Optional[PageSink], attr: str, kind: str, api_version: str) -> Optional[_SinkPages]:
+def _page_to(sink: PageSink | None, attr: str, kind: str, api_version: str) -> _SinkPages | None:
     return _SinkPages(sink, attr, kind, api_version) if sink is not None else None
 
 
-def _compact_for(compactor: Optional[Compactor], attr: str) -> Callable[[list], None]:
+def _compact_for(compactor: Compactor | None, attr: str) -> Callable[[list], None]:
     if compactor is None:
         return lambda items: None
     method = {"pods": compactor.pods, "nodes": compactor.nodes, "events": compactor.events}.get(attr)
@@ -231,17 +272,24 @@ class _PageHead(msgspec.Struct):
 _HEAD = msgspec.json.Decoder(_PageHead)
 
 
-def _paginate(kube: KubeClient, path: str, decoder: msgspec.json.Decoder, name: str, progress: Progress,
-              pages: Optional[_SinkPages] = None, compact: Callable[[list], None] = lambda items: None) -> list:
+def _paginate(
+    kube: KubeClient,
+    path: str,
+    decoder: msgspec.json.Decoder,
+    name: str,
+    progress: Progress,
+    pages: _SinkPages | None = None,
+    compact: Callable[[list], None] = lambda items: None,
+) -> list:
     """All pages of one list. The next page is requested before this one is decoded, so the
     server prepares it while we decode (the decoder holds the GIL; waiting on a socket does not)."""
     items: list = []
-    cont: Optional[str] = None
+    cont: str | None = None
     limit = PAGE_SIZE
-    pending: Optional[Future] = None
-    prefetch: Optional[ThreadPoolExecutor] = None
+    pending: Future | None = None
+    prefetch: ThreadPoolExecutor | None = None
 
-    def fetch(token: Optional[str], page_limit: int) -> bytes:
+    def fetch(token: str | None, page_limit: int) -> bytes:
         return _get_with_retries(kube, path, {"limit": page_limit or None, "continue": token}, name)
 
     try:
@@ -298,7 +346,7 @@ def _get_with_retries(kube: KubeClient, path: str, query: dict, name: str) -> by
 
 
 def _backoff(attempt: int) -> float:
-    return 0.2 * (2 ** attempt) * (0.5 + random.random())
+    return 0.2 * (2**attempt) * (0.5 + random.random())
 
 
 def _incomplete(name: str, e: KubeApiError) -> Incomplete:
@@ -315,7 +363,7 @@ def _incomplete(name: str, e: KubeApiError) -> Incomplete:
     return Incomplete(name, reason, e.message)
 
 
-def _path(group: str, version: str, plural: str, namespace: Optional[str]) -> str:
+def _path(group: str, version: str, plural: str, namespace: str | None) -> str:
     base = f"/apis/{group}/{version}" if group else f"/api/{version}"
     return f"{base}/namespaces/{namespace}/{plural}" if namespace else f"{base}/{plural}"
 
@@ -335,7 +383,7 @@ def _fill_kind(items: list, kind: str, api_version: str) -> None:
             obj.api_version = api_version
 
 
-def _locked(progress: Optional[Progress]) -> Progress:
+def _locked(progress: Progress | None) -> Progress:
     if progress is None:
         return lambda resource, count: None
     lock = threading.Lock()
@@ -391,7 +439,7 @@ def _fetch_operand_logs(kube: KubeClient, pool: ThreadPoolExecutor, snap: Cluste
         if pods_with_logs >= MAX_LOG_PODS:
             break
     futures = {pool.submit(_log_tail, kube, *key): key for key in wanted}
-    forbidden: Optional[str] = None
+    forbidden: str | None = None
     for f, key in futures.items():
         try:
             text = f.result()
@@ -408,7 +456,10 @@ def _fetch_operand_logs(kube: KubeClient, pool: ThreadPoolExecutor, snap: Cluste
 
 
 def _log_tail(kube: KubeClient, namespace: str, pod: str, container: str, previous: bool) -> str:
-    data = kube.request("GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log",
-                        query={"container": container, "tailLines": LOG_TAIL_LINES, "previous": previous or None},
-                        accept="*/*").data
+    data = kube.request(
+        "GET",
+        f"/api/v1/namespaces/{namespace}/pods/{pod}/log",
+        query={"container": container, "tailLines": LOG_TAIL_LINES, "previous": previous or None},
+        accept="*/*",
+    ).data
     return data.decode("utf-8", "replace")

@@ -22,7 +22,8 @@ import json
 import os
 import tempfile
 import threading
-from typing import Any, Iterator, Optional, TextIO
+from collections.abc import Iterator
+from typing import Any, TextIO
 
 from checks.snapshot import LOG_ANNOTATION, PREVIOUS_LOG_ANNOTATION, ClusterSnapshot, Incomplete, parse_time
 
@@ -53,8 +54,9 @@ class SnapshotWriter:
         self.path = path
         self.json = path.endswith(".json")
         to_stdout = path == "-"
-        self._spool = tempfile.TemporaryFile(dir=None if to_stdout else (os.path.dirname(path) or "."),
-                                             prefix=".gputui-snapshot-")
+        self._spool = tempfile.TemporaryFile(
+            dir=None if to_stdout else (os.path.dirname(path) or "."), prefix=".gputui-snapshot-"
+        )
         self._lock = threading.Lock()
         # attr -> pieces in list order: (offset, length) in the spool, or a pod held as a dict
         self._pieces: dict[str, list[Any]] = {}
@@ -112,7 +114,7 @@ class SnapshotWriter:
 
     # -- the file ------------------------------------------------------------------------
 
-    def finish(self, snap: ClusterSnapshot, out: Optional[TextIO] = None) -> int:
+    def finish(self, snap: ClusterSnapshot, out: TextIO | None = None) -> int:
         """Write the file (or `out`); returns how many objects it holds."""
         logs_by_pod: dict[tuple[str, str], dict[str, str]] = {}
         for (ns, pod, container, previous), text in snap.logs.items():
@@ -139,8 +141,9 @@ class SnapshotWriter:
         for attr in sorted(self._pieces, key=lambda a: (_ORDER.get(a, 2), a)):
             for piece in self._pieces[attr]:
                 if isinstance(piece, dict):
-                    extra = logs_by_pod.get(((piece.get("metadata") or {}).get("namespace", ""),
-                                             piece["metadata"].get("name")))
+                    extra = logs_by_pod.get(
+                        ((piece.get("metadata") or {}).get("namespace", ""), piece["metadata"].get("name"))
+                    )
                     if extra:
                         piece["metadata"].setdefault("annotations", {}).update(extra)
                     data = self._serialize([piece])
@@ -161,14 +164,15 @@ class SnapshotWriter:
     def _serialize(self, objects: list[dict]) -> bytes:
         """Items as they appear inside the file's `items` (JSON: without the separating commas)."""
         if self.json:
-            return ",\n".join("  " + json.dumps(o, indent=1, ensure_ascii=False).replace("\n", "\n  ")
-                               for o in objects).encode("utf-8")
+            return ",\n".join(
+                "  " + json.dumps(o, indent=1, ensure_ascii=False).replace("\n", "\n  ") for o in objects
+            ).encode("utf-8")
         return _yaml_dump(objects).encode("utf-8")
 
     def close(self) -> None:
         self._spool.close()
 
-    def __enter__(self) -> "SnapshotWriter":
+    def __enter__(self) -> SnapshotWriter:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -179,15 +183,28 @@ def _yaml_dump(doc: Any) -> str:
     """As `kubectl get -o yaml` writes (block style, keys in the object's order)."""
     import yaml
 
-    return yaml.dump(doc, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False,
-                     allow_unicode=True, default_flow_style=False, width=120)
+    return yaml.dump(
+        doc,
+        Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=120,
+    )
 
 
 def apply_meta(snap: ClusterSnapshot, objects: list[dict]) -> bool:
     """Restore context/server/time/incomplete from a snapshot file's meta object; False when absent."""
-    meta = next((o for o in objects if o.get("kind") == "ConfigMap"
-                 and (o.get("metadata") or {}).get("name") == META_NAME
-                 and META_LABEL in ((o.get("metadata") or {}).get("labels") or {})), None)
+    meta = next(
+        (
+            o
+            for o in objects
+            if o.get("kind") == "ConfigMap"
+            and (o.get("metadata") or {}).get("name") == META_NAME
+            and META_LABEL in ((o.get("metadata") or {}).get("labels") or {})
+        ),
+        None,
+    )
     if meta is None:
         return False
     data = meta.get("data") or {}
@@ -212,8 +229,12 @@ def _meta_object(snap: ClusterSnapshot) -> dict:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": META_NAME, "namespace": META_NAMESPACE, "labels": {META_LABEL: "meta"},
-                     "creationTimestamp": now},
+        "metadata": {
+            "name": META_NAME,
+            "namespace": META_NAMESPACE,
+            "labels": {META_LABEL: "meta"},
+            "creationTimestamp": now,
+        },
         "data": {
             "context": snap.context or "",
             "server": snap.server or "",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Optional
 
 from gputui.errors import EXIT_OK, EXIT_USAGE, GputuiError, InputError
 
@@ -35,8 +34,10 @@ def run_new(args: argparse.Namespace) -> int:
         sys.stdout.write(_yaml(docs))
         return EXIT_OK
     if len(docs) != 1:
-        raise InputError(f"template {t.name} defines {len(docs)} NodePools; the editor edits one at a time",
-                         hint=f"write them with `gputui nodepool new --template {t.name} -o yaml` and apply the file")
+        raise InputError(
+            f"template {t.name} defines {len(docs)} NodePools; the editor edits one at a time",
+            hint=f"write them with `gputui nodepool new --template {t.name} -o yaml` and apply the file",
+        )
     return _open_editor(args, docs[0]["metadata"]["name"], docs[0])
 
 
@@ -49,16 +50,21 @@ def _check_name(name: str) -> None:
     import re
 
     if not re.match(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", name) or len(name) > 253:
-        raise GputuiError(f"{name!r} is not a valid NodePool name",
-                          hint="use lowercase letters, digits and '-', starting and ending with a letter or digit",
-                          exit_code=EXIT_USAGE)
+        raise GputuiError(
+            f"{name!r} is not a valid NodePool name",
+            hint="use lowercase letters, digits and '-', starting and ending with a letter or digit",
+            exit_code=EXIT_USAGE,
+        )
 
 
-def _open_editor(args: argparse.Namespace, name: str, draft: Optional[dict]) -> int:
+def _open_editor(args: argparse.Namespace, name: str, draft: dict | None) -> int:
     if getattr(args, "read_only", False):
-        raise GputuiError("the NodePool editor changes the cluster and is not available with --read-only",
-                          hint="use `gputui nodepool lint FILE` or `gputui diagnose --nodepool NAME` to review "
-                               "without changing anything", exit_code=EXIT_USAGE)
+        raise GputuiError(
+            "the NodePool editor changes the cluster and is not available with --read-only",
+            hint="use `gputui nodepool lint FILE` or `gputui diagnose --nodepool NAME` to review "
+            "without changing anything",
+            exit_code=EXIT_USAGE,
+        )
     from gputui.app_entry import _config
 
     config = _config(args, getattr(args, "kubeconfig", None), getattr(args, "context", None))
@@ -66,7 +72,7 @@ def _open_editor(args: argparse.Namespace, name: str, draft: Optional[dict]) -> 
     return EXIT_OK
 
 
-def editor_app(config, name: str, draft: Optional[dict] = None):
+def editor_app(config, name: str, draft: dict | None = None):
     """The app, opening straight on the editor for `name` (a new NodePool when `draft` is given)."""
     import inspect
     from pathlib import Path

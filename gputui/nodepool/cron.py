@@ -24,18 +24,28 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 MACROS = {
-    "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0",
-    "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *",
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
 }
-_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-                                        "dec"), 1)}
+_MONTHS = {
+    m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)
+}
 _DAYS = {d: i for i, d in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))}
 # (name, low, high, names)
-_FIELDS = (("minute", 0, 59, {}), ("hour", 0, 23, {}), ("day of month", 1, 31, {}), ("month", 1, 12, _MONTHS),
-           ("day of week", 0, 6, _DAYS))
+_FIELDS = (
+    ("minute", 0, 59, {}),
+    ("hour", 0, 23, {}),
+    ("day of month", 1, 31, {}),
+    ("month", 1, 12, _MONTHS),
+    ("day of week", 0, 6, _DAYS),
+)
 
 
 def _value(token: str, name: str, low: int, high: int, names: dict) -> int:
@@ -89,15 +99,16 @@ class Cron:
     weekday_star: bool
 
     @classmethod
-    def parse(cls, text: str) -> "Cron":
+    def parse(cls, text: str) -> Cron:
         raw = (text or "").strip()
         expr = MACROS.get(raw.lower(), raw)
         if expr.startswith("@"):
             raise ValueError(f"unknown macro {raw!r} (use {', '.join(MACROS)})")
         parts = expr.split()
         if len(parts) != 5:
-            raise ValueError(f"{raw!r} has {len(parts)} fields; a schedule has 5: minute hour day-of-month month "
-                             "day-of-week")
+            raise ValueError(
+                f"{raw!r} has {len(parts)} fields; a schedule has 5: minute hour day-of-month month day-of-week"
+            )
         sets = [_field(p, *spec) for p, spec in zip(parts, _FIELDS)]
         return cls(raw, sets[0][0], sets[1][0], sets[2][0], sets[3][0], sets[4][0], sets[2][1], sets[4][1])
 
@@ -110,7 +121,7 @@ class Cron:
             return dom and dow
         return dom or dow
 
-    def last_hit(self, at: dt.datetime, within: dt.timedelta) -> Optional[dt.datetime]:
+    def last_hit(self, at: dt.datetime, within: dt.timedelta) -> dt.datetime | None:
         """The latest hit in (at - within, at], or None."""
         t = at.replace(second=0, microsecond=0)
         stop = at - within
@@ -126,7 +137,7 @@ class Cron:
                 t -= _MINUTE
         return None
 
-    def next_hit(self, after: dt.datetime, within: dt.timedelta = dt.timedelta(days=366)) -> Optional[dt.datetime]:
+    def next_hit(self, after: dt.datetime, within: dt.timedelta = dt.timedelta(days=366)) -> dt.datetime | None:
         """The first hit strictly after `after`, searched up to `within` ahead."""
         t = after.replace(second=0, microsecond=0) + _MINUTE
         stop = after + within
@@ -174,7 +185,7 @@ def format_duration(td: dt.timedelta) -> str:
     return "".join(parts)
 
 
-def budget_active(schedule: Optional[str], duration: Optional[str], at: dt.datetime) -> bool:
+def budget_active(schedule: str | None, duration: str | None, at: dt.datetime) -> bool:
     """Whether a budget applies at `at` (UTC). No schedule: always active."""
     if not schedule:
         return True

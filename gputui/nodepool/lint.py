@@ -21,9 +21,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from gputui.errors import InputError
 
@@ -44,8 +45,13 @@ def _files(paths: Iterable[str]) -> list[Path]:
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix in _SUFFIXES
-                          and not any(part.startswith(".") for part in f.relative_to(p).parts))
+            out += sorted(
+                f
+                for f in p.rglob("*")
+                if f.is_file()
+                and f.suffix in _SUFFIXES
+                and not any(part.startswith(".") for part in f.relative_to(p).parts)
+            )
         elif p.is_file():
             out.append(p)
         else:
@@ -61,22 +67,27 @@ def read_manifests(paths: Iterable[str]) -> list[Located]:
         try:
             text = f.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
-            raise InputError(f"cannot read {f}: {getattr(e, 'strerror', None) or e}",
-                             hint="check the path and permissions") from None
+            raise InputError(
+                f"cannot read {f}: {getattr(e, 'strerror', None) or e}", hint="check the path and permissions"
+            ) from None
         try:
             docs = list(yaml.safe_load_all(text))
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             at = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
             problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-            raise InputError(f"{f}{at}: invalid YAML: {problem}", hint="fix the YAML syntax and run lint again") from None
+            raise InputError(
+                f"{f}{at}: invalid YAML: {problem}", hint="fix the YAML syntax and run lint again"
+            ) from None
         for i, doc in enumerate(docs, 1):
             if doc is None:
                 continue
             where = f"{f} (document {i})" if len(docs) > 1 else str(f)
             if not isinstance(doc, dict):
-                raise InputError(f"{where}: a manifest must be a mapping, not {type(doc).__name__}",
-                                 hint="each YAML document should be one Kubernetes object")
+                raise InputError(
+                    f"{where}: a manifest must be a mapping, not {type(doc).__name__}",
+                    hint="each YAML document should be one Kubernetes object",
+                )
             items = doc.get("items") if str(doc.get("kind", "")).endswith("List") else None
             for obj in items if isinstance(items, list) else [doc]:
                 if isinstance(obj, dict) and obj.get("kind"):
@@ -103,8 +114,10 @@ def lint_objects(located: list[Located], crds: Iterable[dict] = ()):
             where.setdefault((kind, name), loc.where)
         objects.append(obj)
     if not where:
-        raise InputError("no NodePool or EC2NodeClass in the given files",
-                         hint="pass the manifests that define your Karpenter NodePools")
+        raise InputError(
+            "no NodePool or EC2NodeClass in the given files",
+            hint="pass the manifests that define your Karpenter NodePools",
+        )
     objects += list(crds)
     try:
         snap = ClusterSnapshot.from_manifests(objects, source="snapshot")
@@ -133,6 +146,12 @@ def run(args: argparse.Namespace) -> int:
 
     floor = Severity.parse(getattr(args, "min_severity", None) or "info")
     shown = [f for f in findings if f.severity >= floor]
-    render(args.output or "text", snap, shown, sys.stdout,
-           color=None if sys.stdout.isatty() and not os.environ.get("NO_COLOR") else False, title="gputui nodepool lint")
+    render(
+        args.output or "text",
+        snap,
+        shown,
+        sys.stdout,
+        color=None if sys.stdout.isatty() and not os.environ.get("NO_COLOR") else False,
+        title="gputui nodepool lint",
+    )
     return exit_code(shown, args.fail_on or "error", False)

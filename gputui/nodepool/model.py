@@ -30,7 +30,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 GPU = "nvidia.com/gpu"
 V1 = "karpenter.sh/v1"
@@ -50,7 +50,7 @@ class Field:
     label: str
     group: str
     help: str
-    requirement_key: Optional[str] = None
+    requirement_key: str | None = None
 
 
 def _rf(id_: str, label: str, key: str, help_: str) -> Field:
@@ -77,8 +77,12 @@ FIELDS: list[Field] = [
     Field("limit_gpu", "Limit nvidia.com/gpu", "limits", "total GPUs; empty for no limit"),
     Field("consolidation_policy", "Consolidation", "disruption", "WhenEmpty or WhenEmptyOrUnderutilized"),
     Field("consolidate_after", "Consolidate after", "disruption", "e.g. 30s, 5m, 1h, Never"),
-    Field("budgets", "Budgets", "disruption",
-          'NODES [at "CRON" for DURATION] [on REASON,...]; ...  e.g. 0 at "0 9 * * mon-fri" for 10h; 1'),
+    Field(
+        "budgets",
+        "Budgets",
+        "disruption",
+        'NODES [at "CRON" for DURATION] [on REASON,...]; ...  e.g. 0 at "0 9 * * mon-fri" for 10h; 1',
+    ),
     Field("expire_after", "Expire after", "lifetime", "e.g. 720h, Never"),
     Field("termination_grace_period", "Termination grace", "lifetime", "e.g. 24h; empty for none (v1 only)"),
 ]
@@ -149,7 +153,7 @@ class NodePoolDraft:
     def requirements(self) -> list[dict]:
         return self.template_spec.setdefault("requirements", [])
 
-    def requirement(self, key: str) -> Optional[dict]:
+    def requirement(self, key: str) -> dict | None:
         return next((r for r in self.requirements() if r.get("key") == key), None)
 
     def set_requirement(self, key: str, operator: str, values: list[str]) -> None:
@@ -172,7 +176,7 @@ class NodePoolDraft:
 
     # -- limits, taints, budgets ------------------------------------------------------------
 
-    def set_limit(self, resource: str, value: Optional[str]) -> None:
+    def set_limit(self, resource: str, value: str | None) -> None:
         limits = self.spec.setdefault("limits", {})
         if value in (None, ""):
             limits.pop(resource, None)
@@ -331,7 +335,7 @@ def _split(text: str) -> list[str]:
     return [p.strip() for p in (text or "").split(",") if p.strip()]
 
 
-def format_requirement(r: Optional[dict]) -> str:
+def format_requirement(r: dict | None) -> str:
     if not r:
         return ""
     op, values = r.get("operator"), [str(v) for v in r.get("values") or []]
@@ -346,7 +350,7 @@ def format_requirement(r: Optional[dict]) -> str:
     return op.lower() if op else ""
 
 
-def parse_requirement(text: str) -> Optional[tuple[str, list[str]]]:
+def parse_requirement(text: str) -> tuple[str, list[str]] | None:
     """(operator, values) or None for an empty text."""
     text = (text or "").strip()
     if not text:
@@ -414,8 +418,11 @@ def format_budgets(budgets: list[dict]) -> str:
     return "; ".join(out)
 
 
-_BUDGET = re.compile(r'^(?P<nodes>\S+)(?:\s+at\s+"(?P<schedule>[^"]+)"\s+for\s+(?P<duration>\S+))?'
-                     r'(?:\s+on\s+(?P<reasons>[\w,\s]+))?$', re.I)
+_BUDGET = re.compile(
+    r'^(?P<nodes>\S+)(?:\s+at\s+"(?P<schedule>[^"]+)"\s+for\s+(?P<duration>\S+))?'
+    r"(?:\s+on\s+(?P<reasons>[\w,\s]+))?$",
+    re.I,
+)
 
 
 def parse_budgets(text: str) -> list[dict]:
@@ -438,8 +445,9 @@ def parse_budgets(text: str) -> list[dict]:
             except ValueError as e:
                 raise ValueError(f"Budgets: schedule {m.group('schedule')!r}: {e}") from None
             if not _BUDGET_DURATION.match(m.group("duration")):
-                raise ValueError(f"Budgets: duration {m.group('duration')!r} must be hours and/or minutes (4h, 90m, "
-                                 "1h30m)")
+                raise ValueError(
+                    f"Budgets: duration {m.group('duration')!r} must be hours and/or minutes (4h, 90m, 1h30m)"
+                )
             b["schedule"] = m.group("schedule")
             b["duration"] = m.group("duration")
         if m.group("reasons"):

@@ -22,7 +22,6 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Optional
 
 from checks.gpu import LABEL_CAPACITY_TYPE, LABEL_NODEPOOL
 from checks.instances import InstanceType
@@ -53,14 +52,14 @@ class InstanceRow:
 class LimitLine:
     resource: str
     limit: str
-    used: Optional[str]
+    used: str | None
     text: str
 
 
 @dataclass
 class ReasonState:
     reason: str
-    allowed: Optional[int]  # nodes Karpenter may disrupt now for this reason; None: not used by this policy
+    allowed: int | None  # nodes Karpenter may disrupt now for this reason; None: not used by this policy
     text: str
 
 
@@ -86,19 +85,40 @@ def _np(obj: dict) -> Object:
 
 def capacity_types(obj: dict) -> list[str]:
     """Capacity types the draft admits; Karpenter defaults to on-demand when none is named."""
-    reqs = [r for r in (((obj.get("spec") or {}).get("template") or {}).get("spec") or {}).get("requirements") or []
-            if r.get("key") == LABEL_CAPACITY_TYPE]
+    reqs = [
+        r
+        for r in (((obj.get("spec") or {}).get("template") or {}).get("spec") or {}).get("requirements") or []
+        if r.get("key") == LABEL_CAPACITY_TYPE
+    ]
     if not reqs:
         return ["on-demand"]
-    return [c for c in CAPACITY_TYPES
-            if all(requirement_matches({LABEL_CAPACITY_TYPE: c}, LABEL_CAPACITY_TYPE, r.get("operator", ""),
-                                       [str(v) for v in r.get("values") or []]) for r in reqs)]
+    return [
+        c
+        for c in CAPACITY_TYPES
+        if all(
+            requirement_matches(
+                {LABEL_CAPACITY_TYPE: c},
+                LABEL_CAPACITY_TYPE,
+                r.get("operator", ""),
+                [str(v) for v in r.get("values") or []],
+            )
+            for r in reqs
+        )
+    ]
 
 
 def _row(it: InstanceType) -> InstanceRow:
     count = it.gpu_count or it.accelerator_count
-    return InstanceRow(it.name, it.gpu_model, count, round(it.gpu_memory_mib / 1024, 1), it.vcpu,
-                       it.memory_mib // 1024, it.on_demand_usd, it.spot_usd)
+    return InstanceRow(
+        it.name,
+        it.gpu_model,
+        count,
+        round(it.gpu_memory_mib / 1024, 1),
+        it.vcpu,
+        it.memory_mib // 1024,
+        it.on_demand_usd,
+        it.spot_usd,
+    )
 
 
 def _price(it: InstanceType, caps: list[str]) -> tuple[float, float]:
@@ -122,8 +142,9 @@ def _largest_pod(types: list[InstanceType], overhead: dict[str, Decimal]) -> str
         acc = f"{it.gpu_count} GPU{'s' if it.gpu_count != 1 else ''} ({it.gpu_model}), "
     elif it.accelerator_count:
         acc = f"{it.accelerator_count} Neuron device{'s' if it.accelerator_count != 1 else ''}, "
-    return (f"{acc}{float(cpu):g} CPU, {format_quantity(mem, 'memory')} memory "
-            f"on one {it.name} (after daemonset overhead)")
+    return (
+        f"{acc}{float(cpu):g} CPU, {format_quantity(mem, 'memory')} memory on one {it.name} (after daemonset overhead)"
+    )
 
 
 def _limit_lines(obj: dict, types: list[InstanceType], caps: list[str]) -> tuple[list[LimitLine], str]:
@@ -143,7 +164,9 @@ def _limit_lines(obj: dict, types: list[InstanceType], caps: list[str]) -> tuple
             text = "no admitted instance type has this resource"
         if u is not None:
             left = lim - quantity_or_zero(u)
-            text += f"; {format_quantity(quantity_or_zero(u), r)} in use, {format_quantity(max(left, Decimal(0)), r)} left"
+            text += (
+                f"; {format_quantity(quantity_or_zero(u), r)} in use, {format_quantity(max(left, Decimal(0)), r)} left"
+            )
         lines.append(LimitLine(r, str(v), None if u is None else str(u), text))
     # Spend at the limits: per type, the node count the tightest limit allows, times its price.
     constrained = [r for r in limits if any(it.capacity.get(r, Decimal(0)) > 0 for it in types)]
@@ -153,8 +176,11 @@ def _limit_lines(obj: dict, types: list[InstanceType], caps: list[str]) -> tuple
         return lines, "no limit caps the node count: spend is unbounded"
     worst = None
     for it in types:
-        counts = [int(quantity_or_zero(limits[r]) // it.capacity[r]) for r in constrained
-                  if it.capacity.get(r, Decimal(0)) > 0]
+        counts = [
+            int(quantity_or_zero(limits[r]) // it.capacity[r])
+            for r in constrained
+            if it.capacity.get(r, Decimal(0)) > 0
+        ]
         if not counts:
             continue
         n = min(counts)
@@ -203,8 +229,8 @@ def disruption_now(obj: dict, now: dt.datetime, total_nodes: int) -> list[Reason
         if reason in ("Empty", "Underutilized") and after == "Never":
             out.append(ReasonState(reason, None, "consolidation off (consolidateAfter Never)"))
             continue
-        best: Optional[tuple[int, str]] = None
-        change: Optional[dt.datetime] = None
+        best: tuple[int, str] | None = None
+        change: dt.datetime | None = None
         for i, b in enumerate(budgets, 1):
             if b.get("reasons") and reason not in b["reasons"]:
                 continue
@@ -286,8 +312,11 @@ def draft_findings(snapshot, obj: dict) -> list:
     snap = draft_snapshot(snapshot, obj)
     selected = [c for c in REGISTRY.all() if c.scope == "nodepool-draft" or c.code in PREVIEW_CLUSTER_CHECKS]
     name = (obj.get("metadata") or {}).get("name")
-    return [f for f in run_checks(snap, selected)
-            if any(r.kind == "NodePool" and r.name == name for r in [f.subject, *f.related])]
+    return [
+        f
+        for f in run_checks(snap, selected)
+        if any(r.kind == "NodePool" and r.name == name for r in [f.subject, *f.related])
+    ]
 
 
 def _pending_fit(snapshot, obj: dict) -> list[str]:
@@ -305,12 +334,14 @@ def _pending_fit(snapshot, obj: dict) -> list[str]:
     for wl in group_by_workload(snapshot, pods):
         v = evaluate_nodepool(np, wl.pods[0])
         if v.fits:
-            out.append(f"{wl.ref.kind} {wl.ref.namespace}/{wl.ref.name}: {len(wl.pods)} pending pod"
-                       f"{'s' if len(wl.pods) != 1 else ''} would fit ({', '.join(v.candidate_types[:3])})")
+            out.append(
+                f"{wl.ref.kind} {wl.ref.namespace}/{wl.ref.name}: {len(wl.pods)} pending pod"
+                f"{'s' if len(wl.pods) != 1 else ''} would fit ({', '.join(v.candidate_types[:3])})"
+            )
     return out
 
 
-def build_preview(obj: dict, snapshot=None, now: Optional[dt.datetime] = None) -> Preview:
+def build_preview(obj: dict, snapshot=None, now: dt.datetime | None = None) -> Preview:
     from checks.nodepool_draft import v1_changes
     from checks.nodepools import DEFAULT_DAEMONSET_OVERHEAD, allowed_instance_types, daemonset_overhead
 
@@ -347,8 +378,10 @@ def instance_table(rows: list[InstanceRow], caps: list[str], limit: int = 0) -> 
     for r in shown:
         # The chip alone (A100, H100, L40S): the memory column says which variant.
         model = r.gpu_model.replace("NVIDIA ", "").replace("Tesla ", "").split(" ")[0].split("-")[0]
-        line = (f"{r.name:<14} {model[:10]:<10} {r.gpu_count:>2} {r.gpu_memory_gib:>7g} {r.vcpu:>4} "
-                f"{r.memory_gib:>7} {_money(r.on_demand_usd):>7}")
+        line = (
+            f"{r.name:<14} {model[:10]:<10} {r.gpu_count:>2} {r.gpu_memory_gib:>7g} {r.vcpu:>4} "
+            f"{r.memory_gib:>7} {_money(r.on_demand_usd):>7}"
+        )
         if spot:
             line += f" {_money(r.spot_usd):>8}"
         lines.append(line)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from checks.model import FixPlan, ObjectRef
 from gputui.errors import NotFoundError
@@ -58,13 +58,19 @@ def edit_plan(draft: NodePoolDraft, base: dict) -> FixPlan:
     from checks.objects import Object, to_struct
 
     md = to_struct({"metadata": base.get("metadata") or {}}, Object).metadata
-    return FixPlan(id=PLAN_ID, title=f"Edit NodePool {draft.name}", target=_ref(draft), patch_type="merge",
-                   patch=patch, kubectl=kubectl_patch("NodePool", draft.name, None, "merge", patch),
-                   description="Changes the NodePool as edited. Template changes (taints, labels, node class, "
-                               "expireAfter) mark existing nodes Drifted and Karpenter replaces them as the budgets "
-                               "allow; requirement changes drift only the nodes that no longer satisfy them.",
-                   resource_version=(draft.original.get("metadata") or {}).get("resourceVersion"),
-                   gitops_warning=gitops_warning(md, "the NodePool manifest"))
+    return FixPlan(
+        id=PLAN_ID,
+        title=f"Edit NodePool {draft.name}",
+        target=_ref(draft),
+        patch_type="merge",
+        patch=patch,
+        kubectl=kubectl_patch("NodePool", draft.name, None, "merge", patch),
+        description="Changes the NodePool as edited. Template changes (taints, labels, node class, "
+        "expireAfter) mark existing nodes Drifted and Karpenter replaces them as the budgets "
+        "allow; requirement changes drift only the nodes that no longer satisfy them.",
+        resource_version=(draft.original.get("metadata") or {}).get("resourceVersion"),
+        gitops_warning=gitops_warning(md, "the NodePool manifest"),
+    )
 
 
 @dataclass
@@ -76,10 +82,10 @@ class Review:
     schema: SchemaResult
     dry_run_ok: bool
     dry_run_message: str
-    resource_version: Optional[str]
-    gitops_warning: Optional[str] = None
-    stale: Optional[str] = None
-    plan: Optional[FixPlan] = None
+    resource_version: str | None
+    gitops_warning: str | None = None
+    stale: str | None = None
+    plan: FixPlan | None = None
     preview: Any = None  # gputui.fixes.apply.Preview for edits
     notes: list[str] = field(default_factory=list)
 
@@ -93,8 +99,8 @@ class SaveResult:
     ok: bool
     conflict: bool
     message: str
-    after: Optional[dict] = None
-    entry_id: Optional[str] = None
+    after: dict | None = None
+    entry_id: str | None = None
 
 
 def _applier(kube, read_only: bool, audit=None):
@@ -109,15 +115,15 @@ class NodePoolSaver:
         self.kube = kube
         self.read_only = read_only
         self.applier = _applier(kube, read_only, audit)
-        self._crd_cache: dict[tuple[str, str], Optional[dict]] = {}
+        self._crd_cache: dict[tuple[str, str], dict | None] = {}
 
-    def _crd(self, api_version: str) -> Optional[dict]:
+    def _crd(self, api_version: str) -> dict | None:
         key = ("NodePool", api_version)
         if key not in self._crd_cache:
             self._crd_cache[key] = fetch_crd(self.kube, "NodePool", api_version)
         return self._crd_cache[key]
 
-    def live(self, draft: NodePoolDraft) -> Optional[dict]:
+    def live(self, draft: NodePoolDraft) -> dict | None:
         try:
             return self.applier.read(_ref(draft))
         except NotFoundError:
@@ -129,26 +135,81 @@ class NodePoolSaver:
             return self._review_create(draft)
         if not (draft.original.get("metadata") or {}).get("resourceVersion"):
             # A new NodePool (from a template) whose name is taken: never merge it into the existing one.
-            return Review(draft, True, "", live, SchemaResult(source="not checked"), False,
-                          f"NodePool {draft.name} already exists: choose another name, or edit it with "
-                          f"`gputui nodepool edit {draft.name}`", None)
+            return Review(
+                draft,
+                True,
+                "",
+                live,
+                SchemaResult(source="not checked"),
+                False,
+                f"NodePool {draft.name} already exists: choose another name, or edit it with "
+                f"`gputui nodepool edit {draft.name}`",
+                None,
+            )
         plan = edit_plan(draft, live)
         preview = self.applier.preview(plan)
         after = preview.after or {}
         schema = validate_manifest(_without_status(after), self._crd(draft.api_version), old=_without_status(live))
         if not preview.diff:
-            return Review(draft, False, "", after, schema, False, "nothing to save: the NodePool already reads so",
-                          preview.resource_version, plan.gitops_warning, preview.stale, plan, preview)
+            return Review(
+                draft,
+                False,
+                "",
+                after,
+                schema,
+                False,
+                "nothing to save: the NodePool already reads so",
+                preview.resource_version,
+                plan.gitops_warning,
+                preview.stale,
+                plan,
+                preview,
+            )
         if not schema.ok:
-            return Review(draft, False, preview.diff, after, schema, False,
-                          "not sent for a dry run: the schema check failed", preview.resource_version,
-                          plan.gitops_warning, preview.stale, plan, preview)
+            return Review(
+                draft,
+                False,
+                preview.diff,
+                after,
+                schema,
+                False,
+                "not sent for a dry run: the schema check failed",
+                preview.resource_version,
+                plan.gitops_warning,
+                preview.stale,
+                plan,
+                preview,
+            )
         if self.read_only:
-            return Review(draft, False, preview.diff, after, schema, False, "read-only: nothing is sent",
-                          preview.resource_version, plan.gitops_warning, preview.stale, plan, preview)
+            return Review(
+                draft,
+                False,
+                preview.diff,
+                after,
+                schema,
+                False,
+                "read-only: nothing is sent",
+                preview.resource_version,
+                plan.gitops_warning,
+                preview.stale,
+                plan,
+                preview,
+            )
         dry = self.applier.dry_run(plan, preview)
-        return Review(draft, False, dry.diff or preview.diff, dry.after or after, schema, dry.ok, dry.message,
-                      preview.resource_version, plan.gitops_warning, preview.stale, plan, preview)
+        return Review(
+            draft,
+            False,
+            dry.diff or preview.diff,
+            dry.after or after,
+            schema,
+            dry.ok,
+            dry.message,
+            preview.resource_version,
+            plan.gitops_warning,
+            preview.stale,
+            plan,
+            preview,
+        )
 
     def _review_create(self, draft: NodePoolDraft) -> Review:
         from gputui.fixes.diff import yaml_diff
@@ -161,11 +222,20 @@ class NodePoolSaver:
             why = "read-only: nothing is sent" if self.read_only else "not sent for a dry run: the schema check failed"
             return Review(draft, True, diff, body, schema, False, why, None)
         try:
-            after = self.kube.request("POST", _collection(draft), query={"dryRun": "All", "fieldManager": "gputui"},
-                                      body=body).json()
+            after = self.kube.request(
+                "POST", _collection(draft), query={"dryRun": "All", "fieldManager": "gputui"}, body=body
+            ).json()
         except KubeApiError as e:
-            return Review(draft, True, diff, body, schema, False,
-                          f"the API server (dry run) rejected it ({e.status} {e.reason}): {e.message}", None)
+            return Review(
+                draft,
+                True,
+                diff,
+                body,
+                schema,
+                False,
+                f"the API server (dry run) rejected it ({e.status} {e.reason}): {e.message}",
+                None,
+            )
         return Review(draft, True, diff, after or body, schema, True, "the server accepts the new NodePool", None)
 
     def save(self, review: Review) -> SaveResult:
@@ -185,17 +255,35 @@ class NodePoolSaver:
             raise ReadOnlyError("create a NodePool")
         body = _for_create(review.draft.obj)
         try:
-            after = self.kube.request("POST", _collection(review.draft), query={"fieldManager": "gputui"},
-                                      body=body).json()
+            after = self.kube.request(
+                "POST", _collection(review.draft), query={"fieldManager": "gputui"}, body=body
+            ).json()
         except KubeApiError as e:
-            return SaveResult(False, e.status == 409, f"the API server rejected it ({e.status} {e.reason}): {e.message}")
-        target = {"kind": "NodePool", "namespace": None, "name": review.draft.name,
-                  "apiVersion": review.draft.api_version}
-        entry = self.applier.audit.append(AuditEntry(
-            id=AuditLog.new_id(), time=AuditLog.now(), action="apply", context=self.kube.context,
-            server=self.kube.server, title=f"Create NodePool {review.draft.name}",
-            plan={"id": "create-nodepool", "patchType": "create", "target": target}, target=target,
-            before=None, after=after, ok=True, message=f"NodePool/{review.draft.name} created"))
+            return SaveResult(
+                False, e.status == 409, f"the API server rejected it ({e.status} {e.reason}): {e.message}"
+            )
+        target = {
+            "kind": "NodePool",
+            "namespace": None,
+            "name": review.draft.name,
+            "apiVersion": review.draft.api_version,
+        }
+        entry = self.applier.audit.append(
+            AuditEntry(
+                id=AuditLog.new_id(),
+                time=AuditLog.now(),
+                action="apply",
+                context=self.kube.context,
+                server=self.kube.server,
+                title=f"Create NodePool {review.draft.name}",
+                plan={"id": "create-nodepool", "patchType": "create", "target": target},
+                target=target,
+                before=None,
+                after=after,
+                ok=True,
+                message=f"NodePool/{review.draft.name} created",
+            )
+        )
         return SaveResult(True, False, f"NodePool/{review.draft.name} created", after, entry.id)
 
 

@@ -16,7 +16,7 @@ Public API:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from checks.crd_schema import SchemaError, is_permissive, validate, version_schema
 from checks.nodepool_draft import builtin_schema
@@ -42,7 +42,7 @@ class SchemaResult:
         return out
 
 
-def validate_manifest(obj: dict, crd: Optional[dict] = None, old: Optional[dict] = None) -> SchemaResult:
+def validate_manifest(obj: dict, crd: dict | None = None, old: dict | None = None) -> SchemaResult:
     kind = obj.get("kind", "")
     api = obj.get("apiVersion", "")
     version = api.partition("/")[2]
@@ -51,8 +51,10 @@ def validate_manifest(obj: dict, crd: Optional[dict] = None, old: Optional[dict]
         schema = version_schema(crd, version)
         name = (crd.get("metadata") or {}).get("name", "the CRD")
         if schema is None:
-            return SchemaResult([SchemaError("apiVersion", f"{name} does not serve version {version}")],
-                                source=f"the installed {name} CRD")
+            return SchemaResult(
+                [SchemaError("apiVersion", f"{name} does not serve version {version}")],
+                source=f"the installed {name} CRD",
+            )
         if is_permissive(schema):
             schema = None
             source = f"gputui's built-in {kind} rules (the installed {name} CRD has no schema for spec)"
@@ -68,7 +70,7 @@ def validate_manifest(obj: dict, crd: Optional[dict] = None, old: Optional[dict]
     return SchemaResult(report.errors, report.unchecked, source)
 
 
-def fetch_crd(kube, kind: str, api_version: str) -> Optional[dict]:
+def fetch_crd(kube, kind: str, api_version: str) -> dict | None:
     """The CRD for a Karpenter kind as installed in the cluster, or None when not readable."""
     from gputui.kube.errors import KubeApiError
 
@@ -93,7 +95,9 @@ def load_crd_files(paths: list[str]) -> list[dict]:
             with open(p, encoding="utf-8") as fh:
                 docs = [d for d in yaml.safe_load_all(fh) if d]
         except OSError as e:
-            raise InputError(f"cannot read CRD file {p}: {e.strerror or e}", hint="pass a readable CRD YAML file") from None
+            raise InputError(
+                f"cannot read CRD file {p}: {e.strerror or e}", hint="pass a readable CRD YAML file"
+            ) from None
         except yaml.YAMLError as e:
             raise InputError(f"{p} is not valid YAML: {e}", hint="pass the CRD YAML as published") from None
         crds = [d for d in docs if isinstance(d, dict) and d.get("kind") == "CustomResourceDefinition"]
@@ -105,5 +109,6 @@ def load_crd_files(paths: list[str]) -> list[dict]:
 
 def crd_matches(crd: dict, obj: dict) -> bool:
     spec: Any = crd.get("spec") or {}
-    return (spec.get("group") == obj.get("apiVersion", "").partition("/")[0]
-            and (spec.get("names") or {}).get("kind") == obj.get("kind"))
+    return spec.get("group") == obj.get("apiVersion", "").partition("/")[0] and (spec.get("names") or {}).get(
+        "kind"
+    ) == obj.get("kind")

@@ -6,7 +6,8 @@ the same `document()` so they never disagree about counts or order.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional, TextIO
+from collections.abc import Iterable
+from typing import Any, TextIO
 
 from checks.model import Finding, Severity
 
@@ -31,8 +32,15 @@ def document(snapshot, findings: list[Finding]) -> dict[str, Any]:
     }
 
 
-def render(fmt: str, snapshot, findings: list[Finding], out: TextIO, *, color: Optional[bool] = None,
-           title: str = "gputui diagnose") -> None:
+def render(
+    fmt: str,
+    snapshot,
+    findings: list[Finding],
+    out: TextIO,
+    *,
+    color: bool | None = None,
+    title: str = "gputui diagnose",
+) -> None:
     if fmt == "json":
         from gputui.report.serialize import write_json
 
@@ -66,7 +74,7 @@ def cluster_facts(snapshot) -> list[str]:
     return facts
 
 
-def _gpu_node_count(snapshot) -> Optional[int]:
+def _gpu_node_count(snapshot) -> int | None:
     try:
         from checks.gpuchain import gpu_nodes
 

@@ -7,7 +7,7 @@ everything is printed as rich.Text, never parsed as markup.
 from __future__ import annotations
 
 import os
-from typing import Optional, TextIO
+from typing import TextIO
 
 from rich.console import Console
 from rich.padding import Padding
@@ -20,15 +20,24 @@ _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.
 _MAX_EVIDENCE = 8
 
 
-def make_console(out: TextIO, color: Optional[bool] = None) -> Console:
+def make_console(out: TextIO, color: bool | None = None) -> Console:
     if color is None:
         color = bool(getattr(out, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
-    return Console(file=out, no_color=not color, force_terminal=color or None, color_system="auto" if color else None,
-                   highlight=False, emoji=False, markup=False, soft_wrap=False)
+    return Console(
+        file=out,
+        no_color=not color,
+        force_terminal=color or None,
+        color_system="auto" if color else None,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        soft_wrap=False,
+    )
 
 
-def write_text(snapshot, findings: list[Finding], out: TextIO, *, color: Optional[bool] = None,
-               title: str = "gputui diagnose") -> None:
+def write_text(
+    snapshot, findings: list[Finding], out: TextIO, *, color: bool | None = None, title: str = "gputui diagnose"
+) -> None:
     console = make_console(out, color)
     _header(console, snapshot, findings, title)
     if not findings:
@@ -56,7 +65,9 @@ def _header(console: Console, snapshot, findings: list[Finding], title: str) -> 
     _indented(console, Text(" · ".join(cluster_facts(snapshot)), style="dim"), 0, hang=2)
     counts = summary(findings)
     line = Text()
-    for i, (sev, label) in enumerate(((Severity.ERROR, "error"), (Severity.WARNING, "warning"), (Severity.INFO, "info"))):
+    for i, (sev, label) in enumerate(
+        ((Severity.ERROR, "error"), (Severity.WARNING, "warning"), (Severity.INFO, "info"))
+    ):
         n = counts[label]
         if i:
             line.append(" · ")

@@ -29,12 +29,19 @@ import ipaddress
 import re
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Any
 
-from checks.k8s import (pod_requests, quantity_or_zero, requirement_matches, taint_from_dict, toleration_from_dict,
-                        tolerates)
+from checks.k8s import (
+    pod_requests,
+    quantity_or_zero,
+    requirement_matches,
+    taint_from_dict,
+    tolerates,
+    toleration_from_dict,
+)
 from checks.objects import Pod, to_struct
 from gputui.sim import nvsmi
 
@@ -99,9 +106,10 @@ def is_terminal(pod: Mapping[str, Any]) -> bool:
     return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
 
 
-def node_usage(pods: Iterable[Mapping[str, Any]],
-               requests: Callable[[Mapping[str, Any]], Mapping[str, Decimal]] = requests_of,
-               ) -> dict[str, dict[str, Decimal]]:
+def node_usage(
+    pods: Iterable[Mapping[str, Any]],
+    requests: Callable[[Mapping[str, Any]], Mapping[str, Decimal]] = requests_of,
+) -> dict[str, dict[str, Decimal]]:
     """Requests of the non-terminal pods bound to each node, with a pod count."""
     usage: dict[str, dict[str, Decimal]] = {}
     for p in pods:
@@ -120,16 +128,22 @@ def _matches_affinity(pod: Mapping[str, Any], labels: Mapping[str, str]) -> bool
     for k, v in (spec.get("nodeSelector") or {}).items():
         if labels.get(k) != v:
             return False
-    na = ((spec.get("affinity") or {}).get("nodeAffinity") or {})
+    na = (spec.get("affinity") or {}).get("nodeAffinity") or {}
     terms = ((na.get("requiredDuringSchedulingIgnoredDuringExecution") or {}).get("nodeSelectorTerms")) or []
     if not terms:
         return True
-    return any(all(requirement_matches(labels, e.get("key", ""), e.get("operator", ""), e.get("values") or ())
-                   for e in t.get("matchExpressions") or []) for t in terms)
+    return any(
+        all(
+            requirement_matches(labels, e.get("key", ""), e.get("operator", ""), e.get("values") or ())
+            for e in t.get("matchExpressions") or []
+        )
+        for t in terms
+    )
 
 
-def insufficient(requests: Mapping[str, Decimal], alloc: Mapping[str, Decimal],
-                 used: Mapping[str, Decimal]) -> list[str]:
+def insufficient(
+    requests: Mapping[str, Decimal], alloc: Mapping[str, Decimal], used: Mapping[str, Decimal]
+) -> list[str]:
     """NodeResourcesFit reasons, in the plugin's order: pods, cpu, memory, then the rest."""
     reasons = []
     if used.get("pods", Decimal(0)) + 1 > alloc.get("pods", Decimal(110)):
@@ -145,8 +159,9 @@ def insufficient(requests: Mapping[str, Decimal], alloc: Mapping[str, Decimal],
     return reasons
 
 
-def filter_node(pod: Mapping[str, Any], node: Mapping[str, Any], requests: Mapping[str, Decimal],
-                used: Mapping[str, Decimal]) -> tuple[list[str], bool]:
+def filter_node(
+    pod: Mapping[str, Any], node: Mapping[str, Any], requests: Mapping[str, Decimal], used: Mapping[str, Decimal]
+) -> tuple[list[str], bool]:
     """(reasons this node is rejected, whether preemption could help); no reasons = it fits."""
     spec = pod.get("spec") or {}
     tolerations = [toleration_from_dict(t) for t in spec.get("tolerations") or []]
@@ -180,12 +195,15 @@ def fit_error(total: int, rejections: Mapping[str, tuple[list[str], bool]]) -> s
         return NO_NODES
     reasons = [r for rs, _ in rejections.values() for r in rs]
     post = [P_NO_VICTIMS if helpful else P_NOT_HELPFUL for _, helpful in rejections.values()]
-    return (f"0/{total} nodes are available: {_histogram(reasons)}. "
-            f"preemption: 0/{total} nodes are available: {_histogram(post)}.")
+    return (
+        f"0/{total} nodes are available: {_histogram(reasons)}. "
+        f"preemption: 0/{total} nodes are available: {_histogram(post)}."
+    )
 
 
-def choose_node(pod: Mapping[str, Any], nodes: list[Mapping[str, Any]],
-                usage: Mapping[str, Mapping[str, Decimal]]) -> tuple[Optional[str], str]:
+def choose_node(
+    pod: Mapping[str, Any], nodes: list[Mapping[str, Any]], usage: Mapping[str, Mapping[str, Decimal]]
+) -> tuple[str | None, str]:
     """(chosen node name, "") or (None, FailedScheduling message).
 
     Among the nodes that fit, the least allocated (cpu and memory) wins; ties go to the
@@ -212,13 +230,17 @@ def choose_node(pod: Mapping[str, Any], nodes: list[Mapping[str, Any]],
     return None, fit_error(len(nodes), rejections)
 
 
-def admission_failure(requests: Mapping[str, Decimal], node: Mapping[str, Any],
-                      used: Mapping[str, Decimal]) -> Optional[tuple[str, str]]:
+def admission_failure(
+    requests: Mapping[str, Decimal], node: Mapping[str, Any], used: Mapping[str, Decimal]
+) -> tuple[str, str] | None:
     """The kubelet's (reason, message) for a pinned pod its node cannot hold, else None."""
     alloc = allocatable(node)
     if used.get("pods", Decimal(0)) + 1 > alloc.get("pods", Decimal(110)):
-        return "OutOfpods", "Pod was rejected: Node didn't have enough resource: pods, requested: 1, used: " \
-                            f"{int(used.get('pods', 0))}, capacity: {int(alloc.get('pods', 0))}"
+        return (
+            "OutOfpods",
+            "Pod was rejected: Node didn't have enough resource: pods, requested: 1, used: "
+            f"{int(used.get('pods', 0))}, capacity: {int(alloc.get('pods', 0))}",
+        )
     for r, want in requests.items():
         if want <= 0:
             continue
@@ -228,11 +250,16 @@ def admission_failure(requests: Mapping[str, Decimal], node: Mapping[str, Any],
         if "/" in r and "kubernetes.io/" not in r:
             # Device-plugin resources fail in the device manager, with its own wording.
             free = max(have - taken, Decimal(0))
-            return ("UnexpectedAdmissionError",
-                    f"Allocate failed due to requested number of devices unavailable for {r}. "
-                    f"Requested: {_num(want)}, Available: {_num(free)}, which is unexpected")
-        return (f"OutOf{r}", f"Pod was rejected: Node didn't have enough resource: {r}, requested: {_milli(want, r)}, "
-                             f"used: {_milli(taken, r)}, capacity: {_milli(have, r)}")
+            return (
+                "UnexpectedAdmissionError",
+                f"Allocate failed due to requested number of devices unavailable for {r}. "
+                f"Requested: {_num(want)}, Available: {_num(free)}, which is unexpected",
+            )
+        return (
+            f"OutOf{r}",
+            f"Pod was rejected: Node didn't have enough resource: {r}, requested: {_milli(want, r)}, "
+            f"used: {_milli(taken, r)}, capacity: {_milli(have, r)}",
+        )
     return None
 
 
@@ -251,10 +278,10 @@ def _milli(q: Decimal, resource: str) -> str:
 class _Container:
     name: str
     image: str
-    finish_at: Optional[float] = None  # None: runs until the pod goes away
+    finish_at: float | None = None  # None: runs until the pod goes away
     log: str = ""
     exit_code: int = 0
-    start_error: Optional[str] = None
+    start_error: str | None = None
     container_id: str = ""
     finished: bool = False
 
@@ -266,15 +293,15 @@ class _Run:
     uid: str
     namespace: str
     name: str
-    bound_at: Optional[float] = None
-    started_at: Optional[float] = None  # status.startTime
-    running_at: Optional[float] = None
+    bound_at: float | None = None
+    started_at: float | None = None  # status.startTime
+    running_at: float | None = None
     containers: list[_Container] = field(default_factory=list)
     init_containers: list[_Container] = field(default_factory=list)
     done: bool = False
-    deleting_since: Optional[float] = None
-    unschedulable_message: Optional[str] = None
-    constraints: Optional[tuple] = None  # what the pod asked for when it last failed to schedule
+    deleting_since: float | None = None
+    unschedulable_message: str | None = None
+    constraints: tuple | None = None  # what the pod asked for when it last failed to schedule
 
 
 def _constraints(pod: Mapping[str, Any]) -> tuple:
@@ -282,7 +309,7 @@ def _constraints(pod: Mapping[str, Any]) -> tuple:
     return tuple(repr(spec.get(k)) for k in ("tolerations", "nodeSelector", "affinity"))
 
 
-def _api_created_default(status: Optional[Mapping[str, Any]]) -> bool:
+def _api_created_default(status: Mapping[str, Any] | None) -> bool:
     """True when the status is nothing but what the API server fills in on create."""
     if not status:
         return True
@@ -297,7 +324,7 @@ class Simulation:
         self.store = store
         self.tick_seconds = tick_seconds
         self.clock = clock
-        self.last_error: Optional[BaseException] = None
+        self.last_error: BaseException | None = None
         self._pods = store.type_for("v1", "Pod")
         self._nodes = store.type_for("v1", "Node")
         self._events = store.type_for("v1", "Event")
@@ -305,7 +332,7 @@ class Simulation:
         self._lock = threading.RLock()
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread: Optional[threading.Thread] = None
+        self._thread: threading.Thread | None = None
         self._retry_pending = True
         self._event_names: dict[tuple, str] = {}
         self._event_seq = 0
@@ -322,7 +349,7 @@ class Simulation:
 
     # -- lifecycle --------------------------------------------------------------------
 
-    def start(self) -> "Simulation":
+    def start(self) -> Simulation:
         if self._thread is None:
             self.adopt_unscripted()
             self._stop.clear()
@@ -388,12 +415,12 @@ class Simulation:
 
     # -- one pass ---------------------------------------------------------------------
 
-    def step(self, now: Optional[float] = None) -> None:
+    def step(self, now: float | None = None) -> None:
         now = self.clock() if now is None else now
         with self._lock:
             retry, self._retry_pending = self._retry_pending, False
             nodes = {_node_name(e.obj): e.obj for e in self.store.select(self._nodes).entries}
-            usage: Optional[dict[str, dict[str, Decimal]]] = None
+            usage: dict[str, dict[str, Decimal]] | None = None
             for run in list(self._runs.values()):
                 pod = self._read(run)
                 if pod is None:
@@ -407,8 +434,7 @@ class Simulation:
                 spec = pod.get("spec") or {}
                 if run.bound_at is None:
                     if usage is None:
-                        usage = node_usage((e.obj for e in self.store.select(self._pods).entries),
-                                           self._requests_of)
+                        usage = node_usage((e.obj for e in self.store.select(self._pods).entries), self._requests_of)
                     if spec.get("nodeName"):
                         self._admit(run, pod, nodes, usage, now)
                     elif retry or run.unschedulable_message is None:
@@ -434,7 +460,7 @@ class Simulation:
         self._requests[uid] = (rv, value)
         return value
 
-    def _read(self, run: _Run) -> Optional[dict]:
+    def _read(self, run: _Run) -> dict | None:
         try:
             pod = self.store.entry(self._pods, run.namespace, run.name).obj
         except Exception:
@@ -450,10 +476,13 @@ class Simulation:
             run.unschedulable_message = message
             run.constraints = _constraints(pod)
             if not repeat:
-                self._patch_status(run, {
-                "phase": "Pending",
-                    "conditions": [_cond("PodScheduled", "False", now, "Unschedulable", message)],
-                })
+                self._patch_status(
+                    run,
+                    {
+                        "phase": "Pending",
+                        "conditions": [_cond("PodScheduled", "False", now, "Unschedulable", message)],
+                    },
+                )
             self._event(run, pod, "Warning", "FailedScheduling", message, SCHEDULER, now)
             return
         self.store.patch(self._pods, run.namespace, run.name, "merge", {"spec": {"nodeName": chosen}})
@@ -461,8 +490,15 @@ class Simulation:
         run.bound_at = now
         run.unschedulable_message = None
         self._patch_status(run, {"phase": "Pending", "conditions": [_cond("PodScheduled", "True", now)]})
-        self._event(run, pod, "Normal", "Scheduled",
-                    f"Successfully assigned {run.namespace}/{run.name} to {chosen}", SCHEDULER, now)
+        self._event(
+            run,
+            pod,
+            "Normal",
+            "Scheduled",
+            f"Successfully assigned {run.namespace}/{run.name} to {chosen}",
+            SCHEDULER,
+            now,
+        )
 
     def _admit(self, run: _Run, pod: dict, nodes: dict, usage: dict, now: float) -> None:
         """A pod created with spec.nodeName goes straight to the kubelet."""
@@ -484,13 +520,14 @@ class Simulation:
             reason, message = failure
             run.done = True
             _take(usage.setdefault(node_name, {"pods": Decimal(0)}), requests, sign=-1)
-            self._patch_status(run, {"phase": "Failed", "reason": reason, "message": message,
-                                     "startTime": rfc3339(now)})
+            self._patch_status(
+                run, {"phase": "Failed", "reason": reason, "message": message, "startTime": rfc3339(now)}
+            )
             self._event(run, pod, "Warning", reason, message, KUBELET, now, host=node_name)
 
     # -- kubelet ------------------------------------------------------------------------
 
-    def _start(self, run: _Run, pod: dict, node: Optional[dict], now: float) -> None:
+    def _start(self, run: _Run, pod: dict, node: dict | None, now: float) -> None:
         spec = pod.get("spec") or {}
         node_name = spec.get("nodeName", "")
         run.started_at = run.started_at or now
@@ -503,19 +540,36 @@ class Simulation:
             run.containers.append(self._launch(run, pod, c, node, now, busy, restart, init=False))
         self._write_running(run, pod, now)
 
-    def _launch(self, run: _Run, pod: dict, c: dict, node: Optional[dict], now: float, busy: int, restart: str,
-                *, init: bool) -> _Container:
+    def _launch(
+        self, run: _Run, pod: dict, c: dict, node: dict | None, now: float, busy: int, restart: str, *, init: bool
+    ) -> _Container:
         name, image = c.get("name", ""), c.get("image", "")
         fc = _Container(name=name, image=image, container_id="containerd://" + _hex(run.uid, name))
         field_path = f"spec.{'initContainers' if init else 'containers'}{{{name}}}"
         if (c.get("imagePullPolicy") or "IfNotPresent") == "Always":
             self._event(run, pod, "Normal", "Pulling", f'Pulling image "{image}"', KUBELET, now, field_path)
-            self._event(run, pod, "Normal", "Pulled",
-                        f'Successfully pulled image "{image}" in 812ms (812ms including waiting). '
-                        f"Image size: {_image_size(image)} bytes.", KUBELET, now, field_path)
+            self._event(
+                run,
+                pod,
+                "Normal",
+                "Pulled",
+                f'Successfully pulled image "{image}" in 812ms (812ms including waiting). '
+                f"Image size: {_image_size(image)} bytes.",
+                KUBELET,
+                now,
+                field_path,
+            )
         else:
-            self._event(run, pod, "Normal", "Pulled", f'Container image "{image}" already present on machine',
-                        KUBELET, now, field_path)
+            self._event(
+                run,
+                pod,
+                "Normal",
+                "Pulled",
+                f'Container image "{image}" already present on machine',
+                KUBELET,
+                now,
+                field_path,
+            )
         argv = nvsmi.container_argv(c)
         if nvsmi.mentions_nvidia_smi(argv) and node is not None:
             result = nvsmi.run_container(node, argv, now=now, busy_gpus=busy)
@@ -548,8 +602,11 @@ class Simulation:
         return int(total)
 
     def _finish_due(self, run: _Run, pod: dict, now: float) -> None:
-        due = [c for c in run.init_containers + run.containers
-               if c.finish_at is not None and c.finish_at <= now and not c.finished]
+        due = [
+            c
+            for c in run.init_containers + run.containers
+            if c.finish_at is not None and c.finish_at <= now and not c.finished
+        ]
         if not due:
             return
         for c in due:
@@ -570,8 +627,7 @@ class Simulation:
             statuses.append(self._container_status(c, run, finished, restart))
             if finished and (restart == "Always" or (restart == "OnFailure" and c.exit_code != 0)):
                 backoff.append(c)
-        init_statuses = [self._container_status(c, run, c.finished, "Never", init=True)
-                         for c in run.init_containers]
+        init_statuses = [self._container_status(c, run, c.finished, "Never", init=True) for c in run.init_containers]
         finished_all = all(c.finished for c in run.containers) and run.containers
         failed_start = any(c.start_error for c in run.containers)
         phase = "Running"
@@ -606,32 +662,66 @@ class Simulation:
         self._patch_status(run, status)
         for c in backoff:
             self.store.set_log(run.namespace, run.name, c.name, c.log, previous=True)
-            self._event(run, pod, "Warning", "BackOff",
-                        f"Back-off restarting failed container {c.name} in pod {run.name}_{run.namespace}({run.uid})",
-                        KUBELET, now, f"spec.containers{{{c.name}}}")
+            self._event(
+                run,
+                pod,
+                "Warning",
+                "BackOff",
+                f"Back-off restarting failed container {c.name} in pod {run.name}_{run.namespace}({run.uid})",
+                KUBELET,
+                now,
+                f"spec.containers{{{c.name}}}",
+            )
 
-    def _container_status(self, c: _Container, run: _Run, finished: bool, restart: str,
-                          init: bool = False) -> dict:
+    def _container_status(self, c: _Container, run: _Run, finished: bool, restart: str, init: bool = False) -> dict:
         started = rfc3339(run.running_at or 0)
-        base = {"name": c.name, "image": c.image, "imageID": _image_id(c.image), "containerID": c.container_id,
-                "restartCount": 0}
+        base = {
+            "name": c.name,
+            "image": c.image,
+            "imageID": _image_id(c.image),
+            "containerID": c.container_id,
+            "restartCount": 0,
+        }
         if c.start_error:
             base.pop("containerID")
-            return {**base, "ready": False, "started": False,
-                    "state": {"terminated": {"exitCode": 128, "reason": "StartError", "message": c.start_error,
-                                             "startedAt": "1970-01-01T00:00:00Z",
-                                             "finishedAt": rfc3339(run.running_at or 0)}}}
+            return {
+                **base,
+                "ready": False,
+                "started": False,
+                "state": {
+                    "terminated": {
+                        "exitCode": 128,
+                        "reason": "StartError",
+                        "message": c.start_error,
+                        "startedAt": "1970-01-01T00:00:00Z",
+                        "finishedAt": rfc3339(run.running_at or 0),
+                    }
+                },
+            }
         if not finished:
             return {**base, "ready": not init, "started": True, "state": {"running": {"startedAt": started}}}
-        terminated = {"exitCode": c.exit_code, "reason": "Completed" if c.exit_code == 0 else "Error",
-                      "startedAt": started, "finishedAt": rfc3339(c.finish_at or 0),
-                      "containerID": c.container_id}
+        terminated = {
+            "exitCode": c.exit_code,
+            "reason": "Completed" if c.exit_code == 0 else "Error",
+            "startedAt": started,
+            "finishedAt": rfc3339(c.finish_at or 0),
+            "containerID": c.container_id,
+        }
         if not init and (restart == "Always" or (restart == "OnFailure" and c.exit_code != 0)):
-            return {**base, "ready": False, "started": False, "restartCount": 1,
-                    "lastState": {"terminated": terminated},
-                    "state": {"waiting": {"reason": "CrashLoopBackOff",
-                                          "message": f"back-off 10s restarting failed container={c.name} "
-                                                     f"pod={run.name}_{run.namespace}({run.uid})"}}}
+            return {
+                **base,
+                "ready": False,
+                "started": False,
+                "restartCount": 1,
+                "lastState": {"terminated": terminated},
+                "state": {
+                    "waiting": {
+                        "reason": "CrashLoopBackOff",
+                        "message": f"back-off 10s restarting failed container={c.name} "
+                        f"pod={run.name}_{run.namespace}({run.uid})",
+                    }
+                },
+            }
         return {**base, "ready": False, "started": False, "state": {"terminated": terminated}}
 
     def _deadline_passed(self, run: _Run, pod: dict, now: float) -> bool:
@@ -645,13 +735,22 @@ class Simulation:
         for c in run.containers:
             s = self._container_status(c, run, c.finished, "Never")
             if "running" in s["state"]:
-                s["state"] = {"terminated": {"exitCode": 137, "reason": "Error", "startedAt": s["state"]["running"]
-                              ["startedAt"], "finishedAt": rfc3339(now), "containerID": c.container_id}}
+                s["state"] = {
+                    "terminated": {
+                        "exitCode": 137,
+                        "reason": "Error",
+                        "startedAt": s["state"]["running"]["startedAt"],
+                        "finishedAt": rfc3339(now),
+                        "containerID": c.container_id,
+                    }
+                }
                 s["ready"], s["started"] = False, False
             statuses.append(s)
         node_name = (pod.get("spec") or {}).get("nodeName", "")
         status: dict[str, Any] = {
-            "phase": "Failed", "reason": "DeadlineExceeded", "message": DEADLINE_MESSAGE,
+            "phase": "Failed",
+            "reason": "DeadlineExceeded",
+            "message": DEADLINE_MESSAGE,
             "startTime": rfc3339(run.started_at or run.bound_at or now),
             "hostIP": _host_ip(self._node(node_name), node_name),
             "conditions": [
@@ -675,8 +774,16 @@ class Simulation:
             run.deleting_since = now
             if run.running_at is not None and not run.done:
                 for c in run.containers:
-                    self._event(run, pod, "Normal", "Killing", f"Stopping container {c.name}", KUBELET, now,
-                                f"spec.containers{{{c.name}}}")
+                    self._event(
+                        run,
+                        pod,
+                        "Normal",
+                        "Killing",
+                        f"Stopping container {c.name}",
+                        KUBELET,
+                        now,
+                        f"spec.containers{{{c.name}}}",
+                    )
         grace = (pod.get("spec") or {}).get("terminationGracePeriodSeconds")
         wait = 0.0 if grace == 0 else min(DELETE_GRACE, float(grace if isinstance(grace, (int, float)) else 30))
         if now >= run.deleting_since + wait:
@@ -688,7 +795,7 @@ class Simulation:
 
     # -- writes ---------------------------------------------------------------------------
 
-    def _node(self, name: str) -> Optional[dict]:
+    def _node(self, name: str) -> dict | None:
         try:
             return self.store.entry(self._nodes, None, name).obj
         except Exception:
@@ -706,8 +813,18 @@ class Simulation:
             return
         self.store.patch(self._pods, run.namespace, run.name, "merge", {"status": status}, subresource="status")
 
-    def _event(self, run: _Run, pod: dict, type_: str, reason: str, message: str, component: str, now: float,
-               field_path: Optional[str] = None, host: Optional[str] = None) -> None:
+    def _event(
+        self,
+        run: _Run,
+        pod: dict,
+        type_: str,
+        reason: str,
+        message: str,
+        component: str,
+        now: float,
+        field_path: str | None = None,
+        host: str | None = None,
+    ) -> None:
         """Record an event, or count a repeat of the same one, as the event recorder does."""
         if component == KUBELET and host is None:
             host = (pod.get("spec") or {}).get("nodeName")
@@ -717,28 +834,48 @@ class Simulation:
         if existing:
             try:
                 ev = self.store.entry(self._events, run.namespace, existing).obj
-                self.store.patch(self._events, run.namespace, existing, "merge",
-                                 {"count": int(ev.get("count") or 1) + 1, "lastTimestamp": stamp})
+                self.store.patch(
+                    self._events,
+                    run.namespace,
+                    existing,
+                    "merge",
+                    {"count": int(ev.get("count") or 1) + 1, "lastTimestamp": stamp},
+                )
                 return
             except Exception:
                 pass  # the event expired or was deleted: record it afresh
         self._event_seq += 1
         name = f"{run.name}.{int(now * 1e9) + self._event_seq:x}"[:253]
-        involved = {"apiVersion": "v1", "kind": "Pod", "name": run.name, "namespace": run.namespace,
-                    "uid": run.uid, "resourceVersion": (pod.get("metadata") or {}).get("resourceVersion", "")}
+        involved = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "name": run.name,
+            "namespace": run.namespace,
+            "uid": run.uid,
+            "resourceVersion": (pod.get("metadata") or {}).get("resourceVersion", ""),
+        }
         if field_path:
             involved["fieldPath"] = field_path
         source: dict[str, str] = {"component": component}
         if host:
             source["host"] = host
-        self.store.create({
-            "apiVersion": "v1", "kind": "Event",
-            "metadata": {"name": name, "namespace": run.namespace},
-            "involvedObject": involved, "reason": reason, "message": message, "type": type_,
-            "source": source, "firstTimestamp": stamp, "lastTimestamp": stamp, "count": 1,
-            "reportingComponent": component, "reportingInstance": host if component == KUBELET and host else
-            component,
-        })
+        self.store.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Event",
+                "metadata": {"name": name, "namespace": run.namespace},
+                "involvedObject": involved,
+                "reason": reason,
+                "message": message,
+                "type": type_,
+                "source": source,
+                "firstTimestamp": stamp,
+                "lastTimestamp": stamp,
+                "count": 1,
+                "reportingComponent": component,
+                "reportingInstance": host if component == KUBELET and host else component,
+            }
+        )
         self._event_names[key] = name
 
 
@@ -752,7 +889,7 @@ def _take(used: dict[str, Decimal], requests: Mapping[str, Decimal], *, sign: in
         used[k] = used.get(k, Decimal(0)) + sign * v
 
 
-def _cond(type_: str, status: str, now: float, reason: Optional[str] = None, message: Optional[str] = None) -> dict:
+def _cond(type_: str, status: str, now: float, reason: str | None = None, message: str | None = None) -> dict:
     c: dict[str, Any] = {"type": type_, "status": status, "lastProbeTime": None, "lastTransitionTime": rfc3339(now)}
     if reason:
         c["reason"] = reason
@@ -781,7 +918,7 @@ def _image_size(image: str) -> int:
     return 2_000_000 + int(_hex(image, n=8), 16) % 400_000_000
 
 
-def _sleep_seconds(argv: list[str]) -> Optional[float]:
+def _sleep_seconds(argv: list[str]) -> float | None:
     if len(argv) >= 2 and argv[0].rsplit("/", 1)[-1] == "sleep":
         text = " ".join(argv)
     elif len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in ("sh", "bash") and argv[1] == "-c":
@@ -792,7 +929,7 @@ def _sleep_seconds(argv: list[str]) -> Optional[float]:
     return float(m.group(1)) if m else None
 
 
-def _host_ip(node: Optional[Mapping[str, Any]], name: str) -> str:
+def _host_ip(node: Mapping[str, Any] | None, name: str) -> str:
     for a in ((node or {}).get("status") or {}).get("addresses") or []:
         if a.get("type") == "InternalIP" and a.get("address"):
             return a["address"]

@@ -22,13 +22,18 @@ def run_serve(args: Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise InputError(f"--port {args.port}: not a TCP port", hint="0 picks a free port")
     sources = list(args.sources or []) or ([] if args.synthetic else ["incident"])
-    faults = Faults(latency_ms=args.latency, error_rate=args.error_rate, forbid=normalize_forbid(args.forbid),
-                    expire_continue=bool(args.expire_continue))
+    faults = Faults(
+        latency_ms=args.latency,
+        error_rate=args.error_rate,
+        forbid=normalize_forbid(args.forbid),
+        expire_continue=bool(args.expire_continue),
+    )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    sim = start_simulator(sources=sources, synthetic=args.synthetic, port=args.port,
-                          kubeconfig_out=args.kubeconfig_out, faults=faults)
+    sim = start_simulator(
+        sources=sources, synthetic=args.synthetic, port=args.port, kubeconfig_out=args.kubeconfig_out, faults=faults
+    )
     try:
         print(f"export KUBECONFIG={shlex.quote(str(sim.kubeconfig))}", flush=True)
         counts = sim.store.counts()
@@ -39,8 +44,11 @@ def run_serve(args: Namespace) -> int:
             print(f"  synthetic: {args.synthetic}", file=err)
         print(f"  objects: {sum(counts.values())} ({shown})", file=err)
         if faults.latency_ms or faults.error_rate or faults.forbid or faults.expire_continue:
-            print(f"  faults: latency {faults.latency_ms:g} ms, error rate {faults.error_rate:g}, "
-                  f"forbid {','.join(faults.forbid) or '-'}, expire continue {faults.expire_continue}", file=err)
+            print(
+                f"  faults: latency {faults.latency_ms:g} ms, error rate {faults.error_rate:g}, "
+                f"forbid {','.join(faults.forbid) or '-'}, expire continue {faults.expire_continue}",
+                file=err,
+            )
         print("  Ctrl-C to stop", file=err, flush=True)
         while not stop.wait(0.5):
             pass

@@ -7,8 +7,8 @@ simulator runs (for example to forbid `events` half-way through a gathering).
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 
 @dataclass

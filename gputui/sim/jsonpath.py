@@ -40,7 +40,7 @@ def _split_jsonpath(path: str) -> list[tuple]:
                 steps.append(("field", "".join(name)))
         elif ch == "[":
             end = _closing_bracket(text, i)
-            inner = text[i + 1:end].strip()
+            inner = text[i + 1 : end].strip()
             i = end + 1
             if inner == "*":
                 steps.append(("all",))

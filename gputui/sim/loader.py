@@ -20,8 +20,9 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, Optional, Union
+from typing import Any
 
 import yaml
 
@@ -39,7 +40,7 @@ _NEVER_STORED = {"SelfSubjectAccessReview"}
 
 _UID_NAMESPACE = uuid.UUID("6f1c2a9e-4b7d-4e0a-9c55-2d0b8f3e7a11")
 
-Source = Union[str, Path]
+Source = str | Path
 
 
 # -- YAML without implicit timestamps -------------------------------------------------
@@ -120,7 +121,7 @@ def resolve_sources(sources: Iterable[Source]) -> list[Path]:
     An existing path wins over a scenario of the same name. Duplicates are dropped,
     first occurrence kept, so "base + incident" with a shared include reads it once.
     """
-    index: Optional[dict[str, dict[str, Any]]] = None
+    index: dict[str, dict[str, Any]] | None = None
     out: list[Path] = []
     seen: set[Path] = set()
     for src in sources:
@@ -145,8 +146,11 @@ def _manifest_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     return sorted(
-        p for p in path.rglob("*")
-        if p.is_file() and p.suffix.lower() in MANIFEST_SUFFIXES and not p.name.startswith(".")
+        p
+        for p in path.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in MANIFEST_SUFFIXES
+        and not p.name.startswith(".")
         and p.name != "index.yaml"
     )
 
@@ -159,7 +163,7 @@ class _Origin:
 
     __slots__ = ("file", "doc", "item")
 
-    def __init__(self, file: str, doc: int, item: Optional[int] = None):
+    def __init__(self, file: str, doc: int, item: int | None = None):
         self.file, self.doc, self.item = file, doc, item
 
     def __str__(self) -> str:
@@ -209,8 +213,7 @@ def _read_documents(path: Path, shown: str) -> list[tuple[int, Any]]:
 
 def _flatten(doc: Any, origin: _Origin) -> Iterable[tuple[_Origin, Any]]:
     """`kind: List` and `<Kind>List` documents yield their items."""
-    if isinstance(doc, dict) and isinstance(doc.get("kind"), str) and doc["kind"].endswith("List") \
-            and "items" in doc:
+    if isinstance(doc, dict) and isinstance(doc.get("kind"), str) and doc["kind"].endswith("List") and "items" in doc:
         items = doc.get("items") or []
         if not isinstance(items, list):
             raise InputError(f"{origin}: items must be a list", hint=_MANIFEST_HINT)
@@ -240,8 +243,10 @@ def _check_document(obj: Any, origin: _Origin) -> None:
         raise bad("metadata.name is missing (and no metadata.generateName)")
     name = md.get("name")
     if isinstance(name, str) and name and (len(name) > 253 or not _NAME_RE.match(name)):
-        raise bad(f"metadata.name {name!r} is not a valid name",
-                  hint="names are lower-case letters, digits, '-' and '.', starting and ending with a letter or digit")
+        raise bad(
+            f"metadata.name {name!r} is not a valid name",
+            hint="names are lower-case letters, digits, '-' and '.', starting and ending with a letter or digit",
+        )
     for key in ("name", "generateName", "namespace"):
         if key in md and md[key] is not None and not isinstance(md[key], str):
             raise bad(f"metadata.{key} must be a string, got {_type_name(md[key])}")
@@ -260,15 +265,23 @@ def _check_document(obj: Any, origin: _Origin) -> None:
 
 
 def _type_name(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "a number",
-            float: "a number", type(None): "nothing"}.get(type(value), type(value).__name__)
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        type(None): "nothing",
+    }.get(type(value), type(value).__name__)
 
 
 # -- public entry points ----------------------------------------------------------------
 
 
-def load_objects(sources: Iterable[Source], *, shift_time: bool = True,
-                 now: Optional[_dt.datetime] = None) -> list[dict[str, Any]]:
+def load_objects(
+    sources: Iterable[Source], *, shift_time: bool = True, now: _dt.datetime | None = None
+) -> list[dict[str, Any]]:
     """Read, validate and complete every object from scenario names, files and directories.
 
     Custom resource definitions come first and namespaces second in the result, so
@@ -286,8 +299,13 @@ def load_objects(sources: Iterable[Source], *, shift_time: bool = True,
     return _prepare(read, shift_time=shift_time, now=now)
 
 
-def prepare_objects(objects: Iterable[dict[str, Any]], *, shift_time: bool = False,
-                    now: Optional[_dt.datetime] = None, label: str = "objects") -> list[dict[str, Any]]:
+def prepare_objects(
+    objects: Iterable[dict[str, Any]],
+    *,
+    shift_time: bool = False,
+    now: _dt.datetime | None = None,
+    label: str = "objects",
+) -> list[dict[str, Any]]:
     """The same validation and completion for manifest dicts that did not come from files.
 
     The caller's dicts are left as they were; the result holds completed copies.
@@ -309,8 +327,9 @@ def _shown_path(path: Path, cwd: Path) -> str:
     return str(path)
 
 
-def _prepare(read: list[tuple[_Origin, dict[str, Any]]], *, shift_time: bool,
-             now: Optional[_dt.datetime]) -> list[dict[str, Any]]:
+def _prepare(
+    read: list[tuple[_Origin, dict[str, Any]]], *, shift_time: bool, now: _dt.datetime | None
+) -> list[dict[str, Any]]:
     explicit_now = now is not None
     now = (now or _dt.datetime.now(_dt.timezone.utc)).astimezone(_dt.timezone.utc).replace(microsecond=0)
     types = _types_for(obj for _, obj in read)
@@ -323,8 +342,10 @@ def _prepare(read: list[tuple[_Origin, dict[str, Any]]], *, shift_time: bool,
             continue
         kept.append((origin, obj))
     if skipped:
-        log.warning("ignored objects of kinds the simulator does not serve (no built-in type or CRD): %s",
-                    ", ".join(f"{k} ({n})" for k, n in sorted(skipped.items())))
+        log.warning(
+            "ignored objects of kinds the simulator does not serve (no built-in type or CRD): %s",
+            ", ".join(f"{k} ({n})" for k, n in sorted(skipped.items())),
+        )
     if shift_time:
         shift_times([obj for _, obj in kept], now)
     elif not explicit_now:
@@ -373,13 +394,13 @@ _TOP_TIME_KEYS = ("firstTimestamp", "lastTimestamp", "eventTime")
 _SPEC_TIME_KEYS = ("acquireTime", "renewTime")  # Lease
 
 
-def parse_time(value: Any) -> Optional[_dt.datetime]:
+def parse_time(value: Any) -> _dt.datetime | None:
     if not isinstance(value, str) or not _TS_RE.match(value):
         return None
     head, dot, frac = value.partition(".")
     if dot:  # the API writes up to nanoseconds; datetime keeps microseconds
         digits = re.match(r"\d+", frac).group(0)  # type: ignore[union-attr]
-        value = f"{head}.{digits[:6].ljust(6, '0')}{frac[len(digits):]}"
+        value = f"{head}.{digits[:6].ljust(6, '0')}{frac[len(digits) :]}"
     try:
         return _dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(_dt.timezone.utc)
     except ValueError:
@@ -430,9 +451,9 @@ def _status_time_slots(node: Any) -> Iterable[tuple[Any, Any]]:
                 yield from _status_time_slots(item)
 
 
-def newest_time(objects: Iterable[dict[str, Any]]) -> Optional[_dt.datetime]:
+def newest_time(objects: Iterable[dict[str, Any]]) -> _dt.datetime | None:
     """The latest timestamp anywhere in the objects (None when they carry none)."""
-    newest: Optional[_dt.datetime] = None
+    newest: _dt.datetime | None = None
     for obj in objects:
         for container, key in _time_slots(obj):
             when = parse_time(container[key])
@@ -444,7 +465,7 @@ def newest_time(objects: Iterable[dict[str, Any]]) -> Optional[_dt.datetime]:
 def shift_times(objects: Iterable[dict[str, Any]], now: _dt.datetime) -> _dt.timedelta:
     """Move every timestamp by the same whole-second delta so the newest one is `now`."""
     slots = []
-    newest: Optional[_dt.datetime] = None
+    newest: _dt.datetime | None = None
     for obj in objects:
         for container, key in _time_slots(obj):
             when = parse_time(container[key])
@@ -467,11 +488,17 @@ def shift_times(objects: Iterable[dict[str, Any]], now: _dt.datetime) -> _dt.tim
 # Kinds that references (owners, involved objects) name even when the scenario does not
 # load them: (apiVersion, namespaced).
 _WELL_KNOWN_KINDS = {
-    "NodePool": ("karpenter.sh/v1", False), "NodeClaim": ("karpenter.sh/v1", False),
-    "EC2NodeClass": ("karpenter.k8s.aws/v1", False), "ClusterPolicy": ("nvidia.com/v1", False),
-    "NVIDIADriver": ("nvidia.com/v1alpha1", False), "ControllerRevision": ("apps/v1", True),
-    "CronJob": ("batch/v1", True), "PersistentVolume": ("v1", False), "PersistentVolumeClaim": ("v1", True),
-    "Secret": ("v1", True), "PriorityClass": ("scheduling.k8s.io/v1", False),
+    "NodePool": ("karpenter.sh/v1", False),
+    "NodeClaim": ("karpenter.sh/v1", False),
+    "EC2NodeClass": ("karpenter.k8s.aws/v1", False),
+    "ClusterPolicy": ("nvidia.com/v1", False),
+    "NVIDIADriver": ("nvidia.com/v1alpha1", False),
+    "ControllerRevision": ("apps/v1", True),
+    "CronJob": ("batch/v1", True),
+    "PersistentVolume": ("v1", False),
+    "PersistentVolumeClaim": ("v1", True),
+    "Secret": ("v1", True),
+    "PriorityClass": ("scheduling.k8s.io/v1", False),
 }
 
 
@@ -486,7 +513,7 @@ class _Ctx:
         for rt in types.values():
             self.kind_types.setdefault(rt.kind, rt)
 
-    def api_version_of(self, kind: str) -> Optional[str]:
+    def api_version_of(self, kind: str) -> str | None:
         rt = self.kind_types.get(kind)
         return rt.api_version() if rt else _WELL_KNOWN_KINDS.get(kind, (None, True))[0]
 
@@ -494,15 +521,18 @@ class _Ctx:
         rt = self.kind_types.get(kind)
         return rt.namespaced if rt else _WELL_KNOWN_KINDS.get(kind, (None, True))[1]
 
-    def uid_of(self, kind: str, namespace: Optional[str], name: str) -> str:
+    def uid_of(self, kind: str, namespace: str | None, name: str) -> str:
         target = self.by_key.get((kind, namespace or "", name))
         if target is not None:
             return target["metadata"]["uid"]
         return deterministic_uid(kind, namespace or "", name)
 
 
-def complete(items: list[tuple[str, dict[str, Any], ResourceType]], now: _dt.datetime,
-             types: Optional[dict[tuple[str, str], ResourceType]] = None) -> list[dict[str, Any]]:
+def complete(
+    items: list[tuple[str, dict[str, Any], ResourceType]],
+    now: _dt.datetime,
+    types: dict[tuple[str, str], ResourceType] | None = None,
+) -> list[dict[str, Any]]:
     """Fill server-set fields in place; returns the objects plus any namespace they need."""
     if types is None:
         types = _types_for(obj for _, obj, _ in items)
@@ -528,6 +558,7 @@ def complete(items: list[tuple[str, dict[str, Any], ResourceType]], now: _dt.dat
         md["creationTimestamp"] = md.get("creationTimestamp") or ctx.now_s
         ctx.by_key[(rt.kind, md.get("namespace") or "", md["name"])] = obj
     for origin, obj, rt in items:
+
         def bad(reason: str, hint: str = _MANIFEST_HINT, _origin: str = origin) -> InputError:
             return InputError(f"{_origin}: {reason}", hint=hint)
 
@@ -555,9 +586,11 @@ def _missing_namespaces(objects: list[dict[str, Any]], ctx: _Ctx) -> list[dict[s
                 oldest[ns] = created
     out = []
     for ns in sorted(oldest):
-        obj = {"apiVersion": "v1", "kind": "Namespace",
-               "metadata": {"name": ns, "uid": deterministic_uid("Namespace", "", ns),
-                            "creationTimestamp": oldest[ns]}}
+        obj = {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": ns, "uid": deterministic_uid("Namespace", "", ns), "creationTimestamp": oldest[ns]},
+        }
         _fill_namespace(obj, ctx, None)  # type: ignore[arg-type]
         out.append(obj)
     return out
@@ -592,8 +625,14 @@ def _quantities(values: Any, where: str, bad) -> None:
             values[k] = str(v)
 
 
-def _conditions(status: dict[str, Any], where: str, bad, default_time: str,
-                time_keys: tuple[str, ...] = ("lastTransitionTime",), full: bool = False) -> list[dict[str, Any]]:
+def _conditions(
+    status: dict[str, Any],
+    where: str,
+    bad,
+    default_time: str,
+    time_keys: tuple[str, ...] = ("lastTransitionTime",),
+    full: bool = False,
+) -> list[dict[str, Any]]:
     conds = status.get("conditions")
     if conds is None:
         return []
@@ -601,11 +640,12 @@ def _conditions(status: dict[str, Any], where: str, bad, default_time: str,
         raise bad(f"{where}.conditions must be a list")
     for i, c in enumerate(conds):
         if not isinstance(c, dict) or not c.get("type") or not c.get("status"):
-            raise bad(f"{where}.conditions[{i}] needs type and status",
-                      hint="e.g. {type: Ready, status: \"True\"}")
+            raise bad(f"{where}.conditions[{i}] needs type and status", hint='e.g. {type: Ready, status: "True"}')
         if not isinstance(c["status"], str):
-            raise bad(f"{where}.conditions[{i}].status must be the string \"True\", \"False\" or \"Unknown\"",
-                      hint='quote it: status: "True"')
+            raise bad(
+                f'{where}.conditions[{i}].status must be the string "True", "False" or "Unknown"',
+                hint='quote it: status: "True"',
+            )
         for key in time_keys:
             c.setdefault(key, default_time)
         if full:  # metav1.Condition: reason and message are required
@@ -625,7 +665,7 @@ def _spec(obj: dict[str, Any], bad, required: bool = True) -> dict[str, Any]:
     return spec
 
 
-def _status(obj: dict[str, Any], bad) -> Optional[dict[str, Any]]:
+def _status(obj: dict[str, Any], bad) -> dict[str, Any] | None:
     status = obj.get("status")
     if status is not None and not isinstance(status, dict):
         raise bad(f"status must be a mapping, got {_type_name(status)}")
@@ -650,7 +690,9 @@ def _fill_pod(obj: dict[str, Any], ctx: _Ctx, bad) -> None:
     spec = _spec(obj, bad)
     containers = spec.get("containers")
     if not isinstance(containers, list) or not containers:
-        raise bad("spec.containers is missing or empty", hint="a pod needs at least one container with a name and image")
+        raise bad(
+            "spec.containers is missing or empty", hint="a pod needs at least one container with a name and image"
+        )
     by_name: dict[str, dict[str, Any]] = {}
     for field in ("initContainers", "containers"):
         for i, c in enumerate(spec.get(field) or []):
@@ -663,8 +705,10 @@ def _fill_pod(obj: dict[str, Any], ctx: _Ctx, bad) -> None:
             _quantities(res.get("requests"), f"spec.{field}[{i}].resources.requests", bad)
             _quantities(res.get("limits"), f"spec.{field}[{i}].resources.limits", bad)
             image = c.get("image") or ""
-            c.setdefault("imagePullPolicy", "Always" if image.endswith(":latest") or ":" not in image.rsplit("/", 1)[-1]
-                         else "IfNotPresent")
+            c.setdefault(
+                "imagePullPolicy",
+                "Always" if image.endswith(":latest") or ":" not in image.rsplit("/", 1)[-1] else "IfNotPresent",
+            )
             c.setdefault("terminationMessagePath", "/dev/termination-log")
             c.setdefault("terminationMessagePolicy", "File")
     spec.setdefault("restartPolicy", "Always")
@@ -688,9 +732,14 @@ def _fill_pod(obj: dict[str, Any], ctx: _Ctx, bad) -> None:
     if phase in ("Running", "Succeeded", "Failed") and node:
         if "initContainerStatuses" not in status and init_names:
             status["initContainerStatuses"] = [
-                {"name": n, "state": {"terminated": {"exitCode": 0, "reason": "Completed",
-                                                     "startedAt": start, "finishedAt": start}}}
-                for n in init_names]
+                {
+                    "name": n,
+                    "state": {
+                        "terminated": {"exitCode": 0, "reason": "Completed", "startedAt": start, "finishedAt": start}
+                    },
+                }
+                for n in init_names
+            ]
         if "containerStatuses" not in status:
             status["containerStatuses"] = [_synthesized_state(n, phase, start) for n in main_names]
     for field in ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses"):
@@ -700,8 +749,9 @@ def _fill_pod(obj: dict[str, Any], ctx: _Ctx, bad) -> None:
         if not isinstance(statuses, list):
             raise bad(f"status.{field} must be a list")
         for i, cs in enumerate(statuses):
-            _fill_container_status(cs, by_name, phase, start, f"status.{field}[{i}]", bad,
-                                   init=field == "initContainerStatuses")
+            _fill_container_status(
+                cs, by_name, phase, start, f"status.{field}[{i}]", bad, init=field == "initContainerStatuses"
+            )
     conds = _conditions(status, "status", bad, start, ("lastTransitionTime",))
     if not conds and phase:
         status["conditions"] = _pod_conditions(status, phase, node, start)
@@ -724,24 +774,43 @@ def _synthesized_state(name: str, phase: str, start: str) -> dict[str, Any]:
     if phase == "Running":
         return {"name": name, "ready": True, "started": True, "state": {"running": {"startedAt": start}}}
     ok = phase == "Succeeded"
-    return {"name": name, "ready": False, "started": False,
-            "state": {"terminated": {"exitCode": 0 if ok else 1, "reason": "Completed" if ok else "Error",
-                                     "startedAt": start, "finishedAt": start}}}
+    return {
+        "name": name,
+        "ready": False,
+        "started": False,
+        "state": {
+            "terminated": {
+                "exitCode": 0 if ok else 1,
+                "reason": "Completed" if ok else "Error",
+                "startedAt": start,
+                "finishedAt": start,
+            }
+        },
+    }
 
 
-_EXIT_BY_REASON = {"Completed": 0, "OOMKilled": 137, "Error": 1, "ContainerCannotRun": 128,
-                   "DeadlineExceeded": 137, "StartError": 128}
+_EXIT_BY_REASON = {
+    "Completed": 0,
+    "OOMKilled": 137,
+    "Error": 1,
+    "ContainerCannotRun": 128,
+    "DeadlineExceeded": 137,
+    "StartError": 128,
+}
 
 
-def _fill_container_status(cs: Any, by_name: dict[str, dict[str, Any]], phase: Optional[str], start: str,
-                           where: str, bad, init: bool) -> None:
+def _fill_container_status(
+    cs: Any, by_name: dict[str, dict[str, Any]], phase: str | None, start: str, where: str, bad, init: bool
+) -> None:
     if not isinstance(cs, dict) or not isinstance(cs.get("name"), str) or not cs["name"]:
         raise bad(f"{where}.name is missing", hint="name the container this status belongs to")
     spec_c = by_name.get(cs["name"]) or {}
     image = cs.get("image") or spec_c.get("image")
     if not image:
-        raise bad(f"{where}: no image (and no container {cs['name']!r} in the pod spec)",
-                  hint="set image on the status or add the container to spec.containers")
+        raise bad(
+            f"{where}: no image (and no container {cs['name']!r} in the pod spec)",
+            hint="set image on the status or add the container to spec.containers",
+        )
     cs["image"] = image
     state = cs.get("state")
     if state is None:
@@ -779,10 +848,14 @@ def _fill_container_status(cs: Any, by_name: dict[str, dict[str, Any]], phase: O
         raise bad(f"{where}.ready must be true or false")
 
 
-def _pod_conditions(status: dict[str, Any], phase: str, node: Optional[str], start: str) -> list[dict[str, Any]]:
-    def cond(type_: str, ok: bool, reason: Optional[str] = None) -> dict[str, Any]:
-        c: dict[str, Any] = {"type": type_, "status": "True" if ok else "False", "lastProbeTime": None,
-                             "lastTransitionTime": start}
+def _pod_conditions(status: dict[str, Any], phase: str, node: str | None, start: str) -> list[dict[str, Any]]:
+    def cond(type_: str, ok: bool, reason: str | None = None) -> dict[str, Any]:
+        c: dict[str, Any] = {
+            "type": type_,
+            "status": "True" if ok else "False",
+            "lastProbeTime": None,
+            "lastTransitionTime": start,
+        }
         if reason:
             c["reason"] = reason
         return c
@@ -790,14 +863,23 @@ def _pod_conditions(status: dict[str, Any], phase: str, node: Optional[str], sta
     if not node:
         return [cond("PodScheduled", False, "Unschedulable")]
     if phase in ("Succeeded", "Failed"):
-        return [cond("PodReadyToStartContainers", False), cond("Initialized", True),
-                cond("Ready", False, "PodCompleted"), cond("ContainersReady", False, "PodCompleted"),
-                cond("PodScheduled", True)]
+        return [
+            cond("PodReadyToStartContainers", False),
+            cond("Initialized", True),
+            cond("Ready", False, "PodCompleted"),
+            cond("ContainersReady", False, "PodCompleted"),
+            cond("PodScheduled", True),
+        ]
     statuses = status.get("containerStatuses") or []
     ready = phase == "Running" and bool(statuses) and all(cs.get("ready") for cs in statuses)
     reason = None if ready else "ContainersNotReady"
-    return [cond("PodReadyToStartContainers", phase == "Running"), cond("Initialized", True),
-            cond("Ready", ready, reason), cond("ContainersReady", ready, reason), cond("PodScheduled", True)]
+    return [
+        cond("PodReadyToStartContainers", phase == "Running"),
+        cond("Initialized", True),
+        cond("Ready", ready, reason),
+        cond("ContainersReady", ready, reason),
+        cond("PodScheduled", True),
+    ]
 
 
 def _qos_class(containers: list[dict[str, Any]]) -> str:
@@ -879,8 +961,11 @@ def _fill_node(obj: dict[str, Any], ctx: _Ctx, bad) -> None:
             raise bad(f"status.addresses[{i}] needs type and address")
     if not addresses:
         ip = _ip_from_node_name(name)
-        addresses += [{"type": "InternalIP", "address": ip}, {"type": "InternalDNS", "address": name},
-                      {"type": "Hostname", "address": name}]
+        addresses += [
+            {"type": "InternalIP", "address": ip},
+            {"type": "InternalDNS", "address": name},
+            {"type": "Hostname", "address": name},
+        ]
     status.setdefault("daemonEndpoints", {"kubeletEndpoint": {"Port": 10250}})
     for i, img in enumerate(status.get("images") or []):
         if not isinstance(img, dict):
@@ -893,8 +978,10 @@ def _fill_node(obj: dict[str, Any], ctx: _Ctx, bad) -> None:
 def _fill_event(obj: dict[str, Any], ctx: _Ctx, bad) -> None:
     io = obj.get("involvedObject")
     if not isinstance(io, dict) or not io.get("kind") or not io.get("name"):
-        raise bad("involvedObject with kind and name is required for an Event",
-                  hint="e.g. involvedObject: {kind: Pod, namespace: default, name: my-pod}")
+        raise bad(
+            "involvedObject with kind and name is required for an Event",
+            hint="e.g. involvedObject: {kind: Pod, namespace: default, name: my-pod}",
+        )
     ns = obj["metadata"]["namespace"]
     if ctx.namespaced(io["kind"]):
         io.setdefault("namespace", ns)
@@ -969,8 +1056,11 @@ def _workload_spec(obj: dict[str, Any], bad, template_required: bool = True) -> 
         if not isinstance(template, dict):
             raise bad("spec.template must be a mapping")
         pod_spec = template.get("spec")
-        if not isinstance(pod_spec, dict) or not isinstance(pod_spec.get("containers"), list) \
-                or not pod_spec["containers"]:
+        if (
+            not isinstance(pod_spec, dict)
+            or not isinstance(pod_spec.get("containers"), list)
+            or not pod_spec["containers"]
+        ):
             raise bad("spec.template.spec.containers is missing or empty")
         for i, c in enumerate(pod_spec["containers"]):
             if not isinstance(c, dict) or not c.get("name"):
@@ -985,8 +1075,7 @@ def _workload_spec(obj: dict[str, Any], bad, template_required: bool = True) -> 
 
 def _fill_daemonset(obj: dict[str, Any], ctx: _Ctx, bad) -> None:
     spec = _workload_spec(obj, bad)
-    spec.setdefault("updateStrategy", {"type": "RollingUpdate",
-                                       "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}})
+    spec.setdefault("updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}})
     spec.setdefault("revisionHistoryLimit", 10)
     status = _status(obj, bad)
     if status is not None:
@@ -998,14 +1087,16 @@ def _fill_daemonset(obj: dict[str, Any], ctx: _Ctx, bad) -> None:
 def _fill_deployment(obj: dict[str, Any], ctx: _Ctx, bad) -> None:
     spec = _workload_spec(obj, bad)
     spec.setdefault("replicas", 1)
-    spec.setdefault("strategy", {"type": "RollingUpdate",
-                                 "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}})
+    spec.setdefault(
+        "strategy", {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}}
+    )
     spec.setdefault("revisionHistoryLimit", 10)
     spec.setdefault("progressDeadlineSeconds", 600)
     status = _status(obj, bad)
     if status is not None:
-        _conditions(status, "status", bad, obj["metadata"]["creationTimestamp"],
-                    ("lastTransitionTime", "lastUpdateTime"))
+        _conditions(
+            status, "status", bad, obj["metadata"]["creationTimestamp"], ("lastTransitionTime", "lastUpdateTime")
+        )
 
 
 def _fill_statefulset(obj: dict[str, Any], ctx: _Ctx, bad) -> None:
@@ -1031,8 +1122,13 @@ def _fill_replicaset(obj: dict[str, Any], ctx: _Ctx, bad) -> None:
 
 def _fill_job(obj: dict[str, Any], ctx: _Ctx, bad) -> None:
     spec = _workload_spec(obj, bad)
-    for key, value in (("backoffLimit", 6), ("completions", 1), ("parallelism", 1),
-                       ("completionMode", "NonIndexed"), ("suspend", False)):
+    for key, value in (
+        ("backoffLimit", 6),
+        ("completions", 1),
+        ("parallelism", 1),
+        ("completionMode", "NonIndexed"),
+        ("suspend", False),
+    ):
         spec.setdefault(key, value)
     uid, name = obj["metadata"]["uid"], obj["metadata"]["name"]
     if "selector" not in spec:
@@ -1044,8 +1140,9 @@ def _fill_job(obj: dict[str, Any], ctx: _Ctx, bad) -> None:
         labels.setdefault("job-name", name)
     status = _status(obj, bad)
     if status is not None:
-        _conditions(status, "status", bad, obj["metadata"]["creationTimestamp"],
-                    ("lastTransitionTime", "lastProbeTime"))
+        _conditions(
+            status, "status", bad, obj["metadata"]["creationTimestamp"], ("lastTransitionTime", "lastProbeTime")
+        )
 
 
 # Policy, autoscaling, CRDs --------------------------------------------------------------
@@ -1113,10 +1210,20 @@ def _fill_crd(obj: dict[str, Any], ctx: _Ctx, bad) -> None:
     created = obj["metadata"]["creationTimestamp"]
     if not status.get("conditions"):
         status["conditions"] = [
-            {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts",
-             "message": "no conflicts found", "lastTransitionTime": created},
-            {"type": "Established", "status": "True", "reason": "InitialNamesAccepted",
-             "message": "the initial names have been accepted", "lastTransitionTime": created},
+            {
+                "type": "NamesAccepted",
+                "status": "True",
+                "reason": "NoConflicts",
+                "message": "no conflicts found",
+                "lastTransitionTime": created,
+            },
+            {
+                "type": "Established",
+                "status": "True",
+                "reason": "InitialNamesAccepted",
+                "message": "the initial names have been accepted",
+                "lastTransitionTime": created,
+            },
         ]
     _conditions(status, "status", bad, created)
 

@@ -70,11 +70,16 @@ def render_table(rt: ResourceType, objects: list[dict], include_object: str) -> 
         elif include_object != "None":
             row["object"] = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta}
         rows.append(row)
-    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {},
-            "columnDefinitions": [
-                {"name": "Name", "type": "string", "format": "name", "description": "Name of the object", "priority": 0},
-                {"name": "Created At", "type": "date", "format": "", "description": "Creation time", "priority": 0}],
-            "rows": rows}
+    return {
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": {},
+        "columnDefinitions": [
+            {"name": "Name", "type": "string", "format": "name", "description": "Name of the object", "priority": 0},
+            {"name": "Created At", "type": "date", "format": "", "description": "Creation time", "priority": 0},
+        ],
+        "rows": rows,
+    }
 
 
 def parse_json(body: bytes) -> Any:

@@ -60,8 +60,9 @@ import hashlib
 import re
 import shlex
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 
 from checks import instances
 
@@ -73,13 +74,22 @@ ANN_DRIVER_ROOT = ANNOTATION_PREFIX + "driver-root"
 ANN_XID = ANNOTATION_PREFIX + "xid"
 ANN_ECC = ANNOTATION_PREFIX + "ecc"
 
-MODES = ("healthy", "driver-not-loaded", "nvml-unknown-error", "no-devices", "version-mismatch", "not-found",
-         "gpu-missing")
+MODES = (
+    "healthy",
+    "driver-not-loaded",
+    "nvml-unknown-error",
+    "no-devices",
+    "version-mismatch",
+    "not-found",
+    "gpu-missing",
+)
 DEFAULT_DRIVER = "550.127.05"
 OPERATOR_DRIVER_ROOT = "/run/nvidia/driver"
 
-MSG_DRIVER_NOT_LOADED = ("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. "
-                         "Make sure that the latest NVIDIA driver is installed and running.")
+MSG_DRIVER_NOT_LOADED = (
+    "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. "
+    "Make sure that the latest NVIDIA driver is installed and running."
+)
 MSG_NO_DEVICES = "No devices were found"
 MSG_NVML_UNKNOWN = "Failed to initialize NVML: Unknown Error"
 MSG_VERSION_MISMATCH = "Failed to initialize NVML: Driver/library version mismatch"
@@ -123,22 +133,41 @@ _MODELS: tuple[GpuModel, ...] = (
     GpuModel("NVIDIA H100 80GB HBM3", 81559, 700, 69.8, "Hopper", 1980, 2619, True, "96.00.A5.00.01", "0x233010DE"),
     GpuModel("NVIDIA H200", 143771, 700, 76.2, "Hopper", 1980, 3201, True, "96.00.AF.00.01", "0x233510DE"),
     GpuModel("NVIDIA B200", 183359, 1000, 140.3, "Blackwell", 1965, 3996, True, "97.00.5B.00.03", "0x290110DE"),
-    GpuModel("NVIDIA RTX PRO 6000 Blackwell Server Edition", 97887, 600, 31.9, "Blackwell", 2617, 14001, True,
-             "98.02.52.00.02", "0x2BB510DE"),
+    GpuModel(
+        "NVIDIA RTX PRO 6000 Blackwell Server Edition",
+        97887,
+        600,
+        31.9,
+        "Blackwell",
+        2617,
+        14001,
+        True,
+        "98.02.52.00.02",
+        "0x2BB510DE",
+    ),
 )
 MODELS_BY_NAME = {m.name.lower(): m for m in _MODELS}
 
 
-def _mig_mode(m: GpuModel) -> Optional[str]:
-    """"Disabled" on GPUs that support MIG (A100, H100, H200, B200, RTX PRO 6000), else None (N/A)."""
+def _mig_mode(m: GpuModel) -> str | None:
+    """ "Disabled" on GPUs that support MIG (A100, H100, H200, B200, RTX PRO 6000), else None (N/A)."""
     capable = m.architecture in ("Hopper", "Blackwell") or "A100" in m.name
     return "Disabled" if capable else None
 
+
 # Karpenter's `karpenter.k8s.aws/instance-gpu-name` value -> product name.
 _KARPENTER_GPU_NAME = {
-    "t4": "Tesla T4", "t4g": "NVIDIA T4G", "a10g": "NVIDIA A10G", "l4": "NVIDIA L4", "l40s": "NVIDIA L40S",
-    "v100": "Tesla V100-SXM2-16GB", "a100": "NVIDIA A100-SXM4-40GB", "h100": "NVIDIA H100 80GB HBM3",
-    "h200": "NVIDIA H200", "b200": "NVIDIA B200", "rtx-pro-server-6000": "NVIDIA RTX PRO 6000 Blackwell Server Edition",
+    "t4": "Tesla T4",
+    "t4g": "NVIDIA T4G",
+    "a10g": "NVIDIA A10G",
+    "l4": "NVIDIA L4",
+    "l40s": "NVIDIA L40S",
+    "v100": "Tesla V100-SXM2-16GB",
+    "a100": "NVIDIA A100-SXM4-40GB",
+    "h100": "NVIDIA H100 80GB HBM3",
+    "h200": "NVIDIA H200",
+    "b200": "NVIDIA B200",
+    "rtx-pro-server-6000": "NVIDIA RTX PRO 6000 Blackwell Server Edition",
 }
 
 # EC2 family -> (product name, {size: GPU count}); sizes not listed have one GPU.
@@ -160,18 +189,34 @@ _FAMILIES: dict[str, tuple[str, dict[str, int]]] = {
     "p6-b200": ("NVIDIA B200", {"48xlarge": 8}),
 }
 
-_CUDA_FOR_DRIVER = {470: "11.4", 510: "11.6", 515: "11.7", 520: "11.8", 525: "12.0", 530: "12.1", 535: "12.2",
-                    545: "12.3", 550: "12.4", 555: "12.5", 560: "12.6", 565: "12.7", 570: "12.8", 575: "12.9",
-                    580: "13.0", 590: "13.1", 595: "13.2"}
+_CUDA_FOR_DRIVER = {
+    470: "11.4",
+    510: "11.6",
+    515: "11.7",
+    520: "11.8",
+    525: "12.0",
+    530: "12.1",
+    535: "12.2",
+    545: "12.3",
+    550: "12.4",
+    555: "12.5",
+    560: "12.6",
+    565: "12.7",
+    570: "12.8",
+    575: "12.9",
+    580: "13.0",
+    590: "13.1",
+    595: "13.2",
+}
 
 _XID_TEXT = {
     13: "Graphics Exception: ESR 0x50df30=0x107000e 0x50df34=0x20 0x50df28=0xf81eb60 0x50df2c=0x1174",
     31: "Ch 00000010, intr 10000000. MMU Fault: ENGINE GRAPHICS GPCCLIENT_T1_0 faulted @ 0x7f12_3a000000. "
-        "Fault is of type FAULT_PDE ACCESS_TYPE_READ",
+    "Fault is of type FAULT_PDE ACCESS_TYPE_READ",
     43: "Ch 00000008",
     45: "Ch 00000010",
     48: "An uncorrectable double bit error (DBE) has been detected on GPU in the framebuffer at partition 3, "
-        "subpartition 0.",
+    "subpartition 0.",
     63: "Row Remapper: New row marked for remapping, reset gpu to activate.",
     64: "Row Remapper: Failed to record a row remapping. A GPU reset is required.",
     74: "NVLink: fatal error detected on link 3(0x10000, 0x0, 0x0, 0x0, 0x0, 0x0, 0x0)",
@@ -180,7 +225,7 @@ _XID_TEXT = {
     94: "Contained: SM (0x1). RST: No, D-RST: No",
     95: "Uncontained: FBHUB. RST: Yes, D-RST: No",
     119: "Timeout after 6s of waiting for RPC response from GPU0 GSP! Expected function 76 (GSP_RM_CONTROL) "
-         "(0x20801813 0x4c).",
+    "(0x20801813 0x4c).",
     120: "GSP task timeout @ pc:0x4b7a4a4, task: 1",
 }
 
@@ -190,7 +235,7 @@ def _parse_instance_type(instance_type: str) -> tuple[str, str]:
     return family, size
 
 
-def instance_gpus(instance_type: str) -> Optional[tuple[str, int]]:
+def instance_gpus(instance_type: str) -> tuple[str, int] | None:
     """(GPU product name, count) of an EC2 GPU instance type, or None for other types.
 
     The shared instance catalogue answers first; the local family table covers types it
@@ -275,7 +320,7 @@ def node_mode(node: Mapping[str, Any]) -> str:
     return mode if mode in MODES else "healthy"
 
 
-def _expected_gpus(node: Mapping[str, Any]) -> tuple[Optional[str], int]:
+def _expected_gpus(node: Mapping[str, Any]) -> tuple[str | None, int]:
     labels = _labels(node)
     ann = _annotations(node)
     name = ann.get(ANN_MODEL)
@@ -288,8 +333,11 @@ def _expected_gpus(node: Mapping[str, Any]) -> tuple[Optional[str], int]:
         name = _KARPENTER_GPU_NAME.get(labels["karpenter.k8s.aws/instance-gpu-name"].lower())
     if not name and labels.get("nvidia.com/gpu.product"):
         name = labels["nvidia.com/gpu.product"]
-    for source in (labels.get("karpenter.k8s.aws/instance-gpu-count"), labels.get("nvidia.com/gpu.count"),
-                   ((node.get("status") or {}).get("capacity") or {}).get("nvidia.com/gpu")):
+    for source in (
+        labels.get("karpenter.k8s.aws/instance-gpu-count"),
+        labels.get("nvidia.com/gpu.count"),
+        ((node.get("status") or {}).get("capacity") or {}).get("nvidia.com/gpu"),
+    ):
         if not count and source:
             try:
                 count = int(source)
@@ -313,7 +361,7 @@ def _digest(*parts: Any) -> str:
     return hashlib.sha256("/".join(str(p) for p in parts).encode()).hexdigest()
 
 
-def _parse_ecc(value: Optional[str]) -> tuple[int, int]:
+def _parse_ecc(value: str | None) -> tuple[int, int]:
     if not value:
         return 0, 0
     nums = [p.strip() for p in value.split(",")]
@@ -325,7 +373,7 @@ def _parse_ecc(value: Optional[str]) -> tuple[int, int]:
     return volatile, max(aggregate, volatile)
 
 
-def _parse_xids(value: Optional[str]) -> list[int]:
+def _parse_xids(value: str | None) -> list[int]:
     out = []
     for part in (value or "").replace(" ", ",").split(","):
         if part.strip().isdigit():
@@ -364,20 +412,34 @@ def describe(node: Mapping[str, Any], *, busy_gpus: int = 0) -> NodeGpus:
         uuid = f"GPU-{h[0:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
         serial = str(int(h[32:44], 16))[:13].rjust(13, "1")
         busy = i < busy_gpus
-        g = Gpu(index=i, model=model, uuid=uuid, bus_id=layout[i], serial=serial, minor=i,
-                temperature=(62 if busy else 31) + int(h[44], 16) % 6,
-                power_draw=round(model.power_limit_w * 0.82 if busy else model.idle_power_w + int(h[45], 16) / 10, 2),
-                memory_used=int(model.memory_mib * 0.71) if busy else 0,
-                utilization=97 + int(h[46], 16) % 4 if busy else 0)
+        g = Gpu(
+            index=i,
+            model=model,
+            uuid=uuid,
+            bus_id=layout[i],
+            serial=serial,
+            minor=i,
+            temperature=(62 if busy else 31) + int(h[44], 16) % 6,
+            power_draw=round(model.power_limit_w * 0.82 if busy else model.idle_power_w + int(h[45], 16) / 10, 2),
+            memory_used=int(model.memory_mib * 0.71) if busy else 0,
+            utilization=97 + int(h[46], 16) % 4 if busy else 0,
+        )
         if busy:
             g.processes.append((4000 + int(h[47:50], 16) % 30000, "python", g.memory_used - 2))
         if i == 0:
             g.ecc_volatile, g.ecc_aggregate = volatile, aggregate
         gpus.append(g)
     kernel = "6.1.112-124.190.amzn2023.x86_64"
-    return NodeGpus(node_name=node_name, mode=mode, driver_version=driver, cuda_version=cuda_version(driver),
-                    driver_root=(ann.get(ANN_DRIVER_ROOT) or "").strip(), gpus=gpus,
-                    xids=_parse_xids(ann.get(ANN_XID)), kernel=kernel)
+    return NodeGpus(
+        node_name=node_name,
+        mode=mode,
+        driver_version=driver,
+        cuda_version=cuda_version(driver),
+        driver_root=(ann.get(ANN_DRIVER_ROOT) or "").strip(),
+        gpus=gpus,
+        xids=_parse_xids(ann.get(ANN_XID)),
+        kernel=kernel,
+    )
 
 
 # -- the default table --------------------------------------------------------
@@ -392,27 +454,35 @@ def _ctime(now: float) -> str:
 
 
 def render_table(info: NodeGpus, now: float) -> str:
-    lines = [_ctime(now) + "       ", _RULE,
-             f"| NVIDIA-SMI {info.driver_version:<22} Driver Version: {info.driver_version:<14} "
-             f"CUDA Version: {info.cuda_version:<8} |",
-             _GPU_RULE,
-             "| GPU  Name                 Persistence-M | Bus-Id          Disp.A | Volatile Uncorr. ECC |",
-             "| Fan  Temp   Perf          Pwr:Usage/Cap |           Memory-Usage | GPU-Util  Compute M. |",
-             "|                                         |                        |               MIG M. |",
-             _GPU_DOUBLE]
+    lines = [
+        _ctime(now) + "       ",
+        _RULE,
+        f"| NVIDIA-SMI {info.driver_version:<22} Driver Version: {info.driver_version:<14} "
+        f"CUDA Version: {info.cuda_version:<8} |",
+        _GPU_RULE,
+        "| GPU  Name                 Persistence-M | Bus-Id          Disp.A | Volatile Uncorr. ECC |",
+        "| Fan  Temp   Perf          Pwr:Usage/Cap |           Memory-Usage | GPU-Util  Compute M. |",
+        "|                                         |                        |               MIG M. |",
+        _GPU_DOUBLE,
+    ]
     for g in info.gpus:
         name = g.model.name if len(g.model.name) <= 31 else g.model.name[:28] + "..."
         lines.append(f"|{g.index:>4}  {name:<31}{'On':<3} |   {g.bus_id} Off |{g.ecc_volatile:>21} |")
-        lines.append(f"| N/A {g.temperature:>4}C {g.pstate:>5} {round(g.power_draw):>14}W / "
-                     f"{g.model.power_limit_w:>4}W |{g.memory_used:>8}MiB / {g.model.memory_mib:>6}MiB |"
-                     f"{str(g.utilization) + '%':>8}      Default |")
+        lines.append(
+            f"| N/A {g.temperature:>4}C {g.pstate:>5} {round(g.power_draw):>14}W / "
+            f"{g.model.power_limit_w:>4}W |{g.memory_used:>8}MiB / {g.model.memory_mib:>6}MiB |"
+            f"{str(g.utilization) + '%':>8}      Default |"
+        )
         lines.append(f"|{'':41}|{'':24}|{_mig_mode(g.model) or 'N/A':>21} |")
         lines.append(_GPU_RULE)
-    lines += ["", _RULE,
-              "| Processes:" + " " * 78 + "|",
-              "|  GPU   GI   CI              PID   Type   Process name                        GPU Memory |",
-              "|        ID   ID                                                               Usage      |",
-              "|" + "=" * 89 + "|"]
+    lines += [
+        "",
+        _RULE,
+        "| Processes:" + " " * 78 + "|",
+        "|  GPU   GI   CI              PID   Type   Process name                        GPU Memory |",
+        "|        ID   ID                                                               Usage      |",
+        "|" + "=" * 89 + "|",
+    ]
     procs = [(g.index, p) for g in info.gpus for p in g.processes]
     if not procs:
         lines.append("|  No running processes found" + " " * 61 + "|")
@@ -452,104 +522,172 @@ def _gpu_tree(g: Gpu, info: NodeGpus) -> list[Entry]:
         ("Product Brand", "product_brand", "NVIDIA" if not m.name.startswith("Tesla") else "Tesla"),
         ("Product Architecture", "product_architecture", m.architecture),
         ("Persistence Mode", "persistence_mode", "Enabled"),
-        ("MIG Mode", "mig_mode", [("Current", "current_mig", _mig_mode(m) or "N/A"),
-                                  ("Pending", "pending_mig", _mig_mode(m) or "N/A")]),
+        (
+            "MIG Mode",
+            "mig_mode",
+            [("Current", "current_mig", _mig_mode(m) or "N/A"), ("Pending", "pending_mig", _mig_mode(m) or "N/A")],
+        ),
         ("Accounting Mode", "accounting_mode", "Disabled"),
         ("Serial Number", "serial", g.serial),
         ("GPU UUID", "uuid", g.uuid),
         ("Minor Number", "minor_number", str(g.minor)),
         ("VBIOS Version", "vbios_version", m.vbios),
         ("MultiGPU Board", "multigpu_board", "No"),
-        ("PCI", "pci", [
-            ("Bus", "pci_bus", _Dual(f"0x{bus}", bus)),
-            ("Device", "pci_device", _Dual(f"0x{devfn.split('.')[0]}", devfn.split(".")[0])),
-            ("Domain", "pci_domain", _Dual(f"0x{domain[-4:]}", domain[-4:])),
-            ("Device Id", "pci_device_id", _Dual(m.device_id, m.device_id[2:])),
-            ("Bus Id", "pci_bus_id", g.bus_id),
-            ("Sub System Id", "pci_sub_system_id", _Dual("0x000010DE", "000010DE")),
-        ]),
+        (
+            "PCI",
+            "pci",
+            [
+                ("Bus", "pci_bus", _Dual(f"0x{bus}", bus)),
+                ("Device", "pci_device", _Dual(f"0x{devfn.split('.')[0]}", devfn.split(".")[0])),
+                ("Domain", "pci_domain", _Dual(f"0x{domain[-4:]}", domain[-4:])),
+                ("Device Id", "pci_device_id", _Dual(m.device_id, m.device_id[2:])),
+                ("Bus Id", "pci_bus_id", g.bus_id),
+                ("Sub System Id", "pci_sub_system_id", _Dual("0x000010DE", "000010DE")),
+            ],
+        ),
         ("Fan Speed", "fan_speed", "N/A"),
         ("Performance State", "performance_state", g.pstate),
-        ("Clocks Event Reasons", "clocks_event_reasons", [
-            ("Idle", "clocks_event_reason_gpu_idle", "Not Active" if g.utilization else "Active"),
-            ("SW Power Cap", "clocks_event_reason_sw_power_cap", "Not Active"),
-            ("HW Slowdown", "clocks_event_reason_hw_slowdown", "Not Active"),
-            ("SW Thermal Slowdown", "clocks_event_reason_sw_thermal_slowdown", "Not Active"),
-        ]),
-        ("FB Memory Usage", "fb_memory_usage", [
-            ("Total", "total", f"{m.memory_mib} MiB"),
-            ("Reserved", "reserved", f"{_reserved(m)} MiB"),
-            ("Used", "used", f"{g.memory_used} MiB"),
-            ("Free", "free", f"{m.memory_mib - _reserved(m) - g.memory_used} MiB"),
-        ]),
+        (
+            "Clocks Event Reasons",
+            "clocks_event_reasons",
+            [
+                ("Idle", "clocks_event_reason_gpu_idle", "Not Active" if g.utilization else "Active"),
+                ("SW Power Cap", "clocks_event_reason_sw_power_cap", "Not Active"),
+                ("HW Slowdown", "clocks_event_reason_hw_slowdown", "Not Active"),
+                ("SW Thermal Slowdown", "clocks_event_reason_sw_thermal_slowdown", "Not Active"),
+            ],
+        ),
+        (
+            "FB Memory Usage",
+            "fb_memory_usage",
+            [
+                ("Total", "total", f"{m.memory_mib} MiB"),
+                ("Reserved", "reserved", f"{_reserved(m)} MiB"),
+                ("Used", "used", f"{g.memory_used} MiB"),
+                ("Free", "free", f"{m.memory_mib - _reserved(m) - g.memory_used} MiB"),
+            ],
+        ),
         ("Compute Mode", "compute_mode", "Default"),
-        ("Utilization", "utilization", [
-            ("GPU", "gpu_util", f"{g.utilization} %"),
-            ("Memory", "memory_util", f"{g.utilization // 3} %"),
-            ("Encoder", "encoder_util", "0 %"),
-            ("Decoder", "decoder_util", "0 %"),
-        ]),
+        (
+            "Utilization",
+            "utilization",
+            [
+                ("GPU", "gpu_util", f"{g.utilization} %"),
+                ("Memory", "memory_util", f"{g.utilization // 3} %"),
+                ("Encoder", "encoder_util", "0 %"),
+                ("Decoder", "decoder_util", "0 %"),
+            ],
+        ),
         ("ECC Mode", "ecc_mode", [("Current", "current_ecc", "Enabled"), ("Pending", "pending_ecc", "Enabled")]),
-        ("ECC Errors", "ecc_errors", [
-            ("Volatile", "volatile", [
-                ("SRAM Correctable", "sram_correctable", "0"),
-                ("SRAM Uncorrectable Parity", "sram_uncorrectable_parity", "0"),
-                ("SRAM Uncorrectable SEC-DED", "sram_uncorrectable_secded", "0"),
-                ("DRAM Correctable", "dram_correctable", "0"),
-                ("DRAM Uncorrectable", "dram_uncorrectable", str(g.ecc_volatile)),
-            ]),
-            ("Aggregate", "aggregate", [
-                ("SRAM Correctable", "sram_correctable", "0"),
-                ("SRAM Uncorrectable Parity", "sram_uncorrectable_parity", "0"),
-                ("SRAM Uncorrectable SEC-DED", "sram_uncorrectable_secded", "0"),
-                ("DRAM Correctable", "dram_correctable", "0"),
-                ("DRAM Uncorrectable", "dram_uncorrectable", str(g.ecc_aggregate)),
-            ]),
-        ]),
-        ("Retired Pages", "retired_pages", [
-            ("Single Bit ECC", "multiple_single_bit_retirement", [("", "retired_count", ecc_na if remap else "0")]),
-            ("Double Bit ECC", "double_bit_retirement",
-             [("", "retired_count", ecc_na if remap else str(unc_total))]),
-            ("Pending Page Blacklist", "pending_retirement", ecc_na if remap else pending),
-        ]),
-        ("Remapped Rows", "remapped_rows", [
-            ("Correctable Error", "remapped_row_corr", "0" if remap else ecc_na),
-            ("Uncorrectable Error", "remapped_row_unc", str(unc_total) if remap else ecc_na),
-            ("Pending", "remapped_row_pending", pending if remap else ecc_na),
-            ("Remapping Failure Occurred", "remapped_row_failure", "No" if remap else ecc_na),
-        ]),
-        ("Temperature", "temperature", [
-            ("GPU Current Temp", "gpu_temp", f"{g.temperature} C"),
-            ("GPU T.Limit Temp", "gpu_temp_tlimit", f"{88 - g.temperature} C"),
-            ("GPU Target Temperature", "gpu_target_temperature", "N/A"),
-        ]),
-        ("GPU Power Readings", "gpu_power_readings", [
-            ("Average Power Draw", "average_power_draw", f"{g.power_draw:.2f} W"),
-            ("Instantaneous Power Draw", "instant_power_draw", f"{g.power_draw:.2f} W"),
-            ("Current Power Limit", "current_power_limit", f"{m.power_limit_w:.2f} W"),
-            ("Default Power Limit", "default_power_limit", f"{m.power_limit_w:.2f} W"),
-            ("Max Power Limit", "max_power_limit", f"{m.power_limit_w:.2f} W"),
-        ]),
-        ("Clocks", "clocks", [
-            ("Graphics", "graphics_clock", f"{m.max_sm_clock if g.utilization else 210} MHz"),
-            ("SM", "sm_clock", f"{m.max_sm_clock if g.utilization else 210} MHz"),
-            ("Memory", "mem_clock", f"{m.mem_clock if g.utilization else 405} MHz"),
-        ]),
-        ("Max Clocks", "max_clocks", [
-            ("Graphics", "graphics_clock", f"{m.max_sm_clock} MHz"),
-            ("SM", "sm_clock", f"{m.max_sm_clock} MHz"),
-            ("Memory", "mem_clock", f"{m.mem_clock} MHz"),
-        ]),
-        ("Processes", "processes", [
-            ("Process ID", "process_info", [
-                ("GPU instance ID", "gpu_instance_id", "N/A"),
-                ("Compute instance ID", "compute_instance_id", "N/A"),
-                ("Process ID", "pid", str(pid)),
-                ("Type", "type", "C"),
-                ("Name", "process_name", pname),
-                ("Used GPU Memory", "used_memory", f"{mib} MiB"),
-            ]) for pid, pname, mib in g.processes
-        ] or "None"),
+        (
+            "ECC Errors",
+            "ecc_errors",
+            [
+                (
+                    "Volatile",
+                    "volatile",
+                    [
+                        ("SRAM Correctable", "sram_correctable", "0"),
+                        ("SRAM Uncorrectable Parity", "sram_uncorrectable_parity", "0"),
+                        ("SRAM Uncorrectable SEC-DED", "sram_uncorrectable_secded", "0"),
+                        ("DRAM Correctable", "dram_correctable", "0"),
+                        ("DRAM Uncorrectable", "dram_uncorrectable", str(g.ecc_volatile)),
+                    ],
+                ),
+                (
+                    "Aggregate",
+                    "aggregate",
+                    [
+                        ("SRAM Correctable", "sram_correctable", "0"),
+                        ("SRAM Uncorrectable Parity", "sram_uncorrectable_parity", "0"),
+                        ("SRAM Uncorrectable SEC-DED", "sram_uncorrectable_secded", "0"),
+                        ("DRAM Correctable", "dram_correctable", "0"),
+                        ("DRAM Uncorrectable", "dram_uncorrectable", str(g.ecc_aggregate)),
+                    ],
+                ),
+            ],
+        ),
+        (
+            "Retired Pages",
+            "retired_pages",
+            [
+                ("Single Bit ECC", "multiple_single_bit_retirement", [("", "retired_count", ecc_na if remap else "0")]),
+                (
+                    "Double Bit ECC",
+                    "double_bit_retirement",
+                    [("", "retired_count", ecc_na if remap else str(unc_total))],
+                ),
+                ("Pending Page Blacklist", "pending_retirement", ecc_na if remap else pending),
+            ],
+        ),
+        (
+            "Remapped Rows",
+            "remapped_rows",
+            [
+                ("Correctable Error", "remapped_row_corr", "0" if remap else ecc_na),
+                ("Uncorrectable Error", "remapped_row_unc", str(unc_total) if remap else ecc_na),
+                ("Pending", "remapped_row_pending", pending if remap else ecc_na),
+                ("Remapping Failure Occurred", "remapped_row_failure", "No" if remap else ecc_na),
+            ],
+        ),
+        (
+            "Temperature",
+            "temperature",
+            [
+                ("GPU Current Temp", "gpu_temp", f"{g.temperature} C"),
+                ("GPU T.Limit Temp", "gpu_temp_tlimit", f"{88 - g.temperature} C"),
+                ("GPU Target Temperature", "gpu_target_temperature", "N/A"),
+            ],
+        ),
+        (
+            "GPU Power Readings",
+            "gpu_power_readings",
+            [
+                ("Average Power Draw", "average_power_draw", f"{g.power_draw:.2f} W"),
+                ("Instantaneous Power Draw", "instant_power_draw", f"{g.power_draw:.2f} W"),
+                ("Current Power Limit", "current_power_limit", f"{m.power_limit_w:.2f} W"),
+                ("Default Power Limit", "default_power_limit", f"{m.power_limit_w:.2f} W"),
+                ("Max Power Limit", "max_power_limit", f"{m.power_limit_w:.2f} W"),
+            ],
+        ),
+        (
+            "Clocks",
+            "clocks",
+            [
+                ("Graphics", "graphics_clock", f"{m.max_sm_clock if g.utilization else 210} MHz"),
+                ("SM", "sm_clock", f"{m.max_sm_clock if g.utilization else 210} MHz"),
+                ("Memory", "mem_clock", f"{m.mem_clock if g.utilization else 405} MHz"),
+            ],
+        ),
+        (
+            "Max Clocks",
+            "max_clocks",
+            [
+                ("Graphics", "graphics_clock", f"{m.max_sm_clock} MHz"),
+                ("SM", "sm_clock", f"{m.max_sm_clock} MHz"),
+                ("Memory", "mem_clock", f"{m.mem_clock} MHz"),
+            ],
+        ),
+        (
+            "Processes",
+            "processes",
+            [
+                (
+                    "Process ID",
+                    "process_info",
+                    [
+                        ("GPU instance ID", "gpu_instance_id", "N/A"),
+                        ("Compute instance ID", "compute_instance_id", "N/A"),
+                        ("Process ID", "pid", str(pid)),
+                        ("Type", "type", "C"),
+                        ("Name", "process_name", pname),
+                        ("Used GPU Memory", "used_memory", f"{mib} MiB"),
+                    ],
+                )
+                for pid, pname, mib in g.processes
+            ]
+            or "None",
+        ),
     ]
 
 
@@ -578,11 +716,16 @@ def _q_lines(entries: Sequence[Entry], depth: int, out: list[str]) -> None:
 
 
 def render_query(info: NodeGpus, now: float) -> str:
-    out = ["", "==============NVSMI LOG==============", "",
-           f"{'Timestamp':<55}: {_ctime(now)}",
-           f"{'Driver Version':<55}: {info.driver_version}",
-           f"{'CUDA Version':<55}: {info.cuda_version}", "",
-           f"{'Attached GPUs':<55}: {len(info.gpus)}"]
+    out = [
+        "",
+        "==============NVSMI LOG==============",
+        "",
+        f"{'Timestamp':<55}: {_ctime(now)}",
+        f"{'Driver Version':<55}: {info.driver_version}",
+        f"{'CUDA Version':<55}: {info.cuda_version}",
+        "",
+        f"{'Attached GPUs':<55}: {len(info.gpus)}",
+    ]
     for g in info.gpus:
         out.append(f"GPU {g.bus_id}")
         _q_lines(_gpu_tree(g, info), 1, out)
@@ -610,11 +753,15 @@ def _xml_lines(entries: Sequence[Entry], depth: int, out: list[str]) -> None:
 
 
 def render_xml(info: NodeGpus, now: float) -> str:
-    out = ['<?xml version="1.0" ?>', '<!DOCTYPE nvidia_smi_log SYSTEM "nvsmi_device_v12.dtd">', "<nvidia_smi_log>",
-           f"\t<timestamp>{_ctime(now)}</timestamp>",
-           f"\t<driver_version>{info.driver_version}</driver_version>",
-           f"\t<cuda_version>{info.cuda_version}</cuda_version>",
-           f"\t<attached_gpus>{len(info.gpus)}</attached_gpus>"]
+    out = [
+        '<?xml version="1.0" ?>',
+        '<!DOCTYPE nvidia_smi_log SYSTEM "nvsmi_device_v12.dtd">',
+        "<nvidia_smi_log>",
+        f"\t<timestamp>{_ctime(now)}</timestamp>",
+        f"\t<driver_version>{info.driver_version}</driver_version>",
+        f"\t<cuda_version>{info.cuda_version}</cuda_version>",
+        f"\t<attached_gpus>{len(info.gpus)}</attached_gpus>",
+    ]
     for g in info.gpus:
         out.append(f'\t<gpu id="{g.bus_id}">')
         _xml_lines(_gpu_tree(g, info), 2, out)
@@ -639,38 +786,60 @@ def _gpu_fields(g: Gpu, info: NodeGpus, now: float) -> dict[str, tuple[str, Any]
         "timestamp": ("", time.strftime("%Y/%m/%d %H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}"),
         "driver_version": ("", info.driver_version),
         "count": ("", len(info.gpus)),
-        "name": ("", m.name), "gpu_name": ("", m.name),
-        "serial": ("", g.serial), "gpu_serial": ("", g.serial),
-        "uuid": ("", g.uuid), "gpu_uuid": ("", g.uuid),
-        "pci.bus_id": ("", g.bus_id), "gpu_bus_id": ("", g.bus_id),
-        "pci.domain": ("", "0x" + g.bus_id[4:8]), "pci.bus": ("", "0x" + g.bus_id[9:11]),
-        "pci.device": ("", "0x" + g.bus_id[12:14]), "pci.device_id": ("", m.device_id),
-        "index": ("", g.index), "minor_number": ("", g.minor),
-        "persistence_mode": ("", "Enabled"), "display_mode": ("", "Disabled"), "display_active": ("", "Disabled"),
-        "vbios_version": ("", m.vbios), "compute_mode": ("", "Default"), "pstate": ("", g.pstate),
+        "name": ("", m.name),
+        "gpu_name": ("", m.name),
+        "serial": ("", g.serial),
+        "gpu_serial": ("", g.serial),
+        "uuid": ("", g.uuid),
+        "gpu_uuid": ("", g.uuid),
+        "pci.bus_id": ("", g.bus_id),
+        "gpu_bus_id": ("", g.bus_id),
+        "pci.domain": ("", "0x" + g.bus_id[4:8]),
+        "pci.bus": ("", "0x" + g.bus_id[9:11]),
+        "pci.device": ("", "0x" + g.bus_id[12:14]),
+        "pci.device_id": ("", m.device_id),
+        "index": ("", g.index),
+        "minor_number": ("", g.minor),
+        "persistence_mode": ("", "Enabled"),
+        "display_mode": ("", "Disabled"),
+        "display_active": ("", "Disabled"),
+        "vbios_version": ("", m.vbios),
+        "compute_mode": ("", "Default"),
+        "pstate": ("", g.pstate),
         "fan.speed": ("%", None),
-        "memory.total": ("MiB", m.memory_mib), "memory.reserved": ("MiB", reserved),
-        "memory.used": ("MiB", g.memory_used), "memory.free": ("MiB", m.memory_mib - reserved - g.memory_used),
-        "utilization.gpu": ("%", g.utilization), "utilization.memory": ("%", g.utilization // 3),
-        "temperature.gpu": ("", g.temperature), "temperature.memory": ("", None),
-        "power.draw": ("W", f"{g.power_draw:.2f}"), "power.draw.average": ("W", f"{g.power_draw:.2f}"),
-        "power.draw.instant": ("W", f"{g.power_draw:.2f}"), "power.limit": ("W", f"{m.power_limit_w:.2f}"),
+        "memory.total": ("MiB", m.memory_mib),
+        "memory.reserved": ("MiB", reserved),
+        "memory.used": ("MiB", g.memory_used),
+        "memory.free": ("MiB", m.memory_mib - reserved - g.memory_used),
+        "utilization.gpu": ("%", g.utilization),
+        "utilization.memory": ("%", g.utilization // 3),
+        "temperature.gpu": ("", g.temperature),
+        "temperature.memory": ("", None),
+        "power.draw": ("W", f"{g.power_draw:.2f}"),
+        "power.draw.average": ("W", f"{g.power_draw:.2f}"),
+        "power.draw.instant": ("W", f"{g.power_draw:.2f}"),
+        "power.limit": ("W", f"{m.power_limit_w:.2f}"),
         "enforced.power.limit": ("W", f"{m.power_limit_w:.2f}"),
-        "power.default_limit": ("W", f"{m.power_limit_w:.2f}"), "power.max_limit": ("W", f"{m.power_limit_w:.2f}"),
+        "power.default_limit": ("W", f"{m.power_limit_w:.2f}"),
+        "power.max_limit": ("W", f"{m.power_limit_w:.2f}"),
         "clocks.gr": ("MHz", m.max_sm_clock if g.utilization else 210),
         "clocks.sm": ("MHz", m.max_sm_clock if g.utilization else 210),
         "clocks.mem": ("MHz", m.mem_clock if g.utilization else 405),
-        "clocks.max.gr": ("MHz", m.max_sm_clock), "clocks.max.sm": ("MHz", m.max_sm_clock),
+        "clocks.max.gr": ("MHz", m.max_sm_clock),
+        "clocks.max.sm": ("MHz", m.max_sm_clock),
         "clocks.max.mem": ("MHz", m.mem_clock),
-        "ecc.mode.current": ("", "Enabled"), "ecc.mode.pending": ("", "Enabled"),
-        "ecc.errors.corrected.volatile.total": ("", 0), "ecc.errors.corrected.aggregate.total": ("", 0),
+        "ecc.mode.current": ("", "Enabled"),
+        "ecc.mode.pending": ("", "Enabled"),
+        "ecc.errors.corrected.volatile.total": ("", 0),
+        "ecc.errors.corrected.aggregate.total": ("", 0),
         "ecc.errors.uncorrected.volatile.total": ("", g.ecc_volatile),
         "ecc.errors.uncorrected.aggregate.total": ("", g.ecc_aggregate),
         "ecc.errors.uncorrected.volatile.dram": ("", g.ecc_volatile),
         "ecc.errors.uncorrected.aggregate.dram": ("", g.ecc_aggregate),
         "ecc.errors.uncorrected.volatile.device_memory": ("", g.ecc_volatile),
         "ecc.errors.uncorrected.aggregate.device_memory": ("", g.ecc_aggregate),
-        "ecc.errors.uncorrected.volatile.sram": ("", 0), "ecc.errors.uncorrected.aggregate.sram": ("", 0),
+        "ecc.errors.uncorrected.volatile.sram": ("", 0),
+        "ecc.errors.uncorrected.aggregate.sram": ("", 0),
         "retired_pages.single_bit_ecc.count": ("", None if remap else 0),
         "retired_pages.sbe": ("", None if remap else 0),
         "retired_pages.double_bit.count": ("", None if remap else g.ecc_aggregate),
@@ -682,8 +851,10 @@ def _gpu_fields(g: Gpu, info: NodeGpus, now: float) -> dict[str, tuple[str, Any]
         "remapped_rows.failure": ("", "No" if remap else None),
         "mig.mode.current": ("", _mig_mode(m)),
         "mig.mode.pending": ("", _mig_mode(m)),
-        "pcie.link.gen.current": ("", 4), "pcie.link.gen.max": ("", 4),
-        "pcie.link.width.current": ("", 16), "pcie.link.width.max": ("", 16),
+        "pcie.link.gen.current": ("", 4),
+        "pcie.link.gen.max": ("", 4),
+        "pcie.link.width.current": ("", 16),
+        "pcie.link.width.max": ("", 16),
     }
     active = "0x0000000000000000" if g.utilization else "0x0000000000000001"
     idle = "Not Active" if g.utilization else "Active"
@@ -691,8 +862,15 @@ def _gpu_fields(g: Gpu, info: NodeGpus, now: float) -> dict[str, tuple[str, Any]
         fields[f"{prefix}.active"] = ("", active)
         fields[f"{prefix}.supported"] = ("", "0x00000000000001FF")
         fields[f"{prefix}.gpu_idle"] = ("", idle)
-        for reason in ("applications_clocks_setting", "sw_power_cap", "hw_slowdown", "hw_thermal_slowdown",
-                       "hw_power_brake_slowdown", "sw_thermal_slowdown", "sync_boost"):
+        for reason in (
+            "applications_clocks_setting",
+            "sw_power_cap",
+            "hw_slowdown",
+            "hw_thermal_slowdown",
+            "hw_power_brake_slowdown",
+            "sw_thermal_slowdown",
+            "sync_boost",
+        ):
             fields[f"{prefix}.{reason}"] = ("", "Not Active")
     return fields
 
@@ -722,8 +900,18 @@ def _csv(fields: list[str], rows: list[dict[str, tuple[str, Any]]], fmt: set[str
     return "".join(line + "\n" for line in out), 0
 
 
-_APP_FIELDS = ("timestamp", "gpu_name", "gpu_bus_id", "gpu_serial", "gpu_uuid", "pid", "process_name",
-               "used_gpu_memory", "used_memory", "name")
+_APP_FIELDS = (
+    "timestamp",
+    "gpu_name",
+    "gpu_bus_id",
+    "gpu_serial",
+    "gpu_uuid",
+    "pid",
+    "process_name",
+    "used_gpu_memory",
+    "used_memory",
+    "name",
+)
 
 
 def _compute_apps(info: NodeGpus, fields: list[str], fmt: set[str], now: float) -> tuple[str, int]:
@@ -735,8 +923,15 @@ def _compute_apps(info: NodeGpus, fields: list[str], fmt: set[str], now: float) 
         base = _gpu_fields(g, info, now)
         for pid, pname, mib in g.processes:
             row = dict(base)
-            row.update({"pid": ("", pid), "process_name": ("", pname), "name": ("", pname),
-                        "used_gpu_memory": ("MiB", mib), "used_memory": ("MiB", mib)})
+            row.update(
+                {
+                    "pid": ("", pid),
+                    "process_name": ("", pname),
+                    "name": ("", pname),
+                    "used_gpu_memory": ("MiB", mib),
+                    "used_memory": ("MiB", mib),
+                }
+            )
             rows.append(row)
     if not rows:
         header = [f"{f} [MiB]" if f.startswith("used_") else f for f in fields]
@@ -749,7 +944,7 @@ def _compute_apps(info: NodeGpus, fields: list[str], fmt: set[str], now: float) 
 _INVALID_ARGS = "Invalid combination of input arguments. Please run 'nvidia-smi -h' for help.\n"
 
 
-def _select(info: NodeGpus, selector: Optional[str]) -> Optional[list[Gpu]]:
+def _select(info: NodeGpus, selector: str | None) -> list[Gpu] | None:
     if selector is None:
         return info.gpus
     chosen = []
@@ -773,7 +968,7 @@ def nvidia_smi(info: NodeGpus, args: Sequence[str], now: float) -> tuple[str, in
         return MSG_NO_DEVICES + "\n", 6
     query = xml = listing = False
     gpu_query = apps_query = None
-    fmt: Optional[set[str]] = None
+    fmt: set[str] | None = None
     selector = None
     it = iter(args)
     for arg in it:
@@ -831,21 +1026,29 @@ def kernel_log(info: NodeGpus, now: float, *, human_times: bool = False) -> str:
     """The NVIDIA lines of the node's kernel log: module load (or its failure) and Xids."""
     uptime = 1834.0
     if info.mode == "driver-not-loaded":
-        lines = [(2.514731, "nvidia: module verification failed: signature and/or required key missing - "
-                            "tainting kernel"),
-                 (2.519204, "NVRM: The NVIDIA probe routine failed for 1 device(s)."),
-                 (2.519236, "NVRM: None of the NVIDIA devices were initialized.")]
+        lines = [
+            (2.514731, "nvidia: module verification failed: signature and/or required key missing - tainting kernel"),
+            (2.519204, "NVRM: The NVIDIA probe routine failed for 1 device(s)."),
+            (2.519236, "NVRM: None of the NVIDIA devices were initialized."),
+        ]
     else:
-        lines = [(2.514731, "nvidia: loading out-of-tree module taints kernel."),
-                 (2.702388, "nvidia-nvlink: Nvlink Core is being initialized, major device number 239"),
-                 (3.041582, f"NVRM: loading NVIDIA UNIX x86_64 Kernel Module  {info.driver_version}  "
-                            "Release Build  (dvs-builder@U16-I3-B03-4-3)")]
+        lines = [
+            (2.514731, "nvidia: loading out-of-tree module taints kernel."),
+            (2.702388, "nvidia-nvlink: Nvlink Core is being initialized, major device number 239"),
+            (
+                3.041582,
+                f"NVRM: loading NVIDIA UNIX x86_64 Kernel Module  {info.driver_version}  "
+                "Release Build  (dvs-builder@U16-I3-B03-4-3)",
+            ),
+        ]
     if info.mode == "version-mismatch":
         # The user-space library was upgraded under a kernel module that is still loaded.
-        lines += [(uptime - 12.5, f"NVRM: API mismatch: the client has the version {info.driver_version}, but"),
-                  (uptime - 12.5, "NVRM: this kernel module has the version 535.216.01.  Please"),
-                  (uptime - 12.5, "NVRM: make sure that this kernel module and all NVIDIA driver"),
-                  (uptime - 12.5, "NVRM: components have the same version.")]
+        lines += [
+            (uptime - 12.5, f"NVRM: API mismatch: the client has the version {info.driver_version}, but"),
+            (uptime - 12.5, "NVRM: this kernel module has the version 535.216.01.  Please"),
+            (uptime - 12.5, "NVRM: make sure that this kernel module and all NVIDIA driver"),
+            (uptime - 12.5, "NVRM: components have the same version."),
+        ]
     target = info.gpus[0] if info.gpus else None
     pci = target.pci_short if target else "0000:00:1e"
     for n, code in enumerate(info.xids):
@@ -868,9 +1071,15 @@ def kernel_log(info: NodeGpus, now: float, *, human_times: bool = False) -> str:
 def _proc_version(info: NodeGpus) -> tuple[str, str, int]:
     if info.mode in ("driver-not-loaded", "not-found"):
         return "", "cat: /proc/driver/nvidia/version: No such file or directory\n", 1
-    return (f"NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  {info.driver_version}  Release Build  "
+    return (
+        (
+            f"NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  {info.driver_version}  Release Build  "
             f"(dvs-builder@U16-I3-B03-4-3)  Tue Oct  1 00:00:00 UTC 2024\n"
-            f"GCC version:  gcc version 11.4.1 20230605 (Red Hat 11.4.1-2) (GCC) \n"), "", 0
+            f"GCC version:  gcc version 11.4.1 20230605 (Red Hat 11.4.1-2) (GCC) \n"
+        ),
+        "",
+        0,
+    )
 
 
 # -- a tiny sh -----------------------------------------------------------------
@@ -884,10 +1093,10 @@ class _Env:
     now: float
     root: str = "/"  # "/" (the container), "host" or "driver"
     errexit: bool = False
-    exited: Optional[int] = None
+    exited: int | None = None
 
 
-def _unwrap(argv: list[str], env: _Env) -> tuple[list[str], Optional[Result], str, str]:
+def _unwrap(argv: list[str], env: _Env) -> tuple[list[str], Result | None, str, str]:
     """Strip chroot/timeout/nsenter/env/exec wrappers: (argv, early result, root, last wrapper)."""
     root, via = env.root, ""
     while argv:
@@ -898,8 +1107,12 @@ def _unwrap(argv: list[str], env: _Env) -> tuple[list[str], Optional[Result], st
                 return [], ("", "chroot: missing operand\n", 125), root, cmd
             target = rest[0].rstrip("/") or "/"
             if target == OPERATOR_DRIVER_ROOT and env.info.driver_root == "host":
-                return [], ("", f"chroot: cannot change root directory to '{rest[0]}': No such file or directory\n",
-                            125), root, cmd
+                return (
+                    [],
+                    ("", f"chroot: cannot change root directory to '{rest[0]}': No such file or directory\n", 125),
+                    root,
+                    cmd,
+                )
             root = "driver" if target == OPERATOR_DRIVER_ROOT else ("host" if target != "/" else root)
             argv, via = rest[1:] or ["sh"], cmd
         elif cmd == "timeout":
@@ -908,7 +1121,7 @@ def _unwrap(argv: list[str], env: _Env) -> tuple[list[str], Optional[Result], st
                 args = args[2:] if args[0] in ("-s", "-k", "--signal", "--kill-after") else args[1:]
             argv = args[1:]  # past the duration
         elif cmd == "nsenter":
-            argv = argv[argv.index("--") + 1:] if "--" in argv else _after_options(argv)
+            argv = argv[argv.index("--") + 1 :] if "--" in argv else _after_options(argv)
             root, via = "host", cmd
         elif cmd in ("env", "exec", "command", "nice", "stdbuf", "sudo"):
             rest = _after_options(argv)
@@ -925,7 +1138,7 @@ def _after_options(argv: list[str]) -> list[str]:
     i = 1
     while i < len(argv) and argv[i].startswith("-"):
         if argv[i] == "--":
-            return argv[i + 1:]
+            return argv[i + 1 :]
         i += 1
     return argv[i:]
 
@@ -999,7 +1212,7 @@ def _printf(argv: list[str]) -> Result:
     return fmt.replace("%s", "").replace("%%", "%"), "", 0
 
 
-def _simple(argv: list[str], stdin: Optional[str], env: _Env) -> Result:
+def _simple(argv: list[str], stdin: str | None, env: _Env) -> Result:
     argv, early, root, via = _unwrap(list(argv), env)
     if early:
         return early
@@ -1125,7 +1338,7 @@ def run_script(env: _Env, script: str) -> tuple[str, int]:
         run_next, prev_op = True, ";"
         for stages, op, discard in commands:
             if run_next:
-                piped: Optional[str] = None
+                piped: str | None = None
                 for argv in (s for s in stages if s):
                     stdout, stderr, status = _simple(argv, piped, env)
                     out.append(stderr)
@@ -1150,7 +1363,7 @@ def run_script(env: _Env, script: str) -> tuple[str, int]:
 class ContainerRun:
     log: str
     exit_code: int
-    start_error: Optional[str] = None  # set when the runtime could not start the process at all
+    start_error: str | None = None  # set when the runtime could not start the process at all
 
 
 def container_argv(container: Mapping[str, Any]) -> list[str]:
@@ -1161,8 +1374,9 @@ def mentions_nvidia_smi(argv: Sequence[str]) -> bool:
     return any("nvidia-smi" in a for a in argv)
 
 
-def run_container(node: Mapping[str, Any], argv: Sequence[str], *, now: Optional[float] = None,
-                  busy_gpus: int = 0) -> ContainerRun:
+def run_container(
+    node: Mapping[str, Any], argv: Sequence[str], *, now: float | None = None, busy_gpus: int = 0
+) -> ContainerRun:
     """Run a container's command+args on the node.
 
     A shell (`sh -c SCRIPT`) runs the script; anything else runs as one command. An
@@ -1185,13 +1399,14 @@ def run_container(node: Mapping[str, Any], argv: Sequence[str], *, now: Optional
 
 
 def start_failure_message(executable: str) -> str:
-    return ("failed to create containerd task: failed to create shim task: OCI runtime create failed: "
-            "runc create failed: unable to start container process: exec: "
-            f"\"{executable}\": executable file not found in $PATH: unknown")
+    return (
+        "failed to create containerd task: failed to create shim task: OCI runtime create failed: "
+        "runc create failed: unable to start container process: exec: "
+        f'"{executable}": executable file not found in $PATH: unknown'
+    )
 
 
-def render(node: Mapping[str, Any], command: str, *, now: Optional[float] = None,
-           busy_gpus: int = 0) -> tuple[str, int]:
+def render(node: Mapping[str, Any], command: str, *, now: float | None = None, busy_gpus: int = 0) -> tuple[str, int]:
     """What running `command` (one command line or a whole script) on the node prints: (output, exit code)."""
     now = time.time() if now is None else now
     env = _Env(info=describe(node, busy_gpus=busy_gpus), now=now)

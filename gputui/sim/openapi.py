@@ -22,7 +22,7 @@ import hashlib
 import json
 import re
 from functools import lru_cache
-from typing import Any, Optional
+from typing import Any
 
 from gputui.sim.resources import BUILTIN_TYPES, ResourceType
 
@@ -30,9 +30,26 @@ META = "io.k8s.apimachinery.pkg.apis.meta.v1"
 _REF = "#/components/schemas/"
 
 # Model class names that live in apimachinery's meta/v1, not in the kind's API package.
-_META_MODELS = {"ObjectMeta", "ListMeta", "LabelSelector", "LabelSelectorRequirement", "OwnerReference",
-                "ManagedFieldsEntry", "Condition", "Status", "StatusDetails", "StatusCause", "DeleteOptions",
-                "Preconditions", "APIResourceList", "APIResource", "WatchEvent", "Patch", "Time", "MicroTime"}
+_META_MODELS = {
+    "ObjectMeta",
+    "ListMeta",
+    "LabelSelector",
+    "LabelSelectorRequirement",
+    "OwnerReference",
+    "ManagedFieldsEntry",
+    "Condition",
+    "Status",
+    "StatusDetails",
+    "StatusCause",
+    "DeleteOptions",
+    "Preconditions",
+    "APIResourceList",
+    "APIResource",
+    "WatchEvent",
+    "Patch",
+    "Time",
+    "MicroTime",
+}
 
 # (model, json field) -> (x-kubernetes-patch-strategy, x-kubernetes-patch-merge-key or "")
 PATCH_STRATEGIES: dict[tuple[str, str], tuple[str, str]] = {
@@ -71,18 +88,28 @@ PATCH_STRATEGIES: dict[tuple[str, str], tuple[str, str]] = {
     ("HorizontalPodAutoscalerStatus", "conditions"): ("merge", "type"),
 }
 
-_PACKAGE = {"": "io.k8s.api.core", "apps": "io.k8s.api.apps", "batch": "io.k8s.api.batch",
-            "policy": "io.k8s.api.policy", "autoscaling": "io.k8s.api.autoscaling",
-            "coordination.k8s.io": "io.k8s.api.coordination", "authorization.k8s.io": "io.k8s.api.authorization",
-            "apiextensions.k8s.io": "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions"}
+_PACKAGE = {
+    "": "io.k8s.api.core",
+    "apps": "io.k8s.api.apps",
+    "batch": "io.k8s.api.batch",
+    "policy": "io.k8s.api.policy",
+    "autoscaling": "io.k8s.api.autoscaling",
+    "coordination.k8s.io": "io.k8s.api.coordination",
+    "authorization.k8s.io": "io.k8s.api.authorization",
+    "apiextensions.k8s.io": "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions",
+}
 
-_PATCH_TYPES_BUILTIN = ("application/apply-patch+yaml", "application/json-patch+json",
-                        "application/merge-patch+json", "application/strategic-merge-patch+json")
-_PATCH_TYPES_CUSTOM = ("application/apply-patch+yaml", "application/json-patch+json",
-                       "application/merge-patch+json")
+_PATCH_TYPES_BUILTIN = (
+    "application/apply-patch+yaml",
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
+)
+_PATCH_TYPES_CUSTOM = ("application/apply-patch+yaml", "application/json-patch+json", "application/merge-patch+json")
 
 
 # --------------------------------------------------------------------------- which types exist
+
 
 def _resource_types(store: Any) -> list[ResourceType]:
     """Every registered type: accepts a Store (types()/types/_types) or an iterable of ResourceType."""
@@ -116,8 +143,13 @@ def _types_by_gv(store: Any) -> dict[str, list[tuple[ResourceType, str]]]:
 
 # --------------------------------------------------------------------------- built-in schemas from client models
 
+
 def _model_package(model: str, group: str, version: str) -> str:
-    return f"{META}.{model}" if model in _META_MODELS else f"{_PACKAGE.get(group, 'io.k8s.api.' + group)}.{version}.{model}"
+    return (
+        f"{META}.{model}"
+        if model in _META_MODELS
+        else f"{_PACKAGE.get(group, 'io.k8s.api.' + group)}.{version}.{model}"
+    )
 
 
 def _strip_version_prefix(class_name: str) -> str:
@@ -142,10 +174,15 @@ def _type_schema(type_name: str, models: Any, group: str, version: str, out: dic
     if lower.startswith("dict["):
         inner = text[5:-1].split(",", 1)[1]
         return {"type": "object", "additionalProperties": _type_schema(inner, models, group, version, out)}
-    scalars = {"str": {"type": "string"}, "int": {"type": "integer", "format": "int64"},
-               "bool": {"type": "boolean"}, "float": {"type": "number", "format": "double"},
-               "datetime": {"type": "string", "format": "date-time"}, "date": {"type": "string", "format": "date"},
-               "bytearray": {"type": "string", "format": "byte"}}
+    scalars = {
+        "str": {"type": "string"},
+        "int": {"type": "integer", "format": "int64"},
+        "bool": {"type": "boolean"},
+        "float": {"type": "number", "format": "double"},
+        "datetime": {"type": "string", "format": "date-time"},
+        "date": {"type": "string", "format": "date"},
+        "bytearray": {"type": "string", "format": "byte"},
+    }
     if lower in scalars:
         return dict(scalars[lower])
     if lower == "object":
@@ -177,7 +214,7 @@ def _add_model(cls: Any, name: str, models: Any, group: str, version: str, out: 
         if not desc:
             # The client models describe referenced fields only on the referenced type.
             target = prop.get("items", prop).get("allOf", [{}])[0].get("$ref", "")
-            desc = out.get(target[len(_REF):], {}).get("description") if target else None
+            desc = out.get(target[len(_REF) :], {}).get("description") if target else None
         if desc:
             prop["description"] = desc
         strategy = PATCH_STRATEGIES.get((short, json_name))
@@ -200,9 +237,15 @@ def _builtin_schemas(group: str, version: str, kind: str) -> tuple[str, str]:
     out: dict = {}
     name = _model_package(kind, group, version)
     if cls is None or not hasattr(cls, "openapi_types"):
-        out[name] = {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
-                     "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
-                                    "metadata": {"allOf": [{"$ref": _REF + f"{META}.ObjectMeta"}]}}}
+        out[name] = {
+            "type": "object",
+            "x-kubernetes-preserve-unknown-fields": True,
+            "properties": {
+                "apiVersion": {"type": "string"},
+                "kind": {"type": "string"},
+                "metadata": {"allOf": [{"$ref": _REF + f"{META}.ObjectMeta"}]},
+            },
+        }
         _add_model(models.V1ObjectMeta, f"{META}.ObjectMeta", models, group, version, out)
     else:
         _add_model(cls, name, models, group, version, out)
@@ -210,6 +253,7 @@ def _builtin_schemas(group: str, version: str, kind: str) -> tuple[str, str]:
 
 
 # --------------------------------------------------------------------------- custom resource schemas
+
 
 def _crd_version(rt: ResourceType, version: str) -> dict:
     for v in (rt.crd or {}).get("spec", {}).get("versions") or []:
@@ -230,9 +274,11 @@ def _custom_schemas(rt: ResourceType, version: str, out: dict) -> str:
     if not schema:
         schema = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
     props = schema.setdefault("properties", {})
-    meta_desc = (props.get("metadata") or {}).get("description") or \
-        "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/" \
+    meta_desc = (
+        (props.get("metadata") or {}).get("description")
+        or "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/"
         "api-conventions.md#metadata"
+    )
     props["metadata"] = {"allOf": [{"$ref": _REF + f"{META}.ObjectMeta"}], "description": meta_desc}
     props.setdefault("apiVersion", {"type": "string"})
     props.setdefault("kind", {"type": "string"})
@@ -252,6 +298,7 @@ def _g(obj: Any, *path: str) -> Any:
 
 # --------------------------------------------------------------------------- paths
 
+
 def _param(name: str, where: str, description: str, schema_type: str = "string", required: bool = False) -> dict:
     p = {"name": name, "in": where, "description": description, "schema": {"type": schema_type, "uniqueItems": True}}
     if required:
@@ -260,12 +307,17 @@ def _param(name: str, where: str, description: str, schema_type: str = "string",
 
 
 _Q_DRY_RUN = _param("dryRun", "query", "When present, indicates that modifications should not be persisted.")
-_Q_FIELD_MANAGER = _param("fieldManager", "query", "fieldManager is a name associated with the actor or entity "
-                                                   "that is making these changes.")
-_Q_FIELD_VALIDATION = _param("fieldValidation", "query", "fieldValidation instructs the server on how to handle "
-                                                         "objects in the request containing unknown or duplicate "
-                                                         "fields.")
-_Q_FORCE = _param("force", "query", "Force is going to \"force\" Apply requests.", "boolean")
+_Q_FIELD_MANAGER = _param(
+    "fieldManager", "query", "fieldManager is a name associated with the actor or entity that is making these changes."
+)
+_Q_FIELD_VALIDATION = _param(
+    "fieldValidation",
+    "query",
+    "fieldValidation instructs the server on how to handle "
+    "objects in the request containing unknown or duplicate "
+    "fields.",
+)
+_Q_FORCE = _param("force", "query", 'Force is going to "force" Apply requests.', "boolean")
 _Q_PRETTY = _param("pretty", "query", "If 'true', then the output is pretty printed.")
 
 
@@ -277,30 +329,48 @@ def _operations(rt: ResourceType, version: str, schema_name: str) -> dict[str, d
     ok = {"200": {"description": "OK", "content": {"application/json": {"schema": ref}}}}
     path_params = [_param("name", "path", f"name of the {rt.kind}", required=True)]
     if rt.namespaced:
-        path_params.append(_param("namespace", "path", "object name and auth scope, such as for teams and projects",
-                                  required=True))
+        path_params.append(
+            _param("namespace", "path", "object name and auth scope, such as for teams and projects", required=True)
+        )
     patch_types = _PATCH_TYPES_CUSTOM if rt.crd is not None else _PATCH_TYPES_BUILTIN
 
     def op(action: str, verb_id: str, **extra) -> dict:
-        body = {"operationId": f"{verb_id}{rt.kind}", "x-kubernetes-action": action,
-                "x-kubernetes-group-version-kind": gvk, "responses": ok}
+        body = {
+            "operationId": f"{verb_id}{rt.kind}",
+            "x-kubernetes-action": action,
+            "x-kubernetes-group-version-kind": gvk,
+            "responses": ok,
+        }
         body.update(extra)
         return body
 
     item = {
         "get": op("get", "read", parameters=[_Q_PRETTY]),
-        "put": op("put", "replace", parameters=[_Q_PRETTY, _Q_DRY_RUN, _Q_FIELD_MANAGER, _Q_FIELD_VALIDATION],
-                  requestBody={"content": {"*/*": {"schema": ref}}, "required": True}),
-        "patch": op("patch", "patch", parameters=[_Q_PRETTY, _Q_DRY_RUN, _Q_FIELD_MANAGER, _Q_FIELD_VALIDATION,
-                                                  _Q_FORCE],
-                    requestBody={"content": {t: {"schema": {"$ref": _REF + f"{META}.Patch"}} for t in patch_types},
-                                 "required": True}),
+        "put": op(
+            "put",
+            "replace",
+            parameters=[_Q_PRETTY, _Q_DRY_RUN, _Q_FIELD_MANAGER, _Q_FIELD_VALIDATION],
+            requestBody={"content": {"*/*": {"schema": ref}}, "required": True},
+        ),
+        "patch": op(
+            "patch",
+            "patch",
+            parameters=[_Q_PRETTY, _Q_DRY_RUN, _Q_FIELD_MANAGER, _Q_FIELD_VALIDATION, _Q_FORCE],
+            requestBody={
+                "content": {t: {"schema": {"$ref": _REF + f"{META}.Patch"}} for t in patch_types},
+                "required": True,
+            },
+        ),
         "delete": op("delete", "delete", parameters=[_Q_PRETTY, _Q_DRY_RUN]),
         "parameters": path_params,
     }
     collection = {
-        "post": op("post", "create", parameters=[_Q_PRETTY, _Q_DRY_RUN, _Q_FIELD_MANAGER, _Q_FIELD_VALIDATION],
-                   requestBody={"content": {"*/*": {"schema": ref}}, "required": True}),
+        "post": op(
+            "post",
+            "create",
+            parameters=[_Q_PRETTY, _Q_DRY_RUN, _Q_FIELD_MANAGER, _Q_FIELD_VALIDATION],
+            requestBody={"content": {"*/*": {"schema": ref}}, "required": True},
+        ),
         "parameters": path_params[1:],
     }
     return {f"{scope}/{{name}}": item, scope: collection}
@@ -308,7 +378,8 @@ def _operations(rt: ResourceType, version: str, schema_name: str) -> dict[str, d
 
 # --------------------------------------------------------------------------- public API
 
-def v3_document(store: Any, path: str) -> Optional[dict]:
+
+def v3_document(store: Any, path: str) -> dict | None:
     """The OpenAPI 3 document for `api/v1` or `apis/<group>/<version>`; None when no such group/version."""
     path = path.strip("/").split("?", 1)[0]
     entries = _types_by_gv(store).get(path)
@@ -327,13 +398,21 @@ def v3_document(store: Any, path: str) -> Optional[dict]:
                 schemas.setdefault(key, value)
         schemas[name]["x-kubernetes-group-version-kind"] = [{"group": rt.group, "kind": rt.kind, "version": version}]
         paths.update(_operations(rt, version, name))
-    schemas.setdefault(f"{META}.Patch", {"type": "object", "description": "Patch is provided to give a concrete "
-                                                                         "name and type to the Kubernetes PATCH "
-                                                                         "request body."})
+    schemas.setdefault(
+        f"{META}.Patch",
+        {
+            "type": "object",
+            "description": "Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.",
+        },
+    )
     if f"{META}.ObjectMeta" not in schemas:
         _add_model(models.V1ObjectMeta, f"{META}.ObjectMeta", models, "", "v1", schemas)
-    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.32.0"},
-            "paths": paths, "components": {"schemas": schemas}}
+    return {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": "v1.32.0"},
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }
 
 
 _SCHEMA_REVISION = "1"  # bump when the way documents are built changes
@@ -366,4 +445,3 @@ def v3_index(store: Any) -> dict:
     for path, entries in sorted(_types_by_gv(store).items()):
         out[path] = {"serverRelativeURL": f"/openapi/v3/{path}?hash={_document_hash(store, path, entries)}"}
     return {"paths": out}
-

@@ -8,7 +8,7 @@ Failures raise `PatchError` carrying the HTTP status the API server would answer
 from __future__ import annotations
 
 import copy
-from typing import Any, Optional
+from typing import Any
 
 
 class PatchError(Exception):
@@ -19,6 +19,7 @@ class PatchError(Exception):
 
 
 # --- JSON merge patch ----------------------------------------------------------------
+
 
 def merge_patch(target: Any, patch: Any) -> Any:
     if not isinstance(patch, dict):
@@ -35,11 +36,12 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 # --- JSON patch ----------------------------------------------------------------------
 
+
 def _pointer(path: str) -> list[str]:
     if path == "":
         return []
     if not path.startswith("/"):
-        raise PatchError(f"JSON pointer must be empty or start with a \"/\": {path!r}", 400)
+        raise PatchError(f'JSON pointer must be empty or start with a "/": {path!r}', 400)
     return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
 
 
@@ -51,7 +53,7 @@ def _parent(doc: Any, parts: list[str], op: str, path: str) -> Any:
         elif isinstance(cur, list) and p.isdigit() and int(p) < len(cur):
             cur = cur[int(p)]
         else:
-            raise PatchError(f"{op} operation does not apply: doc is missing path: \"{path}\": missing value")
+            raise PatchError(f'{op} operation does not apply: doc is missing path: "{path}": missing value')
     return cur
 
 
@@ -59,10 +61,10 @@ def _index(container: list, token: str, op: str, path: str, insert: bool) -> int
     if token == "-" and insert:
         return len(container)
     if not token.isdigit():
-        raise PatchError(f"{op} operation does not apply: invalid array index {token!r} in \"{path}\"")
+        raise PatchError(f'{op} operation does not apply: invalid array index {token!r} in "{path}"')
     i = int(token)
     if i > len(container) or (not insert and i == len(container)):
-        raise PatchError(f"{op} operation does not apply: index out of bounds: {i} in \"{path}\"")
+        raise PatchError(f'{op} operation does not apply: index out of bounds: {i} in "{path}"')
     return i
 
 
@@ -74,7 +76,7 @@ def _get(doc: Any, path: str, op: str) -> Any:
         elif isinstance(cur, list) and p.isdigit() and int(p) < len(cur):
             cur = cur[int(p)]
         else:
-            raise PatchError(f"{op} operation does not apply: doc is missing path: \"{path}\": missing value")
+            raise PatchError(f'{op} operation does not apply: doc is missing path: "{path}": missing value')
     return cur
 
 
@@ -90,7 +92,7 @@ def _remove(doc: Any, path: str, op: str) -> Any:
         return parent.pop(last)
     if isinstance(parent, list):
         return parent.pop(_index(parent, last, op, path, insert=False))
-    raise PatchError(f"{op} operation does not apply: doc is missing path: \"{path}\": missing value")
+    raise PatchError(f'{op} operation does not apply: doc is missing path: "{path}": missing value')
 
 
 def _add(doc: Any, path: str, value: Any, op: str) -> Any:
@@ -104,7 +106,7 @@ def _add(doc: Any, path: str, value: Any, op: str) -> Any:
     elif isinstance(parent, list):
         parent.insert(_index(parent, last, op, path, insert=True), value)
     else:
-        raise PatchError(f"{op} operation does not apply: doc is missing path: \"{path}\": missing value")
+        raise PatchError(f'{op} operation does not apply: doc is missing path: "{path}": missing value')
     return doc
 
 
@@ -113,7 +115,7 @@ def json_patch(doc: Any, ops: Any) -> Any:
         raise PatchError("json: cannot unmarshal object into Go value of type jsonpatch.Patch", 400)
     for op in ops:
         if not isinstance(op, dict) or "op" not in op:
-            raise PatchError("Unexpected kind: missing \"op\"", 400)
+            raise PatchError('Unexpected kind: missing "op"', 400)
         kind, path = op["op"], op.get("path")
         if path is None:
             raise PatchError(f"{kind} operation does not apply: missing path", 400)
@@ -164,13 +166,13 @@ MERGE_KEYS: dict[str, str] = {
 SET_LISTS = frozenset({"finalizers"})
 
 
-def _merge_key(field: str, kind: Optional[str]) -> Optional[str]:
+def _merge_key(field: str, kind: str | None) -> str | None:
     if field == "ports" and kind == "Service":
         return "port"
     return MERGE_KEYS.get(field)
 
 
-def strategic_merge(target: Any, patch: Any, kind: Optional[str] = None) -> Any:
+def strategic_merge(target: Any, patch: Any, kind: str | None = None) -> Any:
     if not isinstance(patch, dict):
         return copy.deepcopy(patch)
     if not isinstance(target, dict):
@@ -203,7 +205,7 @@ def strategic_merge(target: Any, patch: Any, kind: Optional[str] = None) -> Any:
     return target
 
 
-def _merge_list(field: str, current: Any, patch: list, kind: Optional[str]) -> list:
+def _merge_list(field: str, current: Any, patch: list, kind: str | None) -> list:
     if any(isinstance(p, dict) and p.get("$patch") == "replace" and len(p) == 1 for p in patch):
         return [copy.deepcopy(p) for p in patch if not (isinstance(p, dict) and p.get("$patch") == "replace")]
     current = list(current) if isinstance(current, list) else []
@@ -236,7 +238,7 @@ def _merge_list(field: str, current: Any, patch: list, kind: Optional[str]) -> l
     return out
 
 
-def apply_patch(target: Optional[dict], patch: dict, *, builtin: bool) -> dict:
+def apply_patch(target: dict | None, patch: dict, *, builtin: bool) -> dict:
     """Server-side apply without field ownership: the applied configuration wins.
 
     Lists merge by the same keys as a strategic merge for built-in kinds (their
@@ -252,16 +254,28 @@ def apply_patch(target: Optional[dict], patch: dict, *, builtin: bool) -> dict:
 
 # A path is a tuple of map keys (str) and list-item selectors ((merge key, value) tuples).
 Path = tuple
-_UNOWNED_META = frozenset({"name", "namespace", "uid", "resourceVersion", "creationTimestamp", "generation",
-                           "managedFields", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"})
+_UNOWNED_META = frozenset(
+    {
+        "name",
+        "namespace",
+        "uid",
+        "resourceVersion",
+        "creationTimestamp",
+        "generation",
+        "managedFields",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "selfLink",
+    }
+)
 
 
-def leaf_values(obj: dict, *, builtin: bool, kind: Optional[str] = None) -> dict[Path, Any]:
+def leaf_values(obj: dict, *, builtin: bool, kind: str | None = None) -> dict[Path, Any]:
     """Every field a manager can own, with its value: map entries recursively, lists whole
     unless their items merge by key (built-in kinds), then item by item."""
     out: dict[Path, Any] = {}
 
-    def walk(node: Any, path: Path, field: Optional[str]) -> None:
+    def walk(node: Any, path: Path, field: str | None) -> None:
         if isinstance(node, dict) and node:
             for k, v in node.items():
                 if not k.startswith("$"):
@@ -296,8 +310,11 @@ def remove_path(obj: dict, path: Path) -> None:
     cur: Any = obj
     for p in path[:-1]:
         if isinstance(p, tuple):
-            cur = next((i for i in cur if isinstance(i, dict) and i.get(p[0]) == p[1]), None) \
-                if isinstance(cur, list) else None
+            cur = (
+                next((i for i in cur if isinstance(i, dict) and i.get(p[0]) == p[1]), None)
+                if isinstance(cur, list)
+                else None
+            )
         else:
             cur = cur.get(p) if isinstance(cur, dict) else None
         if cur is None:

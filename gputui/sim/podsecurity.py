@@ -10,7 +10,8 @@ securityContext.privileged=true), hostPath volumes (volume "v")`.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 from gputui.sim.statuses import ApiError
 
@@ -25,8 +26,11 @@ def _quoted(kind: str, names: list[str]) -> str:
 
 
 def _containers(spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return list(spec.get("initContainers") or []) + list(spec.get("containers") or []) \
+    return (
+        list(spec.get("initContainers") or [])
+        + list(spec.get("containers") or [])
         + list(spec.get("ephemeralContainers") or [])
+    )
 
 
 def violations(pod: Mapping[str, Any], level: str) -> list[str]:
@@ -51,32 +55,39 @@ def violations(pod: Mapping[str, Any], level: str) -> list[str]:
         vols = ", ".join(f'"{n}"' for n in host_paths)
         noun = "volumes" if len(host_paths) > 1 else "volume"
         verb = "use" if len(host_paths) > 1 else "uses"
-        out.append(f"restricted volume types ({noun} {vols} {verb} restricted volume type \"hostPath\")")
+        out.append(f'restricted volume types ({noun} {vols} {verb} restricted volume type "hostPath")')
     escalating = [n for n, sc in sc_of.items() if sc.get("allowPrivilegeEscalation") is not False]
     if escalating:
-        out.append(f"allowPrivilegeEscalation != false ({_quoted('container', escalating)} must set "
-                   "securityContext.allowPrivilegeEscalation=false)")
+        out.append(
+            f"allowPrivilegeEscalation != false ({_quoted('container', escalating)} must set "
+            "securityContext.allowPrivilegeEscalation=false)"
+        )
     caps = [n for n, sc in sc_of.items() if "ALL" not in ((sc.get("capabilities") or {}).get("drop") or [])]
     if caps:
-        out.append(f'unrestricted capabilities ({_quoted("container", caps)} must set '
-                   'securityContext.capabilities.drop=["ALL"])')
+        out.append(
+            f"unrestricted capabilities ({_quoted('container', caps)} must set "
+            'securityContext.capabilities.drop=["ALL"])'
+        )
     pod_sc = spec.get("securityContext") or {}
     root = [n for n, sc in sc_of.items() if sc.get("runAsNonRoot", pod_sc.get("runAsNonRoot")) is not True]
     if root:
         who = "pod or " + _quoted("container", root) if len(root) == len(sc_of) else _quoted("container", root)
         out.append(f"runAsNonRoot != true ({who} must set securityContext.runAsNonRoot=true)")
     pod_seccomp = (pod_sc.get("seccompProfile") or {}).get("type")
-    seccomp = [n for n, sc in sc_of.items()
-               if ((sc.get("seccompProfile") or {}).get("type") or pod_seccomp) not in ("RuntimeDefault", "Localhost")]
+    seccomp = [
+        n
+        for n, sc in sc_of.items()
+        if ((sc.get("seccompProfile") or {}).get("type") or pod_seccomp) not in ("RuntimeDefault", "Localhost")
+    ]
     if seccomp:
-        who = "pod or " + _quoted("container", seccomp) if len(seccomp) == len(sc_of) else _quoted("container",
-                                                                                                   seccomp)
-        out.append(f'seccompProfile ({who} must set securityContext.seccompProfile.type to "RuntimeDefault" or '
-                   '"Localhost")')
+        who = "pod or " + _quoted("container", seccomp) if len(seccomp) == len(sc_of) else _quoted("container", seccomp)
+        out.append(
+            f'seccompProfile ({who} must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")'
+        )
     return out
 
 
-def admit(pod: Mapping[str, Any], namespace: Optional[Mapping[str, Any]]) -> None:
+def admit(pod: Mapping[str, Any], namespace: Mapping[str, Any] | None) -> None:
     """Raise the 403 the API server answers when the namespace's enforce level forbids the pod."""
     labels = ((namespace or {}).get("metadata") or {}).get("labels") or {}
     level = labels.get(ENFORCE)
@@ -87,5 +98,9 @@ def admit(pod: Mapping[str, Any], namespace: Optional[Mapping[str, Any]]) -> Non
         return
     version = labels.get(ENFORCE_VERSION) or "latest"
     name = (pod.get("metadata") or {}).get("name") or (pod.get("metadata") or {}).get("generateName", "")
-    raise ApiError(403, "Forbidden", f'pods "{name}" is forbidden: violates PodSecurity "{level}:{version}": '
-                   + ", ".join(found), {"name": name, "kind": "pods"})
+    raise ApiError(
+        403,
+        "Forbidden",
+        f'pods "{name}" is forbidden: violates PodSecurity "{level}:{version}": ' + ", ".join(found),
+        {"name": name, "kind": "pods"},
+    )

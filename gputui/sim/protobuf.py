@@ -10,7 +10,8 @@ reader keeps the simulator free of a protobuf dependency.
 from __future__ import annotations
 
 import base64
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 MAGIC = b"k8s\x00"
 
@@ -50,15 +51,15 @@ def iter_fields(buf: bytes) -> Iterator[tuple[int, int, Any]]:
             length, pos = read_varint(buf, pos)
             if pos + length > len(buf):
                 raise ProtobufError(f"field {number} runs past the end of the message")
-            value, pos = buf[pos:pos + length], pos + length
+            value, pos = buf[pos : pos + length], pos + length
         elif wire == WIRE_FIXED64:
             if pos + 8 > len(buf):
                 raise ProtobufError("truncated fixed64")
-            value, pos = int.from_bytes(buf[pos:pos + 8], "little"), pos + 8
+            value, pos = int.from_bytes(buf[pos : pos + 8], "little"), pos + 8
         elif wire == WIRE_FIXED32:
             if pos + 4 > len(buf):
                 raise ProtobufError("truncated fixed32")
-            value, pos = int.from_bytes(buf[pos:pos + 4], "little"), pos + 4
+            value, pos = int.from_bytes(buf[pos : pos + 4], "little"), pos + 4
         else:
             raise ProtobufError(f"unsupported wire type {wire} for field {number}")
         yield number, wire, value
@@ -77,7 +78,7 @@ def decode_unknown(body: bytes) -> dict:
     if not body.startswith(MAGIC):
         raise ProtobufError("missing the k8s protobuf magic prefix")
     out: dict[str, Any] = {"apiVersion": "", "kind": "", "raw": b"", "contentEncoding": "", "contentType": ""}
-    for number, wire, value in iter_fields(body[len(MAGIC):]):
+    for number, wire, value in iter_fields(body[len(MAGIC) :]):
         if wire != WIRE_BYTES:
             continue
         if number == 1:
@@ -91,17 +92,19 @@ def decode_unknown(body: bytes) -> dict:
     return out
 
 
-_RESOURCE_ATTRIBUTES = {1: "namespace", 2: "verb", 3: "group", 4: "version", 5: "resource", 6: "subresource",
-                        7: "name"}
+_RESOURCE_ATTRIBUTES = {1: "namespace", 2: "verb", 3: "group", 4: "version", 5: "resource", 6: "subresource", 7: "name"}
 _NON_RESOURCE_ATTRIBUTES = {1: "path", 2: "verb"}
 
 
 def decode_self_subject_access_review(body: bytes) -> dict:
     """A protobuf SelfSubjectAccessReview body → the same dict its JSON form would decode to."""
     envelope = decode_unknown(body)
-    review: dict[str, Any] = {"apiVersion": envelope["apiVersion"] or "authorization.k8s.io/v1",
-                              "kind": envelope["kind"] or "SelfSubjectAccessReview",
-                              "metadata": {}, "spec": {}}
+    review: dict[str, Any] = {
+        "apiVersion": envelope["apiVersion"] or "authorization.k8s.io/v1",
+        "kind": envelope["kind"] or "SelfSubjectAccessReview",
+        "metadata": {},
+        "spec": {},
+    }
     for number, wire, value in iter_fields(envelope["raw"]):
         if wire != WIRE_BYTES:
             continue
@@ -118,7 +121,6 @@ def decode_self_subject_access_review(body: bytes) -> dict:
     return review
 
 
-
 # --------------------------------------------------------------------------- typed objects (kubectl create)
 
 # A message schema maps field numbers to (JSON name, kind). Kinds: "str", "int" (omitted when 0), "ptr_int"
@@ -128,54 +130,144 @@ def decode_self_subject_access_review(body: bytes) -> dict:
 # the decoder refuse the body rather than drop what the user asked for.
 
 _TIME = "time"
-OBJECT_META = {1: ("name", "str"), 2: ("generateName", "str"), 3: ("namespace", "str"), 5: ("uid", "str"),
-               6: ("resourceVersion", "str"), 8: ("creationTimestamp", _TIME), 11: ("labels", "map"),
-               12: ("annotations", "map"), 14: ("finalizers", "rep_str")}
-_LABEL_SELECTOR = {1: ("matchLabels", "map"),
-                   2: ("matchExpressions", ("rep_msg", {1: ("key", "str"), 2: ("operator", "str"),
-                                                        3: ("values", "rep_str")}))}
-_CONTAINER = {1: ("name", "str"), 2: ("image", "str"), 3: ("command", "rep_str"), 4: ("args", "rep_str"),
-              5: ("workingDir", "str"),
-              6: ("ports", ("rep_msg", {1: ("name", "str"), 2: ("hostPort", "int"), 3: ("containerPort", "int"),
-                                        4: ("protocol", "str"), 5: ("hostIP", "str")})),
-              7: ("env", ("rep_msg", {1: ("name", "str"), 2: ("value", "str")})),
-              8: ("resources", ("msg", {1: ("limits", "quantity_map"), 2: ("requests", "quantity_map")})),
-              13: ("terminationMessagePath", "str"), 14: ("imagePullPolicy", "str"), 16: ("stdin", "bool"),
-              17: ("stdinOnce", "bool"), 18: ("tty", "bool"), 20: ("terminationMessagePolicy", "str"),
-              24: ("restartPolicy", "str")}
-_POD_SPEC = {2: ("containers", ("rep_msg", _CONTAINER)), 3: ("restartPolicy", "str"),
-             4: ("terminationGracePeriodSeconds", "ptr_int"), 5: ("activeDeadlineSeconds", "ptr_int"),
-             6: ("dnsPolicy", "str"), 7: ("nodeSelector", "map"), 8: ("serviceAccountName", "str"),
-             10: ("nodeName", "str"), 11: ("hostNetwork", "bool"), 16: ("hostname", "str"),
-             19: ("schedulerName", "str"), 20: ("initContainers", ("rep_msg", _CONTAINER)),
-             22: ("tolerations", ("rep_msg", {1: ("key", "str"), 2: ("operator", "str"), 3: ("value", "str"),
-                                              4: ("effect", "str"), 5: ("tolerationSeconds", "ptr_int")}))}
+OBJECT_META = {
+    1: ("name", "str"),
+    2: ("generateName", "str"),
+    3: ("namespace", "str"),
+    5: ("uid", "str"),
+    6: ("resourceVersion", "str"),
+    8: ("creationTimestamp", _TIME),
+    11: ("labels", "map"),
+    12: ("annotations", "map"),
+    14: ("finalizers", "rep_str"),
+}
+_LABEL_SELECTOR = {
+    1: ("matchLabels", "map"),
+    2: ("matchExpressions", ("rep_msg", {1: ("key", "str"), 2: ("operator", "str"), 3: ("values", "rep_str")})),
+}
+_CONTAINER = {
+    1: ("name", "str"),
+    2: ("image", "str"),
+    3: ("command", "rep_str"),
+    4: ("args", "rep_str"),
+    5: ("workingDir", "str"),
+    6: (
+        "ports",
+        (
+            "rep_msg",
+            {
+                1: ("name", "str"),
+                2: ("hostPort", "int"),
+                3: ("containerPort", "int"),
+                4: ("protocol", "str"),
+                5: ("hostIP", "str"),
+            },
+        ),
+    ),
+    7: ("env", ("rep_msg", {1: ("name", "str"), 2: ("value", "str")})),
+    8: ("resources", ("msg", {1: ("limits", "quantity_map"), 2: ("requests", "quantity_map")})),
+    13: ("terminationMessagePath", "str"),
+    14: ("imagePullPolicy", "str"),
+    16: ("stdin", "bool"),
+    17: ("stdinOnce", "bool"),
+    18: ("tty", "bool"),
+    20: ("terminationMessagePolicy", "str"),
+    24: ("restartPolicy", "str"),
+}
+_POD_SPEC = {
+    2: ("containers", ("rep_msg", _CONTAINER)),
+    3: ("restartPolicy", "str"),
+    4: ("terminationGracePeriodSeconds", "ptr_int"),
+    5: ("activeDeadlineSeconds", "ptr_int"),
+    6: ("dnsPolicy", "str"),
+    7: ("nodeSelector", "map"),
+    8: ("serviceAccountName", "str"),
+    10: ("nodeName", "str"),
+    11: ("hostNetwork", "bool"),
+    16: ("hostname", "str"),
+    19: ("schedulerName", "str"),
+    20: ("initContainers", ("rep_msg", _CONTAINER)),
+    22: (
+        "tolerations",
+        (
+            "rep_msg",
+            {
+                1: ("key", "str"),
+                2: ("operator", "str"),
+                3: ("value", "str"),
+                4: ("effect", "str"),
+                5: ("tolerationSeconds", "ptr_int"),
+            },
+        ),
+    ),
+}
 _POD_TEMPLATE = {1: ("metadata", ("msg", OBJECT_META)), 2: ("spec", ("msg", _POD_SPEC))}
-_DEPLOYMENT = {1: ("metadata", ("msg", OBJECT_META)),
-               2: ("spec", ("msg", {1: ("replicas", "ptr_int"), 2: ("selector", ("msg", _LABEL_SELECTOR)),
-                                    3: ("template", ("msg", _POD_TEMPLATE)),
-                                    4: ("strategy", ("msg", {1: ("type", "str")})), 5: ("minReadySeconds", "int"),
-                                    6: ("revisionHistoryLimit", "ptr_int"), 7: ("paused", "bool"),
-                                    9: ("progressDeadlineSeconds", "ptr_int")})),
-               3: ("status", "skip")}
-_JOB = {1: ("metadata", ("msg", OBJECT_META)),
-        2: ("spec", ("msg", {1: ("parallelism", "ptr_int"), 2: ("completions", "ptr_int"),
-                             3: ("activeDeadlineSeconds", "ptr_int"), 4: ("selector", ("msg", _LABEL_SELECTOR)),
-                             5: ("manualSelector", "ptr_bool"), 6: ("template", ("msg", _POD_TEMPLATE)),
-                             7: ("backoffLimit", "ptr_int"), 8: ("ttlSecondsAfterFinished", "ptr_int"),
-                             9: ("completionMode", "str"), 10: ("suspend", "ptr_bool")})),
-        3: ("status", "skip")}
-_CONFIG_MAP = {1: ("metadata", ("msg", OBJECT_META)), 2: ("data", "map"), 3: ("binaryData", "bytes_map"),
-               4: ("immutable", "ptr_bool")}
-_NAMESPACE = {1: ("metadata", ("msg", OBJECT_META)), 2: ("spec", ("msg", {1: ("finalizers", "rep_str")})),
-              3: ("status", "skip")}
-_SERVICE_ACCOUNT = {1: ("metadata", ("msg", OBJECT_META)),
-                    3: ("imagePullSecrets", ("rep_msg", {1: ("name", "str")})),
-                    4: ("automountServiceAccountToken", "ptr_bool")}
+_DEPLOYMENT = {
+    1: ("metadata", ("msg", OBJECT_META)),
+    2: (
+        "spec",
+        (
+            "msg",
+            {
+                1: ("replicas", "ptr_int"),
+                2: ("selector", ("msg", _LABEL_SELECTOR)),
+                3: ("template", ("msg", _POD_TEMPLATE)),
+                4: ("strategy", ("msg", {1: ("type", "str")})),
+                5: ("minReadySeconds", "int"),
+                6: ("revisionHistoryLimit", "ptr_int"),
+                7: ("paused", "bool"),
+                9: ("progressDeadlineSeconds", "ptr_int"),
+            },
+        ),
+    ),
+    3: ("status", "skip"),
+}
+_JOB = {
+    1: ("metadata", ("msg", OBJECT_META)),
+    2: (
+        "spec",
+        (
+            "msg",
+            {
+                1: ("parallelism", "ptr_int"),
+                2: ("completions", "ptr_int"),
+                3: ("activeDeadlineSeconds", "ptr_int"),
+                4: ("selector", ("msg", _LABEL_SELECTOR)),
+                5: ("manualSelector", "ptr_bool"),
+                6: ("template", ("msg", _POD_TEMPLATE)),
+                7: ("backoffLimit", "ptr_int"),
+                8: ("ttlSecondsAfterFinished", "ptr_int"),
+                9: ("completionMode", "str"),
+                10: ("suspend", "ptr_bool"),
+            },
+        ),
+    ),
+    3: ("status", "skip"),
+}
+_CONFIG_MAP = {
+    1: ("metadata", ("msg", OBJECT_META)),
+    2: ("data", "map"),
+    3: ("binaryData", "bytes_map"),
+    4: ("immutable", "ptr_bool"),
+}
+_NAMESPACE = {
+    1: ("metadata", ("msg", OBJECT_META)),
+    2: ("spec", ("msg", {1: ("finalizers", "rep_str")})),
+    3: ("status", "skip"),
+}
+_SERVICE_ACCOUNT = {
+    1: ("metadata", ("msg", OBJECT_META)),
+    3: ("imagePullSecrets", ("rep_msg", {1: ("name", "str")})),
+    4: ("automountServiceAccountToken", "ptr_bool"),
+}
 
-_OBJECT_SCHEMAS = {("v1", "ConfigMap"): _CONFIG_MAP, ("v1", "Namespace"): _NAMESPACE,
-                   ("v1", "ServiceAccount"): _SERVICE_ACCOUNT, ("apps/v1", "Deployment"): _DEPLOYMENT,
-                   ("batch/v1", "Job"): _JOB}
+_OBJECT_SCHEMAS = {
+    ("v1", "ConfigMap"): _CONFIG_MAP,
+    ("v1", "Namespace"): _NAMESPACE,
+    ("v1", "ServiceAccount"): _SERVICE_ACCOUNT,
+    ("apps/v1", "Deployment"): _DEPLOYMENT,
+    ("batch/v1", "Job"): _JOB,
+}
 
 
 def _all_zero(wire: int, value: Any, depth: int = 0) -> bool:
@@ -280,8 +372,7 @@ def decode_object(body: bytes) -> dict:
     key = (envelope["apiVersion"], envelope["kind"])
     schema = _OBJECT_SCHEMAS.get(key)
     if schema is None:
-        raise ProtobufError(f"cannot decode {envelope['kind'] or 'an object'} ({envelope['apiVersion']}) "
-                            f"from protobuf")
+        raise ProtobufError(f"cannot decode {envelope['kind'] or 'an object'} ({envelope['apiVersion']}) from protobuf")
     obj: dict[str, Any] = {"apiVersion": key[0], "kind": key[1]}
     obj.update(decode_message(envelope["raw"], schema, key[1]))
     obj.setdefault("metadata", {})

@@ -8,7 +8,7 @@ real API server does.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 VERBS_ALL = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 
@@ -26,13 +26,13 @@ class ResourceType:
     verbs: tuple[str, ...] = VERBS_ALL
     subresources: tuple[str, ...] = ()  # "status", "log", "scale", "eviction", "binding"
     versions: tuple[str, ...] = ()  # every served version; empty = (version,)
-    crd: Optional[dict[str, Any]] = field(default=None, compare=False, hash=False, repr=False)
+    crd: dict[str, Any] | None = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def served_versions(self) -> tuple[str, ...]:
         return self.versions or (self.version,)
 
-    def api_version(self, version: Optional[str] = None) -> str:
+    def api_version(self, version: str | None = None) -> str:
         v = version or self.version
         return f"{self.group}/{v}" if self.group else v
 
@@ -46,14 +46,14 @@ class ResourceType:
         return f"{self.plural}.{self.group}" if self.group else self.plural
 
     @classmethod
-    def from_crd(cls, crd: dict[str, Any]) -> "ResourceType":
+    def from_crd(cls, crd: dict[str, Any]) -> ResourceType:
         spec = crd.get("spec") or {}
         names = spec.get("names") or {}
         versions = [v for v in spec.get("versions") or [] if v.get("served", True)]
         storage = next((v["name"] for v in versions if v.get("storage")), versions[0]["name"] if versions else "v1")
         subresources: list[str] = []
         for v in versions:
-            for sr in (v.get("subresources") or {}):
+            for sr in v.get("subresources") or {}:
                 if sr not in subresources:
                     subresources.append(sr)
         return cls(
@@ -72,8 +72,9 @@ class ResourceType:
 
 
 def _rt(group, version, kind, plural, namespaced, short=(), cats=(), sub=(), verbs=VERBS_ALL):
-    return ResourceType(group, version, kind, plural, kind.lower(), namespaced, tuple(short), tuple(cats),
-                        tuple(verbs), tuple(sub))
+    return ResourceType(
+        group, version, kind, plural, kind.lower(), namespaced, tuple(short), tuple(cats), tuple(verbs), tuple(sub)
+    )
 
 
 BUILTIN_TYPES: tuple[ResourceType, ...] = (
@@ -90,12 +91,27 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     _rt("apps", "v1", "ReplicaSet", "replicasets", True, ("rs",), ("all",), sub=("status", "scale")),
     _rt("batch", "v1", "Job", "jobs", True, (), ("all",), sub=("status",)),
     _rt("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", True, ("pdb",), sub=("status",)),
-    _rt("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", True, ("hpa",), ("all",),
-        sub=("status",)),
+    _rt(
+        "autoscaling",
+        "v2",
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        True,
+        ("hpa",),
+        ("all",),
+        sub=("status",),
+    ),
     _rt("coordination.k8s.io", "v1", "Lease", "leases", True),
-    _rt("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", False,
-        ("crd", "crds"), ("api-extensions",), sub=("status",)),
+    _rt(
+        "apiextensions.k8s.io",
+        "v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        False,
+        ("crd", "crds"),
+        ("api-extensions",),
+        sub=("status",),
+    ),
     # Answered by the server itself; never stored.
-    _rt("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", False,
-        verbs=("create",)),
+    _rt("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", False, verbs=("create",)),
 )

@@ -6,8 +6,9 @@ import os
 import secrets
 import tempfile
 import threading
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any
 
 import msgspec
 import yaml
@@ -24,8 +25,17 @@ DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease"
 
 
 class RunningSim:
-    def __init__(self, server: SimServer, store: Store, kubeconfig: Path, context: str, token: str,
-                 faults: Faults, owns_kubeconfig: bool, simulation: Any = None):
+    def __init__(
+        self,
+        server: SimServer,
+        store: Store,
+        kubeconfig: Path,
+        context: str,
+        token: str,
+        faults: Faults,
+        owns_kubeconfig: bool,
+        simulation: Any = None,
+    ):
         self.server = server
         self.store = store
         self.kubeconfig = kubeconfig
@@ -37,7 +47,9 @@ class RunningSim:
         host, port = server.server_address[:2]
         self.host, self.port = host, port
         self.url = f"http://{host}:{port}"
-        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), name=f"gputui-sim:{port}", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(0.05,), name=f"gputui-sim:{port}", daemon=True
+        )
         self._thread.start()
         self._stopped = False
 
@@ -55,14 +67,14 @@ class RunningSim:
             except OSError:
                 pass
 
-    def __enter__(self) -> "RunningSim":
+    def __enter__(self) -> RunningSim:
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
 
 
-def load_sources(sources: Sequence[str], synthetic: Optional[str], extra: Sequence[dict] = ()) -> list[dict]:
+def load_sources(sources: Sequence[str], synthetic: str | None, extra: Sequence[dict] = ()) -> list[dict]:
     """Scenario/file objects, generated objects and extra manifest dicts, completed by the loader."""
     from gputui.sim import loader
 
@@ -78,10 +90,15 @@ def load_sources(sources: Sequence[str], synthetic: Optional[str], extra: Sequen
         # The CRDs already loaded let the loader recognise custom resources among the extras.
         known = [o for o in objects if o.get("kind") == "CustomResourceDefinition"]
         known_names = {o["metadata"]["name"] for o in known}
-        extra_names = {(o.get("metadata") or {}).get("name") for o in extra if o.get("kind") == "CustomResourceDefinition"}
+        extra_names = {
+            (o.get("metadata") or {}).get("name") for o in extra if o.get("kind") == "CustomResourceDefinition"
+        }
         prepared = loader.prepare_objects(_decode(_encode(known)) + extra)
-        extra = [o for o in prepared if not (o.get("kind") == "CustomResourceDefinition"
-                                             and o["metadata"]["name"] in known_names - extra_names)]
+        extra = [
+            o
+            for o in prepared
+            if not (o.get("kind") == "CustomResourceDefinition" and o["metadata"]["name"] in known_names - extra_names)
+        ]
     return objects + extra
 
 
@@ -93,16 +110,25 @@ def _with_namespaces(objects: list[dict]) -> list[dict]:
         ns = (o.get("metadata") or {}).get("namespace")
         if ns and ns not in wanted:
             wanted.append(ns)
-    extra = [{"apiVersion": "v1", "kind": "Namespace",
-              "metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}},
-              "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
-             for ns in wanted if ns not in have]
+    extra = [
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}},
+            "spec": {"finalizers": ["kubernetes"]},
+            "status": {"phase": "Active"},
+        }
+        for ns in wanted
+        if ns not in have
+    ]
     return extra + objects
 
 
 def write_kubeconfig(path: Path, url: str, token: str, context: str) -> None:
     doc = {
-        "apiVersion": "v1", "kind": "Config", "preferences": {},
+        "apiVersion": "v1",
+        "kind": "Config",
+        "preferences": {},
         "clusters": [{"name": context, "cluster": {"server": url}}],
         "users": [{"name": context, "user": {"token": token}}],
         "contexts": [{"name": context, "context": {"cluster": context, "user": context, "namespace": "default"}}],
@@ -115,23 +141,34 @@ def write_kubeconfig(path: Path, url: str, token: str, context: str) -> None:
     os.chmod(path, 0o600)  # an existing file keeps its old mode otherwise
 
 
-def start_simulator(sources: Iterable[str] = ("incident",), objects: Iterable[dict] = (),
-                    synthetic: Optional[str] = None, host: str = "127.0.0.1", port: int = 0,
-                    kubeconfig_out: Optional[str | os.PathLike] = None, faults: Optional[Faults] = None,
-                    context_name: str = "gputui-sim", behaviour: bool = True) -> RunningSim:
+def start_simulator(
+    sources: Iterable[str] = ("incident",),
+    objects: Iterable[dict] = (),
+    synthetic: str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    kubeconfig_out: str | os.PathLike | None = None,
+    faults: Faults | None = None,
+    context_name: str = "gputui-sim",
+    behaviour: bool = True,
+) -> RunningSim:
     faults = faults if faults is not None else Faults()
     loaded = load_sources(list(sources or ()), synthetic, list(objects or ()))
     store = Store()
     try:
         store.bulk_load(_with_namespaces(loaded))
     except ApiError as e:
-        raise InputError(f"cannot serve the objects: {e.message}",
-                         hint="load the CustomResourceDefinition for every custom resource kind")
+        raise InputError(
+            f"cannot serve the objects: {e.message}",
+            hint="load the CustomResourceDefinition for every custom resource kind",
+        )
     token = secrets.token_urlsafe(24)
     try:
         server = SimServer((host, port), store, token, faults)
     except OSError as e:
-        raise InputError(f"cannot listen on {host}:{port}: {e.strerror or e}", hint="choose another --port (0 picks a free one)")
+        raise InputError(
+            f"cannot listen on {host}:{port}: {e.strerror or e}", hint="choose another --port (0 picks a free one)"
+        )
     owns = kubeconfig_out is None
     if owns:
         fd, name = tempfile.mkstemp(prefix="gputui-sim-", suffix=".kubeconfig")

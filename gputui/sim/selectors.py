@@ -7,7 +7,8 @@ server does.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 Predicate = Callable[[dict], bool]
 
@@ -45,7 +46,7 @@ _SET_RE = re.compile(r"^(?P<key>[^\s!=<>]+)\s+(?P<op>in|notin)\s*\((?P<vals>[^)]
 _CMP_RE = re.compile(r"^(?P<key>[^\s!=<>]+)\s*(?P<op>==|=|!=|>|<)\s*(?P<val>[^\s]*)$")
 
 
-def parse_label_selector(text: Optional[str]) -> Optional[Predicate]:
+def parse_label_selector(text: str | None) -> Predicate | None:
     if not text or not text.strip():
         return None
     reqs: list[Callable[[dict], bool]] = []
@@ -70,7 +71,9 @@ def parse_label_selector(text: Optional[str]) -> Optional[Predicate]:
                 try:
                     num = int(val)
                 except ValueError:
-                    raise SelectorError("unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer")
+                    raise SelectorError(
+                        "unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer"
+                    )
                 reqs.append(_numeric(key, op, num))
             continue
         if part.startswith("!"):
@@ -145,7 +148,7 @@ def _unescape(value: str) -> str:
     return re.sub(r"\\(.)", r"\1", value)
 
 
-def parse_field_selector(text: Optional[str]) -> Optional[Predicate]:
+def parse_field_selector(text: str | None) -> Predicate | None:
     if not text or not text.strip():
         return None
     reqs: list[tuple[str, bool, str]] = []
@@ -167,7 +170,7 @@ def parse_field_selector(text: Optional[str]) -> Optional[Predicate]:
     return match
 
 
-def field_equals(text: Optional[str], path: str) -> Optional[str]:
+def field_equals(text: str | None, path: str) -> str | None:
     """The value of a plain `path=value` requirement in a field selector (watch on one name)."""
     if not text:
         return None

@@ -13,8 +13,9 @@ import socket
 import threading
 import time
 import zlib
+from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterable, Optional
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
@@ -22,8 +23,18 @@ import msgspec
 from gputui.sim import discovery, media
 from gputui.sim.faults import Faults
 from gputui.sim.selectors import SelectorError, parse_field_selector, parse_label_selector
-from gputui.sim.statuses import (CONTINUE_EXPIRED, ApiError, bad_request, forbidden, method_not_allowed,
-                                 not_found, not_found_path, unsupported_body, unsupported_media, unsupported_patch)
+from gputui.sim.statuses import (
+    CONTINUE_EXPIRED,
+    ApiError,
+    bad_request,
+    forbidden,
+    method_not_allowed,
+    not_found,
+    not_found_path,
+    unsupported_body,
+    unsupported_media,
+    unsupported_patch,
+)
 from gputui.sim.store import Entry, Store
 from gputui.sim.subresources import SubresourceHandlers
 
@@ -31,8 +42,14 @@ _encode = msgspec.json.encode
 _decode = msgspec.json.decode
 
 SERVER_VERSION = {
-    "major": "1", "minor": "32", "gitVersion": "v1.32.4", "gitCommit": "59526cd4867447956156ae3a602fcbac10a2c335",
-    "gitTreeState": "clean", "buildDate": "2025-04-22T16:03:33Z", "goVersion": "go1.23.6", "compiler": "gc",
+    "major": "1",
+    "minor": "32",
+    "gitVersion": "v1.32.4",
+    "gitCommit": "59526cd4867447956156ae3a602fcbac10a2c335",
+    "gitTreeState": "clean",
+    "buildDate": "2025-04-22T16:03:33Z",
+    "goVersion": "go1.23.6",
+    "compiler": "gc",
     "platform": "linux/amd64",
 }
 GZIP_MIN_BYTES = 8 * 1024
@@ -42,6 +59,7 @@ DEFAULT_WATCH_SECONDS = 1800
 
 
 # --- server ---------------------------------------------------------------------------
+
 
 class SimServer(ThreadingHTTPServer):
     daemon_threads = True
@@ -145,8 +163,13 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
             return b"".join(parts)
         return b""
 
-    def _send(self, code: int, parts: Iterable[bytes] | bytes, content_type: str = "application/json",
-              headers: Optional[dict] = None) -> None:
+    def _send(
+        self,
+        code: int,
+        parts: Iterable[bytes] | bytes,
+        content_type: str = "application/json",
+        headers: dict | None = None,
+    ) -> None:
         if isinstance(parts, bytes):
             parts = [parts]
         use_gzip = "gzip" in (self.headers.get("Accept-Encoding") or "")
@@ -301,8 +324,12 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
             if watch or self._flag("watch"):
                 return "watch"
             return "get" if route.name else "list"
-        return {"POST": "create", "PUT": "update", "PATCH": "patch",
-                "DELETE": "delete" if route.name else "deletecollection"}.get(method, method.lower())
+        return {
+            "POST": "create",
+            "PUT": "update",
+            "PATCH": "patch",
+            "DELETE": "delete" if route.name else "deletecollection",
+        }.get(method, method.lower())
 
     def _check_access(self, method: str, route: Route, watch: bool) -> None:
         rt = route.rt
@@ -313,8 +340,12 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
         if method == "GET" and not (watch or self._flag("watch")):
             code = faults.fail_read()
             if code == 500:
-                raise ApiError(500, "InternalError", "Internal error occurred: etcdserver: request timed out",
-                               {"causes": [{"message": "etcdserver: request timed out"}]})
+                raise ApiError(
+                    500,
+                    "InternalError",
+                    "Internal error occurred: etcdserver: request timed out",
+                    {"causes": [{"message": "etcdserver: request timed out"}]},
+                )
             if code == 503:
                 raise ApiError(503, "ServiceUnavailable", "the server is currently unable to handle the request")
         if not route.sub and verb not in rt.verbs:
@@ -327,7 +358,7 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
         """The field manager of a write: as given, else the client's name from its User-Agent."""
         return self.query.get("fieldManager") or (self.headers.get("User-Agent") or "unknown").split("/")[0]
 
-    def _dry_run(self, body_options: Optional[dict] = None) -> bool:
+    def _dry_run(self, body_options: dict | None = None) -> bool:
         values = [self.query["dryRun"]] if "dryRun" in self.query else []
         if body_options and body_options.get("dryRun"):
             values += list(body_options["dryRun"])
@@ -346,8 +377,14 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
                 self._send_aggregated(legacy=True, version=agg)
             else:
                 host, port = self.server.server_address[:2]
-                self._send_json(200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
-                    {"clientCIDR": "0.0.0.0/0", "serverAddress": f"{host}:{port}"}]})
+                self._send_json(
+                    200,
+                    {
+                        "kind": "APIVersions",
+                        "versions": ["v1"],
+                        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": f"{host}:{port}"}],
+                    },
+                )
             return True
         if parts == ["apis"]:
             if agg:
@@ -372,8 +409,12 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
 
     def _send_aggregated(self, legacy: bool, version: str) -> None:
         doc = discovery.aggregated_discovery(self.server.store, legacy, f"apidiscovery.k8s.io/{version}")
-        self._send(200, _encode(doc),
-                   f"application/json;g=apidiscovery.k8s.io;v={version};as={discovery.DISCOVERY_AS}", {"Vary": "Accept"})
+        self._send(
+            200,
+            _encode(doc),
+            f"application/json;g=apidiscovery.k8s.io;v={version};as={discovery.DISCOVERY_AS}",
+            {"Vary": "Accept"},
+        )
 
     def _openapi(self, path: str) -> None:
         openapi = media.optional_module("gputui.sim.openapi")
@@ -383,11 +424,10 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
         if path.rstrip("/") == "/openapi/v3":
             doc = openapi.v3_index(store)
         else:
-            doc = openapi.v3_document(store, path[len("/openapi/v3/"):])
+            doc = openapi.v3_document(store, path[len("/openapi/v3/") :])
         if doc is None:
             raise not_found_path()
         self._send(200, doc if isinstance(doc, bytes) else _encode(doc), "application/json")
-
 
     # -- reads -------------------------------------------------------------------------
 
@@ -407,12 +447,15 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
         store = self.server.store
         entry = store.entry(route.rt, route.namespace, route.name)
         if media.wants_table(self.accept):
-            table = media.render_table(route.rt, [_decode(self._raw(route, entry))], self.query.get("includeObject") or "Metadata")
+            table = media.render_table(
+                route.rt, [_decode(self._raw(route, entry))], self.query.get("includeObject") or "Metadata"
+            )
             table.setdefault("metadata", {})["resourceVersion"] = entry.obj["metadata"].get("resourceVersion", "")
             return self._send_json(200, table, "application/json;as=Table;v=v1;g=meta.k8s.io")
         if media.wants_metadata_only(self.accept):
-            return self._send_json(200, media.partial_metadata(entry.obj),
-                                   "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io")
+            return self._send_json(
+                200, media.partial_metadata(entry.obj), "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io"
+            )
         self._send(200, self._raw(route, entry))
 
     def _list(self, route: Route) -> None:
@@ -421,8 +464,9 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
         token = self.query.get("continue") or None
         if token and self.server.faults.expire_continue:
             raise ApiError(410, "Expired", CONTINUE_EXPIRED)
-        sel = store.select(route.rt, route.namespace, self.query.get("labelSelector"),
-                           self.query.get("fieldSelector"), limit, token)
+        sel = store.select(
+            route.rt, route.namespace, self.query.get("labelSelector"), self.query.get("fieldSelector"), limit, token
+        )
         meta: dict[str, Any] = {"resourceVersion": sel.resource_version}
         if sel.continue_token:
             meta["continue"] = sel.continue_token
@@ -435,9 +479,16 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
             table["metadata"] = {**(table.get("metadata") or {}), **meta}
             return self._send_json(200, table, "application/json;as=Table;v=v1;g=meta.k8s.io")
         if media.wants_metadata_only(self.accept):
-            return self._send_json(200, {"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1",
-                                         "metadata": meta, "items": [media.partial_metadata(e.obj) for e in sel.entries]},
-                                   "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io")
+            return self._send_json(
+                200,
+                {
+                    "kind": "PartialObjectMetadataList",
+                    "apiVersion": "meta.k8s.io/v1",
+                    "metadata": meta,
+                    "items": [media.partial_metadata(e.obj) for e in sel.entries],
+                },
+                "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io",
+            )
         head = _encode({"kind": f"{rt.kind}List", "apiVersion": rt.api_version(route.version), "metadata": meta})
         parts = [head[:-1], b',"items":[']
         first = True
@@ -449,7 +500,7 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
         parts.append(b"]}")
         self._send(200, parts)
 
-    def _int_param(self, name: str) -> Optional[int]:
+    def _int_param(self, name: str) -> int | None:
         value = self.query.get(name)
         if value in (None, ""):
             return None
@@ -509,9 +560,11 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
             self._chunk(self._event_line(route, "ADDED", e, table, include))
         if initial_end:
             # Watch-list clients wait for this bookmark to know the initial state is complete.
-            mark = {"kind": rt.kind, "apiVersion": rt.api_version(route.version),
-                    "metadata": {"resourceVersion": str(since),
-                                 "annotations": {"k8s.io/initial-events-end": "true"}}}
+            mark = {
+                "kind": rt.kind,
+                "apiVersion": rt.api_version(route.version),
+                "metadata": {"resourceVersion": str(since), "annotations": {"k8s.io/initial-events-end": "true"}},
+            }
             self._chunk(_encode({"type": "BOOKMARK", "object": mark}) + b"\n")
         while not self.server.stopping and time.monotonic() < deadline and not self._client_gone():
             try:
@@ -558,7 +611,9 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
     def _start_stream(self, table: bool) -> None:
         self.streaming = True
         self.send_response(200)
-        self.send_header("Content-Type", "application/json;as=Table;v=v1;g=meta.k8s.io" if table else "application/json")
+        self.send_header(
+            "Content-Type", "application/json;as=Table;v=v1;g=meta.k8s.io" if table else "application/json"
+        )
         self.send_header("Cache-Control", "no-cache, private")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
@@ -596,16 +651,19 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
         rt = route.rt
         expected = rt.api_version(route.version)
         if obj.get("apiVersion") and obj["apiVersion"] != expected:
-            raise bad_request(f"the API version in the data ({obj['apiVersion']}) does not match the expected API "
-                              f"version ({expected})")
+            raise bad_request(
+                f"the API version in the data ({obj['apiVersion']}) does not match the expected API "
+                f"version ({expected})"
+            )
         if obj.get("kind") and obj["kind"] != rt.kind:
             raise bad_request(f"the kind in the data ({obj['kind']}) does not match the expected kind ({rt.kind})")
         obj["apiVersion"], obj["kind"] = rt.api_version(), rt.kind
         meta = obj.setdefault("metadata", {})
         if rt.namespaced:
             if meta.get("namespace") and route.namespace and meta["namespace"] != route.namespace:
-                raise bad_request("the namespace of the provided object does not match the namespace sent on the "
-                                  "request")
+                raise bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request"
+                )
             meta["namespace"] = route.namespace or meta.get("namespace") or "default"
         return obj
 
@@ -628,7 +686,7 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
         out = store.create(obj, dry_run=self._dry_run(), field_manager=self._manager())
         self._send_json(201, self._shown(route, out))
 
-    def _update(self, route: Route, body: bytes, sub: Optional[str]) -> None:
+    def _update(self, route: Route, body: bytes, sub: str | None) -> None:
         obj = self._body_object(route, body)
         name = obj["metadata"].get("name")
         if name and name != route.name:
@@ -637,7 +695,7 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
         out = self.server.store.update(obj, dry_run=self._dry_run(), subresource=sub, field_manager=self._manager())
         self._send_json(200, self._shown(route, out))
 
-    def _patch(self, route: Route, body: bytes, sub: Optional[str]) -> None:
+    def _patch(self, route: Route, body: bytes, sub: str | None) -> None:
         ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         kind = media.PATCH_TYPES.get(ctype)
         if kind is None:
@@ -649,9 +707,17 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
             except ApiError:
                 existed = False
         manager = self.query.get("fieldManager") if kind == "apply" else self._manager()
-        out = self.server.store.patch(route.rt, route.namespace, route.name, kind, body, dry_run=self._dry_run(),
-                                      subresource=sub, field_manager=manager,
-                                      force=self._flag("force"))
+        out = self.server.store.patch(
+            route.rt,
+            route.namespace,
+            route.name,
+            kind,
+            body,
+            dry_run=self._dry_run(),
+            subresource=sub,
+            field_manager=manager,
+            force=self._flag("force"),
+        )
         self._send_json(200 if existed else 201, self._shown(route, out))
 
     def _delete_options(self, body: bytes) -> dict:
@@ -668,8 +734,13 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
             cur = store.entry(route.rt, route.namespace, route.name).obj["metadata"]
             for field, label in (("resourceVersion", "ResourceVersion"), ("uid", "UID")):
                 if pre.get(field) and pre[field] != cur.get(field):
-                    raise ApiError(409, "Conflict", f"Precondition failed: {label} in precondition: {pre[field]}, "
-                                   f"{label} in object meta: {cur.get(field)}", {"name": route.name})
+                    raise ApiError(
+                        409,
+                        "Conflict",
+                        f"Precondition failed: {label} in precondition: {pre[field]}, "
+                        f"{label} in object meta: {cur.get(field)}",
+                        {"name": route.name},
+                    )
         propagation = self.query.get("propagationPolicy") or opts.get("propagationPolicy")
         if propagation not in (None, "", "Orphan", "Background", "Foreground"):
             raise bad_request(f'propagationPolicy: Unsupported value: "{propagation}"')
@@ -681,8 +752,9 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
         if rt.group:
             details["group"] = rt.group
         details.update(kind=rt.plural, uid=out["metadata"].get("uid", ""))
-        self._send_json(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                              "details": details})
+        self._send_json(
+            200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
+        )
 
     def _delete_collection(self, route: Route, body: bytes) -> None:
         store = self.server.store
@@ -698,12 +770,21 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
                 if err.code != 404:
                     raise
         rt = route.rt
-        self._send_json(200, {"kind": f"{rt.kind}List", "apiVersion": rt.api_version(route.version),
-                              "metadata": {"resourceVersion": store.resource_version}, "items": items})
+        self._send_json(
+            200,
+            {
+                "kind": f"{rt.kind}List",
+                "apiVersion": rt.api_version(route.version),
+                "metadata": {"resourceVersion": store.resource_version},
+                "items": items,
+            },
+        )
+
 
 # Registries that answer DELETE with the deleted object; the others answer a Success Status.
-RETURN_DELETED = frozenset({("", "pods"), ("", "services"), ("", "namespaces"),
-                            ("apiextensions.k8s.io", "customresourcedefinitions")})
+RETURN_DELETED = frozenset(
+    {("", "pods"), ("", "services"), ("", "namespaces"), ("apiextensions.k8s.io", "customresourcedefinitions")}
+)
 
 
 def _is_client_go(user_agent: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from gputui.sim.resources import ResourceType
 
@@ -10,13 +10,19 @@ from gputui.sim.resources import ResourceType
 class ApiError(Exception):
     """An API failure, rendered to clients as a `kind: Status` body."""
 
-    def __init__(self, code: int, reason: str, message: str, details: Optional[dict] = None):
+    def __init__(self, code: int, reason: str, message: str, details: dict | None = None):
         super().__init__(message)
         self.code, self.reason, self.message, self.details = code, reason, message, details
 
     def status(self) -> dict:
-        body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                                "message": self.message, "reason": self.reason}
+        body: dict[str, Any] = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+        }
         if self.details:
             body["details"] = self.details
         body["code"] = self.code
@@ -27,7 +33,7 @@ def qualified(rt: ResourceType) -> str:
     return rt.resource_name  # "pods", "deployments.apps"
 
 
-def _details(rt: ResourceType, name: str, kind: Optional[str] = None) -> dict:
+def _details(rt: ResourceType, name: str, kind: str | None = None) -> dict:
     d: dict[str, Any] = {"name": name}
     if rt.group:
         d["group"] = rt.group
@@ -44,9 +50,13 @@ def already_exists(rt: ResourceType, name: str) -> ApiError:
 
 
 def conflict(rt: ResourceType, name: str) -> ApiError:
-    return ApiError(409, "Conflict", f'Operation cannot be fulfilled on {qualified(rt)} "{name}": the object has '
-                    "been modified; please apply your changes to the latest version and try again",
-                    _details(rt, name))
+    return ApiError(
+        409,
+        "Conflict",
+        f'Operation cannot be fulfilled on {qualified(rt)} "{name}": the object has '
+        "been modified; please apply your changes to the latest version and try again",
+        _details(rt, name),
+    )
 
 
 def invalid(rt: ResourceType, name: str, causes: list[tuple[str, str, str]]) -> ApiError:
@@ -68,22 +78,26 @@ def expired(message: str) -> ApiError:
     return ApiError(410, "Expired", message)
 
 
-CONTINUE_EXPIRED = ("The provided continue parameter is too old to display a consistent list result. You can start "
-                    "a new list without the continue parameter, or use the continue token in this response to retry "
-                    "with the next key.")
+CONTINUE_EXPIRED = (
+    "The provided continue parameter is too old to display a consistent list result. You can start "
+    "a new list without the continue parameter, or use the continue token in this response to retry "
+    "with the next key."
+)
 
 
 def unsupported_patch() -> ApiError:
-    return ApiError(415, "UnsupportedMediaType",
-                    "the body of the request was in an unknown format - accepted media types include: "
-                    "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml")
+    return ApiError(
+        415,
+        "UnsupportedMediaType",
+        "the body of the request was in an unknown format - accepted media types include: "
+        "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+    )
 
 
 USER = "system:serviceaccount:default:gputui"
 
 
-def forbidden(rt: ResourceType, verb: str, namespace: Optional[str], name: Optional[str],
-              sub: Optional[str] = None) -> ApiError:
+def forbidden(rt: ResourceType, verb: str, namespace: str | None, name: str | None, sub: str | None = None) -> ApiError:
     who = f'{rt.resource_name} "{name}"' if name else rt.resource_name
     resource = f"{rt.plural}/{sub}" if sub else rt.plural
     where = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
@@ -93,19 +107,31 @@ def forbidden(rt: ResourceType, verb: str, namespace: Optional[str], name: Optio
     if rt.group:
         details["group"] = rt.group
     details["kind"] = rt.plural
-    return ApiError(403, "Forbidden", f'{who} is forbidden: User "{USER}" cannot {verb} resource "{resource}" in API '
-                    f'group "{rt.group}" {where}', details)
+    return ApiError(
+        403,
+        "Forbidden",
+        f'{who} is forbidden: User "{USER}" cannot {verb} resource "{resource}" in API group "{rt.group}" {where}',
+        details,
+    )
 
 
 def unsupported_media(ctype: str) -> ApiError:
-    return ApiError(415, "UnsupportedMediaType", f'the body of the request was in an unknown format - accepted media '
-                    f"types include: application/json-patch+json, application/merge-patch+json, "
-                    f"application/apply-patch+yaml, application/strategic-merge-patch+json")
+    return ApiError(
+        415,
+        "UnsupportedMediaType",
+        "the body of the request was in an unknown format - accepted media "
+        "types include: application/json-patch+json, application/merge-patch+json, "
+        "application/apply-patch+yaml, application/strategic-merge-patch+json",
+    )
 
 
 def unsupported_body(ctype: str) -> ApiError:
-    return ApiError(415, "UnsupportedMediaType", f'the body of the request was in an unknown format - accepted media '
-                    f"types include: application/json, application/yaml")
+    return ApiError(
+        415,
+        "UnsupportedMediaType",
+        "the body of the request was in an unknown format - accepted media "
+        "types include: application/json, application/yaml",
+    )
 
 
 def method_not_allowed() -> ApiError:

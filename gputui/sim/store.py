@@ -21,9 +21,10 @@ import re
 import threading
 import uuid
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Optional
+from typing import Any
 
 import msgspec
 
@@ -32,8 +33,17 @@ from gputui.sim import patch as patches
 from gputui.sim import validation
 from gputui.sim.resources import BUILTIN_TYPES, ResourceType
 from gputui.sim.selectors import SelectorError, parse_field_selector, parse_label_selector
-from gputui.sim.statuses import (CONTINUE_EXPIRED, ApiError, already_exists, bad_request, conflict, expired,
-                                 invalid, not_found, unsupported_patch)
+from gputui.sim.statuses import (
+    CONTINUE_EXPIRED,
+    ApiError,
+    already_exists,
+    bad_request,
+    conflict,
+    expired,
+    invalid,
+    not_found,
+    unsupported_patch,
+)
 
 __all__ = ["Store", "ApiError", "Entry", "Selection", "WatchEvent", "FieldOwner", "now_rfc3339"]
 
@@ -48,12 +58,13 @@ def now_rfc3339() -> str:
 
 # --- storage -------------------------------------------------------------------------
 
+
 class Entry:
     """One stored object and its lazily cached JSON encoding."""
 
     __slots__ = ("obj", "_raw")
 
-    def __init__(self, obj: dict, raw: Optional[bytes] = None):
+    def __init__(self, obj: dict, raw: bytes | None = None):
         self.obj = obj
         self._raw = raw
 
@@ -74,15 +85,15 @@ class WatchEvent:
     type: str  # ADDED | MODIFIED | DELETED
     rt: ResourceType
     entry: Entry
-    old: Optional[Entry]  # previous state, to tell selector transitions apart
+    old: Entry | None  # previous state, to tell selector transitions apart
 
 
 @dataclass
 class Selection:
     entries: list[Entry]
     resource_version: str
-    continue_token: Optional[str] = None
-    remaining: Optional[int] = None
+    continue_token: str | None = None
+    remaining: int | None = None
 
 
 Subscriber = Callable[[str, ResourceType, dict], None]
@@ -104,10 +115,17 @@ class FieldOwner:
 
 def apply_conflict(conflicts: dict[FieldOwner, list[tuple]]) -> ApiError:
     total = sum(len(paths) for paths in conflicts.values())
-    causes = [{"reason": "FieldManagerConflict", "message": f"conflict with {owner.shown()}",
-               "field": patches.format_path(path)} for owner, paths in conflicts.items() for path in paths]
+    causes = [
+        {
+            "reason": "FieldManagerConflict",
+            "message": f"conflict with {owner.shown()}",
+            "field": patches.format_path(path),
+        }
+        for owner, paths in conflicts.items()
+        for path in paths
+    ]
     if total == 1:
-        (owner, (path,)), = conflicts.items()
+        ((owner, (path,)),) = conflicts.items()
         text = f"Apply failed with 1 conflict: conflict with {owner.shown()}: {patches.format_path(path)}"
     else:
         lines = []
@@ -116,6 +134,7 @@ def apply_conflict(conflicts: dict[FieldOwner, list[tuple]]) -> ApiError:
             lines.extend(f"- {patches.format_path(p)}" for p in paths)
         text = f"Apply failed with {total} conflicts: " + "\n".join(lines)
     return ApiError(409, "Conflict", text, {"causes": causes})
+
 
 _NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -166,10 +185,10 @@ class Store:
         with self._lock:
             return list(self._types.values())
 
-    def type_for(self, api_version: str, kind: str) -> Optional[ResourceType]:
+    def type_for(self, api_version: str, kind: str) -> ResourceType | None:
         return self._by_kind.get((api_version, kind))
 
-    def type_for_resource(self, group: str, plural: str) -> Optional[ResourceType]:
+    def type_for_resource(self, group: str, plural: str) -> ResourceType | None:
         return self._types.get((group, plural))
 
     def _type_of(self, obj: dict) -> ResourceType:
@@ -185,29 +204,35 @@ class Store:
     def resource_version(self) -> str:
         return str(self._rv)
 
-    def entry(self, rt: ResourceType, namespace: Optional[str], name: str) -> Entry:
+    def entry(self, rt: ResourceType, namespace: str | None, name: str) -> Entry:
         key = (namespace or "" if rt.namespaced else "", name)
         e = self._objects.get(rt.key, {}).get(key)
         if e is None:
             raise not_found(rt, name)
         return e
 
-    def get(self, rt: ResourceType, namespace: Optional[str], name: str) -> dict:
+    def get(self, rt: ResourceType, namespace: str | None, name: str) -> dict:
         return self.entry(rt, namespace, name).copy()
 
     def count(self, rt: ResourceType) -> int:
         return len(self._objects.get(rt.key, {}))
 
-    def select(self, rt: ResourceType, namespace: Optional[str] = None, label_selector: Optional[str] = None,
-               field_selector: Optional[str] = None, limit: Optional[int] = None,
-               continue_token: Optional[str] = None) -> Selection:
+    def select(
+        self,
+        rt: ResourceType,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        limit: int | None = None,
+        continue_token: str | None = None,
+    ) -> Selection:
         """Matching entries in namespace/name order, one page at a time when `limit` is given."""
         try:
             by_label = parse_label_selector(label_selector)
             by_field = parse_field_selector(field_selector)
         except SelectorError as e:
             raise bad_request(str(e))
-        start: Optional[tuple[str, str]] = None
+        start: tuple[str, str] | None = None
         if continue_token:
             start = self._decode_continue(continue_token)
         with self._lock:
@@ -236,14 +261,22 @@ class Store:
                     remaining = hi - i
                     more = remaining > 0
                 else:
-                    more = any((by_label is None or by_label(objects[k].obj)) and
-                               (by_field is None or by_field(objects[k].obj)) for k in keys[i:hi])
+                    more = any(
+                        (by_label is None or by_label(objects[k].obj))
+                        and (by_field is None or by_field(objects[k].obj))
+                        for k in keys[i:hi]
+                    )
                 if more:
                     token = self._encode_continue(keys[i - 1])
             return Selection(out, str(self._rv), token, remaining)
 
-    def list(self, rt: ResourceType, namespace: Optional[str] = None, label_selector: Optional[str] = None,
-             field_selector: Optional[str] = None) -> tuple[list[dict], str]:
+    def list(
+        self,
+        rt: ResourceType,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> tuple[list[dict], str]:
         sel = self.select(rt, namespace, label_selector, field_selector)
         return [e.copy() for e in sel.entries], sel.resource_version
 
@@ -257,7 +290,9 @@ class Store:
             data = _decode(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
             rv, key = int(data["rv"]), (str(data["ns"]), str(data["name"]))
         except Exception:
-            raise bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+            raise bad_request(
+                "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"
+            )
         if rv <= self._compacted:
             raise expired(CONTINUE_EXPIRED)
         return key
@@ -300,7 +335,7 @@ class Store:
     def set_log(self, namespace: str, pod: str, container: str, text: str, previous: bool = False) -> None:
         self._logs[(namespace, pod, container, previous)] = text
 
-    def get_log(self, namespace: str, pod: str, container: str, previous: bool = False) -> Optional[str]:
+    def get_log(self, namespace: str, pod: str, container: str, previous: bool = False) -> str | None:
         return self._logs.get((namespace, pod, container, previous))
 
     def _take_log_annotations(self, obj: dict) -> None:
@@ -330,8 +365,15 @@ class Store:
 
     # -- writes -------------------------------------------------------------------------
 
-    def _commit(self, rt: ResourceType, key: tuple[str, str], obj: Optional[dict], kind: str,
-                events: list[WatchEvent], final: Optional[dict] = None) -> dict:
+    def _commit(
+        self,
+        rt: ResourceType,
+        key: tuple[str, str],
+        obj: dict | None,
+        kind: str,
+        events: list[WatchEvent],
+        final: dict | None = None,
+    ) -> dict:
         """Store `obj` (None: remove) under a new resource version and record the event."""
         self._rv += 1
         coll = self._objects[rt.key]
@@ -372,14 +414,26 @@ class Store:
             meta["name"] = meta["generateName"] + "".join(random.choice(_GENERATE_ALPHABET) for _ in range(5))
         name = meta.get("name") or ""
         if not name:
-            raise invalid(rt, "", [("FieldValueRequired", "metadata.name",
-                                    "Required value: name or generateName is required")])
+            raise invalid(
+                rt, "", [("FieldValueRequired", "metadata.name", "Required value: name or generateName is required")]
+            )
         if len(name) > 253 or not _NAME_RE.match(name):
-            raise invalid(rt, name, [("FieldValueInvalid", "metadata.name", (
-                f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric '
-                "characters, '-' or '.', and must start and end with an alphanumeric character (e.g. "
-                "'example.com', regex used for validation is "
-                "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"))])
+            raise invalid(
+                rt,
+                name,
+                [
+                    (
+                        "FieldValueInvalid",
+                        "metadata.name",
+                        (
+                            f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric '
+                            "characters, '-' or '.', and must start and end with an alphanumeric character (e.g. "
+                            "'example.com', regex used for validation is "
+                            "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+                        ),
+                    )
+                ],
+            )
         if rt.namespaced:
             meta["namespace"] = meta.get("namespace") or "default"
         else:
@@ -392,8 +446,7 @@ class Store:
             meta.pop(server_owned, None)
         return obj
 
-    def _validate(self, rt: ResourceType, obj: dict, old: Optional[dict] = None,
-                  subresource: Optional[str] = None) -> None:
+    def _validate(self, rt: ResourceType, obj: dict, old: dict | None = None, subresource: str | None = None) -> None:
         if old is None:
             causes = validation.validate_object(rt, obj)
         else:
@@ -449,7 +502,7 @@ class Store:
             gc.freeze()  # the loaded objects live as long as the store; keep later GC passes short
         return len(objs)
 
-    def create(self, obj: dict, *, dry_run: bool = False, field_manager: Optional[str] = None) -> dict:
+    def create(self, obj: dict, *, dry_run: bool = False, field_manager: str | None = None) -> dict:
         events: list[WatchEvent] = []
         with self._lock:
             obj = _decode(_encode(obj))
@@ -470,15 +523,17 @@ class Store:
         self._notify(events)
         return result
 
-    def update(self, obj: dict, *, dry_run: bool = False, subresource: Optional[str] = None,
-               field_manager: Optional[str] = None) -> dict:
+    def update(
+        self, obj: dict, *, dry_run: bool = False, subresource: str | None = None, field_manager: str | None = None
+    ) -> dict:
         events: list[WatchEvent] = []
         with self._lock:
             obj = _decode(_encode(obj))
             rt = self._type_of(obj)
             meta = obj.get("metadata") or {}
-            current = self.entry(rt, meta.get("namespace") or ("default" if rt.namespaced else ""),
-                                 meta.get("name", ""))
+            current = self.entry(
+                rt, meta.get("namespace") or ("default" if rt.namespaced else ""), meta.get("name", "")
+            )
             rv = meta.get("resourceVersion")
             if rv and rv != current.obj["metadata"]["resourceVersion"]:
                 raise conflict(rt, meta["name"])
@@ -486,8 +541,9 @@ class Store:
         self._notify(events)
         return result
 
-    def _record_update(self, rt: ResourceType, key: tuple[str, str], old: Optional[dict], new: dict,
-                       manager: Optional[str]) -> None:
+    def _record_update(
+        self, rt: ResourceType, key: tuple[str, str], old: dict | None, new: dict, manager: str | None
+    ) -> None:
         """A non-apply write makes its manager the owner of every field it changed."""
         if not manager:
             return
@@ -499,8 +555,16 @@ class Store:
             if path not in before or before[path] != value:
                 owners[path] = owner
 
-    def _replace(self, rt: ResourceType, current: Entry, new: dict, subresource: Optional[str], dry_run: bool,
-                 events: list[WatchEvent], field_manager: Optional[str] = None) -> dict:
+    def _replace(
+        self,
+        rt: ResourceType,
+        current: Entry,
+        new: dict,
+        subresource: str | None,
+        dry_run: bool,
+        events: list[WatchEvent],
+        field_manager: str | None = None,
+    ) -> dict:
         """Write `new` over `current`, keeping the fields clients cannot change."""
         old = current.obj
         old_meta = old["metadata"]
@@ -519,10 +583,17 @@ class Store:
                     new.pop("status", None)
         meta = new.setdefault("metadata", {})
         if meta.get("name") and meta["name"] != old_meta["name"]:
-            raise bad_request(f"the name of the object ({meta['name']}) does not match the name on the URL "
-                              f"({old_meta['name']})")
-        for field in ("name", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
-                      "generation"):
+            raise bad_request(
+                f"the name of the object ({meta['name']}) does not match the name on the URL ({old_meta['name']})"
+            )
+        for field in (
+            "name",
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ):
             if field in old_meta:
                 meta[field] = old_meta[field]
             else:
@@ -531,8 +602,11 @@ class Store:
             meta["namespace"] = old_meta["namespace"]
         new["apiVersion"] = rt.api_version()
         new["kind"] = rt.kind
-        if any(new.get(k) != old.get(k) for k in set(new) | set(old) if k not in ("metadata", "status",
-                                                                                  "apiVersion", "kind")):
+        if any(
+            new.get(k) != old.get(k)
+            for k in set(new) | set(old)
+            if k not in ("metadata", "status", "apiVersion", "kind")
+        ):
             meta["generation"] = int(old_meta.get("generation") or 1) + 1
         self._validate(rt, new, old, subresource)
         key = self._key(rt, old)
@@ -548,9 +622,19 @@ class Store:
         self._on_written(rt, out, events)
         return _decode(_encode(out))
 
-    def patch(self, rt: ResourceType, namespace: Optional[str], name: str, patch_type: str, body: Any, *,
-              dry_run: bool = False, subresource: Optional[str] = None, field_manager: Optional[str] = None,
-              force: bool = False) -> dict:
+    def patch(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        patch_type: str,
+        body: Any,
+        *,
+        dry_run: bool = False,
+        subresource: str | None = None,
+        field_manager: str | None = None,
+        force: bool = False,
+    ) -> dict:
         if patch_type == "strategic" and rt.crd is not None:
             raise unsupported_patch()
         if patch_type not in ("merge", "json", "strategic", "apply"):
@@ -631,8 +715,11 @@ class Store:
                 conflicts.setdefault(owner, []).append(path)
         if conflicts and not force:
             raise apply_conflict(conflicts)
-        return [path for path, owner in owners.items()
-                if owner.manager == manager and owner.operation == "Apply" and path not in applied]
+        return [
+            path
+            for path, owner in owners.items()
+            if owner.manager == manager and owner.operation == "Apply" and path not in applied
+        ]
 
     def _record_apply(self, rt: ResourceType, key: tuple[str, str], body: dict, manager: str) -> None:
         owners = self._owners.setdefault(rt.key + key, {})
@@ -642,8 +729,15 @@ class Store:
         for path in patches.leaf_values(body, builtin=rt.crd is None, kind=rt.kind):
             owners[path] = owner
 
-    def delete(self, rt: ResourceType, namespace: Optional[str], name: str, *, dry_run: bool = False,
-               propagation: Optional[str] = None) -> dict:
+    def delete(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        *,
+        dry_run: bool = False,
+        propagation: str | None = None,
+    ) -> dict:
         events: list[WatchEvent] = []
         with self._lock:
             current = self.entry(rt, namespace or ("default" if rt.namespaced else ""), name)
@@ -696,8 +790,11 @@ class Store:
     def counts(self) -> dict[str, int]:
         """Object counts per resource name, for summaries."""
         with self._lock:
-            return {rt.resource_name: len(self._objects.get(rt.key, {})) for rt in self._types.values()
-                    if self._objects.get(rt.key)}
+            return {
+                rt.resource_name: len(self._objects.get(rt.key, {}))
+                for rt in self._types.values()
+                if self._objects.get(rt.key)
+            }
 
 
 def _parse_patch_body(body: bytes | str, patch_type: str) -> Any:
@@ -728,12 +825,26 @@ def _apply_create_defaults(rt: ResourceType, obj: dict) -> None:
         obj.pop("status", None)  # status is the controllers' to write; nodes register with theirs
     if rt.group == "apiextensions.k8s.io" and rt.kind == "CustomResourceDefinition":
         names = (obj.get("spec") or {}).get("names") or {}
-        obj["status"] = {"acceptedNames": names, "storedVersions": [ResourceType.from_crd(obj).version],
-                         "conditions": [
-                             {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts",
-                              "message": "no conflicts found", "lastTransitionTime": now_rfc3339()},
-                             {"type": "Established", "status": "True", "reason": "InitialNamesAccepted",
-                              "message": "the initial names have been accepted", "lastTransitionTime": now_rfc3339()}]}
+        obj["status"] = {
+            "acceptedNames": names,
+            "storedVersions": [ResourceType.from_crd(obj).version],
+            "conditions": [
+                {
+                    "type": "NamesAccepted",
+                    "status": "True",
+                    "reason": "NoConflicts",
+                    "message": "no conflicts found",
+                    "lastTransitionTime": now_rfc3339(),
+                },
+                {
+                    "type": "Established",
+                    "status": "True",
+                    "reason": "InitialNamesAccepted",
+                    "message": "the initial names have been accepted",
+                    "lastTransitionTime": now_rfc3339(),
+                },
+            ],
+        }
     if rt.group:
         return
     if rt.kind == "Namespace":

@@ -9,8 +9,7 @@ from gputui.sim import patch as patches
 from gputui.sim.discovery import SUBRESOURCES
 from gputui.sim.media import PATCH_TYPES, optional_module, parse_json, parse_yaml
 from gputui.sim.selectors import labels_match
-from gputui.sim.statuses import (ApiError, bad_request, conflict, method_not_allowed, not_found_path,
-                                 unsupported_media)
+from gputui.sim.statuses import ApiError, bad_request, conflict, method_not_allowed, not_found_path, unsupported_media
 
 if TYPE_CHECKING:
     from gputui.sim.server import Route
@@ -89,8 +88,10 @@ class SubresourceHandlers:
             for cs in (status.get("containerStatuses") or []) + (status.get("initContainerStatuses") or []):
                 waiting = (cs.get("state") or {}).get("waiting")
                 if cs.get("name") == container and waiting is not None:
-                    raise bad_request(f'container "{container}" in pod "{pod_name}" is waiting to start: '
-                                      f'{waiting.get("reason") or "ContainerCreating"}')
+                    raise bad_request(
+                        f'container "{container}" in pod "{pod_name}" is waiting to start: '
+                        f"{waiting.get('reason') or 'ContainerCreating'}"
+                    )
             text = ""
         tail = self.query.get("tailLines")
         if tail not in (None, ""):
@@ -122,20 +123,36 @@ class SubresourceHandlers:
                 allowed = int(status.get("disruptionsAllowed", 0) or 0)
                 if allowed <= 0:
                     name = pdb.obj["metadata"]["name"]
-                    raise ApiError(429, "TooManyRequests",
-                                   "Cannot evict pod as it would violate the pod's disruption budget.",
-                                   {"causes": [{"reason": "DisruptionBudget", "message": (
-                                       f"The disruption budget {name} needs {status.get('desiredHealthy', 0)} "
-                                       f"healthy pods and has {status.get('currentHealthy', 0)} currently")}]})
+                    raise ApiError(
+                        429,
+                        "TooManyRequests",
+                        "Cannot evict pod as it would violate the pod's disruption budget.",
+                        {
+                            "causes": [
+                                {
+                                    "reason": "DisruptionBudget",
+                                    "message": (
+                                        f"The disruption budget {name} needs {status.get('desiredHealthy', 0)} "
+                                        f"healthy pods and has {status.get('currentHealthy', 0)} currently"
+                                    ),
+                                }
+                            ]
+                        },
+                    )
                 budgets.append((pdb.obj["metadata"]["name"], allowed))
         store.delete(route.rt, route.namespace, route.name, dry_run=dry)
         if not dry:
             # The eviction spends the budget at once, so a drain cannot evict past it.
             for name, allowed in budgets:
-                store.patch(pdb_type, route.namespace, name, "merge",
-                            {"status": {"disruptionsAllowed": allowed - 1}}, subresource="status")
-        self._send_json(201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                              "code": 201})
+                store.patch(
+                    pdb_type,
+                    route.namespace,
+                    name,
+                    "merge",
+                    {"status": {"disruptionsAllowed": allowed - 1}},
+                    subresource="status",
+                )
+        self._send_json(201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})
 
     def _bind(self, route: Route, body: bytes) -> None:
         store = self.server.store
@@ -146,12 +163,16 @@ class SubresourceHandlers:
         pod = store.get(route.rt, route.namespace, route.name)
         node = (pod.get("spec") or {}).get("nodeName")
         if node:
-            raise ApiError(409, "Conflict", f'Operation cannot be fulfilled on pods/binding "{route.name}": pod '
-                           f'{route.name} is already assigned to node "{node}"', {"name": route.name, "kind": "pods/binding"})
+            raise ApiError(
+                409,
+                "Conflict",
+                f'Operation cannot be fulfilled on pods/binding "{route.name}": pod '
+                f'{route.name} is already assigned to node "{node}"',
+                {"name": route.name, "kind": "pods/binding"},
+            )
         if not self._dry_run():
             store.patch(route.rt, route.namespace, route.name, "merge", {"spec": {"nodeName": target}})
-        self._send_json(201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                              "code": 201})
+        self._send_json(201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})
 
     def _scale(self, method: str, route: Route, body: bytes) -> None:
         store = self.server.store
@@ -176,19 +197,30 @@ class SubresourceHandlers:
             raise conflict(route.rt, route.name)
         replicas = ((new or {}).get("spec") or {}).get("replicas")
         if not isinstance(replicas, int) or replicas < 0:
-            raise ApiError(422, "Invalid", f'Scale.autoscaling "{route.name}" is invalid: spec.replicas: Invalid '
-                           f"value: {replicas}: must be greater than or equal to 0")
-        out = store.patch(route.rt, route.namespace, route.name, "merge", {"spec": {"replicas": replicas}},
-                          dry_run=self._dry_run())
+            raise ApiError(
+                422,
+                "Invalid",
+                f'Scale.autoscaling "{route.name}" is invalid: spec.replicas: Invalid '
+                f"value: {replicas}: must be greater than or equal to 0",
+            )
+        out = store.patch(
+            route.rt, route.namespace, route.name, "merge", {"spec": {"replicas": replicas}}, dry_run=self._dry_run()
+        )
         self._send_json(200, _scale_of(out))
 
 
 def _scale_of(obj: dict) -> dict:
     meta = obj["metadata"]
     selector = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
-    return {"kind": "Scale", "apiVersion": "autoscaling/v1",
-            "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
-                         if k in meta},
-            "spec": {"replicas": (obj.get("spec") or {}).get("replicas", 1)},
-            "status": {"replicas": (obj.get("status") or {}).get("replicas", 0),
-                       "selector": ",".join(f"{k}={v}" for k, v in selector.items())}}
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in meta
+        },
+        "spec": {"replicas": (obj.get("spec") or {}).get("replicas", 1)},
+        "status": {
+            "replicas": (obj.get("status") or {}).get("replicas", 0),
+            "selector": ",".join(f"{k}={v}" for k, v in selector.items()),
+        },
+    }

@@ -10,8 +10,9 @@ included); kubectl hides columns with priority > 0 unless `-o wide`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Optional
+from typing import Any
 
 from gputui.sim.jsonpath import JsonPathError, jsonpath_text, jsonpath_values
 from gputui.sim.resources import ResourceType
@@ -26,7 +27,8 @@ _IMAGES_DESC = "Images referenced by each container in the template."
 
 # --------------------------------------------------------------------------- time
 
-def parse_time(value: Any) -> Optional[datetime]:
+
+def parse_time(value: Any) -> datetime | None:
     """RFC 3339 (with or without fractional seconds) → aware datetime; None when unset or bad."""
     if not value or not isinstance(value, str):
         return None
@@ -92,6 +94,7 @@ def _since(value: Any, now: datetime) -> str:
 
 # --------------------------------------------------------------------------- helpers
 
+
 def _g(obj: Any, *path: Any, default: Any = None) -> Any:
     cur = obj
     for key in path:
@@ -118,13 +121,13 @@ def _age_col() -> dict:
     return _col("Age", "string", _AGE_DESC)
 
 
-def format_labels(labels: Optional[dict]) -> str:
+def format_labels(labels: dict | None) -> str:
     if not labels:
         return "<none>"
     return ",".join(f"{k}={labels[k]}" for k in sorted(labels))
 
 
-def _selector_string(selector: Optional[dict]) -> str:
+def _selector_string(selector: dict | None) -> str:
     """A LabelSelector the way labels.Selector.String() writes it (requirements sorted by key)."""
     if not selector:
         return ""
@@ -146,12 +149,12 @@ def _selector_string(selector: Optional[dict]) -> str:
     return ",".join(text for _, text in reqs)
 
 
-def format_label_selector(selector: Optional[dict]) -> str:
+def format_label_selector(selector: dict | None) -> str:
     text = _selector_string(selector)
     return text or "<none>"
 
 
-def _containers(template_spec: Optional[dict]) -> tuple[str, str]:
+def _containers(template_spec: dict | None) -> tuple[str, str]:
     containers = (template_spec or {}).get("containers") or []
     return (",".join(c.get("name", "") for c in containers), ",".join(c.get("image", "") for c in containers))
 
@@ -166,21 +169,30 @@ POD_COLUMNS = [
     _name_col(),
     _col("Ready", description="The aggregate readiness state of this pod for accepting traffic."),
     _col("Status", description="The aggregate status of the containers in this pod."),
-    _col("Restarts", description="The number of times the containers in this pod have been restarted and when "
-                                 "the last container in this pod has restarted."),
+    _col(
+        "Restarts",
+        description="The number of times the containers in this pod have been restarted and when "
+        "the last container in this pod has restarted.",
+    ),
     _age_col(),
     _col("IP", description="IP address allocated to the pod.", priority=1),
     _col("Node", description="NodeName indicates in which node this pod is scheduled.", priority=1),
-    _col("Nominated Node", description="nominatedNodeName is set only when this pod preempts other pods on the "
-                                       "node.", priority=1),
-    _col("Readiness Gates", description="If specified, all readiness gates will be evaluated for pod readiness.",
-         priority=1),
+    _col(
+        "Nominated Node",
+        description="nominatedNodeName is set only when this pod preempts other pods on the node.",
+        priority=1,
+    ),
+    _col(
+        "Readiness Gates",
+        description="If specified, all readiness gates will be evaluated for pod readiness.",
+        priority=1,
+    ),
 ]
 
 _TERMINAL_PHASES = ("Succeeded", "Failed")
 
 
-def _is_restartable_init(container: Optional[dict]) -> bool:
+def _is_restartable_init(container: dict | None) -> bool:
     return bool(container) and container.get("restartPolicy") == "Always"
 
 
@@ -194,8 +206,8 @@ def _pod_row(pod: Obj, now: datetime) -> tuple[list, list]:
     restartable_restarts = 0
     total = len(spec.get("containers") or [])
     ready = 0
-    last_restart: Optional[datetime] = None
-    last_restartable_restart: Optional[datetime] = None
+    last_restart: datetime | None = None
+    last_restartable_restart: datetime | None = None
 
     phase = status.get("phase") or ""
     reason = status.get("reason") or phase
@@ -206,7 +218,7 @@ def _pod_row(pod: Obj, now: datetime) -> tuple[list, list]:
     init_specs = {c.get("name"): c for c in spec.get("initContainers") or []}
     total += sum(1 for c in init_specs.values() if _is_restartable_init(c))
 
-    def later(a: Optional[datetime], b: Any) -> Optional[datetime]:
+    def later(a: datetime | None, b: Any) -> datetime | None:
         when = parse_time(b)
         if when is None:
             return a
@@ -284,18 +296,33 @@ def _pod_row(pod: Obj, now: datetime) -> tuple[list, list]:
     if gates:
         conds = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
         gates_text = f"{sum(1 for g in gates if conds.get(g.get('conditionType')) == 'True')}/{len(gates)}"
-    cells = [meta.get("name", ""), f"{ready}/{total}", reason, restarts_text, _since(meta.get("creationTimestamp"), now),
-             pod_ip, spec.get("nodeName") or "<none>", status.get("nominatedNodeName") or "<none>", gates_text]
+    cells = [
+        meta.get("name", ""),
+        f"{ready}/{total}",
+        reason,
+        restarts_text,
+        _since(meta.get("creationTimestamp"), now),
+        pod_ip,
+        spec.get("nodeName") or "<none>",
+        status.get("nominatedNodeName") or "<none>",
+        gates_text,
+    ]
     conditions: list = []
     if phase == "Succeeded":
-        conditions = [{"type": "Completed", "status": "True", "reason": "Succeeded",
-                       "message": "The pod has completed successfully."}]
+        conditions = [
+            {
+                "type": "Completed",
+                "status": "True",
+                "reason": "Succeeded",
+                "message": "The pod has completed successfully.",
+            }
+        ]
     elif phase == "Failed":
         conditions = [{"type": "Completed", "status": "True", "reason": "Failed", "message": "The pod failed."}]
     return cells, conditions
 
 
-def pod_status_text(pod: Obj, now: Optional[datetime] = None) -> str:
+def pod_status_text(pod: Obj, now: datetime | None = None) -> str:
     """The STATUS cell `kubectl get pods` shows for this pod."""
     return _pod_row(pod, now or datetime.now(timezone.utc))[0][2]
 
@@ -328,8 +355,8 @@ def _node_row(node: Obj, now: datetime) -> list:
         states.append("SchedulingDisabled")
     roles = set()
     for key, value in (meta.get("labels") or {}).items():
-        if key.startswith("node-role.kubernetes.io/") and key[len("node-role.kubernetes.io/"):]:
-            roles.add(key[len("node-role.kubernetes.io/"):])
+        if key.startswith("node-role.kubernetes.io/") and key[len("node-role.kubernetes.io/") :]:
+            roles.add(key[len("node-role.kubernetes.io/") :])
         elif key == "kubernetes.io/role" and value:
             roles.add(value)
     info = status.get("nodeInfo") or {}
@@ -337,10 +364,18 @@ def _node_row(node: Obj, now: datetime) -> list:
     def address(kind: str) -> str:
         return next((a.get("address") for a in status.get("addresses") or [] if a.get("type") == kind), "<none>")
 
-    return [meta.get("name", ""), ",".join(states), ",".join(sorted(roles)) or "<none>",
-            _since(meta.get("creationTimestamp"), now), info.get("kubeletVersion", ""),
-            address("InternalIP"), address("ExternalIP"), info.get("osImage") or "<unknown>",
-            info.get("kernelVersion") or "<unknown>", info.get("containerRuntimeVersion") or "<unknown>"]
+    return [
+        meta.get("name", ""),
+        ",".join(states),
+        ",".join(sorted(roles)) or "<none>",
+        _since(meta.get("creationTimestamp"), now),
+        info.get("kubeletVersion", ""),
+        address("InternalIP"),
+        address("ExternalIP"),
+        info.get("osImage") or "<unknown>",
+        info.get("kernelVersion") or "<unknown>",
+        info.get("containerRuntimeVersion") or "<unknown>",
+    ]
 
 
 # --------------------------------------------------------------------------- events
@@ -348,11 +383,18 @@ def _node_row(node: Obj, now: datetime) -> list:
 EVENT_COLUMNS = [
     _col("Last Seen", description="The time at which the most recent occurrence of this event was recorded."),
     _col("Type", description="Type of this event (Normal, Warning), new types could be added in the future"),
-    _col("Reason", description="This should be a short, machine understandable string that gives the reason "
-                               "for the transition into the object's current status."),
+    _col(
+        "Reason",
+        description="This should be a short, machine understandable string that gives the reason "
+        "for the transition into the object's current status.",
+    ),
     _col("Object", description="The object that this event is about."),
-    _col("Subobject", description="If referring to a piece of an object instead of an entire object, this "
-                                  "string should contain a valid JSON/Go field access statement.", priority=1),
+    _col(
+        "Subobject",
+        description="If referring to a piece of an object instead of an entire object, this "
+        "string should contain a valid JSON/Go field access statement.",
+        priority=1,
+    ),
     _col("Source", description="The component reporting this event.", priority=1),
     _col("Message", description="A human-readable description of the status of this operation."),
     _col("First Seen", description="The time at which the event was first recorded.", priority=1),
@@ -378,23 +420,45 @@ def _event_row(ev: Obj, now: datetime) -> list:
     component = source.get("component") or ev.get("reportingComponent") or ""
     instance = source.get("host") or ev.get("reportingInstance") or ""
     source_text = f"{component}, {instance}" if instance else component
-    return [last, ev.get("type", ""), ev.get("reason", ""), target, involved.get("fieldPath", ""), source_text,
-            (ev.get("message") or "").strip(), first, int(count), _g(ev, "metadata", "name", default="")]
+    return [
+        last,
+        ev.get("type", ""),
+        ev.get("reason", ""),
+        target,
+        involved.get("fieldPath", ""),
+        source_text,
+        (ev.get("message") or "").strip(),
+        first,
+        int(count),
+        _g(ev, "metadata", "name", default=""),
+    ]
 
 
 # --------------------------------------------------------------------------- workloads and the rest
 
+
 def _ns_cells(o: Obj, now: datetime) -> list:
-    return [o["metadata"].get("name", ""), _g(o, "status", "phase", default=""), _since(o["metadata"].get("creationTimestamp"), now)]
+    return [
+        o["metadata"].get("name", ""),
+        _g(o, "status", "phase", default=""),
+        _since(o["metadata"].get("creationTimestamp"), now),
+    ]
 
 
 def _cm_cells(o: Obj, now: datetime) -> list:
-    return [o["metadata"].get("name", ""), len(o.get("data") or {}) + len(o.get("binaryData") or {}),
-            _since(o["metadata"].get("creationTimestamp"), now)]
+    return [
+        o["metadata"].get("name", ""),
+        len(o.get("data") or {}) + len(o.get("binaryData") or {}),
+        _since(o["metadata"].get("creationTimestamp"), now),
+    ]
 
 
 def _sa_cells(o: Obj, now: datetime) -> list:
-    return [o["metadata"].get("name", ""), len(o.get("secrets") or []), _since(o["metadata"].get("creationTimestamp"), now)]
+    return [
+        o["metadata"].get("name", ""),
+        len(o.get("secrets") or []),
+        _since(o["metadata"].get("creationTimestamp"), now),
+    ]
 
 
 def _service_external_ip(svc: Obj) -> str:
@@ -421,19 +485,33 @@ def _svc_cells(o: Obj, now: datetime) -> list:
     for p in spec.get("ports") or []:
         proto = p.get("protocol") or "TCP"
         ports.append(f"{p.get('port')}:{p['nodePort']}/{proto}" if p.get("nodePort") else f"{p.get('port')}/{proto}")
-    return [o["metadata"].get("name", ""), spec.get("type") or "ClusterIP", cluster_ips[0] if cluster_ips else "<none>",
-            _service_external_ip(o), ",".join(ports) or "<none>", _since(o["metadata"].get("creationTimestamp"), now),
-            format_labels(spec.get("selector"))]
+    return [
+        o["metadata"].get("name", ""),
+        spec.get("type") or "ClusterIP",
+        cluster_ips[0] if cluster_ips else "<none>",
+        _service_external_ip(o),
+        ",".join(ports) or "<none>",
+        _since(o["metadata"].get("creationTimestamp"), now),
+        format_labels(spec.get("selector")),
+    ]
 
 
 def _ds_cells(o: Obj, now: datetime) -> list:
     st, tmpl = o.get("status") or {}, _g(o, "spec", "template", "spec", default={})
     names, images = _containers(tmpl)
-    return [o["metadata"].get("name", ""), int(st.get("desiredNumberScheduled") or 0),
-            int(st.get("currentNumberScheduled") or 0), int(st.get("numberReady") or 0),
-            int(st.get("updatedNumberScheduled") or 0), int(st.get("numberAvailable") or 0),
-            format_labels(tmpl.get("nodeSelector")), _since(o["metadata"].get("creationTimestamp"), now),
-            names, images, format_label_selector(_g(o, "spec", "selector"))]
+    return [
+        o["metadata"].get("name", ""),
+        int(st.get("desiredNumberScheduled") or 0),
+        int(st.get("currentNumberScheduled") or 0),
+        int(st.get("numberReady") or 0),
+        int(st.get("updatedNumberScheduled") or 0),
+        int(st.get("numberAvailable") or 0),
+        format_labels(tmpl.get("nodeSelector")),
+        _since(o["metadata"].get("creationTimestamp"), now),
+        names,
+        images,
+        format_label_selector(_g(o, "spec", "selector")),
+    ]
 
 
 def _replicas(o: Obj) -> int:
@@ -444,23 +522,42 @@ def _replicas(o: Obj) -> int:
 def _deploy_cells(o: Obj, now: datetime) -> list:
     st = o.get("status") or {}
     names, images = _containers(_g(o, "spec", "template", "spec"))
-    return [o["metadata"].get("name", ""), f"{int(st.get('readyReplicas') or 0)}/{_replicas(o)}",
-            int(st.get("updatedReplicas") or 0), int(st.get("availableReplicas") or 0),
-            _since(o["metadata"].get("creationTimestamp"), now), names, images, _selector_string(_g(o, "spec", "selector"))]
+    return [
+        o["metadata"].get("name", ""),
+        f"{int(st.get('readyReplicas') or 0)}/{_replicas(o)}",
+        int(st.get("updatedReplicas") or 0),
+        int(st.get("availableReplicas") or 0),
+        _since(o["metadata"].get("creationTimestamp"), now),
+        names,
+        images,
+        _selector_string(_g(o, "spec", "selector")),
+    ]
 
 
 def _sts_cells(o: Obj, now: datetime) -> list:
     names, images = _containers(_g(o, "spec", "template", "spec"))
-    return [o["metadata"].get("name", ""), f"{int(_g(o, 'status', 'readyReplicas') or 0)}/{_replicas(o)}",
-            _since(o["metadata"].get("creationTimestamp"), now), names, images]
+    return [
+        o["metadata"].get("name", ""),
+        f"{int(_g(o, 'status', 'readyReplicas') or 0)}/{_replicas(o)}",
+        _since(o["metadata"].get("creationTimestamp"), now),
+        names,
+        images,
+    ]
 
 
 def _rs_cells(o: Obj, now: datetime) -> list:
     st = o.get("status") or {}
     names, images = _containers(_g(o, "spec", "template", "spec"))
-    return [o["metadata"].get("name", ""), _replicas(o), int(st.get("replicas") or 0), int(st.get("readyReplicas") or 0),
-            _since(o["metadata"].get("creationTimestamp"), now), names, images,
-            format_label_selector(_g(o, "spec", "selector"))]
+    return [
+        o["metadata"].get("name", ""),
+        _replicas(o),
+        int(st.get("replicas") or 0),
+        int(st.get("readyReplicas") or 0),
+        _since(o["metadata"].get("creationTimestamp"), now),
+        names,
+        images,
+        format_label_selector(_g(o, "spec", "selector")),
+    ]
 
 
 def _job_condition(o: Obj, type_: str) -> bool:
@@ -496,20 +593,32 @@ def _job_cells(o: Obj, now: datetime) -> list:
     else:
         status = "Running"
     names, images = _containers(_g(o, "spec", "template", "spec"))
-    return [o["metadata"].get("name", ""), status, completions, duration,
-            _since(o["metadata"].get("creationTimestamp"), now), names, images,
-            format_label_selector(spec.get("selector"))]
+    return [
+        o["metadata"].get("name", ""),
+        status,
+        completions,
+        duration,
+        _since(o["metadata"].get("creationTimestamp"), now),
+        names,
+        images,
+        format_label_selector(spec.get("selector")),
+    ]
 
 
 def _pdb_cells(o: Obj, now: datetime) -> list:
     spec = o.get("spec") or {}
     min_av = _int_or_string(spec["minAvailable"]) if spec.get("minAvailable") is not None else "N/A"
     max_un = _int_or_string(spec["maxUnavailable"]) if spec.get("maxUnavailable") is not None else "N/A"
-    return [o["metadata"].get("name", ""), min_av, max_un, int(_g(o, "status", "disruptionsAllowed") or 0),
-            _since(o["metadata"].get("creationTimestamp"), now)]
+    return [
+        o["metadata"].get("name", ""),
+        min_av,
+        max_un,
+        int(_g(o, "status", "disruptionsAllowed") or 0),
+        _since(o["metadata"].get("creationTimestamp"), now),
+    ]
 
 
-def _hpa_metric(spec: dict, status: Optional[dict]) -> str:
+def _hpa_metric(spec: dict, status: dict | None) -> str:
     kind = spec.get("type")
     if kind == "Resource" or kind == "ContainerResource":
         key = "resource" if kind == "Resource" else "containerResource"
@@ -528,8 +637,10 @@ def _hpa_metric(spec: dict, status: Optional[dict]) -> str:
             return f"{current.get('averageValue', '<unknown>')}/{target['averageValue']} (avg)"
         return f"{current.get('value', '<unknown>')}/{target.get('value')}"
     if kind == "Pods":
-        return f"{_g(status, 'pods', 'current', 'averageValue', default='<unknown>')}/" \
-               f"{_g(spec, 'pods', 'target', 'averageValue')}"
+        return (
+            f"{_g(status, 'pods', 'current', 'averageValue', default='<unknown>')}/"
+            f"{_g(spec, 'pods', 'target', 'averageValue')}"
+        )
     return "<unknown type>"
 
 
@@ -544,106 +655,194 @@ def _hpa_cells(o: Obj, now: datetime) -> list:
         targets = ", ".join(parts[:2]) + (f" + {len(parts) - 2} more..." if len(parts) > 2 else "")
     ref = spec.get("scaleTargetRef") or {}
     min_pods = str(spec["minReplicas"]) if spec.get("minReplicas") is not None else "<unset>"
-    return [o["metadata"].get("name", ""), f"{ref.get('kind', '')}/{ref.get('name', '')}", targets, min_pods,
-            int(spec.get("maxReplicas") or 0), int(st.get("currentReplicas") or 0),
-            _since(o["metadata"].get("creationTimestamp"), now)]
+    return [
+        o["metadata"].get("name", ""),
+        f"{ref.get('kind', '')}/{ref.get('name', '')}",
+        targets,
+        min_pods,
+        int(spec.get("maxReplicas") or 0),
+        int(st.get("currentReplicas") or 0),
+        _since(o["metadata"].get("creationTimestamp"), now),
+    ]
 
 
 def _lease_cells(o: Obj, now: datetime) -> list:
-    return [o["metadata"].get("name", ""), _g(o, "spec", "holderIdentity", default=""),
-            _since(o["metadata"].get("creationTimestamp"), now)]
+    return [
+        o["metadata"].get("name", ""),
+        _g(o, "spec", "holderIdentity", default=""),
+        _since(o["metadata"].get("creationTimestamp"), now),
+    ]
 
 
 _PRINTERS: dict[tuple[str, str], tuple[list[dict], Callable[[Obj, datetime], list]]] = {
-    ("", "Namespace"): ([_name_col(), _col("Status", description="The status of the namespace"), _age_col()],
-                        _ns_cells),
+    ("", "Namespace"): (
+        [_name_col(), _col("Status", description="The status of the namespace"), _age_col()],
+        _ns_cells,
+    ),
     ("", "Node"): (NODE_COLUMNS, _node_row),
     ("", "Event"): (EVENT_COLUMNS, _event_row),
-    ("", "ConfigMap"): ([_name_col(), _col("Data", description="Data contains the configuration data."), _age_col()],
-                        _cm_cells),
-    ("", "ServiceAccount"): ([_name_col(), _col("Secrets", description="Secrets is a list of the secrets in the same "
-                                                "namespace that pods running using this ServiceAccount are allowed "
-                                                "to use."), _age_col()], _sa_cells),
-    ("", "Service"): ([_name_col(), _col("Type", description="type determines how the Service is exposed."),
-                       _col("Cluster-IP", description="clusterIP is the IP address of the service."),
-                       _col("External-IP", description="externalIPs is a list of IP addresses for which nodes in the "
-                                                       "cluster will also accept traffic for this service."),
-                       _col("Port(s)", description="The list of ports that are exposed by this service."),
-                       _age_col(),
-                       _col("Selector", description="Route service traffic to pods with label keys and values "
-                                                    "matching this selector.", priority=1)], _svc_cells),
-    ("apps", "DaemonSet"): ([_name_col(),
-                             _col("Desired", "integer", "The total number of nodes that should be running the "
-                                                        "daemon pod."),
-                             _col("Current", "integer", "The number of nodes that are running at least 1 daemon pod "
-                                                        "and are supposed to run the daemon pod."),
-                             _col("Ready", "integer", "The number of nodes that should be running the daemon pod and "
-                                                      "have one or more of the daemon pod running and ready."),
-                             _col("Up-to-date", "integer", "The total number of nodes that are running updated "
-                                                           "daemon pod"),
-                             _col("Available", "integer", "The number of nodes that should be running the daemon pod "
-                                                          "and have one or more of the daemon pod running and "
-                                                          "available."),
-                             _col("Node Selector", description="NodeSelector is a selector which must be true for the "
-                                                               "pod to fit on a node."),
-                             _age_col(),
-                             _col("Containers", description=_CONTAINERS_DESC, priority=1),
-                             _col("Images", description=_IMAGES_DESC, priority=1),
-                             _col("Selector", description="A label query over pods that are managed by the daemon "
-                                                          "set.", priority=1)], _ds_cells),
-    ("apps", "Deployment"): ([_name_col(), _col("Ready", description="Number of the pod with ready state"),
-                              _col("Up-to-date", description="Total number of non-terminated pods targeted by this "
-                                                             "deployment that have the desired template spec."),
-                              _col("Available", description="Total number of available pods (ready for at least "
-                                                            "minReadySeconds) targeted by this deployment."),
-                              _age_col(),
-                              _col("Containers", description=_CONTAINERS_DESC, priority=1),
-                              _col("Images", description=_IMAGES_DESC, priority=1),
-                              _col("Selector", description="Label selector for pods.", priority=1)], _deploy_cells),
-    ("apps", "StatefulSet"): ([_name_col(), _col("Ready", description="Number of the pod with ready state"),
-                               _age_col(),
-                               _col("Containers", description=_CONTAINERS_DESC, priority=1),
-                               _col("Images", description=_IMAGES_DESC, priority=1)], _sts_cells),
-    ("apps", "ReplicaSet"): ([_name_col(),
-                              _col("Desired", "integer", "Replicas is the number of desired replicas."),
-                              _col("Current", "integer", "Replicas is the most recently observed number of "
-                                                         "replicas."),
-                              _col("Ready", "integer", "The number of ready replicas for this replica set."),
-                              _age_col(),
-                              _col("Containers", description=_CONTAINERS_DESC, priority=1),
-                              _col("Images", description=_IMAGES_DESC, priority=1),
-                              _col("Selector", description="Selector is a label query over pods that should match "
-                                                           "the replica count.", priority=1)], _rs_cells),
-    ("batch", "Job"): ([_name_col(), _col("Status", description="Status of the job."),
-                        _col("Completions", description="The number of pods which reached phase Succeeded."),
-                        _col("Duration", description="Time required to complete the job."),
-                        _age_col(),
-                        _col("Containers", description=_CONTAINERS_DESC, priority=1),
-                        _col("Images", description=_IMAGES_DESC, priority=1),
-                        _col("Selector", description="A label query over pods that should match the pod count.",
-                             priority=1)], _job_cells),
-    ("policy", "PodDisruptionBudget"): ([_name_col(),
-                                         _col("Min Available", description="The minimum number of pods that must be "
-                                                                           "available."),
-                                         _col("Max Unavailable", description="The maximum number of pods that may be "
-                                                                             "unavailable."),
-                                         _col("Allowed Disruptions", "integer", "Calculated number of pods that may be "
-                                                                                "disrupted at this time."),
-                                         _age_col()], _pdb_cells),
-    ("autoscaling", "HorizontalPodAutoscaler"): ([_name_col(),
-                                                  _col("Reference", description="The target resource to scale."),
-                                                  _col("Targets", description="The metrics used to calculate the "
-                                                                              "desired replica count."),
-                                                  _col("MinPods", description="The lower limit for the number of "
-                                                                              "replicas."),
-                                                  _col("MaxPods", description="The upper limit for the number of "
-                                                                              "replicas."),
-                                                  _col("Replicas", description="Current number of replicas of pods "
-                                                                               "managed by this autoscaler."),
-                                                  _age_col()], _hpa_cells),
-    ("coordination.k8s.io", "Lease"): ([_name_col(), _col("Holder", description="holderIdentity contains the identity "
-                                                                                "of the holder of a current lease."),
-                                        _age_col()], _lease_cells),
+    ("", "ConfigMap"): (
+        [_name_col(), _col("Data", description="Data contains the configuration data."), _age_col()],
+        _cm_cells,
+    ),
+    ("", "ServiceAccount"): (
+        [
+            _name_col(),
+            _col(
+                "Secrets",
+                description="Secrets is a list of the secrets in the same "
+                "namespace that pods running using this ServiceAccount are allowed "
+                "to use.",
+            ),
+            _age_col(),
+        ],
+        _sa_cells,
+    ),
+    ("", "Service"): (
+        [
+            _name_col(),
+            _col("Type", description="type determines how the Service is exposed."),
+            _col("Cluster-IP", description="clusterIP is the IP address of the service."),
+            _col(
+                "External-IP",
+                description="externalIPs is a list of IP addresses for which nodes in the "
+                "cluster will also accept traffic for this service.",
+            ),
+            _col("Port(s)", description="The list of ports that are exposed by this service."),
+            _age_col(),
+            _col(
+                "Selector",
+                description="Route service traffic to pods with label keys and values matching this selector.",
+                priority=1,
+            ),
+        ],
+        _svc_cells,
+    ),
+    ("apps", "DaemonSet"): (
+        [
+            _name_col(),
+            _col("Desired", "integer", "The total number of nodes that should be running the daemon pod."),
+            _col(
+                "Current",
+                "integer",
+                "The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod.",
+            ),
+            _col(
+                "Ready",
+                "integer",
+                "The number of nodes that should be running the daemon pod and "
+                "have one or more of the daemon pod running and ready.",
+            ),
+            _col("Up-to-date", "integer", "The total number of nodes that are running updated daemon pod"),
+            _col(
+                "Available",
+                "integer",
+                "The number of nodes that should be running the daemon pod "
+                "and have one or more of the daemon pod running and "
+                "available.",
+            ),
+            _col(
+                "Node Selector",
+                description="NodeSelector is a selector which must be true for the pod to fit on a node.",
+            ),
+            _age_col(),
+            _col("Containers", description=_CONTAINERS_DESC, priority=1),
+            _col("Images", description=_IMAGES_DESC, priority=1),
+            _col("Selector", description="A label query over pods that are managed by the daemon set.", priority=1),
+        ],
+        _ds_cells,
+    ),
+    ("apps", "Deployment"): (
+        [
+            _name_col(),
+            _col("Ready", description="Number of the pod with ready state"),
+            _col(
+                "Up-to-date",
+                description="Total number of non-terminated pods targeted by this "
+                "deployment that have the desired template spec.",
+            ),
+            _col(
+                "Available",
+                description="Total number of available pods (ready for at least "
+                "minReadySeconds) targeted by this deployment.",
+            ),
+            _age_col(),
+            _col("Containers", description=_CONTAINERS_DESC, priority=1),
+            _col("Images", description=_IMAGES_DESC, priority=1),
+            _col("Selector", description="Label selector for pods.", priority=1),
+        ],
+        _deploy_cells,
+    ),
+    ("apps", "StatefulSet"): (
+        [
+            _name_col(),
+            _col("Ready", description="Number of the pod with ready state"),
+            _age_col(),
+            _col("Containers", description=_CONTAINERS_DESC, priority=1),
+            _col("Images", description=_IMAGES_DESC, priority=1),
+        ],
+        _sts_cells,
+    ),
+    ("apps", "ReplicaSet"): (
+        [
+            _name_col(),
+            _col("Desired", "integer", "Replicas is the number of desired replicas."),
+            _col("Current", "integer", "Replicas is the most recently observed number of replicas."),
+            _col("Ready", "integer", "The number of ready replicas for this replica set."),
+            _age_col(),
+            _col("Containers", description=_CONTAINERS_DESC, priority=1),
+            _col("Images", description=_IMAGES_DESC, priority=1),
+            _col(
+                "Selector",
+                description="Selector is a label query over pods that should match the replica count.",
+                priority=1,
+            ),
+        ],
+        _rs_cells,
+    ),
+    ("batch", "Job"): (
+        [
+            _name_col(),
+            _col("Status", description="Status of the job."),
+            _col("Completions", description="The number of pods which reached phase Succeeded."),
+            _col("Duration", description="Time required to complete the job."),
+            _age_col(),
+            _col("Containers", description=_CONTAINERS_DESC, priority=1),
+            _col("Images", description=_IMAGES_DESC, priority=1),
+            _col("Selector", description="A label query over pods that should match the pod count.", priority=1),
+        ],
+        _job_cells,
+    ),
+    ("policy", "PodDisruptionBudget"): (
+        [
+            _name_col(),
+            _col("Min Available", description="The minimum number of pods that must be available."),
+            _col("Max Unavailable", description="The maximum number of pods that may be unavailable."),
+            _col("Allowed Disruptions", "integer", "Calculated number of pods that may be disrupted at this time."),
+            _age_col(),
+        ],
+        _pdb_cells,
+    ),
+    ("autoscaling", "HorizontalPodAutoscaler"): (
+        [
+            _name_col(),
+            _col("Reference", description="The target resource to scale."),
+            _col("Targets", description="The metrics used to calculate the desired replica count."),
+            _col("MinPods", description="The lower limit for the number of replicas."),
+            _col("MaxPods", description="The upper limit for the number of replicas."),
+            _col("Replicas", description="Current number of replicas of pods managed by this autoscaler."),
+            _age_col(),
+        ],
+        _hpa_cells,
+    ),
+    ("coordination.k8s.io", "Lease"): (
+        [
+            _name_col(),
+            _col("Holder", description="holderIdentity contains the identity of the holder of a current lease."),
+            _age_col(),
+        ],
+        _lease_cells,
+    ),
 }
 
 
@@ -670,7 +869,7 @@ def _custom_cell(type_: str, value: Any, now: datetime) -> Any:
     return None
 
 
-def crd_printer_columns(rt: ResourceType, version: Optional[str] = None) -> list[dict]:
+def crd_printer_columns(rt: ResourceType, version: str | None = None) -> list[dict]:
     """The additionalPrinterColumns of the served version, or the server's default (Age)."""
     crd = rt.crd or {}
     spec = crd.get("spec") or {}
@@ -691,8 +890,15 @@ def _custom_table(rt: ResourceType, objects: list[Obj], now: datetime) -> tuple[
     defs = [_name_col()]
     for c in columns:
         desc = c.get("description") or f"Custom resource definition column (in JSONPath format): {c.get('jsonPath')}"
-        defs.append(_col(c.get("name", ""), c.get("type", "string"), desc, priority=int(c.get("priority") or 0),
-                         fmt=c.get("format", "")))
+        defs.append(
+            _col(
+                c.get("name", ""),
+                c.get("type", "string"),
+                desc,
+                priority=int(c.get("priority") or 0),
+                fmt=c.get("format", ""),
+            )
+        )
     rows = []
     for o in objects:
         cells: list = [_g(o, "metadata", "name", default="")]
@@ -718,12 +924,19 @@ def _default_table(objects: list[Obj]) -> tuple[list[dict], list[tuple[list, lis
 
 # --------------------------------------------------------------------------- entry point
 
+
 def _partial_metadata(obj: Obj) -> dict:
     return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata") or {}}
 
 
-def render_table(rt: ResourceType, objects: list[Obj], *, include_object: str = "Metadata",
-                 now: Optional[datetime] = None, resource_version: str = "") -> dict:
+def render_table(
+    rt: ResourceType,
+    objects: list[Obj],
+    *,
+    include_object: str = "Metadata",
+    now: datetime | None = None,
+    resource_version: str = "",
+) -> dict:
     """A meta.k8s.io/v1 Table for `objects` of type `rt`.
 
     include_object: "Metadata" (PartialObjectMetadata per row, kubectl's default), "Object" or "None".
@@ -750,8 +963,13 @@ def render_table(rt: ResourceType, objects: list[Obj], *, include_object: str = 
         elif include_object != "None":
             row["object"] = _partial_metadata(obj)
         out_rows.append(row)
-    table: dict = {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {},
-                   "columnDefinitions": [dict(d) for d in defs], "rows": out_rows}
+    table: dict = {
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": {},
+        "columnDefinitions": [dict(d) for d in defs],
+        "rows": out_rows,
+    }
     if resource_version:
         table["metadata"]["resourceVersion"] = resource_version
     return table

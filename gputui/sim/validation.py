@@ -8,7 +8,7 @@ names and labels, pod containers, taint effects, and the fields that are immutab
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any
 
 from gputui.sim.resources import ResourceType
 
@@ -21,7 +21,8 @@ TAINT_EFFECTS = ("NoExecute", "NoSchedule", "PreferNoSchedule")
 POD_UPDATE_FORBIDDEN = (
     "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,"
     "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing "
-    "tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)")
+    "tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"
+)
 # (group, kind) -> spec fields that cannot change after creation.
 IMMUTABLE_SPEC = {
     ("apps", "Deployment"): ("selector",),
@@ -38,18 +39,35 @@ def _label_causes(labels: Any) -> list[Cause]:
         return [("FieldValueInvalid", "metadata.labels", "Invalid value: must be a map of strings")]
     for key, value in labels.items():
         prefix, _, name = key.rpartition("/")
-        if (prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix))) or len(name) > 63 \
-                or not _LABEL_NAME.match(name):
-            causes.append(("FieldValueInvalid", "metadata.labels", (
-                f'Invalid value: "{key}": name part must consist of alphanumeric characters, \'-\', \'_\' or \'.\', '
-                "and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or "
-                "'123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')")))
+        if (
+            (prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)))
+            or len(name) > 63
+            or not _LABEL_NAME.match(name)
+        ):
+            causes.append(
+                (
+                    "FieldValueInvalid",
+                    "metadata.labels",
+                    (
+                        f"Invalid value: \"{key}\": name part must consist of alphanumeric characters, '-', '_' or '.', "
+                        "and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or "
+                        "'123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+                    ),
+                )
+            )
         if not isinstance(value, str) or len(value) > 63 or not _LABEL_VALUE.match(value):
-            causes.append(("FieldValueInvalid", "metadata.labels", (
-                f'Invalid value: "{value}": a valid label must be an empty string or consist of alphanumeric '
-                "characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. "
-                "'MyValue',  or 'my_value',  or '12345', regex used for validation is "
-                "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')")))
+            causes.append(
+                (
+                    "FieldValueInvalid",
+                    "metadata.labels",
+                    (
+                        f'Invalid value: "{value}": a valid label must be an empty string or consist of alphanumeric '
+                        "characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. "
+                        "'MyValue',  or 'my_value',  or '12345', regex used for validation is "
+                        "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+                    ),
+                )
+            )
     return causes
 
 
@@ -76,24 +94,35 @@ def validate_object(rt: ResourceType, obj: dict) -> list[Cause]:
             effect = taint.get("effect")
             if effect not in TAINT_EFFECTS:
                 supported = ", ".join(f'"{e}"' for e in TAINT_EFFECTS)
-                causes.append(("FieldValueNotSupported", f"spec.taints[{i}].effect",
-                               f'Unsupported value: "{effect or ""}": supported values: {supported}'))
+                causes.append(
+                    (
+                        "FieldValueNotSupported",
+                        f"spec.taints[{i}].effect",
+                        f'Unsupported value: "{effect or ""}": supported values: {supported}',
+                    )
+                )
     return causes
 
 
-def validate_update(rt: ResourceType, old: dict, new: dict, subresource: Optional[str]) -> list[Cause]:
+def validate_update(rt: ResourceType, old: dict, new: dict, subresource: str | None) -> list[Cause]:
     if subresource:
         return []
     causes = validate_object(rt, new)
     old_spec, new_spec = old.get("spec") or {}, new.get("spec") or {}
     if rt.kind == "Pod" and not rt.group:
-        if _pod_spec_core(old_spec, old_spec) != _pod_spec_core(new_spec, old_spec) or \
-                not _is_superset(new_spec.get("tolerations"), old_spec.get("tolerations")):
+        if _pod_spec_core(old_spec, old_spec) != _pod_spec_core(new_spec, old_spec) or not _is_superset(
+            new_spec.get("tolerations"), old_spec.get("tolerations")
+        ):
             causes.append(("FieldValueForbidden", "spec", POD_UPDATE_FORBIDDEN))
     for field in IMMUTABLE_SPEC.get((rt.group, rt.kind), ()):
         if old_spec.get(field) != new_spec.get(field):
-            causes.append(("FieldValueInvalid", f"spec.{field}",
-                           f"Invalid value: {_go_value(new_spec.get(field))}: field is immutable"))
+            causes.append(
+                (
+                    "FieldValueInvalid",
+                    f"spec.{field}",
+                    f"Invalid value: {_go_value(new_spec.get(field))}: field is immutable",
+                )
+            )
     if rt.crd is not None:
         causes += _schema_causes(rt, old, new)
     return causes
@@ -114,8 +143,11 @@ def _schema_causes(rt: ResourceType, old: dict, new: dict) -> list[Cause]:
     for e in validate(new, schema, old=old).errors:
         if (e.path, e.message) in had or e.message.startswith("unknown field"):
             continue
-        reason = "FieldValueRequired" if e.message == "Required value" else (
-            "FieldValueNotSupported" if e.message.startswith("Unsupported value") else "FieldValueInvalid")
+        reason = (
+            "FieldValueRequired"
+            if e.message == "Required value"
+            else ("FieldValueNotSupported" if e.message.startswith("Unsupported value") else "FieldValueInvalid")
+        )
         causes.append((reason, e.path, e.message))
     return causes
 
@@ -144,6 +176,8 @@ def _go_value(value: Any) -> str:
     if isinstance(value, dict) and set(value) <= {"matchLabels", "matchExpressions"}:
         labels = ", ".join(f'"{k}":"{v}"' for k, v in (value.get("matchLabels") or {}).items())
         exprs = "nil" if not value.get("matchExpressions") else "..."
-        return (f"v1.LabelSelector{{MatchLabels:map[string]string{{{labels}}}, "
-                f"MatchExpressions:[]v1.LabelSelectorRequirement({exprs})}}")
+        return (
+            f"v1.LabelSelector{{MatchLabels:map[string]string{{{labels}}}, "
+            f"MatchExpressions:[]v1.LabelSelectorRequirement({exprs})}}"
+        )
     return '"' + str(value) + '"' if isinstance(value, str) else str(value)

@@ -7,7 +7,7 @@ import gc
 import importlib
 import threading
 import time
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -44,7 +44,7 @@ class GputuiApp(App):
         self.debug_findings = DebugFindings()
         self._gathered_findings: list = []
         self.kubernetes_version = ""
-        self.gather_error: Optional[GatherError] = None
+        self.gather_error: GatherError | None = None
         self.gathering = False
         self._generation = 0  # bumped on context switch: results of older gatherings are dropped
         self._lock = threading.Lock()
@@ -189,8 +189,9 @@ class GputuiApp(App):
             kube = self.kube
             if kube is None:
                 self.post_message(GatherProgressed(f"connecting to {self.config.context or 'the current context'}…"))
-                kube = connect(self.config.kubeconfig, self.config.context, self.config.namespace,
-                               self.config.request_timeout)
+                kube = connect(
+                    self.config.kubeconfig, self.config.context, self.config.namespace, self.config.request_timeout
+                )
                 with self._lock:
                     if generation != self._generation:
                         kube.close()
@@ -207,8 +208,12 @@ class GputuiApp(App):
             return
         except Exception as e:  # noqa: BLE001 - the app stays up; the user can retry
             if generation == self._generation and not worker.is_cancelled:
-                self.post_message(GatherFailed(f"reading the cluster failed: {type(e).__name__}: {e}",
-                                               "press r to retry; `gputui diagnose --debug` shows the traceback"))
+                self.post_message(
+                    GatherFailed(
+                        f"reading the cluster failed: {type(e).__name__}: {e}",
+                        "press r to retry; `gputui diagnose --debug` shows the traceback",
+                    )
+                )
             return
         if generation != self._generation or worker.is_cancelled:
             return
@@ -241,8 +246,12 @@ class GputuiApp(App):
         if event.state == WorkerState.ERROR:
             error = event.worker.error
             self.gathering = self.gathering and event.worker.group != "gather"
-            self.notify(f"{event.worker.name or 'background task'} failed: {type(error).__name__}: {error}",
-                        title="Internal error", severity="error", timeout=10)
+            self.notify(
+                f"{event.worker.name or 'background task'} failed: {type(error).__name__}: {error}",
+                title="Internal error",
+                severity="error",
+                timeout=10,
+            )
 
     def _broadcast(self, make) -> None:
         """Give every screen on the stack its own copy (a message is delivered once)."""
@@ -251,7 +260,7 @@ class GputuiApp(App):
 
     # -- actions -------------------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in MUTATING_ACTIONS and self.read_only:
             return False  # hidden from the footer and the keyboard
         return True
@@ -268,7 +277,7 @@ class GputuiApp(App):
     def action_switch_context(self) -> None:
         from gputui.tui.screens.contexts import ContextScreen
 
-        def chosen(name: Optional[str]) -> None:
+        def chosen(name: str | None) -> None:
             if name and name != self.config.context:
                 self.switch_context(name)
 
@@ -293,12 +302,14 @@ class GputuiApp(App):
         yield SystemCommand("Switch context", "Connect to another kubeconfig context", self.action_switch_context)
         yield SystemCommand("Findings", "Show the findings, worst first", lambda: self.action_show_tab("findings"))
         yield SystemCommand("Nodes", "Show the GPU node table", lambda: self.action_show_tab("nodes"))
-        yield SystemCommand("NodePools", "Show the NodePools and their GPU limits",
-                            lambda: self.action_show_tab("nodepools"))
+        yield SystemCommand(
+            "NodePools", "Show the NodePools and their GPU limits", lambda: self.action_show_tab("nodepools")
+        )
         yield SystemCommand("GPU Operator", "Show the GPU Operator operands", lambda: self.action_show_tab("operator"))
         if not self.read_only:
-            yield SystemCommand("Run nvidia-smi on all GPU nodes", "Start a debug pod on every GPU node",
-                                self.action_debug_all)
+            yield SystemCommand(
+                "Run nvidia-smi on all GPU nodes", "Start a debug pod on every GPU node", self.action_debug_all
+            )
             yield SystemCommand("Undo", "Restore an object changed from gputui", self.action_undo)
         yield SystemCommand("Help", "Keys and screens", self.action_help)
         yield from (c for c in super().get_system_commands(screen) if c.title in ("Quit", "Keys", "Theme"))

@@ -8,8 +8,8 @@ cluster. Every kept finding says that it came from a debug run, and when. No Tex
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import Iterable, Optional
 
 
 def stamp(at: datetime) -> str:
@@ -20,7 +20,7 @@ class DebugFindings:
     def __init__(self) -> None:
         self._by_node: dict[str, list] = {}
 
-    def record(self, nodes: Iterable[str], findings: Iterable, at: Optional[datetime] = None) -> None:
+    def record(self, nodes: Iterable[str], findings: Iterable, at: datetime | None = None) -> None:
         """The run covered `nodes`: their earlier debug findings are replaced, even by none."""
         when = stamp(at or datetime.now(timezone.utc))
         fresh: dict[str, list] = {node: [] for node in nodes}
@@ -28,7 +28,7 @@ class DebugFindings:
             fresh.setdefault(f.subject.name, []).append(_labelled(f, when))
         self._by_node.update(fresh)
 
-    def current(self, node_names: Optional[Iterable[str]] = None) -> list:
+    def current(self, node_names: Iterable[str] | None = None) -> list:
         """The kept findings; with `node_names` (the nodes the cluster has now), those of other nodes are
         forgotten."""
         if node_names is not None:
@@ -42,5 +42,6 @@ class DebugFindings:
 
 def _labelled(f, when: str):
     note = f"From the nvidia-smi debug run at {when}; kept until the next debug run on this node."
-    return dataclasses.replace(f, message=f"{f.message} {note}".strip(),
-                               evidence=[*f.evidence, f"nvidia-smi debug run at {when}"])
+    return dataclasses.replace(
+        f, message=f"{f.message} {note}".strip(), evidence=[*f.evidence, f"nvidia-smi debug run at {when}"]
+    )

@@ -4,12 +4,11 @@ so it is tested (and reasoned about) without a terminal."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
 
 from checks.gpu import GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL, OPERANDS
-from checks.gpuchain import (age_text, allocatable_gpus, capacity_gpus, gpu_nodes, nodepool_is_gpu,
-                             pending_gpu_pods)
+from checks.gpuchain import age_text, allocatable_gpus, capacity_gpus, gpu_nodes, nodepool_is_gpu, pending_gpu_pods
 from checks.k8s import is_terminal, node_is_ready, parse_quantity, pod_gpu_request
 from checks.model import Finding, ObjectRef, Severity
 
@@ -42,14 +41,14 @@ class NodeRow:
     nodepool: str
     instance_type: str
     gpu_model: str
-    expected: Optional[int]
+    expected: int | None
     capacity: int
     allocatable: int
     allocated: int
     capacity_type: str
     age_seconds: float
     status: str
-    worst: Optional[Finding]
+    worst: Finding | None
 
     @property
     def age(self) -> str:
@@ -58,8 +57,9 @@ class NodeRow:
     def text(self) -> str:
         """Everything a `/` filter matches against."""
         worst = f"{self.worst.code} {self.worst.severity.label}" if self.worst else ""
-        return " ".join((self.name, self.nodepool, self.instance_type, self.gpu_model, self.capacity_type,
-                         self.status, worst)).lower()
+        return " ".join(
+            (self.name, self.nodepool, self.instance_type, self.gpu_model, self.capacity_type, self.status, worst)
+        ).lower()
 
 
 @dataclass
@@ -67,9 +67,9 @@ class NodePoolRow:
     name: str
     is_gpu: bool
     gpus_used: int
-    gpu_limit: Optional[int]  # None: no nvidia.com/gpu limit
+    gpu_limit: int | None  # None: no nvidia.com/gpu limit
     nodes: int
-    weight: Optional[int]
+    weight: int | None
     capacity_types: str
     disruption: str
     ready: str
@@ -179,7 +179,7 @@ def findings_about(snapshot, findings: list[Finding], ref: ObjectRef) -> list[Fi
         nc = snapshot.nodeclaims_by_node.get(ref.name) if snapshot else None
         if nc is not None:
             keys.add(("NodeClaim", "", nc.metadata.name))
-        for p in (snapshot.pods_by_node.get(ref.name, ()) if snapshot else ()):
+        for p in snapshot.pods_by_node.get(ref.name, ()) if snapshot else ():
             keys.add(("Pod", p.metadata.namespace or "", p.metadata.name))
     out = []
     for f in findings:
@@ -202,10 +202,14 @@ def pods_of(snapshot, ref: ObjectRef) -> list:
     ns = ref.namespace or ""
     owners = [(ns, ref.kind, ref.name)]
     if ref.kind == "Deployment":
-        owners = [(ns, "ReplicaSet", rs.metadata.name) for rs in snapshot.replicasets
-                  if (rs.metadata.namespace or "") == ns and any(
-                      o.controller and o.kind == "Deployment" and o.name == ref.name
-                      for o in rs.metadata.owner_references)]
+        owners = [
+            (ns, "ReplicaSet", rs.metadata.name)
+            for rs in snapshot.replicasets
+            if (rs.metadata.namespace or "") == ns
+            and any(
+                o.controller and o.kind == "Deployment" and o.name == ref.name for o in rs.metadata.owner_references
+            )
+        ]
     pods: list = []
     for key in owners:
         pods.extend(snapshot.pods_by_owner.get(key, ()))
@@ -252,20 +256,22 @@ def node_rows(snapshot, findings: list[Finding]) -> list[NodeRow]:
     for node, exp in gpu_nodes(snapshot):
         labels = node.metadata.labels
         name = node.metadata.name
-        rows.append(NodeRow(
-            name=name,
-            nodepool=labels.get(LABEL_NODEPOOL, ""),
-            instance_type=exp.instance_type or labels.get("node.kubernetes.io/instance-type", ""),
-            gpu_model=short_gpu_model(exp.model or ""),
-            expected=exp.count,
-            capacity=capacity_gpus(node),
-            allocatable=allocatable_gpus(node),
-            allocated=allocated_gpus(snapshot, name),
-            capacity_type=labels.get(LABEL_CAPACITY_TYPE, ""),
-            age_seconds=snapshot.age_seconds(node.metadata.creation_timestamp) or 0.0,
-            status=node_status(node),
-            worst=worst.get(name),
-        ))
+        rows.append(
+            NodeRow(
+                name=name,
+                nodepool=labels.get(LABEL_NODEPOOL, ""),
+                instance_type=exp.instance_type or labels.get("node.kubernetes.io/instance-type", ""),
+                gpu_model=short_gpu_model(exp.model or ""),
+                expected=exp.count,
+                capacity=capacity_gpus(node),
+                allocatable=allocatable_gpus(node),
+                allocated=allocated_gpus(snapshot, name),
+                capacity_type=labels.get(LABEL_CAPACITY_TYPE, ""),
+                age_seconds=snapshot.age_seconds(node.metadata.creation_timestamp) or 0.0,
+                status=node_status(node),
+                worst=worst.get(name),
+            )
+        )
     rows.sort(key=lambda r: (-(int(r.worst.severity) if r.worst else 0), r.nodepool, r.name))
     return rows
 
@@ -278,7 +284,7 @@ def _requirement_values(np, key: str) -> list[str]:
     return []
 
 
-def _int_or_none(value) -> Optional[int]:
+def _int_or_none(value) -> int | None:
     if value is None:
         return None
     try:
@@ -307,17 +313,19 @@ def nodepool_rows(snapshot) -> list[NodePoolRow]:
         used = _int_or_none((status.get("resources") or {}).get(GPU_RESOURCE))
         if used is None:
             used = sum(capacity_gpus(n) for n in nodes)
-        rows.append(NodePoolRow(
-            name=np.metadata.name,
-            is_gpu=nodepool_is_gpu(snapshot, np),
-            gpus_used=used,
-            gpu_limit=_int_or_none((np.spec.get("limits") or {}).get(GPU_RESOURCE)),
-            nodes=len(nodes),
-            weight=np.spec.get("weight"),
-            capacity_types=",".join(_requirement_values(np, LABEL_CAPACITY_TYPE)) or "any",
-            disruption=disruption_text(np),
-            ready={"True": "Ready", "False": "NotReady"}.get(ready or "", "Unknown"),
-        ))
+        rows.append(
+            NodePoolRow(
+                name=np.metadata.name,
+                is_gpu=nodepool_is_gpu(snapshot, np),
+                gpus_used=used,
+                gpu_limit=_int_or_none((np.spec.get("limits") or {}).get(GPU_RESOURCE)),
+                nodes=len(nodes),
+                weight=np.spec.get("weight"),
+                capacity_types=",".join(_requirement_values(np, LABEL_CAPACITY_TYPE)) or "any",
+                disruption=disruption_text(np),
+                ready={"True": "Ready", "False": "NotReady"}.get(ready or "", "Unknown"),
+            )
+        )
     rows.sort(key=lambda r: (not r.is_gpu, -(r.weight or 0), r.name))
     return rows
 
@@ -332,16 +340,23 @@ def operand_rows(snapshot) -> list[OperandRow]:
         if operand is None:
             continue
         st = ds.status if isinstance(ds.status, dict) else {}
-        rows.append(OperandRow(
-            title=operand.title, name=ds.metadata.name, namespace=ds.metadata.namespace or "",
-            desired=int(st.get("desiredNumberScheduled") or 0), ready=int(st.get("numberReady") or 0),
-            available=int(st.get("numberAvailable") or 0), unavailable=int(st.get("numberUnavailable") or 0)))
+        rows.append(
+            OperandRow(
+                title=operand.title,
+                name=ds.metadata.name,
+                namespace=ds.metadata.namespace or "",
+                desired=int(st.get("desiredNumberScheduled") or 0),
+                ready=int(st.get("numberReady") or 0),
+                available=int(st.get("numberAvailable") or 0),
+                unavailable=int(st.get("numberUnavailable") or 0),
+            )
+        )
     order = {o.name: i for i, o in enumerate(OPERANDS)}
     rows.sort(key=lambda r: (order.get(r.name, 99), r.namespace, r.name))
     return rows
 
 
-def usage_bar(used: int, limit: Optional[int], width: int = 12) -> str:
+def usage_bar(used: int, limit: int | None, width: int = 12) -> str:
     """'█████░░░░░░░ 31/64'; without a limit only the count."""
     if not limit:
         return f"{used} (no limit)"

@@ -6,8 +6,6 @@ copy would come straight back to it.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from textual.message import Message
 
 
@@ -31,7 +29,7 @@ class GatherProgressed(Message, bubble=False):
 class GatherFailed(Message, bubble=False):
     """No snapshot: could not connect, authenticate or read the cluster."""
 
-    def __init__(self, message: str, hint: Optional[str] = None) -> None:
+    def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__()
         self.message = message
         self.hint = hint

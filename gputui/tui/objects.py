@@ -6,16 +6,28 @@ Blocking (they talk HTTP); screens call them from thread workers. No Textual her
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
 from checks.snapshot import KIND_TO_ATTR, RESOURCES
 
-CLUSTER_SCOPED_KINDS = frozenset({
-    "Node", "Namespace", "NodePool", "NodeClaim", "EC2NodeClass", "ClusterPolicy", "NVIDIADriver",
-    "CustomResourceDefinition", "PersistentVolume", "StorageClass", "PriorityClass", "RuntimeClass",
-})
+CLUSTER_SCOPED_KINDS = frozenset(
+    {
+        "Node",
+        "Namespace",
+        "NodePool",
+        "NodeClaim",
+        "EC2NodeClass",
+        "ClusterPolicy",
+        "NVIDIADriver",
+        "CustomResourceDefinition",
+        "PersistentVolume",
+        "StorageClass",
+        "PriorityClass",
+        "RuntimeClass",
+    }
+)
 _KARPENTER_GROUPS = ("karpenter.sh", "karpenter.k8s.aws")
 LOG_TAIL_LINES = 200
 
@@ -30,7 +42,7 @@ class EventRow:
     message: str
 
 
-def api_path(ref, karpenter_api_version: Optional[str] = None) -> str:
+def api_path(ref, karpenter_api_version: str | None = None) -> str:
     """The REST path of one object, e.g. /apis/karpenter.sh/v1/nodepools/gpu-training."""
     attr = KIND_TO_ATTR.get(ref.kind)
     if attr is None:
@@ -46,7 +58,7 @@ def api_path(ref, karpenter_api_version: Optional[str] = None) -> str:
     return f"{base}/namespaces/{ref.namespace}/{plural}/{ref.name}"
 
 
-def fetch_object(kube, ref, karpenter_api_version: Optional[str] = None) -> dict[str, Any]:
+def fetch_object(kube, ref, karpenter_api_version: str | None = None) -> dict[str, Any]:
     return kube.request("GET", api_path(ref, karpenter_api_version)).json() or {}
 
 
@@ -69,20 +81,37 @@ def fetch_events(kube, ref, now=None) -> list[EventRow]:
     items = (kube.request("GET", path, query={"fieldSelector": selector}).json() or {}).get("items") or []
     rows = []
     for e in items:
-        when = e.get("lastTimestamp") or e.get("eventTime") or e.get("firstTimestamp") or \
-            (e.get("metadata") or {}).get("creationTimestamp") or ""
+        when = (
+            e.get("lastTimestamp")
+            or e.get("eventTime")
+            or e.get("firstTimestamp")
+            or (e.get("metadata") or {}).get("creationTimestamp")
+            or ""
+        )
         src = (e.get("source") or {}).get("component") or e.get("reportingComponent") or ""
-        rows.append(EventRow(e.get("type") or "", e.get("reason") or "", when, int(e.get("count") or 1), src,
-                             (e.get("message") or "").strip()))
+        rows.append(
+            EventRow(
+                e.get("type") or "",
+                e.get("reason") or "",
+                when,
+                int(e.get("count") or 1),
+                src,
+                (e.get("message") or "").strip(),
+            )
+        )
     rows.sort(key=lambda r: r.when, reverse=True)
     return rows
 
 
-def fetch_log(kube, namespace: str, pod: str, container: Optional[str], previous: bool = False,
-              tail: int = LOG_TAIL_LINES) -> str:
-    data = kube.request("GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log",
-                        query={"container": container, "tailLines": tail, "previous": previous or None},
-                        accept="*/*").data
+def fetch_log(
+    kube, namespace: str, pod: str, container: str | None, previous: bool = False, tail: int = LOG_TAIL_LINES
+) -> str:
+    data = kube.request(
+        "GET",
+        f"/api/v1/namespaces/{namespace}/pods/{pod}/log",
+        query={"container": container, "tailLines": tail, "previous": previous or None},
+        accept="*/*",
+    ).data
     return data.decode("utf-8", "replace")
 
 

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 
 @dataclass
 class AppConfig:
-    kubeconfig: Optional[str]
-    context: Optional[str]
-    namespace: Optional[str]
+    kubeconfig: str | None
+    context: str | None
+    namespace: str | None
     read_only: bool
-    refresh_seconds: Optional[float] = None
-    demo_scenario: Optional[str] = None
+    refresh_seconds: float | None = None
+    demo_scenario: str | None = None
     request_timeout: float = 30.0
 
 
@@ -22,7 +21,7 @@ class GatherError:
     """Why the last gathering failed, as the one line + hint the CLI would print."""
 
     message: str
-    hint: Optional[str] = None
+    hint: str | None = None
 
     def __str__(self) -> str:
         return f"{self.message} (hint: {self.hint})" if self.hint else self.message

@@ -9,7 +9,6 @@ they say about each GPU (the CSV query first, then the XML/-q report, then -L).
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from gputui.debugpod.model import GpuInfo, SmiFailure, SmiReport, normalise_bus_id
 from gputui.debugpod.parsers.csvquery import QUERY_FIELDS, parse_compute_apps, parse_query_gpu  # noqa: F401
@@ -29,7 +28,7 @@ def split_sections(log: str) -> tuple[dict[str, str], set[str]]:
     """(section name -> text, names of sections whose command failed)."""
     sections: dict[str, list[str]] = {}
     failed: set[str] = set()
-    current: Optional[str] = None
+    current: str | None = None
     for line in log.splitlines():
         m = _MARKER.match(line.strip())
         if m:
@@ -73,8 +72,15 @@ def _merge_mig(target: GpuInfo, other: GpuInfo) -> None:
         o = theirs.get(m.index)
         if o is None:
             continue
-        for name in ("profile", "uuid", "gpu_instance_id", "compute_instance_id", "memory_used_mib",
-                     "memory_total_mib", "sm_count"):
+        for name in (
+            "profile",
+            "uuid",
+            "gpu_instance_id",
+            "compute_instance_id",
+            "memory_used_mib",
+            "memory_total_mib",
+            "sm_count",
+        ):
             if getattr(m, name) is None and getattr(o, name) is not None:
                 setattr(m, name, getattr(o, name))
 

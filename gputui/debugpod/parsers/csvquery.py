@@ -8,23 +8,41 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from gputui.debugpod.model import GpuInfo, GpuProcess
 from gputui.debugpod.parsers.values import to_bool, to_float, to_int, to_text
 
 # The fields the debug pod asks for; any subset (or superset) parses.
 QUERY_FIELDS = (
-    "index", "name", "uuid", "pci.bus_id", "serial", "driver_version", "pstate",
-    "memory.total", "memory.used", "utilization.gpu", "temperature.gpu", "power.draw", "power.limit",
-    "ecc.mode.current", "ecc.errors.uncorrected.volatile.total", "ecc.errors.uncorrected.aggregate.total",
-    "retired_pages.single_bit_ecc.count", "retired_pages.double_bit.count", "retired_pages.pending",
-    "remapped_rows.correctable", "remapped_rows.uncorrectable", "remapped_rows.pending", "remapped_rows.failure",
+    "index",
+    "name",
+    "uuid",
+    "pci.bus_id",
+    "serial",
+    "driver_version",
+    "pstate",
+    "memory.total",
+    "memory.used",
+    "utilization.gpu",
+    "temperature.gpu",
+    "power.draw",
+    "power.limit",
+    "ecc.mode.current",
+    "ecc.errors.uncorrected.volatile.total",
+    "ecc.errors.uncorrected.aggregate.total",
+    "retired_pages.single_bit_ecc.count",
+    "retired_pages.double_bit.count",
+    "retired_pages.pending",
+    "remapped_rows.correctable",
+    "remapped_rows.uncorrectable",
+    "remapped_rows.pending",
+    "remapped_rows.failure",
     "mig.mode.current",
 )
 
 
-def rows(text: str, fields: Optional[Sequence[str]] = None) -> list[dict[str, str]]:
+def rows(text: str, fields: Sequence[str] | None = None) -> list[dict[str, str]]:
     """CSV lines -> dicts keyed by bare field name."""
     lines = [l for l in text.splitlines() if l.strip()]
     if not lines:
@@ -39,7 +57,7 @@ def rows(text: str, fields: Optional[Sequence[str]] = None) -> list[dict[str, st
     return [dict(zip(names, (v.strip() for v in r))) for r in table if len(r) >= len(names)]
 
 
-def _power(row: dict[str, str]) -> Optional[float]:
+def _power(row: dict[str, str]) -> float | None:
     # Newer drivers keep power.draw; on some GPUs only the average/instant readings have a value.
     for key in ("power.draw", "power.draw.average", "power.draw.instant"):
         value = to_float(row.get(key))
@@ -76,20 +94,25 @@ def gpu_from_row(row: dict[str, str]) -> GpuInfo:
     )
 
 
-def parse_query_gpu(text: str, fields: Optional[Sequence[str]] = None) -> tuple[list[GpuInfo], Optional[str]]:
+def parse_query_gpu(text: str, fields: Sequence[str] | None = None) -> tuple[list[GpuInfo], str | None]:
     """(GPUs, driver version) from --query-gpu CSV."""
     parsed = rows(text, fields)
     driver = next((to_text(r.get("driver_version")) for r in parsed if to_text(r.get("driver_version"))), None)
     return [gpu_from_row(r) for r in parsed], driver
 
 
-def parse_compute_apps(text: str, fields: Optional[Sequence[str]] = None) -> list[GpuProcess]:
+def parse_compute_apps(text: str, fields: Sequence[str] | None = None) -> list[GpuProcess]:
     out = []
     for r in rows(text, fields):
         pid = to_int(r.get("pid"))
         if pid is None:
             continue
-        out.append(GpuProcess(pid=pid, name=r.get("process_name") or r.get("name") or "",
-                              used_memory_mib=to_int(r.get("used_gpu_memory") or r.get("used_memory")),
-                              gpu_uuid=to_text(r.get("gpu_uuid"))))
+        out.append(
+            GpuProcess(
+                pid=pid,
+                name=r.get("process_name") or r.get("name") or "",
+                used_memory_mib=to_int(r.get("used_gpu_memory") or r.get("used_memory")),
+                gpu_uuid=to_text(r.get("gpu_uuid")),
+            )
+        )
     return out

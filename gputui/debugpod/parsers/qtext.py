@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Optional
 
 from gputui.debugpod.model import GpuInfo, GpuProcess, MigDevice
 from gputui.debugpod.parsers.values import to_bool, to_float, to_int, to_text
@@ -18,20 +17,20 @@ _SECTION = re.compile(r"^(\s*)(\S.*?)\s*$")
 @dataclass
 class Node:
     label: str
-    value: Optional[str] = None
-    children: list["Node"] = field(default_factory=list)
+    value: str | None = None
+    children: list[Node] = field(default_factory=list)
 
-    def get(self, *path: str) -> Optional["Node"]:
-        node: Optional[Node] = self
+    def get(self, *path: str) -> Node | None:
+        node: Node | None = self
         for label in path:
             node = next((c for c in node.children if c.label.lower() == label.lower()), None) if node else None
         return node
 
-    def value_of(self, *path: str) -> Optional[str]:
+    def value_of(self, *path: str) -> str | None:
         node = self.get(*path)
         return node.value if node is not None else None
 
-    def all(self, label: str) -> list["Node"]:
+    def all(self, label: str) -> list[Node]:
         return [c for c in self.children if c.label.lower() == label.lower()]
 
 
@@ -55,20 +54,19 @@ def parse_tree(text: str) -> Node:
     return root
 
 
-def _uncorrected(section: Optional[Node]) -> Optional[int]:
+def _uncorrected(section: Node | None) -> int | None:
     """Sum of the uncorrectable counters (DRAM + SRAM, whatever split this driver prints)."""
     if section is None:
         return None
     dbe = section.get("Double Bit")
     if dbe is not None:  # pre-R470 layout: Single Bit / Double Bit with Total
         return to_int(dbe.value_of("Total"))
-    values = [to_int(c.value) for c in section.children
-              if "uncorrectable" in c.label.lower() and c.value is not None]
+    values = [to_int(c.value) for c in section.children if "uncorrectable" in c.label.lower() and c.value is not None]
     known = [v for v in values if v is not None]
     return sum(known) if known else None
 
 
-def _processes(node: Optional[Node], gpu_index: Optional[int]) -> list[GpuProcess]:
+def _processes(node: Node | None, gpu_index: int | None) -> list[GpuProcess]:
     if node is None:
         return []
     out: list[GpuProcess] = []
@@ -83,20 +81,31 @@ def _processes(node: Optional[Node], gpu_index: Optional[int]) -> list[GpuProces
             pid = to_int(c.value)
             if pid is None:
                 continue
-            out.append(GpuProcess(pid=pid, name=c.value_of("Name") or "", type=to_text(c.value_of("Type")),
-                                  used_memory_mib=to_int(c.value_of("Used GPU Memory")), gpu_index=gpu_index,
-                                  gpu_instance_id=gi, compute_instance_id=ci))
+            out.append(
+                GpuProcess(
+                    pid=pid,
+                    name=c.value_of("Name") or "",
+                    type=to_text(c.value_of("Type")),
+                    used_memory_mib=to_int(c.value_of("Used GPU Memory")),
+                    gpu_index=gpu_index,
+                    gpu_instance_id=gi,
+                    compute_instance_id=ci,
+                )
+            )
     return out
 
 
-def _mig(node: Node, gpu_index: Optional[int]) -> MigDevice:
+def _mig(node: Node, gpu_index: int | None) -> MigDevice:
     mem = node.get("Shared FB Memory Usage") or node.get("FB Memory Usage")
-    return MigDevice(gpu_index=gpu_index, index=to_int(node.value_of("Index")),
-                     gpu_instance_id=to_int(node.value_of("GPU Instance ID")),
-                     compute_instance_id=to_int(node.value_of("Compute Instance ID")),
-                     memory_used_mib=to_int(mem.value_of("Used")) if mem else None,
-                     memory_total_mib=to_int(mem.value_of("Total")) if mem else None,
-                     sm_count=to_int(node.value_of("Device Attributes", "Shared", "Multiprocessor count")))
+    return MigDevice(
+        gpu_index=gpu_index,
+        index=to_int(node.value_of("Index")),
+        gpu_instance_id=to_int(node.value_of("GPU Instance ID")),
+        compute_instance_id=to_int(node.value_of("Compute Instance ID")),
+        memory_used_mib=to_int(mem.value_of("Used")) if mem else None,
+        memory_total_mib=to_int(mem.value_of("Total")) if mem else None,
+        sm_count=to_int(node.value_of("Device Attributes", "Shared", "Multiprocessor count")),
+    )
 
 
 def _gpu(node: Node, index: int) -> GpuInfo:
@@ -104,10 +113,16 @@ def _gpu(node: Node, index: int) -> GpuInfo:
     power = node.get("GPU Power Readings") or node.get("Power Readings")
     draw = limit = None
     if power is not None:
-        draw = to_float(power.value_of("Power Draw")) or to_float(power.value_of("Average Power Draw")) \
+        draw = (
+            to_float(power.value_of("Power Draw"))
+            or to_float(power.value_of("Average Power Draw"))
             or to_float(power.value_of("Instantaneous Power Draw"))
-        limit = to_float(power.value_of("Current Power Limit")) or to_float(power.value_of("Power Limit")) \
+        )
+        limit = (
+            to_float(power.value_of("Current Power Limit"))
+            or to_float(power.value_of("Power Limit"))
             or to_float(power.value_of("Enforced Power Limit"))
+        )
     retired = node.get("Retired Pages")
     remap = node.get("Remapped Rows")
     ecc = node.get("ECC Errors")
@@ -130,7 +145,8 @@ def _gpu(node: Node, index: int) -> GpuInfo:
         retired_sbe=to_int(retired.value_of("Single Bit ECC")) if retired else None,
         retired_dbe=to_int(retired.value_of("Double Bit ECC")) if retired else None,
         retired_pending=to_bool(retired.value_of("Pending Page Blacklist") or retired.value_of("Pending"))
-        if retired else None,
+        if retired
+        else None,
         remapped_correctable=to_int(remap.value_of("Correctable Error")) if remap else None,
         remapped_uncorrectable=to_int(remap.value_of("Uncorrectable Error")) if remap else None,
         remapped_pending=to_bool(remap.value_of("Pending")) if remap else None,
@@ -141,7 +157,7 @@ def _gpu(node: Node, index: int) -> GpuInfo:
     )
 
 
-def parse_query_text(text: str) -> tuple[list[GpuInfo], Optional[str], Optional[str]]:
+def parse_query_text(text: str) -> tuple[list[GpuInfo], str | None, str | None]:
     """(GPUs, driver version, CUDA version) from `nvidia-smi -q`."""
     root = parse_tree(text)
     # nvidia-smi lists GPUs in index order (PCI bus order); the minor number can differ from the index.

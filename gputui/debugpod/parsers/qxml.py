@@ -5,7 +5,6 @@ split into parity/SEC-DED), so every value is looked up along its known paths.""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Optional
 
 from gputui.debugpod.model import GpuInfo, GpuProcess, MigDevice
 from gputui.debugpod.parsers.values import to_bool, to_float, to_int, to_text
@@ -15,7 +14,7 @@ class XmlReportError(ValueError):
     pass
 
 
-def _text(el: Optional[ET.Element], *paths: str) -> Optional[str]:
+def _text(el: ET.Element | None, *paths: str) -> str | None:
     if el is None:
         return None
     for path in paths:
@@ -25,7 +24,7 @@ def _text(el: Optional[ET.Element], *paths: str) -> Optional[str]:
     return None
 
 
-def _uncorrected(section: Optional[ET.Element]) -> Optional[int]:
+def _uncorrected(section: ET.Element | None) -> int | None:
     if section is None:
         return None
     total = section.find("double_bit/total")
@@ -37,22 +36,30 @@ def _uncorrected(section: Optional[ET.Element]) -> Optional[int]:
 
 
 def _mig(el: ET.Element, gpu_index: int) -> MigDevice:
-    return MigDevice(gpu_index=gpu_index, index=to_int(_text(el, "index")),
-                     gpu_instance_id=to_int(_text(el, "gpu_instance_id")),
-                     compute_instance_id=to_int(_text(el, "compute_instance_id")),
-                     memory_used_mib=to_int(_text(el, "fb_memory_usage/used")),
-                     memory_total_mib=to_int(_text(el, "fb_memory_usage/total")),
-                     sm_count=to_int(_text(el, "device_attributes/shared/multiprocessor_count")))
+    return MigDevice(
+        gpu_index=gpu_index,
+        index=to_int(_text(el, "index")),
+        gpu_instance_id=to_int(_text(el, "gpu_instance_id")),
+        compute_instance_id=to_int(_text(el, "compute_instance_id")),
+        memory_used_mib=to_int(_text(el, "fb_memory_usage/used")),
+        memory_total_mib=to_int(_text(el, "fb_memory_usage/total")),
+        sm_count=to_int(_text(el, "device_attributes/shared/multiprocessor_count")),
+    )
 
 
-def _process(el: ET.Element, gpu_index: int) -> Optional[GpuProcess]:
+def _process(el: ET.Element, gpu_index: int) -> GpuProcess | None:
     pid = to_int(_text(el, "pid"))
     if pid is None:
         return None
-    return GpuProcess(pid=pid, name=_text(el, "process_name") or "", type=_text(el, "type"),
-                      used_memory_mib=to_int(_text(el, "used_memory")), gpu_index=gpu_index,
-                      gpu_instance_id=to_int(_text(el, "gpu_instance_id")),
-                      compute_instance_id=to_int(_text(el, "compute_instance_id")))
+    return GpuProcess(
+        pid=pid,
+        name=_text(el, "process_name") or "",
+        type=_text(el, "type"),
+        used_memory_mib=to_int(_text(el, "used_memory")),
+        gpu_index=gpu_index,
+        gpu_instance_id=to_int(_text(el, "gpu_instance_id")),
+        compute_instance_id=to_int(_text(el, "compute_instance_id")),
+    )
 
 
 def _gpu(el: ET.Element, index: int) -> GpuInfo:
@@ -70,11 +77,24 @@ def _gpu(el: ET.Element, index: int) -> GpuInfo:
         memory_total_mib=to_int(_text(el, "fb_memory_usage/total")),
         utilization_pct=to_int(_text(el, "utilization/gpu_util")),
         temperature_c=to_int(_text(el, "temperature/gpu_temp")),
-        power_draw_w=to_float(_text(el, "gpu_power_readings/power_draw", "gpu_power_readings/average_power_draw",
-                                    "gpu_power_readings/instant_power_draw", "power_readings/power_draw")),
-        power_limit_w=to_float(_text(el, "gpu_power_readings/current_power_limit",
-                                     "gpu_power_readings/enforced_power_limit", "power_readings/power_limit",
-                                     "power_readings/enforced_power_limit")),
+        power_draw_w=to_float(
+            _text(
+                el,
+                "gpu_power_readings/power_draw",
+                "gpu_power_readings/average_power_draw",
+                "gpu_power_readings/instant_power_draw",
+                "power_readings/power_draw",
+            )
+        ),
+        power_limit_w=to_float(
+            _text(
+                el,
+                "gpu_power_readings/current_power_limit",
+                "gpu_power_readings/enforced_power_limit",
+                "power_readings/power_limit",
+                "power_readings/enforced_power_limit",
+            )
+        ),
         ecc_mode=_text(el, "ecc_mode/current_ecc"),
         ecc_volatile_uncorrected=_uncorrected(ecc.find("volatile")) if ecc is not None else None,
         ecc_aggregate_uncorrected=_uncorrected(ecc.find("aggregate")) if ecc is not None else None,
@@ -91,7 +111,7 @@ def _gpu(el: ET.Element, index: int) -> GpuInfo:
     )
 
 
-def parse_query_xml(text: str) -> tuple[list[GpuInfo], Optional[str], Optional[str], Optional[int]]:
+def parse_query_xml(text: str) -> tuple[list[GpuInfo], str | None, str | None, int | None]:
     """(GPUs, driver version, CUDA version, attached_gpus as reported) from `nvidia-smi -q -x`."""
     start = text.find("<?xml")
     if start < 0:
@@ -100,7 +120,7 @@ def parse_query_xml(text: str) -> tuple[list[GpuInfo], Optional[str], Optional[s
     if start < 0 or end < 0:
         raise XmlReportError("no complete <nvidia_smi_log> document")
     try:
-        root = ET.fromstring(text[start:end + len("</nvidia_smi_log>")])
+        root = ET.fromstring(text[start : end + len("</nvidia_smi_log>")])
     except ET.ParseError as e:
         raise XmlReportError(f"nvidia-smi XML does not parse: {e}") from None
     gpus = [_gpu(g, i) for i, g in enumerate(root.findall("gpu"))]

@@ -3,31 +3,41 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?")
-_MISSING = {"", "n/a", "[n/a]", "[not supported]", "not supported", "[unknown error]", "unknown error",
-            "[insufficient permissions]", "requested functionality has been deprecated", "[gpu is lost]",
-            "[gpu requires reset]", "none"}
+_MISSING = {
+    "",
+    "n/a",
+    "[n/a]",
+    "[not supported]",
+    "not supported",
+    "[unknown error]",
+    "unknown error",
+    "[insufficient permissions]",
+    "requested functionality has been deprecated",
+    "[gpu is lost]",
+    "[gpu requires reset]",
+    "none",
+}
 
 
-def missing(text: Optional[str]) -> bool:
+def missing(text: str | None) -> bool:
     return text is None or text.strip().lower() in _MISSING
 
 
-def to_float(text: Optional[str]) -> Optional[float]:
+def to_float(text: str | None) -> float | None:
     if missing(text):
         return None
     m = _NUMBER.match(text.strip())
     return float(m.group(0)) if m else None
 
 
-def to_int(text: Optional[str]) -> Optional[int]:
+def to_int(text: str | None) -> int | None:
     value = to_float(text)
     return int(value) if value is not None else None
 
 
-def to_bool(text: Optional[str]) -> Optional[bool]:
+def to_bool(text: str | None) -> bool | None:
     if missing(text):
         return None
     low = text.strip().lower()
@@ -38,11 +48,11 @@ def to_bool(text: Optional[str]) -> Optional[bool]:
     return None
 
 
-def to_text(text: Optional[str]) -> Optional[str]:
+def to_text(text: str | None) -> str | None:
     return None if missing(text) else text.strip()
 
 
-def state_problem(text: Optional[str]) -> Optional[str]:
+def state_problem(text: str | None) -> str | None:
     """nvidia-smi prints `[GPU is lost]` / `[GPU requires reset]` / `[Unknown Error]` in place of values
     of a GPU in a bad state; return that marker, else None."""
     if text is None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,7 +11,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 
-def list_contexts(kubeconfig: Optional[str]) -> tuple[list[str], Optional[str], Optional[str]]:
+def list_contexts(kubeconfig: str | None) -> tuple[list[str], str | None, str | None]:
     """(context names, current-context, error text) from the kubeconfig files kubectl would read."""
     import yaml
 
@@ -38,7 +36,7 @@ def list_contexts(kubeconfig: Optional[str]) -> tuple[list[str], Optional[str], 
     return names, current, None if names else "no contexts in the kubeconfig"
 
 
-class ContextScreen(ModalScreen[Optional[str]]):
+class ContextScreen(ModalScreen["str | None"]):
     DEFAULT_CSS = """
     ContextScreen {
         align: center middle;
@@ -59,7 +57,7 @@ class ContextScreen(ModalScreen[Optional[str]]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, kubeconfig: Optional[str], active: Optional[str]) -> None:
+    def __init__(self, kubeconfig: str | None, active: str | None) -> None:
         super().__init__()
         self.kubeconfig = kubeconfig
         self.active = active

@@ -7,8 +7,6 @@ their deadline) are shown and can be removed with `x`.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -22,8 +20,21 @@ from gputui.debugpod.render import gpu_row
 from gputui.tui.render import SEVERITY_STYLE
 
 _STATUS_STYLE = {"done": "green", "failed": "bold red", "cancelled": "yellow"}
-GPU_COLUMNS = ("Node", "GPU", "Model", "UUID", "Bus ID", "Memory", "Util", "Temp", "Power", "ECC unc vol/agg",
-               "Retired/remapped", "MIG", "Processes")
+GPU_COLUMNS = (
+    "Node",
+    "GPU",
+    "Model",
+    "UUID",
+    "Bus ID",
+    "Memory",
+    "Util",
+    "Temp",
+    "Power",
+    "ECC unc vol/agg",
+    "Retired/remapped",
+    "MIG",
+    "Processes",
+)
 
 
 class DebugScreen(Screen):
@@ -77,11 +88,16 @@ class DebugScreen(Screen):
     class RunPlanned(Message, bubble=False):
         def __init__(self, runs: list, namespace: str, reason: str, run_id: str, leftovers: list) -> None:
             super().__init__()
-            self.runs, self.namespace, self.reason, self.run_id, self.leftovers = runs, namespace, reason, run_id, \
-                leftovers
+            self.runs, self.namespace, self.reason, self.run_id, self.leftovers = (
+                runs,
+                namespace,
+                reason,
+                run_id,
+                leftovers,
+            )
 
     class RunFinished(Message, bubble=False):
-        def __init__(self, observations: list, findings: list, error: Optional[str] = None) -> None:
+        def __init__(self, observations: list, findings: list, error: str | None = None) -> None:
             super().__init__()
             self.observations, self.findings, self.error = observations, findings, error
 
@@ -141,8 +157,9 @@ class DebugScreen(Screen):
                 leftovers = cleanup.find_leftovers(kube)
             except Exception:  # noqa: BLE001 - leftovers are a courtesy
                 leftovers = []
-            runner = DebugRunner(kube, progress=lambda node, status: self.post_message(
-                self.NodeProgressed(node, status)))
+            runner = DebugRunner(
+                kube, progress=lambda node, status: self.post_message(self.NodeProgressed(node, status))
+            )
             self.runner = runner
             self.post_message(self.RunPlanned(runs, namespace, reason, opts.run_id, leftovers))
             try:
@@ -163,8 +180,9 @@ class DebugScreen(Screen):
         for r in message.runs:
             self._rows[r.node] = len(self._rows)
             self._reasons[r.node] = f"{r.node}: mode {r.mode} because {r.mode_reason}"
-            progress.add_row(r.node, Text(r.mode, style="bold"), "waiting", "", Text(r.mode_reason, style="dim"),
-                             key=r.node)
+            progress.add_row(
+                r.node, Text(r.mode, style="bold"), "waiting", "", Text(r.mode_reason, style="dim"), key=r.node
+            )
         header = Text()
         header.append(f"nvidia-smi on {len(message.runs)} node(s)", style="bold")
         header.append(f"  namespace {message.namespace} ({message.reason}), run {message.run_id}", style="dim")
@@ -179,8 +197,11 @@ class DebugScreen(Screen):
     def on_debug_screen_node_progressed(self, message: NodeProgressed) -> None:
         table = self.query_one("#debug-progress", DataTable)
         if message.node in self._rows:
-            table.update_cell(message.node, table.ordered_columns[2].key,
-                              Text(message.status, style=_STATUS_STYLE.get(message.status, "")))
+            table.update_cell(
+                message.node,
+                table.ordered_columns[2].key,
+                Text(message.status, style=_STATUS_STYLE.get(message.status, "")),
+            )
 
     def on_debug_screen_run_finished(self, message: RunFinished) -> None:
         self.finished = True
@@ -198,7 +219,7 @@ class DebugScreen(Screen):
             expected = "?" if o.expected_gpus is None else str(o.expected_gpus)
             progress.update_cell(o.node, cols[3].key, f"{seen}/{expected}")
             progress.update_cell(o.node, cols[4].key, self._result(o))
-            for g in (o.report.gpus if o.report else []):
+            for g in o.report.gpus if o.report else []:
                 procs = ", ".join(f"{p.pid} {p.name}" for p in g.processes) or "-"
                 gpus.add_row(o.node, *gpu_row(g), procs)
         self.query_one("#debug-findings", Static).update(self._findings_text(message.findings))
@@ -224,7 +245,7 @@ class DebugScreen(Screen):
         if self.leftovers:
             self._remove_leftovers(list(self.leftovers))
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "remove_leftovers":
             return bool(self.leftovers)
         return True
@@ -256,8 +277,12 @@ class DebugScreen(Screen):
         if self.leftovers:
             names = ", ".join(f"{l.namespace}/{l.name}" for l in self.leftovers[:3])
             more = f" and {len(self.leftovers) - 3} more" if len(self.leftovers) > 3 else ""
-            box.update(Text(f"{len(self.leftovers)} leftover debug pod(s) past their deadline: {names}{more}. "
-                            "Press x to remove them."))
+            box.update(
+                Text(
+                    f"{len(self.leftovers)} leftover debug pod(s) past their deadline: {names}{more}. "
+                    "Press x to remove them."
+                )
+            )
         self.set_class(bool(self.leftovers), "-leftovers")
         self.refresh_bindings()
 

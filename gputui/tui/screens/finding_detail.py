@@ -3,8 +3,6 @@ and the fixes (each with a walk-through, unless read-only)."""
 
 from __future__ import annotations
 
-from typing import Optional
-
 from rich.console import Group
 from rich.syntax import Syntax
 from rich.text import Text
@@ -78,13 +76,20 @@ class FindingScreen(Screen):
             yield Static(Group(head, Text(f.title, style="bold italic")), id="finding-title")
             yield Static(Text(f.message), id="finding-message")
             yield Static("Objects (enter opens)", classes="section-title")
-            options = [Option(Text.assemble(("subject  ", "dim"), ref_text(r)) if i == 0 else
-                              Text.assemble(("related  ", "dim"), ref_text(r)), id=str(i))
-                       for i, r in enumerate(self.objects)]
+            options = [
+                Option(
+                    Text.assemble(("subject  ", "dim"), ref_text(r))
+                    if i == 0
+                    else Text.assemble(("related  ", "dim"), ref_text(r)),
+                    id=str(i),
+                )
+                for i, r in enumerate(self.objects)
+            ]
             yield OptionList(*options, id="finding-objects")
             yield Static("Evidence", classes="section-title")
-            yield Static(_bullets(f.evidence) if f.evidence else Text("none recorded", style="dim"),
-                         id="finding-evidence")
+            yield Static(
+                _bullets(f.evidence) if f.evidence else Text("none recorded", style="dim"), id="finding-evidence"
+            )
             yield Static(f"Fixes ({len(f.fixes)})", classes="section-title")
             if not f.fixes:
                 yield Static(Text("No automatic fix; see How to fix above.", style="dim"))
@@ -92,8 +97,12 @@ class FindingScreen(Screen):
                 with Vertical(classes="fix -disruptive" if plan.disruptive else "fix"):
                     yield Static(_fix_text(plan), classes="fix-text")
                     if not self.app.read_only:
-                        yield Button(f"Walk through: {plan.title}", id=f"walk-{i}",
-                                     variant="error" if plan.disruptive else "primary", compact=True)
+                        yield Button(
+                            f"Walk through: {plan.title}",
+                            id=f"walk-{i}",
+                            variant="error" if plan.disruptive else "primary",
+                            compact=True,
+                        )
             yield Static("Explanation", classes="section-title")
             yield Static(_explanation(f.code), id="finding-explanation")
         yield Footer()
@@ -101,7 +110,7 @@ class FindingScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#finding-objects", OptionList).focus()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "walk_through":
             return not (self.app.read_only or not self.finding.fixes)
         return True

@@ -9,7 +9,7 @@ UndoScreen() lists the audit log's changes for this cluster and restores one.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from rich.console import Group
 from rich.syntax import Syntax
@@ -24,13 +24,29 @@ from textual.widgets.option_list import Option
 
 from gputui.tui.render import ref_text
 
-STEPS = (("evidence", "Evidence"), ("explain", "Why"), ("diff", "Change"), ("dryrun", "Dry run"),
-         ("confirm", "Confirm"), ("apply", "Apply"), ("verify", "Verify"))
+STEPS = (
+    ("evidence", "Evidence"),
+    ("explain", "Why"),
+    ("diff", "Change"),
+    ("dryrun", "Dry run"),
+    ("confirm", "Confirm"),
+    ("apply", "Apply"),
+    ("verify", "Verify"),
+)
 
 # state -> the step it belongs to
-_STEP_OF = {"reading": "diff", "previewed": "diff", "dry-running": "dryrun", "ready": "confirm",
-            "confirm-disruptive": "confirm", "applying": "apply", "verifying": "verify", "verified": "verify",
-            "stopped": None, "undone": "verify"}
+_STEP_OF = {
+    "reading": "diff",
+    "previewed": "diff",
+    "dry-running": "dryrun",
+    "ready": "confirm",
+    "confirm-disruptive": "confirm",
+    "applying": "apply",
+    "verifying": "verify",
+    "verified": "verify",
+    "stopped": None,
+    "undone": "verify",
+}
 
 
 def _failed(e: Exception, prefix: str = "") -> str:
@@ -100,7 +116,7 @@ class FixScreen(Screen):
 
     # -- state ---------------------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         allowed = {
             "dry_run": self.state == "previewed",
             "confirm": self.state == "ready",
@@ -174,8 +190,12 @@ class FixScreen(Screen):
         if self.plan.description:
             parts.append(Text(self.plan.description))
         if self.plan.disruptive:
-            parts.append(Text("This fix is disruptive: it restarts or removes running things. "
-                              "It needs a second confirmation.", style="bold red"))
+            parts.append(
+                Text(
+                    "This fix is disruptive: it restarts or removes running things. It needs a second confirmation.",
+                    style="bold red",
+                )
+            )
         if self.plan.kubectl:
             parts.append(Text("kubectl equivalent:", style="dim"))
             parts.append(Syntax(self.plan.kubectl, "bash", word_wrap=True, background_color="default"))
@@ -203,8 +223,13 @@ class FixScreen(Screen):
             parts.append(Text(preview.stale, style="yellow"))
         parts.append(diff_renderable(preview.diff))
         if preview.gitops_warning:
-            parts.append(Text(f"⚠ GitOps: {preview.gitops_warning}. A direct change will be reverted; make this "
-                              "change in the source instead:", style="bold yellow"))
+            parts.append(
+                Text(
+                    f"⚠ GitOps: {preview.gitops_warning}. A direct change will be reverted; make this "
+                    "change in the source instead:",
+                    style="bold yellow",
+                )
+            )
             if preview.manifest:
                 parts.append(Syntax(preview.manifest, "yaml", background_color="default"))
         self._show("diff", Group(*parts))
@@ -256,8 +281,13 @@ class FixScreen(Screen):
     # -- step 5: confirm --------------------------------------------------------------------
 
     def _ask_first_confirmation(self) -> None:
-        self._show("confirm", Group(Text("5 Confirm", style="bold underline"),
-                                    Text(f"Apply “{self.plan.title}” to {self.plan.target} on {self._where()}?")))
+        self._show(
+            "confirm",
+            Group(
+                Text("5 Confirm", style="bold underline"),
+                Text(f"Apply “{self.plan.title}” to {self.plan.target} on {self._where()}?"),
+            ),
+        )
         self._set_state("ready", f"Press y to apply this change to {self.plan.target}, escape to leave it.")
 
     def action_confirm(self) -> None:
@@ -268,9 +298,12 @@ class FixScreen(Screen):
             t.append("This fix is DISRUPTIVE. ", style="bold red")
             t.append(self.plan.description or "It restarts or removes running things.")
             self._show("confirm", Group(Text("5 Confirm", style="bold underline"), t))
-            self._set_state("confirm-disruptive",
-                            f"Second confirmation: press a to apply the disruptive change to {self.plan.target}, "
-                            "escape to leave it.", "danger")
+            self._set_state(
+                "confirm-disruptive",
+                f"Second confirmation: press a to apply the disruptive change to {self.plan.target}, "
+                "escape to leave it.",
+                "danger",
+            )
             return
         self._apply()
 
@@ -282,8 +315,13 @@ class FixScreen(Screen):
 
     def _apply(self) -> None:
         how = "twice (disruptive)" if self.plan.disruptive else "once"
-        self._show("confirm", Group(Text("5 Confirm", style="bold underline"),
-                                    Text(f"✓ confirmed {how}: “{self.plan.title}” on {self._where()}", style="green")))
+        self._show(
+            "confirm",
+            Group(
+                Text("5 Confirm", style="bold underline"),
+                Text(f"✓ confirmed {how}: “{self.plan.title}” on {self._where()}", style="green"),
+            ),
+        )
         self._set_state("applying", f"Applying to {self.plan.target}…")
         self._apply_worker(self.preview.resource_version)
 
@@ -302,8 +340,9 @@ class FixScreen(Screen):
         if result.conflict:
             self._show("apply", Group(head, Text(result.message, style="yellow")))
             self._set_state("reading", "The object changed before the apply: reading it again…")
-            self._read_preview("The object changed before the apply; nothing was written. Review the new diff "
-                               "and confirm again.")
+            self._read_preview(
+                "The object changed before the apply; nothing was written. Review the new diff and confirm again."
+            )
             return
         if not result.ok:
             self._show("apply", Group(head, Text("✗ " + result.message, style="bold red")))
@@ -333,9 +372,13 @@ class FixScreen(Screen):
 
     def _show_verification(self, v) -> None:
         self.verification = v
-        self._show("verify", Group(Text("7 Verify", style="bold underline"),
-                                   Text(("✓ " if v.resolved else "… ") + v.message,
-                                        style="bold green" if v.resolved else "yellow")))
+        self._show(
+            "verify",
+            Group(
+                Text("7 Verify", style="bold underline"),
+                Text(("✓ " if v.resolved else "… ") + v.message, style="bold green" if v.resolved else "yellow"),
+            ),
+        )
         if v.resolved:
             self._set_state("verified", "Fixed. escape: back · u: undo this change", "ok")
         else:
@@ -372,7 +415,7 @@ class UndoScreen(Screen):
         Binding("y", "confirm", "Undo it", id="undo-confirm"),
     ]
 
-    def __init__(self, select: Optional[str] = None) -> None:
+    def __init__(self, select: str | None = None) -> None:
         super().__init__()
         self.select = select
         self.entries: list = []
@@ -395,7 +438,7 @@ class UndoScreen(Screen):
         self._applier = _applier(self.app)
         self._load()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "confirm":
             return self.state == "previewed" and not self.app.read_only
         return True
@@ -412,8 +455,9 @@ class UndoScreen(Screen):
         ol = self.query_one("#undo-list", OptionList)
         ol.clear_options()
         for e in self.entries:
-            ol.add_option(Option(Text.assemble((f"{e.time}  ", "dim"), e.title,
-                                               (f"  {e.target_text}  [{e.id}]", "dim")), id=e.id))
+            ol.add_option(
+                Option(Text.assemble((f"{e.time}  ", "dim"), e.title, (f"  {e.target_text}  [{e.id}]", "dim")), id=e.id)
+            )
 
     def _load(self) -> None:
         self._fill_list()
@@ -456,8 +500,10 @@ class UndoScreen(Screen):
         from gputui.fixes.diff import diff_renderable
 
         self.undo_preview = up
-        parts: list = [Text(f"{up.entry.title}  ({up.entry.time}, audit entry {up.entry.id})", style="bold"),
-                       Text(f"Undo will {up.message}.")]
+        parts: list = [
+            Text(f"{up.entry.title}  ({up.entry.time}, audit entry {up.entry.id})", style="bold"),
+            Text(f"Undo will {up.message}."),
+        ]
         for w in up.warnings:
             parts.append(Text("⚠ " + w, style="yellow"))
         parts.append(diff_renderable(up.diff))
@@ -473,7 +519,7 @@ class UndoScreen(Screen):
         self._undo_worker(self.undo_preview.entry.id, self.undo_preview.resource_version)
 
     @work(thread=True, exclusive=True, group="undo", exit_on_error=False)
-    def _undo_worker(self, entry_id: str, resource_version: Optional[str]) -> None:
+    def _undo_worker(self, entry_id: str, resource_version: str | None) -> None:
         try:
             result = self._applier.undo(entry_id, expected_resource_version=resource_version)
         except Exception as e:  # noqa: BLE001 - the screen says what failed instead of waiting

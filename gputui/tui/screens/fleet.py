@@ -49,13 +49,25 @@ class FleetScreen(Screen):
 
     def on_mount(self) -> None:
         np_table = self.query_one("#nodepools-table", DataTable)
-        for key, label in (("name", "NodePool"), ("gpus", "GPUs used / limit"), ("nodes", "Nodes"),
-                           ("ready", "Ready"), ("weight", "Weight"), ("capacity", "Capacity types"),
-                           ("disruption", "Disruption")):
+        for key, label in (
+            ("name", "NodePool"),
+            ("gpus", "GPUs used / limit"),
+            ("nodes", "Nodes"),
+            ("ready", "Ready"),
+            ("weight", "Weight"),
+            ("capacity", "Capacity types"),
+            ("disruption", "Disruption"),
+        ):
             np_table.add_column(label, key=key)
         op_table = self.query_one("#operator-table", DataTable)
-        for key, label in (("operand", "Operand"), ("daemonset", "DaemonSet"), ("desired", "Desired"),
-                           ("ready", "Ready"), ("available", "Available"), ("state", "State")):
+        for key, label in (
+            ("operand", "Operand"),
+            ("daemonset", "DaemonSet"),
+            ("desired", "Desired"),
+            ("ready", "Ready"),
+            ("available", "Available"),
+            ("state", "State"),
+        ):
             op_table.add_column(label, key=key)
         app = self.app
         if getattr(app, "snapshot", None) is not None:
@@ -99,10 +111,12 @@ class FleetScreen(Screen):
     def _fill(self, snapshot, findings: list) -> None:
         summary = fleet.summarize(snapshot, findings, getattr(self.app, "kubernetes_version", ""))
         self.query_one("#cluster-header", Static).update(
-            summary_text(summary, demo=getattr(self.app.config, "demo_scenario", None)))
+            summary_text(summary, demo=getattr(self.app.config, "demo_scenario", None))
+        )
         self.query_one(FindingsTable).show(findings, self.query_one("#findings-filter", FilterInput).value)
-        self.query_one(NodeTable).show(fleet.node_rows(snapshot, findings),
-                                       self.query_one("#nodes-filter", FilterInput).value)
+        self.query_one(NodeTable).show(
+            fleet.node_rows(snapshot, findings), self.query_one("#nodes-filter", FilterInput).value
+        )
         tabs = self.query_one(TabbedContent)
         tabs.get_tab("findings").label = f"Findings ({len(findings)})"
         tabs.get_tab("nodes").label = f"GPU nodes ({summary.gpu_nodes_total})"
@@ -112,20 +126,29 @@ class FleetScreen(Screen):
             over = r.gpu_limit is not None and r.gpus_used >= r.gpu_limit
             np_table.add_row(
                 Text(r.name, style="bold" if r.is_gpu else "dim"),
-                Text(fleet.usage_bar(r.gpus_used, r.gpu_limit) if r.is_gpu else "-",
-                     style="bold red" if over else ""),
-                Text(str(r.nodes), justify="right"), Text(r.ready, style="" if r.ready == "Ready" else "bold red"),
+                Text(fleet.usage_bar(r.gpus_used, r.gpu_limit) if r.is_gpu else "-", style="bold red" if over else ""),
+                Text(str(r.nodes), justify="right"),
+                Text(r.ready, style="" if r.ready == "Ready" else "bold red"),
                 Text(str(r.weight if r.weight is not None else "-"), justify="right"),
-                r.capacity_types, r.disruption, key=r.name)
+                r.capacity_types,
+                r.disruption,
+                key=r.name,
+            )
         op_table = self.query_one("#operator-table", DataTable)
         op_table.clear()
         for r in fleet.operand_rows(snapshot):
-            op_table.add_row(r.title, r.name, Text(str(r.desired), justify="right"),
-                             Text(str(r.ready), justify="right", style="" if r.healthy else "bold red"),
-                             Text(str(r.available), justify="right"),
-                             Text("ok" if r.healthy else f"{r.desired - r.ready} not ready",
-                                  style="green" if r.healthy else "bold red"),
-                             key=f"{r.namespace}/{r.name}")
+            op_table.add_row(
+                r.title,
+                r.name,
+                Text(str(r.desired), justify="right"),
+                Text(str(r.ready), justify="right", style="" if r.healthy else "bold red"),
+                Text(str(r.available), justify="right"),
+                Text(
+                    "ok" if r.healthy else f"{r.desired - r.ready} not ready",
+                    style="green" if r.healthy else "bold red",
+                ),
+                key=f"{r.namespace}/{r.name}",
+            )
 
     # -- navigation ----------------------------------------------------------------------
 

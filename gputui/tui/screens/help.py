@@ -11,32 +11,47 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 KEYS: list[tuple[str, list[tuple[str, str]]]] = [
-    ("Everywhere", [
-        ("r", "read the cluster again and re-run the checks"),
-        ("c", "switch kubeconfig context"),
-        ("ctrl+p", "command palette: every action by name"),
-        ("u", "undo a change made from gputui (not in --read-only)"),
-        ("escape", "back to the previous screen"),
-        ("?", "this help"),
-        ("q", "quit"),
-    ]),
-    ("Fleet screen", [
-        ("f / n / p / o", "Findings, GPU nodes, NodePools, GPU Operator tabs"),
-        ("/", "filter the findings or nodes (escape clears)"),
-        ("s / S", "nodes: sort by the next column / reverse (or click a header)"),
-        ("enter", "open the selected finding or object"),
-    ]),
-    ("Finding", [
-        ("enter / click", "open the subject or a related object"),
-        ("tab", "move to the text and the fix buttons (arrows and page keys scroll)"),
-        ("w", "walk through the first fix (not in --read-only)"),
-    ]),
-    ("Object (node, pod, NodeClaim, NodePool, ...)", [
-        ("y / e / p / f / l", "YAML, events, pods, findings, logs tabs (events: the highlighted one in full below)"),
-        ("P", "pod logs: toggle the previous container"),
-        ("d", "node: run nvidia-smi in a debug pod (not in --read-only)"),
-        ("E", "NodePool: edit (not in --read-only)"),
-    ]),
+    (
+        "Everywhere",
+        [
+            ("r", "read the cluster again and re-run the checks"),
+            ("c", "switch kubeconfig context"),
+            ("ctrl+p", "command palette: every action by name"),
+            ("u", "undo a change made from gputui (not in --read-only)"),
+            ("escape", "back to the previous screen"),
+            ("?", "this help"),
+            ("q", "quit"),
+        ],
+    ),
+    (
+        "Fleet screen",
+        [
+            ("f / n / p / o", "Findings, GPU nodes, NodePools, GPU Operator tabs"),
+            ("/", "filter the findings or nodes (escape clears)"),
+            ("s / S", "nodes: sort by the next column / reverse (or click a header)"),
+            ("enter", "open the selected finding or object"),
+        ],
+    ),
+    (
+        "Finding",
+        [
+            ("enter / click", "open the subject or a related object"),
+            ("tab", "move to the text and the fix buttons (arrows and page keys scroll)"),
+            ("w", "walk through the first fix (not in --read-only)"),
+        ],
+    ),
+    (
+        "Object (node, pod, NodeClaim, NodePool, ...)",
+        [
+            (
+                "y / e / p / f / l",
+                "YAML, events, pods, findings, logs tabs (events: the highlighted one in full below)",
+            ),
+            ("P", "pod logs: toggle the previous container"),
+            ("d", "node: run nvidia-smi in a debug pod (not in --read-only)"),
+            ("E", "NodePool: edit (not in --read-only)"),
+        ],
+    ),
 ]
 
 

@@ -11,8 +11,6 @@ screens (`u` opens undo). Every cluster call runs in a thread worker.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from rich.console import Group
 from rich.text import Text
 from textual import on, work
@@ -24,8 +22,13 @@ from textual.widgets import Footer, Input, Label, Static
 
 from gputui.nodepool.model import FIELDS, NodePoolDraft
 
-_GROUP_TITLES = {"general": "NodePool", "requirements": "Requirements", "limits": "Limits",
-                 "disruption": "Disruption", "lifetime": "Node lifetime"}
+_GROUP_TITLES = {
+    "general": "NodePool",
+    "requirements": "Requirements",
+    "limits": "Limits",
+    "disruption": "Disruption",
+    "lifetime": "Node lifetime",
+}
 
 
 def _np_path(api_version: str, name: str) -> str:
@@ -70,21 +73,30 @@ class SaveReviewScreen(ModalScreen[bool]):
         for line in r.schema.lines():
             parts.append(Text(line, style="red" if line.startswith("error") else ""))
         parts.append(Text("Server dry run", style="bold underline"))
-        parts.append(Text(("✓ " if r.dry_run_ok else "✗ ") + r.dry_run_message,
-                          style="green" if r.dry_run_ok else "bold red"))
+        parts.append(
+            Text(("✓ " if r.dry_run_ok else "✗ ") + r.dry_run_message, style="green" if r.dry_run_ok else "bold red")
+        )
         if r.gitops_warning:
             parts.append(Text(f"⚠ GitOps: {r.gitops_warning}", style="bold yellow"))
         if not r.creating and r.diff:
-            parts.append(Text("Changing the template (requirements, taints, labels, node class, expireAfter) marks "
-                              "existing nodes Drifted: Karpenter replaces them as the budgets allow.", style="dim"))
+            parts.append(
+                Text(
+                    "Changing the template (requirements, taints, labels, node class, expireAfter) marks "
+                    "existing nodes Drifted: Karpenter replaces them as the budgets allow.",
+                    style="dim",
+                )
+            )
         with Vertical(id="review-box"):
             with VerticalScroll(id="review-body"):
                 yield Static(Group(*parts), id="review-text")
-            prompt = (f"Press y to apply to NodePool {r.draft.name}, escape to keep editing."
-                      if r.can_save else "This cannot be saved as it is: escape to keep editing.")
+            prompt = (
+                f"Press y to apply to NodePool {r.draft.name}, escape to keep editing."
+                if r.can_save
+                else "This cannot be saved as it is: escape to keep editing."
+            )
             yield Static(prompt, id="review-prompt", classes="" if r.can_save else "-danger")
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "confirm":
             return self.review.can_save and not self.app.read_only
         return True
@@ -121,12 +133,12 @@ class NodePoolEditScreen(Screen):
         Binding("escape", "close", "Back", id="np-back"),
     ]
 
-    def __init__(self, name: str, draft: Optional[dict] = None) -> None:
+    def __init__(self, name: str, draft: dict | None = None) -> None:
         super().__init__()
         self.nodepool_name = name
         self.initial = draft
         self.creating = draft is not None
-        self.draft: Optional[NodePoolDraft] = None
+        self.draft: NodePoolDraft | None = None
         self.state = "loading"  # loading | editing | reviewing | saving | saved | failed
         self.invalid: dict[str, str] = {}
         self.last_review = None
@@ -149,8 +161,9 @@ class NodePoolEditScreen(Screen):
                         yield Label(_GROUP_TITLES[group], classes="np-group")
                     with Horizontal(classes="np-row"):
                         yield Label(f.label, classes="np-label")
-                        yield Input(id=f"np-{f.id}", classes="np-input", placeholder=f.help, tooltip=f.help,
-                                    disabled=True)
+                        yield Input(
+                            id=f"np-{f.id}", classes="np-input", placeholder=f.help, tooltip=f.help, disabled=True
+                        )
                     yield Static(id=f"np-err-{f.id}", classes="np-error -hidden")
             with VerticalScroll(id="np-preview-pane"):
                 yield Static("Reading the NodePool…", id="np-preview")
@@ -305,7 +318,7 @@ class NodePoolEditScreen(Screen):
 
     # -- actions -------------------------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("review", "revert", "undo"):
             if self.app.read_only:
                 return False
@@ -368,7 +381,7 @@ class NodePoolEditScreen(Screen):
         self.last_review = review
         self._prompt("Review the change: y applies it, escape returns to the form.")
 
-        def decided(confirmed: Optional[bool]) -> None:
+        def decided(confirmed: bool | None) -> None:
             if confirmed:
                 self.state = "saving"
                 self._prompt(f"Applying to NodePool {self.draft.name}…")
@@ -394,8 +407,10 @@ class NodePoolEditScreen(Screen):
         self.last_result = result
         if result.conflict:
             self.state = "editing"
-            self.action_review(note="The NodePool changed while you were reviewing: this is the new diff, with your "
-                                    "edits on top of the current object.")
+            self.action_review(
+                note="The NodePool changed while you were reviewing: this is the new diff, with your "
+                "edits on top of the current object."
+            )
             return
         if not result.ok:
             self._back_to_editing(f"Not saved: {result.message}", "danger")

@@ -3,8 +3,6 @@ and the actions that fit its kind (nvidia-smi on a node, edit a NodePool)."""
 
 from __future__ import annotations
 
-from typing import Optional
-
 from rich.syntax import Syntax
 from rich.text import Text
 from textual import work
@@ -84,7 +82,7 @@ class ObjectScreen(Screen):
         self.ref = ref
         self.has_pods = ref.kind == "Node" or ref.kind in WORKLOAD_KINDS
         self.previous_logs = False
-        self._container: Optional[str] = None
+        self._container: str | None = None
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -122,13 +120,26 @@ class ObjectScreen(Screen):
 
     def on_mount(self) -> None:
         events = self.query_one("#events-table", DataTable)
-        for key, label in (("type", "Type"), ("reason", "Reason"), ("when", "Last seen"), ("count", "Count"),
-                           ("from", "From"), ("message", "Message")):
+        for key, label in (
+            ("type", "Type"),
+            ("reason", "Reason"),
+            ("when", "Last seen"),
+            ("count", "Count"),
+            ("from", "From"),
+            ("message", "Message"),
+        ):
             events.add_column(label, key=key)
         if self.has_pods:
             pods = self.query_one("#pods-table", DataTable)
-            for key, label in (("namespace", "Namespace"), ("name", "Pod"), ("status", "Status"),
-                               ("node", "Node"), ("gpus", "GPUs"), ("restarts", "Restarts"), ("age", "Age")):
+            for key, label in (
+                ("namespace", "Namespace"),
+                ("name", "Pod"),
+                ("status", "Status"),
+                ("node", "Node"),
+                ("gpus", "GPUs"),
+                ("restarts", "Restarts"),
+                ("age", "Age"),
+            ):
                 pods.add_column(label, key=key)
         self._fill_from_snapshot()
         self.load()
@@ -151,8 +162,9 @@ class ObjectScreen(Screen):
         if self.ref.kind == "Node":
             nc = snap.nodeclaims_by_node.get(self.ref.name)
             if nc is not None:
-                out.append((f"NodeClaim {nc.metadata.name}", ObjectRef("NodeClaim", nc.metadata.name,
-                                                                       api_version=karpenter)))
+                out.append(
+                    (f"NodeClaim {nc.metadata.name}", ObjectRef("NodeClaim", nc.metadata.name, api_version=karpenter))
+                )
             node = snap.node_by_name.get(self.ref.name)
             pool = node.metadata.labels.get("karpenter.sh/nodepool") if node else None
             if pool:
@@ -185,16 +197,22 @@ class ObjectScreen(Screen):
 
             table = self.query_one("#pods-table", DataTable)
             table.clear()
-            pods = sorted(pods_of(snap, self.ref),
-                          key=lambda p: (-pod_gpu_request(p), p.metadata.namespace or "", p.metadata.name))
+            pods = sorted(
+                pods_of(snap, self.ref),
+                key=lambda p: (-pod_gpu_request(p), p.metadata.namespace or "", p.metadata.name),
+            )
             for p in pods:
                 restarts = sum(cs.restart_count for cs in p.status.container_statuses)
-                table.add_row(p.metadata.namespace or "", Text(p.metadata.name), _pod_status(p),
-                              p.spec.node_name or Text("-", style="dim"),
-                              Text(str(pod_gpu_request(p) or ""), justify="right"),
-                              Text(str(restarts), justify="right", style="bold red" if restarts else ""),
-                              age_text(snap.age_seconds(p.metadata.creation_timestamp)),
-                              key=f"{p.metadata.namespace}/{p.metadata.name}")
+                table.add_row(
+                    p.metadata.namespace or "",
+                    Text(p.metadata.name),
+                    _pod_status(p),
+                    p.spec.node_name or Text("-", style="dim"),
+                    Text(str(pod_gpu_request(p) or ""), justify="right"),
+                    Text(str(restarts), justify="right", style="bold red" if restarts else ""),
+                    age_text(snap.age_seconds(p.metadata.creation_timestamp)),
+                    key=f"{p.metadata.namespace}/{p.metadata.name}",
+                )
             self.query_one("#object-tabs", TabbedContent).get_tab("pods").label = f"Pods ({len(pods)})"
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
@@ -221,7 +239,8 @@ class ObjectScreen(Screen):
 
     def _show_object(self, obj: dict) -> None:
         self.query_one("#yaml-view", Static).update(
-            Syntax(objects.to_yaml(obj), "yaml", theme="ansi_dark", background_color="default", word_wrap=False))
+            Syntax(objects.to_yaml(obj), "yaml", theme="ansi_dark", background_color="default", word_wrap=False)
+        )
         if self.ref.kind == "Pod":
             names = objects.containers_of(obj)
             select = self.query_one("#log-container", Select)
@@ -269,14 +288,21 @@ class ObjectScreen(Screen):
         for i, r in enumerate(rows):
             when = parse_time(r.when)
             ago = Text(f"{age_text((now - when).total_seconds())} ago" if when else "?", justify="right")
-            table.add_row(Text(r.type, style="yellow" if r.type == "Warning" else ""), r.reason, ago,
-                          Text(str(r.count), justify="right"), r.source, Text(r.message), key=str(i))
+            table.add_row(
+                Text(r.type, style="yellow" if r.type == "Warning" else ""),
+                r.reason,
+                ago,
+                Text(str(r.count), justify="right"),
+                r.source,
+                Text(r.message),
+                key=str(i),
+            )
         self.query_one("#object-tabs", TabbedContent).get_tab("events").label = f"Events ({len(rows)})"
 
     # -- logs --------------------------------------------------------------------------------
 
-    def _failing_container(self, obj: dict) -> Optional[str]:
-        statuses = (obj.get("status") or {})
+    def _failing_container(self, obj: dict) -> str | None:
+        statuses = obj.get("status") or {}
         for cs in (statuses.get("initContainerStatuses") or []) + (statuses.get("containerStatuses") or []):
             if not cs.get("ready") and (cs.get("restartCount") or (cs.get("state") or {}).get("waiting")):
                 return cs.get("name")
@@ -295,12 +321,16 @@ class ObjectScreen(Screen):
 
     def _load_log(self) -> None:
         self.query_one("#log-status", Static).update(
-            Text(f"{'previous' if self.previous_logs else 'current'} container, last {objects.LOG_TAIL_LINES} lines"
-                 "  (P toggles previous)", style="dim"))
+            Text(
+                f"{'previous' if self.previous_logs else 'current'} container, last {objects.LOG_TAIL_LINES} lines"
+                "  (P toggles previous)",
+                style="dim",
+            )
+        )
         self._fetch_log(self._container, self.previous_logs)
 
     @work(thread=True, exclusive=True, group="logs", exit_on_error=False)
-    def _fetch_log(self, container: Optional[str], previous: bool) -> None:
+    def _fetch_log(self, container: str | None, previous: bool) -> None:
         kube = self.app.kube
         if kube is None:
             return
@@ -320,7 +350,7 @@ class ObjectScreen(Screen):
 
     # -- actions -------------------------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         read_only = self.app.read_only
         if action == "debug_node":
             return not read_only and self.ref.kind == "Node"
@@ -375,7 +405,10 @@ def _pod_status(p) -> Text:
     for cs in list(p.status.init_container_statuses) + list(p.status.container_statuses):
         waiting = cs.state.get("waiting") or {}
         if waiting.get("reason"):
-            return Text(waiting["reason"], style="bold red" if waiting["reason"] not in ("ContainerCreating", "PodInitializing") else "yellow")
+            return Text(
+                waiting["reason"],
+                style="bold red" if waiting["reason"] not in ("ContainerCreating", "PodInitializing") else "yellow",
+            )
     phase = p.status.phase or "Unknown"
     if phase == "Pending":
         scheduled = next((c for c in p.status.conditions if c.type == "PodScheduled"), None)

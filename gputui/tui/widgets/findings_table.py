@@ -50,9 +50,13 @@ def plan_layout(width: int, findings: list) -> FindingsLayout:
         return FindingsLayout()
     longest_title = max(len(f.title) for f in findings)
     domain = common_domain(f.subject.name for f in findings if f.subject.kind == "Node")
-    steps = [FindingsLayout(), FindingsLayout(show_area=False), FindingsLayout(show_area=False, node_domain=domain),
-             FindingsLayout(show_area=False, node_domain=domain, namespaces=False),
-             FindingsLayout(show_area=False, node_domain=domain, namespaces=False, short_severity=True)]
+    steps = [
+        FindingsLayout(),
+        FindingsLayout(show_area=False),
+        FindingsLayout(show_area=False, node_domain=domain),
+        FindingsLayout(show_area=False, node_domain=domain, namespaces=False),
+        FindingsLayout(show_area=False, node_domain=domain, namespaces=False, short_severity=True),
+    ]
     for layout in steps:
         subject = max(len(layout.subject(f.subject)) for f in findings)
         room = width - _fixed_width(layout, findings) - subject
@@ -61,13 +65,20 @@ def plan_layout(width: int, findings: list) -> FindingsLayout:
     problem = max(min(longest_title, room), min(12, longest_title))
     # Still too narrow: the subject takes what is left rather than running off the screen.
     subject_room = width - _fixed_width(layout, findings) - problem
-    return FindingsLayout(layout.show_area, layout.short_severity, layout.node_domain, layout.namespaces,
-                          problem, subject_room if subject_room < subject else None)
+    return FindingsLayout(
+        layout.show_area,
+        layout.short_severity,
+        layout.node_domain,
+        layout.namespaces,
+        problem,
+        subject_room if subject_room < subject else None,
+    )
 
 
 def _fixed_width(layout: FindingsLayout, findings: list) -> int:
-    severity = max(len("Severity") if not layout.short_severity else 4,
-                   max(len(layout.severity(f.severity)) for f in findings))
+    severity = max(
+        len("Severity") if not layout.short_severity else 4, max(len(layout.severity(f.severity)) for f in findings)
+    )
     columns = [severity, max(4, max(len(f.code) for f in findings))]
     if layout.show_area:
         columns.append(10)
@@ -126,8 +137,10 @@ class FindingsTable(DataTable):
                 group = (f.severity, f.area)
                 cells.append(Text(f.area or "other", style="bold") if group != previous else Text(""))
                 previous = group
-            cells += [Text(f.title, overflow="ellipsis", no_wrap=True),
-                      Text(layout.subject(f.subject), overflow="ellipsis", no_wrap=True)]
+            cells += [
+                Text(f.title, overflow="ellipsis", no_wrap=True),
+                Text(layout.subject(f.subject), overflow="ellipsis", no_wrap=True),
+            ]
             self.add_row(*cells, key=str(i))
         if len(rows) > MAX_ROWS:
             more = Text(f"… {len(rows) - MAX_ROWS} more: press / to filter", style="dim italic")
@@ -156,5 +169,15 @@ class FindingsTable(DataTable):
 
 
 def _haystack(f) -> str:
-    return " ".join((f.code, f.name, f.severity.label, f.area, ref_text(f.subject), f.title, f.message,
-                     *(ref_text(r) for r in f.related))).lower()
+    return " ".join(
+        (
+            f.code,
+            f.name,
+            f.severity.label,
+            f.area,
+            ref_text(f.subject),
+            f.title,
+            f.message,
+            *(ref_text(r) for r in f.related),
+        )
+    ).lower()

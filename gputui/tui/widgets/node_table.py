@@ -5,7 +5,7 @@ back when it grows: the node, its allocatable GPUs, its status and its worst fin
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from rich.text import Text
 from textual.binding import Binding
@@ -63,7 +63,7 @@ class NodeTable(DataTable):
         if self._rows:
             self.show()
 
-    def show(self, rows: Optional[list] = None, text_filter: Optional[str] = None) -> None:
+    def show(self, rows: list | None = None, text_filter: str | None = None) -> None:
         if rows is not None:
             self._rows = rows
         if text_filter is not None:
@@ -105,7 +105,7 @@ class NodeTable(DataTable):
         return [str(k.value) for k in self.rows if k.value != MORE_KEY]
 
     @property
-    def selected_node(self) -> Optional[str]:
+    def selected_node(self) -> str | None:
         if not self.row_count:
             return None
         try:
