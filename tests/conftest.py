@@ -5,8 +5,7 @@
   stops every simulator it started at teardown. Pass `sources=[...]`, `objects=[...]`,
   `faults=Faults(...)`, `behaviour=True` as needed.
 * `api_client_for(sim)` — a `kubernetes` ApiClient configured from the simulator's own
-  kubeconfig (importable: `from conftest import api_client_for`, or use the fixture of the
-  same name, which returns the function).
+  kubeconfig (`tests.helpers.sim`, or the fixture of the same name, which returns the function).
 * `shared_sim(sources=(...), synthetic=None)` — session-scoped factory for READ-ONLY use: one
   simulator per distinct (sources, synthetic), behaviour off, reused by every test that asks
   for the same thing and stopped at the end of the session. Never change objects through it;
@@ -18,13 +17,9 @@
 
 from __future__ import annotations
 
-import http.client
-import json
-from typing import Any
-
 import pytest
 
-_DEFAULT = object()
+from tests.helpers.sim import api_client_for
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -37,38 +32,6 @@ def _private_user_state(tmp_path_factory):
     mp.setenv("KUBECACHEDIR", str(root / "kube-cache"))
     yield
     mp.undo()
-
-
-def api_client_for(sim):
-    from kubernetes import config
-
-    return config.new_client_from_config(config_file=str(sim.kubeconfig), context=sim.context)
-
-
-def sim_http(
-    sim,
-    method: str,
-    path: str,
-    body: Any = None,
-    headers: dict | None = None,
-    token: Any = _DEFAULT,
-    timeout: float = 10.0,
-) -> tuple[int, dict, bytes]:
-    conn = http.client.HTTPConnection(sim.host, sim.port, timeout=timeout)
-    hdrs = dict(headers or {})
-    tok = sim.token if token is _DEFAULT else token
-    if tok:
-        hdrs["Authorization"] = f"Bearer {tok}"
-    data = None
-    if body is not None:
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        hdrs.setdefault("Content-Type", "application/json")
-    try:
-        conn.request(method, path, body=data, headers=hdrs)
-        resp = conn.getresponse()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
-    finally:
-        conn.close()
 
 
 @pytest.fixture

@@ -1,0 +1,379 @@
+"""GPU3xx: NodeClaim launch/registration/initialization, capacity, NodePools and EC2NodeClasses."""
+
+from checks.model import Severity
+from checks.registry import REGISTRY
+from tests.helpers.cluster import (
+    GPU_NODE_A,
+    GPU_TAINT,
+    NS,
+    ec2nodeclass,
+    event,
+    gpu_node,
+    gpu_pod,
+    healthy_cluster,
+    nodeclaim,
+    nodepool,
+    replace,
+    run,
+    snapshot,
+    ts,
+)
+
+KARPENTER_CODES = ("GPU301", "GPU302", "GPU303", "GPU304", "GPU305", "GPU306", "GPU307", "GPU308")
+ICE = (
+    "NodeClaim gpu-x1y2z event: insufficient capacity, with fleet error(s), InsufficientInstanceCapacity: We "
+    "currently do not have sufficient g5.xlarge capacity in the Availability Zone you requested (us-west-2a)."
+)
+
+
+def _cond(type_, status, reason, message="", minutes_ago=5):
+    return {
+        "type": type_,
+        "status": status,
+        "reason": reason,
+        "message": message,
+        "lastTransitionTime": ts(minutes_ago),
+    }
+
+
+def test_healthy_cluster_has_no_karpenter_findings():
+    snap = snapshot(healthy_cluster())
+    for code in KARPENTER_CODES:
+        assert run(snap, code) == [], code
+
+
+def test_gpu301_launch_failed_with_ami_hint_and_nodeclass_evidence():
+    nc = nodeclaim(
+        "gpu-l4unch",
+        age_min=3,
+        conditions=[
+            _cond("Launched", "Unknown", "LaunchFailed", "no instance types satisfy requirements of amis", 2.5)
+        ],
+    )
+    ncls = ec2nodeclass(
+        conditions=[
+            _cond("AMIsReady", "False", "AMINotFound", "AMISelector did not match any AMIs"),
+            _cond("Ready", "False", "UnhealthyDependents", "AMIsReady=False"),
+        ]
+    )
+    objs = replace(healthy_cluster(), "EC2NodeClass", "default", ncls) + [nc]
+    [f] = run(snapshot(objs), "GPU301")
+    assert f.subject.kind == "NodeClaim" and f.subject.name == "gpu-l4unch"
+    assert (
+        "GPU NodeClaim gpu-l4unch (NodePool gpu, g5.xlarge) did not launch: LaunchFailed: no instance types "
+        "satisfy requirements of amis; the EC2NodeClass AMI selection yields no AMI"
+    ) in f.message
+    assert "EC2NodeClass default: AMIsReady=False (AMINotFound): AMISelector did not match any AMIs" in f.evidence
+    assert any("deletes it after 5 minutes" in e for e in f.evidence)
+    assert ("EC2NodeClass", "default") in [(r.kind, r.name) for r in f.related]
+
+
+def test_gpu301_skips_a_nodeclaim_that_just_appeared():
+    nc = nodeclaim("gpu-fresh", age_min=0.5, conditions=[])
+    assert run(snapshot(healthy_cluster() + [nc]), "GPU301") == []
+
+
+TYPES_ONLY = [{"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["g5.xlarge", "g5.2xlarge"]}]
+
+
+def _ice_cluster(pending=True, limits=None, resources=None, requirements=TYPES_ONLY):
+    objs = replace(
+        healthy_cluster(), "NodePool", "gpu", nodepool(limits=limits, resources=resources, requirements=requirements)
+    )
+    objs.append(event("InsufficientCapacityError", ICE, kind="NodeClaim", name="gpu-x1y2z", minutes_ago=4))
+    objs.append(
+        event(
+            "InsufficientCapacityError",
+            ICE.replace("gpu-x1y2z", "gpu-q9w8e"),
+            kind="NodeClaim",
+            name="gpu-q9w8e",
+            minutes_ago=2,
+            count=3,
+        )
+    )
+    if pending:
+        objs.append(gpu_pod("infer-7d9c-abcde", owner=("ReplicaSet", "infer-7d9c")))
+    return objs
+
+
+def test_gpu302_groups_ice_per_nodepool_error_when_gpu_pods_wait():
+    [f] = run(snapshot(_ice_cluster()), "GPU302")
+    assert f.severity is Severity.ERROR
+    assert f.subject.kind == "NodePool" and f.subject.name == "gpu"
+    assert f.message.startswith(
+        "NodePool gpu: EC2 had no capacity for g5.xlarge in us-west-2a (4 failed launch(es), "
+        "last 2m ago); 1 GPU pod(s) wait for it"
+    )
+    assert f"event InsufficientCapacityError on NodeClaim gpu-x1y2z (4m ago): {ICE}" in f.evidence
+    assert "EC2 error codes: InsufficientInstanceCapacity" in f.evidence
+    assert any(e.startswith("NodeClaims gpu-x1y2z, gpu-q9w8e were deleted") for e in f.evidence)
+    assert "GPU pods waiting for this NodePool: ml/infer-7d9c-abcde" in f.evidence
+    [fix] = f.fixes
+    assert fix.id == "widen-nodepool-requirements"
+    reqs = fix.patch["spec"]["template"]["spec"]["requirements"]
+    types = next(r for r in reqs if r["key"] == "node.kubernetes.io/instance-type")["values"]
+    assert types[:2] == ["g5.xlarge", "g5.2xlarge"] and len(types) > 2
+    from checks import instances
+
+    a10g = instances.get("g5.xlarge")
+    for name in types[2:]:  # same GPU count, no less GPU memory, another family
+        it = instances.get(name)
+        assert it.gpu_count == 1 and it.gpu_memory_mib >= a10g.gpu_memory_mib and it.family != "g5", name
+
+
+def test_gpu302_offers_no_substitute_the_nodepool_would_reject():
+    # the NodePool pins the g5 family: other families would be filtered out again
+    [f] = run(snapshot(_ice_cluster(requirements=None)), "GPU302")
+    assert f.fixes == []
+
+
+def test_gpu302_is_a_warning_when_nothing_waits_and_names_limit_exhaustion():
+    [f] = run(
+        snapshot(_ice_cluster(pending=False, limits={"nvidia.com/gpu": "2"}, resources={"nvidia.com/gpu": "2"})),
+        "GPU302",
+    )
+    assert f.severity is Severity.WARNING
+    assert "no GPU pod is waiting now" in f.message
+    assert "NodePool limits are exhausted as well (GPU308)" in f.message
+    assert "limit nvidia.com/gpu: 2 used of 2" in f.evidence
+
+
+def test_gpu302_says_limits_are_not_the_cause():
+    [f] = run(snapshot(_ice_cluster(limits={"nvidia.com/gpu": "16"}, resources={"nvidia.com/gpu": "2"})), "GPU302")
+    assert "NodePool limits are not the cause: nvidia.com/gpu 2/16" in f.evidence
+
+
+def test_gpu303_time_left_before_registration_timeout():
+    nc = nodeclaim(
+        "gpu-r3g1s",
+        age_min=6.5,
+        provider_id="aws:///us-west-2a/i-0abc",
+        conditions=[
+            _cond("Launched", "True", "Launched", "", 6),
+            _cond("Registered", "Unknown", "NodeNotFound", "Node not registered with cluster", 6),
+        ],
+    )
+    [f] = run(snapshot(healthy_cluster() + [nc]), "GPU303")
+    assert f.severity is Severity.ERROR
+    assert "launched 6m ago; Karpenter deletes it in 9m (15-minute registration timeout)" in f.message
+    assert "condition Registered=Unknown (NodeNotFound): Node not registered with cluster" in f.evidence
+    assert "instance aws:///us-west-2a/i-0abc" in f.evidence
+    assert "registration deadline 2026-11-30T02:09:00Z" in f.evidence
+    assert f.fixes[0].id == "delete-nodeclaim" and f.fixes[0].disruptive
+
+
+def test_gpu303_past_the_timeout():
+    nc = nodeclaim(
+        "gpu-l8t3r",
+        age_min=21,
+        conditions=[
+            _cond("Launched", "True", "Launched", "", 20),
+            _cond("Registered", "Unknown", "NodeNotFound", "", 20),
+        ],
+    )
+    [f] = run(snapshot(healthy_cluster() + [nc]), "GPU303")
+    assert "past the 15-minute registration timeout" in f.message
+
+
+def test_gpu304_resource_not_registered_names_the_chain_and_carries_its_fix():
+    custom = {"key": "example.com/gpu", "value": "true", "effect": "NoSchedule"}
+    objs = replace(healthy_cluster(), "Node", GPU_NODE_A, gpu_node(GPU_NODE_A, gpus=None, taints=[GPU_TAINT, custom]))
+    objs = [
+        o
+        for o in objs
+        if not (o["kind"] == "Pod" and o["spec"].get("nodeName") == GPU_NODE_A and o["metadata"]["namespace"] == NS)
+    ]
+    objs = replace(
+        objs,
+        "NodeClaim",
+        "gpu-aaaaa",
+        nodeclaim(
+            "gpu-aaaaa",
+            node=GPU_NODE_A,
+            conditions=[
+                _cond("Launched", "True", "Launched", "", 58),
+                _cond("Registered", "True", "Registered", "", 57),
+                _cond(
+                    "Initialized",
+                    "Unknown",
+                    "ResourceNotRegistered",
+                    'Resource "nvidia.com/gpu" was requested but not registered',
+                    55,
+                ),
+            ],
+        ),
+    )
+    [f] = run(snapshot(objs), "GPU304")
+    assert f.severity is Severity.ERROR
+    assert (
+        'is not initialized: ResourceNotRegistered (Resource "nvidia.com/gpu" was requested but not registered); '
+        f"on {GPU_NODE_A}: the driver pod is not running there: nvidia-driver-daemonset does not tolerate the "
+        "node's taint example.com/gpu=true:NoSchedule"
+    ) in f.message
+    assert [x.id for x in f.fixes] == ["clusterpolicy-tolerations", "delete-nodeclaim"]
+    assert ("Node", GPU_NODE_A) in [(r.kind, r.name) for r in f.related]
+
+
+def test_gpu304_startup_taint():
+    startup = {"key": "example.com/agent-not-ready", "effect": "NoSchedule"}
+    objs = replace(healthy_cluster(), "Node", GPU_NODE_A, gpu_node(GPU_NODE_A, taints=[GPU_TAINT, startup]))
+    objs = replace(
+        objs,
+        "NodeClaim",
+        "gpu-aaaaa",
+        nodeclaim(
+            "gpu-aaaaa",
+            node=GPU_NODE_A,
+            conditions=[
+                _cond("Launched", "True", "Launched"),
+                _cond("Registered", "True", "Registered"),
+                _cond(
+                    "Initialized",
+                    "Unknown",
+                    "StartupTaintsExist",
+                    'StartupTaint "example.com/agent-not-ready:NoSchedule" still exists',
+                    30,
+                ),
+            ],
+        ),
+    )
+    [f] = run(snapshot(objs), "GPU304")
+    assert "StartupTaintsExist" in f.message and "startup taint is still on the node" in f.message
+    assert "node taints: nvidia.com/gpu=:NoSchedule, example.com/agent-not-ready=:NoSchedule" in f.evidence
+
+
+def test_gpu305_drifted_gpu_nodeclaim_lists_gpu_pods():
+    objs = replace(
+        healthy_cluster(),
+        "NodeClaim",
+        "gpu-aaaaa",
+        nodeclaim(
+            "gpu-aaaaa",
+            node=GPU_NODE_A,
+            conditions=[
+                _cond("Launched", "True", "Launched", "", 50),
+                _cond("Registered", "True", "Registered", "", 50),
+                _cond("Initialized", "True", "Initialized", "", 50),
+                _cond("Drifted", "True", "AMIDrift", "", 3),
+            ],
+        ),
+    )
+    objs.append(gpu_pod("train-0", node=GPU_NODE_A, owner=("StatefulSet", "train")))
+    [f] = run(snapshot(objs), "GPU305")
+    assert f.severity is Severity.INFO
+    assert f"NodeClaim gpu-aaaaa (NodePool gpu, g5.xlarge, node {GPU_NODE_A}) is drifted (AMIDrift)" in f.message
+    assert "1 GPU pod(s) there will be evicted" in f.message
+    assert f"GPU pods on {GPU_NODE_A}: ml/train-0" in f.evidence
+
+
+def test_gpu306_nodeclass_not_found():
+    pool = nodepool(
+        "gpu",
+        node_class="gpu-typo",
+        conditions=[
+            _cond("NodeClassReady", "False", "NodeClassNotFound", "NodeClass not found on cluster"),
+            _cond("Ready", "False", "UnhealthyDependents", "NodeClassReady=False"),
+        ],
+    )
+    objs = replace(healthy_cluster(), "NodePool", "gpu", pool) + [gpu_pod("wait-1")]
+    [f] = run(snapshot(objs), "GPU306")
+    assert (
+        "NodePool gpu is not ready: NodeClassReady NodeClassNotFound (NodeClass not found on cluster); Karpenter "
+        "launches nothing from it while 1 GPU pod(s) wait"
+    ) == f.message
+    assert "nodeClassRef EC2NodeClass/gpu-typo is not in the cluster" in f.evidence
+
+
+def test_gpu307_names_failed_parts_and_gpu_nodepools():
+    ncls = ec2nodeclass(
+        conditions=[
+            _cond("SubnetsReady", "False", "SubnetsNotFound", "SubnetSelector did not match any Subnets"),
+            _cond("SecurityGroupsReady", "True", "SecurityGroupsReady"),
+            _cond("Ready", "False", "UnhealthyDependents", "SubnetsReady=False"),
+        ]
+    )
+    objs = replace(healthy_cluster(), "EC2NodeClass", "default", ncls)
+    [f] = run(snapshot(objs), "GPU307")
+    assert f.message == (
+        "EC2NodeClass default is not ready: SubnetsReady (SubnetsNotFound: SubnetSelector did not "
+        "match any Subnets); GPU NodePool(s) gpu cannot launch nodes"
+    )
+    assert [(r.kind, r.name) for r in f.related] == [("NodePool", "gpu")]
+
+
+def test_gpu308_limit_reached_with_pending_gpu_pod_offers_raise():
+    objs = replace(
+        healthy_cluster(),
+        "NodePool",
+        "gpu",
+        nodepool(limits={"nvidia.com/gpu": "2", "cpu": "100"}, resources={"nvidia.com/gpu": "2", "cpu": "8"}),
+    )
+    objs.append(gpu_pod("train-x", gpus=2, owner=("Job", "train")))
+    objs.append(
+        event(
+            "FailedScheduling",
+            "Failed to schedule pod, all available instance types exceed limits for nodepool (NodePool=gpu)",
+            kind="Pod",
+            name="train-x",
+            namespace="ml",
+        )
+    )
+    [f] = run(snapshot(objs), "GPU308")
+    assert f.severity is Severity.ERROR
+    assert f.message.startswith(
+        "NodePool gpu has reached its limits (nvidia.com/gpu 2/2): Karpenter launches no more "
+        "nodes from it while 1 GPU pod(s) wait"
+    )
+    assert "limit nvidia.com/gpu: 2 used of 2" in f.evidence and "limit cpu: 8 used of 100" in f.evidence
+    assert "no InsufficientCapacityError events for this NodePool: this is the limit, not EC2 capacity" in f.evidence
+    [fix] = f.fixes
+    assert fix.id == "raise-nodepool-limit" and fix.patch == {"spec": {"limits": {"nvidia.com/gpu": "4"}}}
+    assert fix.kubectl == (
+        'kubectl patch nodepools.karpenter.sh gpu --type merge -p \'{"spec":{"limits":{"nvidia.com/gpu":"4"}}}\''
+    )
+
+
+def test_gpu308_warning_when_nothing_waits_and_silent_below_limit():
+    at = replace(
+        healthy_cluster(),
+        "NodePool",
+        "gpu",
+        nodepool(limits={"nvidia.com/gpu": "2"}, resources={"nvidia.com/gpu": "2"}),
+    )
+    [f] = run(snapshot(at), "GPU308")
+    assert f.severity is Severity.WARNING and "the next GPU pod will stay Pending" in f.message
+    below = replace(
+        healthy_cluster(),
+        "NodePool",
+        "gpu",
+        nodepool(limits={"nvidia.com/gpu": "8"}, resources={"nvidia.com/gpu": "2"}),
+    )
+    assert run(snapshot(below), "GPU308") == []
+
+
+def test_gpu308_counts_node_capacity_when_status_resources_is_missing():
+    objs = replace(healthy_cluster(), "NodePool", "gpu", nodepool(limits={"nvidia.com/gpu": "2"}))
+    [f] = run(snapshot(objs), "GPU308")
+    assert "limit nvidia.com/gpu: 2 used of 2" in f.evidence
+
+
+def test_docstrings_have_the_three_sections():
+    for code in KARPENTER_CODES:
+        assert {"what it checks", "why it matters", "how to fix"} <= set(REGISTRY.find(code).doc_sections()), code
+
+
+def test_gpu302_does_not_count_pods_karpenter_found_incompatible():
+    objs = _ice_cluster(pending=False)
+    objs.append(gpu_pod("no-tol-1", tolerations=[]))
+    objs.append(
+        event(
+            "FailedScheduling",
+            'Failed to schedule pod, incompatible with nodepool "gpu", daemonset '
+            'overhead={"cpu":"200m"}, did not tolerate nvidia.com/gpu:NoSchedule',
+            kind="Pod",
+            name="no-tol-1",
+            namespace="ml",
+        )
+    )
+    [f] = run(snapshot(objs), "GPU302")
+    assert f.severity is Severity.WARNING and "no GPU pod is waiting now" in f.message

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests of every layer (test modules never import each other)."""

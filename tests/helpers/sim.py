@@ -1,0 +1,41 @@
+"""Talking to the simulator from tests: a `kubernetes` client from its kubeconfig, and raw HTTP."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from typing import Any
+
+_DEFAULT = object()
+
+
+def api_client_for(sim):
+    from kubernetes import config
+
+    return config.new_client_from_config(config_file=str(sim.kubeconfig), context=sim.context)
+
+
+def sim_http(
+    sim,
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: dict | None = None,
+    token: Any = _DEFAULT,
+    timeout: float = 10.0,
+) -> tuple[int, dict, bytes]:
+    conn = http.client.HTTPConnection(sim.host, sim.port, timeout=timeout)
+    hdrs = dict(headers or {})
+    tok = sim.token if token is _DEFAULT else token
+    if tok:
+        hdrs["Authorization"] = f"Bearer {tok}"
+    data = None
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        hdrs.setdefault("Content-Type", "application/json")
+    try:
+        conn.request(method, path, body=data, headers=hdrs)
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+    finally:
+        conn.close()

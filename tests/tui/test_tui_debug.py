@@ -1,0 +1,203 @@
+"""The app's debug screen (Pilot) against the simulator over HTTP: progress per node, the per-GPU
+table and findings; leaving mid-run deletes the pods; leftovers are offered for removal."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+import pytest
+
+os.environ["TZ"] = "UTC"
+time.tzset()
+
+from gputui.tui.app import GputuiApp  # noqa: E402
+from gputui.tui.state import AppConfig  # noqa: E402
+from tests.helpers.debugpod import HOST, namespace, node, pods_left, wait_no_pods  # noqa: E402
+from tests.helpers.tui import wait_for  # noqa: E402
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def make_app(sim) -> GputuiApp:
+    return GputuiApp(AppConfig(kubeconfig=str(sim.kubeconfig), context=sim.context, namespace=None, read_only=False))
+
+
+def drive(app, body) -> None:
+    async def main() -> None:
+        async with app.run_test(size=(140, 45)) as pilot:
+            await wait_for(pilot, lambda: app.snapshot is not None, what="the first snapshot")
+            await body(pilot)
+
+    asyncio.run(main())
+
+
+def cells(table) -> list[list[str]]:
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+@pytest.fixture
+def small_fleet(start_sim):
+    leftover = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "gputui-smi-gpu-ok-old111",
+            "namespace": "default",
+            "labels": {
+                "app.kubernetes.io/managed-by": "gputui",
+                "gputui.dev/debug": "true",
+                "gputui.dev/run-id": "old111",
+            },
+            "annotations": {"gputui.dev/deadline": "2026-01-01T00:00:00Z"},
+        },
+        "spec": {"nodeName": "gpu-ok", "containers": [{"name": "nvidia-smi", "image": "busybox"}]},
+        "status": {"phase": "Failed", "reason": "DeadlineExceeded"},
+    }
+    return start_sim(
+        objects=[
+            namespace("default"),
+            node("gpu-ok", labels=HOST),
+            node("gpu-nodriver", labels=HOST, nvidia_smi="driver-not-loaded"),
+            node("gpu-xid", "g5.12xlarge", 4, labels=HOST, xid="79"),
+            leftover,
+        ],
+        behaviour=True,
+    )
+
+
+def test_debug_screen_shows_progress_gpus_and_findings(small_fleet):
+    from gputui.tui.screens.debug import DebugScreen
+
+    app = make_app(small_fleet)
+
+    async def body(pilot) -> None:
+        app.open_debug(["gpu-ok", "gpu-nodriver", "gpu-xid"])
+        await wait_for(pilot, lambda: isinstance(app.screen, DebugScreen) and app.screen.finished, what="the debug run")
+        screen = app.screen
+        progress = cells(screen.query_one("#debug-progress"))
+        assert [(r[0], r[1], r[2], r[3]) for r in progress] == [
+            ("gpu-ok", "host", "done", "1/1"),
+            ("gpu-nodriver", "host", "done", "-/1"),
+            ("gpu-xid", "host", "done", "4/4"),
+        ]
+        assert progress[0][4] == "ok" and progress[1][4].startswith("NVIDIA-SMI has failed")
+        assert str(screen.query_one("#debug-mode-reason").render()).startswith(
+            "gpu-ok: mode host because node label nvidia.com/gpu.deploy.driver=false"
+        )
+        gpus = cells(screen.query_one("#debug-gpus"))
+        assert [(r[0], r[1], r[2], r[4]) for r in gpus] == [
+            ("gpu-ok", "0", "NVIDIA A10G", "00000000:00:1E.0"),
+            ("gpu-xid", "0", "NVIDIA A10G", "00000000:00:1B.0"),
+            ("gpu-xid", "1", "NVIDIA A10G", "00000000:00:1C.0"),
+            ("gpu-xid", "2", "NVIDIA A10G", "00000000:00:1D.0"),
+            ("gpu-xid", "3", "NVIDIA A10G", "00000000:00:1E.0"),
+        ]
+        assert gpus[0][5] == "0/23028 MiB"
+        findings = str(screen.query_one("#debug-findings").render())
+        assert "GPU702 nvidia-smi on gpu-nodriver: driver-not-loaded" in findings
+        assert "GPU706 gpu-xid: Xid 79 x1" in findings
+        assert [(f.code, f.subject.name) for f in screen.findings] == [
+            ("GPU702", "gpu-nodriver"),
+            ("GPU706", "gpu-xid"),
+        ]
+        # The leftover from an earlier run is offered; x removes it.
+        assert screen.has_class("-leftovers") and "gputui-smi-gpu-ok-old111" in str(
+            screen.query_one("#debug-leftovers").render()
+        )
+        await pilot.press("x")
+        await wait_for(pilot, lambda: not screen.leftovers, what="leftover removal")
+        assert not screen.has_class("-leftovers")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, DebugScreen)
+
+    drive(app, body)
+    assert wait_no_pods(small_fleet) == []
+
+
+def test_leaving_mid_run_deletes_the_pods(small_fleet, monkeypatch):
+    from gputui.sim import behaviour
+    from gputui.tui.screens.debug import DebugScreen
+
+    monkeypatch.setattr(behaviour, "RUN_SECONDS", 60.0)
+    app = make_app(small_fleet)
+
+    async def body(pilot) -> None:
+        app.open_debug(["gpu-ok", "gpu-xid"])
+        await wait_for(
+            pilot,
+            lambda: (
+                len(
+                    [
+                        p
+                        for p in pods_left(small_fleet)
+                        if p["metadata"]["labels"].get("gputui.dev/run-id") != "old111"
+                        and (p.get("status") or {}).get("phase") == "Running"
+                    ]
+                )
+                == 2
+            ),
+            what="two running debug pods",
+        )
+        assert isinstance(app.screen, DebugScreen) and not app.screen.finished
+        await wait_for(
+            pilot,
+            lambda: [r[2] for r in cells(app.screen.query_one("#debug-progress"))] == ["running", "running"],
+            what="the progress table to show both pods running",
+        )
+        await pilot.press("escape")
+        await wait_for(
+            pilot,
+            lambda: [p["metadata"]["name"] for p in pods_left(small_fleet)] == ["gputui-smi-gpu-ok-old111"],
+            timeout=10,
+            what="the debug pods to go",
+        )
+
+    drive(app, body)
+
+
+def test_debug_findings_join_the_fleet_findings_and_survive_a_refresh(small_fleet):
+    from gputui.tui.screens.debug import DebugScreen
+    from gputui.tui.screens.fleet import FleetScreen
+
+    app = make_app(small_fleet)
+
+    def fleet_gpu702(pilot) -> list:
+        table = pilot.app.screen.query_one("#findings-table")
+        return [f for f in table.findings if f.code == "GPU702"]
+
+    async def body(pilot) -> None:
+        assert not [f for f in app.findings if f.code.startswith("GPU7")]
+        app.open_debug(["gpu-nodriver"])
+        await wait_for(pilot, lambda: isinstance(app.screen, DebugScreen) and app.screen.finished, what="the debug run")
+        await pilot.press("escape")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, FleetScreen) and fleet_gpu702(pilot),
+            what="GPU702 in the fleet Findings tab",
+        )
+        [finding] = fleet_gpu702(pilot)
+        assert finding.subject.kind == "Node" and finding.subject.name == "gpu-nodriver"
+        assert "From the nvidia-smi debug run at 20" in finding.message
+        assert any(e.startswith("nvidia-smi debug run at 20") for e in finding.evidence)
+        table = app.screen.query_one("#findings-table")
+        row = table.findings.index(finding)
+        assert [c.plain if hasattr(c, "plain") else str(c) for c in table.get_row_at(row)][1] == "GPU702"
+        assert "Node/gpu-nodriver" in table.subject_cells()[row]
+        label = app.screen.query_one("#fleet-tabs").get_tab("findings").label.plain
+        assert label == f"Findings ({len(app.findings)})"
+        # The node table's worst finding for the node is the debug one.
+        nodes = app.screen.query_one("#nodes-table")
+        assert next(r for r in nodes._rows if r.name == "gpu-nodriver").worst.code == "GPU702"
+
+        gathered_before = app.snapshot
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.snapshot is not gathered_before and not app.gathering, what="the refresh")
+        await pilot.pause(0.1)
+        [kept] = fleet_gpu702(pilot)
+        assert kept.message == finding.message  # still says when it was seen, not re-stamped by the refresh
+
+    drive(app, body)
+    assert [p["metadata"]["name"] for p in wait_no_pods(small_fleet)] == ["gputui-smi-gpu-ok-old111"]
