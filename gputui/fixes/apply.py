@@ -228,7 +228,7 @@ class Applier:
 
     def _send(self, plan: FixPlan, patch: Any, rv: str | None, dry_run: bool) -> dict | None:
         ref = plan.target
-        q = {
+        q: dict[str, str | bool | None] = {
             "dryRun": "All" if dry_run else None,
             "fieldManager": None if plans.is_delete(plan) else plans.FIELD_MANAGER,
         }
@@ -344,7 +344,7 @@ class Applier:
             elif up.action == "patch":
                 body = {
                     "metadata": {"resourceVersion": up.resource_version},
-                    "spec": {"unschedulable": (up.restored.get("spec") or {}).get("unschedulable") or None},
+                    "spec": {"unschedulable": ((up.restored or {}).get("spec") or {}).get("unschedulable") or None},
                 }
                 after = self.kube.request(
                     "PATCH",

@@ -195,7 +195,7 @@ def _slim_template(o, *, drop_all: bool) -> None:
     tpl = spec.get("template") if spec else None
     if not isinstance(tpl, dict):
         return
-    if drop_all:
+    if drop_all and spec is not None:
         # Its Deployment holds the same template; a ReplicaSet is only read for its owner link.
         spec["template"] = {"metadata": {"labels": (tpl.get("metadata") or {}).get("labels") or {}}}
         return

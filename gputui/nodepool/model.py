@@ -157,7 +157,7 @@ class NodePoolDraft:
         return next((r for r in self.requirements() if r.get("key") == key), None)
 
     def set_requirement(self, key: str, operator: str, values: list[str]) -> None:
-        new = {"key": key, "operator": operator}
+        new: dict[str, Any] = {"key": key, "operator": operator}
         if operator not in ("Exists", "DoesNotExist"):
             new["values"] = list(values)
         reqs = self.requirements()

@@ -184,8 +184,8 @@ def _limit_lines(obj: dict, types: list[InstanceType], caps: list[str]) -> tuple
         if not counts:
             continue
         n = min(counts)
-        lo, hi = _price(it, caps)
-        cost = (n * lo, n * hi, n, it.name)
+        price_lo, price_hi = _price(it, caps)
+        cost = (n * price_lo, n * price_hi, n, it.name)
         if worst is None or cost[1] > worst[1]:
             worst = cost
     if worst is None:

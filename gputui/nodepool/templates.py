@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from gputui.errors import InputError
 
@@ -24,7 +25,7 @@ NEURON_TAINT = {"key": "aws.amazon.com/neuron", "value": "true", "effect": "NoSc
 
 
 def _req(key: str, operator: str, *values: str) -> dict:
-    r = {"key": key, "operator": operator}
+    r: dict[str, Any] = {"key": key, "operator": operator}
     if values:
         r["values"] = list(values)
     return r

@@ -51,9 +51,9 @@ def _merge(into: list[GpuInfo], more: list[GpuInfo]) -> list[GpuInfo]:
     by_index = {g.index: g for g in into if g.index is not None}
     for g in more:
         target = by_key.get(g.key()) or (by_uuid.get(g.uuid) if g.uuid else None)
-        if target is None and not g.bus_id and not g.uuid:
+        if target is None and not g.bus_id and not g.uuid and g.index is not None:
             target = by_index.get(g.index)
-        if target is None and g.uuid and not g.bus_id:
+        if target is None and g.uuid and not g.bus_id and g.index is not None:
             target = by_index.get(g.index)  # -L has no bus id: the index ties it to the CSV row
         if target is None:
             into.append(g)

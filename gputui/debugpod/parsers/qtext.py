@@ -45,6 +45,8 @@ def parse_tree(text: str) -> Node:
             node = Node(m.group(2).strip(), (m.group(3) or "").strip())
         else:
             m = _SECTION.match(raw.rstrip())
+            if m is None:
+                continue
             node = Node(m.group(2).strip())
         indent = len(m.group(1).expandtabs(4))
         while stack and stack[-1][0] >= indent:

@@ -55,7 +55,7 @@ def parse_table(text: str) -> tuple[list[GpuInfo], str | None, str | None]:
                     ecc_volatile_uncorrected=to_int(m.group(6)),
                 )
                 gpus.append(current)
-                by_index[current.index] = current
+                by_index[int(m.group(1))] = current
                 continue
             m = _GPU_ROW2.match(line)
             if m and current is not None:

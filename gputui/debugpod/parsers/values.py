@@ -26,7 +26,7 @@ def missing(text: str | None) -> bool:
 
 
 def to_float(text: str | None) -> float | None:
-    if missing(text):
+    if text is None or missing(text):
         return None
     m = _NUMBER.match(text.strip())
     return float(m.group(0)) if m else None
@@ -38,7 +38,7 @@ def to_int(text: str | None) -> int | None:
 
 
 def to_bool(text: str | None) -> bool | None:
-    if missing(text):
+    if text is None or missing(text):
         return None
     low = text.strip().lower()
     if low in ("yes", "true", "enabled", "active"):
@@ -49,7 +49,7 @@ def to_bool(text: str | None) -> bool | None:
 
 
 def to_text(text: str | None) -> str | None:
-    return None if missing(text) else text.strip()
+    return None if text is None or missing(text) else text.strip()
 
 
 def state_problem(text: str | None) -> str | None:
