@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import builtins
 import gc
 import random
 import re
@@ -250,10 +251,10 @@ class Store:
             remaining = None
             i = lo
             while i < hi:
-                e = objects[keys[i]]
+                entry = objects[keys[i]]
                 i += 1
-                if (by_label is None or by_label(e.obj)) and (by_field is None or by_field(e.obj)):
-                    out.append(e)
+                if (by_label is None or by_label(entry.obj)) and (by_field is None or by_field(entry.obj)):
+                    out.append(entry)
                     if limit and len(out) >= limit:
                         break
             if limit and len(out) >= limit and i < hi:
@@ -276,7 +277,7 @@ class Store:
         namespace: str | None = None,
         label_selector: str | None = None,
         field_selector: str | None = None,
-    ) -> tuple[list[dict], str]:
+    ) -> tuple[builtins.list[dict], str]:
         sel = self.select(rt, namespace, label_selector, field_selector)
         return [e.copy() for e in sel.entries], sel.resource_version
 
@@ -303,14 +304,14 @@ class Store:
         if rv < self._compacted:
             raise expired(f"too old resource version: {rv} ({self._compacted + 1})")
 
-    def events_after(self, rv: int, timeout: float) -> list[WatchEvent]:
+    def events_after(self, rv: int, timeout: float) -> builtins.list[WatchEvent]:
         """History events newer than `rv`, waiting up to `timeout` seconds for one to arrive."""
         with self._lock:
             self.check_watch_from(rv)
             if self._rv <= rv and not self.closed:
                 self._changed.wait(timeout)
                 self.check_watch_from(rv)
-            out: list[WatchEvent] = []
+            out: builtins.list[WatchEvent] = []
             for ev in reversed(self._history):
                 if ev.rv <= rv:
                     break
@@ -358,7 +359,7 @@ class Store:
         if callback in self._subscribers:
             self._subscribers.remove(callback)
 
-    def _notify(self, events: list[WatchEvent]) -> None:
+    def _notify(self, events: builtins.list[WatchEvent]) -> None:
         for ev in events:
             for cb in list(self._subscribers):
                 cb(ev.type, ev.rt, ev.entry.copy())
@@ -371,7 +372,7 @@ class Store:
         key: tuple[str, str],
         obj: dict | None,
         kind: str,
-        events: list[WatchEvent],
+        events: builtins.list[WatchEvent],
         final: dict | None = None,
     ) -> dict:
         """Store `obj` (None: remove) under a new resource version and record the event."""
@@ -454,7 +455,7 @@ class Store:
         if causes:
             raise invalid(rt, obj["metadata"].get("name", ""), causes)
 
-    def _on_written(self, rt: ResourceType, obj: dict, events: list[WatchEvent]) -> None:
+    def _on_written(self, rt: ResourceType, obj: dict, events: builtins.list[WatchEvent]) -> None:
         if rt.kind == "CustomResourceDefinition" and rt.group == "apiextensions.k8s.io":
             self.register(ResourceType.from_crd(obj))
 
@@ -503,7 +504,7 @@ class Store:
         return len(objs)
 
     def create(self, obj: dict, *, dry_run: bool = False, field_manager: str | None = None) -> dict:
-        events: list[WatchEvent] = []
+        events: builtins.list[WatchEvent] = []
         with self._lock:
             obj = _decode(_encode(obj))
             rt = self._type_of(obj)
@@ -526,7 +527,7 @@ class Store:
     def update(
         self, obj: dict, *, dry_run: bool = False, subresource: str | None = None, field_manager: str | None = None
     ) -> dict:
-        events: list[WatchEvent] = []
+        events: builtins.list[WatchEvent] = []
         with self._lock:
             obj = _decode(_encode(obj))
             rt = self._type_of(obj)
@@ -562,7 +563,7 @@ class Store:
         new: dict,
         subresource: str | None,
         dry_run: bool,
-        events: list[WatchEvent],
+        events: builtins.list[WatchEvent],
         field_manager: str | None = None,
     ) -> dict:
         """Write `new` over `current`, keeping the fields clients cannot change."""
@@ -648,7 +649,7 @@ class Store:
         ns = (namespace or "default") if rt.namespaced else ""
         if patch_type == "apply" and (ns, name) not in self._objects.get(rt.key, {}):
             return self._apply_create(rt, ns, name, body, field_manager or "", dry_run)
-        events: list[WatchEvent] = []
+        events: builtins.list[WatchEvent] = []
         with self._lock:
             current = self.entry(rt, ns, name)
             doc = current.copy()
@@ -698,14 +699,16 @@ class Store:
                 self._record_apply(rt, (ns, name), body, manager)
         return created
 
-    def _check_apply(self, rt: ResourceType, current: Entry, body: dict, manager: str, force: bool) -> list[tuple]:
+    def _check_apply(
+        self, rt: ResourceType, current: Entry, body: dict, manager: str, force: bool
+    ) -> builtins.list[tuple]:
         """Conflicts with other managers (409 unless forced); returns the fields this manager
         applied before and leaves out now, which apply removes."""
         builtin = rt.crd is None
         owners = self._owners.get(rt.key + self._key(rt, current.obj), {})
         have = patches.leaf_values(current.obj, builtin=builtin, kind=rt.kind)
         applied = patches.leaf_values(body, builtin=builtin, kind=rt.kind)
-        conflicts: dict[FieldOwner, list[tuple]] = {}
+        conflicts: dict[FieldOwner, builtins.list[tuple]] = {}
         for path, value in applied.items():
             owner = owners.get(path)
             if owner is None or owner.manager == manager or path not in have or have[path] == value:
@@ -738,7 +741,7 @@ class Store:
         dry_run: bool = False,
         propagation: str | None = None,
     ) -> dict:
-        events: list[WatchEvent] = []
+        events: builtins.list[WatchEvent] = []
         with self._lock:
             current = self.entry(rt, namespace or ("default" if rt.namespaced else ""), name)
             obj = current.copy()
@@ -760,7 +763,9 @@ class Store:
         self._notify(events)
         return result
 
-    def _after_delete(self, rt: ResourceType, obj: dict, events: list[WatchEvent], orphan: bool = False) -> None:
+    def _after_delete(
+        self, rt: ResourceType, obj: dict, events: builtins.list[WatchEvent], orphan: bool = False
+    ) -> None:
         """What the garbage collector and namespace controller would do, done at once."""
         if rt.kind == "CustomResourceDefinition" and rt.group == "apiextensions.k8s.io":
             gone = ResourceType.from_crd(obj)

@@ -3,7 +3,7 @@ and SelfSubjectAccessReview, mixed into the request handler."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gputui.sim import patch as patches
 from gputui.sim.discovery import SUBRESOURCES
@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 
 class SubresourceHandlers:
     """Uses the handler's server, query, headers and its _send_json/_get/_update/_patch/_dry_run/_flag/_int_param."""
+
+    if TYPE_CHECKING:
+        # A mixin of the request handler: what it uses of the handler is typed there.
+        def __getattr__(self, name: str) -> Any: ...
 
     def _access_review(self, body: bytes) -> None:
         ctype = self.headers.get("Content-Type") or ""
