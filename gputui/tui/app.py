@@ -169,10 +169,10 @@ class GputuiApp(App):
     @work(thread=True, exclusive=True, group="gather", exit_on_error=False)
     def _gather(self, generation: int) -> None:
         from checks.registry import run_checks
-        from gputui.diagnose import filter_findings
         from gputui.errors import GputuiError
         from gputui.kube.client import connect
         from gputui.kube.gather import gather
+        from gputui.report.selection import filter_findings
 
         worker = get_current_worker()
         last = [0.0]

@@ -16,7 +16,49 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from gputui.commands.options import add_common_options
 from gputui.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, GputuiError
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "debug",
+        help="run nvidia-smi debug pods on GPU nodes and compare with what they should have",
+        description="Create a short-lived pod per node that runs nvidia-smi against the node's driver "
+        "(no GPU requested, every taint tolerated), read and explain its output, then "
+        "delete it. -n/--namespace picks the pods' namespace (default: gputui-debug if it "
+        "exists, else default).",
+    )
+    add_common_options(p)
+    p.add_argument("nodes", nargs="*", metavar="NODE", help="node names")
+    p.add_argument("--all", action="store_true", help="every GPU node")
+    p.add_argument("--nodepool", metavar="NAME", help="every GPU node of this Karpenter NodePool")
+    p.add_argument(
+        "--mode",
+        default="auto",
+        choices=("auto", "operator-driver", "host", "runtime"),
+        help="how to reach the driver (default: auto, chosen per node and explained)",
+    )
+    p.add_argument(
+        "--image",
+        metavar="IMAGE",
+        help="container image (default: busybox for chroot modes, CUDA base for runtime/--request-gpu)",
+    )
+    p.add_argument("--image-pull-secret", metavar="NAME", help="imagePullSecret for --image")
+    p.add_argument(
+        "--request-gpu",
+        action="store_true",
+        help="request nvidia.com/gpu: 1 and run nvidia-smi unprivileged (fails when every GPU is taken)",
+    )
+    p.add_argument("--print", dest="print_only", action="store_true", help="print the pod manifests; create nothing")
+    p.add_argument("--cleanup", action="store_true", help="delete leftover gputui debug pods past their deadline")
+    p.add_argument("--concurrency", type=int, default=8, metavar="N", help="pods at a time (default: 8)")
+    p.add_argument(
+        "--timeout", type=int, default=120, metavar="SECONDS", help="activeDeadlineSeconds of each pod (default: 120)"
+    )
+    p.add_argument("-o", "--output", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
