@@ -118,14 +118,14 @@ def _cleanup(kube: Any) -> int:
 
 
 def _debug(kube: Any, args: argparse.Namespace) -> int:
-    from gputui.debugpod import cleanup, fleet, spec
+    from gputui.debugpod import cleanup, fleet_run, spec
     from gputui.debugpod.runner import DebugRunner
 
-    mode = fleet.check_mode(args.mode)
-    nodes = fleet.select_nodes(kube, args.nodes or (), all_gpu=args.all, nodepool=args.nodepool)
-    driver_pods, operator_present = fleet.driver_pods_by_node(kube)
-    namespace, ns_reason = fleet.choose_namespace(kube, getattr(args, "namespace", None))
-    opts = fleet.RunOptions(
+    mode = fleet_run.check_mode(args.mode)
+    nodes = fleet_run.select_nodes(kube, args.nodes or (), all_gpu=args.all, nodepool=args.nodepool)
+    driver_pods, operator_present = fleet_run.driver_pods_by_node(kube)
+    namespace, ns_reason = fleet_run.choose_namespace(kube, getattr(args, "namespace", None))
+    opts = fleet_run.RunOptions(
         namespace=namespace,
         run_id=spec.new_run_id(),
         mode=mode,
@@ -134,7 +134,7 @@ def _debug(kube: Any, args: argparse.Namespace) -> int:
         request_gpu=args.request_gpu,
         deadline_seconds=int(args.timeout),
     )
-    runs = fleet.plan_runs(nodes, opts, driver_pods=driver_pods, operator_present=operator_present)
+    runs = fleet_run.plan_runs(nodes, opts, driver_pods=driver_pods, operator_present=operator_present)
     if args.print_only:
         return _print_manifests(runs)
 
@@ -171,8 +171,8 @@ def _debug(kube: Any, args: argparse.Namespace) -> int:
         raise
     finally:
         progress.clear()
-    observations = fleet.observe(runs, nodes)
-    findings = fleet.fleet_findings(observations)
+    observations = fleet_run.observe(runs, nodes)
+    findings = fleet_run.fleet_findings(observations)
     _output(args.output, observations, findings, namespace, ns_reason, opts.run_id, leftovers)
     from checks.model import Severity
 

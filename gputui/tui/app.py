@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from gputui.tui.debug_findings import DebugFindings
-from gputui.tui.messages import GatherFailed, GatherProgressed, GatherStarted, SnapshotReady
+from gputui.tui.gather_messages import GatherFailed, GatherProgressed, GatherStarted, SnapshotReady
 from gputui.tui.state import AppConfig, GatherError
 
 # Actions that change the cluster (or start pods on it); never offered in read-only mode.
@@ -146,7 +146,7 @@ class GputuiApp(App):
     # -- lifecycle -----------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen:
-        from gputui.tui.screens.fleet import FleetScreen
+        from gputui.tui.screens.fleet_overview import FleetScreen
 
         return FleetScreen()
 
@@ -290,7 +290,7 @@ class GputuiApp(App):
         self.open_debug(self.gpu_node_names())
 
     def action_show_tab(self, tab: str) -> None:
-        from gputui.tui.screens.fleet import FleetScreen
+        from gputui.tui.screens.fleet_overview import FleetScreen
 
         while len(self.screen_stack) > 1 and not isinstance(self.screen, FleetScreen):
             self.pop_screen()
