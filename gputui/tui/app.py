@@ -4,7 +4,6 @@ gputui/tui/screens/; this module only owns the cluster data and the app-wide act
 from __future__ import annotations
 
 import gc
-import importlib
 import threading
 import time
 from collections.abc import Iterable
@@ -66,17 +65,17 @@ class GputuiApp(App):
         if self.read_only:
             self.notify("Read-only mode: fixes are not applied.", severity="warning")
             return
-        cls = self._screen_class("gputui.tui.screens.fix", "FixScreen", "Guided fixes")
-        if cls is not None:
-            self.push_screen(cls(finding, plan))
+        from gputui.tui.screens.fix import FixScreen
+
+        self.push_screen(FixScreen(finding, plan))
 
     def open_undo(self) -> None:
         if self.read_only:
             self.notify("Read-only mode: nothing can be undone from here.", severity="warning")
             return
-        cls = self._screen_class("gputui.tui.screens.fix", "UndoScreen", "Undo")
-        if cls is not None:
-            self.push_screen(cls())
+        from gputui.tui.screens.fix import UndoScreen
+
+        self.push_screen(UndoScreen())
 
     def open_debug(self, nodes: list[str]) -> None:
         if self.read_only:
@@ -85,17 +84,17 @@ class GputuiApp(App):
         if not nodes:
             self.notify("No GPU nodes to run nvidia-smi on.", severity="warning")
             return
-        cls = self._screen_class("gputui.tui.screens.debug", "DebugScreen", "Debug pods")
-        if cls is not None:
-            self.push_screen(cls(list(nodes)))
+        from gputui.tui.screens.debug import DebugScreen
+
+        self.push_screen(DebugScreen(list(nodes)))
 
     def open_nodepool_editor(self, name: str) -> None:
         if self.read_only:
             self.notify("Read-only mode: NodePools are not edited.", severity="warning")
             return
-        cls = self._screen_class("gputui.tui.screens.nodepool_edit", "NodePoolEditScreen", "The NodePool editor")
-        if cls is not None:
-            self.push_screen(cls(name))
+        from gputui.tui.screens.nodepool_edit import NodePoolEditScreen
+
+        self.push_screen(NodePoolEditScreen(name))
 
     def record_debug_findings(self, nodes: list[str], findings: list) -> None:
         """A debug run on `nodes` finished: its findings join app.findings (replacing that of earlier runs
@@ -313,16 +312,3 @@ class GputuiApp(App):
             yield SystemCommand("Undo", "Restore an object changed from gputui", self.action_undo)
         yield SystemCommand("Help", "Keys and screens", self.action_help)
         yield from (c for c in super().get_system_commands(screen) if c.title in ("Quit", "Keys", "Theme"))
-
-    # -- helpers -------------------------------------------------------------------------
-
-    def _screen_class(self, module: str, name: str, feature: str):
-        try:
-            return getattr(importlib.import_module(module), name)
-        except ModuleNotFoundError as e:
-            if e.name != module:
-                raise
-        except AttributeError:
-            pass
-        self.notify(f"{feature} is not available in this build.", severity="warning")
-        return None
