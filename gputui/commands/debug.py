@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
-import signal
 import sys
-import threading
 from collections.abc import Iterator
-from typing import Any
 
 from gputui.commands.options import add_common_options
 from gputui.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, GputuiError
@@ -102,7 +98,7 @@ def _check_args(args: argparse.Namespace) -> None:
         )
 
 
-def _cleanup(kube: Any) -> int:
+def _cleanup(kube) -> int:
     from gputui.debugpod import cleanup
 
     leftovers = cleanup.find_leftovers(kube)
@@ -117,7 +113,7 @@ def _cleanup(kube: Any) -> int:
     return EXIT_OK if not failed else EXIT_FINDINGS
 
 
-def _debug(kube: Any, args: argparse.Namespace) -> int:
+def _debug(kube, args: argparse.Namespace) -> int:
     from gputui.debugpod import cleanup, fleet_run, spec
     from gputui.debugpod.runner import DebugRunner
 
@@ -182,6 +178,8 @@ def _debug(kube: Any, args: argparse.Namespace) -> int:
 
 def _interrupted_cleanup(runner) -> None:
     """Ctrl-C: stop the workers, delete what was created; a second Ctrl-C cannot cut this short."""
+    import signal
+
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         runner.cancel()
@@ -193,6 +191,9 @@ def _interrupted_cleanup(runner) -> None:
 
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
+    import signal
+    import threading
+
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -220,6 +221,8 @@ def _print_manifests(runs) -> int:
 
 def _output(fmt: str, observations, findings, namespace: str, ns_reason: str, run_id: str, leftovers) -> None:
     if fmt == "json":
+        import json
+
         doc = {
             "apiVersion": "gputui.dev/debug/v1",
             "runId": run_id,
@@ -249,6 +252,8 @@ class _Progress:
         self.enabled = enabled
         self.total = total
         self.status: dict[str, str] = {}
+        import threading
+
         self._lock = threading.Lock()
 
     def update(self, node: str, status: str) -> None:

@@ -3,10 +3,10 @@ on stderr while it is read, and a fast exit once a big read's output is out."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
-from typing import Any
 
 from gputui.errors import EXIT_OK
 
@@ -14,7 +14,7 @@ from gputui.errors import EXIT_OK
 _FAST_EXIT_OBJECTS = 20_000
 
 
-def show_progress(args: Any) -> bool:
+def show_progress(args: argparse.Namespace) -> bool:
     return not getattr(args, "no_progress", False) and sys.stderr.isatty()
 
 

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
 
 from gputui.commands.options import add_common_options
 from gputui.errors import EXIT_OK, EXIT_USAGE, GputuiError, RefusedError
-
-if TYPE_CHECKING:
-    from gputui.fixes.audit import AuditEntry, AuditLog
 
 
 def register(sub) -> None:
@@ -68,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_list(log: AuditLog) -> int:
+def _print_list(log) -> int:
     entries = log.entries()
     if not entries:
         print(f"No changes recorded in {log.path}.")
@@ -80,7 +76,7 @@ def _print_list(log: AuditLog) -> int:
     return EXIT_OK
 
 
-def _state(e: AuditEntry, undone: set[str]) -> str:
+def _state(e, undone: set[str]) -> str:
     if e.action == "undo":
         return "undo" if e.ok else "undo failed"
     if not e.ok:
