@@ -6,9 +6,12 @@ The CLI turns these into one line on stderr plus a hint, and a distinct exit cod
 4 could not connect or authenticate, 5 bad input (files, manifests, arguments the
 parser could not judge), 6 a requested object does not exist, 7 the server refused
 a change (dry-run rejection, conflict that the user declined to retry).
+`exit_code_for` turns a run's findings into 0, 1 or 3.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -57,3 +60,18 @@ class RefusedError(GputuiError):
     """The server (or the user) refused a change."""
 
     exit_code = EXIT_REFUSED
+
+
+def exit_code_for(findings: Iterable, fail_on: str, partial: bool = False) -> int:
+    """1 when a finding is at or above `fail_on` ("none" never fails), else 3 for a partial read, else 0.
+
+    `fail_on` is applied first: findings exit 1 even when the cluster was read only in part.
+    A CRD that is not installed (no Karpenter, no GPU Operator) is not a partial read.
+    """
+    from checks.model import Severity
+
+    if fail_on != "none":
+        threshold = Severity.parse(fail_on)
+        if any(f.severity >= threshold for f in findings):
+            return EXIT_FINDINGS
+    return EXIT_PARTIAL if partial else EXIT_OK

@@ -1,5 +1,5 @@
-"""`gputui nodepool lint FILE...`: the NodePool, EC2NodeClass and draft checks on
-manifest files, offline, for CI on GitOps repositories.
+"""The NodePool, EC2NodeClass and draft checks on manifest files, offline, for CI on
+GitOps repositories (`gputui nodepool lint FILE...`, in gputui.commands.nodepool).
 
 Every NodePool and EC2NodeClass in the files is judged as a draft (GPU6xx, schema
 included), plus the cluster checks that read only NodePools and EC2NodeClasses (their
@@ -7,20 +7,13 @@ status, when the files were exported from a cluster). Other objects in the files
 ClusterPolicy, CRDs, pods) are context: a ClusterPolicy tells GPU605 which taints the
 operands tolerate, a CRD gives GPU608 the schema.
 
-Exit codes: 0 nothing at or above --fail-on (default error); 1 findings at or above it;
-5 a file cannot be read or parsed, or holds no NodePool or EC2NodeClass; 2 usage.
-
 Public API:
     read_manifests(paths) -> list[Located]
     lint_objects(located, crds=()) -> (snapshot, findings)
-    run(args) -> int
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,27 +124,3 @@ def lint_objects(located: list[Located], crds: Iterable[dict] = ()):
         if loc:
             f.evidence.append(f"in {loc}")
     return snap, findings
-
-
-def run(args: argparse.Namespace) -> int:
-    from gputui.diagnose import exit_code
-    from gputui.nodepool.schema import load_crd_files
-    from gputui.report import render
-
-    located = read_manifests(args.files)
-    crds = load_crd_files(args.crds or [])
-    snap, findings = lint_objects(located, crds)
-    snap.context = ", ".join(args.files)
-    from checks.model import Severity
-
-    floor = Severity.parse(getattr(args, "min_severity", None) or "info")
-    shown = [f for f in findings if f.severity >= floor]
-    render(
-        args.output or "text",
-        snap,
-        shown,
-        sys.stdout,
-        color=None if sys.stdout.isatty() and not os.environ.get("NO_COLOR") else False,
-        title="gputui nodepool lint",
-    )
-    return exit_code(shown, args.fail_on or "error", False)

@@ -4,7 +4,6 @@ gputui/tui/screens/; this module only owns the cluster data and the app-wide act
 from __future__ import annotations
 
 import gc
-import importlib
 import threading
 import time
 from collections.abc import Iterable
@@ -16,7 +15,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from gputui.tui.debug_findings import DebugFindings
-from gputui.tui.messages import GatherFailed, GatherProgressed, GatherStarted, SnapshotReady
+from gputui.tui.gather_messages import GatherFailed, GatherProgressed, GatherStarted, SnapshotReady
 from gputui.tui.state import AppConfig, GatherError
 
 # Actions that change the cluster (or start pods on it); never offered in read-only mode.
@@ -66,17 +65,17 @@ class GputuiApp(App):
         if self.read_only:
             self.notify("Read-only mode: fixes are not applied.", severity="warning")
             return
-        cls = self._screen_class("gputui.tui.screens.fix", "FixScreen", "Guided fixes")
-        if cls is not None:
-            self.push_screen(cls(finding, plan))
+        from gputui.tui.screens.fix import FixScreen
+
+        self.push_screen(FixScreen(finding, plan))
 
     def open_undo(self) -> None:
         if self.read_only:
             self.notify("Read-only mode: nothing can be undone from here.", severity="warning")
             return
-        cls = self._screen_class("gputui.tui.screens.fix", "UndoScreen", "Undo")
-        if cls is not None:
-            self.push_screen(cls())
+        from gputui.tui.screens.fix import UndoScreen
+
+        self.push_screen(UndoScreen())
 
     def open_debug(self, nodes: list[str]) -> None:
         if self.read_only:
@@ -85,17 +84,17 @@ class GputuiApp(App):
         if not nodes:
             self.notify("No GPU nodes to run nvidia-smi on.", severity="warning")
             return
-        cls = self._screen_class("gputui.tui.screens.debug", "DebugScreen", "Debug pods")
-        if cls is not None:
-            self.push_screen(cls(list(nodes)))
+        from gputui.tui.screens.debug import DebugScreen
+
+        self.push_screen(DebugScreen(list(nodes)))
 
     def open_nodepool_editor(self, name: str) -> None:
         if self.read_only:
             self.notify("Read-only mode: NodePools are not edited.", severity="warning")
             return
-        cls = self._screen_class("gputui.tui.screens.nodepool_edit", "NodePoolEditScreen", "The NodePool editor")
-        if cls is not None:
-            self.push_screen(cls(name))
+        from gputui.tui.screens.nodepool_edit import NodePoolEditScreen
+
+        self.push_screen(NodePoolEditScreen(name))
 
     def record_debug_findings(self, nodes: list[str], findings: list) -> None:
         """A debug run on `nodes` finished: its findings join app.findings (replacing that of earlier runs
@@ -146,7 +145,7 @@ class GputuiApp(App):
     # -- lifecycle -----------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen:
-        from gputui.tui.screens.fleet import FleetScreen
+        from gputui.tui.screens.fleet_overview import FleetScreen
 
         return FleetScreen()
 
@@ -169,10 +168,10 @@ class GputuiApp(App):
     @work(thread=True, exclusive=True, group="gather", exit_on_error=False)
     def _gather(self, generation: int) -> None:
         from checks.registry import run_checks
-        from gputui.diagnose import filter_findings
         from gputui.errors import GputuiError
         from gputui.kube.client import connect
         from gputui.kube.gather import gather
+        from gputui.report.selection import filter_findings
 
         worker = get_current_worker()
         last = [0.0]
@@ -290,7 +289,7 @@ class GputuiApp(App):
         self.open_debug(self.gpu_node_names())
 
     def action_show_tab(self, tab: str) -> None:
-        from gputui.tui.screens.fleet import FleetScreen
+        from gputui.tui.screens.fleet_overview import FleetScreen
 
         while len(self.screen_stack) > 1 and not isinstance(self.screen, FleetScreen):
             self.pop_screen()
@@ -313,16 +312,3 @@ class GputuiApp(App):
             yield SystemCommand("Undo", "Restore an object changed from gputui", self.action_undo)
         yield SystemCommand("Help", "Keys and screens", self.action_help)
         yield from (c for c in super().get_system_commands(screen) if c.title in ("Quit", "Keys", "Theme"))
-
-    # -- helpers -------------------------------------------------------------------------
-
-    def _screen_class(self, module: str, name: str, feature: str):
-        try:
-            return getattr(importlib.import_module(module), name)
-        except ModuleNotFoundError as e:
-            if e.name != module:
-                raise
-        except AttributeError:
-            pass
-        self.notify(f"{feature} is not available in this build.", severity="warning")
-        return None

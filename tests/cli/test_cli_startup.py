@@ -30,6 +30,24 @@ def test_subcommand_help_imports_nothing_heavy():
         assert _imported_after(argv) == set(), argv
 
 
+def test_help_loads_only_the_entry_and_the_command_modules():
+    """Command modules import what a handler needs when it runs, not when the parser is built."""
+    code = (
+        "import sys\n"
+        "from gputui.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('OURS=' + ','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('gputui', 'checks'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    line = [ln for ln in out.stdout.splitlines() if ln.startswith("OURS=")][-1]
+    ours = set(line[len("OURS=") :].split(","))
+    assert {m for m in ours if not m.startswith("gputui.commands")} == {"gputui", "gputui.cli", "gputui.errors"}
+    assert {"gputui.commands.diagnose", "gputui.commands.debug", "gputui.commands.nodepool"} <= ours
+
+
 def test_options_before_the_subcommand_survive_it():
     from gputui.cli import build_parser
 

@@ -391,7 +391,7 @@ def test_failed_write_leaves_the_old_file_and_no_partial_one(capsys, start_sim, 
 
 
 def test_interrupted_snapshot_leaves_no_file(capsys, start_sim, tmp_path, monkeypatch):
-    from gputui import diagnose
+    from gputui.commands.gathering import GatherProgress
 
     sim = start_sim(sources=[TAINT])
 
@@ -399,7 +399,7 @@ def test_interrupted_snapshot_leaves_no_file(capsys, start_sim, tmp_path, monkey
         if resource == "pods":
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(diagnose._Progress, "update", interrupt_on_pods)
+    monkeypatch.setattr(GatherProgress, "update", interrupt_on_pods)
     out = tmp_path / "snap.yaml"
     code = main(["snapshot", "--kubeconfig", str(sim.kubeconfig), "-o", str(out), "--no-progress"])
     assert code == EXIT_INTERRUPTED and "interrupted" in capsys.readouterr().err

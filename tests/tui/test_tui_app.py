@@ -385,17 +385,6 @@ def test_nodepool_screen_offers_edit_when_writable(incident):
     drive(make_app(incident), body)
 
 
-def test_missing_screen_module_notifies_instead_of_crashing(incident):
-    async def body(pilot):
-        app = pilot.app
-        await loaded(pilot)
-        assert app._screen_class("gputui.tui.screens.not_there", "Nothing", "Teleporting") is None
-        await pilot.pause()
-        assert any("Teleporting is not available" in n.message for n in app._notifications)
-
-    drive(make_app(incident), body)
-
-
 def test_connection_error_is_one_line_with_a_hint(tmp_path):
     async def body(pilot):
         app = pilot.app

@@ -160,7 +160,7 @@ def test_leaving_mid_run_deletes_the_pods(small_fleet, monkeypatch):
 
 def test_debug_findings_join_the_fleet_findings_and_survive_a_refresh(small_fleet):
     from gputui.tui.screens.debug import DebugScreen
-    from gputui.tui.screens.fleet import FleetScreen
+    from gputui.tui.screens.fleet_overview import FleetScreen
 
     app = make_app(small_fleet)
 

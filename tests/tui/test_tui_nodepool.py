@@ -180,11 +180,11 @@ def test_invalid_field_blocks_saving_and_escape_keeps_the_draft(incident):
 
 def test_new_nodepool_from_a_template_opens_in_the_editor_and_is_created(incident):
     from gputui.nodepool import templates
-    from gputui.nodepool.cli import editor_app
+    from gputui.tui.nodepool_editor_app import NodePoolEditorApp
     from gputui.tui.screens.nodepool_edit import NodePoolEditScreen
 
     draft = templates.get("training").build("research-train")[0]
-    app = editor_app(_config(incident), "research-train", draft)
+    app = NodePoolEditorApp(_config(incident), "research-train", draft)
 
     async def body(pilot):
         await _wait(

@@ -140,7 +140,7 @@ class DebugScreen(Screen):
 
     @work(thread=True, exclusive=True, group="debug-pods", exit_on_error=False)
     def _run(self) -> None:
-        from gputui.debugpod import cleanup, fleet, spec
+        from gputui.debugpod import cleanup, fleet_run, spec
         from gputui.debugpod.runner import DebugRunner
 
         kube = getattr(self.app, "kube", None)
@@ -148,11 +148,11 @@ class DebugScreen(Screen):
             self.post_message(self.RunFinished([], [], "not connected to a cluster yet"))
             return
         try:
-            nodes = fleet.select_nodes(kube, self.nodes)
-            driver_pods, operator_present = fleet.driver_pods_by_node(kube)
-            namespace, reason = fleet.choose_namespace(kube, None)
-            opts = fleet.RunOptions(namespace=namespace, run_id=spec.new_run_id())
-            runs = fleet.plan_runs(nodes, opts, driver_pods=driver_pods, operator_present=operator_present)
+            nodes = fleet_run.select_nodes(kube, self.nodes)
+            driver_pods, operator_present = fleet_run.driver_pods_by_node(kube)
+            namespace, reason = fleet_run.choose_namespace(kube, None)
+            opts = fleet_run.RunOptions(namespace=namespace, run_id=spec.new_run_id())
+            runs = fleet_run.plan_runs(nodes, opts, driver_pods=driver_pods, operator_present=operator_present)
             try:
                 leftovers = cleanup.find_leftovers(kube)
             except Exception:  # noqa: BLE001 - leftovers are a courtesy
@@ -167,8 +167,8 @@ class DebugScreen(Screen):
             finally:
                 if runner.cancelled:
                     runner.cleanup()
-            observations = fleet.observe(runs, nodes)
-            self.post_message(self.RunFinished(observations, fleet.fleet_findings(observations)))
+            observations = fleet_run.observe(runs, nodes)
+            self.post_message(self.RunFinished(observations, fleet_run.fleet_findings(observations)))
         except Exception as e:  # noqa: BLE001 - shown on the screen; the app stays up
             message = getattr(e, "message", None) or f"{type(e).__name__}: {e}"
             self.post_message(self.RunFinished([], [], message))

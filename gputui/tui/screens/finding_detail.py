@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from gputui.tui.messages import SnapshotReady
+from gputui.tui.gather_messages import SnapshotReady
 from gputui.tui.render import SEVERITY_STYLE, ref_text
 
 _SECTIONS = (("what it checks", "What it checks"), ("why it matters", "Why it matters"), ("how to fix", "How to fix"))

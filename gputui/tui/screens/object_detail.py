@@ -13,9 +13,9 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Log, Select, Static, TabbedContent, TabPane
 
 from checks.model import ObjectRef
-from gputui.tui import objects
-from gputui.tui.fleet import WORKLOAD_KINDS, findings_about, pods_of
-from gputui.tui.messages import SnapshotReady
+from gputui.tui import object_reads
+from gputui.tui.fleet_model import WORKLOAD_KINDS, findings_about, pods_of
+from gputui.tui.gather_messages import SnapshotReady
 from gputui.tui.render import ref_text
 from gputui.tui.widgets.findings_table import FindingsTable
 
@@ -231,7 +231,7 @@ class ObjectScreen(Screen):
             return
         snap = self.app.snapshot
         try:
-            obj = objects.fetch_object(kube, self.ref, snap.karpenter_api_version if snap else None)
+            obj = object_reads.fetch_object(kube, self.ref, snap.karpenter_api_version if snap else None)
         except Exception as e:  # noqa: BLE001 - shown in place of the YAML
             self.app.call_from_thread(self._show_yaml_error, _error_line(e))
             return
@@ -239,10 +239,10 @@ class ObjectScreen(Screen):
 
     def _show_object(self, obj: dict) -> None:
         self.query_one("#yaml-view", Static).update(
-            Syntax(objects.to_yaml(obj), "yaml", theme="ansi_dark", background_color="default", word_wrap=False)
+            Syntax(object_reads.to_yaml(obj), "yaml", theme="ansi_dark", background_color="default", word_wrap=False)
         )
         if self.ref.kind == "Pod":
-            names = objects.containers_of(obj)
+            names = object_reads.containers_of(obj)
             select = self.query_one("#log-container", Select)
             select.set_options([(n, n) for n in names])
             if names:
@@ -258,9 +258,9 @@ class ObjectScreen(Screen):
         if kube is None:
             return
         try:
-            rows = objects.fetch_events(kube, self.ref)
+            rows = object_reads.fetch_events(kube, self.ref)
         except Exception as e:  # noqa: BLE001 - shown as a row
-            rows = [objects.EventRow("Error", "CannotList", "", 0, "gputui", _error_line(e))]
+            rows = [object_reads.EventRow("Error", "CannotList", "", 0, "gputui", _error_line(e))]
         self.app.call_from_thread(self._show_events, rows)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -322,7 +322,7 @@ class ObjectScreen(Screen):
     def _load_log(self) -> None:
         self.query_one("#log-status", Static).update(
             Text(
-                f"{'previous' if self.previous_logs else 'current'} container, last {objects.LOG_TAIL_LINES} lines"
+                f"{'previous' if self.previous_logs else 'current'} container, last {object_reads.LOG_TAIL_LINES} lines"
                 "  (P toggles previous)",
                 style="dim",
             )
@@ -335,11 +335,11 @@ class ObjectScreen(Screen):
         if kube is None:
             return
         try:
-            text = objects.fetch_log(kube, self.ref.namespace or "default", self.ref.name, container, previous)
+            text = object_reads.fetch_log(kube, self.ref.namespace or "default", self.ref.name, container, previous)
         except Exception as e:  # noqa: BLE001 - "previous terminated container not found" and friends
             text = f"[no log: {_error_line(e)}]"
         which = "previous instance of" if previous else "current"
-        head = f"── {which} {container or 'default container'}, last {objects.LOG_TAIL_LINES} lines ──"
+        head = f"── {which} {container or 'default container'}, last {object_reads.LOG_TAIL_LINES} lines ──"
         self.app.call_from_thread(self._show_log, head, text or "[the log is empty]")
 
     def _show_log(self, head: str, text: str) -> None:

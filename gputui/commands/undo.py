@@ -5,12 +5,29 @@ from __future__ import annotations
 import argparse
 import sys
 
+from gputui.commands.options import add_common_options
 from gputui.errors import EXIT_OK, EXIT_USAGE, GputuiError, RefusedError
-from gputui.fixes.apply import Applier, ReadOnlyError
-from gputui.fixes.audit import AuditEntry, AuditLog
 
 
-def run_undo(args: argparse.Namespace) -> int:
+def register(sub) -> None:
+    p = sub.add_parser(
+        "undo",
+        help="restore an object a fix changed, from the audit log",
+        description="Restore the object a gputui fix changed, as the audit log recorded it "
+        "($XDG_STATE_HOME/gputui/audit.jsonl). Without --id: the newest change not undone "
+        "for the current context's server.",
+    )
+    add_common_options(p)
+    p.add_argument("--list", action="store_true", help="list the recorded changes and exit (reads only the log)")
+    p.add_argument("--id", metavar="ID", help="the audit entry to undo (see --list)")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from gputui.fixes.apply import Applier, ReadOnlyError
+    from gputui.fixes.audit import AuditLog
+
     log = AuditLog()
     if getattr(args, "list", False):
         return _print_list(log)
@@ -47,7 +64,7 @@ def run_undo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_list(log: AuditLog) -> int:
+def _print_list(log) -> int:
     entries = log.entries()
     if not entries:
         print(f"No changes recorded in {log.path}.")
@@ -59,7 +76,7 @@ def _print_list(log: AuditLog) -> int:
     return EXIT_OK
 
 
-def _state(e: AuditEntry, undone: set[str]) -> str:
+def _state(e, undone: set[str]) -> str:
     if e.action == "undo":
         return "undo" if e.ok else "undo failed"
     if not e.ok:

@@ -10,8 +10,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from checks.model import ObjectRef
-from gputui.tui import fleet
-from gputui.tui.messages import GatherFailed, GatherProgressed, GatherStarted, SnapshotReady
+from gputui.tui import fleet_model
+from gputui.tui.gather_messages import GatherFailed, GatherProgressed, GatherStarted, SnapshotReady
 from gputui.tui.render import summary_text
 from gputui.tui.widgets.filter_input import FilterInput
 from gputui.tui.widgets.findings_table import FindingsTable
@@ -109,24 +109,27 @@ class FleetScreen(Screen):
         status.add_class("-error")
 
     def _fill(self, snapshot, findings: list) -> None:
-        summary = fleet.summarize(snapshot, findings, getattr(self.app, "kubernetes_version", ""))
+        summary = fleet_model.summarize(snapshot, findings, getattr(self.app, "kubernetes_version", ""))
         self.query_one("#cluster-header", Static).update(
             summary_text(summary, demo=getattr(self.app.config, "demo_scenario", None))
         )
         self.query_one(FindingsTable).show(findings, self.query_one("#findings-filter", FilterInput).value)
         self.query_one(NodeTable).show(
-            fleet.node_rows(snapshot, findings), self.query_one("#nodes-filter", FilterInput).value
+            fleet_model.node_rows(snapshot, findings), self.query_one("#nodes-filter", FilterInput).value
         )
         tabs = self.query_one(TabbedContent)
         tabs.get_tab("findings").label = f"Findings ({len(findings)})"
         tabs.get_tab("nodes").label = f"GPU nodes ({summary.gpu_nodes_total})"
         np_table = self.query_one("#nodepools-table", DataTable)
         np_table.clear()
-        for r in fleet.nodepool_rows(snapshot):
+        for r in fleet_model.nodepool_rows(snapshot):
             over = r.gpu_limit is not None and r.gpus_used >= r.gpu_limit
             np_table.add_row(
                 Text(r.name, style="bold" if r.is_gpu else "dim"),
-                Text(fleet.usage_bar(r.gpus_used, r.gpu_limit) if r.is_gpu else "-", style="bold red" if over else ""),
+                Text(
+                    fleet_model.usage_bar(r.gpus_used, r.gpu_limit) if r.is_gpu else "-",
+                    style="bold red" if over else "",
+                ),
                 Text(str(r.nodes), justify="right"),
                 Text(r.ready, style="" if r.ready == "Ready" else "bold red"),
                 Text(str(r.weight if r.weight is not None else "-"), justify="right"),
@@ -136,7 +139,7 @@ class FleetScreen(Screen):
             )
         op_table = self.query_one("#operator-table", DataTable)
         op_table.clear()
-        for r in fleet.operand_rows(snapshot):
+        for r in fleet_model.operand_rows(snapshot):
             op_table.add_row(
                 r.title,
                 r.name,

@@ -9,14 +9,52 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
-import signal
 import sys
-import threading
 from collections.abc import Iterator
-from typing import Any
 
+from gputui.commands.options import add_common_options
 from gputui.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, GputuiError
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "debug",
+        help="run nvidia-smi debug pods on GPU nodes and compare with what they should have",
+        description="Create a short-lived pod per node that runs nvidia-smi against the node's driver "
+        "(no GPU requested, every taint tolerated), read and explain its output, then "
+        "delete it. -n/--namespace picks the pods' namespace (default: gputui-debug if it "
+        "exists, else default).",
+    )
+    add_common_options(p)
+    p.add_argument("nodes", nargs="*", metavar="NODE", help="node names")
+    p.add_argument("--all", action="store_true", help="every GPU node")
+    p.add_argument("--nodepool", metavar="NAME", help="every GPU node of this Karpenter NodePool")
+    p.add_argument(
+        "--mode",
+        default="auto",
+        choices=("auto", "operator-driver", "host", "runtime"),
+        help="how to reach the driver (default: auto, chosen per node and explained)",
+    )
+    p.add_argument(
+        "--image",
+        metavar="IMAGE",
+        help="container image (default: busybox for chroot modes, CUDA base for runtime/--request-gpu)",
+    )
+    p.add_argument("--image-pull-secret", metavar="NAME", help="imagePullSecret for --image")
+    p.add_argument(
+        "--request-gpu",
+        action="store_true",
+        help="request nvidia.com/gpu: 1 and run nvidia-smi unprivileged (fails when every GPU is taken)",
+    )
+    p.add_argument("--print", dest="print_only", action="store_true", help="print the pod manifests; create nothing")
+    p.add_argument("--cleanup", action="store_true", help="delete leftover gputui debug pods past their deadline")
+    p.add_argument("--concurrency", type=int, default=8, metavar="N", help="pods at a time (default: 8)")
+    p.add_argument(
+        "--timeout", type=int, default=120, metavar="SECONDS", help="activeDeadlineSeconds of each pod (default: 120)"
+    )
+    p.add_argument("-o", "--output", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,7 +98,7 @@ def _check_args(args: argparse.Namespace) -> None:
         )
 
 
-def _cleanup(kube: Any) -> int:
+def _cleanup(kube) -> int:
     from gputui.debugpod import cleanup
 
     leftovers = cleanup.find_leftovers(kube)
@@ -75,15 +113,15 @@ def _cleanup(kube: Any) -> int:
     return EXIT_OK if not failed else EXIT_FINDINGS
 
 
-def _debug(kube: Any, args: argparse.Namespace) -> int:
-    from gputui.debugpod import cleanup, fleet, spec
+def _debug(kube, args: argparse.Namespace) -> int:
+    from gputui.debugpod import cleanup, fleet_run, spec
     from gputui.debugpod.runner import DebugRunner
 
-    mode = fleet.check_mode(args.mode)
-    nodes = fleet.select_nodes(kube, args.nodes or (), all_gpu=args.all, nodepool=args.nodepool)
-    driver_pods, operator_present = fleet.driver_pods_by_node(kube)
-    namespace, ns_reason = fleet.choose_namespace(kube, getattr(args, "namespace", None))
-    opts = fleet.RunOptions(
+    mode = fleet_run.check_mode(args.mode)
+    nodes = fleet_run.select_nodes(kube, args.nodes or (), all_gpu=args.all, nodepool=args.nodepool)
+    driver_pods, operator_present = fleet_run.driver_pods_by_node(kube)
+    namespace, ns_reason = fleet_run.choose_namespace(kube, getattr(args, "namespace", None))
+    opts = fleet_run.RunOptions(
         namespace=namespace,
         run_id=spec.new_run_id(),
         mode=mode,
@@ -92,7 +130,7 @@ def _debug(kube: Any, args: argparse.Namespace) -> int:
         request_gpu=args.request_gpu,
         deadline_seconds=int(args.timeout),
     )
-    runs = fleet.plan_runs(nodes, opts, driver_pods=driver_pods, operator_present=operator_present)
+    runs = fleet_run.plan_runs(nodes, opts, driver_pods=driver_pods, operator_present=operator_present)
     if args.print_only:
         return _print_manifests(runs)
 
@@ -129,8 +167,8 @@ def _debug(kube: Any, args: argparse.Namespace) -> int:
         raise
     finally:
         progress.clear()
-    observations = fleet.observe(runs, nodes)
-    findings = fleet.fleet_findings(observations)
+    observations = fleet_run.observe(runs, nodes)
+    findings = fleet_run.fleet_findings(observations)
     _output(args.output, observations, findings, namespace, ns_reason, opts.run_id, leftovers)
     from checks.model import Severity
 
@@ -140,6 +178,8 @@ def _debug(kube: Any, args: argparse.Namespace) -> int:
 
 def _interrupted_cleanup(runner) -> None:
     """Ctrl-C: stop the workers, delete what was created; a second Ctrl-C cannot cut this short."""
+    import signal
+
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         runner.cancel()
@@ -151,6 +191,9 @@ def _interrupted_cleanup(runner) -> None:
 
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
+    import signal
+    import threading
+
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -178,6 +221,8 @@ def _print_manifests(runs) -> int:
 
 def _output(fmt: str, observations, findings, namespace: str, ns_reason: str, run_id: str, leftovers) -> None:
     if fmt == "json":
+        import json
+
         doc = {
             "apiVersion": "gputui.dev/debug/v1",
             "runId": run_id,
@@ -207,6 +252,8 @@ class _Progress:
         self.enabled = enabled
         self.total = total
         self.status: dict[str, str] = {}
+        import threading
+
         self._lock = threading.Lock()
 
     def update(self, node: str, status: str) -> None:
