@@ -120,7 +120,7 @@ def lint_objects(located: list[Located], crds: Iterable[dict] = ()):
     selected = [c for c in REGISTRY.all() if c.scope == "nodepool-draft" or c.code in LINT_CLUSTER_CHECKS]
     findings = run_checks(snap, selected)
     for f in findings:
-        loc = where.get((f.subject.kind, f.subject.name))
-        if loc:
-            f.evidence.append(f"in {loc}")
+        source = where.get((f.subject.kind, f.subject.name))
+        if source:
+            f.evidence.append(f"in {source}")
     return snap, findings

@@ -7,6 +7,7 @@ import gc
 import threading
 import time
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -17,6 +18,9 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from gputui.tui.debug_findings import DebugFindings
 from gputui.tui.gather_messages import GatherFailed, GatherProgressed, GatherStarted, SnapshotReady
 from gputui.tui.state import AppConfig, GatherError
+
+if TYPE_CHECKING:
+    from gputui.kube.client import KubeClient
 
 # Actions that change the cluster (or start pods on it); never offered in read-only mode.
 MUTATING_ACTIONS = frozenset({"undo", "debug_all", "debug_node", "edit_nodepool", "walk_through"})
@@ -37,7 +41,7 @@ class GputuiApp(App):
     def __init__(self, config: AppConfig) -> None:
         super().__init__()
         self.config = config
-        self.kube = None  # gputui.kube.client.KubeClient once connected
+        self.kube: KubeClient | None = None  # once connected
         self.snapshot = None  # checks.snapshot.ClusterSnapshot after the first gathering
         self.findings: list = []  # the gathered findings plus those kept from debug runs
         self.debug_findings = DebugFindings()

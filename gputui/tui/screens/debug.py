@@ -7,17 +7,22 @@ their deadline) are shown and can be removed with `x`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from gputui.debugpod.render import gpu_row
 from gputui.tui.render import SEVERITY_STYLE
+
+if TYPE_CHECKING:
+    from gputui.debugpod.runner import DebugRunner
+from gputui.tui.screens.app_screen import AppScreen
 
 _STATUS_STYLE = {"done": "green", "failed": "bold red", "cancelled": "yellow"}
 GPU_COLUMNS = (
@@ -37,7 +42,7 @@ GPU_COLUMNS = (
 )
 
 
-class DebugScreen(Screen):
+class DebugScreen(AppScreen[None]):
     DEFAULT_CSS = """
     DebugScreen #debug-header {
         height: auto;
@@ -88,7 +93,8 @@ class DebugScreen(Screen):
     class RunPlanned(Message, bubble=False):
         def __init__(self, runs: list, namespace: str, reason: str, run_id: str, leftovers: list) -> None:
             super().__init__()
-            self.runs, self.namespace, self.reason, self.run_id, self.leftovers = (
+            # `namespace` is Message's own class variable (its handler prefix): this one is pod_namespace.
+            self.runs, self.pod_namespace, self.reason, self.run_id, self.leftovers = (
                 runs,
                 namespace,
                 reason,
@@ -109,7 +115,7 @@ class DebugScreen(Screen):
     def __init__(self, nodes: list[str]) -> None:
         super().__init__()
         self.nodes = list(nodes)
-        self.runner = None
+        self.runner: DebugRunner | None = None
         self.finished = False
         self.observations: list = []
         self.findings: list = []
@@ -157,9 +163,11 @@ class DebugScreen(Screen):
                 leftovers = cleanup.find_leftovers(kube)
             except Exception:  # noqa: BLE001 - leftovers are a courtesy
                 leftovers = []
-            runner = DebugRunner(
-                kube, progress=lambda node, status: self.post_message(self.NodeProgressed(node, status))
-            )
+
+            def progress(node: str, status: str) -> None:
+                self.post_message(self.NodeProgressed(node, status))
+
+            runner = DebugRunner(kube, progress=progress)
             self.runner = runner
             self.post_message(self.RunPlanned(runs, namespace, reason, opts.run_id, leftovers))
             try:
@@ -185,7 +193,7 @@ class DebugScreen(Screen):
             )
         header = Text()
         header.append(f"nvidia-smi on {len(message.runs)} node(s)", style="bold")
-        header.append(f"  namespace {message.namespace} ({message.reason}), run {message.run_id}", style="dim")
+        header.append(f"  namespace {message.pod_namespace} ({message.reason}), run {message.run_id}", style="dim")
         self.query_one("#debug-header", Static).update(header)
         self.leftovers = list(message.leftovers)
         self._show_leftovers()

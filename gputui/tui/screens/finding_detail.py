@@ -9,17 +9,17 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from gputui.tui.gather_messages import SnapshotReady
 from gputui.tui.render import SEVERITY_STYLE, ref_text
+from gputui.tui.screens.app_screen import AppScreen
 
 _SECTIONS = (("what it checks", "What it checks"), ("why it matters", "Why it matters"), ("how to fix", "How to fix"))
 
 
-class FindingScreen(Screen):
+class FindingScreen(AppScreen[None]):
     DEFAULT_CSS = """
     FindingScreen #finding-body {
         padding: 0 1;

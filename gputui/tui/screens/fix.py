@@ -9,7 +9,7 @@ UndoScreen() lists the audit log's changes for this cluster and restores one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.syntax import Syntax
@@ -18,11 +18,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from gputui.tui.render import ref_text
+from gputui.tui.screens.app_screen import AppScreen
+
+if TYPE_CHECKING:
+    from gputui.fixes.apply import Applier, Preview, UndoPreview
 
 STEPS = (
     ("evidence", "Evidence"),
@@ -56,14 +59,14 @@ def _failed(e: Exception, prefix: str = "") -> str:
     return f"{prefix}: {text}" if prefix else text
 
 
-def _applier(app):
+def _applier(app) -> Applier:
     from gputui.fixes.apply import Applier
     from gputui.fixes.audit import AuditLog
 
     return Applier(app.kube, AuditLog(), read_only=app.read_only)
 
 
-class FixScreen(Screen):
+class FixScreen(AppScreen[None]):
     DEFAULT_CSS = """
     FixScreen #fix-steps { height: 1; padding: 0 1; background: $panel; }
     FixScreen #fix-body { padding: 0 1; }
@@ -88,11 +91,18 @@ class FixScreen(Screen):
         self.finding = finding
         self.plan = plan
         self.state = "reading"
-        self.preview = None
+        self.preview: Preview | None = None
         self.dry = None
         self.result = None
         self.verification = None
-        self._applier = None
+        self._applier: Applier | None = None
+
+    @property
+    def applier(self) -> Applier:
+        """Made on first use, in the worker that first needs it (it reads the app's client)."""
+        if self._applier is None:
+            self._applier = _applier(self.app)
+        return self._applier
 
     # -- layout --------------------------------------------------------------------------
 
@@ -204,9 +214,7 @@ class FixScreen(Screen):
     @work(thread=True, exclusive=True, group="fix", exit_on_error=False)
     def _read_preview(self, note: str = "") -> None:
         try:
-            if self._applier is None:
-                self._applier = _applier(self.app)
-            preview = self._applier.preview(self.plan)
+            preview = self.applier.preview(self.plan)
         except Exception as e:  # noqa: BLE001 - the screen says what failed instead of waiting
             self.app.call_from_thread(self._stop, _failed(e, "Cannot prepare the fix"))
             return
@@ -251,7 +259,7 @@ class FixScreen(Screen):
     @work(thread=True, exclusive=True, group="fix", exit_on_error=False)
     def _dry_run(self) -> None:
         try:
-            result = self._applier.dry_run(self.plan, self.preview)
+            result = self.applier.dry_run(self.plan, self.preview)
         except Exception as e:  # noqa: BLE001 - the screen says what failed instead of waiting
             self.app.call_from_thread(self._stop, _failed(e, "Dry run failed"))
             return
@@ -272,7 +280,7 @@ class FixScreen(Screen):
             self._stop("The API server rejected the change; nothing was applied.")
             return
         parts: list = [head, Text("✓ " + result.message, style="green")]
-        if result.diff and result.diff != self.preview.diff:
+        if result.diff and (self.preview is None or result.diff != self.preview.diff):
             parts.append(Text("The server's result:", style="dim"))
             parts.append(diff_renderable(result.diff))
         self._show("dryrun", Group(*parts))
@@ -314,6 +322,8 @@ class FixScreen(Screen):
     # -- step 6: apply ----------------------------------------------------------------------
 
     def _apply(self) -> None:
+        if self.preview is None:  # confirm is only offered once the preview is read
+            return
         how = "twice (disruptive)" if self.plan.disruptive else "once"
         self._show(
             "confirm",
@@ -328,7 +338,7 @@ class FixScreen(Screen):
     @work(thread=True, exclusive=True, group="fix", exit_on_error=False)
     def _apply_worker(self, resource_version: str) -> None:
         try:
-            result = self._applier.apply(self.plan, resource_version, self.preview)
+            result = self.applier.apply(self.plan, resource_version, self.preview)
         except Exception as e:  # noqa: BLE001 - the screen says what failed instead of waiting
             self.app.call_from_thread(self._stop, _failed(e, "Apply failed"))
             return
@@ -400,7 +410,7 @@ class FixScreen(Screen):
         return f"context {kube.context}" if kube is not None and kube.context else "the current cluster"
 
 
-class UndoScreen(Screen):
+class UndoScreen(AppScreen[None]):
     """The audit log's changes for this cluster, newest first; enter previews, y restores."""
 
     DEFAULT_CSS = """
@@ -419,9 +429,16 @@ class UndoScreen(Screen):
         super().__init__()
         self.select = select
         self.entries: list = []
-        self.undo_preview = None
+        self.undo_preview: UndoPreview | None = None
         self.state = "loading"
-        self._applier = None
+        self._applier: Applier | None = None
+
+    @property
+    def applier(self) -> Applier:
+        """Made on first use, in the worker that first needs it (it reads the app's client)."""
+        if self._applier is None:
+            self._applier = _applier(self.app)
+        return self._applier
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Undo a change made from gputui", style="bold"), id="undo-title")
@@ -451,7 +468,7 @@ class UndoScreen(Screen):
         self.refresh_bindings()
 
     def _fill_list(self) -> None:
-        self.entries = self._applier.undo_candidates() if self._applier.kube is not None else []
+        self.entries = self.applier.undo_candidates() if self.applier.kube is not None else []
         ol = self.query_one("#undo-list", OptionList)
         ol.clear_options()
         for e in self.entries:
@@ -485,7 +502,7 @@ class UndoScreen(Screen):
     @work(thread=True, exclusive=True, group="undo", exit_on_error=False)
     def _preview_worker(self, entry_id: str) -> None:
         try:
-            up = self._applier.preview_undo(entry_id)
+            up = self.applier.preview_undo(entry_id)
         except Exception as e:  # noqa: BLE001 - the screen says what failed instead of waiting
             self.app.call_from_thread(self._refused, _failed(e))
             return
@@ -521,7 +538,7 @@ class UndoScreen(Screen):
     @work(thread=True, exclusive=True, group="undo", exit_on_error=False)
     def _undo_worker(self, entry_id: str, resource_version: str | None) -> None:
         try:
-            result = self._applier.undo(entry_id, expected_resource_version=resource_version)
+            result = self.applier.undo(entry_id, expected_resource_version=resource_version)
         except Exception as e:  # noqa: BLE001 - the screen says what failed instead of waiting
             self.app.call_from_thread(self._refused, _failed(e))
             return
@@ -537,6 +554,7 @@ class UndoScreen(Screen):
             self._fill_list()
         elif result.conflict:
             detail.update(Text(result.message, style="yellow"))
-            self._preview(self.undo_preview.entry.id)
+            if self.undo_preview is not None:
+                self._preview(self.undo_preview.entry.id)
         else:
             self._refused(result.message)

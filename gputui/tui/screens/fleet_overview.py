@@ -6,13 +6,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from checks.model import ObjectRef
 from gputui.tui import fleet_model
 from gputui.tui.gather_messages import GatherFailed, GatherProgressed, GatherStarted, SnapshotReady
 from gputui.tui.render import summary_text
+from gputui.tui.screens.app_screen import AppScreen
 from gputui.tui.widgets.filter_input import FilterInput
 from gputui.tui.widgets.findings_table import FindingsTable
 from gputui.tui.widgets.node_table import MORE_KEY, NodeTable
@@ -20,7 +20,7 @@ from gputui.tui.widgets.node_table import MORE_KEY, NodeTable
 TABS = ("findings", "nodes", "nodepools", "operator")
 
 
-class FleetScreen(Screen):
+class FleetScreen(AppScreen[None]):
     BINDINGS = [
         Binding("f", "show_tab('findings')", "Findings", id="tab-findings"),
         Binding("n", "show_tab('nodes')", "Nodes", id="tab-nodes"),
@@ -139,18 +139,18 @@ class FleetScreen(Screen):
             )
         op_table = self.query_one("#operator-table", DataTable)
         op_table.clear()
-        for r in fleet_model.operand_rows(snapshot):
+        for op in fleet_model.operand_rows(snapshot):
             op_table.add_row(
-                r.title,
-                r.name,
-                Text(str(r.desired), justify="right"),
-                Text(str(r.ready), justify="right", style="" if r.healthy else "bold red"),
-                Text(str(r.available), justify="right"),
+                op.title,
+                op.name,
+                Text(str(op.desired), justify="right"),
+                Text(str(op.ready), justify="right", style="" if op.healthy else "bold red"),
+                Text(str(op.available), justify="right"),
                 Text(
-                    "ok" if r.healthy else f"{r.desired - r.ready} not ready",
-                    style="green" if r.healthy else "bold red",
+                    "ok" if op.healthy else f"{op.desired - op.ready} not ready",
+                    style="green" if op.healthy else "bold red",
                 ),
-                key=f"{r.namespace}/{r.name}",
+                key=f"{op.namespace}/{op.name}",
             )
 
     # -- navigation ----------------------------------------------------------------------
@@ -158,7 +158,7 @@ class FleetScreen(Screen):
     def show_tab(self, tab: str) -> None:
         tabs = self.query_one(TabbedContent)
         tabs.active = tab
-        table = tabs.get_pane(tab).query(DataTable).first(None)
+        table = next(iter(tabs.get_pane(tab).query(DataTable)), None)
         if table is not None:
             table.focus()
 
@@ -167,7 +167,7 @@ class FleetScreen(Screen):
 
     def action_filter(self) -> None:
         tab = self.query_one(TabbedContent).active
-        box = self.query(f"#{tab}-filter").first(None)
+        box = next(iter(self.query(f"#{tab}-filter").results(FilterInput)), None)
         if box is None:
             self.show_tab("nodes")
             box = self.query_one("#nodes-filter", FilterInput)
@@ -180,7 +180,7 @@ class FleetScreen(Screen):
             self.query_one(NodeTable).show(text_filter=event.value)
 
     def on_input_submitted(self, event: FilterInput.Submitted) -> None:
-        table = event.input.parent.query(DataTable).first(None) if event.input.parent else None
+        table = next(iter(event.input.parent.query(DataTable)), None) if event.input.parent else None
         if table is not None:
             table.focus()
 

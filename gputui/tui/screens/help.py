@@ -73,7 +73,7 @@ class HelpScreen(ModalScreen[None]):
         scrollbar-size-vertical: 1;
     }
     """
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-frame"):
@@ -81,7 +81,7 @@ class HelpScreen(ModalScreen[None]):
             with VerticalScroll():
                 yield Static(_keys_table(getattr(self.app, "read_only", False)), id="help-keys")
 
-    def action_dismiss(self) -> None:
+    def action_close(self) -> None:
         self.dismiss(None)
 
 

@@ -17,10 +17,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Input, Label, Static
 
 from gputui.nodepool.model import FIELDS, NodePoolDraft
+from gputui.tui.screens.app_screen import AppModalScreen, AppScreen
 
 _GROUP_TITLES = {
     "general": "NodePool",
@@ -35,7 +36,7 @@ def _np_path(api_version: str, name: str) -> str:
     return f"/apis/{api_version}/nodepools/{name}"
 
 
-class SaveReviewScreen(ModalScreen[bool]):
+class SaveReviewScreen(AppModalScreen[bool]):
     """The diff, the schema check and the dry run of one save; y confirms, escape goes back."""
 
     DEFAULT_CSS = """
@@ -109,7 +110,7 @@ class SaveReviewScreen(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class NodePoolEditScreen(Screen):
+class NodePoolEditScreen(AppScreen[None]):
     DEFAULT_CSS = """
     NodePoolEditScreen #np-title { height: auto; padding: 0 1; background: $panel; }
     NodePoolEditScreen #np-main { height: 1fr; }
@@ -144,7 +145,7 @@ class NodePoolEditScreen(Screen):
         self.last_review = None
         self.last_result = None
         self._saver = None
-        self._preview_timer = None
+        self._preview_timer: Timer | None = None
         self.preview = None
         self._leave_armed = False  # escape pressed once with unsaved edits
 
@@ -177,7 +178,7 @@ class NodePoolEditScreen(Screen):
             return
         self._prompt("Reading the NodePool…")
         if self.creating:
-            self._start(NodePoolDraft(self.initial))
+            self._start(NodePoolDraft(self.initial or {}))
             return
         self._wait_for_connection()
 
@@ -194,6 +195,8 @@ class NodePoolEditScreen(Screen):
         from gputui.kube.errors import KubeApiError
 
         kube = self.app.kube
+        if kube is None:  # only started once connected
+            return
         last_error = None
         for api in self._api_versions():
             try:
@@ -238,10 +241,13 @@ class NodePoolEditScreen(Screen):
         self._schedule_preview()
 
     def _fill_form(self) -> None:
+        draft = self.draft
+        if draft is None:
+            return
         for f in FIELDS:
             w = self.query_one(f"#np-{f.id}", Input)
-            w.value = self.draft.get_text(f.id)
-            w.disabled = f.id == "termination_grace_period" and self.draft.is_v1beta1
+            w.value = draft.get_text(f.id)
+            w.disabled = f.id == "termination_grace_period" and draft.is_v1beta1
             w.remove_class("-invalid")
             self.query_one(f"#np-err-{f.id}", Static).add_class("-hidden")
         self.invalid.clear()
@@ -252,7 +258,7 @@ class NodePoolEditScreen(Screen):
     def _field_changed(self, event: Input.Changed) -> None:
         if self.draft is None or not (event.input.id or "").startswith("np-"):
             return
-        field_id = event.input.id[3:]
+        field_id = (event.input.id or "")[3:]
         err = self.query_one(f"#np-err-{field_id}", Static)
         if event.value == self.draft.get_text(field_id) and field_id not in self.invalid:
             return  # the form being filled from the draft, or a no-op edit: parsing it could only reshape it
@@ -384,7 +390,7 @@ class NodePoolEditScreen(Screen):
         def decided(confirmed: bool | None) -> None:
             if confirmed:
                 self.state = "saving"
-                self._prompt(f"Applying to NodePool {self.draft.name}…")
+                self._prompt(f"Applying to NodePool {self.draft.name if self.draft else self.nodepool_name}…")
                 self.refresh_bindings()
                 self._save(review)
             else:
@@ -415,8 +421,11 @@ class NodePoolEditScreen(Screen):
         if not result.ok:
             self._back_to_editing(f"Not saved: {result.message}", "danger")
             return
-        after = result.after or self.draft.obj
-        after.setdefault("apiVersion", self.draft.api_version)
+        draft = self.draft
+        if draft is None:
+            return
+        after = result.after or draft.obj
+        after.setdefault("apiVersion", draft.api_version)
         after.setdefault("kind", "NodePool")
         self.creating = False
         self.draft = NodePoolDraft(after)

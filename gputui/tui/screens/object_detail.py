@@ -9,7 +9,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Log, Select, Static, TabbedContent, TabPane
 
 from checks.model import ObjectRef
@@ -17,10 +16,11 @@ from gputui.tui import object_reads
 from gputui.tui.fleet_model import WORKLOAD_KINDS, findings_about, pods_of
 from gputui.tui.gather_messages import SnapshotReady
 from gputui.tui.render import ref_text
+from gputui.tui.screens.app_screen import AppScreen
 from gputui.tui.widgets.findings_table import FindingsTable
 
 
-class ObjectScreen(Screen):
+class ObjectScreen(AppScreen[None]):
     DEFAULT_CSS = """
     ObjectScreen #object-title {
         height: auto;
@@ -269,7 +269,7 @@ class ObjectScreen(Screen):
             return
         rows = getattr(self, "_event_rows", [])
         try:
-            r = rows[int(event.row_key.value)]
+            r = rows[int(event.row_key.value or "")]
         except (ValueError, IndexError, TypeError):
             return
         text = Text.assemble((f"{r.reason} ", "bold"), (f"({r.source}, {r.count}x) ", "dim"), r.message)
@@ -369,7 +369,7 @@ class ObjectScreen(Screen):
     def action_show_tab(self, tab: str) -> None:
         tabs = self.query_one("#object-tabs", TabbedContent)
         tabs.active = tab
-        target = tabs.get_pane(tab).query("DataTable, Log, VerticalScroll").first(None)
+        target = next(iter(tabs.get_pane(tab).query("DataTable, Log, VerticalScroll")), None)
         if target is not None:
             target.focus()
 

@@ -32,6 +32,6 @@ class FilterInput(Input):
         self.value = ""
         self.remove_class("-active")
         if self.parent is not None:
-            table = self.parent.query("DataTable").first(None) if hasattr(self.parent, "query") else None
+            table = next(iter(self.parent.query("DataTable")), None) if hasattr(self.parent, "query") else None
             if table is not None:
                 table.focus()
