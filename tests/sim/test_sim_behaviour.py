@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gputui.sim import behaviour, nvsmi
+from gputui.sim import behaviour, gpu_facts
 from gputui.sim.behaviour import Simulation, choose_node, fit_error, node_usage
 from gputui.sim.store import Store
 
@@ -413,7 +413,7 @@ def test_nvidia_smi_with_restart_always_crash_loops(world):
     assert cs["state"]["waiting"]["reason"] == "CrashLoopBackOff"
     assert cs["lastState"]["terminated"]["exitCode"] == 255
     assert cs["restartCount"] == 1
-    assert world.store.get_log("default", "loop", "main", previous=True) == nvsmi.MSG_NVML_UNKNOWN + "\n"
+    assert world.store.get_log("default", "loop", "main", previous=True) == gpu_facts.MSG_NVML_UNKNOWN + "\n"
     assert any(e["reason"] == "BackOff" for e in world.events_for("loop"))
 
 
