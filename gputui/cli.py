@@ -56,6 +56,14 @@ def _add_common_options(p: argparse.ArgumentParser, top: bool = False) -> None:
     )
 
 
+def _read_offline(paths: list[str]) -> list[dict]:
+    """`diagnose --from` reads what the simulator serves: built-in scenario names too, and
+    hand-written manifests get the fields a server would have set."""
+    from gputui.sim.loader import load_objects
+
+    return load_objects(paths, shift_time=False)
+
+
 def _handler(target: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         module, _, func = target.partition(":")
@@ -114,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 1 when a finding at or above this severity exists (default: error)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress indicator on stderr")
-    p.set_defaults(func=_handler("gputui.diagnose:run"))
+    p.set_defaults(func=_handler("gputui.diagnose:run"), read_offline=_read_offline)
 
     # -- snapshot ---------------------------------------------------------
     p = sub.add_parser("snapshot", help="save what a live gathering reads, for offline diagnosis or the simulator")

@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from gputui.errors import EXIT_FINDINGS, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, GputuiError
@@ -59,7 +59,7 @@ def exit_code(findings: list, fail_on: str, partial: bool) -> int:
 def load_snapshot(args: argparse.Namespace):
     """Live (one gathering pass) or, with --from, the given files/dirs/scenarios."""
     if getattr(args, "from_paths", None):
-        return snapshot_from_files(args.from_paths)
+        return snapshot_from_files(args.from_paths, read=getattr(args, "read_offline", None))
     from gputui.kube.client import from_args
     from gputui.kube.gather import gather
 
@@ -68,12 +68,15 @@ def load_snapshot(args: argparse.Namespace):
         return gather(kube, namespace="", progress=progress.update)
 
 
-def snapshot_from_files(paths: Iterable[str]):
+def snapshot_from_files(paths: Iterable[str], read: Callable[[list[str]], list[dict]] | None = None):
+    """A snapshot of the objects in the files; `read` turns the paths into objects (by default
+    the manifests as written; the CLI passes the simulator's loader, which also knows the
+    built-in scenario names and fills in what a server would have set)."""
     from checks.snapshot import ClusterSnapshot
     from gputui.kube import snapshot_file
-    from gputui.sim.loader import load_objects
+    from gputui.kube.manifests import load_manifests
 
-    objects = load_objects(list(paths), shift_time=False)
+    objects = (read or load_manifests)(list(paths))
     snap = ClusterSnapshot.from_manifests(objects, source="snapshot")
     snapshot_file.apply_meta(snap, objects)
     if snap.context is None:
