@@ -29,8 +29,8 @@ from typing import Any
 import msgspec
 
 from checks.snapshot import split_log_annotations
-from gputui.sim import patch as patches
-from gputui.sim import validation
+from gputui.kube import patch as patches
+from gputui.sim import managed_fields, validation
 from gputui.sim.resources import BUILTIN_TYPES, ResourceType
 from gputui.sim.selectors import SelectorError, parse_field_selector, parse_label_selector
 from gputui.sim.statuses import (
@@ -119,19 +119,19 @@ def apply_conflict(conflicts: dict[FieldOwner, list[tuple]]) -> ApiError:
         {
             "reason": "FieldManagerConflict",
             "message": f"conflict with {owner.shown()}",
-            "field": patches.format_path(path),
+            "field": managed_fields.format_path(path),
         }
         for owner, paths in conflicts.items()
         for path in paths
     ]
     if total == 1:
         ((owner, (path,)),) = conflicts.items()
-        text = f"Apply failed with 1 conflict: conflict with {owner.shown()}: {patches.format_path(path)}"
+        text = f"Apply failed with 1 conflict: conflict with {owner.shown()}: {managed_fields.format_path(path)}"
     else:
         lines = []
         for owner, paths in conflicts.items():
             lines.append(f"conflicts with {owner.shown()}:")
-            lines.extend(f"- {patches.format_path(p)}" for p in paths)
+            lines.extend(f"- {managed_fields.format_path(p)}" for p in paths)
         text = f"Apply failed with {total} conflicts: " + "\n".join(lines)
     return ApiError(409, "Conflict", text, {"causes": causes})
 
@@ -548,10 +548,10 @@ class Store:
         if not manager:
             return
         builtin = rt.crd is None
-        before = patches.leaf_values(old, builtin=builtin, kind=rt.kind) if old else {}
+        before = managed_fields.leaf_values(old, builtin=builtin, kind=rt.kind) if old else {}
         owner = FieldOwner(manager, "Update", rt.api_version(), now_rfc3339())
         owners = self._owners.setdefault(rt.key + key, {})
-        for path, value in patches.leaf_values(new, builtin=builtin, kind=rt.kind).items():
+        for path, value in managed_fields.leaf_values(new, builtin=builtin, kind=rt.kind).items():
             if path not in before or before[path] != value:
                 owners[path] = owner
 
@@ -664,7 +664,7 @@ class Store:
                     dropped = self._check_apply(rt, current, body, field_manager or "", force)
                     new = patches.apply_patch(doc, body, builtin=rt.crd is None)
                     for path in dropped:
-                        patches.remove_path(new, path)
+                        managed_fields.remove_path(new, path)
             except patches.PatchError as e:
                 if e.code == 400:
                     raise bad_request(e.message)
@@ -703,8 +703,8 @@ class Store:
         applied before and leaves out now, which apply removes."""
         builtin = rt.crd is None
         owners = self._owners.get(rt.key + self._key(rt, current.obj), {})
-        have = patches.leaf_values(current.obj, builtin=builtin, kind=rt.kind)
-        applied = patches.leaf_values(body, builtin=builtin, kind=rt.kind)
+        have = managed_fields.leaf_values(current.obj, builtin=builtin, kind=rt.kind)
+        applied = managed_fields.leaf_values(body, builtin=builtin, kind=rt.kind)
         conflicts: dict[FieldOwner, list[tuple]] = {}
         for path, value in applied.items():
             owner = owners.get(path)
@@ -726,7 +726,7 @@ class Store:
         for path in [p for p, o in owners.items() if o.manager == manager and o.operation == "Apply"]:
             del owners[path]
         owner = FieldOwner(manager, "Apply", rt.api_version(), now_rfc3339())
-        for path in patches.leaf_values(body, builtin=rt.crd is None, kind=rt.kind):
+        for path in managed_fields.leaf_values(body, builtin=rt.crd is None, kind=rt.kind):
             owners[path] = owner
 
     def delete(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gputui.sim import patch as patches
+from gputui.kube import patch as patches
 from gputui.sim.discovery import SUBRESOURCES
 from gputui.sim.media import PATCH_TYPES, optional_module, parse_json, parse_yaml
 from gputui.sim.selectors import labels_match
