@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import select
 import socket
+import sys
 import threading
 import time
 import zlib
@@ -83,6 +84,13 @@ class SimServer(ThreadingHTTPServer):
         with self._conns_lock:
             return len(self._conns)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up is routine (a cancelled kubectl, a closed watch): say nothing.
+        # Anything else is a bug in the simulator and keeps socketserver's traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
     def stop(self) -> None:
         """Stop accepting, end watches and cut keep-alive connections, so clients see a dead server."""
         self.stopping = True
@@ -118,6 +126,12 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.track(self.connection, True)
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except ConnectionError:  # reset or broken pipe while reading the next request: the client left
+            self.close_connection = True
 
     def finish(self) -> None:
         self.server.track(self.connection, False)
@@ -227,7 +241,7 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
             path = url.path.rstrip("/") or "/"
             self._authenticate(path)
             self._dispatch(method, path, body)
-        except (BrokenPipeError, ConnectionResetError):
+        except ConnectionError:  # BrokenPipeError, ConnectionResetError, ConnectionAbortedError
             self.close_connection = True
         except Exception as e:
             if self.streaming:  # mid-stream there is no status line left to send; hang up instead
@@ -235,7 +249,10 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
                 return
             if not isinstance(e, ApiError):  # a bug must answer 500, not hang the client
                 e = ApiError(500, "InternalError", f"Internal error occurred: {type(e).__name__}: {e}")
-            self._send_error(e)
+            try:
+                self._send_error(e)
+            except ConnectionError:
+                self.close_connection = True
 
     def _authenticate(self, path: str) -> None:
         auth = self.headers.get("Authorization") or ""
