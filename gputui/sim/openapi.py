@@ -22,6 +22,7 @@ import hashlib
 import json
 import re
 from functools import lru_cache
+from importlib import metadata
 from typing import Any
 
 from gputui.sim.resources import BUILTIN_TYPES, ResourceType
@@ -421,10 +422,8 @@ _SCHEMA_REVISION = "1"  # bump when the way documents are built changes
 @lru_cache(maxsize=1)
 def _client_version() -> str:
     try:
-        from importlib.metadata import version
-
-        return version("kubernetes")
-    except ImportError:  # PackageNotFoundError: the hash then follows the kinds only
+        return metadata.version("kubernetes")
+    except metadata.PackageNotFoundError:  # installed without its metadata: the hash then follows the kinds only
         return ""
 
 

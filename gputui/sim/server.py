@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
-from gputui.sim import discovery, media
+from gputui.sim import discovery, media, openapi, protobuf
 from gputui.sim.faults import Faults
 from gputui.sim.selectors import SelectorError, parse_field_selector, parse_label_selector
 from gputui.sim.statuses import (
@@ -434,8 +434,7 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
         )
 
     def _openapi(self, path: str) -> None:
-        openapi = media.optional_module("gputui.sim.openapi")
-        if openapi is None or not path.startswith("/openapi/v3"):
+        if not path.startswith("/openapi/v3"):
             raise not_found_path()
         store = self.server.store
         if path.rstrip("/") == "/openapi/v3":
@@ -650,11 +649,8 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
         ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip().lower()
         if ctype == "application/vnd.kubernetes.protobuf":
             # kubectl create <generator> posts built-in objects as protobuf.
-            proto = media.optional_module("gputui.sim.protobuf")
-            if proto is None or not hasattr(proto, "decode_object"):
-                raise unsupported_body(ctype)
             try:
-                obj = proto.decode_object(body)
+                obj = protobuf.decode_object(body)
             except ValueError:  # a kind the decoder does not know
                 raise unsupported_body(ctype) from None
         elif ctype in ("application/yaml", "application/apply-patch+yaml"):
