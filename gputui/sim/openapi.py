@@ -25,7 +25,7 @@ from functools import lru_cache
 from importlib import metadata
 from typing import Any
 
-from gputui.sim.resources import BUILTIN_TYPES, ResourceType
+from gputui.sim.resources import ResourceType
 
 META = "io.k8s.apimachinery.pkg.apis.meta.v1"
 _REF = "#/components/schemas/"
@@ -113,20 +113,8 @@ _PATCH_TYPES_CUSTOM = ("application/apply-patch+yaml", "application/json-patch+j
 
 
 def _resource_types(store: Any) -> list[ResourceType]:
-    """Every registered type: accepts a Store (types()/types/_types) or an iterable of ResourceType."""
-    if isinstance(store, (list, tuple, set)):
-        found = list(store)
-    else:
-        found = None
-        for attr in ("types", "resource_types", "all_types", "_types", "_by_key", "types_by_key"):
-            value = getattr(store, attr, None)
-            if value is None:
-                continue
-            value = value() if callable(value) else value
-            found = list(value.values()) if isinstance(value, dict) else list(value)
-            break
-        if found is None:
-            found = list(BUILTIN_TYPES)
+    """Every registered type of a Store, or the given ResourceTypes."""
+    found = store if isinstance(store, (list, tuple, set)) else store.types()
     return [t for t in found if isinstance(t, ResourceType)]
 
 
