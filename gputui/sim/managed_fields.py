@@ -1,12 +1,16 @@
 """Field ownership for the simulator's server-side apply: which fields a manager's applied
-configuration sets, how conflicts name them, and removing the ones a manager gave up.
+configuration sets, who owns them, how conflicts name them, and removing the ones a manager
+gave up.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from gputui.kube.patch import merge_key
+from gputui.sim.resources import ResourceType
+from gputui.sim.statuses import ApiError, bad_request
 
 # A path is a tuple of map keys (str) and list-item selectors ((merge key, value) tuples).
 Path = tuple
@@ -81,3 +85,48 @@ def remove_path(obj: dict, path: Path) -> None:
             cur[:] = [i for i in cur if not (isinstance(i, dict) and i.get(last[0]) == last[1])]
     elif isinstance(cur, dict):
         cur.pop(last, None)
+
+
+@dataclass(frozen=True)
+class FieldOwner:
+    manager: str
+    operation: str  # "Apply" | "Update"
+    api_version: str
+    time: str
+
+    def shown(self) -> str:
+        """How apply conflict messages name a manager."""
+        if self.operation == "Apply":
+            return f'"{self.manager}"'
+        return f'"{self.manager}" using {self.api_version} at {self.time}'
+
+
+def apply_conflict(conflicts: dict[FieldOwner, list[tuple]]) -> ApiError:
+    total = sum(len(paths) for paths in conflicts.values())
+    causes = [
+        {
+            "reason": "FieldManagerConflict",
+            "message": f"conflict with {owner.shown()}",
+            "field": format_path(path),
+        }
+        for owner, paths in conflicts.items()
+        for path in paths
+    ]
+    if total == 1:
+        ((owner, (path,)),) = conflicts.items()
+        text = f"Apply failed with 1 conflict: conflict with {owner.shown()}: {format_path(path)}"
+    else:
+        lines = []
+        for owner, paths in conflicts.items():
+            lines.append(f"conflicts with {owner.shown()}:")
+            lines.extend(f"- {format_path(p)}" for p in paths)
+        text = f"Apply failed with {total} conflicts: " + "\n".join(lines)
+    return ApiError(409, "Conflict", text, {"causes": causes})
+
+
+def check_apply_target(rt: ResourceType, body: dict, name: str) -> None:
+    if body.get("kind") and body["kind"] != rt.kind:
+        raise bad_request(f"the kind in the patch ({body['kind']}) does not match the kind of the object ({rt.kind})")
+    got = (body.get("metadata") or {}).get("name")
+    if got and got != name:
+        raise bad_request(f"the name of the object ({got}) does not match the name on the URL ({name})")

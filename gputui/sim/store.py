@@ -23,7 +23,6 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 import msgspec
@@ -31,6 +30,8 @@ import msgspec
 from checks.snapshot import split_log_annotations
 from gputui.kube import patch as patches
 from gputui.sim import managed_fields, validation
+from gputui.sim.create_defaults import apply_create_defaults
+from gputui.sim.managed_fields import FieldOwner, apply_conflict, check_apply_target
 from gputui.sim.resources import BUILTIN_TYPES, ResourceType
 from gputui.sim.selectors import SelectorError, parse_field_selector, parse_label_selector
 from gputui.sim.statuses import (
@@ -44,16 +45,13 @@ from gputui.sim.statuses import (
     not_found,
     unsupported_patch,
 )
+from gputui.sim.timestamps import now_rfc3339
 
 __all__ = ["Store", "ApiError", "Entry", "Selection", "WatchEvent", "FieldOwner", "now_rfc3339"]
 
 HISTORY_LIMIT = 20_000
 _encode = msgspec.json.encode
 _decode = msgspec.json.decode
-
-
-def now_rfc3339() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- storage -------------------------------------------------------------------------
@@ -97,43 +95,6 @@ class Selection:
 
 
 Subscriber = Callable[[str, ResourceType, dict], None]
-
-
-@dataclass(frozen=True)
-class FieldOwner:
-    manager: str
-    operation: str  # "Apply" | "Update"
-    api_version: str
-    time: str
-
-    def shown(self) -> str:
-        """How apply conflict messages name a manager."""
-        if self.operation == "Apply":
-            return f'"{self.manager}"'
-        return f'"{self.manager}" using {self.api_version} at {self.time}'
-
-
-def apply_conflict(conflicts: dict[FieldOwner, list[tuple]]) -> ApiError:
-    total = sum(len(paths) for paths in conflicts.values())
-    causes = [
-        {
-            "reason": "FieldManagerConflict",
-            "message": f"conflict with {owner.shown()}",
-            "field": managed_fields.format_path(path),
-        }
-        for owner, paths in conflicts.items()
-        for path in paths
-    ]
-    if total == 1:
-        ((owner, (path,)),) = conflicts.items()
-        text = f"Apply failed with 1 conflict: conflict with {owner.shown()}: {managed_fields.format_path(path)}"
-    else:
-        lines = []
-        for owner, paths in conflicts.items():
-            lines.append(f"conflicts with {owner.shown()}:")
-            lines.extend(f"- {managed_fields.format_path(p)}" for p in paths)
-        text = f"Apply failed with {total} conflicts: " + "\n".join(lines)
-    return ApiError(409, "Conflict", text, {"causes": causes})
 
 
 _NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -512,7 +473,7 @@ class Store:
             key = self._key(rt, obj)
             if key in self._objects[rt.key]:
                 raise already_exists(rt, key[1])
-            _apply_create_defaults(rt, obj)
+            apply_create_defaults(rt, obj)
             if dry_run:
                 return obj
             self._take_log_annotations(obj)
@@ -660,7 +621,7 @@ class Store:
                 elif patch_type == "strategic":
                     new = patches.strategic_merge(doc, body, rt.kind)
                 else:
-                    _check_apply_target(rt, body, name)
+                    check_apply_target(rt, body, name)
                     dropped = self._check_apply(rt, current, body, field_manager or "", force)
                     new = patches.apply_patch(doc, body, builtin=rt.crd is None)
                     for path in dropped:
@@ -685,7 +646,7 @@ class Store:
 
     def _apply_create(self, rt: ResourceType, ns: str, name: str, body: dict, manager: str, dry_run: bool) -> dict:
         """Server-side apply of an object that does not exist yet creates it."""
-        _check_apply_target(rt, body, name)
+        check_apply_target(rt, body, name)
         obj = _decode(_encode(body))
         meta = obj.setdefault("metadata", {})
         meta["name"] = name
@@ -809,78 +770,3 @@ def _parse_patch_body(body: bytes | str, patch_type: str) -> Any:
         return yaml.load(body, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as e:
         raise bad_request(f"error decoding YAML: {e}")
-
-
-def _check_apply_target(rt: ResourceType, body: dict, name: str) -> None:
-    if body.get("kind") and body["kind"] != rt.kind:
-        raise bad_request(f"the kind in the patch ({body['kind']}) does not match the kind of the object ({rt.kind})")
-    got = (body.get("metadata") or {}).get("name")
-    if got and got != name:
-        raise bad_request(f"the name of the object ({got}) does not match the name on the URL ({name})")
-
-
-def _apply_create_defaults(rt: ResourceType, obj: dict) -> None:
-    """Defaults the API server adds on create that clients and typed models rely on."""
-    if "status" in rt.subresources and (rt.group, rt.kind) != ("", "Node"):
-        obj.pop("status", None)  # status is the controllers' to write; nodes register with theirs
-    if rt.group == "apiextensions.k8s.io" and rt.kind == "CustomResourceDefinition":
-        names = (obj.get("spec") or {}).get("names") or {}
-        obj["status"] = {
-            "acceptedNames": names,
-            "storedVersions": [ResourceType.from_crd(obj).version],
-            "conditions": [
-                {
-                    "type": "NamesAccepted",
-                    "status": "True",
-                    "reason": "NoConflicts",
-                    "message": "no conflicts found",
-                    "lastTransitionTime": now_rfc3339(),
-                },
-                {
-                    "type": "Established",
-                    "status": "True",
-                    "reason": "InitialNamesAccepted",
-                    "message": "the initial names have been accepted",
-                    "lastTransitionTime": now_rfc3339(),
-                },
-            ],
-        }
-    if rt.group:
-        return
-    if rt.kind == "Namespace":
-        obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
-        obj["status"] = {"phase": "Active"}
-        obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
-    elif rt.kind == "Pod":
-        spec = obj["spec"]
-        spec.setdefault("restartPolicy", "Always")
-        spec.setdefault("dnsPolicy", "ClusterFirst")
-        spec.setdefault("schedulerName", "default-scheduler")
-        spec.setdefault("terminationGracePeriodSeconds", 30)
-        spec.setdefault("serviceAccountName", "default")
-        spec.setdefault("securityContext", {})
-        for c in spec.get("containers", []) + spec.get("initContainers", []):
-            image = c.get("image", "")
-            latest = ":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest")
-            c.setdefault("imagePullPolicy", "Always" if latest else "IfNotPresent")
-            c.setdefault("terminationMessagePath", "/dev/termination-log")
-            c.setdefault("terminationMessagePolicy", "File")
-            c.setdefault("resources", {})
-        obj.setdefault("status", {}).setdefault("phase", "Pending")
-        obj["status"].setdefault("qosClass", _qos_class(spec))
-
-
-def _qos_class(spec: dict) -> str:
-    containers = spec.get("containers", []) + spec.get("initContainers", [])
-    any_set, guaranteed = False, True
-    for c in containers:
-        res = c.get("resources") or {}
-        req, lim = res.get("requests") or {}, res.get("limits") or {}
-        if req or lim:
-            any_set = True
-        for r in ("cpu", "memory"):
-            if r not in lim or req.get(r, lim.get(r)) != lim.get(r):
-                guaranteed = False
-    if not any_set:
-        return "BestEffort"
-    return "Guaranteed" if guaranteed else "Burstable"

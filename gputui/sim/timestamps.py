@@ -104,3 +104,7 @@ def shift_times(objects: Iterable[dict[str, Any]], now: _dt.datetime) -> _dt.tim
     for container, key, when in slots:
         container[key] = format_time(when + delta, micro="." in container[key])
     return delta
+
+
+def now_rfc3339() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
