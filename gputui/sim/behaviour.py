@@ -19,8 +19,8 @@ status is then only the server's `phase: Pending` default), is scheduled and run
   grace period.
 
 The scheduler's filters and the kubelet's admission check are pure functions in
-gputui.sim.scheduler. Times are the injected clock's seconds; the pauses between stages are a fraction of a
-second so tests and demos move quickly.
+gputui.sim.scheduler. Times are the injected clock's seconds; the pauses between stages
+are a fraction of a second so tests and demos move quickly.
 """
 
 from __future__ import annotations

@@ -72,3 +72,25 @@ def test_a_path_given_twice_is_read_once(tmp_path):
     f = tmp_path / "a.yaml"
     f.write_text(yaml.safe_dump(cm("one")))
     assert names(load_manifests([f, str(f)])) == ["one"]
+
+
+def test_offline_diagnosis_and_lint_of_files_leave_the_simulator_alone(tmp_path):
+    import subprocess
+    import sys
+
+    f = tmp_path / "pool.yaml"
+    f.write_text(
+        "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: gpu}\n"
+        "spec: {template: {spec: {nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: gpu}}}}\n"
+    )
+    code = (
+        "import sys\n"
+        "from gputui.diagnose import snapshot_from_files\n"
+        "from gputui.nodepool.lint import read_manifests\n"
+        f"snap = snapshot_from_files([{str(f)!r}])\n"
+        f"assert [o.obj['kind'] for o in read_manifests([{str(f)!r}])] == ['NodePool']\n"
+        "assert [np.metadata.name for np in snap.nodepools] == ['gpu'], snap.nodepools\n"
+        "print(sorted(m for m in sys.modules if m.startswith('gputui.sim')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
