@@ -21,6 +21,15 @@ from gputui.errors import EXIT_INTERRUPTED, GputuiError
 COMMANDS = (diagnose, snapshot, checks, sim, undo, debug, nodepool, demo)
 
 
+def _read_offline(paths: list[str]) -> list[dict]:
+    """`diagnose --from` reads what the simulator would serve: built-in scenario names too, and
+    hand-written manifests get the fields a server would have set. Only this entry imports the
+    simulator, so the choice is made here."""
+    from gputui.sim.loader import load_objects
+
+    return load_objects(paths, shift_time=False)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gputui",
@@ -29,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"gputui {__version__}")
     add_common_options(parser, top=True)
+    parser.set_defaults(read_offline=_read_offline)
     app.register(parser)  # no subcommand: the interactive app
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:

@@ -48,8 +48,8 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from checks.model import Severity
     from checks.registry import run_checks
-    from gputui.diagnose import load_snapshot
     from gputui.errors import exit_code_for
+    from gputui.kube.snapshot_source import load_snapshot
     from gputui.report import blocking_incomplete, render
     from gputui.report.selection import filter_findings, select_checks
 

@@ -11,6 +11,7 @@ import copy
 from typing import Any
 
 from checks.model import FixPlan
+from gputui.kube.patch import PatchError, json_patch, merge_patch, pointer
 
 CONTENT_TYPES = {
     "merge": "application/merge-patch+json",
@@ -23,10 +24,6 @@ DELETING = ("delete", "evict")
 # Plans whose list values only add entries: re-derived from the current object so a
 # toleration someone else added since the check ran is kept, not overwritten.
 _ADDITIVE_LISTS = ("add-toleration", "clusterpolicy-tolerations")
-
-
-class PatchError(ValueError):
-    """The plan's patch cannot be applied to the object as it is now."""
 
 
 def is_delete(plan: FixPlan) -> bool:
@@ -107,87 +104,6 @@ def helm_values_fragment(plan: FixPlan, fragment: dict | None) -> dict | None:
     return fragment.get("spec") or None
 
 
-# -- RFC 7386 merge patch, RFC 6902 JSON patch ------------------------------------------
-
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    out = copy.deepcopy(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            out.pop(key, None)
-        else:
-            out[key] = merge_patch(out.get(key), value)
-    return out
-
-
-def json_patch(target: dict, ops: Any) -> dict:
-    if not isinstance(ops, list):
-        raise PatchError("a JSON patch must be a list of operations")
-    doc = copy.deepcopy(target)
-    for op in ops:
-        kind, path = op.get("op"), _pointer(op.get("path", ""))
-        if kind == "test":
-            if _get(doc, path) != op.get("value"):
-                raise PatchError(f"test failed at {op.get('path')}")
-        elif kind in ("add", "replace"):
-            doc = _set(doc, path, copy.deepcopy(op.get("value")), insert=kind == "add")
-        elif kind == "remove":
-            parent, last = _parent(doc, path)
-            if isinstance(parent, list):
-                del parent[int(last)]
-            else:
-                parent.pop(last)
-        else:
-            raise PatchError(f"JSON patch op {kind!r} is not supported here")
-    return doc
-
-
-def _pointer(path: str) -> list[str]:
-    if path == "":
-        return []
-    if not path.startswith("/"):
-        raise PatchError(f"bad JSON pointer {path!r}")
-    return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
-
-
-def _get(doc: Any, path: list[str]) -> Any:
-    cur = doc
-    for p in path:
-        try:
-            cur = cur[int(p)] if isinstance(cur, list) else cur[p]
-        except (KeyError, IndexError, ValueError, TypeError):
-            raise PatchError(f"path /{'/'.join(path)} does not exist") from None
-    return cur
-
-
-def _parent(doc: Any, path: list[str]) -> tuple[Any, str]:
-    if not path:
-        raise PatchError("cannot address the whole document")
-    return _get(doc, path[:-1]), path[-1]
-
-
-def _set(doc: Any, path: list[str], value: Any, insert: bool) -> Any:
-    if not path:
-        return value
-    parent, last = _parent(doc, path)
-    if isinstance(parent, list):
-        if last == "-":
-            parent.append(value)
-        elif insert:
-            parent.insert(int(last), value)
-        else:
-            parent[int(last)] = value
-    elif isinstance(parent, dict):
-        if not insert and last not in parent:
-            raise PatchError(f"path /{'/'.join(path)} does not exist")
-        parent[last] = value
-    else:
-        raise PatchError(f"path /{'/'.join(path)} is not inside an object or list")
-    return doc
-
-
 # -- helpers ------------------------------------------------------------------------------
 
 
@@ -219,7 +135,7 @@ def _json_paths(ops: Any) -> list[list[str]]:
     for op in ops or []:
         if op.get("op") == "test":
             continue
-        path = _pointer(op.get("path", ""))
+        path = pointer(op.get("path", ""))
         # A list element's index means nothing in a manifest: show the whole list.
         while path and (path[-1].isdigit() or path[-1] == "-"):
             path = path[:-1]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from gputui.errors import InputError
@@ -24,7 +23,6 @@ from gputui.errors import InputError
 LINTED_KINDS = ("NodePool", "EC2NodeClass")
 # Cluster checks that need nothing but NodePools and EC2NodeClasses (and judge their status).
 LINT_CLUSTER_CHECKS = ("GPU306", "GPU307", "GPU308")
-_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 @dataclass
@@ -33,58 +31,25 @@ class Located:
     where: str  # "path (document 2)"
 
 
-def _files(paths: Iterable[str]) -> list[Path]:
-    out: list[Path] = []
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            out += sorted(
-                f
-                for f in p.rglob("*")
-                if f.is_file()
-                and f.suffix in _SUFFIXES
-                and not any(part.startswith(".") for part in f.relative_to(p).parts)
-            )
-        elif p.is_file():
-            out.append(p)
-        else:
-            raise InputError(f"no such file or directory: {raw}", hint="pass NodePool manifest files or directories")
-    return out
-
-
 def read_manifests(paths: Iterable[str]) -> list[Located]:
-    import yaml
+    """Every object with a kind in the files and directories; lint judges the rest itself."""
+    from gputui.kube.manifests import Origin, existing_paths, flatten, manifest_files, read_documents, shown_path
 
     out: list[Located] = []
-    for f in _files(paths):
-        try:
-            text = f.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise InputError(
-                f"cannot read {f}: {getattr(e, 'strerror', None) or e}", hint="check the path and permissions"
-            ) from None
-        try:
-            docs = list(yaml.safe_load_all(text))
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            at = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-            problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-            raise InputError(
-                f"{f}{at}: invalid YAML: {problem}", hint="fix the YAML syntax and run lint again"
-            ) from None
-        for i, doc in enumerate(docs, 1):
-            if doc is None:
-                continue
-            where = f"{f} (document {i})" if len(docs) > 1 else str(f)
-            if not isinstance(doc, dict):
-                raise InputError(
-                    f"{where}: a manifest must be a mapping, not {type(doc).__name__}",
-                    hint="each YAML document should be one Kubernetes object",
-                )
-            items = doc.get("items") if str(doc.get("kind", "")).endswith("List") else None
-            for obj in items if isinstance(items, list) else [doc]:
-                if isinstance(obj, dict) and obj.get("kind"):
-                    out.append(Located(obj, where))
+    for root in existing_paths(paths):
+        for f in manifest_files(root):
+            shown = shown_path(f)
+            docs = read_documents(f, shown)
+            for i, doc in docs:
+                where = f"{shown} (document {i})" if len(docs) > 1 or i > 1 else shown
+                if not isinstance(doc, dict):
+                    raise InputError(
+                        f"{where}: a manifest must be a mapping, not {type(doc).__name__}",
+                        hint="each YAML document should be one Kubernetes object",
+                    )
+                for _, obj in flatten(doc, Origin(shown, i)):
+                    if isinstance(obj, dict) and obj.get("kind"):
+                        out.append(Located(obj, where))
     return out
 
 

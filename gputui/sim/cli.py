@@ -59,7 +59,7 @@ def run_serve(args: Namespace) -> int:
 
 
 def run_list(args: Namespace) -> int:
-    from gputui.sim.loader import scenario_description, scenario_names
+    from gputui.sim.scenario_index import scenario_description, scenario_names
 
     names = scenario_names()
     width = max((len(n) for n in names), default=0)

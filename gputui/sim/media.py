@@ -1,14 +1,13 @@
-"""Content negotiation: request body formats, Table and metadata-only responses, and the
-optional sibling modules that render them."""
+"""Content negotiation: request body formats, Table and metadata-only responses."""
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime, timezone
 from typing import Any
 
 import msgspec
 
+from gputui.sim import tables
 from gputui.sim.resources import ResourceType
 from gputui.sim.statuses import bad_request
 
@@ -22,16 +21,6 @@ PATCH_TYPES = {
     "application/apply-patch+yaml": "apply",
     "application/apply-patch+cbor": "apply",
 }
-
-
-def optional_module(name: str):
-    """A sibling module that may not exist yet; only its own absence is tolerated."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as e:
-        if e.name == name:
-            return None
-        raise
 
 
 def wants_metadata_only(accept: str) -> bool:
@@ -55,31 +44,8 @@ def wants_table(accept: str) -> bool:
 
 
 def render_table(rt: ResourceType, objects: list[dict], include_object: str) -> dict:
-    now = datetime.now(timezone.utc)
-    tables = optional_module("gputui.sim.tables")
-    if tables is not None:
-        table = tables.render_table(rt, objects, include_object=include_object, now=now)
-        return _decode(table) if isinstance(table, (bytes, str)) else table
-    # Minimal table until the kubectl-faithful renderer is present.
-    rows = []
-    for obj in objects:
-        meta = obj.get("metadata") or {}
-        row: dict[str, Any] = {"cells": [meta.get("name", ""), meta.get("creationTimestamp", "")]}
-        if include_object == "Object":
-            row["object"] = obj
-        elif include_object != "None":
-            row["object"] = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta}
-        rows.append(row)
-    return {
-        "kind": "Table",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": {},
-        "columnDefinitions": [
-            {"name": "Name", "type": "string", "format": "name", "description": "Name of the object", "priority": 0},
-            {"name": "Created At", "type": "date", "format": "", "description": "Creation time", "priority": 0},
-        ],
-        "rows": rows,
-    }
+    table = tables.render_table(rt, objects, include_object=include_object, now=datetime.now(timezone.utc))
+    return _decode(table) if isinstance(table, (bytes, str)) else table
 
 
 def parse_json(body: bytes) -> Any:

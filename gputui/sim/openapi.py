@@ -22,9 +22,10 @@ import hashlib
 import json
 import re
 from functools import lru_cache
+from importlib import metadata
 from typing import Any
 
-from gputui.sim.resources import BUILTIN_TYPES, ResourceType
+from gputui.sim.resources import ResourceType
 
 META = "io.k8s.apimachinery.pkg.apis.meta.v1"
 _REF = "#/components/schemas/"
@@ -112,20 +113,8 @@ _PATCH_TYPES_CUSTOM = ("application/apply-patch+yaml", "application/json-patch+j
 
 
 def _resource_types(store: Any) -> list[ResourceType]:
-    """Every registered type: accepts a Store (types()/types/_types) or an iterable of ResourceType."""
-    if isinstance(store, (list, tuple, set)):
-        found = list(store)
-    else:
-        found = None
-        for attr in ("types", "resource_types", "all_types", "_types", "_by_key", "types_by_key"):
-            value = getattr(store, attr, None)
-            if value is None:
-                continue
-            value = value() if callable(value) else value
-            found = list(value.values()) if isinstance(value, dict) else list(value)
-            break
-        if found is None:
-            found = list(BUILTIN_TYPES)
+    """Every registered type of a Store, or the given ResourceTypes."""
+    found = store if isinstance(store, (list, tuple, set)) else store.types()
     return [t for t in found if isinstance(t, ResourceType)]
 
 
@@ -421,10 +410,8 @@ _SCHEMA_REVISION = "1"  # bump when the way documents are built changes
 @lru_cache(maxsize=1)
 def _client_version() -> str:
     try:
-        from importlib.metadata import version
-
-        return version("kubernetes")
-    except ImportError:  # PackageNotFoundError: the hash then follows the kinds only
+        return metadata.version("kubernetes")
+    except metadata.PackageNotFoundError:  # installed without its metadata: the hash then follows the kinds only
         return ""
 
 

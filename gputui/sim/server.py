@@ -8,8 +8,8 @@ store. List bodies are assembled from each object's cached JSON bytes so that li
 from __future__ import annotations
 
 import hmac
-import select
 import socket
+import sys
 import threading
 import time
 import zlib
@@ -20,9 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
-from gputui.sim import discovery, media
+from gputui.sim import discovery, media, openapi, protobuf
 from gputui.sim.faults import Faults
-from gputui.sim.selectors import SelectorError, parse_field_selector, parse_label_selector
 from gputui.sim.statuses import (
     CONTINUE_EXPIRED,
     ApiError,
@@ -37,6 +36,7 @@ from gputui.sim.statuses import (
 )
 from gputui.sim.store import Entry, Store
 from gputui.sim.subresources import SubresourceHandlers
+from gputui.sim.watch import WatchHandlers
 
 _encode = msgspec.json.encode
 _decode = msgspec.json.decode
@@ -54,8 +54,6 @@ SERVER_VERSION = {
 }
 GZIP_MIN_BYTES = 8 * 1024
 WRITE_BATCH = 256 * 1024
-WATCH_POLL_SECONDS = 1.0
-DEFAULT_WATCH_SECONDS = 1800
 
 
 # --- server ---------------------------------------------------------------------------
@@ -83,6 +81,13 @@ class SimServer(ThreadingHTTPServer):
         with self._conns_lock:
             return len(self._conns)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up is routine (a cancelled kubectl, a closed watch): say nothing.
+        # Anything else is a bug in the simulator and keeps socketserver's traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
     def stop(self) -> None:
         """Stop accepting, end watches and cut keep-alive connections, so clients see a dead server."""
         self.stopping = True
@@ -107,7 +112,7 @@ class Route:
         self.rt, self.version, self.namespace, self.name, self.sub = rt, version, namespace, name, sub
 
 
-class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
+class Handler(WatchHandlers, SubresourceHandlers, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: SimServer
     server_version = "gputui-sim"
@@ -118,6 +123,12 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.track(self.connection, True)
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except ConnectionError:  # reset or broken pipe while reading the next request: the client left
+            self.close_connection = True
 
     def finish(self) -> None:
         self.server.track(self.connection, False)
@@ -227,7 +238,7 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
             path = url.path.rstrip("/") or "/"
             self._authenticate(path)
             self._dispatch(method, path, body)
-        except (BrokenPipeError, ConnectionResetError):
+        except ConnectionError:  # BrokenPipeError, ConnectionResetError, ConnectionAbortedError
             self.close_connection = True
         except Exception as e:
             if self.streaming:  # mid-stream there is no status line left to send; hang up instead
@@ -235,7 +246,10 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
                 return
             if not isinstance(e, ApiError):  # a bug must answer 500, not hang the client
                 e = ApiError(500, "InternalError", f"Internal error occurred: {type(e).__name__}: {e}")
-            self._send_error(e)
+            try:
+                self._send_error(e)
+            except ConnectionError:
+                self.close_connection = True
 
     def _authenticate(self, path: str) -> None:
         auth = self.headers.get("Authorization") or ""
@@ -417,8 +431,7 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
         )
 
     def _openapi(self, path: str) -> None:
-        openapi = media.optional_module("gputui.sim.openapi")
-        if openapi is None or not path.startswith("/openapi/v3"):
+        if not path.startswith("/openapi/v3"):
             raise not_found_path()
         store = self.server.store
         if path.rstrip("/") == "/openapi/v3":
@@ -510,134 +523,14 @@ class Handler(SubresourceHandlers, BaseHTTPRequestHandler):
             raise bad_request(f'invalid value for {name}: "{value}"')
         return n if n > 0 else None
 
-    # -- watch -------------------------------------------------------------------------
-
-    def _watch(self, route: Route) -> None:
-        store = self.server.store
-        rt = route.rt
-        try:
-            by_label = parse_label_selector(self.query.get("labelSelector"))
-            by_field = parse_field_selector(self.query.get("fieldSelector"))
-        except SelectorError as e:
-            raise bad_request(str(e))
-        ns = route.namespace if rt.namespaced else None
-        name = route.name
-
-        def matches(obj: dict) -> bool:
-            meta = obj.get("metadata") or {}
-            if ns is not None and meta.get("namespace") != ns:
-                return False
-            if name is not None and meta.get("name") != name:
-                return False
-            return (by_label is None or by_label(obj)) and (by_field is None or by_field(obj))
-
-        timeout = self._int_param("timeoutSeconds") or DEFAULT_WATCH_SECONDS
-        deadline = time.monotonic() + timeout
-        table = media.wants_table(self.accept)
-        include = self.query.get("includeObject") or "Metadata"
-        rv_param = self.query.get("resourceVersion") or "0"
-        initial_end = self._flag("sendInitialEvents")
-        initial: list[Entry] = []
-        try:
-            if rv_param == "0" or initial_end:
-                sel = store.select(rt, ns, self.query.get("labelSelector"), self.query.get("fieldSelector"))
-                initial = [e for e in sel.entries if matches(e.obj)]
-                since = int(sel.resource_version)
-            else:
-                try:
-                    since = int(rv_param)
-                except ValueError:
-                    raise bad_request(f'invalid resource version: "{rv_param}"')
-                store.check_watch_from(since)
-        except ApiError as e:
-            if e.code != 410:
-                raise
-            self._start_stream(table)
-            self._chunk(_encode({"type": "ERROR", "object": e.status()}) + b"\n")
-            return self._end_stream()
-        self._start_stream(table)
-        for e in initial:
-            self._chunk(self._event_line(route, "ADDED", e, table, include))
-        if initial_end:
-            # Watch-list clients wait for this bookmark to know the initial state is complete.
-            mark = {
-                "kind": rt.kind,
-                "apiVersion": rt.api_version(route.version),
-                "metadata": {"resourceVersion": str(since), "annotations": {"k8s.io/initial-events-end": "true"}},
-            }
-            self._chunk(_encode({"type": "BOOKMARK", "object": mark}) + b"\n")
-        while not self.server.stopping and time.monotonic() < deadline and not self._client_gone():
-            try:
-                events = store.events_after(since, min(WATCH_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
-            except ApiError as e:
-                self._chunk(_encode({"type": "ERROR", "object": e.status()}) + b"\n")
-                break
-            for ev in events:
-                since = ev.rv
-                if ev.rt.key != rt.key:
-                    continue
-                now_in = matches(ev.entry.obj)
-                was_in = ev.old is not None and matches(ev.old.obj)
-                kind = ev.type
-                if kind == "MODIFIED":
-                    if now_in and not was_in:
-                        kind = "ADDED"
-                    elif was_in and not now_in:
-                        kind = "DELETED"
-                    elif not now_in:
-                        continue
-                elif not now_in:
-                    continue
-                self._chunk(self._event_line(route, kind, ev.entry, table, include))
-            if store.closed:
-                break
-        self._end_stream()
-
-    def _client_gone(self) -> bool:
-        """A watcher that hung up shows as a readable socket with nothing to read."""
-        try:
-            readable, _, _ = select.select([self.connection], [], [], 0)
-            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
-        except (OSError, ValueError):
-            return True
-
-    def _event_line(self, route: Route, kind: str, entry: Entry, table: bool, include: str) -> bytes:
-        if table:
-            obj = media.render_table(route.rt, [_decode(self._raw(route, entry))], include)
-            obj.setdefault("metadata", {})["resourceVersion"] = entry.obj["metadata"].get("resourceVersion", "")
-            return _encode({"type": kind, "object": obj}) + b"\n"
-        return b'{"type":"' + kind.encode() + b'","object":' + self._raw(route, entry) + b"}\n"
-
-    def _start_stream(self, table: bool) -> None:
-        self.streaming = True
-        self.send_response(200)
-        self.send_header(
-            "Content-Type", "application/json;as=Table;v=v1;g=meta.k8s.io" if table else "application/json"
-        )
-        self.send_header("Cache-Control", "no-cache, private")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-
-    def _chunk(self, data: bytes) -> None:
-        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-
-    def _end_stream(self) -> None:
-        try:
-            self.wfile.write(b"0\r\n\r\n")
-        except OSError:
-            self.close_connection = True
-
     # -- writes ------------------------------------------------------------------------
 
     def _body_object(self, route: Route, body: bytes) -> dict:
         ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip().lower()
         if ctype == "application/vnd.kubernetes.protobuf":
             # kubectl create <generator> posts built-in objects as protobuf.
-            proto = media.optional_module("gputui.sim.protobuf")
-            if proto is None or not hasattr(proto, "decode_object"):
-                raise unsupported_body(ctype)
             try:
-                obj = proto.decode_object(body)
+                obj = protobuf.decode_object(body)
             except ValueError:  # a kind the decoder does not know
                 raise unsupported_body(ctype) from None
         elif ctype in ("application/yaml", "application/apply-patch+yaml"):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import bisect
-import builtins
 import gc
 import random
 import re
@@ -24,14 +23,15 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 import msgspec
 
 from checks.snapshot import split_log_annotations
-from gputui.sim import patch as patches
-from gputui.sim import validation
+from gputui.kube import patch as patches
+from gputui.sim import managed_fields, validation
+from gputui.sim.create_defaults import apply_create_defaults
+from gputui.sim.managed_fields import FieldOwner, apply_conflict, check_apply_target
 from gputui.sim.resources import BUILTIN_TYPES, ResourceType
 from gputui.sim.selectors import SelectorError, parse_field_selector, parse_label_selector
 from gputui.sim.statuses import (
@@ -45,16 +45,13 @@ from gputui.sim.statuses import (
     not_found,
     unsupported_patch,
 )
+from gputui.sim.timestamps import now_rfc3339
 
 __all__ = ["Store", "ApiError", "Entry", "Selection", "WatchEvent", "FieldOwner", "now_rfc3339"]
 
 HISTORY_LIMIT = 20_000
 _encode = msgspec.json.encode
 _decode = msgspec.json.decode
-
-
-def now_rfc3339() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- storage -------------------------------------------------------------------------
@@ -98,43 +95,6 @@ class Selection:
 
 
 Subscriber = Callable[[str, ResourceType, dict], None]
-
-
-@dataclass(frozen=True)
-class FieldOwner:
-    manager: str
-    operation: str  # "Apply" | "Update"
-    api_version: str
-    time: str
-
-    def shown(self) -> str:
-        """How apply conflict messages name a manager."""
-        if self.operation == "Apply":
-            return f'"{self.manager}"'
-        return f'"{self.manager}" using {self.api_version} at {self.time}'
-
-
-def apply_conflict(conflicts: dict[FieldOwner, list[tuple]]) -> ApiError:
-    total = sum(len(paths) for paths in conflicts.values())
-    causes = [
-        {
-            "reason": "FieldManagerConflict",
-            "message": f"conflict with {owner.shown()}",
-            "field": patches.format_path(path),
-        }
-        for owner, paths in conflicts.items()
-        for path in paths
-    ]
-    if total == 1:
-        ((owner, (path,)),) = conflicts.items()
-        text = f"Apply failed with 1 conflict: conflict with {owner.shown()}: {patches.format_path(path)}"
-    else:
-        lines = []
-        for owner, paths in conflicts.items():
-            lines.append(f"conflicts with {owner.shown()}:")
-            lines.extend(f"- {patches.format_path(p)}" for p in paths)
-        text = f"Apply failed with {total} conflicts: " + "\n".join(lines)
-    return ApiError(409, "Conflict", text, {"causes": causes})
 
 
 _NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -251,10 +211,10 @@ class Store:
             remaining = None
             i = lo
             while i < hi:
-                entry = objects[keys[i]]
+                e = objects[keys[i]]
                 i += 1
-                if (by_label is None or by_label(entry.obj)) and (by_field is None or by_field(entry.obj)):
-                    out.append(entry)
+                if (by_label is None or by_label(e.obj)) and (by_field is None or by_field(e.obj)):
+                    out.append(e)
                     if limit and len(out) >= limit:
                         break
             if limit and len(out) >= limit and i < hi:
@@ -277,7 +237,7 @@ class Store:
         namespace: str | None = None,
         label_selector: str | None = None,
         field_selector: str | None = None,
-    ) -> tuple[builtins.list[dict], str]:
+    ) -> tuple[list[dict], str]:
         sel = self.select(rt, namespace, label_selector, field_selector)
         return [e.copy() for e in sel.entries], sel.resource_version
 
@@ -304,14 +264,14 @@ class Store:
         if rv < self._compacted:
             raise expired(f"too old resource version: {rv} ({self._compacted + 1})")
 
-    def events_after(self, rv: int, timeout: float) -> builtins.list[WatchEvent]:
+    def events_after(self, rv: int, timeout: float) -> list[WatchEvent]:
         """History events newer than `rv`, waiting up to `timeout` seconds for one to arrive."""
         with self._lock:
             self.check_watch_from(rv)
             if self._rv <= rv and not self.closed:
                 self._changed.wait(timeout)
                 self.check_watch_from(rv)
-            out: builtins.list[WatchEvent] = []
+            out: list[WatchEvent] = []
             for ev in reversed(self._history):
                 if ev.rv <= rv:
                     break
@@ -359,7 +319,7 @@ class Store:
         if callback in self._subscribers:
             self._subscribers.remove(callback)
 
-    def _notify(self, events: builtins.list[WatchEvent]) -> None:
+    def _notify(self, events: list[WatchEvent]) -> None:
         for ev in events:
             for cb in list(self._subscribers):
                 cb(ev.type, ev.rt, ev.entry.copy())
@@ -372,7 +332,7 @@ class Store:
         key: tuple[str, str],
         obj: dict | None,
         kind: str,
-        events: builtins.list[WatchEvent],
+        events: list[WatchEvent],
         final: dict | None = None,
     ) -> dict:
         """Store `obj` (None: remove) under a new resource version and record the event."""
@@ -455,7 +415,7 @@ class Store:
         if causes:
             raise invalid(rt, obj["metadata"].get("name", ""), causes)
 
-    def _on_written(self, rt: ResourceType, obj: dict, events: builtins.list[WatchEvent]) -> None:
+    def _on_written(self, rt: ResourceType, obj: dict, events: list[WatchEvent]) -> None:
         if rt.kind == "CustomResourceDefinition" and rt.group == "apiextensions.k8s.io":
             self.register(ResourceType.from_crd(obj))
 
@@ -504,7 +464,7 @@ class Store:
         return len(objs)
 
     def create(self, obj: dict, *, dry_run: bool = False, field_manager: str | None = None) -> dict:
-        events: builtins.list[WatchEvent] = []
+        events: list[WatchEvent] = []
         with self._lock:
             obj = _decode(_encode(obj))
             rt = self._type_of(obj)
@@ -513,7 +473,7 @@ class Store:
             key = self._key(rt, obj)
             if key in self._objects[rt.key]:
                 raise already_exists(rt, key[1])
-            _apply_create_defaults(rt, obj)
+            apply_create_defaults(rt, obj)
             if dry_run:
                 return obj
             self._take_log_annotations(obj)
@@ -527,7 +487,7 @@ class Store:
     def update(
         self, obj: dict, *, dry_run: bool = False, subresource: str | None = None, field_manager: str | None = None
     ) -> dict:
-        events: builtins.list[WatchEvent] = []
+        events: list[WatchEvent] = []
         with self._lock:
             obj = _decode(_encode(obj))
             rt = self._type_of(obj)
@@ -549,10 +509,10 @@ class Store:
         if not manager:
             return
         builtin = rt.crd is None
-        before = patches.leaf_values(old, builtin=builtin, kind=rt.kind) if old else {}
+        before = managed_fields.leaf_values(old, builtin=builtin, kind=rt.kind) if old else {}
         owner = FieldOwner(manager, "Update", rt.api_version(), now_rfc3339())
         owners = self._owners.setdefault(rt.key + key, {})
-        for path, value in patches.leaf_values(new, builtin=builtin, kind=rt.kind).items():
+        for path, value in managed_fields.leaf_values(new, builtin=builtin, kind=rt.kind).items():
             if path not in before or before[path] != value:
                 owners[path] = owner
 
@@ -563,7 +523,7 @@ class Store:
         new: dict,
         subresource: str | None,
         dry_run: bool,
-        events: builtins.list[WatchEvent],
+        events: list[WatchEvent],
         field_manager: str | None = None,
     ) -> dict:
         """Write `new` over `current`, keeping the fields clients cannot change."""
@@ -649,7 +609,7 @@ class Store:
         ns = (namespace or "default") if rt.namespaced else ""
         if patch_type == "apply" and (ns, name) not in self._objects.get(rt.key, {}):
             return self._apply_create(rt, ns, name, body, field_manager or "", dry_run)
-        events: builtins.list[WatchEvent] = []
+        events: list[WatchEvent] = []
         with self._lock:
             current = self.entry(rt, ns, name)
             doc = current.copy()
@@ -661,11 +621,11 @@ class Store:
                 elif patch_type == "strategic":
                     new = patches.strategic_merge(doc, body, rt.kind)
                 else:
-                    _check_apply_target(rt, body, name)
+                    check_apply_target(rt, body, name)
                     dropped = self._check_apply(rt, current, body, field_manager or "", force)
                     new = patches.apply_patch(doc, body, builtin=rt.crd is None)
                     for path in dropped:
-                        patches.remove_path(new, path)
+                        managed_fields.remove_path(new, path)
             except patches.PatchError as e:
                 if e.code == 400:
                     raise bad_request(e.message)
@@ -686,7 +646,7 @@ class Store:
 
     def _apply_create(self, rt: ResourceType, ns: str, name: str, body: dict, manager: str, dry_run: bool) -> dict:
         """Server-side apply of an object that does not exist yet creates it."""
-        _check_apply_target(rt, body, name)
+        check_apply_target(rt, body, name)
         obj = _decode(_encode(body))
         meta = obj.setdefault("metadata", {})
         meta["name"] = name
@@ -699,16 +659,14 @@ class Store:
                 self._record_apply(rt, (ns, name), body, manager)
         return created
 
-    def _check_apply(
-        self, rt: ResourceType, current: Entry, body: dict, manager: str, force: bool
-    ) -> builtins.list[tuple]:
+    def _check_apply(self, rt: ResourceType, current: Entry, body: dict, manager: str, force: bool) -> list[tuple]:
         """Conflicts with other managers (409 unless forced); returns the fields this manager
         applied before and leaves out now, which apply removes."""
         builtin = rt.crd is None
         owners = self._owners.get(rt.key + self._key(rt, current.obj), {})
-        have = patches.leaf_values(current.obj, builtin=builtin, kind=rt.kind)
-        applied = patches.leaf_values(body, builtin=builtin, kind=rt.kind)
-        conflicts: dict[FieldOwner, builtins.list[tuple]] = {}
+        have = managed_fields.leaf_values(current.obj, builtin=builtin, kind=rt.kind)
+        applied = managed_fields.leaf_values(body, builtin=builtin, kind=rt.kind)
+        conflicts: dict[FieldOwner, list[tuple]] = {}
         for path, value in applied.items():
             owner = owners.get(path)
             if owner is None or owner.manager == manager or path not in have or have[path] == value:
@@ -729,7 +687,7 @@ class Store:
         for path in [p for p, o in owners.items() if o.manager == manager and o.operation == "Apply"]:
             del owners[path]
         owner = FieldOwner(manager, "Apply", rt.api_version(), now_rfc3339())
-        for path in patches.leaf_values(body, builtin=rt.crd is None, kind=rt.kind):
+        for path in managed_fields.leaf_values(body, builtin=rt.crd is None, kind=rt.kind):
             owners[path] = owner
 
     def delete(
@@ -741,7 +699,7 @@ class Store:
         dry_run: bool = False,
         propagation: str | None = None,
     ) -> dict:
-        events: builtins.list[WatchEvent] = []
+        events: list[WatchEvent] = []
         with self._lock:
             current = self.entry(rt, namespace or ("default" if rt.namespaced else ""), name)
             obj = current.copy()
@@ -763,9 +721,7 @@ class Store:
         self._notify(events)
         return result
 
-    def _after_delete(
-        self, rt: ResourceType, obj: dict, events: builtins.list[WatchEvent], orphan: bool = False
-    ) -> None:
+    def _after_delete(self, rt: ResourceType, obj: dict, events: list[WatchEvent], orphan: bool = False) -> None:
         """What the garbage collector and namespace controller would do, done at once."""
         if rt.kind == "CustomResourceDefinition" and rt.group == "apiextensions.k8s.io":
             gone = ResourceType.from_crd(obj)
@@ -814,78 +770,3 @@ def _parse_patch_body(body: bytes | str, patch_type: str) -> Any:
         return yaml.load(body, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as e:
         raise bad_request(f"error decoding YAML: {e}")
-
-
-def _check_apply_target(rt: ResourceType, body: dict, name: str) -> None:
-    if body.get("kind") and body["kind"] != rt.kind:
-        raise bad_request(f"the kind in the patch ({body['kind']}) does not match the kind of the object ({rt.kind})")
-    got = (body.get("metadata") or {}).get("name")
-    if got and got != name:
-        raise bad_request(f"the name of the object ({got}) does not match the name on the URL ({name})")
-
-
-def _apply_create_defaults(rt: ResourceType, obj: dict) -> None:
-    """Defaults the API server adds on create that clients and typed models rely on."""
-    if "status" in rt.subresources and (rt.group, rt.kind) != ("", "Node"):
-        obj.pop("status", None)  # status is the controllers' to write; nodes register with theirs
-    if rt.group == "apiextensions.k8s.io" and rt.kind == "CustomResourceDefinition":
-        names = (obj.get("spec") or {}).get("names") or {}
-        obj["status"] = {
-            "acceptedNames": names,
-            "storedVersions": [ResourceType.from_crd(obj).version],
-            "conditions": [
-                {
-                    "type": "NamesAccepted",
-                    "status": "True",
-                    "reason": "NoConflicts",
-                    "message": "no conflicts found",
-                    "lastTransitionTime": now_rfc3339(),
-                },
-                {
-                    "type": "Established",
-                    "status": "True",
-                    "reason": "InitialNamesAccepted",
-                    "message": "the initial names have been accepted",
-                    "lastTransitionTime": now_rfc3339(),
-                },
-            ],
-        }
-    if rt.group:
-        return
-    if rt.kind == "Namespace":
-        obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
-        obj["status"] = {"phase": "Active"}
-        obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
-    elif rt.kind == "Pod":
-        spec = obj["spec"]
-        spec.setdefault("restartPolicy", "Always")
-        spec.setdefault("dnsPolicy", "ClusterFirst")
-        spec.setdefault("schedulerName", "default-scheduler")
-        spec.setdefault("terminationGracePeriodSeconds", 30)
-        spec.setdefault("serviceAccountName", "default")
-        spec.setdefault("securityContext", {})
-        for c in spec.get("containers", []) + spec.get("initContainers", []):
-            image = c.get("image", "")
-            latest = ":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest")
-            c.setdefault("imagePullPolicy", "Always" if latest else "IfNotPresent")
-            c.setdefault("terminationMessagePath", "/dev/termination-log")
-            c.setdefault("terminationMessagePolicy", "File")
-            c.setdefault("resources", {})
-        obj.setdefault("status", {}).setdefault("phase", "Pending")
-        obj["status"].setdefault("qosClass", _qos_class(spec))
-
-
-def _qos_class(spec: dict) -> str:
-    containers = spec.get("containers", []) + spec.get("initContainers", [])
-    any_set, guaranteed = False, True
-    for c in containers:
-        res = c.get("resources") or {}
-        req, lim = res.get("requests") or {}, res.get("limits") or {}
-        if req or lim:
-            any_set = True
-        for r in ("cpu", "memory"):
-            if r not in lim or req.get(r, lim.get(r)) != lim.get(r):
-                guaranteed = False
-    if not any_set:
-        return "BestEffort"
-    return "Guaranteed" if guaranteed else "Burstable"

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gputui.sim import patch as patches
+from gputui.kube import patch as patches
+from gputui.sim import protobuf
 from gputui.sim.discovery import SUBRESOURCES
-from gputui.sim.media import PATCH_TYPES, optional_module, parse_json, parse_yaml
+from gputui.sim.media import PATCH_TYPES, parse_json, parse_yaml
 from gputui.sim.selectors import labels_match
 from gputui.sim.statuses import ApiError, bad_request, conflict, method_not_allowed, not_found_path, unsupported_media
 
@@ -25,10 +26,7 @@ class SubresourceHandlers:
     def _access_review(self, body: bytes) -> None:
         ctype = self.headers.get("Content-Type") or ""
         if "protobuf" in ctype:
-            proto = optional_module("gputui.sim.protobuf")
-            if proto is None:
-                raise unsupported_media(ctype)
-            review = proto.decode_self_subject_access_review(body)
+            review = protobuf.decode_self_subject_access_review(body)
         else:
             review = parse_json(body)
         attrs = (review.get("spec") or {}).get("resourceAttributes")

@@ -72,7 +72,7 @@ def test_json_patch_ops_and_failed_test():
     assert out == {"metadata": {}, "spec": {"l": [1, 2, 3, 4], "x/y": 1}}
     with pytest.raises(plans.PatchError, match="test failed"):
         plans.json_patch(doc, [{"op": "test", "path": "/metadata/resourceVersion", "value": "4"}])
-    with pytest.raises(plans.PatchError, match="does not exist"):
+    with pytest.raises(plans.PatchError, match="doc is missing path"):
         plans.json_patch(doc, [{"op": "replace", "path": "/spec/nope", "value": 1}])
 
 

@@ -39,3 +39,11 @@ def sim_http(
         return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
     finally:
         conn.close()
+
+
+def scenario_snapshot(*names: str):
+    """The snapshot `gputui diagnose --from NAME...` judges: built-in scenarios read by the simulator's loader."""
+    from gputui.kube.snapshot_source import snapshot_from_files
+    from gputui.sim.loader import load_objects
+
+    return snapshot_from_files(list(names), read=lambda paths: load_objects(paths, shift_time=False))

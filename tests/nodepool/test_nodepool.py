@@ -559,10 +559,10 @@ def test_draft_checks_are_listed_and_quiet_on_the_healthy_scenario(capsys):
 
 def test_healthy_nodepools_as_drafts_raise_nothing():
     from checks.objects import to_dict
-    from gputui.diagnose import snapshot_from_files
     from gputui.nodepool.preview import draft_findings
+    from tests.helpers.sim import scenario_snapshot
 
-    snap = snapshot_from_files(["healthy"])
+    snap = scenario_snapshot("healthy")
     for np in snap.nodepools:
         d = to_dict(np)
         d.update(apiVersion="karpenter.sh/v1", kind="NodePool")
@@ -585,9 +585,9 @@ def test_v1beta1_scenario_is_shown_with_its_v1_changes(capsys):
 
 def test_preview_on_the_incident_snapshot():
     from checks.objects import to_dict
-    from gputui.diagnose import snapshot_from_files
+    from tests.helpers.sim import scenario_snapshot
 
-    snap = snapshot_from_files(["incident"])
+    snap = scenario_snapshot("incident")
     np = next(n for n in snap.nodepools if n.metadata.name == "gpu-inference")
     d = NodePoolDraft(dict(to_dict(np), apiVersion="karpenter.sh/v1", kind="NodePool"))
     d.set_text("taints", "nvidia.com/gpu=true:NoSchedule, team=ml:NoExecute")
@@ -681,7 +681,7 @@ def test_lint_good_directory_and_crd_option(tmp_path, capsys):
 @pytest.mark.parametrize(
     "content,message",
     [
-        ("a: [\n", "invalid YAML"),
+        ("a: [\n", "YAML syntax error"),
         ("- just\n- a list\n", "must be a mapping"),
         ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", "no NodePool or EC2NodeClass"),
     ],
@@ -739,10 +739,10 @@ spec:
 def test_draft_snapshot_reuses_indexes_but_not_the_nodepool_ones():
     from checks.nodepool_draft import is_draft
     from checks.objects import to_dict
-    from gputui.diagnose import snapshot_from_files
     from gputui.nodepool.preview import draft_snapshot
+    from tests.helpers.sim import scenario_snapshot
 
-    snap = snapshot_from_files(["incident"])
+    snap = scenario_snapshot("incident")
     _ = snap.pods_by_node, snap.nodepool_by_name
     np = snap.nodepool_by_name["gpu-inference"]
     d = dict(to_dict(np), apiVersion="karpenter.sh/v1", kind="NodePool")

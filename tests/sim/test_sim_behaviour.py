@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from gputui.sim import behaviour, nvsmi
-from gputui.sim.behaviour import Simulation, choose_node, fit_error, node_usage
+from gputui.sim import behaviour, gpu_facts, scheduler
+from gputui.sim.behaviour import Simulation
+from gputui.sim.scheduler import choose_node, fit_error, node_usage
 from gputui.sim.store import Store
 
 MESSAGES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "messages.md"
@@ -220,15 +221,15 @@ def test_messages_match_real_scheduler_examples():
 def test_kubelet_admission_failure_wording():
     node = make_node("a", gpus=1)
     used = node_usage([make_pod("x", gpus=1, node="a")])["a"]
-    requests = behaviour.requests_of(make_pod("p", gpus=1))
-    assert behaviour.admission_failure(requests, node, used) == (
+    requests = scheduler.requests_of(make_pod("p", gpus=1))
+    assert scheduler.admission_failure(requests, node, used) == (
         "UnexpectedAdmissionError",
         "Allocate failed due to requested number of devices unavailable for nvidia.com/gpu. "
         "Requested: 1, Available: 0, which is unexpected",
     )
     cpu_pod = make_pod("c")
     cpu_pod["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "8"}}
-    reason, message = behaviour.admission_failure(behaviour.requests_of(cpu_pod), node, {})
+    reason, message = scheduler.admission_failure(scheduler.requests_of(cpu_pod), node, {})
     assert reason == "OutOfcpu"
     assert (
         message == "Pod was rejected: Node didn't have enough resource: cpu, requested: 8000, used: 0, capacity: 3920"
@@ -413,7 +414,7 @@ def test_nvidia_smi_with_restart_always_crash_loops(world):
     assert cs["state"]["waiting"]["reason"] == "CrashLoopBackOff"
     assert cs["lastState"]["terminated"]["exitCode"] == 255
     assert cs["restartCount"] == 1
-    assert world.store.get_log("default", "loop", "main", previous=True) == nvsmi.MSG_NVML_UNKNOWN + "\n"
+    assert world.store.get_log("default", "loop", "main", previous=True) == gpu_facts.MSG_NVML_UNKNOWN + "\n"
     assert any(e["reason"] == "BackOff" for e in world.events_for("loop"))
 
 

@@ -130,7 +130,7 @@ def test_serve_rejects_bad_error_rate(tmp_path):
 
 
 def test_list_names_every_builtin_scenario():
-    from gputui.sim.loader import scenario_description, scenario_names
+    from gputui.sim.scenario_index import scenario_description, scenario_names
 
     names = scenario_names()
     assert names, "no built-in scenarios"

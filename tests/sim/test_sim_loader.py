@@ -12,8 +12,9 @@ import yaml
 
 from checks.snapshot import ClusterSnapshot, split_log_annotations
 from gputui.errors import EXIT_INPUT, InputError
-from gputui.sim import loader
-from gputui.sim.loader import load_objects, prepare_objects, resolve_sources, scenario_description, scenario_names
+from gputui.sim import fill_context, loader, scenario_index
+from gputui.sim.loader import load_objects, prepare_objects
+from gputui.sim.scenario_index import resolve_sources, scenario_description, scenario_names
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
@@ -96,7 +97,7 @@ def scenario_dir(tmp_path, monkeypatch):
     write(root / "alpha" / "objs.yaml", yaml.safe_dump(cm("alpha-own")))
     write(root / "beta" / "objs.yaml", yaml.safe_dump(cm("beta-own")))
     write(tmp_path / "extra" / "extra.yaml", yaml.safe_dump(cm("extra")))
-    monkeypatch.setattr(loader, "SCENARIO_DIR", root)
+    monkeypatch.setattr(scenario_index, "SCENARIO_DIR", root)
     return root
 
 
@@ -123,10 +124,10 @@ def test_unknown_scenario_lists_the_valid_names(scenario_dir):
 
 
 def test_built_in_scenarios_resolve():
-    assert (loader.SCENARIO_DIR / "index.yaml").is_file()
+    assert (scenario_index.SCENARIO_DIR / "index.yaml").is_file()
     for name in scenario_names():
         assert scenario_description(name)
-        assert (loader.SCENARIO_DIR / name).resolve() in resolve_sources([name])
+        assert (scenario_index.SCENARIO_DIR / name).resolve() in resolve_sources([name])
 
 
 # -- error forms ------------------------------------------------------------------------------
@@ -439,7 +440,7 @@ def test_references_to_kinds_not_loaded_use_their_well_known_api_version_and_sco
     }
     io = prepare_objects([event], now=NOW)[-1]["involvedObject"]
     assert io["apiVersion"] == "karpenter.sh/v1" and "namespace" not in io
-    assert io["uid"] == loader.deterministic_uid("NodeClaim", "", "gpu-abcde")
+    assert io["uid"] == fill_context.deterministic_uid("NodeClaim", "", "gpu-abcde")
 
 
 def test_prepare_objects_leaves_the_callers_dicts_alone():

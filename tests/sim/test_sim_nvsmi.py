@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gputui.sim import nvsmi
+from gputui.sim import gpu_facts, nvsmi
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "nvidia-smi"
 NOW = 1_795_000_000.0  # a fixed instant, so timestamps are repeatable
@@ -380,7 +380,7 @@ def test_sectioned_script_runs_in_order_with_markers():
 def test_script_on_broken_node_keeps_going_and_returns_last_status():
     out, code = run(node(nvidia_smi="driver-not-loaded"), "echo start\nnvidia-smi\necho after")
     assert code == 0
-    assert out.splitlines() == ["start", nvsmi.MSG_DRIVER_NOT_LOADED, "after"]
+    assert out.splitlines() == ["start", gpu_facts.MSG_DRIVER_NOT_LOADED, "after"]
     out, code = run(node(nvidia_smi="driver-not-loaded"), "echo start; nvidia-smi")
     assert code == 9
     out, code = run(node(nvidia_smi="driver-not-loaded"), "set -e\nnvidia-smi\necho never")

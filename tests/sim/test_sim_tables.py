@@ -7,8 +7,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from gputui.sim.jsonpath import jsonpath_values
+from gputui.sim.pod_printer import pod_status_text
+from gputui.sim.printer_cells import human_duration
 from gputui.sim.resources import BUILTIN_TYPES, ResourceType
-from gputui.sim.tables import human_duration, pod_status_text, render_table
+from gputui.sim.tables import render_table
 
 NOW = datetime(2026, 11, 30, 12, 0, 0, tzinfo=timezone.utc)
 

@@ -12,9 +12,9 @@ from gputui.tui.widgets.node_table import common_domain
 
 @pytest.fixture(scope="module")
 def incident():
-    from gputui.diagnose import snapshot_from_files
+    from tests.helpers.sim import scenario_snapshot
 
-    snap = snapshot_from_files(["incident"])
+    snap = scenario_snapshot("incident")
     return snap, run_checks(snap)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 def load_snapshot(args: argparse.Namespace, progress: Callable[[str, int], None] | None = None):
     """Live (one gathering pass) or, with --from, the given files/dirs/scenarios."""
     if getattr(args, "from_paths", None):
-        return snapshot_from_files(args.from_paths)
+        return snapshot_from_files(args.from_paths, read=getattr(args, "read_offline", None))
     from gputui.kube.client import from_args
     from gputui.kube.gather import gather
 
@@ -19,12 +19,15 @@ def load_snapshot(args: argparse.Namespace, progress: Callable[[str, int], None]
         return gather(kube, namespace="", progress=progress)
 
 
-def snapshot_from_files(paths: Iterable[str]):
+def snapshot_from_files(paths: Iterable[str], read: Callable[[list[str]], list[dict]] | None = None):
+    """A snapshot of the objects in the files; `read` turns the paths into objects (by default
+    the manifests as written; the CLI passes the simulator's loader, which also knows the
+    built-in scenario names and fills in what a server would have set)."""
     from checks.snapshot import ClusterSnapshot
     from gputui.kube import snapshot_file
-    from gputui.sim.loader import load_objects
+    from gputui.kube.manifests import load_manifests
 
-    objects = load_objects(list(paths), shift_time=False)
+    objects = (read or load_manifests)(list(paths))
     snap = ClusterSnapshot.from_manifests(objects, source="snapshot")
     snapshot_file.apply_meta(snap, objects)
     if snap.context is None:

@@ -1,8 +1,11 @@
-"""The four PATCH flavours the API server accepts: JSON merge (RFC 7386), JSON patch
-(RFC 6902), strategic merge (built-in kinds only) and server-side apply (approximated).
+"""The patch flavours the Kubernetes API accepts, as pure functions: JSON merge patch
+(RFC 7386), JSON patch (RFC 6902), strategic merge patch (lists of built-in kinds merge by
+their patchMergeKey) and server-side apply (without field ownership).
 
-Every function takes a freshly decoded document it may mutate and returns the result.
-Failures raise `PatchError` carrying the HTTP status the API server would answer.
+Used by the fix plans (the local preview of a patch) and by the simulator (the server's
+answer). Every function leaves its inputs alone and returns the result. Failures raise
+`PatchError` with the message the API server writes and the HTTP status it answers
+(400 for a malformed patch, 422 for one that does not apply).
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ import copy
 from typing import Any
 
 
-class PatchError(Exception):
+class PatchError(ValueError):
+    """The patch cannot be applied to the document as it is."""
+
     def __init__(self, message: str, code: int = 422):
         super().__init__(message)
         self.message = message
@@ -22,6 +27,11 @@ class PatchError(Exception):
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386: maps merge key by key, null deletes, anything else replaces."""
+    return _merge(copy.deepcopy(target), patch)
+
+
+def _merge(target: Any, patch: Any) -> Any:
     if not isinstance(patch, dict):
         return copy.deepcopy(patch)
     if not isinstance(target, dict):
@@ -30,14 +40,15 @@ def merge_patch(target: Any, patch: Any) -> Any:
         if value is None:
             target.pop(key, None)
         else:
-            target[key] = merge_patch(target.get(key), value)
+            target[key] = _merge(target.get(key), value)
     return target
 
 
 # --- JSON patch ----------------------------------------------------------------------
 
 
-def _pointer(path: str) -> list[str]:
+def pointer(path: str) -> list[str]:
+    """A JSON pointer (RFC 6901) -> its unescaped reference tokens."""
     if path == "":
         return []
     if not path.startswith("/"):
@@ -70,7 +81,7 @@ def _index(container: list, token: str, op: str, path: str, insert: bool) -> int
 
 def _get(doc: Any, path: str, op: str) -> Any:
     cur = doc
-    for p in _pointer(path):
+    for p in pointer(path):
         if isinstance(cur, dict) and p in cur:
             cur = cur[p]
         elif isinstance(cur, list) and p.isdigit() and int(p) < len(cur):
@@ -81,7 +92,7 @@ def _get(doc: Any, path: str, op: str) -> Any:
 
 
 def _remove(doc: Any, path: str, op: str) -> Any:
-    parts = _pointer(path)
+    parts = pointer(path)
     if not parts:
         raise PatchError(f"{op} operation does not apply: cannot remove the whole document")
     parent = _parent(doc, parts, op, path)
@@ -96,7 +107,7 @@ def _remove(doc: Any, path: str, op: str) -> Any:
 
 
 def _add(doc: Any, path: str, value: Any, op: str) -> Any:
-    parts = _pointer(path)
+    parts = pointer(path)
     if not parts:
         return value
     parent = _parent(doc, parts, op, path)
@@ -111,8 +122,10 @@ def _add(doc: Any, path: str, value: Any, op: str) -> Any:
 
 
 def json_patch(doc: Any, ops: Any) -> Any:
+    """RFC 6902: add, remove, replace, move, copy and test, in order; all or nothing."""
     if not isinstance(ops, list):
         raise PatchError("json: cannot unmarshal object into Go value of type jsonpatch.Patch", 400)
+    doc = copy.deepcopy(doc)
     for op in ops:
         if not isinstance(op, dict) or "op" not in op:
             raise PatchError('Unexpected kind: missing "op"', 400)
@@ -124,7 +137,7 @@ def json_patch(doc: Any, ops: Any) -> Any:
         elif kind == "remove":
             _remove(doc, path, kind)
         elif kind == "replace":
-            parts = _pointer(path)
+            parts = pointer(path)
             if parts:
                 _get(doc, path, kind)  # must exist
                 _remove(doc, path, kind)
@@ -166,13 +179,19 @@ MERGE_KEYS: dict[str, str] = {
 SET_LISTS = frozenset({"finalizers"})
 
 
-def _merge_key(field: str, kind: str | None) -> str | None:
+def merge_key(field: str, kind: str | None) -> str | None:
+    """The key a list field's items merge by (None: the list is replaced whole)."""
     if field == "ports" and kind == "Service":
         return "port"
     return MERGE_KEYS.get(field)
 
 
 def strategic_merge(target: Any, patch: Any, kind: str | None = None) -> Any:
+    """A strategic merge patch on an object of a built-in `kind`."""
+    return _strategic(copy.deepcopy(target), patch, kind)
+
+
+def _strategic(target: Any, patch: Any, kind: str | None) -> Any:
     if not isinstance(patch, dict):
         return copy.deepcopy(patch)
     if not isinstance(target, dict):
@@ -193,7 +212,7 @@ def strategic_merge(target: Any, patch: Any, kind: str | None = None) -> Any:
         if value is None:
             target.pop(key, None)
         elif isinstance(value, dict):
-            merged = strategic_merge(target.get(key), value, kind)
+            merged = _strategic(target.get(key), value, kind)
             if merged is None:
                 target.pop(key, None)
             else:
@@ -215,7 +234,7 @@ def _merge_list(field: str, current: Any, patch: list, kind: str | None) -> list
             if v not in out:
                 out.append(v)
         return out
-    key = _merge_key(field, kind)
+    key = merge_key(field, kind)
     if key is None:
         return [copy.deepcopy(p) for p in patch]
     out = list(current)
@@ -228,9 +247,9 @@ def _merge_list(field: str, current: Any, patch: list, kind: str | None) -> list
                 out.pop(at)
             continue
         if at is None:
-            out.append(strategic_merge({}, item, kind))
+            out.append(_strategic({}, item, kind))
         else:
-            merged = strategic_merge(out[at], item, kind)
+            merged = _strategic(out[at], item, kind)
             if merged is None:
                 out.pop(at)
             else:
@@ -248,80 +267,3 @@ def apply_patch(target: dict | None, patch: dict, *, builtin: bool) -> dict:
     if builtin:
         return strategic_merge(base, patch, patch.get("kind"))
     return merge_patch(base, patch)
-
-
-# --- field ownership for server-side apply -------------------------------------------------
-
-# A path is a tuple of map keys (str) and list-item selectors ((merge key, value) tuples).
-Path = tuple
-_UNOWNED_META = frozenset(
-    {
-        "name",
-        "namespace",
-        "uid",
-        "resourceVersion",
-        "creationTimestamp",
-        "generation",
-        "managedFields",
-        "deletionTimestamp",
-        "deletionGracePeriodSeconds",
-        "selfLink",
-    }
-)
-
-
-def leaf_values(obj: dict, *, builtin: bool, kind: str | None = None) -> dict[Path, Any]:
-    """Every field a manager can own, with its value: map entries recursively, lists whole
-    unless their items merge by key (built-in kinds), then item by item."""
-    out: dict[Path, Any] = {}
-
-    def walk(node: Any, path: Path, field: str | None) -> None:
-        if isinstance(node, dict) and node:
-            for k, v in node.items():
-                if not k.startswith("$"):
-                    walk(v, path + (k,), k)
-            return
-        key = _merge_key(field, kind) if builtin and field else None
-        if isinstance(node, list) and node and key and all(isinstance(i, dict) and key in i for i in node):
-            for item in node:
-                walk(item, path + ((key, item[key]),), None)
-            return
-        out[path] = node
-
-    for top, value in obj.items():
-        if top in ("apiVersion", "kind", "status"):
-            continue
-        if top == "metadata" and isinstance(value, dict):
-            for k, v in value.items():
-                if k not in _UNOWNED_META:
-                    walk(v, ("metadata", k), k)
-            continue
-        walk(value, (top,), top)
-    return out
-
-
-def format_path(path: Path) -> str:
-    """`.spec.template.spec.containers[name="main"].image`, as conflict messages print it."""
-    return "".join(f'[{p[0]}="{p[1]}"]' if isinstance(p, tuple) else f".{p}" for p in path)
-
-
-def remove_path(obj: dict, path: Path) -> None:
-    """Delete the field at `path` if it is there; emptied parents stay (as the server leaves them)."""
-    cur: Any = obj
-    for p in path[:-1]:
-        if isinstance(p, tuple):
-            cur = (
-                next((i for i in cur if isinstance(i, dict) and i.get(p[0]) == p[1]), None)
-                if isinstance(cur, list)
-                else None
-            )
-        else:
-            cur = cur.get(p) if isinstance(cur, dict) else None
-        if cur is None:
-            return
-    last = path[-1]
-    if isinstance(last, tuple):
-        if isinstance(cur, list):
-            cur[:] = [i for i in cur if not (isinstance(i, dict) and i.get(last[0]) == last[1])]
-    elif isinstance(cur, dict):
-        cur.pop(last, None)
