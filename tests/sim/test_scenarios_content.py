@@ -370,3 +370,19 @@ def test_event_times_are_ordered(scenario):
         series = e.get("series")
         if series:
             assert _t(e["eventTime"]) <= _t(series["lastObservedTime"]), (name, e["metadata"]["name"])
+
+
+# ------------------------------------------------------------------------------------------------ generation
+
+
+@pytest.mark.parametrize("name", sorted(INDEX))
+def test_generated_scenario_matches_its_manifests(name):
+    """base.yaml plus the scenario's overlay give the very objects of its manifest files, container IDs aside."""
+    from gputui.sim import scenario_build
+
+    sources = [SCENARIOS_DIR / inc for inc in INDEX[name]["include"] if not inc.startswith("..")]
+    manifests = scenario_build._read_manifests([*sources, SCENARIOS_DIR / name])
+    built = scenario_build.build(name)
+    assert [scenario_build.object_key(o) for o in built] == [scenario_build.object_key(o) for o in manifests]
+    for got, want in zip(built, manifests, strict=True):
+        assert scenario_build.same(got, want), scenario_build.object_key(want)
