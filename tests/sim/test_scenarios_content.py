@@ -4,12 +4,15 @@ dangling owner references) would make every diagnosis built on a scenario meanin
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
+
+from gputui.sim.scenario_build import has_scenario
 
 SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "gputui" / "sim" / "scenarios"
 INDEX = yaml.safe_load((SCENARIOS_DIR / "index.yaml").read_text())
@@ -100,7 +103,7 @@ def controller_of(o):
 def test_index_entries_are_complete():
     assert "healthy" in INDEX
     for name, entry in INDEX.items():
-        assert (SCENARIOS_DIR / name).is_dir(), name
+        assert has_scenario(name), name
         assert entry["description"] and "\n" not in entry["description"], name
         for inc in entry["include"]:
             if not inc.startswith(".."):
@@ -376,13 +379,55 @@ def test_event_times_are_ordered(scenario):
 
 
 @pytest.mark.parametrize("name", sorted(INDEX))
-def test_generated_scenario_matches_its_manifests(name):
-    """base.yaml plus the scenario's overlay give the very objects of its manifest files, container IDs aside."""
+def test_a_scenario_builds_the_same_objects_every_time(name):
+    """The overlays are applied deterministically, and each build is a fresh copy the caller may change."""
     from gputui.sim import scenario_build
 
-    sources = [SCENARIOS_DIR / inc for inc in INDEX[name]["include"] if not inc.startswith("..")]
-    manifests = scenario_build._read_manifests([*sources, SCENARIOS_DIR / name])
-    built = scenario_build.build(name)
-    assert [scenario_build.object_key(o) for o in built] == [scenario_build.object_key(o) for o in manifests]
-    for got, want in zip(built, manifests, strict=True):
-        assert scenario_build.same(got, want), scenario_build.object_key(want)
+    first = scenario_build.build(name)
+    first[0]["metadata"]["name"] = "changed"
+    scenario_build._cache.clear()
+    again = scenario_build.build(name)
+    assert again[0]["metadata"]["name"] != "changed"
+    assert json.dumps(scenario_build.build(name)) == json.dumps(again)
+    keys = [scenario_build.object_key(o) for o in again]
+    assert len(keys) == len(set(keys)), [k for k, n in Counter(keys).items() if n > 1]
+
+
+def test_copied_pods_get_their_own_uid_and_container_ids():
+    from gputui.sim.scenario_build import build, derived_uid
+
+    pods = [o for o in build("incident") if o["kind"] == "Pod"]
+    for pod in pods:
+        md = pod["metadata"]
+        assert md["uid"] == derived_uid("Pod", md["namespace"], md["name"])
+    ids = [
+        cs["containerID"] for p in pods for cs in p["status"].get("containerStatuses") or [] if cs.get("containerID")
+    ]
+    assert len(ids) == len(set(ids))
+
+
+def test_overlay_errors_name_the_step(tmp_path):
+    from gputui.sim import scenario_build
+
+    (tmp_path / "base.yaml").write_text("steps:\n- {apiVersion: v1, kind: Namespace, metadata: {name: a}}\n")
+    (tmp_path / "x.yaml").write_text("steps:\n- 1\n- {like: Namespace//missing}\n")
+    with pytest.raises(ValueError, match=r"x.yaml, step 2: like Namespace//missing"):
+        scenario_build.build("x", tmp_path)
+    (tmp_path / "y.yaml").write_text("steps:\n- 2\n")
+    with pytest.raises(ValueError, match="runs past"):
+        scenario_build.build("y", tmp_path)
+    (tmp_path / "z.yaml").write_text("steps:\n- {like: -1, sub: {a: b}, set: {/metadata/labels: {k: v}}}\n- -1\n")
+    with pytest.raises(ValueError, match="step 1: like -1"):
+        scenario_build.build("z", tmp_path)
+
+
+def test_encode_round_trips(tmp_path):
+    """What `encode` writes builds back the manifests it was given."""
+    from gputui.sim import scenario_build
+
+    objs = scenario_build.build("driver-crashloop")
+    (tmp_path / "in.yaml").write_text(yaml.safe_dump_all(objs, sort_keys=False))
+    scenario_build.main(["encode", "base", str(tmp_path / "in.yaml"), "--root", str(tmp_path)])
+    (tmp_path / "copy.yaml").write_text(f"base: base\nsteps: [{len(objs)}]\n")
+    assert scenario_build.same(scenario_build.build("copy", tmp_path), objs)
+    assert scenario_build.has_scenario("copy", tmp_path) and not scenario_build.has_scenario("base", tmp_path)
