@@ -398,6 +398,9 @@ def _shorten(old: str, new: str) -> tuple[str, str]:
     return old[i : len(old) - j], new[i : len(new) - j]
 
 
+_GROUP_LABELS = ("node.kubernetes.io/instance-type", "karpenter.sh/nodepool")
+
+
 def _stem(name: str) -> str:
     return name.rsplit("-", 1)[0] if "-" in name else name
 
@@ -415,6 +418,7 @@ def encode(below: list[dict[str, Any]], target: list[dict[str, Any]]) -> list[An
         known[key] = obj
         md = obj.get("metadata") or {}
         groups = [("kind", obj["kind"]), ("stem", obj["kind"], md.get("namespace") or "", _stem(md.get("name", "")))]
+        groups += [("label", obj["kind"], lbl, (md.get("labels") or {}).get(lbl)) for lbl in _GROUP_LABELS]
         for ref in md.get("ownerReferences") or []:
             groups.append(("owner", obj["kind"], str(ref.get("name"))))
         for g in groups:
@@ -440,6 +444,8 @@ def encode(below: list[dict[str, Any]], target: list[dict[str, Any]]) -> list[An
         cands: list[str] = []
         groups = [("stem", obj["kind"], md.get("namespace") or "", _stem(md.get("name", "")))]
         groups += [("owner", obj["kind"], str(r.get("name"))) for r in md.get("ownerReferences") or []]
+        labels = md.get("labels") or {}
+        groups += [("label", obj["kind"], lbl, labels.get(lbl)) for lbl in _GROUP_LABELS if labels.get(lbl)]
         groups.append(("kind", obj["kind"]))
         if key in known:
             cands.append(key)
@@ -448,7 +454,7 @@ def encode(below: list[dict[str, Any]], target: list[dict[str, Any]]) -> list[An
                 if c not in cands:
                     cands.append(c)
         best: Any = obj
-        for c in cands[:6]:
+        for c in cands[:8]:
             step = _step_for(known[c], obj, c)
             if step is not None and _size(step) < _size(best):
                 best = step
@@ -532,6 +538,18 @@ def _comments(paths: Iterable[Path]) -> str:
     return "".join(f"{ln}\n" for ln in lines)
 
 
+def _header(path: Path) -> str:
+    """The comment lines a file starts with (an overlay's story)."""
+    if not path.is_file():
+        return ""
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line + "\n")
+    return "".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -551,13 +569,14 @@ def main(argv: list[str] | None = None) -> int:
         text = yaml.dump_all(
             build(args.name, args.root), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=4096
         )
-        args.file.write_text(text, encoding="utf-8")
+        args.file.write_text(_header(args.root / f"{args.name}.yaml") + text, encoding="utf-8")
         return 0
     target = _read_manifests(args.paths)
+    header = _comments(args.paths) or _header(args.root / f"{args.name}.yaml")
     best: tuple[int, str] | None = None
     for below_name in [None] if args.name == BASE else [BASE, *args.base]:
         below = _built(below_name, args.root) if below_name else []
-        text = dump_overlay(below_name, encode(below, target), _comments(args.paths))
+        text = dump_overlay(below_name, encode(below, target), header)
         if best is None or len(text) < best[0]:
             best = (len(text), text)
     assert best is not None
