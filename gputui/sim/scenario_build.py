@@ -7,9 +7,11 @@ one format, a sequence of steps applied in order to the objects of the cluster b
 * a negative number `-n`: leave the next `n` objects of the cluster below out;
 * a Kubernetes object (it has `apiVersion`): add it as written;
 * `{like: Kind/namespace/name, ...}`: add a copy of an object already known (one of the cluster below, or
-  one built earlier in this file; `like: -1` is the object just before, `-2` the one before it), changed by, in this order, `sub` (replace each old text with the new one
-  in every string), `shift` (move every timestamp by that many seconds), `del` (remove the fields at these
-  JSON pointers) and `set` (JSON pointer -> value; a new key goes last, as the API server would keep it).
+  one built earlier in this file; `like: -1` is the object just before, `-2` the one before that), changed
+  by, in this order, `sub` (replace each old text with the new one in every string), `shift` (move every
+  timestamp by that many seconds), `del` (remove the fields at these JSON pointers) and `set` (JSON pointer
+  -> value; a new key goes last, as the API server would keep it). A copy under another name gets its own
+  uid and container IDs (see `derive`).
 
 Near-identical objects (a DaemonSet's pods, the nodes of a pool, events) are thus stored as the few fields
 they differ in. Building is deterministic and cached per process; the loader reads the result from a
@@ -36,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from gputui.errors import InputError
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 BASE = "base"
@@ -271,10 +275,17 @@ def scenario_file(name: str, root: Path = SCENARIO_DIR) -> Path:
     if _tmpdir is None:
         _tmpdir = Path(tempfile.mkdtemp(prefix="gputui-scenarios-"))
         atexit.register(shutil.rmtree, _tmpdir, True)
-    path = _tmpdir / f"{name}.json"
+    path = _tmpdir / f"{name}-{hashlib.sha256(str(root).encode()).hexdigest()[:8]}.json"
     if not path.is_file():
+        try:
+            objects = build(name, root)
+        except (OSError, ValueError, KeyError, IndexError, TypeError, yaml.YAMLError) as exc:
+            raise InputError(
+                f"built-in scenario {name!r} cannot be built: {exc}",
+                hint=f"the overlays in {root} are broken; restore them or encode the scenario again",
+            ) from exc
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(build(name, root), separators=(",", ":")), encoding="utf-8")
+        tmp.write_text(json.dumps(objects, separators=(",", ":")), encoding="utf-8")
         tmp.replace(path)
     return path
 

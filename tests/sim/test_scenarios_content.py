@@ -419,6 +419,14 @@ def test_overlay_errors_name_the_step(tmp_path):
     (tmp_path / "z.yaml").write_text("steps:\n- {like: -1, sub: {a: b}, set: {/metadata/labels: {k: v}}}\n- -1\n")
     with pytest.raises(ValueError, match="step 1: like -1"):
         scenario_build.build("z", tmp_path)
+    (tmp_path / "loop.yaml").write_text("base: loop\nsteps: []\n")
+    with pytest.raises(ValueError, match="loop"):
+        scenario_build.build("loop", tmp_path)
+    # The loader reports a broken built-in scenario as an input error, not a traceback.
+    from gputui.errors import InputError
+
+    with pytest.raises(InputError, match="built-in scenario 'x' cannot be built"):
+        scenario_build.scenario_file("x", tmp_path)
 
 
 def test_encode_round_trips(tmp_path):
