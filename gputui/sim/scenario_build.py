@@ -31,6 +31,7 @@ import hashlib
 import json
 import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -575,8 +576,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     target = _read_manifests(args.paths)
     header = _comments(args.paths) or _header(args.root / f"{args.name}.yaml")
+    # The overlays built on this one describe changes to its objects: keep what they build.
+    dependents = _dependents(args.name, args.root)
+    saved = {n: build(n, args.root) for n in dependents}
     best: tuple[int, str] | None = None
-    for below_name in [None] if args.name == BASE else [BASE, *args.base]:
+    candidates = [b for b in args.base if b != args.name and b not in dependents]
+    for below_name in [None] if args.name == BASE else [BASE, *candidates]:
         below = _built(below_name, args.root) if below_name else []
         text = dump_overlay(below_name, encode(below, target), header)
         if best is None or len(text) < best[0]:
@@ -584,7 +589,43 @@ def main(argv: list[str] | None = None) -> int:
     assert best is not None
     (args.root / f"{args.name}.yaml").write_text(best[1], encoding="utf-8")
     _cache.clear()
+    for name in dependents:
+        below_name = _below_name(name, args.root)
+        steps = encode(_built(below_name, args.root) if below_name else [], saved[name])
+        path = args.root / f"{name}.yaml"
+        path.write_text(dump_overlay(below_name, steps, _header(path)), encoding="utf-8")
+        _cache.clear()
+        print(f"encoded {name} again: it builds on {args.name}", file=sys.stderr)
     return 0
+
+
+def _below_name(name: str, root: Path) -> str | None:
+    """The scenario an overlay is built on (None for the base itself)."""
+    if name == BASE:
+        return None
+    return _read_overlay(root / f"{name}.yaml")[0] or BASE
+
+
+def _dependents(name: str, root: Path) -> list[str]:
+    """The overlays built on `name`, directly or through others, each after the one it is built on."""
+
+    def chain(n: str) -> list[str]:
+        out: list[str] = []
+        below = _below_name(n, root)
+        while below and below not in out:
+            out.append(below)
+            below = _below_name(below, root)
+        return out
+
+    chains: dict[str, list[str]] = {}
+    for path in sorted(root.glob("*.yaml")):
+        if path.name == "index.yaml" or path.stem == name:
+            continue
+        try:
+            chains[path.stem] = chain(path.stem)
+        except (OSError, ValueError, yaml.YAMLError):
+            continue  # not an overlay (manifests kept next to them, say)
+    return sorted((n for n, c in chains.items() if name in c), key=lambda n: len(chains[n]))
 
 
 if __name__ == "__main__":

@@ -439,3 +439,27 @@ def test_encode_round_trips(tmp_path):
     (tmp_path / "copy.yaml").write_text(f"base: base\nsteps: [{len(objs)}]\n")
     assert scenario_build.same(scenario_build.build("copy", tmp_path), objs)
     assert scenario_build.has_scenario("copy", tmp_path) and not scenario_build.has_scenario("base", tmp_path)
+
+
+def test_encode_keeps_what_the_overlays_built_on_it_build(tmp_path):
+    from gputui.sim import scenario_build
+
+    def cm(name, value):
+        return {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": "x"},
+            "data": {"k": value},
+        }
+
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump({"steps": [cm("one", "1"), cm("two", "2")]}))
+    (tmp_path / "a.yaml").write_text("# story of a\n" + yaml.safe_dump({"steps": [2, cm("three", "3")]}))
+    (tmp_path / "b.yaml").write_text(
+        yaml.safe_dump({"base": "a", "steps": [-1, {"like": "ConfigMap/x/one", "set": {"/data/k": "b"}}, 2]})
+    )
+    b_before = scenario_build.build("b", tmp_path)
+    (tmp_path / "a-edited.yaml").write_text(yaml.safe_dump_all([cm("one", "1"), cm("three", "changed")]))
+    scenario_build.main(["encode", "a", str(tmp_path / "a-edited.yaml"), "--root", str(tmp_path)])
+    assert (tmp_path / "a.yaml").read_text().startswith("# story of a\n")
+    assert [o["data"]["k"] for o in scenario_build.build("a", tmp_path)] == ["1", "changed"]
+    assert scenario_build.build("b", tmp_path) == b_before
