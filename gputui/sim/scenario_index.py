@@ -69,6 +69,11 @@ def _scenario_paths(name: str, entry: dict[str, Any]) -> list[Path]:
     own = SCENARIO_DIR / name
     if own.is_dir():
         paths.append(own.resolve())
+    else:
+        from gputui.sim import scenario_build
+
+        if scenario_build.has_scenario(name, SCENARIO_DIR):
+            paths.append(scenario_build.scenario_file(name, SCENARIO_DIR))
     return paths
 
 

@@ -472,10 +472,9 @@ def test_unimplemented_cel_rules_are_left_to_the_server():
 
 def test_v1beta1_objects_against_the_v1beta1_crd():
     crd = _crd("v1beta1")
-    scenario = Path(__file__).resolve().parents[2] / "gputui" / "sim" / "scenarios" / "karpenter-v1beta1"
-    docs = [
-        d for d in yaml.safe_load_all((scenario / "karpenter.yaml").read_text()) if d and d.get("kind") == "NodePool"
-    ]
+    from gputui.sim.scenario_build import build
+
+    docs = [d for d in build("karpenter-v1beta1") if d.get("kind") == "NodePool"]
     assert len(docs) == 3
     for d in docs:
         assert validate_manifest(d, crd).errors == [], d["metadata"]["name"]
@@ -731,7 +730,10 @@ spec:
         '"io2", "gp2", "sc1", "st1", "gp3"',
     ]
     # The scenario's EC2NodeClasses pass the real schema.
-    scenario = Path(__file__).resolve().parents[2] / "gputui" / "sim" / "scenarios" / "_common" / "ec2nodeclasses.yaml"
+    from gputui.sim.scenario_build import build
+
+    scenario = f.parent / "scenario-ec2nodeclasses.yaml"
+    scenario.write_text(yaml.safe_dump_all([d for d in build("healthy") if d["kind"] == "EC2NodeClass"]))
     assert main(["nodepool", "lint", str(scenario), "--crd", str(crd), "-o", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["findings"] == []
 

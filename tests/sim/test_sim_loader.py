@@ -124,10 +124,12 @@ def test_unknown_scenario_lists_the_valid_names(scenario_dir):
 
 
 def test_built_in_scenarios_resolve():
+    from gputui.sim import scenario_build
+
     assert (scenario_index.SCENARIO_DIR / "index.yaml").is_file()
     for name in scenario_names():
         assert scenario_description(name)
-        assert (scenario_index.SCENARIO_DIR / name).resolve() in resolve_sources([name])
+        assert scenario_build.scenario_file(name) in resolve_sources([name])
 
 
 # -- error forms ------------------------------------------------------------------------------
