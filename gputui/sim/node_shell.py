@@ -143,7 +143,8 @@ def nvidia_smi_missing(env: ShellEnv, root: str) -> bool:
 
 
 def _grep(argv: list[str], text: str) -> Result:
-    flags, pattern = set(), None
+    flags: set[str] = set()
+    pattern: str | None = None
     for a in argv[1:]:
         if a.startswith("-") and pattern is None and len(a) > 1:
             flags.update(a[1:])

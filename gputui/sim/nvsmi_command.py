@@ -289,10 +289,11 @@ def nvidia_smi(info: NodeGpus, args: Sequence[str], now: float) -> tuple[str, in
     if gpus is None:
         return f"No devices were found matching the given id: {selector}\n", 6
     view = NodeGpus(**{**info.__dict__, "gpus": gpus})
-    if gpu_query is not None or apps_query is not None:
+    requested = gpu_query if gpu_query is not None else apps_query
+    if requested is not None:
         if fmt is None or "csv" not in fmt:
             return _INVALID_ARGS, 2
-        fields = [f.strip() for f in (gpu_query if gpu_query is not None else apps_query).split(",") if f.strip()]
+        fields = [f.strip() for f in requested.split(",") if f.strip()]
         if not fields:
             return _INVALID_ARGS, 2
         if apps_query is not None:

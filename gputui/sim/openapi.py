@@ -289,7 +289,12 @@ def _g(obj: Any, *path: str) -> Any:
 
 
 def _param(name: str, where: str, description: str, schema_type: str = "string", required: bool = False) -> dict:
-    p = {"name": name, "in": where, "description": description, "schema": {"type": schema_type, "uniqueItems": True}}
+    p: dict[str, Any] = {
+        "name": name,
+        "in": where,
+        "description": description,
+        "schema": {"type": schema_type, "uniqueItems": True},
+    }
     if required:
         p["required"] = True
     return p

@@ -40,7 +40,7 @@ _TERMINAL_PHASES = ("Succeeded", "Failed")
 
 
 def _is_restartable_init(container: dict | None) -> bool:
-    return bool(container) and container.get("restartPolicy") == "Always"
+    return container is not None and container.get("restartPolicy") == "Always"
 
 
 def _condition_true(conditions: Iterable[dict], type_: str) -> bool:

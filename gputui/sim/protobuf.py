@@ -40,6 +40,7 @@ def read_varint(buf: bytes, pos: int) -> tuple[int, int]:
 def iter_fields(buf: bytes) -> Iterator[tuple[int, int, Any]]:
     """(field number, wire type, value): ints for varints/fixed, bytes for length-delimited."""
     pos = 0
+    value: int | bytes
     while pos < len(buf):
         key, pos = read_varint(buf, pos)
         number, wire = key >> 3, key & 7
@@ -261,7 +262,7 @@ _SERVICE_ACCOUNT = {
     4: ("automountServiceAccountToken", "ptr_bool"),
 }
 
-_OBJECT_SCHEMAS = {
+_OBJECT_SCHEMAS: dict[tuple[str, str], dict] = {
     ("v1", "ConfigMap"): _CONFIG_MAP,
     ("v1", "Namespace"): _NAMESPACE,
     ("v1", "ServiceAccount"): _SERVICE_ACCOUNT,

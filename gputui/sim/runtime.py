@@ -170,7 +170,7 @@ def start_simulator(
             f"cannot listen on {host}:{port}: {e.strerror or e}", hint="choose another --port (0 picks a free one)"
         )
     owns = kubeconfig_out is None
-    if owns:
+    if kubeconfig_out is None:
         fd, name = tempfile.mkstemp(prefix="gputui-sim-", suffix=".kubeconfig")
         os.close(fd)
         path = Path(name)

@@ -5,7 +5,7 @@ admission check for pods pinned with spec.nodeName.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -161,7 +161,7 @@ def fit_error(total: int, rejections: Mapping[str, tuple[list[str], bool]]) -> s
 
 
 def choose_node(
-    pod: Mapping[str, Any], nodes: list[Mapping[str, Any]], usage: Mapping[str, Mapping[str, Decimal]]
+    pod: Mapping[str, Any], nodes: Sequence[Mapping[str, Any]], usage: Mapping[str, Mapping[str, Decimal]]
 ) -> tuple[str | None, str]:
     """(chosen node name, "") or (None, FailedScheduling message).
 

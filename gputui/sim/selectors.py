@@ -7,10 +7,11 @@ server does.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 Predicate = Callable[[dict], bool]
+LabelTest = Callable[[Mapping[str, str]], bool]
 
 _KEY = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 
@@ -21,7 +22,9 @@ class SelectorError(ValueError):
 
 def _split_top(text: str) -> list[str]:
     """Split on commas outside parentheses (`a in (x,y),b` is two requirements)."""
-    parts, depth, cur = [], 0, []
+    parts: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in text:
         if ch == "(":
             depth += 1
@@ -49,24 +52,21 @@ _CMP_RE = re.compile(r"^(?P<key>[^\s!=<>]+)\s*(?P<op>==|=|!=|>|<)\s*(?P<val>[^\s
 def parse_label_selector(text: str | None) -> Predicate | None:
     if not text or not text.strip():
         return None
-    reqs: list[Callable[[dict], bool]] = []
+    reqs: list[LabelTest] = []
     for part in _split_top(text):
         m = _SET_RE.match(part)
         if m:
             key = _check_key(m["key"], text)
             vals = frozenset(v.strip() for v in m["vals"].split(",") if v.strip())
-            if m["op"] == "in":
-                reqs.append(lambda labels, k=key, vs=vals: k in labels and labels[k] in vs)
-            else:
-                reqs.append(lambda labels, k=key, vs=vals: k not in labels or labels[k] not in vs)
+            reqs.append(_in_set(key, vals) if m["op"] == "in" else _not_in_set(key, vals))
             continue
         m = _CMP_RE.match(part)
         if m:
             key, op, val = _check_key(m["key"], text), m["op"], m["val"]
             if op in ("=", "=="):
-                reqs.append(lambda labels, k=key, v=val: labels.get(k) == v)
+                reqs.append(_equals(key, val))
             elif op == "!=":
-                reqs.append(lambda labels, k=key, v=val: labels.get(k) != v)
+                reqs.append(_not_equals(key, val))
             else:
                 try:
                     num = int(val)
@@ -78,10 +78,10 @@ def parse_label_selector(text: str | None) -> Predicate | None:
             continue
         if part.startswith("!"):
             key = _check_key(part[1:].strip(), text)
-            reqs.append(lambda labels, k=key: k not in labels)
+            reqs.append(_absent(key))
             continue
         key = _check_key(part, text)
-        reqs.append(lambda labels, k=key: k in labels)
+        reqs.append(_present(key))
 
     def match(obj: dict) -> bool:
         labels = (obj.get("metadata") or {}).get("labels") or {}
@@ -90,8 +90,32 @@ def parse_label_selector(text: str | None) -> Predicate | None:
     return match
 
 
-def _numeric(key: str, op: str, num: int) -> Callable[[dict], bool]:
-    def req(labels: dict) -> bool:
+def _in_set(key: str, values: frozenset[str]) -> LabelTest:
+    return lambda labels: key in labels and labels[key] in values
+
+
+def _not_in_set(key: str, values: frozenset[str]) -> LabelTest:
+    return lambda labels: key not in labels or labels[key] not in values
+
+
+def _equals(key: str, value: str) -> LabelTest:
+    return lambda labels: labels.get(key) == value
+
+
+def _not_equals(key: str, value: str) -> LabelTest:
+    return lambda labels: labels.get(key) != value
+
+
+def _present(key: str) -> LabelTest:
+    return lambda labels: key in labels
+
+
+def _absent(key: str) -> LabelTest:
+    return lambda labels: key not in labels
+
+
+def _numeric(key: str, op: str, num: int) -> LabelTest:
+    def req(labels: Mapping[str, str]) -> bool:
         try:
             have = int(labels[key])
         except (KeyError, ValueError, TypeError):

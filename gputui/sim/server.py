@@ -62,6 +62,7 @@ WRITE_BATCH = 256 * 1024
 class SimServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    server_address: tuple[str, int]  # an AF_INET socket's name: the host comes back as str
 
     def __init__(self, address: tuple[str, int], store: Store, token: str, faults: Faults):
         super().__init__(address, Handler)
@@ -434,6 +435,7 @@ class Handler(WatchHandlers, SubresourceHandlers, BaseHTTPRequestHandler):
         if not path.startswith("/openapi/v3"):
             raise not_found_path()
         store = self.server.store
+        doc: dict | None
         if path.rstrip("/") == "/openapi/v3":
             doc = openapi.v3_index(store)
         else:

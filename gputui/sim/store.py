@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import builtins
 import gc
 import random
 import re
@@ -211,10 +212,10 @@ class Store:
             remaining = None
             i = lo
             while i < hi:
-                e = objects[keys[i]]
+                entry = objects[keys[i]]
                 i += 1
-                if (by_label is None or by_label(e.obj)) and (by_field is None or by_field(e.obj)):
-                    out.append(e)
+                if (by_label is None or by_label(entry.obj)) and (by_field is None or by_field(entry.obj)):
+                    out.append(entry)
                     if limit and len(out) >= limit:
                         break
             if limit and len(out) >= limit and i < hi:
@@ -264,7 +265,7 @@ class Store:
         if rv < self._compacted:
             raise expired(f"too old resource version: {rv} ({self._compacted + 1})")
 
-    def events_after(self, rv: int, timeout: float) -> list[WatchEvent]:
+    def events_after(self, rv: int, timeout: float) -> builtins.list[WatchEvent]:
         """History events newer than `rv`, waiting up to `timeout` seconds for one to arrive."""
         with self._lock:
             self.check_watch_from(rv)
@@ -319,7 +320,7 @@ class Store:
         if callback in self._subscribers:
             self._subscribers.remove(callback)
 
-    def _notify(self, events: list[WatchEvent]) -> None:
+    def _notify(self, events: builtins.list[WatchEvent]) -> None:
         for ev in events:
             for cb in list(self._subscribers):
                 cb(ev.type, ev.rt, ev.entry.copy())
@@ -332,7 +333,7 @@ class Store:
         key: tuple[str, str],
         obj: dict | None,
         kind: str,
-        events: list[WatchEvent],
+        events: builtins.list[WatchEvent],
         final: dict | None = None,
     ) -> dict:
         """Store `obj` (None: remove) under a new resource version and record the event."""
@@ -415,7 +416,7 @@ class Store:
         if causes:
             raise invalid(rt, obj["metadata"].get("name", ""), causes)
 
-    def _on_written(self, rt: ResourceType, obj: dict, events: list[WatchEvent]) -> None:
+    def _on_written(self, rt: ResourceType, obj: dict, events: builtins.list[WatchEvent]) -> None:
         if rt.kind == "CustomResourceDefinition" and rt.group == "apiextensions.k8s.io":
             self.register(ResourceType.from_crd(obj))
 
@@ -523,7 +524,7 @@ class Store:
         new: dict,
         subresource: str | None,
         dry_run: bool,
-        events: list[WatchEvent],
+        events: builtins.list[WatchEvent],
         field_manager: str | None = None,
     ) -> dict:
         """Write `new` over `current`, keeping the fields clients cannot change."""
@@ -659,7 +660,9 @@ class Store:
                 self._record_apply(rt, (ns, name), body, manager)
         return created
 
-    def _check_apply(self, rt: ResourceType, current: Entry, body: dict, manager: str, force: bool) -> list[tuple]:
+    def _check_apply(
+        self, rt: ResourceType, current: Entry, body: dict, manager: str, force: bool
+    ) -> builtins.list[tuple]:
         """Conflicts with other managers (409 unless forced); returns the fields this manager
         applied before and leaves out now, which apply removes."""
         builtin = rt.crd is None
@@ -721,7 +724,9 @@ class Store:
         self._notify(events)
         return result
 
-    def _after_delete(self, rt: ResourceType, obj: dict, events: list[WatchEvent], orphan: bool = False) -> None:
+    def _after_delete(
+        self, rt: ResourceType, obj: dict, events: builtins.list[WatchEvent], orphan: bool = False
+    ) -> None:
         """What the garbage collector and namespace controller would do, done at once."""
         if rt.kind == "CustomResourceDefinition" and rt.group == "apiextensions.k8s.io":
             gone = ResourceType.from_crd(obj)

@@ -72,7 +72,7 @@ def _custom_table(rt: ResourceType, objects: list[Obj], now: datetime) -> tuple[
                 fmt=c.get("format", ""),
             )
         )
-    rows = []
+    rows: list[tuple[list, list]] = []
     for o in objects:
         cells: list = [lookup(o, "metadata", "name", default="")]
         for c in columns:
@@ -87,7 +87,7 @@ def _custom_table(rt: ResourceType, objects: list[Obj], now: datetime) -> tuple[
 
 def _default_table(objects: list[Obj]) -> tuple[list[dict], list[tuple[list, list]]]:
     defs = [name_column(), column("Created At", "date", AGE_DESC)]
-    rows = []
+    rows: list[tuple[list, list]] = []
     for o in objects:
         created = parse_time(lookup(o, "metadata", "creationTimestamp"))
         stamp = created.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if created else "0001-01-01T00:00:00Z"

@@ -124,19 +124,19 @@ def validate_update(rt: ResourceType, old: dict, new: dict, subresource: str | N
                 )
             )
     if rt.crd is not None:
-        causes += _schema_causes(rt, old, new)
+        causes += _schema_causes(rt.crd, rt.version, old, new)
     return causes
 
 
-def _schema_causes(rt: ResourceType, old: dict, new: dict) -> list[Cause]:
+def _schema_causes(crd: dict, served_version: str, old: dict, new: dict) -> list[Cause]:
     """An update of a custom resource that breaks its CRD's openAPIV3Schema (types, enums,
     patterns, bounds) is refused. Ratcheted as the API server does: an error the stored
     object already had is let through; unknown fields are pruned by the server, not refused."""
     from checks.crd_schema import is_permissive, validate, version_schema
 
-    version = str(new.get("apiVersion") or "").rpartition("/")[2] or rt.version
-    schema = version_schema(rt.crd, version)
-    if is_permissive(schema):
+    version = str(new.get("apiVersion") or "").rpartition("/")[2] or served_version
+    schema = version_schema(crd, version)
+    if schema is None or is_permissive(schema):
         return []
     had = {(e.path, e.message) for e in validate(old, schema).errors}
     causes: list[Cause] = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 import select
 import socket
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -28,6 +28,10 @@ DEFAULT_WATCH_SECONDS = 1800
 
 class WatchHandlers:
     """Uses the handler's server, query, accept, connection, wfile and its _int_param/_flag/_raw."""
+
+    if TYPE_CHECKING:
+        # A mixin of the request handler: what it uses of the handler is typed there.
+        def __getattr__(self, name: str) -> Any: ...
 
     def _watch(self, route: Route) -> None:
         store = self.server.store
@@ -73,8 +77,8 @@ class WatchHandlers:
             self._chunk(_encode({"type": "ERROR", "object": e.status()}) + b"\n")
             return self._end_stream()
         self._start_stream(table)
-        for e in initial:
-            self._chunk(self._event_line(route, "ADDED", e, table, include))
+        for entry in initial:
+            self._chunk(self._event_line(route, "ADDED", entry, table, include))
         if initial_end:
             # Watch-list clients wait for this bookmark to know the initial state is complete.
             mark = {

@@ -176,7 +176,7 @@ def _node_managed_fields(
     karpenter: dict[str, str], nfd: dict[str, str], gfd: dict[str, str], gpu: bool
 ) -> list[tuple[str, str, dict[str, Any]]]:
     """(manager, operation, fieldsV1) — the time is set per node."""
-    out = [
+    out: list[tuple[str, str, dict[str, Any]]] = [
         (
             "karpenter",
             "Update",

@@ -103,7 +103,7 @@ def _operand_daemonsets(g: _Gen, device_plugin_pods: int) -> list[dict[str, Any]
             "terminationGracePeriodSeconds": 30,
             "securityContext": {},
         }
-        ds = {
+        ds: dict[str, Any] = {
             "apiVersion": "apps/v1",
             "kind": "DaemonSet",
             "metadata": _meta(

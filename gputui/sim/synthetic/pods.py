@@ -257,7 +257,7 @@ def _pod_template(name: str, image: str, command: list[str], gpus: int, kind: st
     if gpus:
         resources["requests"]["nvidia.com/gpu"] = str(gpus)
         resources["limits"]["nvidia.com/gpu"] = str(gpus)
-    env = [
+    env: list[dict[str, Any]] = [
         {"name": k, "value": v}
         for k, v in (
             ("LOG_LEVEL", "info"),
