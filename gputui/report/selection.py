@@ -52,9 +52,9 @@ def filter_findings(
         if min_severity is not None and f.severity < min_severity:
             continue
         refs = [f.subject, *f.related]
-        if nodes and not any(index.node_of(r) in nodes for r in refs):
+        if index is not None and nodes and not any((index.node_of(r) or "") in nodes for r in refs):
             continue
-        if nodepools and not any(index.pool_of(r) in nodepools for r in refs):
+        if index is not None and nodepools and not any((index.pool_of(r) or "") in nodepools for r in refs):
             continue
         if namespace and not any(r.namespace == namespace for r in refs):
             continue

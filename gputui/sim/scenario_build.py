@@ -445,7 +445,7 @@ def encode(below: list[dict[str, Any]], target: list[dict[str, Any]]) -> list[An
         key = object_key(obj)
         md = obj.get("metadata") or {}
         cands: list[str] = []
-        groups = [("stem", obj["kind"], md.get("namespace") or "", _stem(md.get("name", "")))]
+        groups: list[tuple[Any, ...]] = [("stem", obj["kind"], md.get("namespace") or "", _stem(md.get("name", "")))]
         groups += [("owner", obj["kind"], str(r.get("name"))) for r in md.get("ownerReferences") or []]
         labels = md.get("labels") or {}
         groups += [("label", obj["kind"], lbl, labels.get(lbl)) for lbl in _GROUP_LABELS if labels.get(lbl)]
