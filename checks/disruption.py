@@ -6,22 +6,16 @@ import re
 from collections import defaultdict
 
 from checks import fixplans
+from checks.findings import age_text, new_finding, ref
 from checks.gpu import ANNOTATION_DO_NOT_DISRUPT, GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL
-from checks.gpuchain import (
-    Workload,
-    age_text,
-    expected_gpus,
-    new_finding,
-    nodeclaim_by_name,
-    nodepool_is_gpu,
-    ref,
-    running_gpu_pods,
-    workload_of,
-)
+from checks.gpu_nodes import expected_gpus
 from checks.k8s import pod_gpu_request, quantity_or_zero
+from checks.kinds import Object, Pod
 from checks.model import ObjectRef, Severity
-from checks.objects import Object, Pod
+from checks.nodepool_model import nodepool_is_gpu
 from checks.registry import check
+from checks.snapshot_indexes import nodeclaim_by_name, running_gpu_pods
+from checks.workloads import Workload, workload_of
 
 LONG_RUNNING_KINDS = {
     "Job",

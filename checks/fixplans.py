@@ -20,8 +20,8 @@ from typing import Any
 
 from checks.gpu import ANNOTATION_DO_NOT_DISRUPT
 from checks.k8s import format_taint
+from checks.kinds import Taint
 from checks.model import FixPlan, ObjectRef
-from checks.objects import Taint
 
 # kind -> (apiVersion, the name kubectl understands without ambiguity)
 KINDS: dict[str, tuple[str, str]] = {

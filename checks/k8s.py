@@ -1,5 +1,5 @@
 """Kubernetes semantics the checks need: quantities, taints and tolerations, label
-selectors and node-selector requirements. Pure functions over checks.objects types
+selectors and node-selector requirements. Pure functions over checks.kinds types
 (or plain dicts for the generic kinds)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from checks.objects import Node, Pod, Taint, Toleration
+from checks.kinds import Node, Pod, Taint, Toleration
 
 _SUFFIX = {
     "Ki": Decimal(1024),

@@ -7,22 +7,11 @@ from collections import defaultdict
 from decimal import Decimal
 
 from checks import fixplans
+from checks.conditions import condition, condition_text
+from checks.event_messages import KarpenterMessage, parse_failed_scheduling, parse_nodeclaim_event
+from checks.findings import age_text, new_finding, ref
 from checks.gpu import GPU_RESOURCE, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL
-from checks.gpuchain import (
-    GPU_INSTANCE_TYPE_RE,
-    YOUNG_NODE_SECONDS,
-    age_text,
-    condition,
-    condition_text,
-    new_finding,
-    nodeclaim_by_name,
-    nodepool_is_gpu,
-    nodepool_requirements,
-    pending_gpu_pods,
-    pod_names,
-    pods_waiting_on_nodepool,
-    ref,
-)
+from checks.gpu_nodes import GPU_INSTANCE_TYPE_RE, YOUNG_NODE_SECONDS
 from checks.k8s import (
     format_quantity,
     is_terminal,
@@ -31,11 +20,13 @@ from checks.k8s import (
     quantity_or_zero,
     requirement_matches,
 )
-from checks.messages import KarpenterMessage, parse_failed_scheduling, parse_nodeclaim_event
+from checks.kinds import Object
 from checks.model import ObjectRef, Severity
-from checks.objects import Object
+from checks.nodepool_model import nodepool_is_gpu, nodepool_requirements, pods_waiting_on_nodepool
 from checks.registry import check
 from checks.snapshot import parse_time
+from checks.snapshot_indexes import nodeclaim_by_name, pending_gpu_pods
+from checks.workloads import pod_names
 
 LAUNCH_TIMEOUT = 300
 REGISTRATION_TIMEOUT = 900

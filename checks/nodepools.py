@@ -49,7 +49,7 @@ from checks.k8s import (
     taint_from_dict,
     untolerated_taints,
 )
-from checks.objects import Object, Pod, Taint, to_struct
+from checks.kinds import Object, Pod, Taint, to_struct
 
 ACCELERATOR_RESOURCES = (GPU_RESOURCE, NEURON_RESOURCE)
 

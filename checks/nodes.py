@@ -13,37 +13,27 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from checks import fixplans
+from checks.conditions import condition, condition_text
+from checks.findings import age_text, new_finding, ref
 from checks.gpu import GPU_RESOURCE, LABEL_NFD_NVIDIA_PCI
-from checks.gpuchain import (
+from checks.gpu_nodes import YOUNG_NODE_SECONDS, GpuExpectation, allocatable_gpus, capacity_gpus, gpu_nodes, node_age
+from checks.k8s import format_taint
+from checks.kinds import Node, Object
+from checks.model import FixPlan, ObjectRef, Severity
+from checks.operands import (
     DEVICE_PLUGIN,
     DRIVER,
     LABEL_DEPLOY_OPERANDS,
     TOOLKIT,
-    YOUNG_NODE_SECONDS,
-    GpuExpectation,
-    age_text,
-    allocatable_gpus,
-    capacity_gpus,
     clusterpolicy,
-    condition,
-    condition_text,
     daemonset_blockers,
     daemonset_pods_on,
     device_plugin_daemonsets,
-    gpu_nodes,
-    log_excerpt,
-    new_finding,
-    node_age,
     operand_daemonsets,
     operator_installed,
     owned_by_clusterpolicy,
-    pod_evidence,
-    pod_problem,
-    ref,
 )
-from checks.k8s import format_taint
-from checks.model import FixPlan, ObjectRef, Severity
-from checks.objects import Node, Object
+from checks.pod_problems import log_excerpt, pod_evidence, pod_problem
 from checks.registry import check
 from checks.snapshot import parse_time
 

@@ -6,39 +6,30 @@ import re
 from collections import defaultdict
 
 from checks import fixplans
+from checks.conditions import condition_text
+from checks.findings import age_text, new_finding, ref
 from checks.gpu import OPERAND_APPS, OPERANDS, Operand
-from checks.gpuchain import (
+from checks.gpu_nodes import YOUNG_NODE_SECONDS, gpu_nodes, node_age
+from checks.k8s import format_taint, tolerates
+from checks.kinds import Node, Object, Taint
+from checks.model import ObjectRef, Severity
+from checks.nodepool_model import nodepool_is_gpu, nodepool_taints
+from checks.operands import (
     DEVICE_PLUGIN,
     TOOLKIT,
-    YOUNG_NODE_SECONDS,
-    age_text,
     all_operand_daemonsets,
     blocking_taint,
     clusterpolicy,
-    condition_text,
     daemonset_blockers,
     daemonset_pods_on,
     daemonset_tolerations,
     device_plugin_daemonsets,
-    gpu_nodes,
-    is_stuck,
-    key_log_line,
-    new_finding,
-    node_age,
-    nodepool_is_gpu,
-    nodepool_taints,
     operand_daemonsets,
     operand_expected_on,
     owned_by_clusterpolicy,
-    pod_evidence,
-    pod_problem,
-    ref,
     untolerated_node_taints,
-    upstream_failure,
 )
-from checks.k8s import format_taint, tolerates
-from checks.model import ObjectRef, Severity
-from checks.objects import Node, Object, Taint
+from checks.pod_problems import is_stuck, key_log_line, pod_evidence, pod_problem, upstream_failure
 from checks.registry import check
 
 STATES_NOT_READY = re.compile(r"states not ready:?\s*\[([^\]]*)\]")

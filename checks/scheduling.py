@@ -1,7 +1,7 @@
 """Area 4, scheduling: GPU pods that wait, and why.
 
 One finding per workload (pods of one Deployment/Job/StatefulSet wait for the same
-reason), built from what the scheduler and Karpenter said (checks.messages) and from
+reason), built from what the scheduler and Karpenter said (checks.event_messages) and from
 re-doing Karpenter's NodePool reasoning offline (checks.nodepools).
 """
 
@@ -11,16 +11,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from checks import fixplans, gpuchain, instances
-from checks.gpu import GPU_RESOURCE
-from checks.k8s import format_quantity, pod_gpu_request, pod_requests, taint_from_dict
-from checks.messages import (
+from checks import fixplans, instances, workloads
+from checks.event_messages import (
     KarpenterMessage,
     SchedulerMessage,
     parse_failed_scheduling,
     parse_nodeclaim_event,
     parse_nominated,
 )
+from checks.gpu import GPU_RESOURCE
+from checks.k8s import format_quantity, pod_gpu_request, pod_requests, taint_from_dict
+from checks.kinds import Event, Object, Pod, to_dict, to_struct
 from checks.model import Finding, FixPlan, ObjectRef, Severity
 from checks.nodepools import (
     NodePoolVerdict,
@@ -33,7 +34,6 @@ from checks.nodepools import (
     widen_requirements,
 )
 from checks.nodes import still_initializing
-from checks.objects import Event, Object, Pod, to_dict, to_struct
 from checks.registry import check
 
 # A pod this young without any event is still in the scheduler's queue, not stuck.
@@ -61,8 +61,8 @@ class Workload:
 
 
 def workload_of(snapshot, pod: Pod) -> tuple[ObjectRef, Object | None]:
-    """(reference, object) of the workload that owns the pod's template; see gpuchain.workload_of."""
-    wl = gpuchain.workload_of(snapshot, pod)
+    """(reference, object) of the workload that owns the pod's template; see workloads.workload_of."""
+    wl = workloads.workload_of(snapshot, pod)
     return wl.ref, wl.obj
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from checks.objects import Event, Node, Object, Pod, to_struct
+from checks.kinds import Event, Node, Object, Pod, to_struct
 
 # (group, plural) of every resource the gatherer reads, with the snapshot attribute it fills.
 RESOURCES: dict[str, tuple[str, str, str]] = {

@@ -26,7 +26,7 @@ from decimal import Decimal
 from checks.gpu import LABEL_CAPACITY_TYPE, LABEL_NODEPOOL
 from checks.instances import InstanceType
 from checks.k8s import format_quantity, quantity_or_zero, requirement_matches
-from checks.objects import Object, to_struct
+from checks.kinds import Object, to_struct
 from gputui.nodepool.cron import Cron, format_duration, parse_duration
 
 CAPACITY_TYPES = ("spot", "on-demand", "reserved")
@@ -298,9 +298,9 @@ def _share_indexes(src, dst) -> None:
     for name, attr in vars(type(src)).items():
         if isinstance(attr, functools.cached_property) and "nodepool" not in name and name in src.__dict__:
             dst.__dict__[name] = src.__dict__[name]
-    memo = src.__dict__.get("_gpuchain_memo")
+    memo = src.__dict__.get("_derived_indexes")
     if memo:
-        dst.__dict__["_gpuchain_memo"] = {k: v for k, v in memo.items() if "nodepool" not in k}
+        dst.__dict__["_derived_indexes"] = {k: v for k, v in memo.items() if "nodepool" not in k}
 
 
 def draft_findings(snapshot, obj: dict) -> list:

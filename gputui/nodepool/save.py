@@ -55,7 +55,7 @@ def edit_plan(draft: NodePoolDraft, base: dict) -> FixPlan:
     """The draft's edits (relative to the object it was opened from) as a merge patch of spec."""
     patch = {"spec": merge_diff(draft.original.get("spec") or {}, draft.obj.get("spec") or {})}
     from checks.fixplans import gitops_warning, kubectl_patch
-    from checks.objects import Object, to_struct
+    from checks.kinds import Object, to_struct
 
     md = to_struct({"metadata": base.get("metadata") or {}}, Object).metadata
     return FixPlan(

@@ -42,7 +42,7 @@ from checks.k8s import (
     tolerates,
     toleration_from_dict,
 )
-from checks.objects import Pod, to_struct
+from checks.kinds import Pod, to_struct
 from gputui.sim import nvsmi
 
 SCHEDULER = "default-scheduler"

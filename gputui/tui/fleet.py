@@ -7,10 +7,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from checks.findings import age_text
 from checks.gpu import GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL, OPERANDS
-from checks.gpuchain import age_text, allocatable_gpus, capacity_gpus, gpu_nodes, nodepool_is_gpu, pending_gpu_pods
+from checks.gpu_nodes import allocatable_gpus, capacity_gpus, gpu_nodes
 from checks.k8s import is_terminal, node_is_ready, parse_quantity, pod_gpu_request
 from checks.model import Finding, ObjectRef, Severity
+from checks.nodepool_model import nodepool_is_gpu
+from checks.snapshot_indexes import pending_gpu_pods
 
 _TAG_RE = re.compile(r":(v?\d[\w.\-+]*)(?:@sha256:[0-9a-f]+)?$")
 

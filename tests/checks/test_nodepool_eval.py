@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from checks.kinds import Object, Pod, to_struct
 from checks.nodepools import (
     Requirement,
     allowed_instance_types,
@@ -21,7 +22,6 @@ from checks.nodepools import (
     set_after_boot,
     widen_requirements,
 )
-from checks.objects import Object, Pod, to_struct
 
 GI = 1024**3
 TOLERATE = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}

@@ -192,7 +192,7 @@ class ObjectScreen(Screen):
         self.query_one(FindingsTable).show(found)
         self.query_one("#object-tabs", TabbedContent).get_tab("findings").label = f"Findings ({len(found)})"
         if self.has_pods and snap is not None:
-            from checks.gpuchain import age_text
+            from checks.findings import age_text
             from checks.k8s import pod_gpu_request
 
             table = self.query_one("#pods-table", DataTable)
@@ -279,7 +279,7 @@ class ObjectScreen(Screen):
         self._event_rows = rows
         import datetime as dt
 
-        from checks.gpuchain import age_text
+        from checks.findings import age_text
         from checks.snapshot import parse_time
 
         now = dt.datetime.now(dt.timezone.utc)

@@ -1,0 +1,74 @@
+"""The controller behind a pod (Deployment via its ReplicaSet, Job, StatefulSet, ...)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from checks.kinds import Object, Pod
+from checks.model import ObjectRef
+from checks.snapshot_indexes import objects_by_ns_name
+
+
+def pod_names(pods: Iterable[Pod], limit: int = 5) -> str:
+    names = [f"{p.metadata.namespace}/{p.metadata.name}" for p in pods]
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+@dataclass
+class Workload:
+    """The controller a pod belongs to, resolved through ReplicaSets to Deployments."""
+
+    kind: str
+    name: str
+    namespace: str
+    obj: Object | None = None
+    pods: list[Pod] = field(default_factory=list)
+
+    @property
+    def ref(self) -> ObjectRef:
+        return ObjectRef(self.kind, self.name, self.namespace, WORKLOAD_API_VERSIONS.get(self.kind))
+
+
+WORKLOAD_API_VERSIONS = {
+    "Deployment": "apps/v1",
+    "StatefulSet": "apps/v1",
+    "ReplicaSet": "apps/v1",
+    "Job": "batch/v1",
+    "DaemonSet": "apps/v1",
+    "Pod": "v1",
+}
+
+
+def workload_of(snapshot, pod: Pod) -> Workload:
+    """The object that owns the pod's template: Deployment (via its ReplicaSet), Job,
+    StatefulSet, ... or the Pod itself when nothing controls it."""
+    ns = pod.metadata.namespace or ""
+    owner = next((r for r in pod.metadata.owner_references if r.controller), None)
+    if owner is None:
+        return Workload("Pod", pod.metadata.name, ns, None)
+    kind, name = owner.kind, owner.name
+    if kind == "ReplicaSet":
+        rs = objects_by_ns_name(snapshot, "replicasets").get((ns, name))
+        dep = next((o for o in (rs.metadata.owner_references if rs else []) if o.controller), None)
+        if dep is not None:
+            kind, name = dep.kind, dep.name
+        elif rs is None:
+            # The ReplicaSet was not read (or is gone): its name is the Deployment's plus the template hash.
+            hash_ = pod.metadata.labels.get("pod-template-hash")
+            if (
+                hash_
+                and name.endswith("-" + hash_)
+                and (ns, name[: -len(hash_) - 1]) in objects_by_ns_name(snapshot, "deployments")
+            ):
+                kind, name = "Deployment", name[: -len(hash_) - 1]
+    attr = {
+        "Job": "jobs",
+        "StatefulSet": "statefulsets",
+        "Deployment": "deployments",
+        "ReplicaSet": "replicasets",
+        "DaemonSet": "daemonsets",
+    }.get(kind)
+    obj = objects_by_ns_name(snapshot, attr).get((ns, name)) if attr else None
+    return Workload(kind, name, ns, obj)
