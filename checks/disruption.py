@@ -12,7 +12,7 @@ from checks.gpu_nodes import expected_gpus
 from checks.k8s import pod_gpu_request, quantity_or_zero
 from checks.kinds import Object, Pod
 from checks.model import ObjectRef, Severity
-from checks.nodepool_model import nodepool_is_gpu
+from checks.nodepool_model import serves_nvidia_gpus
 from checks.registry import check
 from checks.snapshot_indexes import nodeclaim_by_name, running_gpu_pods
 from checks.workloads import Workload, workload_of
@@ -283,10 +283,10 @@ def _node_is_gpu(snapshot, kind: str, name: str) -> bool:
         if quantity_or_zero((nc.status.get("capacity") or {}).get(GPU_RESOURCE)) > 0:
             return True
         pool = snapshot.nodepool_by_name.get(nc.metadata.labels.get(LABEL_NODEPOOL, ""))
-        return pool is not None and nodepool_is_gpu(snapshot, pool)
+        return pool is not None and serves_nvidia_gpus(snapshot, pool)
     for np in snapshot.nodepools:
         if kind == "NodeClaim" and name.startswith(np.metadata.name + "-"):
-            return nodepool_is_gpu(snapshot, np)
+            return serves_nvidia_gpus(snapshot, np)
     return False
 
 

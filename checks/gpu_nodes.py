@@ -26,8 +26,12 @@ from checks.k8s import (
 )
 from checks.kinds import Node
 
-GPU_FAMILY_RE = re.compile(r"^(?:p\d+[a-z]*|g\d+(?!ad)[a-z]*|gr\d+[a-z]*)$")
-GPU_INSTANCE_TYPE_RE = re.compile(r"^(?:p\d+[a-z]*|g\d+(?!ad)[a-z]*|gr\d+[a-z]*)\.[a-z0-9-]+$")
+# EC2 instance family names by accelerator, for families the catalogue does not know yet:
+# p*, g* (but g4ad, AMD) and gr* are NVIDIA, with an optional variant suffix (p6-b200).
+GPU_FAMILY_RE = re.compile(r"^(?:p\d+[a-z]*|g\d+(?!ad)[a-z]*|gr\d+[a-z]*)(?:-[a-z0-9]+)?$")
+AMD_FAMILY_RE = re.compile(r"^g\d+ad$")
+NEURON_FAMILY_RE = re.compile(r"^(?:inf|trn)\d+[a-z]*$")
+GPU_INSTANCE_TYPE_RE = re.compile(GPU_FAMILY_RE.pattern[:-1] + r"\.[a-z0-9-]+$")
 YOUNG_NODE_SECONDS = 600
 
 

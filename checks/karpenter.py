@@ -22,7 +22,7 @@ from checks.k8s import (
 )
 from checks.kinds import Object
 from checks.model import ObjectRef, Severity
-from checks.nodepool_model import nodepool_is_gpu, nodepool_requirements, pods_waiting_on_nodepool
+from checks.nodepool_model import pods_waiting_on_nodepool, requirement_dicts, serves_nvidia_gpus
 from checks.registry import check
 from checks.snapshot import parse_time
 from checks.snapshot_indexes import nodeclaim_by_name, pending_gpu_pods
@@ -60,7 +60,7 @@ def _nodeclaim_is_gpu(snapshot, nc: Object) -> bool:
     if quantity_or_zero((nc.status.get("capacity") or {}).get(GPU_RESOURCE)) > 0:
         return True
     pool = snapshot.nodepool_by_name.get(nc.metadata.labels.get(LABEL_NODEPOOL, ""))
-    return pool is not None and nodepool_is_gpu(snapshot, pool)
+    return pool is not None and serves_nvidia_gpus(snapshot, pool)
 
 
 def _nc_context(snapshot, nc: Object) -> tuple[list[ObjectRef], str]:
@@ -208,11 +208,11 @@ def _alternative_types(failed: list[str], np: Object) -> list[str]:
         return []
     reqs = [
         r
-        for r in nodepool_requirements(np)
+        for r in requirement_dicts(np)
         if r.get("key") != LABEL_INSTANCE_TYPE and r.get("key") in instances.INSTANCE_LABEL_KEYS
     ]
     allowed = set()
-    for r in nodepool_requirements(np):
+    for r in requirement_dicts(np):
         if r.get("key") == LABEL_INSTANCE_TYPE and r.get("operator") == "In":
             allowed |= set(r.get("values") or [])
     families = {it.family for it in known}
@@ -279,11 +279,13 @@ def insufficient_capacity(snapshot):
         np = snapshot.nodepool_by_name.get(pool)
         pool_types = []
         if np is not None:
-            for r in nodepool_requirements(np):
+            for r in requirement_dicts(np):
                 if r.get("key") == LABEL_INSTANCE_TYPE and r.get("operator") == "In":
                     pool_types = list(r.get("values") or [])
         types = g["types"] or pool_types
-        is_gpu = (np is not None and nodepool_is_gpu(snapshot, np)) or any(GPU_INSTANCE_TYPE_RE.match(t) for t in types)
+        is_gpu = (np is not None and serves_nvidia_gpus(snapshot, np)) or any(
+            GPU_INSTANCE_TYPE_RE.match(t) for t in types
+        )
         if not is_gpu:
             continue
         if np is not None:
@@ -628,7 +630,7 @@ def nodepool_not_ready(snapshot):
             for c in (ncls.status.get("conditions") or []) if ncls is not None else []:
                 if c.get("type") in EC2NODECLASS_PARTS and c.get("status") == "False":
                     ev.append(f"EC2NodeClass {ncr['name']}: {condition_text(c)}")
-        waiting = pods_waiting_on_nodepool(snapshot, np) if nodepool_is_gpu(snapshot, np) else []
+        waiting = pods_waiting_on_nodepool(snapshot, np) if serves_nvidia_gpus(snapshot, np) else []
         if waiting:
             ev.append(f"GPU pods waiting for it: {pod_names(waiting)}")
         why = bad[0] if bad else ready
@@ -683,7 +685,7 @@ def ec2nodeclass_not_ready(snapshot):
             == ncls.metadata.name
         ]
         related = [ref(np, "NodePool") for np in pools]
-        gpu_pools = [np.metadata.name for np in pools if nodepool_is_gpu(snapshot, np)]
+        gpu_pools = [np.metadata.name for np in pools if serves_nvidia_gpus(snapshot, np)]
         if pools:
             ev.append(f"NodePools using it: {', '.join(np.metadata.name for np in pools)}")
         parts = ", ".join(
@@ -748,7 +750,7 @@ def nodepool_limit_reached(snapshot):
         state = _limits_state(snapshot, np)
         full = [(k, u, lim) for k, u, lim in state if u >= lim]
         lim_errs = _limit_errors_for(snapshot, pool)
-        is_gpu = nodepool_is_gpu(snapshot, np)
+        is_gpu = serves_nvidia_gpus(snapshot, np)
         waiting = pods_waiting_on_nodepool(snapshot, np) if is_gpu else []
         if not full and lim_errs:
             # Karpenter says the next node would not fit: name the resource with the least headroom.

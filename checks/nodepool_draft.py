@@ -23,14 +23,23 @@ from checks import instances
 from checks.crd_schema import is_permissive, validate, version_schema
 from checks.findings import new_finding, ref
 from checks.gpu import GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL
+from checks.gpu_nodes import GPU_FAMILY_RE
 from checks.k8s import format_taint, requirement_matches, tolerates, toleration_from_dict
 from checks.kinds import Object, to_dict
 from checks.model import Severity
+from checks.nodepool_model import (
+    Accelerator,
+    is_accelerator_nodepool,
+    is_nvidia_nodepool,
+    nodepool_accelerator,
+    requirement_dicts,
+    template_labels,
+    template_spec,
+)
 from checks.nodepool_schema import V1, V1BETA1, builtin_schema
 from checks.nodepools import (
     allowed_instance_types,
     evaluate_nodepool,
-    is_gpu_nodepool,
     is_well_known,
     nodepool_requirements,
     nodepool_taints,
@@ -43,8 +52,6 @@ DRAFT_ANNOTATION = "gputui.dev/draft"
 _TRAINING = re.compile(r"train|finetun|fine-tun|pretrain", re.I)
 # The GPU Operator chart's default for ClusterPolicy spec.daemonsets.tolerations.
 DEFAULT_OPERAND_TOLERATIONS = ({"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"},)
-GPU_CATEGORIES = ("g", "p", "gr")
-_GPU_FAMILY = re.compile(r"^(?:p\d+[a-z]*|g\d+(?!ad)[a-z]*|gr\d+[a-z]*)(?:-[a-z0-9]+)?$")
 
 
 def mark_draft(obj: dict) -> dict:
@@ -59,17 +66,9 @@ def is_draft(obj: Object) -> bool:
     return (obj.metadata.annotations or {}).get(DRAFT_ANNOTATION) == "true"
 
 
-def _tspec(np: Object) -> dict:
-    return ((np.spec.get("template") or {}).get("spec")) or {}
-
-
-def _raw_requirements(np: Object) -> list[dict]:
-    return list(_tspec(np).get("requirements") or [])
-
-
 def allows_spot(np: Object) -> bool:
     """Karpenter launches on-demand unless the capacity-type requirement admits spot."""
-    reqs = [r for r in _raw_requirements(np) if r.get("key") == LABEL_CAPACITY_TYPE]
+    reqs = [r for r in requirement_dicts(np) if r.get("key") == LABEL_CAPACITY_TYPE]
     if not reqs:
         return False
     return all(
@@ -84,7 +83,7 @@ def allows_spot(np: Object) -> bool:
 
 
 def looks_like_training(np: Object) -> bool:
-    labels = ((np.spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    labels = template_labels(np)
     words = [np.metadata.name, *labels.values()]
     return any(_TRAINING.search(str(w)) for w in words)
 
@@ -122,7 +121,7 @@ def training_nodepool_on_spot(snapshot):
         checkpoint often.
     """
     for np in _nodepools(snapshot):
-        if not is_gpu_nodepool(np) or not looks_like_training(np) or not allows_spot(np):
+        if not is_accelerator_nodepool(np) or not looks_like_training(np) or not allows_spot(np):
             continue
         yield new_finding(
             "GPU601",
@@ -135,7 +134,7 @@ def training_nodepool_on_spot(snapshot):
 
 def _format_reqs(np: Object, key: str) -> str:
     parts = []
-    for r in _raw_requirements(np):
+    for r in requirement_dicts(np):
         if r.get("key") == key:
             parts.append(f"{r.get('operator')} [{' '.join(str(v) for v in r.get('values') or [])}]")
     return "; ".join(parts) or "not set"
@@ -156,8 +155,8 @@ def gpu_nodepool_untainted(snapshot):
     """A GPU NodePool launches nodes without a NoSchedule/NoExecute taint.
 
     What it checks:
-        NodePools that select NVIDIA GPU instances and have no NoSchedule or NoExecute
-        taint in spec.template.spec.taints.
+        NodePools that select accelerated instances (NVIDIA or AMD GPUs, AWS Neuron) and
+        have no NoSchedule or NoExecute taint in spec.template.spec.taints.
 
     Why it matters:
         Without a taint, any pod (system agents, web apps, batch CPU work) lands on the
@@ -168,17 +167,18 @@ def gpu_nodepool_untainted(snapshot):
         Add the taint `nvidia.com/gpu=true:NoSchedule` to the NodePool template. The GPU
         Operator's operands tolerate it by default, and pods that request nvidia.com/gpu
         get the toleration automatically on EKS (ExtendedResourceToleration) or from their
-        spec.
+        spec. For AMD pools use amd.com/gpu, for Neuron pools aws.amazon.com/neuron.
     """
     for np in _nodepools(snapshot):
-        if not is_gpu_nodepool(np):
+        vendor = nodepool_accelerator(np)
+        if vendor is Accelerator.NONE:
             continue
         if any(t.effect in ("NoSchedule", "NoExecute") for t in nodepool_taints(np)):
             continue
         yield new_finding(
             "GPU602",
-            f"NodePool {np.metadata.name} launches GPU nodes without a taint: any pod can land on them; "
-            f"add the taint {GPU_RESOURCE}=true:NoSchedule",
+            f"NodePool {np.metadata.name} launches {'GPU' if vendor is not Accelerator.NEURON else 'Neuron'} nodes "
+            f"without a taint: any pod can land on them; add the taint {vendor.resource}=true:NoSchedule",
             ref(np, "NodePool"),
             evidence=[
                 "spec.template.spec.taints: " + (", ".join(format_taint(t) for t in nodepool_taints(np)) or "none")
@@ -214,7 +214,7 @@ def gpu_nodepool_no_gpu_limit(snapshot):
         (`gputui nodepool edit NAME` shows what a limit means in nodes and dollars/hour).
     """
     for np in _nodepools(snapshot):
-        if not is_gpu_nodepool(np):
+        if not is_nvidia_nodepool(np):
             continue
         limits = np.spec.get("limits") or {}
         if GPU_RESOURCE in limits:
@@ -237,7 +237,7 @@ def _unknown_to_catalogue(np: Object) -> list[str]:
     """GPU-looking instance types, families or GPU names the catalogue does not know."""
     families = {it.family for it in instances.INSTANCE_TYPES.values()}
     out = []
-    for r in _raw_requirements(np):
+    for r in requirement_dicts(np):
         if r.get("operator") != "In":
             continue
         key, values = r.get("key"), [str(v) for v in r.get("values") or []]
@@ -245,10 +245,10 @@ def _unknown_to_catalogue(np: Object) -> list[str]:
             if (
                 key == "node.kubernetes.io/instance-type"
                 and v not in instances.INSTANCE_TYPES
-                and _GPU_FAMILY.match(v.split(".")[0])
+                and GPU_FAMILY_RE.match(v.split(".")[0])
             ):
                 out.append(v)
-            elif key == instances.L_FAMILY and v not in families and _GPU_FAMILY.match(v):
+            elif key == instances.L_FAMILY and v not in families and GPU_FAMILY_RE.match(v):
                 out.append(v)
             elif key == instances.L_GPU_NAME and v not in instances.GPU_MODELS:
                 out.append(v)
@@ -283,7 +283,7 @@ def nodepool_no_gpu_instance_type(snapshot):
         each change admits.
     """
     for np in _nodepools(snapshot):
-        if not is_gpu_nodepool(np):
+        if not is_nvidia_nodepool(np):
             continue
         if any(it.is_nvidia for it in allowed_instance_types(np)):
             continue
@@ -364,7 +364,7 @@ def nodepool_taint_not_tolerated_by_operands(snapshot):
         daemonsets.tolerations) before the NodePool change goes out.
     """
     for np in _nodepools(snapshot):
-        if not is_gpu_nodepool(np):
+        if not is_nvidia_nodepool(np):
             continue
         draft = is_draft(np)
         source = _operand_tolerations(snapshot, draft)
@@ -400,7 +400,7 @@ def nodepool_taint_not_tolerated_by_operands(snapshot):
 def _aimed_at(np: Object, pod, gpu_pool: bool) -> bool:
     """Does the pod mean to run on this NodePool? It selects the pool or one of its own
     labels, or it selects nothing custom and the pool is a GPU pool."""
-    labels = ((np.spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    labels = template_labels(np)
     for term in pod_requirement_terms(pod):
         custom = [r for r in term if not is_well_known(r.key) or r.key == LABEL_NODEPOOL]
         if not custom:
@@ -446,7 +446,7 @@ def pending_gpu_pod_still_unfit(snapshot):
         return
     pending = pending_gpu_pods(snapshot)
     for np in drafts:
-        gpu_pool = is_gpu_nodepool(np)
+        gpu_pool = is_nvidia_nodepool(np)
         aimed = [p for p in pending if _aimed_at(np, p, gpu_pool)]
         for wl in group_by_workload(snapshot, aimed):
             verdict = evaluate_nodepool(np, wl.pods[0])
@@ -700,7 +700,7 @@ def nodepool_nodeclass_missing(snapshot):
     for np in _nodepools(snapshot):
         if not is_draft(np):
             continue
-        ref_ = _tspec(np).get("nodeClassRef") or {}
+        ref_ = template_spec(np).get("nodeClassRef") or {}
         if ref_.get("kind", "EC2NodeClass") != "EC2NodeClass" or not ref_.get("name"):
             continue
         if ref_["name"] in names:

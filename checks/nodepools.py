@@ -18,7 +18,6 @@ spec.template.spec) cannot take a pod when:
 Public API:
     evaluate_nodepool(nodepool, pod, *, daemonset_overhead=None) -> NodePoolVerdict
     allowed_instance_types(nodepool) -> list[InstanceType]
-    is_gpu_nodepool(nodepool) -> bool
     nodepool_requirements(nodepool) -> list[Requirement]
     pod_requirement_terms(pod) -> list[list[Requirement]]
     daemonset_overhead(daemonsets, nodepool) -> dict[str, Decimal]
@@ -37,6 +36,7 @@ from decimal import Decimal
 from typing import Any
 
 from checks import instances
+from checks.conditions import condition
 from checks.gpu import GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL
 from checks.instances import INSTANCE_LABEL_KEYS, NEURON_RESOURCE, InstanceType, karpenter_labels
 from checks.k8s import (
@@ -46,10 +46,10 @@ from checks.k8s import (
     quantity_or_zero,
     required_node_affinity_terms,
     requirement_matches,
-    taint_from_dict,
     untolerated_taints,
 )
-from checks.kinds import Object, Pod, Taint, to_struct
+from checks.kinds import Object, Pod, to_struct
+from checks.nodepool_model import nodepool_taints, template, template_spec
 
 ACCELERATOR_RESOURCES = (GPU_RESOURCE, NEURON_RESOURCE)
 
@@ -245,26 +245,14 @@ def conflicts(nodepool_reqs: Sequence[Requirement], pod_reqs: Sequence[Requireme
     return out
 
 
-def _template(nodepool: Object) -> dict[str, Any]:
-    return nodepool.spec.get("template") or {}
-
-
-def _template_spec(nodepool: Object) -> dict[str, Any]:
-    return _template(nodepool).get("spec") or {}
-
-
 def nodepool_requirements(nodepool: Object) -> list[Requirement]:
     """spec.template.spec.requirements + template labels (Karpenter treats each as `In
     [value]`) + the implicit karpenter.sh/nodepool In [name]."""
-    reqs = [Requirement.from_dict(d) for d in _template_spec(nodepool).get("requirements") or []]
-    labels = (_template(nodepool).get("metadata") or {}).get("labels") or {}
+    reqs = [Requirement.from_dict(d) for d in template_spec(nodepool).get("requirements") or []]
+    labels = (template(nodepool).get("metadata") or {}).get("labels") or {}
     reqs += [Requirement(k, "In", (str(v),), "label") for k, v in labels.items()]
     reqs.append(Requirement(LABEL_NODEPOOL, "In", (nodepool.metadata.name,), "nodepool"))
     return reqs
-
-
-def nodepool_taints(nodepool: Object) -> list[Taint]:
-    return [taint_from_dict(t) for t in _template_spec(nodepool).get("taints") or []]
 
 
 def pod_requirement_terms(pod: Pod) -> list[list[Requirement]]:
@@ -294,28 +282,6 @@ def allowed_instance_types(nodepool: Object) -> list[InstanceType]:
     """Catalogue types the NodePool's requirements admit, cheapest first. Only the types
     in checks.instances are known: a NodePool of general-purpose types yields []."""
     return [it for it, _ in _filter(nodepool_requirements(nodepool))]
-
-
-def is_gpu_nodepool(nodepool: Object) -> bool:
-    """A NodePool meant for NVIDIA GPUs: it taints nodes with nvidia.com/gpu, or its
-    requirements select GPU instances (gpu labels, GPU families/types/categories)."""
-    if any(t.key == GPU_RESOURCE for t in nodepool_taints(nodepool)):
-        return True
-    for r in nodepool_requirements(nodepool):
-        if r.key.startswith("karpenter.k8s.aws/instance-gpu-") and r.operator in ("In", "Exists", "Gt"):
-            if r.operator == "Gt" and r.values and _int_or_none(r.values[0]) is not None and int(r.values[0]) < 0:
-                continue
-            return True
-        if r.operator == "In" and r.key in (
-            instances.L_FAMILY,
-            "node.kubernetes.io/instance-type",
-            instances.L_CATEGORY,
-        ):
-            for it in instances.INSTANCE_TYPES.values():
-                value = {instances.L_FAMILY: it.family, instances.L_CATEGORY: it.category}.get(r.key, it.name)
-                if it.is_nvidia and value in r.values and (r.key != instances.L_CATEGORY or value in ("g", "p")):
-                    return True
-    return False
 
 
 def _fits(it: InstanceType, requests: Mapping[str, Decimal], overhead: Mapping[str, Decimal]) -> bool:
@@ -416,20 +382,13 @@ class NodePoolVerdict:
         return f"NodePool {self.nodepool}: " + "; ".join(b.detail for b in self.blocking)
 
 
-def _condition(obj: Object, type_: str) -> dict[str, Any] | None:
-    for c in obj.status.get("conditions") or []:
-        if c.get("type") == type_:
-            return c
-    return None
-
-
 def _readiness_blocker(nodepool: Object) -> Blocker | None:
     for type_ in ("NodeClassReady", "Ready"):
-        c = _condition(nodepool, type_)
+        c = condition(nodepool, type_)
         if c and c.get("status") == "False":
             why = c.get("reason") or type_
             msg = f": {c['message']}" if c.get("message") else ""
-            ref = _template_spec(nodepool).get("nodeClassRef") or {}
+            ref = template_spec(nodepool).get("nodeClassRef") or {}
             return Blocker(
                 "nodeclass",
                 f"NodePool is not ready ({type_}=False, {why}{msg})",
@@ -612,7 +571,7 @@ def widen_requirements(
     admit the catalogue type needing the fewest changed requirements (cheapest on ties).
     None when only a template-label change, a toleration or a limit would help."""
     overhead = dict(DEFAULT_DAEMONSET_OVERHEAD if daemonset_overhead is None else daemonset_overhead)
-    raw = [dict(d) for d in _template_spec(nodepool).get("requirements") or []]
+    raw = [dict(d) for d in template_spec(nodepool).get("requirements") or []]
     changes: list[str] = []
     np_reqs = nodepool_requirements(nodepool)
     term = pod_requirement_terms(pod)[0]

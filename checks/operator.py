@@ -13,7 +13,7 @@ from checks.gpu_nodes import YOUNG_NODE_SECONDS, gpu_nodes, node_age
 from checks.k8s import format_taint, tolerates
 from checks.kinds import Node, Object, Taint
 from checks.model import ObjectRef, Severity
-from checks.nodepool_model import nodepool_is_gpu, nodepool_taints
+from checks.nodepool_model import nodepool_taints, serves_nvidia_gpus
 from checks.operands import (
     DEVICE_PLUGIN,
     TOOLKIT,
@@ -474,7 +474,7 @@ def nvidia_runtime_missing(snapshot):
 def _gpu_nodepool_taints(snapshot) -> dict[tuple, tuple[Taint, list[Object]]]:
     out: dict[tuple, tuple[Taint, list[Object]]] = {}
     for np in snapshot.nodepools:
-        if not nodepool_is_gpu(snapshot, np):
+        if not serves_nvidia_gpus(snapshot, np):
             continue
         for t in nodepool_taints(np):
             if blocking_taint(t):

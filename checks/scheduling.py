@@ -23,11 +23,11 @@ from checks.gpu import GPU_RESOURCE
 from checks.k8s import format_quantity, pod_gpu_request, pod_requests, taint_from_dict
 from checks.kinds import Event, Object, Pod, to_dict, to_struct
 from checks.model import Finding, FixPlan, ObjectRef, Severity
+from checks.nodepool_model import is_nvidia_nodepool
 from checks.nodepools import (
     NodePoolVerdict,
     daemonset_overhead,
     evaluate_nodepool,
-    is_gpu_nodepool,
     karpenter_equivalent,
     nodes_needed,
     set_after_boot,
@@ -225,7 +225,7 @@ def gpu_pods_pending(snapshot):
 
 
 def _nodepools_to_judge(snapshot, story: PodStory) -> list[Object]:
-    gpu = [np for np in snapshot.nodepools if is_gpu_nodepool(np)]
+    gpu = [np for np in snapshot.nodepools if is_nvidia_nodepool(np)]
     named = {n for _, k in story.karpenter for n in k.nodepools}
     chosen = gpu + [np for np in snapshot.nodepools if np.metadata.name in named and np not in gpu]
     return chosen or list(snapshot.nodepools)

@@ -324,11 +324,12 @@ def _pending_fit(snapshot, obj: dict) -> list[str]:
     if snapshot is None:
         return []
     from checks.nodepool_draft import _aimed_at
-    from checks.nodepools import evaluate_nodepool, is_gpu_nodepool
+    from checks.nodepool_model import is_nvidia_nodepool
+    from checks.nodepools import evaluate_nodepool
     from checks.scheduling import group_by_workload, pending_gpu_pods
 
     np = _np(obj)
-    gpu_pool = is_gpu_nodepool(np)
+    gpu_pool = is_nvidia_nodepool(np)
     pods = [p for p in pending_gpu_pods(snapshot) if _aimed_at(np, p, gpu_pool)]
     out = []
     for wl in group_by_workload(snapshot, pods):

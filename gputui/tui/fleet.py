@@ -12,7 +12,7 @@ from checks.gpu import GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL, OPERAN
 from checks.gpu_nodes import allocatable_gpus, capacity_gpus, gpu_nodes
 from checks.k8s import is_terminal, node_is_ready, parse_quantity, pod_gpu_request
 from checks.model import Finding, ObjectRef, Severity
-from checks.nodepool_model import nodepool_is_gpu
+from checks.nodepool_model import serves_nvidia_gpus
 from checks.snapshot_indexes import pending_gpu_pods
 
 _TAG_RE = re.compile(r":(v?\d[\w.\-+]*)(?:@sha256:[0-9a-f]+)?$")
@@ -319,7 +319,7 @@ def nodepool_rows(snapshot) -> list[NodePoolRow]:
         rows.append(
             NodePoolRow(
                 name=np.metadata.name,
-                is_gpu=nodepool_is_gpu(snapshot, np),
+                is_gpu=serves_nvidia_gpus(snapshot, np),
                 gpus_used=used,
                 gpu_limit=_int_or_none((np.spec.get("limits") or {}).get(GPU_RESOURCE)),
                 nodes=len(nodes),
