@@ -24,8 +24,8 @@ from checks.kinds import Object
 from checks.model import ObjectRef, Severity
 from checks.nodepool_model import pods_waiting_on_nodepool, requirement_dicts, serves_nvidia_gpus
 from checks.registry import check
-from checks.snapshot import parse_time
 from checks.snapshot_indexes import nodeclaim_by_name, pending_gpu_pods
+from checks.timestamps import parse_time
 from checks.workloads import pod_names
 
 LAUNCH_TIMEOUT = 300

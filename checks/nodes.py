@@ -35,7 +35,7 @@ from checks.operands import (
 )
 from checks.pod_problems import log_excerpt, pod_evidence, pod_problem
 from checks.registry import check
-from checks.snapshot import parse_time
+from checks.timestamps import parse_time
 
 READS_CHAIN = ("nodes", "pods", "daemonsets", "nodeclaims", "clusterpolicies", "events", "logs")
 ACCELERATED_HW = "AcceleratedHardwareReady"

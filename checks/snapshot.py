@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from checks.kinds import Event, Node, Object, Pod, to_struct
+from checks.timestamps import parse_time  # noqa: F401  (re-exported for readers of snapshot files)
 
 # (group, plural) of every resource the gatherer reads, with the snapshot attribute it fills.
 RESOURCES: dict[str, tuple[str, str, str]] = {
@@ -70,16 +71,6 @@ class Incomplete:
 
     def to_json(self) -> dict[str, str]:
         return {"resource": self.resource, "reason": self.reason, "message": self.message}
-
-
-def parse_time(value: str | None) -> _dt.datetime | None:
-    """RFC 3339 (as the API writes it) to an aware datetime; None when absent or unreadable."""
-    if not value:
-        return None
-    try:
-        return _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 @dataclass

@@ -280,7 +280,7 @@ class ObjectScreen(Screen):
         import datetime as dt
 
         from checks.findings import age_text
-        from checks.snapshot import parse_time
+        from checks.timestamps import parse_time
 
         now = dt.datetime.now(dt.timezone.utc)
         table = self.query_one("#events-table", DataTable)
