@@ -8,7 +8,9 @@ presence labels, and finally a GPU instance family name.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from checks.gpu import (
     GPU_RESOURCE,
@@ -24,7 +26,7 @@ from checks.gpu import (
 from checks.k8s import (
     quantity_or_zero,
 )
-from checks.kinds import Node
+from checks.kinds import Node, Object
 
 # EC2 instance family names by accelerator, for families the catalogue does not know yet:
 # p*, g* (but g4ad, AMD) and gr* are NVIDIA, with an optional variant suffix (p6-b200).
@@ -74,7 +76,15 @@ def _catalog(labels: dict) -> tuple[int | None, str | None]:
 
 def expected_gpus(snapshot, node: Node) -> GpuExpectation | None:
     """How many NVIDIA GPUs this node should expose, or None when it is not a GPU node."""
-    labels = node.metadata.labels
+    nc = snapshot.nodeclaims_by_node.get(node.metadata.name)
+    return expected_gpus_of(node.metadata.labels, node.status.capacity, nc)
+
+
+def expected_gpus_of(
+    labels: Mapping[str, str], capacity: Mapping[str, Any], nodeclaim: Object | None = None
+) -> GpuExpectation | None:
+    """expected_gpus from a node's labels and capacity (and its NodeClaim, when known), for
+    callers that hold a raw node rather than a snapshot."""
     it = labels.get(LABEL_INSTANCE_TYPE)
     manufacturer = labels.get(LABEL_KARPENTER_GPU_MANUFACTURER)
     if manufacturer and manufacturer.lower() != "nvidia":
@@ -83,20 +93,19 @@ def expected_gpus(snapshot, node: Node) -> GpuExpectation | None:
     n, cat_model = _catalog(labels)
     if n:
         return GpuExpectation(n, f"instance type {it}", model or cat_model, it)
-    if n == 0 and it and not _int(node.status.capacity.get(GPU_RESOURCE)):
+    if n == 0 and it and not _int(capacity.get(GPU_RESOURCE)):
         return None  # a known instance type without NVIDIA GPUs
     n = _int(labels.get(LABEL_KARPENTER_GPU_COUNT))
     if n:
         return GpuExpectation(n, f"label {LABEL_KARPENTER_GPU_COUNT}={n}", model, it)
-    nc = snapshot.nodeclaims_by_node.get(node.metadata.name)
-    if nc is not None:
-        n = _int((nc.status.get("capacity") or {}).get(GPU_RESOURCE))
+    if nodeclaim is not None:
+        n = _int((nodeclaim.status.get("capacity") or {}).get(GPU_RESOURCE))
         if n:
-            return GpuExpectation(n, f"NodeClaim {nc.metadata.name} capacity {GPU_RESOURCE}={n}", model, it)
+            return GpuExpectation(n, f"NodeClaim {nodeclaim.metadata.name} capacity {GPU_RESOURCE}={n}", model, it)
     n = _int(labels.get(LABEL_GFD_GPU_COUNT))
     if n:
         return GpuExpectation(n, f"GFD label {LABEL_GFD_GPU_COUNT}={n}", model, it)
-    n = _int(node.status.capacity.get(GPU_RESOURCE))
+    n = _int(capacity.get(GPU_RESOURCE))
     if n:
         return GpuExpectation(n, f"capacity {GPU_RESOURCE}={n}", model, it)
     if labels.get(LABEL_NFD_NVIDIA_PCI) == "true":

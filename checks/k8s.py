@@ -5,10 +5,11 @@ selectors and node-selector requirements. Pure functions over checks.kinds types
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from checks.conditions import condition
 from checks.kinds import Node, Pod, Taint, Toleration
 
 _SUFFIX = {
@@ -151,7 +152,11 @@ def toleration_from_dict(d: Mapping[str, Any]) -> Toleration:
 
 
 def requirement_matches(labels: Mapping[str, str], key: str, operator: str, values: Sequence[str] = ()) -> bool:
-    """One NodeSelectorRequirement (also used for Karpenter requirements) against labels."""
+    """One NodeSelectorRequirement (also used for Karpenter requirements) against labels.
+
+    The one matching semantics of the checks: Gt/Lt (and Karpenter v1's Gte/Lte) compare
+    integers, and an operator nobody defined matches nothing, as the API server would
+    reject it (checks.nodepools' value sets agree)."""
     present = key in labels
     value = labels.get(key)
     if operator == "In":
@@ -162,15 +167,23 @@ def requirement_matches(labels: Mapping[str, str], key: str, operator: str, valu
         return present
     if operator == "DoesNotExist":
         return not present
-    if operator in ("Gt", "Lt"):
+    if operator in _NUMERIC_OPERATORS:
         if not present or not values:
             return False
         try:
-            have, bound = int(value), int(values[0])
+            have, bound = int(value), int(values[0])  # type: ignore[arg-type]
         except (TypeError, ValueError):
             return False
-        return have > bound if operator == "Gt" else have < bound
+        return _NUMERIC_OPERATORS[operator](have, bound)
     return False
+
+
+_NUMERIC_OPERATORS: dict[str, Callable[[int, int], bool]] = {
+    "Gt": lambda have, bound: have > bound,
+    "Lt": lambda have, bound: have < bound,
+    "Gte": lambda have, bound: have >= bound,
+    "Lte": lambda have, bound: have <= bound,
+}
 
 
 def match_label_selector(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
@@ -216,16 +229,9 @@ def node_matches_pod_selectors(node_labels: Mapping[str, str], pod: Pod) -> bool
 # -- nodes -------------------------------------------------------------------
 
 
-def node_condition(node: Node, type_: str):
-    for c in node.status.conditions:
-        if c.type == type_:
-            return c
-    return None
-
-
 def node_is_ready(node: Node) -> bool:
-    c = node_condition(node, "Ready")
-    return c is not None and c.status == "True"
+    c = condition(node, "Ready")
+    return c is not None and c.get("status") == "True"
 
 
 def owner_of(pod: Pod) -> tuple[str, str] | None:

@@ -156,7 +156,11 @@ class _ValueSet:
             return cls(True, frozenset(), gt=bound)
         if op == "Lt":
             return cls(True, frozenset(), lt=bound)
-        return cls(True, frozenset())
+        if op == "Gte":
+            return cls(True, frozenset(), gt=None if bound is None else bound - 1)
+        if op == "Lte":
+            return cls(True, frozenset(), lt=None if bound is None else bound + 1)
+        return cls(False, frozenset())  # an unknown operator admits nothing, as requirement_matches says
 
     def _in_bounds(self, v: str) -> bool:
         if self.gt is None and self.lt is None:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from checks import fixplans, instances, workloads
+from checks.conditions import condition
 from checks.event_messages import (
     KarpenterMessage,
     SchedulerMessage,
@@ -20,6 +21,7 @@ from checks.event_messages import (
     parse_nominated,
 )
 from checks.gpu import GPU_RESOURCE
+from checks.gpu_nodes import expected_gpus
 from checks.k8s import format_quantity, pod_gpu_request, pod_requests, taint_from_dict
 from checks.kinds import Event, Object, Pod, to_dict, to_struct
 from checks.model import Finding, FixPlan, ObjectRef, Severity
@@ -298,15 +300,13 @@ def _main_reason(
             state = _nodeclaim_state(nc)
             age = snapshot.age_seconds(nc.metadata.creation_timestamp)
             # Karpenter reports a failed launch as Launched=Unknown with a reason (LaunchFailed, ...).
-            failed = any(
-                c.get("type") == "Launched"
-                and c.get("status") != "True"
-                and (c.get("status") == "False" or c.get("reason") not in _LAUNCH_STARTING_REASONS)
-                for c in nc.status.get("conditions") or []
+            launched, registered = condition(nc, "Launched"), condition(nc, "Registered")
+            failed = (
+                launched is not None
+                and launched.get("status") != "True"
+                and (launched.get("status") == "False" or launched.get("reason") not in _LAUNCH_STARTING_REASONS)
             )
-            unregistered = any(
-                c.get("type") == "Registered" and c.get("status") != "True" for c in nc.status.get("conditions") or []
-            )
+            unregistered = registered is not None and registered.get("status") != "True"
             if (
                 not failed
                 and unregistered
@@ -349,9 +349,8 @@ def _intent_rank(v: NodePoolVerdict) -> tuple[int, int]:
 
 def _nodeclaim_state(nc: Object) -> str | None:
     """'Initialized=Unknown (ResourceNotRegistered: ...)' for the first condition not True."""
-    conds = {c.get("type"): c for c in nc.status.get("conditions") or []}
     for t in ("Launched", "Registered", "Initialized"):
-        c = conds.get(t)
+        c = condition(nc, t)
         if c is not None and c.get("status") != "True" and c.get("reason"):
             msg = f": {c['message']}" if c.get("message") else ""
             return f"{t}={c.get('status')} ({c.get('reason')}{msg})"
@@ -365,8 +364,7 @@ def _gpu_nodes_without_gpus(snapshot, nodepools: list[str]) -> list[str]:
         pool = labels.get("karpenter.sh/nodepool")
         if nodepools and pool is not None and pool not in nodepools:
             continue
-        expected = instances.expected_gpus(labels)
-        if not expected or node.spec.unschedulable:
+        if expected_gpus(snapshot, node) is None or node.spec.unschedulable:
             continue
         if Decimal(str(node.status.allocatable.get(GPU_RESOURCE, "0") or "0")) == 0 and not still_initializing(
             snapshot, node
@@ -636,7 +634,7 @@ def gpu_pod_nominated_not_bound(snapshot):
         target = ", ".join(f"{k}/{n}" for k, n in nom.targets) or story.latest_nominated.message
         sched = story.latest_scheduler
         says = f"; kube-scheduler says: {sched[1].summary()}" if sched else "; kube-scheduler gave no reason yet"
-        if _gpu_less(snapshot.node_by_name.get(nom.node or "")):
+        if _gpu_less(snapshot, snapshot.node_by_name.get(nom.node or "")):
             says += f"; node {nom.node} offers no allocatable nvidia.com/gpu (see GPU101)"
         evidence = [f"Nominated ({story.latest_nominated.component or 'karpenter'}): {story.latest_nominated.message}"]
         if sched:
@@ -683,9 +681,9 @@ def _nomination_is_stale(snapshot, nom) -> bool:
     return not any(c.metadata.name == nom.nodeclaim for c in snapshot.nodeclaims)
 
 
-def _gpu_less(node) -> bool:
+def _gpu_less(snapshot, node) -> bool:
     """A node that should have GPUs but offers none to the scheduler."""
-    if node is None or not instances.expected_gpus(node.metadata.labels):
+    if node is None or expected_gpus(snapshot, node) is None:
         return False
     return Decimal(str(node.status.allocatable.get(GPU_RESOURCE, "0") or "0")) == 0
 

@@ -532,3 +532,25 @@ def test_node_agent_labels_cannot_be_provisioned_for():
     assert set_after_boot("feature.node.kubernetes.io/pci-10de.present") and not set_after_boot("team")
     assert karpenter_equivalent("nvidia.com/gpu.count", "4") == ("karpenter.k8s.aws/instance-gpu-count", "4")
     assert karpenter_equivalent("nvidia.com/gpu.present", "true") is None
+
+
+@pytest.mark.parametrize(
+    "operator,values,label,expected",
+    [
+        ("Gt", ["3"], "4", True),
+        ("Gte", ["4"], "4", True),
+        ("Lte", ["4"], "5", False),
+        ("Lt", ["4"], "3", True),
+        ("Sometimes", ["4"], "4", False),
+    ],
+)
+def test_requirement_semantics_agree(operator, values, label, expected):
+    """requirement_matches (labels) and the NodePool value sets (conflicts) say the same."""
+    from checks.k8s import requirement_matches
+    from checks.nodepools import Requirement, conflicts
+
+    key = "karpenter.k8s.aws/instance-gpu-count"
+    assert requirement_matches({key: label}, key, operator, values) is expected
+    pool = [Requirement(key, operator, tuple(values))]
+    pod = [Requirement(key, "In", (label,), "pod")]
+    assert (not conflicts(pool, pod)) is expected
