@@ -9,12 +9,13 @@ from checks import fixplans
 from checks.findings import age_text, new_finding, ref
 from checks.gpu import ANNOTATION_DO_NOT_DISRUPT, GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL
 from checks.gpu_nodes import expected_gpus
+from checks.gpu_pods import running_gpu_pods
 from checks.k8s import pod_gpu_request, quantity_or_zero
 from checks.kinds import Object, Pod
 from checks.model import ObjectRef, Severity
 from checks.nodepool_model import serves_nvidia_gpus
 from checks.registry import check
-from checks.snapshot_indexes import nodeclaim_by_name, running_gpu_pods
+from checks.snapshot_indexes import nodeclaim_by_name
 from checks.workloads import Workload, workload_of
 
 LONG_RUNNING_KINDS = {

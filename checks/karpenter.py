@@ -12,6 +12,7 @@ from checks.event_messages import KarpenterMessage, parse_failed_scheduling, par
 from checks.findings import age_text, new_finding, ref
 from checks.gpu import GPU_RESOURCE, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL
 from checks.gpu_nodes import GPU_INSTANCE_TYPE_RE, YOUNG_NODE_SECONDS
+from checks.gpu_pods import pending_gpu_pods
 from checks.k8s import (
     format_quantity,
     is_terminal,
@@ -24,7 +25,7 @@ from checks.kinds import Object
 from checks.model import ObjectRef, Severity
 from checks.nodepool_model import pods_waiting_on_nodepool, requirement_dicts, serves_nvidia_gpus
 from checks.registry import check
-from checks.snapshot_indexes import nodeclaim_by_name, pending_gpu_pods
+from checks.snapshot_indexes import nodeclaim_by_name
 from checks.timestamps import parse_time
 from checks.workloads import pod_names
 
@@ -460,7 +461,7 @@ def nodeclaim_not_initialized(snapshot):
         not running there, or the taint is wrong in the NodePool. NodeNotReady: kubelet or
         CNI on the node. When the node will not recover, delete the NodeClaim.
     """
-    from checks.nodes import diagnose_chain
+    from checks.readiness_chain import diagnose_chain
 
     for nc in snapshot.nodeclaims:
         reg = condition(nc, "Registered")

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from checks import instances
 from checks.crd_schema import is_permissive, validate, version_schema
 from checks.findings import new_finding, ref
-from checks.gpu import GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL
+from checks.gpu import GPU_RESOURCE, LABEL_CAPACITY_TYPE
 from checks.gpu_nodes import GPU_FAMILY_RE
 from checks.k8s import format_taint, requirement_matches, tolerates, toleration_from_dict
 from checks.kinds import Object, to_dict
@@ -40,10 +40,9 @@ from checks.nodepool_schema import V1, V1BETA1, builtin_schema
 from checks.nodepools import (
     allowed_instance_types,
     evaluate_nodepool,
-    is_well_known,
     nodepool_requirements,
     nodepool_taints,
-    pod_requirement_terms,
+    pod_aims_at_nodepool,
 )
 from checks.operands import all_operand_daemonsets, blocking_taint, clusterpolicy, daemonset_tolerations
 from checks.registry import check
@@ -397,23 +396,6 @@ def nodepool_taint_not_tolerated_by_operands(snapshot):
 # -- GPU606 ------------------------------------------------------------------------------
 
 
-def _aimed_at(np: Object, pod, gpu_pool: bool) -> bool:
-    """Does the pod mean to run on this NodePool? It selects the pool or one of its own
-    labels, or it selects nothing custom and the pool is a GPU pool."""
-    labels = template_labels(np)
-    for term in pod_requirement_terms(pod):
-        custom = [r for r in term if not is_well_known(r.key) or r.key == LABEL_NODEPOOL]
-        if not custom:
-            if gpu_pool:
-                return True
-            continue
-        if any(r.key == LABEL_NODEPOOL and r.operator == "In" and np.metadata.name in r.values for r in custom):
-            return True
-        if any(r.key in labels and r.operator == "In" and str(labels[r.key]) in r.values for r in custom):
-            return True
-    return False
-
-
 @check(
     "GPU606",
     "pending-gpu-pod-still-unfit",
@@ -439,15 +421,16 @@ def pending_gpu_pod_still_unfit(snapshot):
         The finding names what still blocks each workload: tolerate the taint in the
         workload, widen the instance requirements or raise the limit in the draft.
     """
-    from checks.scheduling import group_by_workload, pending_gpu_pods
+    from checks.gpu_pods import unscheduled_gpu_pods
+    from checks.workloads import group_by_workload
 
     drafts = [np for np in _nodepools(snapshot) if is_draft(np)]
     if not drafts:
         return
-    pending = pending_gpu_pods(snapshot)
+    pending = unscheduled_gpu_pods(snapshot)
     for np in drafts:
         gpu_pool = is_nvidia_nodepool(np)
-        aimed = [p for p in pending if _aimed_at(np, p, gpu_pool)]
+        aimed = [p for p in pending if pod_aims_at_nodepool(np, p, gpu_pool)]
         for wl in group_by_workload(snapshot, aimed):
             verdict = evaluate_nodepool(np, wl.pods[0])
             if verdict.fits:

@@ -17,6 +17,7 @@ from checks.gpu import (
     LABEL_KARPENTER_GPU_NAME,
 )
 from checks.gpu_nodes import AMD_FAMILY_RE, GPU_FAMILY_RE, NEURON_FAMILY_RE, expected_gpus
+from checks.gpu_pods import pending_gpu_pods
 from checks.instances import L_ACC_COUNT, L_ACC_MANUFACTURER, L_ACC_NAME, L_CATEGORY, L_FAMILY, NEURON_RESOURCE
 from checks.k8s import (
     requirement_matches,
@@ -24,7 +25,6 @@ from checks.k8s import (
     tolerates,
 )
 from checks.kinds import Object, Pod, Taint
-from checks.snapshot_indexes import pending_gpu_pods
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot

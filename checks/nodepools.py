@@ -49,7 +49,7 @@ from checks.k8s import (
     untolerated_taints,
 )
 from checks.kinds import Object, Pod, to_struct
-from checks.nodepool_model import nodepool_taints, template, template_spec
+from checks.nodepool_model import nodepool_taints, template, template_labels, template_spec
 
 ACCELERATOR_RESOURCES = (GPU_RESOURCE, NEURON_RESOURCE)
 
@@ -266,6 +266,23 @@ def pod_requirement_terms(pod: Pod) -> list[list[Requirement]]:
     if not terms:
         return [base]
     return [base + [Requirement.from_dict(e, "pod") for e in term] for term in terms]
+
+
+def pod_aims_at_nodepool(np: Object, pod: Pod, gpu_pool: bool) -> bool:
+    """Does the pod mean to run on this NodePool? It selects the pool or one of its own
+    labels, or it selects nothing custom and the pool is a GPU pool."""
+    labels = template_labels(np)
+    for term in pod_requirement_terms(pod):
+        custom = [r for r in term if not is_well_known(r.key) or r.key == LABEL_NODEPOOL]
+        if not custom:
+            if gpu_pool:
+                return True
+            continue
+        if any(r.key == LABEL_NODEPOOL and r.operator == "In" and np.metadata.name in r.values for r in custom):
+            return True
+        if any(r.key in labels and r.operator == "In" and str(labels[r.key]) in r.values for r in custom):
+            return True
+    return False
 
 
 # -- instance types --------------------------------------------------------------------
@@ -599,12 +616,12 @@ def widen_requirements(
             else:
                 return None
     requests = pod_requests(pod)
-    template_labels = [r for r in np_reqs if r.origin == "label" and r.key in INSTANCE_LABEL_KEYS]
+    label_reqs = [r for r in np_reqs if r.origin == "label" and r.key in INSTANCE_LABEL_KEYS]
     best: tuple[int, float, InstanceType, list[dict[str, Any]], list[str]] | None = None
     for it, labels in _catalogue():
         if not _fits(it, requests, overhead) or not all(r.matches_instance(it, labels) for r in term):
             continue
-        if not all(r.matches(labels) for r in template_labels):
+        if not all(r.matches(labels) for r in label_reqs):
             continue
         edited = _admit(raw, labels)
         if edited is None:

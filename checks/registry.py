@@ -122,7 +122,6 @@ INTERNAL_ERROR_CODE = "GPU901"
 
 def run_checks(snapshot, checks: Iterable[Check] | None = None) -> list[Finding]:
     """Run checks over a snapshot; a check that raises yields one internal-error finding."""
-    import checks as _package  # noqa: F401  (imports every check module, filling REGISTRY)
 
     # Debug-scope checks read nvidia-smi results, not a snapshot; gputui.debugpod runs them.
     selected = list(checks) if checks is not None else [c for c in REGISTRY.all() if c.scope != "debug"]

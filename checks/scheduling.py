@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from checks import fixplans, instances, workloads
+from checks import fixplans, instances
 from checks.conditions import condition
 from checks.event_messages import (
     KarpenterMessage,
@@ -22,6 +22,7 @@ from checks.event_messages import (
 )
 from checks.gpu import GPU_RESOURCE
 from checks.gpu_nodes import expected_gpus
+from checks.gpu_pods import gpu_requests, unscheduled_gpu_pods
 from checks.k8s import format_quantity, pod_gpu_request, pod_requests, taint_from_dict
 from checks.kinds import Event, Object, Pod, to_dict, to_struct
 from checks.model import Finding, FixPlan, ObjectRef, Severity
@@ -35,11 +36,10 @@ from checks.nodepools import (
     set_after_boot,
     widen_requirements,
 )
-from checks.nodes import still_initializing
+from checks.readiness_chain import still_initializing
 from checks.registry import check
+from checks.workloads import Workload, group_by_workload
 
-# A pod this young without any event is still in the scheduler's queue, not stuck.
-PENDING_GRACE_SECONDS = 30
 # Karpenter normally turns a nomination into a bound pod within a few minutes; a GPU node
 # with the GPU Operator installing its driver takes longer.
 NOMINATION_PATIENCE_SECONDS = 15 * 60
@@ -55,60 +55,11 @@ _LAUNCH_STARTING_REASONS = {None, "", "AwaitingReconciliation", "Launching"}
 # -- grouping --------------------------------------------------------------------------
 
 
-@dataclass
-class Workload:
-    ref: ObjectRef
-    obj: Object | None  # None for a bare Pod or an owner not in the snapshot
-    pods: list[Pod] = field(default_factory=list)
-
-
-def workload_of(snapshot, pod: Pod) -> tuple[ObjectRef, Object | None]:
-    """(reference, object) of the workload that owns the pod's template; see workloads.workload_of."""
-    wl = workloads.workload_of(snapshot, pod)
-    return wl.ref, wl.obj
-
-
-def pending_gpu_pods(snapshot) -> list[Pod]:
-    """GPU pods the scheduler has not placed yet (a bound pod that is still Pending is
-    pulling images or starting, which is not a scheduling problem)."""
-    out = []
-    for p in snapshot.pods:
-        if p.status.phase != "Pending" or p.spec.node_name or p.metadata.deletion_timestamp:
-            continue
-        if not gpu_requests(p):
-            continue
-        age = snapshot.age_seconds(p.metadata.creation_timestamp)
-        if (
-            age is not None
-            and age < PENDING_GRACE_SECONDS
-            and not snapshot.events_for("Pod", p.metadata.name, p.metadata.namespace)
-        ):
-            continue
-        out.append(p)
-    return out
-
-
-def gpu_requests(pod: Pod) -> dict[str, Decimal]:
-    """NVIDIA resources the pod asks for: whole GPUs and MIG slices (nvidia.com/mig-1g.10gb)."""
-    return {r: q for r, q in pod_requests(pod).items() if r.startswith("nvidia.com/") and q > 0}
-
-
 def _request_words(pod: Pod) -> str:
     gpus = pod_gpu_request(pod)
     if gpus:
         return f"{gpus} GPU{'s' if gpus != 1 else ''}"
     return ", ".join(f"{format_quantity(q, r)} {r}" for r, q in sorted(gpu_requests(pod).items()))
-
-
-def group_by_workload(snapshot, pods: list[Pod]) -> list[Workload]:
-    groups: dict[tuple, Workload] = {}
-    for p in pods:
-        ref, obj = workload_of(snapshot, p)
-        key = (ref.kind, ref.namespace, ref.name)
-        if key not in groups:
-            groups[key] = Workload(ref, obj)
-        groups[key].pods.append(p)
-    return list(groups.values())
 
 
 # -- what the emitters said ---------------------------------------------------------------
@@ -213,7 +164,7 @@ def gpu_pods_pending(snapshot):
         spot and on-demand both. When a node exists but offers no nvidia.com/gpu, see
         GPU101.
     """
-    pending = pending_gpu_pods(snapshot)
+    pending = unscheduled_gpu_pods(snapshot)
     if not pending:
         return []
     overheads = {
@@ -617,7 +568,7 @@ def gpu_pod_nominated_not_bound(snapshot):
         constraints with the node.
     """
     findings = []
-    for wl in group_by_workload(snapshot, pending_gpu_pods(snapshot)):
+    for wl in group_by_workload(snapshot, unscheduled_gpu_pods(snapshot)):
         story = pod_story(snapshot, wl.pods)
         if not story.nominated:
             continue
@@ -690,14 +641,3 @@ def _gpu_less(snapshot, node) -> bool:
 
 def _taint_str(t) -> str:
     return f"{t.key}={t.value}:{t.effect}" if t.value else f"{t.key}:{t.effect}"
-
-
-__all__ = [
-    "gpu_pods_pending",
-    "gpu_pod_nominated_not_bound",
-    "workload_of",
-    "pending_gpu_pods",
-    "pod_story",
-    "group_by_workload",
-    "ice_events",
-]

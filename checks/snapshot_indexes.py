@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from checks.k8s import (
-    pod_gpu_request,
-)
-from checks.kinds import Object, Pod
+from checks.kinds import Object
 
 
 def memo(snapshot, key: str, build):
@@ -14,31 +11,6 @@ def memo(snapshot, key: str, build):
     if key not in cache:
         cache[key] = build()
     return cache[key]
-
-
-def pending_gpu_pods(snapshot) -> list[Pod]:
-    return memo(
-        snapshot,
-        "pending_gpu_pods",
-        lambda: [
-            p
-            for p in snapshot.pods
-            if p.status.phase == "Pending"
-            and not p.spec.node_name
-            and not p.metadata.deletion_timestamp
-            and pod_gpu_request(p) > 0
-        ],
-    )
-
-
-def running_gpu_pods(snapshot) -> list[Pod]:
-    return memo(
-        snapshot,
-        "running_gpu_pods",
-        lambda: [
-            p for p in snapshot.pods if p.status.phase == "Running" and p.spec.node_name and pod_gpu_request(p) > 0
-        ],
-    )
 
 
 def nodeclaim_by_name(snapshot) -> dict[str, Object]:

@@ -72,3 +72,13 @@ def workload_of(snapshot, pod: Pod) -> Workload:
     }.get(kind)
     obj = objects_by_ns_name(snapshot, attr).get((ns, name)) if attr else None
     return Workload(kind, name, ns, obj)
+
+
+def group_by_workload(snapshot, pods: list[Pod]) -> list[Workload]:
+    """Pods grouped by the workload that owns them, in first-seen order."""
+    groups: dict[tuple, Workload] = {}
+    for p in pods:
+        wl = workload_of(snapshot, p)
+        key = (wl.kind, wl.namespace, wl.name)
+        groups.setdefault(key, wl).pods.append(p)
+    return list(groups.values())

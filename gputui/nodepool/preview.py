@@ -323,14 +323,14 @@ def _pending_fit(snapshot, obj: dict) -> list[str]:
     """Pending GPU workloads the draft NodePool could take."""
     if snapshot is None:
         return []
-    from checks.nodepool_draft import _aimed_at
+    from checks.gpu_pods import unscheduled_gpu_pods
     from checks.nodepool_model import is_nvidia_nodepool
-    from checks.nodepools import evaluate_nodepool
-    from checks.scheduling import group_by_workload, pending_gpu_pods
+    from checks.nodepools import evaluate_nodepool, pod_aims_at_nodepool
+    from checks.workloads import group_by_workload
 
     np = _np(obj)
     gpu_pool = is_nvidia_nodepool(np)
-    pods = [p for p in pending_gpu_pods(snapshot) if _aimed_at(np, p, gpu_pool)]
+    pods = [p for p in unscheduled_gpu_pods(snapshot) if pod_aims_at_nodepool(np, p, gpu_pool)]
     out = []
     for wl in group_by_workload(snapshot, pods):
         v = evaluate_nodepool(np, wl.pods[0])

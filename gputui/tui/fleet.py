@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from checks.findings import age_text
 from checks.gpu import GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL, OPERANDS
 from checks.gpu_nodes import allocatable_gpus, capacity_gpus, gpu_nodes
+from checks.gpu_pods import pending_gpu_pods
 from checks.k8s import is_terminal, node_is_ready, parse_quantity, pod_gpu_request
 from checks.model import Finding, ObjectRef, Severity
 from checks.nodepool_model import serves_nvidia_gpus
-from checks.snapshot_indexes import pending_gpu_pods
 
 _TAG_RE = re.compile(r":(v?\d[\w.\-+]*)(?:@sha256:[0-9a-f]+)?$")
 
