@@ -18,6 +18,7 @@ import shlex
 from collections.abc import Iterable
 from typing import Any
 
+from checks.fix_kinds import FixKind
 from checks.gpu import ANNOTATION_DO_NOT_DISRUPT
 from checks.k8s import format_taint
 from checks.kinds import Taint
@@ -109,7 +110,7 @@ def gitops_warning(metadata, where: str = "") -> str | None:
 
 
 def _plan(
-    id_: str,
+    kind_of_fix: FixKind,
     title: str,
     obj,
     patch_type: str,
@@ -126,7 +127,7 @@ def _plan(
     if extra_warning:
         warning = f"{warning}; {extra_warning}" if warning else extra_warning
     return FixPlan(
-        id=id_,
+        id=kind_of_fix.value,
         title=title,
         target=target_ref(obj, kind),
         patch_type=patch_type,
@@ -184,7 +185,7 @@ def add_toleration(workload, taints: Iterable[Taint], kind: str | None = None) -
     names = ", ".join(format_taint(t) for t in taints)
     operator_owned = any(r.kind == "ClusterPolicy" for r in md.owner_references)
     return _plan(
-        "add-toleration",
+        FixKind.ADD_TOLERATION,
         f"Tolerate {names} on {kind} {md.name}",
         workload,
         "merge",
@@ -209,7 +210,7 @@ def add_node_selector(workload, key: str, value: str, kind: str | None = None) -
     # A merge patch on a map merges: the other selector keys stay.
     body = _nest(path + ["nodeSelector"], {key: value})
     return _plan(
-        "add-node-selector",
+        FixKind.ADD_NODE_SELECTOR,
         f"Select nodes with {key}={value} for {kind} {md.name}",
         workload,
         "merge",
@@ -229,7 +230,7 @@ def clusterpolicy_tolerations(cp, taints: Iterable[Taint]) -> FixPlan:
     body = {"spec": {"daemonsets": {"tolerations": tols}}}
     names = ", ".join(format_taint(t) for t in taints)
     return _plan(
-        "clusterpolicy-tolerations",
+        FixKind.CLUSTERPOLICY_TOLERATIONS,
         f"Tolerate {names} in ClusterPolicy {cp.metadata.name}",
         cp,
         "merge",
@@ -251,7 +252,7 @@ def raise_nodepool_limit(nodepool, resource: str, new_value: str) -> FixPlan:
     old = (nodepool.spec.get("limits") or {}).get(resource)
     name = nodepool.metadata.name
     return _plan(
-        "raise-nodepool-limit",
+        FixKind.RAISE_NODEPOOL_LIMIT,
         f"Raise NodePool {name} limit {resource} {old} → {new_value}",
         nodepool,
         "merge",
@@ -278,7 +279,7 @@ def widen_nodepool_requirements(nodepool, key: str, add_values: Iterable[str]) -
     body = {"spec": {"template": {"spec": {"requirements": reqs}}}}
     name = nodepool.metadata.name
     return _plan(
-        "widen-nodepool-requirements",
+        FixKind.WIDEN_NODEPOOL_REQUIREMENTS,
         f"Allow {key} {', '.join(add_values)} in NodePool {name}",
         nodepool,
         "merge",
@@ -307,7 +308,7 @@ def add_do_not_disrupt(obj, value: str = "true", kind: str | None = None) -> Fix
     if kind == "Pod":
         body = {"metadata": {"annotations": {ANNOTATION_DO_NOT_DISRUPT: value}}}
         return _plan(
-            "add-do-not-disrupt",
+            FixKind.ADD_DO_NOT_DISRUPT,
             f"Annotate pod {md.name} {ANNOTATION_DO_NOT_DISRUPT}={value}",
             obj,
             "merge",
@@ -320,7 +321,7 @@ def add_do_not_disrupt(obj, value: str = "true", kind: str | None = None) -> Fix
     body = {"spec": {"template": {"metadata": {"annotations": {ANNOTATION_DO_NOT_DISRUPT: value}}}}}
     rolls = kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
     return _plan(
-        "add-do-not-disrupt",
+        FixKind.ADD_DO_NOT_DISRUPT,
         f"Set {ANNOTATION_DO_NOT_DISRUPT}={value} on {kind} {md.name}'s pod template",
         obj,
         "merge",
@@ -347,7 +348,7 @@ def restart_operand_pod(pod, disruptive: bool | None = None) -> FixPlan:
     if disruptive is None:
         disruptive = app in ("nvidia-driver-daemonset", "nvidia-container-toolkit-daemonset")
     return _plan(
-        "restart-operand-pod",
+        FixKind.RESTART_OPERAND_POD,
         f"Restart pod {md.name}",
         pod,
         "delete",
@@ -365,7 +366,7 @@ def delete_nodeclaim(nodeclaim) -> FixPlan:
     md = nodeclaim.metadata
     node = (nodeclaim.status or {}).get("nodeName")
     return _plan(
-        "delete-nodeclaim",
+        FixKind.DELETE_NODECLAIM,
         f"Delete NodeClaim {md.name}" + (f" (node {node})" if node else ""),
         nodeclaim,
         "delete",
@@ -382,7 +383,7 @@ def cordon_node(node) -> FixPlan:
     md = node.metadata
     body = {"spec": {"unschedulable": True}}
     return _plan(
-        "cordon-node",
+        FixKind.CORDON_NODE,
         f"Cordon node {md.name}",
         node,
         "merge",
@@ -397,7 +398,7 @@ def uncordon_node(node) -> FixPlan:
     md = node.metadata
     body = {"spec": {"unschedulable": False}}
     return _plan(
-        "uncordon-node",
+        FixKind.UNCORDON_NODE,
         f"Uncordon node {md.name}",
         node,
         "merge",

@@ -20,6 +20,7 @@ from checks.event_messages import (
     parse_nodeclaim_event,
     parse_nominated,
 )
+from checks.fix_kinds import FixKind
 from checks.gpu import GPU_RESOURCE
 from checks.gpu_nodes import expected_gpus
 from checks.gpu_pods import gpu_requests, unscheduled_gpu_pods
@@ -467,7 +468,7 @@ def _widen_plan(np: Object, w) -> FixPlan:
     body = {"spec": {"template": {"spec": {"requirements": w.requirements}}}}
     name = np.metadata.name
     return FixPlan(
-        id="widen-nodepool-requirements",
+        id=FixKind.WIDEN_NODEPOOL_REQUIREMENTS.value,
         title=f"Let NodePool {name} launch {w.instance_type}",
         target=fixplans.target_ref(np, "NodePool"),
         patch_type="merge",
@@ -497,7 +498,7 @@ def _replace_node_agent_selector_plan(wl: Workload, conflict) -> FixPlan | None:
     md = wl.obj.metadata
     instead = f"selects {alt[0]}={alt[1]} instead" if alt else "drops it (the GPU request already picks GPU nodes)"
     return FixPlan(
-        id="add-node-selector",
+        id=FixKind.ADD_NODE_SELECTOR.value,
         title=(f"Select {alt[0]}={alt[1]} instead of {conflict.key}" if alt else f"Drop nodeSelector {conflict.key}")
         + f" on {wl.ref.kind} {md.name}",
         target=wl.ref,

@@ -23,12 +23,13 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from checks.fix_kinds import FixKind
 from checks.model import FixPlan, ObjectRef
 from gputui.errors import NotFoundError
 from gputui.nodepool.model import NodePoolDraft
 from gputui.nodepool.schema import SchemaResult, fetch_crd, validate_manifest
 
-PLAN_ID = "edit-nodepool"
+PLAN_ID = FixKind.EDIT_NODEPOOL.value
 
 
 def merge_diff(before: Any, after: Any) -> Any:
@@ -276,7 +277,7 @@ class NodePoolSaver:
                 context=self.kube.context,
                 server=self.kube.server,
                 title=f"Create NodePool {review.draft.name}",
-                plan={"id": "create-nodepool", "patchType": "create", "target": target},
+                plan={"id": FixKind.CREATE_NODEPOOL.value, "patchType": "create", "target": target},
                 target=target,
                 before=None,
                 after=after,
