@@ -6,7 +6,8 @@ import re
 from collections import defaultdict
 
 from checks import fixplans
-from checks.findings import age_text, new_finding, ref
+from checks.findings import age_text, ref
+from checks.fix_kinds import FixKind
 from checks.gpu import ANNOTATION_DO_NOT_DISRUPT, GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL
 from checks.gpu_nodes import expected_gpus
 from checks.gpu_pods import running_gpu_pods
@@ -140,6 +141,7 @@ def _budget_text(b: dict) -> str:
     Severity.WARNING,
     "Long-running GPU workload can be disrupted by Karpenter",
     reads=("pods", "nodes", "nodepools", "jobs", "statefulsets", "replicasets"),
+    fixes=(FixKind.ADD_DO_NOT_DISRUPT,),
 )
 def gpu_workload_disruptable(snapshot):
     """Long-running GPU pods that Karpenter may evict to consolidate, or that run on spot.
@@ -228,8 +230,7 @@ def gpu_workload_disruptable(snapshot):
         if g["wl"].obj is not None and kind != "Job":  # a Job's pod template is immutable
             fixes.append(fixplans.add_do_not_disrupt(g["wl"].obj, kind=kind))
         related = [ref(np, "NodePool")] + [ref(n, "Node") for n in nodes[:5]]
-        yield new_finding(
-            "GPU501",
+        yield gpu_workload_disruptable.finding(
             f"{kind} {ns}/{name}: {len(pods)} GPU pod(s) on NodePool {pool} can be evicted by "
             f'{" and ".join(methods)}; annotate them {ANNOTATION_DO_NOT_DISRUPT}: "true" '
             "(it does not stop expiration, spot interruption or node repair)",
@@ -297,6 +298,7 @@ def _node_is_gpu(snapshot, kind: str, name: str) -> bool:
     Severity.WARNING,
     "GPU pods or nodes were disrupted recently",
     reads=("events", "pods", "nodes", "nodeclaims", "nodepools", "jobs", "statefulsets", "deployments"),
+    fixes=(FixKind.ADD_DO_NOT_DISRUPT,),
 )
 def gpu_pods_disrupted(snapshot):
     """Recent Karpenter disruptions and evictions that hit GPU nodes or GPU pods.
@@ -347,8 +349,7 @@ def gpu_pods_disrupted(snapshot):
         evs.sort(key=lambda e: e.when or "")
         ev = [f"event {e.reason} ({age_text(snapshot.age_seconds(e.when))} ago): {e.message}" for e in evs[-4:]]
         why = next((e.message.split(": ", 1)[1] for e in reversed(evs) if ": " in (e.message or "")), "disrupted")
-        yield new_finding(
-            "GPU502",
+        yield gpu_pods_disrupted.finding(
             f"Karpenter disrupted GPU {kind.lower()} {name} ({why}) "
             f"{age_text(snapshot.age_seconds(evs[-1].when))} ago; if jobs ran there, protect them with "
             f"{ANNOTATION_DO_NOT_DISRUPT} or a zero-node budget for this reason",
@@ -379,8 +380,7 @@ def gpu_pods_disrupted(snapshot):
             if "Disrupted" in reasons
             else ""
         )
-        yield new_finding(
-            "GPU502",
+        yield gpu_pods_disrupted.finding(
             f"{kind} {ns}/{name}: {len(g['pods'])} GPU pod(s) were {'/'.join(reasons)} in the last "
             f"{age_text(snapshot.age_seconds(evs[0].when))}{bypass}; protect the pods with "
             f"{ANNOTATION_DO_NOT_DISRUPT} or stop consolidation on their NodePool",

@@ -1,21 +1,9 @@
-"""Building findings: the registered check's name, title and severity on every finding,
-object references, and the age wording messages share."""
+"""What findings say about objects: references to them and the age wording messages share.
+(A finding itself comes from its check: `Check.finding` in checks.registry.)"""
 
 from __future__ import annotations
 
-from checks.model import Finding, ObjectRef, Severity
-
-
-def new_finding(code: str, message: str, subject: ObjectRef, severity: Severity | None = None, **kw) -> Finding:
-    """A Finding carrying the registered check's name, title and default severity."""
-    from checks.registry import REGISTRY
-
-    c = REGISTRY.find(code)
-    if c is None:  # only while a module is being imported out of order
-        raise LookupError(f"check {code} is not registered")
-    return Finding(
-        code=code, name=c.name, severity=severity or c.severity, title=c.title, message=message, subject=subject, **kw
-    )
+from checks.model import ObjectRef
 
 
 def ref(obj, kind: str | None = None) -> ObjectRef:

@@ -9,7 +9,8 @@ from decimal import Decimal
 from checks import fixplans
 from checks.conditions import condition, condition_text
 from checks.event_messages import KarpenterMessage, parse_failed_scheduling, parse_nodeclaim_event
-from checks.findings import age_text, new_finding, ref
+from checks.findings import age_text, ref
+from checks.fix_kinds import FixKind
 from checks.gpu import GPU_RESOURCE, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL
 from checks.gpu_nodes import GPU_INSTANCE_TYPE_RE, YOUNG_NODE_SECONDS
 from checks.gpu_pods import pending_gpu_pods
@@ -154,8 +155,7 @@ def nodeclaim_launch_failed(snapshot):
         elif reason == "NodeClassReadinessUnknown":
             hint = "; the EC2NodeClass is not ready (see GPU307)"
         gpu = " GPU" if _nodeclaim_is_gpu(snapshot, nc) else ""
-        yield new_finding(
-            "GPU301",
+        yield nodeclaim_launch_failed.finding(
             f"{gpu.strip() + ' ' if gpu else ''}NodeClaim {nc.metadata.name} ({desc}) did not launch: "
             f"{reason or 'no reason'}" + (f": {msg[:200]}" if msg else "") + hint,
             ref(nc, "NodeClaim"),
@@ -237,6 +237,7 @@ def _alternative_types(failed: list[str], np: Object) -> list[str]:
     Severity.ERROR,
     "EC2 had no capacity for the GPU instance types",
     reads=("events", "nodepools", "nodeclaims", "pods"),
+    fixes=(FixKind.WIDEN_NODEPOOL_REQUIREMENTS,),
 )
 def insufficient_capacity(snapshot):
     """InsufficientCapacityError events: EC2 could not supply the GPU instances Karpenter asked for.
@@ -350,8 +351,7 @@ def insufficient_capacity(snapshot):
         zones = f" in {', '.join(g['zones'])}" if g["zones"] else ""
         last = f", last {age_text(snapshot.age_seconds(newest))} ago" if newest else ""
         wait_text = f"; {len(waiting)} GPU pod(s) wait for it" if waiting else "; no GPU pod is waiting now"
-        yield new_finding(
-            "GPU302",
+        yield insufficient_capacity.finding(
             f"{what}: EC2 had no capacity for {types_text}{zones} ({total} failed launch(es){last})"
             f"{wait_text}; {nxt}.{limit_note}".rstrip("."),
             subject,
@@ -368,6 +368,7 @@ def insufficient_capacity(snapshot):
     Severity.ERROR,
     "Launched GPU instance never registered as a node",
     reads=("nodeclaims", "nodes", "events"),
+    fixes=(FixKind.DELETE_NODECLAIM,),
 )
 def nodeclaim_not_registered(snapshot):
     """A NodeClaim whose instance runs but whose kubelet never joined the cluster.
@@ -421,8 +422,7 @@ def nodeclaim_not_registered(snapshot):
             )
         # A GPU instance normally boots and joins within a few minutes: not a problem yet.
         severity = Severity.INFO if waited is not None and waited < 300 else None
-        yield new_finding(
-            "GPU303",
+        yield nodeclaim_not_registered.finding(
             f"NodeClaim {nc.metadata.name} ({desc}) has not registered a node: {timing}; check the "
             "instance's bootstrap (console output), AMI and node role access",
             ref(nc, "NodeClaim"),
@@ -439,6 +439,12 @@ def nodeclaim_not_registered(snapshot):
     Severity.ERROR,
     "GPU node registered but never initialized",
     reads=("nodeclaims", "nodes", "pods", "daemonsets", "clusterpolicies", "logs"),
+    fixes=(
+        FixKind.CLUSTERPOLICY_TOLERATIONS,
+        FixKind.ADD_TOLERATION,
+        FixKind.RESTART_OPERAND_POD,
+        FixKind.DELETE_NODECLAIM,
+    ),
 )
 def nodeclaim_not_initialized(snapshot):
     """A NodeClaim whose node registered but is not initialized.
@@ -508,8 +514,7 @@ def nodeclaim_not_initialized(snapshot):
             + cause
             + "; Karpenter has no initialization timeout, so the node stays until fixed or deleted"
         )
-        yield new_finding(
-            "GPU304",
+        yield nodeclaim_not_initialized.finding(
             msg,
             ref(nc, "NodeClaim"),
             severity=severity,
@@ -570,8 +575,7 @@ def nodeclaim_disrupting(snapshot):
             related.insert(0, ObjectRef(kind="Node", name=node_name))
             for e in snapshot.events_for("Node", node_name)[-2:]:
                 ev.append(f"event {e.reason}: {e.message}")
-        yield new_finding(
-            "GPU305",
+        yield nodeclaim_disrupting.finding(
             f"NodeClaim {nc.metadata.name} ({desc}"
             + (f", node {node_name}" if node_name else "")
             + f") is {' and '.join(reasons)}"
@@ -635,8 +639,7 @@ def nodepool_not_ready(snapshot):
         if waiting:
             ev.append(f"GPU pods waiting for it: {pod_names(waiting)}")
         why = bad[0] if bad else ready
-        yield new_finding(
-            "GPU306",
+        yield nodepool_not_ready.finding(
             f"NodePool {np.metadata.name} is not ready: {why.get('type')} {why.get('reason') or ''}"
             + (f" ({why.get('message')})" if why.get("message") else "")
             + ("; Karpenter launches nothing from it" + (f" while {len(waiting)} GPU pod(s) wait" if waiting else "")),
@@ -700,8 +703,7 @@ def ec2nodeclass_not_ready(snapshot):
             if gpu_pools
             else (f"; NodePool(s) {', '.join(np.metadata.name for np in pools)} cannot launch nodes" if pools else "")
         )
-        yield new_finding(
-            "GPU307",
+        yield ec2nodeclass_not_ready.finding(
             f"EC2NodeClass {ncls.metadata.name} is not ready: {parts}{impact}",
             ref(ncls, "EC2NodeClass"),
             related=related,
@@ -724,6 +726,7 @@ def _raised_limit(key: str, used: Decimal, limit: Decimal, waiting) -> str:
     Severity.ERROR,
     "NodePool limit reached",
     reads=("nodepools", "nodes", "pods", "events"),
+    fixes=(FixKind.RAISE_NODEPOOL_LIMIT,),
 )
 def nodepool_limit_reached(snapshot):
     """A GPU NodePool at its spec.limits: Karpenter will not launch more nodes from it.
@@ -775,8 +778,7 @@ def nodepool_limit_reached(snapshot):
         fixes = [fixplans.raise_nodepool_limit(np, k, _raised_limit(k, u, lim, waiting)) for k, u, lim in full[:1]]
         reached = ", ".join(f"{k} {format_quantity(u, k)}/{format_quantity(lim, k)}" for k, u, lim in full)
         waiting_n = len(waiting) or len(lim_errs)
-        yield new_finding(
-            "GPU308",
+        yield nodepool_limit_reached.finding(
             f"NodePool {pool} has reached its limits ({reached}): Karpenter launches no more nodes from it"
             + (
                 f" while {waiting_n} GPU pod(s) wait; raise the limit or free capacity"

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 from checks import instances
 from checks.crd_schema import is_permissive, validate, version_schema
-from checks.findings import new_finding, ref
+from checks.findings import ref
 from checks.gpu import GPU_RESOURCE, LABEL_CAPACITY_TYPE
 from checks.gpu_nodes import GPU_FAMILY_RE
 from checks.k8s import format_taint, requirement_matches, tolerates, toleration_from_dict
@@ -122,8 +122,7 @@ def training_nodepool_on_spot(snapshot):
     for np in _nodepools(snapshot):
         if not is_accelerator_nodepool(np) or not looks_like_training(np) or not allows_spot(np):
             continue
-        yield new_finding(
-            "GPU601",
+        yield training_nodepool_on_spot.finding(
             f"NodePool {np.metadata.name} is for training but may launch spot GPU nodes; a spot "
             "interruption ends a run mid-way: allow only on-demand",
             ref(np, "NodePool"),
@@ -174,8 +173,7 @@ def gpu_nodepool_untainted(snapshot):
             continue
         if any(t.effect in ("NoSchedule", "NoExecute") for t in nodepool_taints(np)):
             continue
-        yield new_finding(
-            "GPU602",
+        yield gpu_nodepool_untainted.finding(
             f"NodePool {np.metadata.name} launches {'GPU' if vendor is not Accelerator.NEURON else 'Neuron'} nodes "
             f"without a taint: any pod can land on them; add the taint {vendor.resource}=true:NoSchedule",
             ref(np, "NodePool"),
@@ -219,8 +217,7 @@ def gpu_nodepool_no_gpu_limit(snapshot):
         if GPU_RESOURCE in limits:
             continue
         other = ", ".join(f"{k}={v}" for k, v in limits.items())
-        yield new_finding(
-            "GPU603",
+        yield gpu_nodepool_no_gpu_limit.finding(
             f"NodePool {np.metadata.name} has no {GPU_RESOURCE} limit"
             + (f" (only {other})" if other else "")
             + f": set spec.limits[{GPU_RESOURCE}] to cap GPU spend",
@@ -289,8 +286,7 @@ def nodepool_no_gpu_instance_type(snapshot):
         unknown = _unknown_to_catalogue(np)
         reqs = [str(r) for r in nodepool_requirements(np) if r.origin == "requirement"]
         if unknown:
-            yield new_finding(
-                "GPU604",
+            yield nodepool_no_gpu_instance_type.finding(
                 f"NodePool {np.metadata.name} asks for {', '.join(unknown)}, which gputui's instance "
                 "catalogue does not know: check the spelling; if it is a new type, the NodePool may be fine",
                 ref(np, "NodePool"),
@@ -298,8 +294,7 @@ def nodepool_no_gpu_instance_type(snapshot):
                 evidence=reqs,
             )
             continue
-        yield new_finding(
-            "GPU604",
+        yield nodepool_no_gpu_instance_type.finding(
             f"NodePool {np.metadata.name}'s requirements admit no NVIDIA GPU instance type: Karpenter can "
             "launch nothing for GPU pods; widen the requirements",
             ref(np, "NodePool"),
@@ -377,8 +372,7 @@ def nodepool_taint_not_tolerated_by_operands(snapshot):
             if not missing:
                 continue
             no_operator = where.startswith("the GPU Operator's default")
-            yield new_finding(
-                "GPU605",
+            yield nodepool_taint_not_tolerated_by_operands.finding(
                 f"NodePool {np.metadata.name} taints its nodes {format_taint(t)}, which "
                 f"{'the GPU Operator would not tolerate by default' if no_operator else where + ' do not tolerate'}"
                 ": its nodes would get no driver or device plugin; add the toleration to ClusterPolicy "
@@ -435,8 +429,7 @@ def pending_gpu_pod_still_unfit(snapshot):
             verdict = evaluate_nodepool(np, wl.pods[0])
             if verdict.fits:
                 continue
-            yield new_finding(
-                "GPU606",
+            yield pending_gpu_pod_still_unfit.finding(
                 f"{wl.ref.kind} {wl.ref.namespace}/{wl.ref.name} ({len(wl.pods)} pending pod"
                 f"{'s' if len(wl.pods) != 1 else ''}) would still not fit NodePool {np.metadata.name}: "
                 + "; ".join(b.detail for b in verdict.blocking),
@@ -550,8 +543,7 @@ def nodepool_v1beta1(snapshot):
         d = to_dict(np)
         d["apiVersion"] = api
         changes = v1_changes(d)
-        yield new_finding(
-            "GPU607",
+        yield nodepool_v1beta1.finding(
             f"NodePool {np.metadata.name} is karpenter.sh/v1beta1; moving it to v1 changes "
             f"{len(changes) - 2} field(s) besides the apiVersion",
             ref(np, "NodePool"),
@@ -626,8 +618,7 @@ def karpenter_manifest_invalid(snapshot):
             if not report.errors:
                 continue
             errors = [str(e) for e in report.errors]
-            yield new_finding(
-                "GPU608",
+            yield karpenter_manifest_invalid.finding(
                 f"{kind} {obj.metadata.name} would be rejected: {errors[0]}"
                 + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""),
                 ref(obj, kind),
@@ -688,8 +679,7 @@ def nodepool_nodeclass_missing(snapshot):
             continue
         if ref_["name"] in names:
             continue
-        yield new_finding(
-            "GPU609",
+        yield nodepool_nodeclass_missing.finding(
             f"NodePool {np.metadata.name} uses EC2NodeClass {ref_['name']}, which does not exist "
             f"(there are: {', '.join(sorted(names))}); Karpenter would launch nothing from it",
             ref(np, "NodePool"),

@@ -12,11 +12,12 @@ import datetime as _dt
 
 from checks import fixplans
 from checks.conditions import condition, condition_text
-from checks.findings import age_text, new_finding, ref
+from checks.findings import age_text, ref
+from checks.fix_kinds import FixKind
 from checks.gpu import GPU_RESOURCE
 from checks.gpu_nodes import GpuExpectation, allocatable_gpus, capacity_gpus, gpu_nodes, node_age
 from checks.kinds import Node
-from checks.model import Severity
+from checks.model import Finding, Severity
 from checks.operands import (
     daemonset_pods_on,
     device_plugin_daemonsets,
@@ -31,7 +32,7 @@ from checks.readiness_chain import (
     mig_resources,
     nodeclaim_evidence,
 )
-from checks.registry import check
+from checks.registry import Check, check
 from checks.timestamps import parse_time
 
 READS_CHAIN = ("nodes", "pods", "daemonsets", "nodeclaims", "clusterpolicies", "events", "logs")
@@ -46,7 +47,17 @@ def _not_ready_note(node: Node) -> str | None:
 
 
 @check(
-    "GPU101", "gpu-not-allocatable", Severity.ERROR, "GPU node reports no allocatable nvidia.com/gpu", reads=READS_CHAIN
+    "GPU101",
+    "gpu-not-allocatable",
+    Severity.ERROR,
+    "GPU node reports no allocatable nvidia.com/gpu",
+    reads=READS_CHAIN,
+    fixes=(
+        FixKind.CLUSTERPOLICY_TOLERATIONS,
+        FixKind.ADD_TOLERATION,
+        FixKind.RESTART_OPERAND_POD,
+        FixKind.DELETE_NODECLAIM,
+    ),
 )
 def gpu_not_allocatable(snapshot):
     """A GPU node whose allocatable nvidia.com/gpu is 0 or missing, with the broken link named.
@@ -82,7 +93,7 @@ def gpu_not_allocatable(snapshot):
         diag = diagnose_chain(snapshot, node)
         if is_young(snapshot, node) and not diag.hard:
             continue  # GPU102
-        yield _chain_finding(snapshot, "GPU101", node, exp, diag)
+        yield _chain_finding(snapshot, gpu_not_allocatable, node, exp, diag)
 
 
 @check(
@@ -91,6 +102,11 @@ def gpu_not_allocatable(snapshot):
     Severity.INFO,
     "GPU node still initializing (GPUs not advertised yet)",
     reads=READS_CHAIN,
+    fixes=(
+        FixKind.CLUSTERPOLICY_TOLERATIONS,
+        FixKind.ADD_TOLERATION,
+        FixKind.RESTART_OPERAND_POD,
+    ),
 )
 def gpu_node_initializing(snapshot):
     """A new GPU node whose GPU operands are still starting.
@@ -115,10 +131,10 @@ def gpu_node_initializing(snapshot):
         diag = diagnose_chain(snapshot, node)
         if diag.hard:
             continue
-        yield _chain_finding(snapshot, "GPU102", node, exp, diag)
+        yield _chain_finding(snapshot, gpu_node_initializing, node, exp, diag)
 
 
-def _chain_finding(snapshot, code: str, node: Node, exp: GpuExpectation, diag: ChainDiagnosis):
+def _chain_finding(snapshot, chk: Check, node: Node, exp: GpuExpectation, diag: ChainDiagnosis) -> Finding:
     name = node.metadata.name
     age = age_text(node_age(snapshot, node))
     nc_ev, nc_rel, nc = nodeclaim_evidence(snapshot, node)
@@ -133,13 +149,13 @@ def _chain_finding(snapshot, code: str, node: Node, exp: GpuExpectation, diag: C
     if note:
         evidence.append(note)
     fixes = list(diag.fixes)
-    if code == "GPU101":
+    if chk is gpu_not_allocatable:
         message = f"{name} ({exp.describe()}, up {age}) has {have}: {diag.summary}"
         if nc is not None:
             fixes.append(fixplans.delete_nodeclaim(nc))
     else:
         message = f"{name} ({exp.describe()}) is {age} old and has {have} yet: {diag.summary}; give it a few minutes"
-    return new_finding(code, message, ref(node, "Node"), related=diag.related + nc_rel, evidence=evidence, fixes=fixes)
+    return chk.finding(message, ref(node, "Node"), related=diag.related + nc_rel, evidence=evidence, fixes=fixes)
 
 
 @check(
@@ -148,6 +164,10 @@ def _chain_finding(snapshot, code: str, node: Node, exp: GpuExpectation, diag: C
     Severity.WARNING,
     "GPU node advertises fewer GPUs than it has",
     reads=("nodes", "pods", "daemonsets", "nodeclaims", "logs"),
+    fixes=(
+        FixKind.CORDON_NODE,
+        FixKind.DELETE_NODECLAIM,
+    ),
 )
 def gpu_allocatable_below_capacity(snapshot):
     """Some, not all, of a node's GPUs are allocatable.
@@ -202,8 +222,7 @@ def gpu_allocatable_below_capacity(snapshot):
         if nc is not None:
             related.append(ref(nc, "NodeClaim"))
             fixes.append(fixplans.delete_nodeclaim(nc))
-        yield new_finding(
-            "GPU103",
+        yield gpu_allocatable_below_capacity.finding(
             f"{name} ({exp.describe()}) advertises {alloc} of {expected} GPUs: {cause}; cordon it and "
             "replace the instance once running jobs finish",
             ref(node, "Node"),
@@ -232,6 +251,10 @@ def _repair_deadline(snapshot, cond: dict, seconds: int) -> str | None:
     Severity.ERROR,
     "GPU node NotReady or GPU hardware unhealthy",
     reads=("nodes", "nodeclaims", "pods", "events"),
+    fixes=(
+        FixKind.CORDON_NODE,
+        FixKind.DELETE_NODECLAIM,
+    ),
 )
 def gpu_node_not_ready(snapshot):
     """A GPU node that is NotReady, or whose GPUs the EKS node monitoring agent flags unhealthy.
@@ -291,8 +314,7 @@ def gpu_node_not_ready(snapshot):
             if hw_bad
             else "cordon it and check kubelet/containerd on the instance"
         )
-        yield new_finding(
-            "GPU104",
+        yield gpu_node_not_ready.finding(
             f"{name} ({exp.describe()}) is unhealthy: {', '.join(what)}"
             + (f"; {len(gpu_pods)} GPU pod(s) run there" if gpu_pods else "")
             + f"; {advice}",

@@ -7,7 +7,8 @@ from collections import defaultdict
 
 from checks import fixplans
 from checks.conditions import condition_text
-from checks.findings import age_text, new_finding, ref
+from checks.findings import age_text, ref
+from checks.fix_kinds import FixKind
 from checks.gpu import OPERAND_APPS, OPERANDS, Operand
 from checks.gpu_nodes import YOUNG_NODE_SECONDS, gpu_nodes, node_age
 from checks.k8s import format_taint, tolerates
@@ -156,8 +157,7 @@ def clusterpolicy_not_ready(snapshot):
                 nxt = f"; operands are still starting on new node(s) {', '.join(young[:3])}: give them a few minutes"
                 ev.append(f"no operand pod is failing or stuck; new GPU nodes: {', '.join(young)}")
         what = f"states not ready [{', '.join(states)}]" if states else f"reason {reason or 'unknown'}"
-        yield new_finding(
-            "GPU201",
+        yield clusterpolicy_not_ready.finding(
             f"ClusterPolicy {cp.metadata.name} is {state or 'not ready'}: {what}{nxt}",
             ref(cp, "ClusterPolicy"),
             severity=severity,
@@ -199,6 +199,10 @@ def _intended_for(ds: Object, node: Node, operand: Operand | None) -> tuple[bool
     Severity.ERROR,
     "GPU Operator operand not running on every GPU node",
     reads=("daemonsets", "pods", "nodes", "clusterpolicies"),
+    fixes=(
+        FixKind.CLUSTERPOLICY_TOLERATIONS,
+        FixKind.ADD_TOLERATION,
+    ),
 )
 def operand_daemonset_unavailable(snapshot):
     """An operand DaemonSet is not ready on every GPU node that needs it.
@@ -288,8 +292,7 @@ def operand_daemonset_unavailable(snapshot):
             else:
                 fixes.append(fixplans.add_toleration(ds, tl, kind="DaemonSet"))
         short = problems[0] if problems else f"only {ready} of {desired} pods ready"
-        yield new_finding(
-            "GPU202",
+        yield operand_daemonset_unavailable.finding(
             f"DaemonSet {ds.metadata.namespace}/{ds.metadata.name} ({title}) is missing or not ready on "
             f"{max(len(problems), (desired or 0) - (ready or 0))} GPU node(s): {short}",
             ref(ds, "DaemonSet"),
@@ -305,6 +308,7 @@ def operand_daemonset_unavailable(snapshot):
     Severity.ERROR,
     "GPU Operator pod failing",
     reads=("pods", "events", "logs", "daemonsets"),
+    fixes=(FixKind.RESTART_OPERAND_POD,),
 )
 def operand_pod_failing(snapshot):
     """A GPU Operator, operand, NFD or device-plugin pod that is crashing or stuck.
@@ -394,7 +398,7 @@ def _pod_failing_finding(snapshot, pp, stuck: bool, waiting: list):
             f"; read `kubectl logs -n {p.metadata.namespace} {p.metadata.name} -c {pp.container}"
             f"{' --previous' if pp.restarts else ''}`"
         )
-    return new_finding("GPU203", msg, ref(p, "Pod"), related=related, evidence=ev, fixes=fixes)
+    return operand_pod_failing.finding(msg, ref(p, "Pod"), related=related, evidence=ev, fixes=fixes)
 
 
 @check(
@@ -403,6 +407,7 @@ def _pod_failing_finding(snapshot, pp, stuck: bool, waiting: list):
     Severity.ERROR,
     'containerd has no "nvidia" runtime on a GPU node',
     reads=("events", "pods", "daemonsets", "nodes"),
+    fixes=(FixKind.RESTART_OPERAND_POD,),
 )
 def nvidia_runtime_missing(snapshot):
     """Pods fail to start because containerd has no "nvidia" runtime handler.
@@ -460,8 +465,7 @@ def nvidia_runtime_missing(snapshot):
                 toolkit_state = f"no toolkit pod runs on the node ({ds.metadata.name})"
         ev.append(toolkit_state)
         subject = ObjectRef(kind="Node", name=node_name)
-        yield new_finding(
-            "GPU204",
+        yield nvidia_runtime_missing.finding(
             f'{len(pods)} pod(s) on {node_name} cannot start: containerd has no "nvidia" runtime configured '
             f"({toolkit_state}); the container toolkit must configure containerd on that node",
             subject,
@@ -488,6 +492,10 @@ def _gpu_nodepool_taints(snapshot) -> dict[tuple, tuple[Taint, list[Object]]]:
     Severity.ERROR,
     "GPU node taint not tolerated by GPU Operator operands",
     reads=("nodes", "daemonsets", "clusterpolicies", "nodepools"),
+    fixes=(
+        FixKind.CLUSTERPOLICY_TOLERATIONS,
+        FixKind.ADD_TOLERATION,
+    ),
 )
 def operand_taint_not_tolerated(snapshot):
     """GPU nodes (or GPU NodePools) carry a taint the operand DaemonSets do not tolerate.
@@ -577,8 +585,7 @@ def operand_taint_not_tolerated(snapshot):
             + (", ".join(f"{t.get('key') or '*'}:{t.get('effect') or '*'}" for t in cur) or "none")
         )
         fix = fixplans.clusterpolicy_tolerations(cp, taints)
-        yield new_finding(
-            "GPU205",
+        yield operand_taint_not_tolerated.finding(
             f"Taint {names} on {scope} is not tolerated by the GPU Operator's operands, so no driver or "
             f"device plugin runs there; add it to ClusterPolicy {cp.metadata.name} spec.daemonsets.tolerations",
             ref(cp, "ClusterPolicy"),
@@ -592,8 +599,7 @@ def operand_taint_not_tolerated(snapshot):
         mine = [e["taint"] for e in seen.values() if ds in e["ds"]]
         if not mine:
             continue
-        yield new_finding(
-            "GPU205",
+        yield operand_taint_not_tolerated.finding(
             f"DaemonSet {ds.metadata.namespace}/{ds.metadata.name} does not tolerate "
             f"{', '.join(format_taint(t) for t in mine)} on {scope}; add the toleration",
             ref(ds, "DaemonSet"),

@@ -133,6 +133,12 @@ def ice_events(snapshot, nodepools: list[str], nodeclaims: list[str] = ()) -> li
         "jobs",
         "daemonsets",
     ),
+    fixes=(
+        FixKind.ADD_NODE_SELECTOR,
+        FixKind.ADD_TOLERATION,
+        FixKind.RAISE_NODEPOOL_LIMIT,
+        FixKind.WIDEN_NODEPOOL_REQUIREMENTS,
+    ),
 )
 def gpu_pods_pending(snapshot):
     """Pending GPU pods, one finding per workload, with the reason in plain words.
@@ -210,14 +216,12 @@ def _pending_finding(snapshot, wl: Workload, overheads: dict[str, Any]) -> Findi
     evidence = _evidence(story, ice, verdicts, snapshot)
     related = _related(snapshot, pools, nominated, ice)
     fixes = _fixes(wl, verdicts, pools, overheads)
-    return Finding(
-        code="GPU401",
-        name="gpu-pods-pending",
+    return gpu_pods_pending.finding(
+        message,
+        wl.ref,
         severity=severity,
         title=f"{n} GPU pod{'s' if n != 1 else ''} pending"
         + (f" ({wl.ref.kind} {wl.ref.name})" if wl.ref.kind != "Pod" else ""),
-        message=message,
-        subject=wl.ref,
         related=related,
         evidence=evidence,
         fixes=fixes,
@@ -610,15 +614,12 @@ def gpu_pod_nominated_not_bound(snapshot):
         n = len(wl.pods)
         minutes = int(age // 60)
         findings.append(
-            Finding(
-                code="GPU402",
-                name="gpu-pod-nominated-not-bound",
-                severity=Severity.WARNING,
-                title=f"{n} GPU pod{'s' if n != 1 else ''} nominated {minutes} min ago, still pending",
-                message=f"{n} pod{'s' if n != 1 else ''} of {wl.ref.kind} {wl.ref.namespace}/{wl.ref.name} "
+            gpu_pod_nominated_not_bound.finding(
+                f"{n} pod{'s' if n != 1 else ''} of {wl.ref.kind} {wl.ref.namespace}/{wl.ref.name} "
                 f"{'were' if n != 1 else 'was'} nominated for {target} {minutes} min ago but "
                 f"{'are' if n != 1 else 'is'} still Pending{says}",
-                subject=wl.ref,
+                wl.ref,
+                title=f"{n} GPU pod{'s' if n != 1 else ''} nominated {minutes} min ago, still pending",
                 related=related,
                 evidence=evidence,
             )
