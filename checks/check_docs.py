@@ -24,17 +24,25 @@ def doc_sections(doc: str | None) -> dict[str, str]:
     """{"summary": ..., "what it checks": ..., ...}: each section's blocks joined by blank
     lines; sections the docstring lacks are absent."""
     sections: dict[str, list[str]] = {"summary": []}
+    inline: set[str] = set()
     current = "summary"
     for raw in inspect.cleandoc(doc or "").splitlines():
         m = _HEADING.match(raw.strip()) if not raw[:1].isspace() else None
         if m:
             current = m.group(1).lower()
-            sections[current] = [m.group(2)] if m.group(2) else []
+            first = m.group(2)
+            sections[current] = [first[:1].upper() + first[1:]] if first else []
+            if first:
+                inline.add(current)
         else:
             sections.setdefault(current, []).append(raw.rstrip())
     out = {}
     for name, lines in sections.items():
-        text = "\n\n".join(blocks(textwrap.dedent("\n".join(lines)).strip("\n")))
+        if name in inline:  # the heading's own line is not indented: dedent the rest alone
+            body = lines[0] + "\n" + textwrap.dedent("\n".join(lines[1:]))
+        else:
+            body = textwrap.dedent("\n".join(lines))
+        text = "\n\n".join(blocks(body.strip("\n")))
         if text:
             out[name] = text
     return out

@@ -160,7 +160,9 @@ def _gpu_label(g: Any) -> str:
 
 @_debug_check("GPU701", "debug-pod-failed", Severity.WARNING, "The nvidia-smi debug pod could not run")
 def debug_pod_failed(obs: Any) -> Iterable[Finding]:
-    """What it checks: whether the debug pod started, ran and produced a log.
+    """The nvidia-smi debug pod could not run.
+
+    What it checks: whether the debug pod started, ran and produced a log.
 
     Why it matters: without it nothing is known about the driver on the node.
 
@@ -180,7 +182,9 @@ def debug_pod_failed(obs: Any) -> Iterable[Finding]:
 
 @_debug_check("GPU702", "nvidia-smi-failed", Severity.ERROR, "nvidia-smi fails on the node")
 def nvidia_smi_failed(obs: Any) -> Iterable[Finding]:
-    """What it checks: nvidia-smi's own failure output (driver not loaded, NVML errors, no devices, not found).
+    """nvidia-smi fails on the node.
+
+    What it checks: nvidia-smi's own failure output (driver not loaded, NVML errors, no devices, not found).
 
     Why it matters: pods cannot use the node's GPUs until the driver works.
 
@@ -202,7 +206,9 @@ def nvidia_smi_failed(obs: Any) -> Iterable[Finding]:
 
 @_debug_check("GPU703", "gpu-missing", Severity.ERROR, "nvidia-smi sees fewer GPUs than the node should have")
 def gpu_missing(obs: Any) -> Iterable[Finding]:
-    """What it checks: the number of GPUs nvidia-smi lists against the instance type's GPU count.
+    """nvidia-smi sees fewer GPUs than the node should have.
+
+    What it checks: the number of GPUs nvidia-smi lists against the instance type's GPU count.
 
     Why it matters: a GPU the driver cannot see is lost capacity (fallen off the bus, failed to initialise).
 
@@ -231,7 +237,9 @@ def gpu_missing(obs: Any) -> Iterable[Finding]:
     "GPU704", "gpu-allocatable-below-seen", Severity.WARNING, "The node advertises fewer GPUs than nvidia-smi sees"
 )
 def allocatable_below_seen(obs: Any) -> Iterable[Finding]:
-    """What it checks: allocatable nvidia.com/gpu against the GPUs the driver sees.
+    """The node advertises fewer GPUs than nvidia-smi sees.
+
+    What it checks: allocatable nvidia.com/gpu against the GPUs the driver sees.
 
     Why it matters: the driver is fine, so the device plugin is the broken link (not running, not registered,
     or marking GPUs unhealthy after an Xid).
@@ -259,7 +267,9 @@ def allocatable_below_seen(obs: Any) -> Iterable[Finding]:
 
 @_debug_check("GPU705", "gpu-ecc-errors", Severity.ERROR, "Uncorrectable ECC errors on a GPU")
 def ecc_errors(obs: Any) -> Iterable[Finding]:
-    """What it checks: uncorrectable ECC counters (volatile since the last reset, aggregate over the GPU's life).
+    """Uncorrectable ECC errors on a GPU.
+
+    What it checks: uncorrectable ECC counters (volatile since the last reset, aggregate over the GPU's life).
 
     Why it matters: volatile uncorrectable errors crash jobs and usually need a GPU reset; a growing aggregate
     count points at failing memory.
@@ -289,7 +299,9 @@ def ecc_errors(obs: Any) -> Iterable[Finding]:
 
 @_debug_check("GPU706", "gpu-xid", Severity.ERROR, "The kernel log has NVIDIA Xid errors")
 def xid_errors(obs: Any) -> Iterable[Finding]:
-    """What it checks: `NVRM: Xid` lines in the node's kernel log.
+    """The kernel log has NVIDIA Xid errors.
+
+    What it checks: `NVRM: Xid` lines in the node's kernel log.
 
     Why it matters: Xids are the driver's error reports; some are application bugs, others mean the GPU
     needs a reset or the instance a replacement.
@@ -319,7 +331,9 @@ def xid_errors(obs: Any) -> Iterable[Finding]:
 
 @_debug_check("GPU707", "gpu-bad-state", Severity.WARNING, "A GPU needs a reset or has failed row remapping")
 def bad_state(obs: Any) -> Iterable[Finding]:
-    """What it checks: pending row remaps / page retirements (the GPU needs a reset) and remapping failures.
+    """A GPU needs a reset or has failed row remapping.
+
+    What it checks: pending row remaps / page retirements (the GPU needs a reset) and remapping failures.
 
     Why it matters: a pending remap keeps bad memory in use until the GPU resets; a failed remap means the
     memory cannot be repaired.
