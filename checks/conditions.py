@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
 
-def condition(obj, type_: str):
+from checks.kinds import KubeObject
+
+
+def condition(obj: KubeObject, type_: str) -> dict[str, Any] | None:
     """A condition as a dict, from a typed object (Node/Pod) or a generic CR."""
     conds = obj.status.get("conditions") if isinstance(obj.status, dict) else obj.status.conditions
     for c in conds or []:
@@ -21,7 +25,7 @@ def condition(obj, type_: str):
     return None
 
 
-def condition_text(c: dict | None) -> str:
+def condition_text(c: dict[str, Any] | None) -> str:
     if not c:
         return "absent"
     text = f"{c.get('type')}={c.get('status')}"

@@ -17,7 +17,7 @@ Pure: no gputui, textual or kubernetes imports.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,7 +136,9 @@ def xid_fact(code: int) -> XidFact:
 # -- registry ---------------------------------------------------------------------------------------
 
 
-def _debug_check(code: str, name: str, severity: Severity, title: str, fixes: tuple[FixKind, ...] = ()):
+def _debug_check(
+    code: str, name: str, severity: Severity, title: str, fixes: tuple[FixKind, ...] = ()
+) -> Callable[[Callable[..., Any]], Check]:
     # In the one registry with scope "debug": never run on a snapshot, listed and explained
     # with the rest.
     return check(code, name, severity, title, reads=("nvidia-smi output",), scope="debug", fixes=fixes)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from checks import fixplans
 from checks.findings import age_text, ref
@@ -12,12 +14,15 @@ from checks.gpu import ANNOTATION_DO_NOT_DISRUPT, GPU_RESOURCE, LABEL_CAPACITY_T
 from checks.gpu_nodes import expected_gpus
 from checks.gpu_pods import running_gpu_pods
 from checks.k8s import pod_gpu_request, quantity_or_zero
-from checks.kinds import Object, Pod
-from checks.model import ObjectRef, Severity
+from checks.kinds import Event, Object, Pod
+from checks.model import Finding, ObjectRef, Severity
 from checks.nodepool_model import serves_nvidia_gpus
 from checks.registry import check
 from checks.snapshot_indexes import nodeclaim_by_name
 from checks.workloads import Workload, workload_of
+
+if TYPE_CHECKING:
+    from checks.snapshot import ClusterSnapshot
 
 LONG_RUNNING_KINDS = {
     "Job",
@@ -64,7 +69,7 @@ def go_duration_seconds(text: str) -> float | None:
     return total if pos == len(text) else None
 
 
-def protection(snapshot, pod: Pod) -> str | None:
+def protection(snapshot: ClusterSnapshot, pod: Pod) -> str | None:
     """Why Karpenter will not voluntarily disrupt this pod's node, or None."""
     value = pod.metadata.annotations.get(ANNOTATION_DO_NOT_DISRUPT)
     if value is not None:
@@ -95,7 +100,7 @@ def is_long_running(wl: Workload, pod: Pod) -> str | None:
     return None
 
 
-def _budget_blocks(budget: dict, reason: str) -> bool:
+def _budget_blocks(budget: dict[str, Any], reason: str) -> bool:
     """A budget of zero nodes, always active, that applies to `reason`."""
     nodes = str(budget.get("nodes", "10%")).strip()
     if nodes not in ("0", "0%"):
@@ -126,7 +131,7 @@ def voluntary_risks(np: Object) -> dict[str, str]:
     return out
 
 
-def _budget_text(b: dict) -> str:
+def _budget_text(b: dict[str, Any]) -> str:
     text = f"nodes={b.get('nodes', '10%')}"
     if b.get("reasons"):
         text += f" for {'/'.join(b['reasons'])}"
@@ -143,7 +148,7 @@ def _budget_text(b: dict) -> str:
     reads=("pods", "nodes", "nodepools", "jobs", "statefulsets", "replicasets"),
     fixes=(FixKind.ADD_DO_NOT_DISRUPT,),
 )
-def gpu_workload_disruptable(snapshot):
+def gpu_workload_disruptable(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """Long-running GPU pods that Karpenter may evict to consolidate, or that run on spot.
 
     What it checks:
@@ -167,7 +172,7 @@ def gpu_workload_disruptable(snapshot):
         do-not-disrupt does NOT stop expiration (expireAfter), spot interruption, node repair
         or a manual delete — checkpoint regularly, and run long jobs on on-demand capacity.
     """
-    groups: dict[tuple, dict] = {}
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     for pod in running_gpu_pods(snapshot):
         if pod.metadata.deletion_timestamp:
             continue
@@ -251,7 +256,7 @@ def _template_gpu(obj: Object) -> bool:
     return False
 
 
-def _gpu_pod_by_name(snapshot, namespace: str, name: str) -> tuple[bool | None, Workload | None]:
+def _gpu_pod_by_name(snapshot: ClusterSnapshot, namespace: str, name: str) -> tuple[bool | None, Workload | None]:
     """Is the (possibly deleted) pod a GPU pod, and whose is it? A deleted pod is traced to
     the Job/StatefulSet/Deployment whose name prefixes its own."""
     pod = snapshot.pod_by_key.get((namespace, name))
@@ -269,7 +274,7 @@ def _gpu_pod_by_name(snapshot, namespace: str, name: str) -> tuple[bool | None, 
     return _template_gpu(best.obj), best
 
 
-def _node_is_gpu(snapshot, kind: str, name: str) -> bool:
+def _node_is_gpu(snapshot: ClusterSnapshot, kind: str, name: str) -> bool:
     if kind == "Node":
         node = snapshot.node_by_name.get(name)
         if node is not None:
@@ -300,7 +305,7 @@ def _node_is_gpu(snapshot, kind: str, name: str) -> bool:
     reads=("events", "pods", "nodes", "nodeclaims", "nodepools", "jobs", "statefulsets", "deployments"),
     fixes=(FixKind.ADD_DO_NOT_DISRUPT,),
 )
-def gpu_pods_disrupted(snapshot):
+def gpu_pods_disrupted(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """Recent Karpenter disruptions and evictions that hit GPU nodes or GPU pods.
 
     What it checks:
@@ -321,8 +326,8 @@ def gpu_pods_disrupted(snapshot):
         node's terminationGracePeriod was reached (expiration, drift): checkpoint more often
         or give the NodePool a longer expireAfter.
     """
-    node_groups: dict[str, list] = defaultdict(list)
-    pod_groups: dict[tuple, dict] = {}
+    node_groups: dict[str, list[Event]] = defaultdict(list)
+    pod_groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     for reason in DISRUPTION_REASONS:
         for e in snapshot.events_by_reason.get(reason, []):
             age = snapshot.age_seconds(e.when)
@@ -344,8 +349,8 @@ def gpu_pods_disrupted(snapshot):
                 g = pod_groups.setdefault(key, {"events": [], "owner": owner, "pods": set()})
                 g["events"].append(e)
                 g["pods"].add(io.name)
-    for key, evs in sorted(node_groups.items()):
-        kind, name = key.split("/", 1)
+    for group, evs in sorted(node_groups.items()):
+        kind, name = group.split("/", 1)
         evs.sort(key=lambda e: e.when or "")
         ev = [f"event {e.reason} ({age_text(snapshot.age_seconds(e.when))} ago): {e.message}" for e in evs[-4:]]
         why = next((e.message.split(": ", 1)[1] for e in reversed(evs) if ": " in (e.message or "")), "disrupted")

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+from checks.kinds import KubeObject
 from checks.model import ObjectRef
 
 
-def ref(obj, kind: str | None = None) -> ObjectRef:
+def ref(obj: KubeObject, kind: str | None = None) -> ObjectRef:
     kind = kind or getattr(obj, "kind", "") or ""
     return ObjectRef(
         kind=kind,

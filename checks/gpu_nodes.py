@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checks.gpu import (
     GPU_RESOURCE,
@@ -27,6 +27,9 @@ from checks.k8s import (
     quantity_or_zero,
 )
 from checks.kinds import Node, Object
+
+if TYPE_CHECKING:
+    from checks.snapshot import ClusterSnapshot
 
 # EC2 instance family names by accelerator, for families the catalogue does not know yet:
 # p*, g* (but g4ad, AMD) and gr* are NVIDIA, with an optional variant suffix (p6-b200).
@@ -52,14 +55,14 @@ class GpuExpectation:
         return f"{it}, {self.count}x{model} expected"
 
 
-def _int(value) -> int | None:
+def _int(value: Any) -> int | None:
     try:
         return int(str(value).strip())
     except (TypeError, ValueError):
         return None
 
 
-def _catalog(labels: dict) -> tuple[int | None, str | None]:
+def _catalog(labels: Mapping[str, str]) -> tuple[int | None, str | None]:
     """(GPU count, model) from the instance-type catalog; (None, None) when it does not know the type."""
     try:
         from checks import instances  # the instance-type catalog, when present
@@ -74,7 +77,7 @@ def _catalog(labels: dict) -> tuple[int | None, str | None]:
     return int(it.gpu_count), (it.gpu_model or None)
 
 
-def expected_gpus(snapshot, node: Node) -> GpuExpectation | None:
+def expected_gpus(snapshot: ClusterSnapshot, node: Node) -> GpuExpectation | None:
     """How many NVIDIA GPUs this node should expose, or None when it is not a GPU node."""
     nc = snapshot.nodeclaims_by_node.get(node.metadata.name)
     return expected_gpus_of(node.metadata.labels, node.status.capacity, nc)
@@ -117,7 +120,7 @@ def expected_gpus_of(
     return None
 
 
-def gpu_nodes(snapshot) -> list[tuple[Node, GpuExpectation]]:
+def gpu_nodes(snapshot: ClusterSnapshot) -> list[tuple[Node, GpuExpectation]]:
     out = []
     for n in snapshot.nodes:
         e = expected_gpus(snapshot, n)
@@ -134,5 +137,5 @@ def capacity_gpus(node: Node) -> int:
     return int(quantity_or_zero(node.status.capacity.get(GPU_RESOURCE)))
 
 
-def node_age(snapshot, node: Node) -> float | None:
+def node_age(snapshot: ClusterSnapshot, node: Node) -> float | None:
     return snapshot.age_seconds(node.metadata.creation_timestamp)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from checks.k8s import pod_gpu_request, pod_requests
 from checks.kinds import Pod
 from checks.snapshot_indexes import memo
 
+if TYPE_CHECKING:
+    from checks.snapshot import ClusterSnapshot
+
 # A pod this young without any event is still in the scheduler's queue, not stuck.
 PENDING_GRACE_SECONDS = 30
 
 
-def pending_gpu_pods(snapshot) -> list[Pod]:
+def pending_gpu_pods(snapshot: ClusterSnapshot) -> list[Pod]:
     return memo(
         snapshot,
         "pending_gpu_pods",
@@ -27,7 +31,7 @@ def pending_gpu_pods(snapshot) -> list[Pod]:
     )
 
 
-def running_gpu_pods(snapshot) -> list[Pod]:
+def running_gpu_pods(snapshot: ClusterSnapshot) -> list[Pod]:
     return memo(
         snapshot,
         "running_gpu_pods",
@@ -37,7 +41,7 @@ def running_gpu_pods(snapshot) -> list[Pod]:
     )
 
 
-def unscheduled_gpu_pods(snapshot) -> list[Pod]:
+def unscheduled_gpu_pods(snapshot: ClusterSnapshot) -> list[Pod]:
     """GPU pods (whole GPUs or MIG slices) the scheduler has not placed and that are past
     its grace period: the pods the scheduling checks explain. A bound pod that is still
     Pending is pulling images or starting, which is not a scheduling problem."""

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from checks.conditions import condition
-from checks.kinds import Node, Pod, Taint, Toleration
+from checks.kinds import Container, Node, Pod, Taint, Toleration
 
 _SUFFIX = {
     "Ki": Decimal(1024),
@@ -82,12 +82,12 @@ def pod_requests(pod: Pod) -> dict[str, Decimal]:
         for name, q in _container_requests(c).items():
             if q > total.get(name, Decimal(0)):
                 total[name] = q
-    for name, q in pod.spec.overhead.items():
-        total[name] = total.get(name, Decimal(0)) + quantity_or_zero(q)
+    for name, amount in pod.spec.overhead.items():
+        total[name] = total.get(name, Decimal(0)) + quantity_or_zero(amount)
     return total
 
 
-def _container_requests(c) -> dict[str, Decimal]:
+def _container_requests(c: Container) -> dict[str, Decimal]:
     out = {k: quantity_or_zero(v) for k, v in c.resources.requests.items()}
     for k, v in c.resources.limits.items():
         # Requests default to limits when only limits are set.
@@ -199,7 +199,7 @@ def match_label_selector(selector: Mapping[str, Any] | None, labels: Mapping[str
     return True
 
 
-def required_node_affinity_terms(pod_spec_affinity: Mapping[str, Any] | None) -> list[list[dict]]:
+def required_node_affinity_terms(pod_spec_affinity: Mapping[str, Any] | None) -> list[list[dict[str, Any]]]:
     """The pod's requiredDuringSchedulingIgnoredDuringExecution nodeSelectorTerms as lists
     of matchExpressions (terms are ORed, expressions within a term ANDed)."""
     if not pod_spec_affinity:

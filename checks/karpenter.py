@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections import defaultdict
+from collections.abc import Iterator
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from checks import fixplans
 from checks.conditions import condition, condition_text
@@ -22,13 +24,16 @@ from checks.k8s import (
     quantity_or_zero,
     requirement_matches,
 )
-from checks.kinds import Object
-from checks.model import ObjectRef, Severity
+from checks.kinds import Object, Pod
+from checks.model import Finding, ObjectRef, Severity
 from checks.nodepool_model import pods_waiting_on_nodepool, requirement_dicts, serves_nvidia_gpus
 from checks.registry import check
 from checks.snapshot_indexes import nodeclaim_by_name
 from checks.timestamps import parse_time
 from checks.workloads import pod_names
+
+if TYPE_CHECKING:
+    from checks.snapshot import ClusterSnapshot
 
 LAUNCH_TIMEOUT = 300
 REGISTRATION_TIMEOUT = 900
@@ -44,7 +49,7 @@ EC2NODECLASS_PARTS = (
 _STARTING_REASONS = {None, "", "AwaitingReconciliation", "Launching"}
 
 
-def _nodeclaim_nodepool(snapshot, nc_name: str, nc: Object | None = None) -> str | None:
+def _nodeclaim_nodepool(snapshot: ClusterSnapshot, nc_name: str, nc: Object | None = None) -> str | None:
     if nc is not None and nc.metadata.labels.get(LABEL_NODEPOOL):
         return nc.metadata.labels[LABEL_NODEPOOL]
     # NodeClaims are named <nodepool>-<5 random chars>; the event outlives the NodeClaim.
@@ -56,7 +61,7 @@ def _nodeclaim_nodepool(snapshot, nc_name: str, nc: Object | None = None) -> str
     return best
 
 
-def _nodeclaim_is_gpu(snapshot, nc: Object) -> bool:
+def _nodeclaim_is_gpu(snapshot: ClusterSnapshot, nc: Object) -> bool:
     if quantity_or_zero(((nc.spec.get("resources") or {}).get("requests") or {}).get(GPU_RESOURCE)) > 0:
         return True
     if quantity_or_zero((nc.status.get("capacity") or {}).get(GPU_RESOURCE)) > 0:
@@ -65,7 +70,7 @@ def _nodeclaim_is_gpu(snapshot, nc: Object) -> bool:
     return pool is not None and serves_nvidia_gpus(snapshot, pool)
 
 
-def _nc_context(snapshot, nc: Object) -> tuple[list[ObjectRef], str]:
+def _nc_context(snapshot: ClusterSnapshot, nc: Object) -> tuple[list[ObjectRef], str]:
     related = []
     pool = nc.metadata.labels.get(LABEL_NODEPOOL)
     if pool:
@@ -85,12 +90,12 @@ def _nc_context(snapshot, nc: Object) -> tuple[list[ObjectRef], str]:
     return related, desc
 
 
-def _nc_events(snapshot, nc: Object, limit: int = 3) -> list[str]:
+def _nc_events(snapshot: ClusterSnapshot, nc: Object, limit: int = 3) -> list[str]:
     evs = [e for e in snapshot.events_for("NodeClaim", nc.metadata.name) if e.type == "Warning"]
     return [f"event {e.reason}: {e.message}" for e in evs[-limit:]]
 
 
-def _since(snapshot, c: dict | None, fallback: str | None) -> float | None:
+def _since(snapshot: ClusterSnapshot, c: dict[str, Any] | None, fallback: str | None) -> float | None:
     return snapshot.age_seconds((c or {}).get("lastTransitionTime") or fallback)
 
 
@@ -101,7 +106,7 @@ def _since(snapshot, c: dict | None, fallback: str | None) -> float | None:
     "Karpenter could not launch a NodeClaim",
     reads=("nodeclaims", "ec2nodeclasses", "events"),
 )
-def nodeclaim_launch_failed(snapshot):
+def nodeclaim_launch_failed(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A NodeClaim whose instance was never launched.
 
     What it checks:
@@ -164,7 +169,7 @@ def nodeclaim_launch_failed(snapshot):
         )
 
 
-def _limits_state(snapshot, np: Object) -> list[tuple[str, Decimal, Decimal]]:
+def _limits_state(snapshot: ClusterSnapshot, np: Object) -> list[tuple[str, Decimal, Decimal]]:
     """(resource, used, limit) for every limit on the NodePool."""
     limits = np.spec.get("limits") or {}
     used = np.status.get("resources") or {}
@@ -180,7 +185,7 @@ def _limits_state(snapshot, np: Object) -> list[tuple[str, Decimal, Decimal]]:
     return out
 
 
-def _limit_errors_for(snapshot, pool: str) -> list[str]:
+def _limit_errors_for(snapshot: ClusterSnapshot, pool: str) -> list[str]:
     """FailedScheduling texts on pending pods saying this NodePool's limits are exhausted."""
     out = []
     for p in pending_gpu_pods(snapshot):
@@ -239,7 +244,7 @@ def _alternative_types(failed: list[str], np: Object) -> list[str]:
     reads=("events", "nodepools", "nodeclaims", "pods"),
     fixes=(FixKind.WIDEN_NODEPOOL_REQUIREMENTS,),
 )
-def insufficient_capacity(snapshot):
+def insufficient_capacity(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """InsufficientCapacityError events: EC2 could not supply the GPU instances Karpenter asked for.
 
     What it checks:
@@ -263,7 +268,9 @@ def insufficient_capacity(snapshot):
         Capacity Reservation. For VcpuLimitExceeded ask AWS for a higher "Running On-Demand
         G and VT / P instances" quota.
     """
-    groups: dict[str, dict] = defaultdict(lambda: {"events": [], "types": [], "zones": [], "codes": [], "ncs": []})
+    groups: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"events": [], "types": [], "zones": [], "codes": [], "ncs": []}
+    )
     for e in snapshot.events_by_reason.get("InsufficientCapacityError", []):
         parsed = parse_nodeclaim_event(e.message or "")
         nc_name = parsed.nodeclaim or e.involved_object.name
@@ -370,7 +377,7 @@ def insufficient_capacity(snapshot):
     reads=("nodeclaims", "nodes", "events"),
     fixes=(FixKind.DELETE_NODECLAIM,),
 )
-def nodeclaim_not_registered(snapshot):
+def nodeclaim_not_registered(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A NodeClaim whose instance runs but whose kubelet never joined the cluster.
 
     What it checks:
@@ -413,8 +420,9 @@ def nodeclaim_not_registered(snapshot):
         elif waited < REGISTRATION_TIMEOUT:
             left = REGISTRATION_TIMEOUT - waited
             timing = f"launched {age_text(waited)} ago; Karpenter deletes it in {age_text(left)} (15-minute registration timeout)"
-            deadline = started + _dt.timedelta(seconds=REGISTRATION_TIMEOUT)
-            ev.append(f"registration deadline {deadline.strftime('%Y-%m-%dT%H:%M:%SZ')}")
+            if started is not None:
+                deadline = started + _dt.timedelta(seconds=REGISTRATION_TIMEOUT)
+                ev.append(f"registration deadline {deadline.strftime('%Y-%m-%dT%H:%M:%SZ')}")
         else:
             timing = (
                 f"launched {age_text(waited)} ago, past the 15-minute registration timeout: Karpenter is "
@@ -446,7 +454,7 @@ def nodeclaim_not_registered(snapshot):
         FixKind.DELETE_NODECLAIM,
     ),
 )
-def nodeclaim_not_initialized(snapshot):
+def nodeclaim_not_initialized(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A NodeClaim whose node registered but is not initialized.
 
     What it checks:
@@ -531,7 +539,7 @@ def nodeclaim_not_initialized(snapshot):
     "GPU NodeClaim drifted or being disrupted",
     reads=("nodeclaims", "pods", "events"),
 )
-def nodeclaim_disrupting(snapshot):
+def nodeclaim_disrupting(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A NodeClaim that is drifted or on its way out.
 
     What it checks:
@@ -593,7 +601,7 @@ def nodeclaim_disrupting(snapshot):
     "Karpenter NodePool is not ready",
     reads=("nodepools", "ec2nodeclasses"),
 )
-def nodepool_not_ready(snapshot):
+def nodepool_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A NodePool Karpenter will not provision from.
 
     What it checks:
@@ -656,7 +664,7 @@ def nodepool_not_ready(snapshot):
     "EC2NodeClass is not ready",
     reads=("ec2nodeclasses", "nodepools"),
 )
-def ec2nodeclass_not_ready(snapshot):
+def ec2nodeclass_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """An EC2NodeClass whose subnets, security groups, AMIs or instance profile did not resolve.
 
     What it checks:
@@ -711,7 +719,7 @@ def ec2nodeclass_not_ready(snapshot):
         )
 
 
-def _raised_limit(key: str, used: Decimal, limit: Decimal, waiting) -> str:
+def _raised_limit(key: str, used: Decimal, limit: Decimal, waiting: list[Pod]) -> str:
     need = sum((pod_requests(p).get(key, Decimal(0)) for p in waiting), Decimal(0))
     target = max(limit, used) + (need if need > 0 else max(limit / 2, Decimal(1)))
     if key == GPU_RESOURCE or key == "cpu":
@@ -728,7 +736,7 @@ def _raised_limit(key: str, used: Decimal, limit: Decimal, waiting) -> str:
     reads=("nodepools", "nodes", "pods", "events"),
     fixes=(FixKind.RAISE_NODEPOOL_LIMIT,),
 )
-def nodepool_limit_reached(snapshot):
+def nodepool_limit_reached(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A GPU NodePool at its spec.limits: Karpenter will not launch more nodes from it.
 
     What it checks:

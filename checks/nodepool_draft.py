@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from checks import instances
 from checks.crd_schema import is_permissive, validate, version_schema
@@ -26,12 +27,13 @@ from checks.gpu import GPU_RESOURCE, LABEL_CAPACITY_TYPE
 from checks.gpu_nodes import GPU_FAMILY_RE
 from checks.k8s import format_taint, requirement_matches, tolerates, toleration_from_dict
 from checks.kinds import Object, to_dict
-from checks.model import Severity
+from checks.model import Finding, Severity
 from checks.nodepool_model import (
     Accelerator,
     is_accelerator_nodepool,
     is_nvidia_nodepool,
     nodepool_accelerator,
+    nodepool_taints,
     requirement_dicts,
     template_labels,
     template_spec,
@@ -41,11 +43,13 @@ from checks.nodepools import (
     allowed_instance_types,
     evaluate_nodepool,
     nodepool_requirements,
-    nodepool_taints,
     pod_aims_at_nodepool,
 )
 from checks.operands import all_operand_daemonsets, blocking_taint, clusterpolicy, daemonset_tolerations
 from checks.registry import check
+
+if TYPE_CHECKING:
+    from checks.snapshot import ClusterSnapshot
 
 DRAFT_ANNOTATION = "gputui.dev/draft"
 _TRAINING = re.compile(r"train|finetun|fine-tun|pretrain", re.I)
@@ -53,7 +57,7 @@ _TRAINING = re.compile(r"train|finetun|fine-tun|pretrain", re.I)
 DEFAULT_OPERAND_TOLERATIONS = ({"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"},)
 
 
-def mark_draft(obj: dict) -> dict:
+def mark_draft(obj: dict[str, Any]) -> dict[str, Any]:
     """A copy of a manifest dict marked as a draft for the checks."""
     out = copy.deepcopy(obj)
     md = out.setdefault("metadata", {})
@@ -87,7 +91,7 @@ def looks_like_training(np: Object) -> bool:
     return any(_TRAINING.search(str(w)) for w in words)
 
 
-def _nodepools(snapshot) -> list[Object]:
+def _nodepools(snapshot: ClusterSnapshot) -> list[Object]:
     return list(snapshot.nodepools)
 
 
@@ -102,7 +106,7 @@ def _nodepools(snapshot) -> list[Object]:
     reads=("nodepools",),
     scope="nodepool-draft",
 )
-def training_nodepool_on_spot(snapshot):
+def training_nodepool_on_spot(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A NodePool meant for training allows spot capacity.
 
     What it checks:
@@ -149,7 +153,7 @@ def _format_reqs(np: Object, key: str) -> str:
     reads=("nodepools",),
     scope="nodepool-draft",
 )
-def gpu_nodepool_untainted(snapshot):
+def gpu_nodepool_untainted(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A GPU NodePool launches nodes without a NoSchedule/NoExecute taint.
 
     What it checks:
@@ -194,7 +198,7 @@ def gpu_nodepool_untainted(snapshot):
     reads=("nodepools",),
     scope="nodepool-draft",
 )
-def gpu_nodepool_no_gpu_limit(snapshot):
+def gpu_nodepool_no_gpu_limit(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A GPU NodePool sets no limit on nvidia.com/gpu.
 
     What it checks:
@@ -259,7 +263,7 @@ def _unknown_to_catalogue(np: Object) -> list[str]:
     reads=("nodepools",),
     scope="nodepool-draft",
 )
-def nodepool_no_gpu_instance_type(snapshot):
+def nodepool_no_gpu_instance_type(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A GPU NodePool's requirements match no NVIDIA GPU instance type.
 
     What it checks:
@@ -305,7 +309,7 @@ def nodepool_no_gpu_instance_type(snapshot):
 # -- GPU605 ------------------------------------------------------------------------------
 
 
-def _operand_tolerations(snapshot, draft: bool) -> tuple[str, list[tuple[str, list]]] | None:
+def _operand_tolerations(snapshot: ClusterSnapshot, draft: bool) -> tuple[str, list[tuple[str, list[Any]]]] | None:
     """(where the tolerations come from, [(operand name, tolerations)]) or None when a
     cluster check already judges this (live NodePool, operand DaemonSets visible)."""
     operands = list(all_operand_daemonsets(snapshot))
@@ -338,7 +342,7 @@ def _operand_tolerations(snapshot, draft: bool) -> tuple[str, list[tuple[str, li
     reads=("nodepools", "daemonsets", "clusterpolicies"),
     scope="nodepool-draft",
 )
-def nodepool_taint_not_tolerated_by_operands(snapshot):
+def nodepool_taint_not_tolerated_by_operands(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A GPU NodePool's taint is not tolerated by the GPU Operator's operands.
 
     What it checks:
@@ -398,7 +402,7 @@ def nodepool_taint_not_tolerated_by_operands(snapshot):
     reads=("nodepools", "pods"),
     scope="nodepool-draft",
 )
-def pending_gpu_pod_still_unfit(snapshot):
+def pending_gpu_pod_still_unfit(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """Pending GPU pods aimed at an edited NodePool would still not get a node from it.
 
     What it checks:
@@ -442,7 +446,7 @@ def pending_gpu_pod_still_unfit(snapshot):
 # -- GPU607 ------------------------------------------------------------------------------
 
 
-def v1_changes(np: dict) -> list[str]:
+def v1_changes(np: dict[str, Any]) -> list[str]:
     """What moving a karpenter.sh/v1beta1 NodePool to karpenter.sh/v1 changes, in words."""
     if np.get("apiVersion") != V1BETA1:
         return []
@@ -479,7 +483,7 @@ def v1_changes(np: dict) -> list[str]:
     return out
 
 
-def to_v1(np: dict) -> dict:
+def to_v1(np: dict[str, Any]) -> dict[str, Any]:
     """The karpenter.sh/v1 form of a v1beta1 NodePool (shown to people; never applied silently)."""
     out = copy.deepcopy(np)
     if out.get("apiVersion") != V1BETA1:
@@ -506,7 +510,7 @@ def to_v1(np: dict) -> dict:
     return out
 
 
-def _api_version(snapshot, np: Object) -> str:
+def _api_version(snapshot: ClusterSnapshot, np: Object) -> str:
     return np.api_version or snapshot.karpenter_api_version or V1
 
 
@@ -518,7 +522,7 @@ def _api_version(snapshot, np: Object) -> str:
     reads=("nodepools",),
     scope="nodepool-draft",
 )
-def nodepool_v1beta1(snapshot):
+def nodepool_v1beta1(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A NodePool is written against karpenter.sh/v1beta1.
 
     What it checks:
@@ -554,7 +558,7 @@ def nodepool_v1beta1(snapshot):
 # -- GPU608 ------------------------------------------------------------------------------
 
 
-def _crd_for(snapshot, group: str, kind: str) -> Object | None:
+def _crd_for(snapshot: ClusterSnapshot, group: str, kind: str) -> Object | None:
     for crd in snapshot.crds:
         names = crd.spec.get("names") or {}
         if crd.spec.get("group") == group and names.get("kind") == kind:
@@ -562,7 +566,7 @@ def _crd_for(snapshot, group: str, kind: str) -> Object | None:
     return None
 
 
-def schema_for(snapshot, kind: str, api_version: str) -> tuple[dict | None, str]:
+def schema_for(snapshot: ClusterSnapshot, kind: str, api_version: str) -> tuple[dict[str, Any] | None, str]:
     """The schema to judge an object by, and where it came from: the CRD in the snapshot
     when it has a real schema, else gputui's built-in rules."""
     group, _, version = api_version.partition("/")
@@ -583,7 +587,7 @@ def schema_for(snapshot, kind: str, api_version: str) -> tuple[dict | None, str]
     reads=("nodepools", "ec2nodeclasses", "crds"),
     scope="nodepool-draft",
 )
-def karpenter_manifest_invalid(snapshot):
+def karpenter_manifest_invalid(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A NodePool or EC2NodeClass being edited or linted does not pass its CRD's schema.
 
     What it checks:
@@ -626,7 +630,7 @@ def karpenter_manifest_invalid(snapshot):
             )
 
 
-def _wire_form(obj: Object, kind: str, api: str) -> dict:
+def _wire_form(obj: Object, kind: str, api: str) -> dict[str, Any]:
     d = to_dict(obj)
     d["apiVersion"], d["kind"] = api, kind
     md = dict(d.get("metadata") or {})
@@ -651,7 +655,7 @@ def _wire_form(obj: Object, kind: str, api: str) -> dict:
     reads=("nodepools", "ec2nodeclasses"),
     scope="nodepool-draft",
 )
-def nodepool_nodeclass_missing(snapshot):
+def nodepool_nodeclass_missing(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A NodePool being edited or linted names an EC2NodeClass that is not there.
 
     What it checks:
@@ -687,6 +691,6 @@ def nodepool_nodeclass_missing(snapshot):
         )
 
 
-def draft_checks(registry_checks: Iterable) -> list:
+def draft_checks(registry_checks: Iterable[Any]) -> list[Any]:
     """The registered checks that run on drafts."""
     return [c for c in registry_checks if c.scope == "nodepool-draft"]

@@ -4,7 +4,8 @@ whether a pending pod could land on it."""
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from checks import instances
 from checks.gpu import (
@@ -24,7 +25,7 @@ from checks.k8s import (
     taint_from_dict,
     tolerates,
 )
-from checks.kinds import Object, Pod, Taint
+from checks.kinds import Event, Object, Pod, Taint
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
@@ -41,22 +42,22 @@ _WELL_KNOWN_PREFIXES = (
 )
 
 
-def template(np: Object) -> dict:
+def template(np: Object) -> dict[str, Any]:
     """spec.template of a NodePool: its node metadata and spec."""
     return np.spec.get("template") or {}
 
 
-def template_spec(np: Object) -> dict:
+def template_spec(np: Object) -> dict[str, Any]:
     """spec.template.spec: requirements, taints, nodeClassRef, expireAfter."""
     return template(np).get("spec") or {}
 
 
-def template_labels(np: Object) -> dict:
+def template_labels(np: Object) -> dict[str, Any]:
     """spec.template.metadata.labels: labels every node of the pool gets."""
     return (template(np).get("metadata") or {}).get("labels") or {}
 
 
-def requirement_dicts(np: Object) -> list[dict]:
+def requirement_dicts(np: Object) -> list[dict[str, Any]]:
     """spec.template.spec.requirements as written (checks.nodepools.Requirement parses them)."""
     return list(template_spec(np).get("requirements") or [])
 
@@ -65,7 +66,7 @@ def nodepool_taints(np: Object) -> list[Taint]:
     return [taint_from_dict(t) for t in template_spec(np).get("taints") or []]
 
 
-def nodepool_limits(np: Object) -> dict:
+def nodepool_limits(np: Object) -> dict[str, Any]:
     return np.spec.get("limits") or {}
 
 
@@ -216,7 +217,7 @@ def serves_nvidia_gpus(snapshot: ClusterSnapshot, np: Object) -> bool:
     return any(expected_gpus(snapshot, n) is not None for n in snapshot.nodes_by_nodepool.get(np.metadata.name, []))
 
 
-def _label_allowed(np: Object, key: str, value: str | None, op: str = "In", values=()) -> bool:
+def _label_allowed(np: Object, key: str, value: str | None, op: str = "In", values: Sequence[str] = ()) -> bool:
     """Can a node of this NodePool satisfy one selector term on `key`?"""
     tpl_labels = template_labels(np)
     if key == "karpenter.sh/nodepool":
@@ -270,7 +271,7 @@ def pod_may_use_nodepool(pod: Pod, np: Object) -> bool:
     return True
 
 
-def _karpenter_points_at(events, pool: str) -> bool:
+def _karpenter_points_at(events: Iterable[Event], pool: str) -> bool:
     """Karpenter nominated the pod to one of the pool's NodeClaims, or said only the pool's
     limits stand in the way. Merely being named (as incompatible) does not count."""
     from checks.event_messages import KarpenterMessage, parse_failed_scheduling
@@ -288,7 +289,7 @@ def _karpenter_points_at(events, pool: str) -> bool:
     return False
 
 
-def pods_waiting_on_nodepool(snapshot, np: Object) -> list[Pod]:
+def pods_waiting_on_nodepool(snapshot: ClusterSnapshot, np: Object) -> list[Pod]:
     """Pending GPU pods this NodePool could serve, or that Karpenter ties to it."""
     name = np.metadata.name
     out = []

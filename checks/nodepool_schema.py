@@ -22,7 +22,7 @@ _QUANTITY = (
 _DURATION_OR_NEVER = r"^(([0-9]+(s|m|h))+|Never)$"
 
 
-def _taints_schema() -> dict:
+def _taints_schema() -> dict[str, Any]:
     return {
         "type": "array",
         "items": {
@@ -38,12 +38,12 @@ def _taints_schema() -> dict:
     }
 
 
-def builtin_schema(kind: str, api_version: str) -> dict | None:
+def builtin_schema(kind: str, api_version: str) -> dict[str, Any] | None:
     if kind != "NodePool" or api_version not in (V1, V1BETA1):
         return None
     v1 = api_version == V1
     operators = ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"] + (["Gte", "Lte"] if v1 else [])
-    requirement = {
+    requirement: dict[str, Any] = {
         "type": "object",
         "required": ["key", "operator"],
         "properties": {
@@ -53,7 +53,7 @@ def builtin_schema(kind: str, api_version: str) -> dict | None:
             "minValues": {"type": "integer", "minimum": 1, "maximum": 50},
         },
     }
-    budget = {
+    budget: dict[str, Any] = {
         "type": "object",
         "required": ["nodes"],
         "properties": {
@@ -94,7 +94,7 @@ def builtin_schema(kind: str, api_version: str) -> dict | None:
         disruption["required"] = ["consolidateAfter"]
     else:
         disruption["properties"]["expireAfter"] = {"type": "string", "pattern": _DURATION_OR_NEVER}
-    node_class_ref = {
+    node_class_ref: dict[str, Any] = {
         "type": "object",
         "required": ["group", "kind", "name"] if v1 else ["name"],
         "properties": {"kind": {"type": "string"}, "name": {"type": "string"}},
@@ -131,7 +131,7 @@ def builtin_schema(kind: str, api_version: str) -> dict | None:
     else:
         tspec["properties"]["kubelet"] = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
         tspec["properties"]["resources"] = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-    spec = {
+    spec: dict[str, Any] = {
         "type": "object",
         "required": ["template"],
         "properties": {

@@ -136,7 +136,7 @@ class _ValueSet:
     """Karpenter's requirement model: a (possibly complemented) value set with numeric bounds."""
 
     complement: bool
-    values: frozenset
+    values: frozenset[str]
     gt: int | None = None
     lt: int | None = None
 
@@ -605,7 +605,8 @@ def widen_requirements(
         if not wanted or any(r.origin != "requirement" for r in c.nodepool):
             return None
         for d in raw:
-            if _DEPRECATED.get(d.get("key"), d.get("key")) == c.key and d.get("operator") == "In":
+            req_key = str(d.get("key", ""))
+            if _DEPRECATED.get(req_key, req_key) == c.key and d.get("operator") == "In":
                 d["values"] = list(d.get("values") or []) + wanted
                 changes.append(f"{c.key}: add {wanted[0]}")
                 break

@@ -9,6 +9,8 @@ container that crashes and its last log lines).
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from checks import fixplans
 from checks.conditions import condition, condition_text
@@ -35,6 +37,9 @@ from checks.readiness_chain import (
 from checks.registry import Check, check
 from checks.timestamps import parse_time
 
+if TYPE_CHECKING:
+    from checks.snapshot import ClusterSnapshot
+
 READS_CHAIN = ("nodes", "pods", "daemonsets", "nodeclaims", "clusterpolicies", "events", "logs")
 REPAIR_AFTER = {ACCELERATED_HW: 600, "Ready": 1800}
 
@@ -59,7 +64,7 @@ def _not_ready_note(node: Node) -> str | None:
         FixKind.DELETE_NODECLAIM,
     ),
 )
-def gpu_not_allocatable(snapshot):
+def gpu_not_allocatable(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A GPU node whose allocatable nvidia.com/gpu is 0 or missing, with the broken link named.
 
     What it checks:
@@ -108,7 +113,7 @@ def gpu_not_allocatable(snapshot):
         FixKind.RESTART_OPERAND_POD,
     ),
 )
-def gpu_node_initializing(snapshot):
+def gpu_node_initializing(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A new GPU node whose GPU operands are still starting.
 
     What it checks:
@@ -134,7 +139,9 @@ def gpu_node_initializing(snapshot):
         yield _chain_finding(snapshot, gpu_node_initializing, node, exp, diag)
 
 
-def _chain_finding(snapshot, chk: Check, node: Node, exp: GpuExpectation, diag: ChainDiagnosis) -> Finding:
+def _chain_finding(
+    snapshot: ClusterSnapshot, chk: Check, node: Node, exp: GpuExpectation, diag: ChainDiagnosis
+) -> Finding:
     name = node.metadata.name
     age = age_text(node_age(snapshot, node))
     nc_ev, nc_rel, nc = nodeclaim_evidence(snapshot, node)
@@ -169,7 +176,7 @@ def _chain_finding(snapshot, chk: Check, node: Node, exp: GpuExpectation, diag: 
         FixKind.DELETE_NODECLAIM,
     ),
 )
-def gpu_allocatable_below_capacity(snapshot):
+def gpu_allocatable_below_capacity(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """Some, not all, of a node's GPUs are allocatable.
 
     What it checks:
@@ -232,7 +239,7 @@ def gpu_allocatable_below_capacity(snapshot):
         )
 
 
-def _repair_deadline(snapshot, cond: dict, seconds: int) -> str | None:
+def _repair_deadline(snapshot: ClusterSnapshot, cond: dict[str, Any], seconds: int) -> str | None:
     since = parse_time(cond.get("lastTransitionTime"))
     if since is None:
         return None
@@ -256,7 +263,7 @@ def _repair_deadline(snapshot, cond: dict, seconds: int) -> str | None:
         FixKind.DELETE_NODECLAIM,
     ),
 )
-def gpu_node_not_ready(snapshot):
+def gpu_node_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A GPU node that is NotReady, or whose GPUs the EKS node monitoring agent flags unhealthy.
 
     What it checks:

@@ -4,6 +4,7 @@ and what (taint, nodeSelector, affinity) keeps one away."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from checks.gpu import (
     OPERANDS,
@@ -15,7 +16,10 @@ from checks.k8s import (
     tolerates,
     toleration_from_dict,
 )
-from checks.kinds import Node, Object, Pod, Taint
+from checks.kinds import Node, Object, Pod, Taint, Toleration
+
+if TYPE_CHECKING:
+    from checks.snapshot import ClusterSnapshot
 
 OPERAND_BY_FIELD = {o.field: o for o in OPERANDS}
 DRIVER, TOOLKIT, DEVICE_PLUGIN = (
@@ -34,19 +38,19 @@ _TRANSIENT_TAINTS = {
 }
 
 
-def clusterpolicy(snapshot) -> Object | None:
+def clusterpolicy(snapshot: ClusterSnapshot) -> Object | None:
     return snapshot.clusterpolicies[0] if snapshot.clusterpolicies else None
 
 
-def _template_spec(ds: Object) -> dict:
+def _template_spec(ds: Object) -> dict[str, Any]:
     return ((ds.spec.get("template") or {}).get("spec")) or {}
 
 
-def _template_labels(ds: Object) -> dict:
+def _template_labels(ds: Object) -> dict[str, Any]:
     return (((ds.spec.get("template") or {}).get("metadata")) or {}).get("labels") or {}
 
 
-def operand_daemonsets(snapshot, operand: Operand) -> list[Object]:
+def operand_daemonsets(snapshot: ClusterSnapshot, operand: Operand) -> list[Object]:
     """DaemonSets of one operand; the driver may carry a per-OS/kernel suffix, so match on labels first."""
     out = []
     for ds in snapshot.daemonsets:
@@ -63,7 +67,7 @@ def operand_daemonsets(snapshot, operand: Operand) -> list[Object]:
     return out
 
 
-def device_plugin_daemonsets(snapshot) -> list[Object]:
+def device_plugin_daemonsets(snapshot: ClusterSnapshot) -> list[Object]:
     """The operator's device plugin plus a standalone NVIDIA device plugin (Helm chart or static manifest)."""
     seen = {id(d) for d in operand_daemonsets(snapshot, DEVICE_PLUGIN)}
     out = list(operand_daemonsets(snapshot, DEVICE_PLUGIN))
@@ -79,7 +83,7 @@ def device_plugin_daemonsets(snapshot) -> list[Object]:
     return out
 
 
-def all_operand_daemonsets(snapshot) -> list[tuple[Operand, Object]]:
+def all_operand_daemonsets(snapshot: ClusterSnapshot) -> list[tuple[Operand, Object]]:
     out = []
     for o in OPERANDS:
         for ds in operand_daemonsets(snapshot, o):
@@ -87,7 +91,7 @@ def all_operand_daemonsets(snapshot) -> list[tuple[Operand, Object]]:
     return out
 
 
-def operator_installed(snapshot) -> bool:
+def operator_installed(snapshot: ClusterSnapshot) -> bool:
     return bool(snapshot.clusterpolicies) or any(True for _ in all_operand_daemonsets(snapshot))
 
 
@@ -95,7 +99,7 @@ def owned_by_clusterpolicy(ds: Object) -> bool:
     return any(r.kind == "ClusterPolicy" for r in ds.metadata.owner_references)
 
 
-def daemonset_tolerations(ds: Object):
+def daemonset_tolerations(ds: Object) -> list[Toleration]:
     return [toleration_from_dict(t) for t in _template_spec(ds).get("tolerations") or []]
 
 
@@ -149,7 +153,7 @@ def daemonset_blockers(ds: Object, node: Node) -> list[Blocker]:
     return out
 
 
-def daemonset_pods_on(snapshot, ds: Object, node_name: str) -> list[Pod]:
+def daemonset_pods_on(snapshot: ClusterSnapshot, ds: Object, node_name: str) -> list[Pod]:
     ns = ds.metadata.namespace or ""
     return [
         p

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from checks import fixplans
 from checks.conditions import condition_text
@@ -12,8 +14,8 @@ from checks.fix_kinds import FixKind
 from checks.gpu import OPERAND_APPS, OPERANDS, Operand
 from checks.gpu_nodes import YOUNG_NODE_SECONDS, gpu_nodes, node_age
 from checks.k8s import format_taint, tolerates
-from checks.kinds import Node, Object, Taint
-from checks.model import ObjectRef, Severity
+from checks.kinds import Node, Object, Pod, Taint
+from checks.model import Finding, ObjectRef, Severity
 from checks.nodepool_model import nodepool_taints, serves_nvidia_gpus
 from checks.operands import (
     DEVICE_PLUGIN,
@@ -30,8 +32,11 @@ from checks.operands import (
     owned_by_clusterpolicy,
     untolerated_node_taints,
 )
-from checks.pod_problems import is_stuck, key_log_line, pod_evidence, pod_problem, upstream_failure
+from checks.pod_problems import PodProblem, is_stuck, key_log_line, pod_evidence, pod_problem, upstream_failure
 from checks.registry import check
+
+if TYPE_CHECKING:
+    from checks.snapshot import ClusterSnapshot
 
 STATES_NOT_READY = re.compile(r"states not ready:?\s*\[([^\]]*)\]")
 NO_NVIDIA_RUNTIME = re.compile(r'no runtime for "?nvidia"? is configured')
@@ -68,7 +73,7 @@ def _ds_counts(ds: Object) -> str:
     )
 
 
-def _operator_pods(snapshot):
+def _operator_pods(snapshot: ClusterSnapshot) -> Iterator[Pod]:
     """Pods of the GPU Operator, its operands, NFD and a standalone device plugin."""
     plugin_ds = {(d.metadata.namespace or "", d.metadata.name) for d in device_plugin_daemonsets(snapshot)}
     for p in snapshot.pods:
@@ -95,7 +100,7 @@ def _operator_pods(snapshot):
     "GPU Operator ClusterPolicy is not ready",
     reads=("clusterpolicies", "daemonsets", "pods", "nodes"),
 )
-def clusterpolicy_not_ready(snapshot):
+def clusterpolicy_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """The ClusterPolicy reports notReady.
 
     What it checks:
@@ -166,7 +171,7 @@ def clusterpolicy_not_ready(snapshot):
         )
 
 
-def _anything_broken(snapshot) -> bool:
+def _anything_broken(snapshot: ClusterSnapshot) -> bool:
     for p in _operator_pods(snapshot):
         pp = pod_problem(p)
         if pp is not None and (pp.failing or is_stuck(snapshot, pp)):
@@ -174,12 +179,12 @@ def _anything_broken(snapshot) -> bool:
     return False
 
 
-def _pods_of(snapshot, ds: Object):
+def _pods_of(snapshot: ClusterSnapshot, ds: Object) -> list[Pod]:
     ns = ds.metadata.namespace or ""
     return [p for p in snapshot.pods_by_owner.get((ns, "DaemonSet", ds.metadata.name), [])]
 
 
-def _intended_for(ds: Object, node: Node, operand: Operand | None) -> tuple[bool, list]:
+def _intended_for(ds: Object, node: Node, operand: Operand | None) -> tuple[bool, list[Any]]:
     """Is this DaemonSet meant to run on the node, and what keeps it off?
 
     A mismatch on any nodeSelector key other than the operand's deploy label means the
@@ -204,7 +209,7 @@ def _intended_for(ds: Object, node: Node, operand: Operand | None) -> tuple[bool
         FixKind.ADD_TOLERATION,
     ),
 )
-def operand_daemonset_unavailable(snapshot):
+def operand_daemonset_unavailable(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """An operand DaemonSet is not ready on every GPU node that needs it.
 
     What it checks:
@@ -232,7 +237,7 @@ def operand_daemonset_unavailable(snapshot):
     cp = clusterpolicy(snapshot)
     for operand, ds in pairs:
         problems: list[str] = []
-        taints: dict[tuple, Taint] = {}
+        taints: dict[tuple[Any, ...], Taint] = {}
         related: list[ObjectRef] = []
         young_pending = 0
         taint_only = 0
@@ -310,7 +315,7 @@ def operand_daemonset_unavailable(snapshot):
     reads=("pods", "events", "logs", "daemonsets"),
     fixes=(FixKind.RESTART_OPERAND_POD,),
 )
-def operand_pod_failing(snapshot):
+def operand_pod_failing(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A GPU Operator, operand, NFD or device-plugin pod that is crashing or stuck.
 
     What it checks:
@@ -334,8 +339,8 @@ def operand_pod_failing(snapshot):
         device plugin cannot load NVML because the driver is not there. Fix the cause,
         then delete the pod so its DaemonSet recreates it.
     """
-    roots: list = []
-    blocked: dict[str, list] = {}
+    roots: list[Any] = []
+    blocked: dict[str, list[Any]] = {}
     for p in _operator_pods(snapshot):
         pp = pod_problem(p)
         if pp is None:
@@ -353,7 +358,7 @@ def operand_pod_failing(snapshot):
         yield _pod_failing_finding(snapshot, pp, stuck, blocked.get(pp.pod.metadata.name, []))
 
 
-def _pod_failing_finding(snapshot, pp, stuck: bool, waiting: list):
+def _pod_failing_finding(snapshot: ClusterSnapshot, pp: PodProblem, stuck: bool, waiting: list[Any]) -> Finding:
     p = pp.pod
     ev = pod_evidence(snapshot, pp)
     if stuck:
@@ -409,7 +414,7 @@ def _pod_failing_finding(snapshot, pp, stuck: bool, waiting: list):
     reads=("events", "pods", "daemonsets", "nodes"),
     fixes=(FixKind.RESTART_OPERAND_POD,),
 )
-def nvidia_runtime_missing(snapshot):
+def nvidia_runtime_missing(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """Pods fail to start because containerd has no "nvidia" runtime handler.
 
     What it checks:
@@ -430,7 +435,7 @@ def nvidia_runtime_missing(snapshot):
         toolkit is disabled, the AMI's containerd config must define the nvidia runtime.
         After fixing, restart the toolkit pod, then the stuck pods.
     """
-    by_node: dict[str, list] = defaultdict(list)
+    by_node: dict[str, list[Any]] = defaultdict(list)
     for e in snapshot.events_by_reason.get("FailedCreatePodSandBox", []):
         if not NO_NVIDIA_RUNTIME.search(e.message or ""):
             continue
@@ -475,8 +480,8 @@ def nvidia_runtime_missing(snapshot):
         )
 
 
-def _gpu_nodepool_taints(snapshot) -> dict[tuple, tuple[Taint, list[Object]]]:
-    out: dict[tuple, tuple[Taint, list[Object]]] = {}
+def _gpu_nodepool_taints(snapshot: ClusterSnapshot) -> dict[tuple[Any, ...], tuple[Taint, list[Object]]]:
+    out: dict[tuple[Any, ...], tuple[Taint, list[Object]]] = {}
     for np in snapshot.nodepools:
         if not serves_nvidia_gpus(snapshot, np):
             continue
@@ -497,7 +502,7 @@ def _gpu_nodepool_taints(snapshot) -> dict[tuple, tuple[Taint, list[Object]]]:
         FixKind.ADD_TOLERATION,
     ),
 )
-def operand_taint_not_tolerated(snapshot):
+def operand_taint_not_tolerated(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """GPU nodes (or GPU NodePools) carry a taint the operand DaemonSets do not tolerate.
 
     What it checks:
@@ -525,7 +530,7 @@ def operand_taint_not_tolerated(snapshot):
     if not all_ds:
         return
     # taint key -> (taint, nodes carrying it, DaemonSets not tolerating it)
-    seen: dict[tuple, dict] = {}
+    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
     for node, _exp in gpu_nodes(snapshot):
         for operand, ds in all_ds:
             if operand is not None and not operand_expected_on(node, operand):
@@ -539,16 +544,16 @@ def operand_taint_not_tolerated(snapshot):
                     entry["nodes"].append(node.metadata.name)
                 if ds not in entry["ds"]:
                     entry["ds"].append(ds)
-    preemptive = set()
+    preemptive: set[tuple[Any, ...]] = set()
     for key, (t, pools) in _gpu_nodepool_taints(snapshot).items():
         missing = [ds for _o, ds in all_ds if not any(tolerates(tol, t) for tol in daemonset_tolerations(ds))]
         if not missing:
             continue
-        entry = seen.get(key)
-        if entry is None:
-            entry = seen[key] = {"taint": t, "nodes": [], "ds": list(missing), "pools": []}
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = {"taint": t, "nodes": [], "ds": list(missing), "pools": []}
             preemptive.add(key)
-        entry["pools"].extend(p for p in pools if p not in entry["pools"])
+        found["pools"].extend(p for p in pools if p not in found["pools"])
     if not seen:
         return
     cp = clusterpolicy(snapshot)

@@ -6,8 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from checks.kinds import Pod
+
+if TYPE_CHECKING:
+    from checks.snapshot import ClusterSnapshot
 
 FAILING_WAITING_REASONS = {
     "CrashLoopBackOff",
@@ -60,11 +64,11 @@ class PodProblem:
         return " ".join(parts)
 
 
-def _terminated(state: dict) -> dict | None:
+def _terminated(state: dict[str, Any]) -> dict[str, Any] | None:
     return (state or {}).get("terminated")
 
 
-def _waiting(state: dict) -> dict | None:
+def _waiting(state: dict[str, Any]) -> dict[str, Any] | None:
     return (state or {}).get("waiting")
 
 
@@ -172,7 +176,7 @@ def pod_problem(pod: Pod) -> PodProblem | None:
     return worst
 
 
-def is_stuck(snapshot, prob: PodProblem) -> bool:
+def is_stuck(snapshot: ClusterSnapshot, prob: PodProblem) -> bool:
     """Still 'starting' (Init, ContainerCreating, not ready) for longer than anyone should wait."""
     if prob.failing or prob.status == "Terminating":
         return False
@@ -184,7 +188,7 @@ def is_stuck(snapshot, prob: PodProblem) -> bool:
     )
 
 
-def upstream_failure(snapshot, node_name: str | None, app: str | None) -> PodProblem | None:
+def upstream_failure(snapshot: ClusterSnapshot, node_name: str | None, app: str | None) -> PodProblem | None:
     """A failing or stuck driver/toolkit pod on the node that an operand pod of `app` waits for."""
     if not node_name:
         return None
@@ -199,7 +203,7 @@ def upstream_failure(snapshot, node_name: str | None, app: str | None) -> PodPro
     return None
 
 
-def pod_events(snapshot, pod: Pod, reasons: Iterable[str] | None = None, limit: int = 3) -> list[str]:
+def pod_events(snapshot: ClusterSnapshot, pod: Pod, reasons: Iterable[str] | None = None, limit: int = 3) -> list[str]:
     wanted = set(reasons) if reasons else None
     evs = [
         e
@@ -213,7 +217,7 @@ def pod_events(snapshot, pod: Pod, reasons: Iterable[str] | None = None, limit: 
     return out
 
 
-def _log_text(snapshot, pod: Pod, container: str | None) -> tuple[list[str], str]:
+def _log_text(snapshot: ClusterSnapshot, pod: Pod, container: str | None) -> tuple[list[str], str]:
     """Non-empty log lines, from the previous run when the container restarted."""
     if not container:
         return [], ""
@@ -225,7 +229,7 @@ def _log_text(snapshot, pod: Pod, container: str | None) -> tuple[list[str], str
     return [], ""
 
 
-def log_excerpt(snapshot, pod: Pod, container: str | None, max_lines: int = 4) -> list[str]:
+def log_excerpt(snapshot: ClusterSnapshot, pod: Pod, container: str | None, max_lines: int = 4) -> list[str]:
     """The last log lines that matter (errors, NVML, waits) plus the very last line, each once."""
     lines, which = _log_text(snapshot, pod, container)
     if not lines:
@@ -241,7 +245,7 @@ def log_excerpt(snapshot, pod: Pod, container: str | None, max_lines: int = 4) -
     return [f"{which}log {container}: {lines[i][:300]}" for i in picked]
 
 
-def key_log_line(snapshot, pod: Pod, container: str | None) -> str | None:
+def key_log_line(snapshot: ClusterSnapshot, pod: Pod, container: str | None) -> str | None:
     """The one line to quote in a message: the last that looks like an error, else the last."""
     lines, _ = _log_text(snapshot, pod, container)
     if not lines:
@@ -250,7 +254,7 @@ def key_log_line(snapshot, pod: Pod, container: str | None) -> str | None:
     return (important[-1] if important else lines[-1])[:200]
 
 
-def pod_evidence(snapshot, prob: PodProblem) -> list[str]:
+def pod_evidence(snapshot: ClusterSnapshot, prob: PodProblem) -> list[str]:
     ev = [prob.describe()]
     if prob.message:
         ev.append(f"{prob.container or 'pod'}: {prob.message[:300]}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from checks import fixplans
 from checks.conditions import condition, condition_text
@@ -33,6 +34,9 @@ from checks.operands import (
 )
 from checks.pod_problems import log_excerpt, pod_evidence, pod_problem
 
+if TYPE_CHECKING:
+    from checks.snapshot import ClusterSnapshot
+
 ACCELERATED_HW = "AcceleratedHardwareReady"
 
 
@@ -47,7 +51,9 @@ class ChainDiagnosis:
     fixes: list[FixPlan] = field(default_factory=list)
 
 
-def _stage_diagnosis(snapshot, node: Node, title: str, daemonsets: list[Object], cp) -> ChainDiagnosis | None:
+def _stage_diagnosis(
+    snapshot: ClusterSnapshot, node: Node, title: str, daemonsets: list[Object], cp: Object | None
+) -> ChainDiagnosis | None:
     """None when this stage of the chain is healthy on the node."""
     name = node.metadata.name
     # With several DaemonSets (per-OS drivers, operator + standalone plugin) judge the one meant for this node.
@@ -139,7 +145,7 @@ def _stage_diagnosis(snapshot, node: Node, title: str, daemonsets: list[Object],
     return ChainDiagnosis(why, False, [why], rel)
 
 
-def _downstream(snapshot, node: Node, title: str, daemonsets: list[Object]) -> str:
+def _downstream(snapshot: ClusterSnapshot, node: Node, title: str, daemonsets: list[Object]) -> str:
     """One line on a later link, so the reader sees the whole chain at once."""
     for ds in daemonsets:
         pods = daemonset_pods_on(snapshot, ds, node.metadata.name)
@@ -151,14 +157,14 @@ def _downstream(snapshot, node: Node, title: str, daemonsets: list[Object]) -> s
     return f"then {title}: no pod on the node ({daemonsets[0].metadata.name}: {why})"
 
 
-def _tol_text(t: dict) -> str:
+def _tol_text(t: dict[str, Any]) -> str:
     key = t.get("key") or "*"
     op = t.get("operator") or "Equal"
     val = f"={t.get('value')}" if op == "Equal" and t.get("value") else ""
     return f"{key}{val}{' (Exists)' if op == 'Exists' else ''}:{t.get('effect') or 'all effects'}"
 
 
-def diagnose_chain(snapshot, node: Node) -> ChainDiagnosis:
+def diagnose_chain(snapshot: ClusterSnapshot, node: Node) -> ChainDiagnosis:
     """Walk driver → toolkit → device plugin on the node; name the first link that is broken."""
     cp = clusterpolicy(snapshot)
     plugins = device_plugin_daemonsets(snapshot)
@@ -228,7 +234,7 @@ def diagnose_chain(snapshot, node: Node) -> ChainDiagnosis:
     )
 
 
-def nodeclaim_evidence(snapshot, node: Node) -> tuple[list[str], list[ObjectRef], Object | None]:
+def nodeclaim_evidence(snapshot: ClusterSnapshot, node: Node) -> tuple[list[str], list[ObjectRef], Object | None]:
     nc = snapshot.nodeclaims_by_node.get(node.metadata.name)
     if nc is None:
         return [], [], None
@@ -260,18 +266,18 @@ def mig_resources(node: Node) -> dict[str, str]:
     }
 
 
-def gpu_less_nodes(snapshot) -> Iterable[tuple[Node, GpuExpectation]]:
+def gpu_less_nodes(snapshot: ClusterSnapshot) -> Iterable[tuple[Node, GpuExpectation]]:
     for node, exp in gpu_nodes(snapshot):
         # With MIG's mixed strategy the GPUs are advertised as nvidia.com/mig-* instead: not broken.
         if allocatable_gpus(node) == 0 and not mig_resources(node):
             yield node, exp
 
 
-def is_young(snapshot, node: Node) -> bool:
+def is_young(snapshot: ClusterSnapshot, node: Node) -> bool:
     age = node_age(snapshot, node)
     return age is not None and age < YOUNG_NODE_SECONDS
 
 
-def still_initializing(snapshot, node: Node) -> bool:
+def still_initializing(snapshot: ClusterSnapshot, node: Node) -> bool:
     """A GPU-less node young enough, with nothing broken on it, to be GPU102 rather than GPU101."""
     return is_young(snapshot, node) and not diagnose_chain(snapshot, node).hard

@@ -7,14 +7,16 @@ re-doing Karpenter's NodePool reasoning offline (checks.nodepools).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checks import fixplans, instances
 from checks.conditions import condition
 from checks.event_messages import (
     KarpenterMessage,
+    Nominated,
     SchedulerMessage,
     parse_failed_scheduling,
     parse_nodeclaim_event,
@@ -25,11 +27,14 @@ from checks.gpu import GPU_RESOURCE
 from checks.gpu_nodes import expected_gpus
 from checks.gpu_pods import gpu_requests, unscheduled_gpu_pods
 from checks.k8s import format_quantity, pod_gpu_request, pod_requests, taint_from_dict
-from checks.kinds import Event, Object, Pod, to_dict, to_struct
+from checks.kinds import Event, Node, Object, Pod, Taint, to_dict, to_struct
 from checks.model import Finding, FixPlan, ObjectRef, Severity
 from checks.nodepool_model import is_nvidia_nodepool
 from checks.nodepools import (
+    Blocker,
+    Conflict,
     NodePoolVerdict,
+    WidenPlan,
     daemonset_overhead,
     evaluate_nodepool,
     karpenter_equivalent,
@@ -40,6 +45,9 @@ from checks.nodepools import (
 from checks.readiness_chain import still_initializing
 from checks.registry import check
 from checks.workloads import Workload, group_by_workload
+
+if TYPE_CHECKING:
+    from checks.snapshot import ClusterSnapshot
 
 # Karpenter normally turns a nomination into a bound pod within a few minutes; a GPU node
 # with the GPU Operator installing its driver takes longer.
@@ -85,7 +93,7 @@ class PodStory:
         return max(self.nominated, key=lambda e: e.when or "", default=None)
 
 
-def pod_story(snapshot, pods: list[Pod]) -> PodStory:
+def pod_story(snapshot: ClusterSnapshot, pods: list[Pod]) -> PodStory:
     story = PodStory()
     for p in pods:
         for e in snapshot.events_for("Pod", p.metadata.name, p.metadata.namespace):
@@ -101,7 +109,7 @@ def pod_story(snapshot, pods: list[Pod]) -> PodStory:
     return story
 
 
-def ice_events(snapshot, nodepools: list[str], nodeclaims: list[str] = ()) -> list[Event]:
+def ice_events(snapshot: ClusterSnapshot, nodepools: list[str], nodeclaims: Sequence[str] = ()) -> list[Event]:
     """InsufficientCapacityError events of NodeClaims of these NodePools. The NodeClaim is
     deleted right after the error, so only its name (`<nodepool>-<suffix>`) links them."""
     out = []
@@ -140,7 +148,7 @@ def ice_events(snapshot, nodepools: list[str], nodeclaims: list[str] = ()) -> li
         FixKind.WIDEN_NODEPOOL_REQUIREMENTS,
     ),
 )
-def gpu_pods_pending(snapshot):
+def gpu_pods_pending(snapshot: ClusterSnapshot) -> list[Finding]:
     """Pending GPU pods, one finding per workload, with the reason in plain words.
 
     What it checks:
@@ -184,14 +192,14 @@ def gpu_pods_pending(snapshot):
     return findings
 
 
-def _nodepools_to_judge(snapshot, story: PodStory) -> list[Object]:
+def _nodepools_to_judge(snapshot: ClusterSnapshot, story: PodStory) -> list[Object]:
     gpu = [np for np in snapshot.nodepools if is_nvidia_nodepool(np)]
     named = {n for _, k in story.karpenter for n in k.nodepools}
     chosen = gpu + [np for np in snapshot.nodepools if np.metadata.name in named and np not in gpu]
     return chosen or list(snapshot.nodepools)
 
 
-def _pending_finding(snapshot, wl: Workload, overheads: dict[str, Any]) -> Finding:
+def _pending_finding(snapshot: ClusterSnapshot, wl: Workload, overheads: dict[str, Any]) -> Finding:
     pod = wl.pods[0]
     story = pod_story(snapshot, wl.pods)
     pools = _nodepools_to_judge(snapshot, story)
@@ -229,7 +237,11 @@ def _pending_finding(snapshot, wl: Workload, overheads: dict[str, Any]) -> Findi
 
 
 def _main_reason(
-    snapshot, story: PodStory, verdicts: list[NodePoolVerdict], nominated, ice: list[Event]
+    snapshot: ClusterSnapshot,
+    story: PodStory,
+    verdicts: list[NodePoolVerdict],
+    nominated: Nominated | None,
+    ice: list[Event],
 ) -> tuple[str, Severity]:
     fitting = [v for v in verdicts if v.fits]
     sched = story.latest_scheduler
@@ -313,7 +325,7 @@ def _nodeclaim_state(nc: Object) -> str | None:
     return None
 
 
-def _gpu_nodes_without_gpus(snapshot, nodepools: list[str]) -> list[str]:
+def _gpu_nodes_without_gpus(snapshot: ClusterSnapshot, nodepools: list[str]) -> list[str]:
     out = []
     for node in snapshot.nodes:
         labels = node.metadata.labels
@@ -329,7 +341,9 @@ def _gpu_nodes_without_gpus(snapshot, nodepools: list[str]) -> list[str]:
     return out
 
 
-def _evidence(story: PodStory, ice: list[Event], verdicts: list[NodePoolVerdict], snapshot) -> list[str]:
+def _evidence(
+    story: PodStory, ice: list[Event], verdicts: list[NodePoolVerdict], snapshot: ClusterSnapshot
+) -> list[str]:
     ev: list[str] = []
     sched = story.latest_scheduler
     if sched:
@@ -349,7 +363,9 @@ def _evidence(story: PodStory, ice: list[Event], verdicts: list[NodePoolVerdict]
     return ev
 
 
-def _related(snapshot, pools: list[Object], nominated, ice: list[Event]) -> list[ObjectRef]:
+def _related(
+    snapshot: ClusterSnapshot, pools: list[Object], nominated: Nominated | None, ice: list[Event]
+) -> list[ObjectRef]:
     refs: list[ObjectRef] = [
         ObjectRef("NodePool", np.metadata.name, None, np.api_version or "karpenter.sh/v1") for np in pools
     ]
@@ -390,7 +406,9 @@ def _fixes(
     return []
 
 
-def _plans_for(wl: Workload, v: NodePoolVerdict, np: Object, overhead) -> list[FixPlan] | None:
+def _plans_for(
+    wl: Workload, v: NodePoolVerdict, np: Object, overhead: dict[str, Decimal] | None
+) -> list[FixPlan] | None:
     """Every plan needed to unblock this NodePool, or None when one objection has no plan."""
     plans: list[FixPlan] = []
     taints = [taint_from_dict(b.data["taint"]) for b in v.blockers_of("taint")]
@@ -428,7 +446,7 @@ def _plans_for(wl: Workload, v: NodePoolVerdict, np: Object, overhead) -> list[F
     return plans
 
 
-def _toleration_plans(wl: Workload, taints: list) -> list[FixPlan]:
+def _toleration_plans(wl: Workload, taints: list[Any]) -> list[FixPlan]:
     if wl.ref.kind in ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet") and wl.obj is not None:
         plan = fixplans.add_toleration(wl.obj, taints, kind=wl.ref.kind)
         plan.disruptive = True  # the rollout replaces running replicas too
@@ -450,7 +468,7 @@ def _toleration_plans(wl: Workload, taints: list) -> list[FixPlan]:
     return plans
 
 
-def _limit_plan(np: Object, wl: Workload, b) -> FixPlan:
+def _limit_plan(np: Object, wl: Workload, b: Blocker) -> FixPlan:
     r = b.data["resource"]
     limit, used, adds = b.data["limit"], b.data["used"], b.data["adds"]
     it = instances.get(b.data.get("instance_type"))
@@ -468,7 +486,7 @@ def _limit_plan(np: Object, wl: Workload, b) -> FixPlan:
     return plan
 
 
-def _widen_plan(np: Object, w) -> FixPlan:
+def _widen_plan(np: Object, w: WidenPlan) -> FixPlan:
     body = {"spec": {"template": {"spec": {"requirements": w.requirements}}}}
     name = np.metadata.name
     return FixPlan(
@@ -486,7 +504,7 @@ def _widen_plan(np: Object, w) -> FixPlan:
     )
 
 
-def _replace_node_agent_selector_plan(wl: Workload, conflict) -> FixPlan | None:
+def _replace_node_agent_selector_plan(wl: Workload, conflict: Conflict) -> FixPlan | None:
     """Swap a nodeSelector on a label node agents set after boot (nvidia.com/gpu.product)
     for the Karpenter label that describes the same thing, or drop it."""
     if wl.ref.kind not in ("Deployment", "StatefulSet") or wl.obj is None:
@@ -517,7 +535,7 @@ def _replace_node_agent_selector_plan(wl: Workload, conflict) -> FixPlan | None:
     )
 
 
-def _node_selector_plan(wl: Workload, conflict, np: Object) -> FixPlan | None:
+def _node_selector_plan(wl: Workload, conflict: Conflict, np: Object) -> FixPlan | None:
     """Point the pod's nodeSelector at a value the NodePool offers, when the conflict is a
     plain nodeSelector key (affinity terms are left to a human)."""
     if wl.ref.kind not in ("Deployment", "StatefulSet") or wl.obj is None:
@@ -547,7 +565,7 @@ def _node_selector_plan(wl: Workload, conflict, np: Object) -> FixPlan | None:
     "GPU pods nominated but not bound",
     reads=("pods", "events", "nodes", "nodeclaims", "replicasets", "deployments", "statefulsets", "jobs"),
 )
-def gpu_pod_nominated_not_bound(snapshot):
+def gpu_pod_nominated_not_bound(snapshot: ClusterSnapshot) -> list[Finding]:
     """GPU pods that Karpenter nominated for a node long ago but that are still Pending.
 
     What it checks:
@@ -578,6 +596,8 @@ def gpu_pod_nominated_not_bound(snapshot):
         if not story.nominated:
             continue
         latest = story.latest_nominated
+        if latest is None:
+            continue
         # Karpenter nominates again for every new NodeClaim: only the current target counts.
         same = [e for e in story.nominated if e.message == latest.message]
         first = min((e.first_timestamp or e.when or "" for e in same), default="")
@@ -587,12 +607,12 @@ def gpu_pod_nominated_not_bound(snapshot):
         nom = parse_nominated(latest.message)
         if _nomination_is_stale(snapshot, nom):
             continue  # GPU301/GPU302 report the failed launch; Karpenter nominates anew when it retries
-        target = ", ".join(f"{k}/{n}" for k, n in nom.targets) or story.latest_nominated.message
+        target = ", ".join(f"{k}/{n}" for k, n in nom.targets) or latest.message
         sched = story.latest_scheduler
         says = f"; kube-scheduler says: {sched[1].summary()}" if sched else "; kube-scheduler gave no reason yet"
         if _gpu_less(snapshot, snapshot.node_by_name.get(nom.node or "")):
             says += f"; node {nom.node} offers no allocatable nvidia.com/gpu (see GPU101)"
-        evidence = [f"Nominated ({story.latest_nominated.component or 'karpenter'}): {story.latest_nominated.message}"]
+        evidence = [f"Nominated ({latest.component or 'karpenter'}): {latest.message}"]
         if sched:
             evidence.append(f"FailedScheduling ({sched[0].component or 'default-scheduler'}): {sched[0].message}")
         related: list[ObjectRef] = []
@@ -627,19 +647,19 @@ def gpu_pod_nominated_not_bound(snapshot):
     return findings
 
 
-def _nomination_is_stale(snapshot, nom) -> bool:
+def _nomination_is_stale(snapshot: ClusterSnapshot, nom: Nominated) -> bool:
     """The nominated NodeClaim is gone (deleted after a failed launch)."""
     if not nom.nodeclaim or snapshot.cannot_see("nodeclaims.karpenter.sh"):
         return False
     return not any(c.metadata.name == nom.nodeclaim for c in snapshot.nodeclaims)
 
 
-def _gpu_less(snapshot, node) -> bool:
+def _gpu_less(snapshot: ClusterSnapshot, node: Node | None) -> bool:
     """A node that should have GPUs but offers none to the scheduler."""
     if node is None or expected_gpus(snapshot, node) is None:
         return False
     return Decimal(str(node.status.allocatable.get(GPU_RESOURCE, "0") or "0")) == 0
 
 
-def _taint_str(t) -> str:
+def _taint_str(t: Taint) -> str:
     return f"{t.key}={t.value}:{t.effect}" if t.value else f"{t.key}:{t.effect}"

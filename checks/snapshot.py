@@ -107,7 +107,7 @@ class ClusterSnapshot:
 
     @classmethod
     def from_manifests(
-        cls, objects: Iterable[dict[str, Any]], now: _dt.datetime | None = None, **kw
+        cls, objects: Iterable[dict[str, Any]], now: _dt.datetime | None = None, **kw: Any
     ) -> ClusterSnapshot:
         """Build from manifest dicts of any supported kind; unknown kinds are ignored."""
         snap = cls(**kw)
@@ -195,7 +195,7 @@ class ClusterSnapshot:
 
     @cached_property
     def nodeclaims_by_node(self) -> dict[str, Object]:
-        return {nc.status.get("nodeName"): nc for nc in self.nodeclaims if nc.status.get("nodeName")}
+        return {str(nc.status["nodeName"]): nc for nc in self.nodeclaims if nc.status.get("nodeName")}
 
     @cached_property
     def nodeclaims_by_nodepool(self) -> dict[str, list[Object]]:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from checks.kinds import Object, Pod
 from checks.model import ObjectRef
 from checks.snapshot_indexes import objects_by_ns_name
+
+if TYPE_CHECKING:
+    from checks.snapshot import ClusterSnapshot
 
 
 def pod_names(pods: Iterable[Pod], limit: int = 5) -> str:
@@ -41,7 +45,7 @@ WORKLOAD_API_VERSIONS = {
 }
 
 
-def workload_of(snapshot, pod: Pod) -> Workload:
+def workload_of(snapshot: ClusterSnapshot, pod: Pod) -> Workload:
     """The object that owns the pod's template: Deployment (via its ReplicaSet), Job,
     StatefulSet, ... or the Pod itself when nothing controls it."""
     ns = pod.metadata.namespace or ""
@@ -74,9 +78,9 @@ def workload_of(snapshot, pod: Pod) -> Workload:
     return Workload(kind, name, ns, obj)
 
 
-def group_by_workload(snapshot, pods: list[Pod]) -> list[Workload]:
+def group_by_workload(snapshot: ClusterSnapshot, pods: list[Pod]) -> list[Workload]:
     """Pods grouped by the workload that owns them, in first-seen order."""
-    groups: dict[tuple, Workload] = {}
+    groups: dict[tuple[Any, ...], Workload] = {}
     for p in pods:
         wl = workload_of(snapshot, p)
         key = (wl.kind, wl.namespace, wl.name)
