@@ -26,7 +26,8 @@ from checks.k8s import (
 )
 from checks.kinds import Object, Pod
 from checks.model import Finding, ObjectRef, Severity
-from checks.nodepool_model import pods_waiting_on_nodepool, requirement_dicts, serves_nvidia_gpus
+from checks.nodepool_model import requirement_dicts, serves_nvidia_gpus
+from checks.nodepools import pods_waiting_on_nodepool
 from checks.registry import check
 from checks.snapshot_indexes import nodeclaim_by_name
 from checks.timestamps import parse_time

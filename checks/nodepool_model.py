@@ -4,7 +4,6 @@ whether a pending pod could land on it."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from checks import instances
@@ -18,28 +17,14 @@ from checks.gpu import (
     LABEL_KARPENTER_GPU_NAME,
 )
 from checks.gpu_nodes import AMD_FAMILY_RE, GPU_FAMILY_RE, NEURON_FAMILY_RE, expected_gpus
-from checks.gpu_pods import pending_gpu_pods
 from checks.instances import L_ACC_COUNT, L_ACC_MANUFACTURER, L_ACC_NAME, L_CATEGORY, L_FAMILY, NEURON_RESOURCE
 from checks.k8s import (
-    requirement_matches,
     taint_from_dict,
-    tolerates,
 )
-from checks.kinds import Event, Object, Pod, Taint
+from checks.kinds import Object, Taint
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
-
-_WELL_KNOWN_PREFIXES = (
-    "karpenter.k8s.aws/",
-    "karpenter.sh/",
-    "topology.kubernetes.io/",
-    "topology.k8s.aws/",
-    "kubernetes.io/",
-    "node.kubernetes.io/",
-    "beta.kubernetes.io/",
-    "failure-domain.beta.kubernetes.io/",
-)
 
 
 def template(np: Object) -> dict[str, Any]:
@@ -215,87 +200,3 @@ def serves_nvidia_gpus(snapshot: ClusterSnapshot, np: Object) -> bool:
     if vendor is not Accelerator.NONE:
         return vendor is Accelerator.NVIDIA
     return any(expected_gpus(snapshot, n) is not None for n in snapshot.nodes_by_nodepool.get(np.metadata.name, []))
-
-
-def _label_allowed(np: Object, key: str, value: str | None, op: str = "In", values: Sequence[str] = ()) -> bool:
-    """Can a node of this NodePool satisfy one selector term on `key`?"""
-    tpl_labels = template_labels(np)
-    if key == "karpenter.sh/nodepool":
-        have = np.metadata.name
-        return requirement_matches({key: have}, key, op, values or ([value] if value is not None else []))
-    if key in tpl_labels:
-        return requirement_matches({key: tpl_labels[key]}, key, op, values or ([value] if value is not None else []))
-    reqs = [r for r in requirement_dicts(np) if r.get("key") == key]
-    wanted = list(values or ([value] if value is not None else []))
-    for r in reqs:
-        rop, rvals = r.get("operator", ""), r.get("values") or []
-        if op == "In":
-            if rop == "In" and not set(wanted) & set(rvals):
-                return False
-            if rop == "NotIn" and set(wanted) <= set(rvals):
-                return False
-            if rop == "DoesNotExist":
-                return False
-        elif op == "Exists" and rop == "DoesNotExist":
-            return False
-    if reqs:
-        return True
-    if op in ("NotIn", "DoesNotExist"):
-        return True
-    return key.startswith(_WELL_KNOWN_PREFIXES)
-
-
-def pod_may_use_nodepool(pod: Pod, np: Object) -> bool:
-    """A quick compatibility test: taints tolerated, nodeSelector and required affinity satisfiable."""
-    for t in nodepool_taints(np):
-        if t.effect in ("NoSchedule", "NoExecute") and not any(tolerates(tol, t) for tol in pod.spec.tolerations):
-            return False
-    for k, v in pod.spec.node_selector.items():
-        if not _label_allowed(np, k, v):
-            return False
-    terms = (
-        ((pod.spec.affinity or {}).get("nodeAffinity") or {}).get("requiredDuringSchedulingIgnoredDuringExecution")
-        or {}
-    ).get("nodeSelectorTerms") or []
-    if terms:
-        ok_any = False
-        for term in terms:
-            if all(
-                _label_allowed(np, e.get("key", ""), None, e.get("operator", ""), e.get("values") or ())
-                for e in term.get("matchExpressions") or []
-            ):
-                ok_any = True
-                break
-        if not ok_any:
-            return False
-    return True
-
-
-def _karpenter_points_at(events: Iterable[Event], pool: str) -> bool:
-    """Karpenter nominated the pod to one of the pool's NodeClaims, or said only the pool's
-    limits stand in the way. Merely being named (as incompatible) does not count."""
-    from checks.event_messages import KarpenterMessage, parse_failed_scheduling
-
-    for e in events:
-        msg = e.message or ""
-        if e.reason == "Nominated" and f"nodeclaim/{pool}-" in msg:
-            return True
-        if e.reason == "FailedScheduling" and pool in msg:
-            parsed = parse_failed_scheduling(msg)
-            if isinstance(parsed, KarpenterMessage) and any(
-                x.kind == "limits" and x.nodepool == pool for x in parsed.errors
-            ):
-                return True
-    return False
-
-
-def pods_waiting_on_nodepool(snapshot: ClusterSnapshot, np: Object) -> list[Pod]:
-    """Pending GPU pods this NodePool could serve, or that Karpenter ties to it."""
-    name = np.metadata.name
-    out = []
-    for p in pending_gpu_pods(snapshot):
-        if pod_may_use_nodepool(p, np) or _karpenter_points_at(
-            snapshot.events_for("Pod", p.metadata.name, p.metadata.namespace), name
-        ):
-            out.append(p)
-    return out

@@ -33,11 +33,12 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checks import instances
 from checks.conditions import condition
 from checks.gpu import GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL
+from checks.gpu_pods import pending_gpu_pods
 from checks.instances import INSTANCE_LABEL_KEYS, NEURON_RESOURCE, InstanceType, karpenter_labels
 from checks.k8s import (
     format_quantity,
@@ -46,10 +47,14 @@ from checks.k8s import (
     quantity_or_zero,
     required_node_affinity_terms,
     requirement_matches,
+    tolerates,
     untolerated_taints,
 )
-from checks.kinds import Object, Pod, to_struct
+from checks.kinds import Event, Object, Pod, to_struct
 from checks.nodepool_model import nodepool_taints, template, template_labels, template_spec
+
+if TYPE_CHECKING:
+    from checks.snapshot import ClusterSnapshot
 
 ACCELERATOR_RESOURCES = (GPU_RESOURCE, NEURON_RESOURCE)
 
@@ -283,6 +288,47 @@ def pod_aims_at_nodepool(np: Object, pod: Pod, gpu_pool: bool) -> bool:
         if any(r.key in labels and r.operator == "In" and str(labels[r.key]) in r.values for r in custom):
             return True
     return False
+
+
+def pod_may_use_nodepool(pod: Pod, np: Object) -> bool:
+    """A quick compatibility test: the pool's taints tolerated, and some term of the pod's
+    nodeSelector and required affinity compatible with the pool's requirements and labels
+    (the same semantics as evaluate_nodepool, without the instance types)."""
+    for t in nodepool_taints(np):
+        if t.effect in ("NoSchedule", "NoExecute") and not any(tolerates(tol, t) for tol in pod.spec.tolerations):
+            return False
+    reqs = nodepool_requirements(np)
+    return any(not conflicts(reqs, term) for term in pod_requirement_terms(pod))
+
+
+def _karpenter_points_at(events: Iterable[Event], pool: str) -> bool:
+    """Karpenter nominated the pod to one of the pool's NodeClaims, or said only the pool's
+    limits stand in the way. Merely being named (as incompatible) does not count."""
+    from checks.event_messages import KarpenterMessage, parse_failed_scheduling
+
+    for e in events:
+        msg = e.message or ""
+        if e.reason == "Nominated" and f"nodeclaim/{pool}-" in msg:
+            return True
+        if e.reason == "FailedScheduling" and pool in msg:
+            parsed = parse_failed_scheduling(msg)
+            if isinstance(parsed, KarpenterMessage) and any(
+                x.kind == "limits" and x.nodepool == pool for x in parsed.errors
+            ):
+                return True
+    return False
+
+
+def pods_waiting_on_nodepool(snapshot: ClusterSnapshot, np: Object) -> list[Pod]:
+    """Pending GPU pods this NodePool could serve, or that Karpenter ties to it."""
+    name = np.metadata.name
+    out = []
+    for p in pending_gpu_pods(snapshot):
+        if pod_may_use_nodepool(p, np) or _karpenter_points_at(
+            snapshot.events_for("Pod", p.metadata.name, p.metadata.namespace), name
+        ):
+            out.append(p)
+    return out
 
 
 # -- instance types --------------------------------------------------------------------
