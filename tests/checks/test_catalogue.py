@@ -102,3 +102,11 @@ def test_index_names_each_checks_module_and_function():
     index = catalogue.index_markdown()
     for c in ALL:
         assert f"| {c.code} | {c.name} |" in index and f"`{c.module}` | `{c.fn.__name__}`" in index
+
+
+def test_every_fix_kind_a_check_offers_is_known_to_verification():
+    from gputui.fixes.verify import _EXPLAIN
+
+    offered = {k for c in ALL for k in c.fix_kinds}
+    assert offered <= set(_EXPLAIN), f"verification cannot explain {offered - set(_EXPLAIN)}"
+    assert len({k.value for k in FixKind}) == len(FixKind), "a fix id is used for two kinds"
