@@ -13,7 +13,7 @@ from checks.conditions import condition, condition_text
 from checks.event_messages import KarpenterMessage, parse_failed_scheduling, parse_nodeclaim_event
 from checks.findings import age_text, ref
 from checks.fix_kinds import FixKind
-from checks.gpu import GPU_RESOURCE, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL
+from checks.gpu import GPU_RESOURCE, LABEL_INSTANCE_TYPE
 from checks.gpu_nodes import GPU_INSTANCE_TYPE_RE, YOUNG_NODE_SECONDS
 from checks.gpu_pods import pending_gpu_pods
 from checks.k8s import (
@@ -26,6 +26,13 @@ from checks.k8s import (
 )
 from checks.kinds import Object, Pod
 from checks.model import Finding, ObjectRef, Severity
+from checks.nodeclaims import (
+    condition_age,
+    nodeclaim_context,
+    nodeclaim_events,
+    nodeclaim_is_gpu,
+    nodeclaim_nodepool,
+)
 from checks.nodepool_model import requirement_dicts, serves_nvidia_gpus
 from checks.nodepools import pods_waiting_on_nodepool
 from checks.registry import check
@@ -48,56 +55,6 @@ EC2NODECLASS_PARTS = (
     "ValidationSucceeded",
 )
 _STARTING_REASONS = {None, "", "AwaitingReconciliation", "Launching"}
-
-
-def _nodeclaim_nodepool(snapshot: ClusterSnapshot, nc_name: str, nc: Object | None = None) -> str | None:
-    if nc is not None and nc.metadata.labels.get(LABEL_NODEPOOL):
-        return nc.metadata.labels[LABEL_NODEPOOL]
-    # NodeClaims are named <nodepool>-<5 random chars>; the event outlives the NodeClaim.
-    best = None
-    for np in snapshot.nodepools:
-        n = np.metadata.name
-        if nc_name.startswith(n + "-") and (best is None or len(n) > len(best)):
-            best = n
-    return best
-
-
-def _nodeclaim_is_gpu(snapshot: ClusterSnapshot, nc: Object) -> bool:
-    if quantity_or_zero(((nc.spec.get("resources") or {}).get("requests") or {}).get(GPU_RESOURCE)) > 0:
-        return True
-    if quantity_or_zero((nc.status.get("capacity") or {}).get(GPU_RESOURCE)) > 0:
-        return True
-    pool = snapshot.nodepool_by_name.get(nc.metadata.labels.get(LABEL_NODEPOOL, ""))
-    return pool is not None and serves_nvidia_gpus(snapshot, pool)
-
-
-def _nc_context(snapshot: ClusterSnapshot, nc: Object) -> tuple[list[ObjectRef], str]:
-    related = []
-    pool = nc.metadata.labels.get(LABEL_NODEPOOL)
-    if pool:
-        related.append(ObjectRef(kind="NodePool", name=pool))
-    ncr = nc.spec.get("nodeClassRef") or {}
-    if ncr.get("name"):
-        related.append(ObjectRef(kind=ncr.get("kind") or "EC2NodeClass", name=ncr["name"]))
-    it = nc.metadata.labels.get(LABEL_INSTANCE_TYPE)
-    if not it:
-        for r in nc.spec.get("requirements") or []:
-            if r.get("key") == LABEL_INSTANCE_TYPE and r.get("operator") == "In":
-                vals = r.get("values") or []
-                it = ", ".join(vals[:4]) + (" ..." if len(vals) > 4 else "")
-    desc = f"NodePool {pool}" if pool else "no NodePool"
-    if it:
-        desc += f", {it}"
-    return related, desc
-
-
-def _nc_events(snapshot: ClusterSnapshot, nc: Object, limit: int = 3) -> list[str]:
-    evs = [e for e in snapshot.events_for("NodeClaim", nc.metadata.name) if e.type == "Warning"]
-    return [f"event {e.reason}: {e.message}" for e in evs[-limit:]]
-
-
-def _since(snapshot: ClusterSnapshot, c: dict[str, Any] | None, fallback: str | None) -> float | None:
-    return snapshot.age_seconds((c or {}).get("lastTransitionTime") or fallback)
 
 
 @check(
@@ -137,13 +94,13 @@ def nodeclaim_launch_failed(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             continue
         if nc.metadata.deletion_timestamp and reason in _STARTING_REASONS:
             continue
-        related, desc = _nc_context(snapshot, nc)
+        related, desc = nodeclaim_context(snapshot, nc)
         ev = [f"condition {condition_text(c)}" if c else "no Launched condition yet"]
         ev.append(
             f"NodeClaim age {age_text(age)}; Karpenter gives up and deletes it after "
             f"{LAUNCH_TIMEOUT // 60} minutes without launch, then retries"
         )
-        ev += _nc_events(snapshot, nc)
+        ev += nodeclaim_events(snapshot, nc)
         for r in related:
             if r.kind == "EC2NodeClass":
                 ncls = next((x for x in snapshot.ec2nodeclasses if x.metadata.name == r.name), None)
@@ -160,7 +117,7 @@ def nodeclaim_launch_failed(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             hint = "; the EC2NodeClass AMI selection yields no AMI for these GPU instance types"
         elif reason == "NodeClassReadinessUnknown":
             hint = "; the EC2NodeClass is not ready (see GPU307)"
-        gpu = " GPU" if _nodeclaim_is_gpu(snapshot, nc) else ""
+        gpu = " GPU" if nodeclaim_is_gpu(snapshot, nc) else ""
         yield nodeclaim_launch_failed.finding(
             f"{gpu.strip() + ' ' if gpu else ''}NodeClaim {nc.metadata.name} ({desc}) did not launch: "
             f"{reason or 'no reason'}" + (f": {msg[:200]}" if msg else "") + hint,
@@ -276,7 +233,7 @@ def insufficient_capacity(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         parsed = parse_nodeclaim_event(e.message or "")
         nc_name = parsed.nodeclaim or e.involved_object.name
         nc = nodeclaim_by_name(snapshot).get(nc_name)
-        pool = _nodeclaim_nodepool(snapshot, nc_name, nc) or ""
+        pool = nodeclaim_nodepool(snapshot, nc_name, nc) or ""
         g = groups[pool]
         g["events"].append(e)
         for key, vals in (("types", parsed.instance_types), ("zones", parsed.zones)):
@@ -407,7 +364,7 @@ def nodeclaim_not_registered(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             continue
         started = parse_time(launched.get("lastTransitionTime") or nc.metadata.creation_timestamp)
         waited = (snapshot.now - started).total_seconds() if started else None
-        related, desc = _nc_context(snapshot, nc)
+        related, desc = nodeclaim_context(snapshot, nc)
         ev = [
             f"condition {condition_text(reg)}" if reg else "no Registered condition",
             f"condition {condition_text(launched)}",
@@ -415,7 +372,7 @@ def nodeclaim_not_registered(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         st = nc.status
         if st.get("providerID"):
             ev.append(f"instance {st['providerID']}" + (f", image {st['imageID']}" if st.get("imageID") else ""))
-        ev += _nc_events(snapshot, nc)
+        ev += nodeclaim_events(snapshot, nc)
         if waited is None:
             timing = "waiting"
         elif waited < REGISTRATION_TIMEOUT:
@@ -487,13 +444,13 @@ def nodeclaim_not_initialized(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             continue
         node_name = nc.status.get("nodeName")
         node = snapshot.node_by_name.get(node_name or "")
-        related, desc = _nc_context(snapshot, nc)
+        related, desc = nodeclaim_context(snapshot, nc)
         if node_name:
             related.insert(0, ObjectRef(kind="Node", name=node_name))
-        since = _since(snapshot, init, nc.metadata.creation_timestamp)
+        since = condition_age(snapshot, init, nc.metadata.creation_timestamp)
         reason = (init or {}).get("reason") or "unknown"
         ev = [f"condition {condition_text(init)}" + (f" (for {age_text(since)})" if since is not None else "")]
-        ev += _nc_events(snapshot, nc)
+        ev += nodeclaim_events(snapshot, nc)
         cause = ""
         hard = True
         fixes = []
@@ -569,10 +526,10 @@ def nodeclaim_disrupting(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             reasons.append(f"being disrupted: {dr.get('reason') or '?'}")
         if deleting:
             reasons.append(f"being deleted (for {age_text(snapshot.age_seconds(deleting))})")
-        if not reasons or not _nodeclaim_is_gpu(snapshot, nc):
+        if not reasons or not nodeclaim_is_gpu(snapshot, nc):
             continue
         node_name = nc.status.get("nodeName")
-        related, desc = _nc_context(snapshot, nc)
+        related, desc = nodeclaim_context(snapshot, nc)
         ev = [f"condition {condition_text(c)}" for c in (drift, dr) if c and c.get("status") == "True"]
         pods = [
             p for p in snapshot.pods_by_node.get(node_name or "", []) if pod_gpu_request(p) > 0 and not is_terminal(p)
@@ -779,7 +736,7 @@ def nodepool_limit_reached(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         ice = [
             e
             for e in snapshot.events_by_reason.get("InsufficientCapacityError", [])
-            if _nodeclaim_nodepool(snapshot, parse_nodeclaim_event(e.message or "").nodeclaim or e.involved_object.name)
+            if nodeclaim_nodepool(snapshot, parse_nodeclaim_event(e.message or "").nodeclaim or e.involved_object.name)
             == pool
         ]
         if not ice:
