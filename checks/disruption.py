@@ -16,10 +16,10 @@ from checks.gpu_pods import running_gpu_pods
 from checks.k8s import pod_gpu_request, quantity_or_zero
 from checks.kinds import Event, Object, Pod
 from checks.model import Finding, ObjectRef, Severity
-from checks.nodepool_model import serves_nvidia_gpus
+from checks.nodepool_model import serves_nvidia_gpus, template_spec
 from checks.registry import check
 from checks.snapshot_indexes import nodeclaim_by_name
-from checks.workloads import Workload, workload_of
+from checks.workloads import Workload, pod_template_spec, workload_of
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
@@ -220,7 +220,7 @@ def gpu_workload_disruptable(snapshot: ClusterSnapshot) -> Iterator[Finding]:
                 "capacity type spot: an interruption gives 2 minutes' notice, and do-not-disrupt does not stop it"
             )
             methods.append("spot interruption")
-        expire = ((np.spec.get("template") or {}).get("spec") or {}).get("expireAfter")
+        expire = template_spec(np).get("expireAfter")
         if expire and expire != "Never":
             secs = go_duration_seconds(expire)
             for node in nodes[:3]:
@@ -247,7 +247,7 @@ def gpu_workload_disruptable(snapshot: ClusterSnapshot) -> Iterator[Finding]:
 
 
 def _template_gpu(obj: Object) -> bool:
-    spec = (obj.spec.get("template") or {}).get("spec") or {}
+    spec = pod_template_spec(obj)
     for c in (spec.get("containers") or []) + (spec.get("initContainers") or []):
         res = c.get("resources") or {}
         for part in ("limits", "requests"):

@@ -23,6 +23,7 @@ from checks.gpu import ANNOTATION_DO_NOT_DISRUPT
 from checks.k8s import format_taint
 from checks.kinds import KubeObject, Node, Object, ObjectMeta, Pod, Taint
 from checks.model import FixPlan, ObjectRef
+from checks.nodepool_model import requirement_dicts
 
 # kind -> (apiVersion, the name kubectl understands without ambiguity)
 KINDS: dict[str, tuple[str, str]] = {
@@ -269,7 +270,7 @@ def raise_nodepool_limit(nodepool: Object, resource: str, new_value: str) -> Fix
 def widen_nodepool_requirements(nodepool: Object, key: str, add_values: Iterable[str]) -> FixPlan:
     """Add values to the NodePool's `In` requirement on `key` (or add the requirement)."""
     add_values = list(add_values)
-    reqs = [dict(r) for r in ((nodepool.spec.get("template") or {}).get("spec") or {}).get("requirements") or []]
+    reqs = [dict(r) for r in requirement_dicts(nodepool)]
     for r in reqs:
         if r.get("key") == key and r.get("operator") == "In":
             vals = list(r.get("values") or [])

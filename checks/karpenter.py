@@ -33,7 +33,7 @@ from checks.nodeclaims import (
     nodeclaim_is_gpu,
     nodeclaim_nodepool,
 )
-from checks.nodepool_model import requirement_dicts, serves_nvidia_gpus
+from checks.nodepool_model import requirement_dicts, serves_nvidia_gpus, template_spec
 from checks.nodepools import pods_waiting_on_nodepool
 from checks.registry import check
 from checks.snapshot_indexes import nodeclaim_by_name
@@ -586,7 +586,7 @@ def nodepool_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         bad = [c for c in conds if c.get("type") != "Ready" and c.get("status") == "False"]
         ev = [f"condition {condition_text(ready)}"] + [f"condition {condition_text(c)}" for c in bad]
         related = []
-        ncr = ((np.spec.get("template") or {}).get("spec") or {}).get("nodeClassRef") or {}
+        ncr = template_spec(np).get("nodeClassRef") or {}
         if ncr.get("name"):
             exists = any(x.metadata.name == ncr["name"] for x in snapshot.ec2nodeclasses)
             related.append(ObjectRef(kind=ncr.get("kind") or "EC2NodeClass", name=ncr["name"]))
@@ -651,8 +651,7 @@ def ec2nodeclass_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         pools = [
             np
             for np in snapshot.nodepools
-            if (((np.spec.get("template") or {}).get("spec") or {}).get("nodeClassRef") or {}).get("name")
-            == ncls.metadata.name
+            if (template_spec(np).get("nodeClassRef") or {}).get("name") == ncls.metadata.name
         ]
         related = [ref(np, "NodePool") for np in pools]
         gpu_pools = [np.metadata.name for np in pools if serves_nvidia_gpus(snapshot, np)]

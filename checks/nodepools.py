@@ -52,6 +52,7 @@ from checks.k8s import (
 )
 from checks.kinds import Event, Object, Pod, to_struct
 from checks.nodepool_model import nodepool_taints, template, template_labels, template_spec
+from checks.workloads import pod_template_spec
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
@@ -382,7 +383,7 @@ def daemonset_overhead(daemonsets: Iterable[Object], nodepool: Object) -> dict[s
     np_reqs = nodepool_requirements(nodepool)
     total: dict[str, Decimal] = {}
     for ds in daemonsets:
-        spec = ((ds.spec.get("template") or {}).get("spec")) or {}
+        spec = pod_template_spec(ds)
         pod = to_struct({"spec": spec}, Pod)
         if untolerated_taints(taints, pod.spec.tolerations):
             continue

@@ -4,7 +4,7 @@ and what (taint, nodeSelector, affinity) keeps one away."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from checks.gpu import (
     OPERANDS,
@@ -17,6 +17,7 @@ from checks.k8s import (
     toleration_from_dict,
 )
 from checks.kinds import Node, Object, Pod, Taint, Toleration
+from checks.workloads import pod_template_labels, pod_template_spec
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
@@ -42,14 +43,6 @@ def clusterpolicy(snapshot: ClusterSnapshot) -> Object | None:
     return snapshot.clusterpolicies[0] if snapshot.clusterpolicies else None
 
 
-def _template_spec(ds: Object) -> dict[str, Any]:
-    return ((ds.spec.get("template") or {}).get("spec")) or {}
-
-
-def _template_labels(ds: Object) -> dict[str, Any]:
-    return (((ds.spec.get("template") or {}).get("metadata")) or {}).get("labels") or {}
-
-
 def operand_daemonsets(snapshot: ClusterSnapshot, operand: Operand) -> list[Object]:
     """DaemonSets of one operand; the driver may carry a per-OS/kernel suffix, so match on labels first."""
     out = []
@@ -58,7 +51,7 @@ def operand_daemonsets(snapshot: ClusterSnapshot, operand: Operand) -> list[Obje
         # Only the driver gets per-OS/kernel suffixes; a prefix match elsewhere would confuse
         # nvidia-dcgm with nvidia-dcgm-exporter.
         if (
-            _template_labels(ds).get("app") == operand.app
+            pod_template_labels(ds).get("app") == operand.app
             or ds.metadata.labels.get("app") == operand.app
             or name == operand.name
             or (operand.field == "driver" and name.startswith(operand.name + "-"))
@@ -75,7 +68,7 @@ def device_plugin_daemonsets(snapshot: ClusterSnapshot) -> list[Object]:
         if id(ds) in seen:
             continue
         name = ds.metadata.name
-        tl = _template_labels(ds)
+        tl = pod_template_labels(ds)
         if ("nvidia-device-plugin" in name and "mps" not in name and "validator" not in name) or tl.get(
             "app.kubernetes.io/name"
         ) == "nvidia-device-plugin":
@@ -100,7 +93,7 @@ def owned_by_clusterpolicy(ds: Object) -> bool:
 
 
 def daemonset_tolerations(ds: Object) -> list[Toleration]:
-    return [toleration_from_dict(t) for t in _template_spec(ds).get("tolerations") or []]
+    return [toleration_from_dict(t) for t in pod_template_spec(ds).get("tolerations") or []]
 
 
 def blocking_taint(taint: Taint) -> bool:
@@ -128,7 +121,7 @@ class Blocker:
 
 
 def daemonset_blockers(ds: Object, node: Node) -> list[Blocker]:
-    spec = _template_spec(ds)
+    spec = pod_template_spec(ds)
     labels = node.metadata.labels
     out: list[Blocker] = []
     for key, want in (spec.get("nodeSelector") or {}).items():

@@ -33,6 +33,7 @@ from checks.operands import (
     owned_by_clusterpolicy,
 )
 from checks.pod_problems import log_excerpt, pod_evidence, pod_problem
+from checks.workloads import pod_template_spec
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
@@ -124,7 +125,7 @@ def _stage_diagnosis(
         names = ", ".join(format_taint(t) for t in taints)
         why = f"the {title} pod is not running there: {dsname} does not tolerate the node's taint {names}"
         ev = [f"taint {format_taint(t)} is not tolerated by {dsname}" for t in taints]
-        tols = ((ds.spec.get("template") or {}).get("spec") or {}).get("tolerations") or []
+        tols = pod_template_spec(ds).get("tolerations") or []
         ev.append(f"{dsname} tolerates only: " + (", ".join(_tol_text(t) for t in tols) or "nothing"))
         if cp is not None and (
             owned_by_clusterpolicy(ds)

@@ -44,7 +44,7 @@ from checks.nodepools import (
 )
 from checks.readiness_chain import still_initializing
 from checks.registry import check
-from checks.workloads import Workload, group_by_workload
+from checks.workloads import Workload, group_by_workload, pod_template_spec
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
@@ -509,7 +509,7 @@ def _replace_node_agent_selector_plan(wl: Workload, conflict: Conflict) -> FixPl
     for the Karpenter label that describes the same thing, or drop it."""
     if wl.ref.kind not in ("Deployment", "StatefulSet") or wl.obj is None:
         return None  # Pod and Job nodeSelectors are immutable
-    selector = (((wl.obj.spec.get("template") or {}).get("spec")) or {}).get("nodeSelector") or {}
+    selector = pod_template_spec(wl.obj).get("nodeSelector") or {}
     if conflict.key not in selector:
         return None  # an affinity term: left to a human
     alt = karpenter_equivalent(conflict.key, selector[conflict.key])
@@ -540,7 +540,7 @@ def _node_selector_plan(wl: Workload, conflict: Conflict, np: Object) -> FixPlan
     plain nodeSelector key (affinity terms are left to a human)."""
     if wl.ref.kind not in ("Deployment", "StatefulSet") or wl.obj is None:
         return None  # Pod and Job nodeSelectors are immutable
-    selector = (((wl.obj.spec.get("template") or {}).get("spec")) or {}).get("nodeSelector") or {}
+    selector = pod_template_spec(wl.obj).get("nodeSelector") or {}
     if conflict.key not in selector or conflict.unknown_label:
         return None
     offered = [val for r in conflict.nodepool if r.operator == "In" for val in r.values]

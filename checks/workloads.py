@@ -86,3 +86,13 @@ def group_by_workload(snapshot: ClusterSnapshot, pods: list[Pod]) -> list[Worklo
         key = (wl.kind, wl.namespace, wl.name)
         groups.setdefault(key, wl).pods.append(p)
     return list(groups.values())
+
+
+def pod_template_spec(obj: Object) -> dict[str, Any]:
+    """spec.template.spec of a workload (DaemonSet, Deployment, Job, ...): its pod spec."""
+    return ((obj.spec.get("template") or {}).get("spec")) or {}
+
+
+def pod_template_labels(obj: Object) -> dict[str, Any]:
+    """spec.template.metadata.labels of a workload."""
+    return (((obj.spec.get("template") or {}).get("metadata")) or {}).get("labels") or {}
