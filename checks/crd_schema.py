@@ -48,7 +48,7 @@ class SchemaReport:
         return not self.errors
 
 
-def version_schema(crd: dict, version: str) -> dict | None:
+def version_schema(crd: dict[str, Any], version: str) -> dict[str, Any] | None:
     """The openAPIV3Schema served for `version` ("v1"), or None."""
     for v in (crd.get("spec") or {}).get("versions") or []:
         if v.get("name") == version:
@@ -56,7 +56,7 @@ def version_schema(crd: dict, version: str) -> dict | None:
     return None
 
 
-def is_permissive(schema: dict | None) -> bool:
+def is_permissive(schema: dict[str, Any] | None) -> bool:
     """True when the schema says nothing about spec (e.g. `type: object` that keeps
     unknown fields): validating against it proves nothing."""
     if not schema:
@@ -67,7 +67,7 @@ def is_permissive(schema: dict | None) -> bool:
     return not spec.get("properties") and not spec.get("additionalProperties")
 
 
-def validate(obj: Any, schema: dict, *, old: Any = None) -> SchemaReport:
+def validate(obj: Any, schema: dict[str, Any], *, old: Any = None) -> SchemaReport:
     report = SchemaReport()
     _Validator(report).check(obj, schema, "", old if old is not None else _MISSING)
     return report
@@ -122,13 +122,13 @@ def _quote(value: Any) -> str:
 
 
 class _Validator:
-    def __init__(self, report: SchemaReport):
+    def __init__(self, report: SchemaReport) -> None:
         self.report = report
 
     def err(self, path: str, message: str, rule: bool = False) -> None:
         self.report.errors.append(SchemaError(path, message, rule))
 
-    def check(self, value: Any, schema: dict, path: str, old: Any) -> None:
+    def check(self, value: Any, schema: dict[str, Any], path: str, old: Any) -> None:
         if not isinstance(schema, dict):
             return
         if value is None and schema.get("nullable"):
@@ -149,7 +149,7 @@ class _Validator:
         for rule in schema.get("x-kubernetes-validations") or []:
             self._check_rule(value, rule, path, old)
 
-    def _check_type(self, value: Any, schema: dict, path: str) -> bool:
+    def _check_type(self, value: Any, schema: dict[str, Any], path: str) -> bool:
         if schema.get("x-kubernetes-int-or-string"):
             if isinstance(value, bool) or not isinstance(value, (int, str)):
                 self.err(
@@ -159,7 +159,7 @@ class _Validator:
                 return False
             return True
         if "anyOf" in schema and "type" not in schema:
-            types = [s.get("type") for s in schema["anyOf"] if isinstance(s, dict) and s.get("type")]
+            types = [str(s["type"]) for s in schema["anyOf"] if isinstance(s, dict) and s.get("type")]
             if types and not any(_type_ok(value, t) for t in types):
                 self.err(path, f"Invalid value: {_quote_type(value)}: must be of type {' or '.join(types)}")
                 return False
@@ -176,7 +176,7 @@ class _Validator:
         )
         return False
 
-    def _check_string(self, value: str, schema: dict, path: str) -> None:
+    def _check_string(self, value: str, schema: dict[str, Any], path: str) -> None:
         if "maxLength" in schema and len(value) > schema["maxLength"]:
             self.err(path, f"Too long: may not be more than {schema['maxLength']} bytes")
         if "minLength" in schema and len(value) < schema["minLength"]:
@@ -188,7 +188,7 @@ class _Validator:
         if pattern and not _pattern(pattern).search(value):
             self.err(path, f"Invalid value: {_quote(value)}: {path} in body should match '{pattern}'")
 
-    def _check_number(self, value: float, schema: dict, path: str) -> None:
+    def _check_number(self, value: float, schema: dict[str, Any], path: str) -> None:
         if "minimum" in schema and value < schema["minimum"]:
             self.err(
                 path, f"Invalid value: {value}: {path} in body should be greater than or equal to {schema['minimum']}"
@@ -198,7 +198,7 @@ class _Validator:
                 path, f"Invalid value: {value}: {path} in body should be less than or equal to {schema['maximum']}"
             )
 
-    def _check_array(self, value: list, schema: dict, path: str, old: Any) -> None:
+    def _check_array(self, value: list[Any], schema: dict[str, Any], path: str, old: Any) -> None:
         if "maxItems" in schema and len(value) > schema["maxItems"]:
             self.err(path, f"Too many: {len(value)}: must have at most {schema['maxItems']} items")
         if "minItems" in schema and len(value) < schema["minItems"]:
@@ -217,7 +217,7 @@ class _Validator:
             for i, item in enumerate(value):
                 self.check(item, items, f"{path}[{i}]", olds[i] if i < len(olds) else _MISSING)
 
-    def _check_object(self, value: dict, schema: dict, path: str, old: Any) -> None:
+    def _check_object(self, value: dict[str, Any], schema: dict[str, Any], path: str, old: Any) -> None:
         props = schema.get("properties") or {}
         extra = schema.get("additionalProperties")
         olds = old if isinstance(old, dict) else {}
@@ -242,7 +242,7 @@ class _Validator:
             ):
                 self.err(_join(path, name), f'unknown field "{_join(path, name)}" (not declared in the schema)')
 
-    def _check_rule(self, value: Any, rule: dict, path: str, old: Any) -> None:
+    def _check_rule(self, value: Any, rule: dict[str, Any], path: str, old: Any) -> None:
         text = " ".join(str(rule.get("rule", "")).split())
         message = rule.get("message") or f"failed rule: {text}"
         impl = _RULES.get(text)
@@ -264,10 +264,10 @@ def _quote_type(value: Any) -> str:
     return _quote(value) if isinstance(value, str) else repr(value)
 
 
-_PATTERNS: dict[str, re.Pattern] = {}
+_PATTERNS: dict[str, re.Pattern[str]] = {}
 
 
-def _pattern(p: str) -> re.Pattern:
+def _pattern(p: str) -> re.Pattern[str]:
     if p not in _PATTERNS:
         _PATTERNS[p] = re.compile(p)
     return _PATTERNS[p]
@@ -322,7 +322,7 @@ def _int_value(v: Any) -> int | None:
         return None
 
 
-def _single_non_negative(x: dict, ops: tuple[str, ...]) -> bool:
+def _single_non_negative(x: dict[str, Any], ops: tuple[str, ...]) -> bool:
     if x.get("operator") not in ops:
         return True
     values = x.get("values") or []

@@ -1,8 +1,8 @@
 """Findings from what nvidia-smi saw on each node (debug pods), next to what the node should have.
 
 These checks do not read a ClusterSnapshot: they run over per-node observations that
-`gputui.debugpod` collects, so they have a small registry of their own (`DEBUG_CHECKS`,
-`run_debug_checks`). An observation is any object with these attributes:
+`gputui.debugpod` collects. They are in the one registry with scope "debug" (`debug_checks()`),
+and `run_debug_checks` runs them. An observation is any object with these attributes:
 
     node: str                      the Node's name
     expected_gpus: int | None      GPUs the instance type (or Karpenter/GFD labels) promises
@@ -21,8 +21,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from checks.fix_kinds import FixKind
 from checks.model import Finding, ObjectRef, Severity
-from checks.registry import check
+from checks.registry import REGISTRY, Check, check
 
 # -- Xid facts ------------------------------------------------------------------------------------
 # What an Xid means and what to do, in operators' words. `app`: the NVIDIA device plugin treats it
@@ -135,43 +136,22 @@ def xid_fact(code: int) -> XidFact:
 # -- registry ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DebugCheck:
-    code: str
-    name: str
-    severity: Severity
-    title: str
-    fn: Callable[[Any], Iterable[Finding]]
+def _debug_check(
+    code: str, name: str, severity: Severity, title: str, fixes: tuple[FixKind, ...] = ()
+) -> Callable[[Callable[..., Any]], Check]:
+    # In the one registry with scope "debug": never run on a snapshot, listed and explained
+    # with the rest.
+    return check(code, name, severity, title, reads=("nvidia-smi output",), scope="debug", fixes=fixes)
 
 
-DEBUG_CHECKS: dict[str, DebugCheck] = {}
-
-
-def _debug_check(code: str, name: str, severity: Severity, title: str):
-    def deco(fn):
-        DEBUG_CHECKS[code] = DebugCheck(code, name, severity, title, fn)
-        # Also in the main registry (scope "debug", never run on a snapshot) so that
-        # `gputui checks list` and `checks explain GPU7xx` document them with the rest.
-        check(code, name, severity, title, reads=("nvidia-smi output",), scope="debug")(fn)
-        return fn
-
-    return deco
+def debug_checks() -> list[Check]:
+    return [c for c in REGISTRY.all() if c.scope == "debug"]
 
 
 def _finding(
-    code: str, severity: Severity | None, node: str, title: str, message: str, evidence: Iterable[str] = ()
+    chk: Check, severity: Severity | None, node: str, title: str, message: str, evidence: Iterable[str] = ()
 ) -> Finding:
-    c = DEBUG_CHECKS[code]
-    return Finding(
-        code=code,
-        name=c.name,
-        severity=severity or c.severity,
-        title=title,
-        message=message,
-        subject=ObjectRef(kind="Node", name=node),
-        area="debug",
-        evidence=list(evidence),
-    )
+    return chk.finding(message, ObjectRef(kind="Node", name=node), severity=severity, title=title, evidence=evidence)
 
 
 def _gpu_label(g: Any) -> str:
@@ -182,7 +162,9 @@ def _gpu_label(g: Any) -> str:
 
 @_debug_check("GPU701", "debug-pod-failed", Severity.WARNING, "The nvidia-smi debug pod could not run")
 def debug_pod_failed(obs: Any) -> Iterable[Finding]:
-    """What it checks: whether the debug pod started, ran and produced a log.
+    """The nvidia-smi debug pod could not run.
+
+    What it checks: whether the debug pod started, ran and produced a log.
 
     Why it matters: without it nothing is known about the driver on the node.
 
@@ -191,7 +173,7 @@ def debug_pod_failed(obs: Any) -> Iterable[Finding]:
     if problem is None:
         return
     yield _finding(
-        "GPU701",
+        debug_pod_failed,
         None,
         obs.node,
         f"nvidia-smi could not run on {obs.node}: {problem.kind}",
@@ -202,7 +184,9 @@ def debug_pod_failed(obs: Any) -> Iterable[Finding]:
 
 @_debug_check("GPU702", "nvidia-smi-failed", Severity.ERROR, "nvidia-smi fails on the node")
 def nvidia_smi_failed(obs: Any) -> Iterable[Finding]:
-    """What it checks: nvidia-smi's own failure output (driver not loaded, NVML errors, no devices, not found).
+    """nvidia-smi fails on the node.
+
+    What it checks: nvidia-smi's own failure output (driver not loaded, NVML errors, no devices, not found).
 
     Why it matters: pods cannot use the node's GPUs until the driver works.
 
@@ -213,7 +197,7 @@ def nvidia_smi_failed(obs: Any) -> Iterable[Finding]:
         return
     severity = Severity.WARNING if failure.kind in ("not-found", "driver-root-missing") else None
     yield _finding(
-        "GPU702",
+        nvidia_smi_failed,
         severity,
         obs.node,
         f"nvidia-smi on {obs.node}: {failure.kind}",
@@ -224,7 +208,9 @@ def nvidia_smi_failed(obs: Any) -> Iterable[Finding]:
 
 @_debug_check("GPU703", "gpu-missing", Severity.ERROR, "nvidia-smi sees fewer GPUs than the node should have")
 def gpu_missing(obs: Any) -> Iterable[Finding]:
-    """What it checks: the number of GPUs nvidia-smi lists against the instance type's GPU count.
+    """nvidia-smi sees fewer GPUs than the node should have.
+
+    What it checks: the number of GPUs nvidia-smi lists against the instance type's GPU count.
 
     Why it matters: a GPU the driver cannot see is lost capacity (fallen off the bus, failed to initialise).
 
@@ -238,7 +224,7 @@ def gpu_missing(obs: Any) -> Iterable[Finding]:
         return
     ids = ", ".join(g.bus_id for g in report.gpus if g.bus_id)
     yield _finding(
-        "GPU703",
+        gpu_missing,
         None,
         obs.node,
         f"{obs.node}: nvidia-smi sees {seen} of {expected} GPUs",
@@ -253,7 +239,9 @@ def gpu_missing(obs: Any) -> Iterable[Finding]:
     "GPU704", "gpu-allocatable-below-seen", Severity.WARNING, "The node advertises fewer GPUs than nvidia-smi sees"
 )
 def allocatable_below_seen(obs: Any) -> Iterable[Finding]:
-    """What it checks: allocatable nvidia.com/gpu against the GPUs the driver sees.
+    """The node advertises fewer GPUs than nvidia-smi sees.
+
+    What it checks: allocatable nvidia.com/gpu against the GPUs the driver sees.
 
     Why it matters: the driver is fine, so the device plugin is the broken link (not running, not registered,
     or marking GPUs unhealthy after an Xid).
@@ -269,7 +257,7 @@ def allocatable_below_seen(obs: Any) -> Iterable[Finding]:
     if alloc >= seen:
         return
     yield _finding(
-        "GPU704",
+        allocatable_below_seen,
         None,
         obs.node,
         f"{obs.node}: {alloc} allocatable GPU(s), nvidia-smi sees {seen}",
@@ -281,7 +269,9 @@ def allocatable_below_seen(obs: Any) -> Iterable[Finding]:
 
 @_debug_check("GPU705", "gpu-ecc-errors", Severity.ERROR, "Uncorrectable ECC errors on a GPU")
 def ecc_errors(obs: Any) -> Iterable[Finding]:
-    """What it checks: uncorrectable ECC counters (volatile since the last reset, aggregate over the GPU's life).
+    """Uncorrectable ECC errors on a GPU.
+
+    What it checks: uncorrectable ECC counters (volatile since the last reset, aggregate over the GPU's life).
 
     Why it matters: volatile uncorrectable errors crash jobs and usually need a GPU reset; a growing aggregate
     count points at failing memory.
@@ -300,7 +290,7 @@ def ecc_errors(obs: Any) -> Iterable[Finding]:
             else "no errors since the last reset; keep watching the aggregate count"
         )
         yield _finding(
-            "GPU705",
+            ecc_errors,
             severity,
             obs.node,
             f"{obs.node} {_gpu_label(g)}: {vol} volatile / {agg} aggregate uncorrectable ECC errors",
@@ -311,7 +301,9 @@ def ecc_errors(obs: Any) -> Iterable[Finding]:
 
 @_debug_check("GPU706", "gpu-xid", Severity.ERROR, "The kernel log has NVIDIA Xid errors")
 def xid_errors(obs: Any) -> Iterable[Finding]:
-    """What it checks: `NVRM: Xid` lines in the node's kernel log.
+    """The kernel log has NVIDIA Xid errors.
+
+    What it checks: `NVRM: Xid` lines in the node's kernel log.
 
     Why it matters: Xids are the driver's error reports; some are application bugs, others mean the GPU
     needs a reset or the instance a replacement.
@@ -330,7 +322,7 @@ def xid_errors(obs: Any) -> Iterable[Finding]:
         who = sorted({e.process for e in events if e.process and e.process != "<unknown>"})
         app = f" (process {', '.join(who)})" if who else ""
         yield _finding(
-            "GPU706",
+            xid_errors,
             fact.severity,
             obs.node,
             f"{obs.node}: Xid {code} x{len(events)} — {fact.meaning}",
@@ -341,7 +333,9 @@ def xid_errors(obs: Any) -> Iterable[Finding]:
 
 @_debug_check("GPU707", "gpu-bad-state", Severity.WARNING, "A GPU needs a reset or has failed row remapping")
 def bad_state(obs: Any) -> Iterable[Finding]:
-    """What it checks: pending row remaps / page retirements (the GPU needs a reset) and remapping failures.
+    """A GPU needs a reset or has failed row remapping.
+
+    What it checks: pending row remaps / page retirements (the GPU needs a reset) and remapping failures.
 
     Why it matters: a pending remap keeps bad memory in use until the GPU resets; a failed remap means the
     memory cannot be repaired.
@@ -351,7 +345,7 @@ def bad_state(obs: Any) -> Iterable[Finding]:
     for g in getattr(report, "gpus", None) or ():
         if g.remapped_failure:
             yield _finding(
-                "GPU707",
+                bad_state,
                 Severity.ERROR,
                 obs.node,
                 f"{obs.node} {_gpu_label(g)}: row remapping failed",
@@ -362,7 +356,7 @@ def bad_state(obs: Any) -> Iterable[Finding]:
         elif g.remapped_pending or g.retired_pending:
             what = "a row remap" if g.remapped_pending else "a page retirement"
             yield _finding(
-                "GPU707",
+                bad_state,
                 None,
                 obs.node,
                 f"{obs.node} {_gpu_label(g)}: {what} is pending",
@@ -375,7 +369,7 @@ def bad_state(obs: Any) -> Iterable[Finding]:
 def run_debug_checks(observations: Iterable[Any]) -> list[Finding]:
     findings: list[Finding] = []
     for obs in observations:
-        for c in DEBUG_CHECKS.values():
-            findings.extend(c.fn(obs))
+        for c in debug_checks():
+            findings.extend(c(obs))
     findings.sort(key=lambda f: f.sort_key)
     return findings

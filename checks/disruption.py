@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from checks import fixplans
+from checks.findings import age_text, ref
+from checks.fix_kinds import FixKind
 from checks.gpu import ANNOTATION_DO_NOT_DISRUPT, GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL
-from checks.gpuchain import (
-    Workload,
-    age_text,
-    expected_gpus,
-    new_finding,
-    nodeclaim_by_name,
-    nodepool_is_gpu,
-    ref,
-    running_gpu_pods,
-    workload_of,
-)
+from checks.gpu_nodes import expected_gpus
+from checks.gpu_pods import running_gpu_pods
 from checks.k8s import pod_gpu_request, quantity_or_zero
-from checks.model import ObjectRef, Severity
-from checks.objects import Object, Pod
+from checks.kinds import Event, Object, Pod
+from checks.model import Finding, ObjectRef, Severity
+from checks.nodepool_model import serves_nvidia_gpus, template_spec
 from checks.registry import check
+from checks.snapshot_indexes import nodeclaim_by_name
+from checks.workloads import Workload, pod_template_spec, workload_of
+
+if TYPE_CHECKING:
+    from checks.snapshot import ClusterSnapshot
 
 LONG_RUNNING_KINDS = {
     "Job",
@@ -68,7 +69,7 @@ def go_duration_seconds(text: str) -> float | None:
     return total if pos == len(text) else None
 
 
-def protection(snapshot, pod: Pod) -> str | None:
+def protection(snapshot: ClusterSnapshot, pod: Pod) -> str | None:
     """Why Karpenter will not voluntarily disrupt this pod's node, or None."""
     value = pod.metadata.annotations.get(ANNOTATION_DO_NOT_DISRUPT)
     if value is not None:
@@ -99,7 +100,7 @@ def is_long_running(wl: Workload, pod: Pod) -> str | None:
     return None
 
 
-def _budget_blocks(budget: dict, reason: str) -> bool:
+def _budget_blocks(budget: dict[str, Any], reason: str) -> bool:
     """A budget of zero nodes, always active, that applies to `reason`."""
     nodes = str(budget.get("nodes", "10%")).strip()
     if nodes not in ("0", "0%"):
@@ -130,7 +131,7 @@ def voluntary_risks(np: Object) -> dict[str, str]:
     return out
 
 
-def _budget_text(b: dict) -> str:
+def _budget_text(b: dict[str, Any]) -> str:
     text = f"nodes={b.get('nodes', '10%')}"
     if b.get("reasons"):
         text += f" for {'/'.join(b['reasons'])}"
@@ -145,8 +146,9 @@ def _budget_text(b: dict) -> str:
     Severity.WARNING,
     "Long-running GPU workload can be disrupted by Karpenter",
     reads=("pods", "nodes", "nodepools", "jobs", "statefulsets", "replicasets"),
+    fixes=(FixKind.ADD_DO_NOT_DISRUPT,),
 )
-def gpu_workload_disruptable(snapshot):
+def gpu_workload_disruptable(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """Long-running GPU pods that Karpenter may evict to consolidate, or that run on spot.
 
     What it checks:
@@ -170,7 +172,7 @@ def gpu_workload_disruptable(snapshot):
         do-not-disrupt does NOT stop expiration (expireAfter), spot interruption, node repair
         or a manual delete — checkpoint regularly, and run long jobs on on-demand capacity.
     """
-    groups: dict[tuple, dict] = {}
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     for pod in running_gpu_pods(snapshot):
         if pod.metadata.deletion_timestamp:
             continue
@@ -218,7 +220,7 @@ def gpu_workload_disruptable(snapshot):
                 "capacity type spot: an interruption gives 2 minutes' notice, and do-not-disrupt does not stop it"
             )
             methods.append("spot interruption")
-        expire = ((np.spec.get("template") or {}).get("spec") or {}).get("expireAfter")
+        expire = template_spec(np).get("expireAfter")
         if expire and expire != "Never":
             secs = go_duration_seconds(expire)
             for node in nodes[:3]:
@@ -233,8 +235,7 @@ def gpu_workload_disruptable(snapshot):
         if g["wl"].obj is not None and kind != "Job":  # a Job's pod template is immutable
             fixes.append(fixplans.add_do_not_disrupt(g["wl"].obj, kind=kind))
         related = [ref(np, "NodePool")] + [ref(n, "Node") for n in nodes[:5]]
-        yield new_finding(
-            "GPU501",
+        yield gpu_workload_disruptable.finding(
             f"{kind} {ns}/{name}: {len(pods)} GPU pod(s) on NodePool {pool} can be evicted by "
             f'{" and ".join(methods)}; annotate them {ANNOTATION_DO_NOT_DISRUPT}: "true" '
             "(it does not stop expiration, spot interruption or node repair)",
@@ -246,7 +247,7 @@ def gpu_workload_disruptable(snapshot):
 
 
 def _template_gpu(obj: Object) -> bool:
-    spec = (obj.spec.get("template") or {}).get("spec") or {}
+    spec = pod_template_spec(obj)
     for c in (spec.get("containers") or []) + (spec.get("initContainers") or []):
         res = c.get("resources") or {}
         for part in ("limits", "requests"):
@@ -255,7 +256,7 @@ def _template_gpu(obj: Object) -> bool:
     return False
 
 
-def _gpu_pod_by_name(snapshot, namespace: str, name: str) -> tuple[bool | None, Workload | None]:
+def _gpu_pod_by_name(snapshot: ClusterSnapshot, namespace: str, name: str) -> tuple[bool | None, Workload | None]:
     """Is the (possibly deleted) pod a GPU pod, and whose is it? A deleted pod is traced to
     the Job/StatefulSet/Deployment whose name prefixes its own."""
     pod = snapshot.pod_by_key.get((namespace, name))
@@ -273,7 +274,7 @@ def _gpu_pod_by_name(snapshot, namespace: str, name: str) -> tuple[bool | None, 
     return _template_gpu(best.obj), best
 
 
-def _node_is_gpu(snapshot, kind: str, name: str) -> bool:
+def _node_is_gpu(snapshot: ClusterSnapshot, kind: str, name: str) -> bool:
     if kind == "Node":
         node = snapshot.node_by_name.get(name)
         if node is not None:
@@ -289,10 +290,10 @@ def _node_is_gpu(snapshot, kind: str, name: str) -> bool:
         if quantity_or_zero((nc.status.get("capacity") or {}).get(GPU_RESOURCE)) > 0:
             return True
         pool = snapshot.nodepool_by_name.get(nc.metadata.labels.get(LABEL_NODEPOOL, ""))
-        return pool is not None and nodepool_is_gpu(snapshot, pool)
+        return pool is not None and serves_nvidia_gpus(snapshot, pool)
     for np in snapshot.nodepools:
         if kind == "NodeClaim" and name.startswith(np.metadata.name + "-"):
-            return nodepool_is_gpu(snapshot, np)
+            return serves_nvidia_gpus(snapshot, np)
     return False
 
 
@@ -302,8 +303,9 @@ def _node_is_gpu(snapshot, kind: str, name: str) -> bool:
     Severity.WARNING,
     "GPU pods or nodes were disrupted recently",
     reads=("events", "pods", "nodes", "nodeclaims", "nodepools", "jobs", "statefulsets", "deployments"),
+    fixes=(FixKind.ADD_DO_NOT_DISRUPT,),
 )
-def gpu_pods_disrupted(snapshot):
+def gpu_pods_disrupted(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """Recent Karpenter disruptions and evictions that hit GPU nodes or GPU pods.
 
     What it checks:
@@ -324,8 +326,8 @@ def gpu_pods_disrupted(snapshot):
         node's terminationGracePeriod was reached (expiration, drift): checkpoint more often
         or give the NodePool a longer expireAfter.
     """
-    node_groups: dict[str, list] = defaultdict(list)
-    pod_groups: dict[tuple, dict] = {}
+    node_groups: dict[str, list[Event]] = defaultdict(list)
+    pod_groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     for reason in DISRUPTION_REASONS:
         for e in snapshot.events_by_reason.get(reason, []):
             age = snapshot.age_seconds(e.when)
@@ -347,13 +349,12 @@ def gpu_pods_disrupted(snapshot):
                 g = pod_groups.setdefault(key, {"events": [], "owner": owner, "pods": set()})
                 g["events"].append(e)
                 g["pods"].add(io.name)
-    for key, evs in sorted(node_groups.items()):
-        kind, name = key.split("/", 1)
+    for group, evs in sorted(node_groups.items()):
+        kind, name = group.split("/", 1)
         evs.sort(key=lambda e: e.when or "")
         ev = [f"event {e.reason} ({age_text(snapshot.age_seconds(e.when))} ago): {e.message}" for e in evs[-4:]]
         why = next((e.message.split(": ", 1)[1] for e in reversed(evs) if ": " in (e.message or "")), "disrupted")
-        yield new_finding(
-            "GPU502",
+        yield gpu_pods_disrupted.finding(
             f"Karpenter disrupted GPU {kind.lower()} {name} ({why}) "
             f"{age_text(snapshot.age_seconds(evs[-1].when))} ago; if jobs ran there, protect them with "
             f"{ANNOTATION_DO_NOT_DISRUPT} or a zero-node budget for this reason",
@@ -384,8 +385,7 @@ def gpu_pods_disrupted(snapshot):
             if "Disrupted" in reasons
             else ""
         )
-        yield new_finding(
-            "GPU502",
+        yield gpu_pods_disrupted.finding(
             f"{kind} {ns}/{name}: {len(g['pods'])} GPU pod(s) were {'/'.join(reasons)} in the last "
             f"{age_text(snapshot.age_seconds(evs[0].when))}{bypass}; protect the pods with "
             f"{ANNOTATION_DO_NOT_DISRUPT} or stop consolidation on their NodePool",

@@ -18,10 +18,12 @@ import shlex
 from collections.abc import Iterable
 from typing import Any
 
+from checks.fix_kinds import FixKind
 from checks.gpu import ANNOTATION_DO_NOT_DISRUPT
 from checks.k8s import format_taint
+from checks.kinds import KubeObject, Node, Object, ObjectMeta, Pod, Taint
 from checks.model import FixPlan, ObjectRef
-from checks.objects import Taint
+from checks.nodepool_model import requirement_dicts
 
 # kind -> (apiVersion, the name kubectl understands without ambiguity)
 KINDS: dict[str, tuple[str, str]] = {
@@ -39,7 +41,7 @@ KINDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _kind(obj, kind: str | None = None) -> str:
+def _kind(obj: KubeObject, kind: str | None = None) -> str:
     """Objects decoded from a list response carry no kind: callers that know it pass it."""
     k = kind or getattr(obj, "kind", "") or ""
     if not k:
@@ -47,7 +49,7 @@ def _kind(obj, kind: str | None = None) -> str:
     return k
 
 
-def target_ref(obj, kind: str | None = None) -> ObjectRef:
+def target_ref(obj: KubeObject, kind: str | None = None) -> ObjectRef:
     kind = kind or _kind(obj)
     api = getattr(obj, "api_version", None) or KINDS.get(kind, ("", ""))[0] or None
     return ObjectRef(kind=kind, name=obj.metadata.name, namespace=obj.metadata.namespace or None, api_version=api)
@@ -67,7 +69,7 @@ def kubectl_patch(kind: str, name: str, namespace: str | None, patch_type: str, 
 # -- GitOps ------------------------------------------------------------------------
 
 
-def gitops_manager(metadata) -> str | None:
+def gitops_manager(metadata: ObjectMeta) -> str | None:
     """Who will revert a direct edit: 'Argo CD application X', 'Flux Kustomization ns/X', 'Helm release X', or None."""
     labels = metadata.labels or {}
     ann = metadata.annotations or {}
@@ -94,7 +96,7 @@ def gitops_manager(metadata) -> str | None:
     return None
 
 
-def gitops_warning(metadata, where: str = "") -> str | None:
+def gitops_warning(metadata: ObjectMeta, where: str = "") -> str | None:
     manager = gitops_manager(metadata)
     if manager is None:
         return None
@@ -109,9 +111,9 @@ def gitops_warning(metadata, where: str = "") -> str | None:
 
 
 def _plan(
-    id_: str,
+    kind_of_fix: FixKind,
     title: str,
-    obj,
+    obj: KubeObject,
     patch_type: str,
     patch: Any,
     *,
@@ -126,7 +128,7 @@ def _plan(
     if extra_warning:
         warning = f"{warning}; {extra_warning}" if warning else extra_warning
     return FixPlan(
-        id=id_,
+        id=kind_of_fix.value,
         title=title,
         target=target_ref(obj, kind),
         patch_type=patch_type,
@@ -150,7 +152,7 @@ def toleration_for(taint: Taint) -> dict[str, str]:
     return tol
 
 
-def _merge_tolerations(existing: Iterable[dict], taints: Iterable[Taint]) -> list[dict]:
+def _merge_tolerations(existing: Iterable[dict[str, Any]], taints: Iterable[Taint]) -> list[dict[str, Any]]:
     out = [dict(t) for t in existing]
     for taint in taints:
         tol = toleration_for(taint)
@@ -159,22 +161,23 @@ def _merge_tolerations(existing: Iterable[dict], taints: Iterable[Taint]) -> lis
     return out
 
 
-def _pod_template_path(obj, kind: str) -> tuple[dict, list[str]]:
+def _pod_template_path(obj: KubeObject, kind: str) -> tuple[dict[str, Any], list[str]]:
     """The pod spec inside a workload, and the JSON path to it."""
     if kind == "Pod":
         return (obj.spec if isinstance(obj.spec, dict) else {}), ["spec"]
-    tpl = (obj.spec.get("template") or {}).get("spec") or {}
+    spec = obj.spec if isinstance(obj.spec, dict) else {}
+    tpl: dict[str, Any] = (spec.get("template") or {}).get("spec") or {}
     return tpl, ["spec", "template", "spec"]
 
 
-def _nest(path: list[str], leaf: Any) -> dict:
-    body: Any = leaf
-    for key in reversed(path):
+def _nest(path: list[str], leaf: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {path[-1]: leaf}
+    for key in reversed(path[:-1]):
         body = {key: body}
     return body
 
 
-def add_toleration(workload, taints: Iterable[Taint], kind: str | None = None) -> FixPlan:
+def add_toleration(workload: KubeObject, taints: Iterable[Taint], kind: str | None = None) -> FixPlan:
     """Let a workload's pods onto nodes carrying `taints` (DaemonSet, Deployment, StatefulSet, Job)."""
     taints = list(taints)
     kind, md = _kind(workload, kind), workload.metadata
@@ -184,7 +187,7 @@ def add_toleration(workload, taints: Iterable[Taint], kind: str | None = None) -
     names = ", ".join(format_taint(t) for t in taints)
     operator_owned = any(r.kind == "ClusterPolicy" for r in md.owner_references)
     return _plan(
-        "add-toleration",
+        FixKind.ADD_TOLERATION,
         f"Tolerate {names} on {kind} {md.name}",
         workload,
         "merge",
@@ -203,13 +206,13 @@ def add_toleration(workload, taints: Iterable[Taint], kind: str | None = None) -
     )
 
 
-def add_node_selector(workload, key: str, value: str, kind: str | None = None) -> FixPlan:
+def add_node_selector(workload: KubeObject, key: str, value: str, kind: str | None = None) -> FixPlan:
     kind, md = _kind(workload, kind), workload.metadata
     _, path = _pod_template_path(workload, kind)
     # A merge patch on a map merges: the other selector keys stay.
     body = _nest(path + ["nodeSelector"], {key: value})
     return _plan(
-        "add-node-selector",
+        FixKind.ADD_NODE_SELECTOR,
         f"Select nodes with {key}={value} for {kind} {md.name}",
         workload,
         "merge",
@@ -221,7 +224,7 @@ def add_node_selector(workload, key: str, value: str, kind: str | None = None) -
     )
 
 
-def clusterpolicy_tolerations(cp, taints: Iterable[Taint]) -> FixPlan:
+def clusterpolicy_tolerations(cp: Object, taints: Iterable[Taint]) -> FixPlan:
     """Make every operand DaemonSet tolerate `taints` through ClusterPolicy spec.daemonsets.tolerations."""
     taints = list(taints)
     existing = ((cp.spec.get("daemonsets") or {}).get("tolerations")) or []
@@ -229,7 +232,7 @@ def clusterpolicy_tolerations(cp, taints: Iterable[Taint]) -> FixPlan:
     body = {"spec": {"daemonsets": {"tolerations": tols}}}
     names = ", ".join(format_taint(t) for t in taints)
     return _plan(
-        "clusterpolicy-tolerations",
+        FixKind.CLUSTERPOLICY_TOLERATIONS,
         f"Tolerate {names} in ClusterPolicy {cp.metadata.name}",
         cp,
         "merge",
@@ -246,12 +249,12 @@ def clusterpolicy_tolerations(cp, taints: Iterable[Taint]) -> FixPlan:
 # -- NodePools -------------------------------------------------------------------------
 
 
-def raise_nodepool_limit(nodepool, resource: str, new_value: str) -> FixPlan:
+def raise_nodepool_limit(nodepool: Object, resource: str, new_value: str) -> FixPlan:
     body = {"spec": {"limits": {resource: new_value}}}
     old = (nodepool.spec.get("limits") or {}).get(resource)
     name = nodepool.metadata.name
     return _plan(
-        "raise-nodepool-limit",
+        FixKind.RAISE_NODEPOOL_LIMIT,
         f"Raise NodePool {name} limit {resource} {old} → {new_value}",
         nodepool,
         "merge",
@@ -264,10 +267,10 @@ def raise_nodepool_limit(nodepool, resource: str, new_value: str) -> FixPlan:
     )
 
 
-def widen_nodepool_requirements(nodepool, key: str, add_values: Iterable[str]) -> FixPlan:
+def widen_nodepool_requirements(nodepool: Object, key: str, add_values: Iterable[str]) -> FixPlan:
     """Add values to the NodePool's `In` requirement on `key` (or add the requirement)."""
     add_values = list(add_values)
-    reqs = [dict(r) for r in ((nodepool.spec.get("template") or {}).get("spec") or {}).get("requirements") or []]
+    reqs = [dict(r) for r in requirement_dicts(nodepool)]
     for r in reqs:
         if r.get("key") == key and r.get("operator") == "In":
             vals = list(r.get("values") or [])
@@ -278,7 +281,7 @@ def widen_nodepool_requirements(nodepool, key: str, add_values: Iterable[str]) -
     body = {"spec": {"template": {"spec": {"requirements": reqs}}}}
     name = nodepool.metadata.name
     return _plan(
-        "widen-nodepool-requirements",
+        FixKind.WIDEN_NODEPOOL_REQUIREMENTS,
         f"Allow {key} {', '.join(add_values)} in NodePool {name}",
         nodepool,
         "merge",
@@ -295,7 +298,7 @@ def widen_nodepool_requirements(nodepool, key: str, add_values: Iterable[str]) -
 # -- disruption ------------------------------------------------------------------------
 
 
-def add_do_not_disrupt(obj, value: str = "true", kind: str | None = None) -> FixPlan:
+def add_do_not_disrupt(obj: KubeObject, value: str = "true", kind: str | None = None) -> FixPlan:
     """Protect pods from voluntary disruption (consolidation, drift).
 
     A Pod gets the annotation directly (takes effect at once, nothing restarts). A
@@ -305,9 +308,9 @@ def add_do_not_disrupt(obj, value: str = "true", kind: str | None = None) -> Fix
     """
     kind, md = _kind(obj, kind), obj.metadata
     if kind == "Pod":
-        body = {"metadata": {"annotations": {ANNOTATION_DO_NOT_DISRUPT: value}}}
+        body: dict[str, Any] = {"metadata": {"annotations": {ANNOTATION_DO_NOT_DISRUPT: value}}}
         return _plan(
-            "add-do-not-disrupt",
+            FixKind.ADD_DO_NOT_DISRUPT,
             f"Annotate pod {md.name} {ANNOTATION_DO_NOT_DISRUPT}={value}",
             obj,
             "merge",
@@ -320,7 +323,7 @@ def add_do_not_disrupt(obj, value: str = "true", kind: str | None = None) -> Fix
     body = {"spec": {"template": {"metadata": {"annotations": {ANNOTATION_DO_NOT_DISRUPT: value}}}}}
     rolls = kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
     return _plan(
-        "add-do-not-disrupt",
+        FixKind.ADD_DO_NOT_DISRUPT,
         f"Set {ANNOTATION_DO_NOT_DISRUPT}={value} on {kind} {md.name}'s pod template",
         obj,
         "merge",
@@ -339,7 +342,7 @@ def add_do_not_disrupt(obj, value: str = "true", kind: str | None = None) -> Fix
     )
 
 
-def restart_operand_pod(pod, disruptive: bool | None = None) -> FixPlan:
+def restart_operand_pod(pod: Pod, disruptive: bool | None = None) -> FixPlan:
     """Delete an operand pod so its DaemonSet recreates it (after the cause is fixed)."""
     md = pod.metadata
     app = md.labels.get("app", "")
@@ -347,7 +350,7 @@ def restart_operand_pod(pod, disruptive: bool | None = None) -> FixPlan:
     if disruptive is None:
         disruptive = app in ("nvidia-driver-daemonset", "nvidia-container-toolkit-daemonset")
     return _plan(
-        "restart-operand-pod",
+        FixKind.RESTART_OPERAND_POD,
         f"Restart pod {md.name}",
         pod,
         "delete",
@@ -361,11 +364,11 @@ def restart_operand_pod(pod, disruptive: bool | None = None) -> FixPlan:
     )
 
 
-def delete_nodeclaim(nodeclaim) -> FixPlan:
+def delete_nodeclaim(nodeclaim: Object) -> FixPlan:
     md = nodeclaim.metadata
     node = (nodeclaim.status or {}).get("nodeName")
     return _plan(
-        "delete-nodeclaim",
+        FixKind.DELETE_NODECLAIM,
         f"Delete NodeClaim {md.name}" + (f" (node {node})" if node else ""),
         nodeclaim,
         "delete",
@@ -378,11 +381,11 @@ def delete_nodeclaim(nodeclaim) -> FixPlan:
     )
 
 
-def cordon_node(node) -> FixPlan:
+def cordon_node(node: Node) -> FixPlan:
     md = node.metadata
     body = {"spec": {"unschedulable": True}}
     return _plan(
-        "cordon-node",
+        FixKind.CORDON_NODE,
         f"Cordon node {md.name}",
         node,
         "merge",
@@ -393,11 +396,11 @@ def cordon_node(node) -> FixPlan:
     )
 
 
-def uncordon_node(node) -> FixPlan:
+def uncordon_node(node: Node) -> FixPlan:
     md = node.metadata
     body = {"spec": {"unschedulable": False}}
     return _plan(
-        "uncordon-node",
+        FixKind.UNCORDON_NODE,
         f"Uncordon node {md.name}",
         node,
         "merge",

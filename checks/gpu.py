@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 GPU_RESOURCE = "nvidia.com/gpu"
+AMD_GPU_RESOURCE = "amd.com/gpu"
 
 # Labels that say "this node has (or should have) NVIDIA GPUs".
 LABEL_KARPENTER_GPU_COUNT = "karpenter.k8s.aws/instance-gpu-count"

@@ -12,7 +12,6 @@ Public API:
     INSTANCE_TYPES: dict[str, InstanceType]
     get(name) -> InstanceType | None
     karpenter_labels(it) -> dict[str, str]
-    expected_gpus(node_labels) -> int | None
     gpu_instance_types() -> list[InstanceType]
     gpu_name_for_product(product) -> str | None   ('NVIDIA-H100-80GB-HBM3' -> 'h100')
     INSTANCE_LABEL_KEYS: frozenset[str]   (labels this catalogue can answer for)
@@ -22,15 +21,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from checks.gpu import (
     GPU_RESOURCE,
-    LABEL_GFD_GPU_COUNT,
     LABEL_INSTANCE_TYPE,
-    LABEL_KARPENTER_GPU_COUNT,
 )
 
 NEURON_RESOURCE = "aws.amazon.com/neuron"
@@ -383,20 +379,3 @@ def karpenter_labels(it: InstanceType) -> dict[str, str]:
             }
         )
     return labels
-
-
-def expected_gpus(node_labels: Mapping[str, str]) -> int | None:
-    """How many NVIDIA GPUs a node should expose: from its instance type when this
-    catalogue knows it, else Karpenter's instance-gpu-count label, else GFD's
-    nvidia.com/gpu.count. None when nothing says (a node of unknown type, no labels)."""
-    it = get(node_labels.get(LABEL_INSTANCE_TYPE))
-    if it is not None:
-        return it.gpu_count
-    for key in (LABEL_KARPENTER_GPU_COUNT, LABEL_GFD_GPU_COUNT):
-        value = node_labels.get(key)
-        if value is not None:
-            try:
-                return int(value)
-            except ValueError:
-                continue
-    return None

@@ -1,15 +1,16 @@
 """Kubernetes semantics the checks need: quantities, taints and tolerations, label
-selectors and node-selector requirements. Pure functions over checks.objects types
+selectors and node-selector requirements. Pure functions over checks.kinds types
 (or plain dicts for the generic kinds)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from checks.objects import Node, Pod, Taint, Toleration
+from checks.conditions import condition
+from checks.kinds import Container, Node, Pod, Taint, Toleration
 
 _SUFFIX = {
     "Ki": Decimal(1024),
@@ -81,12 +82,12 @@ def pod_requests(pod: Pod) -> dict[str, Decimal]:
         for name, q in _container_requests(c).items():
             if q > total.get(name, Decimal(0)):
                 total[name] = q
-    for name, q in pod.spec.overhead.items():
-        total[name] = total.get(name, Decimal(0)) + quantity_or_zero(q)
+    for name, amount in pod.spec.overhead.items():
+        total[name] = total.get(name, Decimal(0)) + quantity_or_zero(amount)
     return total
 
 
-def _container_requests(c) -> dict[str, Decimal]:
+def _container_requests(c: Container) -> dict[str, Decimal]:
     out = {k: quantity_or_zero(v) for k, v in c.resources.requests.items()}
     for k, v in c.resources.limits.items():
         # Requests default to limits when only limits are set.
@@ -151,7 +152,11 @@ def toleration_from_dict(d: Mapping[str, Any]) -> Toleration:
 
 
 def requirement_matches(labels: Mapping[str, str], key: str, operator: str, values: Sequence[str] = ()) -> bool:
-    """One NodeSelectorRequirement (also used for Karpenter requirements) against labels."""
+    """One NodeSelectorRequirement (also used for Karpenter requirements) against labels.
+
+    The one matching semantics of the checks: Gt/Lt (and Karpenter v1's Gte/Lte) compare
+    integers, and an operator nobody defined matches nothing, as the API server would
+    reject it (checks.nodepools' value sets agree)."""
     present = key in labels
     value = labels.get(key)
     if operator == "In":
@@ -162,15 +167,23 @@ def requirement_matches(labels: Mapping[str, str], key: str, operator: str, valu
         return present
     if operator == "DoesNotExist":
         return not present
-    if operator in ("Gt", "Lt"):
+    if operator in _NUMERIC_OPERATORS:
         if not present or not values:
             return False
         try:
-            have, bound = int(value), int(values[0])
+            have, bound = int(value), int(values[0])  # type: ignore[arg-type]
         except (TypeError, ValueError):
             return False
-        return have > bound if operator == "Gt" else have < bound
+        return _NUMERIC_OPERATORS[operator](have, bound)
     return False
+
+
+_NUMERIC_OPERATORS: dict[str, Callable[[int, int], bool]] = {
+    "Gt": lambda have, bound: have > bound,
+    "Lt": lambda have, bound: have < bound,
+    "Gte": lambda have, bound: have >= bound,
+    "Lte": lambda have, bound: have <= bound,
+}
 
 
 def match_label_selector(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
@@ -186,7 +199,7 @@ def match_label_selector(selector: Mapping[str, Any] | None, labels: Mapping[str
     return True
 
 
-def required_node_affinity_terms(pod_spec_affinity: Mapping[str, Any] | None) -> list[list[dict]]:
+def required_node_affinity_terms(pod_spec_affinity: Mapping[str, Any] | None) -> list[list[dict[str, Any]]]:
     """The pod's requiredDuringSchedulingIgnoredDuringExecution nodeSelectorTerms as lists
     of matchExpressions (terms are ORed, expressions within a term ANDed)."""
     if not pod_spec_affinity:
@@ -216,16 +229,9 @@ def node_matches_pod_selectors(node_labels: Mapping[str, str], pod: Pod) -> bool
 # -- nodes -------------------------------------------------------------------
 
 
-def node_condition(node: Node, type_: str):
-    for c in node.status.conditions:
-        if c.type == type_:
-            return c
-    return None
-
-
 def node_is_ready(node: Node) -> bool:
-    c = node_condition(node, "Ready")
-    return c is not None and c.status == "True"
+    c = condition(node, "Ready")
+    return c is not None and c.get("status") == "True"
 
 
 def owner_of(pod: Pod) -> tuple[str, str] | None:

@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections import defaultdict
+from collections.abc import Iterator
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from checks import fixplans
-from checks.gpu import GPU_RESOURCE, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL
-from checks.gpuchain import (
-    GPU_INSTANCE_TYPE_RE,
-    YOUNG_NODE_SECONDS,
-    age_text,
-    condition,
-    condition_text,
-    new_finding,
-    nodeclaim_by_name,
-    nodepool_is_gpu,
-    nodepool_requirements,
-    pending_gpu_pods,
-    pod_names,
-    pods_waiting_on_nodepool,
-    ref,
-)
+from checks.conditions import condition, condition_text
+from checks.event_messages import KarpenterMessage, parse_failed_scheduling, parse_nodeclaim_event
+from checks.findings import age_text, ref
+from checks.fix_kinds import FixKind
+from checks.gpu import GPU_RESOURCE, LABEL_INSTANCE_TYPE
+from checks.gpu_nodes import GPU_INSTANCE_TYPE_RE, YOUNG_NODE_SECONDS
+from checks.gpu_pods import pending_gpu_pods
 from checks.k8s import (
     format_quantity,
     is_terminal,
@@ -31,11 +24,24 @@ from checks.k8s import (
     quantity_or_zero,
     requirement_matches,
 )
-from checks.messages import KarpenterMessage, parse_failed_scheduling, parse_nodeclaim_event
-from checks.model import ObjectRef, Severity
-from checks.objects import Object
+from checks.kinds import Object, Pod
+from checks.model import Finding, ObjectRef, Severity
+from checks.nodeclaims import (
+    condition_age,
+    nodeclaim_context,
+    nodeclaim_events,
+    nodeclaim_is_gpu,
+    nodeclaim_nodepool,
+)
+from checks.nodepool_model import requirement_dicts, serves_nvidia_gpus, template_spec
+from checks.nodepools import pods_waiting_on_nodepool
 from checks.registry import check
-from checks.snapshot import parse_time
+from checks.snapshot_indexes import nodeclaim_by_name
+from checks.timestamps import parse_time
+from checks.workloads import pod_names
+
+if TYPE_CHECKING:
+    from checks.snapshot import ClusterSnapshot
 
 LAUNCH_TIMEOUT = 300
 REGISTRATION_TIMEOUT = 900
@@ -51,56 +57,6 @@ EC2NODECLASS_PARTS = (
 _STARTING_REASONS = {None, "", "AwaitingReconciliation", "Launching"}
 
 
-def _nodeclaim_nodepool(snapshot, nc_name: str, nc: Object | None = None) -> str | None:
-    if nc is not None and nc.metadata.labels.get(LABEL_NODEPOOL):
-        return nc.metadata.labels[LABEL_NODEPOOL]
-    # NodeClaims are named <nodepool>-<5 random chars>; the event outlives the NodeClaim.
-    best = None
-    for np in snapshot.nodepools:
-        n = np.metadata.name
-        if nc_name.startswith(n + "-") and (best is None or len(n) > len(best)):
-            best = n
-    return best
-
-
-def _nodeclaim_is_gpu(snapshot, nc: Object) -> bool:
-    if quantity_or_zero(((nc.spec.get("resources") or {}).get("requests") or {}).get(GPU_RESOURCE)) > 0:
-        return True
-    if quantity_or_zero((nc.status.get("capacity") or {}).get(GPU_RESOURCE)) > 0:
-        return True
-    pool = snapshot.nodepool_by_name.get(nc.metadata.labels.get(LABEL_NODEPOOL, ""))
-    return pool is not None and nodepool_is_gpu(snapshot, pool)
-
-
-def _nc_context(snapshot, nc: Object) -> tuple[list[ObjectRef], str]:
-    related = []
-    pool = nc.metadata.labels.get(LABEL_NODEPOOL)
-    if pool:
-        related.append(ObjectRef(kind="NodePool", name=pool))
-    ncr = nc.spec.get("nodeClassRef") or {}
-    if ncr.get("name"):
-        related.append(ObjectRef(kind=ncr.get("kind") or "EC2NodeClass", name=ncr["name"]))
-    it = nc.metadata.labels.get(LABEL_INSTANCE_TYPE)
-    if not it:
-        for r in nc.spec.get("requirements") or []:
-            if r.get("key") == LABEL_INSTANCE_TYPE and r.get("operator") == "In":
-                vals = r.get("values") or []
-                it = ", ".join(vals[:4]) + (" ..." if len(vals) > 4 else "")
-    desc = f"NodePool {pool}" if pool else "no NodePool"
-    if it:
-        desc += f", {it}"
-    return related, desc
-
-
-def _nc_events(snapshot, nc: Object, limit: int = 3) -> list[str]:
-    evs = [e for e in snapshot.events_for("NodeClaim", nc.metadata.name) if e.type == "Warning"]
-    return [f"event {e.reason}: {e.message}" for e in evs[-limit:]]
-
-
-def _since(snapshot, c: dict | None, fallback: str | None) -> float | None:
-    return snapshot.age_seconds((c or {}).get("lastTransitionTime") or fallback)
-
-
 @check(
     "GPU301",
     "nodeclaim-launch-failed",
@@ -108,7 +64,7 @@ def _since(snapshot, c: dict | None, fallback: str | None) -> float | None:
     "Karpenter could not launch a NodeClaim",
     reads=("nodeclaims", "ec2nodeclasses", "events"),
 )
-def nodeclaim_launch_failed(snapshot):
+def nodeclaim_launch_failed(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A NodeClaim whose instance was never launched.
 
     What it checks:
@@ -138,13 +94,13 @@ def nodeclaim_launch_failed(snapshot):
             continue
         if nc.metadata.deletion_timestamp and reason in _STARTING_REASONS:
             continue
-        related, desc = _nc_context(snapshot, nc)
+        related, desc = nodeclaim_context(snapshot, nc)
         ev = [f"condition {condition_text(c)}" if c else "no Launched condition yet"]
         ev.append(
             f"NodeClaim age {age_text(age)}; Karpenter gives up and deletes it after "
             f"{LAUNCH_TIMEOUT // 60} minutes without launch, then retries"
         )
-        ev += _nc_events(snapshot, nc)
+        ev += nodeclaim_events(snapshot, nc)
         for r in related:
             if r.kind == "EC2NodeClass":
                 ncls = next((x for x in snapshot.ec2nodeclasses if x.metadata.name == r.name), None)
@@ -161,9 +117,8 @@ def nodeclaim_launch_failed(snapshot):
             hint = "; the EC2NodeClass AMI selection yields no AMI for these GPU instance types"
         elif reason == "NodeClassReadinessUnknown":
             hint = "; the EC2NodeClass is not ready (see GPU307)"
-        gpu = " GPU" if _nodeclaim_is_gpu(snapshot, nc) else ""
-        yield new_finding(
-            "GPU301",
+        gpu = " GPU" if nodeclaim_is_gpu(snapshot, nc) else ""
+        yield nodeclaim_launch_failed.finding(
             f"{gpu.strip() + ' ' if gpu else ''}NodeClaim {nc.metadata.name} ({desc}) did not launch: "
             f"{reason or 'no reason'}" + (f": {msg[:200]}" if msg else "") + hint,
             ref(nc, "NodeClaim"),
@@ -172,7 +127,7 @@ def nodeclaim_launch_failed(snapshot):
         )
 
 
-def _limits_state(snapshot, np: Object) -> list[tuple[str, Decimal, Decimal]]:
+def _limits_state(snapshot: ClusterSnapshot, np: Object) -> list[tuple[str, Decimal, Decimal]]:
     """(resource, used, limit) for every limit on the NodePool."""
     limits = np.spec.get("limits") or {}
     used = np.status.get("resources") or {}
@@ -188,7 +143,7 @@ def _limits_state(snapshot, np: Object) -> list[tuple[str, Decimal, Decimal]]:
     return out
 
 
-def _limit_errors_for(snapshot, pool: str) -> list[str]:
+def _limit_errors_for(snapshot: ClusterSnapshot, pool: str) -> list[str]:
     """FailedScheduling texts on pending pods saying this NodePool's limits are exhausted."""
     out = []
     for p in pending_gpu_pods(snapshot):
@@ -217,11 +172,11 @@ def _alternative_types(failed: list[str], np: Object) -> list[str]:
         return []
     reqs = [
         r
-        for r in nodepool_requirements(np)
+        for r in requirement_dicts(np)
         if r.get("key") != LABEL_INSTANCE_TYPE and r.get("key") in instances.INSTANCE_LABEL_KEYS
     ]
     allowed = set()
-    for r in nodepool_requirements(np):
+    for r in requirement_dicts(np):
         if r.get("key") == LABEL_INSTANCE_TYPE and r.get("operator") == "In":
             allowed |= set(r.get("values") or [])
     families = {it.family for it in known}
@@ -245,8 +200,9 @@ def _alternative_types(failed: list[str], np: Object) -> list[str]:
     Severity.ERROR,
     "EC2 had no capacity for the GPU instance types",
     reads=("events", "nodepools", "nodeclaims", "pods"),
+    fixes=(FixKind.WIDEN_NODEPOOL_REQUIREMENTS,),
 )
-def insufficient_capacity(snapshot):
+def insufficient_capacity(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """InsufficientCapacityError events: EC2 could not supply the GPU instances Karpenter asked for.
 
     What it checks:
@@ -270,12 +226,14 @@ def insufficient_capacity(snapshot):
         Capacity Reservation. For VcpuLimitExceeded ask AWS for a higher "Running On-Demand
         G and VT / P instances" quota.
     """
-    groups: dict[str, dict] = defaultdict(lambda: {"events": [], "types": [], "zones": [], "codes": [], "ncs": []})
+    groups: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"events": [], "types": [], "zones": [], "codes": [], "ncs": []}
+    )
     for e in snapshot.events_by_reason.get("InsufficientCapacityError", []):
         parsed = parse_nodeclaim_event(e.message or "")
         nc_name = parsed.nodeclaim or e.involved_object.name
         nc = nodeclaim_by_name(snapshot).get(nc_name)
-        pool = _nodeclaim_nodepool(snapshot, nc_name, nc) or ""
+        pool = nodeclaim_nodepool(snapshot, nc_name, nc) or ""
         g = groups[pool]
         g["events"].append(e)
         for key, vals in (("types", parsed.instance_types), ("zones", parsed.zones)):
@@ -288,11 +246,13 @@ def insufficient_capacity(snapshot):
         np = snapshot.nodepool_by_name.get(pool)
         pool_types = []
         if np is not None:
-            for r in nodepool_requirements(np):
+            for r in requirement_dicts(np):
                 if r.get("key") == LABEL_INSTANCE_TYPE and r.get("operator") == "In":
                     pool_types = list(r.get("values") or [])
         types = g["types"] or pool_types
-        is_gpu = (np is not None and nodepool_is_gpu(snapshot, np)) or any(GPU_INSTANCE_TYPE_RE.match(t) for t in types)
+        is_gpu = (np is not None and serves_nvidia_gpus(snapshot, np)) or any(
+            GPU_INSTANCE_TYPE_RE.match(t) for t in types
+        )
         if not is_gpu:
             continue
         if np is not None:
@@ -356,8 +316,7 @@ def insufficient_capacity(snapshot):
         zones = f" in {', '.join(g['zones'])}" if g["zones"] else ""
         last = f", last {age_text(snapshot.age_seconds(newest))} ago" if newest else ""
         wait_text = f"; {len(waiting)} GPU pod(s) wait for it" if waiting else "; no GPU pod is waiting now"
-        yield new_finding(
-            "GPU302",
+        yield insufficient_capacity.finding(
             f"{what}: EC2 had no capacity for {types_text}{zones} ({total} failed launch(es){last})"
             f"{wait_text}; {nxt}.{limit_note}".rstrip("."),
             subject,
@@ -374,8 +333,9 @@ def insufficient_capacity(snapshot):
     Severity.ERROR,
     "Launched GPU instance never registered as a node",
     reads=("nodeclaims", "nodes", "events"),
+    fixes=(FixKind.DELETE_NODECLAIM,),
 )
-def nodeclaim_not_registered(snapshot):
+def nodeclaim_not_registered(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A NodeClaim whose instance runs but whose kubelet never joined the cluster.
 
     What it checks:
@@ -404,7 +364,7 @@ def nodeclaim_not_registered(snapshot):
             continue
         started = parse_time(launched.get("lastTransitionTime") or nc.metadata.creation_timestamp)
         waited = (snapshot.now - started).total_seconds() if started else None
-        related, desc = _nc_context(snapshot, nc)
+        related, desc = nodeclaim_context(snapshot, nc)
         ev = [
             f"condition {condition_text(reg)}" if reg else "no Registered condition",
             f"condition {condition_text(launched)}",
@@ -412,14 +372,15 @@ def nodeclaim_not_registered(snapshot):
         st = nc.status
         if st.get("providerID"):
             ev.append(f"instance {st['providerID']}" + (f", image {st['imageID']}" if st.get("imageID") else ""))
-        ev += _nc_events(snapshot, nc)
+        ev += nodeclaim_events(snapshot, nc)
         if waited is None:
             timing = "waiting"
         elif waited < REGISTRATION_TIMEOUT:
             left = REGISTRATION_TIMEOUT - waited
             timing = f"launched {age_text(waited)} ago; Karpenter deletes it in {age_text(left)} (15-minute registration timeout)"
-            deadline = started + _dt.timedelta(seconds=REGISTRATION_TIMEOUT)
-            ev.append(f"registration deadline {deadline.strftime('%Y-%m-%dT%H:%M:%SZ')}")
+            if started is not None:
+                deadline = started + _dt.timedelta(seconds=REGISTRATION_TIMEOUT)
+                ev.append(f"registration deadline {deadline.strftime('%Y-%m-%dT%H:%M:%SZ')}")
         else:
             timing = (
                 f"launched {age_text(waited)} ago, past the 15-minute registration timeout: Karpenter is "
@@ -427,8 +388,7 @@ def nodeclaim_not_registered(snapshot):
             )
         # A GPU instance normally boots and joins within a few minutes: not a problem yet.
         severity = Severity.INFO if waited is not None and waited < 300 else None
-        yield new_finding(
-            "GPU303",
+        yield nodeclaim_not_registered.finding(
             f"NodeClaim {nc.metadata.name} ({desc}) has not registered a node: {timing}; check the "
             "instance's bootstrap (console output), AMI and node role access",
             ref(nc, "NodeClaim"),
@@ -445,8 +405,14 @@ def nodeclaim_not_registered(snapshot):
     Severity.ERROR,
     "GPU node registered but never initialized",
     reads=("nodeclaims", "nodes", "pods", "daemonsets", "clusterpolicies", "logs"),
+    fixes=(
+        FixKind.CLUSTERPOLICY_TOLERATIONS,
+        FixKind.ADD_TOLERATION,
+        FixKind.RESTART_OPERAND_POD,
+        FixKind.DELETE_NODECLAIM,
+    ),
 )
-def nodeclaim_not_initialized(snapshot):
+def nodeclaim_not_initialized(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A NodeClaim whose node registered but is not initialized.
 
     What it checks:
@@ -467,7 +433,7 @@ def nodeclaim_not_initialized(snapshot):
         not running there, or the taint is wrong in the NodePool. NodeNotReady: kubelet or
         CNI on the node. When the node will not recover, delete the NodeClaim.
     """
-    from checks.nodes import diagnose_chain
+    from checks.readiness_chain import diagnose_chain
 
     for nc in snapshot.nodeclaims:
         reg = condition(nc, "Registered")
@@ -478,13 +444,13 @@ def nodeclaim_not_initialized(snapshot):
             continue
         node_name = nc.status.get("nodeName")
         node = snapshot.node_by_name.get(node_name or "")
-        related, desc = _nc_context(snapshot, nc)
+        related, desc = nodeclaim_context(snapshot, nc)
         if node_name:
             related.insert(0, ObjectRef(kind="Node", name=node_name))
-        since = _since(snapshot, init, nc.metadata.creation_timestamp)
+        since = condition_age(snapshot, init, nc.metadata.creation_timestamp)
         reason = (init or {}).get("reason") or "unknown"
         ev = [f"condition {condition_text(init)}" + (f" (for {age_text(since)})" if since is not None else "")]
-        ev += _nc_events(snapshot, nc)
+        ev += nodeclaim_events(snapshot, nc)
         cause = ""
         hard = True
         fixes = []
@@ -514,8 +480,7 @@ def nodeclaim_not_initialized(snapshot):
             + cause
             + "; Karpenter has no initialization timeout, so the node stays until fixed or deleted"
         )
-        yield new_finding(
-            "GPU304",
+        yield nodeclaim_not_initialized.finding(
             msg,
             ref(nc, "NodeClaim"),
             severity=severity,
@@ -532,7 +497,7 @@ def nodeclaim_not_initialized(snapshot):
     "GPU NodeClaim drifted or being disrupted",
     reads=("nodeclaims", "pods", "events"),
 )
-def nodeclaim_disrupting(snapshot):
+def nodeclaim_disrupting(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A NodeClaim that is drifted or on its way out.
 
     What it checks:
@@ -561,10 +526,10 @@ def nodeclaim_disrupting(snapshot):
             reasons.append(f"being disrupted: {dr.get('reason') or '?'}")
         if deleting:
             reasons.append(f"being deleted (for {age_text(snapshot.age_seconds(deleting))})")
-        if not reasons or not _nodeclaim_is_gpu(snapshot, nc):
+        if not reasons or not nodeclaim_is_gpu(snapshot, nc):
             continue
         node_name = nc.status.get("nodeName")
-        related, desc = _nc_context(snapshot, nc)
+        related, desc = nodeclaim_context(snapshot, nc)
         ev = [f"condition {condition_text(c)}" for c in (drift, dr) if c and c.get("status") == "True"]
         pods = [
             p for p in snapshot.pods_by_node.get(node_name or "", []) if pod_gpu_request(p) > 0 and not is_terminal(p)
@@ -576,8 +541,7 @@ def nodeclaim_disrupting(snapshot):
             related.insert(0, ObjectRef(kind="Node", name=node_name))
             for e in snapshot.events_for("Node", node_name)[-2:]:
                 ev.append(f"event {e.reason}: {e.message}")
-        yield new_finding(
-            "GPU305",
+        yield nodeclaim_disrupting.finding(
             f"NodeClaim {nc.metadata.name} ({desc}"
             + (f", node {node_name}" if node_name else "")
             + f") is {' and '.join(reasons)}"
@@ -595,7 +559,7 @@ def nodeclaim_disrupting(snapshot):
     "Karpenter NodePool is not ready",
     reads=("nodepools", "ec2nodeclasses"),
 )
-def nodepool_not_ready(snapshot):
+def nodepool_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A NodePool Karpenter will not provision from.
 
     What it checks:
@@ -622,7 +586,7 @@ def nodepool_not_ready(snapshot):
         bad = [c for c in conds if c.get("type") != "Ready" and c.get("status") == "False"]
         ev = [f"condition {condition_text(ready)}"] + [f"condition {condition_text(c)}" for c in bad]
         related = []
-        ncr = ((np.spec.get("template") or {}).get("spec") or {}).get("nodeClassRef") or {}
+        ncr = template_spec(np).get("nodeClassRef") or {}
         if ncr.get("name"):
             exists = any(x.metadata.name == ncr["name"] for x in snapshot.ec2nodeclasses)
             related.append(ObjectRef(kind=ncr.get("kind") or "EC2NodeClass", name=ncr["name"]))
@@ -637,12 +601,11 @@ def nodepool_not_ready(snapshot):
             for c in (ncls.status.get("conditions") or []) if ncls is not None else []:
                 if c.get("type") in EC2NODECLASS_PARTS and c.get("status") == "False":
                     ev.append(f"EC2NodeClass {ncr['name']}: {condition_text(c)}")
-        waiting = pods_waiting_on_nodepool(snapshot, np) if nodepool_is_gpu(snapshot, np) else []
+        waiting = pods_waiting_on_nodepool(snapshot, np) if serves_nvidia_gpus(snapshot, np) else []
         if waiting:
             ev.append(f"GPU pods waiting for it: {pod_names(waiting)}")
         why = bad[0] if bad else ready
-        yield new_finding(
-            "GPU306",
+        yield nodepool_not_ready.finding(
             f"NodePool {np.metadata.name} is not ready: {why.get('type')} {why.get('reason') or ''}"
             + (f" ({why.get('message')})" if why.get("message") else "")
             + ("; Karpenter launches nothing from it" + (f" while {len(waiting)} GPU pod(s) wait" if waiting else "")),
@@ -659,7 +622,7 @@ def nodepool_not_ready(snapshot):
     "EC2NodeClass is not ready",
     reads=("ec2nodeclasses", "nodepools"),
 )
-def ec2nodeclass_not_ready(snapshot):
+def ec2nodeclass_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """An EC2NodeClass whose subnets, security groups, AMIs or instance profile did not resolve.
 
     What it checks:
@@ -688,11 +651,10 @@ def ec2nodeclass_not_ready(snapshot):
         pools = [
             np
             for np in snapshot.nodepools
-            if (((np.spec.get("template") or {}).get("spec") or {}).get("nodeClassRef") or {}).get("name")
-            == ncls.metadata.name
+            if (template_spec(np).get("nodeClassRef") or {}).get("name") == ncls.metadata.name
         ]
         related = [ref(np, "NodePool") for np in pools]
-        gpu_pools = [np.metadata.name for np in pools if nodepool_is_gpu(snapshot, np)]
+        gpu_pools = [np.metadata.name for np in pools if serves_nvidia_gpus(snapshot, np)]
         if pools:
             ev.append(f"NodePools using it: {', '.join(np.metadata.name for np in pools)}")
         parts = ", ".join(
@@ -706,8 +668,7 @@ def ec2nodeclass_not_ready(snapshot):
             if gpu_pools
             else (f"; NodePool(s) {', '.join(np.metadata.name for np in pools)} cannot launch nodes" if pools else "")
         )
-        yield new_finding(
-            "GPU307",
+        yield ec2nodeclass_not_ready.finding(
             f"EC2NodeClass {ncls.metadata.name} is not ready: {parts}{impact}",
             ref(ncls, "EC2NodeClass"),
             related=related,
@@ -715,7 +676,7 @@ def ec2nodeclass_not_ready(snapshot):
         )
 
 
-def _raised_limit(key: str, used: Decimal, limit: Decimal, waiting) -> str:
+def _raised_limit(key: str, used: Decimal, limit: Decimal, waiting: list[Pod]) -> str:
     need = sum((pod_requests(p).get(key, Decimal(0)) for p in waiting), Decimal(0))
     target = max(limit, used) + (need if need > 0 else max(limit / 2, Decimal(1)))
     if key == GPU_RESOURCE or key == "cpu":
@@ -730,8 +691,9 @@ def _raised_limit(key: str, used: Decimal, limit: Decimal, waiting) -> str:
     Severity.ERROR,
     "NodePool limit reached",
     reads=("nodepools", "nodes", "pods", "events"),
+    fixes=(FixKind.RAISE_NODEPOOL_LIMIT,),
 )
-def nodepool_limit_reached(snapshot):
+def nodepool_limit_reached(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A GPU NodePool at its spec.limits: Karpenter will not launch more nodes from it.
 
     What it checks:
@@ -757,7 +719,7 @@ def nodepool_limit_reached(snapshot):
         state = _limits_state(snapshot, np)
         full = [(k, u, lim) for k, u, lim in state if u >= lim]
         lim_errs = _limit_errors_for(snapshot, pool)
-        is_gpu = nodepool_is_gpu(snapshot, np)
+        is_gpu = serves_nvidia_gpus(snapshot, np)
         waiting = pods_waiting_on_nodepool(snapshot, np) if is_gpu else []
         if not full and lim_errs:
             # Karpenter says the next node would not fit: name the resource with the least headroom.
@@ -773,7 +735,7 @@ def nodepool_limit_reached(snapshot):
         ice = [
             e
             for e in snapshot.events_by_reason.get("InsufficientCapacityError", [])
-            if _nodeclaim_nodepool(snapshot, parse_nodeclaim_event(e.message or "").nodeclaim or e.involved_object.name)
+            if nodeclaim_nodepool(snapshot, parse_nodeclaim_event(e.message or "").nodeclaim or e.involved_object.name)
             == pool
         ]
         if not ice:
@@ -781,8 +743,7 @@ def nodepool_limit_reached(snapshot):
         fixes = [fixplans.raise_nodepool_limit(np, k, _raised_limit(k, u, lim, waiting)) for k, u, lim in full[:1]]
         reached = ", ".join(f"{k} {format_quantity(u, k)}/{format_quantity(lim, k)}" for k, u, lim in full)
         waiting_n = len(waiting) or len(lim_errs)
-        yield new_finding(
-            "GPU308",
+        yield nodepool_limit_reached.finding(
             f"NodePool {pool} has reached its limits ({reached}): Karpenter launches no more nodes from it"
             + (
                 f" while {waiting_n} GPU pod(s) wait; raise the limit or free capacity"

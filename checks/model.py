@@ -110,7 +110,7 @@ class Finding:
         }
 
     @property
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[Any, ...]:
         """Worst first, then catalogue order: codes run nodes → operator → karpenter →
         scheduling → disruption, the order in which a GPU node becomes usable."""
         return (-int(self.severity), self.code, self.subject.namespace or "", self.subject.name)

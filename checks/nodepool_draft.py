@@ -17,45 +17,47 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from checks import instances
 from checks.crd_schema import is_permissive, validate, version_schema
-from checks.gpu import GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL
-from checks.gpuchain import (
-    all_operand_daemonsets,
-    blocking_taint,
-    clusterpolicy,
-    daemonset_tolerations,
-    new_finding,
-    ref,
-)
+from checks.findings import ref
+from checks.gpu import GPU_RESOURCE, LABEL_CAPACITY_TYPE
+from checks.gpu_nodes import GPU_FAMILY_RE
 from checks.k8s import format_taint, requirement_matches, tolerates, toleration_from_dict
-from checks.model import Severity
+from checks.kinds import Object, to_dict
+from checks.model import Finding, Severity
+from checks.nodepool_model import (
+    Accelerator,
+    is_accelerator_nodepool,
+    is_nvidia_nodepool,
+    nodepool_accelerator,
+    nodepool_taints,
+    requirement_dicts,
+    template_labels,
+    template_spec,
+)
+from checks.nodepool_schema import V1, V1BETA1, builtin_schema
 from checks.nodepools import (
     allowed_instance_types,
     evaluate_nodepool,
-    is_gpu_nodepool,
-    is_well_known,
     nodepool_requirements,
-    nodepool_taints,
-    pod_requirement_terms,
+    pod_aims_at_nodepool,
 )
-from checks.objects import Object, to_dict
+from checks.operands import all_operand_daemonsets, blocking_taint, clusterpolicy, daemonset_tolerations
 from checks.registry import check
 
+if TYPE_CHECKING:
+    from checks.snapshot import ClusterSnapshot
+
 DRAFT_ANNOTATION = "gputui.dev/draft"
-V1 = "karpenter.sh/v1"
-V1BETA1 = "karpenter.sh/v1beta1"
 _TRAINING = re.compile(r"train|finetun|fine-tun|pretrain", re.I)
 # The GPU Operator chart's default for ClusterPolicy spec.daemonsets.tolerations.
 DEFAULT_OPERAND_TOLERATIONS = ({"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"},)
-GPU_CATEGORIES = ("g", "p", "gr")
-_GPU_FAMILY = re.compile(r"^(?:p\d+[a-z]*|g\d+(?!ad)[a-z]*|gr\d+[a-z]*)(?:-[a-z0-9]+)?$")
 
 
-def mark_draft(obj: dict) -> dict:
+def mark_draft(obj: dict[str, Any]) -> dict[str, Any]:
     """A copy of a manifest dict marked as a draft for the checks."""
     out = copy.deepcopy(obj)
     md = out.setdefault("metadata", {})
@@ -67,17 +69,9 @@ def is_draft(obj: Object) -> bool:
     return (obj.metadata.annotations or {}).get(DRAFT_ANNOTATION) == "true"
 
 
-def _tspec(np: Object) -> dict:
-    return ((np.spec.get("template") or {}).get("spec")) or {}
-
-
-def _raw_requirements(np: Object) -> list[dict]:
-    return list(_tspec(np).get("requirements") or [])
-
-
 def allows_spot(np: Object) -> bool:
     """Karpenter launches on-demand unless the capacity-type requirement admits spot."""
-    reqs = [r for r in _raw_requirements(np) if r.get("key") == LABEL_CAPACITY_TYPE]
+    reqs = [r for r in requirement_dicts(np) if r.get("key") == LABEL_CAPACITY_TYPE]
     if not reqs:
         return False
     return all(
@@ -92,12 +86,12 @@ def allows_spot(np: Object) -> bool:
 
 
 def looks_like_training(np: Object) -> bool:
-    labels = ((np.spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    labels = template_labels(np)
     words = [np.metadata.name, *labels.values()]
     return any(_TRAINING.search(str(w)) for w in words)
 
 
-def _nodepools(snapshot) -> list[Object]:
+def _nodepools(snapshot: ClusterSnapshot) -> list[Object]:
     return list(snapshot.nodepools)
 
 
@@ -112,7 +106,7 @@ def _nodepools(snapshot) -> list[Object]:
     reads=("nodepools",),
     scope="nodepool-draft",
 )
-def training_nodepool_on_spot(snapshot):
+def training_nodepool_on_spot(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A NodePool meant for training allows spot capacity.
 
     What it checks:
@@ -130,10 +124,9 @@ def training_nodepool_on_spot(snapshot):
         checkpoint often.
     """
     for np in _nodepools(snapshot):
-        if not is_gpu_nodepool(np) or not looks_like_training(np) or not allows_spot(np):
+        if not is_accelerator_nodepool(np) or not looks_like_training(np) or not allows_spot(np):
             continue
-        yield new_finding(
-            "GPU601",
+        yield training_nodepool_on_spot.finding(
             f"NodePool {np.metadata.name} is for training but may launch spot GPU nodes; a spot "
             "interruption ends a run mid-way: allow only on-demand",
             ref(np, "NodePool"),
@@ -143,7 +136,7 @@ def training_nodepool_on_spot(snapshot):
 
 def _format_reqs(np: Object, key: str) -> str:
     parts = []
-    for r in _raw_requirements(np):
+    for r in requirement_dicts(np):
         if r.get("key") == key:
             parts.append(f"{r.get('operator')} [{' '.join(str(v) for v in r.get('values') or [])}]")
     return "; ".join(parts) or "not set"
@@ -160,12 +153,12 @@ def _format_reqs(np: Object, key: str) -> str:
     reads=("nodepools",),
     scope="nodepool-draft",
 )
-def gpu_nodepool_untainted(snapshot):
+def gpu_nodepool_untainted(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A GPU NodePool launches nodes without a NoSchedule/NoExecute taint.
 
     What it checks:
-        NodePools that select NVIDIA GPU instances and have no NoSchedule or NoExecute
-        taint in spec.template.spec.taints.
+        NodePools that select accelerated instances (NVIDIA or AMD GPUs, AWS Neuron) and
+        have no NoSchedule or NoExecute taint in spec.template.spec.taints.
 
     Why it matters:
         Without a taint, any pod (system agents, web apps, batch CPU work) lands on the
@@ -176,17 +169,17 @@ def gpu_nodepool_untainted(snapshot):
         Add the taint `nvidia.com/gpu=true:NoSchedule` to the NodePool template. The GPU
         Operator's operands tolerate it by default, and pods that request nvidia.com/gpu
         get the toleration automatically on EKS (ExtendedResourceToleration) or from their
-        spec.
+        spec. For AMD pools use amd.com/gpu, for Neuron pools aws.amazon.com/neuron.
     """
     for np in _nodepools(snapshot):
-        if not is_gpu_nodepool(np):
+        vendor = nodepool_accelerator(np)
+        if vendor is Accelerator.NONE:
             continue
         if any(t.effect in ("NoSchedule", "NoExecute") for t in nodepool_taints(np)):
             continue
-        yield new_finding(
-            "GPU602",
-            f"NodePool {np.metadata.name} launches GPU nodes without a taint: any pod can land on them; "
-            f"add the taint {GPU_RESOURCE}=true:NoSchedule",
+        yield gpu_nodepool_untainted.finding(
+            f"NodePool {np.metadata.name} launches {'GPU' if vendor is not Accelerator.NEURON else 'Neuron'} nodes "
+            f"without a taint: any pod can land on them; add the taint {vendor.resource}=true:NoSchedule",
             ref(np, "NodePool"),
             evidence=[
                 "spec.template.spec.taints: " + (", ".join(format_taint(t) for t in nodepool_taints(np)) or "none")
@@ -205,7 +198,7 @@ def gpu_nodepool_untainted(snapshot):
     reads=("nodepools",),
     scope="nodepool-draft",
 )
-def gpu_nodepool_no_gpu_limit(snapshot):
+def gpu_nodepool_no_gpu_limit(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A GPU NodePool sets no limit on nvidia.com/gpu.
 
     What it checks:
@@ -222,14 +215,13 @@ def gpu_nodepool_no_gpu_limit(snapshot):
         (`gputui nodepool edit NAME` shows what a limit means in nodes and dollars/hour).
     """
     for np in _nodepools(snapshot):
-        if not is_gpu_nodepool(np):
+        if not is_nvidia_nodepool(np):
             continue
         limits = np.spec.get("limits") or {}
         if GPU_RESOURCE in limits:
             continue
         other = ", ".join(f"{k}={v}" for k, v in limits.items())
-        yield new_finding(
-            "GPU603",
+        yield gpu_nodepool_no_gpu_limit.finding(
             f"NodePool {np.metadata.name} has no {GPU_RESOURCE} limit"
             + (f" (only {other})" if other else "")
             + f": set spec.limits[{GPU_RESOURCE}] to cap GPU spend",
@@ -245,7 +237,7 @@ def _unknown_to_catalogue(np: Object) -> list[str]:
     """GPU-looking instance types, families or GPU names the catalogue does not know."""
     families = {it.family for it in instances.INSTANCE_TYPES.values()}
     out = []
-    for r in _raw_requirements(np):
+    for r in requirement_dicts(np):
         if r.get("operator") != "In":
             continue
         key, values = r.get("key"), [str(v) for v in r.get("values") or []]
@@ -253,10 +245,10 @@ def _unknown_to_catalogue(np: Object) -> list[str]:
             if (
                 key == "node.kubernetes.io/instance-type"
                 and v not in instances.INSTANCE_TYPES
-                and _GPU_FAMILY.match(v.split(".")[0])
+                and GPU_FAMILY_RE.match(v.split(".")[0])
             ):
                 out.append(v)
-            elif key == instances.L_FAMILY and v not in families and _GPU_FAMILY.match(v):
+            elif key == instances.L_FAMILY and v not in families and GPU_FAMILY_RE.match(v):
                 out.append(v)
             elif key == instances.L_GPU_NAME and v not in instances.GPU_MODELS:
                 out.append(v)
@@ -271,7 +263,7 @@ def _unknown_to_catalogue(np: Object) -> list[str]:
     reads=("nodepools",),
     scope="nodepool-draft",
 )
-def nodepool_no_gpu_instance_type(snapshot):
+def nodepool_no_gpu_instance_type(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A GPU NodePool's requirements match no NVIDIA GPU instance type.
 
     What it checks:
@@ -291,15 +283,14 @@ def nodepool_no_gpu_instance_type(snapshot):
         each change admits.
     """
     for np in _nodepools(snapshot):
-        if not is_gpu_nodepool(np):
+        if not is_nvidia_nodepool(np):
             continue
         if any(it.is_nvidia for it in allowed_instance_types(np)):
             continue
         unknown = _unknown_to_catalogue(np)
         reqs = [str(r) for r in nodepool_requirements(np) if r.origin == "requirement"]
         if unknown:
-            yield new_finding(
-                "GPU604",
+            yield nodepool_no_gpu_instance_type.finding(
                 f"NodePool {np.metadata.name} asks for {', '.join(unknown)}, which gputui's instance "
                 "catalogue does not know: check the spelling; if it is a new type, the NodePool may be fine",
                 ref(np, "NodePool"),
@@ -307,8 +298,7 @@ def nodepool_no_gpu_instance_type(snapshot):
                 evidence=reqs,
             )
             continue
-        yield new_finding(
-            "GPU604",
+        yield nodepool_no_gpu_instance_type.finding(
             f"NodePool {np.metadata.name}'s requirements admit no NVIDIA GPU instance type: Karpenter can "
             "launch nothing for GPU pods; widen the requirements",
             ref(np, "NodePool"),
@@ -319,7 +309,7 @@ def nodepool_no_gpu_instance_type(snapshot):
 # -- GPU605 ------------------------------------------------------------------------------
 
 
-def _operand_tolerations(snapshot, draft: bool) -> tuple[str, list[tuple[str, list]]] | None:
+def _operand_tolerations(snapshot: ClusterSnapshot, draft: bool) -> tuple[str, list[tuple[str, list[Any]]]] | None:
     """(where the tolerations come from, [(operand name, tolerations)]) or None when a
     cluster check already judges this (live NodePool, operand DaemonSets visible)."""
     operands = list(all_operand_daemonsets(snapshot))
@@ -352,7 +342,7 @@ def _operand_tolerations(snapshot, draft: bool) -> tuple[str, list[tuple[str, li
     reads=("nodepools", "daemonsets", "clusterpolicies"),
     scope="nodepool-draft",
 )
-def nodepool_taint_not_tolerated_by_operands(snapshot):
+def nodepool_taint_not_tolerated_by_operands(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A GPU NodePool's taint is not tolerated by the GPU Operator's operands.
 
     What it checks:
@@ -372,7 +362,7 @@ def nodepool_taint_not_tolerated_by_operands(snapshot):
         daemonsets.tolerations) before the NodePool change goes out.
     """
     for np in _nodepools(snapshot):
-        if not is_gpu_nodepool(np):
+        if not is_nvidia_nodepool(np):
             continue
         draft = is_draft(np)
         source = _operand_tolerations(snapshot, draft)
@@ -386,8 +376,7 @@ def nodepool_taint_not_tolerated_by_operands(snapshot):
             if not missing:
                 continue
             no_operator = where.startswith("the GPU Operator's default")
-            yield new_finding(
-                "GPU605",
+            yield nodepool_taint_not_tolerated_by_operands.finding(
                 f"NodePool {np.metadata.name} taints its nodes {format_taint(t)}, which "
                 f"{'the GPU Operator would not tolerate by default' if no_operator else where + ' do not tolerate'}"
                 ": its nodes would get no driver or device plugin; add the toleration to ClusterPolicy "
@@ -405,23 +394,6 @@ def nodepool_taint_not_tolerated_by_operands(snapshot):
 # -- GPU606 ------------------------------------------------------------------------------
 
 
-def _aimed_at(np: Object, pod, gpu_pool: bool) -> bool:
-    """Does the pod mean to run on this NodePool? It selects the pool or one of its own
-    labels, or it selects nothing custom and the pool is a GPU pool."""
-    labels = ((np.spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
-    for term in pod_requirement_terms(pod):
-        custom = [r for r in term if not is_well_known(r.key) or r.key == LABEL_NODEPOOL]
-        if not custom:
-            if gpu_pool:
-                return True
-            continue
-        if any(r.key == LABEL_NODEPOOL and r.operator == "In" and np.metadata.name in r.values for r in custom):
-            return True
-        if any(r.key in labels and r.operator == "In" and str(labels[r.key]) in r.values for r in custom):
-            return True
-    return False
-
-
 @check(
     "GPU606",
     "pending-gpu-pod-still-unfit",
@@ -430,7 +402,7 @@ def _aimed_at(np: Object, pod, gpu_pool: bool) -> bool:
     reads=("nodepools", "pods"),
     scope="nodepool-draft",
 )
-def pending_gpu_pod_still_unfit(snapshot):
+def pending_gpu_pod_still_unfit(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """Pending GPU pods aimed at an edited NodePool would still not get a node from it.
 
     What it checks:
@@ -447,21 +419,21 @@ def pending_gpu_pod_still_unfit(snapshot):
         The finding names what still blocks each workload: tolerate the taint in the
         workload, widen the instance requirements or raise the limit in the draft.
     """
-    from checks.scheduling import group_by_workload, pending_gpu_pods
+    from checks.gpu_pods import unscheduled_gpu_pods
+    from checks.workloads import group_by_workload
 
     drafts = [np for np in _nodepools(snapshot) if is_draft(np)]
     if not drafts:
         return
-    pending = pending_gpu_pods(snapshot)
+    pending = unscheduled_gpu_pods(snapshot)
     for np in drafts:
-        gpu_pool = is_gpu_nodepool(np)
-        aimed = [p for p in pending if _aimed_at(np, p, gpu_pool)]
+        gpu_pool = is_nvidia_nodepool(np)
+        aimed = [p for p in pending if pod_aims_at_nodepool(np, p, gpu_pool)]
         for wl in group_by_workload(snapshot, aimed):
             verdict = evaluate_nodepool(np, wl.pods[0])
             if verdict.fits:
                 continue
-            yield new_finding(
-                "GPU606",
+            yield pending_gpu_pod_still_unfit.finding(
                 f"{wl.ref.kind} {wl.ref.namespace}/{wl.ref.name} ({len(wl.pods)} pending pod"
                 f"{'s' if len(wl.pods) != 1 else ''}) would still not fit NodePool {np.metadata.name}: "
                 + "; ".join(b.detail for b in verdict.blocking),
@@ -474,7 +446,7 @@ def pending_gpu_pod_still_unfit(snapshot):
 # -- GPU607 ------------------------------------------------------------------------------
 
 
-def v1_changes(np: dict) -> list[str]:
+def v1_changes(np: dict[str, Any]) -> list[str]:
     """What moving a karpenter.sh/v1beta1 NodePool to karpenter.sh/v1 changes, in words."""
     if np.get("apiVersion") != V1BETA1:
         return []
@@ -511,7 +483,7 @@ def v1_changes(np: dict) -> list[str]:
     return out
 
 
-def to_v1(np: dict) -> dict:
+def to_v1(np: dict[str, Any]) -> dict[str, Any]:
     """The karpenter.sh/v1 form of a v1beta1 NodePool (shown to people; never applied silently)."""
     out = copy.deepcopy(np)
     if out.get("apiVersion") != V1BETA1:
@@ -538,7 +510,7 @@ def to_v1(np: dict) -> dict:
     return out
 
 
-def _api_version(snapshot, np: Object) -> str:
+def _api_version(snapshot: ClusterSnapshot, np: Object) -> str:
     return np.api_version or snapshot.karpenter_api_version or V1
 
 
@@ -550,7 +522,7 @@ def _api_version(snapshot, np: Object) -> str:
     reads=("nodepools",),
     scope="nodepool-draft",
 )
-def nodepool_v1beta1(snapshot):
+def nodepool_v1beta1(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A NodePool is written against karpenter.sh/v1beta1.
 
     What it checks:
@@ -575,8 +547,7 @@ def nodepool_v1beta1(snapshot):
         d = to_dict(np)
         d["apiVersion"] = api
         changes = v1_changes(d)
-        yield new_finding(
-            "GPU607",
+        yield nodepool_v1beta1.finding(
             f"NodePool {np.metadata.name} is karpenter.sh/v1beta1; moving it to v1 changes "
             f"{len(changes) - 2} field(s) besides the apiVersion",
             ref(np, "NodePool"),
@@ -587,7 +558,7 @@ def nodepool_v1beta1(snapshot):
 # -- GPU608 ------------------------------------------------------------------------------
 
 
-def _crd_for(snapshot, group: str, kind: str) -> Object | None:
+def _crd_for(snapshot: ClusterSnapshot, group: str, kind: str) -> Object | None:
     for crd in snapshot.crds:
         names = crd.spec.get("names") or {}
         if crd.spec.get("group") == group and names.get("kind") == kind:
@@ -595,7 +566,7 @@ def _crd_for(snapshot, group: str, kind: str) -> Object | None:
     return None
 
 
-def schema_for(snapshot, kind: str, api_version: str) -> tuple[dict | None, str]:
+def schema_for(snapshot: ClusterSnapshot, kind: str, api_version: str) -> tuple[dict[str, Any] | None, str]:
     """The schema to judge an object by, and where it came from: the CRD in the snapshot
     when it has a real schema, else gputui's built-in rules."""
     group, _, version = api_version.partition("/")
@@ -616,7 +587,7 @@ def schema_for(snapshot, kind: str, api_version: str) -> tuple[dict | None, str]
     reads=("nodepools", "ec2nodeclasses", "crds"),
     scope="nodepool-draft",
 )
-def karpenter_manifest_invalid(snapshot):
+def karpenter_manifest_invalid(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A NodePool or EC2NodeClass being edited or linted does not pass its CRD's schema.
 
     What it checks:
@@ -651,8 +622,7 @@ def karpenter_manifest_invalid(snapshot):
             if not report.errors:
                 continue
             errors = [str(e) for e in report.errors]
-            yield new_finding(
-                "GPU608",
+            yield karpenter_manifest_invalid.finding(
                 f"{kind} {obj.metadata.name} would be rejected: {errors[0]}"
                 + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""),
                 ref(obj, kind),
@@ -660,7 +630,7 @@ def karpenter_manifest_invalid(snapshot):
             )
 
 
-def _wire_form(obj: Object, kind: str, api: str) -> dict:
+def _wire_form(obj: Object, kind: str, api: str) -> dict[str, Any]:
     d = to_dict(obj)
     d["apiVersion"], d["kind"] = api, kind
     md = dict(d.get("metadata") or {})
@@ -685,7 +655,7 @@ def _wire_form(obj: Object, kind: str, api: str) -> dict:
     reads=("nodepools", "ec2nodeclasses"),
     scope="nodepool-draft",
 )
-def nodepool_nodeclass_missing(snapshot):
+def nodepool_nodeclass_missing(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A NodePool being edited or linted names an EC2NodeClass that is not there.
 
     What it checks:
@@ -708,13 +678,12 @@ def nodepool_nodeclass_missing(snapshot):
     for np in _nodepools(snapshot):
         if not is_draft(np):
             continue
-        ref_ = _tspec(np).get("nodeClassRef") or {}
+        ref_ = template_spec(np).get("nodeClassRef") or {}
         if ref_.get("kind", "EC2NodeClass") != "EC2NodeClass" or not ref_.get("name"):
             continue
         if ref_["name"] in names:
             continue
-        yield new_finding(
-            "GPU609",
+        yield nodepool_nodeclass_missing.finding(
             f"NodePool {np.metadata.name} uses EC2NodeClass {ref_['name']}, which does not exist "
             f"(there are: {', '.join(sorted(names))}); Karpenter would launch nothing from it",
             ref(np, "NodePool"),
@@ -722,175 +691,6 @@ def nodepool_nodeclass_missing(snapshot):
         )
 
 
-# -- built-in schema -----------------------------------------------------------------------
-# gputui's own statement of the NodePool fields a GPU NodePool uses, for when no CRD
-# with a schema is at hand (offline lint, a cluster whose CRD keeps unknown fields).
-
-_LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
-_QUALIFIED = (
-    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*(\/))?"
-    r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$"
-)
-_QUANTITY = (
-    r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
-)
-_DURATION_OR_NEVER = r"^(([0-9]+(s|m|h))+|Never)$"
-
-
-def _taints_schema() -> dict:
-    return {
-        "type": "array",
-        "items": {
-            "type": "object",
-            "required": ["key", "effect"],
-            "properties": {
-                "key": {"type": "string", "minLength": 1, "pattern": _QUALIFIED},
-                "value": {"type": "string", "pattern": _QUALIFIED},
-                "effect": {"type": "string", "enum": ["NoSchedule", "PreferNoSchedule", "NoExecute"]},
-                "timeAdded": {"type": "string"},
-            },
-        },
-    }
-
-
-def builtin_schema(kind: str, api_version: str) -> dict | None:
-    if kind != "NodePool" or api_version not in (V1, V1BETA1):
-        return None
-    v1 = api_version == V1
-    operators = ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"] + (["Gte", "Lte"] if v1 else [])
-    requirement = {
-        "type": "object",
-        "required": ["key", "operator"],
-        "properties": {
-            "key": {"type": "string", "maxLength": 316, "pattern": _QUALIFIED},
-            "operator": {"type": "string", "enum": operators},
-            "values": {"type": "array", "items": {"type": "string", "maxLength": 63, "pattern": _LABEL_VALUE}},
-            "minValues": {"type": "integer", "minimum": 1, "maximum": 50},
-        },
-    }
-    budget = {
-        "type": "object",
-        "required": ["nodes"],
-        "properties": {
-            "nodes": {"type": "string", "pattern": r"^((100|[0-9]{1,2})%|[0-9]+)$"},
-            "schedule": {"type": "string"},
-            "duration": {"type": "string", "pattern": r"^((([0-9]+(h|m))|([0-9]+h[0-9]+m))(0s)?)$"},
-        },
-    }
-    if v1:
-        budget["properties"]["reasons"] = {
-            "type": "array",
-            "items": {"type": "string", "enum": ["Underutilized", "Empty", "Drifted"]},
-        }
-    disruption: dict[str, Any] = {
-        "type": "object",
-        "properties": {
-            "consolidationPolicy": {
-                "type": "string",
-                "enum": (
-                    ["WhenEmpty", "WhenEmptyOrUnderutilized", "Balanced"] if v1 else ["WhenEmpty", "WhenUnderutilized"]
-                ),
-            },
-            "consolidateAfter": {"type": "string", "pattern": _DURATION_OR_NEVER},
-            "budgets": {
-                "type": "array",
-                "maxItems": 50,
-                "items": budget,
-                "x-kubernetes-validations": [
-                    {
-                        "rule": "self.all(x, has(x.schedule) == has(x.duration))",
-                        "message": "'schedule' must be set with 'duration'",
-                    }
-                ],
-            },
-        },
-    }
-    if v1:
-        disruption["required"] = ["consolidateAfter"]
-    else:
-        disruption["properties"]["expireAfter"] = {"type": "string", "pattern": _DURATION_OR_NEVER}
-    node_class_ref = {
-        "type": "object",
-        "required": ["group", "kind", "name"] if v1 else ["name"],
-        "properties": {"kind": {"type": "string"}, "name": {"type": "string"}},
-    }
-    node_class_ref["properties"]["group" if v1 else "apiVersion"] = {"type": "string"}
-    tspec: dict[str, Any] = {
-        "type": "object",
-        "required": ["nodeClassRef", "requirements"],
-        "properties": {
-            "nodeClassRef": node_class_ref,
-            "requirements": {
-                "type": "array",
-                "maxItems": 100,
-                "items": requirement,
-                "x-kubernetes-validations": [
-                    {
-                        "rule": "self.all(x, x.operator == 'In' ? x.values.size() != 0 : true)",
-                        "message": "requirements with operator 'In' must have a value defined",
-                    },
-                    {
-                        "rule": "self.all(x, (x.operator == 'Gt' || x.operator == 'Lt') ? "
-                        "(x.values.size() == 1 && int(x.values[0]) >= 0) : true)",
-                        "message": "requirements operator 'Gt' or 'Lt' must have a single positive integer value",
-                    },
-                ],
-            },
-            "taints": _taints_schema(),
-            "startupTaints": _taints_schema(),
-        },
-    }
-    if v1:
-        tspec["properties"]["expireAfter"] = {"type": "string", "pattern": _DURATION_OR_NEVER}
-        tspec["properties"]["terminationGracePeriod"] = {"type": "string", "pattern": r"^([0-9]+(s|m|h))+$"}
-    else:
-        tspec["properties"]["kubelet"] = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-        tspec["properties"]["resources"] = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-    spec = {
-        "type": "object",
-        "required": ["template"],
-        "properties": {
-            "template": {
-                "type": "object",
-                "required": ["spec"],
-                "properties": {
-                    "metadata": {
-                        "type": "object",
-                        "properties": {
-                            "labels": {
-                                "type": "object",
-                                "maxProperties": 100,
-                                "additionalProperties": {"type": "string", "maxLength": 63, "pattern": _LABEL_VALUE},
-                            },
-                            "annotations": {"type": "object", "additionalProperties": {"type": "string"}},
-                        },
-                    },
-                    "spec": tspec,
-                },
-            },
-            "disruption": disruption,
-            "limits": {
-                "type": "object",
-                "additionalProperties": {"x-kubernetes-int-or-string": True, "pattern": _QUANTITY},
-            },
-            "weight": {"type": "integer", "minimum": 1, "maximum": 100},
-        },
-    }
-    if v1:
-        spec["properties"]["replicas"] = {"type": "integer", "minimum": 0}
-    return {
-        "type": "object",
-        "required": ["spec"],
-        "properties": {
-            "apiVersion": {"type": "string"},
-            "kind": {"type": "string"},
-            "metadata": {"type": "object"},
-            "spec": spec,
-            "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-        },
-    }
-
-
-def draft_checks(registry_checks: Iterable) -> list:
+def draft_checks(registry_checks: Iterable[Any]) -> list[Any]:
     """The registered checks that run on drafts."""
     return [c for c in registry_checks if c.scope == "nodepool-draft"]

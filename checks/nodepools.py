@@ -18,7 +18,6 @@ spec.template.spec) cannot take a pod when:
 Public API:
     evaluate_nodepool(nodepool, pod, *, daemonset_overhead=None) -> NodePoolVerdict
     allowed_instance_types(nodepool) -> list[InstanceType]
-    is_gpu_nodepool(nodepool) -> bool
     nodepool_requirements(nodepool) -> list[Requirement]
     pod_requirement_terms(pod) -> list[list[Requirement]]
     daemonset_overhead(daemonsets, nodepool) -> dict[str, Decimal]
@@ -34,10 +33,12 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checks import instances
+from checks.conditions import condition
 from checks.gpu import GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL
+from checks.gpu_pods import pending_gpu_pods
 from checks.instances import INSTANCE_LABEL_KEYS, NEURON_RESOURCE, InstanceType, karpenter_labels
 from checks.k8s import (
     format_quantity,
@@ -46,10 +47,15 @@ from checks.k8s import (
     quantity_or_zero,
     required_node_affinity_terms,
     requirement_matches,
-    taint_from_dict,
+    tolerates,
     untolerated_taints,
 )
-from checks.objects import Object, Pod, Taint, to_struct
+from checks.kinds import Event, Object, Pod, to_struct
+from checks.nodepool_model import nodepool_taints, template, template_labels, template_spec
+from checks.workloads import pod_template_spec
+
+if TYPE_CHECKING:
+    from checks.snapshot import ClusterSnapshot
 
 ACCELERATOR_RESOURCES = (GPU_RESOURCE, NEURON_RESOURCE)
 
@@ -136,7 +142,7 @@ class _ValueSet:
     """Karpenter's requirement model: a (possibly complemented) value set with numeric bounds."""
 
     complement: bool
-    values: frozenset
+    values: frozenset[str]
     gt: int | None = None
     lt: int | None = None
 
@@ -156,7 +162,11 @@ class _ValueSet:
             return cls(True, frozenset(), gt=bound)
         if op == "Lt":
             return cls(True, frozenset(), lt=bound)
-        return cls(True, frozenset())
+        if op == "Gte":
+            return cls(True, frozenset(), gt=None if bound is None else bound - 1)
+        if op == "Lte":
+            return cls(True, frozenset(), lt=None if bound is None else bound + 1)
+        return cls(False, frozenset())  # an unknown operator admits nothing, as requirement_matches says
 
     def _in_bounds(self, v: str) -> bool:
         if self.gt is None and self.lt is None:
@@ -245,26 +255,14 @@ def conflicts(nodepool_reqs: Sequence[Requirement], pod_reqs: Sequence[Requireme
     return out
 
 
-def _template(nodepool: Object) -> dict[str, Any]:
-    return nodepool.spec.get("template") or {}
-
-
-def _template_spec(nodepool: Object) -> dict[str, Any]:
-    return _template(nodepool).get("spec") or {}
-
-
 def nodepool_requirements(nodepool: Object) -> list[Requirement]:
     """spec.template.spec.requirements + template labels (Karpenter treats each as `In
     [value]`) + the implicit karpenter.sh/nodepool In [name]."""
-    reqs = [Requirement.from_dict(d) for d in _template_spec(nodepool).get("requirements") or []]
-    labels = (_template(nodepool).get("metadata") or {}).get("labels") or {}
+    reqs = [Requirement.from_dict(d) for d in template_spec(nodepool).get("requirements") or []]
+    labels = (template(nodepool).get("metadata") or {}).get("labels") or {}
     reqs += [Requirement(k, "In", (str(v),), "label") for k, v in labels.items()]
     reqs.append(Requirement(LABEL_NODEPOOL, "In", (nodepool.metadata.name,), "nodepool"))
     return reqs
-
-
-def nodepool_taints(nodepool: Object) -> list[Taint]:
-    return [taint_from_dict(t) for t in _template_spec(nodepool).get("taints") or []]
 
 
 def pod_requirement_terms(pod: Pod) -> list[list[Requirement]]:
@@ -274,6 +272,64 @@ def pod_requirement_terms(pod: Pod) -> list[list[Requirement]]:
     if not terms:
         return [base]
     return [base + [Requirement.from_dict(e, "pod") for e in term] for term in terms]
+
+
+def pod_aims_at_nodepool(np: Object, pod: Pod, gpu_pool: bool) -> bool:
+    """Does the pod mean to run on this NodePool? It selects the pool or one of its own
+    labels, or it selects nothing custom and the pool is a GPU pool."""
+    labels = template_labels(np)
+    for term in pod_requirement_terms(pod):
+        custom = [r for r in term if not is_well_known(r.key) or r.key == LABEL_NODEPOOL]
+        if not custom:
+            if gpu_pool:
+                return True
+            continue
+        if any(r.key == LABEL_NODEPOOL and r.operator == "In" and np.metadata.name in r.values for r in custom):
+            return True
+        if any(r.key in labels and r.operator == "In" and str(labels[r.key]) in r.values for r in custom):
+            return True
+    return False
+
+
+def pod_may_use_nodepool(pod: Pod, np: Object) -> bool:
+    """A quick compatibility test: the pool's taints tolerated, and some term of the pod's
+    nodeSelector and required affinity compatible with the pool's requirements and labels
+    (the same semantics as evaluate_nodepool, without the instance types)."""
+    for t in nodepool_taints(np):
+        if t.effect in ("NoSchedule", "NoExecute") and not any(tolerates(tol, t) for tol in pod.spec.tolerations):
+            return False
+    reqs = nodepool_requirements(np)
+    return any(not conflicts(reqs, term) for term in pod_requirement_terms(pod))
+
+
+def _karpenter_points_at(events: Iterable[Event], pool: str) -> bool:
+    """Karpenter nominated the pod to one of the pool's NodeClaims, or said only the pool's
+    limits stand in the way. Merely being named (as incompatible) does not count."""
+    from checks.event_messages import KarpenterMessage, parse_failed_scheduling
+
+    for e in events:
+        msg = e.message or ""
+        if e.reason == "Nominated" and f"nodeclaim/{pool}-" in msg:
+            return True
+        if e.reason == "FailedScheduling" and pool in msg:
+            parsed = parse_failed_scheduling(msg)
+            if isinstance(parsed, KarpenterMessage) and any(
+                x.kind == "limits" and x.nodepool == pool for x in parsed.errors
+            ):
+                return True
+    return False
+
+
+def pods_waiting_on_nodepool(snapshot: ClusterSnapshot, np: Object) -> list[Pod]:
+    """Pending GPU pods this NodePool could serve, or that Karpenter ties to it."""
+    name = np.metadata.name
+    out = []
+    for p in pending_gpu_pods(snapshot):
+        if pod_may_use_nodepool(p, np) or _karpenter_points_at(
+            snapshot.events_for("Pod", p.metadata.name, p.metadata.namespace), name
+        ):
+            out.append(p)
+    return out
 
 
 # -- instance types --------------------------------------------------------------------
@@ -294,28 +350,6 @@ def allowed_instance_types(nodepool: Object) -> list[InstanceType]:
     """Catalogue types the NodePool's requirements admit, cheapest first. Only the types
     in checks.instances are known: a NodePool of general-purpose types yields []."""
     return [it for it, _ in _filter(nodepool_requirements(nodepool))]
-
-
-def is_gpu_nodepool(nodepool: Object) -> bool:
-    """A NodePool meant for NVIDIA GPUs: it taints nodes with nvidia.com/gpu, or its
-    requirements select GPU instances (gpu labels, GPU families/types/categories)."""
-    if any(t.key == GPU_RESOURCE for t in nodepool_taints(nodepool)):
-        return True
-    for r in nodepool_requirements(nodepool):
-        if r.key.startswith("karpenter.k8s.aws/instance-gpu-") and r.operator in ("In", "Exists", "Gt"):
-            if r.operator == "Gt" and r.values and _int_or_none(r.values[0]) is not None and int(r.values[0]) < 0:
-                continue
-            return True
-        if r.operator == "In" and r.key in (
-            instances.L_FAMILY,
-            "node.kubernetes.io/instance-type",
-            instances.L_CATEGORY,
-        ):
-            for it in instances.INSTANCE_TYPES.values():
-                value = {instances.L_FAMILY: it.family, instances.L_CATEGORY: it.category}.get(r.key, it.name)
-                if it.is_nvidia and value in r.values and (r.key != instances.L_CATEGORY or value in ("g", "p")):
-                    return True
-    return False
 
 
 def _fits(it: InstanceType, requests: Mapping[str, Decimal], overhead: Mapping[str, Decimal]) -> bool:
@@ -349,7 +383,7 @@ def daemonset_overhead(daemonsets: Iterable[Object], nodepool: Object) -> dict[s
     np_reqs = nodepool_requirements(nodepool)
     total: dict[str, Decimal] = {}
     for ds in daemonsets:
-        spec = ((ds.spec.get("template") or {}).get("spec")) or {}
+        spec = pod_template_spec(ds)
         pod = to_struct({"spec": spec}, Pod)
         if untolerated_taints(taints, pod.spec.tolerations):
             continue
@@ -416,20 +450,13 @@ class NodePoolVerdict:
         return f"NodePool {self.nodepool}: " + "; ".join(b.detail for b in self.blocking)
 
 
-def _condition(obj: Object, type_: str) -> dict[str, Any] | None:
-    for c in obj.status.get("conditions") or []:
-        if c.get("type") == type_:
-            return c
-    return None
-
-
 def _readiness_blocker(nodepool: Object) -> Blocker | None:
     for type_ in ("NodeClassReady", "Ready"):
-        c = _condition(nodepool, type_)
+        c = condition(nodepool, type_)
         if c and c.get("status") == "False":
             why = c.get("reason") or type_
             msg = f": {c['message']}" if c.get("message") else ""
-            ref = _template_spec(nodepool).get("nodeClassRef") or {}
+            ref = template_spec(nodepool).get("nodeClassRef") or {}
             return Blocker(
                 "nodeclass",
                 f"NodePool is not ready ({type_}=False, {why}{msg})",
@@ -612,7 +639,7 @@ def widen_requirements(
     admit the catalogue type needing the fewest changed requirements (cheapest on ties).
     None when only a template-label change, a toleration or a limit would help."""
     overhead = dict(DEFAULT_DAEMONSET_OVERHEAD if daemonset_overhead is None else daemonset_overhead)
-    raw = [dict(d) for d in _template_spec(nodepool).get("requirements") or []]
+    raw = [dict(d) for d in template_spec(nodepool).get("requirements") or []]
     changes: list[str] = []
     np_reqs = nodepool_requirements(nodepool)
     term = pod_requirement_terms(pod)[0]
@@ -625,7 +652,8 @@ def widen_requirements(
         if not wanted or any(r.origin != "requirement" for r in c.nodepool):
             return None
         for d in raw:
-            if _DEPRECATED.get(d.get("key"), d.get("key")) == c.key and d.get("operator") == "In":
+            req_key = str(d.get("key", ""))
+            if _DEPRECATED.get(req_key, req_key) == c.key and d.get("operator") == "In":
                 d["values"] = list(d.get("values") or []) + wanted
                 changes.append(f"{c.key}: add {wanted[0]}")
                 break
@@ -636,12 +664,12 @@ def widen_requirements(
             else:
                 return None
     requests = pod_requests(pod)
-    template_labels = [r for r in np_reqs if r.origin == "label" and r.key in INSTANCE_LABEL_KEYS]
+    label_reqs = [r for r in np_reqs if r.origin == "label" and r.key in INSTANCE_LABEL_KEYS]
     best: tuple[int, float, InstanceType, list[dict[str, Any]], list[str]] | None = None
     for it, labels in _catalogue():
         if not _fits(it, requests, overhead) or not all(r.matches_instance(it, labels) for r in term):
             continue
-        if not all(r.matches(labels) for r in template_labels):
+        if not all(r.matches(labels) for r in label_reqs):
             continue
         edited = _admit(raw, labels)
         if edited is None:

@@ -4,42 +4,39 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from checks import fixplans
+from checks.conditions import condition_text
+from checks.findings import age_text, ref
+from checks.fix_kinds import FixKind
 from checks.gpu import OPERAND_APPS, OPERANDS, Operand
-from checks.gpuchain import (
+from checks.gpu_nodes import YOUNG_NODE_SECONDS, gpu_nodes, node_age
+from checks.k8s import format_taint, tolerates
+from checks.kinds import Node, Object, Pod, Taint
+from checks.model import Finding, ObjectRef, Severity
+from checks.nodepool_model import nodepool_taints, serves_nvidia_gpus
+from checks.operands import (
     DEVICE_PLUGIN,
     TOOLKIT,
-    YOUNG_NODE_SECONDS,
-    age_text,
     all_operand_daemonsets,
     blocking_taint,
     clusterpolicy,
-    condition_text,
     daemonset_blockers,
     daemonset_pods_on,
     daemonset_tolerations,
     device_plugin_daemonsets,
-    gpu_nodes,
-    is_stuck,
-    key_log_line,
-    new_finding,
-    node_age,
-    nodepool_is_gpu,
-    nodepool_taints,
     operand_daemonsets,
     operand_expected_on,
     owned_by_clusterpolicy,
-    pod_evidence,
-    pod_problem,
-    ref,
     untolerated_node_taints,
-    upstream_failure,
 )
-from checks.k8s import format_taint, tolerates
-from checks.model import ObjectRef, Severity
-from checks.objects import Node, Object, Taint
+from checks.pod_problems import PodProblem, is_stuck, key_log_line, pod_evidence, pod_problem, upstream_failure
 from checks.registry import check
+
+if TYPE_CHECKING:
+    from checks.snapshot import ClusterSnapshot
 
 STATES_NOT_READY = re.compile(r"states not ready:?\s*\[([^\]]*)\]")
 NO_NVIDIA_RUNTIME = re.compile(r'no runtime for "?nvidia"? is configured')
@@ -76,7 +73,7 @@ def _ds_counts(ds: Object) -> str:
     )
 
 
-def _operator_pods(snapshot):
+def _operator_pods(snapshot: ClusterSnapshot) -> Iterator[Pod]:
     """Pods of the GPU Operator, its operands, NFD and a standalone device plugin."""
     plugin_ds = {(d.metadata.namespace or "", d.metadata.name) for d in device_plugin_daemonsets(snapshot)}
     for p in snapshot.pods:
@@ -103,7 +100,7 @@ def _operator_pods(snapshot):
     "GPU Operator ClusterPolicy is not ready",
     reads=("clusterpolicies", "daemonsets", "pods", "nodes"),
 )
-def clusterpolicy_not_ready(snapshot):
+def clusterpolicy_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """The ClusterPolicy reports notReady.
 
     What it checks:
@@ -165,8 +162,7 @@ def clusterpolicy_not_ready(snapshot):
                 nxt = f"; operands are still starting on new node(s) {', '.join(young[:3])}: give them a few minutes"
                 ev.append(f"no operand pod is failing or stuck; new GPU nodes: {', '.join(young)}")
         what = f"states not ready [{', '.join(states)}]" if states else f"reason {reason or 'unknown'}"
-        yield new_finding(
-            "GPU201",
+        yield clusterpolicy_not_ready.finding(
             f"ClusterPolicy {cp.metadata.name} is {state or 'not ready'}: {what}{nxt}",
             ref(cp, "ClusterPolicy"),
             severity=severity,
@@ -175,7 +171,7 @@ def clusterpolicy_not_ready(snapshot):
         )
 
 
-def _anything_broken(snapshot) -> bool:
+def _anything_broken(snapshot: ClusterSnapshot) -> bool:
     for p in _operator_pods(snapshot):
         pp = pod_problem(p)
         if pp is not None and (pp.failing or is_stuck(snapshot, pp)):
@@ -183,12 +179,12 @@ def _anything_broken(snapshot) -> bool:
     return False
 
 
-def _pods_of(snapshot, ds: Object):
+def _pods_of(snapshot: ClusterSnapshot, ds: Object) -> list[Pod]:
     ns = ds.metadata.namespace or ""
     return [p for p in snapshot.pods_by_owner.get((ns, "DaemonSet", ds.metadata.name), [])]
 
 
-def _intended_for(ds: Object, node: Node, operand: Operand | None) -> tuple[bool, list]:
+def _intended_for(ds: Object, node: Node, operand: Operand | None) -> tuple[bool, list[Any]]:
     """Is this DaemonSet meant to run on the node, and what keeps it off?
 
     A mismatch on any nodeSelector key other than the operand's deploy label means the
@@ -208,8 +204,12 @@ def _intended_for(ds: Object, node: Node, operand: Operand | None) -> tuple[bool
     Severity.ERROR,
     "GPU Operator operand not running on every GPU node",
     reads=("daemonsets", "pods", "nodes", "clusterpolicies"),
+    fixes=(
+        FixKind.CLUSTERPOLICY_TOLERATIONS,
+        FixKind.ADD_TOLERATION,
+    ),
 )
-def operand_daemonset_unavailable(snapshot):
+def operand_daemonset_unavailable(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """An operand DaemonSet is not ready on every GPU node that needs it.
 
     What it checks:
@@ -237,7 +237,7 @@ def operand_daemonset_unavailable(snapshot):
     cp = clusterpolicy(snapshot)
     for operand, ds in pairs:
         problems: list[str] = []
-        taints: dict[tuple, Taint] = {}
+        taints: dict[tuple[Any, ...], Taint] = {}
         related: list[ObjectRef] = []
         young_pending = 0
         taint_only = 0
@@ -297,8 +297,7 @@ def operand_daemonset_unavailable(snapshot):
             else:
                 fixes.append(fixplans.add_toleration(ds, tl, kind="DaemonSet"))
         short = problems[0] if problems else f"only {ready} of {desired} pods ready"
-        yield new_finding(
-            "GPU202",
+        yield operand_daemonset_unavailable.finding(
             f"DaemonSet {ds.metadata.namespace}/{ds.metadata.name} ({title}) is missing or not ready on "
             f"{max(len(problems), (desired or 0) - (ready or 0))} GPU node(s): {short}",
             ref(ds, "DaemonSet"),
@@ -314,8 +313,9 @@ def operand_daemonset_unavailable(snapshot):
     Severity.ERROR,
     "GPU Operator pod failing",
     reads=("pods", "events", "logs", "daemonsets"),
+    fixes=(FixKind.RESTART_OPERAND_POD,),
 )
-def operand_pod_failing(snapshot):
+def operand_pod_failing(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A GPU Operator, operand, NFD or device-plugin pod that is crashing or stuck.
 
     What it checks:
@@ -339,8 +339,8 @@ def operand_pod_failing(snapshot):
         device plugin cannot load NVML because the driver is not there. Fix the cause,
         then delete the pod so its DaemonSet recreates it.
     """
-    roots: list = []
-    blocked: dict[str, list] = {}
+    roots: list[Any] = []
+    blocked: dict[str, list[Any]] = {}
     for p in _operator_pods(snapshot):
         pp = pod_problem(p)
         if pp is None:
@@ -358,7 +358,7 @@ def operand_pod_failing(snapshot):
         yield _pod_failing_finding(snapshot, pp, stuck, blocked.get(pp.pod.metadata.name, []))
 
 
-def _pod_failing_finding(snapshot, pp, stuck: bool, waiting: list):
+def _pod_failing_finding(snapshot: ClusterSnapshot, pp: PodProblem, stuck: bool, waiting: list[Any]) -> Finding:
     p = pp.pod
     ev = pod_evidence(snapshot, pp)
     if stuck:
@@ -403,7 +403,7 @@ def _pod_failing_finding(snapshot, pp, stuck: bool, waiting: list):
             f"; read `kubectl logs -n {p.metadata.namespace} {p.metadata.name} -c {pp.container}"
             f"{' --previous' if pp.restarts else ''}`"
         )
-    return new_finding("GPU203", msg, ref(p, "Pod"), related=related, evidence=ev, fixes=fixes)
+    return operand_pod_failing.finding(msg, ref(p, "Pod"), related=related, evidence=ev, fixes=fixes)
 
 
 @check(
@@ -412,8 +412,9 @@ def _pod_failing_finding(snapshot, pp, stuck: bool, waiting: list):
     Severity.ERROR,
     'containerd has no "nvidia" runtime on a GPU node',
     reads=("events", "pods", "daemonsets", "nodes"),
+    fixes=(FixKind.RESTART_OPERAND_POD,),
 )
-def nvidia_runtime_missing(snapshot):
+def nvidia_runtime_missing(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """Pods fail to start because containerd has no "nvidia" runtime handler.
 
     What it checks:
@@ -434,7 +435,7 @@ def nvidia_runtime_missing(snapshot):
         toolkit is disabled, the AMI's containerd config must define the nvidia runtime.
         After fixing, restart the toolkit pod, then the stuck pods.
     """
-    by_node: dict[str, list] = defaultdict(list)
+    by_node: dict[str, list[Any]] = defaultdict(list)
     for e in snapshot.events_by_reason.get("FailedCreatePodSandBox", []):
         if not NO_NVIDIA_RUNTIME.search(e.message or ""):
             continue
@@ -469,8 +470,7 @@ def nvidia_runtime_missing(snapshot):
                 toolkit_state = f"no toolkit pod runs on the node ({ds.metadata.name})"
         ev.append(toolkit_state)
         subject = ObjectRef(kind="Node", name=node_name)
-        yield new_finding(
-            "GPU204",
+        yield nvidia_runtime_missing.finding(
             f'{len(pods)} pod(s) on {node_name} cannot start: containerd has no "nvidia" runtime configured '
             f"({toolkit_state}); the container toolkit must configure containerd on that node",
             subject,
@@ -480,10 +480,10 @@ def nvidia_runtime_missing(snapshot):
         )
 
 
-def _gpu_nodepool_taints(snapshot) -> dict[tuple, tuple[Taint, list[Object]]]:
-    out: dict[tuple, tuple[Taint, list[Object]]] = {}
+def _gpu_nodepool_taints(snapshot: ClusterSnapshot) -> dict[tuple[Any, ...], tuple[Taint, list[Object]]]:
+    out: dict[tuple[Any, ...], tuple[Taint, list[Object]]] = {}
     for np in snapshot.nodepools:
-        if not nodepool_is_gpu(snapshot, np):
+        if not serves_nvidia_gpus(snapshot, np):
             continue
         for t in nodepool_taints(np):
             if blocking_taint(t):
@@ -497,8 +497,12 @@ def _gpu_nodepool_taints(snapshot) -> dict[tuple, tuple[Taint, list[Object]]]:
     Severity.ERROR,
     "GPU node taint not tolerated by GPU Operator operands",
     reads=("nodes", "daemonsets", "clusterpolicies", "nodepools"),
+    fixes=(
+        FixKind.CLUSTERPOLICY_TOLERATIONS,
+        FixKind.ADD_TOLERATION,
+    ),
 )
-def operand_taint_not_tolerated(snapshot):
+def operand_taint_not_tolerated(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """GPU nodes (or GPU NodePools) carry a taint the operand DaemonSets do not tolerate.
 
     What it checks:
@@ -526,7 +530,7 @@ def operand_taint_not_tolerated(snapshot):
     if not all_ds:
         return
     # taint key -> (taint, nodes carrying it, DaemonSets not tolerating it)
-    seen: dict[tuple, dict] = {}
+    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
     for node, _exp in gpu_nodes(snapshot):
         for operand, ds in all_ds:
             if operand is not None and not operand_expected_on(node, operand):
@@ -540,16 +544,16 @@ def operand_taint_not_tolerated(snapshot):
                     entry["nodes"].append(node.metadata.name)
                 if ds not in entry["ds"]:
                     entry["ds"].append(ds)
-    preemptive = set()
+    preemptive: set[tuple[Any, ...]] = set()
     for key, (t, pools) in _gpu_nodepool_taints(snapshot).items():
         missing = [ds for _o, ds in all_ds if not any(tolerates(tol, t) for tol in daemonset_tolerations(ds))]
         if not missing:
             continue
-        entry = seen.get(key)
-        if entry is None:
-            entry = seen[key] = {"taint": t, "nodes": [], "ds": list(missing), "pools": []}
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = {"taint": t, "nodes": [], "ds": list(missing), "pools": []}
             preemptive.add(key)
-        entry["pools"].extend(p for p in pools if p not in entry["pools"])
+        found["pools"].extend(p for p in pools if p not in found["pools"])
     if not seen:
         return
     cp = clusterpolicy(snapshot)
@@ -586,8 +590,7 @@ def operand_taint_not_tolerated(snapshot):
             + (", ".join(f"{t.get('key') or '*'}:{t.get('effect') or '*'}" for t in cur) or "none")
         )
         fix = fixplans.clusterpolicy_tolerations(cp, taints)
-        yield new_finding(
-            "GPU205",
+        yield operand_taint_not_tolerated.finding(
             f"Taint {names} on {scope} is not tolerated by the GPU Operator's operands, so no driver or "
             f"device plugin runs there; add it to ClusterPolicy {cp.metadata.name} spec.daemonsets.tolerations",
             ref(cp, "ClusterPolicy"),
@@ -601,8 +604,7 @@ def operand_taint_not_tolerated(snapshot):
         mine = [e["taint"] for e in seen.values() if ds in e["ds"]]
         if not mine:
             continue
-        yield new_finding(
-            "GPU205",
+        yield operand_taint_not_tolerated.finding(
             f"DaemonSet {ds.metadata.namespace}/{ds.metadata.name} does not tolerate "
             f"{', '.join(format_taint(t) for t in mine)} on {scope}; add the toleration",
             ref(ds, "DaemonSet"),

@@ -9,12 +9,17 @@ internal-error finding so one broken check never hides the others.
 from __future__ import annotations
 
 import re
-import textwrap
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from checks.model import Finding, ObjectRef, Severity
+from checks.check_docs import doc_sections
+from checks.fix_kinds import FixKind
+from checks.model import Finding, FixPlan, ObjectRef, Severity
+
+if TYPE_CHECKING:
+    from checks.snapshot import ClusterSnapshot
 
 CODE_RE = re.compile(r"^GPU\d{3}$")
 NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -29,48 +34,73 @@ AREAS = {
     7: "debug",
     9: "internal",
 }
+# cluster: runs on snapshots; nodepool-draft: also on edited and linted NodePools;
+# debug: runs on nvidia-smi observations (gputui.debugpod); internal: raised by the runner.
+SCOPES = ("cluster", "nodepool-draft", "debug", "internal")
+SNAPSHOT_SCOPES = ("cluster", "nodepool-draft")
 
 
 @dataclass(frozen=True)
 class Check:
+    """One catalogue entry, declared once by @check: the check builds its own findings
+    (`check.finding(...)`), so its code, name, title and severity are never typed again."""
+
     code: str
     name: str
     severity: Severity
     title: str
     reads: tuple[str, ...]
-    fn: Callable
-    scope: str = "cluster"  # "cluster" | "nodepool-draft" (also runs on edited NodePools)
+    fn: Callable[..., Iterable[Finding] | None]
+    scope: str = "cluster"  # see SCOPES
+    fix_kinds: tuple[FixKind, ...] = ()  # the fix plans its findings may offer
+
+    def __call__(self, subject: Any) -> Iterable[Finding]:
+        """Run the check on a snapshot (or, for debug checks, on one node's observation)."""
+        found = self.fn(subject)
+        return () if found is None else found
 
     @property
     def area(self) -> str:
         return AREAS.get(int(self.code[3]), "other")
 
     @property
+    def module(self) -> str:
+        """Where the check lives, as a path from the repository root: checks/nodes.py."""
+        return self.fn.__module__.replace(".", "/") + ".py"
+
+    @property
     def doc(self) -> str:
         return (self.fn.__doc__ or "").strip()
 
     def doc_sections(self) -> dict[str, str]:
-        """Split the docstring into its named sections."""
-        sections: dict[str, str] = {}
-        current = "summary"
-        lines: list[str] = []
-        for raw in _dedent(self.fn.__doc__ or "").splitlines():
-            line = raw.rstrip()
-            m = re.match(r"^(What it checks|Why it matters|How to fix)\s*:?\s*$", line.strip(), re.I)
-            if m:
-                sections[current] = textwrap.dedent("\n".join(lines)).strip()
-                current = m.group(1).lower()
-                lines = []
-            else:
-                lines.append(line)
-        sections[current] = textwrap.dedent("\n".join(lines)).strip()
-        return {k: v for k, v in sections.items() if v}
+        """The docstring's summary and sections (see checks.check_docs)."""
+        return doc_sections(self.fn.__doc__)
 
-
-def _dedent(text: str) -> str:
-    import inspect
-
-    return inspect.cleandoc(text)
+    def finding(
+        self,
+        message: str,
+        subject: ObjectRef,
+        *,
+        severity: Severity | None = None,
+        title: str | None = None,
+        related: Iterable[ObjectRef] = (),
+        evidence: Iterable[str] = (),
+        fixes: Iterable[FixPlan] = (),
+    ) -> Finding:
+        """A finding of this check: its code, name, area, and its default severity and title
+        unless the situation calls for others."""
+        return Finding(
+            code=self.code,
+            name=self.name,
+            severity=severity or self.severity,
+            title=title or self.title,
+            message=message,
+            subject=subject,
+            area=self.area,
+            related=list(related),
+            evidence=list(evidence),
+            fixes=list(fixes),
+        )
 
 
 class Registry:
@@ -85,19 +115,24 @@ class Registry:
         title: str,
         reads: Iterable[str] = (),
         scope: str = "cluster",
-    ) -> Callable:
+        fixes: Iterable[FixKind] = (),
+    ) -> Callable[[Callable[..., Any]], Check]:
         if not CODE_RE.match(code):
             raise ValueError(f"check code {code!r} must look like GPU123")
         if not NAME_RE.match(name):
             raise ValueError(f"check name {name!r} must be kebab-case")
+        if scope not in SCOPES:
+            raise ValueError(f"check scope {scope!r} must be one of {', '.join(SCOPES)}")
+        fix_kinds = tuple(FixKind(k) for k in fixes)
 
-        def deco(fn: Callable) -> Callable:
+        def deco(fn: Callable[..., Any]) -> Check:
             if code in self._checks:
                 raise ValueError(f"check code {code} registered twice")
             if any(c.name == name for c in self._checks.values()):
                 raise ValueError(f"check name {name} registered twice")
-            self._checks[code] = Check(code, name, severity, title, tuple(reads), fn, scope)
-            return fn
+            c = Check(code, name, severity, title, tuple(reads), fn, scope, fix_kinds)
+            self._checks[code] = c
+            return c
 
         return deco
 
@@ -117,19 +152,39 @@ class Registry:
 REGISTRY = Registry()
 check = REGISTRY.register
 
-INTERNAL_ERROR_CODE = "GPU901"
+
+@check("GPU901", "check-internal-error", Severity.WARNING, "A check failed", scope="internal")
+def check_internal_error(snapshot: ClusterSnapshot) -> Iterable[Finding]:
+    """A check raised an exception instead of answering; its findings are missing.
+
+    What it checks:
+        Nothing of the cluster: the runner reports a check that crashed (a field of an
+        unexpected shape, a bug in gputui) as this finding and runs every other check.
+
+    Why it matters:
+        The crashed check's problems are not in the report, so a clean-looking result may
+        be incomplete. The message names the check, the exception and where it was raised.
+
+    How to fix:
+        Re-run with the same input to confirm, then report it with the message (and, if
+        you can share it, a snapshot from `gputui snapshot -o FILE`). Meanwhile read that
+        check's area by hand (`gputui checks explain CODE`).
+    """
+    return ()
 
 
-def run_checks(snapshot, checks: Iterable[Check] | None = None) -> list[Finding]:
+INTERNAL_ERROR = check_internal_error
+INTERNAL_ERROR_CODE = INTERNAL_ERROR.code
+
+
+def run_checks(snapshot: ClusterSnapshot, checks: Iterable[Check] | None = None) -> list[Finding]:
     """Run checks over a snapshot; a check that raises yields one internal-error finding."""
-    import checks as _package  # noqa: F401  (imports every check module, filling REGISTRY)
-
-    # Debug-scope checks read nvidia-smi results, not a snapshot; gputui.debugpod runs them.
-    selected = list(checks) if checks is not None else [c for c in REGISTRY.all() if c.scope != "debug"]
+    # Debug checks read nvidia-smi results, not a snapshot: gputui.debugpod runs them.
+    selected = list(checks) if checks is not None else [c for c in REGISTRY.all() if c.scope in SNAPSHOT_SCOPES]
     findings: list[Finding] = []
     for c in selected:
         try:
-            for f in c.fn(snapshot) or ():
+            for f in c(snapshot):
                 if not f.area:
                     f.area = c.area
                 findings.append(f)
@@ -137,15 +192,11 @@ def run_checks(snapshot, checks: Iterable[Check] | None = None) -> list[Finding]
             tb = traceback.extract_tb(e.__traceback__)
             where = f"{tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else "?"
             findings.append(
-                Finding(
-                    code=INTERNAL_ERROR_CODE,
-                    name="check-internal-error",
-                    severity=Severity.WARNING,
-                    area="internal",
-                    title=f"Check {c.code} ({c.name}) failed",
-                    message=f"check {c.code} {c.name} raised {type(e).__name__}: {e} (at {where}); "
+                INTERNAL_ERROR.finding(
+                    f"check {c.code} {c.name} raised {type(e).__name__}: {e} (at {where}); "
                     "its findings are missing from this report",
-                    subject=ObjectRef(kind="Check", name=c.code),
+                    ObjectRef(kind="Check", name=c.code),
+                    title=f"Check {c.code} ({c.name}) failed",
                     evidence=[f"{type(e).__name__}: {e}"],
                 )
             )

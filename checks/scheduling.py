@@ -1,43 +1,54 @@
 """Area 4, scheduling: GPU pods that wait, and why.
 
 One finding per workload (pods of one Deployment/Job/StatefulSet wait for the same
-reason), built from what the scheduler and Karpenter said (checks.messages) and from
+reason), built from what the scheduler and Karpenter said (checks.event_messages) and from
 re-doing Karpenter's NodePool reasoning offline (checks.nodepools).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from checks import fixplans, gpuchain, instances
-from checks.gpu import GPU_RESOURCE
-from checks.k8s import format_quantity, pod_gpu_request, pod_requests, taint_from_dict
-from checks.messages import (
+from checks import fixplans, instances
+from checks.conditions import condition
+from checks.event_messages import (
     KarpenterMessage,
+    Nominated,
     SchedulerMessage,
     parse_failed_scheduling,
     parse_nodeclaim_event,
     parse_nominated,
 )
+from checks.fix_kinds import FixKind
+from checks.gpu import GPU_RESOURCE
+from checks.gpu_nodes import expected_gpus
+from checks.gpu_pods import gpu_requests, unscheduled_gpu_pods
+from checks.k8s import format_quantity, pod_gpu_request, pod_requests, taint_from_dict
+from checks.kinds import Event, Node, Object, Pod, Taint, to_dict, to_struct
 from checks.model import Finding, FixPlan, ObjectRef, Severity
+from checks.nodepool_model import is_nvidia_nodepool
 from checks.nodepools import (
+    Blocker,
+    Conflict,
     NodePoolVerdict,
+    WidenPlan,
     daemonset_overhead,
     evaluate_nodepool,
-    is_gpu_nodepool,
     karpenter_equivalent,
     nodes_needed,
     set_after_boot,
     widen_requirements,
 )
-from checks.nodes import still_initializing
-from checks.objects import Event, Object, Pod, to_dict, to_struct
+from checks.readiness_chain import still_initializing
 from checks.registry import check
+from checks.workloads import Workload, group_by_workload, pod_template_spec
 
-# A pod this young without any event is still in the scheduler's queue, not stuck.
-PENDING_GRACE_SECONDS = 30
+if TYPE_CHECKING:
+    from checks.snapshot import ClusterSnapshot
+
 # Karpenter normally turns a nomination into a bound pod within a few minutes; a GPU node
 # with the GPU Operator installing its driver takes longer.
 NOMINATION_PATIENCE_SECONDS = 15 * 60
@@ -53,60 +64,11 @@ _LAUNCH_STARTING_REASONS = {None, "", "AwaitingReconciliation", "Launching"}
 # -- grouping --------------------------------------------------------------------------
 
 
-@dataclass
-class Workload:
-    ref: ObjectRef
-    obj: Object | None  # None for a bare Pod or an owner not in the snapshot
-    pods: list[Pod] = field(default_factory=list)
-
-
-def workload_of(snapshot, pod: Pod) -> tuple[ObjectRef, Object | None]:
-    """(reference, object) of the workload that owns the pod's template; see gpuchain.workload_of."""
-    wl = gpuchain.workload_of(snapshot, pod)
-    return wl.ref, wl.obj
-
-
-def pending_gpu_pods(snapshot) -> list[Pod]:
-    """GPU pods the scheduler has not placed yet (a bound pod that is still Pending is
-    pulling images or starting, which is not a scheduling problem)."""
-    out = []
-    for p in snapshot.pods:
-        if p.status.phase != "Pending" or p.spec.node_name or p.metadata.deletion_timestamp:
-            continue
-        if not gpu_requests(p):
-            continue
-        age = snapshot.age_seconds(p.metadata.creation_timestamp)
-        if (
-            age is not None
-            and age < PENDING_GRACE_SECONDS
-            and not snapshot.events_for("Pod", p.metadata.name, p.metadata.namespace)
-        ):
-            continue
-        out.append(p)
-    return out
-
-
-def gpu_requests(pod: Pod) -> dict[str, Decimal]:
-    """NVIDIA resources the pod asks for: whole GPUs and MIG slices (nvidia.com/mig-1g.10gb)."""
-    return {r: q for r, q in pod_requests(pod).items() if r.startswith("nvidia.com/") and q > 0}
-
-
 def _request_words(pod: Pod) -> str:
     gpus = pod_gpu_request(pod)
     if gpus:
         return f"{gpus} GPU{'s' if gpus != 1 else ''}"
     return ", ".join(f"{format_quantity(q, r)} {r}" for r, q in sorted(gpu_requests(pod).items()))
-
-
-def group_by_workload(snapshot, pods: list[Pod]) -> list[Workload]:
-    groups: dict[tuple, Workload] = {}
-    for p in pods:
-        ref, obj = workload_of(snapshot, p)
-        key = (ref.kind, ref.namespace, ref.name)
-        if key not in groups:
-            groups[key] = Workload(ref, obj)
-        groups[key].pods.append(p)
-    return list(groups.values())
 
 
 # -- what the emitters said ---------------------------------------------------------------
@@ -131,7 +93,7 @@ class PodStory:
         return max(self.nominated, key=lambda e: e.when or "", default=None)
 
 
-def pod_story(snapshot, pods: list[Pod]) -> PodStory:
+def pod_story(snapshot: ClusterSnapshot, pods: list[Pod]) -> PodStory:
     story = PodStory()
     for p in pods:
         for e in snapshot.events_for("Pod", p.metadata.name, p.metadata.namespace):
@@ -147,7 +109,7 @@ def pod_story(snapshot, pods: list[Pod]) -> PodStory:
     return story
 
 
-def ice_events(snapshot, nodepools: list[str], nodeclaims: list[str] = ()) -> list[Event]:
+def ice_events(snapshot: ClusterSnapshot, nodepools: list[str], nodeclaims: Sequence[str] = ()) -> list[Event]:
     """InsufficientCapacityError events of NodeClaims of these NodePools. The NodeClaim is
     deleted right after the error, so only its name (`<nodepool>-<suffix>`) links them."""
     out = []
@@ -179,8 +141,14 @@ def ice_events(snapshot, nodepools: list[str], nodeclaims: list[str] = ()) -> li
         "jobs",
         "daemonsets",
     ),
+    fixes=(
+        FixKind.ADD_NODE_SELECTOR,
+        FixKind.ADD_TOLERATION,
+        FixKind.RAISE_NODEPOOL_LIMIT,
+        FixKind.WIDEN_NODEPOOL_REQUIREMENTS,
+    ),
 )
-def gpu_pods_pending(snapshot):
+def gpu_pods_pending(snapshot: ClusterSnapshot) -> list[Finding]:
     """Pending GPU pods, one finding per workload, with the reason in plain words.
 
     What it checks:
@@ -211,7 +179,7 @@ def gpu_pods_pending(snapshot):
         spot and on-demand both. When a node exists but offers no nvidia.com/gpu, see
         GPU101.
     """
-    pending = pending_gpu_pods(snapshot)
+    pending = unscheduled_gpu_pods(snapshot)
     if not pending:
         return []
     overheads = {
@@ -224,14 +192,14 @@ def gpu_pods_pending(snapshot):
     return findings
 
 
-def _nodepools_to_judge(snapshot, story: PodStory) -> list[Object]:
-    gpu = [np for np in snapshot.nodepools if is_gpu_nodepool(np)]
+def _nodepools_to_judge(snapshot: ClusterSnapshot, story: PodStory) -> list[Object]:
+    gpu = [np for np in snapshot.nodepools if is_nvidia_nodepool(np)]
     named = {n for _, k in story.karpenter for n in k.nodepools}
     chosen = gpu + [np for np in snapshot.nodepools if np.metadata.name in named and np not in gpu]
     return chosen or list(snapshot.nodepools)
 
 
-def _pending_finding(snapshot, wl: Workload, overheads: dict[str, Any]) -> Finding:
+def _pending_finding(snapshot: ClusterSnapshot, wl: Workload, overheads: dict[str, Any]) -> Finding:
     pod = wl.pods[0]
     story = pod_story(snapshot, wl.pods)
     pools = _nodepools_to_judge(snapshot, story)
@@ -256,14 +224,12 @@ def _pending_finding(snapshot, wl: Workload, overheads: dict[str, Any]) -> Findi
     evidence = _evidence(story, ice, verdicts, snapshot)
     related = _related(snapshot, pools, nominated, ice)
     fixes = _fixes(wl, verdicts, pools, overheads)
-    return Finding(
-        code="GPU401",
-        name="gpu-pods-pending",
+    return gpu_pods_pending.finding(
+        message,
+        wl.ref,
         severity=severity,
         title=f"{n} GPU pod{'s' if n != 1 else ''} pending"
         + (f" ({wl.ref.kind} {wl.ref.name})" if wl.ref.kind != "Pod" else ""),
-        message=message,
-        subject=wl.ref,
         related=related,
         evidence=evidence,
         fixes=fixes,
@@ -271,7 +237,11 @@ def _pending_finding(snapshot, wl: Workload, overheads: dict[str, Any]) -> Findi
 
 
 def _main_reason(
-    snapshot, story: PodStory, verdicts: list[NodePoolVerdict], nominated, ice: list[Event]
+    snapshot: ClusterSnapshot,
+    story: PodStory,
+    verdicts: list[NodePoolVerdict],
+    nominated: Nominated | None,
+    ice: list[Event],
 ) -> tuple[str, Severity]:
     fitting = [v for v in verdicts if v.fits]
     sched = story.latest_scheduler
@@ -298,15 +268,13 @@ def _main_reason(
             state = _nodeclaim_state(nc)
             age = snapshot.age_seconds(nc.metadata.creation_timestamp)
             # Karpenter reports a failed launch as Launched=Unknown with a reason (LaunchFailed, ...).
-            failed = any(
-                c.get("type") == "Launched"
-                and c.get("status") != "True"
-                and (c.get("status") == "False" or c.get("reason") not in _LAUNCH_STARTING_REASONS)
-                for c in nc.status.get("conditions") or []
+            launched, registered = condition(nc, "Launched"), condition(nc, "Registered")
+            failed = (
+                launched is not None
+                and launched.get("status") != "True"
+                and (launched.get("status") == "False" or launched.get("reason") not in _LAUNCH_STARTING_REASONS)
             )
-            unregistered = any(
-                c.get("type") == "Registered" and c.get("status") != "True" for c in nc.status.get("conditions") or []
-            )
+            unregistered = registered is not None and registered.get("status") != "True"
             if (
                 not failed
                 and unregistered
@@ -349,24 +317,22 @@ def _intent_rank(v: NodePoolVerdict) -> tuple[int, int]:
 
 def _nodeclaim_state(nc: Object) -> str | None:
     """'Initialized=Unknown (ResourceNotRegistered: ...)' for the first condition not True."""
-    conds = {c.get("type"): c for c in nc.status.get("conditions") or []}
     for t in ("Launched", "Registered", "Initialized"):
-        c = conds.get(t)
+        c = condition(nc, t)
         if c is not None and c.get("status") != "True" and c.get("reason"):
             msg = f": {c['message']}" if c.get("message") else ""
             return f"{t}={c.get('status')} ({c.get('reason')}{msg})"
     return None
 
 
-def _gpu_nodes_without_gpus(snapshot, nodepools: list[str]) -> list[str]:
+def _gpu_nodes_without_gpus(snapshot: ClusterSnapshot, nodepools: list[str]) -> list[str]:
     out = []
     for node in snapshot.nodes:
         labels = node.metadata.labels
         pool = labels.get("karpenter.sh/nodepool")
         if nodepools and pool is not None and pool not in nodepools:
             continue
-        expected = instances.expected_gpus(labels)
-        if not expected or node.spec.unschedulable:
+        if expected_gpus(snapshot, node) is None or node.spec.unschedulable:
             continue
         if Decimal(str(node.status.allocatable.get(GPU_RESOURCE, "0") or "0")) == 0 and not still_initializing(
             snapshot, node
@@ -375,7 +341,9 @@ def _gpu_nodes_without_gpus(snapshot, nodepools: list[str]) -> list[str]:
     return out
 
 
-def _evidence(story: PodStory, ice: list[Event], verdicts: list[NodePoolVerdict], snapshot) -> list[str]:
+def _evidence(
+    story: PodStory, ice: list[Event], verdicts: list[NodePoolVerdict], snapshot: ClusterSnapshot
+) -> list[str]:
     ev: list[str] = []
     sched = story.latest_scheduler
     if sched:
@@ -395,7 +363,9 @@ def _evidence(story: PodStory, ice: list[Event], verdicts: list[NodePoolVerdict]
     return ev
 
 
-def _related(snapshot, pools: list[Object], nominated, ice: list[Event]) -> list[ObjectRef]:
+def _related(
+    snapshot: ClusterSnapshot, pools: list[Object], nominated: Nominated | None, ice: list[Event]
+) -> list[ObjectRef]:
     refs: list[ObjectRef] = [
         ObjectRef("NodePool", np.metadata.name, None, np.api_version or "karpenter.sh/v1") for np in pools
     ]
@@ -436,7 +406,9 @@ def _fixes(
     return []
 
 
-def _plans_for(wl: Workload, v: NodePoolVerdict, np: Object, overhead) -> list[FixPlan] | None:
+def _plans_for(
+    wl: Workload, v: NodePoolVerdict, np: Object, overhead: dict[str, Decimal] | None
+) -> list[FixPlan] | None:
     """Every plan needed to unblock this NodePool, or None when one objection has no plan."""
     plans: list[FixPlan] = []
     taints = [taint_from_dict(b.data["taint"]) for b in v.blockers_of("taint")]
@@ -474,7 +446,7 @@ def _plans_for(wl: Workload, v: NodePoolVerdict, np: Object, overhead) -> list[F
     return plans
 
 
-def _toleration_plans(wl: Workload, taints: list) -> list[FixPlan]:
+def _toleration_plans(wl: Workload, taints: list[Any]) -> list[FixPlan]:
     if wl.ref.kind in ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet") and wl.obj is not None:
         plan = fixplans.add_toleration(wl.obj, taints, kind=wl.ref.kind)
         plan.disruptive = True  # the rollout replaces running replicas too
@@ -496,7 +468,7 @@ def _toleration_plans(wl: Workload, taints: list) -> list[FixPlan]:
     return plans
 
 
-def _limit_plan(np: Object, wl: Workload, b) -> FixPlan:
+def _limit_plan(np: Object, wl: Workload, b: Blocker) -> FixPlan:
     r = b.data["resource"]
     limit, used, adds = b.data["limit"], b.data["used"], b.data["adds"]
     it = instances.get(b.data.get("instance_type"))
@@ -514,11 +486,11 @@ def _limit_plan(np: Object, wl: Workload, b) -> FixPlan:
     return plan
 
 
-def _widen_plan(np: Object, w) -> FixPlan:
+def _widen_plan(np: Object, w: WidenPlan) -> FixPlan:
     body = {"spec": {"template": {"spec": {"requirements": w.requirements}}}}
     name = np.metadata.name
     return FixPlan(
-        id="widen-nodepool-requirements",
+        id=FixKind.WIDEN_NODEPOOL_REQUIREMENTS.value,
         title=f"Let NodePool {name} launch {w.instance_type}",
         target=fixplans.target_ref(np, "NodePool"),
         patch_type="merge",
@@ -532,12 +504,12 @@ def _widen_plan(np: Object, w) -> FixPlan:
     )
 
 
-def _replace_node_agent_selector_plan(wl: Workload, conflict) -> FixPlan | None:
+def _replace_node_agent_selector_plan(wl: Workload, conflict: Conflict) -> FixPlan | None:
     """Swap a nodeSelector on a label node agents set after boot (nvidia.com/gpu.product)
     for the Karpenter label that describes the same thing, or drop it."""
     if wl.ref.kind not in ("Deployment", "StatefulSet") or wl.obj is None:
         return None  # Pod and Job nodeSelectors are immutable
-    selector = (((wl.obj.spec.get("template") or {}).get("spec")) or {}).get("nodeSelector") or {}
+    selector = pod_template_spec(wl.obj).get("nodeSelector") or {}
     if conflict.key not in selector:
         return None  # an affinity term: left to a human
     alt = karpenter_equivalent(conflict.key, selector[conflict.key])
@@ -548,7 +520,7 @@ def _replace_node_agent_selector_plan(wl: Workload, conflict) -> FixPlan | None:
     md = wl.obj.metadata
     instead = f"selects {alt[0]}={alt[1]} instead" if alt else "drops it (the GPU request already picks GPU nodes)"
     return FixPlan(
-        id="add-node-selector",
+        id=FixKind.ADD_NODE_SELECTOR.value,
         title=(f"Select {alt[0]}={alt[1]} instead of {conflict.key}" if alt else f"Drop nodeSelector {conflict.key}")
         + f" on {wl.ref.kind} {md.name}",
         target=wl.ref,
@@ -563,12 +535,12 @@ def _replace_node_agent_selector_plan(wl: Workload, conflict) -> FixPlan | None:
     )
 
 
-def _node_selector_plan(wl: Workload, conflict, np: Object) -> FixPlan | None:
+def _node_selector_plan(wl: Workload, conflict: Conflict, np: Object) -> FixPlan | None:
     """Point the pod's nodeSelector at a value the NodePool offers, when the conflict is a
     plain nodeSelector key (affinity terms are left to a human)."""
     if wl.ref.kind not in ("Deployment", "StatefulSet") or wl.obj is None:
         return None  # Pod and Job nodeSelectors are immutable
-    selector = (((wl.obj.spec.get("template") or {}).get("spec")) or {}).get("nodeSelector") or {}
+    selector = pod_template_spec(wl.obj).get("nodeSelector") or {}
     if conflict.key not in selector or conflict.unknown_label:
         return None
     offered = [val for r in conflict.nodepool if r.operator == "In" for val in r.values]
@@ -593,7 +565,7 @@ def _node_selector_plan(wl: Workload, conflict, np: Object) -> FixPlan | None:
     "GPU pods nominated but not bound",
     reads=("pods", "events", "nodes", "nodeclaims", "replicasets", "deployments", "statefulsets", "jobs"),
 )
-def gpu_pod_nominated_not_bound(snapshot):
+def gpu_pod_nominated_not_bound(snapshot: ClusterSnapshot) -> list[Finding]:
     """GPU pods that Karpenter nominated for a node long ago but that are still Pending.
 
     What it checks:
@@ -619,11 +591,13 @@ def gpu_pod_nominated_not_bound(snapshot):
         constraints with the node.
     """
     findings = []
-    for wl in group_by_workload(snapshot, pending_gpu_pods(snapshot)):
+    for wl in group_by_workload(snapshot, unscheduled_gpu_pods(snapshot)):
         story = pod_story(snapshot, wl.pods)
         if not story.nominated:
             continue
         latest = story.latest_nominated
+        if latest is None:
+            continue
         # Karpenter nominates again for every new NodeClaim: only the current target counts.
         same = [e for e in story.nominated if e.message == latest.message]
         first = min((e.first_timestamp or e.when or "" for e in same), default="")
@@ -633,12 +607,12 @@ def gpu_pod_nominated_not_bound(snapshot):
         nom = parse_nominated(latest.message)
         if _nomination_is_stale(snapshot, nom):
             continue  # GPU301/GPU302 report the failed launch; Karpenter nominates anew when it retries
-        target = ", ".join(f"{k}/{n}" for k, n in nom.targets) or story.latest_nominated.message
+        target = ", ".join(f"{k}/{n}" for k, n in nom.targets) or latest.message
         sched = story.latest_scheduler
         says = f"; kube-scheduler says: {sched[1].summary()}" if sched else "; kube-scheduler gave no reason yet"
-        if _gpu_less(snapshot.node_by_name.get(nom.node or "")):
+        if _gpu_less(snapshot, snapshot.node_by_name.get(nom.node or "")):
             says += f"; node {nom.node} offers no allocatable nvidia.com/gpu (see GPU101)"
-        evidence = [f"Nominated ({story.latest_nominated.component or 'karpenter'}): {story.latest_nominated.message}"]
+        evidence = [f"Nominated ({latest.component or 'karpenter'}): {latest.message}"]
         if sched:
             evidence.append(f"FailedScheduling ({sched[0].component or 'default-scheduler'}): {sched[0].message}")
         related: list[ObjectRef] = []
@@ -660,15 +634,12 @@ def gpu_pod_nominated_not_bound(snapshot):
         n = len(wl.pods)
         minutes = int(age // 60)
         findings.append(
-            Finding(
-                code="GPU402",
-                name="gpu-pod-nominated-not-bound",
-                severity=Severity.WARNING,
-                title=f"{n} GPU pod{'s' if n != 1 else ''} nominated {minutes} min ago, still pending",
-                message=f"{n} pod{'s' if n != 1 else ''} of {wl.ref.kind} {wl.ref.namespace}/{wl.ref.name} "
+            gpu_pod_nominated_not_bound.finding(
+                f"{n} pod{'s' if n != 1 else ''} of {wl.ref.kind} {wl.ref.namespace}/{wl.ref.name} "
                 f"{'were' if n != 1 else 'was'} nominated for {target} {minutes} min ago but "
                 f"{'are' if n != 1 else 'is'} still Pending{says}",
-                subject=wl.ref,
+                wl.ref,
+                title=f"{n} GPU pod{'s' if n != 1 else ''} nominated {minutes} min ago, still pending",
                 related=related,
                 evidence=evidence,
             )
@@ -676,30 +647,19 @@ def gpu_pod_nominated_not_bound(snapshot):
     return findings
 
 
-def _nomination_is_stale(snapshot, nom) -> bool:
+def _nomination_is_stale(snapshot: ClusterSnapshot, nom: Nominated) -> bool:
     """The nominated NodeClaim is gone (deleted after a failed launch)."""
     if not nom.nodeclaim or snapshot.cannot_see("nodeclaims.karpenter.sh"):
         return False
     return not any(c.metadata.name == nom.nodeclaim for c in snapshot.nodeclaims)
 
 
-def _gpu_less(node) -> bool:
+def _gpu_less(snapshot: ClusterSnapshot, node: Node | None) -> bool:
     """A node that should have GPUs but offers none to the scheduler."""
-    if node is None or not instances.expected_gpus(node.metadata.labels):
+    if node is None or expected_gpus(snapshot, node) is None:
         return False
     return Decimal(str(node.status.allocatable.get(GPU_RESOURCE, "0") or "0")) == 0
 
 
-def _taint_str(t) -> str:
+def _taint_str(t: Taint) -> str:
     return f"{t.key}={t.value}:{t.effect}" if t.value else f"{t.key}:{t.effect}"
-
-
-__all__ = [
-    "gpu_pods_pending",
-    "gpu_pod_nominated_not_bound",
-    "workload_of",
-    "pending_gpu_pods",
-    "pod_story",
-    "group_by_workload",
-    "ice_events",
-]

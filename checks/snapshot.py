@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from checks.objects import Event, Node, Object, Pod, to_struct
+from checks.kinds import Event, Node, Object, Pod, to_struct
+from checks.timestamps import parse_time  # noqa: F401  (re-exported for readers of snapshot files)
 
 # (group, plural) of every resource the gatherer reads, with the snapshot attribute it fills.
 RESOURCES: dict[str, tuple[str, str, str]] = {
@@ -72,16 +73,6 @@ class Incomplete:
         return {"resource": self.resource, "reason": self.reason, "message": self.message}
 
 
-def parse_time(value: str | None) -> _dt.datetime | None:
-    """RFC 3339 (as the API writes it) to an aware datetime; None when absent or unreadable."""
-    if not value:
-        return None
-    try:
-        return _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 @dataclass
 class ClusterSnapshot:
     nodes: list[Node] = field(default_factory=list)
@@ -116,7 +107,7 @@ class ClusterSnapshot:
 
     @classmethod
     def from_manifests(
-        cls, objects: Iterable[dict[str, Any]], now: _dt.datetime | None = None, **kw
+        cls, objects: Iterable[dict[str, Any]], now: _dt.datetime | None = None, **kw: Any
     ) -> ClusterSnapshot:
         """Build from manifest dicts of any supported kind; unknown kinds are ignored."""
         snap = cls(**kw)
@@ -204,7 +195,7 @@ class ClusterSnapshot:
 
     @cached_property
     def nodeclaims_by_node(self) -> dict[str, Object]:
-        return {nc.status.get("nodeName"): nc for nc in self.nodeclaims if nc.status.get("nodeName")}
+        return {str(nc.status["nodeName"]): nc for nc in self.nodeclaims if nc.status.get("nodeName")}
 
     @cached_property
     def nodeclaims_by_nodepool(self) -> dict[str, list[Object]]:

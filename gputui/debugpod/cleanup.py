@@ -7,11 +7,11 @@ killed such a pod by then (activeDeadlineSeconds), but the object stays until de
 
 from __future__ import annotations
 
-import calendar
 import time
 from dataclasses import dataclass
 from typing import Any
 
+from checks.timestamps import parse_time
 from gputui.debugpod import spec as podspec
 from gputui.kube.errors import KubeApiError
 
@@ -29,12 +29,8 @@ class Leftover:
 
 
 def _parse_time(text: str | None) -> float | None:
-    if not text:
-        return None
-    try:
-        return float(calendar.timegm(time.strptime(text.replace(".000", ""), "%Y-%m-%dT%H:%M:%SZ")))
-    except ValueError:
-        return None
+    when = parse_time(text)
+    return when.timestamp() if when is not None else None
 
 
 def is_leftover(pod: dict, now: float) -> bool:

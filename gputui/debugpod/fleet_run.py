@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from checks import instances
 from checks.debug import run_debug_checks
-from checks.gpu import GPU_RESOURCE, LABEL_GFD_GPU_COUNT, LABEL_INSTANCE_TYPE, LABEL_KARPENTER_GPU_COUNT, LABEL_NODEPOOL
+from checks.gpu import GPU_RESOURCE, LABEL_NODEPOOL
+from checks.gpu_nodes import expected_gpus_of
 from checks.model import Finding
 from gputui.debugpod import spec as podspec
 from gputui.debugpod.model import SmiReport
@@ -34,19 +34,12 @@ def _int(value: Any) -> int | None:
 
 
 def expected_gpus(node: Mapping[str, Any]) -> tuple[int | None, str]:
-    """(GPU count the node should have, where that comes from)."""
+    """(GPU count the node should have, where that comes from): checks.gpu_nodes' answer."""
     labels = (node.get("metadata") or {}).get("labels") or {}
-    it = labels.get(LABEL_INSTANCE_TYPE)
-    known = instances.get(it)
-    if known is not None and known.gpu_count:
-        return known.gpu_count, f"instance type {it}"
-    for key in (LABEL_KARPENTER_GPU_COUNT, LABEL_GFD_GPU_COUNT):
-        n = _int(labels.get(key))
-        if n:
-            return n, f"label {key}={n}"
-    n = _int(((node.get("status") or {}).get("capacity") or {}).get(GPU_RESOURCE))
-    if n:
-        return n, f"capacity {GPU_RESOURCE}={n}"
+    capacity = (node.get("status") or {}).get("capacity") or {}
+    e = expected_gpus_of(labels, capacity)
+    if e is not None and e.count:
+        return e.count, e.source
     return None, "nothing on the node says how many GPUs it has"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from checks.fix_kinds import FixKind, fix_kind
 from checks.model import FixPlan
 from gputui.kube.patch import PatchError, json_patch, merge_patch, pointer
 
@@ -23,7 +24,7 @@ FIELD_MANAGER = "gputui"
 DELETING = ("delete", "evict")
 # Plans whose list values only add entries: re-derived from the current object so a
 # toleration someone else added since the check ran is kept, not overwritten.
-_ADDITIVE_LISTS = ("add-toleration", "clusterpolicy-tolerations")
+_ADDITIVE_LISTS = (FixKind.ADD_TOLERATION, FixKind.CLUSTERPOLICY_TOLERATIONS)
 
 
 def is_delete(plan: FixPlan) -> bool:
@@ -32,7 +33,7 @@ def is_delete(plan: FixPlan) -> bool:
 
 def rebase(plan: FixPlan, current: dict) -> Any:
     """The plan's patch adapted to the current object (see _ADDITIVE_LISTS)."""
-    if plan.patch_type != "merge" or plan.id not in _ADDITIVE_LISTS or not isinstance(plan.patch, dict):
+    if plan.patch_type != "merge" or fix_kind(plan.id) not in _ADDITIVE_LISTS or not isinstance(plan.patch, dict):
         return plan.patch
     return _union_lists(plan.patch, current)
 

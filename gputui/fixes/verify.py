@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from checks.fix_kinds import FixKind, fix_kind
 from checks.gpu import ANNOTATION_DO_NOT_DISRUPT
 from checks.model import Finding, FixPlan
 from checks.registry import REGISTRY, run_checks
@@ -53,9 +54,11 @@ def verify(
     """Re-read the target, re-gather, re-run the finding's check. `attempts` > 1 re-gathers
     until the finding is gone (controllers need a moment on a live cluster)."""
     if gather_fn is None:
-        from gputui.kube.gather import gather as gather_fn
+        from gputui.kube.gather import gather
+
+        gather_fn = gather
     check = REGISTRY.find(finding.code)
-    v = None
+    v: Verification | None = None
     for i in range(max(1, attempts)):
         if i:
             time.sleep(interval)
@@ -88,6 +91,7 @@ def verify(
         else:
             msg = f"{change_line} {finding.code} still reports {finding.subject}."
         v = Verification(False, in_place, msg, details, remaining, snapshot)
+    assert v is not None  # the loop runs at least once
     return v
 
 
@@ -180,7 +184,8 @@ def _change_state(plan: FixPlan, current: dict | None, before: dict | None) -> t
 
 
 def explain_remaining(plan: FixPlan, finding: Finding, still: Finding, snapshot, current: dict | None) -> list[str]:
-    explain = _EXPLAIN.get(plan.id)
+    kind = fix_kind(plan.id)
+    explain = _EXPLAIN.get(kind) if kind is not None else None
     out = explain(plan, still, snapshot, current) if explain else []
     return out or [_short(still.message)]
 
@@ -223,7 +228,7 @@ def _pods_of(snapshot, kind: str, namespace: str, name: str) -> list:
 def _explain_toleration(plan: FixPlan, still: Finding, snapshot, current) -> list[str]:
     t = plan.target
     pods = _pods_of(snapshot, t.kind, t.namespace or "", t.name)
-    if plan.id == "add-node-selector":
+    if fix_kind(plan.id) is FixKind.ADD_NODE_SELECTOR:
         wanted_sel = _find_key(plan.patch, "nodeSelector") or {}
         old = [p for p in pods if any(p.spec.node_selector.get(k) != v for k, v in wanted_sel.items())]
     else:
@@ -284,7 +289,7 @@ def _pending_gpu_pods(snapshot) -> int:
 
 
 def _explain_nodepool(plan: FixPlan, still: Finding, snapshot, current) -> list[str]:
-    what = "limit" if plan.id == "raise-nodepool-limit" else "requirements"
+    what = "limit" if fix_kind(plan.id) is FixKind.RAISE_NODEPOOL_LIMIT else "requirements"
     waiting = _pending_gpu_pods(snapshot)
     tail = f" ({waiting} GPU pod(s) still Pending)" if waiting else ""
     return [f"NodePool {plan.target.name} now has the new {what}; Karpenter has not launched a node yet{tail}"]
@@ -326,17 +331,17 @@ def _explain_cordon(plan: FixPlan, still: Finding, snapshot, current) -> list[st
     return [f"node {plan.target.name} is {state}; the node's own problem remains until it is repaired or replaced"]
 
 
-_EXPLAIN: dict[str, Callable[..., list[str]]] = {
-    "add-toleration": _explain_toleration,
-    "add-node-selector": _explain_toleration,
-    "clusterpolicy-tolerations": _explain_clusterpolicy,
-    "raise-nodepool-limit": _explain_nodepool,
-    "widen-nodepool-requirements": _explain_nodepool,
-    "add-do-not-disrupt": _explain_do_not_disrupt,
-    "restart-operand-pod": _explain_restart,
-    "delete-nodeclaim": _explain_nodeclaim,
-    "cordon-node": _explain_cordon,
-    "uncordon-node": _explain_cordon,
+_EXPLAIN: dict[FixKind, Callable[..., list[str]]] = {
+    FixKind.ADD_TOLERATION: _explain_toleration,
+    FixKind.ADD_NODE_SELECTOR: _explain_toleration,
+    FixKind.CLUSTERPOLICY_TOLERATIONS: _explain_clusterpolicy,
+    FixKind.RAISE_NODEPOOL_LIMIT: _explain_nodepool,
+    FixKind.WIDEN_NODEPOOL_REQUIREMENTS: _explain_nodepool,
+    FixKind.ADD_DO_NOT_DISRUPT: _explain_do_not_disrupt,
+    FixKind.RESTART_OPERAND_POD: _explain_restart,
+    FixKind.DELETE_NODECLAIM: _explain_nodeclaim,
+    FixKind.CORDON_NODE: _explain_cordon,
+    FixKind.UNCORDON_NODE: _explain_cordon,
 }
 
 

@@ -2,7 +2,7 @@
 
 Lists are paginated (limit=500 bounds memory on big clusters and is what the API
 server and etcd prefer) and decoded from raw bytes straight into the slim structs of
-`checks.objects`; no client model is ever built. One resource failing (403, CRD not
+`checks.kinds`; no client model is ever built. One resource failing (403, CRD not
 installed, timeouts after retries, 5xx) is recorded in `snapshot.incomplete` and the
 rest carries on; only "no cluster at all" (connect/auth) aborts, as ConnectError.
 """
@@ -21,7 +21,7 @@ from typing import Protocol
 import msgspec
 
 from checks.gpu import OPERAND_APPS
-from checks.objects import EventList, ListMeta, NodeList, ObjectList, PodList
+from checks.kinds import EventList, ListMeta, NodeList, ObjectList, PodList
 from checks.snapshot import RESOURCES, ClusterSnapshot, Incomplete
 from gputui.kube.client import KubeClient
 from gputui.kube.compact import Compactor

@@ -25,7 +25,8 @@ import threading
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from checks.snapshot import LOG_ANNOTATION, PREVIOUS_LOG_ANNOTATION, ClusterSnapshot, Incomplete, parse_time
+from checks.snapshot import LOG_ANNOTATION, PREVIOUS_LOG_ANNOTATION, ClusterSnapshot, Incomplete
+from checks.timestamps import parse_time
 
 META_NAME = "gputui-snapshot"
 META_NAMESPACE = "default"

@@ -26,7 +26,7 @@ from decimal import Decimal
 from checks.gpu import LABEL_CAPACITY_TYPE, LABEL_NODEPOOL
 from checks.instances import InstanceType
 from checks.k8s import format_quantity, quantity_or_zero, requirement_matches
-from checks.objects import Object, to_struct
+from checks.kinds import Object, to_struct
 from gputui.nodepool.cron import Cron, format_duration, parse_duration
 
 CAPACITY_TYPES = ("spot", "on-demand", "reserved")
@@ -298,9 +298,9 @@ def _share_indexes(src, dst) -> None:
     for name, attr in vars(type(src)).items():
         if isinstance(attr, functools.cached_property) and "nodepool" not in name and name in src.__dict__:
             dst.__dict__[name] = src.__dict__[name]
-    memo = src.__dict__.get("_gpuchain_memo")
+    memo = src.__dict__.get("_derived_indexes")
     if memo:
-        dst.__dict__["_gpuchain_memo"] = {k: v for k, v in memo.items() if "nodepool" not in k}
+        dst.__dict__["_derived_indexes"] = {k: v for k, v in memo.items() if "nodepool" not in k}
 
 
 def draft_findings(snapshot, obj: dict) -> list:
@@ -323,13 +323,14 @@ def _pending_fit(snapshot, obj: dict) -> list[str]:
     """Pending GPU workloads the draft NodePool could take."""
     if snapshot is None:
         return []
-    from checks.nodepool_draft import _aimed_at
-    from checks.nodepools import evaluate_nodepool, is_gpu_nodepool
-    from checks.scheduling import group_by_workload, pending_gpu_pods
+    from checks.gpu_pods import unscheduled_gpu_pods
+    from checks.nodepool_model import is_nvidia_nodepool
+    from checks.nodepools import evaluate_nodepool, pod_aims_at_nodepool
+    from checks.workloads import group_by_workload
 
     np = _np(obj)
-    gpu_pool = is_gpu_nodepool(np)
-    pods = [p for p in pending_gpu_pods(snapshot) if _aimed_at(np, p, gpu_pool)]
+    gpu_pool = is_nvidia_nodepool(np)
+    pods = [p for p in unscheduled_gpu_pods(snapshot) if pod_aims_at_nodepool(np, p, gpu_pool)]
     out = []
     for wl in group_by_workload(snapshot, pods):
         v = evaluate_nodepool(np, wl.pods[0])

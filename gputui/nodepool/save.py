@@ -23,12 +23,13 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from checks.fix_kinds import FixKind
 from checks.model import FixPlan, ObjectRef
 from gputui.errors import NotFoundError
 from gputui.nodepool.model import NodePoolDraft
 from gputui.nodepool.schema import SchemaResult, fetch_crd, validate_manifest
 
-PLAN_ID = "edit-nodepool"
+PLAN_ID = FixKind.EDIT_NODEPOOL.value
 
 
 def merge_diff(before: Any, after: Any) -> Any:
@@ -55,7 +56,7 @@ def edit_plan(draft: NodePoolDraft, base: dict) -> FixPlan:
     """The draft's edits (relative to the object it was opened from) as a merge patch of spec."""
     patch = {"spec": merge_diff(draft.original.get("spec") or {}, draft.obj.get("spec") or {})}
     from checks.fixplans import gitops_warning, kubectl_patch
-    from checks.objects import Object, to_struct
+    from checks.kinds import Object, to_struct
 
     md = to_struct({"metadata": base.get("metadata") or {}}, Object).metadata
     return FixPlan(
@@ -276,7 +277,7 @@ class NodePoolSaver:
                 context=self.kube.context,
                 server=self.kube.server,
                 title=f"Create NodePool {review.draft.name}",
-                plan={"id": "create-nodepool", "patchType": "create", "target": target},
+                plan={"id": FixKind.CREATE_NODEPOOL.value, "patchType": "create", "target": target},
                 target=target,
                 before=None,
                 after=after,

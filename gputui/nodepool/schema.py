@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.crd_schema import SchemaError, is_permissive, validate, version_schema
-from checks.nodepool_draft import builtin_schema
+from checks.nodepool_schema import builtin_schema
 
 PLURALS = {("karpenter.sh", "NodePool"): "nodepools", ("karpenter.k8s.aws", "EC2NodeClass"): "ec2nodeclasses"}
 

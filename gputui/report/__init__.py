@@ -76,7 +76,7 @@ def cluster_facts(snapshot) -> list[str]:
 
 def _gpu_node_count(snapshot) -> int | None:
     try:
-        from checks.gpuchain import gpu_nodes
+        from checks.gpu_nodes import gpu_nodes
 
         return len(gpu_nodes(snapshot))
     except Exception:  # noqa: BLE001 - a header fact must never break the report

@@ -44,8 +44,8 @@ def write_text(
         console.print(Text("No problems found.", style="bold green"))
     for sev, group in severity_order(findings):
         console.print()
-        title = Text(f"{sev.label.upper()} ({len(group)}) ", style=_STYLE[sev])
-        console.rule(title, align="left", style=_STYLE[sev].split()[-1])
+        rule_title = Text(f"{sev.label.upper()} ({len(group)}) ", style=_STYLE[sev])
+        console.rule(rule_title, align="left", style=_STYLE[sev].split()[-1])
         area = None
         for f in group:
             if f.area != area:

@@ -4,9 +4,10 @@ definitions, and the text of labels, selectors and container lists.
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
+
+from checks.timestamps import parse_time
 
 Obj = dict[str, Any]
 
@@ -17,30 +18,6 @@ IMAGES_DESC = "Images referenced by each container in the template."
 
 
 # --------------------------------------------------------------------------- time
-
-
-def parse_time(value: Any) -> datetime | None:
-    """RFC 3339 (with or without fractional seconds) → aware datetime; None when unset or bad."""
-    if not value or not isinstance(value, str):
-        return None
-    text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        # Python 3.10 rejects fractional seconds that are not 3 or 6 digits long.
-        match = re.match(r"^(.*T\d\d:\d\d:\d\d)(\.\d+)?(.*)$", text)
-        if not match:
-            return None
-        frac = (match.group(2) or ".0")[1:7].ljust(6, "0")
-        try:
-            parsed = datetime.fromisoformat(f"{match.group(1)}.{frac}{match.group(3)}")
-        except ValueError:
-            return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed
 
 
 def human_duration(seconds: float) -> str:

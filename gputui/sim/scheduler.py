@@ -17,7 +17,7 @@ from checks.k8s import (
     tolerates,
     toleration_from_dict,
 )
-from checks.objects import Pod, to_struct
+from checks.kinds import Pod, to_struct
 
 NO_NODES = "no nodes available to schedule pods"
 

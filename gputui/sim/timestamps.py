@@ -9,6 +9,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from checks import timestamps
+
 # -- time shifting ----------------------------------------------------------------------
 
 _TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
@@ -19,16 +21,10 @@ _SPEC_TIME_KEYS = ("acquireTime", "renewTime")  # Lease
 
 
 def parse_time(value: Any) -> _dt.datetime | None:
+    """A timestamp field's value, when it is one in the API's own form (RFC 3339, date and time)."""
     if not isinstance(value, str) or not _TS_RE.match(value):
         return None
-    head, dot, frac = value.partition(".")
-    if dot:  # the API writes up to nanoseconds; datetime keeps microseconds
-        digits = re.match(r"\d+", frac).group(0)  # type: ignore[union-attr]
-        value = f"{head}.{digits[:6].ljust(6, '0')}{frac[len(digits) :]}"
-    try:
-        return _dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(_dt.timezone.utc)
-    except ValueError:
-        return None
+    return timestamps.parse_time(value)
 
 
 def format_time(when: _dt.datetime, micro: bool = False) -> str:

@@ -142,7 +142,7 @@ class GputuiApp(App):
     def gpu_node_names(self) -> list[str]:
         if self.snapshot is None:
             return []
-        from checks.gpuchain import gpu_nodes
+        from checks.gpu_nodes import gpu_nodes
 
         return [n.metadata.name for n, _ in gpu_nodes(self.snapshot)]
 

@@ -7,10 +7,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from checks.findings import age_text
 from checks.gpu import GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL, OPERANDS
-from checks.gpuchain import age_text, allocatable_gpus, capacity_gpus, gpu_nodes, nodepool_is_gpu, pending_gpu_pods
+from checks.gpu_nodes import allocatable_gpus, capacity_gpus, gpu_nodes
+from checks.gpu_pods import pending_gpu_pods
 from checks.k8s import is_terminal, node_is_ready, parse_quantity, pod_gpu_request
 from checks.model import Finding, ObjectRef, Severity
+from checks.nodepool_model import serves_nvidia_gpus
 
 _TAG_RE = re.compile(r":(v?\d[\w.\-+]*)(?:@sha256:[0-9a-f]+)?$")
 
@@ -316,7 +319,7 @@ def nodepool_rows(snapshot) -> list[NodePoolRow]:
         rows.append(
             NodePoolRow(
                 name=np.metadata.name,
-                is_gpu=nodepool_is_gpu(snapshot, np),
+                is_gpu=serves_nvidia_gpus(snapshot, np),
                 gpus_used=used,
                 gpu_limit=_int_or_none((np.spec.get("limits") or {}).get(GPU_RESOURCE)),
                 nodes=len(nodes),

@@ -3,8 +3,8 @@
 import pytest
 
 from checks.disruption import go_duration_seconds, voluntary_risks
+from checks.kinds import Object, to_struct
 from checks.model import Severity
-from checks.objects import Object, to_struct
 from checks.registry import REGISTRY
 from tests.helpers.cluster import (
     GPU_NODE_A,

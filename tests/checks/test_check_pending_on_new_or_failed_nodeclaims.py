@@ -15,7 +15,8 @@ import pytest
 
 from checks.karpenter import nodeclaim_not_initialized
 from checks.model import Severity
-from checks.nodes import gpu_node_initializing, gpu_not_allocatable, still_initializing
+from checks.nodes import gpu_node_initializing, gpu_not_allocatable
+from checks.readiness_chain import still_initializing
 from checks.scheduling import gpu_pods_pending
 from checks.snapshot import ClusterSnapshot
 

@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 
 from checks.model import Severity
-from checks.scheduling import gpu_pod_nominated_not_bound, gpu_pods_pending, workload_of
+from checks.scheduling import gpu_pod_nominated_not_bound, gpu_pods_pending
 from checks.snapshot import ClusterSnapshot
+from checks.workloads import workload_of
 
 NOW = dt.datetime(2026, 11, 30, 12, 0, 0, tzinfo=dt.timezone.utc)
 
@@ -491,7 +492,7 @@ def test_bare_pod_is_its_own_subject_and_gets_pod_patch():
         }
     }
     assert (fix.target.kind, fix.target.name, fix.resource_version, fix.disruptive) == ("Pod", "train", "9", False)
-    assert workload_of(s, s.pods[0])[0].kind == "Pod"
+    assert workload_of(s, s.pods[0]).kind == "Pod"
 
 
 def test_job_pods_are_patched_not_the_immutable_template():

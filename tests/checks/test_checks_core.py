@@ -15,8 +15,8 @@ from checks.k8s import (
     tolerates,
     untolerated_taints,
 )
+from checks.kinds import Pod, Taint, Toleration, to_struct
 from checks.model import Finding, FixPlan, ObjectRef, Severity
-from checks.objects import Pod, Taint, Toleration, to_struct
 from checks.registry import INTERNAL_ERROR_CODE, Registry, run_checks
 from checks.snapshot import ClusterSnapshot
 

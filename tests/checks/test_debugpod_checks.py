@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace as NS
 
-from checks.debug import DEBUG_CHECKS, run_debug_checks, xid_fact
+from checks.debug import debug_checks, run_debug_checks, xid_fact
 from checks.model import Severity
 from gputui.debugpod.model import GpuInfo, SmiReport, XidEvent
 from gputui.debugpod.parsers.failures import recognise
@@ -31,7 +31,7 @@ def codes(findings):
 
 
 def test_registry_codes_and_names():
-    assert [(c.code, c.name) for c in DEBUG_CHECKS.values()] == [
+    assert [(c.code, c.name) for c in debug_checks()] == [
         ("GPU701", "debug-pod-failed"),
         ("GPU702", "nvidia-smi-failed"),
         ("GPU703", "gpu-missing"),

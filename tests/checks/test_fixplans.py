@@ -6,7 +6,7 @@ import shlex
 import pytest
 
 from checks import fixplans
-from checks.objects import Node, Object, Pod, Taint, to_struct
+from checks.kinds import Node, Object, Pod, Taint, to_struct
 from tests.helpers.cluster import clusterpolicy, daemonset, gpu_node, gpu_pod, nodeclaim, nodepool, workload
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from checks import instances
-from checks.instances import INSTANCE_TYPES, expected_gpus, get, karpenter_labels
+from checks.gpu_nodes import expected_gpus_of
+from checks.instances import INSTANCE_TYPES, get, karpenter_labels
 from checks.k8s import parse_quantity
 
 REFERENCE = (
@@ -111,7 +112,7 @@ def test_karpenter_labels():
     "labels,expected",
     [
         ({"node.kubernetes.io/instance-type": "p4d.24xlarge"}, 8),
-        ({"node.kubernetes.io/instance-type": "inf2.xlarge"}, 0),
+        ({"node.kubernetes.io/instance-type": "inf2.xlarge"}, None),  # known, and without NVIDIA GPUs
         ({"node.kubernetes.io/instance-type": "x9.huge", "karpenter.k8s.aws/instance-gpu-count": "2"}, 2),
         ({"nvidia.com/gpu.count": "4"}, 4),
         ({"karpenter.k8s.aws/instance-gpu-count": "bogus", "nvidia.com/gpu.count": "1"}, 1),
@@ -120,7 +121,8 @@ def test_karpenter_labels():
     ],
 )
 def test_expected_gpus(labels, expected):
-    assert expected_gpus(labels) == expected
+    e = expected_gpus_of(labels, {})
+    assert (e.count if e is not None else None) == expected
 
 
 def test_describe():

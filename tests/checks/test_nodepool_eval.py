@@ -6,13 +6,14 @@ from decimal import Decimal
 
 import pytest
 
+from checks.kinds import Object, Pod, to_struct
+from checks.nodepool_model import Accelerator, is_nvidia_nodepool, nodepool_accelerator
 from checks.nodepools import (
     Requirement,
     allowed_instance_types,
     conflicts,
     daemonset_overhead,
     evaluate_nodepool,
-    is_gpu_nodepool,
     karpenter_equivalent,
     limit_headroom,
     nodepool_requirements,
@@ -21,7 +22,6 @@ from checks.nodepools import (
     set_after_boot,
     widen_requirements,
 )
-from checks.objects import Object, Pod, to_struct
 
 GI = 1024**3
 TOLERATE = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
@@ -228,28 +228,66 @@ def test_general_purpose_pool_has_no_catalogue_types():
         requirements=[{"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["c", "m", "r"]}]
     )
     assert allowed_instance_types(np) == []
-    assert not is_gpu_nodepool(np)
+    assert nodepool_accelerator(np) is Accelerator.NONE
 
 
 @pytest.mark.parametrize(
     "requirements,taints,expected",
     [
-        ([{"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["g5"]}], None, True),
-        ([{"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["g"]}], None, True),
-        ([{"key": "karpenter.k8s.aws/instance-gpu-count", "operator": "Gt", "values": ["0"]}], None, True),
-        ([{"key": "karpenter.k8s.aws/instance-gpu-name", "operator": "Exists"}], None, True),
+        ([{"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["g5"]}], None, "nvidia"),
+        ([{"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["g"]}], None, "nvidia"),
+        ([{"key": "karpenter.k8s.aws/instance-gpu-count", "operator": "Gt", "values": ["0"]}], None, "nvidia"),
+        ([{"key": "karpenter.k8s.aws/instance-gpu-name", "operator": "Exists"}], None, "nvidia"),
         (
             [{"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["m5.large", "p4d.24xlarge"]}],
             None,
-            True,
+            "nvidia",
         ),
-        ([{"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["inf2"]}], None, False),
-        ([], GPU_TAINT, True),
-        ([{"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["c", "m"]}], None, False),
+        (
+            [{"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["p6-b200.48xlarge"]}],
+            None,
+            "nvidia",
+        ),
+        ([{"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["inf2"]}], None, "neuron"),
+        (
+            [{"key": "karpenter.k8s.aws/instance-accelerator-name", "operator": "In", "values": ["trainium"]}],
+            None,
+            "neuron",
+        ),
+        ([{"key": "karpenter.k8s.aws/instance-gpu-manufacturer", "operator": "In", "values": ["amd"]}], None, "amd"),
+        (
+            [
+                {"key": "karpenter.k8s.aws/instance-gpu-manufacturer", "operator": "In", "values": ["amd"]},
+                {"key": "karpenter.k8s.aws/instance-gpu-count", "operator": "Gt", "values": ["0"]},
+                {"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["g"]},
+            ],
+            None,
+            "amd",
+        ),
+        ([{"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["g4ad"]}], None, "amd"),
+        (
+            [{"key": "karpenter.k8s.aws/instance-gpu-name", "operator": "In", "values": ["radeon-pro-v520"]}],
+            None,
+            "amd",
+        ),
+        ([], GPU_TAINT, "nvidia"),
+        ([], [{"key": "amd.com/gpu", "value": "true", "effect": "NoSchedule"}], "amd"),
+        ([], [{"key": "aws.amazon.com/neuron", "value": "true", "effect": "NoSchedule"}], "neuron"),
+        ([{"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["c", "m"]}], None, "none"),
+        ([{"key": "karpenter.k8s.aws/instance-gpu-count", "operator": "DoesNotExist"}], None, "none"),
     ],
 )
-def test_is_gpu_nodepool(requirements, taints, expected):
-    assert is_gpu_nodepool(np_v1(requirements=requirements, taints=taints)) is expected
+def test_nodepool_accelerator(requirements, taints, expected):
+    assert nodepool_accelerator(np_v1(requirements=requirements, taints=taints)).value == expected
+
+
+@pytest.mark.parametrize(
+    "limits,expected",
+    [({"nvidia.com/gpu": "8"}, "nvidia"), ({"amd.com/gpu": "8"}, "amd"), ({"aws.amazon.com/neuron": "4"}, "neuron")],
+)
+def test_nodepool_accelerator_from_limits(limits, expected):
+    np = np_v1(requirements=[], limits=limits)
+    assert nodepool_accelerator(np).value == expected
 
 
 # -- verdicts -----------------------------------------------------------------------------------
@@ -396,7 +434,7 @@ def test_nodepool_not_ready():
 
 def test_v1beta1_shape():
     np = np_v1beta1()
-    assert is_gpu_nodepool(np)
+    assert is_nvidia_nodepool(np)
     assert [it.name for it in allowed_instance_types(np)][:2] == ["g6.xlarge", "g6.2xlarge"]
     v = evaluate_nodepool(np, pod(tolerations=[{"key": "nvidia.com/gpu", "operator": "Exists"}]))
     assert v.fits
@@ -494,3 +532,25 @@ def test_node_agent_labels_cannot_be_provisioned_for():
     assert set_after_boot("feature.node.kubernetes.io/pci-10de.present") and not set_after_boot("team")
     assert karpenter_equivalent("nvidia.com/gpu.count", "4") == ("karpenter.k8s.aws/instance-gpu-count", "4")
     assert karpenter_equivalent("nvidia.com/gpu.present", "true") is None
+
+
+@pytest.mark.parametrize(
+    "operator,values,label,expected",
+    [
+        ("Gt", ["3"], "4", True),
+        ("Gte", ["4"], "4", True),
+        ("Lte", ["4"], "5", False),
+        ("Lt", ["4"], "3", True),
+        ("Sometimes", ["4"], "4", False),
+    ],
+)
+def test_requirement_semantics_agree(operator, values, label, expected):
+    """requirement_matches (labels) and the NodePool value sets (conflicts) say the same."""
+    from checks.k8s import requirement_matches
+    from checks.nodepools import Requirement, conflicts
+
+    key = "karpenter.k8s.aws/instance-gpu-count"
+    assert requirement_matches({key: label}, key, operator, values) is expected
+    pool = [Requirement(key, operator, tuple(values))]
+    pod = [Requirement(key, "In", (label,), "pod")]
+    assert (not conflicts(pool, pod)) is expected

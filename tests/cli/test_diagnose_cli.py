@@ -427,8 +427,11 @@ def test_checks_list_and_explain(capsys):
             "severity": "error",
             "area": "nodes",
             "title": gpu101["title"],
+            "module": "checks/nodes.py",
+            "fixes": gpu101["fixes"],
         }
         and gpu101["title"]
+        and "delete-nodeclaim" in gpu101["fixes"]
     )
     assert [r["code"] for r in rows] == sorted(r["code"] for r in rows)
 

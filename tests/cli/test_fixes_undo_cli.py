@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from checks import fixplans
+from checks.kinds import Object, to_struct
 from checks.model import ObjectRef
-from checks.objects import Object, to_struct
 from gputui.cli import main
 from gputui.fixes.apply import Applier
 from gputui.fixes.audit import AuditLog

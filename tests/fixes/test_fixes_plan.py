@@ -10,8 +10,8 @@ import stat
 import pytest
 
 from checks import fixplans
+from checks.kinds import Object, Taint, to_struct
 from checks.model import FixPlan, ObjectRef
-from checks.objects import Object, Taint, to_struct
 from gputui.fixes import plan as plans
 from gputui.fixes.apply import Applier, ReadOnlyError
 from gputui.fixes.audit import AuditEntry, AuditLog

@@ -10,7 +10,7 @@ import pytest
 
 import gputui.sim
 from checks import fixplans
-from checks.objects import Object, Taint, to_struct
+from checks.kinds import Object, Taint, to_struct
 from checks.registry import run_checks
 from gputui.fixes.apply import Applier, ReadOnlyError
 from gputui.fixes.audit import AuditLog

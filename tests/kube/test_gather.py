@@ -451,7 +451,7 @@ def _deployment_with_replicas(n: int) -> list[dict]:
 def test_repeated_values_are_shared_without_changing_content(start_sim):
     import msgspec
 
-    from checks.objects import PodList
+    from checks.kinds import PodList
 
     sim = start_sim(objects=[*_cluster(pods=0), *_deployment_with_replicas(600)])
     kube = connect(str(sim.kubeconfig))

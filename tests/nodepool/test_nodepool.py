@@ -557,7 +557,7 @@ def test_draft_checks_are_listed_and_quiet_on_the_healthy_scenario(capsys):
 
 
 def test_healthy_nodepools_as_drafts_raise_nothing():
-    from checks.objects import to_dict
+    from checks.kinds import to_dict
     from gputui.nodepool.preview import draft_findings
     from tests.helpers.sim import scenario_snapshot
 
@@ -583,7 +583,7 @@ def test_v1beta1_scenario_is_shown_with_its_v1_changes(capsys):
 
 
 def test_preview_on_the_incident_snapshot():
-    from checks.objects import to_dict
+    from checks.kinds import to_dict
     from tests.helpers.sim import scenario_snapshot
 
     snap = scenario_snapshot("incident")
@@ -739,8 +739,8 @@ spec:
 
 
 def test_draft_snapshot_reuses_indexes_but_not_the_nodepool_ones():
+    from checks.kinds import to_dict
     from checks.nodepool_draft import is_draft
-    from checks.objects import to_dict
     from gputui.nodepool.preview import draft_snapshot
     from tests.helpers.sim import scenario_snapshot
 

@@ -150,7 +150,7 @@ def test_dry_run_rejection_stops_the_fix(incident):
     app = _app(incident)
 
     async def body(pilot):
-        from checks.objects import Object, Taint, to_struct
+        from checks.kinds import Object, Taint, to_struct
 
         job = next(j for j in app.snapshot.jobs if j.metadata.name == "llm-sweep-lr3e5")
         finding = next(f for f in app.findings if _key(f) == SWEEP)

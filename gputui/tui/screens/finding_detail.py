@@ -16,8 +16,6 @@ from gputui.tui.gather_messages import SnapshotReady
 from gputui.tui.render import SEVERITY_STYLE, ref_text
 from gputui.tui.screens.app_screen import AppScreen
 
-_SECTIONS = (("what it checks", "What it checks"), ("why it matters", "Why it matters"), ("how to fix", "How to fix"))
-
 
 class FindingScreen(AppScreen[None]):
     DEFAULT_CSS = """
@@ -148,21 +146,14 @@ def _bullets(lines: list[str]) -> Text:
 
 
 def _explanation(code: str) -> Text:
-    import checks  # noqa: F401  (registers every check)
     from checks.registry import REGISTRY
+    from gputui.report.catalogue import all_checks, explanation
 
+    all_checks()
     c = REGISTRY.find(code)
     if c is None:
         return Text("no documentation for this check", style="dim")
-    sections = c.doc_sections()
-    t = Text()
-    if sections.get("summary"):
-        t.append(sections["summary"] + "\n")
-    for key, title in _SECTIONS:
-        if sections.get(key):
-            t.append(f"{title}\n", style="bold")
-            t.append(sections[key] + "\n")
-    return t
+    return explanation(c, width=None)  # the widget wraps the paragraphs to its own width
 
 
 def _fix_text(plan) -> Group:

@@ -192,7 +192,7 @@ class ObjectScreen(AppScreen[None]):
         self.query_one(FindingsTable).show(found)
         self.query_one("#object-tabs", TabbedContent).get_tab("findings").label = f"Findings ({len(found)})"
         if self.has_pods and snap is not None:
-            from checks.gpuchain import age_text
+            from checks.findings import age_text
             from checks.k8s import pod_gpu_request
 
             table = self.query_one("#pods-table", DataTable)
@@ -279,8 +279,8 @@ class ObjectScreen(AppScreen[None]):
         self._event_rows = rows
         import datetime as dt
 
-        from checks.gpuchain import age_text
-        from checks.snapshot import parse_time
+        from checks.findings import age_text
+        from checks.timestamps import parse_time
 
         now = dt.datetime.now(dt.timezone.utc)
         table = self.query_one("#events-table", DataTable)
@@ -402,19 +402,17 @@ class ObjectScreen(AppScreen[None]):
 
 
 def _pod_status(p) -> Text:
-    for cs in list(p.status.init_container_statuses) + list(p.status.container_statuses):
-        waiting = cs.state.get("waiting") or {}
-        if waiting.get("reason"):
-            return Text(
-                waiting["reason"],
-                style="bold red" if waiting["reason"] not in ("ContainerCreating", "PodInitializing") else "yellow",
-            )
-    phase = p.status.phase or "Unknown"
-    if phase == "Pending":
-        scheduled = next((c for c in p.status.conditions if c.type == "PodScheduled"), None)
-        if scheduled is not None and scheduled.status == "False" and scheduled.reason:
-            return Text(f"Pending ({scheduled.reason})", style="bold yellow")
-    return Text(phase, style="" if phase in ("Running", "Succeeded") else "yellow")
+    """kubectl's STATUS words, from the one pod-problem reading the checks use."""
+    from checks.pod_problems import pod_problem
+
+    prob = pod_problem(p)
+    if prob is None:
+        phase = p.status.phase or "Unknown"
+        return Text(phase, style="" if phase in ("Running", "Succeeded") else "yellow")
+    text = prob.status
+    if prob.status == "Pending" and prob.reason:
+        text += f" ({prob.reason})"
+    return Text(text, style="bold red" if prob.failing else "yellow")
 
 
 def _error_line(e: Exception) -> str:

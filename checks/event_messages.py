@@ -121,7 +121,7 @@ _NO_NODES = "no nodes available to schedule pods"
 _PREEMPTION = "preemption: "
 
 # (pattern, kind); the first match wins.
-_REASON_PATTERNS: list[tuple[re.Pattern, str]] = [
+_REASON_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^Insufficient (\S+)$"), "resources"),
     (re.compile(r"^Too many pods$"), "too-many-pods"),
     (re.compile(r"^node\(s\) had untolerated taint\(s\)$"), "taint"),

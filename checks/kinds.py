@@ -252,4 +252,9 @@ def to_struct(data: dict[str, Any], type_: type) -> Any:
 
 def to_dict(obj: Any) -> dict[str, Any]:
     """The struct back as API-shaped JSON (camelCase, defaults omitted)."""
-    return msgspec.to_builtins(obj)
+    out: dict[str, Any] = msgspec.to_builtins(obj)
+    return out
+
+
+# Any object the checks hold: typed Node and Pod, or a generic object (CRs, workloads).
+KubeObject = Node | Pod | Object

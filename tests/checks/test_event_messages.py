@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from checks.messages import (
+from checks.event_messages import (
     KarpenterMessage,
     SchedulerMessage,
     classify_scheduler_reason,

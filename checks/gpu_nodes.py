@@ -1,0 +1,141 @@
+"""Should this node have NVIDIA GPUs, and how many? The one answer every check uses.
+
+The sources, strongest first: the instance-type catalogue, Karpenter's instance-gpu-count
+label, the NodeClaim's capacity, GFD's gpu.count label, the node's capacity, NFD/GFD
+presence labels, and finally a GPU instance family name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from checks.gpu import (
+    GPU_RESOURCE,
+    LABEL_GFD_GPU_COUNT,
+    LABEL_GFD_GPU_PRESENT,
+    LABEL_GFD_GPU_PRODUCT,
+    LABEL_INSTANCE_TYPE,
+    LABEL_KARPENTER_GPU_COUNT,
+    LABEL_KARPENTER_GPU_MANUFACTURER,
+    LABEL_KARPENTER_GPU_NAME,
+    LABEL_NFD_NVIDIA_PCI,
+)
+from checks.k8s import (
+    quantity_or_zero,
+)
+from checks.kinds import Node, Object
+
+if TYPE_CHECKING:
+    from checks.snapshot import ClusterSnapshot
+
+# EC2 instance family names by accelerator, for families the catalogue does not know yet:
+# p*, g* (but g4ad, AMD) and gr* are NVIDIA, with an optional variant suffix (p6-b200).
+GPU_FAMILY_RE = re.compile(r"^(?:p\d+[a-z]*|g\d+(?!ad)[a-z]*|gr\d+[a-z]*)(?:-[a-z0-9]+)?$")
+AMD_FAMILY_RE = re.compile(r"^g\d+ad$")
+NEURON_FAMILY_RE = re.compile(r"^(?:inf|trn)\d+[a-z]*$")
+GPU_INSTANCE_TYPE_RE = re.compile(GPU_FAMILY_RE.pattern[:-1] + r"\.[a-z0-9-]+$")
+YOUNG_NODE_SECONDS = 600
+
+
+@dataclass
+class GpuExpectation:
+    count: int | None  # None: a GPU node, but no source says how many
+    source: str  # where the count comes from, for evidence
+    model: str | None = None
+    instance_type: str | None = None
+
+    def describe(self) -> str:
+        it = self.instance_type or "unknown instance type"
+        if self.count is None:
+            return f"{it}, NVIDIA GPU expected"
+        model = f" {self.model}" if self.model else ""
+        return f"{it}, {self.count}x{model} expected"
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def _catalog(labels: Mapping[str, str]) -> tuple[int | None, str | None]:
+    """(GPU count, model) from the instance-type catalog; (None, None) when it does not know the type."""
+    try:
+        from checks import instances  # the instance-type catalog, when present
+    except ImportError:
+        return None, None
+    try:
+        it = instances.get(labels.get(LABEL_INSTANCE_TYPE))
+    except Exception:  # noqa: BLE001 - a catalog gap must not break node checks
+        return None, None
+    if it is None:
+        return None, None  # the labels speak next, each named as the source
+    return int(it.gpu_count), (it.gpu_model or None)
+
+
+def expected_gpus(snapshot: ClusterSnapshot, node: Node) -> GpuExpectation | None:
+    """How many NVIDIA GPUs this node should expose, or None when it is not a GPU node."""
+    nc = snapshot.nodeclaims_by_node.get(node.metadata.name)
+    return expected_gpus_of(node.metadata.labels, node.status.capacity, nc)
+
+
+def expected_gpus_of(
+    labels: Mapping[str, str], capacity: Mapping[str, Any], nodeclaim: Object | None = None
+) -> GpuExpectation | None:
+    """expected_gpus from a node's labels and capacity (and its NodeClaim, when known), for
+    callers that hold a raw node rather than a snapshot."""
+    it = labels.get(LABEL_INSTANCE_TYPE)
+    manufacturer = labels.get(LABEL_KARPENTER_GPU_MANUFACTURER)
+    if manufacturer and manufacturer.lower() != "nvidia":
+        return None
+    model = labels.get(LABEL_GFD_GPU_PRODUCT) or (labels.get(LABEL_KARPENTER_GPU_NAME) or "").upper() or None
+    n, cat_model = _catalog(labels)
+    if n:
+        return GpuExpectation(n, f"instance type {it}", model or cat_model, it)
+    if n == 0 and it and not _int(capacity.get(GPU_RESOURCE)):
+        return None  # a known instance type without NVIDIA GPUs
+    n = _int(labels.get(LABEL_KARPENTER_GPU_COUNT))
+    if n:
+        return GpuExpectation(n, f"label {LABEL_KARPENTER_GPU_COUNT}={n}", model, it)
+    if nodeclaim is not None:
+        n = _int((nodeclaim.status.get("capacity") or {}).get(GPU_RESOURCE))
+        if n:
+            return GpuExpectation(n, f"NodeClaim {nodeclaim.metadata.name} capacity {GPU_RESOURCE}={n}", model, it)
+    n = _int(labels.get(LABEL_GFD_GPU_COUNT))
+    if n:
+        return GpuExpectation(n, f"GFD label {LABEL_GFD_GPU_COUNT}={n}", model, it)
+    n = _int(capacity.get(GPU_RESOURCE))
+    if n:
+        return GpuExpectation(n, f"capacity {GPU_RESOURCE}={n}", model, it)
+    if labels.get(LABEL_NFD_NVIDIA_PCI) == "true":
+        return GpuExpectation(None, f"NFD label {LABEL_NFD_NVIDIA_PCI}=true", model, it)
+    if labels.get(LABEL_GFD_GPU_PRESENT) == "true":
+        return GpuExpectation(None, f"label {LABEL_GFD_GPU_PRESENT}=true", model, it)
+    if it and GPU_INSTANCE_TYPE_RE.match(it):
+        return GpuExpectation(None, f"instance type {it} is a GPU instance family", model, it)
+    return None
+
+
+def gpu_nodes(snapshot: ClusterSnapshot) -> list[tuple[Node, GpuExpectation]]:
+    out = []
+    for n in snapshot.nodes:
+        e = expected_gpus(snapshot, n)
+        if e is not None:
+            out.append((n, e))
+    return out
+
+
+def allocatable_gpus(node: Node) -> int:
+    return int(quantity_or_zero(node.status.allocatable.get(GPU_RESOURCE)))
+
+
+def capacity_gpus(node: Node) -> int:
+    return int(quantity_or_zero(node.status.capacity.get(GPU_RESOURCE)))
+
+
+def node_age(snapshot: ClusterSnapshot, node: Node) -> float | None:
+    return snapshot.age_seconds(node.metadata.creation_timestamp)

@@ -1,0 +1,70 @@
+"""What a Karpenter NodeClaim is and says: its NodePool, whether it is for GPUs, its
+context and events, for the checks that judge launches, registration and disruption."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from checks.gpu import GPU_RESOURCE, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL
+from checks.k8s import quantity_or_zero
+from checks.kinds import Object
+from checks.model import ObjectRef
+from checks.nodepool_model import serves_nvidia_gpus
+
+if TYPE_CHECKING:
+    from checks.snapshot import ClusterSnapshot
+
+
+def nodeclaim_nodepool(snapshot: ClusterSnapshot, nc_name: str, nc: Object | None = None) -> str | None:
+    """The NodePool a NodeClaim (or an event naming one) belongs to."""
+    if nc is not None and nc.metadata.labels.get(LABEL_NODEPOOL):
+        return nc.metadata.labels[LABEL_NODEPOOL]
+    # NodeClaims are named <nodepool>-<5 random chars>; the event outlives the NodeClaim.
+    best = None
+    for np in snapshot.nodepools:
+        n = np.metadata.name
+        if nc_name.startswith(n + "-") and (best is None or len(n) > len(best)):
+            best = n
+    return best
+
+
+def nodeclaim_is_gpu(snapshot: ClusterSnapshot, nc: Object) -> bool:
+    """It asks for or has nvidia.com/gpu, or its NodePool serves NVIDIA GPUs."""
+    if quantity_or_zero(((nc.spec.get("resources") or {}).get("requests") or {}).get(GPU_RESOURCE)) > 0:
+        return True
+    if quantity_or_zero((nc.status.get("capacity") or {}).get(GPU_RESOURCE)) > 0:
+        return True
+    pool = snapshot.nodepool_by_name.get(nc.metadata.labels.get(LABEL_NODEPOOL, ""))
+    return pool is not None and serves_nvidia_gpus(snapshot, pool)
+
+
+def nodeclaim_context(snapshot: ClusterSnapshot, nc: Object) -> tuple[list[ObjectRef], str]:
+    """(its NodePool and node class as related objects, "NodePool x, instance types")."""
+    related = []
+    pool = nc.metadata.labels.get(LABEL_NODEPOOL)
+    if pool:
+        related.append(ObjectRef(kind="NodePool", name=pool))
+    ncr = nc.spec.get("nodeClassRef") or {}
+    if ncr.get("name"):
+        related.append(ObjectRef(kind=ncr.get("kind") or "EC2NodeClass", name=ncr["name"]))
+    it = nc.metadata.labels.get(LABEL_INSTANCE_TYPE)
+    if not it:
+        for r in nc.spec.get("requirements") or []:
+            if r.get("key") == LABEL_INSTANCE_TYPE and r.get("operator") == "In":
+                vals = r.get("values") or []
+                it = ", ".join(vals[:4]) + (" ..." if len(vals) > 4 else "")
+    desc = f"NodePool {pool}" if pool else "no NodePool"
+    if it:
+        desc += f", {it}"
+    return related, desc
+
+
+def nodeclaim_events(snapshot: ClusterSnapshot, nc: Object, limit: int = 3) -> list[str]:
+    """The last Warning events about the NodeClaim, for evidence."""
+    evs = [e for e in snapshot.events_for("NodeClaim", nc.metadata.name) if e.type == "Warning"]
+    return [f"event {e.reason}: {e.message}" for e in evs[-limit:]]
+
+
+def condition_age(snapshot: ClusterSnapshot, c: dict[str, Any] | None, fallback: str | None) -> float | None:
+    """Seconds since the condition last changed (or since `fallback`)."""
+    return snapshot.age_seconds((c or {}).get("lastTransitionTime") or fallback)

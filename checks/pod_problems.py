@@ -1,0 +1,263 @@
+"""What exactly is wrong with a pod, in kubectl's words: its STATUS column, the container,
+reason, exit code and restarts, and the log lines and events that explain it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from checks.kinds import Pod
+
+if TYPE_CHECKING:
+    from checks.snapshot import ClusterSnapshot
+
+FAILING_WAITING_REASONS = {
+    "CrashLoopBackOff",
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "RunContainerError",
+    "CreateContainerError",
+    "CreateContainerConfigError",
+    "InvalidImageName",
+    "ErrImageNeverPull",
+    "PreCreateHookError",
+    "PostStartHookError",
+    "PreStartHookError",
+}
+_IMPORTANT_LOG = re.compile(
+    r"nvml|no devices|not found|error|fail|unable|fatal|panic|unhealthy|mismatch|cannot|could not|xid|"
+    r"timed out|waiting|denied|refused|invalid|missing|no such",
+    re.I,
+)
+STUCK_SECONDS = 600  # an operand pod still starting after this long is stuck, not starting
+UPSTREAM_APPS = ("nvidia-driver-daemonset", "nvidia-container-toolkit-daemonset")
+
+
+@dataclass
+class PodProblem:
+    pod: Pod
+    status: str  # kubectl's STATUS column, e.g. "Init:CrashLoopBackOff", "Init:0/2", "Running"
+    failing: bool  # broken now (will not fix itself) vs still starting
+    container: str | None = None
+    init: bool = False
+    reason: str | None = None
+    exit_code: int | None = None
+    restarts: int = 0
+    message: str | None = None
+
+    def describe(self) -> str:
+        p = self.pod
+        parts = [f"pod {p.metadata.namespace}/{p.metadata.name} is {self.status}"]
+        detail = []
+        if self.container:
+            detail.append(f"{'init container' if self.init else 'container'} {self.container}")
+        if self.reason and self.reason not in self.status:
+            detail.append(f"reason {self.reason}")
+        if self.exit_code is not None:
+            detail.append(f"exit code {self.exit_code}")
+        if self.restarts:
+            detail.append(f"{self.restarts} restarts")
+        if detail:
+            parts.append("(" + ", ".join(detail) + ")")
+        return " ".join(parts)
+
+
+def _terminated(state: dict[str, Any]) -> dict[str, Any] | None:
+    return (state or {}).get("terminated")
+
+
+def _waiting(state: dict[str, Any]) -> dict[str, Any] | None:
+    return (state or {}).get("waiting")
+
+
+def pod_problem(pod: Pod) -> PodProblem | None:
+    """What keeps the pod from running and ready; None when it is fine (or finished fine)."""
+    st = pod.status
+    if pod.metadata.deletion_timestamp:
+        return PodProblem(pod, "Terminating", False)
+    if st.phase == "Succeeded":
+        return None
+    if st.phase == "Failed":
+        cs = next((c for c in st.container_statuses if _terminated(c.state)), None)
+        term = _terminated(cs.state) if cs else None
+        return PodProblem(
+            pod,
+            st.reason or "Failed",
+            True,
+            container=cs.name if cs else None,
+            reason=st.reason or (term or {}).get("reason"),
+            exit_code=(term or {}).get("exitCode"),
+            message=st.message,
+        )
+    n_init = len(pod.spec.init_containers) or len(st.init_container_statuses)
+    for i, cs in enumerate(st.init_container_statuses):
+        term = _terminated(cs.state)
+        if term and term.get("exitCode") == 0:
+            continue
+        last = _terminated(cs.last_state) or {}
+        exit_code = (term or last).get("exitCode")
+        waiting = _waiting(cs.state)
+        if waiting and waiting.get("reason") and waiting["reason"] != "PodInitializing":
+            reason = waiting["reason"]
+            return PodProblem(
+                pod,
+                f"Init:{reason}",
+                reason in FAILING_WAITING_REASONS or cs.restart_count >= 3,
+                cs.name,
+                True,
+                reason,
+                exit_code,
+                cs.restart_count,
+                waiting.get("message"),
+            )
+        if term:
+            reason = term.get("reason") or "Error"
+            return PodProblem(
+                pod, f"Init:{reason}", True, cs.name, True, reason, exit_code, cs.restart_count, term.get("message")
+            )
+        return PodProblem(
+            pod, f"Init:{i}/{n_init}", cs.restart_count >= 3, cs.name, True, None, exit_code, cs.restart_count
+        )
+    if st.phase == "Pending" and not pod.spec.node_name:
+        cond = next((c for c in st.conditions if c.type == "PodScheduled" and c.status == "False"), None)
+        return PodProblem(
+            pod, "Pending", False, reason=cond.reason if cond else None, message=cond.message if cond else None
+        )
+    worst: PodProblem | None = None
+    for cs in st.container_statuses:
+        waiting, term = _waiting(cs.state), _terminated(cs.state)
+        last = _terminated(cs.last_state) or {}
+        if waiting and waiting.get("reason"):
+            reason = waiting["reason"]
+            failing = reason in FAILING_WAITING_REASONS
+            cand = PodProblem(
+                pod,
+                reason,
+                failing,
+                cs.name,
+                False,
+                reason,
+                (last or {}).get("exitCode"),
+                cs.restart_count,
+                waiting.get("message"),
+            )
+        elif term:
+            reason = term.get("reason") or "Error"
+            cand = PodProblem(
+                pod,
+                reason,
+                term.get("exitCode") != 0,
+                cs.name,
+                False,
+                reason,
+                term.get("exitCode"),
+                cs.restart_count,
+                term.get("message"),
+            )
+        elif not cs.ready:
+            cand = PodProblem(
+                pod,
+                "Running (not ready)",
+                cs.restart_count >= 3,
+                cs.name,
+                False,
+                last.get("reason"),
+                last.get("exitCode"),
+                cs.restart_count,
+            )
+        else:
+            continue
+        if worst is None or (cand.failing and not worst.failing):
+            worst = cand
+    if worst is None and st.phase == "Pending":
+        return PodProblem(pod, "ContainerCreating" if pod.spec.node_name else "Pending", False)
+    return worst
+
+
+def is_stuck(snapshot: ClusterSnapshot, prob: PodProblem) -> bool:
+    """Still 'starting' (Init, ContainerCreating, not ready) for longer than anyone should wait."""
+    if prob.failing or prob.status == "Terminating":
+        return False
+    age = snapshot.age_seconds(prob.pod.status.start_time or prob.pod.metadata.creation_timestamp)
+    return (
+        age is not None
+        and age > STUCK_SECONDS
+        and (prob.status.startswith("Init:") or prob.status in ("ContainerCreating", "Pending", "Running (not ready)"))
+    )
+
+
+def upstream_failure(snapshot: ClusterSnapshot, node_name: str | None, app: str | None) -> PodProblem | None:
+    """A failing or stuck driver/toolkit pod on the node that an operand pod of `app` waits for."""
+    if not node_name:
+        return None
+    on_node = snapshot.operand_pods_by_node.get(node_name, {})
+    for up in UPSTREAM_APPS:
+        if up == app:
+            return None
+        for p in on_node.get(up, []):
+            pp = pod_problem(p)
+            if pp is not None and (pp.failing or is_stuck(snapshot, pp)):
+                return pp
+    return None
+
+
+def pod_events(snapshot: ClusterSnapshot, pod: Pod, reasons: Iterable[str] | None = None, limit: int = 3) -> list[str]:
+    wanted = set(reasons) if reasons else None
+    evs = [
+        e
+        for e in snapshot.events_for("Pod", pod.metadata.name, pod.metadata.namespace)
+        if e.type == "Warning" and (wanted is None or e.reason in wanted)
+    ]
+    out = []
+    for e in evs[-limit:]:
+        count = f" (x{e.count})" if e.count and e.count > 1 else ""
+        out.append(f"event {e.reason}{count}: {e.message}")
+    return out
+
+
+def _log_text(snapshot: ClusterSnapshot, pod: Pod, container: str | None) -> tuple[list[str], str]:
+    """Non-empty log lines, from the previous run when the container restarted."""
+    if not container:
+        return [], ""
+    ns, name = pod.metadata.namespace or "", pod.metadata.name
+    for previous in (True, False):
+        t = snapshot.logs.get((ns, name, container, previous))
+        if t and t.strip():
+            return [ln.rstrip() for ln in t.splitlines() if ln.strip()], "previous " if previous else ""
+    return [], ""
+
+
+def log_excerpt(snapshot: ClusterSnapshot, pod: Pod, container: str | None, max_lines: int = 4) -> list[str]:
+    """The last log lines that matter (errors, NVML, waits) plus the very last line, each once."""
+    lines, which = _log_text(snapshot, pod, container)
+    if not lines:
+        return []
+    important = [i for i, ln in enumerate(lines) if _IMPORTANT_LOG.search(ln)]
+    # Driver installers print harmless WARNINGs that match the same words: prefer real errors.
+    errors = [i for i in important if not lines[i].lstrip().startswith("WARNING")]
+    candidates = (errors or important) + [len(lines) - 1]
+    last_of: dict[str, int] = {}
+    for i in candidates:
+        last_of[lines[i]] = i  # a retry loop repeats one line: keep its last occurrence only
+    picked = sorted(last_of.values())[-max_lines:]
+    return [f"{which}log {container}: {lines[i][:300]}" for i in picked]
+
+
+def key_log_line(snapshot: ClusterSnapshot, pod: Pod, container: str | None) -> str | None:
+    """The one line to quote in a message: the last that looks like an error, else the last."""
+    lines, _ = _log_text(snapshot, pod, container)
+    if not lines:
+        return None
+    important = [ln for ln in lines if _IMPORTANT_LOG.search(ln) and not ln.lstrip().startswith("WARNING")]
+    return (important[-1] if important else lines[-1])[:200]
+
+
+def pod_evidence(snapshot: ClusterSnapshot, prob: PodProblem) -> list[str]:
+    ev = [prob.describe()]
+    if prob.message:
+        ev.append(f"{prob.container or 'pod'}: {prob.message[:300]}")
+    ev.extend(log_excerpt(snapshot, prob.pod, prob.container))
+    ev.extend(pod_events(snapshot, prob.pod))
+    return ev
