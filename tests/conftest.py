@@ -13,13 +13,34 @@
 * `sim_http(sim, method, path, body=None, headers=None, token=...)` — raw HTTP to the
   simulator with its bearer token; returns (status, headers, bytes). For paths and headers
   the typed client cannot express (discovery variants, watch streams, gzip).
+* `reference` — the path of ../shared/reference (`tests.helpers.reference.REFERENCE`), or a
+  skip when it is not there, as on a user's machine.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 
+from tests.helpers.reference import MISSING, REFERENCE, reference_present
 from tests.helpers.sim import api_client_for
+
+
+def pytest_configure(config):
+    # pytest-textual-snapshot writes its mismatch report to the working directory by default;
+    # a test run never writes into the checkout, so the report goes to the temp dir (its path
+    # is printed when there is one).
+    if getattr(config.option, "snapshot_report", None) == "snapshot_report.html":
+        config.option.snapshot_report = os.path.join(tempfile.gettempdir(), "gputui-snapshot-report.html")
+
+
+@pytest.fixture
+def reference():
+    if not reference_present():
+        pytest.skip(MISSING)
+    return REFERENCE
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -7,7 +7,6 @@ import csv
 import io
 import re
 import time
-from pathlib import Path
 
 import pytest
 
@@ -15,7 +14,6 @@ from gputui.sim import behaviour, nvsmi
 from gputui.sim.behaviour import Simulation, choose_node, fit_error, node_usage
 from gputui.sim.store import Store
 
-MESSAGES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "messages.md"
 T0 = 1_795_000_000.0
 
 
@@ -201,10 +199,8 @@ def test_fit_error_histogram_sorts_whole_strings_and_handles_no_nodes():
     assert choose_node(make_pod("p"), [], {}) == (None, "no nodes available to schedule pods")
 
 
-def test_messages_match_real_scheduler_examples():
-    if not MESSAGES.is_file():
-        pytest.skip("../shared/reference not present")
-    text = MESSAGES.read_text()
+def test_messages_match_real_scheduler_examples(reference):
+    text = (reference / "messages.md").read_text()
     # Real events from v1.26-era clusters end in ".." (the old separator); current ones in ".".
     examples = [m.rstrip(".") + "." for m in re.findall(r"`(0/1 nodes are available: [^`]*preemption:[^`]*)`", text)]
     gpu_example = next(e for e in examples if "Insufficient nvidia.com/gpu" in e)
