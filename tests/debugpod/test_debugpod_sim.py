@@ -15,6 +15,7 @@ import pytest
 
 from gputui.cli import main
 from tests.helpers.debugpod import HOST, namespace, node, pods_left, wait_no_pods
+from tests.helpers.wait import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -257,13 +258,11 @@ def test_ctrl_c_deletes_every_pod(fleet, monkeypatch):
         text=True,
     )
     try:
-        end = time.time() + 20
-        while time.time() < end:
-            running = [p for p in pods_left(fleet) if (p.get("status") or {}).get("phase") == "Running"]
-            if len(running) >= 3:
-                break
-            time.sleep(0.05)
-        assert len(running) >= 3, "debug pods never ran"
+
+        def running() -> int:
+            return sum((p.get("status") or {}).get("phase") == "Running" for p in pods_left(fleet))
+
+        assert wait_until(lambda: running() >= 3, timeout=20), "debug pods never ran"
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)
     finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from tests.helpers.wait import wait_until
 
 SEL = "gputui.dev/debug=true"
 
@@ -41,7 +41,5 @@ def pods_left(sim) -> list[dict]:
 
 
 def wait_no_pods(sim, seconds: float = 5.0) -> list[dict]:
-    end = time.time() + seconds
-    while pods_left(sim) and time.time() < end:
-        time.sleep(0.05)
+    wait_until(lambda: not pods_left(sim), timeout=seconds)
     return pods_left(sim)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 
 import pytest
 
 from gputui.sim import behaviour, nvsmi
 from gputui.sim.behaviour import Simulation, choose_node, fit_error, node_usage
 from gputui.sim.store import Store
+from tests.helpers.wait import wait_until
 
 T0 = 1_795_000_000.0
 
@@ -483,15 +483,6 @@ def test_terminating_pod_without_finalizers_is_removed_after_grace(world):
 # -- over HTTP with the kubernetes client ----------------------------------------------------
 
 
-def _wait_for(fn, timeout: float = 10.0, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
-
-
 @pytest.fixture
 def live(start_sim, api_client_for):
     from kubernetes import client
@@ -514,7 +505,7 @@ def _phase(api, name: str, want: set[str]):
         pod = api.read_namespaced_pod(name, "default")
         return pod if pod.status.phase in want else None
 
-    return _wait_for(check)
+    return wait_until(check)
 
 
 def test_http_pinned_pod_runs(live):
@@ -556,7 +547,7 @@ def test_http_unschedulable_pod_gets_failed_scheduling_event(live):
         items = live.list_namespaced_event("default").items
         return [e for e in items if e.involved_object.name == "too-big" and e.reason == "FailedScheduling"]
 
-    (ev,) = _wait_for(event)
+    (ev,) = wait_until(event)
     assert (ev.type, ev.message, ev.source.component) == ("Warning", expected, "default-scheduler")
     pod = live.read_namespaced_pod("too-big", "default")
     assert pod.status.phase == "Pending"
@@ -576,7 +567,7 @@ def test_http_gpu_pod_on_full_node_stays_pending(live):
             conds.get("PodScheduled") if "PodScheduled" in conds and conds["PodScheduled"].status == "False" else None
         )
 
-    cond = _wait_for(pending_reason)
+    cond = wait_until(pending_reason)
     assert cond is not None and cond.message.startswith("0/2 nodes are available: 1 Insufficient nvidia.com/gpu")
     assert live.read_namespaced_pod("one-more", "default").status.phase == "Pending"
 

@@ -15,6 +15,8 @@ import yaml
 os.environ["TZ"] = "UTC"
 time.tzset()
 
+from textual.command import CommandList  # noqa: E402
+
 from checks.model import ObjectRef  # noqa: E402
 from gputui.tui.app import GputuiApp  # noqa: E402
 from gputui.tui.state import AppConfig  # noqa: E402
@@ -163,9 +165,11 @@ def test_drill_into_a_node_shows_yaml_events_pods_and_findings(incident):
         assert screen.query("#action-debug") and screen.query("#link-NodeClaim")
         await pilot.press("e")
         assert screen.query_one("#object-tabs").active == "events"
-        await pilot.pause()
         first = screen._event_rows[0]
-        assert first.message and first.message in static_text(screen.query_one("#event-detail"))
+        assert first.message
+        await wait_for(
+            pilot, lambda: first.message in static_text(screen.query_one("#event-detail")), what="the event's detail"
+        )
 
     drive(make_app(incident), body)
 
@@ -327,7 +331,11 @@ def test_switch_context_changes_the_findings(tmp_path, incident, healthy):
             lambda: app.snapshot is not None and app.config.context == "healthy" and app.snapshot.server == healthy.url,
             what="the healthy cluster",
         )
-        await pilot.pause(0.1)
+        await wait_for(
+            pilot,
+            lambda: "0 errors 0 warnings" in static_text(app.screen.query_one("#cluster-header")),
+            what="the healthy cluster's header",
+        )
         assert app.kube.context == "healthy"
         assert not [f for f in app.findings if f.severity.label in ("error", "warning")]
         header = static_text(app.screen.query_one("#cluster-header"))
@@ -367,7 +375,14 @@ def test_read_only_hides_fix_edit_debug_and_undo(incident):
         assert not app.screen.query("#action-debug")
         assert app.screen.check_action("debug_node", ()) is False
         app.open_object(ObjectRef("NodePool", "gpu-inference"))
-        await pilot.pause(0.1)
+        await wait_for(
+            pilot,
+            lambda: (
+                getattr(app.screen, "ref", None) == ObjectRef("NodePool", "gpu-inference")
+                and app.screen.query("#yaml-view")
+            ),
+            what="the NodePool's screen",
+        )
         assert not app.screen.query("#action-edit")
 
     drive(make_app(incident, read_only=True), body)
@@ -390,8 +405,11 @@ def test_missing_screen_module_notifies_instead_of_crashing(incident):
         app = pilot.app
         await loaded(pilot)
         assert app._screen_class("gputui.tui.screens.not_there", "Nothing", "Teleporting") is None
-        await pilot.pause()
-        assert any("Teleporting is not available" in n.message for n in app._notifications)
+        await wait_for(
+            pilot,
+            lambda: any("Teleporting is not available" in n.message for n in app._notifications),
+            what="the notification",
+        )
 
     drive(make_app(incident), body)
 
@@ -478,8 +496,7 @@ def test_layout_at_80x24(incident):
         await wait_for(pilot, lambda: type(app.screen).__name__ == "ObjectScreen", what="object")
         assert app.screen.query_one("#object-tabs").region.height >= 15
         await pilot.press("question_mark")
-        await pilot.pause()
-        assert type(app.screen).__name__ == "HelpScreen"
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "HelpScreen", what="help")
 
     drive(make_app(incident), body, size=(80, 24))
 
@@ -546,7 +563,15 @@ def test_command_palette_runs_app_actions(incident):
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="palette")
         await pilot.press(*"NodePools")
-        await pilot.pause(0.5)
+        commands = app.screen.query_one(CommandList)
+        await wait_for(
+            pilot,
+            lambda: (
+                commands.highlighted is not None
+                and "NodePools" in str(commands.get_option_at_index(commands.highlighted).prompt)
+            ),
+            what="the NodePools command",
+        )
         await pilot.press("enter")
         await wait_for(
             pilot,

@@ -110,8 +110,7 @@ def test_debug_screen_shows_progress_gpus_and_findings(small_fleet):
         await wait_for(pilot, lambda: not screen.leftovers, what="leftover removal")
         assert not screen.has_class("-leftovers")
         await pilot.press("escape")
-        await pilot.pause()
-        assert not isinstance(app.screen, DebugScreen)
+        await wait_for(pilot, lambda: not isinstance(app.screen, DebugScreen), what="leaving the debug screen")
 
     drive(app, body)
     assert wait_no_pods(small_fleet) == []
@@ -194,8 +193,16 @@ def test_debug_findings_join_the_fleet_findings_and_survive_a_refresh(small_flee
 
         gathered_before = app.snapshot
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.snapshot is not gathered_before and not app.gathering, what="the refresh")
-        await pilot.pause(0.1)
+        await wait_for(
+            pilot,
+            lambda: (
+                app.snapshot is not gathered_before
+                and not app.gathering
+                # the table shows the new findings (the old ones were other objects)
+                and {id(f) for f in app.screen.query_one("#findings-table").findings} <= {id(f) for f in app.findings}
+            ),
+            what="the refresh shown in the Findings tab",
+        )
         [kept] = fleet_gpu702(pilot)
         assert kept.message == finding.message  # still says when it was seen, not re-stamped by the refresh
 
