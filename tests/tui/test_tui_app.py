@@ -504,10 +504,20 @@ def test_layout_at_80x24(incident):
 # -- responsiveness, partial reads, auto-refresh, palette ------------------------------------------
 
 
-def test_ui_answers_while_a_slow_gathering_runs(start_sim):
-    from gputui.sim.faults import Faults
+def test_ui_answers_while_a_slow_gathering_runs(incident, monkeypatch):
+    import threading
 
-    slow = start_sim(sources=["incident"], faults=Faults(latency_ms=300))
+    from gputui.kube import gather as gather_mod
+
+    # The gathering lasts until the test lets it go, however fast or loaded the machine is.
+    release = threading.Event()
+    real_gather = gather_mod.gather
+
+    def slow_gather(*args, **kwargs):
+        release.wait(30)
+        return real_gather(*args, **kwargs)
+
+    monkeypatch.setattr(gather_mod, "gather", slow_gather)
 
     async def body(pilot):
         app = pilot.app
@@ -516,12 +526,16 @@ def test_ui_answers_while_a_slow_gathering_runs(start_sim):
         assert "reading" in static_text(status) or "connecting" in static_text(status)
         await pilot.press("question_mark")  # the event loop is free while the worker reads
         await wait_for(pilot, lambda: type(app.screen).__name__ == "HelpScreen", timeout=2, what="help")
-        assert app.snapshot is None
+        assert app.snapshot is None and status.has_class("-busy")
+        release.set()
         await pilot.press("escape")
         await loaded(pilot)
         assert not status.has_class("-busy")
 
-    drive(make_app(slow), body)
+    try:
+        drive(make_app(incident), body)
+    finally:
+        release.set()
 
 
 def test_unreadable_resources_are_named_in_the_header(start_sim):
