@@ -71,13 +71,13 @@ def _parse_builtin_sim_files_once():
     package = Path(loader.__file__).resolve().parent
     cache: dict = {}
 
-    def read_documents(path, shown):
+    def read_documents(path, *args, **kwargs):
         resolved = Path(path).resolve()
         if package not in resolved.parents:
-            return real(path, shown)
-        key = (resolved, resolved.stat().st_mtime_ns)
+            return real(path, *args, **kwargs)
+        key = (resolved, resolved.stat().st_mtime_ns, args, tuple(sorted(kwargs.items())))
         if key not in cache:
-            docs = real(path, shown)
+            docs = real(path, *args, **kwargs)
             try:
                 cache[key] = pickle.dumps(docs, protocol=pickle.HIGHEST_PROTOCOL)
             except (pickle.PicklingError, AttributeError, TypeError):  # e.g. made under a frozen clock
