@@ -90,6 +90,7 @@ async def settled(pilot) -> str:
     from textual.widgets import Input
 
     app = pilot.app
+    await wait_for(pilot, lambda: not any(w.is_running for w in app.workers), what="the app's workers to finish")
     app.clear_notifications()
     for widget in app.screen.query(Input):
         widget.cursor_blink = False
