@@ -1,13 +1,15 @@
 """A fixed wall clock for renders that show times and ages.
 
 `frozen_clock(when)` makes `datetime.datetime.now()` / `utcnow()` / `today()` return `when`
-for everything that reads the clock through the `datetime` module at call time: the
-simulator shifting a scenario's timestamps, the snapshot's `now`, event ages. Monotonic
-time (timers, timeouts, Textual's event loop) keeps running."""
+for the `datetime` module and for gputui's and checks' modules that imported the class
+itself: the simulator shifting a scenario's timestamps and stamping what it creates, the
+snapshot's `now`, event ages. Monotonic time (timers, timeouts, Textual's event loop)
+keeps running."""
 
 from __future__ import annotations
 
 import datetime as _dt
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +17,7 @@ from contextlib import contextmanager
 import pytest
 
 _RealDatetime = _dt.datetime
+_PROJECT = ("gputui", "checks")
 
 
 class _FrozenMeta(type):
@@ -47,9 +50,22 @@ def frozen_clock(when: _dt.datetime) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TZ", "UTC")
         mp.setattr(_dt, "datetime", FrozenDatetime)
+        for module in _project_modules():  # `from datetime import datetime` bound the real class
+            for name, value in list(vars(module).items()):
+                if value is _RealDatetime:
+                    mp.setattr(module, name, FrozenDatetime)
         time.tzset()
         try:
             yield
         finally:
             mp.undo()
             time.tzset()
+            # Modules first imported while frozen bound the frozen class: give them the real one.
+            for module in [m for m in list(sys.modules.values()) if m is not None]:
+                for name, value in list(vars(module).items()):
+                    if value is FrozenDatetime:
+                        setattr(module, name, _RealDatetime)
+
+
+def _project_modules() -> list:
+    return [m for name, m in list(sys.modules.items()) if m is not None and name.split(".")[0] in _PROJECT]
