@@ -13,13 +13,36 @@
 * `sim_http(sim, method, path, body=None, headers=None, token=...)` — raw HTTP to the
   simulator with its bearer token; returns (status, headers, bytes). For paths and headers
   the typed client cannot express (discovery variants, watch streams, gzip).
+* `reference` — the path of ../shared/reference (`tests.helpers.reference.REFERENCE`), or a
+  skip when it is not there, as on a user's machine.
 """
 
 from __future__ import annotations
 
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
 import pytest
 
+from tests.helpers.reference import MISSING, REFERENCE, reference_present
 from tests.helpers.sim import api_client_for
+
+
+def pytest_configure(config):
+    # pytest-textual-snapshot writes its mismatch report to the working directory by default;
+    # a test run never writes into the checkout, so the report goes to the temp dir (its path
+    # is printed when there is one).
+    if getattr(config.option, "snapshot_report", None) == "snapshot_report.html":
+        config.option.snapshot_report = os.path.join(tempfile.gettempdir(), "gputui-snapshot-report.html")
+
+
+@pytest.fixture
+def reference():
+    if not reference_present():
+        pytest.skip(MISSING)
+    return REFERENCE
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -30,6 +53,39 @@ def _private_user_state(tmp_path_factory):
     root = tmp_path_factory.mktemp("user-state")
     mp.setenv("XDG_STATE_HOME", str(root / "state"))
     mp.setenv("KUBECACHEDIR", str(root / "kube-cache"))
+    yield
+    mp.undo()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _parse_builtin_sim_files_once():
+    """Hundreds of simulators start in a run, each parsing the same built-in scenario and CRD
+    files (about a second of YAML for the incident scenario). Parse each file once per process
+    and hand every caller its own copy; files outside the package are read as usual."""
+    from gputui.sim import loader
+
+    real = getattr(loader, "_read_documents", None)
+    if real is None:
+        yield
+        return
+    package = Path(loader.__file__).resolve().parent
+    cache: dict = {}
+
+    def read_documents(path, *args, **kwargs):
+        resolved = Path(path).resolve()
+        if package not in resolved.parents:
+            return real(path, *args, **kwargs)
+        key = (resolved, resolved.stat().st_mtime_ns, args, tuple(sorted(kwargs.items())))
+        if key not in cache:
+            docs = real(path, *args, **kwargs)
+            try:
+                cache[key] = pickle.dumps(docs, protocol=pickle.HIGHEST_PROTOCOL)
+            except (pickle.PicklingError, AttributeError, TypeError):  # e.g. made under a frozen clock
+                return docs
+        return pickle.loads(cache[key])
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(loader, "_read_documents", read_documents)
     yield
     mp.undo()
 

@@ -11,14 +11,14 @@ from checks.check_docs import SECTIONS
 from checks.fix_kinds import FixKind
 from checks.registry import INTERNAL_ERROR, REGISTRY, Check, Registry, run_checks
 from gputui.report import catalogue
-from tests.checks.catalogue_fixtures import FIXTURES
+from tests.helpers.catalogue_fixtures import FIXTURES
 
 ALL = REGISTRY.all()
 
 
 def test_every_check_has_fixtures():
     missing = [c.code for c in ALL if c.code not in FIXTURES]
-    assert not missing, f"add a failing and a passing fixture to tests/checks/catalogue_fixtures.py for {missing}"
+    assert not missing, f"add a failing and a passing fixture to tests/helpers/catalogue_fixtures.py for {missing}"
     assert not set(FIXTURES) - {c.code for c in ALL}, "fixtures for checks that do not exist"
 
 

@@ -37,11 +37,12 @@ def _findings(name: str):
     return _CACHE[name]
 
 
-SCENARIOS = sorted(_index())
+_INDEX = _index()  # parsed once: collection asked for it once per scenario
+SCENARIOS = sorted(_INDEX)
 EXPECTATIONS = [
     (name, e)
     for name in SCENARIOS
-    for e in (_index()[name].get("expect") or [])
+    for e in (_INDEX[name].get("expect") or [])
     if str(e.get("code", "")).startswith(MY_AREAS)
 ]
 

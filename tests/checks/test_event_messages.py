@@ -6,7 +6,6 @@ across releases, and real messages users reported)."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -21,8 +20,6 @@ from checks.event_messages import (
     parse_scheduler_message,
     parse_taint,
 )
-
-MESSAGES_MD = Path(__file__).resolve().parents[3] / "shared" / "reference" / "messages.md"
 
 # -- kube-scheduler ----------------------------------------------------------------------
 
@@ -444,10 +441,8 @@ def _examples(md: str, start: str, end: str) -> list[str]:
     return [m.group(1) for m in re.finditer(r"^\* [^`\n]*`([^`]+)`", section, re.M)]
 
 
-def test_every_reference_example_is_recognised():
-    if not MESSAGES_MD.exists():
-        pytest.skip("../shared/reference not present")
-    md = MESSAGES_MD.read_text()
+def test_every_reference_example_is_recognised(reference):
+    md = (reference / "messages.md").read_text()
     examples = _examples(md, "### 1.3", "\n---") + _examples(md, "Real examples (old format)", "### 2.3")
     assert len(examples) >= 9
     for text in examples:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -13,9 +12,6 @@ from checks.gpu_nodes import expected_gpus_of
 from checks.instances import INSTANCE_TYPES, get, karpenter_labels
 from checks.k8s import parse_quantity
 
-REFERENCE = (
-    Path(__file__).resolve().parents[3] / "shared" / "reference" / "karpenter" / "instance-types-nvidia-gpu.json"
-)
 MI = 1024 * 1024
 
 
@@ -136,14 +132,12 @@ def test_capacity_counts_against_limits():
     assert cap["memory"] == Decimal((196608 - 14746) * MI)
 
 
-def _reference():
-    if not REFERENCE.exists():
-        pytest.skip("../shared/reference not present")
-    return json.loads(REFERENCE.read_text())
+def _catalogue(reference):
+    return json.loads((reference / "karpenter" / "instance-types-nvidia-gpu.json").read_text())
 
 
-def test_agrees_with_reference_catalogue():
-    ref = _reference()
+def test_agrees_with_reference_catalogue(reference):
+    ref = _catalogue(reference)
     common = sorted(set(ref) & set(INSTANCE_TYPES))
     assert len(common) >= 45  # the table covers the reference's g4dn/g5/g5g/g6/g6e/gr6/p3dn/p4/p5 types
     for name in common:
@@ -165,8 +159,8 @@ def test_agrees_with_reference_catalogue():
         assert abs(alloc["memory"] - parse_quantity(resources["memory"])) <= 64 * MI, name
 
 
-def test_reference_gpu_types_the_table_lacks_are_only_newer_or_fractional():
-    ref = _reference()
+def test_reference_gpu_types_the_table_lacks_are_only_newer_or_fractional(reference):
+    ref = _catalogue(reference)
     missing = set(ref) - set(INSTANCE_TYPES)
     assert all(n.startswith(("g6f.", "gr6f.", "g7e.", "p6-b300.")) for n in missing), sorted(missing)
 

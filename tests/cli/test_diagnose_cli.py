@@ -15,6 +15,7 @@ import yaml
 from gputui.cli import main
 from gputui.errors import EXIT_INPUT, EXIT_INTERRUPTED
 from gputui.sim.faults import Faults
+from tests.helpers.yamlio import load_yaml
 
 TAINT = "device-plugin-taint"
 TAINTED_NODES = {"ip-10-0-20-38.us-west-2.compute.internal", "ip-10-0-80-20.us-west-2.compute.internal"}
@@ -241,7 +242,7 @@ def test_snapshot_round_trip(capsys, start_sim, tmp_path):
     assert code == 3  # events were forbidden: a partial snapshot, said so
     assert f"to {out}" in err and "could not read events: Forbidden" in err
 
-    doc = yaml.safe_load(out.read_text())
+    doc = load_yaml(out.read_text())
     assert doc["kind"] == "List" and doc["apiVersion"] == "v1"
     kinds = [o["kind"] for o in doc["items"]]
     assert "Secret" not in kinds and kinds.index("CustomResourceDefinition") < kinds.index("NodePool")
@@ -335,7 +336,7 @@ def test_streamed_snapshot_is_what_one_whole_dump_would_be(capsys, start_sim, tm
     assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no spool or .tmp left behind
 
     text = out.read_text(encoding="utf-8")
-    meta = (json.loads(text) if suffix == ".json" else yaml.safe_load(text))["items"][0]
+    meta = (json.loads(text) if suffix == ".json" else load_yaml(text))["items"][0]
     assert meta["metadata"]["name"] == "gputui-snapshot"
     assert (meta["data"]["context"], meta["data"]["server"], meta["data"]["incomplete"]) == (sim.context, sim.url, "[]")
     expected = _expected_snapshot(sim, meta, logs)

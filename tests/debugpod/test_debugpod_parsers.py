@@ -21,23 +21,18 @@ from gputui.debugpod.parsers import (
 )
 from gputui.debugpod.parsers.failures import recognise
 from gputui.debugpod.parsers.kernel import parse_xids
-
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
-SMI = REFERENCE / "nvidia-smi"
+from tests.helpers.reference import reference_params
 
 
-def ref(*parts: str) -> Path:
-    path = SMI.joinpath(*parts)
-    if not SMI.is_dir():
-        pytest.skip("../shared/reference not present")
+def ref(reference: Path, *parts: str) -> Path:
+    path = reference.joinpath("nvidia-smi", *parts)
     if not path.exists():
         pytest.skip(f"{path.name} not in ../shared/reference")
     return path
 
 
-def files(sub: str, pattern: str = "*") -> list[str]:
-    d = SMI / sub
-    return sorted(p.name for p in d.glob(pattern)) if d.is_dir() else []
+def files(reference: Path, sub: str, pattern: str = "*") -> list[str]:
+    return sorted(p.name for p in (reference / "nvidia-smi" / sub).glob(pattern))
 
 
 H100, H200, L40S = "NVIDIA H100 80GB HBM3", "NVIDIA H200", "NVIDIA L40S"
@@ -120,17 +115,19 @@ def _family(name: str) -> str:
     return re.sub(r"^nvidia-|__.*$", "", name)
 
 
-def test_every_reference_file_has_expectations():
-    if not SMI.is_dir():
-        pytest.skip("../shared/reference not present")
-    text = set(files("text"))
-    assert text == set(TABLES) | set(QUERIES) | set(files("text", "*-L.txt"))
-    assert len(files("csv", "*.csv")) == 16 and len(files("xml")) == 5 and len(files("failures")) == 8
+def test_every_reference_file_has_expectations(reference):
+    text = set(files(reference, "text"))
+    assert text == set(TABLES) | set(QUERIES) | set(files(reference, "text", "*-L.txt"))
+    assert (
+        len(files(reference, "csv", "*.csv")) == 16
+        and len(files(reference, "xml")) == 5
+        and len(files(reference, "failures")) == 8
+    )
 
 
 @pytest.mark.parametrize("name", sorted(TABLES))
-def test_default_table(name):
-    gpus, driver, cuda = parse_table(ref("text", name).read_text())
+def test_default_table(name, reference):
+    gpus, driver, cuda = parse_table(ref(reference, "text", name).read_text())
     model, bus, used, total, util, temp, power, mig = TABLES[name]
     assert (driver, cuda) == (("595.80", "13.2") if "l40s" in name else ("590.48.01", "13.1"))
     assert len(gpus) == 1
@@ -150,16 +147,16 @@ def test_default_table(name):
         assert g.mig_devices == []
 
 
-def test_table_mig_device_usage_under_load():
-    gpus, _, _ = parse_table(ref("text", "nvidia-h100-mig__590.48.01.load.nvidia-smi.txt").read_text())
+def test_table_mig_device_usage_under_load(reference):
+    gpus, _, _ = parse_table(ref(reference, "text", "nvidia-h100-mig__590.48.01.load.nvidia-smi.txt").read_text())
     devices = gpus[0].mig_devices
     assert [(m.memory_used_mib, m.sm_count) for m in devices] == [(11091, 60), (17, 32), (9, 16), (9, 16)]
     assert {p.gpu_instance_id for p in gpus[0].processes} == {2}
 
 
 @pytest.mark.parametrize("name", sorted(QUERIES))
-def test_query_text(name):
-    gpus, driver, cuda = parse_query_text(ref("text", name).read_text())
+def test_query_text(name, reference):
+    gpus, driver, cuda = parse_query_text(ref(reference, "text", name).read_text())
     used, util, temp, power = QUERIES[name]
     g = gpus[0]
     assert len(gpus) == 1 and g.uuid == "GPU-00000000-0000-0000-0000-000000000000" and g.serial == "0000000000000"
@@ -190,9 +187,9 @@ def test_query_text(name):
             )
 
 
-@pytest.mark.parametrize("name", files("text", "*-L.txt") or ["missing-L.txt"])
-def test_list(name):
-    gpus = parse_list(ref("text", name).read_text())
+@pytest.mark.parametrize("name", reference_params("nvidia-smi/text", "*-L.txt"))
+def test_list(name, reference):
+    gpus = parse_list(ref(reference, "text", name).read_text())
     fam = _family(name)
     assert [g.uuid for g in gpus] == ["GPU-00000000-0000-0000-0000-000000000000"]
     assert gpus[0].name == {"h100-80gb-hbm3": H100, "h100-mig": H100, "h200-mig": H200, "l40s": L40S}[fam]
@@ -203,9 +200,9 @@ def test_list(name):
     ]
 
 
-@pytest.mark.parametrize("name", files("csv", "*query-gpu.csv") or ["missing.csv"])
-def test_query_gpu_csv(name):
-    gpus, driver = parse_query_gpu(ref("csv", name).read_text())
+@pytest.mark.parametrize("name", reference_params("nvidia-smi/csv", "*query-gpu.csv"))
+def test_query_gpu_csv(name, reference):
+    gpus, driver = parse_query_gpu(ref(reference, "csv", name).read_text())
     fam = _family(name)
     assert len(gpus) == 1
     g = gpus[0]
@@ -229,9 +226,9 @@ def test_query_gpu_csv(name):
         assert (g.remapped_uncorrectable, g.remapped_pending, g.remapped_failure) == (0, False, False)
 
 
-@pytest.mark.parametrize("name", files("csv", "*query-compute-apps.csv") or ["missing.csv"])
-def test_compute_apps_csv(name):
-    procs = parse_compute_apps(ref("csv", name).read_text())
+@pytest.mark.parametrize("name", reference_params("nvidia-smi/csv", "*query-compute-apps.csv"))
+def test_compute_apps_csv(name, reference):
+    procs = parse_compute_apps(ref(reference, "csv", name).read_text())
     expected = PROCESSES[_family(name)] if ".load." in name else []
     assert [(p.pid, p.name, p.used_memory_mib) for p in procs] == expected
     assert all(p.gpu_uuid == "GPU-00000000-0000-0000-0000-000000000000" for p in procs)
@@ -307,8 +304,8 @@ XML = {  # file -> (DTD, driver, GPUs listed, name, bus, used/total, temp, power
 
 
 @pytest.mark.parametrize("name", sorted(XML))
-def test_query_xml_across_dtd_versions(name):
-    text = ref("xml", name).read_text()
+def test_query_xml_across_dtd_versions(name, reference):
+    text = ref(reference, "xml", name).read_text()
     dtd, driver, count, model, bus, mem, temp, power, ecc, procs = XML[name]
     assert f"nvsmi_device_{dtd}.dtd" in text
     gpus, drv, _cuda, attached = parse_query_xml(text)
@@ -320,8 +317,8 @@ def test_query_xml_across_dtd_versions(name):
     assert [(p.pid, p.name, p.used_memory_mib) for p in g.processes] == procs
 
 
-def test_xml_a100_mig_and_retired_pages():
-    gpus, _, _, attached = parse_query_xml(ref("xml", "telegraf-a100-sxm4-v12.xml").read_text())
+def test_xml_a100_mig_and_retired_pages(reference):
+    gpus, _, _, attached = parse_query_xml(ref(reference, "xml", "telegraf-a100-sxm4-v12.xml").read_text())
     g = gpus[0]
     assert attached == 4  # the capture lists only the first of the four GPUs
     assert g.uuid == "GPU-513536b6-7d19-9063-b049-1e69664bb298" and g.power_limit_w == 500.0
@@ -332,9 +329,9 @@ def test_xml_a100_mig_and_retired_pages():
         (5, 19968, 12, 14),
         (6, 19968, 12, 14),
     ]
-    t4 = parse_query_xml(ref("xml", "telegraf-tesla-t4.xml").read_text())[0][0]
+    t4 = parse_query_xml(ref(reference, "xml", "telegraf-tesla-t4.xml").read_text())[0][0]
     assert (t4.retired_sbe, t4.retired_dbe, t4.retired_pending, t4.remapped_uncorrectable) == (0, 0, False, None)
-    a10g = parse_query_xml(ref("xml", "telegraf-a10g.xml").read_text())[0][0]
+    a10g = parse_query_xml(ref(reference, "xml", "telegraf-a10g.xml").read_text())[0][0]
     assert (a10g.remapped_correctable, a10g.remapped_uncorrectable, a10g.remapped_pending) == (0, 0, False)
     assert a10g.retired_sbe is None
 
@@ -358,8 +355,8 @@ FAILURES = {
 
 
 @pytest.mark.parametrize("name", sorted(FAILURES))
-def test_failure_outputs(name):
-    text = ref("failures", name).read_text()
+def test_failure_outputs(name, reference):
+    text = ref(reference, "failures", name).read_text()
     kind, message = FAILURES[name]
     failure = recognise(text)
     assert failure is not None and failure.kind == kind
@@ -370,10 +367,8 @@ def test_failure_outputs(name):
     assert report.failure is not None and report.failure.kind == kind and report.gpus == []
 
 
-def test_real_dmesg_with_xid_119():
-    path = REFERENCE / "nvidia-xid" / "gpud-testdata-dmesg-with-xid-119.log"
-    if not path.exists():
-        pytest.skip("../shared/reference not present")
+def test_real_dmesg_with_xid_119(reference):
+    path = reference / "nvidia-xid" / "gpud-testdata-dmesg-with-xid-119.log"
     xids = parse_xids(path.read_text())
     assert xids and {x.code for x in xids} == {119}
     first = xids[0]
@@ -399,9 +394,9 @@ def capture_sections(text: str) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("name", files("captures-nvidia_gpu_exporter", "*.txt") or ["missing.txt"])
-def test_full_captures(name):
-    sections = capture_sections(ref("captures-nvidia_gpu_exporter", name).read_text())
+@pytest.mark.parametrize("name", reference_params("nvidia-smi/captures-nvidia_gpu_exporter", "*.txt"))
+def test_full_captures(name, reference):
+    sections = capture_sections(ref(reference, "captures-nvidia_gpu_exporter", name).read_text())
     model, total, load_used = {
         "h100-80gb-hbm3": (H100, 81559, 19818),
         "h100-mig": (H100, 81559, 11125),

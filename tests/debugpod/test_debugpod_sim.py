@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from gputui.cli import main
-from tests.helpers.debugpod import HOST, namespace, node, pods_left, wait_no_pods
+from tests.helpers.debugpod import HOST, namespace, node, pods_left, poll_debug_pods_quickly, wait_no_pods
+from tests.helpers.wait import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,6 +66,11 @@ def run_cli(sim, *args, capsys) -> tuple[int, str, str]:
     code = main(["debug", "--kubeconfig", str(sim.kubeconfig), "--no-progress", *args])
     out, err = capsys.readouterr()
     return code, out, err
+
+
+@pytest.fixture(autouse=True)
+def _quick_polling(monkeypatch):
+    poll_debug_pods_quickly(monkeypatch)
 
 
 @pytest.fixture
@@ -257,13 +263,11 @@ def test_ctrl_c_deletes_every_pod(fleet, monkeypatch):
         text=True,
     )
     try:
-        end = time.time() + 20
-        while time.time() < end:
-            running = [p for p in pods_left(fleet) if (p.get("status") or {}).get("phase") == "Running"]
-            if len(running) >= 3:
-                break
-            time.sleep(0.05)
-        assert len(running) >= 3, "debug pods never ran"
+
+        def running() -> int:
+            return sum((p.get("status") or {}).get("phase") == "Running" for p in pods_left(fleet))
+
+        assert wait_until(lambda: running() >= 3, timeout=20), "debug pods never ran"
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)
     finally:
@@ -314,7 +318,7 @@ def test_leftover_pods_are_found_and_removed(start_sim, capsys):
     assert "gputui debug --cleanup" in err
     code, out, _ = run_cli(sim, "--cleanup", capsys=capsys)
     assert code == 0 and out.startswith("deleted default/gputui-smi-gpu-ok-old111 (node gpu-ok, Failed")
-    names = [p["metadata"]["name"] for p in wait_no_pods(sim, seconds=1.0)]
+    names = [p["metadata"]["name"] for p in wait_no_pods(sim, seconds=1.0, but=("gputui-smi-gpu-ok-live22",))]
     assert names == ["gputui-smi-gpu-ok-live22"]  # not past its deadline: maybe another run's
     code, out, _ = run_cli(sim, "--cleanup", capsys=capsys)
     assert code == 0 and out == "No leftover gputui debug pods.\n"

@@ -3,7 +3,6 @@ with a resourceVersion precondition, verification, audit and undo."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -32,6 +31,7 @@ from tests.helpers.cluster import (
     workload,
 )
 from tests.helpers.sim import sim_http
+from tests.helpers.wait import wait_until
 
 CRDS = Path(gputui.sim.__file__).parent / "crds"
 CRD_SOURCES = [str(CRDS / "karpenter" / "v1"), str(CRDS / "gpu-operator")]
@@ -118,10 +118,8 @@ def test_job_pod_gains_the_toleration_in_place_and_schedules(cluster):
     del pod["status"]  # unscripted: the simulated scheduler tries to place it
     objs = [_ns("ml"), gpu_node(GPU_NODE_A), cpu_node(), nodepool(), ec2nodeclass(), job, pod]
     _, kube, ap = cluster(CRD_SOURCES, objs, behaviour=True)
-    for _ in range(50):  # the scheduler's first attempt writes FailedScheduling
-        if (_get(kube, _ref("Pod", "train-abcde", "ml")).get("status") or {}).get("conditions"):
-            break
-        time.sleep(0.1)
+    # the scheduler's first attempt writes FailedScheduling
+    wait_until(lambda: (_get(kube, _ref("Pod", "train-abcde", "ml")).get("status") or {}).get("conditions"), timeout=5)
     finding, plan = _pick(kube, "GPU401", "train", "add-toleration")
     assert plan.target.kind == "Pod" and not plan.disruptive  # a Job's template is immutable: the pod is patched
     _apply(ap, plan)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from tests.helpers.wait import wait_until
 
 SEL = "gputui.dev/debug=true"
 
@@ -40,8 +40,26 @@ def pods_left(sim) -> list[dict]:
     return sim.store.list(sim.store.type_for("v1", "Pod"), label_selector=SEL)[0]
 
 
-def wait_no_pods(sim, seconds: float = 5.0) -> list[dict]:
-    end = time.time() + seconds
-    while pods_left(sim) and time.time() < end:
-        time.sleep(0.05)
+def wait_no_pods(sim, seconds: float = 5.0, but: tuple[str, ...] = ()) -> list[dict]:
+    """The debug pods left once only those named in `but` are (or after `seconds`)."""
+
+    def names() -> list[str]:
+        return sorted(p["metadata"]["name"] for p in pods_left(sim))
+
+    wait_until(lambda: names() == sorted(but), timeout=seconds)
     return pods_left(sim)
+
+
+def poll_debug_pods_quickly(monkeypatch, seconds: float = 0.02) -> None:
+    """Debug runners made from here on poll their pods every `seconds` at first (0.25 s in
+    gputui, growing 1.5x per poll): the simulated pods finish within a second, and the tests
+    would otherwise spend most of their time between polls. Runners given an explicit
+    poll_seconds keep it."""
+    from gputui.debugpod import runner
+
+    class QuickRunner(runner.DebugRunner):
+        def __init__(self, *args, **kwargs):
+            kwargs.setdefault("poll_seconds", seconds)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "DebugRunner", QuickRunner)

@@ -17,6 +17,7 @@ from gputui.kube.client import connect
 from gputui.kube.gather import gather
 from gputui.sim.faults import Faults
 from gputui.sim.loader import CRD_DIR
+from tests.helpers.yamlio import load_yaml
 
 KARPENTER_V1 = str(CRD_DIR / "karpenter" / "v1")
 KARPENTER_V1BETA1 = str(CRD_DIR / "karpenter" / "v1beta1")
@@ -224,7 +225,7 @@ def test_sink_gets_every_page_once_even_when_the_list_restarts(start_sim, tmp_pa
     with SnapshotWriter(str(out)) as writer:
         snap = gather(connect(str(sim.kubeconfig)), sink=writer)
         assert writer.finish(snap) == 1 + sum(writer.counts.values())
-    pods = [o for o in yaml.safe_load(out.read_text())["items"] if o["kind"] == "Pod"]
+    pods = [o for o in load_yaml(out.read_text())["items"] if o["kind"] == "Pod"]
     assert len(pods) == 1203 and len({p["metadata"]["name"] for p in pods}) == 1203
 
 

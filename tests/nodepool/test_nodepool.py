@@ -22,20 +22,11 @@ from gputui.nodepool.model import NodePoolDraft, parse_budgets, parse_requiremen
 from gputui.nodepool.preview import build_preview, capacity_types, disruption_now, preview_lines
 from gputui.nodepool.schema import validate_manifest
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
-KARPENTER_CRDS = REFERENCE / "karpenter" / "crds"
 UTC = dt.timezone.utc
 
 
-def _reference(path: str) -> Path:
-    p = REFERENCE / path
-    if not p.exists():
-        pytest.skip("../shared/reference not present")
-    return p
-
-
-def _crd(version: str) -> dict:
-    return yaml.safe_load(_reference(f"karpenter/crds/{version}/karpenter.sh_nodepools.yaml").read_text())
+def _crd(reference: Path, version: str) -> dict:
+    return yaml.safe_load((reference / f"karpenter/crds/{version}/karpenter.sh_nodepools.yaml").read_text())
 
 
 def _pool(**spec_overrides) -> dict:
@@ -76,8 +67,8 @@ def test_unknown_template_is_an_input_error():
 
 
 @pytest.mark.parametrize("name", list(templates.TEMPLATES))
-def test_every_template_validates_against_the_real_crd(name):
-    crd = _crd("v1")
+def test_every_template_validates_against_the_real_crd(name, reference):
+    crd = _crd(reference, "v1")
     for doc in templates.get(name).build():
         result = validate_manifest(doc, crd)
         assert result.errors == [], (name, [str(e) for e in result.errors])
@@ -145,10 +136,10 @@ def test_gpu_names_and_sizes_give_exactly_the_expected_types():
     assert _types(d.obj) == []
 
 
-def test_matching_agrees_with_the_reference_instance_facts():
+def test_matching_agrees_with_the_reference_instance_facts(reference):
     from checks import instances
 
-    ref = json.loads(_reference("karpenter/instance-types-nvidia-gpu.json").read_text())
+    ref = json.loads((reference / "karpenter/instance-types-nvidia-gpu.json").read_text())
     matched = {
         n
         for n, v in ref.items()
@@ -340,7 +331,7 @@ def test_model_rejects_bad_input_with_a_message(field, text, message):
     assert json.dumps(d.obj, sort_keys=True) == before
 
 
-def test_v1beta1_draft_is_edited_in_place_and_never_converted():
+def test_v1beta1_draft_is_edited_in_place_and_never_converted(request):
     from checks.nodepool_draft import to_v1, v1_changes
 
     old = {
@@ -374,7 +365,8 @@ def test_v1beta1_draft_is_edited_in_place_and_never_converted():
         "kind": "EC2NodeClass",
         "name": "gpu",
     }
-    assert validate_manifest(v1, _crd("v1")).errors == []
+    # Only this last step needs the reference CRD; the rest runs without it.
+    assert validate_manifest(v1, _crd(request.getfixturevalue("reference"), "v1")).errors == []
     assert d.obj["apiVersion"] == "karpenter.sh/v1beta1"  # to_v1 returned a copy
 
 
@@ -431,7 +423,7 @@ def test_validator_structural_rules():
     ]
 
 
-def test_validator_reports_paths_like_the_api_server_against_the_real_crd():
+def test_validator_reports_paths_like_the_api_server_against_the_real_crd(reference):
     obj = templates.get("inference").build()[0]
     obj["spec"]["template"]["spec"]["requirements"][2]["operator"] = "Equals"
     obj["spec"]["template"]["spec"]["requirements"].append(
@@ -441,7 +433,7 @@ def test_validator_reports_paths_like_the_api_server_against_the_real_crd():
     obj["spec"]["disruption"]["budgets"] = [{"nodes": "120%"}, {"nodes": "1", "schedule": "@daily"}]
     obj["spec"]["limits"]["cpu"] = "a lot"
     obj["spec"]["weight"] = 0
-    errs = [str(e) for e in validate_manifest(obj, _crd("v1")).errors]
+    errs = [str(e) for e in validate_manifest(obj, _crd(reference, "v1")).errors]
     assert (
         'spec.template.spec.requirements[2].operator: Unsupported value: "Equals": supported values: "Gte", '
         '"Lte", "In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"' in errs
@@ -454,8 +446,8 @@ def test_validator_reports_paths_like_the_api_server_against_the_real_crd():
     assert "spec.weight: Invalid value: 0: spec.weight in body should be greater than or equal to 1" in errs
 
 
-def test_transition_rules_only_on_update():
-    crd = _crd("v1")
+def test_transition_rules_only_on_update(reference):
+    crd = _crd(reference, "v1")
     new = templates.get("inference").build()[0]
     old = json.loads(json.dumps(new))
     new["spec"]["template"]["spec"]["nodeClassRef"]["group"] = "example.com"
@@ -470,8 +462,8 @@ def test_unimplemented_cel_rules_are_left_to_the_server():
     assert report.errors == [] and report.unchecked == [("", "starts a")]
 
 
-def test_v1beta1_objects_against_the_v1beta1_crd():
-    crd = _crd("v1beta1")
+def test_v1beta1_objects_against_the_v1beta1_crd(reference):
+    crd = _crd(reference, "v1beta1")
     from gputui.sim.scenario_build import build
 
     docs = [d for d in build("karpenter-v1beta1") if d.get("kind") == "NodePool"]
@@ -480,13 +472,13 @@ def test_v1beta1_objects_against_the_v1beta1_crd():
         assert validate_manifest(d, crd).errors == [], d["metadata"]["name"]
     # The same objects are not v1 NodePools.
     as_v1 = dict(docs[0], apiVersion="karpenter.sh/v1")
-    errs = [str(e) for e in validate_manifest(as_v1, _crd("v1")).errors]
+    errs = [str(e) for e in validate_manifest(as_v1, _crd(reference, "v1")).errors]
     assert (
         'spec.disruption.expireAfter: unknown field "spec.disruption.expireAfter" (not declared in the schema)' in errs
     )
 
 
-def test_permissive_schemas_are_recognised():
+def test_permissive_schemas_are_recognised(request):
     compact = yaml.safe_load(
         (
             Path(__file__).resolve().parents[2]
@@ -499,10 +491,10 @@ def test_permissive_schemas_are_recognised():
         ).read_text()
     )
     assert is_permissive(version_schema(compact, "v1"))
-    assert not is_permissive(version_schema(_crd("v1"), "v1"))
     result = validate_manifest(dict(templates.get("inference").build()[0], spec={"weight": 0}), compact)
     assert result.source.startswith("gputui's built-in NodePool rules (the installed nodepools.karpenter.sh CRD")
     assert "spec.template: Required value" in [str(e) for e in result.errors]
+    assert not is_permissive(version_schema(_crd(request.getfixturevalue("reference"), "v1"), "v1"))
 
 
 # -- draft checks ------------------------------------------------------------------------------
@@ -668,11 +660,11 @@ def test_lint_bad_file(tmp_path, capsys):
     assert capsys.readouterr().out.startswith("## gputui nodepool lint: ")
 
 
-def test_lint_good_directory_and_crd_option(tmp_path, capsys):
+def test_lint_good_directory_and_crd_option(tmp_path, capsys, reference):
     for name in ("inference", "training"):
         (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(templates.get(name).build()[0]))
     (tmp_path / "notes.txt").write_text("not a manifest")
-    crd = _reference("karpenter/crds/v1/karpenter.sh_nodepools.yaml")
+    crd = reference / "karpenter/crds/v1/karpenter.sh_nodepools.yaml"
     assert main(["nodepool", "lint", str(tmp_path), "--crd", str(crd), "-o", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["findings"] == []
 
@@ -703,8 +695,8 @@ def test_edit_refuses_read_only(capsys):
     assert "not available with --read-only" in capsys.readouterr().err
 
 
-def test_lint_ec2nodeclass_against_its_crd(tmp_path, capsys):
-    crd = _reference("karpenter/crds/v1/karpenter.k8s.aws_ec2nodeclasses.yaml")
+def test_lint_ec2nodeclass_against_its_crd(tmp_path, capsys, reference):
+    crd = reference / "karpenter/crds/v1/karpenter.k8s.aws_ec2nodeclasses.yaml"
     f = tmp_path / "nodeclass.yaml"
     f.write_text("""\
 apiVersion: karpenter.k8s.aws/v1

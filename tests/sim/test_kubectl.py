@@ -20,6 +20,7 @@ import yaml
 pytestmark = [
     pytest.mark.kubectl,
     pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed"),
+    pytest.mark.xdist_group("kubectl"),  # one module-scoped simulator and kubectl cache, on one worker
 ]
 
 

@@ -14,6 +14,7 @@ from kubernetes.client.exceptions import ApiException
 from gputui.sim.faults import Faults
 from gputui.sim.store import Store
 from tests.helpers.sim import api_client_for, sim_http
+from tests.helpers.wait import wait_until
 
 MERGE = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
@@ -1157,10 +1158,7 @@ def test_watcher_that_hangs_up_frees_its_thread(sim):
     assert resp.status == 200 and sim.server.open_connections == 1
     resp.close()
     conn.close()
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and sim.server.open_connections:
-        time.sleep(0.05)
-    assert sim.server.open_connections == 0
+    assert wait_until(lambda: sim.server.open_connections == 0, timeout=5)
 
 
 def test_kubectl_talks_to_the_simulator(sim):

@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
-from pathlib import Path
 
 import pytest
 
@@ -15,8 +13,8 @@ from gputui.sim import behaviour, gpu_facts, scheduler
 from gputui.sim.behaviour import Simulation
 from gputui.sim.scheduler import choose_node, fit_error, node_usage
 from gputui.sim.store import Store
+from tests.helpers.wait import wait_until
 
-MESSAGES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "messages.md"
 T0 = 1_795_000_000.0
 
 
@@ -202,10 +200,8 @@ def test_fit_error_histogram_sorts_whole_strings_and_handles_no_nodes():
     assert choose_node(make_pod("p"), [], {}) == (None, "no nodes available to schedule pods")
 
 
-def test_messages_match_real_scheduler_examples():
-    if not MESSAGES.is_file():
-        pytest.skip("../shared/reference not present")
-    text = MESSAGES.read_text()
+def test_messages_match_real_scheduler_examples(reference):
+    text = (reference / "messages.md").read_text()
     # Real events from v1.26-era clusters end in ".." (the old separator); current ones in ".".
     examples = [m.rstrip(".") + "." for m in re.findall(r"`(0/1 nodes are available: [^`]*preemption:[^`]*)`", text)]
     gpu_example = next(e for e in examples if "Insufficient nvidia.com/gpu" in e)
@@ -488,15 +484,6 @@ def test_terminating_pod_without_finalizers_is_removed_after_grace(world):
 # -- over HTTP with the kubernetes client ----------------------------------------------------
 
 
-def _wait_for(fn, timeout: float = 10.0, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
-
-
 @pytest.fixture
 def live(start_sim, api_client_for):
     from kubernetes import client
@@ -519,7 +506,7 @@ def _phase(api, name: str, want: set[str]):
         pod = api.read_namespaced_pod(name, "default")
         return pod if pod.status.phase in want else None
 
-    return _wait_for(check)
+    return wait_until(check)
 
 
 def test_http_pinned_pod_runs(live):
@@ -561,7 +548,7 @@ def test_http_unschedulable_pod_gets_failed_scheduling_event(live):
         items = live.list_namespaced_event("default").items
         return [e for e in items if e.involved_object.name == "too-big" and e.reason == "FailedScheduling"]
 
-    (ev,) = _wait_for(event)
+    (ev,) = wait_until(event)
     assert (ev.type, ev.message, ev.source.component) == ("Warning", expected, "default-scheduler")
     pod = live.read_namespaced_pod("too-big", "default")
     assert pod.status.phase == "Pending"
@@ -581,7 +568,7 @@ def test_http_gpu_pod_on_full_node_stays_pending(live):
             conds.get("PodScheduled") if "PodScheduled" in conds and conds["PodScheduled"].status == "False" else None
         )
 
-    cond = _wait_for(pending_reason)
+    cond = wait_until(pending_reason)
     assert cond is not None and cond.message.startswith("0/2 nodes are available: 1 Insufficient nvidia.com/gpu")
     assert live.read_namespaced_pod("one-more", "default").status.phase == "Pending"
 

@@ -17,7 +17,6 @@ from gputui.sim.loader import load_objects, prepare_objects
 from gputui.sim.scenario_index import resolve_sources, scenario_description, scenario_names
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
 
 
 def cm(name: str, ns: str = "default", **data: str) -> dict:
@@ -688,11 +687,9 @@ def _columns(crd: dict) -> dict[str, list]:
         ("gpu-operator/nvidia.com_nvidiadrivers.yaml", "gpu-operator/crds/nvidia.com_nvidiadrivers.yaml"),
     ],
 )
-def test_compact_crds_match_upstream_names_and_printer_columns(compact, upstream):
-    if not REFERENCE.is_dir():
-        pytest.skip("../shared/reference not present")
+def test_compact_crds_match_upstream_names_and_printer_columns(compact, upstream, reference):
     ours = yaml.safe_load((loader.CRD_DIR / compact).read_text())
-    theirs = yaml.safe_load((REFERENCE / upstream).read_text())
+    theirs = yaml.safe_load((reference / upstream).read_text())
     assert ours["metadata"]["name"] == theirs["metadata"]["name"]
     for key in ("group", "scope", "names"):
         assert ours["spec"][key] == theirs["spec"][key], key

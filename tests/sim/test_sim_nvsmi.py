@@ -12,14 +12,11 @@ import pytest
 
 from gputui.sim import gpu_facts, nvsmi
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "nvidia-smi"
 NOW = 1_795_000_000.0  # a fixed instant, so timestamps are repeatable
 
 
-def ref(*parts: str) -> Path:
-    if not REFERENCE.is_dir():
-        pytest.skip("../shared/reference not present")
-    return REFERENCE.joinpath(*parts)
+def ref(reference: Path, *parts: str) -> Path:
+    return reference.joinpath("nvidia-smi", *parts)
 
 
 def node(name: str = "ip-10-0-1-23.ec2.internal", instance_type: str = "g5.xlarge", **annotations: str) -> dict:
@@ -39,8 +36,8 @@ def run(n: dict, command: str, busy: int = 0) -> tuple[str, int]:
 # -- the default table -----------------------------------------------------------------
 
 
-def test_table_frame_matches_real_capture_line_for_line():
-    real = ref("text", "nvidia-l40s__595.80.idle.nvidia-smi.txt").read_text().splitlines()
+def test_table_frame_matches_real_capture_line_for_line(reference):
+    real = ref(reference, "text", "nvidia-l40s__595.80.idle.nvidia-smi.txt").read_text().splitlines()
     out, code = run(node(instance_type="g6e.xlarge", driver_version="595.80"), "nvidia-smi")
     ours = out.splitlines()
     assert code == 0
@@ -57,8 +54,8 @@ def test_table_frame_matches_real_capture_line_for_line():
     assert ours[10].rstrip(" |").endswith("N/A")  # L40S has no MIG
 
 
-def test_table_process_rows_align_with_real_capture():
-    real = ref("text", "nvidia-h100-80gb-hbm3__590.48.01.load.nvidia-smi.txt").read_text().splitlines()
+def test_table_process_rows_align_with_real_capture(reference):
+    real = ref(reference, "text", "nvidia-h100-80gb-hbm3__590.48.01.load.nvidia-smi.txt").read_text().splitlines()
     out, _ = run(node(instance_type="p5.48xlarge"), "nvidia-smi", busy=2)
     rows = [l for l in out.splitlines() if re.match(r"\|\s+\d+\s+N/A\s+N/A\s+\d+", l)]
     real_row = next(l for l in real if "memhog" in l)
@@ -70,8 +67,8 @@ def test_table_process_rows_align_with_real_capture():
     assert out.count("Disabled |") == 8
 
 
-def test_list_gpus_matches_capture_format_and_instance_gpu_count():
-    real = ref("text", "nvidia-h100-80gb-hbm3__590.48.01.nvidia-smi-L.txt").read_text().splitlines()
+def test_list_gpus_matches_capture_format_and_instance_gpu_count(reference):
+    real = ref(reference, "text", "nvidia-h100-80gb-hbm3__590.48.01.nvidia-smi-L.txt").read_text().splitlines()
     pattern = re.compile(
         r"GPU (\d+): (.+) \(UUID: (GPU-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\)"
     )
@@ -134,9 +131,11 @@ FIELDS = [
 ]
 
 
-def test_query_gpu_header_and_values_shaped_like_real_csv():
+def test_query_gpu_header_and_values_shaped_like_real_csv(reference):
     rows = list(
-        csv.reader(ref("csv", "nvidia-h100-80gb-hbm3__590.48.01.load.query-gpu.csv").open(), skipinitialspace=True)
+        csv.reader(
+            ref(reference, "csv", "nvidia-h100-80gb-hbm3__590.48.01.load.query-gpu.csv").open(), skipinitialspace=True
+        )
     )
     real_header = {h.split(" [")[0]: h for h in rows[0]}
     real_values = dict(zip((h.split(" [")[0] for h in rows[0]), rows[1]))
@@ -198,8 +197,10 @@ def test_query_gpu_unknown_field_fails_like_nvidia_smi():
     assert code == 2 and out.startswith("Invalid combination of input arguments.")
 
 
-def test_query_compute_apps_header_matches_real_capture():
-    real = ref("csv", "nvidia-h100-80gb-hbm3__590.48.01.load.query-compute-apps.csv").read_text().splitlines()
+def test_query_compute_apps_header_matches_real_capture(reference):
+    real = (
+        ref(reference, "csv", "nvidia-h100-80gb-hbm3__590.48.01.load.query-compute-apps.csv").read_text().splitlines()
+    )
     fields = [h.split(" [")[0] for h in real[0].split(", ")]
     out, code = run(
         node(instance_type="p5.48xlarge"), f"nvidia-smi --query-compute-apps={','.join(fields)} --format=csv", busy=1
@@ -229,9 +230,9 @@ def _label_set(text: str) -> set[tuple[int, str]]:
     return out
 
 
-def test_query_report_uses_real_labels_at_real_indentation():
+def test_query_report_uses_real_labels_at_real_indentation(reference):
     real: set[tuple[int, str]] = set()
-    for f in ref("text").glob("*-q.txt"):
+    for f in ref(reference, "text").glob("*-q.txt"):
         real |= _label_set(f.read_text())
     for instance_type in ("g5.xlarge", "g4dn.xlarge", "p5.48xlarge"):
         out, code = run(node(instance_type=instance_type), "nvidia-smi -q", busy=1)
@@ -264,9 +265,9 @@ def _parse_xml(text: str) -> ET.Element:
     return ET.fromstring(text[text.index("<nvidia_smi_log") :])
 
 
-def test_xml_report_uses_real_element_paths():
+def test_xml_report_uses_real_element_paths(reference):
     real: set[str] = set()
-    for f in ref("xml").glob("*.xml"):
+    for f in ref(reference, "xml").glob("*.xml"):
         real |= _paths(_parse_xml(f.read_text()))
     out, code = run(node(instance_type="g5.12xlarge", ecc="1,2"), "nvidia-smi -q -x", busy=1)
     assert code == 0
@@ -295,8 +296,8 @@ def test_xml_report_uses_real_element_paths():
         ("version-mismatch", "nvml-driver-library-version-mismatch.txt", 18),
     ],
 )
-def test_failure_modes_print_exact_nvidia_text(mode, capture, code):
-    expected = ref("failures", capture).read_text().strip()
+def test_failure_modes_print_exact_nvidia_text(mode, capture, code, reference):
+    expected = ref(reference, "failures", capture).read_text().strip()
     for command in (
         "nvidia-smi",
         "nvidia-smi -L",
@@ -307,8 +308,8 @@ def test_failure_modes_print_exact_nvidia_text(mode, capture, code):
         assert (out.strip(), got) == (expected, code), command
 
 
-def test_not_found_through_chroot_matches_capture():
-    expected = ref("failures", "chroot-nvidia-smi-not-found.txt").read_text().strip()
+def test_not_found_through_chroot_matches_capture(reference):
+    expected = ref(reference, "failures", "chroot-nvidia-smi-not-found.txt").read_text().strip()
     out, code = run(node(nvidia_smi="not-found"), "chroot /host nvidia-smi")
     assert (out.strip(), code) == (expected, 127)
     out, code = run(node(nvidia_smi="not-found"), "nvidia-smi -L")

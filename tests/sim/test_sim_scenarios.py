@@ -17,7 +17,6 @@ from checks.snapshot import split_log_annotations
 from gputui.sim.loader import load_objects, scenario_names
 from tests.helpers.sim import api_client_for, sim_http
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
 BUILTIN_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
 
 try:
@@ -136,14 +135,12 @@ def test_scripted_logs_are_served_and_stripped_from_pods(name, start_sim):
 # -- the real upstream CRDs ------------------------------------------------------------------------
 
 
-def upstream(*parts: str) -> Path:
-    if not REFERENCE.is_dir():
-        pytest.skip("../shared/reference not present")
-    return REFERENCE.joinpath(*parts)
+def upstream(reference: Path, *parts: str) -> Path:
+    return reference.joinpath(*parts)
 
 
-def test_upstream_v1_crds_load_and_their_kinds_are_served(start_sim):
-    sources = [str(upstream("karpenter", "crds", "v1")), str(upstream("gpu-operator", "crds"))]
+def test_upstream_v1_crds_load_and_their_kinds_are_served(start_sim, reference):
+    sources = [str(upstream(reference, "karpenter", "crds", "v1")), str(upstream(reference, "gpu-operator", "crds"))]
     objects = [
         {
             "apiVersion": "karpenter.sh/v1",
@@ -198,8 +195,8 @@ def test_upstream_v1_crds_load_and_their_kinds_are_served(start_sim):
     assert {r["name"] for r in json.loads(body)["resources"]} >= {"nodepools", "nodeclaims"}
 
 
-def test_upstream_v1beta1_crds_load_and_their_kinds_are_served(start_sim):
-    sources = [str(upstream("karpenter", "crds", "v1beta1"))]
+def test_upstream_v1beta1_crds_load_and_their_kinds_are_served(start_sim, reference):
+    sources = [str(upstream(reference, "karpenter", "crds", "v1beta1"))]
     loaded = load_objects(sources)
     assert Counter(o["kind"] for o in loaded) == {"CustomResourceDefinition": 3}
     pool = {

@@ -15,6 +15,8 @@ import yaml
 os.environ["TZ"] = "UTC"
 time.tzset()
 
+from textual.command import CommandList  # noqa: E402
+
 from checks.model import ObjectRef  # noqa: E402
 from gputui.tui.app import GputuiApp  # noqa: E402
 from gputui.tui.state import AppConfig  # noqa: E402
@@ -163,9 +165,11 @@ def test_drill_into_a_node_shows_yaml_events_pods_and_findings(incident):
         assert screen.query("#action-debug") and screen.query("#link-NodeClaim")
         await pilot.press("e")
         assert screen.query_one("#object-tabs").active == "events"
-        await pilot.pause()
         first = screen._event_rows[0]
-        assert first.message and first.message in static_text(screen.query_one("#event-detail"))
+        assert first.message
+        await wait_for(
+            pilot, lambda: first.message in static_text(screen.query_one("#event-detail")), what="the event's detail"
+        )
 
     drive(make_app(incident), body)
 
@@ -327,7 +331,11 @@ def test_switch_context_changes_the_findings(tmp_path, incident, healthy):
             lambda: app.snapshot is not None and app.config.context == "healthy" and app.snapshot.server == healthy.url,
             what="the healthy cluster",
         )
-        await pilot.pause(0.1)
+        await wait_for(
+            pilot,
+            lambda: "0 errors 0 warnings" in static_text(app.screen.query_one("#cluster-header")),
+            what="the healthy cluster's header",
+        )
         assert app.kube.context == "healthy"
         assert not [f for f in app.findings if f.severity.label in ("error", "warning")]
         header = static_text(app.screen.query_one("#cluster-header"))
@@ -367,7 +375,14 @@ def test_read_only_hides_fix_edit_debug_and_undo(incident):
         assert not app.screen.query("#action-debug")
         assert app.screen.check_action("debug_node", ()) is False
         app.open_object(ObjectRef("NodePool", "gpu-inference"))
-        await pilot.pause(0.1)
+        await wait_for(
+            pilot,
+            lambda: (
+                getattr(app.screen, "ref", None) == ObjectRef("NodePool", "gpu-inference")
+                and app.screen.query("#yaml-view")
+            ),
+            what="the NodePool's screen",
+        )
         assert not app.screen.query("#action-edit")
 
     drive(make_app(incident, read_only=True), body)
@@ -467,8 +482,7 @@ def test_layout_at_80x24(incident):
         await wait_for(pilot, lambda: type(app.screen).__name__ == "ObjectScreen", what="object")
         assert app.screen.query_one("#object-tabs").region.height >= 15
         await pilot.press("question_mark")
-        await pilot.pause()
-        assert type(app.screen).__name__ == "HelpScreen"
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "HelpScreen", what="help")
 
     drive(make_app(incident), body, size=(80, 24))
 
@@ -476,10 +490,20 @@ def test_layout_at_80x24(incident):
 # -- responsiveness, partial reads, auto-refresh, palette ------------------------------------------
 
 
-def test_ui_answers_while_a_slow_gathering_runs(start_sim):
-    from gputui.sim.faults import Faults
+def test_ui_answers_while_a_slow_gathering_runs(incident, monkeypatch):
+    import threading
 
-    slow = start_sim(sources=["incident"], faults=Faults(latency_ms=300))
+    from gputui.kube import gather as gather_mod
+
+    # The gathering lasts until the test lets it go, however fast or loaded the machine is.
+    release = threading.Event()
+    real_gather = gather_mod.gather
+
+    def slow_gather(*args, **kwargs):
+        release.wait(30)
+        return real_gather(*args, **kwargs)
+
+    monkeypatch.setattr(gather_mod, "gather", slow_gather)
 
     async def body(pilot):
         app = pilot.app
@@ -488,12 +512,16 @@ def test_ui_answers_while_a_slow_gathering_runs(start_sim):
         assert "reading" in static_text(status) or "connecting" in static_text(status)
         await pilot.press("question_mark")  # the event loop is free while the worker reads
         await wait_for(pilot, lambda: type(app.screen).__name__ == "HelpScreen", timeout=2, what="help")
-        assert app.snapshot is None
+        assert app.snapshot is None and status.has_class("-busy")
+        release.set()
         await pilot.press("escape")
         await loaded(pilot)
         assert not status.has_class("-busy")
 
-    drive(make_app(slow), body)
+    try:
+        drive(make_app(incident), body)
+    finally:
+        release.set()
 
 
 def test_unreadable_resources_are_named_in_the_header(start_sim):
@@ -535,7 +563,15 @@ def test_command_palette_runs_app_actions(incident):
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="palette")
         await pilot.press(*"NodePools")
-        await pilot.pause(0.5)
+        commands = app.screen.query_one(CommandList)
+        await wait_for(
+            pilot,
+            lambda: (
+                commands.highlighted is not None
+                and "NodePools" in str(commands.get_option_at_index(commands.highlighted).prompt)
+            ),
+            what="the NodePools command",
+        )
         await pilot.press("enter")
         await wait_for(
             pilot,

@@ -14,7 +14,7 @@ time.tzset()
 
 from gputui.tui.app import GputuiApp  # noqa: E402
 from gputui.tui.state import AppConfig  # noqa: E402
-from tests.helpers.debugpod import HOST, namespace, node, pods_left, wait_no_pods  # noqa: E402
+from tests.helpers.debugpod import HOST, namespace, node, pods_left, poll_debug_pods_quickly, wait_no_pods  # noqa: E402
 from tests.helpers.tui import wait_for  # noqa: E402
 
 pytestmark = pytest.mark.timeout(120)
@@ -35,6 +35,11 @@ def drive(app, body) -> None:
 
 def cells(table) -> list[list[str]]:
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+@pytest.fixture(autouse=True)
+def _quick_polling(monkeypatch):
+    poll_debug_pods_quickly(monkeypatch)
 
 
 @pytest.fixture
@@ -110,8 +115,7 @@ def test_debug_screen_shows_progress_gpus_and_findings(small_fleet):
         await wait_for(pilot, lambda: not screen.leftovers, what="leftover removal")
         assert not screen.has_class("-leftovers")
         await pilot.press("escape")
-        await pilot.pause()
-        assert not isinstance(app.screen, DebugScreen)
+        await wait_for(pilot, lambda: not isinstance(app.screen, DebugScreen), what="leaving the debug screen")
 
     drive(app, body)
     assert wait_no_pods(small_fleet) == []
@@ -194,10 +198,19 @@ def test_debug_findings_join_the_fleet_findings_and_survive_a_refresh(small_flee
 
         gathered_before = app.snapshot
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.snapshot is not gathered_before and not app.gathering, what="the refresh")
-        await pilot.pause(0.1)
+        await wait_for(
+            pilot,
+            lambda: (
+                app.snapshot is not gathered_before
+                and not app.gathering
+                # the table shows the new findings (the old ones were other objects)
+                and {id(f) for f in app.screen.query_one("#findings-table").findings} <= {id(f) for f in app.findings}
+            ),
+            what="the refresh shown in the Findings tab",
+        )
         [kept] = fleet_gpu702(pilot)
         assert kept.message == finding.message  # still says when it was seen, not re-stamped by the refresh
 
     drive(app, body)
-    assert [p["metadata"]["name"] for p in wait_no_pods(small_fleet)] == ["gputui-smi-gpu-ok-old111"]
+    left = wait_no_pods(small_fleet, but=("gputui-smi-gpu-ok-old111",))
+    assert [p["metadata"]["name"] for p in left] == ["gputui-smi-gpu-ok-old111"]

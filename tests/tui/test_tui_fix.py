@@ -66,7 +66,7 @@ def test_walk_a_fix_through_and_undo_it(incident):
     async def body(pilot):
         finding = next(f for f in app.findings if _key(f) == SWEEP)
         app.open_finding(finding)
-        await pilot.pause()
+        await _wait(pilot, lambda: type(app.screen).__name__ == "FindingScreen", "the finding")
         await pilot.press("w")  # walk through the first fix: annotate the running pod
         await _wait(pilot, lambda: isinstance(app.screen, FixScreen) and app.screen.state == "previewed", "the diff")
         screen = app.screen
@@ -185,8 +185,7 @@ def test_read_only_hides_the_walkthrough(incident):
     async def body(pilot):
         finding = next(f for f in app.findings if _key(f) == SWEEP)
         app.open_finding(finding)
-        await pilot.pause()
-        assert isinstance(app.screen, FindingScreen)
+        await _wait(pilot, lambda: isinstance(app.screen, FindingScreen), "the finding")
         assert not app.screen.query("Button")  # no walk-through buttons
         await pilot.press("w")
         await pilot.press("u")

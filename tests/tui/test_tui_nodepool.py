@@ -120,7 +120,7 @@ def test_stale_resource_version_is_reviewed_again(incident):
     async def body(pilot):
         screen = await _open(pilot, app, "gpu-training")
         screen.set_field("limit_gpu", "128")
-        await pilot.pause(0.3)
+        await _wait(pilot, lambda: "nvidia.com/gpu 128:" in _text(screen.query_one("#np-preview")), "the new limit")
         first = await _review(pilot, app, screen)
         # Someone else changes the NodePool between the review and the confirmation.
         with _kube(incident) as kube:

@@ -1,39 +1,62 @@
-"""SVG snapshots of the main screens at a pinned size, stored under tests/tui/snapshots/ for review
-by eye (convert with `rsvg-convert -o x.png x.svg`), asserted on their stable text.
+"""Screen snapshots of the main screens (pytest-textual-snapshot): each render is compared with the
+SVG stored under tests/tui/__snapshots__/, so a visual change fails the test. After a deliberate
+change, look at the report the failing run points to, then accept the new renders with
+`python -m pytest tests/tui/test_tui_snapshots.py --snapshot-update` and commit them.
 
-Deterministic render: TZ=UTC, a pinned terminal size, the simulator on a pinned port when it
-is free (the server URL is in the header), no toasts, no focused text input (no cursor).
+The render is deterministic: the wall clock is frozen (the simulator shifts the scenario's
+timestamps to that instant, and the ages and times on screen are measured from it), TZ=UTC, a
+pinned terminal size, no animations, no toasts, no focused text input (no cursor), and the
+API server URL in the header pinned (the simulator listens on whatever port is free).
+The text assertions say what each screen must show, whatever the snapshot holds.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
+from tests.helpers.clock import frozen_clock
 from tests.helpers.tui import DEDICATED_NODE, drive, loaded, make_app, wait_for
 
-pytestmark = pytest.mark.timeout(120)
+# One simulator for the module: loadgroup keeps these tests on one xdist worker.
+pytestmark = [pytest.mark.timeout(120), pytest.mark.xdist_group("tui-snapshots")]
 
-SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
-SIZE = (120, 40)
-PINNED_PORT = 47613
+NOW = dt.datetime(2026, 11, 30, 2, 0, 0, tzinfo=dt.timezone.utc)
+SERVER = "http://127.0.0.1:6443"  # shown in the header in place of the simulator's own port
+WIDE = (120, 40)
+SMALL = (80, 24)
 
 
 @pytest.fixture(scope="module")
 def sim():
-    from gputui.errors import InputError
     from gputui.sim.runtime import start_simulator
 
-    try:
-        running = start_simulator(["incident"], behaviour=False, port=PINNED_PORT)
-    except InputError:  # the port is taken: the render differs only in the URL
+    with frozen_clock(NOW):
         running = start_simulator(["incident"], behaviour=False)
-    yield running
-    running.stop()
+        try:
+            yield running
+        finally:
+            running.stop()
+
+
+@pytest.fixture
+def app(sim, monkeypatch):
+    """The app on the simulator, with the server URL of every snapshot pinned."""
+    from gputui.kube import gather as gather_mod
+
+    real_gather = gather_mod.gather
+
+    def gather(*args, **kwargs):
+        snap = real_gather(*args, **kwargs)
+        snap.server = SERVER
+        return snap
+
+    monkeypatch.setattr(gather_mod, "gather", gather)
+    return make_app(sim)
 
 
 def svg_lines(svg: str) -> list[str]:
@@ -62,29 +85,26 @@ def svg_lines(svg: str) -> list[str]:
     return lines
 
 
-# Timestamps, ages ("40m", "14h05m", "11d") and the port move with the clock and the machine.
-_VOLATILE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|127\.0\.0\.1:\d+|\b\d+(?:h\d\dm|[smhd])\b")
+async def settled(pilot) -> str:
+    """Make the screen still (no toasts, no cursor, nothing left to render) and return its text."""
+    from textual.widgets import Input
 
-
-def save(app, name: str) -> str:
-    """Export the screen; rewrite the stored SVG only when more than times, ages and the port changed,
-    so a rerun leaves the checkout clean and a real change shows up in `git diff`."""
+    app = pilot.app
+    await wait_for(pilot, lambda: not any(w.is_running for w in app.workers), what="the app's workers to finish")
     app.clear_notifications()
-    SNAPSHOTS.mkdir(exist_ok=True)
-    svg = app.export_screenshot(title=f"gputui — {name}")
-    path = SNAPSHOTS / f"{name}.svg"
-    new_text = "\n".join(svg_lines(svg))
-    old_text = "\n".join(svg_lines(path.read_text())) if path.exists() else None
-    if old_text is None or _VOLATILE.sub("~", old_text) != _VOLATILE.sub("~", new_text):
-        path.write_text(svg)
-    return new_text
+    for widget in app.screen.query(Input):
+        widget.cursor_blink = False
+    if isinstance(app.focused, Input):  # a text cursor; tables keep their focus as a user sees them
+        app.set_focus(None)
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+    return "\n".join(svg_lines(app.export_screenshot()))
 
 
-def test_snapshot_fleet_findings(sim):
-    async def body(pilot):
+def test_fleet_findings(app, snap_compare):
+    async def run_before(pilot):
         await loaded(pilot)
-        await pilot.pause(0.2)
-        text = save(pilot.app, "fleet-findings")
+        text = await settled(pilot)
         assert "Karpenter 1.6.2" in text and "GPU Operator v25.3.4 (notReady)" in text
         assert "GPU nodes 33/33 ready" in text
         assert "Findings (" in text and "GPU nodes (33)" in text
@@ -92,15 +112,15 @@ def test_snapshot_fleet_findings(sim):
         assert "Node/ip-10-0-19-20.us-west-2.compute.internal" in text
         assert "Refresh" in text and "Help" in text  # the footer
 
-    drive(make_app(sim), body, size=SIZE)
+    assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
 
 
-def test_snapshot_fleet_nodes_and_nodepools(sim):
-    async def body(pilot):
+def test_fleet_nodes(app, snap_compare):
+    async def run_before(pilot):
         await loaded(pilot)
         await pilot.press("n")
-        await pilot.pause(0.2)
-        text = save(pilot.app, "fleet-nodes")
+        await wait_for(pilot, lambda: pilot.app.screen.query_one("#fleet-tabs").active == "nodes", what="nodes tab")
+        text = await settled(pilot)
         assert "Instance" in text and "Worst" in text
         row = next(line for line in text.splitlines() if " ip-10-0-19-20 " in line)
         assert row.split() == [
@@ -116,66 +136,89 @@ def test_snapshot_fleet_nodes_and_nodepools(sim):
             "Ready",
             "GPU101",
         ]
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
+
+
+def test_fleet_nodepools(app, snap_compare):
+    async def run_before(pilot):
+        await loaded(pilot)
         await pilot.press("p")
-        await pilot.pause(0.2)
-        text = save(pilot.app, "fleet-nodepools")
+        await wait_for(
+            pilot, lambda: pilot.app.screen.query_one("#fleet-tabs").active == "nodepools", what="NodePools tab"
+        )
+        text = await settled(pilot)
         assert "gpu-inference" in text and "31/64" in text and "█" in text
         assert "WhenEmptyOrUnderutilized" in text
 
-    drive(make_app(sim), body, size=SIZE)
+    assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
 
 
-def test_snapshot_finding_detail(sim):
-    async def body(pilot):
+def test_finding_detail(app, snap_compare):
+    async def run_before(pilot):
         await loaded(pilot)
-        app = pilot.app
         f = next(f for f in app.findings if f.code == "GPU101" and f.subject.name == DEDICATED_NODE)
         app.open_finding(f)
         await wait_for(pilot, lambda: type(app.screen).__name__ == "FindingScreen", what="finding")
-        await pilot.pause(0.2)
-        text = save(app, "finding-detail")
+        text = await settled(pilot)
         assert "ERROR GPU101 gpu-not-allocatable" in text
         assert f"subject  Node/{DEDICATED_NODE}" in text
         assert "Evidence" in text and "example.com/gpu-dedicated" in text
 
-    drive(make_app(sim), body, size=SIZE)
+    assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
 
 
-def test_snapshot_node_drill_down(sim):
-    async def body(pilot):
-        await loaded(pilot)
-        app = pilot.app
-        from checks.model import ObjectRef
+async def _node_screen(pilot):
+    from checks.model import ObjectRef
 
-        app.open_object(ObjectRef("Node", DEDICATED_NODE))
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "ObjectScreen", what="node")
-        screen = app.screen
-        await wait_for(pilot, lambda: screen.query_one("#events-table").row_count > 0, what="events")
-        await wait_for(pilot, lambda: "loading" not in str(screen.query_one("#yaml-view").content), what="YAML")
-        await pilot.pause(0.2)
-        text = save(app, "node-yaml")
+    app = pilot.app
+    await loaded(pilot)
+    app.open_object(ObjectRef("Node", DEDICATED_NODE))
+    await wait_for(pilot, lambda: type(app.screen).__name__ == "ObjectScreen", what="node")
+    screen = app.screen
+    await wait_for(pilot, lambda: screen.query_one("#events-table").row_count > 0, what="events")
+    await wait_for(pilot, lambda: "loading" not in str(screen.query_one("#yaml-view").content), what="YAML")
+    return screen
+
+
+def test_node_yaml(app, snap_compare):
+    async def run_before(pilot):
+        await _node_screen(pilot)
+        text = await settled(pilot)
         assert f"Node {DEDICATED_NODE}" in text
         assert "NodeClaim gpu-dedicated-" in text and "NodePool gpu-dedicated" in text and "Run nvidia-smi" in text
         assert "kind: Node" in text
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
+
+
+def test_node_events(app, snap_compare):
+    async def run_before(pilot):
+        screen = await _node_screen(pilot)
         await pilot.press("e")
-        await pilot.pause(0.2)
-        text = save(app, "node-events")
-        assert "Reason" in text and "Message" in text
+        await wait_for(pilot, lambda: screen.query_one("#object-tabs").active == "events", what="events tab")
+        text = await settled(pilot)
+        assert "Reason" in text and "Message" in text and " ago " in text
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
+
+
+def test_node_pods(app, snap_compare):
+    async def run_before(pilot):
+        screen = await _node_screen(pilot)
         await pilot.press("p")
-        await pilot.pause(0.2)
-        text = save(app, "node-pods")
+        await wait_for(pilot, lambda: screen.query_one("#object-tabs").active == "pods", what="pods tab")
+        text = await settled(pilot)
         assert "gpu-operator-node-feature-discovery-worker" in text and "kube-proxy" in text
         assert "nvidia-device-plugin-daemonset" not in text  # the incident: it never got onto this node
 
-    drive(make_app(sim), body, size=SIZE)
+    assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
 
 
-def test_snapshot_fleet_at_80x24(sim):
-    async def body(pilot):
+def test_fleet_findings_at_80x24(app, snap_compare):
+    async def run_before(pilot):
         await loaded(pilot)
-        await pilot.pause(0.2)
-        text = save(pilot.app, "fleet-80x24")
-        lines = text.splitlines()
+        lines = (await settled(pilot)).splitlines()
         assert len(lines) == 24
         assert all(len(line) <= 80 for line in lines)
         # Too narrow for every column: the area and namespaces go, the subject stays whole.
@@ -184,16 +227,43 @@ def test_snapshot_fleet_at_80x24(sim):
         assert any(line.split()[:2] == ["error", "GPU302"] and line.endswith("NodePool/gpu-training") for line in lines)
         assert any(line.endswith(" Node/ip-10-0-19-20") for line in lines)
         assert any(line.endswith(" Pod/nvidia-driver-daemonset-fbxjp") for line in lines)
-        assert "Findings (" in text
+        assert any("Findings (" in line for line in lines)
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
+
+
+def test_fleet_nodes_at_80x24(app, snap_compare):
+    async def run_before(pilot):
+        await loaded(pilot)
         await pilot.press("n")
-        await pilot.pause(0.2)
-        text = save(pilot.app, "fleet-nodes-80x24")
+        await wait_for(pilot, lambda: pilot.app.screen.query_one("#fleet-tabs").active == "nodes", what="nodes tab")
+        text = await settled(pilot)
         header = next(line for line in text.splitlines() if "Node" in line and "Status" in line)
         assert header.split() == ["Node", "NodePool", "GPU", "Alloc", "Status", "Worst"]
         row = next(line for line in text.splitlines() if " ip-10-0-19-20 " in line)
         assert row.split() == ["ip-10-0-19-20", "gpu-dedicated", "L40S", "0", "Ready", "GPU101"]
 
-    drive(make_app(sim), body, size=(80, 24))
+    assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
+
+
+def test_nodepool_editor_at_80x24(app, snap_compare):
+    async def run_before(pilot):
+        from gputui.tui.screens.nodepool_edit import NodePoolEditScreen
+
+        await loaded(pilot)
+        app.open_nodepool_editor("gpu-inference")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, NodePoolEditScreen) and app.screen.state == "editing",
+            what="the editor",
+        )
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.preview is not None, what="the first preview")
+        lines = (await settled(pilot)).splitlines()
+        assert len(lines) == 24 and all(len(line) <= 80 for line in lines)
+        assert any("gpu-inference" in line for line in lines)
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
 
 
 def _short_subject(ref) -> str:
@@ -201,12 +271,11 @@ def _short_subject(ref) -> str:
     return f"{ref.kind}/{name}"
 
 
-def test_every_finding_shows_its_whole_subject_at_80x24(sim):
+def test_every_finding_shows_its_whole_subject_at_80x24(app):
     """Row by row (the cursor scrolls the table), the rendered line ends with the subject's kind/name."""
 
     async def body(pilot):
         await loaded(pilot)
-        app = pilot.app
         table = app.screen.query_one("#findings-table")
         assert table.row_count == len(app.findings) > 15  # more rows than fit: scrolling is exercised
         for i, finding in enumerate(table.findings):
@@ -219,7 +288,7 @@ def test_every_finding_shows_its_whole_subject_at_80x24(sim):
             assert row[0].rstrip("▁▂▃▄▅▆▇█▉▊▋▌▍▎▏ ").endswith(expected)
         # Widening the terminal brings back the area and the full names.
         await pilot.resize_terminal(140, 40)
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: table.region.width == 140, what="the wider table")
         lines = svg_lines(app.export_screenshot())
         assert next(line for line in lines if "Problem" in line).split() == [
             "Severity",
@@ -231,4 +300,4 @@ def test_every_finding_shows_its_whole_subject_at_80x24(sim):
         assert any(line.endswith(f"Node/{DEDICATED_NODE}") for line in lines)
         assert any(line.endswith("Pod/gpu-operator/nvidia-driver-daemonset-fbxjp") for line in lines)
 
-    drive(make_app(sim), body, size=(80, 24))
+    drive(app, body, size=SMALL)

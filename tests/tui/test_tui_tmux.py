@@ -8,11 +8,12 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import pytest
+
+from tests.helpers.wait import wait_until
 
 pytestmark = [
     pytest.mark.timeout(180),
@@ -46,23 +47,24 @@ class Tmux:
     def keys(self, *keys: str) -> None:
         self.run("send-keys", "-t", self.session, *keys)
 
-    def wait_for(self, text: str, timeout: float = 30.0) -> str:
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if text in screen:
-                return screen
-            time.sleep(0.2)
-        raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
+    def wait_for(self, text: str, timeout: float = 30.0, gone: str | None = None) -> str:
+        """The screen once it shows `text` (and no longer shows `gone`)."""
+        last = [""]
+
+        def shown() -> str:
+            last[0] = screen = self.screen()
+            return screen if text in screen and (gone is None or gone not in screen) else ""
+
+        if screen := wait_until(shown, timeout=timeout, interval=0.1):
+            return screen
+        raise AssertionError(f"{text!r} never appeared (or {gone!r} stayed); the screen was:\n{last[0]}")
 
     def exit_code(self, timeout: float = 20.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.exit_file.exists() and self.exit_file.read_text().strip():
-                return int(self.exit_file.read_text())
-            time.sleep(0.2)
-        return None
+        def code() -> str:
+            return self.exit_file.read_text().strip() if self.exit_file.exists() else ""
+
+        written = wait_until(code, timeout=timeout, interval=0.1)
+        return int(written) if written else None
 
     def kill(self) -> None:
         self.run("kill-server", check=False)
@@ -82,15 +84,13 @@ def test_gputui_demo_in_tmux(tmp_path):
         screen = tmux.wait_for("command palette")
         assert "switch kubeconfig context" in screen
         tmux.keys("Escape")
-        tmux.wait_for("Findings (")
-        time.sleep(0.3)
+        tmux.wait_for("Findings (", gone="command palette")  # the help is closed
 
         tmux.keys("Enter")  # the first (worst) finding
         screen = tmux.wait_for("Evidence")
         assert f"ERROR {first.group(1)} " in screen
         tmux.keys("Escape")
-        tmux.wait_for("Severity")
-        time.sleep(0.3)
+        tmux.wait_for("Severity", gone="Evidence")  # back on the fleet
 
         tmux.keys("q")
         assert tmux.exit_code() == 0

@@ -30,9 +30,9 @@ class Fixture:
 
 @functools.cache
 def _scenario(name: str) -> ClusterSnapshot:
-    from gputui.diagnose import snapshot_from_files
+    from tests.helpers.sim import scenario_snapshot
 
-    return snapshot_from_files([name])
+    return scenario_snapshot(name)
 
 
 def scenario(name: str) -> Callable[[], ClusterSnapshot]:
