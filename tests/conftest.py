@@ -20,9 +20,7 @@
 from __future__ import annotations
 
 import os
-import pickle
 import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -53,39 +51,6 @@ def _private_user_state(tmp_path_factory):
     root = tmp_path_factory.mktemp("user-state")
     mp.setenv("XDG_STATE_HOME", str(root / "state"))
     mp.setenv("KUBECACHEDIR", str(root / "kube-cache"))
-    yield
-    mp.undo()
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _parse_builtin_sim_files_once():
-    """Hundreds of simulators start in a run, each parsing the same built-in scenario and CRD
-    files (about a second of YAML for the incident scenario). Parse each file once per process
-    and hand every caller its own copy; files outside the package are read as usual."""
-    from gputui.sim import loader
-
-    real = getattr(loader, "_read_documents", None)
-    if real is None:
-        yield
-        return
-    package = Path(loader.__file__).resolve().parent
-    cache: dict = {}
-
-    def read_documents(path, *args, **kwargs):
-        resolved = Path(path).resolve()
-        if package not in resolved.parents:
-            return real(path, *args, **kwargs)
-        key = (resolved, resolved.stat().st_mtime_ns, args, tuple(sorted(kwargs.items())))
-        if key not in cache:
-            docs = real(path, *args, **kwargs)
-            try:
-                cache[key] = pickle.dumps(docs, protocol=pickle.HIGHEST_PROTOCOL)
-            except (pickle.PicklingError, AttributeError, TypeError):  # e.g. made under a frozen clock
-                return docs
-        return pickle.loads(cache[key])
-
-    mp = pytest.MonkeyPatch()
-    mp.setattr(loader, "_read_documents", read_documents)
     yield
     mp.undo()
 
