@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from checks import instances
 from checks.gpu import (
     GPU_RESOURCE,
     LABEL_GFD_GPU_COUNT,
@@ -64,14 +65,7 @@ def _int(value: Any) -> int | None:
 
 def _catalog(labels: Mapping[str, str]) -> tuple[int | None, str | None]:
     """(GPU count, model) from the instance-type catalog; (None, None) when it does not know the type."""
-    try:
-        from checks import instances  # the instance-type catalog, when present
-    except ImportError:
-        return None, None
-    try:
-        it = instances.get(labels.get(LABEL_INSTANCE_TYPE))
-    except Exception:  # noqa: BLE001 - a catalog gap must not break node checks
-        return None, None
+    it = instances.get(labels.get(LABEL_INSTANCE_TYPE))
     if it is None:
         return None, None  # the labels speak next, each named as the source
     return int(it.gpu_count), (it.gpu_model or None)

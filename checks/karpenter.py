@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from checks import fixplans
+from checks import fixplans, instances
 from checks.conditions import condition, condition_text
 from checks.event_messages import KarpenterMessage, parse_failed_scheduling, parse_nodeclaim_event
 from checks.findings import age_text, ref
@@ -163,10 +163,6 @@ def _alternative_types(failed: list[str], np: Object) -> list[str]:
     """Other NVIDIA instance types a job sized for `failed` could use: same GPU count, at least
     as much memory per GPU, another family (EC2 capacity is per family), and allowed by every
     other requirement of the NodePool. Empty when the catalog knows no honest substitute."""
-    try:
-        from checks import instances
-    except ImportError:
-        return []
     known = [it for it in (instances.get(n) for n in failed) if it is not None and it.gpu_count]
     if not known:
         return []
