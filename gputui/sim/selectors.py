@@ -125,26 +125,6 @@ def _numeric(key: str, op: str, num: int) -> LabelTest:
     return req
 
 
-def labels_match(selector: dict | None, labels: dict | None) -> bool:
-    """A LabelSelector object (matchLabels/matchExpressions) against labels; empty selects all."""
-    labels = labels or {}
-    selector = selector or {}
-    for k, v in (selector.get("matchLabels") or {}).items():
-        if labels.get(k) != v:
-            return False
-    for expr in selector.get("matchExpressions") or []:
-        k, op, vals = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        if op == "In" and labels.get(k) not in vals:
-            return False
-        if op == "NotIn" and k in labels and labels[k] in vals:
-            return False
-        if op == "Exists" and k not in labels:
-            return False
-        if op == "DoesNotExist" and k in labels:
-            return False
-    return True
-
-
 # Field names that do not map one-to-one to a JSON path.
 _FIELD_ALIASES = {"source": "source.component"}
 

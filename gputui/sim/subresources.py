@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from checks.k8s import match_label_selector
 from gputui.kube import patch as patches
 from gputui.sim import protobuf
 from gputui.sim.discovery import SUBRESOURCES
 from gputui.sim.media import PATCH_TYPES, parse_json, parse_yaml
-from gputui.sim.selectors import labels_match
 from gputui.sim.statuses import ApiError, bad_request, conflict, method_not_allowed, not_found_path, unsupported_media
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ class SubresourceHandlers:
             labels = pod["metadata"].get("labels") or {}
             for pdb in store.select(pdb_type, pod["metadata"].get("namespace")).entries:
                 spec, status = pdb.obj.get("spec") or {}, pdb.obj.get("status") or {}
-                if spec.get("selector") is None or not labels_match(spec["selector"], labels):
+                if spec.get("selector") is None or not match_label_selector(spec["selector"], labels or {}):
                     continue
                 allowed = int(status.get("disruptionsAllowed", 0) or 0)
                 if allowed <= 0:
