@@ -7,12 +7,18 @@ from dataclasses import dataclass
 
 GPU_RESOURCE = "nvidia.com/gpu"
 AMD_GPU_RESOURCE = "amd.com/gpu"
+NEURON_RESOURCE_PREFIX = "aws.amazon.com/neuron"  # neuron, neuroncore, neurondevice
+# instance-gpu-name values of AMD GPUs (Radeon Pro V520 on g4ad, Instinct MI*).
+AMD_GPU_NAME_PREFIXES = ("radeon", "v520", "instinct", "mi")
 
 # Labels that say "this node has (or should have) NVIDIA GPUs".
 LABEL_KARPENTER_GPU_COUNT = "karpenter.k8s.aws/instance-gpu-count"
 LABEL_KARPENTER_GPU_NAME = "karpenter.k8s.aws/instance-gpu-name"
 LABEL_KARPENTER_GPU_MANUFACTURER = "karpenter.k8s.aws/instance-gpu-manufacturer"
 LABEL_KARPENTER_GPU_MEMORY = "karpenter.k8s.aws/instance-gpu-memory"
+LABEL_KARPENTER_ACCELERATOR_NAME = "karpenter.k8s.aws/instance-accelerator-name"
+LABEL_KARPENTER_ACCELERATOR_MANUFACTURER = "karpenter.k8s.aws/instance-accelerator-manufacturer"
+LABEL_KARPENTER_ACCELERATOR_COUNT = "karpenter.k8s.aws/instance-accelerator-count"
 LABEL_NFD_NVIDIA_PCI = "feature.node.kubernetes.io/pci-10de.present"
 LABEL_GFD_GPU_COUNT = "nvidia.com/gpu.count"
 LABEL_GFD_GPU_PRODUCT = "nvidia.com/gpu.product"
