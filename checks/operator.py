@@ -251,8 +251,8 @@ def operand_daemonset_unavailable(snapshot: ClusterSnapshot) -> Iterator[Finding
             if (operand is not None and operand_not_placed(snapshot, node, operand)) or node_in_transition(
                 snapshot, node
             ):
-                if any(pod_problem(p) is not None for p in pods):
-                    young_pending += 1  # counted by the DaemonSet, excused here
+                if not daemonset_blockers(ds, node) and not any(pod_problem(p) is None for p in pods):
+                    young_pending += 1  # the DaemonSet still counts the node; excused here
                 continue
             meant, blockers = _intended_for(ds, node, operand)
             if not meant:
