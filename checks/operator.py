@@ -215,13 +215,22 @@ def operand_daemonset_unavailable(snapshot: ClusterSnapshot) -> Iterator[Finding
 
     What it checks:
         For each GPU Operator operand DaemonSet (driver, container toolkit, device plugin,
-        GFD, DCGM exporter, validator, ...) and a standalone NVIDIA device plugin: its
-        ready count against desired, and the GPU nodes that should run it (operand not
-        switched off with nvidia.com/gpu.deploy.<operand>=false) against the nodes that do.
-        Per node it says why: the deploy label missing or false, a node affinity mismatch,
-        or the pod there failing. Nodes younger than 10 minutes whose pod is still starting
-        are not counted, and neither are nodes kept off only by an untolerated taint:
-        GPU205 reports those once for all operands.
+        GFD, DCGM exporter, validator, MIG manager, ...) and a standalone NVIDIA device
+        plugin: its ready count against desired, and the GPU nodes the operator would place
+        it on against the nodes that run it. The operator's rules decide: a node it sees as
+        a GPU node (NFD pci-10de or nvidia.com/gpu.present), the operand not switched off in
+        the ClusterPolicy (spec.<operand>.enabled: false) or on the node
+        (nvidia.com/gpu.deploy.<operand>=false, gpu.deploy.operands=false), no container
+        operands on sandbox workload nodes (gpu.workload.config vm-passthrough / vm-vgpu),
+        the MIG manager only on MIG-capable GPUs (A100, A30, H100, H200, GH200, B200), no
+        driver or toolkit where the node image ships them (EKS NVIDIA AMIs, Bottlerocket,
+        which also runs the device plugin). Per node it says why: the deploy label missing
+        or false, a node affinity mismatch, or the pod there failing, and how long the node
+        has been up. Not counted: nodes younger than 10 minutes (NFD and the operator label
+        them, pods start), nodes being deleted or disrupted by Karpenter, pods a rolling
+        update is replacing within 10 minutes, and nodes kept off only by an untolerated
+        taint: GPU205 reports those once for all operands. AMD and Neuron nodes are not
+        judged.
 
     Why it matters:
         A GPU node without the driver, toolkit or device plugin has no usable GPUs; without
