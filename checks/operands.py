@@ -3,6 +3,7 @@ and what (taint, nodeSelector, affinity) keeps one away."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,7 @@ MIG_MANAGER = OPERAND_BY_FIELD["migManager"]
 SHIPPED_BY_NVIDIA_AMI = frozenset({"driver", "toolkit"})
 SHIPPED_BY_BOTTLEROCKET = frozenset({"driver", "toolkit", "devicePlugin"})
 TAINT_KARPENTER_DISRUPTED = "karpenter.sh/disrupted"
+TAINT_KARPENTER_DISRUPTING_V1BETA1 = "karpenter.sh/disruption"  # value "disrupting"
 _AUTO_TOLERATED_PREFIXES = ("node.kubernetes.io/",)
 _TRANSIENT_TAINTS = {
     "karpenter.sh/unregistered",
@@ -209,9 +211,15 @@ def sandbox_workload(cp: Object | None, node: Node) -> str | None:
     return config if config in SANDBOX_WORKLOAD_CONFIGS else None
 
 
+_MIG_CAPABLE_RE = re.compile(
+    r"(?<![A-Z0-9])(?:" + "|".join(sorted(MIG_CAPABLE_MODELS, key=len, reverse=True)) + r")(?![0-9])"
+)
+
+
 def _mig_capable_name(name: str) -> bool:
-    up = name.upper()
-    return any(m in up for m in MIG_CAPABLE_MODELS)
+    """A GPU product name ("NVIDIA-A100-SXM4-40GB", "NVIDIA H100 80GB HBM3") of a MIG-capable
+    model; "RTX A3000" is not an A30."""
+    return _MIG_CAPABLE_RE.search(name.upper()) is not None
 
 
 def mig_capable(node: Node) -> tuple[bool, str]:
@@ -290,8 +298,11 @@ def node_in_transition(snapshot: ClusterSnapshot, node: Node) -> str | None:
     nc = snapshot.nodeclaims_by_node.get(node.metadata.name)
     if nc is not None and nc.metadata.deletion_timestamp:
         return f"NodeClaim {nc.metadata.name} of node {node.metadata.name} is being deleted"
-    if any(t.key == TAINT_KARPENTER_DISRUPTED for t in node.spec.taints):
-        return f"node {node.metadata.name} is being disrupted by Karpenter ({TAINT_KARPENTER_DISRUPTED} taint)"
+    for t in node.spec.taints:
+        if t.key == TAINT_KARPENTER_DISRUPTED or (
+            t.key == TAINT_KARPENTER_DISRUPTING_V1BETA1 and t.value == "disrupting"
+        ):
+            return f"node {node.metadata.name} is being disrupted by Karpenter ({t.key} taint)"
     if node.spec.unschedulable and any(
         c.type == "DisruptionTarget" and c.status == "True" for c in node.status.conditions
     ):

@@ -260,8 +260,9 @@ def operand_daemonset_unavailable(snapshot: ClusterSnapshot) -> Iterator[Finding
             if (operand is not None and operand_not_placed(snapshot, node, operand)) or node_in_transition(
                 snapshot, node
             ):
-                if not daemonset_blockers(ds, node) and not any(pod_problem(p) is None for p in pods):
-                    young_pending += 1  # the DaemonSet still counts the node; excused here
+                matched = all(b.kind == "taint" for b in daemonset_blockers(ds, node))
+                if matched and not any(pod_problem(p) is None for p in pods):
+                    young_pending += 1  # the DaemonSet may still count the node; excused here
                 continue
             meant, blockers = _intended_for(ds, node, operand)
             if not meant:

@@ -106,6 +106,15 @@ def test_mig_capable_from_the_gfd_label_fires_when_missing():
     assert GPU_NODE_B in f.message
 
 
+def test_mig_capable_product_names():
+    from checks.operands import _mig_capable_name
+
+    for name in ("NVIDIA-A100-SXM4-40GB", "NVIDIA H100 80GB HBM3", "NVIDIA A30", "NVIDIA-GH200-480GB", "NVIDIA B200"):
+        assert _mig_capable_name(name), name
+    for name in ("Tesla-T4", "NVIDIA A10G", "NVIDIA L4", "NVIDIA L40S", "Tesla-V100-SXM2-16GB", "NVIDIA RTX A3000"):
+        assert not _mig_capable_name(name), name
+
+
 def test_operand_disabled_in_the_clusterpolicy_is_not_expected():
     cp = clusterpolicy()
     cp["spec"]["gfd"] = {"enabled": False}
@@ -236,6 +245,18 @@ def test_node_karpenter_is_disrupting_is_not_expected_to_run_operands():
     for app in (DRIVER, TOOLKIT, PLUGIN, GFD):
         objs = _missing_on_b(app, objs=objs)
     assert run(snapshot(objs), "GPU202") == []
+
+
+def test_node_karpenter_v1beta1_is_disrupting_is_not_expected_to_run_operands():
+    node = gpu_node(
+        GPU_NODE_B,
+        taints=[
+            {"key": "nvidia.com/gpu", "effect": "NoSchedule"},
+            {"key": "karpenter.sh/disruption", "value": "disrupting", "effect": "NoSchedule"},
+        ],
+    )
+    objs = _with_node(_missing_on_b(PLUGIN), node)
+    assert [f.message for f in _gpu202(objs, PLUGIN)] == []
 
 
 def test_node_cordoned_for_disruption_is_not_expected_to_run_operands():
