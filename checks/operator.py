@@ -11,7 +11,7 @@ from checks import fixplans
 from checks.conditions import condition_text
 from checks.findings import age_text, ref
 from checks.fix_kinds import FixKind
-from checks.gpu import OPERAND_APPS, OPERANDS, Operand
+from checks.gpu import LABEL_GFD_GPU_PRESENT, LABEL_NFD_NVIDIA_PCI, OPERAND_APPS, OPERANDS, Operand
 from checks.gpu_nodes import YOUNG_NODE_SECONDS, gpu_nodes, node_age
 from checks.k8s import format_taint, tolerates
 from checks.kinds import Node, Object, Pod, Taint
@@ -27,6 +27,7 @@ from checks.operands import (
     daemonset_pods_on,
     daemonset_tolerations,
     device_plugin_daemonsets,
+    gpu_discovered,
     node_in_transition,
     operand_daemonsets,
     operand_not_placed,
@@ -253,6 +254,7 @@ def operand_daemonset_unavailable(snapshot: ClusterSnapshot) -> Iterator[Finding
         taint_only = 0
         should_run = 0
         missing_since: list[str] = []  # nodes without a pod past the first-boot window, with their age
+        undiscovered: list[str] = []  # nodes NFD never marked as NVIDIA: the operator labels none of them
         rolling = _rollout_in_window(snapshot, ds)
         for node, _exp in nodes:
             name = node.metadata.name
@@ -281,6 +283,8 @@ def operand_daemonset_unavailable(snapshot: ClusterSnapshot) -> Iterator[Finding
                 elif rolling and not blockers:
                     young_pending += 1  # a rolling update replaces this node's pod
                 elif blockers:
+                    if not gpu_discovered(node):
+                        undiscovered.append(name)
                     missing_since.append(name if age is None else f"{name} (up {age_text(age)})")
                     problems.append(f"no pod on {name}: " + "; ".join(b.text for b in blockers))
                     for b in blockers:
@@ -316,6 +320,11 @@ def operand_daemonset_unavailable(snapshot: ClusterSnapshot) -> Iterator[Finding
         if missing_since:
             ev.append(
                 f"no pod past the {YOUNG_NODE_SECONDS // 60}m first-boot window on: " + ", ".join(missing_since[:8])
+            )
+        if undiscovered:
+            ev.append(
+                f"no {LABEL_NFD_NVIDIA_PCI}=true or {LABEL_GFD_GPU_PRESENT}=true label, so the GPU Operator "
+                f"does not see a GPU (check the NFD worker) on: {', '.join(undiscovered[:8])}"
             )
         fixes = []
         if taints:

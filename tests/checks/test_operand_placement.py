@@ -224,6 +224,7 @@ def test_node_past_the_first_boot_window_without_operands_fires_with_its_age():
     for f in findings:
         assert f.severity is Severity.ERROR
         assert f"no pod past the 10m first-boot window on: {GPU_NODE_B} (up 45m)" in f.evidence
+        assert any("check the NFD worker" in e and GPU_NODE_B in e for e in f.evidence)
 
 
 def test_node_being_deleted_is_not_expected_to_run_operands():
