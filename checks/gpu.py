@@ -7,16 +7,37 @@ from dataclasses import dataclass
 
 GPU_RESOURCE = "nvidia.com/gpu"
 AMD_GPU_RESOURCE = "amd.com/gpu"
+NEURON_RESOURCE_PREFIX = "aws.amazon.com/neuron"  # neuron, neuroncore, neurondevice
+# instance-gpu-name values of AMD GPUs (Radeon Pro V520 on g4ad, Instinct MI*).
+AMD_GPU_NAME_PREFIXES = ("radeon", "v520", "instinct", "mi")
 
 # Labels that say "this node has (or should have) NVIDIA GPUs".
 LABEL_KARPENTER_GPU_COUNT = "karpenter.k8s.aws/instance-gpu-count"
 LABEL_KARPENTER_GPU_NAME = "karpenter.k8s.aws/instance-gpu-name"
 LABEL_KARPENTER_GPU_MANUFACTURER = "karpenter.k8s.aws/instance-gpu-manufacturer"
 LABEL_KARPENTER_GPU_MEMORY = "karpenter.k8s.aws/instance-gpu-memory"
+LABEL_KARPENTER_ACCELERATOR_NAME = "karpenter.k8s.aws/instance-accelerator-name"
+LABEL_KARPENTER_ACCELERATOR_MANUFACTURER = "karpenter.k8s.aws/instance-accelerator-manufacturer"
+LABEL_KARPENTER_ACCELERATOR_COUNT = "karpenter.k8s.aws/instance-accelerator-count"
 LABEL_NFD_NVIDIA_PCI = "feature.node.kubernetes.io/pci-10de.present"
 LABEL_GFD_GPU_COUNT = "nvidia.com/gpu.count"
 LABEL_GFD_GPU_PRODUCT = "nvidia.com/gpu.product"
 LABEL_GFD_GPU_PRESENT = "nvidia.com/gpu.present"
+# The NFD PCI labels the GPU Operator reads as "an NVIDIA device is on this node" (any
+# NVIDIA PCI device, and the display/3D controller classes).
+NFD_NVIDIA_PCI_LABELS = (
+    LABEL_NFD_NVIDIA_PCI,
+    "feature.node.kubernetes.io/pci-0302_10de.present",
+    "feature.node.kubernetes.io/pci-0300_10de.present",
+)
+LABEL_MIG_CAPABLE = "nvidia.com/mig.capable"  # set by GFD
+LABEL_VGPU_HOST_DRIVER = "nvidia.com/vgpu.host-driver-version"
+LABEL_WORKLOAD_CONFIG = "nvidia.com/gpu.workload.config"
+# Workload configs whose nodes get the sandbox (VM) operands instead of the container ones.
+SANDBOX_WORKLOAD_CONFIGS = frozenset({"vm-passthrough", "vm-vgpu"})
+# GPU models that can be partitioned with MIG (the MIG manager runs only on these).
+# T4, A10G, L4, L40S and V100 cannot.
+MIG_CAPABLE_MODELS = ("A100", "A30", "H100", "H200", "GH200", "B200")
 LABEL_INSTANCE_TYPE = "node.kubernetes.io/instance-type"
 LABEL_NODEPOOL = "karpenter.sh/nodepool"
 LABEL_CAPACITY_TYPE = "karpenter.sh/capacity-type"

@@ -14,15 +14,21 @@ from typing import TYPE_CHECKING, Any
 
 from checks import instances
 from checks.gpu import (
+    AMD_GPU_NAME_PREFIXES,
+    AMD_GPU_RESOURCE,
     GPU_RESOURCE,
     LABEL_GFD_GPU_COUNT,
     LABEL_GFD_GPU_PRESENT,
     LABEL_GFD_GPU_PRODUCT,
     LABEL_INSTANCE_TYPE,
+    LABEL_KARPENTER_ACCELERATOR_COUNT,
+    LABEL_KARPENTER_ACCELERATOR_MANUFACTURER,
+    LABEL_KARPENTER_ACCELERATOR_NAME,
     LABEL_KARPENTER_GPU_COUNT,
     LABEL_KARPENTER_GPU_MANUFACTURER,
     LABEL_KARPENTER_GPU_NAME,
     LABEL_NFD_NVIDIA_PCI,
+    NEURON_RESOURCE_PREFIX,
 )
 from checks.k8s import (
     quantity_or_zero,
@@ -71,6 +77,40 @@ def _catalog(labels: Mapping[str, str]) -> tuple[int | None, str | None]:
     return int(it.gpu_count), (it.gpu_model or None)
 
 
+def other_accelerator(labels: Mapping[str, str], capacity: Mapping[str, Any]) -> str | None:
+    """ "amd" or "neuron" for a node whose accelerators are not NVIDIA GPUs, else None.
+
+    The NVIDIA checks never judge such a node: it has no NVIDIA driver, no GPU Operator
+    operands and advertises amd.com/gpu or aws.amazon.com/neuron instead of nvidia.com/gpu.
+    A node that shows NVIDIA hardware (nvidia.com/gpu capacity, NFD pci-10de) stays NVIDIA.
+    """
+    if _int(capacity.get(GPU_RESOURCE)) or labels.get(LABEL_NFD_NVIDIA_PCI) == "true":
+        return None
+    if _int(capacity.get(AMD_GPU_RESOURCE)):
+        return "amd"
+    if any(k.startswith(NEURON_RESOURCE_PREFIX) and _int(v) for k, v in capacity.items()):
+        return "neuron"
+    if (labels.get(LABEL_KARPENTER_GPU_MANUFACTURER) or "").lower() == "amd":
+        return "amd"
+    if (labels.get(LABEL_KARPENTER_GPU_NAME) or "").lower().startswith(AMD_GPU_NAME_PREFIXES):
+        return "amd"
+    if any(
+        labels.get(k)
+        for k in (
+            LABEL_KARPENTER_ACCELERATOR_NAME,
+            LABEL_KARPENTER_ACCELERATOR_MANUFACTURER,
+            LABEL_KARPENTER_ACCELERATOR_COUNT,
+        )
+    ):
+        return "neuron"
+    family = (labels.get(LABEL_INSTANCE_TYPE) or "").split(".")[0]
+    if AMD_FAMILY_RE.match(family):
+        return "amd"
+    if NEURON_FAMILY_RE.match(family):
+        return "neuron"
+    return None
+
+
 def expected_gpus(snapshot: ClusterSnapshot, node: Node) -> GpuExpectation | None:
     """How many NVIDIA GPUs this node should expose, or None when it is not a GPU node."""
     nc = snapshot.nodeclaims_by_node.get(node.metadata.name)
@@ -86,6 +126,8 @@ def expected_gpus_of(
     manufacturer = labels.get(LABEL_KARPENTER_GPU_MANUFACTURER)
     if manufacturer and manufacturer.lower() != "nvidia":
         return None
+    if other_accelerator(labels, capacity) is not None:
+        return None  # AMD or Neuron: not judged by the NVIDIA rules
     model = labels.get(LABEL_GFD_GPU_PRODUCT) or (labels.get(LABEL_KARPENTER_GPU_NAME) or "").upper() or None
     n, cat_model = _catalog(labels)
     if n:

@@ -11,7 +11,7 @@ from checks import fixplans
 from checks.conditions import condition_text
 from checks.findings import age_text, ref
 from checks.fix_kinds import FixKind
-from checks.gpu import OPERAND_APPS, OPERANDS, Operand
+from checks.gpu import LABEL_GFD_GPU_PRESENT, LABEL_NFD_NVIDIA_PCI, OPERAND_APPS, OPERANDS, Operand
 from checks.gpu_nodes import YOUNG_NODE_SECONDS, gpu_nodes, node_age
 from checks.k8s import format_taint, tolerates
 from checks.kinds import Node, Object, Pod, Taint
@@ -27,8 +27,10 @@ from checks.operands import (
     daemonset_pods_on,
     daemonset_tolerations,
     device_plugin_daemonsets,
+    gpu_discovered,
+    node_in_transition,
     operand_daemonsets,
-    operand_expected_on,
+    operand_not_placed,
     owned_by_clusterpolicy,
     untolerated_node_taints,
 )
@@ -214,13 +216,22 @@ def operand_daemonset_unavailable(snapshot: ClusterSnapshot) -> Iterator[Finding
 
     What it checks:
         For each GPU Operator operand DaemonSet (driver, container toolkit, device plugin,
-        GFD, DCGM exporter, validator, ...) and a standalone NVIDIA device plugin: its
-        ready count against desired, and the GPU nodes that should run it (operand not
-        switched off with nvidia.com/gpu.deploy.<operand>=false) against the nodes that do.
-        Per node it says why: the deploy label missing or false, a node affinity mismatch,
-        or the pod there failing. Nodes younger than 10 minutes whose pod is still starting
-        are not counted, and neither are nodes kept off only by an untolerated taint:
-        GPU205 reports those once for all operands.
+        GFD, DCGM exporter, validator, MIG manager, ...) and a standalone NVIDIA device
+        plugin: its ready count against desired, and the GPU nodes the operator would place
+        it on against the nodes that run it. The operator's rules decide: a node it sees as
+        a GPU node (NFD pci-10de or nvidia.com/gpu.present), the operand not switched off in
+        the ClusterPolicy (spec.<operand>.enabled: false) or on the node
+        (nvidia.com/gpu.deploy.<operand>=false, gpu.deploy.operands=false), no container
+        operands on sandbox workload nodes (gpu.workload.config vm-passthrough / vm-vgpu),
+        the MIG manager only on MIG-capable GPUs (A100, A30, H100, H200, GH200, B200), no
+        driver or toolkit where the node image ships them (EKS NVIDIA AMIs, Bottlerocket,
+        which also runs the device plugin). Per node it says why: the deploy label missing
+        or false, a node affinity mismatch, or the pod there failing, and how long the node
+        has been up. Not counted: nodes younger than 10 minutes (NFD and the operator label
+        them, pods start), nodes being deleted or disrupted by Karpenter, pods a rolling
+        update is replacing within 10 minutes, and nodes kept off only by an untolerated
+        taint: GPU205 reports those once for all operands. AMD and Neuron nodes are not
+        judged.
 
     Why it matters:
         A GPU node without the driver, toolkit or device plugin has no usable GPUs; without
@@ -239,35 +250,55 @@ def operand_daemonset_unavailable(snapshot: ClusterSnapshot) -> Iterator[Finding
         problems: list[str] = []
         taints: dict[tuple[Any, ...], Taint] = {}
         related: list[ObjectRef] = []
-        young_pending = 0
+        young_pending = 0  # pods the DaemonSet counts but that are still allowed to be starting
         taint_only = 0
+        should_run = 0
+        missing_since: list[str] = []  # nodes without a pod past the first-boot window, with their age
+        undiscovered: list[str] = []  # nodes NFD never marked as NVIDIA: the operator labels none of them
+        rolling = _rollout_in_window(snapshot, ds)
         for node, _exp in nodes:
-            if operand is not None and not operand_expected_on(node, operand):
+            name = node.metadata.name
+            pods = daemonset_pods_on(snapshot, ds, name)
+            if (operand is not None and operand_not_placed(snapshot, node, operand)) or node_in_transition(
+                snapshot, node
+            ):
+                matched = all(b.kind == "taint" for b in daemonset_blockers(ds, node))
+                if matched and not any(pod_problem(p) is None for p in pods):
+                    young_pending += 1  # the DaemonSet may still count the node; excused here
                 continue
             meant, blockers = _intended_for(ds, node, operand)
             if not meant:
                 continue
-            name = node.metadata.name
-            pods = daemonset_pods_on(snapshot, ds, name)
-            young = (node_age(snapshot, node) or 1e9) < YOUNG_NODE_SECONDS
+            should_run += 1
+            age = node_age(snapshot, node)
+            young = (age if age is not None else 1e9) < YOUNG_NODE_SECONDS
             if not pods:
+                deploy_label_only = bool(blockers) and all(
+                    b.kind == "selector" and operand is not None and b.label == operand.deploy_label for b in blockers
+                )
                 if blockers and all(b.kind == "taint" for b in blockers):
                     taint_only += 1  # GPU205 reports these, once for all operands
+                elif young and (not blockers or deploy_label_only):
+                    young_pending += 1  # first boot: NFD and the operator label it within minutes
+                elif rolling and not blockers:
+                    young_pending += 1  # a rolling update replaces this node's pod
                 elif blockers:
+                    if not gpu_discovered(node):
+                        undiscovered.append(name)
+                    missing_since.append(name if age is None else f"{name} (up {age_text(age)})")
                     problems.append(f"no pod on {name}: " + "; ".join(b.text for b in blockers))
                     for b in blockers:
                         if b.taint is not None:
                             taints[(b.taint.key, b.taint.value, b.taint.effect)] = b.taint
                     related.append(ref(node, "Node"))
-                elif young:
-                    young_pending += 1
                 else:
+                    missing_since.append(name if age is None else f"{name} (up {age_text(age)})")
                     problems.append(f"no pod on {name} although nothing keeps it off (DaemonSet controller lagging?)")
                 continue
             pp = next((x for x in (pod_problem(p) for p in pods) if x is not None), None)
             if pp is None:
                 continue
-            if not pp.failing and young:
+            if not pp.failing and (young or (rolling and _young_pod(snapshot, pp.pod))):
                 young_pending += 1
                 continue
             if not pp.failing and upstream_failure(snapshot, name, operand.app if operand else None):
@@ -277,18 +308,24 @@ def operand_daemonset_unavailable(snapshot: ClusterSnapshot) -> Iterator[Finding
             related.append(ref(pp.pod, "Pod"))
         st = ds.status or {}
         desired, ready = st.get("desiredNumberScheduled"), st.get("numberReady")
-        # Pods the DaemonSet wants but has not made ready, beyond the young nodes still starting.
+        # Pods the DaemonSet wants but has not made ready, beyond the ones excused above.
         counts_bad = isinstance(desired, int) and isinstance(ready, int) and ready < desired - young_pending
         if not problems and not counts_bad:
             continue
         title = operand.title if operand else "standalone device plugin"
-        ev = [
-            _ds_counts(ds),
-            f"GPU nodes that should run it: {sum(1 for n, _ in nodes if operand is None or operand_expected_on(n, operand))}",
-        ]
+        ev = [_ds_counts(ds), f"GPU nodes that should run it: {should_run}"]
         ev += problems[:8]
         if len(problems) > 8:
             ev.append(f"... and {len(problems) - 8} more nodes")
+        if missing_since:
+            ev.append(
+                f"no pod past the {YOUNG_NODE_SECONDS // 60}m first-boot window on: " + ", ".join(missing_since[:8])
+            )
+        if undiscovered:
+            ev.append(
+                f"no {LABEL_NFD_NVIDIA_PCI}=true or {LABEL_GFD_GPU_PRESENT}=true label, so the GPU Operator "
+                f"does not see a GPU (check the NFD worker) on: {', '.join(undiscovered[:8])}"
+            )
         fixes = []
         if taints:
             tl = list(taints.values())
@@ -296,15 +333,41 @@ def operand_daemonset_unavailable(snapshot: ClusterSnapshot) -> Iterator[Finding
                 fixes.append(fixplans.clusterpolicy_tolerations(cp, tl))
             else:
                 fixes.append(fixplans.add_toleration(ds, tl, kind="DaemonSet"))
-        short = problems[0] if problems else f"only {ready} of {desired} pods ready"
+        if problems:
+            short, count = problems[0], len(problems)
+        else:
+            short, count = f"only {ready} of {desired} pods ready", (desired or 0) - (ready or 0)
         yield operand_daemonset_unavailable.finding(
             f"DaemonSet {ds.metadata.namespace}/{ds.metadata.name} ({title}) is missing or not ready on "
-            f"{max(len(problems), (desired or 0) - (ready or 0))} GPU node(s): {short}",
+            f"{count} GPU node(s): {short}",
             ref(ds, "DaemonSet"),
             related=related[:10],
             evidence=ev,
             fixes=fixes,
         )
+
+
+def _young_pod(snapshot: ClusterSnapshot, pod: Pod) -> bool:
+    age = snapshot.age_seconds(pod.metadata.creation_timestamp)
+    return age is not None and age < YOUNG_NODE_SECONDS
+
+
+def _rollout_in_window(snapshot: ClusterSnapshot, ds: Object) -> bool:
+    """Is the DaemonSet rolling out a new template, started within the first-boot window?
+
+    The start is the newest pod's creation: a rolling update replaces pods one node at a
+    time, so a rollout whose newest pod is older than the window is stuck, not rolling."""
+    st = ds.status or {}
+    desired, updated = st.get("desiredNumberScheduled"), st.get("updatedNumberScheduled")
+    generation, observed = ds.metadata.generation, st.get("observedGeneration")
+    rolling = (isinstance(desired, int) and isinstance(updated, int) and updated < desired) or (
+        isinstance(generation, int) and isinstance(observed, int) and observed < generation
+    )
+    if not rolling:
+        return False
+    ages = [snapshot.age_seconds(p.metadata.creation_timestamp) for p in _pods_of(snapshot, ds)]
+    known = [a for a in ages if a is not None]
+    return bool(known) and min(known) < YOUNG_NODE_SECONDS
 
 
 @check(
@@ -533,7 +596,7 @@ def operand_taint_not_tolerated(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     seen: dict[tuple[Any, ...], dict[str, Any]] = {}
     for node, _exp in gpu_nodes(snapshot):
         for operand, ds in all_ds:
-            if operand is not None and not operand_expected_on(node, operand):
+            if operand is not None and operand_not_placed(snapshot, node, operand):
                 continue
             meant, _ = _intended_for(ds, node, operand)
             if not meant:
