@@ -173,12 +173,6 @@ def daemonset_pods_on(snapshot: ClusterSnapshot, ds: Object, node_name: str) -> 
     ]
 
 
-def operand_expected_on(node: Node, operand: Operand) -> bool:
-    """False when the operator (or an admin) switched this operand off for the node on purpose."""
-    labels = node.metadata.labels
-    return labels.get(operand.deploy_label) != "false" and labels.get(LABEL_DEPLOY_OPERANDS) != "false"
-
-
 # -- where the GPU Operator places an operand ----------------------------------------------
 #
 # The operator labels a node nvidia.com/gpu.deploy.<operand>=true once the node shows an
