@@ -43,8 +43,8 @@ def snapshot_from_files(paths: Iterable[str], read: Callable[[list[str]], list[d
         )
     snap = ClusterSnapshot.from_manifests(objects, source="snapshot")
     snapshot_file.apply_meta(snap, objects)
-    for (api_version, kind), count in sorted(unknown.items()):
-        snap.incomplete.append(unknown_kind(api_version, kind, count))
+    unknown_kinds = [unknown_kind(api_version, kind, count) for (api_version, kind), count in unknown.items()]
+    snap.incomplete.extend(sorted(unknown_kinds, key=lambda i: (i.resource, i.message)))
     if snap.context is None:
         snap.context = ", ".join(str(p) for p in paths)
     return snap
