@@ -36,9 +36,16 @@ def snapshot_from_files(paths: Iterable[str], read: Callable[[list[str]], list[d
     paths = list(paths)
     objects = (read or load_manifests)(paths)
     unknown: dict[tuple[str, str], int] = getattr(objects, "unknown", None) or {}
-    if not objects and not unknown:
+    if not objects:
+        where = ", ".join(paths)
+        if unknown:
+            kinds = ", ".join(f"{kind} ({api_version})" for api_version, kind in sorted(unknown))
+            raise InputError(
+                f"{where}: nothing to diagnose: only objects of kinds gputui does not know: {kinds}",
+                hint=NO_OBJECTS_HINT,
+            )
         raise InputError(
-            f"{', '.join(paths)}: no Kubernetes objects to diagnose (the input is empty, only comments or an empty list)",
+            f"{where}: no Kubernetes objects to diagnose (the input is empty, only comments or an empty list)",
             hint=NO_OBJECTS_HINT,
         )
     snap = ClusterSnapshot.from_manifests(objects, source="snapshot")

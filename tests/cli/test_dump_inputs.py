@@ -119,6 +119,15 @@ def test_a_json_mapping_that_is_no_object_is_an_input_error(capsys, tmp_path):
     assert "apiVersion is missing" in capsys.readouterr().err
 
 
+def test_input_with_only_unknown_kinds_is_an_input_error(capsys, tmp_path):
+    (tmp_path / "widgets.yaml").write_text(yaml.safe_dump(WIDGET))
+    assert main(["diagnose", "--from", str(tmp_path / "widgets.yaml")]) == EXIT_INPUT
+    assert (
+        "nothing to diagnose: only objects of kinds gputui does not know: Widget (example.com/v1)"
+        in capsys.readouterr().err
+    )
+
+
 def test_an_empty_directory_is_an_input_error(capsys, tmp_path):
     assert main(["diagnose", "--from", str(tmp_path)]) == EXIT_INPUT
     assert "no Kubernetes objects to diagnose" in capsys.readouterr().err
