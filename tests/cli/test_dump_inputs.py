@@ -32,7 +32,8 @@ def _dump(tmp_path, scenario: str, *extra: dict, name: str = "dump.yaml") -> str
     """The scenario as `kubectl get ... -o yaml` writes it: one `kind: List`, no CRDs."""
     items = [o for o in load_objects([scenario], shift_time=False) if o["kind"] != "CustomResourceDefinition"]
     path = tmp_path / name
-    path.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": items + list(extra)}))
+    dump = {"apiVersion": "v1", "kind": "List", "items": items + list(extra)}
+    path.write_text(json.dumps(dump) if name.endswith(".json") else yaml.safe_dump(dump))
     return str(path)
 
 
@@ -45,9 +46,12 @@ def _pairs(doc: dict) -> set:
     return {(f["code"], f["subject"]["kind"], f["subject"]["name"]) for f in doc["findings"]}
 
 
-@pytest.mark.parametrize("scenario", ["device-plugin-taint", "karpenter-v1beta1"])
-def test_a_dump_without_crds_diagnoses_as_the_scenario(capsys, tmp_path, scenario):
-    code, doc = _json(capsys, "--from", _dump(tmp_path, scenario))
+@pytest.mark.parametrize(
+    ("scenario", "name"),
+    [("device-plugin-taint", "dump.yaml"), ("device-plugin-taint", "dump.json"), ("karpenter-v1beta1", "dump.yaml")],
+)
+def test_a_dump_without_crds_diagnoses_as_the_scenario(capsys, tmp_path, scenario, name):
+    code, doc = _json(capsys, "--from", _dump(tmp_path, scenario, name=name))
     want_code, want = _json(capsys, "--from", scenario)
     assert doc["incomplete"] == want["incomplete"] == []
     assert _pairs(doc) == _pairs(want) and _pairs(doc)
