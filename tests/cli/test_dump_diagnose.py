@@ -56,7 +56,7 @@ def _kubectl_dump(sim, kinds: list[str], home) -> str:
     return proc.stdout
 
 
-_AGE = re.compile(r"\b\d+(?:\.\d+)?(?: ?(?:s|m|h|d|min|minutes?|hours?|days?))\b")
+_AGE = re.compile(r"\b\d+(?:h\d\dm|s|m|h|d| min| minutes?| hours?| days?)\b")  # checks.findings.age_text and prose
 
 
 def _findings(doc: dict) -> list[dict]:
