@@ -111,19 +111,19 @@ def _prepare(read: list[tuple[Origin, dict[str, Any]]], *, shift_time: bool, now
         read = [(Origin("CRD shipped with gputui", i), crd) for i, crd in enumerate(stand_ins, 1)] + read
         types = types_for(obj for _, obj in read)
     kept: list[tuple[Origin, dict[str, Any]]] = []
-    unknown: dict[tuple[str, str], int] = {}
+    skipped: dict[tuple[str, str], int] = {}
     for origin, obj in read:
-        kind = obj["kind"]
-        if kind in _NEVER_STORED or (obj["apiVersion"], kind) not in types:
-            key = (obj["apiVersion"], kind)
-            unknown[key] = unknown.get(key, 0) + 1
+        key = (obj["apiVersion"], obj["kind"])
+        if obj["kind"] in _NEVER_STORED or key not in types:
+            skipped[key] = skipped.get(key, 0) + 1
             continue
         kept.append((origin, obj))
-    if unknown:
+    if skipped:
         log.warning(
             "ignored objects of kinds the simulator does not serve (no built-in type or CRD): %s",
-            ", ".join(f"{v} {k} ({n})" for (v, k), n in sorted(unknown.items())),
+            ", ".join(f"{v} {k} ({n})" for (v, k), n in sorted(skipped.items())),
         )
+    unknown = {key: n for key, n in skipped.items() if key not in types}
     if shift_time:
         shift_times([obj for _, obj in kept], now)
     elif not explicit_now:
