@@ -61,12 +61,19 @@ KIND_TO_ATTR = {
 _TYPED = {"nodes": Node, "pods": Pod, "events": Event}
 
 
+# Incomplete.reason for objects of a kind gputui does not know (a custom resource whose
+# CRD is neither in the input nor built in): listed as not seen, never a partial read.
+UNKNOWN_KIND = "UnknownKind"
+# Reasons that say what is absent or unread by design, not what could not be read.
+NOT_PARTIAL_REASONS = frozenset({"NotFound", UNKNOWN_KIND})
+
+
 @dataclass
 class Incomplete:
     """A resource the gatherer could not read, and why."""
 
     resource: str  # "nodeclaims.karpenter.sh"
-    reason: str  # Forbidden | NotFound | Timeout | ServerError | ...
+    reason: str  # Forbidden | NotFound | Timeout | ServerError | UnknownKind | ...
     message: str
 
     def to_json(self) -> dict[str, str]:

@@ -95,5 +95,8 @@ def severity_order(findings: list[Finding]) -> list[tuple[Severity, list[Finding
 
 
 def blocking_incomplete(snapshot) -> list:
-    """Resources that exist but could not be read; a CRD that is not installed is not a partial read."""
-    return [i for i in snapshot.incomplete if i.reason != "NotFound"]
+    """Resources that exist but could not be read; a CRD that is not installed, or a kind gputui
+    does not know and no check reads, is not a partial read."""
+    from checks.snapshot import NOT_PARTIAL_REASONS
+
+    return [i for i in snapshot.incomplete if i.reason not in NOT_PARTIAL_REASONS]

@@ -116,7 +116,12 @@ def _incomplete(console: Console, snapshot) -> None:
         return
     console.print()
     blocking = blocking_incomplete(snapshot)
-    title = "Could not see (findings that need these may be missing)" if blocking else "Not installed"
+    if blocking:
+        title = "Could not see (findings that need these may be missing)"
+    elif any(i.reason != "NotFound" for i in snapshot.incomplete):
+        title = "Could not see (kinds no check reads; findings are complete)"
+    else:
+        title = "Not installed"
     console.rule(Text(title + " ", style="bold magenta"), align="left", style="magenta")
     for i in snapshot.incomplete:
         t = Text("  ")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gputui.kube.manifests import Origin, Source, check_document, manifest_files, read_objects, shown_path
+from gputui.sim.known_kinds import stand_in_crds
 from gputui.sim.scenario_index import SCENARIO_DIR, resolve_sources, scenario_description, scenario_names
 from gputui.sim.server_fields import complete, types_for
 from gputui.sim.timestamps import newest_time, shift_times
@@ -31,6 +32,7 @@ CRD_DIR = Path(__file__).resolve().parent / "crds"
 
 __all__ = [
     "CRD_DIR",
+    "Loaded",
     "SCENARIO_DIR",
     "load_objects",
     "prepare_objects",
@@ -43,13 +45,25 @@ __all__ = [
 _NEVER_STORED = {"SelfSubjectAccessReview"}
 
 
-def load_objects(
-    sources: Iterable[Source], *, shift_time: bool = True, now: _dt.datetime | None = None
-) -> list[dict[str, Any]]:
+class Loaded(list):
+    """The completed objects, and what was left out: (apiVersion, kind) -> how many objects
+    of a kind the simulator does not know (no built-in type, no CRD in the input, none shipped)."""
+
+    unknown: dict[tuple[str, str], int]
+
+    def __init__(self, objects: Iterable[dict[str, Any]] = (), unknown: dict[tuple[str, str], int] | None = None):
+        super().__init__(objects)
+        self.unknown = dict(unknown or {})
+
+
+def load_objects(sources: Iterable[Source], *, shift_time: bool = True, now: _dt.datetime | None = None) -> Loaded:
     """Read, validate and complete every object from scenario names, files and directories.
 
     Custom resource definitions come first and namespaces second in the result, so
-    the objects can be created in order.
+    the objects can be created in order. Custom resources whose CRD the input lacks (a
+    `kubectl get -o yaml` dump) get the one gputui ships for their kind and apiVersion
+    (gputui.sim.known_kinds); objects of kinds still unknown are left out and counted in
+    the result's `unknown`.
     """
     read = read_objects(resolve_sources(sources), shown=_shown_path, files=_scenario_files)
     return _prepare(read, shift_time=shift_time, now=now)
@@ -61,7 +75,7 @@ def prepare_objects(
     shift_time: bool = False,
     now: _dt.datetime | None = None,
     label: str = "objects",
-) -> list[dict[str, Any]]:
+) -> Loaded:
     """The same validation and completion for manifest dicts that did not come from files.
 
     The caller's dicts are left as they were; the result holds completed copies.
@@ -85,25 +99,31 @@ def _scenario_files(path: Path) -> list[Path]:
     return [p for p in manifest_files(path) if p.name != "index.yaml"]
 
 
-def _prepare(
-    read: list[tuple[Origin, dict[str, Any]]], *, shift_time: bool, now: _dt.datetime | None
-) -> list[dict[str, Any]]:
+def _prepare(read: list[tuple[Origin, dict[str, Any]]], *, shift_time: bool, now: _dt.datetime | None) -> Loaded:
     explicit_now = now is not None
     now = (now or _dt.datetime.now(_dt.timezone.utc)).astimezone(_dt.timezone.utc).replace(microsecond=0)
     types = types_for(obj for _, obj in read)
+    missing = {(obj["apiVersion"], obj["kind"]) for _, obj in read} - types.keys()
+    # A CRD in the input wins, even when it does not serve an object's version.
+    given = {(obj.get("metadata") or {}).get("name") for _, obj in read if obj["kind"] == "CustomResourceDefinition"}
+    stand_ins = [crd for crd in stand_in_crds(sorted(missing)) if crd["metadata"]["name"] not in given]
+    if stand_ins:
+        read = [(Origin("CRD shipped with gputui", i), crd) for i, crd in enumerate(stand_ins, 1)] + read
+        types = types_for(obj for _, obj in read)
     kept: list[tuple[Origin, dict[str, Any]]] = []
-    skipped: dict[str, int] = {}
+    skipped: dict[tuple[str, str], int] = {}
     for origin, obj in read:
-        kind = obj["kind"]
-        if kind in _NEVER_STORED or (obj["apiVersion"], kind) not in types:
-            skipped[f"{obj['apiVersion']} {kind}"] = skipped.get(f"{obj['apiVersion']} {kind}", 0) + 1
+        key = (obj["apiVersion"], obj["kind"])
+        if obj["kind"] in _NEVER_STORED or key not in types:
+            skipped[key] = skipped.get(key, 0) + 1
             continue
         kept.append((origin, obj))
     if skipped:
         log.warning(
             "ignored objects of kinds the simulator does not serve (no built-in type or CRD): %s",
-            ", ".join(f"{k} ({n})" for k, n in sorted(skipped.items())),
+            ", ".join(f"{v} {k} ({n})" for (v, k), n in sorted(skipped.items())),
         )
+    unknown = {key: n for key, n in skipped.items() if key not in types}
     if shift_time:
         shift_times([obj for _, obj in kept], now)
     elif not explicit_now:
@@ -113,4 +133,4 @@ def _prepare(
     objects = complete([(str(o), obj, types[(obj["apiVersion"], obj["kind"])]) for o, obj in kept], now, types)
     order = {"CustomResourceDefinition": 0, "Namespace": 1}
     objects.sort(key=lambda o: order.get(o["kind"], 2))
-    return objects
+    return Loaded(objects, unknown)
