@@ -14,6 +14,7 @@ from checks.gpu_pods import pending_gpu_pods
 from checks.k8s import is_terminal, node_is_ready, parse_quantity, pod_gpu_request
 from checks.model import Finding, ObjectRef, Severity
 from checks.nodepool_model import serves_nvidia_gpus
+from gputui.report import blocking_incomplete
 
 _TAG_RE = re.compile(r":(v?\d[\w.\-+]*)(?:@sha256:[0-9a-f]+)?$")
 
@@ -164,7 +165,7 @@ def summarize(snapshot, findings: list[Finding], kubernetes_version: str = "") -
         errors=counts[Severity.ERROR],
         warnings=counts[Severity.WARNING],
         infos=counts[Severity.INFO],
-        unreadable=[i.resource for i in snapshot.incomplete if i.reason != "NotFound"],
+        unreadable=[i.resource for i in blocking_incomplete(snapshot)],
     )
 
 
