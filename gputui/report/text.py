@@ -133,14 +133,14 @@ def _header(console: Console, snapshot, findings: list[Finding], title: str) -> 
 
 def _finding(console: Console, f: Finding, cause: Finding | None = None) -> None:
     """One finding; one that follows from `cause` is indented under it and marked ↳."""
-    d = 4 if cause is not None else 0
-    head = Text("    ↳ " if cause is not None else "  ")
+    d = 2 if cause is not None else 0
+    head = Text("  ↳ " if cause is not None else "  ")
     head.append(f.code, style=_STYLE[f.severity])
     head.append(f" {f.name}  ")
     head.append(_ref(f.subject), style="bold")
     if cause is not None and f.severity != cause.severity:
         head.append(f"  ({f.severity.label})", style=_STYLE[f.severity])
-    _indented(console, head, 0, hang=4 + d)
+    console.print(head)
     if cause is not None:
         _indented(console, Text(f"because of {cause.code} on {ref_words(cause.subject)}", style="bold"), 4 + d, 2)
     _indented(console, Text(f.title, style="italic"), 4 + d)
