@@ -16,6 +16,7 @@ from rich.text import Text
 from checks.model import Finding, Severity
 from gputui.report import (
     blocking_incomplete,
+    cause_words,
     causes,
     cluster_facts,
     first_step,
@@ -143,6 +144,8 @@ def _finding(console: Console, f: Finding, cause: Finding | None = None) -> None
     console.print(head)
     if cause is not None:
         _indented(console, Text(f"because of {cause.code} on {ref_words(cause.subject)}", style="bold"), 4 + d, 2)
+    elif f.cause:  # the cause was filtered out of this report
+        _indented(console, Text(f"because of {cause_words(f.cause, [])} (not shown)", style="bold"), 4, 2)
     _indented(console, Text(f.title, style="italic"), 4 + d)
     if f.message and f.message != f.title:
         _indented(console, Text(f.message), 4 + d)
