@@ -112,8 +112,18 @@ def test_findings_of_incident_are_shown_worst_first(incident):
         assert set(codes) >= INCIDENT_CODES
         assert finding_keys(table.findings) >= INCIDENT  # every promised finding, on its subject
         assert len(codes) == len(pilot.app.findings)
-        severities = [table.get_row_at(i)[0].plain for i in range(table.row_count)]
+        # Causes (and findings that follow from none) worst first; each consequence right after its cause.
+        titles = [table.get_row_at(i)[-2].plain for i in range(table.row_count)]
+        leads = [i for i, title in enumerate(titles) if not title.startswith("↳ ")]
+        severities = [table.get_row_at(i)[0].plain for i in leads]
         assert severities == sorted(severities, key=["error", "warning", "info"].index)
+        lead = None
+        for i, f in enumerate(table.findings):
+            if i in leads:
+                lead = f
+            else:
+                assert f.cause == lead.id, (i, f.code, f.cause)
+        assert len(leads) < len(codes)  # the incident's causes lead others
         n = len(codes)
         assert pilot.app.screen.query_one("#fleet-tabs").get_tab("findings").label.plain == f"Findings ({n})"
 
