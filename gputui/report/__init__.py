@@ -113,6 +113,16 @@ def causes(findings: list[Finding]) -> list[tuple[Finding, list[Finding]]]:
     return sorted(rows, key=lambda x: (-int(x[0].severity), -len(x[1]), not _safe_fix(x[0]), x[0].sort_key))
 
 
+def hidden_causes(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
+    """Causes left out of these findings (by a filter) with the findings that follow from them."""
+    present = {f.id for f in findings}
+    out: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.cause and f.cause not in present:
+            out.setdefault(f.cause, []).append(f)
+    return sorted(out.items(), key=lambda x: -len(x[1]))
+
+
 def _safe_fix(f: Finding) -> bool:
     return bool(f.fixes) and not f.fixes[0].disruptive
 

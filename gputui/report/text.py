@@ -21,6 +21,7 @@ from gputui.report import (
     cluster_facts,
     first_step,
     grouped,
+    hidden_causes,
     ref_words,
     summary,
 )
@@ -78,6 +79,10 @@ def _section_title(sev: Severity, group: list[tuple[Finding, list[Finding]]]) ->
     return title
 
 
+def _follow(n: int) -> str:
+    return f" (+{n} that {'follows' if n == 1 else 'follow'})"
+
+
 def _plural(label: str, n: int) -> str:
     return label if n == 1 or label == "info" else label + "s"
 
@@ -91,16 +96,19 @@ def _summary(console: Console, findings: list[Finding]) -> None:
     line.append(f"{counts['warning']} {_plural('warning', counts['warning'])})")
     if counts["info"]:
         line.append(f" and {counts['info']} info")
-    leading = causes(findings)
-    line.append("; causes:" if leading else "; no finding follows from another")
+    leading, hidden = causes(findings), hidden_causes(findings)
+    line.append("; causes:" if leading or hidden else "; no finding follows from another")
     console.print()
     _indented(console, line, 0, hang=2)
     for f, following in leading:
         t = Text("- ")
         t.append(f.code, style=_STYLE[f.severity])
         t.append(f" {f.title} on {ref_words(f.subject)}")
-        n = len(following)
-        t.append(f" (+{n} that {'follows' if n == 1 else 'follow'})", style="dim")
+        t.append(_follow(len(following)), style="dim")
+        _indented(console, t, 2, hang=2)
+    for cause_id, following in hidden:
+        t = Text(f"- {cause_words(cause_id, [])}, not shown")
+        t.append(_follow(len(following)), style="dim")
         _indented(console, t, 2, hang=2)
     step = first_step(findings)
     if step:

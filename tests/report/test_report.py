@@ -296,5 +296,6 @@ def test_a_cause_filtered_out_of_the_report_is_still_named():
     text = _render("text", findings=findings)
     assert "↳" not in text  # nothing to fold under
     assert "    because of GPU205 on ClusterPolicy cluster-policy (not shown)" in text.splitlines()
+    assert "  - GPU205 on ClusterPolicy cluster-policy, not shown (+2 that follow)" in text.splitlines()
     doc = json.loads(_render("json", findings=findings))
     assert next(f for f in doc["findings"] if f["code"] == "GPU101")["cause"] == "GPU205:ClusterPolicy//cluster-policy"
