@@ -6,7 +6,17 @@ import datetime as _dt
 from typing import TextIO
 
 from checks.model import Finding
-from gputui.report import blocking_incomplete, causes, cluster_facts, first_step, grouped, ref_words, summary
+from gputui.report import (
+    blocking_incomplete,
+    cause_words,
+    causes,
+    cluster_facts,
+    first_step,
+    grouped,
+    hidden_causes,
+    ref_words,
+    summary,
+)
 
 
 def write_markdown(snapshot, findings: list[Finding], out: TextIO, title: str = "gputui diagnose") -> None:
@@ -18,15 +28,10 @@ def write_markdown(snapshot, findings: list[Finding], out: TextIO, title: str = 
     w(f"- **Cluster:** {'; '.join(cluster_facts(snapshot))}\n")
     counts = summary(findings)
     w(f"- **Findings:** {counts['error']} error, {counts['warning']} warning, {counts['info']} info\n")
-    leading = causes(findings)
-    if leading:
-        w(
-            "- **Causes:** "
-            + "; ".join(
-                f"{f.code} {_inline(f.title)} on {_code(_ref(f.subject))} (+{len(rest)})" for f, rest in leading
-            )
-            + "\n"
-        )
+    named = [f"{f.code} {_inline(f.title)} on {_code(_ref(f.subject))} (+{len(rest)})" for f, rest in causes(findings)]
+    named += [f"{_inline(cause_words(c, []))}, not shown (+{len(rest)})" for c, rest in hidden_causes(findings)]
+    if named:
+        w("- **Causes:** " + "; ".join(named) + "\n")
     step = first_step(findings)
     if step:
         w(f"- **First:** {_inline(step)}\n")
@@ -61,6 +66,8 @@ def _finding(w, f: Finding, cause: Finding | None = None) -> None:
     w(f"\n#### {marker}{f.code} {f.name}: {_inline(_ref(f.subject))}\n\n")
     if cause is not None:
         w(f"**Because of {cause.code} on {_inline(ref_words(cause.subject))}.**\n\n")
+    elif f.cause:
+        w(f"**Because of {_inline(cause_words(f.cause, []))} (not shown).**\n\n")
     w(f"*{_inline(f.title)}*\n\n")
     if f.message:
         w(f"{_inline(f.message)}\n\n")

@@ -299,3 +299,6 @@ def test_a_cause_filtered_out_of_the_report_is_still_named():
     assert "  - GPU205 on ClusterPolicy cluster-policy, not shown (+2 that follow)" in text.splitlines()
     doc = json.loads(_render("json", findings=findings))
     assert next(f for f in doc["findings"] if f["code"] == "GPU101")["cause"] == "GPU205:ClusterPolicy//cluster-policy"
+    md = _render("markdown", findings=findings)
+    assert "- **Causes:** GPU205 on ClusterPolicy cluster-policy, not shown (+2)\n" in md
+    assert "**Because of GPU205 on ClusterPolicy cluster-policy (not shown).**" in md
