@@ -94,9 +94,18 @@ class Finding:
     related: list[ObjectRef] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
     fixes: list[FixPlan] = field(default_factory=list)
+    # The id of the finding this one follows from (its root cause), set by checks.causes.
+    cause: str | None = None
+
+    @property
+    def id(self) -> str:
+        """Stable across runs: code and subject, e.g. GPU101:Node//ip-10-0-3-7."""
+        s = self.subject
+        return f"{self.code}:{s.kind}/{s.namespace or ''}/{s.name}"
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "id": self.id,
             "code": self.code,
             "name": self.name,
             "severity": self.severity.label,
@@ -107,6 +116,7 @@ class Finding:
             "related": [r.to_json() for r in self.related],
             "evidence": list(self.evidence),
             "fixes": [f.to_json() for f in self.fixes],
+            "cause": self.cause,
         }
 
     @property

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from checks.causes import link_causes, pools_waited_for
 from checks.check_docs import doc_sections
 from checks.fix_kinds import FixKind
 from checks.model import Finding, FixPlan, ObjectRef, Severity
@@ -178,7 +179,8 @@ INTERNAL_ERROR_CODE = INTERNAL_ERROR.code
 
 
 def run_checks(snapshot: ClusterSnapshot, checks: Iterable[Check] | None = None) -> list[Finding]:
-    """Run checks over a snapshot; a check that raises yields one internal-error finding."""
+    """Run checks over a snapshot; a check that raises yields one internal-error finding.
+    Findings that follow from another one name their root cause (checks.causes)."""
     # Debug checks read nvidia-smi results, not a snapshot: gputui.debugpod runs them.
     selected = list(checks) if checks is not None else [c for c in REGISTRY.all() if c.scope in SNAPSHOT_SCOPES]
     findings: list[Finding] = []
@@ -201,4 +203,4 @@ def run_checks(snapshot: ClusterSnapshot, checks: Iterable[Check] | None = None)
                 )
             )
     findings.sort(key=lambda f: f.sort_key)
-    return findings
+    return link_causes(findings, pools_waited_for(snapshot))

@@ -94,6 +94,66 @@ def severity_order(findings: list[Finding]) -> list[tuple[Severity, list[Finding
     return groups
 
 
+def grouped(findings: list[Finding]) -> list[tuple[Severity, list[tuple[Finding, list[Finding]]]]]:
+    """Like severity_order, but each finding that follows from another one comes right after
+    its root cause (whatever its own severity), and the sections hold only the leaders."""
+    present = {f.id for f in findings}
+    follows: dict[str, list[Finding]] = {}
+    for f in sorted(findings, key=lambda f: f.sort_key):
+        if f.cause and f.cause in present:
+            follows.setdefault(f.cause, []).append(f)
+    leaders = [f for f in findings if not (f.cause and f.cause in present)]
+    return [(sev, [(f, follows.get(f.id, [])) for f in group]) for sev, group in severity_order(leaders)]
+
+
+def causes(findings: list[Finding]) -> list[tuple[Finding, list[Finding]]]:
+    """Root causes with what follows from them: worst first, then the one explaining most."""
+    rows = [(f, rest) for _, group in grouped(findings) for f, rest in group if rest]
+    # Among equals, a cause with a safe fix to apply leads.
+    return sorted(rows, key=lambda x: (-int(x[0].severity), -len(x[1]), not _safe_fix(x[0]), x[0].sort_key))
+
+
+def hidden_causes(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
+    """Causes left out of these findings (by a filter) with the findings that follow from them."""
+    present = {f.id for f in findings}
+    out: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.cause and f.cause not in present:
+            out.setdefault(f.cause, []).append(f)
+    return sorted(out.items(), key=lambda x: -len(x[1]))
+
+
+def _safe_fix(f: Finding) -> bool:
+    return bool(f.fixes) and not f.fixes[0].disruptive
+
+
+def first_step(findings: list[Finding]) -> str | None:
+    """What to do first: the leading cause's (else the worst finding's) first fix, or where to look."""
+    lead = next(iter(causes(findings)), None)
+    f = lead[0] if lead else min(findings, key=lambda f: f.sort_key, default=None)
+    if f is None:
+        return None
+    if _safe_fix(f):
+        return f.fixes[0].title
+    look = f"read {f.code} on {ref_words(f.subject)} ({f.title})"
+    return look + (f", then: {f.fixes[0].title}" if f.fixes else "")
+
+
+def ref_words(r) -> str:
+    ns = f"{r.namespace}/" if r.namespace else ""
+    return f"{r.kind} {ns}{r.name}"
+
+
+def cause_words(cause_id: str, findings: list[Finding]) -> str:
+    """ "GPU205 on ClusterPolicy cluster-policy" for a cause id, also when that finding was filtered out."""
+    f = next((x for x in findings if x.id == cause_id), None)
+    if f is not None:
+        return f"{f.code} on {ref_words(f.subject)}"
+    code, _, where = cause_id.partition(":")
+    kind, ns, name = (where.split("/", 2) + ["", ""])[:3]
+    return f"{code} on {kind} {ns + '/' if ns else ''}{name}"
+
+
 def blocking_incomplete(snapshot) -> list:
     """Resources that exist but could not be read; a CRD that is not installed, or a kind gputui
     does not know and no check reads, is not a partial read."""

@@ -6,7 +6,17 @@ import datetime as _dt
 from typing import TextIO
 
 from checks.model import Finding
-from gputui.report import blocking_incomplete, cluster_facts, severity_order, summary
+from gputui.report import (
+    blocking_incomplete,
+    cause_words,
+    causes,
+    cluster_facts,
+    first_step,
+    grouped,
+    hidden_causes,
+    ref_words,
+    summary,
+)
 
 
 def write_markdown(snapshot, findings: list[Finding], out: TextIO, title: str = "gputui diagnose") -> None:
@@ -17,28 +27,47 @@ def write_markdown(snapshot, findings: list[Finding], out: TextIO, title: str = 
     w(f"- **Server:** {_code(snapshot.server or '-')}\n- **Source:** {source}, as of {when}\n")
     w(f"- **Cluster:** {'; '.join(cluster_facts(snapshot))}\n")
     counts = summary(findings)
-    w(f"- **Findings:** {counts['error']} error, {counts['warning']} warning, {counts['info']} info\n\n")
+    w(f"- **Findings:** {counts['error']} error, {counts['warning']} warning, {counts['info']} info\n")
+    named = [f"{f.code} {_inline(f.title)} on {_code(_ref(f.subject))} (+{len(rest)})" for f, rest in causes(findings)]
+    named += [f"{_inline(cause_words(c, []))}, not shown (+{len(rest)})" for c, rest in hidden_causes(findings)]
+    if named:
+        w("- **Causes:** " + "; ".join(named) + "\n")
+    step = first_step(findings)
+    if step:
+        w(f"- **First:** {_inline(step)}\n")
+    w("\n")
     if blocking_incomplete(snapshot):
         w("> **Partial view:** some resources could not be read; see *Could not see* below.\n\n")
     if not findings:
         w("No problems found.\n")
     else:
         w("| Severity | Code | Check | Subject | Title |\n|---|---|---|---|---|\n")
-        for _, group in severity_order(findings):
-            for f in group:
-                w(f"| {f.severity.label} | {f.code} | {f.name} | {_cell(_ref(f.subject))} | {_cell(f.title)} |\n")
-        for sev, group in severity_order(findings):
+        sections = grouped(findings)
+        for _, group in sections:
+            for lead, following in group:
+                for f in (lead, *following):
+                    # A consequence's row follows its cause's, its title marked ↳.
+                    title = _cell(f.title) if f is lead else f"↳ {_cell(f.title)}"
+                    w(f"| {f.severity.label} | {f.code} | {f.name} | {_cell(_ref(f.subject))} | {title} |\n")
+        for sev, group in sections:
             w(f"\n### {sev.label.capitalize()}\n")
-            for f in group:
-                _finding(w, f)
+            for lead, following in group:
+                _finding(w, lead)
+                for f in following:
+                    _finding(w, f, cause=lead)
     if snapshot.incomplete:
         w("\n### Could not see\n\n")
         for i in snapshot.incomplete:
             w(f"- {_code(i.resource)}: {i.reason}: {_inline(i.message)}\n")
 
 
-def _finding(w, f: Finding) -> None:
-    w(f"\n#### {f.code} {f.name}: {_inline(_ref(f.subject))}\n\n")
+def _finding(w, f: Finding, cause: Finding | None = None) -> None:
+    marker = "↳ " if cause is not None else ""
+    w(f"\n#### {marker}{f.code} {f.name}: {_inline(_ref(f.subject))}\n\n")
+    if cause is not None:
+        w(f"**Because of {cause.code} on {_inline(ref_words(cause.subject))}.**\n\n")
+    elif f.cause:
+        w(f"**Because of {_inline(cause_words(f.cause, []))} (not shown).**\n\n")
     w(f"*{_inline(f.title)}*\n\n")
     if f.message:
         w(f"{_inline(f.message)}\n\n")

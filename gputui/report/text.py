@@ -14,7 +14,17 @@ from rich.padding import Padding
 from rich.text import Text
 
 from checks.model import Finding, Severity
-from gputui.report import blocking_incomplete, cluster_facts, severity_order, summary
+from gputui.report import (
+    blocking_incomplete,
+    cause_words,
+    causes,
+    cluster_facts,
+    first_step,
+    grouped,
+    hidden_causes,
+    ref_words,
+    summary,
+)
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold cyan"}
 _MAX_EVIDENCE = 8
@@ -42,17 +52,69 @@ def write_text(
     _header(console, snapshot, findings, title)
     if not findings:
         console.print(Text("No problems found.", style="bold green"))
-    for sev, group in severity_order(findings):
+    else:
+        _summary(console, findings)
+    for sev, group in grouped(findings):
         console.print()
-        rule_title = Text(f"{sev.label.upper()} ({len(group)}) ", style=_STYLE[sev])
-        console.rule(rule_title, align="left", style=_STYLE[sev].split()[-1])
+        console.rule(_section_title(sev, group), align="left", style=_STYLE[sev].split()[-1])
         area = None
-        for f in group:
+        for f, following in group:
             if f.area != area:
                 area = f.area
                 console.print(Text(area or "other", style="bold underline"))
             _finding(console, f)
+            for c in following:
+                _finding(console, c, cause=f)
     _incomplete(console, snapshot)
+
+
+def _section_title(sev: Severity, group: list[tuple[Finding, list[Finding]]]) -> Text:
+    """ERROR (12), and the findings of other severities shown under their cause here."""
+    shown = [f for lead, following in group for f in (lead, *following)]
+    title = Text(f"{sev.label.upper()} ({sum(f.severity == sev for f in shown)}) ", style=_STYLE[sev])
+    others = [(s, sum(f.severity == s for f in shown)) for s in Severity if s != sev]
+    extra = ", ".join(f"{n} {_plural(s.label, n)}" for s, n in sorted(others, reverse=True) if n)
+    if extra:
+        title.append(f"and {extra} that follow from them ", style="dim")
+    return title
+
+
+def _follow(n: int) -> str:
+    return f" (+{n} that {'follows' if n == 1 else 'follow'})"
+
+
+def _plural(label: str, n: int) -> str:
+    return label if n == 1 or label == "info" else label + "s"
+
+
+def _summary(console: Console, findings: list[Finding]) -> None:
+    """How many problems, which causes lead, what to do first."""
+    counts = summary(findings)
+    problems = counts["error"] + counts["warning"]
+    line = Text(f"{problems} {'problem' if problems == 1 else 'problems'} ", style="bold")
+    line.append(f"({counts['error']} {_plural('error', counts['error'])}, ")
+    line.append(f"{counts['warning']} {_plural('warning', counts['warning'])})")
+    if counts["info"]:
+        line.append(f" and {counts['info']} info")
+    leading, hidden = causes(findings), hidden_causes(findings)
+    line.append("; causes:" if leading or hidden else "; no finding follows from another")
+    console.print()
+    _indented(console, line, 0, hang=2)
+    for f, following in leading:
+        t = Text("- ")
+        t.append(f.code, style=_STYLE[f.severity])
+        t.append(f" {f.title} on {ref_words(f.subject)}")
+        t.append(_follow(len(following)), style="dim")
+        _indented(console, t, 2, hang=2)
+    for cause_id, following in hidden:
+        t = Text(f"- {cause_words(cause_id, [])}, not shown")
+        t.append(_follow(len(following)), style="dim")
+        _indented(console, t, 2, hang=2)
+    step = first_step(findings)
+    if step:
+        t = Text("first: ", style="bold")
+        t.append(step)
+        _indented(console, t, 0, hang=7)
 
 
 def _header(console: Console, snapshot, findings: list[Finding], title: str) -> None:
@@ -78,37 +140,54 @@ def _header(console: Console, snapshot, findings: list[Finding], title: str) -> 
     console.print(line)
 
 
-def _finding(console: Console, f: Finding) -> None:
-    head = Text("  ")
+def _finding(console: Console, f: Finding, cause: Finding | None = None) -> None:
+    """One finding; one that follows from `cause` is indented under it and marked ↳."""
+    d = 2 if cause is not None else 0
+    head = Text("  ↳ " if cause is not None else "  ")
     head.append(f.code, style=_STYLE[f.severity])
     head.append(f" {f.name}  ")
     head.append(_ref(f.subject), style="bold")
+    if cause is not None and f.severity != cause.severity:
+        head.append(f"  ({f.severity.label})", style=_STYLE[f.severity])
     console.print(head)
-    _indented(console, Text(f.title, style="italic"), 4)
+    if cause is not None:
+        _indented(console, Text(f"because of {cause.code} on {ref_words(cause.subject)}", style="bold"), 4 + d, 2)
+    elif f.cause:  # the cause was filtered out of this report
+        _indented(console, Text(f"because of {cause_words(f.cause, [])} (not shown)", style="bold"), 4, 2)
+    _indented(console, Text(f.title, style="italic"), 4 + d)
     if f.message and f.message != f.title:
-        _indented(console, Text(f.message), 4)
+        _indented(console, Text(f.message), 4 + d)
     if f.evidence:
-        _indented(console, Text("evidence:", style="dim"), 4)
+        _indented(console, Text("evidence:", style="dim"), 4 + d)
         for line in f.evidence[:_MAX_EVIDENCE]:
-            _indented(console, Text("- " + line), 6, hang=2)
+            _indented(console, Text("- " + line), 6 + d, hang=2)
         if len(f.evidence) > _MAX_EVIDENCE:
-            _indented(console, Text(f"... {len(f.evidence) - _MAX_EVIDENCE} more (see -o json)", style="dim"), 6)
+            more = Text(f"... {len(f.evidence) - _MAX_EVIDENCE} more (see -o json)", style="dim")
+            _indented(console, more, 6 + d)
     if f.related:
         rel = Text("related: ", style="dim")
         rel.append(", ".join(_ref(r) for r in f.related))
-        _indented(console, rel, 4, hang=9)
+        _indented(console, rel, 4 + d, hang=9)
     for fix in f.fixes:
         t = Text("fix: ", style="dim")
         t.append(fix.id, style="bold green")
         t.append(f"  {fix.title}")
         if fix.disruptive:
             t.append("  (disruptive)", style="bold red")
-        _indented(console, t, 4, hang=5)
+        if cause is not None and any(_same_fix(fix, c) for c in cause.fixes):
+            t.append(f"  (the fix of {cause.code} above)", style="dim")
+            _indented(console, t, 4 + d, hang=5)
+            continue
+        _indented(console, t, 4 + d, hang=5)
         if fix.kubectl:
             # One physical line, however long: a command wrapped with hard newlines cannot be pasted.
-            console.print(Text(" " * 9 + "$ " + fix.kubectl, style="green"), soft_wrap=True)
+            console.print(Text(" " * (9 + d) + "$ " + fix.kubectl, style="green"), soft_wrap=True)
         if fix.gitops_warning:
-            _indented(console, Text("! " + fix.gitops_warning, style="yellow"), 9, hang=2)
+            _indented(console, Text("! " + fix.gitops_warning, style="yellow"), 9 + d, hang=2)
+
+
+def _same_fix(a, b) -> bool:
+    return a.id == b.id and a.target.to_json() == b.target.to_json() and a.patch == b.patch
 
 
 def _incomplete(console: Console, snapshot) -> None:

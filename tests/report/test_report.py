@@ -192,3 +192,113 @@ def test_areas_follow_the_catalogue_not_the_alphabet():
     assert text.index("\nnodes\n") < text.index("\nkarpenter\n")
     doc = json.loads(_render("json", findings=findings))
     assert [f["code"] for f in doc["findings"]] == ["GPU101", "GPU304", "GPU501", "GPU305"]
+
+
+def _chain() -> list[Finding]:
+    """A taint (GPU205) that keeps the device plugin off a node (GPU101) whose pods wait (GPU402)."""
+    cp = ObjectRef("ClusterPolicy", "cluster-policy")
+    fix = FixPlan(
+        id="clusterpolicy-tolerations",
+        title="Tolerate example.com/gpu in ClusterPolicy cluster-policy",
+        target=cp,
+        patch_type="merge",
+        patch={"spec": {}},
+        kubectl=KUBECTL,
+    )
+    taint = Finding(
+        code="GPU205",
+        name="operand-taint-not-tolerated",
+        severity=Severity.ERROR,
+        area="operator",
+        title="GPU node taint not tolerated by GPU Operator operands",
+        message="Taint example.com/gpu=true:NoSchedule is not tolerated",
+        subject=cp,
+        fixes=[fix],
+    )
+    node, disruptable, drifted = _findings()[1], _findings()[0], _findings()[2]
+    node.fixes = [fix]
+    node.cause = taint.id
+    waiting = Finding(
+        code="GPU402",
+        name="gpu-pod-nominated-not-bound",
+        severity=Severity.WARNING,
+        area="scheduling",
+        title="GPU pods nominated but not bound",
+        message="2 pods of Deployment ml/llm were nominated for the node",
+        subject=ObjectRef("Deployment", "llm", "ml"),
+        related=[NODE],
+        cause=taint.id,
+    )
+    return [disruptable, node, waiting, taint, drifted]
+
+
+def test_text_leads_with_the_cause_and_a_summary():
+    text = _render("text", findings=_chain())
+    lines = text.splitlines()
+    assert all(len(line) <= 80 for line in lines if not line.lstrip().startswith("$ kubectl")), max(lines, key=len)
+    summary = text[text.index("4 problems") : text.index("ERROR (")]
+    assert " ".join(summary.split()) == (
+        "4 problems (2 errors, 2 warnings) and 1 info; causes: "
+        "- GPU205 GPU node taint not tolerated by GPU Operator operands on ClusterPolicy cluster-policy "
+        "(+2 that follow) first: Tolerate example.com/gpu in ClusterPolicy cluster-policy"
+    )
+    assert "ERROR (2) and 1 warning that follow from them" in text
+    order = [
+        text.index(s)
+        for s in (
+            "  GPU205 operand-taint-not-tolerated  ClusterPolicy cluster-policy",
+            "  ↳ GPU101 gpu-not-allocatable  Node ip-10-0-3-7",
+            "  ↳ GPU402 gpu-pod-nominated-not-bound  Deployment ml/llm  (warning)",
+            "WARNING (1)",
+            "GPU501",
+        )
+    ]
+    assert order == sorted(order)
+    assert "      because of GPU205 on ClusterPolicy cluster-policy" in lines
+    # The cause's fix is printed once, with its command; the consequence points at it.
+    assert text.count(f"$ {KUBECTL}") == 1
+    assert "(the fix of GPU205 above)" in text
+
+
+def test_text_summary_without_shared_causes_names_the_worst_finding_first():
+    text = _render("text")
+    assert "2 problems (1 error, 1 warning) and 1 info; no finding follows from another" in text
+    assert "first: Tolerate example.com/gpu in ClusterPolicy" in text
+
+
+def test_json_gives_every_finding_an_id_and_consequences_their_cause():
+    findings = _chain()
+    doc = json.loads(_render("json", findings=findings))
+    # Order stays by severity, then catalogue, as scripts expect; fields are only added.
+    assert [f["code"] for f in doc["findings"]] == ["GPU101", "GPU205", "GPU402", "GPU501", "GPU305"]
+    by_code = {f["code"]: f for f in doc["findings"]}
+    assert by_code["GPU101"]["id"] == f"GPU101:Node//{NODE.name}"
+    assert by_code["GPU205"]["id"] == "GPU205:ClusterPolicy//cluster-policy"
+    assert by_code["GPU101"]["cause"] == by_code["GPU402"]["cause"] == "GPU205:ClusterPolicy//cluster-policy"
+    assert by_code["GPU205"]["cause"] is None and by_code["GPU501"]["cause"] is None
+    assert len({f["id"] for f in doc["findings"]}) == len(doc["findings"])
+    assert yaml.safe_load(_render("yaml", findings=findings)) == doc
+
+
+def test_markdown_groups_consequences_under_their_cause():
+    md = _render("markdown", findings=_chain())
+    assert "- **Causes:** GPU205 GPU node taint not tolerated by GPU Operator operands on " in md
+    assert "- **First:** Tolerate example.com/gpu in ClusterPolicy cluster-policy\n" in md
+    rows = [line for line in md.splitlines() if line.startswith("| ") and "GPU" in line]
+    assert [r.split(" | ")[1] for r in rows] == ["GPU205", "GPU101", "GPU402", "GPU501", "GPU305"]
+    assert rows[1].endswith("| ↳ GPU node reports no allocatable nvidia.com/gpu |")
+    assert md.index("#### GPU205") < md.index("#### ↳ GPU101") < md.index("#### ↳ GPU402") < md.index("### Warning")
+    assert "**Because of GPU205 on ClusterPolicy cluster-policy.**" in md
+
+
+def test_a_cause_filtered_out_of_the_report_is_still_named():
+    findings = [f for f in _chain() if f.code != "GPU205"]
+    text = _render("text", findings=findings)
+    assert "↳" not in text  # nothing to fold under
+    assert "    because of GPU205 on ClusterPolicy cluster-policy (not shown)" in text.splitlines()
+    assert "  - GPU205 on ClusterPolicy cluster-policy, not shown (+2 that follow)" in text.splitlines()
+    doc = json.loads(_render("json", findings=findings))
+    assert next(f for f in doc["findings"] if f["code"] == "GPU101")["cause"] == "GPU205:ClusterPolicy//cluster-policy"
+    md = _render("markdown", findings=findings)
+    assert "- **Causes:** GPU205 on ClusterPolicy cluster-policy, not shown (+2)\n" in md
+    assert "**Because of GPU205 on ClusterPolicy cluster-policy (not shown).**" in md

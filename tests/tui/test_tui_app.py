@@ -112,8 +112,18 @@ def test_findings_of_incident_are_shown_worst_first(incident):
         assert set(codes) >= INCIDENT_CODES
         assert finding_keys(table.findings) >= INCIDENT  # every promised finding, on its subject
         assert len(codes) == len(pilot.app.findings)
-        severities = [table.get_row_at(i)[0].plain for i in range(table.row_count)]
+        # Causes (and findings that follow from none) worst first; each consequence right after its cause.
+        titles = [table.get_row_at(i)[-2].plain for i in range(table.row_count)]
+        leads = [i for i, title in enumerate(titles) if not title.startswith("↳ ")]
+        severities = [table.get_row_at(i)[0].plain for i in leads]
         assert severities == sorted(severities, key=["error", "warning", "info"].index)
+        lead = None
+        for i, f in enumerate(table.findings):
+            if i in leads:
+                lead = f
+            else:
+                assert f.cause == lead.id, (i, f.code, f.cause)
+        assert len(leads) < len(codes)  # the incident's causes lead others
         n = len(codes)
         assert pilot.app.screen.query_one("#fleet-tabs").get_tab("findings").label.plain == f"Findings ({n})"
 
@@ -706,3 +716,34 @@ def test_debug_findings_are_kept_per_node_until_rerun_or_gone():
     kept.record(["a"], [])  # a clean rerun on a clears a's finding only
     assert [(f.code, f.subject.name) for f in kept.current()] == [("GPU706", "b")]
     assert kept.current(["a"]) == [] and kept.current() == []  # b left the cluster: forgotten
+
+
+def test_consequences_show_under_their_cause_and_open_it(incident):
+    async def body(pilot):
+        await loaded(pilot)
+        table = pilot.app.screen.query_one("#findings-table")
+        rows = table.findings
+        taint = next(i for i, f in enumerate(rows) if f.code == "GPU205")
+        following = [f for f in rows if f.cause == rows[taint].id]
+        assert {f.code for f in following} >= {"GPU101", "GPU304", "GPU401", "GPU402"}
+        # They come right after the cause, their titles marked ↳.
+        assert rows[taint + 1 : taint + 1 + len(following)] == following
+        for i in range(taint + 1, taint + 1 + len(following)):
+            assert table.get_row_at(i)[-2].plain.startswith("↳ ")
+        assert not table.get_row_at(taint)[-2].plain.startswith("↳ ")
+        # The consequence's screen names its cause; enter on it opens the cause.
+        table.move_cursor(row=taint + 1)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "FindingScreen", what="finding screen")
+        objects = pilot.app.screen.query_one("#finding-objects")
+        assert objects.get_option_at_index(1).id == "cause"
+        assert "because of  GPU205 ClusterPolicy/cluster-policy" in str(objects.get_option_at_index(1).prompt)
+        objects.highlighted = 1
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: getattr(pilot.app.screen, "finding", None) is rows[taint],
+            what="the cause's finding screen",
+        )
+
+    drive(make_app(incident), body)

@@ -62,9 +62,15 @@ class FindingScreen(AppScreen[None]):
         self.finding = finding
         # Subject first, then each related object once (checks may repeat the subject there).
         self.objects = list(dict.fromkeys([finding.subject, *finding.related]))
+        # The finding this one follows from, or those that follow from it (found in compose).
+        self.cause = None
+        self.following: list = []
 
     def compose(self) -> ComposeResult:
         f = self.finding
+        findings = getattr(self.app, "findings", None) or []
+        self.cause = next((x for x in findings if f.cause and x.id == f.cause), None)
+        self.following = [x for x in findings if x.cause and x.cause == f.id]
         yield Static(Text("This finding is gone from the latest gathering.", style="bold"), id="finding-gone")
         with VerticalScroll(id="finding-body"):
             head = Text()
@@ -83,6 +89,13 @@ class FindingScreen(AppScreen[None]):
                 )
                 for i, r in enumerate(self.objects)
             ]
+            if self.cause is not None:
+                label = Text.assemble(("because of  ", "bold"), f"{self.cause.code} ", ref_text(self.cause.subject))
+                options.insert(1, Option(label, id="cause"))
+            for i, x in enumerate(self.following):
+                options.append(
+                    Option(Text.assemble(("leads to  ", "dim"), f"{x.code} ", ref_text(x.subject)), id=f"f{i}")
+                )
             yield OptionList(*options, id="finding-objects")
             yield Static("Evidence", classes="section-title")
             yield Static(
@@ -114,6 +127,12 @@ class FindingScreen(AppScreen[None]):
         return True
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id == "cause" and self.cause is not None:
+            self.app.open_finding(self.cause)
+            return
+        if event.option.id and event.option.id.startswith("f"):
+            self.app.open_finding(self.following[int(event.option.id[1:])])
+            return
         i = int(event.option.id or 0)
         if 0 <= i < len(self.objects):
             self.app.open_object(self.objects[i])

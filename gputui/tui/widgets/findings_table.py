@@ -1,4 +1,5 @@
 """A table of findings, worst first and grouped by area; selecting a row opens its detail.
+A finding that follows from another one comes right after its root cause, marked ↳.
 
 The columns follow the terminal's width (and are laid out again on resize): the subject is
 the column people act on, so on a narrow terminal the area goes first, then node names
@@ -14,6 +15,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from checks.model import Severity
+from gputui.report import grouped
 from gputui.tui.render import SEVERITY_STYLE, ref_text
 from gputui.tui.widgets.node_table import common_domain
 
@@ -21,6 +23,7 @@ MAX_ROWS = 500
 CELL_PADDING = 2  # DataTable pads every cell by one column on each side
 SCROLLBAR = 2
 PROBLEM_MIN = 22  # below this a title is a guess; shorten the other columns first
+FOLLOWS = "↳ "  # marks a finding shown under its cause
 SEVERITY_SHORT = {Severity.ERROR: "err", Severity.WARNING: "warn", Severity.INFO: "info"}
 
 
@@ -48,7 +51,7 @@ def plan_layout(width: int, findings: list) -> FindingsLayout:
     """The widest layout whose title column still gets PROBLEM_MIN (or the longest title, if shorter)."""
     if not findings or width <= 0:
         return FindingsLayout()
-    longest_title = max(len(f.title) for f in findings)
+    longest_title = max(len(f.title) + (len(FOLLOWS) if getattr(f, "cause", None) else 0) for f in findings)
     domain = common_domain(f.subject.name for f in findings if f.subject.kind == "Node")
     steps = [
         FindingsLayout(),
@@ -120,9 +123,10 @@ class FindingsTable(DataTable):
         """Replace the rows; the area is printed only where it changes, so rows read as groups."""
         self._all, self._text_filter = findings, text_filter
         needle = text_filter.lower().strip()
-        rows = sorted(findings, key=lambda f: f.sort_key)
-        if needle:
-            rows = [f for f in rows if needle in _haystack(f)]
+        matching = [f for f in findings if needle in _haystack(f)] if needle else list(findings)
+        # Each cause is followed by what follows from it (whatever their severity).
+        led = [(f, lead) for _, group in grouped(matching) for lead, rest in group for f in (lead, *rest)]
+        rows = [f for f, _ in led]
         self._findings = rows
         cursor = self.cursor_row
         self.clear(columns=True)
@@ -132,13 +136,17 @@ class FindingsTable(DataTable):
         self._columns(layout)
         previous = None
         for i, f in enumerate(shown):
+            follows = led[i][1] is not f
             cells = [Text(layout.severity(f.severity), style=SEVERITY_STYLE[f.severity]), f.code]
             if layout.show_area:
                 group = (f.severity, f.area)
-                cells.append(Text(f.area or "other", style="bold") if group != previous else Text(""))
-                previous = group
+                shows_area = group != previous and not follows
+                cells.append(Text(f.area or "other", style="bold") if shows_area else Text(""))
+                previous = group if not follows else previous
+            title = Text.assemble((FOLLOWS, "dim"), f.title) if follows else Text(f.title)
+            title.overflow, title.no_wrap = "ellipsis", True
             cells += [
-                Text(f.title, overflow="ellipsis", no_wrap=True),
+                title,
                 Text(layout.subject(f.subject), overflow="ellipsis", no_wrap=True),
             ]
             self.add_row(*cells, key=str(i))
