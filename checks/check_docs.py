@@ -1,7 +1,8 @@
 """A check's docstring, read into its sections.
 
-The sections are *What it checks*, *Why it matters* and *How to fix*; the text before
-them is the summary. A heading stands on a line of its own (`What it checks:`) or starts
+The sections are *What it checks*, *Why it matters*, *How to fix* and *Severity* (the
+check's default severity and exactly when it raises another); the text before them is
+the summary. A heading stands on a line of its own (`What it checks:`) or starts
 its first paragraph (`What it checks: whether ...`). Inside a section, the blocks keep
 the docstring's structure: a paragraph is one line of text (the docstring's hard line
 breaks are gone, so a renderer wraps it once, to its own width), a list item is one
@@ -16,7 +17,9 @@ import re
 import textwrap
 
 SECTIONS = ("what it checks", "why it matters", "how to fix")
-_HEADING = re.compile(r"^(what it checks|why it matters|how to fix)\s*:?\s*(.*)$", re.I)
+SEVERITY = "severity"  # when the check raises which severity (see README, "Severity policy")
+DOC_SECTIONS = (*SECTIONS, SEVERITY)
+_HEADING = re.compile(r"^(what it checks|why it matters|how to fix|severity(?=\s*:))\s*:?\s*(.*)$", re.I)
 _LIST_ITEM = re.compile(r"^([-*•]|\d+[.)])\s+")
 
 

@@ -168,7 +168,9 @@ def debug_pod_failed(obs: Any) -> Iterable[Finding]:
 
     Why it matters: without it nothing is known about the driver on the node.
 
-    How to fix: follow the hint (namespace PodSecurity label, image mirror or pull secret, --mode)."""
+    How to fix: follow the hint (namespace PodSecurity label, image mirror or pull secret, --mode).
+
+    Severity: Always warning: the node's GPUs are not known to be hurt, only unread."""
     problem = getattr(obs, "pod_problem", None)
     if problem is None:
         return
@@ -190,7 +192,10 @@ def nvidia_smi_failed(obs: Any) -> Iterable[Finding]:
 
     Why it matters: pods cannot use the node's GPUs until the driver works.
 
-    How to fix: as the message says for each failure."""
+    How to fix: as the message says for each failure.
+
+    Severity: Error by default. Warning when nvidia-smi is not found or /run/nvidia/driver is missing: the
+    driver probably comes with the AMI and the check should run again with --mode host."""
     report = getattr(obs, "report", None)
     failure = getattr(report, "failure", None) if report is not None else None
     if failure is None or failure.kind == "invalid-field":
@@ -214,7 +219,9 @@ def gpu_missing(obs: Any) -> Iterable[Finding]:
 
     Why it matters: a GPU the driver cannot see is lost capacity (fallen off the bus, failed to initialise).
 
-    How to fix: drain the node and replace the instance; look for Xid 79 in the kernel log."""
+    How to fix: drain the node and replace the instance; look for Xid 79 in the kernel log.
+
+    Severity: Always error: a GPU the driver cannot see is lost capacity."""
     report = getattr(obs, "report", None)
     expected = getattr(obs, "expected_gpus", None)
     if report is None or getattr(report, "failure", None) is not None or not expected:
@@ -246,7 +253,9 @@ def allocatable_below_seen(obs: Any) -> Iterable[Finding]:
     Why it matters: the driver is fine, so the device plugin is the broken link (not running, not registered,
     or marking GPUs unhealthy after an Xid).
 
-    How to fix: look at the device plugin pod on the node (gputui diagnose, GPU101/GPU103)."""
+    How to fix: look at the device plugin pod on the node (gputui diagnose, GPU101/GPU103).
+
+    Severity: Always warning."""
     report = getattr(obs, "report", None)
     alloc = getattr(obs, "allocatable_gpus", None)
     if report is None or getattr(report, "failure", None) is not None or alloc is None:
@@ -276,7 +285,10 @@ def ecc_errors(obs: Any) -> Iterable[Finding]:
     Why it matters: volatile uncorrectable errors crash jobs and usually need a GPU reset; a growing aggregate
     count points at failing memory.
 
-    How to fix: drain the node and reset the GPU (reboot); replace the instance if errors return."""
+    How to fix: drain the node and reset the GPU (reboot); replace the instance if errors return.
+
+    Severity: Error when a GPU has volatile uncorrectable ECC errors (since its last reset). Warning when only
+    the aggregate (lifetime) count is non-zero."""
     report = getattr(obs, "report", None)
     for g in getattr(report, "gpus", None) or ():
         vol = g.ecc_volatile_uncorrected or 0
@@ -308,7 +320,11 @@ def xid_errors(obs: Any) -> Iterable[Finding]:
     Why it matters: Xids are the driver's error reports; some are application bugs, others mean the GPU
     needs a reset or the instance a replacement.
 
-    How to fix: per code, as the message says."""
+    How to fix: per code, as the message says.
+
+    Severity: Error for Xids that mean the GPU or node needs a reset or replacement (48, 61, 62, 64, 74, 79, 95,
+    109, 119, 120, 140, 143, 144-150, 154). Warning for application faults and codes to watch (13, 31, 43, 45,
+    63, 68, 69, 92, 94, 121) and for codes gputui does not know."""
     report = getattr(obs, "report", None)
     xids = list(getattr(report, "xids", None) or ())
     if not xids:
@@ -340,7 +356,10 @@ def bad_state(obs: Any) -> Iterable[Finding]:
     Why it matters: a pending remap keeps bad memory in use until the GPU resets; a failed remap means the
     memory cannot be repaired.
 
-    How to fix: reset the GPU (drain and reboot); replace the instance after a remapping failure."""
+    How to fix: reset the GPU (drain and reboot); replace the instance after a remapping failure.
+
+    Severity: Warning when a GPU has a row remap or page retirement pending (it needs a reset). Error when row
+    remapping failed: the memory cannot be repaired."""
     report = getattr(obs, "report", None)
     for g in getattr(report, "gpus", None) or ():
         if g.remapped_failure:

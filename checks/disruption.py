@@ -171,6 +171,9 @@ def gpu_workload_disruptable(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         `{nodes: "0", reasons: [Underutilized]}` or consolidationPolicy WhenEmpty. Note:
         do-not-disrupt does NOT stop expiration (expireAfter), spot interruption, node repair
         or a manual delete — checkpoint regularly, and run long jobs on on-demand capacity.
+
+    Severity:
+        Always warning: nothing is hurt yet, but Karpenter may interrupt the workload.
     """
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     for pod in running_gpu_pods(snapshot):
@@ -325,6 +328,9 @@ def gpu_pods_disrupted(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         zero-node budget for Underutilized on the GPU NodePool. For Disrupted events, the
         node's terminationGracePeriod was reached (expiration, drift): checkpoint more often
         or give the NodePool a longer expireAfter.
+
+    Severity:
+        Always warning.
     """
     node_groups: dict[str, list[Event]] = defaultdict(list)
     pod_groups: dict[tuple[Any, ...], dict[str, Any]] = {}

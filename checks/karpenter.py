@@ -83,6 +83,9 @@ def nodeclaim_launch_failed(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         EC2NodeClass AMI selector resolves no AMI for the GPU architecture/family (use an
         NVIDIA/accelerated AMI alias). Subnet or security-group resolution: fix the selector
         tags. NodeClassReadinessUnknown: see the EC2NodeClass (GPU307).
+
+    Severity:
+        Always error: the pods waiting for the node stay Pending.
     """
     for nc in snapshot.nodeclaims:
         c = condition(nc, "Launched")
@@ -221,6 +224,10 @@ def insufficient_capacity(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         (g5 → g6/g6e), more zones/subnets, both spot and on-demand, or an On-Demand
         Capacity Reservation. For VcpuLimitExceeded ask AWS for a higher "Running On-Demand
         G and VT / P instances" quota.
+
+    Severity:
+        Error while GPU pods wait for the NodePool. Warning when no GPU pod is waiting
+        now: the next scale-up will fail the same way.
     """
     groups: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"events": [], "types": [], "zones": [], "codes": [], "ncs": []}
@@ -350,6 +357,11 @@ def nodeclaim_not_registered(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         (an AMI family that does not match the user data, or a non-EKS AMI), the node role's
         access entry / aws-auth mapping, and security groups between node and control
         plane.
+
+    Severity:
+        Error by default (the instance bills without a node). Info while the instance
+        was launched less than 5 minutes ago: a GPU instance normally boots and joins
+        within a few minutes.
     """
     for nc in snapshot.nodeclaims:
         launched = condition(nc, "Launched")
@@ -428,6 +440,11 @@ def nodeclaim_not_initialized(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         link). StartupTaintsExist: the component that should remove the startup taint is
         not running there, or the taint is wrong in the NodePool. NodeNotReady: kubelet or
         CNI on the node. When the node will not recover, delete the NodeClaim.
+
+    Severity:
+        Error by default. Info while the node's Initialized condition is younger than 10
+        minutes, the reason is ResourceNotRegistered and the GPU chain on the node shows
+        nothing that waiting will not resolve; any other reason stays an error.
     """
     from checks.readiness_chain import diagnose_chain
 
@@ -510,6 +527,9 @@ def nodeclaim_disrupting(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         Usually nothing: it is Karpenter doing its job. To protect running jobs annotate
         their pods karpenter.sh/do-not-disrupt: "true" (blocks drift and consolidation, not
         expiration) or limit drift with a NodePool disruption budget for reason Drifted.
+
+    Severity:
+        Always info: disruption is Karpenter doing its job.
     """
     for nc in snapshot.nodeclaims:
         drift = condition(nc, "Drifted")
@@ -573,6 +593,9 @@ def nodepool_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         does not exist (typo, or it was deleted). NodeClassReadinessUnknown: see the
         EC2NodeClass conditions (GPU307). RegistrationFailed: see GPU303 for why nodes do
         not join. Validation: `kubectl describe nodepool` shows the rejected field.
+
+    Severity:
+        Always error: Karpenter launches nothing from the NodePool.
     """
     for np in snapshot.nodepools:
         ready = condition(np, "Ready")
@@ -636,6 +659,9 @@ def ec2nodeclass_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         `karpenter.sh/discovery` tags). AMIsReady: fix amiSelectorTerms (e.g. alias
         al2023@latest; GPU instances need the NVIDIA variant the alias resolves to).
         InstanceProfileReady: the role does not exist or Karpenter lacks iam:PassRole.
+
+    Severity:
+        Always error: every NodePool using it stops launching nodes.
     """
     for ncls in snapshot.ec2nodeclasses:
         ready = condition(ncls, "Ready")
@@ -707,6 +733,10 @@ def nodepool_limit_reached(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         Raise the limit (fix raise-nodepool-limit) if the spend is intended, or free
         capacity: delete idle GPU nodes, let consolidation remove underused ones, or move
         workloads to another NodePool.
+
+    Severity:
+        Error while GPU pods wait for the NodePool (or Karpenter reported the limit for
+        them). Warning when nothing is waiting now: the next GPU pod will stay Pending.
     """
     for np in snapshot.nodepools:
         if not np.spec.get("limits"):

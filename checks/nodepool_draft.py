@@ -122,6 +122,11 @@ def training_nodepool_on_spot(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         Restrict the NodePool to `karpenter.sh/capacity-type In [on-demand]` (or reserved
         capacity). Keep spot for inference, and for short fine-tuning jobs that
         checkpoint often.
+
+
+
+    Severity:
+        Always warning.
     """
     for np in _nodepools(snapshot):
         if not is_accelerator_nodepool(np) or not looks_like_training(np) or not allows_spot(np):
@@ -170,6 +175,8 @@ def gpu_nodepool_untainted(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         Operator's operands tolerate it by default, and pods that request nvidia.com/gpu
         get the toleration automatically on EKS (ExtendedResourceToleration) or from their
         spec. For AMD pools use amd.com/gpu, for Neuron pools aws.amazon.com/neuron.
+    Severity:
+        Always warning.
     """
     for np in _nodepools(snapshot):
         vendor = nodepool_accelerator(np)
@@ -213,6 +220,10 @@ def gpu_nodepool_no_gpu_limit(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     How to fix:
         Set spec.limits["nvidia.com/gpu"] to the most GPUs the NodePool should run at once
         (`gputui nodepool edit NAME` shows what a limit means in nodes and dollars/hour).
+
+    Severity:
+        Always warning: nothing stops the NodePool from launching GPU instances without
+        bound.
     """
     for np in _nodepools(snapshot):
         if not is_nvidia_nodepool(np):
@@ -281,6 +292,11 @@ def nodepool_no_gpu_instance_type(snapshot: ClusterSnapshot) -> Iterator[Finding
     How to fix:
         Widen the requirements: `gputui nodepool edit NAME` previews the instance types
         each change admits.
+
+    Severity:
+        Error when every instance type the requirements admit is known and none has an
+        NVIDIA GPU. Info when the NodePool names an instance type gputui's catalogue
+        does not know: it may be a new type and the NodePool fine.
     """
     for np in _nodepools(snapshot):
         if not is_nvidia_nodepool(np):
@@ -360,6 +376,11 @@ def nodepool_taint_not_tolerated_by_operands(snapshot: ClusterSnapshot) -> Itera
         Use the taint the operands already tolerate (nvidia.com/gpu=true:NoSchedule), or
         add the new taint to ClusterPolicy spec.daemonsets.tolerations (Helm value
         daemonsets.tolerations) before the NodePool change goes out.
+
+    Severity:
+        Error when the ClusterPolicy (or the operand DaemonSets) in the cluster do not
+        tolerate the taint. Warning when no ClusterPolicy was seen and the taint is
+        judged against the GPU Operator's default tolerations.
     """
     for np in _nodepools(snapshot):
         if not is_nvidia_nodepool(np):
@@ -418,6 +439,8 @@ def pending_gpu_pod_still_unfit(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     How to fix:
         The finding names what still blocks each workload: tolerate the taint in the
         workload, widen the instance requirements or raise the limit in the draft.
+    Severity:
+        Always warning.
     """
     from checks.gpu_pods import unscheduled_gpu_pods
     from checks.workloads import group_by_workload
@@ -539,6 +562,9 @@ def nodepool_v1beta1(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         Rewrite the manifest as karpenter.sh/v1 with the listed changes (gputui shows the
         v1 form; it never converts an object on its own), upgrade to Karpenter v1.0 first,
         then apply the v1 manifests.
+
+    Severity:
+        Always info.
     """
     for np in _nodepools(snapshot):
         api = _api_version(snapshot, np)
@@ -604,6 +630,9 @@ def karpenter_manifest_invalid(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     How to fix:
         Each finding gives the field path and what the schema wants, e.g.
         spec.template.spec.requirements[2].operator: Unsupported value "Equals".
+
+    Severity:
+        Always error: the API server would refuse the object.
     """
     for attr, kind in (("nodepools", "NodePool"), ("ec2nodeclasses", "EC2NodeClass")):
         for obj in getattr(snapshot, attr):
@@ -671,6 +700,9 @@ def nodepool_nodeclass_missing(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     How to fix:
         Point nodeClassRef.name at an existing EC2NodeClass, or create the EC2NodeClass
         first.
+
+    Severity:
+        Always error: Karpenter launches nothing from the NodePool.
     """
     names = {c.metadata.name for c in snapshot.ec2nodeclasses}
     if not names:

@@ -93,6 +93,10 @@ def gpu_not_allocatable(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         gpu-operator <pod> -c <container> --previous`), fix the cause (driver version vs
         kernel, AMI that already ships a driver, image pull), then restart the pod. If the
         node itself is bad, delete its NodeClaim so Karpenter replaces it.
+
+    Severity:
+        Always error: the node's GPUs cannot be used now. (A node still inside its
+        first-boot window is reported by GPU102 at info instead.)
     """
     for node, exp in gpu_less_nodes(snapshot):
         diag = diagnose_chain(snapshot, node)
@@ -129,6 +133,10 @@ def gpu_node_initializing(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     How to fix:
         Wait. To watch progress: `kubectl get pods -n gpu-operator -o wide
         --field-selector spec.nodeName=<node>`.
+
+    Severity:
+        Always info: the node is still inside its first-boot window; once it is past it,
+        GPU101 reports it as an error.
     """
     for node, exp in gpu_less_nodes(snapshot):
         if not is_young(snapshot, node):
@@ -195,6 +203,9 @@ def gpu_allocatable_below_capacity(snapshot: ClusterSnapshot) -> Iterator[Findin
         node for NVRM Xid lines (gputui's nvidia-smi debug pod shows both). Cordon the node
         so no new work lands there, let running jobs finish, then delete its NodeClaim (or
         the node) so Karpenter replaces the instance.
+
+    Severity:
+        Always warning: some of the node's GPUs are billed but cannot be scheduled.
     """
     for node, exp in gpu_nodes(snapshot):
         alloc, cap = allocatable_gpus(node), capacity_gpus(node)
@@ -282,6 +293,9 @@ def gpu_node_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         Cordon the node so nothing new lands on it. If a job can checkpoint, do it now.
         Then let repair replace the node, or delete its NodeClaim yourself. For a NotReady
         node check the kubelet and containerd on the instance (EC2 console / SSM).
+
+    Severity:
+        Always error: the node or its GPU hardware is unhealthy now.
     """
     from checks.k8s import is_terminal, pod_gpu_request
 

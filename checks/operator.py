@@ -120,6 +120,11 @@ def clusterpolicy_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         device plugin): the later ones usually wait on it. `kubectl get pods -n
         gpu-operator -o wide` and the GPU203 findings show the failing pod and its log.
         Reason NoGPUNodes means NFD labelled no node pci-10de: check the NFD worker.
+
+    Severity:
+        Error by default. Info when the ClusterPolicy reports NoGPUNodes and the cluster
+        has no GPU node, and info when no operator pod is failing or stuck while a GPU
+        node younger than 10 minutes exists (its operands are still starting).
     """
     has_gpu_nodes = bool(gpu_nodes(snapshot))
     for cp in snapshot.clusterpolicies:
@@ -241,6 +246,9 @@ def operand_daemonset_unavailable(snapshot: ClusterSnapshot) -> Iterator[Finding
         Taints: add them to ClusterPolicy spec.daemonsets.tolerations (GPU205). Missing
         deploy labels: check NFD and the gpu-operator log. Failing pods: see GPU203 for the
         container, reason and log.
+
+    Severity:
+        Always error: a GPU node without its operands has no usable GPUs.
     """
     nodes = gpu_nodes(snapshot)
     standalone = [d for d in device_plugin_daemonsets(snapshot) if d not in operand_daemonsets(snapshot, DEVICE_PLUGIN)]
@@ -401,6 +409,9 @@ def operand_pod_failing(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         (registry, tag, pull secret); toolkit cannot write containerd's config; the
         device plugin cannot load NVML because the driver is not there. Fix the cause,
         then delete the pod so its DaemonSet recreates it.
+
+    Severity:
+        Always error: the failing operand blocks every link after it on its node.
     """
     roots: list[Any] = []
     blocked: dict[str, list[Any]] = {}
@@ -497,6 +508,9 @@ def nvidia_runtime_missing(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         and restart it. If the AMI ships the toolkit (EKS NVIDIA AMIs) and the operator's
         toolkit is disabled, the AMI's containerd config must define the nvidia runtime.
         After fixing, restart the toolkit pod, then the stuck pods.
+
+    Severity:
+        Always error: no pod using the nvidia runtime starts on that node.
     """
     by_node: dict[str, list[Any]] = defaultdict(list)
     for e in snapshot.events_by_reason.get("FailedCreatePodSandBox", []):
@@ -586,6 +600,11 @@ def operand_taint_not_tolerated(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         entries: the list is replaced as a whole). With Helm, set the same in the chart
         value `daemonsets.tolerations`, or the next upgrade reverts it. The operator then
         re-renders all operand DaemonSets.
+
+    Severity:
+        Error when a GPU node carries a taint the operands do not tolerate. Warning when
+        every such taint is only in a GPU NodePool's template, so no node has it yet but
+        the next nodes the NodePool launches will.
     """
     operands = list(all_operand_daemonsets(snapshot))
     standalone = [d for d in device_plugin_daemonsets(snapshot) if d not in operand_daemonsets(snapshot, DEVICE_PLUGIN)]

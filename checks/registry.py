@@ -1,8 +1,8 @@
 """The check registry: checks register themselves with a decorator.
 
 A check is a pure function `fn(snapshot) -> Iterable[Finding]`. Its docstring has the
-sections *What it checks*, *Why it matters*, *How to fix* (rendered by
-`gputui checks explain`). The runner, not the check, turns an exception into one
+sections *What it checks*, *Why it matters*, *How to fix* and *Severity* (its default
+severity and when it raises another; rendered by `gputui checks explain`). The runner, not the check, turns an exception into one
 internal-error finding so one broken check never hides the others.
 """
 
@@ -170,6 +170,10 @@ def check_internal_error(snapshot: ClusterSnapshot) -> Iterable[Finding]:
         Re-run with the same input to confirm, then report it with the message (and, if
         you can share it, a snapshot from `gputui snapshot -o FILE`). Meanwhile read that
         check's area by hand (`gputui checks explain CODE`).
+
+    Severity:
+        Always warning: the cluster is not known to be hurt, but the report is
+        incomplete.
     """
     return ()
 

@@ -178,6 +178,14 @@ def gpu_pods_pending(snapshot: ClusterSnapshot) -> list[Finding]:
         InsufficientInstanceCapacity, allow more instance types, sizes or zones, or
         spot and on-demand both. When a node exists but offers no nvidia.com/gpu, see
         GPU101.
+
+    Severity:
+        Error by default: no NodePool fits, EC2 has no capacity, GPU nodes advertise no
+        GPUs, the nominated NodeClaim failed or is stuck, or the events give another
+        reason. Warning when the nominated NodeClaim was launched 5 to 10 minutes ago,
+        has not failed, and its node has not registered yet. Info while Karpenter is
+        launching the nominated NodeClaim, it has not failed and is less than 10 minutes
+        old.
     """
     pending = unscheduled_gpu_pods(snapshot)
     if not pending:
@@ -589,6 +597,9 @@ def gpu_pod_nominated_not_bound(snapshot: ClusterSnapshot) -> list[Finding]:
         If it names a taint, find who should remove it (startup taint, GPU Operator
         validator) or tolerate it. Otherwise compare the pod's volume and affinity
         constraints with the node.
+
+    Severity:
+        Always warning.
     """
     findings = []
     for wl in group_by_workload(snapshot, unscheduled_gpu_pods(snapshot)):
