@@ -19,7 +19,7 @@ from typing import Any
 
 from rich.text import Text
 
-from checks.check_docs import SECTIONS, blocks
+from checks.check_docs import DOC_SECTIONS, SECTIONS, blocks
 from checks.registry import AREAS, REGISTRY, Check
 
 EXPLAIN_WIDTH = 80
@@ -98,13 +98,20 @@ def wrap_section(text: str, width: int | None) -> str:
     return "\n\n".join(_wrap_block(b, width) for b in blocks(text))
 
 
-def explanation(check: Check, width: int | None = EXPLAIN_WIDTH, *, heading_style: str = "bold") -> Text:
-    """The summary and the three sections of a check's docstring."""
+def explanation(
+    check: Check,
+    width: int | None = EXPLAIN_WIDTH,
+    *,
+    heading_style: str = "bold",
+    keys: tuple[str, ...] = SECTIONS,
+) -> Text:
+    """The summary and the sections `keys` of a check's docstring (by default the three
+    that explain it; `checks explain` adds its Severity section)."""
     sections = check.doc_sections()
     t = Text()
     if sections.get("summary"):
         t.append(wrap_section(sections["summary"], width) + "\n")
-    for key in SECTIONS:
+    for key in keys:
         if sections.get(key):
             t.append("\n" if len(t) else "")
             t.append(key.capitalize() + "\n", style=heading_style)
@@ -113,13 +120,14 @@ def explanation(check: Check, width: int | None = EXPLAIN_WIDTH, *, heading_styl
 
 
 def explain_page(check: Check, width: int = EXPLAIN_WIDTH) -> Text:
-    """`gputui checks explain CODE`: heading, explanation, and where the check lives."""
+    """`gputui checks explain CODE`: heading, explanation with its Severity section, and
+    where the check lives."""
     t = Text(f"{check.code} {check.name}", style="bold")
     t.append(f"  ({check.severity.label}, {check.area})", style="dim")
     t.append("\n")
     t.append(check.title + "\n", style="italic")
     t.append("\n")
-    t.append_text(explanation(check, width, heading_style="bold underline"))
+    t.append_text(explanation(check, width, heading_style="bold underline", keys=DOC_SECTIONS))
     facts = []
     if check.reads:
         facts.append("Reads: " + ", ".join(check.reads))

@@ -4,10 +4,13 @@ the README's check tables and checks/INDEX.md say what the registry says."""
 
 from __future__ import annotations
 
+import functools
+import re
+
 import pytest
 
 import checks  # noqa: F401  (registers every check)
-from checks.check_docs import SECTIONS
+from checks.check_docs import SECTIONS, SEVERITY
 from checks.fix_kinds import FixKind
 from checks.registry import INTERNAL_ERROR, REGISTRY, Check, Registry, run_checks
 from gputui.report import catalogue
@@ -110,3 +113,137 @@ def test_every_fix_kind_a_check_offers_is_known_to_verification():
     offered = {k for c in ALL for k in c.fix_kinds}
     assert offered <= set(_EXPLAIN), f"verification cannot explain {offered - set(_EXPLAIN)}"
     assert len({k.value for k in FixKind}) == len(FixKind), "a fix id is used for two kinds"
+
+
+# -- severity policy ---------------------------------------------------------------------------
+# Each check's docstring has a Severity section (README, "Severity policy"): its default
+# severity and when it raises another. A check that raises a severity its section does not
+# name fails here.
+
+LEVELS = ("error", "warning", "info")
+
+
+def _severity_doc(check: Check) -> str:
+    return check.doc_sections().get(SEVERITY, "")
+
+
+def _named_levels(text: str) -> set[str]:
+    return {level for level in LEVELS if re.search(rf"\b{level}\b", text, re.I)}
+
+
+def _variants() -> dict[str, list]:
+    """Subjects beyond the catalogue fixtures, one per other severity a check can raise
+    that neither its fixtures nor the built-in scenarios reach."""
+    from gputui.debugpod.model import SmiReport, XidEvent
+    from tests.helpers.catalogue_fixtures import _NODECLASS, _pool, drafts, observation, smi
+
+    custom_taint = [{"key": "example.com/gpu", "value": "true", "effect": "NoSchedule"}]
+    unknown_type = [{"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["g99.xlarge"]}]
+    return {
+        "GPU604": [drafts(_pool(requirements=unknown_type))()],
+        "GPU605": [drafts(_pool(taints=custom_taint), context=(_NODECLASS,))()],
+        "GPU702": [smi(failure="nvidia-smi: command not found")()],
+        "GPU705": [smi(gpu={"ecc_aggregate_uncorrected": 3})()],
+        "GPU706": [observation(SmiReport(gpus=[], xids=[XidEvent(13, "0000:00:1b", "Graphics Exception")]))],
+        "GPU707": [smi(gpu={"remapped_pending": True})()],
+    }
+
+
+@functools.cache
+def _severities_seen() -> dict[str, set[str]]:
+    """Every severity each check raised on its catalogue fixtures, on every built-in
+    scenario and on the extra subjects of _variants."""
+    from gputui.sim.scenario_index import scenario_names
+    from tests.helpers.catalogue_fixtures import scenario
+
+    seen: dict[str, set[str]] = {c.code: set() for c in ALL}
+    for c in ALL:
+        for build in (FIXTURES[c.code].failing, FIXTURES[c.code].passing):
+            for f in _run(c, build()):
+                seen.setdefault(f.code, set()).add(f.severity.label)
+        for subject in _variants().get(c.code, []):
+            for f in _run(c, subject):
+                seen[f.code].add(f.severity.label)
+    for name in scenario_names():
+        for f in run_checks(scenario(name)()):
+            seen.setdefault(f.code, set()).add(f.severity.label)
+    return seen
+
+
+@pytest.mark.parametrize("check", ALL, ids=lambda c: c.code)
+def test_docs_have_a_severity_section_naming_the_default(check: Check):
+    text = _severity_doc(check)
+    assert text, f"{check.code}: the docstring lacks 'Severity:' (its default severity and when it raises another)"
+    assert check.severity.label in _named_levels(text), (
+        f"{check.code}: its Severity section does not name its default severity {check.severity.label!r}"
+    )
+
+
+@pytest.mark.parametrize("check", ALL, ids=lambda c: c.code)
+def test_every_severity_a_check_raises_is_named_in_its_docs(check: Check):
+    seen = _severities_seen()[check.code]
+    assert seen, f"{check.code}: raised no finding on its fixtures"
+    text = _severity_doc(check)
+    unnamed = seen - _named_levels(text)
+    assert not unnamed, f"{check.code} raises {sorted(unnamed)} but its Severity section does not say when"
+    if m := re.match(r"always (\w+)", text, re.I):
+        assert seen == {m.group(1).lower()}, f"{check.code} says 'always {m.group(1)}' but raises {sorted(seen)}"
+
+
+def test_escalating_checks_were_seen_at_each_severity_they_name():
+    """The fixtures and scenarios exercise both sides of every documented escalation that
+    they can reach, so the test above is not vacuous for them."""
+    seen = _severities_seen()
+    for code in ("GPU201", "GPU304", "GPU401", "GPU604", "GPU605", "GPU702", "GPU705", "GPU706", "GPU707"):
+        check = REGISTRY.find(code)
+        assert check is not None
+        assert len(seen[code]) >= 2, (code, seen[code])
+
+
+def test_xid_severity_section_names_every_known_xid_at_its_severity():
+    from checks.debug import XID_FACTS
+
+    text = _severity_doc(REGISTRY.find("GPU706"))
+    error_part, _, warning_part = text.partition("Warning")
+    for code, fact in XID_FACTS.items():
+        part = error_part if fact.severity.label == "error" else warning_part
+        assert re.search(rf"\b{code}\b", part), (
+            f"GPU706's Severity section does not list Xid {code} as {fact.severity.label}"
+        )
+
+
+def test_readme_states_the_severity_policy():
+    text = catalogue.README.read_text(encoding="utf-8")
+    start = text.index("**Severity policy.**")
+    policy = text[start : text.index("\n**", start + 1)]
+    for level, words in (
+        ("error", "hurt now and a human must act"),
+        ("warning", "will hurt, or it costs money"),
+        ("info", "in progress, or worth knowing"),
+    ):
+        assert re.search(rf"`{level}`: [^\n]*{re.escape(words)}", policy), f"README's policy does not define {level}"
+    assert "nothing above `info`" in policy
+    assert "--fail-on" in policy
+
+
+@pytest.mark.parametrize("name", ["healthy", "node-initializing"])
+def test_healthy_or_in_between_cluster_yields_nothing_above_info(name: str):
+    from tests.helpers.catalogue_fixtures import scenario
+
+    above = [
+        f"{f.code} {f.severity.label}: {f.message}" for f in run_checks(scenario(name)()) if f.severity.label != "info"
+    ]
+    assert not above, above
+
+
+def test_checks_explain_shows_the_severity_section():
+    import io
+
+    from rich.console import Console
+
+    out = io.StringIO()
+    Console(file=out, width=200, color_system=None).print(catalogue.explain_page(REGISTRY.find("GPU303")), end="")
+    lines = out.getvalue().splitlines()
+    assert "Severity" in lines
+    body = " ".join(lines[lines.index("Severity") + 1 :])
+    assert "Info while the instance was launched less than 5 minutes ago" in body
