@@ -121,6 +121,22 @@ def test_every_fix_kind_a_check_offers_is_known_to_verification():
 # name fails here.
 
 LEVELS = ("error", "warning", "info")
+# Checks whose findings carry more than their default severity in some situation.
+ESCALATING = (
+    "GPU201",
+    "GPU205",
+    "GPU302",
+    "GPU303",
+    "GPU304",
+    "GPU308",
+    "GPU401",
+    "GPU604",
+    "GPU605",
+    "GPU702",
+    "GPU705",
+    "GPU706",
+    "GPU707",
+)
 
 
 def _severity_doc(check: Check) -> str:
@@ -135,11 +151,27 @@ def _variants() -> dict[str, list]:
     """Subjects beyond the catalogue fixtures, one per other severity a check can raise
     that neither its fixtures nor the built-in scenarios reach."""
     from gputui.debugpod.model import SmiReport, XidEvent
+    from tests.checks.test_check_karpenter import _cond, _ice_cluster
     from tests.helpers.catalogue_fixtures import _NODECLASS, _pool, drafts, observation, smi
+    from tests.helpers.cluster import healthy_cluster, nodeclaim, nodepool, replace, snapshot
 
     custom_taint = [{"key": "example.com/gpu", "value": "true", "effect": "NoSchedule"}]
     unknown_type = [{"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["g99.xlarge"]}]
+    booting = nodeclaim(
+        "gpu-b00t1",
+        age_min=2,
+        provider_id="aws:///us-west-2a/i-0b00t",
+        conditions=[
+            _cond("Launched", "True", "Launched", "", 2),
+            _cond("Registered", "Unknown", "NodeNotFound", "Node not registered with cluster", 2),
+        ],
+    )
+    at_limit = nodepool(limits={"nvidia.com/gpu": "2"}, resources={"nvidia.com/gpu": "2"})
     return {
+        "GPU205": [snapshot(healthy_cluster() + [nodepool("gpu-ml", taints=custom_taint)])],
+        "GPU302": [snapshot(_ice_cluster(pending=False))],
+        "GPU303": [snapshot(healthy_cluster() + [booting])],
+        "GPU308": [snapshot(replace(healthy_cluster(), "NodePool", "gpu", at_limit))],
         "GPU604": [drafts(_pool(requirements=unknown_type))()],
         "GPU605": [drafts(_pool(taints=custom_taint), context=(_NODECLASS,))()],
         "GPU702": [smi(failure="nvidia-smi: command not found")()],
@@ -191,13 +223,16 @@ def test_every_severity_a_check_raises_is_named_in_its_docs(check: Check):
 
 
 def test_escalating_checks_were_seen_at_each_severity_they_name():
-    """The fixtures and scenarios exercise both sides of every documented escalation that
-    they can reach, so the test above is not vacuous for them."""
+    """The fixtures, scenarios and variants exercise both sides of every escalation, so the
+    test above is not vacuous for them; a check that is not escalating says 'Always'."""
     seen = _severities_seen()
-    for code in ("GPU201", "GPU304", "GPU401", "GPU604", "GPU605", "GPU702", "GPU705", "GPU706", "GPU707"):
+    for code in ESCALATING:
         check = REGISTRY.find(code)
         assert check is not None
         assert len(seen[code]) >= 2, (code, seen[code])
+    for check in ALL:
+        if check.code not in ESCALATING:
+            assert _severity_doc(check).startswith("Always "), f"{check.code}: say 'Always {check.severity.label}'"
 
 
 def test_xid_severity_section_names_every_known_xid_at_its_severity():

@@ -70,3 +70,20 @@ def test_gpu901_is_explainable():
     lines = _render("GPU901")
     assert lines[0].startswith("GPU901 check-internal-error")
     assert "What it checks" in lines and "How to fix" in lines
+
+
+def test_severity_section_is_parsed_like_the_others():
+    doc = """Summary line.
+
+    How to fix: restart it.
+
+    Severity: error by default;
+    info while it is new.
+    """
+    s = doc_sections(doc)
+    assert s["how to fix"] == "Restart it."
+    assert s["severity"] == "Error by default; info while it is new."
+    block = doc_sections("Summary.\n\nSeverity:\n    Always warning.\n")
+    assert block["severity"] == "Always warning."
+    # Only "Severity:" starts the section; a paragraph about severity does not.
+    assert "severity" not in doc_sections("Summary.\n\nSeverity depends on the node.\n")
