@@ -195,7 +195,8 @@ def nvidia_smi_failed(obs: Any) -> Iterable[Finding]:
     How to fix: as the message says for each failure.
 
     Severity: Error by default. Warning when nvidia-smi is not found or /run/nvidia/driver is missing: the
-    driver probably comes with the AMI and the check should run again with --mode host."""
+    debug pod looked in the wrong driver location (run again with another --mode), which says nothing yet
+    about the GPUs."""
     report = getattr(obs, "report", None)
     failure = getattr(report, "failure", None) if report is not None else None
     if failure is None or failure.kind == "invalid-field":
