@@ -151,9 +151,8 @@ def _variants() -> dict[str, list]:
     """Subjects beyond the catalogue fixtures, one per other severity a check can raise
     that neither its fixtures nor the built-in scenarios reach."""
     from gputui.debugpod.model import SmiReport, XidEvent
-    from tests.checks.test_check_karpenter import _cond, _ice_cluster
     from tests.helpers.catalogue_fixtures import _NODECLASS, _pool, drafts, observation, smi
-    from tests.helpers.cluster import healthy_cluster, nodeclaim, nodepool, replace, snapshot
+    from tests.helpers.cluster import condition, healthy_cluster, ice_cluster, nodeclaim, nodepool, replace, snapshot
 
     custom_taint = [{"key": "example.com/gpu", "value": "true", "effect": "NoSchedule"}]
     unknown_type = [{"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["g99.xlarge"]}]
@@ -162,14 +161,14 @@ def _variants() -> dict[str, list]:
         age_min=2,
         provider_id="aws:///us-west-2a/i-0b00t",
         conditions=[
-            _cond("Launched", "True", "Launched", "", 2),
-            _cond("Registered", "Unknown", "NodeNotFound", "Node not registered with cluster", 2),
+            condition("Launched", "True", "Launched", "", 2),
+            condition("Registered", "Unknown", "NodeNotFound", "Node not registered with cluster", 2),
         ],
     )
     at_limit = nodepool(limits={"nvidia.com/gpu": "2"}, resources={"nvidia.com/gpu": "2"})
     return {
         "GPU205": [snapshot(healthy_cluster() + [nodepool("gpu-ml", taints=custom_taint)])],
-        "GPU302": [snapshot(_ice_cluster(pending=False))],
+        "GPU302": [snapshot(ice_cluster(pending=False))],
         "GPU303": [snapshot(healthy_cluster() + [booting])],
         "GPU308": [snapshot(replace(healthy_cluster(), "NodePool", "gpu", at_limit))],
         "GPU604": [drafts(_pool(requirements=unknown_type))()],

@@ -5,35 +5,23 @@ from checks.registry import REGISTRY
 from tests.helpers.cluster import (
     GPU_NODE_A,
     GPU_TAINT,
+    ICE,
     NS,
+    condition,
     ec2nodeclass,
     event,
     gpu_node,
     gpu_pod,
     healthy_cluster,
+    ice_cluster,
     nodeclaim,
     nodepool,
     replace,
     run,
     snapshot,
-    ts,
 )
 
 KARPENTER_CODES = ("GPU301", "GPU302", "GPU303", "GPU304", "GPU305", "GPU306", "GPU307", "GPU308")
-ICE = (
-    "NodeClaim gpu-x1y2z event: insufficient capacity, with fleet error(s), InsufficientInstanceCapacity: We "
-    "currently do not have sufficient g5.xlarge capacity in the Availability Zone you requested (us-west-2a)."
-)
-
-
-def _cond(type_, status, reason, message="", minutes_ago=5):
-    return {
-        "type": type_,
-        "status": status,
-        "reason": reason,
-        "message": message,
-        "lastTransitionTime": ts(minutes_ago),
-    }
 
 
 def test_healthy_cluster_has_no_karpenter_findings():
@@ -47,13 +35,13 @@ def test_gpu301_launch_failed_with_ami_hint_and_nodeclass_evidence():
         "gpu-l4unch",
         age_min=3,
         conditions=[
-            _cond("Launched", "Unknown", "LaunchFailed", "no instance types satisfy requirements of amis", 2.5)
+            condition("Launched", "Unknown", "LaunchFailed", "no instance types satisfy requirements of amis", 2.5)
         ],
     )
     ncls = ec2nodeclass(
         conditions=[
-            _cond("AMIsReady", "False", "AMINotFound", "AMISelector did not match any AMIs"),
-            _cond("Ready", "False", "UnhealthyDependents", "AMIsReady=False"),
+            condition("AMIsReady", "False", "AMINotFound", "AMISelector did not match any AMIs"),
+            condition("Ready", "False", "UnhealthyDependents", "AMIsReady=False"),
         ]
     )
     objs = replace(healthy_cluster(), "EC2NodeClass", "default", ncls) + [nc]
@@ -73,31 +61,8 @@ def test_gpu301_skips_a_nodeclaim_that_just_appeared():
     assert run(snapshot(healthy_cluster() + [nc]), "GPU301") == []
 
 
-TYPES_ONLY = [{"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["g5.xlarge", "g5.2xlarge"]}]
-
-
-def _ice_cluster(pending=True, limits=None, resources=None, requirements=TYPES_ONLY):
-    objs = replace(
-        healthy_cluster(), "NodePool", "gpu", nodepool(limits=limits, resources=resources, requirements=requirements)
-    )
-    objs.append(event("InsufficientCapacityError", ICE, kind="NodeClaim", name="gpu-x1y2z", minutes_ago=4))
-    objs.append(
-        event(
-            "InsufficientCapacityError",
-            ICE.replace("gpu-x1y2z", "gpu-q9w8e"),
-            kind="NodeClaim",
-            name="gpu-q9w8e",
-            minutes_ago=2,
-            count=3,
-        )
-    )
-    if pending:
-        objs.append(gpu_pod("infer-7d9c-abcde", owner=("ReplicaSet", "infer-7d9c")))
-    return objs
-
-
 def test_gpu302_groups_ice_per_nodepool_error_when_gpu_pods_wait():
-    [f] = run(snapshot(_ice_cluster()), "GPU302")
+    [f] = run(snapshot(ice_cluster()), "GPU302")
     assert f.severity is Severity.ERROR
     assert f.subject.kind == "NodePool" and f.subject.name == "gpu"
     assert f.message.startswith(
@@ -123,13 +88,13 @@ def test_gpu302_groups_ice_per_nodepool_error_when_gpu_pods_wait():
 
 def test_gpu302_offers_no_substitute_the_nodepool_would_reject():
     # the NodePool pins the g5 family: other families would be filtered out again
-    [f] = run(snapshot(_ice_cluster(requirements=None)), "GPU302")
+    [f] = run(snapshot(ice_cluster(requirements=None)), "GPU302")
     assert f.fixes == []
 
 
 def test_gpu302_is_a_warning_when_nothing_waits_and_names_limit_exhaustion():
     [f] = run(
-        snapshot(_ice_cluster(pending=False, limits={"nvidia.com/gpu": "2"}, resources={"nvidia.com/gpu": "2"})),
+        snapshot(ice_cluster(pending=False, limits={"nvidia.com/gpu": "2"}, resources={"nvidia.com/gpu": "2"})),
         "GPU302",
     )
     assert f.severity is Severity.WARNING
@@ -139,7 +104,7 @@ def test_gpu302_is_a_warning_when_nothing_waits_and_names_limit_exhaustion():
 
 
 def test_gpu302_says_limits_are_not_the_cause():
-    [f] = run(snapshot(_ice_cluster(limits={"nvidia.com/gpu": "16"}, resources={"nvidia.com/gpu": "2"})), "GPU302")
+    [f] = run(snapshot(ice_cluster(limits={"nvidia.com/gpu": "16"}, resources={"nvidia.com/gpu": "2"})), "GPU302")
     assert "NodePool limits are not the cause: nvidia.com/gpu 2/16" in f.evidence
 
 
@@ -149,8 +114,8 @@ def test_gpu303_time_left_before_registration_timeout():
         age_min=6.5,
         provider_id="aws:///us-west-2a/i-0abc",
         conditions=[
-            _cond("Launched", "True", "Launched", "", 6),
-            _cond("Registered", "Unknown", "NodeNotFound", "Node not registered with cluster", 6),
+            condition("Launched", "True", "Launched", "", 6),
+            condition("Registered", "Unknown", "NodeNotFound", "Node not registered with cluster", 6),
         ],
     )
     [f] = run(snapshot(healthy_cluster() + [nc]), "GPU303")
@@ -167,8 +132,8 @@ def test_gpu303_past_the_timeout():
         "gpu-l8t3r",
         age_min=21,
         conditions=[
-            _cond("Launched", "True", "Launched", "", 20),
-            _cond("Registered", "Unknown", "NodeNotFound", "", 20),
+            condition("Launched", "True", "Launched", "", 20),
+            condition("Registered", "Unknown", "NodeNotFound", "", 20),
         ],
     )
     [f] = run(snapshot(healthy_cluster() + [nc]), "GPU303")
@@ -191,9 +156,9 @@ def test_gpu304_resource_not_registered_names_the_chain_and_carries_its_fix():
             "gpu-aaaaa",
             node=GPU_NODE_A,
             conditions=[
-                _cond("Launched", "True", "Launched", "", 58),
-                _cond("Registered", "True", "Registered", "", 57),
-                _cond(
+                condition("Launched", "True", "Launched", "", 58),
+                condition("Registered", "True", "Registered", "", 57),
+                condition(
                     "Initialized",
                     "Unknown",
                     "ResourceNotRegistered",
@@ -225,9 +190,9 @@ def test_gpu304_startup_taint():
             "gpu-aaaaa",
             node=GPU_NODE_A,
             conditions=[
-                _cond("Launched", "True", "Launched"),
-                _cond("Registered", "True", "Registered"),
-                _cond(
+                condition("Launched", "True", "Launched"),
+                condition("Registered", "True", "Registered"),
+                condition(
                     "Initialized",
                     "Unknown",
                     "StartupTaintsExist",
@@ -251,10 +216,10 @@ def test_gpu305_drifted_gpu_nodeclaim_lists_gpu_pods():
             "gpu-aaaaa",
             node=GPU_NODE_A,
             conditions=[
-                _cond("Launched", "True", "Launched", "", 50),
-                _cond("Registered", "True", "Registered", "", 50),
-                _cond("Initialized", "True", "Initialized", "", 50),
-                _cond("Drifted", "True", "AMIDrift", "", 3),
+                condition("Launched", "True", "Launched", "", 50),
+                condition("Registered", "True", "Registered", "", 50),
+                condition("Initialized", "True", "Initialized", "", 50),
+                condition("Drifted", "True", "AMIDrift", "", 3),
             ],
         ),
     )
@@ -271,8 +236,8 @@ def test_gpu306_nodeclass_not_found():
         "gpu",
         node_class="gpu-typo",
         conditions=[
-            _cond("NodeClassReady", "False", "NodeClassNotFound", "NodeClass not found on cluster"),
-            _cond("Ready", "False", "UnhealthyDependents", "NodeClassReady=False"),
+            condition("NodeClassReady", "False", "NodeClassNotFound", "NodeClass not found on cluster"),
+            condition("Ready", "False", "UnhealthyDependents", "NodeClassReady=False"),
         ],
     )
     objs = replace(healthy_cluster(), "NodePool", "gpu", pool) + [gpu_pod("wait-1")]
@@ -287,9 +252,9 @@ def test_gpu306_nodeclass_not_found():
 def test_gpu307_names_failed_parts_and_gpu_nodepools():
     ncls = ec2nodeclass(
         conditions=[
-            _cond("SubnetsReady", "False", "SubnetsNotFound", "SubnetSelector did not match any Subnets"),
-            _cond("SecurityGroupsReady", "True", "SecurityGroupsReady"),
-            _cond("Ready", "False", "UnhealthyDependents", "SubnetsReady=False"),
+            condition("SubnetsReady", "False", "SubnetsNotFound", "SubnetSelector did not match any Subnets"),
+            condition("SecurityGroupsReady", "True", "SecurityGroupsReady"),
+            condition("Ready", "False", "UnhealthyDependents", "SubnetsReady=False"),
         ]
     )
     objs = replace(healthy_cluster(), "EC2NodeClass", "default", ncls)
@@ -363,7 +328,7 @@ def test_docstrings_have_the_three_sections():
 
 
 def test_gpu302_does_not_count_pods_karpenter_found_incompatible():
-    objs = _ice_cluster(pending=False)
+    objs = ice_cluster(pending=False)
     objs.append(gpu_pod("no-tol-1", tolerations=[]))
     objs.append(
         event(

@@ -484,3 +484,42 @@ def run(snap: ClusterSnapshot, code: str):
     findings = run_checks(snap, [c])
     assert all(f.code != "GPU901" for f in findings), [f.message for f in findings]
     return findings
+
+
+# -- Karpenter conditions and insufficient-capacity clusters -------------------------------
+
+ICE = (
+    "NodeClaim gpu-x1y2z event: insufficient capacity, with fleet error(s), InsufficientInstanceCapacity: We "
+    "currently do not have sufficient g5.xlarge capacity in the Availability Zone you requested (us-west-2a)."
+)
+TYPES_ONLY = [{"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["g5.xlarge", "g5.2xlarge"]}]
+
+
+def condition(type_, status, reason, message="", minutes_ago=5):
+    return {
+        "type": type_,
+        "status": status,
+        "reason": reason,
+        "message": message,
+        "lastTransitionTime": ts(minutes_ago),
+    }
+
+
+def ice_cluster(pending=True, limits=None, resources=None, requirements=TYPES_ONLY):
+    objs = replace(
+        healthy_cluster(), "NodePool", "gpu", nodepool(limits=limits, resources=resources, requirements=requirements)
+    )
+    objs.append(event("InsufficientCapacityError", ICE, kind="NodeClaim", name="gpu-x1y2z", minutes_ago=4))
+    objs.append(
+        event(
+            "InsufficientCapacityError",
+            ICE.replace("gpu-x1y2z", "gpu-q9w8e"),
+            kind="NodeClaim",
+            name="gpu-q9w8e",
+            minutes_ago=2,
+            count=3,
+        )
+    )
+    if pending:
+        objs.append(gpu_pod("infer-7d9c-abcde", owner=("ReplicaSet", "infer-7d9c")))
+    return objs
