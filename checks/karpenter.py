@@ -14,7 +14,7 @@ from checks.event_messages import KarpenterMessage, parse_failed_scheduling, par
 from checks.findings import age_text, ref
 from checks.fix_kinds import FixKind
 from checks.gpu import GPU_RESOURCE, LABEL_INSTANCE_TYPE
-from checks.gpu_nodes import GPU_INSTANCE_TYPE_RE, YOUNG_NODE_SECONDS
+from checks.gpu_nodes import GPU_INSTANCE_TYPE_RE
 from checks.gpu_pods import pending_gpu_pods
 from checks.k8s import (
     format_quantity,
@@ -38,13 +38,22 @@ from checks.nodepools import pods_waiting_on_nodepool
 from checks.registry import check
 from checks.snapshot_indexes import nodeclaim_by_name
 from checks.timestamps import parse_time
+from checks.transitions import (
+    NODECLAIM_INITIALIZATION,
+    NODECLAIM_LAUNCH_SECONDS,
+    NODECLAIM_REGISTRATION,
+    REGISTRATION_TTL_SECONDS,
+    deadline_text,
+    elapsed_text,
+    within,
+)
 from checks.workloads import pod_names
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
 
-LAUNCH_TIMEOUT = 300
-REGISTRATION_TIMEOUT = 900
+LAUNCH_TIMEOUT = NODECLAIM_LAUNCH_SECONDS
+REGISTRATION_TIMEOUT = REGISTRATION_TTL_SECONDS
 EC2NODECLASS_PARTS = (
     "SubnetsReady",
     "SecurityGroupsReady",
@@ -377,13 +386,17 @@ def nodeclaim_not_registered(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             if started is not None:
                 deadline = started + _dt.timedelta(seconds=REGISTRATION_TIMEOUT)
                 ev.append(f"registration deadline {deadline.strftime('%Y-%m-%dT%H:%M:%SZ')}")
+            if within(NODECLAIM_REGISTRATION, waited):
+                timing += f"; {deadline_text(NODECLAIM_REGISTRATION, waited)}"
         else:
             timing = (
                 f"launched {age_text(waited)} ago, past the 15-minute registration timeout: Karpenter is "
                 "deleting it and will retry"
             )
+        if waited is not None and not within(NODECLAIM_REGISTRATION, waited):
+            ev.append(f"launched {elapsed_text(NODECLAIM_REGISTRATION, waited)}")
         # A GPU instance normally boots and joins within a few minutes: not a problem yet.
-        severity = Severity.INFO if waited is not None and waited < 300 else None
+        severity = Severity.INFO if within(NODECLAIM_REGISTRATION, waited) else None
         yield nodeclaim_not_registered.finding(
             f"NodeClaim {nc.metadata.name} ({desc}) has not registered a node: {timing}; check the "
             "instance's bootstrap (console output), AMI and node role access",
@@ -448,7 +461,8 @@ def nodeclaim_not_initialized(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         ev = [f"condition {condition_text(init)}" + (f" (for {age_text(since)})" if since is not None else "")]
         ev += nodeclaim_events(snapshot, nc)
         cause = ""
-        hard = True
+        # Startup taints, NotReady and the GPU chain all settle on first boot: only a broken link is hard.
+        hard = reason == "ResourceNotRegistered" and node is None
         fixes = []
         if reason == "ResourceNotRegistered" and node is not None:
             diag = diagnose_chain(snapshot, node)
@@ -468,13 +482,17 @@ def nodeclaim_not_initialized(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             ready = condition(node, "Ready")
             ev.append(f"node condition {condition_text(ready)}")
         severity = None
-        if not hard and since is not None and since < YOUNG_NODE_SECONDS:
+        progress = ""
+        if not hard and within(NODECLAIM_INITIALIZATION, since):
             severity = Severity.INFO
+            progress = f"; still in progress: {deadline_text(NODECLAIM_INITIALIZATION, since)}"
+        else:
+            ev.append(f"Initialized not True for {elapsed_text(NODECLAIM_INITIALIZATION, since)}")
         msg = (
             f"NodeClaim {nc.metadata.name} ({desc}) is not initialized: {reason}"
             + (f" ({(init or {}).get('message')})" if (init or {}).get("message") else "")
             + cause
-            + "; Karpenter has no initialization timeout, so the node stays until fixed or deleted"
+            + (progress or "; Karpenter has no initialization timeout, so the node stays until fixed or deleted")
         )
         yield nodeclaim_not_initialized.finding(
             msg,

@@ -36,6 +36,7 @@ from checks.readiness_chain import (
 )
 from checks.registry import Check, check
 from checks.timestamps import parse_time
+from checks.transitions import NODE_FIRST_BOOT, deadline_text, elapsed_text
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
@@ -143,7 +144,8 @@ def _chain_finding(
     snapshot: ClusterSnapshot, chk: Check, node: Node, exp: GpuExpectation, diag: ChainDiagnosis
 ) -> Finding:
     name = node.metadata.name
-    age = age_text(node_age(snapshot, node))
+    seconds = node_age(snapshot, node)
+    age = age_text(seconds)
     nc_ev, nc_rel, nc = nodeclaim_evidence(snapshot, node)
     alloc = node.status.allocatable.get(GPU_RESOURCE)
     have = "0 allocatable" if alloc is not None else f"no {GPU_RESOURCE} in allocatable"
@@ -152,6 +154,8 @@ def _chain_finding(
         f", capacity {node.status.capacity.get(GPU_RESOURCE, 'absent')}"
     ]
     evidence += diag.evidence + nc_ev
+    if chk is gpu_not_allocatable and not is_young(snapshot, node):
+        evidence.append(f"node up {elapsed_text(NODE_FIRST_BOOT, seconds)}")
     note = _not_ready_note(node)
     if note:
         evidence.append(note)
@@ -161,7 +165,10 @@ def _chain_finding(
         if nc is not None:
             fixes.append(fixplans.delete_nodeclaim(nc))
     else:
-        message = f"{name} ({exp.describe()}) is {age} old and has {have} yet: {diag.summary}; give it a few minutes"
+        message = (
+            f"{name} ({exp.describe()}) is {age} old and has {have} yet: {diag.summary}; give it a few minutes "
+            f"({deadline_text(NODE_FIRST_BOOT, seconds)})"
+        )
     return chk.finding(message, ref(node, "Node"), related=diag.related + nc_rel, evidence=evidence, fixes=fixes)
 
 

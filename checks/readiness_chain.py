@@ -15,7 +15,7 @@ from checks import fixplans
 from checks.conditions import condition, condition_text
 from checks.findings import age_text, ref
 from checks.gpu import LABEL_NFD_NVIDIA_PCI
-from checks.gpu_nodes import YOUNG_NODE_SECONDS, GpuExpectation, allocatable_gpus, gpu_nodes, node_age
+from checks.gpu_nodes import GpuExpectation, allocatable_gpus, gpu_nodes, node_age
 from checks.k8s import format_taint
 from checks.kinds import Node, Object
 from checks.model import FixPlan, ObjectRef
@@ -33,6 +33,7 @@ from checks.operands import (
     owned_by_clusterpolicy,
 )
 from checks.pod_problems import log_excerpt, pod_evidence, pod_problem
+from checks.transitions import NODE_FIRST_BOOT, within
 from checks.workloads import pod_template_spec
 
 if TYPE_CHECKING:
@@ -98,12 +99,22 @@ def _stage_diagnosis(
         b = selectors[0]
         ev = [f"{dsname}: {b.text}" for b in selectors]
         labels = node.metadata.labels
+        hard = True
         if b.label and b.label.startswith("nvidia.com/gpu.deploy."):
+            # On first boot NFD and then the GPU Operator label the node within minutes: in progress.
+            hard = not is_young(snapshot, node)
             if labels.get(b.label) == "false" or labels.get(LABEL_DEPLOY_OPERANDS) == "false":
+                hard = True
                 why = (
                     f"no {title} pod runs there: the node's label {b.label} is 'false' (operands switched off on "
                     f"this node on purpose, e.g. during a driver upgrade or MIG reconfiguration)"
                 )
+            elif labels.get(LABEL_NFD_NVIDIA_PCI) != "true" and not hard:
+                why = (
+                    f"no {title} pod runs there yet: Node Feature Discovery has not labelled the new node "
+                    f"{LABEL_NFD_NVIDIA_PCI}=true yet, so the GPU Operator has not set {b.label}"
+                )
+                ev.append(f"node label {LABEL_NFD_NVIDIA_PCI} is missing")
             elif labels.get(LABEL_NFD_NVIDIA_PCI) != "true":
                 why = (
                     f"no {title} pod runs there: the node has no {b.label} label because Node Feature Discovery "
@@ -111,6 +122,8 @@ def _stage_diagnosis(
                     "node (is the NFD worker running on it?)"
                 )
                 ev.append(f"node label {LABEL_NFD_NVIDIA_PCI} is missing")
+            elif not hard:
+                why = f"no {title} pod runs there yet: the GPU Operator has not set {b.label}=true on the new node yet"
             else:
                 why = (
                     f"no {title} pod runs there: the GPU Operator has not set {b.label}=true on the node "
@@ -120,7 +133,8 @@ def _stage_diagnosis(
             why = f"no {title} pod runs there: {dsname} {b.text}"
         for t in taints:
             ev.append(f"taint {format_taint(t)} is not tolerated by {dsname}")
-        return ChainDiagnosis(why, True, ev, rel)
+            hard = True
+        return ChainDiagnosis(why, hard, ev, rel)
     if taints:
         names = ", ".join(format_taint(t) for t in taints)
         why = f"the {title} pod is not running there: {dsname} does not tolerate the node's taint {names}"
@@ -275,8 +289,7 @@ def gpu_less_nodes(snapshot: ClusterSnapshot) -> Iterable[tuple[Node, GpuExpecta
 
 
 def is_young(snapshot: ClusterSnapshot, node: Node) -> bool:
-    age = node_age(snapshot, node)
-    return age is not None and age < YOUNG_NODE_SECONDS
+    return within(NODE_FIRST_BOOT, node_age(snapshot, node))
 
 
 def still_initializing(snapshot: ClusterSnapshot, node: Node) -> bool:
