@@ -28,6 +28,7 @@ from checks.kinds import Object, Pod
 from checks.model import Finding, ObjectRef, Severity
 from checks.nodeclaims import (
     condition_age,
+    launched_after,
     nodeclaim_context,
     nodeclaim_events,
     nodeclaim_is_gpu,
@@ -306,6 +307,13 @@ def insufficient_capacity(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         if waiting:
             ev.append(f"GPU pods waiting for this NodePool: {pod_names(waiting)}")
             related += [ref(p, "Pod") for p in waiting[:5]]
+        # A later successful launch in the same NodePool means EC2 found capacity since: history.
+        later = launched_after(snapshot, [pool], newest) if np is not None else None
+        if later is not None:
+            ev.append(
+                f"resolved: NodeClaim {later.metadata.name} of NodePool {pool} launched after the last "
+                "InsufficientCapacityError"
+            )
         if "VcpuLimitExceeded" in g["codes"]:
             nxt = "raise the EC2 vCPU quota for this instance family (Service Quotas)"
         else:
@@ -325,7 +333,7 @@ def insufficient_capacity(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             f"{what}: EC2 had no capacity for {types_text}{zones} ({total} failed launch(es){last})"
             f"{wait_text}; {nxt}.{limit_note}".rstrip("."),
             subject,
-            severity=None if waiting else Severity.WARNING,
+            severity=Severity.INFO if later is not None else (None if waiting else Severity.WARNING),
             related=related,
             evidence=ev,
             fixes=fixes,

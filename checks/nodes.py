@@ -31,6 +31,7 @@ from checks.readiness_chain import (
     diagnose_chain,
     gpu_less_nodes,
     is_young,
+    leaving_note,
     mig_resources,
     nodeclaim_evidence,
 )
@@ -160,16 +161,26 @@ def _chain_finding(
     if note:
         evidence.append(note)
     fixes = list(diag.fixes)
+    severity = None
     if chk is gpu_not_allocatable:
         message = f"{name} ({exp.describe()}, up {age}) has {have}: {diag.summary}"
         if nc is not None:
             fixes.append(fixplans.delete_nodeclaim(nc))
+        going = leaving_note(snapshot, node)
+        if going is not None and going[0]:
+            severity = Severity.INFO
+            message = f"{name} ({exp.describe()}) is {going[1]}; it has {have}: {diag.summary}"
+            fixes = []
+        elif going is not None:
+            evidence.append(f"node {going[1]}")
     else:
         message = (
             f"{name} ({exp.describe()}) is {age} old and has {have} yet: {diag.summary}; give it a few minutes "
             f"({deadline_text(NODE_FIRST_BOOT, seconds)})"
         )
-    return chk.finding(message, ref(node, "Node"), related=diag.related + nc_rel, evidence=evidence, fixes=fixes)
+    return chk.finding(
+        message, ref(node, "Node"), severity=severity, related=diag.related + nc_rel, evidence=evidence, fixes=fixes
+    )
 
 
 @check(
@@ -328,11 +339,19 @@ def gpu_node_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             if hw_bad
             else "cordon it and check kubelet/containerd on the instance"
         )
+        severity = None
+        going = leaving_note(snapshot, node)
+        if going is not None and going[0]:
+            # A node on its way out goes NotReady as it shuts down: expected, not a fault.
+            severity, advice, fixes = Severity.INFO, f"it is {going[1]}", []
+        elif going is not None:
+            ev.append(f"node {going[1]}")
         yield gpu_node_not_ready.finding(
             f"{name} ({exp.describe()}) is unhealthy: {', '.join(what)}"
             + (f"; {len(gpu_pods)} GPU pod(s) run there" if gpu_pods else "")
             + f"; {advice}",
             ref(node, "Node"),
+            severity=severity,
             related=related,
             evidence=ev,
             fixes=fixes,

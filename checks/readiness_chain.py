@@ -23,6 +23,7 @@ from checks.operands import (
     DEVICE_PLUGIN,
     DRIVER,
     LABEL_DEPLOY_OPERANDS,
+    TAINT_KARPENTER_DISRUPTED,
     TOOLKIT,
     clusterpolicy,
     daemonset_blockers,
@@ -33,7 +34,7 @@ from checks.operands import (
     owned_by_clusterpolicy,
 )
 from checks.pod_problems import log_excerpt, pod_evidence, pod_problem
-from checks.transitions import NODE_FIRST_BOOT, within
+from checks.transitions import NODE_DELETION, NODE_FIRST_BOOT, deadline_text, elapsed_text, within
 from checks.workloads import pod_template_spec
 
 if TYPE_CHECKING:
@@ -290,6 +291,36 @@ def gpu_less_nodes(snapshot: ClusterSnapshot) -> Iterable[tuple[Node, GpuExpecta
 
 def is_young(snapshot: ClusterSnapshot, node: Node) -> bool:
     return within(NODE_FIRST_BOOT, node_age(snapshot, node))
+
+
+def leaving(snapshot: ClusterSnapshot, node: Node) -> tuple[str, float | None] | None:
+    """(what, seconds since it began) for a node Karpenter is draining or deleting, else None.
+
+    A node with a deletionTimestamp, the karpenter.sh/disrupted taint, or a NodeClaim being
+    deleted or disrupted is on its way out: NotReady or GPU-less is expected there for a while.
+    """
+    nc = snapshot.nodeclaims_by_node.get(node.metadata.name)
+    if node.metadata.deletion_timestamp:
+        return "being deleted", snapshot.age_seconds(node.metadata.deletion_timestamp)
+    disrupted = any(t.key == TAINT_KARPENTER_DISRUPTED for t in node.spec.taints)
+    if nc is not None and nc.metadata.deletion_timestamp:
+        return "being deleted by Karpenter", snapshot.age_seconds(nc.metadata.deletion_timestamp)
+    dr = condition(nc, "DisruptionReason") if nc is not None else None
+    if disrupted or (dr is not None and dr.get("status") == "True"):
+        since = snapshot.age_seconds(dr.get("lastTransitionTime")) if dr is not None else None
+        return "being drained by Karpenter (karpenter.sh/disrupted)", since
+    return None
+
+
+def leaving_note(snapshot: ClusterSnapshot, node: Node) -> tuple[bool, str] | None:
+    """(inside the node-deletion window, text for the message or evidence) for a leaving node."""
+    out = leaving(snapshot, node)
+    if out is None:
+        return None
+    what, since = out
+    if within(NODE_DELETION, since):
+        return True, f"{what} (for {age_text(since)}; {deadline_text(NODE_DELETION, since)})"
+    return False, f"{what}: {elapsed_text(NODE_DELETION, since)}"
 
 
 def still_initializing(snapshot: ClusterSnapshot, node: Node) -> bool:

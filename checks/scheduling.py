@@ -29,6 +29,7 @@ from checks.gpu_pods import gpu_requests, unscheduled_gpu_pods
 from checks.k8s import format_quantity, pod_gpu_request, pod_requests, taint_from_dict
 from checks.kinds import Event, Node, Object, Pod, Taint, to_dict, to_struct
 from checks.model import Finding, FixPlan, ObjectRef, Severity
+from checks.nodeclaims import launched_after
 from checks.nodepool_model import is_nvidia_nodepool
 from checks.nodepools import (
     Blocker,
@@ -209,6 +210,8 @@ def _pending_finding(snapshot: ClusterSnapshot, wl: Workload, overheads: dict[st
     # Capacity errors matter only for the NodePools that could take the pod.
     able = [v.nodepool for v in verdicts if v.fits]
     ice = ice_events(snapshot, able, [nominated.nodeclaim] if nominated and nominated.nodeclaim else [])
+    if ice and launched_after(snapshot, able, ice[-1].when) is not None:
+        ice = []  # EC2 found capacity for a later launch in the same NodePools: the error is history
 
     reason, severity = _main_reason(snapshot, story, verdicts, nominated, ice)
     if len(wl.pods) == 1:

@@ -98,7 +98,7 @@ NODE_DELETION = Transition(
     "node cordoned / drained / deleted by Karpenter",
     "Karpenter drains the node (karpenter.sh/disrupted taint, DisruptionTarget) and deletes it",
     NODE_DELETION_SECONDS,
-    "deletionTimestamp, else the karpenter.sh/disrupted taint's timeAdded",
+    "node or NodeClaim deletionTimestamp, else the NodeClaim's DisruptionReason condition",
     ("GPU101", "GPU104"),
     "GPU305 (info) for the NodeClaim; the node's own checks as info",
 )
