@@ -219,7 +219,7 @@ def insufficient_capacity(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         the events are the only trace. Error when GPU pods are waiting for that NodePool,
         warning otherwise. It also says whether the NodePool's limits are part of the
         story, since limit exhaustion looks similar from the pod's side but is not fixed
-        by waiting for EC2.
+        by waiting for EC2. Info once a later NodeClaim of the NodePool has launched.
 
     Why it matters:
         GPU instances (p4d, p5, g5, g6e) are scarce per zone. While EC2 has none, GPU pods
@@ -437,7 +437,8 @@ def nodeclaim_not_initialized(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         ResourceNotRegistered (`Resource "nvidia.com/gpu" was requested but not
         registered`: the device plugin never advertised the GPUs; the broken link on the
         node is named), StartupTaintsExist (a startup taint nobody removes),
-        KnownEphemeralTaintsExist, NodeNotReady.
+        KnownEphemeralTaintsExist, NodeNotReady. Info for the first 10 minutes after
+        registration unless a link is broken for good.
 
     Why it matters:
         Karpenter has no timeout for initialization: the node stays forever, costs money,
@@ -471,13 +472,14 @@ def nodeclaim_not_initialized(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         cause = ""
         # Startup taints, NotReady and the GPU chain all settle on first boot: only a broken link is hard.
         hard = reason == "ResourceNotRegistered" and node is None
+        timed = False
         fixes = []
         if reason == "ResourceNotRegistered" and node is not None:
             diag = diagnose_chain(snapshot, node)
             cause = f"; on {node_name}: {diag.summary}"
             ev += diag.evidence
             related += [r for r in diag.related if r not in related]
-            hard = diag.hard
+            hard, timed = diag.hard, diag.timed
             fixes += diag.fixes
         elif reason == "StartupTaintsExist":
             cause = (
@@ -494,7 +496,7 @@ def nodeclaim_not_initialized(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         if not hard and within(NODECLAIM_INITIALIZATION, since):
             severity = Severity.INFO
             progress = f"; still in progress: {deadline_text(NODECLAIM_INITIALIZATION, since)}"
-        else:
+        elif not hard or timed:  # an error only because the window passed: say by how much
             ev.append(f"Initialized not True for {elapsed_text(NODECLAIM_INITIALIZATION, since)}")
         msg = (
             f"NodeClaim {nc.metadata.name} ({desc}) is not initialized: {reason}"

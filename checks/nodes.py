@@ -155,7 +155,7 @@ def _chain_finding(
         f", capacity {node.status.capacity.get(GPU_RESOURCE, 'absent')}"
     ]
     evidence += diag.evidence + nc_ev
-    if chk is gpu_not_allocatable and not is_young(snapshot, node):
+    if chk is gpu_not_allocatable and (diag.timed or not diag.hard) and not is_young(snapshot, node):
         evidence.append(f"node up {elapsed_text(NODE_FIRST_BOOT, seconds)}")
     note = _not_ready_note(node)
     if note:
@@ -289,7 +289,8 @@ def gpu_node_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         (set by the EKS node monitoring agent: reasons like NvidiaXID79Error,
         NvidiaDoubleBitError, NvidiaDeviceCountMismatch). It shows how long the condition
         has held and when Karpenter's node repair will force-terminate the node (10 minutes
-        for AcceleratedHardwareReady, 30 for Ready), and which GPU pods run there.
+        for AcceleratedHardwareReady, 30 for Ready), and which GPU pods run there. A node
+        Karpenter is draining or deleting is info for its first 15 minutes.
 
     Why it matters:
         Workloads on the node are failing or about to be killed. Node repair bypasses

@@ -52,6 +52,7 @@ class ChainDiagnosis:
     evidence: list[str] = field(default_factory=list)
     related: list[ObjectRef] = field(default_factory=list)
     fixes: list[FixPlan] = field(default_factory=list)
+    timed: bool = False  # in progress on a new node; broken only because the first-boot window passed
 
 
 def _stage_diagnosis(
@@ -132,10 +133,13 @@ def _stage_diagnosis(
                 )
         else:
             why = f"no {title} pod runs there: {dsname} {b.text}"
+        timed = bool(b.label and b.label.startswith("nvidia.com/gpu.deploy.")) and hard and not is_young(snapshot, node)
+        if labels.get(b.label or "") == "false" or labels.get(LABEL_DEPLOY_OPERANDS) == "false":
+            timed = False
         for t in taints:
             ev.append(f"taint {format_taint(t)} is not tolerated by {dsname}")
-            hard = True
-        return ChainDiagnosis(why, hard, ev, rel)
+            hard, timed = True, False
+        return ChainDiagnosis(why, hard, ev, rel, timed=timed)
     if taints:
         names = ", ".join(format_taint(t) for t in taints)
         why = f"the {title} pod is not running there: {dsname} does not tolerate the node's taint {names}"

@@ -226,10 +226,11 @@ def _pending_finding(snapshot: ClusterSnapshot, wl: Workload, overheads: dict[st
     message = f"{what} wait{'s' if n == 1 else ''} for {_request_words(pod)}{each}: {reason}"
 
     evidence = _evidence(story, ice, verdicts, snapshot)
-    if nominated and nominated.nodeclaim:
+    if nominated and nominated.nodeclaim and reason.startswith(f"nominated NodeClaim {nominated.nodeclaim} is not"):
+        # The NodeClaim it waits for is past the time a launch takes: say by how much.
         nc = next((c for c in snapshot.nodeclaims if c.metadata.name == nominated.nodeclaim), None)
         nc_age = snapshot.age_seconds(nc.metadata.creation_timestamp) if nc is not None else None
-        if nc_age is not None and not within(POD_NOMINATED, nc_age) and severity is not Severity.INFO:
+        if nc_age is not None and not within(POD_NOMINATED, nc_age):
             evidence.append(f"NodeClaim {nominated.nodeclaim} created {elapsed_text(POD_NOMINATED, nc_age)}")
     related = _related(snapshot, pools, nominated, ice)
     fixes = _fixes(wl, verdicts, pools, overheads)

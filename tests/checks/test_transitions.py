@@ -145,10 +145,41 @@ def test_new_node_past_its_window_is_the_real_finding_with_elapsed_time():
     )
     [pending] = run(snap, "GPU401")
     assert pending.severity is Severity.ERROR
+    assert f"GPU node(s) {NEW_NODE} offer no allocatable nvidia.com/gpu" in pending.message  # GPU101 has the time
+
+
+def _nominated_to_unregistered(minutes: float) -> list[dict]:
+    conds = [
+        {"type": "Launched", "status": "True", "reason": "Launched", "lastTransitionTime": ts(minutes - 0.5)},
+        {"type": "Registered", "status": "Unknown", "reason": "NodeNotFound", "lastTransitionTime": ts(minutes - 0.5)},
+    ]
+    pod = gpu_pod("infer-7d9c-abcde", owner=("ReplicaSet", "infer-7d9c"), age_min=minutes + 1)
+    nominated = event(
+        "Nominated",
+        f"Pod should schedule on: nodeclaim/{NEW_CLAIM}",
+        kind="Pod",
+        name="infer-7d9c-abcde",
+        namespace="ml",
+        minutes_ago=minutes,
+        type_="Normal",
+    )
+    return healthy_cluster() + [nodeclaim(NEW_CLAIM, conditions=conds, age_min=minutes), pod, nominated]
+
+
+def test_pod_nominated_to_a_nodeclaim_still_launching_is_info():
+    [f] = run(snapshot(_nominated_to_unregistered(3)), "GPU401")
+    assert f.severity is Severity.INFO
+    assert "(7m left)" in f.message
+
+
+def test_pod_nominated_to_a_nodeclaim_past_the_window_is_an_error_with_elapsed_time():
+    [f] = run(snapshot(_nominated_to_unregistered(12)), "GPU401")
+    assert f.severity is Severity.ERROR
+    assert f"nominated NodeClaim {NEW_CLAIM} is not ready: Registered=Unknown (NodeNotFound)" in f.message
     assert (
-        f"NodeClaim {NEW_CLAIM} created 27m elapsed, past the 10m pod Pending, nominated to an in-flight "
+        f"NodeClaim {NEW_CLAIM} created 12m elapsed, past the 10m pod Pending, nominated to an in-flight "
         "NodeClaim window"
-    ) in pending.evidence
+    ) in f.evidence
 
 
 def test_new_node_with_operands_switched_off_is_broken_even_when_young():
