@@ -96,7 +96,7 @@ NOMINATION_BINDING = Transition(
 )
 NODE_DELETION = Transition(
     "node cordoned / drained / deleted by Karpenter",
-    "Karpenter drains the node (karpenter.sh/disrupted taint, DisruptionTarget) and deletes it",
+    "Karpenter taints the node karpenter.sh/disrupted, evicts its pods (DisruptionTarget) and deletes it",
     NODE_DELETION_SECONDS,
     "node or NodeClaim deletionTimestamp, else the NodeClaim's DisruptionReason condition",
     ("GPU101", "GPU104"),
