@@ -34,6 +34,7 @@ from checks.k8s import (
     quantity_or_zero,
 )
 from checks.kinds import Node, Object
+from checks.transitions import YOUNG_NODE_SECONDS as YOUNG_NODE_SECONDS  # used by the operand rules
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
@@ -44,7 +45,6 @@ GPU_FAMILY_RE = re.compile(r"^(?:p\d+[a-z]*|g\d+(?!ad)[a-z]*|gr\d+[a-z]*)(?:-[a-
 AMD_FAMILY_RE = re.compile(r"^g\d+ad$")
 NEURON_FAMILY_RE = re.compile(r"^(?:inf|trn)\d+[a-z]*$")
 GPU_INSTANCE_TYPE_RE = re.compile(GPU_FAMILY_RE.pattern[:-1] + r"\.[a-z0-9-]+$")
-YOUNG_NODE_SECONDS = 600
 
 
 @dataclass

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 from checks.k8s import pod_gpu_request, pod_requests
 from checks.kinds import Pod
 from checks.snapshot_indexes import memo
+from checks.transitions import PENDING_GRACE_SECONDS
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
 
 # A pod this young without any event is still in the scheduler's queue, not stuck.
-PENDING_GRACE_SECONDS = 30
 
 
 def pending_gpu_pods(snapshot: ClusterSnapshot) -> list[Pod]:

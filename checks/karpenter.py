@@ -5,46 +5,52 @@ from __future__ import annotations
 import datetime as _dt
 from collections import defaultdict
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from checks import fixplans, instances
+from checks import fixplans
 from checks.conditions import condition, condition_text
-from checks.event_messages import KarpenterMessage, parse_failed_scheduling, parse_nodeclaim_event
+from checks.event_messages import parse_nodeclaim_event
 from checks.findings import age_text, ref
 from checks.fix_kinds import FixKind
-from checks.gpu import GPU_RESOURCE, LABEL_INSTANCE_TYPE
-from checks.gpu_nodes import GPU_INSTANCE_TYPE_RE, YOUNG_NODE_SECONDS
+from checks.gpu import LABEL_INSTANCE_TYPE
+from checks.gpu_nodes import GPU_INSTANCE_TYPE_RE
 from checks.gpu_pods import pending_gpu_pods
 from checks.k8s import (
     format_quantity,
     is_terminal,
     pod_gpu_request,
-    pod_requests,
-    quantity_or_zero,
-    requirement_matches,
 )
-from checks.kinds import Object, Pod
 from checks.model import Finding, ObjectRef, Severity
 from checks.nodeclaims import (
     condition_age,
+    launched_after,
     nodeclaim_context,
     nodeclaim_events,
     nodeclaim_is_gpu,
     nodeclaim_nodepool,
 )
+from checks.nodepool_capacity import alternative_types, limit_errors_for, limits_state, raised_limit
 from checks.nodepool_model import requirement_dicts, serves_nvidia_gpus, template_spec
 from checks.nodepools import pods_waiting_on_nodepool
 from checks.registry import check
 from checks.snapshot_indexes import nodeclaim_by_name
 from checks.timestamps import parse_time
+from checks.transitions import (
+    NODECLAIM_INITIALIZATION,
+    NODECLAIM_LAUNCH_SECONDS,
+    NODECLAIM_REGISTRATION,
+    REGISTRATION_TTL_SECONDS,
+    deadline_text,
+    elapsed_text,
+    within,
+)
 from checks.workloads import pod_names
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
 
-LAUNCH_TIMEOUT = 300
-REGISTRATION_TIMEOUT = 900
+LAUNCH_TIMEOUT = NODECLAIM_LAUNCH_SECONDS
+REGISTRATION_TIMEOUT = REGISTRATION_TTL_SECONDS
 EC2NODECLASS_PARTS = (
     "SubnetsReady",
     "SecurityGroupsReady",
@@ -130,69 +136,6 @@ def nodeclaim_launch_failed(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         )
 
 
-def _limits_state(snapshot: ClusterSnapshot, np: Object) -> list[tuple[str, Decimal, Decimal]]:
-    """(resource, used, limit) for every limit on the NodePool."""
-    limits = np.spec.get("limits") or {}
-    used = np.status.get("resources") or {}
-    out = []
-    nodes = snapshot.nodes_by_nodepool.get(np.metadata.name, [])
-    for key, lim in limits.items():
-        limit = quantity_or_zero(lim)
-        if key in used:
-            u = quantity_or_zero(used[key])
-        else:  # older Karpenter or a hand-written manifest: count node capacity ourselves
-            u = sum((quantity_or_zero(n.status.capacity.get(key)) for n in nodes), Decimal(0))
-        out.append((key, u, limit))
-    return out
-
-
-def _limit_errors_for(snapshot: ClusterSnapshot, pool: str) -> list[str]:
-    """FailedScheduling texts on pending pods saying this NodePool's limits are exhausted."""
-    out = []
-    for p in pending_gpu_pods(snapshot):
-        for e in snapshot.events_for("Pod", p.metadata.name, p.metadata.namespace):
-            if e.reason != "FailedScheduling":
-                continue
-            parsed = parse_failed_scheduling(e.message or "")
-            if isinstance(parsed, KarpenterMessage) and any(
-                x.kind == "limits" and (x.nodepool == pool or x.nodepool is None and pool in x.raw)
-                for x in parsed.errors
-            ):
-                out.append(f"event FailedScheduling on {p.metadata.namespace}/{p.metadata.name}: {e.message}")
-    return out
-
-
-def _alternative_types(failed: list[str], np: Object) -> list[str]:
-    """Other NVIDIA instance types a job sized for `failed` could use: same GPU count, at least
-    as much memory per GPU, another family (EC2 capacity is per family), and allowed by every
-    other requirement of the NodePool. Empty when the catalog knows no honest substitute."""
-    known = [it for it in (instances.get(n) for n in failed) if it is not None and it.gpu_count]
-    if not known:
-        return []
-    reqs = [
-        r
-        for r in requirement_dicts(np)
-        if r.get("key") != LABEL_INSTANCE_TYPE and r.get("key") in instances.INSTANCE_LABEL_KEYS
-    ]
-    allowed = set()
-    for r in requirement_dicts(np):
-        if r.get("key") == LABEL_INSTANCE_TYPE and r.get("operator") == "In":
-            allowed |= set(r.get("values") or [])
-    families = {it.family for it in known}
-    out = []
-    for it in instances.gpu_instance_types():
-        if it.name in allowed or it.family in families:
-            continue
-        if not any(it.gpu_count == k.gpu_count and it.gpu_memory_mib >= k.gpu_memory_mib for k in known):
-            continue
-        labels = instances.karpenter_labels(it)
-        if all(
-            requirement_matches(labels, r.get("key", ""), r.get("operator", ""), r.get("values") or ()) for r in reqs
-        ):
-            out.append(it.name)
-    return out[:3]
-
-
 @check(
     "GPU302",
     "insufficient-capacity",
@@ -212,7 +155,7 @@ def insufficient_capacity(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         the events are the only trace. Error when GPU pods are waiting for that NodePool,
         warning otherwise. It also says whether the NodePool's limits are part of the
         story, since limit exhaustion looks similar from the pod's side but is not fixed
-        by waiting for EC2.
+        by waiting for EC2. Info once a later NodeClaim of the NodePool has launched.
 
     Why it matters:
         GPU instances (p4d, p5, g5, g6e) are scarce per zone. While EC2 has none, GPU pods
@@ -227,7 +170,8 @@ def insufficient_capacity(snapshot: ClusterSnapshot) -> Iterator[Finding]:
 
     Severity:
         Error while GPU pods wait for the NodePool. Warning when no GPU pod is waiting
-        now: the next scale-up will fail the same way.
+        now: the next scale-up will fail the same way. Info when a later launch from the
+        NodePool succeeded: the capacity error is history.
     """
     groups: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"events": [], "types": [], "zones": [], "codes": [], "ncs": []}
@@ -286,8 +230,8 @@ def insufficient_capacity(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         related = [ref(np, "NodePool")] if np is not None else []
         limit_note = ""
         if np is not None:
-            full = [(k, u, lim) for k, u, lim in _limits_state(snapshot, np) if u >= lim]
-            lim_errs = _limit_errors_for(snapshot, pool)
+            full = [(k, u, lim) for k, u, lim in limits_state(snapshot, np) if u >= lim]
+            lim_errs = limit_errors_for(snapshot, pool)
             if full or lim_errs:
                 limit_note = (
                     " NodePool limits are exhausted as well (GPU308): raising capacity options alone will not help"
@@ -298,19 +242,26 @@ def insufficient_capacity(snapshot: ClusterSnapshot) -> Iterator[Finding]:
                     "NodePool limits are not the cause: "
                     + ", ".join(
                         f"{k} {format_quantity(u, k)}/{format_quantity(lim, k)}"
-                        for k, u, lim in _limits_state(snapshot, np)
+                        for k, u, lim in limits_state(snapshot, np)
                     )
                 )
         if waiting:
             ev.append(f"GPU pods waiting for this NodePool: {pod_names(waiting)}")
             related += [ref(p, "Pod") for p in waiting[:5]]
+        # A later successful launch in the same NodePool means EC2 found capacity since: history.
+        later = launched_after(snapshot, [pool], newest) if np is not None else None
+        if later is not None:
+            ev.append(
+                f"resolved: NodeClaim {later.metadata.name} of NodePool {pool} launched after the last "
+                "InsufficientCapacityError"
+            )
         if "VcpuLimitExceeded" in g["codes"]:
             nxt = "raise the EC2 vCPU quota for this instance family (Service Quotas)"
         else:
             nxt = "allow more instance types, zones or capacity types in the NodePool"
         fixes = []
         if np is not None and pool_types:
-            alts = _alternative_types(types, np)
+            alts = alternative_types(types, np)
             if alts:
                 fixes.append(fixplans.widen_nodepool_requirements(np, LABEL_INSTANCE_TYPE, alts))
         subject = ref(np, "NodePool") if np is not None else ObjectRef(kind="NodeClaim", name=g["ncs"][-1])
@@ -323,7 +274,7 @@ def insufficient_capacity(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             f"{what}: EC2 had no capacity for {types_text}{zones} ({total} failed launch(es){last})"
             f"{wait_text}; {nxt}.{limit_note}".rstrip("."),
             subject,
-            severity=None if waiting else Severity.WARNING,
+            severity=Severity.INFO if later is not None else (None if waiting else Severity.WARNING),
             related=related,
             evidence=ev,
             fixes=fixes,
@@ -389,13 +340,17 @@ def nodeclaim_not_registered(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             if started is not None:
                 deadline = started + _dt.timedelta(seconds=REGISTRATION_TIMEOUT)
                 ev.append(f"registration deadline {deadline.strftime('%Y-%m-%dT%H:%M:%SZ')}")
+            if within(NODECLAIM_REGISTRATION, waited):
+                timing += f"; {deadline_text(NODECLAIM_REGISTRATION, waited)}"
         else:
             timing = (
                 f"launched {age_text(waited)} ago, past the 15-minute registration timeout: Karpenter is "
                 "deleting it and will retry"
             )
+        if waited is not None and not within(NODECLAIM_REGISTRATION, waited):
+            ev.append(f"launched {elapsed_text(NODECLAIM_REGISTRATION, waited)}")
         # A GPU instance normally boots and joins within a few minutes: not a problem yet.
-        severity = Severity.INFO if waited is not None and waited < 300 else None
+        severity = Severity.INFO if within(NODECLAIM_REGISTRATION, waited) else None
         yield nodeclaim_not_registered.finding(
             f"NodeClaim {nc.metadata.name} ({desc}) has not registered a node: {timing}; check the "
             "instance's bootstrap (console output), AMI and node role access",
@@ -428,7 +383,8 @@ def nodeclaim_not_initialized(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         ResourceNotRegistered (`Resource "nvidia.com/gpu" was requested but not
         registered`: the device plugin never advertised the GPUs; the broken link on the
         node is named), StartupTaintsExist (a startup taint nobody removes),
-        KnownEphemeralTaintsExist, NodeNotReady.
+        KnownEphemeralTaintsExist, NodeNotReady. Info for the first 10 minutes after
+        registration unless a link is broken for good.
 
     Why it matters:
         Karpenter has no timeout for initialization: the node stays forever, costs money,
@@ -465,14 +421,16 @@ def nodeclaim_not_initialized(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         ev = [f"condition {condition_text(init)}" + (f" (for {age_text(since)})" if since is not None else "")]
         ev += nodeclaim_events(snapshot, nc)
         cause = ""
-        hard = True
+        # Startup taints, NotReady and the GPU chain all settle on first boot: only a broken link is hard.
+        hard = reason == "ResourceNotRegistered" and node is None
+        timed = False
         fixes = []
         if reason == "ResourceNotRegistered" and node is not None:
             diag = diagnose_chain(snapshot, node)
             cause = f"; on {node_name}: {diag.summary}"
             ev += diag.evidence
             related += [r for r in diag.related if r not in related]
-            hard = diag.hard
+            hard, timed = diag.hard, diag.timed
             fixes += diag.fixes
         elif reason == "StartupTaintsExist":
             cause = (
@@ -485,13 +443,17 @@ def nodeclaim_not_initialized(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             ready = condition(node, "Ready")
             ev.append(f"node condition {condition_text(ready)}")
         severity = None
-        if not hard and since is not None and since < YOUNG_NODE_SECONDS:
+        progress = ""
+        if not hard and within(NODECLAIM_INITIALIZATION, since):
             severity = Severity.INFO
+            progress = f"; still in progress: {deadline_text(NODECLAIM_INITIALIZATION, since)}"
+        elif not hard or timed:  # an error only because the window passed: say by how much
+            ev.append(f"Initialized not True for {elapsed_text(NODECLAIM_INITIALIZATION, since)}")
         msg = (
             f"NodeClaim {nc.metadata.name} ({desc}) is not initialized: {reason}"
             + (f" ({(init or {}).get('message')})" if (init or {}).get("message") else "")
             + cause
-            + "; Karpenter has no initialization timeout, so the node stays until fixed or deleted"
+            + (progress or "; Karpenter has no initialization timeout, so the node stays until fixed or deleted")
         )
         yield nodeclaim_not_initialized.finding(
             msg,
@@ -698,15 +660,6 @@ def ec2nodeclass_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         )
 
 
-def _raised_limit(key: str, used: Decimal, limit: Decimal, waiting: list[Pod]) -> str:
-    need = sum((pod_requests(p).get(key, Decimal(0)) for p in waiting), Decimal(0))
-    target = max(limit, used) + (need if need > 0 else max(limit / 2, Decimal(1)))
-    if key == GPU_RESOURCE or key == "cpu":
-        target = Decimal(int(target.to_integral_value(rounding="ROUND_CEILING")))
-        return str(int(target))
-    return format_quantity(target, key)
-
-
 @check(
     "GPU308",
     "nodepool-limit-reached",
@@ -742,9 +695,9 @@ def nodepool_limit_reached(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         if not np.spec.get("limits"):
             continue
         pool = np.metadata.name
-        state = _limits_state(snapshot, np)
+        state = limits_state(snapshot, np)
         full = [(k, u, lim) for k, u, lim in state if u >= lim]
-        lim_errs = _limit_errors_for(snapshot, pool)
+        lim_errs = limit_errors_for(snapshot, pool)
         is_gpu = serves_nvidia_gpus(snapshot, np)
         waiting = pods_waiting_on_nodepool(snapshot, np) if is_gpu else []
         if not full and lim_errs:
@@ -766,7 +719,7 @@ def nodepool_limit_reached(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         ]
         if not ice:
             ev.append("no InsufficientCapacityError events for this NodePool: this is the limit, not EC2 capacity")
-        fixes = [fixplans.raise_nodepool_limit(np, k, _raised_limit(k, u, lim, waiting)) for k, u, lim in full[:1]]
+        fixes = [fixplans.raise_nodepool_limit(np, k, raised_limit(k, u, lim, waiting)) for k, u, lim in full[:1]]
         reached = ", ".join(f"{k} {format_quantity(u, k)}/{format_quantity(lim, k)}" for k, u, lim in full)
         waiting_n = len(waiting) or len(lim_errs)
         yield nodepool_limit_reached.finding(

@@ -3,6 +3,7 @@ context and events, for the checks that judge launches, registration and disrupt
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import TYPE_CHECKING, Any
 
 from checks.gpu import GPU_RESOURCE, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL
@@ -10,6 +11,7 @@ from checks.k8s import quantity_or_zero
 from checks.kinds import Object
 from checks.model import ObjectRef
 from checks.nodepool_model import serves_nvidia_gpus
+from checks.timestamps import parse_time
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
@@ -68,3 +70,26 @@ def nodeclaim_events(snapshot: ClusterSnapshot, nc: Object, limit: int = 3) -> l
 def condition_age(snapshot: ClusterSnapshot, c: dict[str, Any] | None, fallback: str | None) -> float | None:
     """Seconds since the condition last changed (or since `fallback`)."""
     return snapshot.age_seconds((c or {}).get("lastTransitionTime") or fallback)
+
+
+def launched_after(snapshot: ClusterSnapshot, nodepools: list[str], when: str | None) -> Object | None:
+    """A NodeClaim of these NodePools that launched after `when` (an event's time), if any.
+
+    A launch failure (InsufficientCapacityError, LaunchFailed) older than a later successful
+    launch in the same NodePool is history: Karpenter found capacity since.
+    """
+    since = parse_time(when)
+    if since is None:
+        return None
+    best: tuple[Object, _dt.datetime] | None = None
+    for nc in snapshot.nodeclaims:
+        if nodeclaim_nodepool(snapshot, nc.metadata.name, nc) not in nodepools:
+            continue
+        launched = next(
+            (c for c in nc.status.get("conditions") or [] if c.get("type") == "Launched" and c.get("status") == "True"),
+            None,
+        )
+        at = parse_time((launched or {}).get("lastTransitionTime")) if launched else None
+        if at is not None and at > since and (best is None or at > best[1]):
+            best = (nc, at)
+    return best[0] if best else None

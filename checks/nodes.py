@@ -31,11 +31,13 @@ from checks.readiness_chain import (
     diagnose_chain,
     gpu_less_nodes,
     is_young,
+    leaving_note,
     mig_resources,
     nodeclaim_evidence,
 )
 from checks.registry import Check, check
 from checks.timestamps import parse_time
+from checks.transitions import NODE_FIRST_BOOT, deadline_text, elapsed_text
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
@@ -95,8 +97,9 @@ def gpu_not_allocatable(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         node itself is bad, delete its NodeClaim so Karpenter replaces it.
 
     Severity:
-        Always error: the node's GPUs cannot be used now. (A node still inside its
-        first-boot window is reported by GPU102 at info instead.)
+        Error by default: the node's GPUs cannot be used now. Info while Karpenter is
+        draining or deleting the node, inside that window (15 minutes). A node still inside
+        its first-boot window is reported by GPU102 at info instead.
     """
     for node, exp in gpu_less_nodes(snapshot):
         diag = diagnose_chain(snapshot, node)
@@ -151,7 +154,8 @@ def _chain_finding(
     snapshot: ClusterSnapshot, chk: Check, node: Node, exp: GpuExpectation, diag: ChainDiagnosis
 ) -> Finding:
     name = node.metadata.name
-    age = age_text(node_age(snapshot, node))
+    seconds = node_age(snapshot, node)
+    age = age_text(seconds)
     nc_ev, nc_rel, nc = nodeclaim_evidence(snapshot, node)
     alloc = node.status.allocatable.get(GPU_RESOURCE)
     have = "0 allocatable" if alloc is not None else f"no {GPU_RESOURCE} in allocatable"
@@ -160,17 +164,32 @@ def _chain_finding(
         f", capacity {node.status.capacity.get(GPU_RESOURCE, 'absent')}"
     ]
     evidence += diag.evidence + nc_ev
+    if chk is gpu_not_allocatable and (diag.timed or not diag.hard) and not is_young(snapshot, node):
+        evidence.append(f"node up {elapsed_text(NODE_FIRST_BOOT, seconds)}")
     note = _not_ready_note(node)
     if note:
         evidence.append(note)
     fixes = list(diag.fixes)
+    severity = None
     if chk is gpu_not_allocatable:
         message = f"{name} ({exp.describe()}, up {age}) has {have}: {diag.summary}"
         if nc is not None:
             fixes.append(fixplans.delete_nodeclaim(nc))
+        going = leaving_note(snapshot, node)
+        if going is not None and going[0]:
+            severity = Severity.INFO
+            message = f"{name} ({exp.describe()}) is {going[1]}; it has {have}: {diag.summary}"
+            fixes = []
+        elif going is not None:
+            evidence.append(f"node {going[1]}")
     else:
-        message = f"{name} ({exp.describe()}) is {age} old and has {have} yet: {diag.summary}; give it a few minutes"
-    return chk.finding(message, ref(node, "Node"), related=diag.related + nc_rel, evidence=evidence, fixes=fixes)
+        message = (
+            f"{name} ({exp.describe()}) is {age} old and has {have} yet: {diag.summary}; give it a few minutes "
+            f"({deadline_text(NODE_FIRST_BOOT, seconds)})"
+        )
+    return chk.finding(
+        message, ref(node, "Node"), severity=severity, related=diag.related + nc_rel, evidence=evidence, fixes=fixes
+    )
 
 
 @check(
@@ -282,7 +301,8 @@ def gpu_node_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         (set by the EKS node monitoring agent: reasons like NvidiaXID79Error,
         NvidiaDoubleBitError, NvidiaDeviceCountMismatch). It shows how long the condition
         has held and when Karpenter's node repair will force-terminate the node (10 minutes
-        for AcceleratedHardwareReady, 30 for Ready), and which GPU pods run there.
+        for AcceleratedHardwareReady, 30 for Ready), and which GPU pods run there. A node
+        Karpenter is draining or deleting is info for its first 15 minutes.
 
     Why it matters:
         Workloads on the node are failing or about to be killed. Node repair bypasses
@@ -295,7 +315,9 @@ def gpu_node_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         node check the kubelet and containerd on the instance (EC2 console / SSM).
 
     Severity:
-        Always error: the node or its GPU hardware is unhealthy now.
+        Error by default: the node or its GPU hardware is unhealthy now. Info while
+        Karpenter is draining or deleting the node, inside that window (15 minutes): a node
+        on its way out goes NotReady as it shuts down.
     """
     from checks.k8s import is_terminal, pod_gpu_request
 
@@ -335,11 +357,19 @@ def gpu_node_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             if hw_bad
             else "cordon it and check kubelet/containerd on the instance"
         )
+        severity = None
+        going = leaving_note(snapshot, node)
+        if going is not None and going[0]:
+            # A node on its way out goes NotReady as it shuts down: expected, not a fault.
+            severity, advice, fixes = Severity.INFO, f"it is {going[1]}", []
+        elif going is not None:
+            ev.append(f"node {going[1]}")
         yield gpu_node_not_ready.finding(
             f"{name} ({exp.describe()}) is unhealthy: {', '.join(what)}"
             + (f"; {len(gpu_pods)} GPU pod(s) run there" if gpu_pods else "")
             + f"; {advice}",
             ref(node, "Node"),
+            severity=severity,
             related=related,
             evidence=ev,
             fixes=fixes,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from checks.kinds import Pod
+from checks.transitions import STUCK_SECONDS
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
@@ -31,7 +32,6 @@ _IMPORTANT_LOG = re.compile(
     r"timed out|waiting|denied|refused|invalid|missing|no such",
     re.I,
 )
-STUCK_SECONDS = 600  # an operand pod still starting after this long is stuck, not starting
 UPSTREAM_APPS = ("nvidia-driver-daemonset", "nvidia-container-toolkit-daemonset")
 
 

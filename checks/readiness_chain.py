@@ -15,7 +15,7 @@ from checks import fixplans
 from checks.conditions import condition, condition_text
 from checks.findings import age_text, ref
 from checks.gpu import LABEL_NFD_NVIDIA_PCI
-from checks.gpu_nodes import YOUNG_NODE_SECONDS, GpuExpectation, allocatable_gpus, gpu_nodes, node_age
+from checks.gpu_nodes import GpuExpectation, allocatable_gpus, gpu_nodes, node_age
 from checks.k8s import format_taint
 from checks.kinds import Node, Object
 from checks.model import FixPlan, ObjectRef
@@ -23,6 +23,7 @@ from checks.operands import (
     DEVICE_PLUGIN,
     DRIVER,
     LABEL_DEPLOY_OPERANDS,
+    TAINT_KARPENTER_DISRUPTED,
     TOOLKIT,
     clusterpolicy,
     daemonset_blockers,
@@ -33,6 +34,7 @@ from checks.operands import (
     owned_by_clusterpolicy,
 )
 from checks.pod_problems import log_excerpt, pod_evidence, pod_problem
+from checks.transitions import NODE_DELETION, NODE_FIRST_BOOT, deadline_text, elapsed_text, within
 from checks.workloads import pod_template_spec
 
 if TYPE_CHECKING:
@@ -50,6 +52,7 @@ class ChainDiagnosis:
     evidence: list[str] = field(default_factory=list)
     related: list[ObjectRef] = field(default_factory=list)
     fixes: list[FixPlan] = field(default_factory=list)
+    timed: bool = False  # in progress on a new node; broken only because the first-boot window passed
 
 
 def _stage_diagnosis(
@@ -98,12 +101,22 @@ def _stage_diagnosis(
         b = selectors[0]
         ev = [f"{dsname}: {b.text}" for b in selectors]
         labels = node.metadata.labels
+        hard = True
         if b.label and b.label.startswith("nvidia.com/gpu.deploy."):
+            # On first boot NFD and then the GPU Operator label the node within minutes: in progress.
+            hard = not is_young(snapshot, node)
             if labels.get(b.label) == "false" or labels.get(LABEL_DEPLOY_OPERANDS) == "false":
+                hard = True
                 why = (
                     f"no {title} pod runs there: the node's label {b.label} is 'false' (operands switched off on "
                     f"this node on purpose, e.g. during a driver upgrade or MIG reconfiguration)"
                 )
+            elif labels.get(LABEL_NFD_NVIDIA_PCI) != "true" and not hard:
+                why = (
+                    f"no {title} pod runs there yet: Node Feature Discovery has not labelled the new node "
+                    f"{LABEL_NFD_NVIDIA_PCI}=true yet, so the GPU Operator has not set {b.label}"
+                )
+                ev.append(f"node label {LABEL_NFD_NVIDIA_PCI} is missing")
             elif labels.get(LABEL_NFD_NVIDIA_PCI) != "true":
                 why = (
                     f"no {title} pod runs there: the node has no {b.label} label because Node Feature Discovery "
@@ -111,6 +124,8 @@ def _stage_diagnosis(
                     "node (is the NFD worker running on it?)"
                 )
                 ev.append(f"node label {LABEL_NFD_NVIDIA_PCI} is missing")
+            elif not hard:
+                why = f"no {title} pod runs there yet: the GPU Operator has not set {b.label}=true on the new node yet"
             else:
                 why = (
                     f"no {title} pod runs there: the GPU Operator has not set {b.label}=true on the node "
@@ -118,9 +133,13 @@ def _stage_diagnosis(
                 )
         else:
             why = f"no {title} pod runs there: {dsname} {b.text}"
+        timed = bool(b.label and b.label.startswith("nvidia.com/gpu.deploy.")) and hard and not is_young(snapshot, node)
+        if labels.get(b.label or "") == "false" or labels.get(LABEL_DEPLOY_OPERANDS) == "false":
+            timed = False
         for t in taints:
             ev.append(f"taint {format_taint(t)} is not tolerated by {dsname}")
-        return ChainDiagnosis(why, True, ev, rel)
+            hard, timed = True, False
+        return ChainDiagnosis(why, hard, ev, rel, timed=timed)
     if taints:
         names = ", ".join(format_taint(t) for t in taints)
         why = f"the {title} pod is not running there: {dsname} does not tolerate the node's taint {names}"
@@ -275,8 +294,37 @@ def gpu_less_nodes(snapshot: ClusterSnapshot) -> Iterable[tuple[Node, GpuExpecta
 
 
 def is_young(snapshot: ClusterSnapshot, node: Node) -> bool:
-    age = node_age(snapshot, node)
-    return age is not None and age < YOUNG_NODE_SECONDS
+    return within(NODE_FIRST_BOOT, node_age(snapshot, node))
+
+
+def leaving(snapshot: ClusterSnapshot, node: Node) -> tuple[str, float | None] | None:
+    """(what, seconds since it began) for a node Karpenter is draining or deleting, else None.
+
+    A node with a deletionTimestamp, the karpenter.sh/disrupted taint, or a NodeClaim being
+    deleted or disrupted is on its way out: NotReady or GPU-less is expected there for a while.
+    """
+    nc = snapshot.nodeclaims_by_node.get(node.metadata.name)
+    if node.metadata.deletion_timestamp:
+        return "being deleted", snapshot.age_seconds(node.metadata.deletion_timestamp)
+    disrupted = any(t.key == TAINT_KARPENTER_DISRUPTED for t in node.spec.taints)
+    if nc is not None and nc.metadata.deletion_timestamp:
+        return "being deleted by Karpenter", snapshot.age_seconds(nc.metadata.deletion_timestamp)
+    dr = condition(nc, "DisruptionReason") if nc is not None else None
+    if disrupted or (dr is not None and dr.get("status") == "True"):
+        since = snapshot.age_seconds(dr.get("lastTransitionTime")) if dr is not None else None
+        return "being drained by Karpenter (karpenter.sh/disrupted)", since
+    return None
+
+
+def leaving_note(snapshot: ClusterSnapshot, node: Node) -> tuple[bool, str] | None:
+    """(inside the node-deletion window, text for the message or evidence) for a leaving node."""
+    out = leaving(snapshot, node)
+    if out is None:
+        return None
+    what, since = out
+    if within(NODE_DELETION, since):
+        return True, f"{what} (for {age_text(since)}; {deadline_text(NODE_DELETION, since)})"
+    return False, f"{what}: {elapsed_text(NODE_DELETION, since)}"
 
 
 def still_initializing(snapshot: ClusterSnapshot, node: Node) -> bool:

@@ -29,6 +29,7 @@ from checks.gpu_pods import gpu_requests, unscheduled_gpu_pods
 from checks.k8s import format_quantity, pod_gpu_request, pod_requests, taint_from_dict
 from checks.kinds import Event, Node, Object, Pod, Taint, to_dict, to_struct
 from checks.model import Finding, FixPlan, ObjectRef, Severity
+from checks.nodeclaims import launched_after
 from checks.nodepool_model import is_nvidia_nodepool
 from checks.nodepools import (
     Blocker,
@@ -44,19 +45,20 @@ from checks.nodepools import (
 )
 from checks.readiness_chain import still_initializing
 from checks.registry import check
+from checks.transitions import (
+    LAUNCH_PATIENCE_SECONDS,
+    NODECLAIM_REGISTER_SECONDS,
+    NOMINATION_PATIENCE_SECONDS,
+    POD_NOMINATED,
+    deadline_text,
+    elapsed_text,
+    within,
+)
 from checks.workloads import Workload, group_by_workload, pod_template_spec
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
 
-# Karpenter normally turns a nomination into a bound pod within a few minutes; a GPU node
-# with the GPU Operator installing its driver takes longer.
-NOMINATION_PATIENCE_SECONDS = 15 * 60
-# A NodeClaim younger than this that has not failed is still coming up.
-LAUNCH_PATIENCE_SECONDS = 10 * 60
-# A launched instance normally joins as a node within two or three minutes; the driver and
-# device plugin take longer, which LAUNCH_PATIENCE_SECONDS covers.
-REGISTRATION_PATIENCE_SECONDS = 5 * 60
 MAX_EVIDENCE_TEXTS = 3
 # Launched=Unknown reasons that mean "not launched yet" rather than "launch failed".
 _LAUNCH_STARTING_REASONS = {None, "", "AwaitingReconciliation", "Launching"}
@@ -216,6 +218,8 @@ def _pending_finding(snapshot: ClusterSnapshot, wl: Workload, overheads: dict[st
     # Capacity errors matter only for the NodePools that could take the pod.
     able = [v.nodepool for v in verdicts if v.fits]
     ice = ice_events(snapshot, able, [nominated.nodeclaim] if nominated and nominated.nodeclaim else [])
+    if ice and launched_after(snapshot, able, ice[-1].when) is not None:
+        ice = []  # EC2 found capacity for a later launch in the same NodePools: the error is history
 
     reason, severity = _main_reason(snapshot, story, verdicts, nominated, ice)
     if len(wl.pods) == 1:
@@ -230,6 +234,12 @@ def _pending_finding(snapshot: ClusterSnapshot, wl: Workload, overheads: dict[st
     message = f"{what} wait{'s' if n == 1 else ''} for {_request_words(pod)}{each}: {reason}"
 
     evidence = _evidence(story, ice, verdicts, snapshot)
+    if nominated and nominated.nodeclaim and reason.startswith(f"nominated NodeClaim {nominated.nodeclaim} is not"):
+        # The NodeClaim it waits for is past the time a launch takes: say by how much.
+        nc = next((c for c in snapshot.nodeclaims if c.metadata.name == nominated.nodeclaim), None)
+        nc_age = snapshot.age_seconds(nc.metadata.creation_timestamp) if nc is not None else None
+        if nc_age is not None and not within(POD_NOMINATED, nc_age):
+            evidence.append(f"NodeClaim {nominated.nodeclaim} created {elapsed_text(POD_NOMINATED, nc_age)}")
     related = _related(snapshot, pools, nominated, ice)
     fixes = _fixes(wl, verdicts, pools, overheads)
     return gpu_pods_pending.finding(
@@ -287,7 +297,7 @@ def _main_reason(
                 not failed
                 and unregistered
                 and age is not None
-                and REGISTRATION_PATIENCE_SECONDS <= age < LAUNCH_PATIENCE_SECONDS
+                and NODECLAIM_REGISTER_SECONDS <= age < LAUNCH_PATIENCE_SECONDS
             ):
                 return (
                     f"nominated NodeClaim {nc.metadata.name} launched {int(age // 60)} min ago but its node has "
@@ -297,7 +307,11 @@ def _main_reason(
             if not failed and (age is None or age < LAUNCH_PATIENCE_SECONDS):
                 # A GPU node needs minutes to boot and more for the driver: waiting is normal.
                 now = f" ({state})" if state else ""
-                return f"Karpenter is launching NodeClaim {nc.metadata.name} for them{now}", Severity.INFO
+                return (
+                    f"Karpenter is launching NodeClaim {nc.metadata.name} for them{now}; "
+                    f"{deadline_text(POD_NOMINATED, age)}",
+                    Severity.INFO,
+                )
             return f"nominated NodeClaim {nc.metadata.name} is not ready: {state or 'still not ready'}", Severity.ERROR
     if sched is not None and sched[1].recognised:
         if fitting and sched[1].kind == "fit-error":

@@ -19,6 +19,7 @@ from typing import Any
 
 from rich.text import Text
 
+from checks import transitions
 from checks.check_docs import DOC_SECTIONS, SECTIONS, blocks
 from checks.registry import AREAS, REGISTRY, Check
 
@@ -29,6 +30,8 @@ INDEX = ROOT / "checks" / "INDEX.md"
 _LIST_ITEM = re.compile(r"^([-*•]|\d+[.)])\s+")
 # README blocks the catalogue owns: <!-- checks-table AREA --> ... <!-- /checks-table -->
 _README_BLOCK = re.compile(r"(<!-- checks-table (\w+) -->\n)(.*?)(<!-- /checks-table -->)", re.S)
+# ... and the table of in-between states: <!-- transitions-table --> ... <!-- /transitions-table -->
+_TRANSITIONS_BLOCK = re.compile(r"(<!-- transitions-table -->\n)(.*?)(<!-- /transitions-table -->)", re.S)
 
 
 def all_checks() -> list[Check]:
@@ -160,13 +163,15 @@ def index_markdown() -> str:
 
 
 def update_readme(text: str) -> str:
-    """README text with every checks-table block regenerated from the registry."""
+    """README text with every checks-table block regenerated from the registry, and the
+    in-between states table from checks.transitions."""
 
     def rep(m: re.Match[str]) -> str:
         area = m.group(2)
         return m.group(1) + (markdown() if area == "all" else markdown_table(area)) + m.group(4)
 
-    return _README_BLOCK.sub(rep, text)
+    text = _README_BLOCK.sub(rep, text)
+    return _TRANSITIONS_BLOCK.sub(lambda m: m.group(1) + transitions.markdown_table() + "\n" + m.group(3), text)
 
 
 def readme_areas(text: str) -> list[str]:

@@ -123,6 +123,8 @@ def test_every_fix_kind_a_check_offers_is_known_to_verification():
 LEVELS = ("error", "warning", "info")
 # Checks whose findings carry more than their default severity in some situation.
 ESCALATING = (
+    "GPU101",
+    "GPU104",
     "GPU201",
     "GPU205",
     "GPU302",
@@ -152,7 +154,16 @@ def _variants() -> dict[str, list]:
     that neither its fixtures nor the built-in scenarios reach."""
     from gputui.debugpod.model import SmiReport, XidEvent
     from tests.helpers.catalogue_fixtures import _NODECLASS, _pool, drafts, observation, smi
-    from tests.helpers.cluster import condition, healthy_cluster, ice_cluster, nodeclaim, nodepool, replace, snapshot
+    from tests.helpers.cluster import (
+        condition,
+        healthy_cluster,
+        ice_cluster,
+        leaving_node,
+        nodeclaim,
+        nodepool,
+        replace,
+        snapshot,
+    )
 
     custom_taint = [{"key": "example.com/gpu", "value": "true", "effect": "NoSchedule"}]
     unknown_type = [{"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["g99.xlarge"]}]
@@ -166,7 +177,14 @@ def _variants() -> dict[str, list]:
         ],
     )
     at_limit = nodepool(limits={"nvidia.com/gpu": "2"}, resources={"nvidia.com/gpu": "2"})
+    leaving_without_gpus = leaving_node(3)
+    for obj in leaving_without_gpus:
+        if obj["kind"] == "Node" and obj["metadata"].get("deletionTimestamp"):
+            for field in ("capacity", "allocatable"):
+                obj["status"][field].pop("nvidia.com/gpu", None)
     return {
+        "GPU101": [snapshot(leaving_without_gpus)],
+        "GPU104": [snapshot(leaving_node(3))],
         "GPU205": [snapshot(healthy_cluster() + [nodepool("gpu-ml", taints=custom_taint)])],
         "GPU302": [snapshot(ice_cluster(pending=False))],
         "GPU303": [snapshot(healthy_cluster() + [booting])],

@@ -523,3 +523,24 @@ def ice_cluster(pending=True, limits=None, resources=None, requirements=TYPES_ON
     if pending:
         objs.append(gpu_pod("infer-7d9c-abcde", owner=("ReplicaSet", "infer-7d9c")))
     return objs
+
+
+def leaving_node(minutes: float, *, taint_only: bool = False) -> list[dict]:
+    """The healthy cluster with one GPU node Karpenter is taking away `minutes` ago: NotReady,
+    tainted karpenter.sh/disrupted, and deleting (or, with taint_only, only a DisruptionReason)."""
+    objs = healthy_cluster()
+    node = next(
+        o
+        for o in objs
+        if o["kind"] == "Node" and o["metadata"].get("labels", {}).get("feature.node.kubernetes.io/pci-10de.present")
+    )
+    node["status"]["conditions"][0].update(status="Unknown", reason="NodeStatusUnknown", lastTransitionTime=ts(1))
+    node["spec"]["taints"].append({"key": "karpenter.sh/disrupted", "effect": "NoSchedule"})
+    nc = next(o for o in objs if o["kind"] == "NodeClaim" and o["status"].get("nodeName") == node["metadata"]["name"])
+    if taint_only:
+        nc["status"]["conditions"].append(
+            {"type": "DisruptionReason", "status": "True", "reason": "Underutilized", "lastTransitionTime": ts(minutes)}
+        )
+    else:
+        node["metadata"]["deletionTimestamp"] = ts(minutes)
+    return objs
