@@ -66,7 +66,7 @@ STATES = {
     "nodeclaim-not-registered": (120, 20 * 60),  # launched, node not joined yet
     "pod-nominated": (120, 20 * 60),  # GPU pod Pending, nominated to the launching NodeClaim
     "node-deleting": (60, None),  # Karpenter is draining and deleting a node
-    "operand-rolling-update": (90, None),  # an operand DaemonSet part way through a rolling update
+    "operand-rolling-update": (90, 15 * 60),  # an operand DaemonSet part way through a rolling update
     "validators-completed": (600, None),  # the operator's validator pods Completed
 }
 PASTABLE = [s for s, (_, past) in STATES.items() if past is not None]
@@ -341,7 +341,7 @@ class _Builder:
             }
         np["status"]["nodes"] = pool.nodes
         self.out.append(np)
-        for i in range(pool.nodes):
+        for _ in range(pool.nodes):
             self._node(pool, self.rnd.choice(pool.instance_types), age=self.rnd.randint(3600, 6 * 86400))
 
     def _next_ip(self) -> str:
@@ -373,7 +373,6 @@ class _Builder:
             alloc["memory"] = (
                 f"{int(it.allocatable['memory']) // (1024 * 1024)}Mi" if "memory" in it.allocatable else cap["memory"]
             )
-            gpus = it.gpu_count
         else:  # AMD: g4ad
             count, vcpu, gib = AMD_TYPES[itype]
             labels.update(
@@ -391,7 +390,6 @@ class _Builder:
             )
             cap = {"cpu": str(vcpu), "memory": f"{gib * 1024 - 800}Mi", "pods": "29", "amd.com/gpu": str(count)}
             alloc = dict(cap, cpu=f"{vcpu * 1000 - 80}m", memory=f"{gib * 1024 - 1800}Mi")
-            gpus = 0
         labels["beta.kubernetes.io/instance-type"] = itype
         labels["kubernetes.io/hostname"] = name
         labels["karpenter.sh/capacity-type"] = pool.capacity_type
@@ -766,11 +764,13 @@ class _Builder:
         pod["spec"].pop("nodeName", None)
         pod["spec"]["nodeSelector"] = {"karpenter.sh/nodepool": pool.name}
         pod["spec"]["tolerations"] = [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+        # What the pool's nodes advertise: a MIG slice in the mixed strategy.
+        ((rname, _),) = self._gpu_resources(instances.INSTANCE_TYPES[pool.instance_types[0]], pool).items()
         for c in pod["spec"]["containers"]:
             res = c.setdefault("resources", {})
             for part in ("requests", "limits"):
                 r = {k: v for k, v in (res.get(part) or {}).items() if not k.startswith("nvidia.com/")}
-                r["nvidia.com/gpu"] = "1"
+                r[rname] = "1"
                 res[part] = r
         pod["status"] = {
             "phase": "Pending",
