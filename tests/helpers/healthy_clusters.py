@@ -83,6 +83,7 @@ class Pool:
     mig: str = ""  # "", "single" or "mixed" (A100/H100/H200 only)
     time_slicing: int = 0  # replicas per GPU; 0: not shared
     training: bool = False
+    protection: str = ""  # training pools: "pod" (do-not-disrupt on the pods) or "budget" (the NodePool never disrupts)
 
 
 @dataclass
@@ -101,6 +102,7 @@ class Variation:
             f"{p.name}[{p.kind}/{p.family} {','.join(p.instance_types)} {p.capacity_type} x{p.nodes}"
             + (f" mig={p.mig}" if p.mig else "")
             + (f" ts={p.time_slicing}" if p.time_slicing else "")
+            + (f" training({p.protection})" if p.training else "")
             + "]"
             for p in self.pools
         )
@@ -170,6 +172,7 @@ def variation(seed: int, past: frozenset[str] = frozenset()) -> Variation:
                 mig=mig,
                 time_slicing=rnd.choice([0, 0, 2, 4]) if not mig and not training else 0,
                 training=training,
+                protection=rnd.choice(["pod", "budget"]) if training else "",
             )
         )
     if rnd.random() < 0.4:
@@ -333,11 +336,20 @@ class _Builder:
         np["spec"]["template"]["metadata"] = {"labels": {"workload-type": "training" if pool.training else pool.name}}
         resource = {"nvidia": "nvidia.com/gpu", "neuron": "aws.amazon.com/neuron", "amd": "amd.com/gpu"}[pool.kind]
         np["spec"]["limits"] = {"cpu": "2000", "memory": "16000Gi", resource: "256"}
-        if pool.training:
+        if pool.training and pool.protection == "budget":
+            # No voluntary disruption at all, no expiry: the training pods need no annotation.
             np["spec"]["disruption"] = {
                 "consolidationPolicy": "WhenEmpty",
-                "consolidateAfter": "30m",
+                "consolidateAfter": "Never",
                 "budgets": [{"nodes": "0"}],
+            }
+            spec["expireAfter"] = "Never"
+        elif pool.training:
+            # Consolidation allowed: the do-not-disrupt annotation on the training pods protects them.
+            np["spec"]["disruption"] = {
+                "consolidationPolicy": "WhenEmptyOrUnderutilized",
+                "consolidateAfter": "30m",
+                "budgets": [{"nodes": "10%"}],
             }
         np["status"]["nodes"] = pool.nodes
         self.out.append(np)
@@ -442,7 +454,7 @@ class _Builder:
         if pool.kind == "nvidia":
             self._operand_pods(node, age, gpus_advertised)
         self._system_pods(node, age)
-        if pool.kind == "nvidia" and gpus_advertised and age > 600:
+        if gpus_advertised and age > 600:
             self._workload(node, pool, it, age)
         return node
 
@@ -637,28 +649,84 @@ class _Builder:
         return pod
 
     def _workload(self, node: dict, pool: Pool, it: instances.InstanceType | None, age: float) -> None:
-        pod = self._clone_pod(self.template_workload, node, age - 300)
+        """The pool's workload on a node: Running pods asking for what the node advertises (a
+        share of a time-sliced GPU, a MIG slice, Neuron devices, AMD GPUs), and now and then a
+        Completed GPU Job pod."""
+        if pool.kind == "nvidia":
+            ((rname, count),) = self._gpu_resources(it, pool).items()
+            per_pod = 1 if not pool.training else (it.gpu_count if it and not pool.mig else 1)
+            toleration = "nvidia.com/gpu"
+        else:
+            rname = "aws.amazon.com/neuron" if pool.kind == "neuron" else "amd.com/gpu"
+            count = node["status"]["allocatable"].get(rname, "1")
+            per_pod, toleration = 1, rname
+        pods = min(int(count) // per_pod, pool.time_slicing or 1 if pool.kind == "nvidia" else 1, 4)
+        for i in range(max(pods, 1)):
+            self._workload_pod(node, pool, rname, per_pod, toleration, age - 300 - i)
+        if pool.kind == "nvidia" and self.rnd.random() < 0.3:
+            done = self._workload_pod(node, pool, rname, 1, toleration, age - 200)
+            done["metadata"]["name"] = f"{pool.name}-eval-{self.rnd.getrandbits(24):06x}-{self.rnd.getrandbits(20):05x}"
+            done["metadata"]["ownerReferences"] = [
+                {
+                    "apiVersion": "batch/v1",
+                    "kind": "Job",
+                    "name": f"{pool.name}-eval",
+                    "uid": "00000000-0000-4000-d000-000000000001",
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ]
+            done["status"]["phase"] = "Succeeded"
+            for c in done["status"].get("conditions", []):
+                if c["type"] in ("Ready", "ContainersReady"):
+                    c["status"], c["reason"] = "False", "PodCompleted"
+            for cs in done["status"].get("containerStatuses", []):
+                cs["ready"], cs["started"] = False, False
+                cs["state"] = {
+                    "terminated": {
+                        "exitCode": 0,
+                        "reason": "Completed",
+                        "startedAt": ts(max(age - 300, 0)),
+                        "finishedAt": ts(max(age - 900, 0)),
+                    }
+                }
+
+    def _workload_pod(self, node: dict, pool: Pool, rname: str, count: int, toleration: str, age: float) -> dict:
+        pod = self._clone_pod(self.template_workload, node, age)
         md = pod["metadata"]
         md["namespace"] = "ml-serving" if not pool.training else "ml-training"
         md["name"] = f"{pool.name}-worker-{self.rnd.getrandbits(24):06x}"
         md.pop("ownerReferences", None)
         md.setdefault("annotations", {})
         if pool.training:
-            md["annotations"]["karpenter.sh/do-not-disrupt"] = "true"
-        resources = self._gpu_resources(it, pool)
-        ((rname, count),) = resources.items()
-        want = str(min(int(count), 1 if not pool.training else it.gpu_count if it else 1))
+            job = f"{pool.name}-train"
+            md["ownerReferences"] = [
+                {
+                    "apiVersion": "batch/v1",
+                    "kind": "Job",
+                    "name": job,
+                    "uid": "00000000-0000-4000-d000-000000000002",
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ]
+            md.setdefault("labels", {})["batch.kubernetes.io/job-name"] = job
+            if pool.protection == "pod":
+                md["annotations"]["karpenter.sh/do-not-disrupt"] = "true"
         for c in pod["spec"]["containers"]:
             res = c.setdefault("resources", {})
             for part in ("requests", "limits"):
                 r = {k: v for k, v in (res.get(part) or {}).items() if not k.startswith("nvidia.com/")}
-                r[rname] = want
+                r[rname] = str(count)
                 res[part] = r
         sel = pod["spec"].setdefault("nodeSelector", {})
         sel.clear()
         sel["karpenter.sh/nodepool"] = pool.name
-        pod["spec"]["tolerations"] = [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+        pod["spec"]["tolerations"] = [{"key": toleration, "operator": "Exists", "effect": "NoSchedule"}]
+        if pool.kind != "nvidia":
+            pod["spec"].pop("runtimeClassName", None)
         self.out.append(pod)
+        return pod
 
     # -- in-between states ---------------------------------------------------
 
