@@ -119,7 +119,7 @@ def voluntary_risks(np: Object) -> dict[str, str]:
     after = str(d.get("consolidateAfter") or "0s")
     out = {}
     if (
-        policy == "WhenEmptyOrUnderutilized"
+        policy in ("WhenEmptyOrUnderutilized", "WhenUnderutilized")  # v1, v1beta1
         and after != "Never"
         and not any(_budget_blocks(b, "Underutilized") for b in budgets)
     ):

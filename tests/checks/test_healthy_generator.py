@@ -148,3 +148,23 @@ def test_an_operand_pod_replaced_90s_ago_and_still_starting_is_not_a_gpu202():
     # Past the window the same pod is a problem for both checks.
     past = _loud(hc.generate(seed, past={"operand-rolling-update"}))
     assert {"GPU202", "GPU203"} <= {f.code for f in past}
+
+
+@pytest.mark.parametrize("api", hc.KARPENTER_APIS)
+def test_training_pods_lose_their_protection_and_gpu501_fires(api):
+    """Negative control for the disruption checks: a training pool that consolidates, its Job's
+    pods stripped of karpenter.sh/do-not-disrupt. v1beta1 spells the policy WhenUnderutilized."""
+    seed = next(
+        s
+        for s in range(2000)
+        if hc.variation(s).karpenter_api == api
+        and not hc.variation(s).states
+        and any(p.training and p.protection == "pod" and p.nodes for p in hc.variation(s).pools)
+    )
+    cluster = hc.generate(seed)
+    assert _loud(cluster) == [], _report(cluster, _loud(cluster))
+    for o in cluster.objects:
+        if o["kind"] == "Pod":
+            o["metadata"].get("annotations", {}).pop("karpenter.sh/do-not-disrupt", None)
+    loud = _loud(cluster)
+    assert any(f.code == "GPU501" and "consolidation" in f.message for f in loud), _report(cluster, loud)
