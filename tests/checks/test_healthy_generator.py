@@ -75,7 +75,7 @@ def test_generated_healthy_clusters_give_nothing_above_info(start):
 
 def test_the_generator_covers_the_variation_space():
     seen: dict[str, set] = {"family": set(), "kind": set(), "mig": set(), "ami": set(), "api": set(), "op": set()}
-    seen |= {"capacity": set(), "time_slicing": set(), "zero": set(), "state": set()}
+    seen |= {"capacity": set(), "time_slicing": set(), "zero": set(), "state": set(), "selector": set(), "taint": set()}
     for seed in range(CLUSTERS):
         v = hc.variation(seed)
         seen["ami"].add(v.ami)
@@ -89,6 +89,8 @@ def test_the_generator_covers_the_variation_space():
             seen["capacity"].add(p.capacity_type)
             seen["time_slicing"].add(bool(p.time_slicing))
             seen["zero"].add(p.nodes == 0)
+            seen["selector"].add(p.selector)
+            seen["taint"].add(p.taint_value)
     assert seen["family"] >= set(hc.GPU_FAMILIES) | {"neuron", "amd"}
     assert seen["kind"] == {"nvidia", "neuron", "amd"}
     assert seen["mig"] == {"", "single", "mixed"}
@@ -99,6 +101,8 @@ def test_the_generator_covers_the_variation_space():
     assert seen["time_slicing"] == {True, False}
     assert seen["zero"] == {True, False}
     assert seen["state"] == set(hc.STATES)
+    assert seen["selector"] == {"instance-type", "family", "gpu-name", "category"}
+    assert seen["taint"] == {"true", ""}
 
 
 def test_generated_clusters_are_reproducible():

@@ -83,6 +83,9 @@ class Pool:
     mig: str = ""  # "", "single" or "mixed" (A100/H100/H200 only)
     time_slicing: int = 0  # replicas per GPU; 0: not shared
     training: bool = False
+    # How the NodePool picks its instances: instance-type, family, gpu-name or category (+ GPU count).
+    selector: str = "instance-type"
+    taint_value: str = "true"  # "" for a key-only taint (nvidia.com/gpu:NoSchedule)
     protection: str = ""  # training pools: "pod" (do-not-disrupt on the pods) or "budget" (the NodePool never disrupts)
 
 
@@ -103,6 +106,8 @@ class Variation:
             + (f" mig={p.mig}" if p.mig else "")
             + (f" ts={p.time_slicing}" if p.time_slicing else "")
             + (f" training({p.protection})" if p.training else "")
+            + f" by {p.selector}"
+            + ("" if p.taint_value else " key-only-taint")
             + "]"
             for p in self.pools
         )
@@ -133,6 +138,10 @@ def _base() -> tuple[dict[str, Any], ...]:
     from gputui.sim.loader import load_objects
 
     return tuple(load_objects(["healthy"], shift_time=False))
+
+
+def _taint(key: str, value: str) -> dict[str, str]:
+    return {"key": key, "value": value, "effect": "NoSchedule"} if value else {"key": key, "effect": "NoSchedule"}
 
 
 def _gpu_requests(pod: dict[str, Any]) -> bool:
@@ -175,6 +184,9 @@ def variation(seed: int, past: frozenset[str] = frozenset()) -> Variation:
                 protection=rnd.choice(["pod", "budget"]) if training else "",
             )
         )
+    for p in v.pools:
+        p.selector = rnd.choice(["instance-type", "family", "gpu-name", "category"])
+        p.taint_value = rnd.choice(["true", ""])
     if rnd.random() < 0.4:
         v.pools.append(
             Pool(
@@ -325,14 +337,29 @@ class _Builder:
         reqs = [
             {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},
             {"key": "karpenter.sh/capacity-type", "operator": "In", "values": [pool.capacity_type]},
-            {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": sorted(pool.instance_types)},
-            {"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": families},
         ]
         taint_key = {"nvidia": "nvidia.com/gpu", "neuron": "aws.amazon.com/neuron", "amd": "amd.com/gpu"}[pool.kind]
+        if pool.kind != "nvidia" or pool.selector == "instance-type":
+            reqs.append(
+                {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": sorted(pool.instance_types)}
+            )
+        elif pool.selector == "family":
+            reqs.append({"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": families})
+        elif pool.selector == "gpu-name":
+            reqs.append({"key": "karpenter.k8s.aws/instance-gpu-name", "operator": "In", "values": [pool.family]})
+            reqs.append({"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": families})
+        else:
+            categories = sorted({instances.INSTANCE_TYPES[t].category for t in pool.instance_types})
+            counts = sorted({instances.INSTANCE_TYPES[t].gpu_count for t in pool.instance_types})
+            reqs.append({"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": categories})
+            reqs.append(
+                {"key": "karpenter.k8s.aws/instance-gpu-count", "operator": "Gt", "values": [str(counts[0] - 1)]}
+            )
+            reqs.append({"key": "karpenter.k8s.aws/instance-gpu-name", "operator": "In", "values": [pool.family]})
         if pool.kind == "nvidia":
             reqs.append({"key": "karpenter.k8s.aws/instance-gpu-manufacturer", "operator": "In", "values": ["nvidia"]})
         spec["requirements"] = reqs
-        spec["taints"] = [{"key": taint_key, "value": "true", "effect": "NoSchedule"}]
+        spec["taints"] = [_taint(taint_key, pool.taint_value)]
         np["spec"]["template"]["metadata"] = {"labels": {"workload-type": "training" if pool.training else pool.name}}
         resource = {"nvidia": "nvidia.com/gpu", "neuron": "aws.amazon.com/neuron", "amd": "amd.com/gpu"}[pool.kind]
         np["spec"]["limits"] = {"cpu": "2000", "memory": "16000Gi", resource: "256"}
@@ -413,7 +440,7 @@ class _Builder:
         cap.setdefault("ephemeral-storage", "200Gi")
         alloc.setdefault("ephemeral-storage", "179Gi")
         taint_key = {"nvidia": "nvidia.com/gpu", "neuron": "aws.amazon.com/neuron", "amd": "amd.com/gpu"}[pool.kind]
-        node["spec"]["taints"] = [{"key": taint_key, "value": "true", "effect": "NoSchedule"}]
+        node["spec"]["taints"] = [_taint(taint_key, pool.taint_value)]
         node["spec"]["providerID"] = f"aws:///us-west-2a/i-0{self.rnd.getrandbits(64):016x}"
         if pool.kind == "nvidia":
             labels.update(self._gfd_labels(it, pool))
