@@ -82,6 +82,7 @@ def test_the_generator_covers_the_variation_space():
         seen["api"].add(v.karpenter_api)
         seen["op"].add(v.operator_version)
         seen["state"].update(v.states)
+        seen.setdefault("image", set()).update(v.image_operands)
         for p in v.pools:
             seen["family"].add(p.family)
             seen["kind"].add(p.kind)
@@ -103,6 +104,7 @@ def test_the_generator_covers_the_variation_space():
     assert seen["state"] == set(hc.STATES)
     assert seen["selector"] == {"instance-type", "family", "gpu-name", "category"}
     assert seen["taint"] == {"true", ""}
+    assert seen["image"] == set(hc.OPERAND_DAEMONSETS)
 
 
 def test_generated_clusters_are_reproducible():

@@ -58,6 +58,12 @@ AMIS = {
 }
 OPERATOR_VERSIONS = ["v24.9.2", "v25.3.0", "v25.3.4"]
 KARPENTER_APIS = ["karpenter.sh/v1beta1", "karpenter.sh/v1"]
+OPERAND_DAEMONSETS = {
+    "driver": "nvidia-driver-daemonset",
+    "toolkit": "nvidia-container-toolkit-daemonset",
+    "devicePlugin": "nvidia-device-plugin-daemonset",
+}
+MIG_MANAGER = "nvidia-mig-manager"
 MIG_PROFILES = {"a100": ("1g.5gb", 7), "h100": ("1g.10gb", 7), "h200": ("1g.18gb", 7)}
 
 # In-between states, each with the age that keeps it inside its window and one past it.
@@ -96,6 +102,9 @@ class Variation:
     operator_version: str
     ami: str
     mig_strategy: str  # the ClusterPolicy's mig.strategy
+    # Operands the node image ships, switched off in the ClusterPolicy: AL2023's NVIDIA AMI has the
+    # driver (and the toolkit), Bottlerocket's NVIDIA variant the driver, toolkit (and device plugin).
+    image_operands: list[str] = field(default_factory=list)
     pools: list[Pool] = field(default_factory=list)
     states: list[str] = field(default_factory=list)
     past: frozenset[str] = frozenset()
@@ -114,7 +123,7 @@ class Variation:
         past = f" past={sorted(self.past)}" if self.past else ""
         return (
             f"seed={self.seed} api={self.karpenter_api} operator={self.operator_version} ami={self.ami} "
-            f"mig-strategy={self.mig_strategy} states={self.states}{past} pools: {pools}"
+            f"mig-strategy={self.mig_strategy} image-operands={self.image_operands} states={self.states}{past} pools: {pools}"
         )
 
 
@@ -138,6 +147,11 @@ def _base() -> tuple[dict[str, Any], ...]:
     from gputui.sim.loader import load_objects
 
     return tuple(load_objects(["healthy"], shift_time=False))
+
+
+def _owner(obj: dict[str, Any]) -> str:
+    refs = obj["metadata"].get("ownerReferences") or []
+    return refs[0]["name"] if refs else ""
 
 
 def _taint(key: str, value: str) -> dict[str, str]:
@@ -200,6 +214,10 @@ def variation(seed: int, past: frozenset[str] = frozenset()) -> Variation:
         )
     if rnd.random() < 0.3:
         v.pools.append(Pool("amd", "amd", "amd", [rnd.choice(list(AMD_TYPES))], "on-demand", rnd.randint(0, 2)))
+    if v.ami == "al2023":
+        v.image_operands = ["driver"] + (["toolkit"] if rnd.random() < 0.5 else [])
+    elif v.ami == "bottlerocket":
+        v.image_operands = ["driver", "toolkit"] + (["devicePlugin"] if rnd.random() < 0.5 else [])
     v.states = sorted(s for s in STATES if rnd.random() < 0.35)
     if past:
         v.states = sorted(set(v.states) | set(past))
@@ -230,7 +248,7 @@ class _Builder:
         self.out: list[dict[str, Any]] = []
         self.ip = 0
         self.operand_pods: dict[str, list[dict[str, Any]]] = {}  # DaemonSet name -> pods
-        self.validator_templates: list[dict[str, Any]] = []
+        self.mig_manager = False
 
     # -- frame ---------------------------------------------------------------
 
@@ -303,13 +321,33 @@ class _Builder:
         if cp["spec"]["operator"]["version"] is None:
             del cp["spec"]["operator"]["version"]
         cp.setdefault("metadata", {}).setdefault("labels", {})["app.kubernetes.io/version"] = self.v.operator_version
-        if AMIS[self.v.ami][3]:
-            cp["spec"]["driver"]["enabled"] = False
-            drop = {"nvidia-driver-daemonset"}
-            self.out = [o for o in self.out if not (o["kind"] == "DaemonSet" and o["metadata"]["name"] in drop)]
-            self.template_operands = [
-                p for p in self.template_operands if not p["metadata"]["name"].startswith("nvidia-driver-daemonset")
-            ]
+        drop = set()
+        for operand in self.v.image_operands:
+            cp["spec"][operand]["enabled"] = False
+            drop.add(OPERAND_DAEMONSETS[operand])
+        self.out = [o for o in self.out if not (o["kind"] == "DaemonSet" and o["metadata"]["name"] in drop)]
+        self.template_operands = [p for p in self.template_operands if _owner(p) not in drop]
+        if any(p.mig for p in self.v.pools):
+            # The MIG manager runs on MIG-capable GPUs (the operator labels only those for it).
+            cp["spec"]["migManager"]["enabled"] = True
+            dp = next(
+                o
+                for o in _base()
+                if o["kind"] == "DaemonSet" and o["metadata"]["name"] == "nvidia-device-plugin-daemonset"
+            )
+            ds = _clone(dp)
+            ds["metadata"]["name"] = MIG_MANAGER
+            ds["metadata"]["labels"]["app"] = MIG_MANAGER
+            ds["metadata"]["uid"] = "00000000-0000-4000-e000-000000000001"
+            tpl = ds["spec"]["template"]
+            tpl["metadata"].setdefault("labels", {})["app"] = MIG_MANAGER
+            ds["spec"]["selector"] = {"matchLabels": {"app": MIG_MANAGER}}
+            tpl["spec"]["nodeSelector"] = {"nvidia.com/gpu.deploy.mig-manager": "true"}
+            for c in tpl["spec"].get("containers", []):
+                c["name"] = "nvidia-mig-manager"
+                c["image"] = "nvcr.io/nvidia/cloud-native/k8s-mig-manager:v0.12.1-ubuntu20.04"
+            self.out.append(ds)
+            self.mig_manager = True
         if any(p.time_slicing for p in self.v.pools):
             cp["spec"]["devicePlugin"]["config"] = {"name": "time-slicing-config", "default": "any"}
 
@@ -458,7 +496,7 @@ class _Builder:
         if pool.kind != "nvidia" or not gpus_advertised:
             for k in [k for k in labels if k.startswith("nvidia.com/")]:
                 del labels[k]
-        if AMIS[self.v.ami][3]:
+        if "driver" in self.v.image_operands:
             md["annotations"].pop("sim.gputui.dev/driver-root", None)
         md["labels"] = labels
         node["status"]["capacity"] = cap
@@ -524,7 +562,9 @@ class _Builder:
             "operator-validator",
         ):
             labels[f"nvidia.com/gpu.deploy.{operand}"] = "true"
-        if AMIS[self.v.ami][3]:
+        if it.gpu_name not in MIG_PROFILES:
+            labels["nvidia.com/gpu.deploy.mig-manager"] = "false"
+        if "driver" in self.v.image_operands:
             labels["nvidia.com/gpu.deploy.driver"] = "pre-installed"
         if pool.mig:
             profile, _ = MIG_PROFILES[pool.family]
@@ -624,7 +664,19 @@ class _Builder:
         return claim
 
     def _operand_pods(self, node: dict, age: float, ready: bool) -> None:
-        for tpl in self.template_operands:
+        templates = list(self.template_operands)
+        if self.mig_manager and node["metadata"]["labels"].get("nvidia.com/mig.capable") == "true":
+            dp = next(p for p in _base() if p["kind"] == "Pod" and _owner(p) == "nvidia-device-plugin-daemonset")
+            mm = _clone(dp)
+            mm["metadata"]["name"] = f"{MIG_MANAGER}-xxxxx"
+            mm["metadata"]["labels"]["app"] = MIG_MANAGER
+            mm["metadata"]["ownerReferences"][0].update(name=MIG_MANAGER, uid="00000000-0000-4000-e000-000000000001")
+            for c in mm["spec"]["containers"]:
+                c["name"] = "nvidia-mig-manager"
+            for cs in mm["status"].get("containerStatuses", []):
+                cs["name"] = "nvidia-mig-manager"
+            templates.append(mm)
+        for tpl in templates:
             if tpl["status"].get("phase") == "Succeeded" and not ("validators-completed" in self.v.states or age > 600):
                 continue
             pod = self._clone_pod(tpl, node, age - 10)
@@ -907,7 +959,8 @@ class _Builder:
             if ds["kind"] != "DaemonSet" or ds["metadata"].get("namespace") != OPERATOR_NS:
                 continue
             pods = self.operand_pods.get(ds["metadata"]["name"], [])
-            n = len(pods)
+            # Every pod of it counts: the NFD worker runs on the frame's CPU and system nodes too.
+            n = sum(1 for o in self.out if o["kind"] == "Pod" and _owner(o) == ds["metadata"]["name"])
             st = ds["status"]
             st.update(
                 desiredNumberScheduled=n,
