@@ -152,3 +152,30 @@ def test_training_pods_lose_their_protection_and_gpu501_fires(api):
             o["metadata"].get("annotations", {}).pop("karpenter.sh/do-not-disrupt", None)
     loud = _loud(cluster)
     assert any(f.code == "GPU501" and "consolidation" in f.message for f in loud), _report(cluster, loud)
+
+
+def test_a_drifted_gpu_node_karpenter_replaces_is_info_unless_a_job_runs_there():
+    """Karpenter's DisruptionTerminating events for a drift replacement of a node running no job
+    are routine (GPU502 info); a training Job pod still on the node keeps the warning."""
+    seed = next(s for s in range(2000) if hc.variation(s).states == ["node-deleting"])
+    cluster = hc.generate(seed)
+    events = [o for o in cluster.objects if o["kind"] == "Event" and o["reason"] == "DisruptionTerminating"]
+    assert {e["involvedObject"]["kind"] for e in events} == {"Node", "NodeClaim"}
+    gpu502 = [f for f in run_checks(hc.snapshot(cluster)) if f.code == "GPU502"]
+    assert gpu502 and all(f.severity == Severity.INFO for f in gpu502)
+    assert _loud(cluster) == [], _report(cluster, _loud(cluster))
+    node = next(o for o in cluster.objects if o["kind"] == "Node" and o["metadata"].get("deletionTimestamp"))
+    job_pod = next(
+        o
+        for o in cluster.objects
+        if o["kind"] == "Pod" and o["metadata"]["namespace"] == "ml-serving" and "-worker-" in o["metadata"]["name"]
+    )
+    job_pod = hc._clone(job_pod)
+    job_pod["metadata"]["name"] += "-job"
+    job_pod["metadata"]["ownerReferences"] = [
+        {"apiVersion": "batch/v1", "kind": "Job", "name": "finetune", "uid": "u", "controller": True}
+    ]
+    job_pod["spec"]["nodeName"] = node["metadata"]["name"]
+    cluster.objects.append(job_pod)
+    loud = [f for f in _loud(cluster) if f.code == "GPU502"]
+    assert {f.subject.kind for f in loud} == {"Node", "NodeClaim"}, _report(cluster, loud)

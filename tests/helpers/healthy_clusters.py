@@ -920,6 +920,8 @@ class _Builder:
                     "lastTransitionTime": ts(self._age("node-deleting") + 30),
                 }
             )
+            for kind, obj in (("Node", node), ("NodeClaim", claim)):
+                self.out.append(self._karpenter_event(kind, obj["metadata"]["name"], f"Disrupting {kind}: Drifted"))
             # Its workload pods are being evicted: drop them (a drained node).
             self.out = [
                 o
@@ -928,6 +930,26 @@ class _Builder:
                     o["kind"] == "Pod" and o["spec"].get("nodeName") == node["metadata"]["name"] and _gpu_requests(o)
                 )
             ]
+
+    def _karpenter_event(self, kind: str, name: str, message: str) -> dict:
+        when = ts(self._age("node-deleting") + 5)
+        return {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {
+                "name": f"{name}.{self.rnd.getrandbits(32):08x}",
+                "namespace": "default",
+                "creationTimestamp": when,
+            },
+            "involvedObject": {"kind": kind, "name": name},
+            "reason": "DisruptionTerminating",
+            "message": message,
+            "source": {"component": "karpenter"},
+            "type": "Normal",
+            "count": 1,
+            "firstTimestamp": when,
+            "lastTimestamp": when,
+        }
 
     def _pending_pod(self, pool: Pool, claim: dict, age: float) -> None:
         pod = _clone(self.template_workload)
