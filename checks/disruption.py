@@ -119,7 +119,7 @@ def voluntary_risks(np: Object) -> dict[str, str]:
     after = str(d.get("consolidateAfter") or "0s")
     out = {}
     if (
-        policy == "WhenEmptyOrUnderutilized"
+        policy in ("WhenEmptyOrUnderutilized", "WhenUnderutilized")  # v1, v1beta1
         and after != "Never"
         and not any(_budget_blocks(b, "Underutilized") for b in budgets)
     ):
@@ -128,6 +128,19 @@ def voluntary_risks(np: Object) -> dict[str, str]:
         )
     if not any(_budget_blocks(b, "Drifted") for b in budgets):
         out["drift"] = "Drifted is not blocked by a budget: an AMI or NodePool change replaces the nodes"
+    return out
+
+
+def _long_running_on(snapshot: ClusterSnapshot, kind: str, name: str) -> list[str]:
+    """Long-running GPU pods (Job, StatefulSet, training) on a disrupted node or NodeClaim's node."""
+    node = name
+    if kind == "NodeClaim":
+        claim = nodeclaim_by_name(snapshot).get(name)
+        node = ((claim.status or {}).get("nodeName") if claim is not None else None) or ""
+    out = []
+    for pod in running_gpu_pods(snapshot):
+        if node and pod.spec.node_name == node and is_long_running(workload_of(snapshot, pod), pod):
+            out.append(f"{pod.metadata.namespace}/{pod.metadata.name}")
     return out
 
 
@@ -316,7 +329,9 @@ def gpu_pods_disrupted(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         Empty / Drifted") on GPU nodes and NodeClaims, Evicted ("Evicted pod: Underutilized",
         or the kubelet's node-pressure eviction) and Disrupted (pods deleted at a node's
         termination deadline, bypassing PDBs and do-not-disrupt) on GPU pods — also pods
-        already gone, recognised through their Job/StatefulSet/Deployment.
+        already gone, recognised through their Job/StatefulSet/Deployment. A node drifted,
+        expired or emptied with no Job, StatefulSet or training pod on it is info: a routine
+        replacement.
 
     Why it matters:
         Each eviction of a GPU job loses the work since its last checkpoint and another
@@ -360,11 +375,21 @@ def gpu_pods_disrupted(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         evs.sort(key=lambda e: e.when or "")
         ev = [f"event {e.reason} ({age_text(snapshot.age_seconds(e.when))} ago): {e.message}" for e in evs[-4:]]
         why = next((e.message.split(": ", 1)[1] for e in reversed(evs) if ": " in (e.message or "")), "disrupted")
+        jobs = _long_running_on(snapshot, kind, name)
+        consolidated = any("Underutilized" in (e.message or "") for e in evs)
+        routine = not jobs and not consolidated
+        if jobs:
+            ev.append("long-running GPU pods on it: " + ", ".join(jobs[:5]))
+        elif routine:
+            # A replacement (drift, expiry, an empty node) of a node running no job: the pod
+            # events, if any, carry the warning for the workloads that were hit.
+            ev.append("no Job, StatefulSet or training pod on it in the snapshot: a routine replacement")
         yield gpu_pods_disrupted.finding(
             f"Karpenter disrupted GPU {kind.lower()} {name} ({why}) "
             f"{age_text(snapshot.age_seconds(evs[-1].when))} ago; if jobs ran there, protect them with "
             f"{ANNOTATION_DO_NOT_DISRUPT} or a zero-node budget for this reason",
             ObjectRef(kind=kind, name=name),
+            severity=Severity.INFO if routine else None,
             evidence=ev,
         )
     for (kind, ns, name), g in sorted(pod_groups.items()):

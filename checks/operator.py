@@ -234,7 +234,8 @@ def operand_daemonset_unavailable(snapshot: ClusterSnapshot) -> Iterator[Finding
         or false, a node affinity mismatch, or the pod there failing, and how long the node
         has been up. Not counted: nodes younger than 10 minutes (NFD and the operator label
         them, pods start), nodes being deleted or disrupted by Karpenter, pods a rolling
-        update is replacing within 10 minutes, and nodes kept off only by an untolerated
+        update is replacing within 10 minutes, pods younger than 10 minutes still starting
+        (not failing), and nodes kept off only by an untolerated
         taint: GPU205 reports those once for all operands. AMD and Neuron nodes are not
         judged.
 
@@ -306,7 +307,10 @@ def operand_daemonset_unavailable(snapshot: ClusterSnapshot) -> Iterator[Finding
             pp = next((x for x in (pod_problem(p) for p in pods) if x is not None), None)
             if pp is None:
                 continue
-            if not pp.failing and (young or (rolling and _young_pod(snapshot, pp.pod))):
+            # Not failing and started within the window: a rolling update's last pod (the
+            # counts already say "all updated"), a restarted or rescheduled pod; GPU203 calls
+            # it stuck only after the same 10 minutes.
+            if not pp.failing and (young or _young_pod(snapshot, pp.pod)):
                 young_pending += 1
                 continue
             if not pp.failing and upstream_failure(snapshot, name, operand.app if operand else None):
