@@ -41,7 +41,6 @@ def main() -> int:
     states: Counter[str] = Counter()
     examples: dict[str, list[str]] = {}
     loud_clusters = findings = 0
-    known: Counter[str] = Counter()  # false alarms in clusters with a state listed as not yet quiet
     t_gen = t_check = 0.0
     t0 = time.perf_counter()
     for seed in range(args.start, args.start + args.clusters):
@@ -59,8 +58,6 @@ def main() -> int:
             continue
         loud_clusters += 1
         by_code.update(f.code for f in loud)
-        if hc.not_yet_quiet(cluster.variation):
-            known.update(f.code for f in loud)
         clusters_by_code.update({f.code for f in loud})
         for f in loud:
             shown = examples.setdefault(f.code, [])
@@ -73,15 +70,7 @@ def main() -> int:
     print(f"clusters with alarms:  {loud_clusters:,}")
     print(f"false alarms (> info): {sum(by_code.values()):,}")
     for code, n in sorted(by_code.items()):
-        print(
-            f"  {code}  {n:6,} findings in {clusters_by_code[code]:,} clusters"
-            f" ({known[code]:,} in clusters with a state not yet quiet)"
-        )
-    print(f"false alarms outside the states not yet quiet: {sum(by_code.values()) - sum(known.values()):,}")
-    print(
-        "states not yet quiet: "
-        + ", ".join(f"{name} ({'/'.join(codes)})" for name, (codes, _) in hc.STATES_NOT_YET_QUIET.items())
-    )
+        print(f"  {code}  {n:6,} findings in {clusters_by_code[code]:,} clusters")
     print("in-between states generated: " + ", ".join(f"{s} {n:,}" for s, n in sorted(states.items())))
     print(
         f"time:                  {elapsed:.1f} s ({1000 * elapsed / max(args.clusters, 1):.1f} ms a cluster: "

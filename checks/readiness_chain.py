@@ -32,6 +32,7 @@ from checks.operands import (
     operand_daemonsets,
     operator_installed,
     owned_by_clusterpolicy,
+    shipped_by_image,
 )
 from checks.pod_problems import log_excerpt, pod_evidence, pod_problem
 from checks.transitions import NODE_DELETION, NODE_FIRST_BOOT, deadline_text, elapsed_text, within
@@ -196,6 +197,14 @@ def diagnose_chain(snapshot: ClusterSnapshot, node: Node) -> ChainDiagnosis:
                 True,
                 ["no ClusterPolicy (nvidia.com/v1) and no DaemonSet named *nvidia-device-plugin* in any namespace"],
             )
+        shipped, how = shipped_by_image(snapshot, node)
+        if DEVICE_PLUGIN.field in shipped:
+            # Bottlerocket's host runs the plugin: no DaemonSet is expected, only its registration.
+            return ChainDiagnosis(
+                "the node image runs the device plugin on the host, and it has registered no GPUs",
+                not is_young(snapshot, node),
+                [f"{how}: the host runs the NVIDIA device plugin, not the GPU Operator"],
+            )
         state = (cp.status or {}).get("state") if cp is not None else None
         return ChainDiagnosis(
             "the GPU Operator is installed but there is no device-plugin DaemonSet"
@@ -244,10 +253,13 @@ def diagnose_chain(snapshot: ClusterSnapshot, node: Node) -> ChainDiagnosis:
     if hw and hw.get("status") == "False":
         ev.append(f"node condition {condition_text(hw)}")
     rel = [ref(p, "Pod") for p in pods[:1]]
+    # On a node inside its first boot the plugin may simply not have registered yet; a log
+    # line or a failed hardware condition says it tried and failed.
+    failed = len(ev) > len(notes) or not is_young(snapshot, node)
     return ChainDiagnosis(
         "driver, toolkit and device plugin pods are running, yet the device plugin registered no GPUs "
         "(see its log: NVML or device discovery failed)",
-        True,
+        failed,
         ev,
         rel,
         [fixplans.restart_operand_pod(pods[0])] if pods else [],

@@ -43,7 +43,7 @@ from checks.nodepools import (
     set_after_boot,
     widen_requirements,
 )
-from checks.readiness_chain import still_initializing
+from checks.readiness_chain import mig_resources, still_initializing
 from checks.registry import check
 from checks.transitions import (
     LAUNCH_PATIENCE_SECONDS,
@@ -356,9 +356,11 @@ def _gpu_nodes_without_gpus(snapshot: ClusterSnapshot, nodepools: list[str]) -> 
             continue
         if expected_gpus(snapshot, node) is None or node.spec.unschedulable:
             continue
-        if Decimal(str(node.status.allocatable.get(GPU_RESOURCE, "0") or "0")) == 0 and not still_initializing(
-            snapshot, node
-        ):  # a new node's driver is still coming up (GPU102)
+        if (
+            Decimal(str(node.status.allocatable.get(GPU_RESOURCE, "0") or "0")) == 0
+            and not mig_resources(node)  # MIG's mixed strategy advertises nvidia.com/mig-* instead
+            and not still_initializing(snapshot, node)  # a new node's driver is still coming up (GPU102)
+        ):
             out.append(node.metadata.name)
     return out
 
@@ -683,7 +685,7 @@ def _gpu_less(snapshot: ClusterSnapshot, node: Node | None) -> bool:
     """A node that should have GPUs but offers none to the scheduler."""
     if node is None or expected_gpus(snapshot, node) is None:
         return False
-    return Decimal(str(node.status.allocatable.get(GPU_RESOURCE, "0") or "0")) == 0
+    return Decimal(str(node.status.allocatable.get(GPU_RESOURCE, "0") or "0")) == 0 and not mig_resources(node)
 
 
 def _taint_str(t: Taint) -> str:

@@ -20,8 +20,6 @@ CHUNK = 50
 
 # States the node and scheduling checks still flag inside their window, with the code that fires
 # (see the list in tests/helpers/healthy_clusters.py): left out of the quiet property for now.
-STATES_NOT_YET_QUIET = hc.STATES_NOT_YET_QUIET
-_not_yet_quiet = hc.not_yet_quiet
 
 
 def _loud(cluster: hc.Cluster) -> list:
@@ -40,8 +38,6 @@ def test_generated_healthy_clusters_give_nothing_above_info(start):
     reports = []
     for seed in range(start, start + CHUNK):
         cluster = hc.generate(seed)
-        if _not_yet_quiet(cluster.variation):
-            continue
         tried += 1
         loud = _loud(cluster)
         if loud:
@@ -119,7 +115,6 @@ def test_an_operand_pod_replaced_90s_ago_and_still_starting_is_not_a_gpu202():
         s
         for s in range(2000)
         if set(hc.variation(s).states) == {"operand-rolling-update"}
-        and not _not_yet_quiet(hc.variation(s))
         and sum(p.nodes for p in hc.variation(s).pools if p.kind == "nvidia") == 1
     )
     cluster = hc.generate(seed)

@@ -228,33 +228,10 @@ def variation(seed: int, past: frozenset[str] = frozenset()) -> Variation:
     return v
 
 
-# States not yet quiet inside their window, each with the check that still fires on it and how
-# to recognise it in a variation. The checks concerned live in checks/nodes.py and
-# checks/scheduling.py; until they know these windows the quiet property leaves such clusters
-# out (they are still generated, and asserted past their window in
-# tests/checks/test_healthy_generator.py); bench/false_alarms.py counts them apart.
-STATES_NOT_YET_QUIET = {
-    # A GPU node 60 s old whose device plugin has not advertised GPUs yet: GPU101 (checks/nodes.py)
-    # errors at once; GPU401 (checks/scheduling.py) then names the node for any Pending GPU pod.
-    "node-no-gpus-yet": (("GPU101", "GPU401"), lambda v: "node-no-gpus-yet" in v.states),
-    # A Pending pod asking for a MIG slice (nvidia.com/mig-1g.10gb, mixed strategy) nominated to a
-    # launching NodeClaim: GPU401 (checks/scheduling.py) reads the pool's running nodes as offering
-    # no nvidia.com/gpu ("device plugin not running there"), though they advertise the slices.
-    "pod-nominated-mig-mixed": (
-        ("GPU401",),
-        lambda v: "pod-nominated" in v.states and first_nvidia_pool(v).mig == "mixed",
-    ),
-}
-
-
 def first_nvidia_pool(v: Variation) -> Pool:
     """The pool the generator's in-between states act on."""
     nv = [p for p in v.pools if p.kind == "nvidia"]
     return next((p for p in nv if p.nodes), nv[0])
-
-
-def not_yet_quiet(v: Variation) -> list[str]:
-    return [name for name, (_codes, applies) in STATES_NOT_YET_QUIET.items() if applies(v)]
 
 
 def generate(seed: int, past: frozenset[str] | set[str] = frozenset()) -> Cluster:
