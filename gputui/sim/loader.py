@@ -21,8 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from gputui.kube.manifests import Origin, Source, check_document, manifest_files, read_objects, shown_path
+from gputui.sim import scenario_build
 from gputui.sim.known_kinds import stand_in_crds
-from gputui.sim.scenario_index import SCENARIO_DIR, resolve_sources, scenario_description, scenario_names
+from gputui.sim.scenario_index import (
+    SCENARIO_DIR,
+    GeneratedScenario,
+    resolve_sources,
+    scenario_description,
+    scenario_names,
+)
 from gputui.sim.server_fields import complete, types_for
 from gputui.sim.timestamps import newest_time, shift_times
 
@@ -65,7 +72,12 @@ def load_objects(sources: Iterable[Source], *, shift_time: bool = True, now: _dt
     (gputui.sim.known_kinds); objects of kinds still unknown are left out and counted in
     the result's `unknown`.
     """
-    read = read_objects(resolve_sources(sources), shown=_shown_path, files=_scenario_files)
+    read: list[tuple[Origin, dict[str, Any]]] = []
+    for source in resolve_sources(sources):
+        if isinstance(source, GeneratedScenario):
+            read.extend(scenario_build.scenario_documents(source.name))
+        else:
+            read.extend(read_objects([source], shown=_shown_path, files=_scenario_files))
     return _prepare(read, shift_time=shift_time, now=now)
 
 

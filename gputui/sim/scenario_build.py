@@ -14,8 +14,8 @@ one format, a sequence of steps applied in order to the objects of the cluster b
   uid and container IDs (see `derive`).
 
 Near-identical objects (a DaemonSet's pods, the nodes of a pool, events) are thus stored as the few fields
-they differ in. Building is deterministic and cached per process; the loader reads the result from a
-JSON file in a private temporary directory, as it reads any manifest.
+they differ in. Building is deterministic and cached per process; the loader takes the built objects
+as they are (scenario_documents), checked like any manifest's.
 
 To change a scenario, write it out as plain manifests, edit them and encode them again:
 `python -m gputui.sim.scenario_build export NAME FILE`, then `... encode NAME FILE [--base OTHER]`
@@ -24,15 +24,12 @@ To change a scenario, write it out as plain manifests, edit them and encode them
 
 from __future__ import annotations
 
-import atexit
 import collections
 import datetime as _dt
 import hashlib
 import json
 import re
-import shutil
 import sys
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -41,6 +38,7 @@ import msgspec
 import yaml
 
 from gputui.errors import InputError
+from gputui.kube.manifests import Origin, check_document
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 BASE = "base"
@@ -258,28 +256,21 @@ def build(name: str, root: Path = SCENARIO_DIR) -> list[dict[str, Any]]:
     return _clone(_built(name, root))
 
 
-_tmpdir: Path | None = None
-
-
-def scenario_file(name: str, root: Path = SCENARIO_DIR) -> Path:
-    """A JSON file (a list of the scenario's objects) the manifest loader can read; written once per process."""
-    global _tmpdir
-    if _tmpdir is None:
-        _tmpdir = Path(tempfile.mkdtemp(prefix="gputui-scenarios-"))
-        atexit.register(shutil.rmtree, _tmpdir, True)
-    path = _tmpdir / f"{name}-{hashlib.sha256(str(root).encode()).hexdigest()[:8]}.json"
-    if not path.is_file():
-        try:
-            objects = build(name, root)
-        except (OSError, ValueError, KeyError, IndexError, TypeError, yaml.YAMLError) as exc:
-            raise InputError(
-                f"built-in scenario {name!r} cannot be built: {exc}",
-                hint=f"the overlays in {root} are broken; restore them or encode the scenario again",
-            ) from exc
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(msgspec.json.encode(objects))
-        tmp.replace(path)
-    return path
+def scenario_documents(name: str, root: Path = SCENARIO_DIR) -> list[tuple[Origin, dict[str, Any]]]:
+    """The built scenario's objects, checked like documents read from a file, for the loader."""
+    try:
+        objects = build(name, root)
+    except (OSError, ValueError, KeyError, IndexError, TypeError, yaml.YAMLError) as exc:
+        raise InputError(
+            f"built-in scenario {name!r} cannot be built: {exc}",
+            hint=f"the overlays in {root} are broken; restore them or encode the scenario again",
+        ) from exc
+    read = []
+    for i, obj in enumerate(objects, 1):
+        origin = Origin(f"built-in scenario {name}", 1, i)
+        check_document(obj, origin)
+        read.append((origin, obj))
+    return read
 
 
 # -- encoding (maintenance) -----------------------------------------------------------------

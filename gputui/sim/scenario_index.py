@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -56,8 +56,14 @@ def _unknown_scenario(name: str) -> InputError:
     )
 
 
-def _scenario_paths(name: str, entry: dict[str, Any]) -> list[Path]:
-    paths: list[Path] = []
+class GeneratedScenario(NamedTuple):
+    """A built-in scenario built from base.yaml and its overlay (gputui.sim.scenario_build)."""
+
+    name: str
+
+
+def _scenario_paths(name: str, entry: dict[str, Any]) -> list[Path | GeneratedScenario]:
+    paths: list[Path | GeneratedScenario] = []
     for rel in entry.get("include") or []:
         p = (SCENARIO_DIR / str(rel)).resolve()
         if not p.exists():
@@ -73,23 +79,24 @@ def _scenario_paths(name: str, entry: dict[str, Any]) -> list[Path]:
         from gputui.sim import scenario_build
 
         if scenario_build.has_scenario(name, SCENARIO_DIR):
-            paths.append(scenario_build.scenario_file(name, SCENARIO_DIR))
+            paths.append(GeneratedScenario(name))
     return paths
 
 
-def resolve_sources(sources: Iterable[Source]) -> list[Path]:
-    """Scenario names, files and directories -> the files and directories to read.
+def resolve_sources(sources: Iterable[Source]) -> list[Path | GeneratedScenario]:
+    """Scenario names, files and directories -> the files and directories to read, and the
+    built-in scenarios to build.
 
     An existing path wins over a scenario of the same name. Duplicates are dropped,
     first occurrence kept, so "base + incident" with a shared include reads it once.
     """
     index: dict[str, dict[str, Any]] | None = None
-    out: list[Path] = []
-    seen: set[Path] = set()
+    out: list[Path | GeneratedScenario] = []
+    seen: set[Path | GeneratedScenario] = set()
     for src in sources:
         path = Path(src).expanduser()
         if path.exists():
-            candidates = [path.resolve()]
+            candidates: list[Path | GeneratedScenario] = [path.resolve()]
         else:
             if index is None:
                 index = _scenario_index()

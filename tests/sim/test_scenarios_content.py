@@ -426,7 +426,7 @@ def test_overlay_errors_name_the_step(tmp_path):
     from gputui.errors import InputError
 
     with pytest.raises(InputError, match="built-in scenario 'x' cannot be built"):
-        scenario_build.scenario_file("x", tmp_path)
+        scenario_build.scenario_documents("x", tmp_path)
 
 
 def test_encode_round_trips(tmp_path):

@@ -128,7 +128,8 @@ def test_built_in_scenarios_resolve():
     assert (scenario_index.SCENARIO_DIR / "index.yaml").is_file()
     for name in scenario_names():
         assert scenario_description(name)
-        assert scenario_build.scenario_file(name) in resolve_sources([name])
+        assert scenario_index.GeneratedScenario(name) in resolve_sources([name])
+        assert scenario_build.has_scenario(name)
 
 
 # -- error forms ------------------------------------------------------------------------------

@@ -26,10 +26,20 @@ except Exception:  # a broken index is reported by the test below, not at collec
 
 
 def _scripts_logs(name: str) -> bool:
-    from gputui.sim.loader import resolve_sources
+    import json
 
-    files = [f for p in resolve_sources([name]) for f in ([p] if p.is_file() else sorted(p.rglob("*.yaml")))]
-    return any("sim.gputui.dev/log." in f.read_text() or "sim.gputui.dev/previous-log." in f.read_text() for f in files)
+    from gputui.sim import scenario_build
+    from gputui.sim.loader import resolve_sources
+    from gputui.sim.scenario_index import GeneratedScenario
+
+    texts = []
+    for source in resolve_sources([name]):
+        if isinstance(source, GeneratedScenario):
+            texts.append(json.dumps(scenario_build.build(source.name)))
+        else:
+            files = [source] if source.is_file() else sorted(source.rglob("*.yaml"))
+            texts.extend(f.read_text() for f in files)
+    return any("sim.gputui.dev/log." in t or "sim.gputui.dev/previous-log." in t for t in texts)
 
 
 SCENARIOS_WITH_LOGS = [n for n in SCENARIOS if _scripts_logs(n)]
