@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gputui.sim.kind_fields import pod_qos_class
 from gputui.sim.resources import ResourceType
 from gputui.sim.timestamps import now_rfc3339
 
@@ -54,20 +55,4 @@ def apply_create_defaults(rt: ResourceType, obj: dict) -> None:
             c.setdefault("terminationMessagePolicy", "File")
             c.setdefault("resources", {})
         obj.setdefault("status", {}).setdefault("phase", "Pending")
-        obj["status"].setdefault("qosClass", _qos_class(spec))
-
-
-def _qos_class(spec: dict) -> str:
-    containers = spec.get("containers", []) + spec.get("initContainers", [])
-    any_set, guaranteed = False, True
-    for c in containers:
-        res = c.get("resources") or {}
-        req, lim = res.get("requests") or {}, res.get("limits") or {}
-        if req or lim:
-            any_set = True
-        for r in ("cpu", "memory"):
-            if r not in lim or req.get(r, lim.get(r)) != lim.get(r):
-                guaranteed = False
-    if not any_set:
-        return "BestEffort"
-    return "Guaranteed" if guaranteed else "Burstable"
+        obj["status"].setdefault("qosClass", pod_qos_class(spec))

@@ -159,7 +159,7 @@ def _fill_pod(obj: dict[str, Any], ctx: FillContext, bad) -> None:
         for c in conds:
             c.setdefault("lastProbeTime", None)
     if phase:
-        status.setdefault("qosClass", _qos_class(containers))
+        status.setdefault("qosClass", pod_qos_class(spec))
         if node:
             host_ip = _node_ip(ctx, node)
             status.setdefault("hostIP", host_ip)
@@ -282,7 +282,14 @@ def _pod_conditions(status: dict[str, Any], phase: str, node: str | None, start:
     ]
 
 
-def _qos_class(containers: list[dict[str, Any]]) -> str:
+def pod_qos_class(spec: dict[str, Any]) -> str:
+    """The pod's QoS class as the kubelet computes it: from cpu and memory alone, over every
+    container, init containers included."""
+    containers: list[dict[str, Any]] = []
+    for key in ("containers", "initContainers"):
+        items = spec.get(key)
+        if isinstance(items, list):
+            containers.extend(c for c in items if isinstance(c, dict))
     any_set, guaranteed = False, True
     for c in containers:
         res = c.get("resources") or {}

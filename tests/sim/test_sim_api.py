@@ -1342,3 +1342,17 @@ def test_create_drops_status_where_a_status_subresource_owns_it(sim, core):
         }
     )
     assert node.status.capacity == {"nvidia.com/gpu": "1"}
+
+
+def test_created_pod_with_only_a_gpu_limit_is_best_effort(start_sim, api_client_for):
+    """QoS counts cpu and memory only, as the kubelet does: an nvidia.com/gpu limit alone is BestEffort."""
+    sim = start_sim()
+    core = client.CoreV1Api(api_client_for(sim))
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "gpu-only"},
+        "spec": {"containers": [{"name": "a", "image": "cuda", "resources": {"limits": {"nvidia.com/gpu": "1"}}}]},
+    }
+    created = core.create_namespaced_pod("default", pod)
+    assert created.status.qos_class == "BestEffort"

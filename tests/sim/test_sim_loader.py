@@ -726,3 +726,41 @@ def test_unshifted_load_fills_missing_timestamps_from_the_data_clock(tmp_path):
     objs = {o["metadata"]["name"]: o for o in loader.load_objects([str(f)], shift_time=False)}
     assert objs["c"]["metadata"]["creationTimestamp"] == "2025-01-02T03:04:05Z"
     assert objs["n1"]["metadata"]["creationTimestamp"] == "2025-01-02T03:04:05Z"
+
+
+# -- QoS class: one rule for loaded and created pods ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spec, qos",
+    [
+        ({"containers": [{"name": "a", "resources": {"limits": {"nvidia.com/gpu": "1"}}}]}, "BestEffort"),
+        (
+            {
+                "containers": [{"name": "a", "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}],
+                "initContainers": [{"name": "i", "resources": {"requests": {"cpu": "100m"}}}],
+            },
+            "Burstable",
+        ),
+        (
+            {
+                "containers": [
+                    {"name": "a", "resources": {"limits": {"cpu": "1", "memory": "1Gi", "nvidia.com/gpu": "1"}}}
+                ]
+            },
+            "Guaranteed",
+        ),
+        ({"containers": [{"name": "a"}], "initContainers": "not a list"}, "BestEffort"),
+    ],
+)
+def test_qos_class_counts_cpu_and_memory_of_every_container(spec, qos):
+    from gputui.sim.kind_fields import pod_qos_class
+
+    assert pod_qos_class(spec) == qos
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"}, "spec": spec}
+    pod["spec"] = {**spec, "containers": [dict(c, image="busybox") for c in spec["containers"]]}
+    if not isinstance(spec.get("initContainers"), list):
+        pod["spec"].pop("initContainers", None)
+    pod["status"] = {"phase": "Running"}
+    [loaded] = [o for o in loader.prepare_objects([pod]) if o["kind"] == "Pod"]
+    assert loaded["status"]["qosClass"] == qos
