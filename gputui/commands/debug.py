@@ -1,19 +1,54 @@
 """`gputui debug`: run nvidia-smi debug pods on GPU nodes and report what the GPUs say.
 
 Exit codes: 0 every node answered and nothing at error severity; 1 a finding at error
-severity or a node that could not be asked; 2 usage; 4 no cluster; 6 node not found;
-130 interrupted (every pod created so far is deleted first).
+severity or a node that could not be asked; 2 usage; 3 debug pods that could not be
+deleted (their names and the `kubectl delete pod` command are printed); 4 no cluster, or
+your identity may not read nodes or pods or create pods; 6 node not found; 128+N after
+signal N — 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP, 131 SIGQUIT — once every pod created so
+far is deleted.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import sys
 from collections.abc import Iterator
 
 from gputui.commands.options import add_common_options
-from gputui.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, GputuiError
+from gputui.errors import EXIT_CONNECT, EXIT_FINDINGS, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, GputuiError
+
+# Handled like Ctrl-C: the run stops and its pods are deleted before gputui exits with 128+N.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT") if hasattr(signal, name)
+)
+EXIT_CODES_HELP = (
+    "exit codes: 0 every node answered, nothing at error severity; 1 a finding at error severity or a node "
+    "that could not be asked; 2 usage; 3 debug pods could not be deleted (names and the kubectl command are "
+    "printed); 4 no cluster, or your identity may not read nodes or pods or create pods; 6 node not found; "
+    "128+N after signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP, 131 SIGQUIT), once the run's pods are deleted"
+)
+
+
+class Interrupted(KeyboardInterrupt):
+    """A stop signal arrived; `signum` says which."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+        self.reported = False
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+    @property
+    def name(self) -> str:
+        try:
+            return signal.Signals(self.signum).name
+        except ValueError:
+            return f"signal {self.signum}"
 
 
 def register(sub) -> None:
@@ -24,6 +59,7 @@ def register(sub) -> None:
         "(no GPU requested, every taint tolerated), read and explain its output, then "
         "delete it. -n/--namespace picks the pods' namespace (default: gputui-debug if it "
         "exists, else default).",
+        epilog=EXIT_CODES_HELP,
     )
     add_common_options(p)
     p.add_argument("nodes", nargs="*", metavar="NODE", help="node names")
@@ -47,7 +83,13 @@ def register(sub) -> None:
         help="request nvidia.com/gpu: 1 and run nvidia-smi unprivileged (fails when every GPU is taken)",
     )
     p.add_argument("--print", dest="print_only", action="store_true", help="print the pod manifests; create nothing")
-    p.add_argument("--cleanup", action="store_true", help="delete leftover gputui debug pods past their deadline")
+    p.add_argument(
+        "--cleanup",
+        action="store_true",
+        help="delete gputui debug pods of runs that are over (owner process gone, or past the deadline); "
+        "asks before deleting pods of runs that may still be running",
+    )
+    p.add_argument("--yes", action="store_true", help="with --cleanup: delete those too without asking")
     p.add_argument("--concurrency", type=int, default=8, metavar="N", help="pods at a time (default: 8)")
     p.add_argument(
         "--timeout", type=int, default=120, metavar="SECONDS", help="activeDeadlineSeconds of each pod (default: 120)"
@@ -67,11 +109,16 @@ def run(args: argparse.Namespace) -> int:
             hint="drop --read-only, or use --print to see the manifests",
             exit_code=EXIT_USAGE,
         )
-    with from_args(args) as kube:
-        kube.version()
-        if args.cleanup:
-            return _cleanup(kube)
-        return _debug(kube, args)
+    try:
+        with _stop_signals_as_interrupt(), from_args(args) as kube:
+            kube.version()
+            if args.cleanup:
+                return _cleanup(kube, namespace=getattr(args, "namespace", None), yes=args.yes)
+            return _debug(kube, args)
+    except Interrupted as e:
+        if not e.reported:
+            _say(f"gputui: interrupted ({e.name})")
+        return e.exit_code
 
 
 def _check_args(args: argparse.Namespace) -> None:
@@ -98,19 +145,102 @@ def _check_args(args: argparse.Namespace) -> None:
         )
 
 
-def _cleanup(kube) -> int:
+def _forbidden(e, verb: str, resource: str, where: str = "") -> GputuiError:
+    """One line for an RBAC refusal of a read or write this command cannot do without."""
+    scope = f" in namespace {where}" if where else (" in any namespace" if resource == "pods" else "")
+    return GputuiError(
+        f"not allowed to {verb} {resource}{scope}: {e.message}",
+        hint=f"your identity needs `{verb}` on {resource}{scope} (RBAC); check with "
+        f"`kubectl auth can-i {verb} {resource}" + (f" -n {where}`" if where else ("`" if not scope else " -A`")),
+        exit_code=EXIT_CONNECT,
+    )
+
+
+def _read(what, call, verb: str, resource: str, where: str = ""):
+    """A read this command needs: Forbidden becomes one line (exit 4); 5xx were retried already."""
+    from gputui.kube.errors import KubeApiError, TransportTimeout
+
+    try:
+        return call()
+    except KubeApiError as e:
+        if e.status == 403:
+            raise _forbidden(e, verb, resource, where) from None
+        raise GputuiError(
+            f"could not {what}: {e.status} {e.reason}: {e.message}",
+            hint="the API server kept failing (retried); try again in a moment",
+            exit_code=EXIT_PARTIAL if e.retryable else EXIT_CONNECT,
+        ) from None
+    except TransportTimeout as e:
+        raise GputuiError(
+            f"could not {what}: {e}", hint="a slow server needs a larger --request-timeout", exit_code=EXIT_CONNECT
+        ) from None
+
+
+def _cleanup(kube, *, namespace: str | None, yes: bool) -> int:
     from gputui.debugpod import cleanup
 
-    leftovers = cleanup.find_leftovers(kube)
-    if not leftovers:
+    pods = _read(
+        "list gputui debug pods",
+        lambda: cleanup.survey(kube, namespace=namespace),
+        "list",
+        "pods",
+        namespace or "",
+    )
+    pods = [p for p in pods if p.state != cleanup.TERMINATING]
+    if not pods:
         print("No leftover gputui debug pods.")
         return EXIT_OK
-    removed, failed = cleanup.remove(kube, leftovers)
+    code = _delete_and_report(kube, [p for p in pods if p.removable])
+    maybe_live = [p for p in pods if not p.removable]
+    if not maybe_live:
+        return code
+    print(f"{len(maybe_live)} debug pod(s) of runs that may still be running:")
+    for p in maybe_live:
+        if p.state == cleanup.LIVE:
+            why = "its gputui process still runs"
+        else:
+            why = f"{'another host' if p.owner else 'no owner recorded'}, before its deadline"
+        print(f"  {p}: {why}")
+    if not yes:
+        if not sys.stdin.isatty():
+            print("  left alone: pass --yes to delete them too (their run then loses its pods)")
+            return code
+        answer = input(f"Delete these {len(maybe_live)} pod(s) too? [y/N] ").strip().lower()
+        if answer not in ("y", "yes"):
+            print("  left alone.")
+            return code
+    return max(code, _delete_and_report(kube, maybe_live))
+
+
+def _delete_and_report(kube, pods) -> int:
+    from gputui.debugpod import cleanup
+
+    removed, failed = cleanup.remove(kube, pods)
     for l in removed:
         print(f"deleted {l}")
-    for l, why in failed:
-        print(f"could not delete {l}: {why}", file=sys.stderr)
-    return EXIT_OK if not failed else EXIT_FINDINGS
+    if failed:
+        _report_undeleted([(l.namespace, l.name, why) for l, why in failed])
+        return EXIT_PARTIAL
+    return EXIT_OK
+
+
+def _report_undeleted(pods: list[tuple[str, str, str]]) -> None:
+    """Debug pods left in the cluster: their names, why, and the command that deletes them."""
+    from gputui.debugpod.cleanup import kubectl_delete
+
+    _say(f"gputui: error: could not delete {len(pods)} debug pod(s); they stop at their deadline but stay listed:")
+    for ns, name, why in pods:
+        _say(f"  {ns}/{name}: {why}")
+    for command in kubectl_delete((ns, name) for ns, name, _ in pods):
+        _say(f"  hint: delete them with `{command}` (or `gputui debug --cleanup`)")
+
+
+def _say(text: str) -> None:
+    """A line on stderr that cannot fail (after SIGHUP the terminal may be gone)."""
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
 
 
 def _debug(kube, args: argparse.Namespace) -> int:
@@ -118,7 +248,12 @@ def _debug(kube, args: argparse.Namespace) -> int:
     from gputui.debugpod.runner import DebugRunner
 
     mode = fleet_run.check_mode(args.mode)
-    nodes = fleet_run.select_nodes(kube, args.nodes or (), all_gpu=args.all, nodepool=args.nodepool)
+    nodes = _read(
+        "read the nodes",
+        lambda: fleet_run.select_nodes(kube, args.nodes or (), all_gpu=args.all, nodepool=args.nodepool),
+        "get" if args.nodes else "list",
+        "nodes",
+    )
     driver_pods, operator_present = fleet_run.driver_pods_by_node(kube)
     namespace, ns_reason = fleet_run.choose_namespace(kube, getattr(args, "namespace", None))
     opts = fleet_run.RunOptions(
@@ -140,58 +275,70 @@ def _debug(kube, args: argparse.Namespace) -> int:
     except Exception:  # noqa: BLE001 - listing leftovers is a courtesy, not a requirement
         pass
     if leftovers:
-        print(
-            f"gputui: {len(leftovers)} leftover debug pod(s) from earlier runs are past their deadline:",
-            file=sys.stderr,
-        )
+        _say(f"gputui: {len(leftovers)} leftover debug pod(s) from runs that are over:")
         for l in leftovers[:10]:
-            print(f"  {l}", file=sys.stderr)
-        print("  hint: remove them with `gputui debug --cleanup`", file=sys.stderr)
+            _say(f"  {l}")
+        _say("  hint: remove them with `gputui debug --cleanup`")
 
     progress = _Progress(enabled=not args.no_progress and sys.stderr.isatty(), total=len(runs))
     runner = DebugRunner(kube, concurrency=args.concurrency, progress=progress.update)
-    print(
-        f"gputui: debugging {len(runs)} node(s) in namespace {namespace} ({ns_reason}); run {opts.run_id}",
-        file=sys.stderr,
-    )
+    _say(f"gputui: debugging {len(runs)} node(s) in namespace {namespace} ({ns_reason}); run {opts.run_id}")
     try:
-        with _sigterm_as_interrupt():
-            runner.run(runs)
-    except KeyboardInterrupt:
+        runner.run(runs)
+    except BaseException as stop:
         progress.clear()
-        _interrupted_cleanup(runner)
-        raise
-    except BaseException:
-        runner.cancel()
-        runner.cleanup()
+        _stop_and_clean(runner, stop if isinstance(stop, KeyboardInterrupt) else None)
         raise
     finally:
         progress.clear()
+    with _signals_held(raise_pending=True):
+        runner.cleanup()  # pods whose DELETE failed get their tries again; a straggler of this run is found
+    if runner.undeleted:
+        _report_undeleted([(ns, name, why) for (ns, name), why in sorted(runner.undeleted.items())])
     observations = fleet_run.observe(runs, nodes)
+    if observations and all(o.pod_problem is not None and o.pod_problem.kind == "forbidden" for o in observations):
+        problem = observations[0].pod_problem
+        raise GputuiError(
+            f"not allowed to create pods in namespace {namespace}: {problem.message if problem else ''}",
+            hint=problem.hint if problem else None,
+            exit_code=EXIT_CONNECT,
+        )
     findings = fleet_run.fleet_findings(observations)
     _output(args.output, observations, findings, namespace, ns_reason, opts.run_id, leftovers)
     from checks.model import Severity
 
+    if runner.undeleted:
+        return EXIT_PARTIAL
     failed = any(o.pod_problem is not None for o in observations)
     return EXIT_FINDINGS if failed or any(f.severity >= Severity.ERROR for f in findings) else EXIT_OK
 
 
-def _interrupted_cleanup(runner) -> None:
-    """Ctrl-C: stop the workers, delete what was created; a second Ctrl-C cannot cut this short."""
-    import signal
-
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
+def _stop_and_clean(runner, interrupted: KeyboardInterrupt | None) -> None:
+    """Stop the workers and delete what was created; further stop signals cannot cut this short."""
+    with _signals_held(raise_pending=False):
         runner.cancel()
+        name = interrupted.name if isinstance(interrupted, Interrupted) else "SIGINT"
+        if interrupted is not None:
+            _say(f"gputui: {name}: stopping; deleting the debug pods created so far")
         removed = runner.cleanup()
-        print(f"gputui: interrupted; deleted {len(removed)} debug pod(s)", file=sys.stderr)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+        if interrupted is not None:
+            _say(f"gputui: interrupted; deleted {len(removed)} debug pod(s)")
+        if isinstance(interrupted, Interrupted):
+            interrupted.reported = True
+        if runner.undeleted:
+            _report_undeleted([(ns, name, why) for (ns, name), why in sorted(runner.undeleted.items())])
+        if runner.unanswered:
+            names = ", ".join(f"{ns}/{name}" for ns, name in runner.unanswered)
+            _say(
+                f"gputui: {len(runner.unanswered)} pod create request(s) had no answer: {names}; if the API "
+                "server made them, they stop at their deadline and `gputui debug --cleanup` deletes them"
+            )
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    import signal
+def _stop_signals_as_interrupt() -> Iterator[None]:
+    """SIGINT, SIGTERM, SIGHUP and SIGQUIT raise Interrupted in the main thread (which then
+    deletes the run's pods); elsewhere nothing changes."""
     import threading
 
     if threading.current_thread() is not threading.main_thread():
@@ -199,13 +346,40 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         return
 
     def handler(signum, frame):
-        raise KeyboardInterrupt
+        raise Interrupted(signum)
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@contextlib.contextmanager
+def _signals_held(raise_pending: bool) -> Iterator[None]:
+    """Stop signals that arrive now are noted and ignored: the cleanup they would cut short is
+    what they ask for. With `raise_pending` the first one is raised afterwards as Interrupted."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+
+    def note(signum, frame):
+        if not pending:
+            _say(f"gputui: {signal.Signals(signum).name} while deleting the debug pods; finishing that first")
+        pending.append(signum)
+
+    previous = {sig: signal.signal(sig, note) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+    if pending and raise_pending:
+        raise Interrupted(pending[0])
 
 
 def _print_manifests(runs) -> int:

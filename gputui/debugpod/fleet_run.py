@@ -18,9 +18,9 @@ from checks.gpu_nodes import expected_gpus_of
 from checks.model import Finding
 from gputui.debugpod import spec as podspec
 from gputui.debugpod.model import SmiReport
-from gputui.debugpod.runner import NodeRun, PodProblem
+from gputui.debugpod.runner import NodeRun, PodProblem, read_json
 from gputui.errors import GputuiError, NotFoundError
-from gputui.kube.errors import KubeApiError
+from gputui.kube.errors import KubeApiError, TransportTimeout
 
 PREFERRED_NAMESPACE = "gputui-debug"
 FALLBACK_NAMESPACE = "default"
@@ -63,7 +63,7 @@ def select_nodes(
         out = []
         for name in names:
             try:
-                out.append(kube.request("GET", f"/api/v1/nodes/{quote(name, safe='')}").json())
+                out.append(read_json(kube, f"/api/v1/nodes/{quote(name, safe='')}"))
             except KubeApiError as e:
                 if e.status == 404:
                     raise NotFoundError(
@@ -74,7 +74,7 @@ def select_nodes(
                 raise
         return out
     query = {"labelSelector": f"{LABEL_NODEPOOL}={nodepool}"} if nodepool else None
-    items = (kube.request("GET", "/api/v1/nodes", query=query).json() or {}).get("items") or []
+    items = (read_json(kube, "/api/v1/nodes", query) or {}).get("items") or []
     nodes = [n for n in items if is_gpu_node(n)]
     if not nodes:
         where = f"in NodePool {nodepool}" if nodepool else "in the cluster"
@@ -91,10 +91,8 @@ def driver_pods_by_node(kube: Any) -> tuple[dict[str, list[dict]], bool]:
     found = False
     for app in podspec.DRIVER_POD_APPS:
         try:
-            items = (kube.request("GET", "/api/v1/pods", query={"labelSelector": f"app={app}"}).json() or {}).get(
-                "items"
-            ) or []
-        except KubeApiError:
+            items = (read_json(kube, "/api/v1/pods", {"labelSelector": f"app={app}"}) or {}).get("items") or []
+        except (KubeApiError, TransportTimeout):
             continue  # no permission to list pods cluster-wide: the node labels still speak
         for p in items:
             found = True
@@ -111,9 +109,9 @@ def choose_namespace(kube: Any, requested: str | None) -> tuple[str, str]:
     if requested:
         return requested, "--namespace given"
     try:
-        kube.request("GET", f"/api/v1/namespaces/{PREFERRED_NAMESPACE}")
+        read_json(kube, f"/api/v1/namespaces/{PREFERRED_NAMESPACE}")
         return PREFERRED_NAMESPACE, f"namespace {PREFERRED_NAMESPACE} exists"
-    except KubeApiError:
+    except (KubeApiError, TransportTimeout):
         return FALLBACK_NAMESPACE, f"no {PREFERRED_NAMESPACE} namespace; using {FALLBACK_NAMESPACE}"
 
 
@@ -129,6 +127,7 @@ class RunOptions:
     image_pull_secret: str | None = None
     request_gpu: bool = False
     deadline_seconds: int = podspec.DEFAULT_DEADLINE_SECONDS
+    owner: podspec.Owner = field(default_factory=podspec.Owner.current)
 
 
 def plan_runs(
@@ -153,6 +152,7 @@ def plan_runs(
             image_pull_secret=opts.image_pull_secret,
             request_gpu=opts.request_gpu,
             deadline_seconds=opts.deadline_seconds,
+            owner=opts.owner,
         )
         runs.append(NodeRun(node=name, pod=pod, mode=choice.mode, mode_reason=choice.reason))
     return runs

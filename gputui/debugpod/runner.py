@@ -1,26 +1,31 @@
 """Run debug pods: create, wait, read the log, delete — a bounded number at a time.
 
-Every pod this runner creates is remembered until its DELETE succeeds; `cleanup()`
-deletes what is left (and, by the run-id label, anything a cancelled create may have
-made after all). Workers stop at the next poll once `cancel()` is called. Nothing here
-touches signals: the CLI turns Ctrl-C into `cancel()` + `cleanup()`, the app does the
-same when its screen closes.
+Every pod this runner creates is remembered until its DELETE succeeds (DELETEs are
+retried, see cleanup.delete_pod); `cleanup()` deletes what is left (and, by the run-id
+label, anything a create whose answer never came may have made after all). Workers are
+daemon threads: after `cancel()` `run()` returns at once, abandoning requests in flight,
+and the workers stop at their next step. Nothing here touches signals: the CLI turns
+Ctrl-C (and SIGTERM, SIGHUP, SIGQUIT) into `cancel()` + `cleanup()`, the app does the same
+when its screen closes.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from gputui.debugpod import spec as podspec
+from gputui.debugpod.cleanup import delete_pod, delete_pods
 from gputui.debugpod.model import SmiReport
 from gputui.debugpod.parsers import parse_debug_log
-from gputui.kube.errors import KubeApiError
+from gputui.kube.errors import KubeApiError, TransportTimeout
+from gputui.kube.gather import Failed, get_with_retries
 
 Progress = Callable[[str, str], None]  # (node, status text)
 
@@ -74,6 +79,23 @@ class NodeRun:
     @property
     def namespace(self) -> str:
         return self.pod["metadata"]["namespace"]
+
+
+# How long cleanup() waits for creates still in flight to answer before it deletes what exists.
+CREATE_GRACE_SECONDS = 2.0
+CREATE_TRIES = 3
+
+
+def read_json(kube: Any, path: str, query: dict | None = None, *, accept: str = "application/json") -> Any:
+    """GET with diagnose's retries (429/5xx, stalled reads); a read that never completes raises
+    TransportTimeout, an error answer KubeApiError."""
+    try:
+        data = get_with_retries(kube, path, dict(query or {}), path, accept=accept)
+    except Failed as e:
+        raise TransportTimeout(e.incomplete.message) from None
+    if accept != "application/json":
+        return data
+    return json.loads(data) if data else None
 
 
 def _pods_path(namespace: str, name: str = "") -> str:
@@ -194,8 +216,12 @@ class DebugRunner:
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._created: dict[tuple[str, str], str] = {}  # (namespace, name) -> run id
+        self._creating: set[tuple[str, str]] = set()
+        self._settled = threading.Condition(self._lock)
         self._deleted_after_cancel: list[str] = []
         self.runs: list[NodeRun] = []
+        self.undeleted: dict[tuple[str, str], str] = {}  # pods whose DELETE failed -> the last error
+        self.unanswered: list[tuple[str, str]] = []  # creates still without an answer after cleanup()
 
     # -- public ------------------------------------------------------------------------------------
 
@@ -211,56 +237,92 @@ class DebugRunner:
             return sorted(self._created)
 
     def run(self, runs: Iterable[NodeRun]) -> list[NodeRun]:
-        """Run every pod; returns when all are done or, after cancel(), when the workers stopped.
-
-        The caller owns cleanup on interruption: KeyboardInterrupt propagates from here
-        after the workers were told to stop."""
+        """Run every pod; returns when all are done or, after cancel(), at once (requests in flight
+        are abandoned; their workers stop when those answer). The caller owns cleanup on
+        interruption: KeyboardInterrupt propagates from here after the workers were told to stop."""
         self.runs = list(runs)
         for r in self.runs:
             self._report(r, "waiting")
-        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="gputui-debug")
-        futures: set[Future] = {pool.submit(self._one, r) for r in self.runs}
+        todo = deque(self.runs)
+        workers = [
+            threading.Thread(target=self._worker, args=(todo,), name=f"gputui-debug-{i}", daemon=True)
+            for i in range(min(self.concurrency, len(self.runs)))
+        ]
         try:
-            while futures:
-                done, futures = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
-                for f in done:
-                    f.result()
+            for t in workers:
+                t.start()
+            while not self.cancelled and any(t.is_alive() for t in workers):
+                for t in workers:
+                    t.join(timeout=0.1)
+                    if self.cancelled:
+                        break
         except BaseException:
             self.cancel()
             raise
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        for r in self.runs:
+            if r.status == "waiting":
+                r.pod_problem = PodProblem("cancelled", "interrupted before the pod was created", "")
+                self._report(r, "cancelled")
         return self.runs
 
-    def cleanup(self) -> list[str]:
-        """Delete every pod this runner created and has not deleted yet; returns the names of the pods
-        deleted since cancel() (by the workers as they stopped, or here)."""
+    def _worker(self, todo: deque[NodeRun]) -> None:
+        while not self.cancelled:
+            try:
+                run = todo.popleft()
+            except IndexError:
+                return
+            self._one(run)
+
+    def in_flight(self) -> list[tuple[str, str]]:
+        """Pods whose create was sent but not answered."""
+        with self._lock:
+            return sorted(self._creating)
+
+    def cleanup(self, grace: float = CREATE_GRACE_SECONDS) -> list[str]:
+        """Delete every pod this runner created and has not deleted yet, and any pod of its run a
+        create without an answer made; returns the names of the pods deleted since cancel() (by
+        the workers as they stopped, or here). Pods that could not be deleted are in
+        `undeleted` afterwards, creates that never answered in `unanswered`."""
+        deadline = time.monotonic() + grace
+        with self._lock:
+            while self._creating and time.monotonic() < deadline:
+                self._settled.wait(timeout=max(0.0, deadline - time.monotonic()))
+            unanswered = set(self._creating)
         removed: list[str] = list(self._deleted_after_cancel)
-        for ns, name in self.created():
-            if self._delete(ns, name):
-                removed.append(f"{ns}/{name}")
+        wanted = set(self.created()) | unanswered
+        listed: set[tuple[str, str]] = set()
         # A create that was in flight when we were interrupted may have succeeded after all.
         run_ids = {r.pod["metadata"]["labels"][podspec.LABEL_RUN] for r in self.runs}
-        namespaces = {r.namespace for r in self.runs}
-        for ns in namespaces:
-            for run_id in run_ids:
+        for ns in sorted({r.namespace for r in self.runs}):
+            for run_id in sorted(run_ids):
                 try:
                     data = (
-                        self.kube.request(
-                            "GET",
+                        read_json(
+                            self.kube,
                             _pods_path(ns),
-                            query={"labelSelector": f"{podspec.SELECTOR},{podspec.LABEL_RUN}={run_id}"},
-                        ).json()
+                            {"labelSelector": f"{podspec.SELECTOR},{podspec.LABEL_RUN}={run_id}"},
+                        )
                         or {}
                     )
-                except Exception:  # noqa: BLE001 - best effort: the deadline still removes them
+                except Exception:  # noqa: BLE001 - what this runner knows it created is deleted below
                     continue
                 for item in data.get("items") or []:
-                    name = item["metadata"]["name"]
-                    if item["metadata"].get("deletionTimestamp") or f"{ns}/{name}" in removed:
-                        continue
-                    if self._delete(ns, name) and f"{ns}/{name}" not in removed:
-                        removed.append(f"{ns}/{name}")
+                    if not item["metadata"].get("deletionTimestamp"):
+                        listed.add((ns, item["metadata"]["name"]))
+        wanted |= listed
+        for (ns, name), why in delete_pods(self.kube, sorted(wanted)).items():
+            with self._lock:
+                known = self._created.pop((ns, name), None) is not None
+            if why is None:
+                self.undeleted.pop((ns, name), None)
+                # A create that never answered and whose pod is not there made nothing to count.
+                made = known or (ns, name) in listed or (ns, name) not in unanswered
+                if made and f"{ns}/{name}" not in removed:
+                    removed.append(f"{ns}/{name}")
+            else:
+                self.undeleted[(ns, name)] = why
+        with self._lock:
+            self.unanswered = sorted(p for p in unanswered if p in self._creating)
         return removed
 
     # -- one node ------------------------------------------------------------------------------------
@@ -292,7 +354,7 @@ class DebugRunner:
         except Exception as e:  # noqa: BLE001 - one node's failure must not stop the others
             run.pod_problem = PodProblem("api-error", str(e) or type(e).__name__, "could not talk to the API server")
         finally:
-            if (run.namespace, run.name) in dict.fromkeys(self.created()):
+            if (run.namespace, run.name) in self.created():
                 run.deleted = self._delete(run.namespace, run.name)
             run.finished = time.monotonic()
         if self.cancelled and run.report is None and run.pod_problem is None:
@@ -306,14 +368,30 @@ class DebugRunner:
         return run
 
     def _create(self, run: NodeRun) -> None:
+        """POST the pod; 429/5xx are retried (the name is fixed, so a retry answered 409 means an
+        earlier try made it)."""
         self._report(run, "creating")
-        try:
-            self.kube.request("POST", _pods_path(run.namespace), body=run.pod)
-        except KubeApiError as e:
-            run.pod_problem = explain_create_error(e, run.namespace)
-            return
+        key = (run.namespace, run.name)
         with self._lock:
-            self._created[(run.namespace, run.name)] = run.pod["metadata"]["labels"][podspec.LABEL_RUN]
+            self._creating.add(key)
+        try:
+            for attempt in range(CREATE_TRIES):
+                try:
+                    self.kube.request("POST", _pods_path(run.namespace), body=run.pod)
+                    break
+                except KubeApiError as e:
+                    if e.status == 409 and attempt:
+                        break
+                    if not e.retryable or attempt == CREATE_TRIES - 1 or self.cancelled:
+                        run.pod_problem = explain_create_error(e, run.namespace)
+                        return
+                self._cancel.wait(0.5 * 2**attempt)
+            with self._lock:
+                self._created[key] = run.pod["metadata"]["labels"][podspec.LABEL_RUN]
+        finally:
+            with self._lock:
+                self._creating.discard(key)
+                self._settled.notify_all()
         if self.cancelled:
             run.pod_problem = PodProblem("cancelled", "interrupted", "")
 
@@ -327,8 +405,13 @@ class DebugRunner:
         while not self.cancelled:
             waited = time.monotonic() - start
             try:
-                pod = self.kube.request("GET", _pods_path(run.namespace, run.name)).json() or {}
+                pod = read_json(self.kube, _pods_path(run.namespace, run.name)) or {}
             except KubeApiError as e:
+                if e.status == 403:
+                    run.pod_problem = PodProblem(
+                        "forbidden", e.message, f"your identity needs get on pods in namespace {run.namespace}"
+                    )
+                    return
                 if e.status == 404:
                     run.pod_problem = PodProblem(
                         "api-error",
@@ -370,12 +453,9 @@ class DebugRunner:
     def _read_log(self, run: NodeRun) -> None:
         self._report(run, "reading")
         try:
-            raw = self.kube.request(
-                "GET",
-                _pods_path(run.namespace, run.name) + "/log",
-                query={"container": podspec.CONTAINER},
-                accept="*/*",
-            ).data
+            raw = read_json(
+                self.kube, _pods_path(run.namespace, run.name) + "/log", {"container": podspec.CONTAINER}, accept="*/*"
+            )
         except KubeApiError as e:
             if run.pod_problem is None:
                 run.pod_problem = PodProblem(
@@ -389,16 +469,12 @@ class DebugRunner:
             run.report = parse_debug_log(run.log)
 
     def _delete(self, namespace: str, name: str) -> bool:
-        try:
-            self.kube.request(
-                "DELETE", _pods_path(namespace, name), body={"gracePeriodSeconds": 0, "propagationPolicy": "Background"}
-            )
-        except KubeApiError as e:
-            if e.status != 404:
-                return False
-        except Exception:  # noqa: BLE001 - the deadline and the next run's leftover sweep remain
-            return False
+        why = delete_pod(self.kube, namespace, name, stop=self._cancel)
         with self._lock:
+            if why is not None:
+                self.undeleted[(namespace, name)] = why
+                return False
+            self.undeleted.pop((namespace, name), None)
             if self._created.pop((namespace, name), None) is not None and self.cancelled:
                 self._deleted_after_cancel.append(f"{namespace}/{name}")
         return True

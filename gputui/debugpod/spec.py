@@ -16,13 +16,16 @@ are exactly the moments it is needed. It is pinned with spec.nodeName, which ski
 scheduler (cordons, NoSchedule taints and full GPU capacity do not matter), tolerates
 every taint (NoExecute included, so it is not evicted from a failing node), runs once
 (restartPolicy Never) and carries activeDeadlineSeconds so the kubelet kills it even if
-gputui dies; the deadline annotation lets a later run find it as a leftover.
+gputui dies. Its annotations name the run that owns it (process id, host, start time) and
+its deadline, so `gputui debug --cleanup` can tell a dead run's pods from a live run's.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
+import socket
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -52,6 +55,9 @@ ANN_DEADLINE = "gputui.dev/deadline"
 ANN_NODE = "gputui.dev/node"
 ANN_MODE = "gputui.dev/mode"
 ANN_MODE_REASON = "gputui.dev/mode-reason"
+ANN_OWNER_PID = "gputui.dev/owner-pid"
+ANN_OWNER_HOST = "gputui.dev/owner-host"
+ANN_STARTED = "gputui.dev/started"
 SELECTOR = f"{LABEL_MANAGED_BY}=gputui,{LABEL_DEBUG}=true"
 
 DEPLOY_DRIVER_LABEL = "nvidia.com/gpu.deploy.driver"
@@ -62,6 +68,19 @@ DRIVER_POD_APPS = ("nvidia-driver-daemonset", "nvidia-gpu-driver")
 class ModeChoice:
     mode: str
     reason: str
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The gputui process that runs a debug pod: while it lives, the pod is its to delete."""
+
+    pid: int
+    host: str
+    started: float  # epoch seconds, when the run started
+
+    @classmethod
+    def current(cls, now: float | None = None) -> Owner:
+        return cls(os.getpid(), socket.gethostname(), time.time() if now is None else now)
 
 
 def new_run_id() -> str:
@@ -163,9 +182,11 @@ def build_pod(
     request_gpu: bool = False,
     deadline_seconds: int = DEFAULT_DEADLINE_SECONDS,
     now: float | None = None,
+    owner: Owner | None = None,
 ) -> dict:
     """The pod manifest for one node."""
     now = time.time() if now is None else now
+    owner = owner or Owner.current(now)
     mode = choice.mode
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}")
@@ -233,6 +254,9 @@ def build_pod(
                 ANN_NODE: node_name,
                 ANN_MODE: mode if not request_gpu else f"{mode}+request-gpu",
                 ANN_MODE_REASON: choice.reason,
+                ANN_OWNER_PID: str(owner.pid),
+                ANN_OWNER_HOST: owner.host,
+                ANN_STARTED: rfc3339(owner.started),
             },
         },
         "spec": spec,

@@ -86,7 +86,7 @@ class _Listed:
     api_version: str
 
 
-class _Failed(Exception):
+class Failed(Exception):
     def __init__(self, incomplete: Incomplete):
         super().__init__(incomplete.message)
         self.incomplete = incomplete
@@ -144,7 +144,7 @@ def _collect(futures: dict[Future, str], snap: ClusterSnapshot) -> None:
         for f in done:
             try:
                 listed: _Listed = f.result()
-            except _Failed as e:
+            except Failed as e:
                 snap.incomplete.append(e.incomplete)
                 continue
             except BaseException:
@@ -212,7 +212,7 @@ def _list_versions(
                 if sink is not None:
                     sink.discard(attr)
                 continue
-            raise _Failed(_incomplete(name, e)) from None
+            raise Failed(_incomplete(name, e)) from None
         if decoder.type is ObjectList:
             _fill_kind(items, kind, api_version)
         return _Listed(attr, items, api_version)
@@ -223,7 +223,7 @@ def _list_versions(
         if what
         else f"the API serves no {plural} ({served}): {last_404.message if last_404 else 'not found'}"
     )
-    raise _Failed(Incomplete(name, "NotFound", message))
+    raise Failed(Incomplete(name, "NotFound", message))
 
 
 class _SinkPages:
@@ -290,7 +290,7 @@ def _paginate(
     prefetch: ThreadPoolExecutor | None = None
 
     def fetch(token: str | None, page_limit: int) -> bytes:
-        return _get_with_retries(kube, path, {"limit": page_limit or None, "continue": token}, name)
+        return get_with_retries(kube, path, {"limit": page_limit or None, "continue": token}, name)
 
     try:
         while True:
@@ -314,7 +314,7 @@ def _paginate(
                     pending = prefetch.submit(fetch, cont, limit)
                 page = decoder.decode(body)
             except msgspec.DecodeError as e:
-                raise _Failed(Incomplete(name, "BadResponse", f"could not decode the list: {e}")) from None
+                raise Failed(Incomplete(name, "BadResponse", f"could not decode the list: {e}")) from None
             compact(page.items)
             items.extend(page.items)
             if pages is not None:
@@ -328,18 +328,19 @@ def _paginate(
             prefetch.shutdown(wait=True, cancel_futures=True)
 
 
-def _get_with_retries(kube: KubeClient, path: str, query: dict, name: str) -> bytes:
-    """GET with exponential backoff on 429/5xx and stalled reads; the last failure is re-raised."""
+def get_with_retries(kube: KubeClient, path: str, query: dict, name: str, accept: str = "application/json") -> bytes:
+    """GET with exponential backoff on 429/5xx and stalled reads; the last failure is re-raised
+    (a read that stalls every time as Failed)."""
     for attempt in range(RETRIES + 1):
         try:
-            return kube.get(path, query)
+            return kube.request("GET", path, query=query, accept=accept).data
         except KubeApiError as e:
             if not e.retryable or attempt == RETRIES:
                 raise
             delay = min(e.retry_after, 5.0) if e.retry_after else _backoff(attempt)
         except TransportTimeout as e:
             if attempt == RETRIES:
-                raise _Failed(Incomplete(name, "Timeout", f"{e} (after {RETRIES + 1} attempts)")) from None
+                raise Failed(Incomplete(name, "Timeout", f"{e} (after {RETRIES + 1} attempts)")) from None
             delay = _backoff(attempt)
         time.sleep(delay)
     raise AssertionError("unreachable")

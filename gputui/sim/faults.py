@@ -7,6 +7,8 @@ simulator runs (for example to forbid `events` half-way through a gathering).
 from __future__ import annotations
 
 import random
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -17,6 +19,12 @@ class Faults:
     error_rate: float = 0.0  # fraction of reads answered 500/503
     forbid: tuple[str, ...] = ()  # "nodeclaims", "nodeclaims.karpenter.sh", "events"
     expire_continue: bool = False
+    # Per request kind, "METHOD resource" with the resource as RBAC names it ("DELETE pods",
+    # "GET pods/log", "POST pods"): extra latency in ms, and how many more such requests answer
+    # 503 (-1: every one).
+    slow: dict[str, float] = field(default_factory=dict)
+    fail: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _rng: random.Random = field(default_factory=random.Random, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -31,6 +39,18 @@ class Faults:
         if self.error_rate <= 0 or self._rng.random() >= self.error_rate:
             return 0
         return self._rng.choice((500, 503))
+
+    def request_fault(self, method: str, resource: str) -> int:
+        """Sleep the latency set for this request kind; 503 when it is to fail, else 0."""
+        key = f"{method} {resource}"
+        delay = self.slow.get(key)
+        if delay:
+            time.sleep(delay / 1000.0)
+        with self._lock:
+            left = self.fail.get(key, 0)
+            if left > 0:
+                self.fail[key] = left - 1
+        return 503 if left else 0
 
 
 def normalize_forbid(value: Iterable[str] | str | None) -> tuple[str, ...]:

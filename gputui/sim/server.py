@@ -352,6 +352,8 @@ class Handler(WatchHandlers, SubresourceHandlers, BaseHTTPRequestHandler):
         verb = self._verb(method, route, watch)
         if faults.forbids(rt.plural, rt.group):
             raise forbidden(rt, verb, route.namespace, route.name, route.sub)
+        if faults.request_fault(method, f"{rt.plural}/{route.sub}" if route.sub else rt.plural):
+            raise ApiError(503, "ServiceUnavailable", "the server is currently unable to handle the request")
         if method == "GET" and not (watch or self._flag("watch")):
             code = faults.fail_read()
             if code == 500:

@@ -321,4 +321,11 @@ def test_leftover_pods_are_found_and_removed(start_sim, capsys):
     names = [p["metadata"]["name"] for p in wait_no_pods(sim, seconds=1.0, but=("gputui-smi-gpu-ok-live22",))]
     assert names == ["gputui-smi-gpu-ok-live22"]  # not past its deadline: maybe another run's
     code, out, _ = run_cli(sim, "--cleanup", capsys=capsys)
+    assert code == 0 and "1 debug pod(s) of runs that may still be running" in out
+    assert "gputui-smi-gpu-ok-live22" in out and "no owner recorded" in out and "pass --yes" in out
+    assert [p["metadata"]["name"] for p in pods_left(sim)] == ["gputui-smi-gpu-ok-live22"]
+    code, out, _ = run_cli(sim, "--cleanup", "--yes", capsys=capsys)
+    assert code == 0 and "deleted default/gputui-smi-gpu-ok-live22" in out
+    assert wait_no_pods(sim) == []
+    code, out, _ = run_cli(sim, "--cleanup", capsys=capsys)
     assert code == 0 and out == "No leftover gputui debug pods.\n"
