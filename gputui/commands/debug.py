@@ -14,7 +14,7 @@ import argparse
 import contextlib
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from gputui.commands.options import add_common_options
 from gputui.errors import EXIT_CONNECT, EXIT_FINDINGS, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, GputuiError
@@ -304,7 +304,8 @@ def _debug(kube, args: argparse.Namespace) -> int:
             exit_code=EXIT_CONNECT,
         )
     findings = fleet_run.fleet_findings(observations)
-    _output(args.output, observations, findings, namespace, ns_reason, opts.run_id, leftovers)
+    undeleted = [f"{ns}/{name}" for ns, name in sorted(runner.undeleted)]
+    _output(args.output, observations, findings, namespace, ns_reason, opts.run_id, leftovers, undeleted)
     from checks.model import Severity
 
     if runner.undeleted:
@@ -315,11 +316,20 @@ def _debug(kube, args: argparse.Namespace) -> int:
 
 def _stop_and_clean(runner, interrupted: KeyboardInterrupt | None) -> None:
     """Stop the workers and delete what was created; further stop signals cannot cut this short."""
-    with _signals_held(raise_pending=False):
+    with _signals_held(raise_pending=False, then=runner.hurry):
         runner.cancel()
         name = interrupted.name if isinstance(interrupted, Interrupted) else "SIGINT"
         if interrupted is not None:
-            _say(f"gputui: {name}: stopping; deleting the debug pods created so far")
+            from gputui.debugpod.runner import CREATE_GRACE_SECONDS
+
+            waiting = len(runner.in_flight())
+            more = (
+                f"; waiting up to {CREATE_GRACE_SECONDS:g}s for {waiting} create request(s) in flight "
+                "(stop again to skip that)"
+                if waiting
+                else ""
+            )
+            _say(f"gputui: {name}: stopping; deleting the debug pods created so far{more}")
         removed = runner.cleanup()
         if interrupted is not None:
             _say(f"gputui: interrupted; deleted {len(removed)} debug pod(s)")
@@ -357,9 +367,10 @@ def _stop_signals_as_interrupt() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _signals_held(raise_pending: bool) -> Iterator[None]:
+def _signals_held(raise_pending: bool, then: Callable[[], None] | None = None) -> Iterator[None]:
     """Stop signals that arrive now are noted and ignored: the cleanup they would cut short is
-    what they ask for. With `raise_pending` the first one is raised afterwards as Interrupted."""
+    what they ask for (`then` is called, e.g. to stop waiting for creates in flight). With
+    `raise_pending` the first one is raised afterwards as Interrupted."""
     import threading
 
     if threading.current_thread() is not threading.main_thread():
@@ -369,8 +380,10 @@ def _signals_held(raise_pending: bool) -> Iterator[None]:
 
     def note(signum, frame):
         if not pending:
-            _say(f"gputui: {signal.Signals(signum).name} while deleting the debug pods; finishing that first")
+            _say(f"gputui: {signal.Signals(signum).name} again: deleting the debug pods still comes first")
         pending.append(signum)
+        if then is not None:
+            then()
 
     previous = {sig: signal.signal(sig, note) for sig in STOP_SIGNALS}
     try:
@@ -393,7 +406,9 @@ def _print_manifests(runs) -> int:
     return EXIT_OK
 
 
-def _output(fmt: str, observations, findings, namespace: str, ns_reason: str, run_id: str, leftovers) -> None:
+def _output(
+    fmt: str, observations, findings, namespace: str, ns_reason: str, run_id: str, leftovers, undeleted: list[str]
+) -> None:
     if fmt == "json":
         import json
 
@@ -405,6 +420,7 @@ def _output(fmt: str, observations, findings, namespace: str, ns_reason: str, ru
             "nodes": [o.to_json() for o in observations],
             "findings": [f.to_json() for f in findings],
             "leftovers": [str(l) for l in leftovers],
+            "undeletedPods": undeleted,
         }
         json.dump(doc, sys.stdout, indent=2)
         sys.stdout.write("\n")

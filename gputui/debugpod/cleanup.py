@@ -82,14 +82,22 @@ def deadline_of(pod: dict) -> float | None:
     return deadline
 
 
-def process_started(pid: int) -> float | None:
-    """When process `pid` started (epoch seconds), from /proc; None when unknown (not Linux)."""
+def _proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state first); None off Linux."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
+            return f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def process_started(pid: int) -> float | None:
+    """When process `pid` started (epoch seconds), from /proc; None when unknown (not Linux)."""
+    fields = _proc_stat(pid)
+    try:
         with open("/proc/stat", encoding="ascii") as f:
             btime = next(int(line.split()[1]) for line in f if line.startswith("btime "))
-        return btime + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+        return btime + int(fields[19]) / os.sysconf("SC_CLK_TCK") if fields else None
     except (OSError, ValueError, IndexError, StopIteration):
         return None
 
@@ -105,6 +113,9 @@ def process_alive(pid: int, started: float | None) -> bool:
     except PermissionError:
         pass  # another user's process: it exists
     except OSError:
+        return False
+    fields = _proc_stat(pid)
+    if fields and fields[0] in ("Z", "X"):  # killed, not yet reaped by its parent
         return False
     began = process_started(pid)
     # A process that began after the run started is not the run's: the pid was reused.

@@ -82,7 +82,7 @@ class NodeRun:
 
 
 # How long cleanup() waits for creates still in flight to answer before it deletes what exists.
-CREATE_GRACE_SECONDS = 2.0
+CREATE_GRACE_SECONDS = 3.0
 CREATE_TRIES = 3
 
 
@@ -218,6 +218,7 @@ class DebugRunner:
         self._created: dict[tuple[str, str], str] = {}  # (namespace, name) -> run id
         self._creating: set[tuple[str, str]] = set()
         self._settled = threading.Condition(self._lock)
+        self._hurry = False
         self._deleted_after_cancel: list[str] = []
         self.runs: list[NodeRun] = []
         self.undeleted: dict[tuple[str, str], str] = {}  # pods whose DELETE failed -> the last error
@@ -231,6 +232,12 @@ class DebugRunner:
 
     def cancel(self) -> None:
         self._cancel.set()
+
+    def hurry(self) -> None:
+        """cleanup() stops waiting for creates in flight (asked to stop a second time)."""
+        with self._lock:
+            self._hurry = True
+            self._settled.notify_all()
 
     def created(self) -> list[tuple[str, str]]:
         with self._lock:
@@ -285,7 +292,7 @@ class DebugRunner:
         `undeleted` afterwards, creates that never answered in `unanswered`."""
         deadline = time.monotonic() + grace
         with self._lock:
-            while self._creating and time.monotonic() < deadline:
+            while self._creating and not self._hurry and time.monotonic() < deadline:
                 self._settled.wait(timeout=max(0.0, deadline - time.monotonic()))
             unanswered = set(self._creating)
         removed: list[str] = list(self._deleted_after_cancel)

@@ -63,3 +63,64 @@ def poll_debug_pods_quickly(monkeypatch, seconds: float = 0.02) -> None:
             super().__init__(*args, **kwargs)
 
     monkeypatch.setattr(runner, "DebugRunner", QuickRunner)
+
+
+def gpu_fleet(count: int) -> list[dict]:
+    """`count` one-GPU nodes whose node image ships the driver, and the default namespace."""
+    return [namespace("default")] + [node(f"gpu-{i}", labels=HOST) for i in range(count)]
+
+
+class DebugProcess:
+    """A real `gputui debug ...` subprocess against `sim`; its stderr lines are collected as they come."""
+
+    def __init__(self, sim, *args: str):
+        import os
+        import subprocess
+        import sys
+        import threading
+        from pathlib import Path
+
+        root = Path(__file__).resolve().parents[2]
+        self.lines: list[str] = []
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gputui", "debug", "--no-progress", "--kubeconfig", str(sim.kubeconfig), *args],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(root)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line)
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self.lines)
+
+    def said(self, text: str, timeout: float = 20.0) -> bool:
+        return bool(wait_until(lambda: text in self.stderr, timeout=timeout))
+
+    def finish(self, timeout: float = 30.0) -> int:
+        """Wait for the exit (killing it after `timeout`); returns the exit code."""
+        import subprocess
+
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._reader.join(timeout=5)
+        return self.proc.returncode
+
+    def __enter__(self) -> DebugProcess:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.finish()
