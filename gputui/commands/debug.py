@@ -2,7 +2,8 @@
 
 Exit codes: 0 every node answered and nothing at error severity; 1 a finding at error
 severity or a node that could not be asked; 2 usage; 3 debug pods that could not be
-deleted (their names and the `kubectl delete pod` command are printed); 4 no cluster, or
+deleted (their names and the `kubectl delete pod` command are printed), or a read the API
+server kept failing after its retries; 4 no cluster, or
 your identity may not read nodes or pods or create pods; 6 node not found; 128+N after
 signal N — 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP, 131 SIGQUIT — once every pod created so
 far is deleted.
@@ -26,7 +27,7 @@ STOP_SIGNALS = tuple(
 EXIT_CODES_HELP = (
     "exit codes: 0 every node answered, nothing at error severity; 1 a finding at error severity or a node "
     "that could not be asked; 2 usage; 3 debug pods could not be deleted (names and the kubectl command are "
-    "printed); 4 no cluster, or your identity may not read nodes or pods or create pods; 6 node not found; "
+    "printed) or the API server kept failing a read; 4 no cluster, or your identity may not read nodes or pods or create pods; 6 node not found; "
     "128+N after signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP, 131 SIGQUIT), once the run's pods are deleted"
 )
 
@@ -151,7 +152,8 @@ def _forbidden(e, verb: str, resource: str, where: str = "") -> GputuiError:
     return GputuiError(
         f"not allowed to {verb} {resource}{scope}: {e.message}",
         hint=f"your identity needs `{verb}` on {resource}{scope} (RBAC); check with "
-        f"`kubectl auth can-i {verb} {resource}" + (f" -n {where}`" if where else ("`" if not scope else " -A`")),
+        f"`kubectl auth can-i {verb} {resource}"
+        + (f" -n {where}`" if where else ("`" if not scope else " -A`; or pass -n NAMESPACE to look in one")),
         exit_code=EXIT_CONNECT,
     )
 

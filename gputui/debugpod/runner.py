@@ -124,7 +124,8 @@ def explain_create_error(e: KubeApiError, namespace: str) -> PodProblem:
         return PodProblem(
             "forbidden",
             msg,
-            f"your identity needs create/get/delete on pods and get on pods/log in namespace {namespace}",
+            f"your identity needs create/get/delete on pods and get on pods/log in namespace {namespace} "
+            f"(RBAC); check with `kubectl auth can-i create pods -n {namespace}`",
         )
     if e.status == 404:
         return PodProblem(

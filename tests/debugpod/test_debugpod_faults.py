@@ -250,7 +250,8 @@ def test_forbidden_is_one_line_and_exit_4(start_sim, capsys, forbid, args, line)
     assert code == 4, err
     lines = err.splitlines()
     assert [l for l in lines if l.startswith("gputui: error:")] == [next(l for l in lines if l.startswith(line))]
-    assert any(l.startswith("  hint: ") and "RBAC" in l for l in lines) or "needs" in err
+    [hint] = [l for l in lines if l.startswith("  hint: ")]
+    assert "(RBAC)" in hint and f"`kubectl auth can-i {line.split()[5]} {line.split()[6].rstrip(':')}" in hint
     assert "Traceback" not in err
     assert pods_left(sim) == []
 
