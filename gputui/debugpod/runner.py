@@ -86,15 +86,17 @@ CREATE_GRACE_SECONDS = 3.0
 CREATE_TRIES = 3
 
 
-def read_json(kube: Any, path: str, query: dict | None = None, *, accept: str = "application/json") -> Any:
+def read(kube: Any, path: str, query: dict | None = None, *, accept: str = "application/json") -> bytes:
     """GET with diagnose's retries (429/5xx, stalled reads); a read that never completes raises
     TransportTimeout, an error answer KubeApiError."""
     try:
-        data = get_with_retries(kube, path, dict(query or {}), path, accept=accept)
+        return get_with_retries(kube, path, dict(query or {}), path, accept=accept)
     except Failed as e:
         raise TransportTimeout(e.incomplete.message) from None
-    if accept != "application/json":
-        return data
+
+
+def read_json(kube: Any, path: str, query: dict | None = None) -> Any:
+    data = read(kube, path, query)
     return json.loads(data) if data else None
 
 
@@ -320,15 +322,15 @@ class DebugRunner:
         wanted |= listed
         for (ns, name), why in delete_pods(self.kube, sorted(wanted)).items():
             with self._lock:
-                known = self._created.pop((ns, name), None) is not None
-            if why is None:
+                if why is not None:
+                    self.undeleted[(ns, name)] = why
+                    continue
                 self.undeleted.pop((ns, name), None)
-                # A create that never answered and whose pod is not there made nothing to count.
-                made = known or (ns, name) in listed or (ns, name) not in unanswered
-                if made and f"{ns}/{name}" not in removed:
-                    removed.append(f"{ns}/{name}")
-            else:
-                self.undeleted[(ns, name)] = why
+                known = self._created.pop((ns, name), None) is not None
+            # A create that never answered and whose pod is not there made nothing to count.
+            made = known or (ns, name) in listed or (ns, name) not in unanswered
+            if made and f"{ns}/{name}" not in removed:
+                removed.append(f"{ns}/{name}")
         with self._lock:
             self.unanswered = sorted(p for p in unanswered if p in self._creating)
         return removed
@@ -461,7 +463,7 @@ class DebugRunner:
     def _read_log(self, run: NodeRun) -> None:
         self._report(run, "reading")
         try:
-            raw = read_json(
+            raw = read(
                 self.kube, _pods_path(run.namespace, run.name) + "/log", {"container": podspec.CONTAINER}, accept="*/*"
             )
         except KubeApiError as e:

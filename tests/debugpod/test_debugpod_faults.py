@@ -116,14 +116,15 @@ def test_kill_9_then_cleanup_deletes_every_pod_at_once(start_sim, long_smi, caps
 
 
 STAGES = {
-    # stage: (faults to hold the run there, what says the run is there)
-    "creating": ({"POST pods": 1000.0}, lambda sim, run: run.said("gputui: debugging 2 node(s)")),
-    "waiting": ({}, lambda sim, run: wait_until(lambda: running(sim) == 2, timeout=30)),
+    # stage: (faults that hold the run there, what says the run is there, then how long to wait)
+    "creating": ({"POST pods": 1000.0}, lambda sim, run: run.said("gputui: debugging 2 node(s)"), 0.2),
+    "waiting": ({}, lambda sim, run: wait_until(lambda: running(sim) == 2, timeout=30), 0.2),
     "reading logs": (
-        {"GET pods/log": 1500.0},
+        {"GET pods/log": 3000.0},
         lambda sim, run: wait_until(
             lambda: [(p.get("status") or {}).get("phase") for p in pods_left(sim)] == ["Succeeded"] * 2, timeout=30
         ),
+        1.0,  # the runner notices the finished pods within a poll or two, then reads
     ),
 }
 
@@ -133,14 +134,14 @@ STAGES = {
 def test_stop_signal_at_each_stage_leaves_no_pods(start_sim, monkeypatch, stage, sig):
     from gputui.sim import behaviour
 
-    slow, there = STAGES[stage]
+    slow, there, then = STAGES[stage]
     if stage == "waiting":
         monkeypatch.setattr(behaviour, "RUN_SECONDS", 60.0)
     sim = start_sim(objects=gpu_fleet(2), behaviour=True)
     sim.faults.slow.update(slow)
     with DebugProcess(sim, "--all") as run:
         assert there(sim, run), run.stderr
-        time.sleep(0.2)  # into the slow request
+        time.sleep(then)  # into the slow request
         run.proc.send_signal(sig)
         code = run.finish()
     assert code == 128 + sig, run.stderr

@@ -276,7 +276,7 @@ class DebugScreen(AppScreen[None]):
         runner = self.runner
         if runner is not None and not self.finished:
             runner.cancel()
-            runner.cleanup()
+            runner.cleanup(grace=0)  # the worker's own cleanup waits for creates in flight
 
     # -- rendering -----------------------------------------------------------------------------------------
 
