@@ -294,6 +294,8 @@ def owners(start_sim):
             debug_pod("gputui-smi-gpu-0-dead02", pid=_dead_pid(), host=here, deadline_in=600),
             debug_pod("gputui-smi-gpu-0-away03", pid=4242, host="another-host", deadline_in=600),
             debug_pod("gputui-smi-gpu-0-old004", pid=4242, host="another-host", deadline_in=-10),
+            # This process's pid, but the run started before this process did: the pid was reused.
+            debug_pod("gputui-smi-gpu-0-reuse5", pid=os.getpid(), host=here, deadline_in=600, started_ago=10 * 86400),
         ]
     )
 
@@ -306,6 +308,7 @@ def test_cleanup_deletes_dead_runs_pods_and_leaves_live_ones_without_yes(owners,
     code, out, err = run_cli(owners, "--cleanup", capsys=capsys)
     assert code == 0, err
     assert "deleted default/gputui-smi-gpu-0-dead02" in out and "deleted default/gputui-smi-gpu-0-old004" in out
+    assert "deleted default/gputui-smi-gpu-0-reuse5" in out
     assert "2 debug pod(s) of runs that may still be running" in out
     assert "gputui-smi-gpu-0-live01" in out and "its gputui process still runs" in out
     assert "gputui-smi-gpu-0-away03" in out and "another host, before its deadline" in out
@@ -331,5 +334,5 @@ def test_cleanup_asks_before_deleting_a_live_runs_pods(owners, capsys, monkeypat
 
 def test_cleanup_yes_deletes_live_runs_pods_too(owners, capsys):
     code, out, _ = run_cli(owners, "--cleanup", "--yes", capsys=capsys)
-    assert code == 0 and out.count("deleted default/") == 4
+    assert code == 0 and out.count("deleted default/") == 5
     assert wait_no_pods(owners) == []
