@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -300,8 +301,12 @@ def _debug(kube, args: argparse.Namespace) -> int:
     observations = fleet_run.observe(runs, nodes)
     if observations and all(o.pod_problem is not None and o.pod_problem.kind == "forbidden" for o in observations):
         problem = observations[0].pod_problem
+        message = problem.message if problem else ""
+        # The API server's message names what was refused: `cannot get resource "pods/log"`.
+        refused = re.search(r'cannot (\w+) resource "([\w./-]+)"', message)
+        verb, resource = refused.groups() if refused else ("create", "pods")
         raise GputuiError(
-            f"not allowed to create pods in namespace {namespace}: {problem.message if problem else ''}",
+            f"not allowed to {verb} {resource} in namespace {namespace}: {message}",
             hint=problem.hint if problem else None,
             exit_code=EXIT_CONNECT,
         )

@@ -469,9 +469,9 @@ class DebugRunner:
         except KubeApiError as e:
             if run.pod_problem is None:
                 run.pod_problem = PodProblem(
-                    "api-error",
+                    "forbidden" if e.status == 403 else "api-error",
                     f"reading the log failed: {e.status} {e.message}",
-                    "your identity needs get on pods/log",
+                    f"your identity needs get on pods/log in namespace {run.namespace} (RBAC)",
                 )
             return
         run.log = raw.decode("utf-8", "replace")
