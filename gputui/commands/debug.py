@@ -246,17 +246,66 @@ def _say(text: str) -> None:
         pass
 
 
+def _pick_nodes(kube, args: argparse.Namespace) -> list[dict]:
+    """The nodes asked for. A node may be given by its short name (up to the first dot) when
+    that is unique; one that matches nothing is named with the closest names, and a NodePool
+    that does not exist is a usage error that names the closest NodePools."""
+    from gputui.debugpod import fleet_run
+    from gputui.debugpod.runner import read_json
+    from gputui.errors import NotFoundError
+    from gputui.kube.errors import KubeApiError, TransportTimeout
+    from gputui.report.selection import closest_hint, resolve_names
+
+    def select():
+        return _read(
+            "read the nodes",
+            lambda: fleet_run.select_nodes(kube, args.nodes or (), all_gpu=args.all, nodepool=args.nodepool),
+            "get" if args.nodes else "list",
+            "nodes",
+        )
+
+    def names(path: str) -> list[str]:
+        try:
+            items = (read_json(kube, path) or {}).get("items") or []
+        except (KubeApiError, TransportTimeout):
+            return []
+        return [i["metadata"]["name"] for i in items]
+
+    try:
+        return select()
+    except NotFoundError:
+        if args.nodes:
+            known = names("/api/v1/nodes")
+            if not known:
+                raise
+            resolved = []
+            for name in args.nodes:
+                try:
+                    resolved += resolve_names([name], known, "node", "NODE")
+                except GputuiError as e:
+                    if not e.message.startswith("no node"):
+                        raise  # a short name several nodes share
+                    raise NotFoundError(f"node {name} not found", hint=closest_hint(name, known, "node")) from None
+            if resolved != args.nodes:
+                args.nodes = resolved
+                return select()
+        elif args.nodepool:
+            pools = names("/apis/karpenter.sh/v1/nodepools") or names("/apis/karpenter.sh/v1beta1/nodepools")
+            if pools and args.nodepool not in pools:
+                raise GputuiError(
+                    f"no NodePool matches --nodepool {args.nodepool}",
+                    hint=closest_hint(args.nodepool, sorted(pools), "NodePool"),
+                    exit_code=EXIT_USAGE,
+                ) from None
+        raise
+
+
 def _debug(kube, args: argparse.Namespace) -> int:
     from gputui.debugpod import cleanup, fleet_run, spec
     from gputui.debugpod.runner import DebugRunner
 
     mode = fleet_run.check_mode(args.mode)
-    nodes = _read(
-        "read the nodes",
-        lambda: fleet_run.select_nodes(kube, args.nodes or (), all_gpu=args.all, nodepool=args.nodepool),
-        "get" if args.nodes else "list",
-        "nodes",
-    )
+    nodes = _pick_nodes(kube, args)
     driver_pods, operator_present = fleet_run.driver_pods_by_node(kube)
     namespace, ns_reason = fleet_run.choose_namespace(kube, getattr(args, "namespace", None))
     opts = fleet_run.RunOptions(

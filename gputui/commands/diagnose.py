@@ -51,11 +51,12 @@ def run(args: argparse.Namespace) -> int:
     from gputui.errors import exit_code_for
     from gputui.kube.snapshot_source import load_snapshot
     from gputui.report import blocking_incomplete, render
-    from gputui.report.selection import filter_findings, select_checks
+    from gputui.report.selection import filter_findings, resolve_filters, select_checks
 
     selected = select_checks(getattr(args, "checks", None))
     with GatherProgress(enabled=show_progress(args)) as progress:
         snap = load_snapshot(args, progress=progress.update)
+    resolve_filters(args, snap)
     findings = run_checks(snap, selected)
     findings = filter_findings(
         findings,

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 from gputui.errors import EXIT_USAGE, GputuiError
 
 
@@ -29,6 +32,67 @@ def select_checks(wanted: list[str] | None):
             exit_code=EXIT_USAGE,
         )
     return chosen
+
+
+def resolve_names(wanted: list[str] | None, known: Iterable[str], what: str, option: str) -> list[str] | None:
+    """The full names `wanted` stands for among `known`: a name as written, or a node's short
+    name (its name up to the first dot, as the app shows it) when exactly one node has it.
+    A name that matches nothing, or several, is a usage error naming the closest ones."""
+    if not wanted:
+        return wanted
+    known = sorted(set(known))
+    out: list[str] = []
+    for name in wanted:
+        if name in known:
+            out.append(name)
+            continue
+        by_short = [k for k in known if k.startswith(name + ".")]
+        if len(by_short) == 1:
+            out.append(by_short[0])
+            continue
+        if by_short:
+            raise GputuiError(
+                f"{option} {name} matches {len(by_short)} {what}s: {', '.join(by_short[:5])}",
+                hint=f"give the full {what} name",
+                exit_code=EXIT_USAGE,
+            )
+        raise GputuiError(
+            f"no {what} matches {option} {name}", hint=closest_hint(name, known, what), exit_code=EXIT_USAGE
+        )
+    return out
+
+
+def closest_hint(name: str, known: list[str], what: str) -> str:
+    """ "closest: a, b" (short names count too), or what there is when nothing is close."""
+    short = {k.split(".", 1)[0]: k for k in known}
+    close = difflib.get_close_matches(name, [*known, *short], n=3, cutoff=0.6)
+    names = list(dict.fromkeys(short.get(c, c) for c in close))
+    if names:
+        return "closest: " + ", ".join(names)
+    if not known:
+        return f"the cluster has no {what}s"
+    more = f", ... ({len(known)} in all)" if len(known) > 5 else ""
+    return f"known {what}s: " + ", ".join(known[:5]) + more
+
+
+def resolve_filters(args, snap) -> None:
+    """Turn --node/--nodepool/-n into names the snapshot has (see resolve_names); a kind the
+    snapshot could not read is left as given, since nothing says the name is wrong."""
+    unread = {i.resource.split(".", 1)[0] for i in snap.incomplete}
+    if getattr(args, "nodes", None) and "nodes" not in unread:
+        args.nodes = resolve_names(args.nodes, (n.metadata.name for n in snap.nodes), "node", "--node")
+    if getattr(args, "nodepools", None) and "nodepools" not in unread:
+        pools = {p.metadata.name for p in snap.nodepools}
+        pools |= {o.metadata.labels.get("karpenter.sh/nodepool") or "" for o in (*snap.nodes, *snap.nodeclaims)}
+        args.nodepools = resolve_names(args.nodepools, pools - {""}, "NodePool", "--nodepool")
+    namespace = getattr(args, "namespace", None)
+    if namespace and "namespaces" not in unread:
+        spaces = {o.metadata.name for o in snap.namespaces} | {
+            o.metadata.namespace or "" for o in (*snap.pods, *snap.daemonsets, *snap.deployments, *snap.jobs)
+        }
+        if namespace not in spaces:
+            hint = closest_hint(namespace, sorted(spaces - {""}), "namespace")
+            raise GputuiError(f"no namespace matches -n {namespace}", hint=hint, exit_code=EXIT_USAGE)
 
 
 def filter_findings(
