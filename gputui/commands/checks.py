@@ -37,17 +37,14 @@ def run_checks_list(args: argparse.Namespace) -> int:
     if output == "markdown":
         sys.stdout.write(catalogue.markdown(area))
         return EXIT_OK
-    from rich import box
-    from rich.table import Table
-
     from gputui.report.text import make_console
 
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for col in ("code", "name", "severity", "area", "title"):
-        table.add_column(col.upper(), no_wrap=col != "title", overflow="fold")
-    for r in catalogue.rows(checks):
-        table.add_row(r["code"], r["name"], r["severity"], r["area"], r["title"])
-    make_console(sys.stdout).print(table)
+    console = make_console(sys.stdout)
+    # Piped, a row is never wrapped (grep and awk see whole titles); a terminal too narrow
+    # for one line per check gets the title on its own line.
+    width = console.width if console.is_terminal else None
+    for line in catalogue.list_lines(catalogue.rows(checks), width):
+        console.print(line, soft_wrap=True)
     return EXIT_OK
 
 

@@ -59,6 +59,26 @@ def rows(checks: Iterable[Check] | None = None) -> list[dict[str, Any]]:
     ]
 
 
+_LIST_COLUMNS = ("code", "name", "severity", "area", "title")
+
+
+def list_lines(rows: list[dict[str, Any]], width: int | None = None) -> list[str]:
+    """`gputui checks list` as text: one line per check, columns aligned. When that is wider
+    than `width`, each check takes two lines, its title indented below the rest."""
+    widths = {k: max([len(k), *(len(r[k]) for r in rows)]) for k in _LIST_COLUMNS}
+    if width is None or sum(widths.values()) + 2 * (len(_LIST_COLUMNS) - 1) <= width:
+        cols = _LIST_COLUMNS
+        out = ["  ".join(k.upper().ljust(widths[k]) for k in cols).rstrip()]
+        out += ["  ".join(r[k].ljust(widths[k]) for k in cols).rstrip() for r in rows]
+        return out
+    cols = _LIST_COLUMNS[:-1]
+    out = ["  ".join(k.upper().ljust(widths[k]) for k in cols).rstrip(), "    TITLE"]
+    for r in rows:
+        out.append("  ".join(r[k].ljust(widths[k]) for k in cols).rstrip())
+        out.append(textwrap.fill(r["title"], width, initial_indent="    ", subsequent_indent="    "))
+    return out
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
