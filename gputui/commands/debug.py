@@ -278,7 +278,7 @@ def _pick_nodes(kube, args: argparse.Namespace) -> list[dict]:
             known = names("/api/v1/nodes")
             if not known:
                 raise
-            resolved = []
+            resolved: list[str] = []
             for name in args.nodes:
                 try:
                     resolved += resolve_names([name], known, "node", "NODE")

@@ -6,6 +6,7 @@ the same `document()` so they never disagree about counts or order.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any, TextIO
 
@@ -57,6 +58,11 @@ def render(
         from gputui.report.text import write_text
 
         write_text(snapshot, findings, out, color=color, title=title)
+
+
+def as_of(snapshot) -> str:
+    """When the cluster was read (or, offline, the newest moment in the data), in UTC."""
+    return snapshot.now.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ") if snapshot.now else "?"
 
 
 def cluster_facts(snapshot) -> list[str]:

@@ -59,7 +59,7 @@ def rows(checks: Iterable[Check] | None = None) -> list[dict[str, Any]]:
     ]
 
 
-_LIST_COLUMNS = ("code", "name", "severity", "area", "title")
+_LIST_COLUMNS: tuple[str, ...] = ("code", "name", "severity", "area", "title")
 
 
 def list_lines(rows: list[dict[str, Any]], width: int | None = None) -> list[str]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 from typing import TextIO
 
 from checks.model import Finding
 from gputui.report import (
+    as_of,
     blocking_incomplete,
     cause_words,
     causes,
@@ -22,7 +22,7 @@ from gputui.report import (
 def write_markdown(snapshot, findings: list[Finding], out: TextIO, title: str = "gputui diagnose") -> None:
     w = out.write
     w(f"## {title}: {snapshot.context or 'cluster'}\n\n")
-    when = snapshot.now.astimezone(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ") if snapshot.now else "?"
+    when = as_of(snapshot)
     source = "offline snapshot" if snapshot.source == "snapshot" else "live"
     w(f"- **Server:** {_code(snapshot.server or '-')}\n- **Source:** {source}, as of {when}\n")
     w(f"- **Cluster:** {'; '.join(cluster_facts(snapshot))}\n")

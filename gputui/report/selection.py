@@ -34,12 +34,10 @@ def select_checks(wanted: list[str] | None):
     return chosen
 
 
-def resolve_names(wanted: list[str] | None, known: Iterable[str], what: str, option: str) -> list[str] | None:
+def resolve_names(wanted: list[str], known: Iterable[str], what: str, option: str) -> list[str]:
     """The full names `wanted` stands for among `known`: a name as written, or a node's short
     name (its name up to the first dot, as the app shows it) when exactly one node has it.
     A name that matches nothing, or several, is a usage error naming the closest ones."""
-    if not wanted:
-        return wanted
     known = sorted(set(known))
     out: list[str] = []
     for name in wanted:

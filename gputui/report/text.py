@@ -7,14 +7,15 @@ everything is printed as rich.Text, never parsed as markup.
 from __future__ import annotations
 
 import os
+import re
 from typing import TextIO
 
 from rich.console import Console
-from rich.padding import Padding
 from rich.text import Text
 
 from checks.model import Finding, Severity
 from gputui.report import (
+    as_of,
     blocking_incomplete,
     cause_words,
     causes,
@@ -50,6 +51,8 @@ def write_text(
 ) -> None:
     console = make_console(out, color)
     _header(console, snapshot, findings, title)
+    # What could not be read changes how everything below reads: it comes first.
+    _incomplete(console, snapshot)
     if not findings:
         console.print(Text("No problems found.", style="bold green"))
     else:
@@ -65,7 +68,6 @@ def write_text(
             _finding(console, f)
             for c in following:
                 _finding(console, c, cause=f)
-    _incomplete(console, snapshot)
 
 
 def _section_title(sev: Severity, group: list[tuple[Finding, list[Finding]]]) -> Text:
@@ -121,6 +123,7 @@ def _header(console: Console, snapshot, findings: list[Finding], title: str) -> 
     head = Text(title, style="bold")
     head.append(f"  {snapshot.context or 'cluster'}")
     head.append(" (offline snapshot)" if snapshot.source == "snapshot" else " (live)", style="dim")
+    head.append(f" as of {as_of(snapshot)}")
     _indented(console, head, 0, hang=2)
     if snapshot.server:
         _indented(console, Text(f"server {snapshot.server}", style="dim"), 0, hang=2)
@@ -149,7 +152,7 @@ def _finding(console: Console, f: Finding, cause: Finding | None = None) -> None
     head.append(_ref(f.subject), style="bold")
     if cause is not None and f.severity != cause.severity:
         head.append(f"  ({f.severity.label})", style=_STYLE[f.severity])
-    console.print(head)
+    _indented(console, head, 0, hang=4 + d)
     if cause is not None:
         _indented(console, Text(f"because of {cause.code} on {ref_words(cause.subject)}", style="bold"), 4 + d, 2)
     elif f.cause:  # the cause was filtered out of this report
@@ -210,11 +213,84 @@ def _incomplete(console: Console, snapshot) -> None:
 
 
 def _indented(console: Console, text: Text, indent: int, hang: int = 0) -> None:
-    """Print text wrapped to the console width; continuation lines indented by `indent + hang`."""
-    width = max(20, console.width - indent - hang)
-    for n, line in enumerate(text.wrap(console, width, overflow="fold")):
+    """Print text wrapped to the console width; continuation lines indented by `indent + hang`.
+    Words break only between words, never inside a `Kind name` pair or a name (see line_spans)."""
+    first = max(20, console.width - indent)
+    for n, (start, end) in enumerate(line_spans(text.plain, first, max(20, first - hang))):
+        line = Text(" " * (indent if n == 0 else indent + hang))
+        line.append_text(text[start:end])
         line.rstrip()
-        console.print(Padding(line, (0, 0, 0, indent if n == 0 else indent + hang), expand=False), overflow="fold")
+        console.print(line, soft_wrap=True)  # wrapped here already; a quoted command stays whole
+
+
+# A kind followed by its object's name is one unit: "Pod gpu-operator/x" is never split.
+_KIND = re.compile(
+    r"(Pod|Node|NodeClaim|NodePool|DaemonSet|Deployment|StatefulSet|ReplicaSet|Job|ClusterPolicy|"
+    r"EC2NodeClass|NodeClass|NVIDIADriver|Namespace|pod|node|nodeclaim|daemonset|NodePool)"
+)
+# A word too long for a line breaks after one of these (or before "("), so uids stay whole.
+_BREAK_AFTER = ",;_/=:"
+
+
+def line_spans(plain: str, first: int, rest: int) -> list[tuple[int, int]]:
+    """(start, end) of each line of `plain` wrapped to `first` columns, then `rest`."""
+    # A `command` quoted in a message is one word: pasted, it must be whole on one line.
+    words = [(m.start(), m.end()) for m in re.finditer(r"(?:`[^`]*`|\S)+", plain)]
+    quoted = {(s, e) for s, e in words if "`" in plain[s:e] and " " in plain[s:e]}
+    atoms: list[tuple[int, int]] = []
+    i = 0
+    while i < len(words):
+        s, e = words[i]
+        if i + 1 < len(words) and _KIND.fullmatch(plain[s:e]):
+            atoms.append((s, words[i + 1][1]))
+            i += 2
+        else:
+            atoms.append((s, e))
+            i += 1
+    if atoms:  # leading spaces are the caller's indent
+        atoms[0] = (0, atoms[0][1])
+    lines: list[tuple[int, int]] = []
+    width = first
+    cur: list[int] | None = None
+    queue = list(reversed(atoms))
+    while queue:
+        s, e = queue.pop()
+        if (s, e) in quoted:
+            space = -1
+            if cur is not None and e - cur[0] > width:
+                lines.append((cur[0], cur[1]))
+                width, cur = rest, None
+            if cur is None and e - s > width:
+                lines.append((s, e))
+                width = rest
+                continue
+        else:
+            space = plain.find(" ", s, e)
+        if space != -1 and e - s > rest:  # a Kind name pair too long for any line may break after all
+            queue += [(space + 1, e), (s, space)]
+            continue
+        if cur is not None:
+            if e - cur[0] <= width:
+                cur[1] = e
+                continue
+            lines.append((cur[0], cur[1]))
+            width, cur = rest, None
+        if e - s <= width:
+            cur = [s, e]
+            continue
+        if space != -1:  # the first line is narrower than the rest
+            queue += [(space + 1, e), (s, space)]
+            continue
+        cut = max(
+            (p for p in range(s + 1, s + width + 1) if plain[p - 1] in _BREAK_AFTER or plain[p] == "("), default=0
+        )
+        cut = cut or s + width
+        lines.append((s, cut))
+        width = rest
+        queue.append((cut, e))
+    if cur is not None:
+        lines.append((cur[0], cur[1]))
+    return lines or [(0, 0)]
 
 
 def _ref(r) -> str:

@@ -73,8 +73,9 @@ def test_node_nodepool_namespace_and_severity_filters(capsys, taint_sim):
     _, doc = _diagnose(capsys, taint_sim, "--nodepool", "gpu-dedicated")
     assert {("GPU101", "Node", n) for n in TAINTED_NODES} <= _pairs(doc)
     assert ("GPU304", "NodeClaim", "gpu-dedicated-8ngxb") in _pairs(doc)
-    _, doc = _diagnose(capsys, taint_sim, "--nodepool", "no-such-pool")
-    assert doc["findings"] == [] and doc["summary"] == {"error": 0, "warning": 0, "info": 0}
+    # A NodePool that does not exist is a mistake, not a clean bill of health.
+    code = main(["diagnose", "--kubeconfig", str(taint_sim.kubeconfig), "--no-progress", "--nodepool", "no-such-pool"])
+    assert code == 2 and "no NodePool matches --nodepool no-such-pool" in capsys.readouterr().err
 
     _, doc = _diagnose(capsys, taint_sim, "--namespace", "ml-research")
     assert doc["findings"] and all(
@@ -165,7 +166,8 @@ def test_text_yaml_markdown_outputs(capsys, taint_sim):
     base = ["diagnose", "--kubeconfig", str(taint_sim.kubeconfig), "--no-progress"]
     assert main([*base, "-o", "text"]) == 1
     text = capsys.readouterr().out
-    assert text.startswith(f"gputui diagnose  {taint_sim.context} (live)\nserver {taint_sim.url}\n")
+    assert text.startswith(f"gputui diagnose  {taint_sim.context} (live) as of ")
+    assert text.splitlines()[1] == f"server {taint_sim.url}"
     assert "ERROR (" in text and "GPU101 gpu-not-allocatable  Node ip-10-0-20-38" in text
     assert main([*base, "-o", "yaml"]) == 1
     assert yaml.safe_load(capsys.readouterr().out)["schema"] == "gputui.dev/diagnose/v1"

@@ -121,7 +121,7 @@ def test_text_groups_by_severity_then_area_and_fits_80_columns():
     assert f"         $ {KUBECTL}" in lines
     assert all(line == line.rstrip() for line in lines)
     assert "\x1b[" not in text  # not a terminal: no escape codes
-    assert lines[0] == "gputui diagnose  prod-eks (live)"
+    assert lines[0].startswith("gputui diagnose  prod-eks (live) as of ")
     assert lines[1] == "server https://ABC.gr7.us-west-2.eks.amazonaws.com"
     assert "1 error · 1 warning · 1 info · 1 resources unreadable" in text
     order = [text.index(s) for s in ("ERROR (1)", "GPU101", "WARNING (1)", "GPU501", "INFO (1)", "GPU305")]
