@@ -36,8 +36,13 @@ def write_markdown(snapshot, findings: list[Finding], out: TextIO, title: str = 
     if step:
         w(f"- **First:** {_inline(step)}\n")
     w("\n")
-    if blocking_incomplete(snapshot):
-        w("> **Partial view:** some resources could not be read; see *Could not see* below.\n\n")
+    if snapshot.incomplete:  # first: it changes how everything below reads
+        if blocking_incomplete(snapshot):
+            w("> **Partial view:** findings that need these resources may be missing.\n\n")
+        w("### Could not see\n\n")
+        for i in snapshot.incomplete:
+            w(f"- {_code(i.resource)}: {i.reason}: {_inline(i.message)}\n")
+        w("\n")
     if not findings:
         w("No problems found.\n")
     else:
@@ -55,10 +60,6 @@ def write_markdown(snapshot, findings: list[Finding], out: TextIO, title: str = 
                 _finding(w, lead)
                 for f in following:
                     _finding(w, f, cause=lead)
-    if snapshot.incomplete:
-        w("\n### Could not see\n\n")
-        for i in snapshot.incomplete:
-            w(f"- {_code(i.resource)}: {i.reason}: {_inline(i.message)}\n")
 
 
 def _finding(w, f: Finding, cause: Finding | None = None) -> None:

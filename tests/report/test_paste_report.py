@@ -103,3 +103,22 @@ def test_wrapping_breaks_between_words_and_keeps_pairs():
         "pod=nvidia-driver-daemonset-fbxjp_gpu-operator",
         "(3e30af98-fe0a-4975-a682-5093d8128514)",
     ]
+
+
+def test_markdown_lists_what_could_not_be_seen_before_the_findings():
+    snap = ClusterSnapshot(context="prod", server="https://x", source="live")
+    snap.incomplete = [Incomplete("nodeclaims.karpenter.sh", "Forbidden", "nodeclaims.karpenter.sh is forbidden")]
+    finding = Finding(
+        code="GPU101",
+        name="gpu-not-allocatable",
+        severity=Severity.ERROR,
+        area="nodes",
+        title="GPU node reports no allocatable nvidia.com/gpu",
+        message="no GPUs",
+        subject=ObjectRef("Node", "n1"),
+    )
+    out = io.StringIO()
+    render("markdown", snap, [finding], out)
+    text = out.getvalue()
+    assert text.index("### Could not see") < text.index("| Severity |") < text.index("### Error")
+    assert text.count("### Could not see") == 1 and "as of " in text
