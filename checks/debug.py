@@ -207,8 +207,33 @@ def nvidia_smi_failed(obs: Any) -> Iterable[Finding]:
         severity,
         obs.node,
         f"nvidia-smi on {obs.node}: {failure.kind}",
-        f"{failure.explanation}. Next step: {failure.hint}",
+        f"{failure.explanation}. Next step: {_driver_next_step(failure, getattr(obs, 'driver_pod', None))}",
         [failure.message],
+    )
+
+
+def _driver_next_step(failure: Any, driver_pod: str | None) -> str:
+    """The next step for a failure of the driver itself names the driver pod that runs on the
+    node, or says there is none (the driver comes with the node image); `driver_pod` None: not
+    known, the parser's general hint stands."""
+    if driver_pod is None or failure.kind not in ("driver-not-loaded", "version-mismatch"):
+        return str(failure.hint)
+    if driver_pod:
+        ns, _, name = driver_pod.partition("/")
+        if failure.kind == "driver-not-loaded":
+            return f"read the log of the driver pod {name} on this node: `kubectl logs -n {ns} {name} --all-containers`"
+        return (
+            f"drain the node and reboot it, or restart the driver pod {name} (`kubectl delete pod -n {ns} {name}`), "
+            "so the kernel module and libraries match; Karpenter users can simply replace the node"
+        )
+    if failure.kind == "driver-not-loaded":
+        return (
+            "no GPU Operator driver pod runs on this node, so the driver comes with the node image: look for NVRM "
+            "lines in the node's kernel log (`dmesg | grep NVRM`) and check the AMI matches the instance's GPU"
+        )
+    return (
+        "no GPU Operator driver pod runs on this node (the driver is on the host): drain the node and reboot it, "
+        "or replace it"
     )
 
 

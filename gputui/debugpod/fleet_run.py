@@ -154,7 +154,9 @@ def plan_runs(
             deadline_seconds=opts.deadline_seconds,
             owner=opts.owner,
         )
-        runs.append(NodeRun(node=name, pod=pod, mode=choice.mode, mode_reason=choice.reason))
+        driver = next(iter((driver_pods or {}).get(name, ())), None)
+        driver_pod = f"{driver['metadata'].get('namespace')}/{driver['metadata']['name']}" if driver else ""
+        runs.append(NodeRun(node=name, pod=pod, mode=choice.mode, mode_reason=choice.reason, driver_pod=driver_pod))
     return runs
 
 
@@ -168,6 +170,7 @@ class NodeObservation:
     allocatable_gpus: int | None
     mode: str = ""
     mode_reason: str = ""
+    driver_pod: str | None = None
     report: SmiReport | None = None
     pod_problem: PodProblem | None = None
     findings: list[Finding] = field(default_factory=list)
@@ -213,6 +216,7 @@ def observe(runs: Iterable[NodeRun], nodes: Iterable[Mapping[str, Any]]) -> list
             allocatable_gpus=allocatable_gpus(node),
             mode=r.mode,
             mode_reason=r.mode_reason,
+            driver_pod=r.driver_pod,
             report=r.report,
             pod_problem=problem,
         )

@@ -62,6 +62,7 @@ class NodeRun:
     pod: dict
     mode: str
     mode_reason: str
+    driver_pod: str | None = None  # "ns/name" of the GPU Operator driver pod on the node, "" for none
     status: str = "waiting"  # waiting | creating | pending | running | reading | done | failed | cancelled
     phase: str | None = None
     log: str = ""
