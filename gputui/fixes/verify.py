@@ -67,6 +67,11 @@ def verify(
         snapshot = gather_fn(kube)
         found = run_checks(snapshot, [check]) if check is not None else []
         remaining = [f for f in found if same_subject(f, finding)]
+        if plan.target.kind == "NodeClaim" and plans.is_delete(plan) and in_place:
+            v = _verify_nodeclaim_delete(plan, finding, before, current, snapshot, remaining, change_line)
+            if v.resolved:
+                return v
+            continue
         if plan.target.kind == "Pod" and plans.is_delete(plan) and before is not None:
             v = _verify_replacement(plan, finding, before, snapshot, found, change_line, in_place)
             if v.resolved:
@@ -142,6 +147,41 @@ def _verify_replacement(
         [],
         snapshot,
     )
+
+
+def _verify_nodeclaim_delete(
+    plan: FixPlan, finding: Finding, before: dict | None, current: dict | None, snapshot, remaining, change_line: str
+) -> Verification:
+    """A deleted NodeClaim is done when it is gone and Karpenter has launched the NodeClaim that
+    replaces it; while its finalizer holds it, it is only deleting."""
+    name = plan.target.name
+    md = (before or {}).get("metadata") or {}
+    if current is not None and ((current.get("metadata") or {}).get("uid") in (None, md.get("uid"))):
+        why = (
+            f"NodeClaim {name} is deleting (Terminating)…: Karpenter drains the node and terminates the "
+            "instance, then launches a replacement if pods need one"
+        )
+        return Verification(False, True, f"{change_line} {why}.", [why], remaining, snapshot)
+    pool, born = (md.get("labels") or {}).get("karpenter.sh/nodepool"), md.get("creationTimestamp") or ""
+    new = [
+        nc
+        for nc in snapshot.nodeclaims
+        if nc.metadata.name != name
+        and not nc.metadata.deletion_timestamp
+        and (pool is None or nc.metadata.labels.get("karpenter.sh/nodepool") == pool)
+        and (nc.metadata.creation_timestamp or "") > born
+    ]
+    if not new:
+        why = (
+            f"NodeClaim {name} is gone; Karpenter has not launched a replacement yet "
+            "(it does when pending pods need a node)"
+        )
+        return Verification(False, True, f"{change_line} {why}.", [why], remaining, snapshot)
+    msg = f"{change_line} NodeClaim {name} is gone, replaced by NodeClaim {new[0].metadata.name}"
+    if remaining:
+        why = f"{finding.code} still reports {finding.subject}: {_short(remaining[0].message)}"
+        return Verification(False, True, f"{msg}; {why}.", [why], remaining, snapshot)
+    return Verification(True, True, f"{msg}; {finding.code} no longer reports {finding.subject}.", [], [], snapshot)
 
 
 def _same_object(a, b) -> bool:
