@@ -340,6 +340,8 @@ def _debug(kube, args: argparse.Namespace) -> int:
     except BaseException as stop:
         progress.clear()
         _stop_and_clean(runner, stop if isinstance(stop, KeyboardInterrupt) else None)
+        if isinstance(stop, KeyboardInterrupt):
+            _output_finished(args.output, runs, nodes, namespace, ns_reason, opts.run_id, leftovers, runner)
         raise
     finally:
         progress.clear()
@@ -368,6 +370,32 @@ def _debug(kube, args: argparse.Namespace) -> int:
         return EXIT_PARTIAL
     failed = any(o.pod_problem is not None for o in observations)
     return EXIT_FINDINGS if failed or any(f.severity >= Severity.ERROR for f in findings) else EXIT_OK
+
+
+def _output_finished(fmt: str, runs, nodes, namespace: str, ns_reason: str, run_id: str, leftovers, runner) -> None:
+    """After a stop, what the nodes that finished found is still worth having."""
+    from gputui.debugpod import fleet_run
+
+    finished = [r for r in runs if r.status in ("done", "failed") and (r.report or r.pod_problem)]
+    if not finished:
+        return
+    observations = fleet_run.observe(finished, nodes)
+    undeleted = [f"{ns}/{name}" for ns, name in sorted(runner.undeleted)]
+    try:
+        _output(
+            fmt,
+            observations,
+            fleet_run.fleet_findings(observations),
+            namespace,
+            ns_reason,
+            run_id,
+            leftovers,
+            undeleted,
+            total=len(runs),
+        )
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass  # the terminal went away with the signal
 
 
 def _stop_and_clean(runner, interrupted: KeyboardInterrupt | None) -> None:
@@ -463,8 +491,17 @@ def _print_manifests(runs) -> int:
 
 
 def _output(
-    fmt: str, observations, findings, namespace: str, ns_reason: str, run_id: str, leftovers, undeleted: list[str]
+    fmt: str,
+    observations,
+    findings,
+    namespace: str,
+    ns_reason: str,
+    run_id: str,
+    leftovers,
+    undeleted: list[str],
+    total: int | None = None,
 ) -> None:
+    """The run's report; `total` > len(observations) when the run was stopped before the rest."""
     if fmt == "json":
         import json
 
@@ -477,13 +514,18 @@ def _output(
             "findings": [f.to_json() for f in findings],
             "leftovers": [str(l) for l in leftovers],
             "undeletedPods": undeleted,
+            "interrupted": total is not None and total > len(observations),
+            "nodesPlanned": total if total is not None else len(observations),
         }
         json.dump(doc, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return
-    from gputui.debugpod.render import findings_block, node_block
+    from gputui.debugpod.render import findings_block, node_block, summary_block
 
-    out: list[str] = []
+    # The summary (failures first) before the detail: with --all the detail runs to pages.
+    out: list[str] = summary_block(observations, total) if len(observations) > 1 or total else []
+    if out:
+        out.append("")
     for o in observations:
         out.extend(node_block(o))
         out.append("")

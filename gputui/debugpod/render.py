@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 
 from gputui.debugpod.model import GpuInfo
@@ -84,18 +85,66 @@ def table(rows: list[tuple[str, ...]], header: Iterable[str] = COLUMNS, indent: 
     return [indent + "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in [head, *rows]]
 
 
+WIDTH = 80
+
+
+def _fill(text: str, indent: str, hang: str = "    ") -> list[str]:
+    """One logical line wrapped to 80 columns between words (names and commands stay whole)."""
+    return textwrap.wrap(
+        text,
+        WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent + hang,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [indent]
+
+
+def _rank(obs) -> tuple[int, str, str]:
+    """(rank, status, what): a node whose pod or nvidia-smi failed first, then errors, warnings, fine."""
+    if obs.pod_problem is not None:
+        return 0, "NO RUN", f"debug pod: {obs.pod_problem.kind}"
+    report = obs.report
+    worst = max(obs.findings, key=lambda f: f.severity, default=None)
+    if report is not None and report.failure is not None:
+        return 0, "FAILED", f"nvidia-smi: {report.failure.kind}"
+    seen = len(report.gpus) if report is not None else 0
+    gpus = f"{seen}/{obs.expected_gpus if obs.expected_gpus else '?'} GPUs seen"
+    if worst is not None and worst.severity.label != "info":
+        rank = 1 if worst.severity.label == "error" else 2
+        return rank, worst.severity.label.upper()[:5], f"{gpus}; {worst.code} {worst.title}"
+    return 3, "ok", gpus
+
+
+def summary_block(observations, total: int | None = None) -> list[str]:
+    """What a fleet run found, one line per node, failures first: read before the detail."""
+    ranked = sorted(((_rank(o), o.node) for o in observations), key=lambda x: (x[0][0], x[1]))
+    failed = sum(r[0] == 0 for r, _ in ranked)
+    flagged = sum(r[0] in (1, 2) for r, _ in ranked)
+    head = f"nvidia-smi on {len(ranked)} node(s): {failed} failed, {flagged} with problems, {len(ranked) - failed - flagged} fine"
+    out = _fill(head, "")
+    if total is not None and total > len(ranked):
+        out += _fill(
+            f"interrupted: {len(ranked)} of {total} node(s) finished; the others were stopped and are not shown",
+            "",
+        )
+    for (_, status, what), node in ranked:
+        out += _fill(f"{status:<6} {node}  {what}", "  ", hang=" " * 7)
+    return out
+
+
 def node_block(obs) -> list[str]:
     """Text for one NodeObservation."""
     lines = [f"{obs.node}  (mode {obs.mode}: {obs.mode_reason})"]
     if obs.pod_problem is not None:
-        lines.append(f"  debug pod failed: {obs.pod_problem.kind}: {obs.pod_problem.message}")
+        lines += _fill(f"debug pod failed: {obs.pod_problem.kind}: {obs.pod_problem.message}", "  ")
         if obs.pod_problem.hint:
-            lines.append(f"  hint: {obs.pod_problem.hint}")
+            lines += _fill(f"hint: {obs.pod_problem.hint}", "  ")
     report = obs.report
     if report is not None and report.failure is not None:
-        lines.append(f"  nvidia-smi: {report.failure.message}")
-        lines.append(f"  meaning: {report.failure.explanation}")
-        lines.append(f"  next step: {report.failure.hint}")
+        lines += _fill(f"nvidia-smi: {report.failure.message}", "  ")
+        lines += _fill(f"meaning: {report.failure.explanation}", "  ")
+        lines += _fill(f"next step: {report.failure.hint}", "  ")
     elif report is not None:
         expected = f"{obs.expected_gpus} expected ({obs.expected_source})" if obs.expected_gpus else "count unknown"
         lines.append(
@@ -124,5 +173,5 @@ def findings_block(findings) -> list[str]:
     out = [f"Findings ({len(findings)}):"]
     for f in findings:
         out.append(f"  {f.severity.label:<7} {f.code} {f.title}")
-        out.append(f"          {f.message}")
+        out += _fill(f.message, " " * 10, hang="")
     return out

@@ -4,11 +4,19 @@ to do next names the driver pod that really runs on the node, or says there is n
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from gputui.cli import main
-from tests.helpers.debugpod import HOST, namespace, node, poll_debug_pods_quickly
+from tests.helpers.debugpod import HOST, namespace, node, pods_left, poll_debug_pods_quickly, wait_no_pods
+from tests.helpers.wait import wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _driver_pod(on: str) -> dict:
@@ -34,6 +42,8 @@ FLEET = [
     # The node image ships the driver: there is no driver pod to read.
     node("gpu-hostdrv", labels=HOST, nvidia_smi="driver-not-loaded"),
     node("gpu-mismatch", labels=HOST, nvidia_smi="version-mismatch"),
+    node("gpu-fine", labels=HOST),
+    node("gpu-xid", labels=HOST, xid="79"),
 ]
 
 
@@ -67,3 +77,62 @@ def test_gpu702_without_a_driver_pod_says_the_driver_is_on_the_host(fleet, capsy
         step = _gpu702(fleet, capsys, name).split("Next step: ", 1)[1]
         assert "no GPU Operator driver pod runs on this node" in step
         assert "nvidia-driver-daemonset" not in step  # no pod that does not exist
+
+
+def test_debug_all_prints_a_summary_failures_first_then_the_detail(fleet, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    code = main(["debug", "--kubeconfig", str(fleet.kubeconfig), "--no-progress", "--all"])
+    out = capsys.readouterr().out
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == "nvidia-smi on 5 node(s): 3 failed, 1 with problems, 1 fine"
+    summary = lines[1 : lines.index("")]
+    assert [line.split()[:2] for line in summary if not line.startswith("         ")] == [
+        ["FAILED", "gpu-hostdrv"],
+        ["FAILED", "gpu-mismatch"],
+        ["FAILED", "gpu-opdrv"],
+        ["ERROR", "gpu-xid"],
+        ["ok", "gpu-fine"],
+    ]
+    assert "GPU706" in summary[3]
+    # Then one block per node, the detail.
+    assert out.index("gpu-fine  (mode host") > out.index(summary[-1])
+    assert all(len(line) <= 80 for line in summary)
+
+
+def test_ctrl_c_prints_what_the_finished_nodes_found(start_sim, monkeypatch):
+    from gputui.sim import behaviour, nvsmi
+
+    real = nvsmi.run_container
+
+    def run_container(node, argv, **kw):
+        # gpu-fine answers at once; the others keep nvidia-smi running until interrupted.
+        behaviour.RUN_SECONDS = 0.1 if node["metadata"]["name"] == "gpu-fine" else 60.0
+        return real(node, argv, **kw)
+
+    monkeypatch.setattr(nvsmi, "run_container", run_container)
+    monkeypatch.setattr(behaviour, "RUN_SECONDS", 0.1)
+    sim = start_sim(objects=[namespace("default"), node("gpu-fine", labels=HOST), *FLEET[4:6]], behaviour=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "80"}
+    argv = [sys.executable, "-m", "gputui", "debug", "--all", "--no-progress", "--kubeconfig", str(sim.kubeconfig)]
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+
+        def only_the_slow_ones_run() -> bool:
+            pods = pods_left(sim)
+            running = [p for p in pods if (p.get("status") or {}).get("phase") == "Running"]
+            return len(pods) == len(running) == 2
+
+        assert wait_until(only_the_slow_ones_run, timeout=20), "the fast node never finished"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted; deleted 2 debug pod(s)" in err
+    lines = out.splitlines()
+    assert lines[0] == "nvidia-smi on 1 node(s): 0 failed, 0 with problems, 1 fine"
+    assert lines[1].startswith("interrupted: 1 of 3 node(s) finished")
+    assert "gpu-fine  (mode host" in out and "nvidia-smi sees 1 GPU(s)" in out
+    assert wait_no_pods(sim) == []
