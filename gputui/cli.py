@@ -32,7 +32,8 @@ def _read_offline(paths: list[str]) -> list[dict]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="gputui",
+        # Run by kubectl as the `kubectl-gputui` plugin, usage lines say what was typed.
+        prog="kubectl gputui" if os.path.basename(sys.argv[0]) == "kubectl-gputui" else "gputui",
         description="Troubleshoot GPU nodes on Kubernetes: Karpenter NodePools/NodeClaims and the NVIDIA GPU Operator.",
         epilog="Run `gputui demo` to try it on a built-in simulated cluster.",
     )
