@@ -13,12 +13,12 @@ import sys
 from collections.abc import Sequence
 
 from gputui import __version__
-from gputui.commands import app, checks, debug, demo, diagnose, nodepool, sim, snapshot, undo
+from gputui.commands import app, checks, completion, debug, demo, diagnose, nodepool, sim, snapshot, undo
 from gputui.commands.options import add_common_options
 from gputui.errors import EXIT_INTERRUPTED, GputuiError
 
 # In the order `gputui --help` lists them.
-COMMANDS = (diagnose, snapshot, checks, sim, undo, debug, nodepool, demo)
+COMMANDS = (diagnose, snapshot, checks, sim, undo, debug, nodepool, demo, completion)
 
 
 def _read_offline(paths: list[str]) -> list[dict]:
@@ -30,6 +30,18 @@ def _read_offline(paths: list[str]) -> list[dict]:
     return load_objects(paths, shift_time=False)
 
 
+def _scenario_names() -> list[str]:
+    """For completion: the built-in scenarios (only this entry imports the simulator)."""
+    from gputui.sim.scenario_index import scenario_names
+
+    return scenario_names()
+
+
+def kubectl_complete() -> int:
+    """`kubectl_complete-gputui`: kubectl (1.26+) runs it to complete `kubectl gputui ...`."""
+    return main(["__complete", "--kubectl", "--", *sys.argv[1:]])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         # Run by kubectl as the `kubectl-gputui` plugin, usage lines say what was typed.
@@ -39,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"gputui {__version__}")
     add_common_options(parser, top=True)
-    parser.set_defaults(read_offline=_read_offline)
+    parser.set_defaults(read_offline=_read_offline, build_parser=build_parser, scenario_names=_scenario_names)
     app.register(parser)  # no subcommand: the interactive app
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:

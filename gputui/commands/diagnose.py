@@ -22,7 +22,13 @@ def register(sub) -> None:
         description="Run every check against the cluster (or saved manifests) and report the findings.",
     )
     add_common_options(p)
-    p.add_argument("-o", "--output", choices=FORMATS, default="text", help="output format (default: text)")
+    p.add_argument(
+        "-o",
+        "--output",
+        choices=FORMATS + ("junit", "sarif"),
+        default="text",
+        help="output format (default: text); junit and sarif are for CI systems",
+    )
     p.add_argument(
         "--from",
         dest="from_paths",
@@ -66,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
         namespace=getattr(args, "namespace", None),
         min_severity=Severity.parse(getattr(args, "min_severity", None) or "info"),
     )
-    render(getattr(args, "output", "text") or "text", snap, findings, sys.stdout)
-    code = exit_code_for(findings, getattr(args, "fail_on", "error") or "error", bool(blocking_incomplete(snap)))
+    fail_on = getattr(args, "fail_on", "error") or "error"
+    render(getattr(args, "output", "text") or "text", snap, findings, sys.stdout, fail_on=fail_on, checks_run=selected)
+    code = exit_code_for(findings, fail_on, bool(blocking_incomplete(snap)))
     leave_fast_if_big(snap, code)
     return code

@@ -41,8 +41,19 @@ def render(
     *,
     color: bool | None = None,
     title: str = "gputui diagnose",
+    fail_on: str = "error",
+    checks_run=None,
 ) -> None:
-    if fmt == "json":
+    """`fail_on` and `checks_run` (None: all) matter to the CI formats, junit and sarif."""
+    if fmt == "junit":
+        from gputui.report.ci import write_junit
+
+        write_junit(snapshot, findings, out, fail_on=fail_on, checks_run=checks_run)
+    elif fmt == "sarif":
+        from gputui.report.ci import write_sarif
+
+        write_sarif(snapshot, findings, out, checks_run=checks_run)
+    elif fmt == "json":
         from gputui.report.serialize import write_json
 
         write_json(document(snapshot, findings), out)
