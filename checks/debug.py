@@ -207,12 +207,12 @@ def nvidia_smi_failed(obs: Any) -> Iterable[Finding]:
         severity,
         obs.node,
         f"nvidia-smi on {obs.node}: {failure.kind}",
-        f"{failure.explanation}. Next step: {_driver_next_step(failure, getattr(obs, 'driver_pod', None))}",
+        f"{failure.explanation}. Next step: {driver_next_step(failure, getattr(obs, 'driver_pod', None))}",
         [failure.message],
     )
 
 
-def _driver_next_step(failure: Any, driver_pod: str | None) -> str:
+def driver_next_step(failure: Any, driver_pod: str | None) -> str:
     """The next step for a failure of the driver itself names the driver pod that runs on the
     node, or says there is none (the driver comes with the node image); `driver_pod` None: not
     known, the parser's general hint stands."""

@@ -164,7 +164,7 @@ def _values(action: argparse.Action, given: dict) -> list[str]:
         return list(given["_scenarios"]())
     if dest in ("nodes", "node"):
         return cluster_names("/api/v1/nodes", given)
-    if dest in ("nodepools", "nodepool", "name"):
+    if dest in ("nodepools", "nodepool") or (dest == "name" and not action.option_strings):
         return cluster_names("/apis/karpenter.sh/v1/nodepools", given) or cluster_names(
             "/apis/karpenter.sh/v1beta1/nodepools", given
         )

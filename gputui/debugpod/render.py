@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterable
 
+from checks.debug import driver_next_step
 from gputui.debugpod.model import GpuInfo
 
 COLUMNS = (
@@ -144,7 +145,7 @@ def node_block(obs) -> list[str]:
     if report is not None and report.failure is not None:
         lines += _fill(f"nvidia-smi: {report.failure.message}", "  ")
         lines += _fill(f"meaning: {report.failure.explanation}", "  ")
-        lines += _fill(f"next step: {report.failure.hint}", "  ")
+        lines += _fill(f"next step: {driver_next_step(report.failure, getattr(obs, 'driver_pod', None))}", "  ")
     elif report is not None:
         expected = f"{obs.expected_gpus} expected ({obs.expected_source})" if obs.expected_gpus else "count unknown"
         lines.append(

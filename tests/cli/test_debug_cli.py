@@ -72,6 +72,14 @@ def test_gpu702_next_step_names_the_driver_pod_on_the_node(fleet, capsys):
     assert "`kubectl logs -n gpu-operator nvidia-driver-daemonset-pdrv --all-containers`" in step
 
 
+def test_the_text_report_gives_the_same_next_step(fleet, capsys):
+    code = main(["debug", "--kubeconfig", str(fleet.kubeconfig), "--no-progress", "gpu-hostdrv"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert code == 1
+    assert "next step: no GPU Operator driver pod runs on this node" in out
+    assert "nvidia-driver-daemonset pod's log" not in out
+
+
 def test_gpu702_without_a_driver_pod_says_the_driver_is_on_the_host(fleet, capsys):
     for name in ("gpu-hostdrv", "gpu-mismatch"):
         step = _gpu702(fleet, capsys, name).split("Next step: ", 1)[1]
