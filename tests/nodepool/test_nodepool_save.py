@@ -74,7 +74,7 @@ def test_stale_resource_version_is_a_conflict_then_rediffed(incident):
     )
     result = saver.save(review)
     assert (result.ok, result.conflict) == (False, True)
-    assert "changed since the preview" in result.message
+    assert "changed since the fix was computed" in result.message
     assert kube.get_json(f"{NP_PATH}/gpu-training")["spec"]["limits"]["nvidia.com/gpu"] == "64"
     again = saver.review(d)
     assert again.stale and "resourceVersion" in again.stale
