@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import os
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from checks.model import FixPlan, ObjectRef
@@ -547,12 +548,27 @@ class Applier:
             message = f"unconfirmed → {state}: gputui stopped before the answer; the object read at {AuditLog.now()} "
             message += "shows the change" if landed else "does not show the change"
             resolved = result_of(entry, landed, redact.redact(current) if landed else None, message, resolved=state)
+            # A change seen in the object is final. One not seen may still be on its way (the server
+            # can finish a request after its client died), so "not applied" is recorded only for
+            # intents older than any request can take.
+            record = landed or _age_seconds(entry.time) > SETTLE_AFTER_SECONDS
             try:
-                self.audit.append(resolved)
+                self.audit.settle(resolved, record)
             except AuditUnwritable:
-                pass  # shown as resolved now; settled again next time
+                self.audit.settle(resolved, False)  # shown as resolved now; judged again next time
             out.append(resolved)
         return out
+
+
+SETTLE_AFTER_SECONDS = 120
+
+
+def _age_seconds(stamp: str) -> float:
+    try:
+        t = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return float("inf")
+    return (datetime.now(timezone.utc) - t).total_seconds()
 
 
 def _running(pid: int | None) -> bool:

@@ -177,6 +177,7 @@ class AuditLog:
         self.path = Path(path) if path is not None else default_path()
         self._lock = threading.Lock()
         self.skipped = 0
+        self._settled: dict[str, AuditEntry] = {}  # resolutions not (yet) written: see settle()
 
     @staticmethod
     def new_id() -> str:
@@ -220,6 +221,13 @@ class AuditLog:
                 os.close(fd)  # closing releases the lock
         return entry
 
+    def settle(self, resolution: AuditEntry, record: bool) -> None:
+        """Take a pending intent's resolution into account; append it when `record` (else it
+        holds for this process only: the request may still land, so it is judged again later)."""
+        if record:
+            self.append(resolution)
+        self._settled[resolution.id] = resolution
+
     # -- reading ------------------------------------------------------------------------
 
     def records(self) -> list[AuditEntry]:
@@ -232,8 +240,14 @@ class AuditLog:
             with open(self.path, "rb") as f:
                 fcntl.flock(f.fileno(), fcntl.LOCK_SH)
                 raw = f.read()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return
+        except OSError as e:
+            raise GputuiError(
+                f"cannot read the audit log {self.path} ({e.strerror or e})",
+                hint="check its permissions, or set XDG_STATE_HOME to the directory that holds it",
+                exit_code=EXIT_INPUT,
+            ) from None
         for line in raw.split(b"\n"):
             if not line.strip():
                 continue
@@ -252,7 +266,7 @@ class AuditLog:
                 merged[e.id] = e
             elif have.phase == RESULT and e.phase == RESULT and have.resolved and not e.resolved:
                 merged[e.id] = e  # the request's own answer beats a later guess
-        return list(merged.values())
+        return [self._settled.get(e.id, e) if e.pending else e for e in merged.values()]
 
     def skipped_note(self) -> str | None:
         """The one-line note for the last read, or None when every line was readable."""
