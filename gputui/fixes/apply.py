@@ -51,9 +51,9 @@ class Preview:
     after: dict | None  # computed locally; None when the plan deletes the target
     diff: str
     gitops_warning: str | None
-    resource_version: str  # of `before`: the precondition the apply sends
+    resource_version: str  # of `before`; the apply's precondition is the plan's own (see Applier.apply)
     patch: Any = None  # the body to send (list values re-based on `before`)
-    stale: str | None = None  # said when the target changed after the check read it
+    stale: str | None = None  # said when the target changed after the check read it: compute the plan again
     manifest: str | None = None  # YAML fragment to change in Git/Helm instead (GitOps targets)
 
     @property

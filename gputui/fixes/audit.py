@@ -101,7 +101,7 @@ class AuditEntry:
         if not isinstance(d, dict):
             raise ValueError("not an object")
         phase = d.get("phase", RESULT)
-        result = d.get("result") if phase == RESULT else {"ok": False, "message": ""}
+        result = d.get("result", {}) if phase == RESULT else {"ok": False, "message": ""}
         _want(isinstance(phase, str) and phase in (INTENT, RESULT), "phase")
         _want(isinstance(d.get("id"), str) and bool(d["id"]), "id")
         _want(d.get("action", "apply") in ("apply", "undo"), "action")

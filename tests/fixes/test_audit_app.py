@@ -1,0 +1,50 @@
+"""The app's undo screen (`u`) over an audit log with corrupt lines and an unconfirmed change."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from checks import fixplans
+from checks.kinds import Object, to_struct
+from checks.model import ObjectRef
+from gputui.fixes.apply import Applier
+from gputui.fixes.audit import AuditLog
+from gputui.fixes.targets import object_path
+from gputui.kube.client import connect
+from gputui.tui.app import GputuiApp
+from gputui.tui.state import AppConfig
+from tests.helpers.cluster import GPU_NODE_A, gpu_node
+from tests.helpers.tui import wait_for, widget_text
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def test_u_lists_what_can_be_undone_despite_corrupt_lines(start_sim, tmp_path, monkeypatch):
+    from gputui.tui.screens.fix import UndoScreen
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    sim = start_sim(objects=[gpu_node(GPU_NODE_A)])
+    ref = ObjectRef("Node", GPU_NODE_A)
+    with connect(str(sim.kubeconfig), sim.context) as kube:
+        plan = fixplans.cordon_node(to_struct(kube.get_json(object_path(ref)), Object))
+        ap = Applier(kube, AuditLog())
+        pv = ap.preview(plan)
+        entry_id = ap.apply(plan, pv.resource_version, pv).entry_id
+    log = AuditLog()
+    with open(log.path, "ab") as f:
+        f.write(b'{"id": "x", "target": {"kind": ["Node"]}}\n\xff\n{"id": "torn", "ti')
+    app = GputuiApp(AppConfig(kubeconfig=str(sim.kubeconfig), context=sim.context, namespace=None, read_only=False))
+
+    async def main():
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.snapshot is not None, "the first snapshot")
+            await pilot.press("u")
+            await wait_for(pilot, lambda: isinstance(app.screen, UndoScreen), "the undo screen")
+            screen = app.screen
+            await wait_for(pilot, lambda: screen.state == "listing", "the list")
+            assert [e.id for e in screen.entries] == [entry_id]
+            assert "3 unreadable audit lines skipped" in widget_text(screen.query_one("#undo-title"))
+
+    asyncio.run(main())
