@@ -48,3 +48,49 @@ def test_u_lists_what_can_be_undone_despite_corrupt_lines(start_sim, tmp_path, m
             assert "3 unreadable audit lines skipped" in widget_text(screen.query_one("#undo-title"))
 
     asyncio.run(main())
+
+
+def test_a_fix_gone_stale_before_the_walk_through_is_computed_again(start_sim, tmp_path, monkeypatch):
+    from gputui.tui.screens.fix import FixScreen
+    from tests.helpers.sim import sim_http
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    sim = start_sim(sources=["incident"])
+    app = GputuiApp(AppConfig(kubeconfig=str(sim.kubeconfig), context=sim.context, namespace=None, read_only=False))
+    zone = {"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["us-west-2a"]}
+
+    def requirements():
+        with connect(str(sim.kubeconfig), sim.context) as kube:
+            return kube.get_json("/apis/karpenter.sh/v1/nodepools/gpu-training")["spec"]["template"]["spec"][
+                "requirements"
+            ]
+
+    async def main():
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.snapshot is not None, "the first snapshot")
+            finding = next(f for f in app.findings if f.code == "GPU302" and f.subject.name == "gpu-training")
+            plan = next(p for p in finding.fixes if p.id == "widen-nodepool-requirements")
+            # A colleague adds a requirement after the findings were computed.
+            body = {"spec": {"template": {"spec": {"requirements": [*requirements(), zone]}}}}
+            headers = {"Content-Type": "application/merge-patch+json"}
+            status, _, _ = sim_http(sim, "PATCH", object_path(plan.target), body, headers=headers)
+            assert status == 200
+            app.open_fix(finding, plan)
+            await wait_for(
+                pilot, lambda: isinstance(app.screen, FixScreen) and app.screen.state == "previewed", "the diff", 30
+            )
+            screen = app.screen
+            diff = widget_text(screen.query_one("#step-diff"))
+            assert "the fix was computed again from it as it is now" in diff
+            assert "us-west-2a" not in "".join(line for line in diff.splitlines() if line.startswith("-"))
+            assert screen.plan is not plan and screen.plan.resource_version != plan.resource_version
+            await pilot.press("d")
+            await wait_for(pilot, lambda: screen.state == "ready", "the dry run")
+            await pilot.press("y")
+            await wait_for(pilot, lambda: screen.state == "verified", "apply and verification", 30)
+            reqs = requirements()
+            assert zone in reqs
+            types = next(r for r in reqs if r["key"] == "node.kubernetes.io/instance-type")["values"]
+            assert {"p5.48xlarge", "p5e.48xlarge"} <= set(types)
+
+    asyncio.run(main())
