@@ -164,7 +164,7 @@ class Applier:
             raise ReadOnlyError("send a dry-run change")
         preview = preview or self.preview(plan)
         try:
-            after = self._send(plan, preview.patch, preview.resource_version, dry_run=True)
+            after = self._send(plan, preview.patch, plan.resource_version or preview.resource_version, dry_run=True)
         except KubeApiError as e:
             conflict = _is_conflict(plan, e)
             return DryRunResult(
