@@ -2,9 +2,9 @@
 with the plan's own resourceVersion as precondition, write-ahead audit entries; and undo
 from the audit log.
 
-Every request that changes the cluster goes through `_write`: an intent line is in the
-audit log (fsync'd) before the request is sent, and a result line after its answer. When
-the log cannot be written, nothing is sent (AuditUnwritable). An intent left without a
+Every request that changes the cluster is framed by `_intent` and `_finish`: an intent
+line is in the audit log (fsync'd) before the request is sent, and a result line after its
+answer. When the log cannot be written, nothing is sent (AuditUnwritable). An intent left without a
 result (the process was killed mid-request) is resolved by `resolve_pending`, which reads
 the object and records whether the change landed.
 
