@@ -16,8 +16,11 @@ import re
 from typing import Any
 
 REDACTED = "(redacted by gputui)"
+# Anywhere in a name (PGPASSWORD, DB_SECRET, AWS_SECRET_ACCESS_KEY), or as a word of its
+# own (HF_TOKEN, --auth-token) so that TOKENIZERS_PARALLELISM or an "author" annotation stay.
 _SECRET_NAME = re.compile(
-    r"(pass(word|wd|phrase)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|auth|session[_-]?key)",
+    r"pass(word|wd|phrase)|secret|credential|api[_-]?key|access[_-]?key|private[_-]?key|session[_-]?key"
+    r"|(^|[^a-z])(auth|token|pass|pwd)([^a-z]|$)",
     re.IGNORECASE,
 )
 _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"

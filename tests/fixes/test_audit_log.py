@@ -158,6 +158,26 @@ def test_two_processes_appending_at_once_write_only_whole_lines(tmp_path):
     assert [i for i in ids if i.startswith("a-")] == [f"a-{i}" for i in range(150)]
 
 
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("DB_PASSWORD", True),
+        ("PGPASSWORD", True),
+        ("HF_TOKEN", True),
+        ("AWS_SECRET_ACCESS_KEY", True),
+        ("OPENAI_API_KEY", True),
+        ("--auth-token", True),
+        ("example.com/api-token", True),
+        ("TOKENIZERS_PARALLELISM", False),
+        ("example.com/author", False),
+        ("NVIDIA_VISIBLE_DEVICES", False),
+        ("LOG_LEVEL", False),
+    ],
+)
+def test_what_looks_like_a_credential(name, secret):
+    assert redact.looks_secret(name) is secret
+
+
 def test_credentials_are_redacted_and_restored_from_the_live_object():
     obj = {
         "metadata": {
