@@ -94,3 +94,63 @@ def test_a_fix_gone_stale_before_the_walk_through_is_computed_again(start_sim, t
             assert {"p5.48xlarge", "p5e.48xlarge"} <= set(types)
 
     asyncio.run(main())
+
+
+def test_the_app_settles_a_change_left_unconfirmed_at_start(start_sim, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from gputui.fixes.audit import INTENT, AuditEntry
+    from gputui.tui.screens.fix import UndoScreen
+    from tests.helpers.sim import sim_http
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    sim = start_sim(objects=[gpu_node(GPU_NODE_A)])
+    ref = ObjectRef("Node", GPU_NODE_A)
+    with connect(str(sim.kubeconfig), sim.context) as kube:
+        node = kube.get_json(object_path(ref))
+        plan = fixplans.cordon_node(to_struct(node, Object))
+        dead = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead.wait()
+        intent = AuditLog().append(
+            AuditEntry(
+                id="killed-mid-patch",
+                time=AuditLog.now(),
+                action="apply",
+                context=kube.context,
+                server=kube.server,
+                title=plan.title,
+                plan=plan.to_json(),
+                target=plan.target.to_json(),
+                before=node,
+                after={**node, "spec": {**node["spec"], "unschedulable": True}},
+                ok=False,
+                phase=INTENT,
+                op="merge",
+                precondition=node["metadata"]["resourceVersion"],
+                pid=dead.pid,
+            )
+        )
+    # The request that process sent landed; its answer was never read.
+    status, _, _ = sim_http(
+        sim,
+        "PATCH",
+        object_path(ref),
+        {"spec": {"unschedulable": True}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert status == 200
+    app = GputuiApp(AppConfig(kubeconfig=str(sim.kubeconfig), context=sim.context, namespace=None, read_only=False))
+
+    async def main():
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.snapshot is not None, "the first snapshot")
+            assert AuditLog().find(intent.id).resolved == "applied"
+            assert any("1 applied (u to undo)" in str(n.message) for n in app._notifications)
+            await pilot.press("u")
+            await wait_for(pilot, lambda: isinstance(app.screen, UndoScreen), "the undo screen")
+            screen = app.screen
+            await wait_for(pilot, lambda: screen.state == "listing", "the list")
+            assert [e.id for e in screen.entries] == [intent.id]
+
+    asyncio.run(main())

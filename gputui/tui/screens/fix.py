@@ -66,6 +66,28 @@ def _applier(app) -> Applier:
     return Applier(app.kube, AuditLog(), read_only=app.read_only)
 
 
+def resolve_unconfirmed(kube) -> str | None:
+    """At start: settle the changes an earlier gputui left unconfirmed (killed mid-request) by
+    reading their objects; the note to show, or None. Never raises: the app starts anyway."""
+    from gputui.fixes.apply import Applier
+    from gputui.fixes.audit import AuditLog
+
+    try:
+        log = AuditLog()
+        if not log.pending():
+            return None
+        resolved = Applier(kube, log).resolve_pending()
+    except Exception:  # noqa: BLE001 - `u` and `gputui undo --list` say more
+        return None
+    if not resolved:
+        return None
+    applied = sum(1 for e in resolved if e.ok)
+    return (
+        f"{len(resolved)} unconfirmed change(s) from an earlier gputui checked: {applied} applied"
+        f"{' (u to undo)' if applied else ''}, {len(resolved) - applied} not applied"
+    )
+
+
 class FixScreen(AppScreen[None]):
     DEFAULT_CSS = """
     FixScreen #fix-steps { height: 1; padding: 0 1; background: $panel; }
