@@ -11,6 +11,7 @@ import gputui.sim
 from checks import fixplans
 from checks.kinds import Object, Taint, to_struct
 from checks.registry import run_checks
+from gputui.errors import RefusedError
 from gputui.fixes.apply import Applier, ReadOnlyError
 from gputui.fixes.audit import AuditLog
 from gputui.fixes.plan import delete_options, with_precondition
@@ -256,6 +257,22 @@ def test_deleted_nodeclaim_without_finalizers_is_recreated_by_undo(cluster):
     back = _get(kube, plan.target)
     assert back["spec"]["resources"] == {"requests": {"nvidia.com/gpu": "1"}}
     assert back["metadata"]["labels"]["karpenter.sh/nodepool"] == "gpu"
+
+
+def test_a_deleted_object_whose_credentials_were_not_recorded_is_not_recreated(cluster):
+    nc = nodeclaim("gpu-yyyyy", node=None)
+    nc["metadata"].setdefault("annotations", {})["example.com/api-token"] = "tok-123"
+    _, kube, ap = cluster(CRD_SOURCES, [nodepool(), ec2nodeclass(), nc])
+    plan = fixplans.delete_nodeclaim(_struct(kube, "NodeClaim", "gpu-yyyyy"))
+    _apply(ap, plan)
+    assert "tok-123" not in ap.audit.path.read_text()
+    with pytest.raises(RefusedError) as e:
+        ap.undo()
+    assert e.value.message == (
+        "NodeClaim/gpu-yyyyy cannot be re-created from the audit log: values that look like credentials "
+        "were not recorded and the object is gone"
+    )
+    assert e.value.hint == "re-create it from your manifests"
 
 
 # -- workload kinds -------------------------------------------------------------------------
