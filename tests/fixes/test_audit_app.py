@@ -154,3 +154,25 @@ def test_the_app_settles_a_change_left_unconfirmed_at_start(start_sim, tmp_path,
             assert [e.id for e in screen.entries] == [intent.id]
 
     asyncio.run(main())
+
+
+def test_the_walk_through_stops_before_anything_when_the_log_cannot_be_written(start_sim, tmp_path, monkeypatch):
+    from gputui.tui.screens.fix import FixScreen
+
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_STATE_HOME", str(blocker))
+    sim = start_sim(sources=["incident"])
+    app = GputuiApp(AppConfig(kubeconfig=str(sim.kubeconfig), context=sim.context, namespace=None, read_only=False))
+
+    async def main():
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.snapshot is not None, "the first snapshot")
+            finding = next(f for f in app.findings if f.code == "GPU302" and f.subject.name == "gpu-training")
+            app.open_fix(finding, finding.fixes[0])
+            await wait_for(pilot, lambda: isinstance(app.screen, FixScreen) and app.screen.state == "stopped", "stop")
+            prompt = widget_text(app.screen.query_one("#fix-prompt"))
+            assert "cannot write the audit log" in prompt and "nothing was changed" in prompt
+
+    asyncio.run(main())
+    assert sim.faults.writes_received == 0  # not even a dry run was sent
