@@ -25,6 +25,10 @@ class Faults:
     slow: dict[str, float] = field(default_factory=dict)
     fail: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    # Writes (POST/PUT/PATCH/DELETE) are held this long after their body is read, before they
+    # are applied: a client killed meanwhile leaves a change that lands without its answer.
+    write_latency_ms: float = 0.0
+    writes_received: int = 0  # counted before the hold, so a test knows a write is in flight
     _rng: random.Random = field(default_factory=random.Random, repr=False, compare=False)
 
     def __post_init__(self) -> None:

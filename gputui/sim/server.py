@@ -236,6 +236,10 @@ class Handler(WatchHandlers, SubresourceHandlers, BaseHTTPRequestHandler):
             faults = self.server.faults
             if faults.latency_ms:
                 time.sleep(faults.latency_ms / 1000.0)
+            if method != "GET" and method != "HEAD":
+                faults.writes_received += 1
+                if faults.write_latency_ms:
+                    time.sleep(faults.write_latency_ms / 1000.0)
             path = url.path.rstrip("/") or "/"
             self._authenticate(path)
             self._dispatch(method, path, body)

@@ -200,6 +200,12 @@ class GputuiApp(App):
                         kube.close()
                         return
                     self.kube = kube
+                if not self.read_only:
+                    from gputui.tui.screens.fix import resolve_unconfirmed
+
+                    note = resolve_unconfirmed(kube)
+                    if note:
+                        self.call_from_thread(self.notify, note, severity="warning", timeout=15)
             version = (kube.version() or {}).get("gitVersion", "")
             snapshot = gather(kube, namespace="", progress=progress)
             findings = run_checks(snapshot)
