@@ -21,6 +21,15 @@ def run_serve(args: Namespace) -> int:
         raise InputError(f"--latency {args.latency}: must not be negative", hint="milliseconds, e.g. --latency 200")
     if not 0 <= args.port <= 65535:
         raise InputError(f"--port {args.port}: not a TCP port", hint="0 picks a free port")
+    from gputui.sim.rbac import parse_identity
+
+    identities = {}
+    for spec in getattr(args, "user", None) or []:
+        try:
+            token, identity = parse_identity(spec)
+        except ValueError as e:
+            raise InputError(f"--user {e}", hint="e.g. --user alice=s3cret or --user ci:gputui-readers=t0ken")
+        identities[token] = identity
     sources = list(args.sources or []) or ([] if args.synthetic else ["incident"])
     faults = Faults(
         latency_ms=args.latency,
@@ -32,7 +41,12 @@ def run_serve(args: Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     sim = start_simulator(
-        sources=sources, synthetic=args.synthetic, port=args.port, kubeconfig_out=args.kubeconfig_out, faults=faults
+        sources=sources,
+        synthetic=args.synthetic,
+        port=args.port,
+        kubeconfig_out=args.kubeconfig_out,
+        faults=faults,
+        identities=identities,
     )
     try:
         print(f"export KUBECONFIG={shlex.quote(str(sim.kubeconfig))}", flush=True)
@@ -49,6 +63,9 @@ def run_serve(args: Namespace) -> int:
                 f"forbid {','.join(faults.forbid) or '-'}, expire continue {faults.expire_continue}",
                 file=err,
             )
+        for identity in identities.values():
+            groups = f" (groups {', '.join(identity.groups)})" if identity.groups else ""
+            print(f"  user {identity.user}{groups}: RBAC applies to its token", file=err)
         print("  Ctrl-C to stop", file=err, flush=True)
         while not stop.wait(0.5):
             pass
