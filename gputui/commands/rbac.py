@@ -77,7 +77,7 @@ def bindings(role: str, subjects: list[dict], namespace: str = DEBUG_NAMESPACE) 
     """The bindings that grant one role to `subjects`."""
     ref = {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": f"gputui-{role}"}
     labels = {"app.kubernetes.io/name": "gputui"}
-    out = [
+    out: list[dict] = [
         {
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "ClusterRoleBinding",
