@@ -280,3 +280,12 @@ def test_kubectl_auth_can_i_and_forbidden_wording(rbac_sim, tmp_path):
     )
     sre = identity_kubeconfig(rbac_sim, tmp_path / "bob.kubeconfig", "bob", ("sre",), token="bob-token")
     assert kubectl(sre, "get", "nodes", "-o", "name").stdout.split() == ["node/gpu-a", "node/gpu-b"]
+
+
+def test_serve_refuses_a_malformed_user(capsys):
+    from gputui.cli import main
+
+    assert main(["sim", "serve", "--user", "alice"]) == 5
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "gputui: error: --user 'alice': expected NAME=TOKEN or NAME:GROUP[,GROUP..]=TOKEN"
+    assert err[1].startswith("  hint: e.g. --user alice=s3cret")
