@@ -123,7 +123,7 @@ def test_diagnose_role_is_exactly_what_diagnose_snapshot_and_the_app_read(as_ali
     # object of every kind a finding can name, and a pod's log. Kinds the scenario lacks answer
     # 404, after the authorisation that this test is about.
     kube = connect(str(kc), None)
-    snap = gather(kube)
+    snap = gather(kube, namespace="")  # as the app calls it
     assert snap.incomplete == []
     for kind, attr in KIND_TO_ATTR.items():
         items = getattr(snap, attr, None) or []
