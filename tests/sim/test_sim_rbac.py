@@ -289,3 +289,16 @@ def test_serve_refuses_a_malformed_user(capsys):
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "gputui: error: --user 'alice': expected NAME=TOKEN or NAME:GROUP[,GROUP..]=TOKEN"
     assert err[1].startswith("  hint: e.g. --user alice=s3cret")
+
+
+@needs_kubectl
+def test_kubectl_lists_roles_and_bindings_as_the_api_server_prints_them(rbac_sim):
+    out = kubectl(rbac_sim.kubeconfig, "get", "clusterrolebindings", "-o", "wide").stdout.splitlines()
+    assert out[0].split() == ["NAME", "ROLE", "AGE", "USERS", "GROUPS", "SERVICEACCOUNTS"]
+    rows = {line.split()[0]: line.split() for line in out[1:]}
+    assert rows["sre-nodes"][1] == "ClusterRole/node-reader" and rows["sre-nodes"][3] == "sre"
+    assert rows["robot-one-node"][3] == "ops/robot"
+    out = kubectl(rbac_sim.kubeconfig, "get", "roles", "-n", "ml").stdout.splitlines()
+    assert out[0].split() == ["NAME", "CREATED", "AT"] and out[1].split()[0] == "pod-reader"
+    described = kubectl(rbac_sim.kubeconfig, "describe", "role", "pod-reader", "-n", "ml").stdout
+    assert "pods/log" in described and "[get list]" in described
