@@ -13,6 +13,7 @@ Every decision for an identity is recorded, so a test can list what a command as
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,7 @@ class Identity:
 
 
 ADMIN = Identity("kubernetes-admin", (MASTERS,))
+DECISIONS_KEPT = 100_000
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,8 @@ class Authorizer:
 
     def __init__(self, store: Any):
         self.store = store
-        self.decisions: list[Decision] = []
+        # Bounded: a `gputui sim serve --user` session may run for days.
+        self.decisions: deque[Decision] = deque(maxlen=DECISIONS_KEPT)
         self._lock = threading.Lock()
 
     def _objects(self, plural: str, namespace: str | None = None) -> list[dict]:
