@@ -158,3 +158,14 @@ def test_output_applies_on_an_empty_cluster_and_then_grants(start_sim, capsys, t
         timeout=60,
     )
     assert can.stdout.strip() == "yes"
+
+
+def test_debug_role_namespace_is_the_one_gputui_debug_prefers(capsys):
+    from gputui.debugpod.fleet_run import PREFERRED_NAMESPACE
+    from gputui.debugpod.runner import PRIVILEGED_LABEL
+
+    _, out, _ = run(capsys, "debug")
+    ns = next(d for d in docs(out) if d["kind"] == "Namespace")
+    assert ns["metadata"]["name"] == PREFERRED_NAMESPACE
+    key, _, value = PRIVILEGED_LABEL.partition("=")
+    assert ns["metadata"]["labels"][key] == value
