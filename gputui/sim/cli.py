@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import signal
 import sys
@@ -21,7 +22,7 @@ def run_serve(args: Namespace) -> int:
         raise InputError(f"--latency {args.latency}: must not be negative", hint="milliseconds, e.g. --latency 200")
     if not 0 <= args.port <= 65535:
         raise InputError(f"--port {args.port}: not a TCP port", hint="0 picks a free port")
-    from gputui.sim.rbac import parse_identity
+    from gputui.sim.rbac import parse_identity, write_kubeconfig
 
     identities = {}
     for spec in getattr(args, "user", None) or []:
@@ -48,6 +49,7 @@ def run_serve(args: Namespace) -> int:
         faults=faults,
         identities=identities,
     )
+    written: list = []
     try:
         print(f"export KUBECONFIG={shlex.quote(str(sim.kubeconfig))}", flush=True)
         counts = sim.store.counts()
@@ -63,14 +65,26 @@ def run_serve(args: Namespace) -> int:
                 f"forbid {','.join(faults.forbid) or '-'}, expire continue {faults.expire_continue}",
                 file=err,
             )
-        for identity in identities.values():
+        for token, identity in identities.items():
+            path = write_kubeconfig(
+                sim.kubeconfig.with_name(f"{sim.kubeconfig.name}.{re.sub(r'[^A-Za-z0-9._-]', '_', identity.user)}"),
+                sim.url,
+                token,
+                identity,
+            )
+            written.append(path)
             groups = f" (groups {', '.join(identity.groups)})" if identity.groups else ""
-            print(f"  user {identity.user}{groups}: RBAC applies to its token", file=err)
+            print(
+                f"  user {identity.user}{groups}, judged by the served RBAC: KUBECONFIG={shlex.quote(str(path))}",
+                file=err,
+            )
         print("  Ctrl-C to stop", file=err, flush=True)
         while not stop.wait(0.5):
             pass
     finally:
         sim.stop()
+        for path in written:
+            path.unlink(missing_ok=True)
     print("gputui sim: stopped", file=sys.stderr)
     return 0
 

@@ -12,10 +12,12 @@ Every decision for an identity is recorded, so a test can list what a command as
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
@@ -181,3 +183,27 @@ class Authorizer:
     def clear(self) -> None:
         with self._lock:
             self.decisions.clear()
+
+
+def write_kubeconfig(path: Path, url: str, token: str, identity: Identity) -> Path:
+    """A kubeconfig that speaks as `identity`: its bearer token for Python clients, and `as`/`as-groups`
+    for kubectl, which sends no token over plain HTTP but does ask to impersonate."""
+    import yaml
+
+    auth: dict[str, Any] = {"token": token, "as": identity.user}
+    if identity.groups:
+        auth["as-groups"] = list(identity.groups)
+    doc = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "gputui-sim", "cluster": {"server": url}}],
+        "users": [{"name": identity.user, "user": auth}],
+        "contexts": [
+            {"name": identity.user, "context": {"cluster": "gputui-sim", "user": identity.user, "namespace": "default"}}
+        ],
+        "current-context": identity.user,
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        yaml.safe_dump(doc, f, sort_keys=False)
+    return path

@@ -50,27 +50,10 @@ def scenario_snapshot(*names: str):
 
 
 def identity_kubeconfig(sim, path, user: str, groups: tuple[str, ...] = (), token: str | None = None):
-    """A kubeconfig for `user` on a running simulator, whose RBAC objects then judge its requests.
-
-    Python clients send the bearer token; kubectl, which sends no token over plain HTTP,
-    sends the kubeconfig's `as`/`as-groups` instead, which the simulator honours the same way.
-    """
-    import yaml
-
-    from gputui.sim.rbac import Identity
+    """A kubeconfig for `user` on a running simulator, whose RBAC objects then judge its requests."""
+    from gputui.sim.rbac import Identity, write_kubeconfig
 
     token = token or f"token-{user}"
-    sim.server.identities[token] = Identity(user, tuple(groups))
-    auth: dict[str, Any] = {"token": token, "as": user}
-    if groups:
-        auth["as-groups"] = list(groups)
-    doc = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "sim", "cluster": {"server": sim.url}}],
-        "users": [{"name": user, "user": auth}],
-        "contexts": [{"name": user, "context": {"cluster": "sim", "user": user, "namespace": "default"}}],
-        "current-context": user,
-    }
-    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    return path
+    identity = Identity(user, tuple(groups))
+    sim.server.identities[token] = identity
+    return write_kubeconfig(path, sim.url, token, identity)

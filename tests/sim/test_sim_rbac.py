@@ -302,3 +302,51 @@ def test_kubectl_lists_roles_and_bindings_as_the_api_server_prints_them(rbac_sim
     assert out[0].split() == ["NAME", "CREATED", "AT"] and out[1].split()[0] == "pod-reader"
     described = kubectl(rbac_sim.kubeconfig, "describe", "role", "pod-reader", "-n", "ml").stdout
     assert "pods/log" in described and "[get list]" in described
+
+
+def test_serve_user_option_writes_a_kubeconfig_per_user(tmp_path):
+    import os
+    import signal
+    import sys
+    from types import SimpleNamespace
+
+    import yaml
+
+    from gputui.commands.rbac import manifests
+
+    roles = tmp_path / "roles.yaml"
+    roles.write_text(manifests(["diagnose"], subjects=[user("alice")]))
+    nodes = tmp_path / "nodes.yaml"
+    nodes.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "gpu-a"}}))
+    kubeconfig = tmp_path / "kubeconfig"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gputui", "sim", "serve", str(nodes), str(roles), "--user", "alice:sre=s3cret"]
+        + ["--kubeconfig-out", str(kubeconfig)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    try:
+        lines = []
+        while not lines or "Ctrl-C to stop" not in lines[-1]:
+            lines.append(proc.stderr.readline())
+            assert lines[-1], "".join(lines)
+        [line] = [x for x in lines if x.startswith("  user alice")]
+        path = kubeconfig.with_name("kubeconfig.alice")
+        assert line.strip() == f"user alice (groups sre), judged by the served RBAC: KUBECONFIG={path}"
+        doc = yaml.safe_load(path.read_text())
+        assert doc["users"][0]["user"] == {"token": "s3cret", "as": "alice", "as-groups": ["sre"]}
+        assert path.stat().st_mode & 0o777 == 0o600
+        host, port = doc["clusters"][0]["cluster"]["server"][len("http://") :].split(":")
+        sim = SimpleNamespace(host=host, port=int(port))
+        assert sim_http(sim, "GET", "/api/v1/nodes", token="s3cret")[0] == 200
+        assert sim_http(sim, "DELETE", "/api/v1/nodes/gpu-a", token="s3cret")[0] == 403
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0
+    assert not path.exists()  # removed with the simulator
