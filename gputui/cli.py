@@ -13,12 +13,12 @@ import sys
 from collections.abc import Sequence
 
 from gputui import __version__
-from gputui.commands import app, checks, debug, demo, diagnose, nodepool, sim, snapshot, undo
+from gputui.commands import app, checks, debug, demo, diagnose, nodepool, rbac, sim, snapshot, undo
 from gputui.commands.options import add_common_options
 from gputui.errors import EXIT_INTERRUPTED, GputuiError
 
 # In the order `gputui --help` lists them.
-COMMANDS = (diagnose, snapshot, checks, sim, undo, debug, nodepool, demo)
+COMMANDS = (diagnose, snapshot, checks, sim, undo, debug, nodepool, rbac, demo)
 
 
 def _read_offline(paths: list[str]) -> list[dict]:
