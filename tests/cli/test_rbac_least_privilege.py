@@ -392,7 +392,9 @@ def test_cleanup_without_delete_reports_each_pod(as_alice, capsys):
     )
     code, out, err = debug(kc, "--cleanup", capsys=capsys)
     assert code == 3 and out == ""  # pods left behind: a partial result, named below
-    assert err.startswith("could not delete gputui-debug/gputui-smi-gpu-ok-old111")
+    assert err.startswith("gputui: error: could not delete 1 debug pod(s)")
+    assert "gputui-debug/gputui-smi-gpu-ok-old111" in err
+    assert "kubectl delete pod -n gputui-debug gputui-smi-gpu-ok-old111" in err
     assert 'User "alice" cannot delete resource "pods" in API group "" in the namespace "gputui-debug"' in err
     assert [p["metadata"]["name"] for p in sim.store.list(sim.store.type_for("v1", "Pod"))[0]] == [
         "gputui-smi-gpu-ok-old111"
