@@ -650,13 +650,23 @@ def karpenter_manifest_invalid(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             report = validate(d, schema)
             if not report.errors:
                 continue
-            errors = [str(e) for e in report.errors]
+            errors = [_moved_hint(str(e)) for e in report.errors]
             yield karpenter_manifest_invalid.finding(
                 f"{kind} {obj.metadata.name} would be rejected: {errors[0]}"
                 + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""),
                 ref(obj, kind),
                 evidence=errors + [f"checked against {source}"],
             )
+
+
+# Fields karpenter.sh/v1 took out of the NodePool: the schema only says "unknown field"; the fix is to move them.
+_MOVED_IN_V1 = {"spec.template.spec.kubelet": "the EC2NodeClass's spec.kubelet"}
+
+
+def _moved_hint(error: str) -> str:
+    path = error.partition(":")[0]
+    moved = _MOVED_IN_V1.get(path)
+    return f"{error}; karpenter.sh/v1 moved it to {moved}" if moved and "unknown field" in error else error
 
 
 def _wire_form(obj: Object, kind: str, api: str) -> dict[str, Any]:
