@@ -23,6 +23,7 @@ from typing import Any
 
 from checks.fix_kinds import FixKind
 from checks.model import Finding, ObjectRef, Severity
+from checks.recognise import recognise
 from checks.registry import REGISTRY, Check, check
 
 # -- Xid facts ------------------------------------------------------------------------------------
@@ -202,12 +203,15 @@ def nvidia_smi_failed(obs: Any) -> Iterable[Finding]:
     if failure is None or failure.kind == "invalid-field":
         return
     severity = Severity.WARNING if failure.kind in ("not-found", "driver-root-missing") else None
+    # The remedy the real-world texts are known by (checks.recognise); the parser's hint where none applies.
+    rec = recognise(failure.message)
+    step = rec.remedy_text if rec is not None and rec.family == "nvidia-smi" else failure.hint
     yield _finding(
         nvidia_smi_failed,
         severity,
         obs.node,
         f"nvidia-smi on {obs.node}: {failure.kind}",
-        f"{failure.explanation}. Next step: {failure.hint}",
+        f"{failure.explanation}. Next step: {step}",
         [failure.message],
     )
 

@@ -44,6 +44,7 @@ from checks.nodepools import (
     widen_requirements,
 )
 from checks.readiness_chain import mig_resources, still_initializing
+from checks.recognise import recognise
 from checks.registry import check
 from checks.transitions import (
     LAUNCH_PATIENCE_SECONDS,
@@ -321,13 +322,21 @@ def _main_reason(
                 "but Karpenter has not",
                 Severity.ERROR,
             )
-        return sched[1].summary(), Severity.ERROR
+        return _with_remedy(sched[1].summary(), sched[0].message), Severity.ERROR
     kp = story.latest_karpenter
     if kp is not None:
-        return kp[1].summary(), Severity.ERROR
+        return _with_remedy(kp[1].summary(), kp[0].message), Severity.ERROR
     if sched is not None:
-        return sched[0].message, Severity.ERROR
+        return _with_remedy(sched[0].message, sched[0].message), Severity.ERROR
     return "no scheduling event explains it yet", Severity.ERROR
+
+
+def _with_remedy(reason: str, text: str) -> str:
+    """The reason, and what to do when the event text says it (checks.recognise); the text stays in the evidence."""
+    rec = recognise(text)
+    if rec is None or rec.family not in ("scheduling", "nodeclass-settings"):
+        return reason
+    return f"{reason}. {rec.remedy_text}"
 
 
 def _intent_rank(v: NodePoolVerdict) -> tuple[int, int]:

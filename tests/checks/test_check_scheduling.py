@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from checks.model import Severity
+from checks.recognise import REMEDIES
 from checks.scheduling import gpu_pod_nominated_not_bound, gpu_pods_pending
 from checks.snapshot import ClusterSnapshot
 from checks.workloads import workload_of
@@ -317,9 +318,44 @@ def test_cluster_without_karpenter_uses_the_scheduler_reason():
     )
     f = only(gpu_pods_pending(snap(objs)))
     assert f.message == (
-        "1 pod of Deployment ml/llm waits for 1 GPU: none of the 3 nodes fit: 3 node(s) lack free nvidia.com/gpu"
+        "1 pod of Deployment ml/llm waits for 1 GPU: none of the 3 nodes fit: 3 node(s) lack free nvidia.com/gpu. "
+        + REMEDIES["check-gpu-capacity"]
     )
     assert f.related == [] and f.fixes == []
+
+
+@pytest.mark.parametrize(
+    "text, remedy",
+    [
+        ("0/3 nodes are available: 3 insufficient nvidia.com/gpu..", "check-gpu-capacity"),
+        (
+            "0/4 nodes are available: 1 Too many pods,\n3 node(s) didn't match Pod's node affinity/selector.",
+            "raise-max-pods",
+        ),
+        ("0/2 nodes are available: 2 node(s) had untolerated taint {nvidia.com/gpu: }.", "tolerate-nodepool-taint"),
+        ("0/1 nodes are available: 1 pod has unbound immediate PersistentVolumeClaims.", "bind-pvc"),
+    ],
+)
+def test_scheduler_reason_comes_with_its_remedy_and_the_text_in_evidence(text, remedy):
+    objs = deployment(replicas=1)
+    pod = next(o for o in objs if o["kind"] == "Pod")
+    objs.append(event(pod, "FailedScheduling", text, "default-scheduler"))
+    f = only(gpu_pods_pending(snap(objs)))
+    assert f.message.endswith(REMEDIES[remedy])
+    assert any(text in e for e in f.evidence)
+
+
+def test_karpenter_only_reason_comes_with_its_remedy():
+    objs = deployment(replicas=1)
+    pod = next(o for o in objs if o["kind"] == "Pod")
+    text = (
+        'Failed to schedule pod, incompatible with nodepool "gone", daemonset overhead={"cpu":"200m"}, '
+        'no instance type satisfied resources {"cpu":"200m","nvidia.com/gpu":"1"} and requirements '
+        "karpenter.sh/nodepool In [gone] (no instance type has enough resources)"
+    )
+    objs.append(event(pod, "FailedScheduling", text, "karpenter"))
+    f = only(gpu_pods_pending(snap(objs)))
+    assert f.message.endswith(REMEDIES["widen-nodepool-instance-types"])
 
 
 def test_mig_slice_pods_count_as_gpu_pods():
