@@ -50,7 +50,7 @@ from checks.k8s import (
     tolerates,
     untolerated_taints,
 )
-from checks.kinds import Event, Object, Pod, to_struct
+from checks.kinds import Event, Object, Pod, to_dict, to_struct
 from checks.nodepool_model import nodepool_taints, template, template_labels, template_spec
 from checks.workloads import pod_template_spec
 
@@ -472,10 +472,58 @@ def _requests_words(requests: Mapping[str, Decimal]) -> str:
     return ", ".join(f"{r}={format_quantity(requests[r], r)}" for r in keys) or "nothing"
 
 
+def nodeclass_kubelet(nodeclasses: Iterable[Object], nodepool: Object) -> dict[str, Any]:
+    """spec.kubelet of the EC2NodeClass the NodePool's nodeClassRef names ({} when unset or not found)."""
+    name = (template_spec(nodepool).get("nodeClassRef") or {}).get("name")
+    for nc in nodeclasses:
+        if nc.metadata.name == name:
+            return dict((to_dict(nc).get("spec") or {}).get("kubelet") or {})
+    return {}
+
+
+def pod_capacity(it: InstanceType, kubelet: Mapping[str, Any]) -> int:
+    """Pods a node of this type takes under the EC2NodeClass's kubelet settings: maxPods replaces the
+    instance's ENI-based default, podsPerCore caps it at that many per vCPU (the lower one wins)."""
+    cap = _int_or_none(kubelet.get("maxPods"))
+    pods = it.max_pods if cap is None else cap
+    per_core = _int_or_none(kubelet.get("podsPerCore"))
+    if per_core:
+        pods = min(pods, per_core * it.vcpu)
+    return pods
+
+
+def _pod_limit_blocker(
+    fitting: list[InstanceType], overhead: Mapping[str, Decimal], kubelet: Mapping[str, Any], nodepool: Object
+) -> tuple[list[InstanceType], Blocker | None]:
+    """The instance types whose pod capacity under kubelet maxPods/podsPerCore still holds the
+    DaemonSet pods plus this one; a blocker naming the setting when none does."""
+    if not kubelet or not fitting:
+        return fitting, None
+    need = int(overhead.get("pods", Decimal(0))) + 1
+    kept = [it for it in fitting if pod_capacity(it, kubelet) >= need]
+    if kept:
+        return kept, None
+    ref = (template_spec(nodepool).get("nodeClassRef") or {}).get("name", "?")
+    biggest = max(fitting, key=lambda it: pod_capacity(it, kubelet))
+    setting = ", ".join(f"{k}: {kubelet[k]}" for k in ("maxPods", "podsPerCore") if kubelet.get(k) is not None)
+    return [], Blocker(
+        "pod-limit",
+        f"EC2NodeClass {ref} sets kubelet {setting}: a {biggest.name} takes {pod_capacity(biggest, kubelet)} pods, "
+        f"but the DaemonSets need {need - 1} and the pod one more",
+        f"raise kubelet maxPods/podsPerCore in EC2NodeClass {ref} to at least {need}, or remove them",
+        {"nodeclass": ref, "kubelet": dict(kubelet), "pods_needed": need},
+    )
+
+
 def evaluate_nodepool(
-    nodepool: Object, pod: Pod, *, daemonset_overhead: Mapping[str, Decimal] | None = None
+    nodepool: Object,
+    pod: Pod,
+    *,
+    daemonset_overhead: Mapping[str, Decimal] | None = None,
+    kubelet: Mapping[str, Any] | None = None,
 ) -> NodePoolVerdict:
-    """Everything that keeps this NodePool from launching a node for this pod."""
+    """Everything that keeps this NodePool from launching a node for this pod; `kubelet` is the
+    spec.kubelet of its EC2NodeClass (nodeclass_kubelet) when known."""
     overhead = dict(DEFAULT_DAEMONSET_OVERHEAD if daemonset_overhead is None else daemonset_overhead)
     name = nodepool.metadata.name
     verdict = NodePoolVerdict(nodepool=name, fits=False)
@@ -559,6 +607,9 @@ def evaluate_nodepool(
                     {"largest": largest.name, "short": short},
                 )
             )
+        fitting, pod_limit = _pod_limit_blocker(fitting, overhead, kubelet or {}, nodepool)
+        if pod_limit is not None:
+            blocking.append(pod_limit)
         headroom = limit_headroom(nodepool)
         within = [it for it in fitting if not _within_limits(it, headroom)]
         if fitting and not within:

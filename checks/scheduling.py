@@ -39,6 +39,7 @@ from checks.nodepools import (
     daemonset_overhead,
     evaluate_nodepool,
     karpenter_equivalent,
+    nodeclass_kubelet,
     nodes_needed,
     set_after_boot,
     widen_requirements,
@@ -163,8 +164,10 @@ def gpu_pods_pending(snapshot: ClusterSnapshot) -> list[Finding]:
         involved, and re-does Karpenter's reasoning for every GPU NodePool: taints
         against the pod's tolerations, requirements and template labels against its
         nodeSelector and required node affinity, which instance types can hold its
-        GPU/CPU/memory requests plus daemonset overhead, and the headroom left under
-        spec.limits.
+        GPU/CPU/memory requests plus daemonset overhead (and whose pod capacity under the
+        EC2NodeClass's kubelet maxPods/podsPerCore holds the DaemonSet pods plus the pod),
+        and the headroom left under spec.limits. Event texts are read with
+        checks.recognise, so a reason taken from them comes with its remedy.
 
     Why it matters:
         A GPU pod that never schedules is the most common symptom of a GPU cluster
@@ -177,7 +180,8 @@ def gpu_pods_pending(snapshot: ClusterSnapshot) -> list[Finding]:
         Follow the NodePool line that matches the intent: add the NodePool's taint as a
         toleration to the pod template (add-toleration), select the NodePool's labels
         (add-node-selector), raise spec.limits (raise-nodepool-limit), or allow larger
-        or other instance types (widen-nodepool-requirements). When EC2 reports
+        or other instance types (widen-nodepool-requirements), or raise kubelet maxPods /
+        podsPerCore in the EC2NodeClass when they leave no room. When EC2 reports
         InsufficientInstanceCapacity, allow more instance types, sizes or zones, or
         spot and on-demand both. When a node exists but offers no nvidia.com/gpu, see
         GPU101.
@@ -214,7 +218,15 @@ def _pending_finding(snapshot: ClusterSnapshot, wl: Workload, overheads: dict[st
     pod = wl.pods[0]
     story = pod_story(snapshot, wl.pods)
     pools = _nodepools_to_judge(snapshot, story)
-    verdicts = [evaluate_nodepool(np, pod, daemonset_overhead=overheads.get(np.metadata.name)) for np in pools]
+    verdicts = [
+        evaluate_nodepool(
+            np,
+            pod,
+            daemonset_overhead=overheads.get(np.metadata.name),
+            kubelet=nodeclass_kubelet(snapshot.ec2nodeclasses, np),
+        )
+        for np in pools
+    ]
     nominated = parse_nominated(story.latest_nominated.message) if story.latest_nominated else None
     # Capacity errors matter only for the NodePools that could take the pod.
     able = [v.nodepool for v in verdicts if v.fits]

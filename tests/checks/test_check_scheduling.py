@@ -806,3 +806,38 @@ def test_pods_waiting_on_a_nodeclaim_that_never_registers_are_a_warning_before_t
     (f,) = [f for f in gpu_pods_pending(s) if f.subject.name == "llm-chat-canary"]
     assert f.severity == Severity.WARNING
     assert "gpu-inference-al2023-l8l8g launched 8 min ago but its node has not registered" in f.message
+
+
+def _nodeclass(kubelet):
+    return {
+        "apiVersion": "karpenter.k8s.aws/v1",
+        "kind": "EC2NodeClass",
+        "metadata": {"name": "gpu", "resourceVersion": "5", "creationTimestamp": ts(86400)},
+        "spec": {"amiSelectorTerms": [{"alias": "al2023@latest"}], "role": "node", "kubelet": kubelet},
+    }
+
+
+@pytest.mark.parametrize(
+    "kubelet, words",
+    [
+        ({"maxPods": 1}, "maxPods: 1"),
+        ({"maxPods": 2}, "maxPods: 2"),
+        ({"podsPerCore": 1, "maxPods": 110}, "maxPods: 110, podsPerCore: 1"),
+    ],
+)
+def test_pod_limit_of_the_nodeclass_blocks_the_nodepool(kubelet, words):
+    """EC2NodeClass kubelet maxPods / podsPerCore below the DaemonSet pods plus the pod: Karpenter can
+    launch nothing that takes it, and the finding names the setting."""
+    objs = [nodepool(sizes=("xlarge",)), _nodeclass(kubelet)] + deployment(replicas=1, tolerations=[TOLERATE_GPU])
+    f = only(gpu_pods_pending(snap(objs)))
+    assert "no NodePool can launch a node for it" in f.message
+    assert f"EC2NodeClass gpu sets kubelet {words}" in f.message
+    assert f.fixes == []
+
+
+def test_a_pod_limit_with_room_does_not_block():
+    objs = [nodepool(sizes=("xlarge",)), _nodeclass({"maxPods": 58})] + deployment(
+        replicas=1, tolerations=[TOLERATE_GPU]
+    )
+    f = only(gpu_pods_pending(snap(objs)))
+    assert "EC2NodeClass" not in f.message
