@@ -492,6 +492,10 @@ def pod_capacity(it: InstanceType, kubelet: Mapping[str, Any]) -> int:
     return pods
 
 
+def _pods_words(n: int) -> str:
+    return f"{n} pod" if n == 1 else f"{n} pods"
+
+
 def _pod_limit_blocker(
     fitting: list[InstanceType], overhead: Mapping[str, Decimal], kubelet: Mapping[str, Any], nodepool: Object
 ) -> tuple[list[InstanceType], Blocker | None]:
@@ -508,7 +512,7 @@ def _pod_limit_blocker(
     setting = ", ".join(f"{k}: {kubelet[k]}" for k in ("maxPods", "podsPerCore") if kubelet.get(k) is not None)
     return [], Blocker(
         "pod-limit",
-        f"EC2NodeClass {ref} sets kubelet {setting}: a {biggest.name} takes {pod_capacity(biggest, kubelet)} pods, "
+        f"EC2NodeClass {ref} sets kubelet {setting}: a {biggest.name} takes {_pods_words(pod_capacity(biggest, kubelet))}, "
         f"but the DaemonSets need {need - 1} and the pod one more",
         f"raise kubelet maxPods/podsPerCore in EC2NodeClass {ref} to at least {need}, or remove them",
         {"nodeclass": ref, "kubelet": dict(kubelet), "pods_needed": need},
