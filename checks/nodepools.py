@@ -50,7 +50,8 @@ from checks.k8s import (
     tolerates,
     untolerated_taints,
 )
-from checks.kinds import Event, Object, Pod, to_dict, to_struct
+from checks.kinds import Event, Object, Pod, to_struct
+from checks.nodeclass_kubelet import KUBELET_SETTINGS, int_or_none, kubelet_allocatable, pod_capacity
 from checks.nodepool_model import nodepool_taints, template, template_labels, template_spec
 from checks.workloads import pod_template_spec
 
@@ -157,7 +158,7 @@ class _ValueSet:
             return cls(True, frozenset())
         if op == "DoesNotExist":
             return cls(False, frozenset())
-        bound = _int_or_none(r.values[0]) if r.values else None
+        bound = int_or_none(r.values[0]) if r.values else None
         if op == "Gt":
             return cls(True, frozenset(), gt=bound)
         if op == "Lt":
@@ -171,7 +172,7 @@ class _ValueSet:
     def _in_bounds(self, v: str) -> bool:
         if self.gt is None and self.lt is None:
             return True
-        n = _int_or_none(v)
+        n = int_or_none(v)
         if n is None:
             return False
         return (self.gt is None or n > self.gt) and (self.lt is None or n < self.lt)
@@ -196,13 +197,6 @@ class _ValueSet:
         if not self.complement:
             return not self.values
         return self.gt is not None and self.lt is not None and self.lt - self.gt <= 1
-
-
-def _int_or_none(v: Any) -> int | None:
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        return None
 
 
 def _merge(reqs: Iterable[Requirement]) -> dict[str, tuple[_ValueSet, list[Requirement]]]:
@@ -356,9 +350,16 @@ def _fits(it: InstanceType, requests: Mapping[str, Decimal], overhead: Mapping[s
     return not _shortfall(it, requests, overhead)
 
 
-def _shortfall(it: InstanceType, requests: Mapping[str, Decimal], overhead: Mapping[str, Decimal]) -> list[str]:
-    """Resources the instance type cannot provide. Resources the catalogue does not
-    model (ephemeral storage, pod ENIs, hugepages) are assumed available."""
+def _shortfall(
+    it: InstanceType,
+    requests: Mapping[str, Decimal],
+    overhead: Mapping[str, Decimal],
+    allocatable: Mapping[str, Decimal] | None = None,
+) -> list[str]:
+    """Resources the instance type cannot provide (from `allocatable` when given, e.g. under the
+    EC2NodeClass's kubelet settings). Resources the catalogue does not model (ephemeral storage,
+    pod ENIs, hugepages) are assumed available."""
+    alloc = it.allocatable if allocatable is None else allocatable
     short = []
     need = dict(requests)
     need["pods"] = need.get("pods", Decimal(0)) + 1
@@ -367,8 +368,8 @@ def _shortfall(it: InstanceType, requests: Mapping[str, Decimal], overhead: Mapp
     for r, q in need.items():
         if q <= 0:
             continue
-        if r in it.allocatable:
-            if q > it.allocatable[r]:
+        if r in alloc:
+            if q > alloc[r]:
                 short.append(r)
         elif r in ACCELERATOR_RESOURCES:
             short.append(r)
@@ -472,50 +473,43 @@ def _requests_words(requests: Mapping[str, Decimal]) -> str:
     return ", ".join(f"{r}={format_quantity(requests[r], r)}" for r in keys) or "nothing"
 
 
-def nodeclass_kubelet(nodeclasses: Iterable[Object], nodepool: Object) -> dict[str, Any]:
-    """spec.kubelet of the EC2NodeClass the NodePool's nodeClassRef names ({} when unset or not found)."""
-    name = (template_spec(nodepool).get("nodeClassRef") or {}).get("name")
-    for nc in nodeclasses:
-        if nc.metadata.name == name:
-            return dict((to_dict(nc).get("spec") or {}).get("kubelet") or {})
-    return {}
-
-
-def pod_capacity(it: InstanceType, kubelet: Mapping[str, Any]) -> int:
-    """Pods a node of this type takes under the EC2NodeClass's kubelet settings: maxPods replaces the
-    instance's ENI-based default, podsPerCore caps it at that many per vCPU (the lower one wins)."""
-    cap = _int_or_none(kubelet.get("maxPods"))
-    pods = it.max_pods if cap is None else cap
-    per_core = _int_or_none(kubelet.get("podsPerCore"))
-    if per_core:
-        pods = min(pods, per_core * it.vcpu)
-    return pods
-
-
-def _pods_words(n: int) -> str:
-    return f"{n} pod" if n == 1 else f"{n} pods"
-
-
-def _pod_limit_blocker(
-    fitting: list[InstanceType], overhead: Mapping[str, Decimal], kubelet: Mapping[str, Any], nodepool: Object
+def _kubelet_blocker(
+    fitting: list[InstanceType],
+    requests: Mapping[str, Decimal],
+    overhead: Mapping[str, Decimal],
+    kubelet: Mapping[str, Any],
+    nodepool: Object,
 ) -> tuple[list[InstanceType], Blocker | None]:
-    """The instance types whose pod capacity under kubelet maxPods/podsPerCore still holds the
-    DaemonSet pods plus this one; a blocker naming the setting when none does."""
-    if not kubelet or not fitting:
+    """The instance types that still hold the DaemonSets plus the pod under the EC2NodeClass's kubelet
+    settings (maxPods, podsPerCore, kubeReserved, systemReserved, evictionHard); a blocker naming the
+    settings when none does."""
+    if not fitting or not kubelet or not any(kubelet.get(k) for k in KUBELET_SETTINGS):
         return fitting, None
-    need = int(overhead.get("pods", Decimal(0))) + 1
-    kept = [it for it in fitting if pod_capacity(it, kubelet) >= need]
+    kept = [it for it in fitting if not _shortfall(it, requests, overhead, kubelet_allocatable(it, kubelet))]
     if kept:
         return kept, None
     ref = (template_spec(nodepool).get("nodeClassRef") or {}).get("name", "?")
-    biggest = max(fitting, key=lambda it: pod_capacity(it, kubelet))
-    setting = ", ".join(f"{k}: {kubelet[k]}" for k in ("maxPods", "podsPerCore") if kubelet.get(k) is not None)
+    largest = max(fitting, key=lambda it: (it.vcpu, it.memory_mib, pod_capacity(it, kubelet)))
+    short = _shortfall(largest, requests, overhead, kubelet_allocatable(largest, kubelet))
+    setting = ", ".join(
+        f"{k}: {kubelet[k]}" if k in ("maxPods", "podsPerCore") else k for k in KUBELET_SETTINGS if kubelet.get(k)
+    )
+    if short == ["pods"]:
+        need = int(overhead.get("pods", Decimal(0))) + 1
+        n = pod_capacity(largest, kubelet)
+        detail = (
+            f"EC2NodeClass {ref} sets kubelet {setting}: a {largest.name} takes {n} pod{'s' if n != 1 else ''}, "
+            f"but the DaemonSets need {need - 1} and the pod one more"
+        )
+        hint = f"raise kubelet maxPods/podsPerCore in EC2NodeClass {ref} to at least {need}, or remove them"
+    else:
+        detail = (
+            f"EC2NodeClass {ref} sets kubelet {setting}: even a {largest.name} is then short of "
+            f"{', '.join(short)} for {_requests_words(requests)} plus daemonset overhead"
+        )
+        hint = f"lower the kubelet reservations (or raise maxPods) in EC2NodeClass {ref}"
     return [], Blocker(
-        "pod-limit",
-        f"EC2NodeClass {ref} sets kubelet {setting}: a {biggest.name} takes {_pods_words(pod_capacity(biggest, kubelet))}, "
-        f"but the DaemonSets need {need - 1} and the pod one more",
-        f"raise kubelet maxPods/podsPerCore in EC2NodeClass {ref} to at least {need}, or remove them",
-        {"nodeclass": ref, "kubelet": dict(kubelet), "pods_needed": need},
+        "kubelet", detail, hint, {"nodeclass": ref, "kubelet": dict(kubelet), "short": short, "largest": largest.name}
     )
 
 
@@ -611,9 +605,9 @@ def evaluate_nodepool(
                     {"largest": largest.name, "short": short},
                 )
             )
-        fitting, pod_limit = _pod_limit_blocker(fitting, overhead, kubelet or {}, nodepool)
-        if pod_limit is not None:
-            blocking.append(pod_limit)
+        fitting, by_kubelet = _kubelet_blocker(fitting, requests, overhead, kubelet or {}, nodepool)
+        if by_kubelet is not None:
+            blocking.append(by_kubelet)
         headroom = limit_headroom(nodepool)
         within = [it for it in fitting if not _within_limits(it, headroom)]
         if fitting and not within:
@@ -761,7 +755,7 @@ def _admit(raw: list[dict[str, Any]], labels: Mapping[str, str]) -> tuple[list[d
         elif op == "NotIn":
             out.append({**d, "values": [v for v in values if v != have]})
             edits.append(f"{key}: stop excluding {have}")
-        elif op in ("Gt", "Lt") and _int_or_none(have) is not None:
+        elif op in ("Gt", "Lt") and int_or_none(have) is not None:
             bound = int(have) - 1 if op == "Gt" else int(have) + 1
             out.append({**d, "values": [str(bound)]})
             edits.append(f"{key}: {op} {bound}")

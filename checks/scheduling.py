@@ -30,6 +30,7 @@ from checks.k8s import format_quantity, pod_gpu_request, pod_requests, taint_fro
 from checks.kinds import Event, Node, Object, Pod, Taint, to_dict, to_struct
 from checks.model import Finding, FixPlan, ObjectRef, Severity
 from checks.nodeclaims import launched_after
+from checks.nodeclass_kubelet import nodeclass_kubelet
 from checks.nodepool_model import is_nvidia_nodepool
 from checks.nodepools import (
     Blocker,
@@ -39,7 +40,6 @@ from checks.nodepools import (
     daemonset_overhead,
     evaluate_nodepool,
     karpenter_equivalent,
-    nodeclass_kubelet,
     nodes_needed,
     set_after_boot,
     widen_requirements,
@@ -164,8 +164,8 @@ def gpu_pods_pending(snapshot: ClusterSnapshot) -> list[Finding]:
         involved, and re-does Karpenter's reasoning for every GPU NodePool: taints
         against the pod's tolerations, requirements and template labels against its
         nodeSelector and required node affinity, which instance types can hold its
-        GPU/CPU/memory requests plus daemonset overhead (and whose pod capacity under the
-        EC2NodeClass's kubelet maxPods/podsPerCore holds the DaemonSet pods plus the pod),
+        GPU/CPU/memory requests plus daemonset overhead (under the EC2NodeClass's kubelet
+        maxPods, podsPerCore, kubeReserved, systemReserved and evictionHard),
         and the headroom left under spec.limits. Event texts are read with
         checks.recognise, so a reason taken from them comes with its remedy.
 
@@ -181,7 +181,7 @@ def gpu_pods_pending(snapshot: ClusterSnapshot) -> list[Finding]:
         toleration to the pod template (add-toleration), select the NodePool's labels
         (add-node-selector), raise spec.limits (raise-nodepool-limit), or allow larger
         or other instance types (widen-nodepool-requirements), or raise kubelet maxPods /
-        podsPerCore in the EC2NodeClass when they leave no room. When EC2 reports
+        podsPerCore (lower its reservations) in the EC2NodeClass when they leave no room. When EC2 reports
         InsufficientInstanceCapacity, allow more instance types, sizes or zones, or
         spot and on-demand both. When a node exists but offers no nvidia.com/gpu, see
         GPU101.

@@ -841,3 +841,24 @@ def test_a_pod_limit_with_room_does_not_block():
     )
     f = only(gpu_pods_pending(snap(objs)))
     assert "EC2NodeClass" not in f.message
+
+
+@pytest.mark.parametrize(
+    "kubelet, short",
+    [
+        ({"kubeReserved": {"cpu": "4"}}, "cpu"),
+        ({"systemReserved": {"memory": "15Gi"}}, "memory"),
+        ({"kubeReserved": {"memory": "8Gi"}, "evictionHard": {"memory.available": "8Gi"}}, "memory"),
+    ],
+)
+def test_kubelet_reservations_that_leave_no_room_block_the_nodepool(kubelet, short):
+    objs = [nodepool(sizes=("xlarge",)), _nodeclass(kubelet)] + deployment(replicas=1, tolerations=[TOLERATE_GPU])
+    f = only(gpu_pods_pending(snap(objs)))
+    assert "no NodePool can launch a node for it" in f.message
+    assert "EC2NodeClass gpu sets kubelet" in f.message and f"short of {short}" in f.message
+
+
+def test_modest_reservations_leave_room():
+    kubelet = {"kubeReserved": {"cpu": "200m", "memory": "1Gi"}, "systemReserved": {"memory": "500Mi"}}
+    objs = [nodepool(sizes=("xlarge",)), _nodeclass(kubelet)] + deployment(replicas=1, tolerations=[TOLERATE_GPU])
+    assert "EC2NodeClass" not in only(gpu_pods_pending(snap(objs))).message
