@@ -443,6 +443,7 @@ def pending_gpu_pod_still_unfit(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         Always warning.
     """
     from checks.gpu_pods import unscheduled_gpu_pods
+    from checks.nodeclass_kubelet import nodeclass_kubelet
     from checks.workloads import group_by_workload
 
     drafts = [np for np in _nodepools(snapshot) if is_draft(np)]
@@ -453,7 +454,7 @@ def pending_gpu_pod_still_unfit(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         gpu_pool = is_nvidia_nodepool(np)
         aimed = [p for p in pending if pod_aims_at_nodepool(np, p, gpu_pool)]
         for wl in group_by_workload(snapshot, aimed):
-            verdict = evaluate_nodepool(np, wl.pods[0])
+            verdict = evaluate_nodepool(np, wl.pods[0], kubelet=nodeclass_kubelet(snapshot.ec2nodeclasses, np))
             if verdict.fits:
                 continue
             yield pending_gpu_pod_still_unfit.finding(

@@ -97,3 +97,46 @@ def test_a_file_without_karpenter_objects_is_still_an_input_error(tmp_path: Path
     f.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")
     with pytest.raises(InputError):
         lint_objects(read_manifests([str(f)]))
+
+
+def test_the_maxpods_1_nodeclass_of_issue_6884_explains_the_pending_pod(reference, tmp_path: Path):
+    """aws/karpenter-provider-aws#6884: an EC2NodeClass with kubelet maxPods: 1. Linted with a GPU
+    NodePool that uses it and a pending GPU pod, the draft check names the setting."""
+    nodeclass = MANIFESTS / "issues" / "karpenter-provider-aws-6884--ep-nodeclass.yaml"
+    extra = tmp_path / "pool-and-pod.yaml"
+    extra.write_text(
+        """apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {name: ep-base}
+spec:
+  template:
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: ep-nodeclass}
+      requirements:
+        - {key: karpenter.k8s.aws/instance-family, operator: In, values: [g5, g6]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: bench-0, namespace: default, creationTimestamp: "2024-08-01T00:00:00Z"}
+spec:
+  containers:
+    - name: bench
+      image: bench:1
+      resources: {limits: {nvidia.com/gpu: "1"}}
+status:
+  phase: Pending
+  conditions: [{type: PodScheduled, status: "False", reason: Unschedulable}]
+---
+apiVersion: v1
+kind: Event
+metadata: {name: bench-0.1, namespace: default}
+involvedObject: {kind: Pod, name: bench-0, namespace: default}
+reason: FailedScheduling
+message: "0/3 nodes are available: 3 Insufficient nvidia.com/gpu."
+type: Warning
+lastTimestamp: "2024-08-01T00:05:00Z"
+"""
+    )
+    _, findings = lint_objects(read_manifests([str(nodeclass), str(extra)]))
+    unfit = [f for f in findings if f.code == "GPU606"]
+    assert unfit and "EC2NodeClass ep-nodeclass sets kubelet maxPods: 1" in unfit[0].message
