@@ -460,6 +460,31 @@ def _scheduler_pick(msg: SchedulerMessage) -> Reason | None:
     return min(known, key=lambda r: (_SCHEDULER_ORDER.index(r.kind), -(r.count or 0)))
 
 
+# kube-scheduler before v1.6 named its predicates instead: "fit failure summary on nodes :
+# PodToleratesNodeTaints (1)", "Failed for reason PodFitsResources and possibly others".
+_OLD_PREDICATE = re.compile(
+    r"\b(PodToleratesNodeTaints|PodFitsResources|MatchNodeSelector|NoVolumeZoneConflict|Insufficient\w+)\b"
+)
+_OLD_PREDICATES = {
+    "PodToleratesNodeTaints": ("untolerated-taint", "Pod", TOLERATE_TAINT),
+    "PodFitsResources": ("insufficient-resources", "NodePool", CHECK_NODE_CAPACITY),
+    "MatchNodeSelector": ("node-selector-mismatch", "Pod", FIX_SELECTOR),
+    "NoVolumeZoneConflict": ("volume-zone-conflict", "PersistentVolume", MATCH_VOLUME_ZONE),
+}
+
+
+@rule("scheduling", order=75)
+def old_scheduler_predicates(text: str) -> Recognition | None:
+    """Pre-v1.6 kube-scheduler texts that name the failing predicate."""
+    if "fit failure" not in text and "Failed for reason" not in text:
+        return None
+    m = _OLD_PREDICATE.search(text)
+    if m is None or m.group(1) not in _OLD_PREDICATES:
+        return None
+    cause, subject, rem = _OLD_PREDICATES[m.group(1)]
+    return _rec("scheduling", cause, subject, "FailedScheduling", m.group(1), rem)
+
+
 def _reason_key(r: Reason) -> str:
     return f"{r.count} {r.text}" if r.count is not None else r.text
 

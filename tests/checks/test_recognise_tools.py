@@ -332,3 +332,23 @@ def test_rules_never_raise_on_noise():
 def test_healthy_texts_are_not_failures(text):
     got = recognise(text)
     assert got is None or got.family not in ("nvidia-smi", "nodeclass-settings", "scheduling")
+
+
+@pytest.mark.parametrize(
+    "predicate, remedy",
+    [
+        ("PodToleratesNodeTaints", "tolerate-nodepool-taint"),
+        ("PodFitsResources", "check-node-capacity"),
+        ("MatchNodeSelector", "fix-node-selector"),
+        ("NoVolumeZoneConflict", "match-volume-zone"),
+    ],
+)
+@pytest.mark.parametrize(
+    "template",
+    [
+        "pod (x) failed to fit in any node\nfit failure summary on nodes : {p} (3)",
+        "Failed for reason {p} and possibly others",
+    ],
+)
+def test_pre_1_6_scheduler_predicate_names(predicate, remedy, template):
+    assert read(template.format(p=predicate)).remedy == remedy
