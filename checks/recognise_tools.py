@@ -152,6 +152,8 @@ def nvidia_smi_failure(text: str) -> Recognition | None:
     low = text.lower()
     if "nvidia" not in low and "nvml" not in low and "gpu" not in low and "no devices were found" not in low:
         return None
+    if "nvidia-container-cli" in low or "running hook" in low or "xid" in low:
+        return None  # the container runtime hook's or the kernel's text, not nvidia-smi's
     fam = "nvidia-smi"
     if "communicate with the nvidia driver" in low:
         line = _first_line(text, "communicate with the NVIDIA driver")
@@ -169,7 +171,7 @@ def nvidia_smi_failure(text: str) -> Recognition | None:
         )
     if "libnvidia-ml.so" in low and ("couldn't find" in low or "could not find" in low):
         return _rec(fam, "nvml-library-missing", "Pod", "nvidia-smi", "couldn't find libnvidia-ml.so", MOUNT_LIBRARIES)
-    if "nvml" in low and "nvidia-container-cli" not in low:
+    if "nvml" in low:
         if "insufficient permissions" in low or "nvmlerror_nopermission" in low:
             return _rec(fam, "nvml-no-permission", "Pod", "NVML", "Insufficient Permissions", GRANT_DEVICE_ACCESS)
         if "gpu access blocked by the operating system" in low:

@@ -352,3 +352,17 @@ def test_healthy_texts_are_not_failures(text):
 )
 def test_pre_1_6_scheduler_predicate_names(predicate, remedy, template):
     assert read(template.format(p=predicate)).remedy == remedy
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nvidia-container-cli: initialization error: nvml error: driver/library version mismatch: unknown",
+        "error running hook #0: error running hook: exit status 1, stdout: , stderr: nvidia-container-cli: "
+        "initialization error: nvml error: insufficient permissions: unknown",
+        "NVRM: Xid (PCI:0000:00:1e): 79, pid=1234, GPU has fallen off the bus.",
+    ],
+)
+def test_runtime_hook_and_kernel_texts_are_left_to_their_families(text):
+    got = recognise(text)
+    assert got is None or got.family != "nvidia-smi"
