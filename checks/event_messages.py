@@ -115,19 +115,19 @@ def _reason_words(r: Reason) -> str:
     return tmpl.format(n=n, d=d, detail=r.detail or "resources")
 
 
-_FIT_RE = re.compile(r"^\s*0/(\d+) nodes are available(?::\s*(.*))?$", re.S)
+_FIT_RE = re.compile(r"^\s*0/(\d+) nodes (?:are )?available(?::\s*(.*))?$", re.S | re.I)
 _ENTRY_RE = re.compile(r"(\d+) (.+?)(?=, \d+ |\.+\s|\.*$)", re.S)
 _NO_NODES = "no nodes available to schedule pods"
 _PREEMPTION = "preemption: "
 
 # (pattern, kind); the first match wins.
 _REASON_PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^Insufficient (\S+)$"), "resources"),
-    (re.compile(r"^Too many pods$"), "too-many-pods"),
+    (re.compile(r"^Insufficient (\S+)$", re.I), "resources"),
+    (re.compile(r"^Too many pods$", re.I), "too-many-pods"),
     (re.compile(r"^node\(s\) had untolerated taint\(s\)$"), "taint"),
     (re.compile(r"^node\(s\) had untolerated taint \{(.*)\}$"), "taint"),
     (re.compile(r"^node\(s\) had taint \{(.*)\}, that the pod didn't tolerate$"), "taint"),
-    (re.compile(r"^node\(s\) had taints that the pod didn't tolerate$"), "taint"),
+    (re.compile(r"^node\(s\) had taints that the pod didn(?:'|’)t tolerate$", re.I), "taint"),
     (re.compile(r"volume|PersistentVolumeClaim|persistentvolumeclaim|storageclass", re.I), "volume"),
     (
         re.compile(r"node affinity|node selector|nodeSelector|pod affinity terms conflict|didn't match Pod's node"),
@@ -170,7 +170,8 @@ def _split_brace_taint(inner: str) -> tuple[str, str]:
 def parse_scheduler_message(text: str) -> SchedulerMessage:
     raw = text
     msg = SchedulerMessage(raw=raw)
-    stripped = text.strip()
+    # Pasted texts wrap lines anywhere (after a clause's comma, inside a clause): one space each.
+    stripped = " ".join(text.split())
     if _NO_NODES in stripped:
         msg.kind = "no-nodes"
         msg.total_nodes = 0
@@ -315,7 +316,7 @@ _TRAILING_FIELDS_RE = re.compile(r"\s\(((?:[A-Za-z][\w./-]*=[^()]*?)(?:, [A-Za-z
 
 def parse_karpenter_message(text: str) -> KarpenterMessage:
     msg = KarpenterMessage(raw=text)
-    body = text.strip()
+    body = " ".join(text.split())
     for prefix in _KARPENTER_PREFIXES:
         if body.startswith(prefix):
             body = body[len(prefix) :]

@@ -240,6 +240,7 @@ FIXTURES: dict[str, Fixture] = {
     "GPU705": Fixture(smi(gpu={"ecc_volatile_uncorrected": 2, "ecc_aggregate_uncorrected": 5}), HEALTHY_NODE),
     "GPU706": Fixture(smi(xid=True), HEALTHY_NODE),
     "GPU707": Fixture(smi(gpu={"remapped_failure": True, "remapped_pending": True}), HEALTHY_NODE),
+    "GPU708": Fixture(smi(gpu={"slowdowns": ["HW Power Brake Slowdown"], "sensor_errors": ["fan"]}), HEALTHY_NODE),
     "GPU901": Fixture(raising_check_snapshot, HEALTHY),
 }
 
