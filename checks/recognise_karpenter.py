@@ -282,6 +282,7 @@ def ec2_capacity(text: str) -> Recognition | None:
             PLAN_SPOT_INTERRUPTION,
         )
     ev = parse_nodeclaim_event(text)
+    code: str | None
     if "insufficientinstancecapacity" in low or "capacity in the availability zone" in low:
         cause, code = "insufficient-instance-capacity", "InsufficientInstanceCapacity"
     elif "unavailable during launch" in low:
