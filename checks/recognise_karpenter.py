@@ -192,7 +192,9 @@ _NODECLAIM_NOT_FOUND_RE = re.compile(r'nodeclaims?(?:\.karpenter\.sh)?\s+\\?"?([
 _NODECLAIM_NAMED_RE = re.compile(r"\bnodeclaim[/\s]+\\?\"?([a-z0-9][a-z0-9.-]*)", re.I)
 _PDB_RE = re.compile(r'pdb\s+\\?"([^"\\]+)\\?"|poddisruptionbudget=([\w./-]+)', re.I)
 _POD_ANNOTATED_RE = re.compile(r'pod\s+\\?"([^"\\]+)\\?"\s+has\s+\\?"?karpenter\.sh/do-not-disrupt', re.I)
-_NODEPOOL_NAMED_RE = re.compile(r'nodepool[/\s]+\\?"?([a-z0-9][a-z0-9.-]*)', re.I)
+_NODEPOOL_NAMED_RE = re.compile(
+    r'nodepool(?:[/\s]+\\?"?|\\?"\s*:\s*\{\s*\\?"name\\?"\s*:\s*\\?")([a-z0-9][a-z0-9.-]*)', re.I
+)
 
 
 def _rec(family: str, cause: str, subject: str, headline: str, key: str, **facts: Any) -> Recognition:
@@ -485,6 +487,7 @@ def readiness_unknown(text: str) -> Recognition | None:
         and "nodeclass not ready" not in low
         and "nodeclass is not ready" not in low
         and "nodepool, not ready" not in low
+        and "nodepool not ready" not in low
     ):
         return None
     awaiting = "awaiting reconciliation" in low or "awaitingreconciliation" in low
@@ -502,8 +505,8 @@ def readiness_unknown(text: str) -> Recognition | None:
             + ": the EC2NodeClass is not Ready, its NodePools launch nothing",
             CHECK_NODECLASS_CONDITIONS,
         )
-    if "nodepool, not ready" in low:
-        m = _NODEPOOL_NAMED_RE.search(text.split("not ready", 1)[1]) if "not ready" in low else None
+    if "nodepool, not ready" in low or "nodepool not ready" in low:
+        m = _NODEPOOL_NAMED_RE.search(text[low.index("not ready") :])
         return _rec(
             "readiness-unknown",
             "nodepool-not-ready",
