@@ -32,6 +32,8 @@ from checks.nodeclaims import (
 from checks.nodepool_capacity import alternative_types, limit_errors_for, limits_state, raised_limit
 from checks.nodepool_model import requirement_dicts, serves_nvidia_gpus, template_spec
 from checks.nodepools import pods_waiting_on_nodepool
+from checks.recognise import Recognition, recognise
+from checks.recognise_karpenter import WIDEN_CAPACITY
 from checks.registry import check
 from checks.snapshot_indexes import nodeclaim_by_name
 from checks.timestamps import parse_time
@@ -40,6 +42,7 @@ from checks.transitions import (
     NODECLAIM_LAUNCH_SECONDS,
     NODECLAIM_REGISTRATION,
     REGISTRATION_TTL_SECONDS,
+    STUCK_SECONDS,
     deadline_text,
     elapsed_text,
     within,
@@ -61,6 +64,7 @@ EC2NODECLASS_PARTS = (
     "ValidationSucceeded",
 )
 _STARTING_REASONS = {None, "", "AwaitingReconciliation", "Launching"}
+READINESS_UNKNOWN_SECONDS = STUCK_SECONDS  # Ready=Unknown past this on a NodePool/EC2NodeClass is stuck
 
 
 @check(
@@ -85,7 +89,10 @@ def nodeclaim_launch_failed(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         instance types, no subnet, bad instance profile) fails every retry the same way.
 
     How to fix:
-        Read the message. "no instance types satisfy requirements of amis": the
+        The finding names the cause it reads in the message or the NodeClaim's events
+        (checks.recognise) and the object to change: the Karpenter controller role for
+        UnauthorizedOperation, the EC2NodeClass role/instanceProfile, AMI, subnet or
+        security-group selector terms, the NodePool for capacity. "no instance types satisfy requirements of amis": the
         EC2NodeClass AMI selector resolves no AMI for the GPU architecture/family (use an
         NVIDIA/accelerated AMI alias). Subnet or security-group resolution: fix the selector
         tags. NodeClassReadinessUnknown: see the EC2NodeClass (GPU307).
@@ -121,8 +128,12 @@ def nodeclaim_launch_failed(snapshot: ClusterSnapshot) -> Iterator[Finding]:
                     ]
                     ev += [f"EC2NodeClass {r.name}: {b}" for b in bad]
         msg = (c or {}).get("message") or ""
+        rec = launch_cause(snapshot, nc, msg, reason)
         hint = ""
-        if "amis" in msg.lower() or "ami" in (reason or "").lower():
+        if rec is not None:
+            hint = f"; {rec.headline}. Fix: {rec.remedy_text}"
+            ev.append(f"recognised: {rec.family} ({rec.cause}), change {rec.subject}")
+        elif "amis" in msg.lower() or "ami" in (reason or "").lower():
             hint = "; the EC2NodeClass AMI selection yields no AMI for these GPU instance types"
         elif reason == "NodeClassReadinessUnknown":
             hint = "; the EC2NodeClass is not ready (see GPU307)"
@@ -134,6 +145,21 @@ def nodeclaim_launch_failed(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             related=related,
             evidence=ev,
         )
+
+
+_LAUNCH_FAMILIES = ("launch-failure", "ec2-capacity", "readiness-unknown")
+
+
+def launch_cause(snapshot: ClusterSnapshot, nc: Any, message: str, reason: str | None) -> Recognition | None:
+    """What the Launched condition, its reason or the NodeClaim's events say went wrong."""
+    texts = [message, reason or ""] + [
+        e.message or "" for e in snapshot.events_for("NodeClaim", nc.metadata.name) if e.type == "Warning"
+    ]
+    for text in texts:
+        rec = recognise(text) if text else None
+        if rec is not None and rec.family in _LAUNCH_FAMILIES:
+            return rec
+    return None
 
 
 @check(
@@ -174,7 +200,7 @@ def insufficient_capacity(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         NodePool succeeded: the capacity error is history.
     """
     groups: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"events": [], "types": [], "zones": [], "codes": [], "ncs": []}
+        lambda: {"events": [], "types": [], "zones": [], "suggested": [], "codes": [], "ncs": [], "why": None}
     )
     for e in snapshot.events_by_reason.get("InsufficientCapacityError", []):
         parsed = parse_nodeclaim_event(e.message or "")
@@ -183,10 +209,15 @@ def insufficient_capacity(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         pool = nodeclaim_nodepool(snapshot, nc_name, nc) or ""
         g = groups[pool]
         g["events"].append(e)
-        for key, vals in (("types", parsed.instance_types), ("zones", parsed.zones)):
+        # EC2 names the zone that failed and the zones it suggests: only the first failed.
+        failed = parsed.zones_failed or ([] if parsed.zones_suggested else parsed.zones)
+        for key, vals in (("types", parsed.instance_types), ("zones", failed), ("suggested", parsed.zones_suggested)):
             g[key].extend(v for v in vals if v not in g[key])
         if parsed.error_code and parsed.error_code not in g["codes"]:
             g["codes"].append(parsed.error_code)
+        rec = recognise(parsed.message)
+        if rec is not None and rec.family == "ec2-capacity" and (g["why"] is None or rec.remedy != WIDEN_CAPACITY):
+            g["why"] = rec
         if nc_name not in g["ncs"]:
             g["ncs"].append(nc_name)
     for pool, g in sorted(groups.items()):
@@ -255,8 +286,18 @@ def insufficient_capacity(snapshot: ClusterSnapshot) -> Iterator[Finding]:
                 f"resolved: NodeClaim {later.metadata.name} of NodePool {pool} launched after the last "
                 "InsufficientCapacityError"
             )
+        suggested = [z for z in g["suggested"] if z not in g["zones"]]
+        if suggested:
+            ev.append(f"EC2 had no capacity in {', '.join(g['zones'])} and suggests {', '.join(suggested)}")
+        why = g["why"]
+        if why is not None:
+            ev.append(f"recognised: {why.headline}; remedy: {why.remedy_text}")
         if "VcpuLimitExceeded" in g["codes"]:
             nxt = "raise the EC2 vCPU quota for this instance family (Service Quotas)"
+        elif why is not None and why.remedy != WIDEN_CAPACITY:
+            nxt = why.remedy_text
+        elif suggested:
+            nxt = f"allow the zones EC2 suggests ({', '.join(suggested)}), more instance types or capacity types in the NodePool"
         else:
             nxt = "allow more instance types, zones or capacity types in the NodePool"
         fixes = []
@@ -561,10 +602,11 @@ def nodepool_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """
     for np in snapshot.nodepools:
         ready = condition(np, "Ready")
-        if not ready or ready.get("status") != "False":
+        if not ready or ready.get("status") not in ("False", "Unknown"):
             continue
+        unknown = ready.get("status") == "Unknown"
         conds = np.status.get("conditions") or []
-        bad = [c for c in conds if c.get("type") != "Ready" and c.get("status") == "False"]
+        bad = [c for c in conds if c.get("type") != "Ready" and c.get("status") == ready.get("status")]
         ev = [f"condition {condition_text(ready)}"] + [f"condition {condition_text(c)}" for c in bad]
         related = []
         ncr = template_spec(np).get("nodeClassRef") or {}
@@ -585,15 +627,40 @@ def nodepool_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         waiting = pods_waiting_on_nodepool(snapshot, np) if serves_nvidia_gpus(snapshot, np) else []
         if waiting:
             ev.append(f"GPU pods waiting for it: {pod_names(waiting)}")
+            related += [ref(p, "Pod") for p in waiting[:5]]
         why = bad[0] if bad else ready
+        severity, fix = None, ""
+        if unknown:
+            severity, fix = _unknown_severity(snapshot, np, ready, waiting, ev)
         yield nodepool_not_ready.finding(
-            f"NodePool {np.metadata.name} is not ready: {why.get('type')} {why.get('reason') or ''}"
+            f"NodePool {np.metadata.name} is not ready: {why.get('type')} {why.get('status') if unknown else ''} "
+            f"{why.get('reason') or ''}".replace("  ", " ").rstrip()
             + (f" ({why.get('message')})" if why.get("message") else "")
-            + ("; Karpenter launches nothing from it" + (f" while {len(waiting)} GPU pod(s) wait" if waiting else "")),
+            + ("; Karpenter launches nothing from it" + (f" while {len(waiting)} GPU pod(s) wait" if waiting else ""))
+            + fix,
             ref(np, "NodePool"),
+            severity=severity,
             related=related,
             evidence=ev,
         )
+
+
+def _unknown_severity(
+    snapshot: ClusterSnapshot, obj: Any, ready: dict[str, Any], waiting: list[Any], ev: list[str]
+) -> tuple[Severity, str]:
+    """Severity and remedy of a Ready condition stuck Unknown.
+
+    Unknown is normal for a moment (a new or changed object awaits reconciliation): info
+    within READINESS_UNKNOWN_SECONDS, then error while GPU pods wait, warning otherwise.
+    """
+    age = condition_age(snapshot, ready, obj.metadata.creation_timestamp)
+    rec = recognise(f"{ready.get('reason') or ''}: {ready.get('message') or ''}")
+    fix = f"; {rec.remedy_text}" if rec is not None and rec.family == "readiness-unknown" else ""
+    if age is not None and age < READINESS_UNKNOWN_SECONDS:
+        ev.append(f"Ready has been Unknown for {age_text(age)}: still within {READINESS_UNKNOWN_SECONDS // 60} min")
+        return Severity.INFO, fix
+    ev.append(f"Ready has been Unknown for {age_text(age)}: it blocks launches from the NodePool")
+    return (Severity.ERROR if waiting else Severity.WARNING), fix
 
 
 @check(
@@ -627,10 +694,12 @@ def ec2nodeclass_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """
     for ncls in snapshot.ec2nodeclasses:
         ready = condition(ncls, "Ready")
-        if not ready or ready.get("status") != "False":
+        if not ready or ready.get("status") not in ("False", "Unknown"):
             continue
+        unknown = ready.get("status") == "Unknown"
         conds = ncls.status.get("conditions") or []
         bad = [c for c in conds if c.get("type") in EC2NODECLASS_PARTS and c.get("status") == "False"]
+        bad += [c for c in conds if unknown and c.get("type") in EC2NODECLASS_PARTS and c.get("status") == "Unknown"]
         ev = [f"condition {condition_text(c)}" for c in bad] or [f"condition {condition_text(ready)}"]
         pools = [
             np
@@ -652,9 +721,26 @@ def ec2nodeclass_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             if gpu_pools
             else (f"; NodePool(s) {', '.join(np.metadata.name for np in pools)} cannot launch nodes" if pools else "")
         )
+        waiting = [
+            p for np in pools if serves_nvidia_gpus(snapshot, np) for p in pods_waiting_on_nodepool(snapshot, np)
+        ]
+        waiting = list({(p.metadata.namespace, p.metadata.name): p for p in waiting}.values())
+        if waiting:
+            ev.append(f"GPU pods waiting for its NodePools: {pod_names(waiting)}")
+            related += [ref(p, "Pod") for p in waiting[:5]]
+        severity, fix = None, ""
+        if unknown:
+            severity, fix = _unknown_severity(snapshot, ncls, ready, waiting, ev)
+        elif bad:
+            rec = recognise(f"{bad[0].get('reason') or ''}: {bad[0].get('message') or ''}")
+            if rec is not None and rec.family in _LAUNCH_FAMILIES:
+                fix = f"; {rec.remedy_text}"
         yield ec2nodeclass_not_ready.finding(
-            f"EC2NodeClass {ncls.metadata.name} is not ready: {parts}{impact}",
+            f"EC2NodeClass {ncls.metadata.name} is not ready"
+            + (" (Ready Unknown)" if unknown else "")
+            + f": {parts}{impact}{fix}",
             ref(ncls, "EC2NodeClass"),
+            severity=severity,
             related=related,
             evidence=ev,
         )

@@ -49,8 +49,10 @@ def test_gpu301_launch_failed_with_ami_hint_and_nodeclass_evidence():
     assert f.subject.kind == "NodeClaim" and f.subject.name == "gpu-l4unch"
     assert (
         "GPU NodeClaim gpu-l4unch (NodePool gpu, g5.xlarge) did not launch: LaunchFailed: no instance types "
-        "satisfy requirements of amis; the EC2NodeClass AMI selection yields no AMI"
+        "satisfy requirements of amis; no instance types satisfy requirements of the AMIs. "
+        "Fix: EC2NodeClass spec.amiSelectorTerms"
     ) in f.message
+    assert "recognised: launch-failure (ami-fits-no-instance-type), change EC2NodeClass" in f.evidence
     assert "EC2NodeClass default: AMIsReady=False (AMINotFound): AMISelector did not match any AMIs" in f.evidence
     assert any("deletes it after 5 minutes" in e for e in f.evidence)
     assert ("EC2NodeClass", "default") in [(r.kind, r.name) for r in f.related]
@@ -261,7 +263,9 @@ def test_gpu307_names_failed_parts_and_gpu_nodepools():
     [f] = run(snapshot(objs), "GPU307")
     assert f.message == (
         "EC2NodeClass default is not ready: SubnetsReady (SubnetsNotFound: SubnetSelector did not "
-        "match any Subnets); GPU NodePool(s) gpu cannot launch nodes"
+        "match any Subnets); GPU NodePool(s) gpu cannot launch nodes; EC2NodeClass spec.subnetSelectorTerms: "
+        "the selector matches no subnet (or names one that does not exist); check the ids and the "
+        "karpenter.sh/discovery tags on the VPC's subnets"
     )
     assert [(r.kind, r.name) for r in f.related] == [("NodePool", "gpu")]
 
