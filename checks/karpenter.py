@@ -175,8 +175,9 @@ def insufficient_capacity(snapshot: ClusterSnapshot) -> Iterator[Finding]:
 
     What it checks:
         Karpenter's InsufficientCapacityError events ("NodeClaim <name> event:
-        insufficient capacity, ..."), grouped per NodePool, with the instance types, zones
-        and EC2 error codes (InsufficientInstanceCapacity, MaxSpotInstanceCountExceeded,
+        insufficient capacity, ..."), grouped per NodePool, with the instance types, the
+        zones that had no capacity (EC2's "Availability Zone you requested (x)"), the
+        zones EC2 suggests instead ("or choosing y, z") and the EC2 error codes (InsufficientInstanceCapacity, MaxSpotInstanceCountExceeded,
         VcpuLimitExceeded, ...) they name. Karpenter deletes such a NodeClaim at once, so
         the events are the only trace. Error when GPU pods are waiting for that NodePool,
         warning otherwise. It also says whether the NodePool's limits are part of the
@@ -582,10 +583,12 @@ def nodepool_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A NodePool Karpenter will not provision from.
 
     What it checks:
-        NodePools with Ready=False, and which sub-condition says why: NodeClassReady
-        (NodeClassNotFound, NodeClassTerminating, NodeClassReadinessUnknown),
+        NodePools with Ready=False or Ready=Unknown, and which sub-condition says why:
+        NodeClassReady (NodeClassNotFound, NodeClassTerminating, NodeClassReadinessUnknown),
         ValidationSucceeded (NodePoolValidationFailed), NodeRegistrationHealthy
-        (RegistrationFailed: nodes launched from it recently failed to register).
+        (RegistrationFailed: nodes launched from it recently failed to register), or
+        AwaitingReconciliation ("object is awaiting reconciliation") when no controller has
+        reconciled it. The GPU pods waiting for the NodePool are linked.
 
     Why it matters:
         Karpenter skips a NodePool that is not ready: pods only it can serve (GPU pods
@@ -598,7 +601,9 @@ def nodepool_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         not join. Validation: `kubectl describe nodepool` shows the rejected field.
 
     Severity:
-        Always error: Karpenter launches nothing from the NodePool.
+        Error when Ready=False: Karpenter launches nothing from the NodePool. Ready=Unknown
+        is info for its first 10 minutes (a new or changed NodePool awaits
+        reconciliation), then error while GPU pods wait for it, warning otherwise.
     """
     for np in snapshot.nodepools:
         ready = condition(np, "Ready")
@@ -674,9 +679,11 @@ def ec2nodeclass_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """An EC2NodeClass whose subnets, security groups, AMIs or instance profile did not resolve.
 
     What it checks:
-        EC2NodeClasses with Ready=False, naming each failed part — SubnetsReady,
+        EC2NodeClasses with Ready=False or Ready=Unknown (UnhealthyDependents,
+        AwaitingReconciliation), naming each failed or unknown part — SubnetsReady,
         SecurityGroupsReady, AMIsReady, InstanceProfileReady, CapacityReservationsReady,
-        ValidationSucceeded — with its reason and message, and the NodePools that use it.
+        ValidationSucceeded — with its reason, message and remedy, the NodePools that use
+        it and the GPU pods waiting for them.
 
     Why it matters:
         Every NodePool referencing it stops launching nodes (NodeClassReadinessUnknown).
@@ -690,7 +697,9 @@ def ec2nodeclass_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         InstanceProfileReady: the role does not exist or Karpenter lacks iam:PassRole.
 
     Severity:
-        Always error: every NodePool using it stops launching nodes.
+        Error when Ready=False: every NodePool using it stops launching nodes. Ready=Unknown
+        is info for its first 10 minutes, then error while GPU pods wait for its NodePools,
+        warning otherwise.
     """
     for ncls in snapshot.ec2nodeclasses:
         ready = condition(ncls, "Ready")
