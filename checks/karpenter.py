@@ -22,17 +22,20 @@ from checks.k8s import (
 )
 from checks.model import Finding, ObjectRef, Severity
 from checks.nodeclaims import (
+    LAUNCH_FAMILIES,
     condition_age,
+    launch_cause,
     launched_after,
     nodeclaim_context,
     nodeclaim_events,
     nodeclaim_is_gpu,
     nodeclaim_nodepool,
+    unknown_readiness,
 )
 from checks.nodepool_capacity import alternative_types, limit_errors_for, limits_state, raised_limit
 from checks.nodepool_model import requirement_dicts, serves_nvidia_gpus, template_spec
 from checks.nodepools import pods_waiting_on_nodepool
-from checks.recognise import Recognition, recognise
+from checks.recognise import recognise
 from checks.recognise_karpenter import WIDEN_CAPACITY
 from checks.registry import check
 from checks.snapshot_indexes import nodeclaim_by_name
@@ -42,7 +45,6 @@ from checks.transitions import (
     NODECLAIM_LAUNCH_SECONDS,
     NODECLAIM_REGISTRATION,
     REGISTRATION_TTL_SECONDS,
-    STUCK_SECONDS,
     deadline_text,
     elapsed_text,
     within,
@@ -64,7 +66,6 @@ EC2NODECLASS_PARTS = (
     "ValidationSucceeded",
 )
 _STARTING_REASONS = {None, "", "AwaitingReconciliation", "Launching"}
-READINESS_UNKNOWN_SECONDS = STUCK_SECONDS  # Ready=Unknown past this on a NodePool/EC2NodeClass is stuck
 
 
 @check(
@@ -145,21 +146,6 @@ def nodeclaim_launch_failed(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             related=related,
             evidence=ev,
         )
-
-
-_LAUNCH_FAMILIES = ("launch-failure", "ec2-capacity", "readiness-unknown")
-
-
-def launch_cause(snapshot: ClusterSnapshot, nc: Any, message: str, reason: str | None) -> Recognition | None:
-    """What the Launched condition, its reason or the NodeClaim's events say went wrong."""
-    texts = [message, reason or ""] + [
-        e.message or "" for e in snapshot.events_for("NodeClaim", nc.metadata.name) if e.type == "Warning"
-    ]
-    for text in texts:
-        rec = recognise(text) if text else None
-        if rec is not None and rec.family in _LAUNCH_FAMILIES:
-            return rec
-    return None
 
 
 @check(
@@ -636,7 +622,7 @@ def nodepool_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         why = bad[0] if bad else ready
         severity, fix = None, ""
         if unknown:
-            severity, fix = _unknown_severity(snapshot, np, ready, waiting, ev)
+            severity, fix = unknown_readiness(snapshot, np, ready, waiting, ev)
         yield nodepool_not_ready.finding(
             f"NodePool {np.metadata.name} is not ready: {why.get('type')} {why.get('status') if unknown else ''} "
             f"{why.get('reason') or ''}".replace("  ", " ").rstrip()
@@ -648,24 +634,6 @@ def nodepool_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             related=related,
             evidence=ev,
         )
-
-
-def _unknown_severity(
-    snapshot: ClusterSnapshot, obj: Any, ready: dict[str, Any], waiting: list[Any], ev: list[str]
-) -> tuple[Severity, str]:
-    """Severity and remedy of a Ready condition stuck Unknown.
-
-    Unknown is normal for a moment (a new or changed object awaits reconciliation): info
-    within READINESS_UNKNOWN_SECONDS, then error while GPU pods wait, warning otherwise.
-    """
-    age = condition_age(snapshot, ready, obj.metadata.creation_timestamp)
-    rec = recognise(f"{ready.get('reason') or ''}: {ready.get('message') or ''}")
-    fix = f"; {rec.remedy_text}" if rec is not None and rec.family == "readiness-unknown" else ""
-    if age is not None and age < READINESS_UNKNOWN_SECONDS:
-        ev.append(f"Ready has been Unknown for {age_text(age)}: still within {READINESS_UNKNOWN_SECONDS // 60} min")
-        return Severity.INFO, fix
-    ev.append(f"Ready has been Unknown for {age_text(age)}: it blocks launches from the NodePool")
-    return (Severity.ERROR if waiting else Severity.WARNING), fix
 
 
 @check(
@@ -739,10 +707,10 @@ def ec2nodeclass_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             related += [ref(p, "Pod") for p in waiting[:5]]
         severity, fix = None, ""
         if unknown:
-            severity, fix = _unknown_severity(snapshot, ncls, ready, waiting, ev)
+            severity, fix = unknown_readiness(snapshot, ncls, ready, waiting, ev)
         elif bad:
             rec = recognise(f"{bad[0].get('reason') or ''}: {bad[0].get('message') or ''}")
-            if rec is not None and rec.family in _LAUNCH_FAMILIES:
+            if rec is not None and rec.family in LAUNCH_FAMILIES:
                 fix = f"; {rec.remedy_text}"
         yield ec2nodeclass_not_ready.finding(
             f"EC2NodeClass {ncls.metadata.name} is not ready"

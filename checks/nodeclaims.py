@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as _dt
 from typing import TYPE_CHECKING, Any
 
+from checks.findings import age_text
 from checks.gpu import GPU_RESOURCE, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL
 from checks.k8s import quantity_or_zero
 from checks.kinds import Object
-from checks.model import ObjectRef
+from checks.model import ObjectRef, Severity
 from checks.nodepool_model import serves_nvidia_gpus
+from checks.recognise import Recognition, recognise
 from checks.timestamps import parse_time
+from checks.transitions import STUCK_SECONDS
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
@@ -93,3 +96,37 @@ def launched_after(snapshot: ClusterSnapshot, nodepools: list[str], when: str | 
         if at is not None and at > since and (best is None or at > best[1]):
             best = (nc, at)
     return best[0] if best else None
+
+
+READINESS_UNKNOWN_SECONDS = STUCK_SECONDS  # Ready=Unknown past this on a NodePool/EC2NodeClass is stuck
+LAUNCH_FAMILIES = ("launch-failure", "ec2-capacity", "readiness-unknown")
+
+
+def launch_cause(snapshot: ClusterSnapshot, nc: Any, message: str, reason: str | None) -> Recognition | None:
+    """What the Launched condition, its reason or the NodeClaim's events say went wrong."""
+    texts = [message, reason or ""] + [
+        e.message or "" for e in snapshot.events_for("NodeClaim", nc.metadata.name) if e.type == "Warning"
+    ]
+    for text in texts:
+        rec = recognise(text) if text else None
+        if rec is not None and rec.family in LAUNCH_FAMILIES:
+            return rec
+    return None
+
+
+def unknown_readiness(
+    snapshot: ClusterSnapshot, obj: Any, ready: dict[str, Any], waiting: list[Any], ev: list[str]
+) -> tuple[Severity, str]:
+    """Severity and remedy of a Ready condition stuck Unknown.
+
+    Unknown is normal for a moment (a new or changed object awaits reconciliation): info
+    within READINESS_UNKNOWN_SECONDS, then error while GPU pods wait, warning otherwise.
+    """
+    age = condition_age(snapshot, ready, obj.metadata.creation_timestamp)
+    rec = recognise(f"{ready.get('reason') or ''}: {ready.get('message') or ''}")
+    fix = f"; {rec.remedy_text}" if rec is not None and rec.family == "readiness-unknown" else ""
+    if age is not None and age < READINESS_UNKNOWN_SECONDS:
+        ev.append(f"Ready has been Unknown for {age_text(age)}: still within {READINESS_UNKNOWN_SECONDS // 60} min")
+        return Severity.INFO, fix
+    ev.append(f"Ready has been Unknown for {age_text(age)}: it blocks launches from the NodePool")
+    return (Severity.ERROR if waiting else Severity.WARNING), fix
