@@ -4,17 +4,21 @@ context and events, for the checks that judge launches, registration and disrupt
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from checks.findings import age_text
+from checks.event_messages import parse_nominated
+from checks.findings import age_text, ref
 from checks.gpu import GPU_RESOURCE, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL
+from checks.gpu_pods import pending_gpu_pods
 from checks.k8s import quantity_or_zero
-from checks.kinds import Object
-from checks.model import ObjectRef, Severity
+from checks.kinds import Event, Object, Pod
+from checks.model import Finding, ObjectRef, Severity
 from checks.nodepool_model import serves_nvidia_gpus
 from checks.recognise import Recognition, recognise
+from checks.registry import check
 from checks.timestamps import parse_time
-from checks.transitions import STUCK_SECONDS
+from checks.transitions import LAUNCH_PATIENCE_SECONDS, STUCK_SECONDS
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
@@ -130,3 +134,92 @@ def unknown_readiness(
         return Severity.INFO, fix
     ev.append(f"Ready has been Unknown for {age_text(age)}: it blocks launches from the NodePool")
     return (Severity.ERROR if waiting else Severity.WARNING), fix
+
+
+# -- GPU309 ----------------------------------------------------------------------------------
+
+
+@check(
+    "GPU309",
+    "nominated-nodeclaim-vanished",
+    Severity.WARNING,
+    "GPU pods wait for a NodeClaim that no longer exists",
+    reads=("pods", "events", "nodeclaims", "nodepools"),
+)
+def nominated_nodeclaim_vanished(snapshot: ClusterSnapshot) -> Iterator[Finding]:
+    """Pending GPU pods whose latest nomination names a NodeClaim that is gone.
+
+    What it checks:
+        Pending GPU pods whose latest Nominated event ("Pod should schedule on:
+        nodeclaim/x") names a NodeClaim the cluster no longer has, grouped per NodeClaim.
+        The events kept about that NodeClaim are read (checks.recognise) to say why it
+        vanished: an EC2 capacity or quota error (deleted at once), a launch failure
+        (deleted after 5 minutes), or no trace at all, the usual sign of a GPU node that
+        never registered and was deleted at the 15-minute registration TTL.
+
+    Why it matters:
+        Karpenter should nominate the pods to a new NodeClaim within seconds. When the
+        latest nomination still names a vanished one, nothing is being launched for the
+        pods; for GPU nodes that never register, every retry costs another 15 minutes of
+        a billed GPU instance.
+
+    How to fix:
+        Follow the cause named: widen the NodePool or raise the quota for capacity errors
+        (GPU302), fix the EC2NodeClass for launch failures (GPU301). Without a trace, look
+        at why GPU nodes do not join: the instance's console output, the EC2NodeClass AMI
+        and user data, the node role's access entry (GPU303 while the next NodeClaim waits).
+
+    Severity:
+        Warning when the nomination is over 10 minutes old and no capacity or launch error
+        explains it. Info while younger (Karpenter nominates anew when it retries) or when
+        GPU301/GPU302 already report the cause.
+    """
+    if snapshot.cannot_see("nodeclaims.karpenter.sh"):
+        return
+    have = {nc.metadata.name for nc in snapshot.nodeclaims}
+    groups: dict[str, list[tuple[Pod, Event]]] = {}
+    for pod in pending_gpu_pods(snapshot):
+        noms = [
+            e for e in snapshot.events_for("Pod", pod.metadata.name, pod.metadata.namespace) if e.reason == "Nominated"
+        ]
+        if not noms:
+            continue
+        latest = max(noms, key=lambda e: e.when or "")
+        name = parse_nominated(latest.message or "").nodeclaim
+        if name and name not in have:
+            groups.setdefault(name, []).append((pod, latest))
+    for name, waiting in sorted(groups.items()):
+        evs = snapshot.events_for("NodeClaim", name)
+        recs = [(e, recognise(e.message or "")) for e in evs]
+        known = [(e, r) for e, r in recs if r is not None and r.family in (*LAUNCH_FAMILIES, "vanished-nodeclaim")]
+        newest = max((e.when or "" for _, e in waiting), default="")
+        age = snapshot.age_seconds(newest)
+        pool = nodeclaim_nodepool(snapshot, name)
+        ev = [f"Nominated ({age_text(age)} ago): {waiting[-1][1].message}"]
+        ev += [f"event {e.reason} on NodeClaim {name}: {e.message}" for e in evs[-3:]]
+        if known:
+            e, rec = known[-1]
+            why = f"it vanished after {rec.headline}"
+            ev.append(f"recognised: {rec.family} ({rec.cause}); {rec.remedy_text}")
+            explained = rec.family in ("ec2-capacity", "launch-failure")
+        else:
+            why = (
+                "no event about it is left: most likely its GPU node never registered and Karpenter "
+                "deleted it at the 15-minute registration TTL"
+            )
+            explained = False
+        pods = [p for p, _ in waiting]
+        related = [ObjectRef(kind="NodeClaim", name=name)]
+        if pool and pool in snapshot.nodepool_by_name:
+            related.append(ref(snapshot.nodepool_by_name[pool], "NodePool"))
+        related += [ref(p, "Pod") for p in pods[:5]]
+        young = age is not None and age < LAUNCH_PATIENCE_SECONDS
+        yield nominated_nodeclaim_vanished.finding(
+            f"{len(pods)} GPU pod(s) were nominated to NodeClaim {name}"
+            + (f" (NodePool {pool})" if pool else "")
+            + f", which no longer exists: {why}",
+            ObjectRef(kind="NodeClaim", name=name),
+            severity=Severity.INFO if young or explained else None,
+            related=related,
+            evidence=ev,
+        )

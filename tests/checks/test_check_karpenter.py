@@ -19,9 +19,10 @@ from tests.helpers.cluster import (
     replace,
     run,
     snapshot,
+    vanished_nomination,
 )
 
-KARPENTER_CODES = ("GPU301", "GPU302", "GPU303", "GPU304", "GPU305", "GPU306", "GPU307", "GPU308")
+KARPENTER_CODES = ("GPU301", "GPU302", "GPU303", "GPU304", "GPU305", "GPU306", "GPU307", "GPU308", "GPU309")
 
 
 def test_healthy_cluster_has_no_karpenter_findings():
@@ -466,3 +467,30 @@ def test_gpu307_ready_unknown_unhealthy_dependents_links_waiting_pods():
     young = ec2nodeclass(conditions=[condition("Ready", "Unknown", "AwaitingReconciliation", "", 2)])
     [f] = run(snapshot(replace(healthy_cluster(), "EC2NodeClass", "default", young)), "GPU307")
     assert f.severity == Severity.INFO
+
+
+def test_gpu309_vanished_nodeclaim_without_trace_is_a_registration_ttl_warning():
+    [f] = run(snapshot(vanished_nomination("gpu-g0ne1", minutes=20)), "GPU309")
+    assert f.severity == Severity.WARNING
+    assert (f.subject.kind, f.subject.name) == ("NodeClaim", "gpu-g0ne1")
+    assert "registration TTL" in f.message and "NodePool gpu" in f.message
+    assert ("Pod", "wait-1") in [(r.kind, r.name) for r in f.related]
+
+
+def test_gpu309_names_the_recognised_cause_and_is_info_when_gpu302_covers_it():
+    ice = event(
+        "InsufficientCapacityError",
+        ICE_SUGGESTS.format(bad="us-west-2b", good="us-west-2a, us-west-2c").replace("gpu-x1y2z", "gpu-g0ne1"),
+        kind="NodeClaim",
+        name="gpu-g0ne1",
+        minutes_ago=21,
+    )
+    [f] = run(snapshot(vanished_nomination("gpu-g0ne1", minutes=20, events=[ice])), "GPU309")
+    assert f.severity == Severity.INFO
+    assert "InsufficientInstanceCapacity" in f.message and "us-west-2b" in f.message
+
+
+def test_gpu309_is_info_while_young_and_silent_when_the_nodeclaim_exists():
+    [f] = run(snapshot(vanished_nomination("gpu-g0ne1", minutes=3)), "GPU309")
+    assert f.severity == Severity.INFO
+    assert run(snapshot(vanished_nomination("gpu-aaaaa", minutes=20)), "GPU309") == []
