@@ -622,7 +622,7 @@ def nodepool_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         why = bad[0] if bad else ready
         severity, fix = None, ""
         if unknown:
-            severity, fix = unknown_readiness(snapshot, np, ready, waiting, ev)
+            severity, fix = unknown_readiness(snapshot, np, ready, waiting, ev, bad)
         yield nodepool_not_ready.finding(
             f"NodePool {np.metadata.name} is not ready: {why.get('type')} {why.get('status') if unknown else ''} "
             f"{why.get('reason') or ''}".replace("  ", " ").rstrip()
@@ -687,12 +687,11 @@ def ec2nodeclass_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         gpu_pools = [np.metadata.name for np in pools if serves_nvidia_gpus(snapshot, np)]
         if pools:
             ev.append(f"NodePools using it: {', '.join(np.metadata.name for np in pools)}")
-        parts = ", ".join(
-            f"{c.get('type')} ({c.get('reason') or 'False'}"
-            + (f": {c['message'][:160]}" if c.get("message") else "")
-            + ")"
-            for c in bad
-        ) or condition_text(ready)
+        why: dict[tuple[str, str], list[str]] = {}  # parts failing the same way are named once
+        for c in bad:
+            why.setdefault((c.get("reason") or "False", (c.get("message") or "")[:160]), []).append(c.get("type"))
+        parts = ", ".join(f"{', '.join(t)} ({r}" + (f": {m}" if m else "") + ")" for (r, m), t in why.items())
+        parts = parts or condition_text(ready)
         impact = (
             f"; GPU NodePool(s) {', '.join(gpu_pools)} cannot launch nodes"
             if gpu_pools
@@ -707,7 +706,7 @@ def ec2nodeclass_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             related += [ref(p, "Pod") for p in waiting[:5]]
         severity, fix = None, ""
         if unknown:
-            severity, fix = unknown_readiness(snapshot, ncls, ready, waiting, ev)
+            severity, fix = unknown_readiness(snapshot, ncls, ready, waiting, ev, bad)
         elif bad:
             rec = recognise(f"{bad[0].get('reason') or ''}: {bad[0].get('message') or ''}")
             if rec is not None and rec.family in LAUNCH_FAMILIES:

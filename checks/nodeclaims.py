@@ -119,16 +119,25 @@ def launch_cause(snapshot: ClusterSnapshot, nc: Any, message: str, reason: str |
 
 
 def unknown_readiness(
-    snapshot: ClusterSnapshot, obj: Any, ready: dict[str, Any], waiting: list[Any], ev: list[str]
+    snapshot: ClusterSnapshot,
+    obj: Any,
+    ready: dict[str, Any],
+    waiting: list[Any],
+    ev: list[str],
+    parts: list[dict[str, Any]] | None = None,
 ) -> tuple[Severity, str]:
-    """Severity and remedy of a Ready condition stuck Unknown.
+    """Severity and remedy of a Ready condition stuck Unknown (read from its unknown parts first).
 
     Unknown is normal for a moment (a new or changed object awaits reconciliation): info
     within READINESS_UNKNOWN_SECONDS, then error while GPU pods wait, warning otherwise.
     """
     age = condition_age(snapshot, ready, obj.metadata.creation_timestamp)
-    rec = recognise(f"{ready.get('reason') or ''}: {ready.get('message') or ''}")
-    fix = f"; {rec.remedy_text}" if rec is not None and rec.family == "readiness-unknown" else ""
+    fix = ""
+    for c in [*(parts or []), ready]:
+        rec = recognise(f"{c.get('reason') or ''}: {c.get('message') or ''}")
+        if rec is not None and rec.family in LAUNCH_FAMILIES:
+            fix = f"; {rec.remedy_text}"
+            break
     if age is not None and age < READINESS_UNKNOWN_SECONDS:
         ev.append(f"Ready has been Unknown for {age_text(age)}: still within {READINESS_UNKNOWN_SECONDS // 60} min")
         return Severity.INFO, fix
