@@ -19,6 +19,7 @@ from checks.recognise import Recognition, recognise
 from checks.registry import check
 from checks.timestamps import parse_time
 from checks.transitions import LAUNCH_PATIENCE_SECONDS, STUCK_SECONDS
+from checks.workloads import pod_names
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
@@ -160,7 +161,7 @@ def nominated_nodeclaim_vanished(snapshot: ClusterSnapshot) -> Iterator[Finding]
 
     What it checks:
         Pending GPU pods whose latest Nominated event ("Pod should schedule on:
-        nodeclaim/x") names a NodeClaim the cluster no longer has, grouped per NodeClaim.
+        nodeclaim/x") names a NodeClaim the cluster no longer has, one finding per NodePool.
         The events kept about that NodeClaim are read (checks.recognise) to say why it
         vanished: an EC2 capacity or quota error (deleted at once), a launch failure
         (deleted after 5 minutes), or no trace at all, the usual sign of a GPU node that
@@ -179,14 +180,14 @@ def nominated_nodeclaim_vanished(snapshot: ClusterSnapshot) -> Iterator[Finding]
         and user data, the node role's access entry (GPU303 while the next NodeClaim waits).
 
     Severity:
-        Warning when the nomination is over 10 minutes old and no capacity or launch error
-        explains it. Info while younger (Karpenter nominates anew when it retries) or when
-        GPU301/GPU302 already report the cause.
+        Warning when the pods were first nominated to it over 10 minutes ago and no
+        capacity or launch error explains it. Info when it vanished sooner (Karpenter
+        nominates anew when it retries) or when GPU301/GPU302 already report the cause.
     """
     if snapshot.cannot_see("nodeclaims.karpenter.sh"):
         return
     have = {nc.metadata.name for nc in snapshot.nodeclaims}
-    groups: dict[str, list[tuple[Pod, Event]]] = {}
+    groups: dict[str, list[tuple[Pod, Event, str]]] = {}
     for pod in pending_gpu_pods(snapshot):
         noms = [
             e for e in snapshot.events_for("Pod", pod.metadata.name, pod.metadata.namespace) if e.reason == "Nominated"
@@ -196,15 +197,26 @@ def nominated_nodeclaim_vanished(snapshot: ClusterSnapshot) -> Iterator[Finding]
         latest = max(noms, key=lambda e: e.when or "")
         name = parse_nominated(latest.message or "").nodeclaim
         if name and name not in have:
-            groups.setdefault(name, []).append((pod, latest))
-    for name, waiting in sorted(groups.items()):
+            # How long the pod has waited for this NodeClaim: its first nomination to it.
+            first = min((e.first_timestamp or e.when or "" for e in noms if e.message == latest.message), default="")
+            groups.setdefault(name, []).append((pod, latest, first))
+    # One finding per NodePool (the NodeClaims are gone, the pool is what to look at).
+    by_pool: dict[str, dict[str, list[tuple[Pod, Event, str]]]] = {}
+    for name, waiting in groups.items():
+        pool = nodeclaim_nodepool(snapshot, name) or ""
+        by_pool.setdefault(pool if pool in snapshot.nodepool_by_name else f"NodeClaim/{name}", {})[name] = waiting
+    for key, claims in sorted(by_pool.items()):
+        name = max(claims, key=lambda n: max(first for _, _, first in claims[n]))
+        waiting = [w for ws in claims.values() for w in ws]
         evs = snapshot.events_for("NodeClaim", name)
         recs = [(e, recognise(e.message or "")) for e in evs]
         known = [(e, r) for e, r in recs if r is not None and r.family in (*LAUNCH_FAMILIES, "vanished-nodeclaim")]
-        newest = max((e.when or "" for _, e in waiting), default="")
-        age = snapshot.age_seconds(newest)
-        pool = nodeclaim_nodepool(snapshot, name)
-        ev = [f"Nominated ({age_text(age)} ago): {waiting[-1][1].message}"]
+        age = snapshot.age_seconds(max((first for _, _, first in claims[name]), default=""))
+        pods = [p for p, _, _ in waiting]
+        ev = [f"Nominated, first {age_text(age)} ago: {claims[name][-1][1].message}"]
+        ev.append(f"GPU pods waiting for it: {pod_names(pods)}")
+        if len(claims) > 1:
+            ev.append(f"other vanished NodeClaims they were nominated to: {', '.join(sorted(set(claims) - {name}))}")
         ev += [f"event {e.reason} on NodeClaim {name}: {e.message}" for e in evs[-3:]]
         if known:
             e, rec = known[-1]
@@ -212,22 +224,23 @@ def nominated_nodeclaim_vanished(snapshot: ClusterSnapshot) -> Iterator[Finding]
             ev.append(f"recognised: {rec.family} ({rec.cause}); {rec.remedy_text}")
             explained = rec.family in ("ec2-capacity", "launch-failure")
         else:
+            launched = any(e.reason == "Launched" for e in evs) and not any(e.reason == "Registered" for e in evs)
             why = (
-                "no event about it is left: most likely its GPU node never registered and Karpenter "
+                "it launched but its node never registered, so Karpenter deleted it at the 15-minute registration TTL"
+                if launched
+                else "no event about it says why: most likely its GPU node never registered and Karpenter "
                 "deleted it at the 15-minute registration TTL"
             )
             explained = False
-        pods = [p for p, _ in waiting]
-        related = [ObjectRef(kind="NodeClaim", name=name)]
-        if pool and pool in snapshot.nodepool_by_name:
-            related.append(ref(snapshot.nodepool_by_name[pool], "NodePool"))
+        np = snapshot.nodepool_by_name.get(key)
+        related = [ObjectRef(kind="NodeClaim", name=n) for n in sorted(claims)]
         related += [ref(p, "Pod") for p in pods[:5]]
         young = age is not None and age < LAUNCH_PATIENCE_SECONDS
         yield nominated_nodeclaim_vanished.finding(
             f"{len(pods)} GPU pod(s) were nominated to NodeClaim {name}"
-            + (f" (NodePool {pool})" if pool else "")
+            + (f" of NodePool {key}" if np is not None else "")
             + f", which no longer exists: {why}",
-            ObjectRef(kind="NodeClaim", name=name),
+            ref(np, "NodePool") if np is not None else ObjectRef(kind="NodeClaim", name=name),
             severity=Severity.INFO if young or explained else None,
             related=related,
             evidence=ev,

@@ -472,8 +472,10 @@ def test_gpu307_ready_unknown_unhealthy_dependents_links_waiting_pods():
 def test_gpu309_vanished_nodeclaim_without_trace_is_a_registration_ttl_warning():
     [f] = run(snapshot(vanished_nomination("gpu-g0ne1", minutes=20)), "GPU309")
     assert f.severity == Severity.WARNING
-    assert (f.subject.kind, f.subject.name) == ("NodeClaim", "gpu-g0ne1")
-    assert "registration TTL" in f.message and "NodePool gpu" in f.message
+    assert (f.subject.kind, f.subject.name) == ("NodePool", "gpu")
+    assert "registration TTL" in f.message and "NodeClaim gpu-g0ne1 of NodePool gpu" in f.message
+    assert ("NodeClaim", "gpu-g0ne1") in [(r.kind, r.name) for r in f.related]
+    assert "GPU pods waiting for it: ml/wait-1" in f.evidence
     assert ("Pod", "wait-1") in [(r.kind, r.name) for r in f.related]
 
 
