@@ -179,8 +179,8 @@ WIDEN_DISRUPTION_BUDGET = remedy(
 
 # -- helpers ------------------------------------------------------------------------
 
-_SUBNET_RE = re.compile(r"\b(subnet-[0-9a-zA-Z*]+)")
-_AMI_RE = re.compile(r"\b(ami-[0-9a-f]{6,})\b")
+_SUBNET_RE = re.compile(r"\b(subnet-[0-9a-z*]+)", re.I)
+_AMI_RE = re.compile(r"\b(ami-[0-9a-f]{6,})\b", re.I)
 _ACTION_RE = re.compile(
     r"(?:not\s+authorized\s+to\s+perform:?|authorized\s+to\s+call)\s+([a-z0-9-]+:[A-Za-z0-9]+)", re.I
 )
@@ -199,10 +199,6 @@ _NODEPOOL_NAMED_RE = re.compile(
 
 def _rec(family: str, cause: str, subject: str, headline: str, key: str, **facts: Any) -> Recognition:
     return Recognition(family, cause, subject, headline, key, {k: v for k, v in facts.items() if v not in (None, [])})
-
-
-def _code(text: str) -> str | None:
-    return parse_nodeclaim_event(text).error_code
 
 
 # -- ec2-capacity -------------------------------------------------------------------
@@ -230,12 +226,13 @@ _CAPACITY_TOKENS = (
 
 @rule("ec2-capacity", order=60)
 def ec2_capacity(text: str) -> Recognition | None:
-    low = text.lower()
+    flat = " ".join(text.split())  # line breaks and runs of spaces, as pasted
+    low = flat.lower()
     if not any(t in low for t in _CAPACITY_TOKENS):
         return None
     if "insufficientfreeaddressesinsubnet" in low or "not enough free addresses" in low:
-        m = _SUBNET_RE.search(text)
-        subnet = m.group(1) if m else None
+        m = _SUBNET_RE.search(flat)
+        subnet = m.group(1).lower() if m else None
         return _rec(
             "ec2-capacity",
             "subnet-addresses",
@@ -246,7 +243,7 @@ def ec2_capacity(text: str) -> Recognition | None:
             subnet=subnet,
         )
     if "vcpulimitexceeded" in low or ("vcpu limit" in low and "exceed" in low):
-        m = _VCPU_LIMIT_RE.search(text)
+        m = _VCPU_LIMIT_RE.search(flat)
         limit = int(m.group(1)) if m else None
         return _rec(
             "ec2-capacity",
@@ -283,7 +280,7 @@ def ec2_capacity(text: str) -> Recognition | None:
             "Spot interruption: EC2 reclaims the instance",
             PLAN_SPOT_INTERRUPTION,
         )
-    ev = parse_nodeclaim_event(text)
+    ev = parse_nodeclaim_event(flat)
     code: str | None
     if "insufficientinstancecapacity" in low or "capacity in the availability zone" in low:
         cause, code = "insufficient-instance-capacity", "InsufficientInstanceCapacity"
@@ -371,13 +368,14 @@ def _selector_failures(low: str) -> list[str]:
 
 @rule("launch-failure", order=50)
 def launch_failure(text: str) -> Recognition | None:
-    low = text.lower()
+    flat = " ".join(text.split())  # line breaks and runs of spaces, as pasted
+    low = flat.lower()
     if not any(t in low for t in _LAUNCH_TOKENS):
         return None
     if "unauthorized" in low or "authorized to" in low or "authorization failure" in low:
-        m = _ACTION_RE.search(text)
+        m = _ACTION_RE.search(flat)
         action = m.group(1) if m else None
-        r = _ROLE_RE.search(text)
+        r = _ROLE_RE.search(flat)
         role = r.group(1) if r else None
         scp = "service control policy" in low
         return _rec(
@@ -395,7 +393,7 @@ def launch_failure(text: str) -> Recognition | None:
         ("instance profile" in low or "instanceprofile" in low)
         and ("not found" in low or "does not exist" in low or "invalid" in low or "notfound" in low)
     ):
-        m = _PROFILE_RE.search(text)
+        m = _PROFILE_RE.search(flat)
         profile = m.group(1).strip() if m else None
         return _rec(
             "launch-failure",
@@ -423,7 +421,7 @@ def launch_failure(text: str) -> Recognition | None:
             "EC2NodeClass",
             "no instance types satisfy requirements of the AMIs",
             MATCH_AMI_TO_TYPES,
-            amis=list(dict.fromkeys(_AMI_RE.findall(text))),
+            amis=list(dict.fromkeys(_AMI_RE.findall(flat))),
         )
     bad = _selector_failures(low)
     if len(bad) > 1:
@@ -435,7 +433,7 @@ def launch_failure(text: str) -> Recognition | None:
             FIX_NODECLASS_SELECTORS,
         )
     if bad == ["subnets"]:
-        m = _SUBNET_RE.search(text)
+        m = _SUBNET_RE.search(flat)
         return _rec(
             "launch-failure",
             "subnet-not-found",
@@ -459,7 +457,7 @@ def launch_failure(text: str) -> Recognition | None:
             "EC2NodeClass",
             "InvalidAMIID.NotFound" if "invalidamiid" in low else "no AMIs match the AMI selector",
             FIX_AMI_SELECTOR,
-            amis=list(dict.fromkeys(_AMI_RE.findall(text))),
+            amis=list(dict.fromkeys(_AMI_RE.findall(flat))),
         )
     if "invalidlaunchtemplate" in low:
         return _rec(
@@ -477,7 +475,8 @@ def launch_failure(text: str) -> Recognition | None:
 
 @rule("readiness-unknown", order=55)
 def readiness_unknown(text: str) -> Recognition | None:
-    low = text.lower()
+    flat = " ".join(text.split())  # line breaks and runs of spaces, as pasted
+    low = flat.lower()
     if (
         "awaiting reconciliation" not in low
         and "awaitingreconciliation" not in low
@@ -506,7 +505,7 @@ def readiness_unknown(text: str) -> Recognition | None:
             CHECK_NODECLASS_CONDITIONS,
         )
     if "nodepool, not ready" in low or "nodepool not ready" in low:
-        m = _NODEPOOL_NAMED_RE.search(text[low.index("not ready") :])
+        m = _NODEPOOL_NAMED_RE.search(flat[low.index("not ready") :])
         return _rec(
             "readiness-unknown",
             "nodepool-not-ready",
@@ -536,14 +535,15 @@ def readiness_unknown(text: str) -> Recognition | None:
 
 @rule("vanished-nodeclaim", order=58)
 def vanished_nodeclaim(text: str) -> Recognition | None:
-    low = text.lower()
+    flat = " ".join(text.split())  # line breaks and runs of spaces, as pasted
+    low = flat.lower()
     if "nodeclaim" not in low and "machine/" not in low:
         return None
     if "should schedule on" in low:
-        nom = parse_nominated(text.strip())
+        nom = parse_nominated(flat)
         name = nom.nodeclaim
         if name is None:
-            m = _NODECLAIM_NAMED_RE.search(text)
+            m = _NODECLAIM_NAMED_RE.search(flat)
             name = m.group(1) if m else None
         if name is None:
             return None
@@ -556,7 +556,7 @@ def vanished_nodeclaim(text: str) -> Recognition | None:
             nodeclaim=name,
         )
     if "registration ttl" in low:
-        m = _NODECLAIM_JSON_RE.search(text)
+        m = _NODECLAIM_JSON_RE.search(flat)
         name = m.group(1) if m else None
         return _rec(
             "vanished-nodeclaim",
@@ -566,7 +566,7 @@ def vanished_nodeclaim(text: str) -> Recognition | None:
             FIX_NODE_REGISTRATION,
             nodeclaim=name,
         )
-    m = _NODECLAIM_NOT_FOUND_RE.search(text)
+    m = _NODECLAIM_NOT_FOUND_RE.search(flat)
     if m:
         name = m.group(1)
         return _rec(
@@ -577,8 +577,8 @@ def vanished_nodeclaim(text: str) -> Recognition | None:
             CHECK_VANISHED_NODECLAIM,
             nodeclaim=name,
         )
-    if "deleted nodeclaim" in low and re.search(r'"node"\s*:\s*""', text):
-        j = _NODECLAIM_JSON_RE.search(text)
+    if "deleted nodeclaim" in low and re.search(r'"node"\s*:\s*""', flat):
+        j = _NODECLAIM_JSON_RE.search(flat)
         name = j.group(1) if j else None
         return _rec(
             "vanished-nodeclaim",
@@ -608,11 +608,12 @@ _DISRUPTION_TOKENS = (
 
 @rule("disruption", order=52)
 def disruption(text: str) -> Recognition | None:
-    low = text.lower()
+    flat = " ".join(text.split())  # line breaks and runs of spaces, as pasted
+    low = flat.lower()
     if not any(t in low for t in _DISRUPTION_TOKENS):
         return None
     if "do-not-disrupt" in low:
-        m = _POD_ANNOTATED_RE.search(text)
+        m = _POD_ANNOTATED_RE.search(flat)
         if m:
             pod = m.group(1)
             return _rec(
@@ -631,7 +632,7 @@ def disruption(text: str) -> Recognition | None:
             REMOVE_NODE_DO_NOT_DISRUPT,
         )
     if "evictions" in low and "pdb" in low or "poddisruptionbudget=" in low:
-        m = _PDB_RE.search(text)
+        m = _PDB_RE.search(flat)
         pdb = (m.group(1) or m.group(2)) if m else None
         return _rec(
             "disruption",
@@ -679,7 +680,7 @@ def disruption(text: str) -> Recognition | None:
             USE_UNDERUTILIZED_POLICY,
         )
     if "no allowed disruptions" in low or ("budget" in low and ("disrupt" in low or "blocked" in low)):
-        m = _NODEPOOL_NAMED_RE.search(text)
+        m = _NODEPOOL_NAMED_RE.search(flat)
         return _rec(
             "disruption",
             "budget",
