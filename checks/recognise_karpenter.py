@@ -325,6 +325,7 @@ _LAUNCH_TOKENS = (
     "amis",
     "ami ",
     "amiidlist",
+    "describing images",
     "invalidamiid",
     "no subnets",
     "subnetselector",
@@ -361,6 +362,8 @@ def _selector_failures(low: str) -> list[str]:
         or ("amiselector" in low and "did not match" in low)
         or "invalidamiid" in low
         or "failed to discover any amis" in low
+        or "failed to discover amis" in low
+        or ("describing images" in low and "invalid" in low)
     ):
         out.append("amis")
     return out
@@ -516,7 +519,8 @@ def readiness_unknown(text: str) -> Recognition | None:
         )
     if not awaiting and "-> unknown" in low and "type: ready" not in low:
         return None
-    kind = "EC2NodeClass" if "ec2nodeclass" in low else "NodePool"
+    nodeclass_parts = ("ec2nodeclass", "amisready", "subnetsready", "securitygroupsready", "instanceprofileready")
+    kind = "EC2NodeClass" if any(p in low for p in nodeclass_parts) else "NodePool"
     if "noderegistrationhealthy" in low or "nodeclassready" in low:
         kind = "NodePool"
     if "nodeclaim" in low and kind != "EC2NodeClass" and "nodepool" not in low and "noderegistration" not in low:
