@@ -12,7 +12,7 @@ from checks.conditions import condition, condition_text
 from checks.event_messages import parse_nodeclaim_event
 from checks.findings import age_text, ref
 from checks.fix_kinds import FixKind
-from checks.gpu import LABEL_INSTANCE_TYPE
+from checks.gpu import LABEL_INSTANCE_TYPE, LABEL_ZONE
 from checks.gpu_nodes import GPU_INSTANCE_TYPE_RE
 from checks.gpu_pods import pending_gpu_pods
 from checks.k8s import (
@@ -90,13 +90,10 @@ def nodeclaim_launch_failed(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         instance types, no subnet, bad instance profile) fails every retry the same way.
 
     How to fix:
-        The finding names the cause it reads in the message or the NodeClaim's events
-        (checks.recognise) and the object to change: the Karpenter controller role for
-        UnauthorizedOperation, the EC2NodeClass role/instanceProfile, AMI, subnet or
-        security-group selector terms, the NodePool for capacity. "no instance types satisfy requirements of amis": the
-        EC2NodeClass AMI selector resolves no AMI for the GPU architecture/family (use an
-        NVIDIA/accelerated AMI alias). Subnet or security-group resolution: fix the selector
-        tags. NodeClassReadinessUnknown: see the EC2NodeClass (GPU307).
+        The finding names the cause read from the message or the NodeClaim's events and
+        what to change: the controller's IAM role (UnauthorizedOperation), the EC2NodeClass
+        role/instanceProfile, AMI, subnet or security-group selector terms (for GPU types an
+        NVIDIA AMI), the NodePool for capacity; NodeClassReadinessUnknown: GPU307.
 
     Severity:
         Always error: the pods waiting for the node stay Pending.
@@ -292,6 +289,9 @@ def insufficient_capacity(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             alts = alternative_types(types, np)
             if alts:
                 fixes.append(fixplans.widen_nodepool_requirements(np, LABEL_INSTANCE_TYPE, alts))
+        zone_req = next((r for r in requirement_dicts(np) if r.get("key") == LABEL_ZONE), None) if np else None
+        if np is not None and suggested and zone_req is not None and zone_req.get("operator") == "In":
+            fixes.insert(0, fixplans.widen_nodepool_requirements(np, LABEL_ZONE, suggested))  # the pool pins zones
         subject = ref(np, "NodePool") if np is not None else ObjectRef(kind="NodeClaim", name=g["ncs"][-1])
         what = f"NodePool {pool}" if np is not None else f"NodeClaim {g['ncs'][-1]} (NodePool unknown)"
         types_text = ", ".join(types[:6]) if types else "the requested instance types"

@@ -6,6 +6,7 @@ from tests.helpers.cluster import (
     GPU_NODE_A,
     GPU_TAINT,
     ICE,
+    TYPES_ONLY,
     NS,
     condition,
     ec2nodeclass,
@@ -496,3 +497,22 @@ def test_gpu309_is_info_while_young_and_silent_when_the_nodeclaim_exists():
     [f] = run(snapshot(vanished_nomination("gpu-g0ne1", minutes=3)), "GPU309")
     assert f.severity == Severity.INFO
     assert run(snapshot(vanished_nomination("gpu-aaaaa", minutes=20)), "GPU309") == []
+
+
+def test_gpu302_offers_the_suggested_zones_when_the_nodepool_pins_a_zone():
+    pinned = TYPES_ONLY + [{"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["us-west-2b"]}]
+    objs = [o for o in ice_cluster(requirements=pinned) if o.get("reason") != "InsufficientCapacityError"]
+    objs.append(
+        event(
+            "InsufficientCapacityError",
+            ICE_SUGGESTS.format(bad="us-west-2b", good="us-west-2a, us-west-2c"),
+            kind="NodeClaim",
+            name="gpu-x1y2z",
+            minutes_ago=3,
+        )
+    )
+    [f] = run(snapshot(objs), "GPU302")
+    assert f.fixes[0].title == "Allow topology.kubernetes.io/zone us-west-2a, us-west-2c in NodePool gpu"
+    # without a zone requirement the pool already allows every zone: no zone fix
+    [f] = run(snapshot(_ice_with("us-west-2b", "us-west-2a, us-west-2c")), "GPU302")
+    assert not any("topology.kubernetes.io/zone" in x.title for x in f.fixes)
