@@ -25,6 +25,7 @@ Facts, by name:
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -197,6 +198,21 @@ _NODEPOOL_NAMED_RE = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=16)
+def _norm(text: str) -> tuple[str, str]:
+    """The text with line breaks and runs of spaces collapsed (as pasted), and its lowercase.
+
+    Every rule of this module reads the same text in turn: normalised once, not five times.
+    """
+    flat = " ".join(text.split())
+    return flat, flat.lower()
+
+
+def _has_any(low: str, tokens: tuple[str, ...]) -> bool:
+    """Whether a family's key token occurs: plain substring scans reject most texts fast."""
+    return any(t in low for t in tokens)
+
+
 def _rec(family: str, cause: str, subject: str, headline: str, key: str, **facts: Any) -> Recognition:
     return Recognition(family, cause, subject, headline, key, {k: v for k, v in facts.items() if v not in (None, [])})
 
@@ -226,9 +242,8 @@ _CAPACITY_TOKENS = (
 
 @rule("ec2-capacity", order=60)
 def ec2_capacity(text: str) -> Recognition | None:
-    flat = " ".join(text.split())  # line breaks and runs of spaces, as pasted
-    low = flat.lower()
-    if not any(t in low for t in _CAPACITY_TOKENS):
+    flat, low = _norm(text)
+    if not _has_any(low, _CAPACITY_TOKENS):
         return None
     if "insufficientfreeaddressesinsubnet" in low or "not enough free addresses" in low:
         m = _SUBNET_RE.search(flat)
@@ -371,9 +386,8 @@ def _selector_failures(low: str) -> list[str]:
 
 @rule("launch-failure", order=50)
 def launch_failure(text: str) -> Recognition | None:
-    flat = " ".join(text.split())  # line breaks and runs of spaces, as pasted
-    low = flat.lower()
-    if not any(t in low for t in _LAUNCH_TOKENS):
+    flat, low = _norm(text)
+    if not _has_any(low, _LAUNCH_TOKENS):
         return None
     if "unauthorized" in low or "authorized to" in low or "authorization failure" in low:
         m = _ACTION_RE.search(flat)
@@ -476,21 +490,23 @@ def launch_failure(text: str) -> Recognition | None:
 # -- readiness-unknown --------------------------------------------------------------
 
 
+_READINESS_TOKENS = (
+    "awaiting reconciliation",
+    "awaitingreconciliation",
+    "nodeclassreadinessunknown",
+    "unhealthydependents",
+    "-> unknown",
+    "nodeclass not ready",
+    "nodeclass is not ready",
+    "nodepool, not ready",
+    "nodepool not ready",
+)
+
+
 @rule("readiness-unknown", order=55)
 def readiness_unknown(text: str) -> Recognition | None:
-    flat = " ".join(text.split())  # line breaks and runs of spaces, as pasted
-    low = flat.lower()
-    if (
-        "awaiting reconciliation" not in low
-        and "awaitingreconciliation" not in low
-        and "nodeclassreadinessunknown" not in low
-        and "unhealthydependents" not in low
-        and "-> unknown" not in low
-        and "nodeclass not ready" not in low
-        and "nodeclass is not ready" not in low
-        and "nodepool, not ready" not in low
-        and "nodepool not ready" not in low
-    ):
+    flat, low = _norm(text)
+    if not _has_any(low, _READINESS_TOKENS):
         return None
     awaiting = "awaiting reconciliation" in low or "awaitingreconciliation" in low
     if (
@@ -539,8 +555,7 @@ def readiness_unknown(text: str) -> Recognition | None:
 
 @rule("vanished-nodeclaim", order=58)
 def vanished_nodeclaim(text: str) -> Recognition | None:
-    flat = " ".join(text.split())  # line breaks and runs of spaces, as pasted
-    low = flat.lower()
+    flat, low = _norm(text)
     if "nodeclaim" not in low and "machine/" not in low:
         return None
     if "should schedule on" in low:
@@ -612,9 +627,8 @@ _DISRUPTION_TOKENS = (
 
 @rule("disruption", order=52)
 def disruption(text: str) -> Recognition | None:
-    flat = " ".join(text.split())  # line breaks and runs of spaces, as pasted
-    low = flat.lower()
-    if not any(t in low for t in _DISRUPTION_TOKENS):
+    flat, low = _norm(text)
+    if not _has_any(low, _DISRUPTION_TOKENS):
         return None
     if "do-not-disrupt" in low:
         m = _POD_ANNOTATED_RE.search(flat)
