@@ -697,7 +697,8 @@ def disruption(text: str) -> Recognition | None:
             "consolidationPolicy WhenEmpty: the node is not empty",
             USE_UNDERUTILIZED_POLICY,
         )
-    if "no allowed disruptions" in low or ("budget" in low and ("disrupt" in low or "blocked" in low)):
+    nodepool_budget = "budget" in low.replace("poddisruptionbudget", "")
+    if "no allowed disruptions" in low or (nodepool_budget and ("allows no" in low or "blocked" in low)):
         m = _NODEPOOL_NAMED_RE.search(flat)
         return _rec(
             "disruption",

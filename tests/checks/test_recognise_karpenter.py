@@ -252,6 +252,8 @@ def test_unconsolidatable(text, remedy):
         "Status condition transitioned, Type: Ready, Status: Unknown -> True, Reason: Ready",
         "Disrupting Node: Underutilized/Delete",
         "launched nodeclaim",
+        "poddisruptionbudget.policy/llm-chat created",
+        "Disruption budget for NodePool gpu allows 2 disruptions",
         "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.",
     ],
 )
