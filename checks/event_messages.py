@@ -18,6 +18,7 @@ Public API:
     parse_failed_scheduling(text) -> SchedulerMessage | KarpenterMessage
     parse_nominated(text) -> Nominated
     parse_nodeclaim_event(text) -> NodeClaimEvent
+    split_ice_zones(text) -> (failed zones, suggested zones)
     classify_scheduler_reason(text, count=None) -> Reason
     parse_taint(text) -> (key, value, effect)
 """
@@ -532,7 +533,9 @@ class NodeClaimEvent:
     nodeclaim: str | None = None
     message: str = ""
     instance_types: list[str] = field(default_factory=list)
-    zones: list[str] = field(default_factory=list)
+    zones: list[str] = field(default_factory=list)  # every zone the text names
+    zones_failed: list[str] = field(default_factory=list)  # "in the Availability Zone you requested (x)"
+    zones_suggested: list[str] = field(default_factory=list)  # "... or choosing y, z", not failed
     error_code: str | None = None  # e.g. InsufficientInstanceCapacity
 
     @property
@@ -552,6 +555,30 @@ _EC2_CODE_RE = re.compile(
 )
 
 
+_ZONE_REQUESTED_RE = re.compile(r"availability\s+zone\s+you\s+requested\s*\(\s*([a-z0-9-]+)\s*\)", re.I)
+_ZONE_CHOOSING_RE = re.compile(r"\bchoosing\s+([a-z0-9-]+(?:\s*,\s*(?:and\s+)?[a-z0-9-]+)*)", re.I)
+
+
+def split_ice_zones(text: str) -> tuple[list[str], list[str]]:
+    """(failed, suggested) zones of EC2 InsufficientInstanceCapacity texts.
+
+    EC2 names the zone that had no capacity ("in the Availability Zone you requested
+    (us-west-2b)") and the zones it offers instead ("... or choosing us-west-2a,
+    us-west-2c."). With several clauses a zone that failed in one and is offered in
+    another counts as failed: Karpenter tried it.
+    """
+    if "hoosing" not in text and "equested" not in text:
+        return [], []
+    failed = list(dict.fromkeys(z.lower() for z in _ZONE_REQUESTED_RE.findall(text)))
+    suggested: list[str] = []
+    for group in _ZONE_CHOOSING_RE.findall(text):
+        for z in re.split(r"\s*,\s*(?:and\s+)?", group.strip()):
+            z = z.lower()
+            if z and z not in failed and z not in suggested and any(ch.isdigit() for ch in z):
+                suggested.append(z)
+    return failed, suggested
+
+
 def parse_nodeclaim_event(text: str) -> NodeClaimEvent:
     out = NodeClaimEvent(raw=text, message=text.strip())
     m = _NODECLAIM_EVENT_RE.match(text.strip())
@@ -559,6 +586,7 @@ def parse_nodeclaim_event(text: str) -> NodeClaimEvent:
         out.nodeclaim, out.message = m.group(1), m.group(2).strip()
     out.instance_types = list(dict.fromkeys(_INSTANCE_TYPE_RE.findall(out.message)))
     out.zones = list(dict.fromkeys(_ZONE_RE.findall(out.message)))
+    out.zones_failed, out.zones_suggested = split_ice_zones(out.message)
     c = _EC2_CODE_RE.search(out.message)
     out.error_code = c.group(1) if c else None
     return out
