@@ -375,8 +375,10 @@ class _StreamReader:
         from checks.kinds import to_struct
 
         kind, api_version = obj.get("kind"), obj.get("apiVersion")
-        attr = self.kind_to_attr.get(kind) if isinstance(kind, str) else None
-        if attr is None or not isinstance(api_version, str):
+        if not isinstance(kind, str) or not isinstance(api_version, str):
+            raise NotStreamable
+        attr = self.kind_to_attr.get(kind)
+        if attr is None:
             raise NotStreamable
         try:
             struct = to_struct(obj, self.types.get(attr, self.object_type))

@@ -92,3 +92,27 @@ def test_other_files_are_left_to_the_general_loader(tmp_path):
     cut = tmp_path / "cut.json"
     cut.write_bytes(snapshot_file.JSON_HEAD + b'{"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"}},\n')
     assert snapshot_file.read_streamed(str(cut)) is None  # no meta object, and cut short
+
+
+def test_older_snapshot_layouts_still_read(capsys, start_sim, tmp_path, monkeypatch):
+    """Snapshots written before items were one line each: block YAML streams item by item,
+    indented JSON goes through the general loader; both judge as the current file does."""
+    sim = start_sim(sources=["driver-crashloop"])
+    current = tmp_path / "snap.yaml"
+    _snapshot(capsys, sim, current)
+    doc = yaml.load(current.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    expected = _diagnose_from(capsys, current, monkeypatch, stream=True)
+
+    block = tmp_path / "old.yaml"
+    block.write_text(
+        yaml.dump(doc, Dumper=yaml.SafeDumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=120)
+    )
+    assert block.read_text().startswith("apiVersion: v1\nkind: List\nmetadata:\n  resourceVersion: ''\nitems:\n- ")
+    assert snapshot_file.read_streamed(str(block)) is not None
+    indented = tmp_path / "old.json"
+    indented.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    assert snapshot_file.read_streamed(str(indented)) is None
+
+    for path in (block, indented):
+        out = _diagnose_from(capsys, path, monkeypatch, stream=True)
+        assert out.replace(str(path), str(current)) == expected
