@@ -3,6 +3,7 @@
     python bench/from_scale.py                   # 20k and 100k pods
     python bench/from_scale.py --quick           # 5,000 pods only: a minute on 2 cores
     python bench/from_scale.py --sizes small     # 2,000 nodes / 20,000 pods only
+    python bench/from_scale.py --repeat 1        # one run of each diagnose (default: median of 3)
     python bench/from_scale.py --general-loader-max-pods 20000   # also time the whole-document loader
 
 For each size: start `gputui sim serve --synthetic ...` in its own process, then, each as a
@@ -10,7 +11,8 @@ fresh process with its time and peak RSS (wait4's rusage):
 * `gputui diagnose -o json` against the simulator (the live run),
 * `gputui snapshot -o FILE` of the same cluster,
 * `gputui diagnose --from FILE -o json` (the file streamed into the checks' structs),
-and compare the two reports' findings (code and object; ages may differ).
+and compare the two reports' findings (code and object; ages may differ). Wall and CPU time
+are both shown: on a busy 2-core machine the CPU time is the steadier comparison.
 Targets at 100k pods: --from within 3x of the live run's time, peak RSS < 1 GiB.
 Sized for 2 cores: one process at a time besides the simulator.
 """

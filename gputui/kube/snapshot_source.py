@@ -22,17 +22,15 @@ def load_snapshot(args: argparse.Namespace, progress: Callable[[str, int], None]
         return gather(kube, namespace="", progress=progress)
 
 
-def snapshot_from_files(
-    paths: Iterable[str], read: Callable[[list[str]], list[dict]] | None = None, *, stream: bool = True
-):
+def snapshot_from_files(paths: Iterable[str], read: Callable[[list[str]], list[dict]] | None = None):
     """A snapshot of the objects in the files; `read` turns the paths into objects (by default
     the manifests as written; the CLI passes the simulator's loader, which also knows the
     built-in scenario names and fills in what a server would have set).
 
     One file that `gputui snapshot` wrote is read item by item instead, straight into the
-    checks' structs (gputui.kube.snapshot_file.read_streamed), unless `stream` is False: a
-    server's objects need nothing filled in, and a 100k-pod snapshot then reads like a live
-    cluster does, in seconds and a few hundred MiB.
+    checks' structs (gputui.kube.snapshot_file.read_streamed): a server's objects need
+    nothing filled in, and a 100k-pod snapshot then reads like a live cluster does, in
+    seconds and a few hundred MiB.
 
     Input without a single object is an InputError (nothing to diagnose is not "no
     problems"); objects of kinds the reader did not know (its result's `unknown`) are
@@ -42,7 +40,7 @@ def snapshot_from_files(
     from gputui.kube.manifests import load_manifests
 
     paths = list(paths)
-    if stream and len(paths) == 1 and os.path.isfile(paths[0]):
+    if len(paths) == 1 and os.path.isfile(paths[0]):
         snap = snapshot_file.read_streamed(paths[0])
         if snap is not None:
             if snap.context is None:
