@@ -111,3 +111,29 @@ def test_refused_before_the_cluster_is_read(capsys, tmp_path):
     # No cluster at this kubeconfig: the refusal comes first, with its own exit code.
     code = main(["snapshot", "--kubeconfig", str(tmp_path / "missing"), "-o", str(fifo), "--no-progress"])
     _refused(capsys, code, "FIFO")
+
+
+def test_a_target_swapped_for_a_fifo_while_writing_is_left_alone(tmp_path):
+    from gputui.errors import InputError
+    from gputui.files import safe_output
+
+    out = tmp_path / "snap.yaml"
+    out.write_text("old\n")
+    with pytest.raises(InputError, match="FIFO"):
+        with safe_output(str(out)) as f:
+            f.write(b"new\n")
+            out.unlink()
+            os.mkfifo(out)
+    assert stat.S_ISFIFO(os.lstat(out).st_mode) and sorted(os.listdir(tmp_path)) == ["snap.yaml"]
+
+
+def test_a_failed_write_leaves_the_old_file(tmp_path):
+    from gputui.files import safe_output
+
+    out = tmp_path / "snap.yaml"
+    out.write_text("old\n")
+    with pytest.raises(OSError):
+        with safe_output(str(out)) as f:
+            f.write(b"half")
+            raise OSError(28, "No space left on device")
+    assert out.read_text() == "old\n" and sorted(os.listdir(tmp_path)) == ["snap.yaml"]
