@@ -29,6 +29,9 @@ REDACTED = "(redacted)"
 _SECRET_WORDS = frozenset(
     {"token", "secret", "password", "passwd", "pwd", "apikey", "credential", "credentials", "passphrase"}
 )
+# Words that name a secret even inside a longer word (PGPASSWORD, DBSECRET); "token" is not one
+# of them (tokenizer, max_tokens).
+_SECRET_PARTS = ("password", "passwd", "passphrase", "secret")
 _KEY_PAIRS = frozenset({("api", "key"), ("access", "key"), ("private", "key"), ("secret", "key"), ("auth", "key")})
 _POINTER_WORDS = frozenset(
     {"file", "path", "name", "names", "ref", "dir", "namespace", "ttl", "type", "version", "mount", "length", "expiry"}
@@ -41,7 +44,7 @@ def secret_name(name: str) -> bool:
     words = [w.lower() for w in _WORD_SPLIT.split(name.strip("-\"' ")) if w]
     if not words or words[-1] in _POINTER_WORDS:
         return False
-    if any(w in _SECRET_WORDS for w in words):
+    if any(w in _SECRET_WORDS or any(part in w for part in _SECRET_PARTS) for w in words):
         return True
     return any(pair in _KEY_PAIRS for pair in zip(words, words[1:])) or (
         # FOO_KEY=... in a shell line: upper-case environment names ending in _KEY

@@ -2,8 +2,9 @@
 
 The audit log stores objects before and after a change. Values that look like
 credentials are replaced by REDACTED before they are written: env values whose variable
-name looks like a secret (PASSWORD, TOKEN, API_KEY, ...), the value of command-line
-arguments named so (`--token=...`, `--password ...`), annotation and ConfigMap `data`
+name is a secret's (PASSWORD, TOKEN, API_KEY, ...: gputui.redact.secret_name, the one rule
+for what a secret is called, shared with snapshots), the value of command-line arguments
+named so (`--token=...`, `--password ...`), annotation and ConfigMap `data`
 values under such keys, and the kubectl last-applied-configuration annotation (a copy of
 the whole object). No fix changes these values, so an undo takes them back from the object
 as it is now (`restore`), and refuses when it cannot.
@@ -12,23 +13,13 @@ as it is now (`restore`), and refuses when it cannot.
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
-REDACTED = "(redacted by gputui)"
-# Anywhere in a name (PGPASSWORD, DB_SECRET, AWS_SECRET_ACCESS_KEY), or as a word of its
-# own (HF_TOKEN, --auth-token) so that TOKENIZERS_PARALLELISM or an "author" annotation stay.
-_SECRET_NAME = re.compile(
-    r"pass(word|wd|phrase)|secret|credential|api[_-]?key|access[_-]?key|private[_-]?key|session[_-]?key"
-    r"|(^|[^a-z])(auth|token|pass|pwd)([^a-z]|$)",
-    re.IGNORECASE,
-)
+from gputui.redact import REDACTED
+from gputui.redact import secret_name as looks_secret
+
 _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _ARG_LISTS = ("args", "command")
-
-
-def looks_secret(name: str) -> bool:
-    return bool(_SECRET_NAME.search(name))
 
 
 def redact(obj: dict | None) -> dict | None:
