@@ -465,7 +465,7 @@ def install_bounded_exec() -> None:
     from kubernetes.config import kube_config
 
     if kube_config.ExecProvider is not _bounded_exec_provider():
-        kube_config.ExecProvider = _bounded_exec_provider()  # type: ignore[misc]
+        kube_config.ExecProvider = _bounded_exec_provider()  # type: ignore[misc,assignment]
         atexit.register(kill_running_plugins)
 
 
