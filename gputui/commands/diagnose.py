@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gputui.commands.gathering import GatherProgress, leave_fast_if_big, show_progress
+from gputui.commands.gathering import leave_fast_if_big, progress_for
 from gputui.commands.options import FORMATS, SEVERITIES, add_common_options, add_fail_on_option
 
 
@@ -54,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
     from gputui.report.selection import filter_findings, select_checks
 
     selected = select_checks(getattr(args, "checks", None))
-    with GatherProgress(enabled=show_progress(args)) as progress:
-        snap = load_snapshot(args, progress=progress.update)
+    with progress_for(args) as progress:
+        snap = load_snapshot(args, progress=progress)
     findings = run_checks(snap, selected)
     findings = filter_findings(
         findings,

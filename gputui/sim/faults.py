@@ -7,6 +7,7 @@ simulator runs (for example to forbid `events` half-way through a gathering).
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -17,10 +18,35 @@ class Faults:
     error_rate: float = 0.0  # fraction of reads answered 500/503
     forbid: tuple[str, ...] = ()  # "nodeclaims", "nodeclaims.karpenter.sh", "events"
     expire_continue: bool = False
+    # Reads of these resources ("pods", "pods/log", "nodeclaims.karpenter.sh") never answer: the
+    # request hangs until `release()` (or an hour), as behind a stalled proxy or a wedged server.
+    stall: tuple[str, ...] = ()
+    # Reads of these resources are always answered 503 (error_rate picks reads at random instead).
+    unavailable: tuple[str, ...] = ()
+    stalled: int = 0  # how many requests have been stalled so far
     _rng: random.Random = field(default_factory=random.Random, repr=False, compare=False)
+    _released: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.forbid = normalize_forbid(self.forbid)
+        self.stall = normalize_forbid(self.stall)
+        self.unavailable = normalize_forbid(self.unavailable)
+
+    def stalls(self, plural: str, group: str, sub: str | None = None) -> bool:
+        return _names(plural, group, sub) & set(normalize_forbid(self.stall)) != set()
+
+    def wait_stalled(self) -> None:
+        """Hang the request (the handler thread) until release()."""
+        self.stalled += 1
+        self._released.wait(3600)
+
+    def release(self) -> None:
+        """Let every stalled request go on (and stall no more)."""
+        self.stall = ()
+        self._released.set()
+
+    def is_unavailable(self, plural: str, group: str, sub: str | None = None) -> bool:
+        return _names(plural, group, sub) & set(normalize_forbid(self.unavailable)) != set()
 
     def forbids(self, plural: str, group: str) -> bool:
         names = normalize_forbid(self.forbid)
@@ -31,6 +57,12 @@ class Faults:
         if self.error_rate <= 0 or self._rng.random() >= self.error_rate:
             return 0
         return self._rng.choice((500, 503))
+
+
+def _names(plural: str, group: str, sub: str | None) -> set[str]:
+    """The names a fault may give a resource by: `pods`, `pods/log`, `nodeclaims.karpenter.sh`."""
+    base = {plural, f"{plural}.{group}"} if group else {plural}
+    return {f"{b}/{sub}" for b in base} if sub else base
 
 
 def normalize_forbid(value: Iterable[str] | str | None) -> tuple[str, ...]:

@@ -255,15 +255,16 @@ def check_typed_fields(obj: dict[str, Any], origin: Origin, crd: dict[str, Any] 
     """Raise InputError when a field gputui reads has a type the API server would refuse: the
     typed fields of nodes, pods and events, the pod templates, selectors and conditions of the
     other kinds, Karpenter's and the GPU Operator's typed fields, and a custom resource's fields
-    against its CRD's schema. The object is `normalize`d first."""
+    against its CRD's schema. The object is `normalize`d first and its quantities made text."""
     normalize(obj)
+    quantities_as_text(obj)
     attr = KIND_TO_ATTR.get(obj["kind"])
     if attr is None:
         return
     try:
         to_struct(obj, _SHAPES.get(attr, _Other))
         if attr in _SERVED:
-            to_struct(_quantities_as_text(obj), _SERVED[attr])
+            to_struct(obj, _SERVED[attr])
     except msgspec.ValidationError as e:
         raise _invalid(obj, origin, e) from None
     if crd is not None:
@@ -276,37 +277,37 @@ def check_typed_fields(obj: dict[str, Any], origin: Origin, crd: dict[str, Any] 
                     raise _wrong_type(obj, origin, error.path, error.message)
 
 
-def _quantities_as_text(obj: dict[str, Any]) -> dict[str, Any]:
-    """A view of `obj` with numeric quantities as text, as the server stores them (`nvidia.com/gpu: 1`
-    is a valid limit); `obj` itself is left alone."""
+def quantities_as_text(obj: dict[str, Any]) -> None:
+    """Numeric quantities (`nvidia.com/gpu: 1`, a valid limit) become text in place, as the API
+    server stores them: checks read requests, limits and capacities as strings, in pods, in the
+    pod templates of workloads and in nodes."""
 
-    def text(values: Any) -> Any:
-        if not isinstance(values, dict):
-            return values
-        return {k: str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v for k, v in values.items()}
+    def text(values: Any) -> None:
+        if isinstance(values, dict):
+            for k, v in values.items():
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    values[k] = str(v)
 
-    def containers(items: Any) -> Any:
-        if not isinstance(items, list):
-            return items
-        out = []
-        for c in items:
-            res = c.get("resources") if isinstance(c, dict) else None
-            if isinstance(res, dict):
-                c = {**c, "resources": {**res, **{k: text(res[k]) for k in ("requests", "limits") if k in res}}}
-            out.append(c)
-        return out
+    def pod_spec(spec: Any) -> None:
+        if not isinstance(spec, dict):
+            return
+        for field in ("containers", "initContainers"):
+            items = spec.get(field)
+            for c in items if isinstance(items, list) else []:
+                res = c.get("resources") if isinstance(c, dict) else None
+                if isinstance(res, dict):
+                    text(res.get("requests"))
+                    text(res.get("limits"))
+        text(spec.get("overhead"))
 
-    view = dict(obj)
     spec, status = obj.get("spec"), obj.get("status")
-    if obj["kind"] == "Pod" and isinstance(spec, dict):
-        view["spec"] = {
-            **spec,
-            **{k: containers(spec[k]) for k in ("containers", "initContainers") if k in spec},
-            **({"overhead": text(spec["overhead"])} if "overhead" in spec else {}),
-        }
+    if obj["kind"] == "Pod":
+        pod_spec(spec)
+    elif isinstance(spec, dict) and isinstance(spec.get("template"), dict):
+        pod_spec(spec["template"].get("spec"))
     if obj["kind"] == "Node" and isinstance(status, dict):
-        view["status"] = {**status, **{k: text(status[k]) for k in ("capacity", "allocatable") if k in status}}
-    return view
+        text(status.get("capacity"))
+        text(status.get("allocatable"))
 
 
 def _invalid(obj: dict[str, Any], origin: Origin, e: msgspec.ValidationError) -> InputError:

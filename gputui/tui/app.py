@@ -201,7 +201,7 @@ class GputuiApp(App):
                         return
                     self.kube = kube
             version = (kube.version() or {}).get("gitVersion", "")
-            snapshot = gather(kube, namespace="", progress=progress)
+            snapshot = gather(kube, namespace="", progress=progress, cancelled=lambda: worker.is_cancelled)
             findings = run_checks(snapshot)
             if self.config.namespace:
                 findings = filter_findings(findings, snapshot, namespace=self.config.namespace)
