@@ -166,6 +166,8 @@ def _load_files(paths: list[Path], context: str | None) -> KubeConfig:
     if exec_command and messages:
         # The client logs exec failures and carries on without a token; stop here instead.
         raise _exec_failed(exec_command, messages[-1], source)
+    if "://" not in (configuration.host or ""):
+        configuration.host = f"https://{configuration.host}"  # as client-go reads a server without a scheme
     return KubeConfig(
         configuration=configuration,
         server=configuration.host,

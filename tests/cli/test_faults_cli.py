@@ -227,3 +227,36 @@ def test_lost_operator_log_tails_are_listed_and_exit_3(start_sim, capsys, monkey
     assert [i["reason"] for i in lost] == ["ServerError"]
     assert "log tail" in lost[0]["message"] and "503" in lost[0]["message"]
     assert code == EXIT_PARTIAL
+
+
+def test_ctrl_c_during_a_snapshot_leaves_no_file(start_sim, tmp_path):
+    faults = Faults(stall=("events",))
+    sim = start_sim(sources=["healthy"], faults=faults)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gputui",
+            "snapshot",
+            "--kubeconfig",
+            str(sim.kubeconfig),
+            "-o",
+            str(out_dir / "s.yaml"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
+    try:
+        assert wait_until(lambda: faults.stalled > 0, timeout=30), "the events list never reached the server"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+        faults.release()
+    assert proc.returncode == EXIT_INTERRUPTED, err
+    assert "Traceback" not in err
+    assert list(out_dir.iterdir()) == []
