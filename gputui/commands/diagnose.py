@@ -2,8 +2,9 @@
 
 Exit codes (DESIGN §3.2): 0 nothing at or above --fail-on; 1 findings at or above it;
 3 the cluster could be read only in part (checked after --fail-on: 1 wins); 4 no
-connection or credentials; 2 usage. A CRD that is not installed (no Karpenter, no GPU
-Operator) is reported but is not a partial read.
+connection or credentials; 2 usage; 5 unusable --from input; 70 a bug in gputui (one line,
+never a traceback); 130 Ctrl-C. A CRD that is not installed (no Karpenter, no GPU Operator)
+is reported but is not a partial read.
 """
 
 from __future__ import annotations
