@@ -260,3 +260,12 @@ def test_ctrl_c_during_a_snapshot_leaves_no_file(start_sim, tmp_path):
     assert proc.returncode == EXIT_INTERRUPTED, err
     assert "Traceback" not in err
     assert list(out_dir.iterdir()) == []
+
+
+def test_request_timeout_zero_means_no_limit(start_sim, capsys):
+    sim = start_sim(sources=["healthy"])
+    code = main(
+        ["diagnose", "--kubeconfig", str(sim.kubeconfig), "--request-timeout", "0", "--no-progress", "-o", "json"]
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["incomplete"] == [] and code == 0
