@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gputui.commands.gathering import GatherProgress, leave_fast_if_big, show_progress
+from gputui.commands.gathering import leave_fast_if_big, progress_for
 from gputui.commands.options import add_common_options
 from gputui.errors import EXIT_OK, EXIT_PARTIAL, GputuiError
 
@@ -43,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
     except OSError as e:
         raise _cannot_write(target, e) from None
     with writer:
-        with from_args(args) as kube, GatherProgress(enabled=show_progress(args)) as progress:
-            snap = gather(kube, progress=progress.update, sink=writer)
+        with from_args(args) as kube, progress_for(args) as progress:
+            snap = gather(kube, progress=progress, sink=writer)
         try:
             written = writer.finish(snap, out=sys.stdout if target == "-" else None)
         except OSError as e:

@@ -390,6 +390,10 @@ class Handler(WatchHandlers, SubresourceHandlers, BaseHTTPRequestHandler):
         if faults.request_fault(method, f"{rt.plural}/{route.sub}" if route.sub else rt.plural):
             raise ApiError(503, "ServiceUnavailable", "the server is currently unable to handle the request")
         if method == "GET" and not (watch or self._flag("watch")):
+            if faults.stalls(rt.plural, rt.group, route.sub):
+                faults.wait_stalled()
+            if faults.is_unavailable(rt.plural, rt.group, route.sub):
+                raise ApiError(503, "ServiceUnavailable", "the server is currently unable to handle the request")
             code = faults.fail_read()
             if code == 500:
                 raise ApiError(

@@ -207,7 +207,7 @@ class GputuiApp(App):
                     if note:
                         self.call_from_thread(self.notify, note, severity="warning", timeout=15)
             version = (kube.version() or {}).get("gitVersion", "")
-            snapshot = gather(kube, namespace="", progress=progress)
+            snapshot = gather(kube, namespace="", progress=progress, cancelled=lambda: worker.is_cancelled)
             findings = run_checks(snapshot)
             if self.config.namespace:
                 findings = filter_findings(findings, snapshot, namespace=self.config.namespace)
