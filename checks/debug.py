@@ -23,6 +23,7 @@ from typing import Any
 
 from checks.fix_kinds import FixKind
 from checks.model import Finding, ObjectRef, Severity
+from checks.recognise import recognise
 from checks.registry import REGISTRY, Check, check
 
 # -- Xid facts ------------------------------------------------------------------------------------
@@ -202,22 +203,25 @@ def nvidia_smi_failed(obs: Any) -> Iterable[Finding]:
     if failure is None or failure.kind == "invalid-field":
         return
     severity = Severity.WARNING if failure.kind in ("not-found", "driver-root-missing") else None
+    # The remedy the real-world texts are known by (checks.recognise); the parser's hint where none applies.
+    rec = recognise(failure.message)
+    step = rec.remedy_text if rec is not None and rec.family == "nvidia-smi" else failure.hint
     yield _finding(
         nvidia_smi_failed,
         severity,
         obs.node,
         f"nvidia-smi on {obs.node}: {failure.kind}",
-        f"{failure.explanation}. Next step: {driver_next_step(failure, getattr(obs, 'driver_pod', None))}",
+        f"{failure.explanation}. Next step: {driver_next_step(failure, getattr(obs, 'driver_pod', None), step)}",
         [failure.message],
     )
 
 
-def driver_next_step(failure: Any, driver_pod: str | None) -> str:
+def driver_next_step(failure: Any, driver_pod: str | None, general: str | None = None) -> str:
     """The next step for a failure of the driver itself names the driver pod that runs on the
     node, or says there is none (the driver comes with the node image); `driver_pod` None: not
-    known, the parser's general hint stands."""
+    known, and the general step (by default the parser's hint) stands."""
     if driver_pod is None or failure.kind not in ("driver-not-loaded", "version-mismatch"):
-        return str(failure.hint)
+        return str(general if general is not None else failure.hint)
     if driver_pod:
         ns, _, name = driver_pod.partition("/")
         if failure.kind == "driver-not-loaded":
@@ -408,6 +412,46 @@ def bad_state(obs: Any) -> Iterable[Finding]:
                 f"{_gpu_label(g)} has {what} waiting for a GPU reset. Next step: drain the node and "
                 "reboot it (a reset applies the remap)",
                 ["remapped_rows.pending=Yes" if g.remapped_pending else "retired_pages.pending=Yes"],
+            )
+
+
+@_debug_check("GPU708", "gpu-slowdown", Severity.WARNING, "A GPU is slowed down by the hardware or unreadable")
+def gpu_slowdown(obs: Any) -> Iterable[Finding]:
+    """A GPU is slowed down by the hardware or unreadable.
+
+    What it checks: clock slowdown reasons nvidia-smi -q reports Active (HW Slowdown, HW Power Brake
+    Slowdown, HW or SW Thermal Slowdown) and ERR! cells in the nvidia-smi table.
+
+    Why it matters: a power brake or thermal slowdown cuts the GPU's clocks (by half or more) for every pod
+    on it; a sensor that reads ERR! is often the first sign of a failing GPU.
+
+    How to fix: check the GPU's temperature and power draw; move the workload off the node and replace the
+    instance if the slowdown or the ERR! stays.
+
+    Severity: Always warning: the GPU still works, slower or partly unread."""
+    report = getattr(obs, "report", None)
+    for g in getattr(report, "gpus", None) or ():
+        slow = list(getattr(g, "slowdowns", None) or ())
+        unread = list(getattr(g, "sensor_errors", None) or ())
+        if slow:
+            yield _finding(
+                gpu_slowdown,
+                None,
+                obs.node,
+                f"{obs.node} {_gpu_label(g)}: {', '.join(slow)} Active",
+                f"the hardware is slowing {_gpu_label(g)} down ({', '.join(slow)}). Next step: check its "
+                "temperature and power draw in nvidia-smi -q; drain the node and replace the instance if it stays",
+                [f"{s}: Active" for s in slow],
+            )
+        if unread:
+            yield _finding(
+                gpu_slowdown,
+                None,
+                obs.node,
+                f"{obs.node} {_gpu_label(g)}: nvidia-smi shows ERR! for {', '.join(unread)}",
+                f"nvidia-smi could not read the {', '.join(unread)} of {_gpu_label(g)}. Next step: run it again; "
+                "if the ERR! stays, drain the node, read the kernel log for Xid errors and replace the instance",
+                [f"{c}: ERR!" for c in unread],
             )
 
 

@@ -17,6 +17,7 @@ from checks.k8s import pod_gpu_request, quantity_or_zero
 from checks.kinds import Event, Object, Pod
 from checks.model import Finding, ObjectRef, Severity
 from checks.nodepool_model import serves_nvidia_gpus, template_spec
+from checks.recognise import recognise
 from checks.registry import check
 from checks.snapshot_indexes import nodeclaim_by_name
 from checks.workloads import Workload, pod_template_spec, workload_of
@@ -423,4 +424,116 @@ def gpu_pods_disrupted(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             ObjectRef(kind=kind, name=name, namespace=ns or None),
             evidence=ev,
             fixes=fixes,
+        )
+
+
+# -- GPU503 ----------------------------------------------------------------------------------
+
+BLOCK_REASONS = ("DisruptionBlocked", "Unconsolidatable")
+IDLE_BLOCKED_SECONDS = 1800  # an idle GPU node Karpenter cannot reclaim for this long is waste
+
+
+@check(
+    "GPU503",
+    "idle-gpu-node-not-reclaimed",
+    Severity.WARNING,
+    "Karpenter cannot reclaim an idle GPU node",
+    reads=("events", "nodes", "nodeclaims", "pods", "poddisruptionbudgets"),
+)
+def idle_gpu_node_not_reclaimed(snapshot: ClusterSnapshot) -> Iterator[Finding]:
+    """An idle GPU node whose DisruptionBlocked / Unconsolidatable events say why it stays.
+
+    What it checks:
+        GPU nodes (and their NodeClaims) on which no running pod requests nvidia.com/gpu,
+        with Karpenter DisruptionBlocked or Unconsolidatable events of the last 3 hours.
+        The latest event's text is read (checks.recognise): a pod's
+        karpenter.sh/do-not-disrupt annotation, a PodDisruptionBudget that allows no
+        eviction ("PDB ... prevents pod evictions"), the node's own do-not-disrupt
+        annotation, a WhenEmpty policy with a non-GPU pod on the node ("node is not
+        empty"), a budget that allows no disruption, "Can't replace with a cheaper node",
+        "not all pods would schedule". Nodes that never initialized are GPU304's; busy
+        GPU nodes are not reported: blocking their disruption is what protects the jobs.
+
+    Why it matters:
+        An idle GPU node is billed by the hour (a p5.48xlarge costs about $100 an hour)
+        and serves nobody; consolidation exists to remove it, and one annotation or PDB
+        on a small pod can keep it forever.
+
+    How to fix:
+        The finding names the object that blocks and what to change: remove the pod's
+        do-not-disrupt annotation (or move that pod off GPU nodes), relax the PDB
+        (maxUnavailable >= 1), switch the GPU NodePool to WhenEmptyOrUnderutilized, widen
+        the disruption budget, or keep non-GPU pods off GPU nodes with the GPU taint.
+
+    Severity:
+        Warning when the node has been idle and blocked for 30 minutes or more (the events
+        span that long). Info before: consolidation may still be on its way.
+    """
+    groups: dict[str, list[Event]] = defaultdict(list)
+    ncs = nodeclaim_by_name(snapshot)
+    for reason in BLOCK_REASONS:
+        for e in snapshot.events_by_reason.get(reason, []):
+            age = snapshot.age_seconds(e.when)
+            if age is not None and age > RECENT_SECONDS:
+                continue
+            io = e.involved_object
+            node_name = io.name
+            if io.kind == "NodeClaim":
+                nc = ncs.get(io.name)
+                node_name = (nc.status.get("nodeName") if nc is not None else None) or ""
+            elif io.kind != "Node":
+                continue
+            if node_name in snapshot.node_by_name:
+                groups[node_name].append(e)
+    for node_name, evs in sorted(groups.items()):
+        node = snapshot.node_by_name[node_name]
+        gpus = expected_gpus(snapshot, node)
+        if gpus is None:
+            continue
+        pods = [p for p in snapshot.pods_by_node.get(node_name, []) if p.status.phase in ("Running", "Pending")]
+        if any(pod_gpu_request(p) > 0 for p in pods):
+            continue
+        evs.sort(key=lambda e: e.when or "")
+        recs = [(e, recognise(e.message or "")) for e in evs]
+        known = [(e, r) for e, r in recs if r is not None and r.family == "disruption"]
+        if not known:
+            continue
+        last, rec = known[-1]
+        if rec.cause == "not-initialized":
+            continue  # GPU304 reports nodes that never initialized
+        first = min((e.first_timestamp or e.when or "" for e in evs), default="")
+        span = snapshot.age_seconds(first)
+        others = [
+            f"{p.metadata.namespace}/{p.metadata.name}"
+            for p in pods
+            if not any(o.kind == "DaemonSet" for o in p.metadata.owner_references)
+        ]
+        ev = [
+            f"event {e.reason} on {e.involved_object.kind} ({age_text(snapshot.age_seconds(e.when))} ago"
+            + (f", x{e.count}" if e.count and e.count > 1 else "")
+            + f"): {e.message}"
+            for e in evs[-3:]
+        ]
+        ev.append(f"recognised: {rec.cause}; change {rec.subject}")
+        ev.append(
+            f"no running pod requests nvidia.com/gpu on it ({gpus.describe()})"
+            + (f"; other pods on it: {', '.join(others[:5])}" if others else "")
+        )
+        related = []
+        nc = snapshot.nodeclaims_by_node.get(node_name)
+        if nc is not None:
+            related.append(ref(nc, "NodeClaim"))
+        kind, _, rest = rec.subject.partition("/")
+        if rest:
+            ns, _, name = rest.rpartition("/")
+            related.append(ObjectRef(kind=kind, name=name, namespace=ns or None))
+        long_idle = span is not None and span >= IDLE_BLOCKED_SECONDS
+        yield idle_gpu_node_not_reclaimed.finding(
+            f"Idle GPU node {node_name} is not reclaimed"
+            + (f" for {age_text(span)}" if span is not None else "")
+            + f": {rec.headline}; {rec.remedy_text}",
+            ref(node, "Node"),
+            severity=None if long_idle else Severity.INFO,
+            related=related,
+            evidence=ev,
         )

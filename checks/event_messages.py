@@ -18,6 +18,7 @@ Public API:
     parse_failed_scheduling(text) -> SchedulerMessage | KarpenterMessage
     parse_nominated(text) -> Nominated
     parse_nodeclaim_event(text) -> NodeClaimEvent
+    split_ice_zones(text) -> (failed zones, suggested zones)
     classify_scheduler_reason(text, count=None) -> Reason
     parse_taint(text) -> (key, value, effect)
 """
@@ -115,19 +116,19 @@ def _reason_words(r: Reason) -> str:
     return tmpl.format(n=n, d=d, detail=r.detail or "resources")
 
 
-_FIT_RE = re.compile(r"^\s*0/(\d+) nodes are available(?::\s*(.*))?$", re.S)
+_FIT_RE = re.compile(r"^\s*0/(\d+) nodes (?:are )?available(?::\s*(.*))?$", re.S | re.I)
 _ENTRY_RE = re.compile(r"(\d+) (.+?)(?=, \d+ |\.+\s|\.*$)", re.S)
 _NO_NODES = "no nodes available to schedule pods"
 _PREEMPTION = "preemption: "
 
 # (pattern, kind); the first match wins.
 _REASON_PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^Insufficient (\S+)$"), "resources"),
-    (re.compile(r"^Too many pods$"), "too-many-pods"),
+    (re.compile(r"^Insufficient (\S+)$", re.I), "resources"),
+    (re.compile(r"^Too many pods$", re.I), "too-many-pods"),
     (re.compile(r"^node\(s\) had untolerated taint\(s\)$"), "taint"),
     (re.compile(r"^node\(s\) had untolerated taint \{(.*)\}$"), "taint"),
     (re.compile(r"^node\(s\) had taint \{(.*)\}, that the pod didn't tolerate$"), "taint"),
-    (re.compile(r"^node\(s\) had taints that the pod didn't tolerate$"), "taint"),
+    (re.compile(r"^node\(s\) had taints that the pod didn(?:'|’)t tolerate$", re.I), "taint"),
     (re.compile(r"volume|PersistentVolumeClaim|persistentvolumeclaim|storageclass", re.I), "volume"),
     (
         re.compile(r"node affinity|node selector|nodeSelector|pod affinity terms conflict|didn't match Pod's node"),
@@ -170,7 +171,8 @@ def _split_brace_taint(inner: str) -> tuple[str, str]:
 def parse_scheduler_message(text: str) -> SchedulerMessage:
     raw = text
     msg = SchedulerMessage(raw=raw)
-    stripped = text.strip()
+    # Pasted texts wrap lines anywhere (after a clause's comma, inside a clause): one space each.
+    stripped = " ".join(text.split())
     if _NO_NODES in stripped:
         msg.kind = "no-nodes"
         msg.total_nodes = 0
@@ -315,7 +317,7 @@ _TRAILING_FIELDS_RE = re.compile(r"\s\(((?:[A-Za-z][\w./-]*=[^()]*?)(?:, [A-Za-z
 
 def parse_karpenter_message(text: str) -> KarpenterMessage:
     msg = KarpenterMessage(raw=text)
-    body = text.strip()
+    body = " ".join(text.split())
     for prefix in _KARPENTER_PREFIXES:
         if body.startswith(prefix):
             body = body[len(prefix) :]
@@ -531,7 +533,9 @@ class NodeClaimEvent:
     nodeclaim: str | None = None
     message: str = ""
     instance_types: list[str] = field(default_factory=list)
-    zones: list[str] = field(default_factory=list)
+    zones: list[str] = field(default_factory=list)  # every zone the text names
+    zones_failed: list[str] = field(default_factory=list)  # "in the Availability Zone you requested (x)"
+    zones_suggested: list[str] = field(default_factory=list)  # "... or choosing y, z", not failed
     error_code: str | None = None  # e.g. InsufficientInstanceCapacity
 
     @property
@@ -551,6 +555,30 @@ _EC2_CODE_RE = re.compile(
 )
 
 
+_ZONE_REQUESTED_RE = re.compile(r"availability\s+zone\s+you\s+requested\s*\(\s*([a-z0-9-]+)\s*\)", re.I)
+_ZONE_CHOOSING_RE = re.compile(r"\bchoosing\s+([a-z0-9-]+(?:\s*,\s*(?:and\s+)?[a-z0-9-]+)*)", re.I)
+
+
+def split_ice_zones(text: str) -> tuple[list[str], list[str]]:
+    """(failed, suggested) zones of EC2 InsufficientInstanceCapacity texts.
+
+    EC2 names the zone that had no capacity ("in the Availability Zone you requested
+    (us-west-2b)") and the zones it offers instead ("... or choosing us-west-2a,
+    us-west-2c."). With several clauses a zone that failed in one and is offered in
+    another counts as failed: Karpenter tried it.
+    """
+    if "hoosing" not in text and "equested" not in text:
+        return [], []
+    failed = list(dict.fromkeys(z.lower() for z in _ZONE_REQUESTED_RE.findall(text)))
+    suggested: list[str] = []
+    for group in _ZONE_CHOOSING_RE.findall(text):
+        for z in re.split(r"\s*,\s*(?:and\s+)?", group.strip()):
+            z = z.lower()
+            if z and z not in failed and z not in suggested and any(ch.isdigit() for ch in z):
+                suggested.append(z)
+    return failed, suggested
+
+
 def parse_nodeclaim_event(text: str) -> NodeClaimEvent:
     out = NodeClaimEvent(raw=text, message=text.strip())
     m = _NODECLAIM_EVENT_RE.match(text.strip())
@@ -558,6 +586,7 @@ def parse_nodeclaim_event(text: str) -> NodeClaimEvent:
         out.nodeclaim, out.message = m.group(1), m.group(2).strip()
     out.instance_types = list(dict.fromkeys(_INSTANCE_TYPE_RE.findall(out.message)))
     out.zones = list(dict.fromkeys(_ZONE_RE.findall(out.message)))
+    out.zones_failed, out.zones_suggested = split_ice_zones(out.message)
     c = _EC2_CODE_RE.search(out.message)
     out.error_code = c.group(1) if c else None
     return out

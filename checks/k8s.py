@@ -35,8 +35,13 @@ _QTY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|
 
 def parse_quantity(value: Any) -> Decimal:
     """'500m' -> 0.5, '16Gi' -> 17179869184, 4 -> 4. Raises ValueError on nonsense."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a Kubernetes quantity: {value!r}")
     if isinstance(value, (int, float, Decimal)):
-        return Decimal(str(value))
+        number = Decimal(str(value))
+        if not number.is_finite():  # YAML's .nan and .inf: no quantity, and they poison comparisons
+            raise ValueError(f"not a Kubernetes quantity: {value!r}")
+        return number
     text = str(value).strip()
     m = _QTY.match(text)
     if not m:

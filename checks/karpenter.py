@@ -12,7 +12,7 @@ from checks.conditions import condition, condition_text
 from checks.event_messages import parse_nodeclaim_event
 from checks.findings import age_text, ref
 from checks.fix_kinds import FixKind
-from checks.gpu import LABEL_INSTANCE_TYPE
+from checks.gpu import LABEL_INSTANCE_TYPE, LABEL_ZONE
 from checks.gpu_nodes import GPU_INSTANCE_TYPE_RE
 from checks.gpu_pods import pending_gpu_pods
 from checks.k8s import (
@@ -22,16 +22,21 @@ from checks.k8s import (
 )
 from checks.model import Finding, ObjectRef, Severity
 from checks.nodeclaims import (
+    LAUNCH_FAMILIES,
     condition_age,
+    launch_cause,
     launched_after,
     nodeclaim_context,
     nodeclaim_events,
     nodeclaim_is_gpu,
     nodeclaim_nodepool,
+    unknown_readiness,
 )
 from checks.nodepool_capacity import alternative_types, limit_errors_for, limits_state, raised_limit
 from checks.nodepool_model import requirement_dicts, serves_nvidia_gpus, template_spec
 from checks.nodepools import pods_waiting_on_nodepool
+from checks.recognise import recognise
+from checks.recognise_karpenter import WIDEN_CAPACITY
 from checks.registry import check
 from checks.snapshot_indexes import nodeclaim_by_name
 from checks.timestamps import parse_time
@@ -85,10 +90,10 @@ def nodeclaim_launch_failed(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         instance types, no subnet, bad instance profile) fails every retry the same way.
 
     How to fix:
-        Read the message. "no instance types satisfy requirements of amis": the
-        EC2NodeClass AMI selector resolves no AMI for the GPU architecture/family (use an
-        NVIDIA/accelerated AMI alias). Subnet or security-group resolution: fix the selector
-        tags. NodeClassReadinessUnknown: see the EC2NodeClass (GPU307).
+        The finding names the cause read from the message or the NodeClaim's events and
+        what to change: the controller's IAM role (UnauthorizedOperation), the EC2NodeClass
+        role/instanceProfile, AMI, subnet or security-group selector terms (for GPU types an
+        NVIDIA AMI), the NodePool for capacity; NodeClassReadinessUnknown: GPU307.
 
     Severity:
         Always error: the pods waiting for the node stay Pending.
@@ -121,8 +126,12 @@ def nodeclaim_launch_failed(snapshot: ClusterSnapshot) -> Iterator[Finding]:
                     ]
                     ev += [f"EC2NodeClass {r.name}: {b}" for b in bad]
         msg = (c or {}).get("message") or ""
+        rec = launch_cause(snapshot, nc, msg, reason)
         hint = ""
-        if "amis" in msg.lower() or "ami" in (reason or "").lower():
+        if rec is not None:
+            hint = f"; {rec.headline}. Fix: {rec.remedy_text}"
+            ev.append(f"recognised: {rec.family} ({rec.cause}), change {rec.subject}")
+        elif "amis" in msg.lower() or "ami" in (reason or "").lower():
             hint = "; the EC2NodeClass AMI selection yields no AMI for these GPU instance types"
         elif reason == "NodeClassReadinessUnknown":
             hint = "; the EC2NodeClass is not ready (see GPU307)"
@@ -149,8 +158,9 @@ def insufficient_capacity(snapshot: ClusterSnapshot) -> Iterator[Finding]:
 
     What it checks:
         Karpenter's InsufficientCapacityError events ("NodeClaim <name> event:
-        insufficient capacity, ..."), grouped per NodePool, with the instance types, zones
-        and EC2 error codes (InsufficientInstanceCapacity, MaxSpotInstanceCountExceeded,
+        insufficient capacity, ..."), grouped per NodePool, with the instance types, the
+        zones that had no capacity (EC2's "Availability Zone you requested (x)"), the
+        zones EC2 suggests instead ("or choosing y, z") and the EC2 error codes (InsufficientInstanceCapacity, MaxSpotInstanceCountExceeded,
         VcpuLimitExceeded, ...) they name. Karpenter deletes such a NodeClaim at once, so
         the events are the only trace. Error when GPU pods are waiting for that NodePool,
         warning otherwise. It also says whether the NodePool's limits are part of the
@@ -174,7 +184,7 @@ def insufficient_capacity(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         NodePool succeeded: the capacity error is history.
     """
     groups: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"events": [], "types": [], "zones": [], "codes": [], "ncs": []}
+        lambda: {"events": [], "types": [], "zones": [], "suggested": [], "codes": [], "ncs": [], "why": None}
     )
     for e in snapshot.events_by_reason.get("InsufficientCapacityError", []):
         parsed = parse_nodeclaim_event(e.message or "")
@@ -183,10 +193,15 @@ def insufficient_capacity(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         pool = nodeclaim_nodepool(snapshot, nc_name, nc) or ""
         g = groups[pool]
         g["events"].append(e)
-        for key, vals in (("types", parsed.instance_types), ("zones", parsed.zones)):
+        # EC2 names the zone that failed and the zones it suggests: only the first failed.
+        failed = parsed.zones_failed or ([] if parsed.zones_suggested else parsed.zones)
+        for key, vals in (("types", parsed.instance_types), ("zones", failed), ("suggested", parsed.zones_suggested)):
             g[key].extend(v for v in vals if v not in g[key])
         if parsed.error_code and parsed.error_code not in g["codes"]:
             g["codes"].append(parsed.error_code)
+        rec = recognise(parsed.message)
+        if rec is not None and rec.family == "ec2-capacity" and (g["why"] is None or rec.remedy != WIDEN_CAPACITY):
+            g["why"] = rec
         if nc_name not in g["ncs"]:
             g["ncs"].append(nc_name)
     for pool, g in sorted(groups.items()):
@@ -255,8 +270,18 @@ def insufficient_capacity(snapshot: ClusterSnapshot) -> Iterator[Finding]:
                 f"resolved: NodeClaim {later.metadata.name} of NodePool {pool} launched after the last "
                 "InsufficientCapacityError"
             )
+        suggested = [z for z in g["suggested"] if z not in g["zones"]]
+        if suggested:
+            ev.append(f"EC2 had no capacity in {', '.join(g['zones'])} and suggests {', '.join(suggested)}")
+        why = g["why"]
+        if why is not None:
+            ev.append(f"recognised: {why.headline}; remedy: {why.remedy_text}")
         if "VcpuLimitExceeded" in g["codes"]:
             nxt = "raise the EC2 vCPU quota for this instance family (Service Quotas)"
+        elif why is not None and why.remedy != WIDEN_CAPACITY:
+            nxt = why.remedy_text
+        elif suggested:
+            nxt = f"allow the zones EC2 suggests ({', '.join(suggested)}), more instance types or capacity types in the NodePool"
         else:
             nxt = "allow more instance types, zones or capacity types in the NodePool"
         fixes = []
@@ -264,6 +289,9 @@ def insufficient_capacity(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             alts = alternative_types(types, np)
             if alts:
                 fixes.append(fixplans.widen_nodepool_requirements(np, LABEL_INSTANCE_TYPE, alts))
+        zone_req = next((r for r in requirement_dicts(np) if r.get("key") == LABEL_ZONE), None) if np else None
+        if np is not None and suggested and zone_req is not None and zone_req.get("operator") == "In":
+            fixes.insert(0, fixplans.widen_nodepool_requirements(np, LABEL_ZONE, suggested))  # the pool pins zones
         subject = ref(np, "NodePool") if np is not None else ObjectRef(kind="NodeClaim", name=g["ncs"][-1])
         what = f"NodePool {pool}" if np is not None else f"NodeClaim {g['ncs'][-1]} (NodePool unknown)"
         types_text = ", ".join(types[:6]) if types else "the requested instance types"
@@ -541,10 +569,12 @@ def nodepool_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """A NodePool Karpenter will not provision from.
 
     What it checks:
-        NodePools with Ready=False, and which sub-condition says why: NodeClassReady
-        (NodeClassNotFound, NodeClassTerminating, NodeClassReadinessUnknown),
+        NodePools with Ready=False or Ready=Unknown, and which sub-condition says why:
+        NodeClassReady (NodeClassNotFound, NodeClassTerminating, NodeClassReadinessUnknown),
         ValidationSucceeded (NodePoolValidationFailed), NodeRegistrationHealthy
-        (RegistrationFailed: nodes launched from it recently failed to register).
+        (RegistrationFailed: nodes launched from it recently failed to register), or
+        AwaitingReconciliation ("object is awaiting reconciliation") when no controller has
+        reconciled it. The GPU pods waiting for the NodePool are linked.
 
     Why it matters:
         Karpenter skips a NodePool that is not ready: pods only it can serve (GPU pods
@@ -557,14 +587,17 @@ def nodepool_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         not join. Validation: `kubectl describe nodepool` shows the rejected field.
 
     Severity:
-        Always error: Karpenter launches nothing from the NodePool.
+        Error when Ready=False: Karpenter launches nothing from the NodePool. Ready=Unknown
+        is info for its first 10 minutes (a new or changed NodePool awaits
+        reconciliation), then error while GPU pods wait for it, warning otherwise.
     """
     for np in snapshot.nodepools:
         ready = condition(np, "Ready")
-        if not ready or ready.get("status") != "False":
+        if not ready or ready.get("status") not in ("False", "Unknown"):
             continue
+        unknown = ready.get("status") == "Unknown"
         conds = np.status.get("conditions") or []
-        bad = [c for c in conds if c.get("type") != "Ready" and c.get("status") == "False"]
+        bad = [c for c in conds if c.get("type") != "Ready" and c.get("status") == ready.get("status")]
         ev = [f"condition {condition_text(ready)}"] + [f"condition {condition_text(c)}" for c in bad]
         related = []
         ncr = template_spec(np).get("nodeClassRef") or {}
@@ -585,12 +618,19 @@ def nodepool_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         waiting = pods_waiting_on_nodepool(snapshot, np) if serves_nvidia_gpus(snapshot, np) else []
         if waiting:
             ev.append(f"GPU pods waiting for it: {pod_names(waiting)}")
+            related += [ref(p, "Pod") for p in waiting[:5]]
         why = bad[0] if bad else ready
+        severity, fix = None, ""
+        if unknown:
+            severity, fix = unknown_readiness(snapshot, np, ready, waiting, ev, bad)
         yield nodepool_not_ready.finding(
-            f"NodePool {np.metadata.name} is not ready: {why.get('type')} {why.get('reason') or ''}"
+            f"NodePool {np.metadata.name} is not ready: {why.get('type')} {why.get('status') if unknown else ''} "
+            f"{why.get('reason') or ''}".replace("  ", " ").rstrip()
             + (f" ({why.get('message')})" if why.get("message") else "")
-            + ("; Karpenter launches nothing from it" + (f" while {len(waiting)} GPU pod(s) wait" if waiting else "")),
+            + ("; Karpenter launches nothing from it" + (f" while {len(waiting)} GPU pod(s) wait" if waiting else ""))
+            + fix,
             ref(np, "NodePool"),
+            severity=severity,
             related=related,
             evidence=ev,
         )
@@ -607,9 +647,11 @@ def ec2nodeclass_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """An EC2NodeClass whose subnets, security groups, AMIs or instance profile did not resolve.
 
     What it checks:
-        EC2NodeClasses with Ready=False, naming each failed part — SubnetsReady,
+        EC2NodeClasses with Ready=False or Ready=Unknown (UnhealthyDependents,
+        AwaitingReconciliation), naming each failed or unknown part — SubnetsReady,
         SecurityGroupsReady, AMIsReady, InstanceProfileReady, CapacityReservationsReady,
-        ValidationSucceeded — with its reason and message, and the NodePools that use it.
+        ValidationSucceeded — with its reason, message and remedy, the NodePools that use
+        it and the GPU pods waiting for them.
 
     Why it matters:
         Every NodePool referencing it stops launching nodes (NodeClassReadinessUnknown).
@@ -623,14 +665,18 @@ def ec2nodeclass_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         InstanceProfileReady: the role does not exist or Karpenter lacks iam:PassRole.
 
     Severity:
-        Always error: every NodePool using it stops launching nodes.
+        Error when Ready=False: every NodePool using it stops launching nodes. Ready=Unknown
+        is info for its first 10 minutes, then error while GPU pods wait for its NodePools,
+        warning otherwise.
     """
     for ncls in snapshot.ec2nodeclasses:
         ready = condition(ncls, "Ready")
-        if not ready or ready.get("status") != "False":
+        if not ready or ready.get("status") not in ("False", "Unknown"):
             continue
+        unknown = ready.get("status") == "Unknown"
         conds = ncls.status.get("conditions") or []
         bad = [c for c in conds if c.get("type") in EC2NODECLASS_PARTS and c.get("status") == "False"]
+        bad += [c for c in conds if unknown and c.get("type") in EC2NODECLASS_PARTS and c.get("status") == "Unknown"]
         ev = [f"condition {condition_text(c)}" for c in bad] or [f"condition {condition_text(ready)}"]
         pools = [
             np
@@ -641,20 +687,36 @@ def ec2nodeclass_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         gpu_pools = [np.metadata.name for np in pools if serves_nvidia_gpus(snapshot, np)]
         if pools:
             ev.append(f"NodePools using it: {', '.join(np.metadata.name for np in pools)}")
-        parts = ", ".join(
-            f"{c.get('type')} ({c.get('reason') or 'False'}"
-            + (f": {c['message'][:160]}" if c.get("message") else "")
-            + ")"
-            for c in bad
-        ) or condition_text(ready)
+        why: dict[tuple[str, str], list[str]] = {}  # parts failing the same way are named once
+        for c in bad:
+            why.setdefault((c.get("reason") or "False", (c.get("message") or "")[:160]), []).append(c.get("type"))
+        parts = ", ".join(f"{', '.join(t)} ({r}" + (f": {m}" if m else "") + ")" for (r, m), t in why.items())
+        parts = parts or condition_text(ready)
         impact = (
             f"; GPU NodePool(s) {', '.join(gpu_pools)} cannot launch nodes"
             if gpu_pools
             else (f"; NodePool(s) {', '.join(np.metadata.name for np in pools)} cannot launch nodes" if pools else "")
         )
+        waiting = [
+            p for np in pools if serves_nvidia_gpus(snapshot, np) for p in pods_waiting_on_nodepool(snapshot, np)
+        ]
+        waiting = list({(p.metadata.namespace, p.metadata.name): p for p in waiting}.values())
+        if waiting:
+            ev.append(f"GPU pods waiting for its NodePools: {pod_names(waiting)}")
+            related += [ref(p, "Pod") for p in waiting[:5]]
+        severity, fix = None, ""
+        if unknown:
+            severity, fix = unknown_readiness(snapshot, ncls, ready, waiting, ev, bad)
+        elif bad:
+            rec = recognise(f"{bad[0].get('reason') or ''}: {bad[0].get('message') or ''}")
+            if rec is not None and rec.family in LAUNCH_FAMILIES:
+                fix = f"; {rec.remedy_text}"
         yield ec2nodeclass_not_ready.finding(
-            f"EC2NodeClass {ncls.metadata.name} is not ready: {parts}{impact}",
+            f"EC2NodeClass {ncls.metadata.name} is not ready"
+            + (" (Ready Unknown)" if unknown else "")
+            + f": {parts}{impact}{fix}",
             ref(ncls, "EC2NodeClass"),
+            severity=severity,
             related=related,
             evidence=ev,
         )

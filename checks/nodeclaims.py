@@ -4,14 +4,22 @@ context and events, for the checks that judge launches, registration and disrupt
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from checks.event_messages import parse_nominated
+from checks.findings import age_text, ref
 from checks.gpu import GPU_RESOURCE, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL
+from checks.gpu_pods import pending_gpu_pods
 from checks.k8s import quantity_or_zero
-from checks.kinds import Object
-from checks.model import ObjectRef
+from checks.kinds import Event, Object, Pod
+from checks.model import Finding, ObjectRef, Severity
 from checks.nodepool_model import serves_nvidia_gpus
+from checks.recognise import Recognition, recognise
+from checks.registry import check
 from checks.timestamps import parse_time
+from checks.transitions import LAUNCH_PATIENCE_SECONDS, STUCK_SECONDS
+from checks.workloads import pod_names
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
@@ -93,3 +101,147 @@ def launched_after(snapshot: ClusterSnapshot, nodepools: list[str], when: str | 
         if at is not None and at > since and (best is None or at > best[1]):
             best = (nc, at)
     return best[0] if best else None
+
+
+READINESS_UNKNOWN_SECONDS = STUCK_SECONDS  # Ready=Unknown past this on a NodePool/EC2NodeClass is stuck
+LAUNCH_FAMILIES = ("launch-failure", "ec2-capacity", "readiness-unknown")
+
+
+def launch_cause(snapshot: ClusterSnapshot, nc: Any, message: str, reason: str | None) -> Recognition | None:
+    """What the Launched condition, its reason or the NodeClaim's events say went wrong."""
+    texts = [message, reason or ""] + [
+        e.message or "" for e in snapshot.events_for("NodeClaim", nc.metadata.name) if e.type == "Warning"
+    ]
+    for text in texts:
+        rec = recognise(text) if text else None
+        if rec is not None and rec.family in LAUNCH_FAMILIES:
+            return rec
+    return None
+
+
+def unknown_readiness(
+    snapshot: ClusterSnapshot,
+    obj: Any,
+    ready: dict[str, Any],
+    waiting: list[Any],
+    ev: list[str],
+    parts: list[dict[str, Any]] | None = None,
+) -> tuple[Severity, str]:
+    """Severity and remedy of a Ready condition stuck Unknown (read from its unknown parts first).
+
+    Unknown is normal for a moment (a new or changed object awaits reconciliation): info
+    within READINESS_UNKNOWN_SECONDS, then error while GPU pods wait, warning otherwise.
+    """
+    age = condition_age(snapshot, ready, obj.metadata.creation_timestamp)
+    fix = ""
+    for c in [*(parts or []), ready]:
+        rec = recognise(f"{c.get('reason') or ''}: {c.get('message') or ''}")
+        if rec is not None and rec.family in LAUNCH_FAMILIES:
+            fix = f"; {rec.remedy_text}"
+            break
+    if age is not None and age < READINESS_UNKNOWN_SECONDS:
+        ev.append(f"Ready has been Unknown for {age_text(age)}: still within {READINESS_UNKNOWN_SECONDS // 60} min")
+        return Severity.INFO, fix
+    ev.append(f"Ready has been Unknown for {age_text(age)}: it blocks launches from the NodePool")
+    return (Severity.ERROR if waiting else Severity.WARNING), fix
+
+
+# -- GPU309 ----------------------------------------------------------------------------------
+
+
+@check(
+    "GPU309",
+    "nominated-nodeclaim-vanished",
+    Severity.WARNING,
+    "GPU pods wait for a NodeClaim that no longer exists",
+    reads=("pods", "events", "nodeclaims", "nodepools"),
+)
+def nominated_nodeclaim_vanished(snapshot: ClusterSnapshot) -> Iterator[Finding]:
+    """Pending GPU pods whose latest nomination names a NodeClaim that is gone.
+
+    What it checks:
+        Pending GPU pods whose latest Nominated event ("Pod should schedule on:
+        nodeclaim/x") names a NodeClaim the cluster no longer has, one finding per NodePool.
+        The events kept about that NodeClaim are read (checks.recognise) to say why it
+        vanished: an EC2 capacity or quota error (deleted at once), a launch failure
+        (deleted after 5 minutes), or no trace at all, the usual sign of a GPU node that
+        never registered and was deleted at the 15-minute registration TTL.
+
+    Why it matters:
+        Karpenter should nominate the pods to a new NodeClaim within seconds. When the
+        latest nomination still names a vanished one, nothing is being launched for the
+        pods; for GPU nodes that never register, every retry costs another 15 minutes of
+        a billed GPU instance.
+
+    How to fix:
+        Follow the cause named: widen the NodePool or raise the quota for capacity errors
+        (GPU302), fix the EC2NodeClass for launch failures (GPU301). Without a trace, look
+        at why GPU nodes do not join: the instance's console output, the EC2NodeClass AMI
+        and user data, the node role's access entry (GPU303 while the next NodeClaim waits).
+
+    Severity:
+        Warning when the pods were first nominated to it over 10 minutes ago and no
+        capacity or launch error explains it. Info when it vanished sooner (Karpenter
+        nominates anew when it retries) or when GPU301/GPU302 already report the cause.
+    """
+    if snapshot.cannot_see("nodeclaims.karpenter.sh"):
+        return
+    have = {nc.metadata.name for nc in snapshot.nodeclaims}
+    groups: dict[str, list[tuple[Pod, Event, str]]] = {}
+    for pod in pending_gpu_pods(snapshot):
+        noms = [
+            e for e in snapshot.events_for("Pod", pod.metadata.name, pod.metadata.namespace) if e.reason == "Nominated"
+        ]
+        if not noms:
+            continue
+        latest = max(noms, key=lambda e: e.when or "")
+        name = parse_nominated(latest.message or "").nodeclaim
+        if name and name not in have:
+            # How long the pod has waited for this NodeClaim: its first nomination to it.
+            first = min((e.first_timestamp or e.when or "" for e in noms if e.message == latest.message), default="")
+            groups.setdefault(name, []).append((pod, latest, first))
+    # One finding per NodePool (the NodeClaims are gone, the pool is what to look at).
+    by_pool: dict[str, dict[str, list[tuple[Pod, Event, str]]]] = {}
+    for name, waiting in groups.items():
+        pool = nodeclaim_nodepool(snapshot, name) or ""
+        by_pool.setdefault(pool if pool in snapshot.nodepool_by_name else f"NodeClaim/{name}", {})[name] = waiting
+    for key, claims in sorted(by_pool.items()):
+        name = max(claims, key=lambda n: max(first for _, _, first in claims[n]))
+        waiting = [w for ws in claims.values() for w in ws]
+        evs = snapshot.events_for("NodeClaim", name)
+        recs = [(e, recognise(e.message or "")) for e in evs]
+        known = [(e, r) for e, r in recs if r is not None and r.family in (*LAUNCH_FAMILIES, "vanished-nodeclaim")]
+        age = snapshot.age_seconds(max((first for _, _, first in claims[name]), default=""))
+        pods = [p for p, _, _ in waiting]
+        ev = [f"Nominated, first {age_text(age)} ago: {claims[name][-1][1].message}"]
+        ev.append(f"GPU pods waiting for it: {pod_names(pods)}")
+        if len(claims) > 1:
+            ev.append(f"other vanished NodeClaims they were nominated to: {', '.join(sorted(set(claims) - {name}))}")
+        ev += [f"event {e.reason} on NodeClaim {name}: {e.message}" for e in evs[-3:]]
+        if known:
+            e, rec = known[-1]
+            why = f"it vanished after {rec.headline}"
+            ev.append(f"recognised: {rec.family} ({rec.cause}); {rec.remedy_text}")
+            explained = rec.family in ("ec2-capacity", "launch-failure")
+        else:
+            launched = any(e.reason == "Launched" for e in evs) and not any(e.reason == "Registered" for e in evs)
+            why = (
+                "it launched but its node never registered, so Karpenter deleted it at the 15-minute registration TTL"
+                if launched
+                else "no event about it says why: most likely its GPU node never registered and Karpenter "
+                "deleted it at the 15-minute registration TTL"
+            )
+            explained = False
+        np = snapshot.nodepool_by_name.get(key)
+        related = [ObjectRef(kind="NodeClaim", name=n) for n in sorted(claims)]
+        related += [ref(p, "Pod") for p in pods[:5]]
+        young = age is not None and age < LAUNCH_PATIENCE_SECONDS
+        yield nominated_nodeclaim_vanished.finding(
+            f"{len(pods)} GPU pod(s) were nominated to NodeClaim {name}"
+            + (f" of NodePool {key}" if np is not None else "")
+            + f", which no longer exists: {why}",
+            ref(np, "NodePool") if np is not None else ObjectRef(kind="NodeClaim", name=name),
+            severity=Severity.INFO if young or explained else None,
+            related=related,
+            evidence=ev,
+        )

@@ -443,6 +443,7 @@ def pending_gpu_pod_still_unfit(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         Always warning.
     """
     from checks.gpu_pods import unscheduled_gpu_pods
+    from checks.nodeclass_kubelet import nodeclass_kubelet
     from checks.workloads import group_by_workload
 
     drafts = [np for np in _nodepools(snapshot) if is_draft(np)]
@@ -453,7 +454,7 @@ def pending_gpu_pod_still_unfit(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         gpu_pool = is_nvidia_nodepool(np)
         aimed = [p for p in pending if pod_aims_at_nodepool(np, p, gpu_pool)]
         for wl in group_by_workload(snapshot, aimed):
-            verdict = evaluate_nodepool(np, wl.pods[0])
+            verdict = evaluate_nodepool(np, wl.pods[0], kubelet=nodeclass_kubelet(snapshot.ec2nodeclasses, np))
             if verdict.fits:
                 continue
             yield pending_gpu_pod_still_unfit.finding(
@@ -650,13 +651,23 @@ def karpenter_manifest_invalid(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             report = validate(d, schema)
             if not report.errors:
                 continue
-            errors = [str(e) for e in report.errors]
+            errors = [_moved_hint(str(e)) for e in report.errors]
             yield karpenter_manifest_invalid.finding(
                 f"{kind} {obj.metadata.name} would be rejected: {errors[0]}"
                 + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""),
                 ref(obj, kind),
                 evidence=errors + [f"checked against {source}"],
             )
+
+
+# Fields karpenter.sh/v1 took out of the NodePool: the schema only says "unknown field"; the fix is to move them.
+_MOVED_IN_V1 = {"spec.template.spec.kubelet": "the EC2NodeClass's spec.kubelet"}
+
+
+def _moved_hint(error: str) -> str:
+    path = error.partition(":")[0]
+    moved = _MOVED_IN_V1.get(path)
+    return f"{error}; karpenter.sh/v1 moved it to {moved}" if moved and "unknown field" in error else error
 
 
 def _wire_form(obj: Object, kind: str, api: str) -> dict[str, Any]:

@@ -51,6 +51,7 @@ from checks.k8s import (
     untolerated_taints,
 )
 from checks.kinds import Event, Object, Pod, to_struct
+from checks.nodeclass_kubelet import KUBELET_SETTINGS, int_or_none, kubelet_allocatable, pod_capacity
 from checks.nodepool_model import nodepool_taints, template, template_labels, template_spec
 from checks.workloads import pod_template_spec
 
@@ -157,7 +158,7 @@ class _ValueSet:
             return cls(True, frozenset())
         if op == "DoesNotExist":
             return cls(False, frozenset())
-        bound = _int_or_none(r.values[0]) if r.values else None
+        bound = int_or_none(r.values[0]) if r.values else None
         if op == "Gt":
             return cls(True, frozenset(), gt=bound)
         if op == "Lt":
@@ -171,7 +172,7 @@ class _ValueSet:
     def _in_bounds(self, v: str) -> bool:
         if self.gt is None and self.lt is None:
             return True
-        n = _int_or_none(v)
+        n = int_or_none(v)
         if n is None:
             return False
         return (self.gt is None or n > self.gt) and (self.lt is None or n < self.lt)
@@ -196,13 +197,6 @@ class _ValueSet:
         if not self.complement:
             return not self.values
         return self.gt is not None and self.lt is not None and self.lt - self.gt <= 1
-
-
-def _int_or_none(v: Any) -> int | None:
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        return None
 
 
 def _merge(reqs: Iterable[Requirement]) -> dict[str, tuple[_ValueSet, list[Requirement]]]:
@@ -356,9 +350,16 @@ def _fits(it: InstanceType, requests: Mapping[str, Decimal], overhead: Mapping[s
     return not _shortfall(it, requests, overhead)
 
 
-def _shortfall(it: InstanceType, requests: Mapping[str, Decimal], overhead: Mapping[str, Decimal]) -> list[str]:
-    """Resources the instance type cannot provide. Resources the catalogue does not
-    model (ephemeral storage, pod ENIs, hugepages) are assumed available."""
+def _shortfall(
+    it: InstanceType,
+    requests: Mapping[str, Decimal],
+    overhead: Mapping[str, Decimal],
+    allocatable: Mapping[str, Decimal] | None = None,
+) -> list[str]:
+    """Resources the instance type cannot provide (from `allocatable` when given, e.g. under the
+    EC2NodeClass's kubelet settings). Resources the catalogue does not model (ephemeral storage,
+    pod ENIs, hugepages) are assumed available."""
+    alloc = it.allocatable if allocatable is None else allocatable
     short = []
     need = dict(requests)
     need["pods"] = need.get("pods", Decimal(0)) + 1
@@ -367,8 +368,8 @@ def _shortfall(it: InstanceType, requests: Mapping[str, Decimal], overhead: Mapp
     for r, q in need.items():
         if q <= 0:
             continue
-        if r in it.allocatable:
-            if q > it.allocatable[r]:
+        if r in alloc:
+            if q > alloc[r]:
                 short.append(r)
         elif r in ACCELERATOR_RESOURCES:
             short.append(r)
@@ -472,10 +473,55 @@ def _requests_words(requests: Mapping[str, Decimal]) -> str:
     return ", ".join(f"{r}={format_quantity(requests[r], r)}" for r in keys) or "nothing"
 
 
+def _kubelet_blocker(
+    fitting: list[InstanceType],
+    requests: Mapping[str, Decimal],
+    overhead: Mapping[str, Decimal],
+    kubelet: Mapping[str, Any],
+    nodepool: Object,
+) -> tuple[list[InstanceType], Blocker | None]:
+    """The instance types that still hold the DaemonSets plus the pod under the EC2NodeClass's kubelet
+    settings (maxPods, podsPerCore, kubeReserved, systemReserved, evictionHard); a blocker naming the
+    settings when none does."""
+    if not fitting or not kubelet or not any(kubelet.get(k) for k in KUBELET_SETTINGS):
+        return fitting, None
+    kept = [it for it in fitting if not _shortfall(it, requests, overhead, kubelet_allocatable(it, kubelet))]
+    if kept:
+        return kept, None
+    ref = (template_spec(nodepool).get("nodeClassRef") or {}).get("name", "?")
+    largest = max(fitting, key=lambda it: (it.vcpu, it.memory_mib, pod_capacity(it, kubelet)))
+    short = _shortfall(largest, requests, overhead, kubelet_allocatable(largest, kubelet))
+    setting = ", ".join(
+        f"{k}: {kubelet[k]}" if k in ("maxPods", "podsPerCore") else k for k in KUBELET_SETTINGS if kubelet.get(k)
+    )
+    if short == ["pods"]:
+        need = int(overhead.get("pods", Decimal(0))) + 1
+        n = pod_capacity(largest, kubelet)
+        detail = (
+            f"EC2NodeClass {ref} sets kubelet {setting}: a {largest.name} takes {n} pod{'s' if n != 1 else ''}, "
+            f"but the DaemonSets need {need - 1} and the pod one more"
+        )
+        hint = f"raise kubelet maxPods/podsPerCore in EC2NodeClass {ref} to at least {need}, or remove them"
+    else:
+        detail = (
+            f"EC2NodeClass {ref} sets kubelet {setting}: even a {largest.name} is then short of "
+            f"{', '.join(short)} for {_requests_words(requests)} plus daemonset overhead"
+        )
+        hint = f"lower the kubelet reservations (or raise maxPods) in EC2NodeClass {ref}"
+    return [], Blocker(
+        "kubelet", detail, hint, {"nodeclass": ref, "kubelet": dict(kubelet), "short": short, "largest": largest.name}
+    )
+
+
 def evaluate_nodepool(
-    nodepool: Object, pod: Pod, *, daemonset_overhead: Mapping[str, Decimal] | None = None
+    nodepool: Object,
+    pod: Pod,
+    *,
+    daemonset_overhead: Mapping[str, Decimal] | None = None,
+    kubelet: Mapping[str, Any] | None = None,
 ) -> NodePoolVerdict:
-    """Everything that keeps this NodePool from launching a node for this pod."""
+    """Everything that keeps this NodePool from launching a node for this pod; `kubelet` is the
+    spec.kubelet of its EC2NodeClass (nodeclass_kubelet) when known."""
     overhead = dict(DEFAULT_DAEMONSET_OVERHEAD if daemonset_overhead is None else daemonset_overhead)
     name = nodepool.metadata.name
     verdict = NodePoolVerdict(nodepool=name, fits=False)
@@ -559,6 +605,9 @@ def evaluate_nodepool(
                     {"largest": largest.name, "short": short},
                 )
             )
+        fitting, by_kubelet = _kubelet_blocker(fitting, requests, overhead, kubelet or {}, nodepool)
+        if by_kubelet is not None:
+            blocking.append(by_kubelet)
         headroom = limit_headroom(nodepool)
         within = [it for it in fitting if not _within_limits(it, headroom)]
         if fitting and not within:
@@ -706,7 +755,7 @@ def _admit(raw: list[dict[str, Any]], labels: Mapping[str, str]) -> tuple[list[d
         elif op == "NotIn":
             out.append({**d, "values": [v for v in values if v != have]})
             edits.append(f"{key}: stop excluding {have}")
-        elif op in ("Gt", "Lt") and _int_or_none(have) is not None:
+        elif op in ("Gt", "Lt") and int_or_none(have) is not None:
             bound = int(have) - 1 if op == "Gt" else int(have) + 1
             out.append({**d, "values": [str(bound)]})
             edits.append(f"{key}: {op} {bound}")

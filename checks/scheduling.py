@@ -30,6 +30,7 @@ from checks.k8s import format_quantity, pod_gpu_request, pod_requests, taint_fro
 from checks.kinds import Event, Node, Object, Pod, Taint, to_dict, to_struct
 from checks.model import Finding, FixPlan, ObjectRef, Severity
 from checks.nodeclaims import launched_after
+from checks.nodeclass_kubelet import nodeclass_kubelet
 from checks.nodepool_model import is_nvidia_nodepool
 from checks.nodepools import (
     Blocker,
@@ -44,6 +45,7 @@ from checks.nodepools import (
     widen_requirements,
 )
 from checks.readiness_chain import mig_resources, still_initializing
+from checks.recognise import recognise
 from checks.registry import check
 from checks.transitions import (
     LAUNCH_PATIENCE_SECONDS,
@@ -162,8 +164,10 @@ def gpu_pods_pending(snapshot: ClusterSnapshot) -> list[Finding]:
         involved, and re-does Karpenter's reasoning for every GPU NodePool: taints
         against the pod's tolerations, requirements and template labels against its
         nodeSelector and required node affinity, which instance types can hold its
-        GPU/CPU/memory requests plus daemonset overhead, and the headroom left under
-        spec.limits.
+        GPU/CPU/memory requests plus daemonset overhead (under the EC2NodeClass's kubelet
+        maxPods, podsPerCore, kubeReserved, systemReserved and evictionHard),
+        and the headroom left under spec.limits. Event texts are read with
+        checks.recognise, so a reason taken from them comes with its remedy.
 
     Why it matters:
         A GPU pod that never schedules is the most common symptom of a GPU cluster
@@ -176,7 +180,8 @@ def gpu_pods_pending(snapshot: ClusterSnapshot) -> list[Finding]:
         Follow the NodePool line that matches the intent: add the NodePool's taint as a
         toleration to the pod template (add-toleration), select the NodePool's labels
         (add-node-selector), raise spec.limits (raise-nodepool-limit), or allow larger
-        or other instance types (widen-nodepool-requirements). When EC2 reports
+        or other instance types (widen-nodepool-requirements), or raise kubelet maxPods /
+        podsPerCore (lower its reservations) in the EC2NodeClass when they leave no room. When EC2 reports
         InsufficientInstanceCapacity, allow more instance types, sizes or zones, or
         spot and on-demand both. When a node exists but offers no nvidia.com/gpu, see
         GPU101.
@@ -213,7 +218,15 @@ def _pending_finding(snapshot: ClusterSnapshot, wl: Workload, overheads: dict[st
     pod = wl.pods[0]
     story = pod_story(snapshot, wl.pods)
     pools = _nodepools_to_judge(snapshot, story)
-    verdicts = [evaluate_nodepool(np, pod, daemonset_overhead=overheads.get(np.metadata.name)) for np in pools]
+    verdicts = [
+        evaluate_nodepool(
+            np,
+            pod,
+            daemonset_overhead=overheads.get(np.metadata.name),
+            kubelet=nodeclass_kubelet(snapshot.ec2nodeclasses, np),
+        )
+        for np in pools
+    ]
     nominated = parse_nominated(story.latest_nominated.message) if story.latest_nominated else None
     # Capacity errors matter only for the NodePools that could take the pod.
     able = [v.nodepool for v in verdicts if v.fits]
@@ -321,13 +334,21 @@ def _main_reason(
                 "but Karpenter has not",
                 Severity.ERROR,
             )
-        return sched[1].summary(), Severity.ERROR
+        return _with_remedy(sched[1].summary(), sched[0].message), Severity.ERROR
     kp = story.latest_karpenter
     if kp is not None:
-        return kp[1].summary(), Severity.ERROR
+        return _with_remedy(kp[1].summary(), kp[0].message), Severity.ERROR
     if sched is not None:
-        return sched[0].message, Severity.ERROR
+        return _with_remedy(sched[0].message, sched[0].message), Severity.ERROR
     return "no scheduling event explains it yet", Severity.ERROR
+
+
+def _with_remedy(reason: str, text: str) -> str:
+    """The reason, and what to do when the event text says it (checks.recognise); the text stays in the evidence."""
+    rec = recognise(text)
+    if rec is None or rec.family not in ("scheduling", "nodeclass-settings"):
+        return reason
+    return f"{reason}. {rec.remedy_text}"
 
 
 def _intent_rank(v: NodePoolVerdict) -> tuple[int, int]:

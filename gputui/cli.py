@@ -13,12 +13,12 @@ import sys
 from collections.abc import Sequence
 
 from gputui import __version__
-from gputui.commands import app, checks, completion, debug, demo, diagnose, nodepool, sim, snapshot, undo
+from gputui.commands import app, checks, completion, debug, demo, diagnose, nodepool, rbac, sim, snapshot, undo
 from gputui.commands.options import add_common_options
-from gputui.errors import EXIT_INTERRUPTED, GputuiError
+from gputui.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, GputuiError
 
 # In the order `gputui --help` lists them.
-COMMANDS = (diagnose, snapshot, checks, sim, undo, debug, nodepool, demo, completion)
+COMMANDS = (diagnose, snapshot, checks, sim, undo, debug, nodepool, rbac, demo, completion)
 
 
 def _read_offline(paths: list[str]) -> list[dict]:
@@ -60,10 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    show_traceback = args.debug or bool(os.environ.get("GPUTUI_DEBUG"))
+    """Run one command. Whatever happens ends in one line on stderr and a distinct exit code:
+    no traceback reaches the user unless --debug (or GPUTUI_DEBUG) asks for it."""
+    show_traceback = bool(os.environ.get("GPUTUI_DEBUG")) or "--debug" in (sys.argv[1:] if argv is None else argv)
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        show_traceback = show_traceback or bool(args.debug)
         return int(args.func(args) or 0)
     except GputuiError as e:
         if show_traceback:
@@ -77,8 +80,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # `gputui diagnose | head`: the reader left; not an error worth a traceback.
-        try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
+        _quiet_stdout()
         return 0
+    except Exception as e:  # noqa: BLE001 - a bug: one line and EXIT_INTERNAL, never exit 1 (findings)
+        if show_traceback:
+            raise
+        print(f"gputui: internal error: {internal_error_line(e)}", file=sys.stderr)
+        print(
+            "  hint: this is a bug in gputui; run the same command again with --debug for the traceback and report it",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def internal_error_line(e: BaseException) -> str:
+    """`ValueError: bad value (at gputui/kube/gather.py:123 in _paginate)`: the exception and the
+    innermost frame of gputui's own code (or of the checks) that it passed through."""
+    import traceback
+
+    frames = traceback.extract_tb(e.__traceback__)
+    ours = [f for f in frames if _own_code(f.filename)] or frames
+    text = " ".join(str(e).split())[:300]
+    what = f"{type(e).__name__}: {text}" if text else type(e).__name__
+    if not ours:
+        return what
+    f = ours[-1]
+    return f"{what} (at {_short_path(f.filename)}:{f.lineno} in {f.name})"
+
+
+def _own_code(filename: str) -> bool:
+    parts = filename.replace(os.sep, "/").split("/")
+    return "gputui" in parts[:-1] or "checks" in parts[:-1]
+
+
+def _short_path(filename: str) -> str:
+    parts = filename.replace(os.sep, "/").split("/")
+    for root in ("gputui", "checks"):
+        if root in parts[:-1]:
+            i = len(parts) - 1 - parts[::-1].index(root)
+            return "/".join(parts[i:])
+    return parts[-1]
+
+
+def _quiet_stdout() -> None:
+    try:
+        sys.stdout = open(os.devnull, "w")
+    except OSError:
+        pass

@@ -5,7 +5,9 @@ The CLI turns these into one line on stderr plus a hint, and a distinct exit cod
 0 clean, 1 findings at/above --fail-on, 2 usage, 3 cluster read only in part,
 4 could not connect or authenticate, 5 bad input (files, manifests, arguments the
 parser could not judge), 6 a requested object does not exist, 7 the server refused
-a change (dry-run rejection, conflict that the user declined to retry).
+a change (dry-run rejection, conflict that the user declined to retry), 70 internal
+error (a bug in gputui: one line naming the exception and where, never a traceback
+unless --debug), 130 interrupted (Ctrl-C).
 `exit_code_for` turns a run's findings into 0, 1 or 3.
 """
 
@@ -21,6 +23,8 @@ EXIT_CONNECT = 4
 EXIT_INPUT = 5
 EXIT_NOT_FOUND = 6
 EXIT_REFUSED = 7
+# A bug: an exception gputui did not expect (sysexits' EX_SOFTWARE), never 1, which means findings.
+EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
 

@@ -25,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
 
 def app_config(args: argparse.Namespace, kubeconfig: str | None, context: str | None, demo_scenario: str | None = None):
     """The app's settings from the command line, for the cluster that `kubeconfig` and `context` name."""
+    from gputui.commands.options import request_timeout
     from gputui.tui.state import AppConfig
 
     refresh = getattr(args, "refresh", None)
@@ -35,7 +36,7 @@ def app_config(args: argparse.Namespace, kubeconfig: str | None, context: str | 
         read_only=bool(getattr(args, "read_only", False)),
         refresh_seconds=float(refresh) if refresh else None,
         demo_scenario=demo_scenario,
-        request_timeout=float(getattr(args, "request_timeout", None) or 30.0),
+        request_timeout=request_timeout(args),
     )
 
 

@@ -2,8 +2,9 @@
 
 Exit codes (DESIGN §3.2): 0 nothing at or above --fail-on; 1 findings at or above it;
 3 the cluster could be read only in part (checked after --fail-on: 1 wins); 4 no
-connection or credentials; 2 usage. A CRD that is not installed (no Karpenter, no GPU
-Operator) is reported but is not a partial read.
+connection or credentials; 2 usage; 5 unusable --from input; 70 a bug in gputui (one line,
+never a traceback); 130 Ctrl-C. A CRD that is not installed (no Karpenter, no GPU Operator)
+is reported but is not a partial read.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gputui.commands.gathering import GatherProgress, leave_fast_if_big, show_progress
+from gputui.commands.gathering import leave_fast_if_big, progress_for
 from gputui.commands.options import FORMATS, SEVERITIES, add_common_options, add_fail_on_option
 
 
@@ -60,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
     from gputui.report.selection import filter_findings, resolve_filters, select_checks
 
     selected = select_checks(getattr(args, "checks", None))
-    with GatherProgress(enabled=show_progress(args)) as progress:
-        snap = load_snapshot(args, progress=progress.update)
+    with progress_for(args) as progress:
+        snap = load_snapshot(args, progress=progress)
     resolve_filters(args, snap)
     findings = run_checks(snap, selected)
     findings = filter_findings(

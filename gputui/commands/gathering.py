@@ -18,16 +18,39 @@ def show_progress(args: argparse.Namespace) -> bool:
     return not getattr(args, "no_progress", False) and sys.stderr.isatty()
 
 
-class GatherProgress:
-    """One self-overwriting stderr line while gathering; nothing when stderr is not a terminal."""
+def progress_for(args: argparse.Namespace) -> GatherProgress:
+    """The progress line when stderr is a terminal; the still-waiting notices in any case,
+    unless --no-progress."""
+    return GatherProgress(enabled=show_progress(args), notices=not getattr(args, "no_progress", False))
 
-    def __init__(self, enabled: bool):
+
+class GatherProgress:
+    """One self-overwriting stderr line while gathering (only when stderr is a terminal), and a
+    "still waiting" line every few seconds while the server does not answer (also in CI logs,
+    so that a stalled server is never silent). Pass the object itself as gather's `progress`."""
+
+    def __init__(self, enabled: bool, notices: bool = False):
         self.enabled = enabled
+        self.notices = notices
         self.counts: dict[str, int] = {}
         self._last = 0.0
 
     def __enter__(self) -> GatherProgress:
         return self
+
+    def __call__(self, resource: str, count: int) -> None:
+        self.update(resource, count)
+
+    def waiting(self, resources: list[str], seconds: float) -> None:
+        """Called by gather while `resources` get no answer."""
+        if not self.notices:
+            return
+        shown = ", ".join(resources[:6]) + (f" and {len(resources) - 6} more" if len(resources) > 6 else "")
+        line = f"gputui: still waiting for {shown or 'the API server'} ({seconds:.0f} s without an answer)"
+        if self.enabled and self._last:
+            sys.stderr.write("\r\x1b[K")
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
 
     def update(self, resource: str, count: int) -> None:
         self.counts[resource] = count

@@ -4,11 +4,15 @@ formats, severities, and the usage a bare command group prints."""
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from gputui.errors import EXIT_USAGE
 
 FORMATS = ("text", "json", "yaml", "markdown")
+DEFAULT_REQUEST_TIMEOUT = 30.0
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_UNIT_S = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 SEVERITIES = ("info", "warning", "error")
 
 
@@ -42,11 +46,36 @@ def add_common_options(p: argparse.ArgumentParser, top: bool = False) -> None:
     )
     g.add_argument(
         "--request-timeout",
-        metavar="SECONDS",
-        type=float,
-        default=d(30.0),
-        help="timeout for each API request (default: 30)",
+        metavar="DURATION",
+        type=duration,
+        default=d(DEFAULT_REQUEST_TIMEOUT),
+        help="timeout for each API request and credential plugin run, as kubectl takes it: 30s, 1m, "
+        "2m30s or plain seconds; 0 waits forever (default: 30s)",
     )
+
+
+def duration(text: str) -> float:
+    """Seconds from kubectl's --request-timeout forms: `30` (seconds), `30s`, `1m`, `2m30s`,
+    `1h`, `500ms` (Go durations). 0 means no timeout."""
+    value = text.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        parts = _DURATION_PART.findall(value)
+        if not parts or "".join(n + u for n, u in parts) != value:
+            raise argparse.ArgumentTypeError(
+                f"invalid duration {text!r}: use seconds (30) or a duration such as 30s, 1m or 2m30s"
+            ) from None
+        seconds = sum(float(n) * _UNIT_S[u] for n, u in parts)
+    if seconds < 0 or seconds != seconds or seconds == float("inf"):
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r}: it must be 0 (no timeout) or more")
+    return seconds
+
+
+def request_timeout(args: argparse.Namespace) -> float:
+    """--request-timeout in seconds; 0 means no timeout."""
+    value = getattr(args, "request_timeout", None)
+    return DEFAULT_REQUEST_TIMEOUT if value is None else float(value)
 
 
 def add_fail_on_option(p: argparse.ArgumentParser) -> None:

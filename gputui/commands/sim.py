@@ -28,6 +28,13 @@ def register(sub) -> None:
     q.add_argument("--error-rate", type=float, default=0.0, metavar="P", help="answer this fraction of reads with 5xx")
     q.add_argument("--forbid", metavar="RESOURCE[,..]", help="answer 403 for these resources (e.g. nodeclaims,events)")
     q.add_argument("--expire-continue", action="store_true", help="answer 410 Expired to every continue token")
+    q.add_argument(
+        "--user",
+        action="append",
+        default=[],
+        metavar="NAME[:GROUP,..]=TOKEN",
+        help="a bearer token for a user (and groups) whose requests the served RBAC objects judge (repeatable)",
+    )
     q.set_defaults(func=run_serve)
     q = ssub.add_parser("list", help="list the built-in scenarios")
     q.set_defaults(func=run_list)

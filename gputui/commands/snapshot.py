@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gputui.commands.gathering import GatherProgress, leave_fast_if_big, show_progress
+from gputui.commands.gathering import leave_fast_if_big, progress_for
 from gputui.commands.options import add_common_options
 from gputui.errors import EXIT_OK, EXIT_PARTIAL, GputuiError
 
@@ -17,7 +17,15 @@ from gputui.errors import EXIT_OK, EXIT_PARTIAL, GputuiError
 def register(sub) -> None:
     p = sub.add_parser("snapshot", help="save what a live gathering reads, for offline diagnosis or the simulator")
     add_common_options(p)
-    p.add_argument("-o", "--output", metavar="FILE", required=True, help="file to write (YAML, kind: List)")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        required=True,
+        help="file to write (YAML kind: List; .json for JSON; - for standard output). An existing regular "
+        "file is replaced and keeps its permissions; a new one is created 0600; devices, FIFOs and "
+        "directories are refused",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress indicator on stderr")
     p.set_defaults(func=run)
 
@@ -30,13 +38,13 @@ def run(args: argparse.Namespace) -> int:
 
     target = args.output
     try:
-        # Created first so that an unwritable target fails before the cluster is read.
+        # Created first so that an unwritable or refused target fails before the cluster is read.
         writer = snapshot_file.SnapshotWriter(target)
     except OSError as e:
         raise _cannot_write(target, e) from None
     with writer:
-        with from_args(args) as kube, GatherProgress(enabled=show_progress(args)) as progress:
-            snap = gather(kube, progress=progress.update, sink=writer)
+        with from_args(args) as kube, progress_for(args) as progress:
+            snap = gather(kube, progress=progress, sink=writer)
         try:
             written = writer.finish(snap, out=sys.stdout if target == "-" else None)
         except OSError as e:

@@ -62,6 +62,10 @@ class GpuInfo:
     mig_mode: str | None = None  # Enabled | Disabled | None (not MIG-capable)
     mig_devices: list[MigDevice] = field(default_factory=list)
     processes: list[GpuProcess] = field(default_factory=list)
+    # clock slowdowns the hardware reports Active ("HW Power Brake Slowdown"), and columns nvidia-smi
+    # could not read (ERR! in the table: "fan", "power draw")
+    slowdowns: list[str] = field(default_factory=list)
+    sensor_errors: list[str] = field(default_factory=list)
 
     def key(self) -> str:
         """What identifies this GPU across nvidia-smi's outputs (bus id, else UUID, else index)."""
@@ -74,7 +78,7 @@ class GpuInfo:
         for f in fields(self):
             mine = getattr(self, f.name)
             theirs = getattr(other, f.name)
-            if f.name in ("mig_devices", "processes"):
+            if isinstance(mine, list):
                 if not mine and theirs:
                     setattr(self, f.name, list(theirs))
             elif mine is None and theirs is not None:
@@ -112,7 +116,8 @@ class SmiFailure:
     """nvidia-smi (or the way to it) failed; `kind` is stable, the rest is for people."""
 
     kind: str  # driver-not-loaded | nvml-unknown-error | version-mismatch | no-devices | not-found |
-    #            driver-root-missing | gpu-lost | invalid-field | unknown
+    #            driver-root-missing | gpu-lost | device-handle-error | nvml-no-permission |
+    #            gpu-access-blocked | nvml-library-missing | invalid-field | unknown
     message: str  # the line nvidia-smi printed
     explanation: str
     hint: str

@@ -89,7 +89,7 @@ def manifest_fragment(plan: FixPlan, after: dict | None) -> dict | None:
     if md.get("namespace"):
         frag["metadata"]["namespace"] = md["namespace"]
     if plan.patch_type == "json":
-        touched = _json_paths(plan.patch)
+        touched = json_paths(plan.patch)
         for path in touched:
             _copy_path(after, frag, path)
     elif isinstance(plan.patch, dict):
@@ -131,7 +131,7 @@ def _project(patch: dict, after: Any, frag: dict) -> None:
             frag[key] = copy.deepcopy(have)
 
 
-def _json_paths(ops: Any) -> list[list[str]]:
+def json_paths(ops: Any) -> list[list[str]]:
     out = []
     for op in ops or []:
         if op.get("op") == "test":

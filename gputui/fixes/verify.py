@@ -388,3 +388,22 @@ _EXPLAIN: dict[FixKind, Callable[..., list[str]]] = {
 def _short(text: str, limit: int = 300) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def fresh_plan(kube, finding: Finding, plan: FixPlan, gather_fn: Callable | None = None) -> FixPlan | None:
+    """The same fix computed again from the cluster as it is now (its resourceVersion is the
+    one just read), or None when the check no longer offers it for the finding's subject."""
+    if gather_fn is None:
+        from gputui.kube.gather import gather
+
+        gather_fn = gather
+    check = REGISTRY.find(finding.code)
+    if check is None:
+        return None
+    for f in run_checks(gather_fn(kube), [check]):
+        if not same_subject(f, finding):
+            continue
+        for p in f.fixes:
+            if p.id == plan.id and _same_object(p.target, plan.target):
+                return p
+    return None

@@ -94,12 +94,12 @@ class KubeClient:
         headers["Accept"] = accept
         if body is not None:
             headers["Content-Type"] = content_type or "application/json"
-        t = timeout or self.request_timeout
+        t = timeout if timeout is not None else self.request_timeout  # 0: no timeout (--request-timeout 0)
         for attempt in (1, 2):
             self._authorize(headers)
             try:
                 raw = self.api_client.rest_client.request(
-                    method, url, headers=dict(headers), body=body, _request_timeout=(min(10.0, t), t)
+                    method, url, headers=dict(headers), body=body, _request_timeout=(min(10.0, t), t) if t else None
                 )
                 data = raw.read()
             except Exception as e:  # noqa: BLE001 - every transport failure is classified below
@@ -170,7 +170,8 @@ class KubeClient:
         if isinstance(exc, (u3.ReadTimeoutError, u3.ProtocolError)) or (
             is_timeout(exc) and not isinstance(exc, u3.ConnectTimeoutError)
         ):
-            return TransportTimeout(f"no complete answer from {self.server} within {timeout:g}s: {exc}")
+            within = f" within {timeout:g}s" if timeout else ""
+            return TransportTimeout(f"no complete answer from {self.server}{within}: {exc}")
         if isinstance(exc, ApiException) and exc.status == 0:  # the client wraps SSL errors this way
             return transport_error(_Wrapped(str(exc.reason or exc)), self.server, timeout)
         return transport_error(exc, self.server, timeout)
@@ -210,5 +211,10 @@ def from_args(args: Any) -> KubeClient:
         getattr(args, "kubeconfig", None),
         getattr(args, "context", None),
         getattr(args, "namespace", None),
-        float(getattr(args, "request_timeout", None) or 30.0),
+        _request_timeout(args),
     )
+
+
+def _request_timeout(args: Any) -> float:
+    value = getattr(args, "request_timeout", None)
+    return 30.0 if value is None else float(value)

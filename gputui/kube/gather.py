@@ -10,11 +10,12 @@ rest carries on; only "no cluster at all" (connect/auth) aborts, as ConnectError
 from __future__ import annotations
 
 import gc
+import queue
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, Future, wait
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -28,6 +29,8 @@ from gputui.kube.compact import Compactor
 from gputui.kube.errors import KubeApiError, TransportTimeout
 
 Progress = Callable[[str, int], None]
+# waiting(resources, seconds): these lists (or requests) have had no answer for `seconds`.
+Waiting = Callable[[list[str], float], None]
 
 
 class PageSink(Protocol):
@@ -43,6 +46,10 @@ class PageSink(Protocol):
 
 
 PAGE_SIZE = 500
+# How often the waiting thread looks up (Ctrl-C is noticed within this), and after how many
+# seconds without an answer `waiting` is told (then again every as many seconds).
+POLL_S = 0.2
+WAIT_NOTICE_S = 5.0
 WORKERS = 6
 RETRIES = 4
 LOG_TAIL_LINES = 40
@@ -98,38 +105,52 @@ def resource_name(group: str, plural: str) -> str:
 
 
 def gather(
-    kube: KubeClient, *, namespace: str | None = None, progress: Progress | None = None, sink: PageSink | None = None
+    kube: KubeClient,
+    *,
+    namespace: str | None = None,
+    progress: Progress | None = None,
+    sink: PageSink | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> ClusterSnapshot:
     """One pass over checks.snapshot.RESOURCES. `progress(resource, items_so_far)` is called from
-    worker threads after each page.
+    worker threads after each page; when `progress` also has a `waiting(resources, seconds)`
+    method, that is called every WAIT_NOTICE_S seconds while lists get no answer (a stalled
+    server is never silent).
 
     `namespace` limits namespaced lists to one namespace; None means the client's --namespace,
     "" all namespaces whatever the client says.
 
     `sink`, when given, also gets every page as full objects (for `gputui snapshot`, which
     writes them out as they come); it costs a second decode of every page.
+
+    Requests run in daemon threads and the calling thread only waits for them, a few times a
+    second: Ctrl-C (KeyboardInterrupt) or `cancelled()` turning true abandons the requests in
+    flight at once (GatherCancelled for the latter) instead of waiting for their timeouts.
     """
     namespace = namespace if namespace is not None else kube.namespace
-    kube.version()  # fail fast, with one line, when there is no cluster to talk to
     snap = ClusterSnapshot(context=kube.context, server=kube.server, source="live")
-    report = _locked(progress)
+    watch = _Watch(progress, cancelled)
+    report = watch.report
     compactor = Compactor()
+    pool = DaemonPool(WORKERS, "gather")
     gc_was_enabled = gc.isenabled()
-    # Building ~10^5 small objects with the cyclic GC on costs 2-4x; the structs hold no cycles.
-    gc.disable()
     try:
-        with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="gather") as pool:
-            # Biggest lists first so they overlap with the many small ones.
-            order = sorted(RESOURCES, key=lambda a: {"pods": 0, "events": 1, "nodes": 2}.get(a, 3))
-            futures: dict[Future, str] = {
-                pool.submit(_list_resource, kube, attr, *RESOURCES[attr], namespace, report, sink, compactor): attr
-                for attr in order
-            }
-            _collect(futures, snap)
-            if "pods" in RESOURCES and not snap.cannot_see("pods"):
-                _fetch_operand_logs(kube, pool, snap)
+        # Fail fast, with one line, when there is no cluster to talk to.
+        watch.wait_all({pool.submit(kube.version): "the API server (/version)"})
+        # Building ~10^5 small objects with the cyclic GC on costs 2-4x; the structs hold no cycles.
+        gc.disable()
+        # Biggest lists first so they overlap with the many small ones.
+        order = sorted(RESOURCES, key=lambda a: {"pods": 0, "events": 1, "nodes": 2}.get(a, 3))
+        futures: dict[Future, str] = {
+            pool.submit(_list_resource, kube, attr, *RESOURCES[attr], namespace, report, sink, compactor): attr
+            for attr in order
+        }
+        _collect(futures, snap, watch)
+        if "pods" in RESOURCES and not snap.cannot_see("pods"):
+            _fetch_operand_logs(kube, pool, snap, watch)
         snap.incomplete.sort(key=lambda i: i.resource)
     finally:
+        pool.shutdown()  # abandons what is still in flight (after an error or Ctrl-C)
         if gc_was_enabled:
             gc.enable()
     # Move the snapshot out of the collector's sight: later full collections skip it (TUI stays smooth).
@@ -137,11 +158,104 @@ def gather(
     return snap
 
 
-def _collect(futures: dict[Future, str], snap: ClusterSnapshot) -> None:
+class GatherCancelled(Exception):
+    """The caller's `cancelled()` turned true while reading (the app is closing or reading anew)."""
+
+
+class DaemonPool:
+    """A small thread pool whose threads never hold up the process: Ctrl-C or an error leaves
+    requests in flight behind (a ThreadPoolExecutor joins its threads at exit, which kept
+    gputui alive for the remaining request timeouts and retries)."""
+
+    def __init__(self, workers: int, name: str):
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True) for i in range(workers)]
+        for t in self._threads:
+            t.start()
+
+    def submit(self, fn: Callable, *args) -> Future:
+        f: Future = Future()
+        self._queue.put((f, fn, args))
+        return f
+
+    def shutdown(self) -> None:
+        """Cancel what has not started; threads end after their current task (nobody waits)."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                item[0].cancel()
+        for _ in self._threads:
+            self._queue.put(None)
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            f, fn, args = item
+            if not f.set_running_or_notify_cancel():
+                continue
+            try:
+                f.set_result(fn(*args))
+            except BaseException as e:  # noqa: BLE001 - handed to whoever waits for the future
+                f.set_exception(e)
+
+
+class _Watch:
+    """The waiting side: polls futures a few times a second, tells `waiting` about silent
+    lists, and notices cancellation."""
+
+    def __init__(self, progress: Progress | None, cancelled: Callable[[], bool] | None):
+        self._progress = progress
+        self._waiting: Waiting | None = getattr(progress, "waiting", None)
+        self._cancelled = cancelled
+        self._lock = threading.Lock()
+        self._last_answer = time.monotonic()
+        self._last_notice = 0.0
+
+    def report(self, resource: str, count: int) -> None:
+        with self._lock:
+            self._last_answer = time.monotonic()
+            if self._progress is not None:
+                self._progress(resource, count)
+
+    def poll(self, pending: set[Future], names: dict[Future, str]) -> tuple[set[Future], set[Future]]:
+        done, still = wait(pending, timeout=POLL_S, return_when=FIRST_EXCEPTION)
+        if self._cancelled is not None and self._cancelled():
+            raise GatherCancelled("reading the cluster was cancelled")
+        now = time.monotonic()
+        with self._lock:
+            silent = now - self._last_answer
+        if self._waiting is not None and still and silent >= WAIT_NOTICE_S and now - self._last_notice >= WAIT_NOTICE_S:
+            self._last_notice = now
+            self._waiting(sorted({names[f] for f in still if f in names}), silent)
+        return done, still
+
+    def answered(self) -> None:
+        with self._lock:
+            self._last_answer = time.monotonic()
+
+    def wait_all(self, futures: dict[Future, str]) -> list:
+        """Wait for every future; the first exception is raised."""
+        pending = set(futures)
+        while pending:
+            done, pending = self.poll(pending, futures)
+            for f in done:
+                f.result()
+                self.answered()
+        return [f.result() for f in futures]
+
+
+def _collect(futures: dict[Future, str], snap: ClusterSnapshot, watch: _Watch) -> None:
     pending = set(futures)
+    names = {f: resource_name(RESOURCES[a][0], RESOURCES[a][2]) for f, a in futures.items()}
     while pending:
-        done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+        done, pending = watch.poll(pending, names)
         for f in done:
+            watch.answered()
             try:
                 listed: _Listed = f.result()
             except Failed as e:
@@ -287,7 +401,7 @@ def _paginate(
     cont: str | None = None
     limit = PAGE_SIZE
     pending: Future | None = None
-    prefetch: ThreadPoolExecutor | None = None
+    prefetch: DaemonPool | None = None
 
     def fetch(token: str | None, page_limit: int) -> bytes:
         return get_with_retries(kube, path, {"limit": page_limit or None, "continue": token}, name)
@@ -310,7 +424,7 @@ def _paginate(
             try:
                 cont = _HEAD.decode(body).metadata.continue_
                 if cont:
-                    prefetch = prefetch or ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
+                    prefetch = prefetch or DaemonPool(1, "prefetch")
                     pending = prefetch.submit(fetch, cont, limit)
                 page = decoder.decode(body)
             except msgspec.DecodeError as e:
@@ -325,15 +439,21 @@ def _paginate(
                 return items
     finally:
         if prefetch is not None:
-            prefetch.shutdown(wait=True, cancel_futures=True)
+            prefetch.shutdown()
 
 
 def get_with_retries(kube: KubeClient, path: str, query: dict, name: str, accept: str = "application/json") -> bytes:
     """GET with exponential backoff on 429/5xx and stalled reads; the last failure is re-raised
     (a read that stalls every time as Failed)."""
+    return _with_retries(lambda: kube.request("GET", path, query=query, accept=accept).data, name)
+
+
+def _with_retries(fetch: Callable[[], bytes], name: str) -> bytes:
+    """`fetch()` again, with exponential backoff, after 429/5xx and stalled reads; the last
+    KubeApiError is re-raised, a read that stalled every time becomes Failed (Timeout)."""
     for attempt in range(RETRIES + 1):
         try:
-            return kube.request("GET", path, query=query, accept=accept).data
+            return fetch()
         except KubeApiError as e:
             if not e.retryable or attempt == RETRIES:
                 raise
@@ -384,18 +504,6 @@ def _fill_kind(items: list, kind: str, api_version: str) -> None:
             obj.api_version = api_version
 
 
-def _locked(progress: Progress | None) -> Progress:
-    if progress is None:
-        return lambda resource, count: None
-    lock = threading.Lock()
-
-    def report(resource: str, count: int) -> None:
-        with lock:
-            progress(resource, count)
-
-    return report
-
-
 # -- log tails of failing GPU Operator pods ----------------------------------------
 
 
@@ -425,7 +533,10 @@ def log_tail_containers(pod) -> list[tuple[str, bool]]:
     return failing_containers(pod)
 
 
-def _fetch_operand_logs(kube: KubeClient, pool: ThreadPoolExecutor, snap: ClusterSnapshot) -> None:
+def _fetch_operand_logs(kube: KubeClient, pool: DaemonPool, snap: ClusterSnapshot, watch: _Watch) -> None:
+    """The log tails of failing GPU Operator pods: root-cause evidence, so a tail that could not
+    be read (403, 5xx or a timeout after retries) is listed under could-not-see, with its reason.
+    A 400 or 404 (no previous instance, the pod just went away) is nothing to show, not a loss."""
     wanted: list[tuple[str, str, str, bool]] = []
     pods_with_logs = 0
     for pod in [p for p in snap.pods if p.metadata.labels.get("app") in OPERAND_APPS]:
@@ -440,27 +551,41 @@ def _fetch_operand_logs(kube: KubeClient, pool: ThreadPoolExecutor, snap: Cluste
         if pods_with_logs >= MAX_LOG_PODS:
             break
     futures = {pool.submit(_log_tail, kube, *key): key for key in wanted}
-    forbidden: str | None = None
+    names = {f: "pods/log" for f in futures}
+    pending = set(futures)
+    while pending:
+        _, pending = watch.poll(pending, names)
+    lost: dict[str, list[tuple[str, str]]] = {}  # reason -> (which tail, why)
     for f, key in futures.items():
+        which = f"{key[0]}/{key[1]} {key[2]}" + (" (previous)" if key[3] else "")
         try:
             text = f.result()
         except KubeApiError as e:
-            if e.status == 403:
-                forbidden = e.message
-            continue  # 400 "previous terminated container not found" and the like: nothing to show
-        except TransportTimeout:
+            if e.status in (400, 404):
+                continue
+            incomplete = _incomplete("pods/log", e)
+            lost.setdefault(incomplete.reason, []).append((which, incomplete.message))
+            continue
+        except Failed as e:
+            lost.setdefault(e.incomplete.reason, []).append((which, e.incomplete.message))
             continue
         if text:
             snap.logs[key] = text
-    if forbidden:
-        snap.incomplete.append(Incomplete("pods/log", "Forbidden", forbidden))
+    for reason, tails in sorted(lost.items()):
+        shown = ", ".join(w for w, _ in tails[:5]) + (f" and {len(tails) - 5} more" if len(tails) > 5 else "")
+        n = len(tails)
+        snap.incomplete.append(
+            Incomplete(
+                "pods/log",
+                reason,
+                f"{n} log tail{'s' if n != 1 else ''} of failing GPU Operator pods could not be read "
+                f"({shown}): {tails[0][1]}",
+            )
+        )
 
 
 def _log_tail(kube: KubeClient, namespace: str, pod: str, container: str, previous: bool) -> str:
-    data = kube.request(
-        "GET",
-        f"/api/v1/namespaces/{namespace}/pods/{pod}/log",
-        query={"container": container, "tailLines": LOG_TAIL_LINES, "previous": previous or None},
-        accept="*/*",
-    ).data
+    query = {"container": container, "tailLines": LOG_TAIL_LINES, "previous": previous or None}
+    path = f"/api/v1/namespaces/{namespace}/pods/{pod}/log"
+    data = get_with_retries(kube, path, query, "pods/log", accept="*/*")
     return data.decode("utf-8", "replace")

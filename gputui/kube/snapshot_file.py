@@ -4,29 +4,45 @@ The file holds full objects (not the slim structs the checks use) so that it sta
 useful beyond gputui's current checks: a later gputui can check more, and
 `gputui sim serve FILE` replays it for kubectl and the TUI. It is meant to be
 attached to tickets, so it leaves out what should not travel: Secrets are never
-read, container env values are replaced, `managedFields` and the
-last-applied-configuration annotation (which can embed both) are dropped. Log tails
+read; container env values, credentials in commands and arguments and credential-like
+annotation values are replaced (gputui.redact); `managedFields` and the
+last-applied-configuration annotation (which can embed all of these) are dropped. Log tails
 of failing GPU Operator pods ride along as `sim.gputui.dev/log.*` annotations, which
 both the simulator and `--from` understand.
 
 One extra ConfigMap, `default/gputui-snapshot`, records where and when the snapshot was
 taken and what could not be read, so an offline diagnosis reports the same
 "could not see" list and judges ages against the moment of gathering.
+
+Layout: a `kind: List` whose items are one line each. In YAML each item is written as a
+JSON flow mapping (`- {"apiVersion":"v1","kind":"Pod",...}`), which every YAML reader
+(kubectl, PyYAML) takes as it is, and which `--from` reads item by item straight into the
+checks' slim structs, as live gathering does (a 100k-pod snapshot in seconds and a few
+hundred MiB, where parsing block YAML takes minutes and gigabytes). The rare item that
+JSON cannot say the way YAML 1.1 reads it (an exponent float such as 1e-05) is written as
+block YAML instead. A `.json` file is the same List with one item per line. Older
+snapshots (block YAML, indented JSON) still read, by the general manifest loader.
+
+The target is written as gputui.files.safe_output writes any file the user names.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import json
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Iterator
 from typing import Any, TextIO
 
+import msgspec
+
 from checks.snapshot import LOG_ANNOTATION, PREVIOUS_LOG_ANNOTATION, ClusterSnapshot, Incomplete
 from checks.timestamps import parse_time
+from gputui import files
+from gputui.redact import redact_object, redact_text
 
 META_NAME = "gputui-snapshot"
 META_NAMESPACE = "default"
@@ -35,8 +51,7 @@ REDACTED = "(redacted by gputui snapshot)"
 _DROP_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
 # CRDs and namespaces first so a replaying server knows every kind before it meets one.
 _ORDER = {"crds": 0, "namespaces": 1}
-# Objects serialized at once: the YAML dumper builds a node per value, so whole pages of
-# pods, several threads at a time, would cost hundreds of MiB.
+# Objects serialized at once (bytes held per spool write).
 _SERIALIZE_BATCH = 50
 
 
@@ -54,9 +69,10 @@ class SnapshotWriter:
     def __init__(self, path: str):
         self.path = path
         self.json = path.endswith(".json")
-        to_stdout = path == "-"
+        # Refuses devices, FIFOs, directories (InputError) before the cluster is read.
+        target = files.output_target(path)
         self._spool = tempfile.TemporaryFile(
-            dir=None if to_stdout else (os.path.dirname(path) or "."), prefix=".gputui-snapshot-"
+            dir=None if target == files.STDOUT else (os.path.dirname(target) or "."), prefix=".gputui-snapshot-"
         )
         self._lock = threading.Lock()
         # attr -> pieces in list order: (offset, length) in the spool, or a pod held as a dict
@@ -125,15 +141,8 @@ class SnapshotWriter:
             self._write_to(lambda data: out.write(data.decode("utf-8")), snap, logs_by_pod)
             out.flush()
         else:
-            partial = self.path + ".tmp"
-            try:
-                with open(partial, "wb") as f:
-                    self._write_to(f.write, snap, logs_by_pod)
-                os.replace(partial, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(partial)
-                raise
+            with files.safe_output(self.path) as f:
+                self._write_to(f.write, snap, logs_by_pod)
         return 1 + sum(self.counts.values())
 
     def _write_to(self, write, snap: ClusterSnapshot, logs_by_pod: dict) -> None:
@@ -146,7 +155,9 @@ class SnapshotWriter:
                         ((piece.get("metadata") or {}).get("namespace", ""), piece["metadata"].get("name"))
                     )
                     if extra:
-                        piece["metadata"].setdefault("annotations", {}).update(extra)
+                        piece["metadata"].setdefault("annotations", {}).update(
+                            {key: redact_text(text, REDACTED) for key, text in extra.items()}
+                        )
                     data = self._serialize([piece])
                 else:
                     self._spool.seek(piece[0])
@@ -154,21 +165,21 @@ class SnapshotWriter:
                 if self.json:
                     write(b",\n")
                 write(data)
-        write(b"\n ]\n}\n" if self.json else b"")
+        write(b"\n]}\n" if self.json else b"")
 
     def _head(self) -> bytes:
-        head = {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}}
-        if self.json:
-            return (json.dumps(head, indent=1, ensure_ascii=False)[:-2] + ',\n "items": [\n').encode("utf-8")
-        return (_yaml_dump(head) + "items:\n").encode("utf-8")
+        return JSON_HEAD if self.json else YAML_HEAD
 
     def _serialize(self, objects: list[dict]) -> bytes:
-        """Items as they appear inside the file's `items` (JSON: without the separating commas)."""
+        """Items as they appear inside the file's `items`, one a line (JSON: without the
+        separating commas)."""
         if self.json:
-            return ",\n".join(
-                "  " + json.dumps(o, indent=1, ensure_ascii=False).replace("\n", "\n  ") for o in objects
-            ).encode("utf-8")
-        return _yaml_dump(objects).encode("utf-8")
+            return b",\n".join(item_line(o) for o in objects)
+        out = []
+        for o in objects:
+            line = item_line(o)
+            out.append(_yaml_dump([o]).encode("utf-8") if _YAML_FLOAT.search(line) else b"- " + line + b"\n")
+        return b"".join(out)
 
     def close(self) -> None:
         self._spool.close()
@@ -178,6 +189,27 @@ class SnapshotWriter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+YAML_HEAD = b'apiVersion: v1\nkind: List\nmetadata:\n  resourceVersion: ""\nitems:\n'
+_OLD_YAML_HEAD = YAML_HEAD.replace(b'""', b"''")  # block-YAML snapshots: item by item too, slowly
+JSON_HEAD = b'{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":""},"items":[\n'
+# Characters JSON leaves raw that YAML reads differently (line breaks U+0085/2028/2029) or refuses.
+_YAML_UNSAFE = re.compile(rb"\x7f|\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]|\xef\xbf[\xbe\xbf]")
+# A JSON number with an exponent (1e-05, 1.5e16): YAML 1.1 reads it as a string. Matches
+# inside strings too (rarely: `"x":"1e5,"`), which only costs that item a block-YAML line.
+_YAML_FLOAT = re.compile(rb"[:,\[]-?[0-9]+(?:\.[0-9]+)?[eE][-+]?[0-9]+[,}\]]")
+
+
+def item_line(obj: dict) -> bytes:
+    """One object as one line of JSON, apiVersion and kind first (as kubectl shows them),
+    with the few characters YAML would misread escaped."""
+    if "apiVersion" in obj and "kind" in obj:
+        obj = {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"), **obj}
+    line = msgspec.json.encode(obj)
+    if _YAML_UNSAFE.search(line):
+        line = _YAML_UNSAFE.sub(lambda m: b"\\u%04x" % ord(m[0].decode("utf-8")), line)
+    return line
 
 
 def _yaml_dump(doc: Any) -> str:
@@ -254,19 +286,253 @@ def _clean(obj: dict) -> None:
         if isinstance(ann, dict):
             for key in _DROP_ANNOTATIONS:
                 ann.pop(key, None)
-    _redact_env(obj)
+    redact_object(obj, REDACTED)
 
 
-def _redact_env(node: Any) -> None:
-    """Every `env: [{name, value}]` list anywhere (pods, workload templates, ClusterPolicy)."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "env" and isinstance(value, list):
-                for item in value:
-                    if isinstance(item, dict) and "value" in item and item["value"] not in ("", None):
-                        item["value"] = REDACTED
+# -- reading, item by item ------------------------------------------------------------
+
+
+class NotStreamable(Exception):
+    """The file is not a gputui snapshot the streaming reader takes as it is (another
+    layout, a kind it does not know, something a server would have filled in missing);
+    the general loader reads it instead."""
+
+
+# `{"apiVersion":"v1","kind":"Pod",` as item_line starts every item.
+_ITEM_PREFIX = re.compile(rb'\{"apiVersion":"([^"\\]*)","kind":"([^"\\]*)"')
+_LOG_MARK = b"sim.gputui.dev/"
+# The apiVersion each built-in kind is read at (checks.snapshot.RESOURCES); custom
+# resources need a CRD in the file that serves theirs.
+_CLUSTER_SCOPED_KINDS = frozenset(
+    {"Node", "Namespace", "NodePool", "NodeClaim", "EC2NodeClass", "ClusterPolicy", "CustomResourceDefinition"}
+)
+_BATCH = 500
+
+
+class _StreamReader:
+    def __init__(self) -> None:
+        from checks.kinds import Event, Node, Object, Pod
+        from checks.snapshot import KIND_TO_ATTR, RESOURCES
+        from gputui.kube.compact import Compactor
+
+        self.snap = ClusterSnapshot(source="snapshot")
+        self.kind_to_attr = KIND_TO_ATTR
+        self.types = {"nodes": Node, "pods": Pod, "events": Event}
+        self.object_type = Object
+        self.decoders: dict[str, msgspec.json.Decoder] = {}
+        self.builtin = {
+            attr: (f"{group}/{version}" if group else version)
+            for attr, (group, version, _plural) in RESOURCES.items()
+            if "." not in group or group.endswith(".k8s.io")
+        }
+        self.compactor = Compactor()
+        self.pending: dict[str, list] = {}
+        self.meta: dict | None = None
+        self.namespaces_used: set[str] = set()
+        self.custom_used: set[tuple[str, str]] = set()
+
+    def decoder(self, attr: str) -> msgspec.json.Decoder:
+        d = self.decoders.get(attr)
+        if d is None:
+            d = self.decoders[attr] = msgspec.json.Decoder(self.types.get(attr, self.object_type), strict=False)
+        return d
+
+    # -- items ---------------------------------------------------------------------------
+
+    def json_item(self, data: bytes) -> None:
+        m = _ITEM_PREFIX.match(data)
+        if self.meta is None or m is None:
+            try:
+                obj = msgspec.json.decode(data)
+            except msgspec.DecodeError:
+                raise NotStreamable from None
+            self.dict_item(obj)
+            return
+        api_version, kind = m.group(1).decode(), m.group(2).decode()
+        attr = self.kind_to_attr.get(kind)
+        if attr is None:
+            raise NotStreamable
+        try:
+            struct = self.decoder(attr).decode(data)
+        except msgspec.DecodeError:
+            raise NotStreamable from None
+        self.add(attr, api_version, kind, struct, _LOG_MARK in data)
+
+    def dict_item(self, obj: Any) -> None:
+        if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict):
+            raise NotStreamable
+        if self.meta is None:
+            data = obj.get("data") or {}
+            if (
+                obj.get("kind") != "ConfigMap"
+                or obj["metadata"].get("name") != META_NAME
+                or META_LABEL not in (obj["metadata"].get("labels") or {})
+                or parse_time(data.get("gatheredAt")) is None
+            ):
+                raise NotStreamable
+            self.meta = obj
+            return
+        from checks.kinds import to_struct
+
+        kind, api_version = obj.get("kind"), obj.get("apiVersion")
+        if not isinstance(kind, str) or not isinstance(api_version, str):
+            raise NotStreamable
+        attr = self.kind_to_attr.get(kind)
+        if attr is None:
+            raise NotStreamable
+        try:
+            struct = to_struct(obj, self.types.get(attr, self.object_type))
+        except msgspec.ValidationError:
+            raise NotStreamable from None
+        annotations = obj["metadata"].get("annotations") or {}
+        self.add(attr, api_version, kind, struct, any(k.startswith("sim.gputui.dev/") for k in annotations))
+
+    def add(self, attr: str, api_version: str, kind: str, struct: Any, has_logs: bool) -> None:
+        md = struct.metadata
+        if not md.name:
+            raise NotStreamable  # the general loader says what is wrong with it
+        if kind in _CLUSTER_SCOPED_KINDS:
+            if md.namespace:
+                raise NotStreamable
+        elif not md.namespace:
+            raise NotStreamable
+        else:
+            self.namespaces_used.add(md.namespace)
+        builtin = self.builtin.get(attr)
+        if builtin is not None:
+            if api_version != builtin:
+                raise NotStreamable
+        else:
+            self.custom_used.add((api_version, kind))
+        if attr == "nodepools" and "karpenter.sh/" in api_version:
+            self.snap.karpenter_api_version = self.snap.karpenter_api_version or api_version
+        if has_logs:
+            from checks.snapshot import split_log_annotations
+
+            for (container, previous), text in split_log_annotations(
+                {"metadata": {"annotations": md.annotations}}
+            ).items():
+                self.snap.logs[(md.namespace or "default", md.name, container, previous)] = text
+        batch = self.pending.setdefault(attr, [])
+        batch.append(struct)
+        if len(batch) >= _BATCH:
+            self.flush(attr)
+
+    def flush(self, attr: str) -> None:
+        batch = self.pending.pop(attr, [])
+        if not batch:
+            return
+        method = {"pods": self.compactor.pods, "nodes": self.compactor.nodes, "events": self.compactor.events}.get(attr)
+        if method is not None:
+            method(batch)
+        else:
+            self.compactor.objects(attr, batch)
+        getattr(self.snap, attr).extend(batch)
+
+    # -- the end ---------------------------------------------------------------------------
+
+    def finish(self) -> ClusterSnapshot:
+        if self.meta is None:
+            raise NotStreamable
+        for attr in list(self.pending):
+            self.flush(attr)
+        snap = self.snap
+        # What the general loader would add: namespaces that objects use, CRDs for custom resources.
+        if self.namespaces_used - {ns.metadata.name for ns in snap.namespaces}:
+            raise NotStreamable
+        served = set()
+        for crd in snap.crds:
+            spec = crd.spec
+            group, kind = spec.get("group", ""), (spec.get("names") or {}).get("kind", "")
+            for v in spec.get("versions") or []:
+                if isinstance(v, dict) and v.get("served", True):
+                    served.add((f"{group}/{v.get('name')}", kind))
+        if self.custom_used - served:
+            raise NotStreamable
+        for pod in snap.pods:
+            for ref in pod.metadata.owner_references:
+                if not ref.uid or not ref.api_version:
+                    raise NotStreamable
+        apply_meta(snap, [self.meta])
+        return snap
+
+
+def read_streamed(path: str) -> ClusterSnapshot | None:
+    """A snapshot file gputui wrote, read item by item into the checks' structs (compacted as
+    live gathering does); None when the file is anything else (the caller then uses the
+    general loader, which also gives the precise error for a broken file)."""
+    import gc
+
+    try:
+        f = open(path, "rb")
+    except OSError:
+        return None
+    reader = _StreamReader()
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # ~10^5 small acyclic structs: the cyclic GC would only slow their building
+    try:
+        with f:
+            head = f.read(len(YAML_HEAD))
+            if head == JSON_HEAD[: len(head)] and f.read(len(JSON_HEAD) - len(head)) == JSON_HEAD[len(head) :]:
+                _read_json_lines(f, reader)
+            elif head in (YAML_HEAD, _OLD_YAML_HEAD):
+                _read_yaml_lines(f, reader)
             else:
-                _redact_env(value)
-    elif isinstance(node, list):
-        for item in node:
-            _redact_env(item)
+                return None
+        snap = reader.finish()
+    except (NotStreamable, UnicodeDecodeError, OSError):
+        return None
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    gc.freeze()
+    return snap
+
+
+def _read_json_lines(f, reader: _StreamReader) -> None:
+    for line in f:
+        if line.startswith(b"]}"):
+            return
+        line = line.rstrip(b"\r\n")
+        if line.endswith(b","):
+            line = line[:-1]
+        if not line.startswith(b"{"):
+            raise NotStreamable
+        reader.json_item(line)
+    raise NotStreamable  # no end of the list: cut short
+
+
+def _read_yaml_lines(f, reader: _StreamReader) -> None:
+    block: list[bytes] = []
+
+    def block_item() -> None:
+        import yaml
+
+        from gputui.kube.manifests import ManifestLoader
+
+        try:
+            items = yaml.load(b"".join(block), Loader=ManifestLoader)
+        except yaml.YAMLError:
+            raise NotStreamable from None
+        block.clear()
+        if not isinstance(items, list) or len(items) != 1:
+            raise NotStreamable
+        reader.dict_item(items[0])
+
+    for line in f:
+        if line.startswith(b"- {") and line.rstrip().endswith(b"}"):
+            if block:
+                block_item()
+            reader.json_item(line[2:].rstrip(b"\r\n"))
+        elif line.startswith(b"- "):
+            if block:
+                block_item()
+            block.append(line)
+        elif block and (line.startswith(b" ") or not line.strip()):
+            block.append(line)
+        elif not line.strip():
+            continue
+        else:
+            raise NotStreamable
+    if block:
+        block_item()

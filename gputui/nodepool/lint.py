@@ -21,6 +21,11 @@ from typing import Any
 from gputui.errors import InputError
 
 LINTED_KINDS = ("NodePool", "EC2NodeClass")
+# EKS Auto Mode's node class (eks.amazonaws.com/v1 NodeClass): valid input, read as context (a NodePool may
+# name it in nodeClassRef); gputui has no rules of its own for it, so a file with only NodeClasses is clean.
+AUTO_MODE_KINDS = ("NodeClass",)
+# Kinds Karpenter v0.32 replaced (karpenter.sh/v1alpha5, karpenter.k8s.aws/v1alpha1): no current API serves them.
+RETIRED_KINDS = {"Provisioner": "NodePool", "AWSNodeTemplate": "EC2NodeClass", "Machine": "NodeClaim"}
 # Cluster checks that need nothing but NodePools and EC2NodeClasses (and judge their status).
 LINT_CLUSTER_CHECKS = ("GPU306", "GPU307", "GPU308")
 
@@ -61,17 +66,31 @@ def lint_objects(located: list[Located], crds: Iterable[dict] = ()):
 
     objects: list[dict[str, Any]] = []
     where: dict[tuple[str, str], str] = {}
+    auto_mode = 0
+    retired: dict[str, str] = {}
     for loc in located:
         obj = loc.obj
         kind = obj.get("kind")
         name = (obj.get("metadata") or {}).get("name")
+        if kind in AUTO_MODE_KINDS and str(obj.get("apiVersion", "")).startswith("eks.amazonaws.com/"):
+            auto_mode += 1
+        if kind in RETIRED_KINDS and str(obj.get("apiVersion", "")).startswith(("karpenter.sh/", "karpenter.k8s.aws/")):
+            retired.setdefault(str(kind), loc.where)
         if kind in LINTED_KINDS:
             if not name:
                 raise InputError(f"{loc.where}: {kind} without metadata.name", hint="give every object a name")
             obj = mark_draft(obj)
             where.setdefault((kind, name), loc.where)
         objects.append(obj)
-    if not where:
+    if not where and retired and not auto_mode:
+        first = next(iter(retired.values()))
+        raise InputError(
+            f"{first}: {', '.join(retired)} belong to the Karpenter API before v0.32; no current Karpenter serves them",
+            hint="migrate: "
+            + ", ".join(f"{old} -> {RETIRED_KINDS[old]}" for old in retired)
+            + " (karpenter.sh/v1), then lint the new manifests",
+        )
+    if not where and not auto_mode:
         raise InputError(
             "no NodePool or EC2NodeClass in the given files",
             hint="pass the manifests that define your Karpenter NodePools",

@@ -7,7 +7,7 @@ the same edits on top of it.
 An edit to an existing NodePool is a gputui.fixes plan (a JSON merge patch of spec), so
 it goes through the same Applier, audit log and `gputui undo` as every fix. A new
 NodePool (from a template) is created with a dry run first and recorded in the same
-audit log.
+audit log; undoing that entry deletes it.
 
 Public API:
     NodePoolSaver(kube, read_only=False, audit=None)
@@ -69,7 +69,9 @@ def edit_plan(draft: NodePoolDraft, base: dict) -> FixPlan:
         description="Changes the NodePool as edited. Template changes (taints, labels, node class, "
         "expireAfter) mark existing nodes Drifted and Karpenter replaces them as the budgets "
         "allow; requirement changes drift only the nodes that no longer satisfy them.",
-        resource_version=(draft.original.get("metadata") or {}).get("resourceVersion"),
+        # The precondition is the object the diff was computed against (the live one just read),
+        # so a NodePool changed after the review is never overwritten: the review runs again.
+        resource_version=(base.get("metadata") or {}).get("resourceVersion"),
         gitops_warning=gitops_warning(md, "the NodePool manifest"),
     )
 
@@ -149,6 +151,13 @@ class NodePoolSaver:
             )
         plan = edit_plan(draft, live)
         preview = self.applier.preview(plan)
+        opened_rv = (draft.original.get("metadata") or {}).get("resourceVersion")
+        stale = preview.stale
+        if stale is None and opened_rv != preview.resource_version:
+            stale = (
+                f"NodePool {draft.name} changed after the editor opened it (resourceVersion {opened_rv} → "
+                f"{preview.resource_version}); the diff is your edits on top of it as it is now"
+            )
         after = preview.after or {}
         schema = validate_manifest(_without_status(after), self._crd(draft.api_version), old=_without_status(live))
         if not preview.diff:
@@ -162,7 +171,7 @@ class NodePoolSaver:
                 "nothing to save: the NodePool already reads so",
                 preview.resource_version,
                 plan.gitops_warning,
-                preview.stale,
+                stale,
                 plan,
                 preview,
             )
@@ -177,7 +186,7 @@ class NodePoolSaver:
                 "not sent for a dry run: the schema check failed",
                 preview.resource_version,
                 plan.gitops_warning,
-                preview.stale,
+                stale,
                 plan,
                 preview,
             )
@@ -192,7 +201,7 @@ class NodePoolSaver:
                 "read-only: nothing is sent",
                 preview.resource_version,
                 plan.gitops_warning,
-                preview.stale,
+                stale,
                 plan,
                 preview,
             )
@@ -207,7 +216,7 @@ class NodePoolSaver:
             dry.message,
             preview.resource_version,
             plan.gitops_warning,
-            preview.stale,
+            stale,
             plan,
             preview,
         )
@@ -249,43 +258,18 @@ class NodePoolSaver:
 
     def _create(self, review: Review) -> SaveResult:
         from gputui.fixes.apply import ReadOnlyError
-        from gputui.fixes.audit import AuditEntry, AuditLog
-        from gputui.kube.errors import KubeApiError
 
         if self.read_only:
             raise ReadOnlyError("create a NodePool")
-        body = _for_create(review.draft.obj)
-        try:
-            after = self.kube.request(
-                "POST", _collection(review.draft), query={"fieldManager": "gputui"}, body=body
-            ).json()
-        except KubeApiError as e:
-            return SaveResult(
-                False, e.status == 409, f"the API server rejected it ({e.status} {e.reason}): {e.message}"
-            )
-        target = {
-            "kind": "NodePool",
-            "namespace": None,
-            "name": review.draft.name,
-            "apiVersion": review.draft.api_version,
-        }
-        entry = self.applier.audit.append(
-            AuditEntry(
-                id=AuditLog.new_id(),
-                time=AuditLog.now(),
-                action="apply",
-                context=self.kube.context,
-                server=self.kube.server,
-                title=f"Create NodePool {review.draft.name}",
-                plan={"id": FixKind.CREATE_NODEPOOL.value, "patchType": "create", "target": target},
-                target=target,
-                before=None,
-                after=after,
-                ok=True,
-                message=f"NodePool/{review.draft.name} created",
-            )
+        ref = _ref(review.draft)
+        target = {"kind": "NodePool", "namespace": None, "name": ref.name, "apiVersion": ref.api_version}
+        result = self.applier.create(
+            ref,
+            _for_create(review.draft.obj),
+            f"Create NodePool {review.draft.name}",
+            {"id": FixKind.CREATE_NODEPOOL.value, "patchType": "create", "target": target},
         )
-        return SaveResult(True, False, f"NodePool/{review.draft.name} created", after, entry.id)
+        return SaveResult(result.ok, result.conflict, result.message, result.after, result.entry_id)
 
 
 def _without_status(obj: dict) -> dict:

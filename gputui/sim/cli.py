@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import signal
 import sys
@@ -21,6 +22,15 @@ def run_serve(args: Namespace) -> int:
         raise InputError(f"--latency {args.latency}: must not be negative", hint="milliseconds, e.g. --latency 200")
     if not 0 <= args.port <= 65535:
         raise InputError(f"--port {args.port}: not a TCP port", hint="0 picks a free port")
+    from gputui.sim.rbac import parse_identity, write_kubeconfig
+
+    identities = {}
+    for spec in getattr(args, "user", None) or []:
+        try:
+            token, identity = parse_identity(spec)
+        except ValueError as e:
+            raise InputError(f"--user {e}", hint="e.g. --user alice=s3cret or --user ci:gputui-readers=t0ken")
+        identities[token] = identity
     sources = list(args.sources or []) or ([] if args.synthetic else ["incident"])
     faults = Faults(
         latency_ms=args.latency,
@@ -32,8 +42,14 @@ def run_serve(args: Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     sim = start_simulator(
-        sources=sources, synthetic=args.synthetic, port=args.port, kubeconfig_out=args.kubeconfig_out, faults=faults
+        sources=sources,
+        synthetic=args.synthetic,
+        port=args.port,
+        kubeconfig_out=args.kubeconfig_out,
+        faults=faults,
+        identities=identities,
     )
+    written: list = []
     try:
         print(f"export KUBECONFIG={shlex.quote(str(sim.kubeconfig))}", flush=True)
         counts = sim.store.counts()
@@ -49,11 +65,26 @@ def run_serve(args: Namespace) -> int:
                 f"forbid {','.join(faults.forbid) or '-'}, expire continue {faults.expire_continue}",
                 file=err,
             )
+        for token, identity in identities.items():
+            path = write_kubeconfig(
+                sim.kubeconfig.with_name(f"{sim.kubeconfig.name}.{re.sub(r'[^A-Za-z0-9._-]', '_', identity.user)}"),
+                sim.url,
+                token,
+                identity,
+            )
+            written.append(path)
+            groups = f" (groups {', '.join(identity.groups)})" if identity.groups else ""
+            print(
+                f"  user {identity.user}{groups}, judged by the served RBAC: KUBECONFIG={shlex.quote(str(path))}",
+                file=err,
+            )
         print("  Ctrl-C to stop", file=err, flush=True)
         while not stop.wait(0.5):
             pass
     finally:
         sim.stop()
+        for path in written:
+            path.unlink(missing_ok=True)
     print("gputui sim: stopped", file=sys.stderr)
     return 0
 

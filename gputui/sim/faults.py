@@ -25,10 +25,39 @@ class Faults:
     slow: dict[str, float] = field(default_factory=dict)
     fail: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    # Writes (POST/PUT/PATCH/DELETE) are held this long after their body is read, before they
+    # are applied: a client killed meanwhile leaves a change that lands without its answer.
+    write_latency_ms: float = 0.0
+    writes_received: int = 0  # counted before the hold, so a test knows a write is in flight
+    # Reads of these resources ("pods", "pods/log", "nodeclaims.karpenter.sh") never answer: the
+    # request hangs until `release()` (or an hour), as behind a stalled proxy or a wedged server.
+    stall: tuple[str, ...] = ()
+    # Reads of these resources are always answered 503 (error_rate picks reads at random instead).
+    unavailable: tuple[str, ...] = ()
+    stalled: int = 0  # how many requests have been stalled so far
     _rng: random.Random = field(default_factory=random.Random, repr=False, compare=False)
+    _released: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.forbid = normalize_forbid(self.forbid)
+        self.stall = normalize_forbid(self.stall)
+        self.unavailable = normalize_forbid(self.unavailable)
+
+    def stalls(self, plural: str, group: str, sub: str | None = None) -> bool:
+        return _names(plural, group, sub) & set(normalize_forbid(self.stall)) != set()
+
+    def wait_stalled(self) -> None:
+        """Hang the request (the handler thread) until release()."""
+        self.stalled += 1
+        self._released.wait(3600)
+
+    def release(self) -> None:
+        """Let every stalled request go on (and stall no more)."""
+        self.stall = ()
+        self._released.set()
+
+    def is_unavailable(self, plural: str, group: str, sub: str | None = None) -> bool:
+        return _names(plural, group, sub) & set(normalize_forbid(self.unavailable)) != set()
 
     def forbids(self, plural: str, group: str) -> bool:
         names = normalize_forbid(self.forbid)
@@ -51,6 +80,12 @@ class Faults:
             if left > 0:
                 self.fail[key] = left - 1
         return 503 if left else 0
+
+
+def _names(plural: str, group: str, sub: str | None) -> set[str]:
+    """The names a fault may give a resource by: `pods`, `pods/log`, `nodeclaims.karpenter.sh`."""
+    base = {plural, f"{plural}.{group}"} if group else {plural}
+    return {f"{b}/{sub}" for b in base} if sub else base
 
 
 def normalize_forbid(value: Iterable[str] | str | None) -> tuple[str, ...]:

@@ -30,6 +30,8 @@ MODES = (
     "version-mismatch",
     "not-found",
     "gpu-missing",
+    "insufficient-permissions",
+    "access-blocked",
 )
 DEFAULT_DRIVER = "550.127.05"
 OPERATOR_DRIVER_ROOT = "/run/nvidia/driver"
@@ -41,6 +43,8 @@ MSG_DRIVER_NOT_LOADED = (
 MSG_NO_DEVICES = "No devices were found"
 MSG_NVML_UNKNOWN = "Failed to initialize NVML: Unknown Error"
 MSG_VERSION_MISMATCH = "Failed to initialize NVML: Driver/library version mismatch"
+MSG_NO_PERMISSION = "Failed to initialize NVML: Insufficient Permissions"
+MSG_ACCESS_BLOCKED = "Failed to initialize NVML: GPU access blocked by the operating system"
 
 # nvidia-smi exit codes (nvidia-smi(1) "RETURN VALUE"; the mismatch is NVML_ERROR_LIB_RM_VERSION_MISMATCH).
 FAILURES: dict[str, tuple[str, int]] = {
@@ -48,6 +52,8 @@ FAILURES: dict[str, tuple[str, int]] = {
     "no-devices": (MSG_NO_DEVICES, 6),
     "nvml-unknown-error": (MSG_NVML_UNKNOWN, 255),
     "version-mismatch": (MSG_VERSION_MISMATCH, 18),
+    "insufficient-permissions": (MSG_NO_PERMISSION, 4),
+    "access-blocked": (MSG_ACCESS_BLOCKED, 255),
 }
 
 

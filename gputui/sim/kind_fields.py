@@ -226,7 +226,8 @@ def _fill_container_status(
     for which, st in (("state", state), ("lastState", cs.get("lastState") or {})):
         term = st.get("terminated") if isinstance(st, dict) else None
         if isinstance(term, dict):
-            term.setdefault("exitCode", _EXIT_BY_REASON.get(term.get("reason", ""), 1))
+            reason = term.get("reason")
+            term.setdefault("exitCode", _EXIT_BY_REASON.get(reason, 1) if isinstance(reason, str) else 1)
             term.setdefault("startedAt", start)
             term.setdefault("finishedAt", term["startedAt"])
             if not isinstance(term["exitCode"], int) or isinstance(term["exitCode"], bool):

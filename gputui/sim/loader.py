@@ -31,6 +31,7 @@ from gputui.sim.scenario_index import (
     scenario_names,
 )
 from gputui.sim.server_fields import complete, types_for
+from gputui.sim.shapes import check_typed_fields
 from gputui.sim.timestamps import newest_time, shift_times
 
 log = logging.getLogger("gputui.sim")
@@ -129,6 +130,7 @@ def _prepare(read: list[tuple[Origin, dict[str, Any]]], *, shift_time: bool, now
         if obj["kind"] in _NEVER_STORED or key not in types:
             skipped[key] = skipped.get(key, 0) + 1
             continue
+        check_typed_fields(obj, origin, types[key].crd)
         kept.append((origin, obj))
     if skipped:
         log.warning(

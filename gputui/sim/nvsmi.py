@@ -9,7 +9,7 @@ and serials.
 Node annotations read here
     sim.gputui.dev/nvidia-smi      healthy (default on GPU nodes; nodes without GPUs act as not-found) |
                                    driver-not-loaded | nvml-unknown-error | no-devices | version-mismatch |
-                                   not-found | gpu-missing
+                                   not-found | gpu-missing | insufficient-permissions | access-blocked
     sim.gputui.dev/gpu-model       GPU product name, e.g. "NVIDIA A10G" (else from the instance type)
     sim.gputui.dev/driver-version  e.g. "550.127.05" (default 550.127.05)
     sim.gputui.dev/driver-root     operator | host (which chroot target holds nvidia-smi)
@@ -51,7 +51,8 @@ Script format (what a debug pod's `sh -c SCRIPT` may contain)
       unknown command prints `sh: 1: NAME: not found` and returns 127.
 
 Failure outputs are the exact NVIDIA strings with nvidia-smi's exit codes: driver not
-loaded 9, no devices 6, NVML unknown error 255, driver/library version mismatch 18.
+loaded 9, no devices 6, NVML unknown error 255, driver/library version mismatch 18, insufficient
+permissions 4, GPU access blocked 255.
 """
 
 from __future__ import annotations

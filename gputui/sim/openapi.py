@@ -97,6 +97,7 @@ _PACKAGE = {
     "autoscaling": "io.k8s.api.autoscaling",
     "coordination.k8s.io": "io.k8s.api.coordination",
     "authorization.k8s.io": "io.k8s.api.authorization",
+    "rbac.authorization.k8s.io": "io.k8s.api.rbac",
     "apiextensions.k8s.io": "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions",
 }
 

@@ -375,6 +375,41 @@ def _lease_cells(o: Obj, now: datetime) -> list:
     ]
 
 
+def _role_cells(o: Obj, now: datetime) -> list:
+    return [o["metadata"].get("name", ""), o["metadata"].get("creationTimestamp", "")]
+
+
+def _binding_cells(o: Obj, now: datetime) -> list:
+    ref = o.get("roleRef") or {}
+    subjects = o.get("subjects") or []
+
+    def names(kind: str) -> str:
+        return ", ".join(
+            (f"{s.get('namespace', '')}/{s.get('name', '')}" if kind == "ServiceAccount" else s.get("name", ""))
+            for s in subjects
+            if s.get("kind") == kind
+        )
+
+    return [
+        o["metadata"].get("name", ""),
+        f"{ref.get('kind', '')}/{ref.get('name', '')}",
+        age_since(o["metadata"].get("creationTimestamp"), now),
+        names("User"),
+        names("Group"),
+        names("ServiceAccount"),
+    ]
+
+
+_ROLE_COLUMNS = [name_column(), column("Created At", "date", "Creation time of the role.")]
+_BINDING_COLUMNS = [
+    name_column(),
+    column("Role", description="The role the binding grants."),
+    age_column(),
+    column("Users", description="Users in the binding.", priority=1),
+    column("Groups", description="Groups in the binding.", priority=1),
+    column("ServiceAccounts", description="ServiceAccounts in the binding.", priority=1),
+]
+
 PRINTERS: dict[tuple[str, str], tuple[list[dict], Callable[[Obj, datetime], list]]] = {
     ("", "Namespace"): (
         [name_column(), column("Status", description="The status of the namespace"), age_column()],
@@ -544,4 +579,8 @@ PRINTERS: dict[tuple[str, str], tuple[list[dict], Callable[[Obj, datetime], list
         ],
         _lease_cells,
     ),
+    ("rbac.authorization.k8s.io", "ClusterRole"): (_ROLE_COLUMNS, _role_cells),
+    ("rbac.authorization.k8s.io", "Role"): (_ROLE_COLUMNS, _role_cells),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"): (_BINDING_COLUMNS, _binding_cells),
+    ("rbac.authorization.k8s.io", "RoleBinding"): (_BINDING_COLUMNS, _binding_cells),
 }

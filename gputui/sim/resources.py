@@ -112,6 +112,11 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         ("api-extensions",),
         sub=("status",),
     ),
+    # RBAC objects: served, and read by the authorizer (gputui.sim.rbac) for token identities.
+    _rt("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", False),
+    _rt("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", False),
+    _rt("rbac.authorization.k8s.io", "v1", "Role", "roles", True),
+    _rt("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", True),
     # Answered by the server itself; never stored.
     _rt("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", False, verbs=("create",)),
 )

@@ -6,7 +6,7 @@ import os
 import secrets
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import yaml
 
 from gputui.errors import InputError
 from gputui.sim.faults import Faults
+from gputui.sim.rbac import Identity
 from gputui.sim.server import SimServer
 from gputui.sim.store import ApiError, Store
 
@@ -151,7 +152,10 @@ def start_simulator(
     faults: Faults | None = None,
     context_name: str = "gputui-sim",
     behaviour: bool = True,
+    identities: Mapping[str, Identity] | None = None,
 ) -> RunningSim:
+    """`identities`: bearer token -> user and groups; their requests are judged by the RBAC objects
+    served (gputui.sim.rbac). The kubeconfig's own token stays the cluster admin."""
     faults = faults if faults is not None else Faults()
     loaded = load_sources(list(sources or ()), synthetic, list(objects or ()))
     store = Store()
@@ -169,6 +173,7 @@ def start_simulator(
         raise InputError(
             f"cannot listen on {host}:{port}: {e.strerror or e}", hint="choose another --port (0 picks a free one)"
         )
+    server.identities.update(identities or {})
     owns = kubeconfig_out is None
     if kubeconfig_out is None:
         fd, name = tempfile.mkstemp(prefix="gputui-sim-", suffix=".kubeconfig")

@@ -22,6 +22,7 @@ import msgspec
 
 from gputui.sim import discovery, media, openapi, protobuf
 from gputui.sim.faults import Faults
+from gputui.sim.rbac import ADMIN, Attributes, Authorizer, Identity
 from gputui.sim.statuses import (
     CONTINUE_EXPIRED,
     ApiError,
@@ -69,6 +70,8 @@ class SimServer(ThreadingHTTPServer):
         self.store = store
         self.token = token
         self.faults = faults
+        self.identities: dict[str, Identity] = {}  # token -> who; RBAC applies to these, not to `token`
+        self.authorizer = Authorizer(store)
         self.stopping = False
         self._conns: set[socket.socket] = set()
         self._conns_lock = threading.Lock()
@@ -236,6 +239,10 @@ class Handler(WatchHandlers, SubresourceHandlers, BaseHTTPRequestHandler):
             faults = self.server.faults
             if faults.latency_ms:
                 time.sleep(faults.latency_ms / 1000.0)
+            if method != "GET" and method != "HEAD":
+                faults.writes_received += 1
+                if faults.write_latency_ms:
+                    time.sleep(faults.write_latency_ms / 1000.0)
             path = url.path.rstrip("/") or "/"
             self._authenticate(path)
             self._dispatch(method, path, body)
@@ -253,16 +260,39 @@ class Handler(WatchHandlers, SubresourceHandlers, BaseHTTPRequestHandler):
                 self.close_connection = True
 
     def _authenticate(self, path: str) -> None:
+        self.identity = ADMIN
         auth = self.headers.get("Authorization") or ""
         if not auth and path in ("/version", "/healthz", "/livez", "/readyz"):
             return  # anonymous may read these, as with the default RBAC
         if not auth and _is_client_go(self.headers.get("User-Agent") or ""):
             # client-go (kubectl, k9s, helm) reads credentials from a kubeconfig only for TLS
             # servers, so over this plain-HTTP loopback it never sends the token it was given.
+            # It does send the kubeconfig's `as`/`as-groups`: the admin impersonates them.
+            self.identity = self._impersonated() or ADMIN
             return
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
-        if not token or not hmac.compare_digest(token.encode(), self.server.token.encode()):
+        known = self.server.identities.get(token) if token else None
+        if known is not None:
+            self.identity = known
+        elif not token or not hmac.compare_digest(token.encode(), self.server.token.encode()):
             raise ApiError(401, "Unauthorized", "Unauthorized")
+        impersonated = self._impersonated()
+        if impersonated is not None:
+            if not self.identity.is_admin:
+                raise ApiError(
+                    403,
+                    "Forbidden",
+                    f'users "{impersonated.user}" is forbidden: User "{self.identity.user}" cannot impersonate '
+                    'resource "users" in API group "" at the cluster scope',
+                    {"name": impersonated.user, "kind": "users"},
+                )
+            self.identity = impersonated
+
+    def _impersonated(self) -> Identity | None:
+        user = self.headers.get("Impersonate-User")
+        if not user:
+            return None
+        return Identity(user, tuple(self.headers.get_all("Impersonate-Group") or ()))
 
     def _dispatch(self, method: str, path: str, body: bytes) -> None:
         if path in ("/healthz", "/livez", "/readyz"):
@@ -352,9 +382,18 @@ class Handler(WatchHandlers, SubresourceHandlers, BaseHTTPRequestHandler):
         verb = self._verb(method, route, watch)
         if faults.forbids(rt.plural, rt.group):
             raise forbidden(rt, verb, route.namespace, route.name, route.sub)
+        # Every authenticated user may ask what it may do (system:basic-user).
+        if not self.identity.is_admin and rt.plural != "selfsubjectaccessreviews":
+            attrs = Attributes(verb, rt.group, rt.plural, route.sub or "", route.namespace or "", route.name or "")
+            if not self.server.authorizer.allowed(self.identity, attrs):
+                raise forbidden(rt, verb, route.namespace, route.name, route.sub, user=self.identity.user)
         if faults.request_fault(method, f"{rt.plural}/{route.sub}" if route.sub else rt.plural):
             raise ApiError(503, "ServiceUnavailable", "the server is currently unable to handle the request")
         if method == "GET" and not (watch or self._flag("watch")):
+            if faults.stalls(rt.plural, rt.group, route.sub):
+                faults.wait_stalled()
+            if faults.is_unavailable(rt.plural, rt.group, route.sub):
+                raise ApiError(503, "ServiceUnavailable", "the server is currently unable to handle the request")
             code = faults.fail_read()
             if code == 500:
                 raise ApiError(

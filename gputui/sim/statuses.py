@@ -97,7 +97,9 @@ def unsupported_patch() -> ApiError:
 USER = "system:serviceaccount:default:gputui"
 
 
-def forbidden(rt: ResourceType, verb: str, namespace: str | None, name: str | None, sub: str | None = None) -> ApiError:
+def forbidden(
+    rt: ResourceType, verb: str, namespace: str | None, name: str | None, sub: str | None = None, user: str = USER
+) -> ApiError:
     who = f'{rt.resource_name} "{name}"' if name else rt.resource_name
     resource = f"{rt.plural}/{sub}" if sub else rt.plural
     where = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
@@ -110,7 +112,7 @@ def forbidden(rt: ResourceType, verb: str, namespace: str | None, name: str | No
     return ApiError(
         403,
         "Forbidden",
-        f'{who} is forbidden: User "{USER}" cannot {verb} resource "{resource}" in API group "{rt.group}" {where}',
+        f'{who} is forbidden: User "{user}" cannot {verb} resource "{resource}" in API group "{rt.group}" {where}',
         details,
     )
 

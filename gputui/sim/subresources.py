@@ -10,6 +10,7 @@ from gputui.kube import patch as patches
 from gputui.sim import protobuf
 from gputui.sim.discovery import SUBRESOURCES
 from gputui.sim.media import PATCH_TYPES, parse_json, parse_yaml
+from gputui.sim.rbac import Attributes
 from gputui.sim.statuses import ApiError, bad_request, conflict, method_not_allowed, not_found_path, unsupported_media
 
 if TYPE_CHECKING:
@@ -33,6 +34,17 @@ class SubresourceHandlers:
         allowed = True
         if attrs:
             allowed = not self.server.faults.forbids(attrs.get("resource", ""), attrs.get("group", ""))
+            allowed = allowed and self.server.authorizer.allowed(
+                self.identity,
+                Attributes(
+                    attrs.get("verb", ""),
+                    attrs.get("group", ""),
+                    attrs.get("resource", ""),
+                    attrs.get("subresource", ""),
+                    attrs.get("namespace", ""),
+                    attrs.get("name", ""),
+                ),
+            )
         review.setdefault("apiVersion", "authorization.k8s.io/v1")
         review.setdefault("kind", "SelfSubjectAccessReview")
         review.setdefault("metadata", {})

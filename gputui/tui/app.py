@@ -200,8 +200,14 @@ class GputuiApp(App):
                         kube.close()
                         return
                     self.kube = kube
+                if not self.read_only:
+                    from gputui.tui.screens.fix import resolve_unconfirmed
+
+                    note = resolve_unconfirmed(kube)
+                    if note:
+                        self.call_from_thread(self.notify, note, severity="warning", timeout=15)
             version = (kube.version() or {}).get("gitVersion", "")
-            snapshot = gather(kube, namespace="", progress=progress)
+            snapshot = gather(kube, namespace="", progress=progress, cancelled=lambda: worker.is_cancelled)
             findings = run_checks(snapshot)
             if self.config.namespace:
                 findings = filter_findings(findings, snapshot, namespace=self.config.namespace)

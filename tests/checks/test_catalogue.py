@@ -130,8 +130,12 @@ ESCALATING = (
     "GPU302",
     "GPU303",
     "GPU304",
+    "GPU306",
+    "GPU307",
     "GPU308",
+    "GPU309",
     "GPU401",
+    "GPU503",
     "GPU604",
     "GPU605",
     "GPU702",
@@ -153,9 +157,10 @@ def _variants() -> dict[str, list]:
     """Subjects beyond the catalogue fixtures, one per other severity a check can raise
     that neither its fixtures nor the built-in scenarios reach."""
     from gputui.debugpod.model import SmiReport, XidEvent
-    from tests.helpers.catalogue_fixtures import _NODECLASS, _pool, drafts, observation, smi
+    from tests.helpers.catalogue_fixtures import _NODECLASS, _idle_blocked, _pool, drafts, observation, smi
     from tests.helpers.cluster import (
         condition,
+        ec2nodeclass,
         healthy_cluster,
         ice_cluster,
         leaving_node,
@@ -163,6 +168,7 @@ def _variants() -> dict[str, list]:
         nodepool,
         replace,
         snapshot,
+        vanished_nomination,
     )
 
     custom_taint = [{"key": "example.com/gpu", "value": "true", "effect": "NoSchedule"}]
@@ -177,6 +183,8 @@ def _variants() -> dict[str, list]:
         ],
     )
     at_limit = nodepool(limits={"nvidia.com/gpu": "2"}, resources={"nvidia.com/gpu": "2"})
+    awaiting = nodepool(conditions=[condition("Ready", "Unknown", "AwaitingReconciliation", "", 2)])
+    awaiting_class = ec2nodeclass(conditions=[condition("Ready", "Unknown", "AwaitingReconciliation", "", 2)])
     leaving_without_gpus = leaving_node(3)
     for obj in leaving_without_gpus:
         if obj["kind"] == "Node" and obj["metadata"].get("deletionTimestamp"):
@@ -189,6 +197,10 @@ def _variants() -> dict[str, list]:
         "GPU302": [snapshot(ice_cluster(pending=False))],
         "GPU303": [snapshot(healthy_cluster() + [booting])],
         "GPU308": [snapshot(replace(healthy_cluster(), "NodePool", "gpu", at_limit))],
+        "GPU306": [snapshot(replace(healthy_cluster(), "NodePool", "gpu", awaiting))],
+        "GPU307": [snapshot(replace(healthy_cluster(), "EC2NodeClass", "default", awaiting_class))],
+        "GPU309": [snapshot(vanished_nomination(minutes=20))],
+        "GPU503": [_idle_blocked(minutes=5)],
         "GPU604": [drafts(_pool(requirements=unknown_type))()],
         "GPU605": [drafts(_pool(taints=custom_taint), context=(_NODECLASS,))()],
         "GPU702": [smi(failure="nvidia-smi: command not found")()],

@@ -9,6 +9,7 @@ from checks.registry import REGISTRY
 from tests.helpers.cluster import (
     GPU_NODE_A,
     GPU_NODE_B,
+    blocked_idle_node,
     event,
     gpu_node,
     gpu_pod,
@@ -223,3 +224,71 @@ def test_gpu502_nodeclaim_of_gpu_nodepool_already_gone():
 def test_docstrings_have_the_three_sections():
     for code in ("GPU501", "GPU502"):
         assert {"what it checks", "why it matters", "how to fix"} <= set(REGISTRY.find(code).doc_sections()), code
+
+
+# -- GPU503: idle GPU nodes Karpenter cannot reclaim -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "reason", "subject", "says"),
+    [
+        (
+            'Cannot disrupt Node: Pod "ml/notebook-7f9c" has "karpenter.sh/do-not-disrupt" annotation',
+            "DisruptionBlocked",
+            ("Pod", "notebook-7f9c"),
+            "do-not-disrupt",
+        ),
+        (
+            'Cannot disrupt Node: PDB "kube-system/coredns-pdb" prevents pod evictions',
+            "DisruptionBlocked",
+            ("PodDisruptionBudget", "coredns-pdb"),
+            "maxUnavailable",
+        ),
+        (
+            "Pdb prevents pod evictions (PodDisruptionBudget=ml/keeper)",
+            "DisruptionBlocked",
+            ("PodDisruptionBudget", "keeper"),
+            "maxUnavailable",
+        ),
+        (
+            'NodePool "gpu" has consolidation policy WhenEmpty, but node is not empty',
+            "Unconsolidatable",
+            None,
+            "WhenEmptyOrUnderutilized",
+        ),
+        ("Can't replace with a cheaper node", "Unconsolidatable", None, "no cheaper"),
+    ],
+)
+def test_gpu503_names_what_keeps_an_idle_gpu_node(message, reason, subject, says):
+    [f] = run(snapshot(blocked_idle_node(message, reason=reason)), "GPU503")
+    assert f.subject.kind == "Node" and f.subject.name == GPU_NODE_A
+    assert f.severity == Severity.WARNING
+    assert says in f.message, f.message
+    assert f"Idle GPU node {GPU_NODE_A} is not reclaimed for 45m" in f.message
+    if subject:
+        assert subject in [(r.kind, r.name) for r in f.related]
+
+
+def test_gpu503_is_info_while_young_and_silent_for_busy_or_uninitialized_nodes():
+    msg = 'Cannot disrupt Node: PDB "ml/x" prevents pod evictions'
+    [f] = run(snapshot(blocked_idle_node(msg, minutes=10)), "GPU503")
+    assert f.severity == Severity.INFO
+    busy = blocked_idle_node(msg) + [gpu_pod("train-0", node=GPU_NODE_A, phase="Running")]
+    assert run(snapshot(busy), "GPU503") == []
+    assert run(snapshot(blocked_idle_node("Node isn't initialized")), "GPU503") == []
+    assert run(snapshot(healthy_cluster()), "GPU503") == []
+
+
+def test_gpu503_reads_nodeclaim_events_of_the_node():
+    objs = healthy_cluster() + [
+        event(
+            "DisruptionBlocked",
+            "Cannot disrupt NodeClaim: disruption budget allows no disruption (No allowed disruptions)",
+            kind="NodeClaim",
+            name="gpu-aaaaa",
+            minutes_ago=1,
+            type_="Normal",
+        )
+    ]
+    [f] = run(snapshot(objs), "GPU503")
+    assert f.subject.name == GPU_NODE_A and "budget" in f.message

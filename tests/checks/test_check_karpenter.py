@@ -7,6 +7,7 @@ from tests.helpers.cluster import (
     GPU_TAINT,
     ICE,
     NS,
+    TYPES_ONLY,
     condition,
     ec2nodeclass,
     event,
@@ -19,9 +20,10 @@ from tests.helpers.cluster import (
     replace,
     run,
     snapshot,
+    vanished_nomination,
 )
 
-KARPENTER_CODES = ("GPU301", "GPU302", "GPU303", "GPU304", "GPU305", "GPU306", "GPU307", "GPU308")
+KARPENTER_CODES = ("GPU301", "GPU302", "GPU303", "GPU304", "GPU305", "GPU306", "GPU307", "GPU308", "GPU309")
 
 
 def test_healthy_cluster_has_no_karpenter_findings():
@@ -49,8 +51,10 @@ def test_gpu301_launch_failed_with_ami_hint_and_nodeclass_evidence():
     assert f.subject.kind == "NodeClaim" and f.subject.name == "gpu-l4unch"
     assert (
         "GPU NodeClaim gpu-l4unch (NodePool gpu, g5.xlarge) did not launch: LaunchFailed: no instance types "
-        "satisfy requirements of amis; the EC2NodeClass AMI selection yields no AMI"
+        "satisfy requirements of amis; no instance types satisfy requirements of the AMIs. "
+        "Fix: EC2NodeClass spec.amiSelectorTerms"
     ) in f.message
+    assert "recognised: launch-failure (ami-fits-no-instance-type), change EC2NodeClass" in f.evidence
     assert "EC2NodeClass default: AMIsReady=False (AMINotFound): AMISelector did not match any AMIs" in f.evidence
     assert any("deletes it after 5 minutes" in e for e in f.evidence)
     assert ("EC2NodeClass", "default") in [(r.kind, r.name) for r in f.related]
@@ -261,7 +265,9 @@ def test_gpu307_names_failed_parts_and_gpu_nodepools():
     [f] = run(snapshot(objs), "GPU307")
     assert f.message == (
         "EC2NodeClass default is not ready: SubnetsReady (SubnetsNotFound: SubnetSelector did not "
-        "match any Subnets); GPU NodePool(s) gpu cannot launch nodes"
+        "match any Subnets); GPU NodePool(s) gpu cannot launch nodes; EC2NodeClass spec.subnetSelectorTerms: "
+        "the selector matches no subnet (or names one that does not exist); check the ids and the "
+        "karpenter.sh/discovery tags on the VPC's subnets"
     )
     assert [(r.kind, r.name) for r in f.related] == [("NodePool", "gpu")]
 
@@ -342,3 +348,171 @@ def test_gpu302_does_not_count_pods_karpenter_found_incompatible():
     )
     [f] = run(snapshot(objs), "GPU302")
     assert f.severity is Severity.WARNING and "no GPU pod is waiting now" in f.message
+
+
+# -- real-world texts: failed vs suggested zones, causes, Ready=Unknown ----------------
+
+ICE_SUGGESTS = (
+    "NodeClaim gpu-x1y2z event: insufficient capacity, with fleet error(s), InsufficientInstanceCapacity: We "
+    "currently do not have sufficient g5.xlarge capacity in the Availability Zone you requested ({bad}). Our "
+    "system will be working on provisioning additional capacity. You can currently get g5.xlarge capacity by "
+    "not specifying an Availability Zone in your request or choosing {good}."
+)
+
+
+def _ice_with(bad: str, good: str):
+    objs = [o for o in ice_cluster() if o.get("reason") != "InsufficientCapacityError"]
+    objs.append(
+        event(
+            "InsufficientCapacityError",
+            ICE_SUGGESTS.format(bad=bad, good=good),
+            kind="NodeClaim",
+            name="gpu-x1y2z",
+            minutes_ago=3,
+        )
+    )
+    return objs
+
+
+def test_gpu302_reports_only_the_failed_zone_and_names_the_suggested_ones():
+    for bad, good in (("us-west-2b", "us-west-2a, us-west-2c"), ("eu-west-3a", "eu-west-3b, eu-west-3c, eu-west-3d")):
+        [f] = run(snapshot(_ice_with(bad, good)), "GPU302")
+        assert f" in {bad} (" in f.message, f.message
+        for z in good.split(", "):
+            assert f" in {z} (" not in f.message
+            assert z in f.message  # named as what to allow
+        assert f"EC2 had no capacity in {bad} and suggests {good}" in f.evidence
+
+
+def test_gpu302_quota_texts_get_the_quota_remedy():
+    objs = [o for o in ice_cluster() if o.get("reason") != "InsufficientCapacityError"]
+    objs.append(
+        event(
+            "InsufficientCapacityError",
+            "NodeClaim gpu-x1y2z event: insufficient capacity, with fleet error(s), MaxSpotInstanceCountExceeded: "
+            "Max spot instance count exceeded",
+            kind="NodeClaim",
+            name="gpu-x1y2z",
+            minutes_ago=3,
+        )
+    )
+    [f] = run(snapshot(objs), "GPU302")
+    assert "Spot instance quota" in f.message and "Service Quotas" in f.message
+
+
+def test_gpu301_says_cause_and_remedy_for_launch_failures():
+    cases = {
+        "UnauthorizedOperation: You are not authorized to perform this operation. Encoded authorization failure "
+        "message: abc": ("UnauthorizedOperation", "Karpenter controller IAM role"),
+        "InvalidParameterValue: Value (my-profile) for parameter iamInstanceProfile.name is invalid. Invalid IAM "
+        "Instance Profile name; UnfulfillableCapacity: Unable to fulfill capacity due to your request "
+        "configuration.": ("instance profile my-profile", "spec.role / spec.instanceProfile"),
+        "no subnets found": ("no subnets match", "spec.subnetSelectorTerms"),
+    }
+    for msg, (cause, where) in cases.items():
+        nc = nodeclaim("gpu-l4unch", age_min=3, conditions=[condition("Launched", "False", "LaunchFailed", msg, 2.5)])
+        [f] = run(snapshot(healthy_cluster() + [nc]), "GPU301")
+        assert cause in f.message and where in f.message, f.message
+
+
+def test_gpu301_reads_the_cause_from_the_nodeclaim_events_when_the_condition_is_vague():
+    nc = nodeclaim("gpu-l4unch", age_min=3, conditions=[condition("Launched", "Unknown", "LaunchFailed", "", 2.5)])
+    ev = event(
+        "FailedLaunch",
+        "no amis exist given constraints",
+        kind="NodeClaim",
+        name="gpu-l4unch",
+        minutes_ago=2,
+    )
+    [f] = run(snapshot(healthy_cluster() + [nc, ev]), "GPU301")
+    assert "spec.amiSelectorTerms" in f.message
+
+
+def _unknown_pool(minutes: float, reason="AwaitingReconciliation", message="object is awaiting reconciliation"):
+    return nodepool(conditions=[condition("Ready", "Unknown", reason, message, minutes)])
+
+
+def test_gpu306_ready_unknown_is_info_while_young_then_error_with_waiting_pods():
+    young = replace(healthy_cluster(), "NodePool", "gpu", _unknown_pool(3)) + [gpu_pod("wait-1")]
+    [f] = run(snapshot(young), "GPU306")
+    assert f.severity == Severity.INFO
+    old = replace(healthy_cluster(), "NodePool", "gpu", _unknown_pool(45)) + [gpu_pod("wait-1")]
+    [f] = run(snapshot(old), "GPU306")
+    assert f.severity == Severity.ERROR
+    assert "Ready Unknown AwaitingReconciliation" in f.message and "Karpenter controller" in f.message
+    assert ("Pod", "wait-1") in [(r.kind, r.name) for r in f.related]
+    idle = replace(healthy_cluster(), "NodePool", "gpu", _unknown_pool(45))
+    [f] = run(snapshot(idle), "GPU306")
+    assert f.severity == Severity.WARNING
+
+
+def test_gpu306_nodeclass_readiness_unknown_points_at_the_ec2nodeclass():
+    pool = _unknown_pool(30, "NodeClassReadinessUnknown", "Node Class Readiness Unknown")
+    objs = replace(healthy_cluster(), "NodePool", "gpu", pool) + [gpu_pod("wait-1")]
+    [f] = run(snapshot(objs), "GPU306")
+    assert "EC2NodeClass status.conditions" in f.message
+
+
+def test_gpu307_ready_unknown_unhealthy_dependents_links_waiting_pods():
+    ncls = ec2nodeclass(
+        conditions=[
+            condition("AMIsReady", "Unknown", "AwaitingReconciliation", "object is awaiting reconciliation", 40),
+            condition("Ready", "Unknown", "UnhealthyDependents", "AMIsReady=Unknown", 40),
+        ]
+    )
+    objs = replace(healthy_cluster(), "EC2NodeClass", "default", ncls) + [gpu_pod("wait-1")]
+    [f] = run(snapshot(objs), "GPU307")
+    assert f.severity == Severity.ERROR
+    assert "Ready Unknown" in f.message and "AMIsReady" in f.message
+    assert ("Pod", "wait-1") in [(r.kind, r.name) for r in f.related]
+    young = ec2nodeclass(conditions=[condition("Ready", "Unknown", "AwaitingReconciliation", "", 2)])
+    [f] = run(snapshot(replace(healthy_cluster(), "EC2NodeClass", "default", young)), "GPU307")
+    assert f.severity == Severity.INFO
+
+
+def test_gpu309_vanished_nodeclaim_without_trace_is_a_registration_ttl_warning():
+    [f] = run(snapshot(vanished_nomination("gpu-g0ne1", minutes=20)), "GPU309")
+    assert f.severity == Severity.WARNING
+    assert (f.subject.kind, f.subject.name) == ("NodePool", "gpu")
+    assert "registration TTL" in f.message and "NodeClaim gpu-g0ne1 of NodePool gpu" in f.message
+    assert ("NodeClaim", "gpu-g0ne1") in [(r.kind, r.name) for r in f.related]
+    assert "GPU pods waiting for it: ml/wait-1" in f.evidence
+    assert ("Pod", "wait-1") in [(r.kind, r.name) for r in f.related]
+
+
+def test_gpu309_names_the_recognised_cause_and_is_info_when_gpu302_covers_it():
+    ice = event(
+        "InsufficientCapacityError",
+        ICE_SUGGESTS.format(bad="us-west-2b", good="us-west-2a, us-west-2c").replace("gpu-x1y2z", "gpu-g0ne1"),
+        kind="NodeClaim",
+        name="gpu-g0ne1",
+        minutes_ago=21,
+    )
+    [f] = run(snapshot(vanished_nomination("gpu-g0ne1", minutes=20, events=[ice])), "GPU309")
+    assert f.severity == Severity.INFO
+    assert "InsufficientInstanceCapacity" in f.message and "us-west-2b" in f.message
+
+
+def test_gpu309_is_info_while_young_and_silent_when_the_nodeclaim_exists():
+    [f] = run(snapshot(vanished_nomination("gpu-g0ne1", minutes=3)), "GPU309")
+    assert f.severity == Severity.INFO
+    assert run(snapshot(vanished_nomination("gpu-aaaaa", minutes=20)), "GPU309") == []
+
+
+def test_gpu302_offers_the_suggested_zones_when_the_nodepool_pins_a_zone():
+    pinned = TYPES_ONLY + [{"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["us-west-2b"]}]
+    objs = [o for o in ice_cluster(requirements=pinned) if o.get("reason") != "InsufficientCapacityError"]
+    objs.append(
+        event(
+            "InsufficientCapacityError",
+            ICE_SUGGESTS.format(bad="us-west-2b", good="us-west-2a, us-west-2c"),
+            kind="NodeClaim",
+            name="gpu-x1y2z",
+            minutes_ago=3,
+        )
+    )
+    [f] = run(snapshot(objs), "GPU302")
+    assert f.fixes[0].title == "Allow topology.kubernetes.io/zone us-west-2a, us-west-2c in NodePool gpu"
+    # without a zone requirement the pool already allows every zone: no zone fix
+    [f] = run(snapshot(_ice_with("us-west-2b", "us-west-2a, us-west-2c")), "GPU302")
+    assert not any("topology.kubernetes.io/zone" in x.title for x in f.fixes)

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from checks.model import Severity
+from checks.recognise import REMEDIES
 from checks.scheduling import gpu_pod_nominated_not_bound, gpu_pods_pending
 from checks.snapshot import ClusterSnapshot
 from checks.workloads import workload_of
@@ -317,9 +318,44 @@ def test_cluster_without_karpenter_uses_the_scheduler_reason():
     )
     f = only(gpu_pods_pending(snap(objs)))
     assert f.message == (
-        "1 pod of Deployment ml/llm waits for 1 GPU: none of the 3 nodes fit: 3 node(s) lack free nvidia.com/gpu"
+        "1 pod of Deployment ml/llm waits for 1 GPU: none of the 3 nodes fit: 3 node(s) lack free nvidia.com/gpu. "
+        + REMEDIES["check-gpu-capacity"]
     )
     assert f.related == [] and f.fixes == []
+
+
+@pytest.mark.parametrize(
+    "text, remedy",
+    [
+        ("0/3 nodes are available: 3 insufficient nvidia.com/gpu..", "check-gpu-capacity"),
+        (
+            "0/4 nodes are available: 1 Too many pods,\n3 node(s) didn't match Pod's node affinity/selector.",
+            "raise-max-pods",
+        ),
+        ("0/2 nodes are available: 2 node(s) had untolerated taint {nvidia.com/gpu: }.", "tolerate-nodepool-taint"),
+        ("0/1 nodes are available: 1 pod has unbound immediate PersistentVolumeClaims.", "bind-pvc"),
+    ],
+)
+def test_scheduler_reason_comes_with_its_remedy_and_the_text_in_evidence(text, remedy):
+    objs = deployment(replicas=1)
+    pod = next(o for o in objs if o["kind"] == "Pod")
+    objs.append(event(pod, "FailedScheduling", text, "default-scheduler"))
+    f = only(gpu_pods_pending(snap(objs)))
+    assert f.message.endswith(REMEDIES[remedy])
+    assert any(text in e for e in f.evidence)
+
+
+def test_karpenter_only_reason_comes_with_its_remedy():
+    objs = deployment(replicas=1)
+    pod = next(o for o in objs if o["kind"] == "Pod")
+    text = (
+        'Failed to schedule pod, incompatible with nodepool "gone", daemonset overhead={"cpu":"200m"}, '
+        'no instance type satisfied resources {"cpu":"200m","nvidia.com/gpu":"1"} and requirements '
+        "karpenter.sh/nodepool In [gone] (no instance type has enough resources)"
+    )
+    objs.append(event(pod, "FailedScheduling", text, "karpenter"))
+    f = only(gpu_pods_pending(snap(objs)))
+    assert f.message.endswith(REMEDIES["widen-nodepool-instance-types"])
 
 
 def test_mig_slice_pods_count_as_gpu_pods():
@@ -770,3 +806,59 @@ def test_pods_waiting_on_a_nodeclaim_that_never_registers_are_a_warning_before_t
     (f,) = [f for f in gpu_pods_pending(s) if f.subject.name == "llm-chat-canary"]
     assert f.severity == Severity.WARNING
     assert "gpu-inference-al2023-l8l8g launched 8 min ago but its node has not registered" in f.message
+
+
+def _nodeclass(kubelet):
+    return {
+        "apiVersion": "karpenter.k8s.aws/v1",
+        "kind": "EC2NodeClass",
+        "metadata": {"name": "gpu", "resourceVersion": "5", "creationTimestamp": ts(86400)},
+        "spec": {"amiSelectorTerms": [{"alias": "al2023@latest"}], "role": "node", "kubelet": kubelet},
+    }
+
+
+@pytest.mark.parametrize(
+    "kubelet, words",
+    [
+        ({"maxPods": 1}, "maxPods: 1"),
+        ({"maxPods": 2}, "maxPods: 2"),
+        ({"podsPerCore": 1, "maxPods": 110}, "maxPods: 110, podsPerCore: 1"),
+    ],
+)
+def test_pod_limit_of_the_nodeclass_blocks_the_nodepool(kubelet, words):
+    """EC2NodeClass kubelet maxPods / podsPerCore below the DaemonSet pods plus the pod: Karpenter can
+    launch nothing that takes it, and the finding names the setting."""
+    objs = [nodepool(sizes=("xlarge",)), _nodeclass(kubelet)] + deployment(replicas=1, tolerations=[TOLERATE_GPU])
+    f = only(gpu_pods_pending(snap(objs)))
+    assert "no NodePool can launch a node for it" in f.message
+    assert f"EC2NodeClass gpu sets kubelet {words}" in f.message
+    assert f.fixes == []
+
+
+def test_a_pod_limit_with_room_does_not_block():
+    objs = [nodepool(sizes=("xlarge",)), _nodeclass({"maxPods": 58})] + deployment(
+        replicas=1, tolerations=[TOLERATE_GPU]
+    )
+    f = only(gpu_pods_pending(snap(objs)))
+    assert "EC2NodeClass" not in f.message
+
+
+@pytest.mark.parametrize(
+    "kubelet, short",
+    [
+        ({"kubeReserved": {"cpu": "4"}}, "cpu"),
+        ({"systemReserved": {"memory": "15Gi"}}, "memory"),
+        ({"kubeReserved": {"memory": "8Gi"}, "evictionHard": {"memory.available": "8Gi"}}, "memory"),
+    ],
+)
+def test_kubelet_reservations_that_leave_no_room_block_the_nodepool(kubelet, short):
+    objs = [nodepool(sizes=("xlarge",)), _nodeclass(kubelet)] + deployment(replicas=1, tolerations=[TOLERATE_GPU])
+    f = only(gpu_pods_pending(snap(objs)))
+    assert "no NodePool can launch a node for it" in f.message
+    assert "EC2NodeClass gpu sets kubelet" in f.message and f"short of {short}" in f.message
+
+
+def test_modest_reservations_leave_room():
+    kubelet = {"kubeReserved": {"cpu": "200m", "memory": "1Gi"}, "systemReserved": {"memory": "500Mi"}}
+    objs = [nodepool(sizes=("xlarge",)), _nodeclass(kubelet)] + deployment(replicas=1, tolerations=[TOLERATE_GPU])
+    assert "EC2NodeClass" not in only(gpu_pods_pending(snap(objs))).message

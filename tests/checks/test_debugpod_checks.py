@@ -1,4 +1,4 @@
-"""GPU701-GPU707 (checks.debug) over observations built by hand, and the Xid facts."""
+"""GPU701-GPU708 (checks.debug) over observations built by hand, and the Xid facts."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ def test_registry_codes_and_names():
         ("GPU705", "gpu-ecc-errors"),
         ("GPU706", "gpu-xid"),
         ("GPU707", "gpu-bad-state"),
+        ("GPU708", "gpu-slowdown"),
     ]
 
 
@@ -98,3 +99,19 @@ def test_failures_and_pod_problems():
     problem = PodProblem("image-pull", "ErrImagePull: not found", "pass --image")
     f = run_debug_checks([obs(None, problem=problem)])
     assert codes(f) == [("GPU701", "warning")] and f[0].message == "ErrImagePull: not found. Next step: pass --image"
+
+
+def test_slowdown_and_err_cells_are_warnings():
+    slow = gpus(1, slowdowns=["HW Slowdown", "HW Power Brake Slowdown"])
+    f = run_debug_checks([obs(SmiReport(gpus=slow), expected=1, alloc=1)])
+    assert codes(f) == [("GPU708", "warning")] and "HW Power Brake Slowdown Active" in f[0].title
+    err = gpus(1, sensor_errors=["fan"])
+    f = run_debug_checks([obs(SmiReport(gpus=err), expected=1, alloc=1)])
+    assert codes(f) == [("GPU708", "warning")] and "ERR! for fan" in f[0].title
+
+
+def test_access_failures_get_the_access_remedy_not_a_lost_gpu():
+    report = SmiReport(failure=recognise("Failed to initialize NVML: Insufficient Permissions"))
+    f = run_debug_checks([obs(report)])
+    assert codes(f) == [("GPU702", "error")] and "not at fault" in f[0].message
+    assert "replace the instance" not in f[0].message

@@ -450,3 +450,46 @@ def test_every_reference_example_is_recognised(reference):
         assert parsed.recognised, text
         if isinstance(parsed, SchedulerMessage):
             assert all(r.kind != "other" for r in parsed.reasons), text
+
+
+# -- pasted wordings: line breaks, lower case, the older head ------------------------------------
+
+
+@pytest.mark.parametrize("sep", [", ", ",\n", ",\n  ", " ,\n"])
+def test_scheduler_clauses_split_across_lines(sep):
+    from checks.event_messages import parse_scheduler_message
+
+    msg = parse_scheduler_message(
+        f"0/5 nodes are available: 2 node(s) had untolerated taint {{nvidia.com/gpu: }}{sep}3 Insufficient nvidia.com/gpu."
+    )
+    assert [(r.count, r.kind) for r in msg.reasons] == [(2, "taint"), (3, "resources")]
+
+
+@pytest.mark.parametrize(
+    "text, kind, detail",
+    [
+        ("0/3 nodes are available: 3 insufficient nvidia.com/gpu.", "resources", "nvidia.com/gpu"),
+        ("0/3 nodes are available: 3 Insufficient nvidia.com/gpu..", "resources", "nvidia.com/gpu"),
+        ("0/42 nodes available: insufficient cpu", "resources", "cpu"),
+        ("0/1 nodes are available: 1 too many pods.", "too-many-pods", "pods"),
+        ("0/2 nodes are available: 2 node(s) had taints that the pod didn’t tolerate.", "taint", ""),
+    ],
+)
+def test_scheduler_lower_case_and_older_wordings(text, kind, detail):
+    from checks.event_messages import parse_scheduler_message
+
+    msg = parse_scheduler_message(text)
+    assert msg.kind == "fit-error"
+    assert (msg.reasons[0].kind, msg.reasons[0].detail) == (kind, detail)
+
+
+def test_karpenter_message_wrapped_inside_a_clause():
+    from checks.event_messages import parse_karpenter_message
+
+    msg = parse_karpenter_message(
+        'Could not schedule pod, incompatible with nodepool "gpu", daemonset overhead={"cpu":"180m"}, no instance type '
+        'satisfied resources {"cpu":"280m","nvidia.com/gpu":"1"} and requirements karpenter.sh/nodepool In [gpu], kubernetes.io/\n'
+        "arch In [amd64] (no instance type has enough resources)"
+    )
+    assert [(e.kind, e.nodepool) for e in msg.errors] == [("no-instance-type", "gpu")]
+    assert msg.errors[0].resources == {"cpu": "280m", "nvidia.com/gpu": "1"}

@@ -70,3 +70,36 @@ def test_a_bare_group_command_prints_its_own_usage():
         proc = subprocess.run([sys.executable, "-m", "gputui", group], capture_output=True, text=True, timeout=60)
         assert proc.returncode == 2, group
         assert f"usage: gputui {group}" in proc.stderr, (group, proc.stderr[:200])
+
+
+def test_a_bug_is_one_line_and_exit_70_never_a_traceback(monkeypatch, capsys):
+    """A crash must not exit 1 (findings): CI has to tell a bug from a diagnosis."""
+    import pytest
+
+    from checks.k8s import parse_quantity
+    from gputui.cli import main
+    from gputui.commands import diagnose
+    from gputui.errors import EXIT_INTERNAL
+
+    monkeypatch.setattr(diagnose, "run", lambda args: parse_quantity(None).sqrt())  # a bug: None is no quantity
+    assert main(["diagnose", "--from", "healthy"]) == EXIT_INTERNAL == 70
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("gputui: internal error: ValueError: not a Kubernetes quantity: None (at checks/k8s.py:")
+    assert err[0].endswith(" in parse_quantity)")
+    assert err[1].startswith("  hint: this is a bug in gputui; run the same command again with --debug")
+    assert len(err) == 2
+    with pytest.raises(ValueError):  # --debug shows the traceback instead
+        main(["diagnose", "--debug", "--from", "healthy"])
+
+
+def test_internal_error_names_gputuis_own_frame():
+    from checks.k8s import format_taint
+    from gputui.cli import internal_error_line
+
+    try:
+        format_taint(None)  # type: ignore[arg-type]
+        raise AssertionError("format_taint accepted nothing")
+    except AttributeError as e:
+        line = internal_error_line(e)
+    assert line.startswith("AttributeError: ")
+    assert "(at checks/k8s.py:" in line and line.endswith(" in format_taint)")

@@ -78,3 +78,35 @@ def test_unknown_id(cordoned, capsys):
     sim, _, _ = cordoned
     assert main(["undo", "--kubeconfig", str(sim.kubeconfig), "--id", "nope", "--yes"]) == 6
     assert "no audit entry 'nope'" in capsys.readouterr().err
+
+
+def test_unwritable_audit_log_refuses_before_touching_the_cluster(cordoned, capsys, tmp_path, monkeypatch):
+    sim, kube, _ = cordoned
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_STATE_HOME", str(blocker))
+    writes = sim.faults.writes_received
+    assert main(["undo", "--kubeconfig", str(sim.kubeconfig), "--yes"]) == 5
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("gputui: error: refusing to change the cluster: cannot write the audit log ")
+    assert "XDG_STATE_HOME" in err[1] and not any("Traceback" in line for line in err)
+    assert sim.faults.writes_received == writes
+    assert _unschedulable(kube)
+
+
+def test_corrupt_lines_are_skipped_with_a_note(cordoned, capsys):
+    sim, kube, entry_id = cordoned
+    log = AuditLog()
+    with open(log.path, "ab") as f:
+        f.write(b'{"id": "x", "before": 3}\n\xff\xfe\x00garbage\n{"id":"torn","act')
+    assert main(["undo", "--list"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == f"note: 3 unreadable audit lines skipped in {log.path}\n"
+    assert captured.out.splitlines()[1].startswith(entry_id)
+    assert main(["undo", "--kubeconfig", str(sim.kubeconfig), "--yes"]) == 0
+    assert "note: 3 unreadable audit lines skipped" in capsys.readouterr().err
+    assert not _unschedulable(kube)
+    # The torn line did not swallow the undo's entries.
+    assert main(["undo", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert " undo " in lines[1] and " undone " in lines[2]

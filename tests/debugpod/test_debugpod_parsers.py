@@ -514,3 +514,161 @@ def test_gpu_missing_node_lists_one_fewer():
     out, _ = nvsmi.render(_node(nvidia_smi="gpu-missing"), spec.script("host"))
     report = parse_debug_log(out)
     assert report.failure is None and len(report.gpus) == 3
+
+
+# -- real-world outputs (../shared/reference/real-world/nvidia-smi, SOURCES.md) -------------------
+# (GPU count, model, driver, memory total MiB of GPU 0) for every complete output pasted bare, as
+# an engineer would: no gputui section markers, so the parser must tell table, -q and XML apart.
+REAL_WORLD = {
+    "ai-on-eks--website__docs__ai__training__GPUs__bionemo.md@280f3a07f0--4c0f269b.txt": (
+        1,
+        "NVIDIA A10G",
+        "535.230.02",
+        23028,
+    ),
+    "bottlerocket-core-kit-pr122--A10G-470.256.02-old-layout.txt": (1, "NVIDIA A10G", "470.256.02", 22731),
+    "data-on-eks--website__i18n__zh__docusaurus-plugin-content-docs__current__gen-ai__training__GPUs__bionemo.md"
+    "@6120952bed--e89aef65.txt": (8, "Tesla V100-SXM2-16GB", "535.129.03", 16384),
+    "gpud--nvidia-smi-query.535.129.03.out.0.valid.a10": (1, "NVIDIA A10", "535.129.03", 23028),
+    "gpud--nvidia-smi-query.535.154.05.out.0.valid": (8, "NVIDIA GeForce RTX 4090", "535.154.05", 24564),
+    "gpud--nvidia-smi-query.535.154.05.out.0.valid.4090": (8, "NVIDIA GeForce RTX 4090", "535.154.05", 24564),
+    "gpud--nvidia-smi-query.535.154.05.out.1.valid": (8, "NVIDIA GeForce RTX 4090", "535.154.05", 24564),
+    "gpud--nvidia-smi-query.535.154.05.out.2.valid": (8, "NVIDIA GeForce RTX 4090", "535.154.05", 24564),
+    "gpud--nvidia-smi-query.535.154.05.out.3.valid": (8, "NVIDIA GeForce RTX 4090", "535.154.05", 24564),
+    "gpud--nvidia-smi-query.535.161.08.out.0.valid": (8, "NVIDIA H100 80GB HBM3", "535.161.08", 81559),
+    "gpud--nvidia-smi-query.535.183.01.out.0.valid": (8, "NVIDIA H100 80GB HBM3", "535.183.01", 81559),
+    "gpud--nvidia-smi-query.560.35.03.out.0.valid": (1, "NVIDIA TITAN V", "560.35.03", 12288),
+    "gpud--nvidia-smi.525.125.06.out.0.valid": (1, "NVIDIA GeForce ...", "525.125.06", 23028),
+    "gpud--nvidia-smi.550.90.07.out.0.valid": (8, "NVIDIA H100 80GB HBM3", "550.90.07", 81559),
+    "gpud--test_data.go--HWSlowdownQueryOutput.txt": (1, "NVIDIA A10", "550.127.05", 23028),
+    "gpud--test_data.go--NormalQueryOutput.txt": (1, "NVIDIA A10", "550.127.05", 23028),
+    "gpud--test_data.go--NormalSMIOutput.txt": (1, "NVIDIA A10", "550.127.05", 23028),
+    "karpenter-blueprints--blueprints__nvidia-gpu-workload__README.md@3cbd54169b--d9865d79.txt": (
+        1,
+        "Tesla T4",
+        "570.133.20",
+        15360,
+    ),
+    "karpenter-blueprints--blueprints__nvidia-gpu-workload__README.md@529b88cffd--HEAD-T4-580.txt": (
+        1,
+        "Tesla T4",
+        "580.105.08",
+        15360,
+    ),
+    "kubeflow-eks-readme--codeindex-53204435708--A10G-570.195.03.txt": (1, "NVIDIA A10G", "570.195.03", 23028),
+    "lightly-docs--codeindex-288903532--T4-450.51.06.txt": (1, "Tesla T4", "450.51.06", 15109),
+    "nonymus-deid-readme--codeindex-4000208287--T4-535.54.03.txt": (1, "Tesla T4", "535.54.03", 15360),
+    "sonar--nvidia-smi-output.txt": (4, "NVIDIA GeForce RTX 2080 Ti", "545.23.08", 11264),
+    "telegraf--dual_2080-v13.xml": (2, "NVIDIA GeForce RTX 2080", "590.44.01", 8192),
+    "telegraf--dual_a5000-v13.xml": (2, "NVIDIA RTX A5000", "590.44.01", 24564),
+    "telegraf--gt-1030.xml": (1, "NVIDIA GeForce GT 1030", "470.74", 1998),
+    "telegraf--gtx-1660-ti.xml": (1, "Graphics Device", "418.43", 5912),
+    "telegraf--pro-6000-maxq-blackwell-v13.xml": (
+        1,
+        "NVIDIA RTX PRO 6000 Blackwell Max-Q Workstation Edition",
+        "590.44.01",
+        97887,
+    ),
+    "telegraf--quadro-p400.xml": (1, "Quadro P400", "418.43", 1998),
+    "telegraf--rtx-3090-v12.xml": (1, "NVIDIA GeForce RTX 3090", "525.147.05", 24576),
+    "telegraf--tesla_p4.xml": (1, "GRID P4-1Q", "513.46", 1024),
+}
+# failure outputs: the kind each must become (an access failure is never "the GPU is lost")
+REAL_WORLD_FAILURES = {
+    "fail--k8s-device-plugin-231--gpu-is-lost.txt": "gpu-lost",
+    "fail--kaixhin-dockerfiles-1--access-blocked.txt": "gpu-access-blocked",
+    "fail--mattshma-bigdata-150--nvml-unknown.txt": "nvml-unknown-error",
+    "fail--nvidia-container-toolkit-268--insufficient-permissions.txt": "nvml-no-permission",
+    "fail--nvidia-container-toolkit-69--device-handle-nospace.txt": "device-handle-error",
+}
+
+
+def real(reference: Path, name: str) -> str:
+    path = reference / "real-world" / "nvidia-smi" / name
+    if not path.is_file():
+        pytest.skip(f"{name} not in ../shared/reference/real-world")
+    return path.read_text()
+
+
+def test_every_real_world_output_has_expectations(reference):
+    d = reference / "real-world" / "nvidia-smi"
+    names = {p.name for p in d.iterdir() if not p.name.startswith("SOURCES")}
+    partial = {"gpud--nvidia-smi-query.535.183.01.out.0.invalid"}  # truncated -q: one GPU section of eight
+    assert names == set(REAL_WORLD) | set(REAL_WORLD_FAILURES) | partial
+
+
+@pytest.mark.parametrize("name", sorted(REAL_WORLD))
+def test_real_world_output_parses_bare(name, reference):
+    report = parse_debug_log(real(reference, name))
+    count, model, driver, memory = REAL_WORLD[name]
+    assert report.failure is None
+    assert len(report.gpus) == count
+    assert {g.name for g in report.gpus} == {model}
+    assert report.driver_version == driver
+    assert report.gpus[0].memory_total_mib == memory
+
+
+@pytest.mark.parametrize("name", sorted(REAL_WORLD_FAILURES))
+def test_real_world_failure_is_a_failure(name, reference):
+    report = parse_debug_log(real(reference, name))
+    assert report.gpus == []
+    assert report.failure is not None and report.failure.kind == REAL_WORLD_FAILURES[name]
+
+
+@pytest.mark.parametrize("name", sorted(REAL_WORLD_FAILURES))
+def test_real_world_failure_in_a_debug_log_section(name, reference):
+    """The same output inside the debug pod's sections (every nvidia-smi command failed alike)."""
+    out = real(reference, name)
+    log = "".join(f"=== gputui:{s} ===\n{out}\n=== gputui:failed {s} ===\n" for s in ("query-gpu", "table", "list"))
+    report = parse_debug_log(log + "=== gputui:end ===\n")
+    assert report.gpus == []
+    assert report.failure is not None and report.failure.kind == REAL_WORLD_FAILURES[name]
+
+
+# slowdown reasons Active and ERR! cells in the real outputs, by file and GPU index; every other GPU has none
+REAL_WORLD_SLOWDOWNS = {
+    "gpud--nvidia-smi-query.535.161.08.out.0.valid": {i: ["HW Slowdown", "HW Power Brake Slowdown"] for i in range(8)},
+    "gpud--nvidia-smi-query.535.183.01.out.0.valid": {2: ["SW Thermal Slowdown", "HW Power Brake Slowdown"]},
+    "gpud--test_data.go--HWSlowdownQueryOutput.txt": {0: ["HW Slowdown", "HW Power Brake Slowdown"]},
+    "sonar--nvidia-smi-output.txt": {0: ["SW Thermal Slowdown"]},
+}
+
+
+@pytest.mark.parametrize("name", sorted(REAL_WORLD))
+def test_real_world_slowdowns_and_err_cells(name, reference):
+    gpus = parse_debug_log(real(reference, name)).gpus
+    assert {g.index: g.slowdowns for g in gpus if g.slowdowns} == REAL_WORLD_SLOWDOWNS.get(name, {})
+    unread = {g.index: g.sensor_errors for g in gpus if g.sensor_errors}
+    assert unread == ({0: ["fan"]} if name == "gpud--nvidia-smi.525.125.06.out.0.valid" else {})
+
+
+@pytest.mark.parametrize("bus", ["0000:0B:00.0", "00000000:65:00.0", "000:BA:80.0"])
+@pytest.mark.parametrize("space", ["", " "])
+@pytest.mark.parametrize("verb", ["determine", "detect"])
+def test_device_handle_failures_never_parse_as_gpu_rows(bus, space, verb):
+    for why, kind in (("Unknown Error", "device-handle-error"), ("GPU is lost", "gpu-lost")):
+        text = f"Unable to {verb} the device handle for GPU{space}{bus}: {why}\n"
+        report = parse_debug_log(text)
+        assert report.gpus == [] and report.failure is not None and report.failure.kind == kind
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("Failed to initialize NVML: Insufficient Permissions", "nvml-no-permission"),
+        (
+            "Failed to initialize NVML: GPU access blocked by the operating system\n"
+            "Failed to properly shut down NVML: GPU access blocked by the operating system",
+            "gpu-access-blocked",
+        ),
+        (
+            "NVIDIA-SMI couldn't find libnvidia-ml.so library in your system. Please make sure that the NVIDIA "
+            "Display Driver is properly installed and present in your system.",
+            "nvml-library-missing",
+        ),
+    ],
+)
+def test_access_failures_are_not_a_lost_gpu(text, kind):
+    report = parse_debug_log(text)
+    assert report.failure is not None and report.failure.kind == kind
+    assert "bus" not in report.failure.explanation

@@ -11,11 +11,12 @@ import gputui.sim
 from checks import fixplans
 from checks.kinds import Object, Taint, to_struct
 from checks.registry import run_checks
+from gputui.errors import RefusedError
 from gputui.fixes.apply import Applier, ReadOnlyError
 from gputui.fixes.audit import AuditLog
 from gputui.fixes.plan import delete_options, with_precondition
 from gputui.fixes.targets import object_path
-from gputui.fixes.verify import verify
+from gputui.fixes.verify import fresh_plan, verify
 from gputui.kube.client import connect
 from gputui.kube.errors import KubeApiError
 from gputui.kube.gather import gather
@@ -258,6 +259,22 @@ def test_deleted_nodeclaim_without_finalizers_is_recreated_by_undo(cluster):
     assert back["metadata"]["labels"]["karpenter.sh/nodepool"] == "gpu"
 
 
+def test_a_deleted_object_whose_credentials_were_not_recorded_is_not_recreated(cluster):
+    nc = nodeclaim("gpu-yyyyy", node=None)
+    nc["metadata"].setdefault("annotations", {})["example.com/api-token"] = "tok-123"
+    _, kube, ap = cluster(CRD_SOURCES, [nodepool(), ec2nodeclass(), nc])
+    plan = fixplans.delete_nodeclaim(_struct(kube, "NodeClaim", "gpu-yyyyy"))
+    _apply(ap, plan)
+    assert "tok-123" not in ap.audit.path.read_text()
+    with pytest.raises(RefusedError) as e:
+        ap.undo()
+    assert e.value.message == (
+        "NodeClaim/gpu-yyyyy cannot be re-created from the audit log: values that look like credentials "
+        "were not recorded and the object is gone"
+    )
+    assert e.value.hint == "re-create it from your manifests"
+
+
 # -- workload kinds -------------------------------------------------------------------------
 
 
@@ -349,9 +366,9 @@ def test_uncordon(cluster):
 # -- conflicts and preconditions ----------------------------------------------------------------
 
 
-def test_change_between_preview_and_apply_is_a_conflict_then_rediffed(cluster):
+def test_change_between_preview_and_apply_is_a_conflict_then_recomputed(cluster):
     sim, kube, ap = cluster(["incident"])
-    _, plan = _pick(kube, "GPU401", "sdxl-image-gen", "add-toleration")
+    finding, plan = _pick(kube, "GPU401", "sdxl-image-gen", "add-toleration")
     pv = ap.preview(plan)
     # Someone else adds a toleration of their own after the preview.
     path = object_path(plan.target)
@@ -364,12 +381,18 @@ def test_change_between_preview_and_apply_is_a_conflict_then_rediffed(cluster):
     )
     assert status == 200
     res = ap.apply(plan, pv.resource_version, pv)
-    assert not res.ok and res.conflict and "changed since the preview" in res.message
+    assert not res.ok and res.conflict and "changed since the fix was computed" in res.message
     assert _get(kube, plan.target)["spec"]["template"]["spec"]["tolerations"] == [{"key": "spot", "operator": "Exists"}]
+    # The stale plan stays refused, whatever the preview read; the recomputed one applies.
     again = ap.preview(plan)
-    assert again.resource_version != pv.resource_version
-    assert "         operator: Exists\n+      - effect: NoSchedule\n+        key: nvidia.com/gpu\n" in again.diff
-    res = ap.apply(plan, again.resource_version, again)
+    assert again.stale and again.resource_version != pv.resource_version
+    assert ap.apply(plan, again.resource_version, again).conflict
+    fresh = fresh_plan(kube, finding, plan)
+    assert fresh is not None and fresh.resource_version == again.resource_version
+    fpv = ap.preview(fresh)
+    assert fpv.stale is None
+    assert "         operator: Exists\n+      - effect: NoSchedule\n+        key: nvidia.com/gpu\n" in fpv.diff
+    res = ap.apply(fresh, fpv.resource_version, fpv)
     assert res.ok, res.message
     assert _get(kube, plan.target)["spec"]["template"]["spec"]["tolerations"] == [
         {"key": "spot", "operator": "Exists"},

@@ -177,6 +177,12 @@ def smi(**kw: Any) -> Callable[[], SimpleNamespace]:
 HEALTHY_NODE = smi()
 
 
+def _idle_blocked(minutes: float = 45) -> ClusterSnapshot:
+    from tests.helpers.cluster import blocked_idle_node, snapshot
+
+    return snapshot(blocked_idle_node('Cannot disrupt Node: PDB "ml/keeper" prevents pod evictions', minutes=minutes))
+
+
 def raising_check_snapshot() -> tuple[str, ClusterSnapshot]:
     """GPU901 is raised by the runner: the catalogue test registers a check that raises."""
     return ("raises", ClusterSnapshot())
@@ -200,10 +206,12 @@ FIXTURES: dict[str, Fixture] = {
     "GPU306": Fixture(scenario("ec2nodeclass-not-ready"), HEALTHY),
     "GPU307": Fixture(scenario("ec2nodeclass-not-ready"), HEALTHY),
     "GPU308": Fixture(scenario("nodepool-gpu-limit"), HEALTHY),
+    "GPU309": Fixture(scenario("insufficient-capacity"), HEALTHY),
     "GPU401": Fixture(scenario("missing-toleration"), HEALTHY),
     "GPU402": Fixture(scenario("device-plugin-taint"), HEALTHY),
     "GPU501": Fixture(scenario("spot-training-disruption"), HEALTHY),
     "GPU502": Fixture(scenario("spot-training-disruption"), HEALTHY),
+    "GPU503": Fixture(lambda: _idle_blocked(), HEALTHY),
     "GPU601": Fixture(drafts(_SPOT_TRAINING), drafts(_pool())),
     "GPU602": Fixture(drafts(_pool(taints=[])), drafts(_pool())),
     "GPU603": Fixture(drafts(_pool(limits={"cpu": "1000"})), drafts(_pool())),
@@ -240,6 +248,7 @@ FIXTURES: dict[str, Fixture] = {
     "GPU705": Fixture(smi(gpu={"ecc_volatile_uncorrected": 2, "ecc_aggregate_uncorrected": 5}), HEALTHY_NODE),
     "GPU706": Fixture(smi(xid=True), HEALTHY_NODE),
     "GPU707": Fixture(smi(gpu={"remapped_failure": True, "remapped_pending": True}), HEALTHY_NODE),
+    "GPU708": Fixture(smi(gpu={"slowdowns": ["HW Power Brake Slowdown"], "sensor_errors": ["fan"]}), HEALTHY_NODE),
     "GPU901": Fixture(raising_check_snapshot, HEALTHY),
 }
 

@@ -544,3 +544,24 @@ def leaving_node(minutes: float, *, taint_only: bool = False) -> list[dict]:
     else:
         node["metadata"]["deletionTimestamp"] = ts(minutes)
     return objs
+
+
+def blocked_idle_node(message: str, *, minutes: float = 45, reason: str = "DisruptionBlocked") -> list[dict]:
+    """The healthy cluster whose idle GPU node A has had Karpenter `reason` events for `minutes`."""
+    ev = event(reason, message, kind="Node", name=GPU_NODE_A, minutes_ago=1, type_="Normal", count=12)
+    ev["firstTimestamp"] = ts(minutes)
+    return healthy_cluster() + [ev]
+
+
+def vanished_nomination(nodeclaim_name: str = "gpu-g0ne1", *, minutes: float = 20, events=()) -> list[dict]:
+    """The healthy cluster with a pending GPU pod last nominated to a NodeClaim that is gone."""
+    nom = event(
+        "Nominated",
+        f"Pod should schedule on: nodeclaim/{nodeclaim_name}",
+        kind="Pod",
+        name="wait-1",
+        namespace="ml",
+        minutes_ago=minutes,
+        type_="Normal",
+    )
+    return healthy_cluster() + [gpu_pod("wait-1"), nom, *events]

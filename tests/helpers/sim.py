@@ -47,3 +47,13 @@ def scenario_snapshot(*names: str):
     from gputui.sim.loader import load_objects
 
     return snapshot_from_files(list(names), read=lambda paths: load_objects(paths, shift_time=False))
+
+
+def identity_kubeconfig(sim, path, user: str, groups: tuple[str, ...] = (), token: str | None = None):
+    """A kubeconfig for `user` on a running simulator, whose RBAC objects then judge its requests."""
+    from gputui.sim.rbac import Identity, write_kubeconfig
+
+    token = token or f"token-{user}"
+    identity = Identity(user, tuple(groups))
+    sim.server.identities[token] = identity
+    return write_kubeconfig(path, sim.url, token, identity)

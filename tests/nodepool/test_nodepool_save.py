@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from gputui.errors import RefusedError
 from gputui.fixes.audit import AuditLog
 from gputui.kube.client import connect
+from gputui.kube.errors import KubeApiError
 from gputui.nodepool import templates
 from gputui.nodepool.model import NodePoolDraft
 from gputui.nodepool.save import NodePoolSaver, merge_diff
@@ -74,7 +76,7 @@ def test_stale_resource_version_is_a_conflict_then_rediffed(incident):
     )
     result = saver.save(review)
     assert (result.ok, result.conflict) == (False, True)
-    assert "changed since the preview" in result.message
+    assert "changed since the fix was computed" in result.message
     assert kube.get_json(f"{NP_PATH}/gpu-training")["spec"]["limits"]["nvidia.com/gpu"] == "64"
     again = saver.review(d)
     assert again.stale and "resourceVersion" in again.stale
@@ -125,7 +127,29 @@ def test_new_nodepool_from_a_template_is_created(incident):
     result = saver.save(review)
     assert result.ok and result.message == "NodePool/edge-spot created"
     assert kube.get_json(f"{NP_PATH}/edge-spot")["spec"]["weight"] == 70
-    assert saver.applier.audit.find(result.entry_id).plan["id"] == "create-nodepool"
+    entry = saver.applier.audit.find(result.entry_id)
+    assert (entry.plan["id"], entry.op, entry.before) == ("create-nodepool", "create", None)
+    # Undoing the creation deletes the NodePool (not an emptied spec).
+    up = saver.applier.preview_undo(result.entry_id)
+    assert (
+        up.action == "delete" and up.message == "delete NodePool/edge-spot, which “Create NodePool edge-spot” created"
+    )
+    undone = saver.applier.undo(result.entry_id, expected_resource_version=up.resource_version)
+    assert undone.ok, undone.message
+    with pytest.raises(KubeApiError) as e:
+        kube.get_json(f"{NP_PATH}/edge-spot")
+    assert e.value.status == 404
+    assert result.entry_id in saver.applier.audit.undone_ids()
+
+
+def test_undoing_a_creation_of_a_nodepool_already_gone_says_so(incident):
+    kube, saver = incident
+    result = saver.save(saver.review(NodePoolDraft(templates.get("inference").build("gone-soon")[0])))
+    assert result.ok, result.message
+    kube.request("DELETE", f"{NP_PATH}/gone-soon")
+    with pytest.raises(RefusedError) as e:
+        saver.applier.undo(result.entry_id)
+    assert e.value.message == "NodePool/gone-soon no longer exists; there is nothing to undo"
 
 
 def test_read_only_never_sends(start_sim, tmp_path):

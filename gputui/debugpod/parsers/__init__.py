@@ -43,6 +43,19 @@ def split_sections(log: str) -> tuple[dict[str, str], set[str]]:
     return {k: "\n".join(v) + ("\n" if v else "") for k, v in sections.items()}, failed
 
 
+def _bare_kind(text: str) -> str:
+    """Which section a bare nvidia-smi output (pasted, or from another tool) would have been."""
+    if "<nvidia_smi_log" in text:
+        return "query-xml"
+    if "NVSMI LOG" in text or "Attached GPUs" in text:
+        return "query-text"
+    if "NVIDIA-SMI" in text or "|===" in text:
+        return "table"
+    if re.search(r"^GPU \d+: .+\(UUID: ", text, re.M):
+        return "list"
+    return "table"
+
+
 def _merge(into: list[GpuInfo], more: list[GpuInfo]) -> list[GpuInfo]:
     if not into:
         return list(more)
@@ -92,7 +105,7 @@ def parse_debug_log(log: str) -> SmiReport:
         # Not our script's output (or the container never ran it): read it as one nvidia-smi output.
         report.failure = recognise(log)
         if report.failure is None and log.strip():
-            sections = {"table": log}
+            sections = {_bare_kind(log): log}
         report.complete = False
     else:
         report.complete = "end" in sections

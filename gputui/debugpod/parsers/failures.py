@@ -43,6 +43,36 @@ _RULES: tuple[tuple[str, re.Pattern, str, str], ...] = (
         "drain the node and reboot or replace the instance; a GPU that falls off the bus again is a hardware fault",
     ),
     (
+        "device-handle-error",
+        re.compile(r"Unable to (?:determine|detect) the device handle for GPU", re.I),
+        "the driver is loaded but one GPU does not answer it (no device handle for that bus id)",
+        "cordon the node and read the kernel log for Xid 79 / NVRM errors on that bus id; reboot it, and "
+        "replace the instance if the GPU does not come back",
+    ),
+    (
+        "nvml-no-permission",
+        re.compile(r"NVML: Insufficient Permissions|NVMLError_NoPermission", re.I),
+        "this process may not open the GPU device files (device permissions, SELinux, or a container without "
+        "the GPU devices); the GPU itself is not at fault",
+        "run the pod with an nvidia.com/gpu request and the NVIDIA runtime; on the node check /dev/nvidia* "
+        "permissions and SELinux (container_use_devices)",
+    ),
+    (
+        "gpu-access-blocked",
+        re.compile(r"GPU access blocked by the operating system", re.I),
+        "the operating system keeps this process away from the GPU (container device cgroup, or a VM/WSL host "
+        "that does not pass the GPU through); the GPU itself is not at fault",
+        "check the NVIDIA container toolkit's no-cgroups setting and that the pod gets its GPU from the device "
+        "plugin; on a VM, check the GPU is passed through",
+    ),
+    (
+        "nvml-library-missing",
+        re.compile(r"couldn't find libnvidia-ml\.so", re.I),
+        "the container has no NVIDIA driver libraries: it was not started by the NVIDIA container runtime",
+        "run the pod with the NVIDIA runtime (runtimeClassName nvidia) and an nvidia.com/gpu request; do not "
+        "install a driver in the image",
+    ),
+    (
         "no-devices",
         re.compile(r"^No devices were found\s*$", re.I | re.M),
         "the driver is loaded but sees no GPU: the GPU is not attached, fell off the bus, or is bound to another "

@@ -110,6 +110,25 @@ def _mig(node: Node, gpu_index: int | None) -> MigDevice:
     )
 
 
+SLOWDOWNS = ("HW Slowdown", "HW Thermal Slowdown", "HW Power Brake Slowdown", "SW Thermal Slowdown")
+
+
+def _slowdowns(node: Node | None) -> list[str]:
+    """The hardware/thermal slowdown reasons marked Active (nested: HW Thermal under HW Slowdown)."""
+    if node is None:
+        return []
+    out: list[str] = []
+    wanted = {s.lower(): s for s in SLOWDOWNS}
+    stack = list(node.children)
+    while stack:
+        c = stack.pop(0)
+        name = wanted.get(c.label.lower())
+        if name and (c.value or "").strip().lower() == "active":
+            out.append(name)
+        stack.extend(c.children)
+    return out
+
+
 def _gpu(node: Node, index: int) -> GpuInfo:
     bus = node.label.split(None, 1)[1] if " " in node.label else None
     power = node.get("GPU Power Readings") or node.get("Power Readings")
@@ -156,6 +175,7 @@ def _gpu(node: Node, index: int) -> GpuInfo:
         mig_mode=to_text(node.value_of("MIG Mode", "Current")),
         mig_devices=[_mig(m, index) for m in node.all("MIG Device")],
         processes=_processes(node.get("Processes"), index),
+        slowdowns=_slowdowns(node.get("Clocks Event Reasons") or node.get("Clocks Throttle Reasons")),
     )
 
 

@@ -62,6 +62,25 @@ def _process(el: ET.Element, gpu_index: int) -> GpuProcess | None:
     )
 
 
+_SLOWDOWN_TAGS = {
+    "hw_slowdown": "HW Slowdown",
+    "hw_thermal_slowdown": "HW Thermal Slowdown",
+    "hw_power_brake_slowdown": "HW Power Brake Slowdown",
+    "sw_thermal_slowdown": "SW Thermal Slowdown",
+}
+
+
+def _slowdowns(el: ET.Element) -> list[str]:
+    """Slowdown reasons marked Active, under <clocks_event_reasons> (v12+) or <clocks_throttle_reasons>."""
+    out = []
+    for section in ("clocks_event_reasons", "clocks_throttle_reasons"):
+        for child in el.findall(section + "/*"):
+            tag = child.tag.split("reason_", 1)[-1]
+            if tag in _SLOWDOWN_TAGS and (child.text or "").strip().lower() == "active":
+                out.append(_SLOWDOWN_TAGS[tag])
+    return out
+
+
 def _gpu(el: ET.Element, index: int) -> GpuInfo:
     ecc = el.find("ecc_errors")
     remap = el.find("remapped_rows")
@@ -108,6 +127,7 @@ def _gpu(el: ET.Element, index: int) -> GpuInfo:
         mig_mode=_text(el, "mig_mode/current_mig"),
         mig_devices=[_mig(m, index) for m in el.findall("mig_devices/mig_device")],
         processes=[p for p in procs if p is not None],
+        slowdowns=_slowdowns(el),
     )
 
 

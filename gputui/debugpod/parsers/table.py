@@ -16,6 +16,7 @@ _GPU_ROW2 = re.compile(
     r"^\|\s*(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s*/\s*(\S+)\s*\|\s*(\d+)MiB\s*/\s*(\d+)MiB\s*\|"
     r"\s*(\S+)\s+(.*?)\s*\|$"
 )
+_ROW2_COLUMNS = ("fan", "temperature", "performance state", "power draw", "power cap")
 _GPU_ROW3 = re.compile(r"^\|\s*\|\s*\|\s*(\S+)\s*\|$")
 # |  0    2   0   0  |           11091MiB / 40448MiB    | 60      0 |  3   0    3    0    3 |
 _MIG_ROW = re.compile(r"^\|\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\|\s*(\d+)MiB\s*/\s*(\d+)MiB\s*\|\s*(\d+)\s+(\S+)\s*\|")
@@ -59,6 +60,9 @@ def parse_table(text: str) -> tuple[list[GpuInfo], str | None, str | None]:
                 continue
             m = _GPU_ROW2.match(line)
             if m and current is not None:
+                for name, value in zip(_ROW2_COLUMNS, m.groups()[:5], strict=True):
+                    if value.upper() == "ERR!":
+                        current.sensor_errors.append(name)
                 current.temperature_c = to_int(m.group(2))
                 current.pstate = to_text(m.group(3))
                 current.power_draw_w = to_float(m.group(4))

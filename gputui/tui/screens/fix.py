@@ -66,6 +66,28 @@ def _applier(app) -> Applier:
     return Applier(app.kube, AuditLog(), read_only=app.read_only)
 
 
+def resolve_unconfirmed(kube) -> str | None:
+    """At start: settle the changes an earlier gputui left unconfirmed (killed mid-request) by
+    reading their objects; the note to show, or None. Never raises: the app starts anyway."""
+    from gputui.fixes.apply import Applier
+    from gputui.fixes.audit import AuditLog
+
+    try:
+        log = AuditLog()
+        if not log.pending():
+            return None
+        resolved = Applier(kube, log).resolve_pending()
+    except Exception:  # noqa: BLE001 - `u` and `gputui undo --list` say more
+        return None
+    if not resolved:
+        return None
+    applied = sum(1 for e in resolved if e.ok)
+    return (
+        f"{len(resolved)} unconfirmed change(s) from an earlier gputui checked: {applied} applied"
+        f"{' (u to undo)' if applied else ''}, {len(resolved) - applied} not applied"
+    )
+
+
 class FixScreen(AppScreen[None]):
     DEFAULT_CSS = """
     FixScreen #fix-steps { height: 1; padding: 0 1; background: $panel; }
@@ -213,8 +235,25 @@ class FixScreen(AppScreen[None]):
 
     @work(thread=True, exclusive=True, group="fix", exit_on_error=False)
     def _read_preview(self, note: str = "") -> None:
+        from gputui.fixes.verify import fresh_plan
+
         try:
+            self.applier.audit.check_writable()  # no walk-through towards a change that cannot be recorded
             preview = self.applier.preview(self.plan)
+            if preview.stale:
+                # The plan was computed from an older read: compute it again from the object as it is
+                # now, so a change someone made meanwhile is never overwritten.
+                plan = fresh_plan(self.app.kube, self.finding, self.plan)
+                if plan is None:
+                    why = (
+                        f"{self.plan.target} changed since the check read it, and the check no longer offers this fix."
+                    )
+                    self.app.call_from_thread(self._stop, why)
+                    return
+                preview = self.applier.preview(plan)
+                note = (note + " " if note else "") + (
+                    "The target changed since the check read it: the fix was computed again from it as it is now."
+                )
         except Exception as e:  # noqa: BLE001 - the screen says what failed instead of waiting
             self.app.call_from_thread(self._stop, _failed(e, "Cannot prepare the fix"))
             return
@@ -224,6 +263,7 @@ class FixScreen(AppScreen[None]):
         from gputui.fixes.diff import diff_renderable
 
         self.preview = preview
+        self.plan = preview.plan
         parts: list = [Text("3 What will change", style="bold underline")]
         if note:
             parts.append(Text(note, style="bold yellow"))
@@ -469,6 +509,11 @@ class UndoScreen(AppScreen[None]):
 
     def _fill_list(self) -> None:
         self.entries = self.applier.undo_candidates() if self.applier.kube is not None else []
+        note = self.applier.audit.skipped_note()
+        if note:
+            self.query_one("#undo-title", Static).update(
+                Text.assemble(("Undo a change made from gputui", "bold"), (f"  ({note})", "yellow"))
+            )
         ol = self.query_one("#undo-list", OptionList)
         ol.clear_options()
         for e in self.entries:
