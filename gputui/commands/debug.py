@@ -254,7 +254,7 @@ def _pick_nodes(kube, args: argparse.Namespace) -> list[dict]:
     from gputui.debugpod.runner import read_json
     from gputui.errors import NotFoundError
     from gputui.kube.errors import KubeApiError, TransportTimeout
-    from gputui.report.selection import closest_hint, resolve_names
+    from gputui.report.selection import ambiguous, closest_hint, matching_names
 
     def select():
         return _read(
@@ -280,12 +280,12 @@ def _pick_nodes(kube, args: argparse.Namespace) -> list[dict]:
                 raise
             resolved: list[str] = []
             for name in args.nodes:
-                try:
-                    resolved += resolve_names([name], known, "node", "NODE")
-                except GputuiError as e:
-                    if not e.message.startswith("no node"):
-                        raise  # a short name several nodes share
+                found = matching_names(name, known)
+                if not found:
                     raise NotFoundError(f"node {name} not found", hint=closest_hint(name, known, "node")) from None
+                if len(found) > 1:
+                    raise ambiguous(name, found, "node", "NODE") from None
+                resolved += found
             if resolved != args.nodes:
                 args.nodes = resolved
                 return select()

@@ -34,30 +34,36 @@ def select_checks(wanted: list[str] | None):
     return chosen
 
 
+def matching_names(name: str, known: Iterable[str]) -> list[str]:
+    """The names `name` stands for: itself when known, else the names whose short name (up to
+    the first dot, as the app shows a node) it is."""
+    known = list(known)
+    return [name] if name in known else [k for k in known if k.startswith(name + ".")]
+
+
 def resolve_names(wanted: list[str], known: Iterable[str], what: str, option: str) -> list[str]:
-    """The full names `wanted` stands for among `known`: a name as written, or a node's short
-    name (its name up to the first dot, as the app shows it) when exactly one node has it.
-    A name that matches nothing, or several, is a usage error naming the closest ones."""
+    """The full names `wanted` stands for among `known` (see matching_names). A name that
+    matches nothing, or several, is a usage error naming the closest ones."""
     known = sorted(set(known))
     out: list[str] = []
     for name in wanted:
-        if name in known:
-            out.append(name)
-            continue
-        by_short = [k for k in known if k.startswith(name + ".")]
-        if len(by_short) == 1:
-            out.append(by_short[0])
-            continue
-        if by_short:
-            raise GputuiError(
-                f"{option} {name} matches {len(by_short)} {what}s: {', '.join(by_short[:5])}",
-                hint=f"give the full {what} name",
-                exit_code=EXIT_USAGE,
-            )
-        raise GputuiError(
-            f"no {what} matches {option} {name}", hint=closest_hint(name, known, what), exit_code=EXIT_USAGE
-        )
+        found = matching_names(name, known)
+        if len(found) == 1:
+            out.append(found[0])
+        elif found:
+            raise ambiguous(name, found, what, option)
+        else:
+            hint = closest_hint(name, known, what)
+            raise GputuiError(f"no {what} matches {option} {name}", hint=hint, exit_code=EXIT_USAGE)
     return out
+
+
+def ambiguous(name: str, found: list[str], what: str, option: str) -> GputuiError:
+    return GputuiError(
+        f"{option} {name} matches {len(found)} {what}s: {', '.join(found[:5])}",
+        hint=f"give the full {what} name",
+        exit_code=EXIT_USAGE,
+    )
 
 
 def closest_hint(name: str, known: list[str], what: str) -> str:

@@ -63,3 +63,17 @@ def test_debug_takes_the_short_name_and_names_the_closest_when_missing(start_sim
     code = main(["debug", "--kubeconfig", str(sim.kubeconfig), "--no-progress", "--nodepool", "gpu-inferenc"])
     err = capsys.readouterr().err
     assert code == 2 and "no NodePool matches --nodepool gpu-inferenc" in err and "closest: gpu-inference" in err
+
+
+def test_a_short_name_two_nodes_share_is_a_usage_error_naming_both(tmp_path, capsys):
+    nodes = tmp_path / "nodes.yaml"
+    nodes.write_text(
+        "\n---\n".join(
+            f"apiVersion: v1\nkind: Node\nmetadata: {{name: gpu-1.{zone}.internal}}" for zone in ("zone-a", "zone-b")
+        )
+    )
+    code = main(["diagnose", "--from", str(nodes), "--no-progress", "--node", "gpu-1"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--node gpu-1 matches 2 nodes: gpu-1.zone-a.internal, gpu-1.zone-b.internal" in err
+    assert main(["diagnose", "--from", str(nodes), "--no-progress", "--node", "gpu-1.zone-b.internal"]) == 0
