@@ -376,7 +376,11 @@ def _output_finished(fmt: str, runs, nodes, namespace: str, ns_reason: str, run_
     """After a stop, what the nodes that finished found is still worth having."""
     from gputui.debugpod import fleet_run
 
-    finished = [r for r in runs if r.status in ("done", "failed") and (r.report or r.pod_problem)]
+    # A run whose log was read (or whose pod failed for its own reasons) is finished, whatever
+    # its status says yet: the status is set only after the pod's DELETE.
+    finished = [
+        r for r in runs if r.report is not None or (r.pod_problem is not None and r.pod_problem.kind != "cancelled")
+    ]
     if not finished:
         return
     observations = fleet_run.observe(finished, nodes)
@@ -520,13 +524,13 @@ def _output(
         json.dump(doc, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return
-    from gputui.debugpod.render import findings_block, node_block, summary_block
+    from gputui.debugpod.render import findings_block, node_block, summary_block, worst_first
 
     # The summary (failures first) before the detail: with --all the detail runs to pages.
     out: list[str] = summary_block(observations, total) if len(observations) > 1 or total else []
     if out:
         out.append("")
-    for o in observations:
+    for o in worst_first(observations):
         out.extend(node_block(o))
         out.append("")
     out.extend(findings_block(findings))

@@ -117,6 +117,11 @@ def _rank(obs) -> tuple[int, str, str]:
     return 3, "ok", gpus
 
 
+def worst_first(observations) -> list:
+    """Nodes in the order a reader wants them: failed, errors, warnings, fine; by name within."""
+    return sorted(observations, key=lambda o: (_rank(o)[0], o.node))
+
+
 def summary_block(observations, total: int | None = None) -> list[str]:
     """What a fleet run found, one line per node, failures first: read before the detail."""
     ranked = sorted(((_rank(o), o.node) for o in observations), key=lambda x: (x[0][0], x[1]))

@@ -103,8 +103,11 @@ def test_debug_all_prints_a_summary_failures_first_then_the_detail(fleet, capsys
         ["ok", "gpu-fine"],
     ]
     assert "GPU706" in summary[3]
-    # Then one block per node, the detail.
-    assert out.index("gpu-fine  (mode host") > out.index(summary[-1])
+    # Then one block per node, the detail, in the same order.
+    blocks = [
+        out.index(f"\n{name}  (mode ") for name in ("gpu-hostdrv", "gpu-mismatch", "gpu-opdrv", "gpu-xid", "gpu-fine")
+    ]
+    assert blocks == sorted(blocks) and blocks[0] > out.index(summary[-1])
     assert all(len(line) <= 80 for line in summary)
 
 
