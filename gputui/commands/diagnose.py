@@ -19,7 +19,7 @@ from gputui.commands.options import FORMATS, SEVERITIES, add_common_options, add
 def register(sub) -> None:
     p = sub.add_parser(
         "diagnose",
-        help="run the checks once and report (text/json/yaml/markdown)",
+        help="run the checks once and report (text, json, yaml, markdown; junit, sarif for CI)",
         description="Run every check against the cluster (or saved manifests) and report the findings.",
     )
     add_common_options(p)
