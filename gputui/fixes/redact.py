@@ -15,8 +15,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from gputui.redact import REDACTED
 from gputui.redact import secret_name as looks_secret
+
+REDACTED = "(redacted by gputui)"  # the audit log's mark (a snapshot marks its own)
 
 _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _ARG_LISTS = ("args", "command")
