@@ -8,14 +8,16 @@ fast); a handler imports what it needs when it runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
 from gputui import __version__
 from gputui.commands import app, checks, completion, debug, demo, diagnose, nodepool, rbac, sim, snapshot, undo
 from gputui.commands.options import add_common_options
-from gputui.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, GputuiError
+from gputui.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, GputuiError, Interrupted, stop_signals_as_interrupt
 
 # In the order `gputui --help` lists them.
 COMMANDS = (diagnose, snapshot, checks, sim, undo, debug, nodepool, rbac, demo, completion)
@@ -67,7 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
         show_traceback = show_traceback or bool(args.debug)
-        return int(args.func(args) or 0)
+        # Full-screen apps take their keys themselves; every other command stops on a signal as on Ctrl-C.
+        signals = contextlib.nullcontext() if _full_screen(args) else stop_signals_as_interrupt()
+        with signals:
+            return int(args.func(args) or 0)
     except GputuiError as e:
         if show_traceback:
             raise
@@ -75,7 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if e.hint:
             print(f"  hint: {e.hint}", file=sys.stderr)
         return e.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
+        if isinstance(e, Interrupted) and e.signum != signal.SIGINT:
+            print(f"gputui: stopped by {e.name}", file=sys.stderr)
+            return e.exit_code
         print("gputui: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
@@ -91,6 +99,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+
+
+def _full_screen(args) -> bool:
+    """The interactive app, the demo and the NodePool editor run full-screen."""
+    command = getattr(args, "command", None)
+    return command in (None, "demo") or (
+        command == "nodepool" and getattr(args, "nodepool_command", None) in ("edit", "new")
+    )
 
 
 def internal_error_line(e: BaseException) -> str:

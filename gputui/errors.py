@@ -13,7 +13,10 @@ unless --debug), 130 interrupted (Ctrl-C).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import signal
+import threading
+from collections.abc import Iterable, Iterator
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -79,3 +82,49 @@ def exit_code_for(findings: Iterable, fail_on: str, partial: bool = False) -> in
         if any(f.severity >= threshold for f in findings):
             return EXIT_FINDINGS
     return EXIT_PARTIAL if partial else EXIT_OK
+
+
+# Handled like Ctrl-C by every command that is not a full-screen app: the command stops, cleans
+# up what it made (temporary files, debug pods) and gputui exits with 128+N.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT") if hasattr(signal, name)
+)
+
+
+class Interrupted(KeyboardInterrupt):
+    """A stop signal arrived; `signum` says which."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+        self.reported = False
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+    @property
+    def name(self) -> str:
+        try:
+            return signal.Signals(self.signum).name
+        except ValueError:
+            return f"signal {self.signum}"
+
+
+@contextlib.contextmanager
+def stop_signals_as_interrupt() -> Iterator[None]:
+    """SIGINT, SIGTERM, SIGHUP and SIGQUIT raise Interrupted in the main thread (which then
+    cleans up as for Ctrl-C); elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Interrupted(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

@@ -19,38 +19,24 @@ import sys
 from collections.abc import Callable, Iterator
 
 from gputui.commands.options import add_common_options
-from gputui.errors import EXIT_CONNECT, EXIT_FINDINGS, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, GputuiError
-
-# Handled like Ctrl-C: the run stops and its pods are deleted before gputui exits with 128+N.
-STOP_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT") if hasattr(signal, name)
+from gputui.errors import (
+    EXIT_CONNECT,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    STOP_SIGNALS,
+    GputuiError,
+    Interrupted,
+    stop_signals_as_interrupt,
 )
+
 EXIT_CODES_HELP = (
     "exit codes: 0 every node answered, nothing at error severity; 1 a finding at error severity or a node "
     "that could not be asked; 2 usage; 3 debug pods could not be deleted (names and the kubectl command are "
     "printed) or the API server kept failing a read; 4 no cluster, or your identity may not read nodes or pods or create pods; 6 node not found; "
     "128+N after signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP, 131 SIGQUIT), once the run's pods are deleted"
 )
-
-
-class Interrupted(KeyboardInterrupt):
-    """A stop signal arrived; `signum` says which."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-        self.reported = False
-
-    @property
-    def exit_code(self) -> int:
-        return 128 + self.signum
-
-    @property
-    def name(self) -> str:
-        try:
-            return signal.Signals(self.signum).name
-        except ValueError:
-            return f"signal {self.signum}"
 
 
 def register(sub) -> None:
@@ -112,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             exit_code=EXIT_USAGE,
         )
     try:
-        with _stop_signals_as_interrupt(), from_args(args) as kube:
+        with stop_signals_as_interrupt(), from_args(args) as kube:
             kube.version()
             if args.cleanup:
                 return _cleanup(kube, namespace=getattr(args, "namespace", None), yes=args.yes)
@@ -431,27 +417,6 @@ def _stop_and_clean(runner, interrupted: KeyboardInterrupt | None) -> None:
                 f"gputui: {len(runner.unanswered)} pod create request(s) had no answer: {names}; if the API "
                 "server made them, they stop at their deadline and `gputui debug --cleanup` deletes them"
             )
-
-
-@contextlib.contextmanager
-def _stop_signals_as_interrupt() -> Iterator[None]:
-    """SIGINT, SIGTERM, SIGHUP and SIGQUIT raise Interrupted in the main thread (which then
-    deletes the run's pods); elsewhere nothing changes."""
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        raise Interrupted(signum)
-
-    previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 @contextlib.contextmanager

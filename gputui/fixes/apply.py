@@ -21,13 +21,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 from checks.model import FixPlan, ObjectRef
-from gputui.errors import EXIT_USAGE, GputuiError, NotFoundError, RefusedError
+from gputui.errors import EXIT_USAGE, ConnectError, GputuiError, NotFoundError, RefusedError
 from gputui.fixes import plan as plans
 from gputui.fixes import redact
 from gputui.fixes.audit import APPLIED, INTENT, NOT_APPLIED, AuditEntry, AuditLog, AuditUnwritable, result_of
 from gputui.fixes.diff import deletion_summary, readable, to_yaml, yaml_diff
 from gputui.fixes.targets import collection_path, object_path
-from gputui.kube.errors import KubeApiError
+from gputui.kube.errors import KubeApiError, TransportTimeout
 
 _REJECTED = (400, 403, 422)
 
@@ -254,8 +254,8 @@ class Applier:
         target = {"kind": ref.kind, "namespace": ref.namespace, "name": ref.name, "apiVersion": ref.api_version}
         intent = self._intent("apply", title, plan_json, target, None, body, op="create", precondition=None)
         try:
-            after = self.kube.request(
-                "POST", collection_path(ref), query={"fieldManager": plans.FIELD_MANAGER}, body=body
+            after = self._write(
+                ref, "POST", collection_path(ref), query={"fieldManager": plans.FIELD_MANAGER}, body=body
             ).json()
         except KubeApiError as e:
             message = f"the API server rejected it ({e.status} {e.reason}): {e.message}"
@@ -272,7 +272,7 @@ class Applier:
             "fieldManager": None if plans.is_delete(plan) else plans.FIELD_MANAGER,
         }
         if plan.patch_type == "delete":
-            return self.kube.request("DELETE", object_path(ref), query=q, body=plans.delete_options(rv, dry_run)).json()
+            return self._write(ref, "DELETE", object_path(ref), query=q, body=plans.delete_options(rv, dry_run)).json()
         if plan.patch_type == "evict":
             body = {
                 "apiVersion": "policy/v1",
@@ -280,14 +280,27 @@ class Applier:
                 "metadata": {"name": ref.name, "namespace": ref.namespace},
                 "deleteOptions": plans.delete_options(rv, dry_run),
             }
-            self.kube.request("POST", object_path(ref, "eviction"), query=q, body=body)
+            self._write(ref, "POST", object_path(ref, "eviction"), query=q, body=body)
             return None
         body = plans.with_precondition(plan, patch, rv)
         if plan.patch_type == "apply":
             q["force"] = True
-        return self.kube.request(
-            "PATCH", object_path(ref), query=q, body=body, content_type=plans.CONTENT_TYPES[plan.patch_type]
+        return self._write(
+            ref, "PATCH", object_path(ref), query=q, body=body, content_type=plans.CONTENT_TYPES[plan.patch_type]
         ).json()
+
+    def _write(self, ref: ObjectRef, method: str, path: str, **kw: Any) -> Any:
+        """Send one write. No answer at all (a timeout, a dropped connection) is not a refusal:
+        the change may have landed, so the intent stays open for `gputui undo --list` to settle."""
+        try:
+            return self.kube.request(method, path, **kw)
+        except TransportTimeout as e:
+            dry = (kw.get("query") or {}).get("dryRun")
+            raise ConnectError(
+                f"no answer from the API server to {method} {ref} ({e})"
+                + ("; nothing was changed (dry run)" if dry else "; the change may or may not have landed"),
+                hint="check the connection; `gputui undo --list` reads the object and records whether it landed",
+            ) from None
 
     # -- undo ---------------------------------------------------------------------------------
 
@@ -425,10 +438,10 @@ class Applier:
         q = {"fieldManager": plans.FIELD_MANAGER}
         try:
             if up.action == "create":
-                after = self.kube.request("POST", collection_path(ref), query=q, body=up.restored).json()
+                after = self._write(ref, "POST", collection_path(ref), query=q, body=up.restored).json()
             elif up.action == "delete":
-                answer = self.kube.request(
-                    "DELETE", object_path(ref), body=plans.delete_options(up.resource_version)
+                answer = self._write(
+                    ref, "DELETE", object_path(ref), body=plans.delete_options(up.resource_version)
                 ).json()
                 after = answer if ((answer or {}).get("metadata") or {}).get("deletionTimestamp") else None
             elif up.action == "patch":
@@ -436,11 +449,11 @@ class Applier:
                     "metadata": {"resourceVersion": up.resource_version},
                     "spec": {"unschedulable": ((up.restored or {}).get("spec") or {}).get("unschedulable") or None},
                 }
-                after = self.kube.request(
-                    "PATCH", object_path(ref), query=q, body=body, content_type=plans.CONTENT_TYPES["merge"]
+                after = self._write(
+                    ref, "PATCH", object_path(ref), query=q, body=body, content_type=plans.CONTENT_TYPES["merge"]
                 ).json()
             else:
-                after = self.kube.request("PUT", object_path(ref), query=q, body=up.restored).json()
+                after = self._write(ref, "PUT", object_path(ref), query=q, body=up.restored).json()
         except KubeApiError as e:
             msg = _refusal(ref, e, dry_run=False)
             if up.action == "create" and e.status == 409:

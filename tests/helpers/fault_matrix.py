@@ -5,7 +5,7 @@ engineer relies on:
 * the exit code says what happened (never a traceback, never 1 for a crash);
 * a failure is one line (`gputui: error: ...`, maybe a hint line), not a wall of text;
 * the run ends in bounded time, however the server stalls;
-* nothing is left behind (no gputui debug pod survives the run);
+* nothing is left behind (no gputui debug pod survives the run, no half-written output file);
 * nothing changed without a record (every object whose resourceVersion moved has an audit entry).
 
 `CASES` is the matrix; `run_case` runs one case and returns what it saw; `violations` lists
@@ -41,8 +41,9 @@ class Case:
     exits: frozenset[int]
     faults: dict[str, Any] = field(default_factory=dict)  # Faults fields set before the run
     during: str = ""  # "kill-server" | "sigint" | "sigterm" | "sighup" | "sigquit" | "sigkill"
-    after: float = 0.0  # seconds after start for `during` (or once `when` is seen on stderr)
-    when: str = ""  # wait for this text on stderr before acting
+    after: float = 0.0  # seconds after start for `during` (after `when` holds, if given)
+    when: str = ""  # wait for this before acting: "write" (the server got a write), "pods" (a debug pod finished)
+    cleanup_after: bool = False  # then run `gputui debug --cleanup --yes`, as the run's last line says to
     says: str = ""  # a text stderr must contain
     bound: float = 30.0  # seconds the whole run may take
     cluster: str = "gpu"  # "gpu": a healthy GPU scenario; "fleet": debug-pod nodes
@@ -133,8 +134,8 @@ CASES: tuple[Case, ...] = (
             when=when,
         )
         for stage, kind, when in (
-            ("creating", "POST pods", ""),
-            ("reading-logs", "GET pods/log", ""),
+            ("creating", "POST pods", "write"),
+            ("reading-logs", "GET pods/log", "pods"),
         )
         for sig in ("sigint", "sigterm", "sighup", "sigquit")
     ),
@@ -146,6 +147,7 @@ CASES: tuple[Case, ...] = (
         faults={"slow": {"GET pods/log": 3000}},
         during="sigkill",
         after=1.5,
+        cleanup_after=True,
     ),
     _c(
         "debug/delete-503-always",
@@ -155,10 +157,11 @@ CASES: tuple[Case, ...] = (
         faults={"fail": {"DELETE pods": -1}},
         says="kubectl delete pod",
         bound=60,
+        cleanup_after=True,
     ),
     # Writes: undo of a recorded change.
     _c("undo/clean", *UNDO, exits=0, seed_audit=True),
-    _c("undo/patch-503", *UNDO, exits={5, 7}, seed_audit=True, faults={"fail": {"PATCH nodepools": -1}}),
+    _c("undo/patch-503", *UNDO, exits={5, 7}, seed_audit=True, faults={"fail": {"PUT nodepools": -1}}),
     _c("undo/403-patch", *UNDO, exits={5, 7}, seed_audit=True, faults={"forbid": ("nodepools.karpenter.sh",)}),
     _c(
         "undo/sigkill-mid-write",
@@ -172,7 +175,7 @@ CASES: tuple[Case, ...] = (
     _c(
         "undo/server-killed-mid-write",
         *UNDO,
-        exits={4, 5, 7},
+        exits=4,
         seed_audit=True,
         faults={"write_latency_ms": 3000},
         during="kill-server",
@@ -190,6 +193,7 @@ class Outcome:
     stderr: str
     debug_pods_left: list[str]
     unrecorded_changes: list[str]
+    stray_files: list[str] = field(default_factory=list)
 
 
 def _kubeconfig(sim, kind: str, tmp: Path) -> str:
@@ -339,7 +343,9 @@ def run_case(case: Case, tmp: Path) -> Outcome:
             out.seek(0)
             err.seek(0)
             stdout, stderr = out.read(), err.read()
-        if case.during == "sigkill" and case.cluster == "fleet" and _alive(sim):
+        if _alive(sim):
+            sim.faults.slow, sim.faults.fail = {}, {}
+        if case.cleanup_after and _alive(sim):
             # What the engineer does next: `gputui debug --cleanup` removes the dead run's pods at once.
             subprocess.run(
                 [sys.executable, "-m", "gputui", "debug", "--cleanup", "--yes", "--kubeconfig", kc],
@@ -351,11 +357,12 @@ def run_case(case: Case, tmp: Path) -> Outcome:
         left: list[str] = []
         unrecorded: list[str] = []
         if _alive(sim):
-            sim.faults.slow, sim.faults.fail = {}, {}
+            time.sleep(sim.faults.write_latency_ms / 1000.0)  # a held write lands after its client is gone
             left = _wait_pods_gone(sim)
             audited = _audited(state)
             unrecorded = [k for k, v in _versions(sim).items() if before.get(k, v) != v and k not in audited]
-        return Outcome(case, code, seconds, stdout, stderr, left, unrecorded)
+        stray = sorted(p.name for p in tmp.iterdir() if p.name.endswith(".tmp"))  # half-written output
+        return Outcome(case, code, seconds, stdout, stderr, left, unrecorded, stray)
     finally:
         sim.stop()
 
@@ -363,12 +370,18 @@ def run_case(case: Case, tmp: Path) -> Outcome:
 def _act(case: Case, proc: subprocess.Popen, sim, err, t0: float) -> None:
     deadline = t0 + case.bound
     if case.when:
-        while time.monotonic() < deadline and proc.poll() is None:
-            err.seek(0)
-            if case.when in err.read():
-                break
-            time.sleep(0.05)
-    time.sleep(max(0.0, case.after - (time.monotonic() - t0)) if not case.when else case.after)
+
+        def ready() -> bool:
+            if case.when == "write":
+                return sim.faults.writes_received > 0
+            # a debug pod has run nvidia-smi: gputui reads its log next
+            return any((p.get("status") or {}).get("phase") in ("Succeeded", "Failed") for p in _debug_pods(sim))
+
+        while time.monotonic() < deadline and proc.poll() is None and not ready():
+            time.sleep(0.02)
+        time.sleep(case.after)
+    else:
+        time.sleep(max(0.0, case.after - (time.monotonic() - t0)))
     if proc.poll() is not None:
         return
     if case.during == "kill-server":
@@ -384,12 +397,14 @@ def _act(case: Case, proc: subprocess.Popen, sim, err, t0: float) -> None:
     proc.send_signal(sig)
 
 
+def _debug_pods(sim) -> list[dict]:
+    return sim.store.list(sim.store.type_for("v1", "Pod"), label_selector=SEL)[0]
+
+
 def _wait_pods_gone(sim, seconds: float = 8.0) -> list[str]:
     deadline = time.monotonic() + seconds
     while True:
-        left = sorted(
-            p["metadata"]["name"] for p in sim.store.list(sim.store.type_for("v1", "Pod"), label_selector=SEL)[0]
-        )
+        left = sorted(p["metadata"]["name"] for p in _debug_pods(sim))
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.1)
@@ -419,6 +434,8 @@ def violations(o: Outcome) -> list[str]:
         bad.append(f"took {o.seconds:.1f} s, bound {o.case.bound:.0f} s")
     if o.debug_pods_left:
         bad.append(f"left debug pods {o.debug_pods_left}")
+    if o.stray_files:
+        bad.append(f"left partial files {o.stray_files}")
     if o.unrecorded_changes:
         bad.append(f"changed without an audit entry: {o.unrecorded_changes}")
     return bad
