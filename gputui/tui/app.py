@@ -92,9 +92,6 @@ class GputuiApp(App):
         if not nodes:
             self.notify("No GPU nodes to run nvidia-smi on.", severity="warning")
             return
-        if self.kube is None:
-            self.notify("Not connected to a cluster yet.", severity="warning")
-            return
         self._plan_debug(list(nodes))
 
     @work(thread=True, exclusive=True, group="debug-plan", exit_on_error=False)
@@ -103,8 +100,14 @@ class GputuiApp(App):
         debug screen will read them, for the confirmation."""
         from gputui.debugpod import fleet_run, spec
 
+        worker = get_current_worker()
+        deadline = time.monotonic() + self.config.request_timeout
+        while self.kube is None and time.monotonic() < deadline and not worker.is_cancelled:
+            time.sleep(0.05)  # asked before the first connection: wait for it
         kube = self.kube
-        if kube is None:
+        if kube is None or worker.is_cancelled:
+            if not worker.is_cancelled:
+                self.call_from_thread(self.notify, "Not connected to a cluster: no debug pods.", severity="warning")
             return
         try:
             namespace, reason = fleet_run.choose_namespace(kube, None)

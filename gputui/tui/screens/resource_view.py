@@ -218,7 +218,14 @@ def _event_ref(_snap, e) -> ObjectRef:
 EVENT_COLUMNS = (
     Column("type", "Type", drop=3, sort=lambda e: e.type or ""),
     Column("reason", "Reason", shrink=True, sort=lambda e: e.reason),
-    Column("object", "Object", shrink=True, min_width=24, sort=lambda e: (e.involved_object.kind, e.involved_object.name), sort_key="N"),
+    Column(
+        "object",
+        "Object",
+        shrink=True,
+        min_width=24,
+        sort=lambda e: (e.involved_object.kind, e.involved_object.name),
+        sort_key="N",
+    ),
     Column("age", "Last seen", sort=lambda e: _age_key(e.when), sort_key="A"),
     Column("count", "Count", drop=4, sort=lambda e: e.count or 1),
     Column("message", "Message", shrink=True, min_width=20, sort=lambda e: e.message),

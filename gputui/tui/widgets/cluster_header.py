@@ -43,7 +43,7 @@ def header_fields(s, *, demo=None, namespace=None, read_only=False, as_of=None) 
             ),
         ),
         field(
-            ("GPUs used/alloc/capacity ", "dim"),
+            ("GPUs used/allocatable/capacity ", "dim"),
             (f"{s.gpus_allocated}/{s.gpus_allocatable}/{s.gpus_capacity}", "bold red" if short else ""),
             (f" ({s.gpus_expected} expected)" if short else "", "red"),
         ),

@@ -90,10 +90,10 @@ class NodeTable(DataTable):
         suffix = common_domain(r.name for r in self._rows)
         rows = [_cells(r, suffix) for r in shown[:MAX_ROWS]]
         room = self._room(len(rows) + (len(shown) > MAX_ROWS))
-        keys = fit_columns(room, rows)
+        keys = fit_columns(room, rows, self.sort_column)
         if len(keys) < len(COLUMNS):  # narrow: the short status words first, then what still does not fit
             rows = [_cells(r, suffix, short_status=True) for r in shown[:MAX_ROWS]]
-            keys = fit_columns(room, rows)
+            keys = fit_columns(room, rows, self.sort_column)
         self._lay_out(keys)
         self.clear()
         picked = [i for i, (key, _, _) in enumerate(COLUMNS) if key in self.visible_columns]
@@ -160,12 +160,12 @@ class NodeTable(DataTable):
         self.sort_by(str(event.column_key.value))
 
 
-def fit_columns(width: int, rows: list[list]) -> list[str]:
+def fit_columns(width: int, rows: list[list], sort_column: str | None = None) -> list[str]:
     """The column keys that fit `width`, dropping DROP_ORDER's columns one by one until they do."""
     widths = []
-    for i, (_, header, _) in enumerate(COLUMNS):
+    for i, (key, header, _) in enumerate(COLUMNS):
         content = max((len(str(cells[i])) for cells in rows), default=0)
-        widths.append(max(len(header) + 2, content) + CELL_PADDING)  # + the sort mark
+        widths.append(max(len(header) + 2 * (key == sort_column), content) + CELL_PADDING)  # + the sort mark
     keys = [key for key, _, _ in COLUMNS]
     need = dict(zip(keys, widths))
     for key in DROP_ORDER:

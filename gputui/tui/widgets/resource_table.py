@@ -54,7 +54,7 @@ def fit(
     width: int, columns: Sequence[Column], rows: list[dict], sort_column: str | None = None
 ) -> tuple[list[Column], dict[str, int]]:
     """(the columns that fit `width`, widths of the cut ones): drop by rank until the rest fits
-    with its free-text columns cut to SHRINK_MIN, then cut those to the room left."""
+    with its free-text columns cut to their min_width, then cut those to the room left."""
     need = {
         c.key: max([len(c.header) + 2 * (c.key == sort_column), *(len(plain(r.get(c.key, ""))) for r in rows)])
         + CELL_PADDING
