@@ -57,14 +57,14 @@ def key_text(binding: Binding) -> str:
 
 
 def screen_classes() -> list[type]:
-    """Every Screen class defined in gputui.tui.screens, in module order."""
+    """Every Screen class defined in gputui.tui.screens that binds keys, in module order."""
     import gputui.tui.screens as pkg
 
     found: list[type] = []
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
         module = importlib.import_module(f"{pkg.__name__}.{info.name}")
         for _, cls in inspect.getmembers(module, inspect.isclass):
-            if issubclass(cls, Screen) and cls.__module__ == module.__name__ and cls not in found:
+            if issubclass(cls, Screen) and cls.__module__ == module.__name__ and own_bindings(cls):
                 found.append(cls)
     return found
 

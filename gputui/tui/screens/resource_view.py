@@ -93,9 +93,9 @@ def _pod_ref(_snap, p) -> ObjectRef:
 
 POD_COLUMNS = (
     Column("namespace", "Namespace", drop=4, sort=lambda p: p.metadata.namespace or "", sort_key="P"),
-    Column("name", "Name", sort=lambda p: p.metadata.name, sort_key="N"),
+    Column("name", "Name", shrink=True, min_width=40, sort=lambda p: p.metadata.name, sort_key="N"),
     Column("ready", "Ready", drop=1, sort=lambda p: _ready(p), sort_key="R"),
-    Column("status", "Status", sort=lambda p: _pod_status(p).plain, sort_key="S"),
+    Column("status", "Status", shrink=True, sort=lambda p: _pod_status(p).plain, sort_key="S"),
     Column("restarts", "Restarts", drop=2, sort=_restarts, sort_key="T"),
     Column("gpus", "GPUs", drop=5, sort=pod_gpu_request),
     Column("age", "Age", drop=3, sort=lambda p: _age_key(p.metadata.creation_timestamp), sort_key="A"),

@@ -2,7 +2,8 @@
 
 Each column says how soon a narrow terminal drops it (`drop`: 0 never, the highest first) and
 whether it may be cut to the room left (`shrink`, for free text such as messages); the subject
-columns (names) are never dropped nor cut. The sort column's header carries ▲ or ▼; a header
+columns (names) are never dropped, and cut only where a name alone is wider than the terminal
+allows (pod names run to 60 characters). The sort column is never dropped. The sort column's header carries ▲ or ▼; a header
 click, or the column's k9s key (shift+letter, `sort_key`), sorts by it and again reverses it.
 `shown`/`total` are the counts a `/` filter leaves, for the "12/340" next to the table."""
 
@@ -65,7 +66,7 @@ def fit(
         return sum(min(need[c.key], c.min_width + CELL_PADDING) if c.shrink else need[c.key] for c in kept)
 
     kept = list(columns)
-    for c in sorted((c for c in columns if c.drop), key=lambda c: -c.drop):
+    for c in sorted((c for c in columns if c.drop and c.key != sort_column), key=lambda c: -c.drop):
         if least(kept) <= width:
             break
         kept.remove(c)
