@@ -36,7 +36,10 @@ class GputuiApp(App):
         Binding("u", "undo", "Undo", id="undo", tooltip="Undo a change made from gputui"),
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
         Binding("q", "quit", "Quit", id="quit"),
-        Binding("colon", "command", "Command", id="command", key_display=":", tooltip="Jump to a resource view"),
+        # Shown in the footers of the screens that list resources (they bind it again, shown).
+        Binding(
+            "colon", "command", "Command", id="command", key_display=":", tooltip="Jump to a resource view", show=False
+        ),
         # As in kubectl and k9s; an input with selected text still copies it (its own ctrl+c comes first).
         Binding("ctrl+c", "quit", "Quit", id="ctrl-c-quit", show=False),
     ]

@@ -54,6 +54,7 @@ class FleetScreen(AppScreen[None]):
         Binding("p", "show_tab('nodepools')", "NodePools", id="tab-nodepools"),
         Binding("o", "show_tab('operator')", "Operator", id="tab-operator"),
         Binding("slash", "filter", "Filter", key_display="/", id="filter"),
+        Binding("colon", "app.command", "View", key_display=":", id="fleet-command", tooltip="Jump to a resource view"),
         Binding("d", "debug_node", "nvidia-smi", id="fleet-debug-node", tooltip="Run nvidia-smi on the selected node"),
         Binding("E", "edit_nodepool", "Edit", id="fleet-edit-nodepool", tooltip="Edit the selected NodePool"),
     ]

@@ -7,6 +7,7 @@ import importlib
 import inspect
 import pkgutil
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -139,15 +140,17 @@ class HelpScreen(AppModalScreen[None]):
         self.dismiss(None)
 
 
-def _keys_table(read_only: bool) -> Table:
-    table = Table(show_header=False, box=None, pad_edge=False, expand=True)
-    table.add_column("key", style="bold cyan", no_wrap=True, width=17)
-    table.add_column("what")
+def _keys_table(read_only: bool) -> Group:
+    """One titled table per group: the titles take the whole width, the keys a column of their own."""
+    parts: list = []
     for section, rows in key_groups(read_only):
-        table.add_row(Text(section, style="bold underline"), "")
+        parts.append(Text(section, style="bold underline"))
+        table = Table(show_header=False, box=None, pad_edge=False, expand=True)
+        table.add_column("key", style="bold cyan", no_wrap=True, width=17)
+        table.add_column("what")
         for key, what in rows:
             table.add_row(key, what)
-        table.add_row("", "")
+        parts += [table, Text("")]
     if read_only:
-        table.add_row(Text("read-only", style="bold yellow"), "no action that changes the cluster is offered")
-    return table
+        parts.append(Text.assemble(("read-only", "bold yellow"), "  no action that changes the cluster is offered"))
+    return Group(*parts)

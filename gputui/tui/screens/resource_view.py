@@ -307,6 +307,7 @@ class ResourceScreen(AppScreen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="view-back"),
         Binding("slash", "filter", "Filter", key_display="/", id="view-filter"),
+        Binding("colon", "app.command", "View", key_display=":", id="view-command", tooltip="Jump to another view"),
         Binding("d", "debug_node", "nvidia-smi", id="view-debug-node"),
         Binding("E", "edit_nodepool", "Edit", id="view-edit-nodepool"),
     ]
