@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from gputui.tui.gather_messages import SnapshotReady
 from gputui.tui.screens.app_screen import AppScreen
 from gputui.tui.widgets.filter_input import FilterInput
 from gputui.tui.widgets.footer import KeyFooter
+from gputui.tui.widgets.node_table import common_domain
 from gputui.tui.widgets.resource_table import MORE_KEY, Column, ResourceTable
 
 
@@ -110,11 +112,22 @@ def _pending(snap) -> list:
 # -- nodes, NodeClaims, NodePools ---------------------------------------------------------------------
 
 
+_DOMAIN: list = [lambda: None, ""]  # (weak reference to the last snapshot, the domain its node names share)
+
+
+def _short_node(snap, name: str) -> str:
+    """The node's name without the domain every node shares, as in the GPU node table."""
+    if _DOMAIN[0]() is not snap:
+        _DOMAIN[:] = [weakref.ref(snap), common_domain(n.metadata.name for n in snap.nodes)]
+    domain = _DOMAIN[1]
+    return name[: -len(domain)] if domain and name.endswith(domain) else name
+
+
 def _node_cells(snap, n) -> dict:
     status = fleet_model.node_status(n)
     labels = n.metadata.labels
     return {
-        "name": Text(n.metadata.name),
+        "name": Text(_short_node(snap, n.metadata.name)),
         "status": Text(status, style="" if status == "Ready" else "bold red" if "NotReady" in status else "yellow"),
         "nodepool": labels.get("karpenter.sh/nodepool", ""),
         "instance": labels.get("node.kubernetes.io/instance-type", ""),
