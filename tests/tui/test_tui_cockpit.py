@@ -454,7 +454,7 @@ def test_help_screen_shows_the_generated_keys(incident, size):
         from tests.tui.test_tui_app import static_text
 
         text = static_text(app.screen.query_one("#help-keys"))
-        for words in ("Jump to a resource view", "Resource views", "NodePool editor", "Run nvidia-smi on the selected"):
+        for words in ("jump to a resource view", "Resource views", "NodePool editor", "run nvidia-smi on the selected"):
             assert words in text
         await pilot.press("escape")
         assert screen_name(app) == "FleetScreen"

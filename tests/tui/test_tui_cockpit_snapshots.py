@@ -80,7 +80,7 @@ def test_help_at_80x24(app, snap_compare):  # noqa: F811
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "HelpScreen", what="help")
         text = await settled(pilot)
-        assert "Everywhere" in text and "Jump to a resource view" in text
+        assert "Everywhere" in text and "jump to a resource view" in text
 
     assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
 

@@ -49,11 +49,11 @@ OPERAND_COLUMNS = (
 
 class FleetScreen(AppScreen[None]):
     BINDINGS = [
-        Binding("f", "show_tab('findings')", "Findings", id="tab-findings"),
-        Binding("n", "show_tab('nodes')", "Nodes", id="tab-nodes"),
-        Binding("p", "show_tab('nodepools')", "NodePools", id="tab-nodepools"),
-        Binding("o", "show_tab('operator')", "Operator", id="tab-operator"),
-        Binding("slash", "filter", "Filter", key_display="/", id="filter"),
+        Binding("f", "show_tab('findings')", "Findings", id="tab-findings", tooltip="the Findings tab"),
+        Binding("n", "show_tab('nodes')", "Nodes", id="tab-nodes", tooltip="the GPU nodes tab"),
+        Binding("p", "show_tab('nodepools')", "NodePools", id="tab-nodepools", tooltip="the NodePools tab"),
+        Binding("o", "show_tab('operator')", "Operator", id="tab-operator", tooltip="the GPU Operator tab"),
+        Binding("slash", "filter", "Filter", key_display="/", id="filter", tooltip="filter the table of this tab"),
         Binding("colon", "app.command", "View", key_display=":", id="fleet-command", tooltip="Jump to a resource view"),
         Binding("d", "debug_node", "nvidia-smi", id="fleet-debug-node", tooltip="Run nvidia-smi on the selected node"),
         Binding("E", "edit_nodepool", "Edit", id="fleet-edit-nodepool", tooltip="Edit the selected NodePool"),

@@ -95,7 +95,7 @@ def key_groups(read_only: bool = False) -> list[tuple[str, list[tuple[str, str]]
     for name, bindings, _ in groups:
         rows: list[tuple[str, str]] = []
         for b in bindings:
-            what = b.tooltip or b.description or b.action
+            what = _sentence(b.tooltip or b.description or b.action)
             if b.action.split(".")[-1] in MUTATING:
                 if read_only:
                     continue
@@ -105,6 +105,12 @@ def key_groups(read_only: bool = False) -> list[tuple[str, list[tuple[str, str]]
         if rows:
             out.append((TITLES.get(name, name), rows))
     return out
+
+
+def _sentence(text: str) -> str:
+    """'Read the cluster again' -> 'read the cluster again'; names (NodePools, GPU) keep their case."""
+    word = text.split(" ", 1)[0]
+    return text[:1].lower() + text[1:] if word[1:] == word[1:].lower() else text
 
 
 class HelpScreen(AppModalScreen[None]):

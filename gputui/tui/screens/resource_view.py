@@ -319,10 +319,10 @@ class ResourceScreen(AppScreen[None]):
     """
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="view-back"),
-        Binding("slash", "filter", "Filter", key_display="/", id="view-filter"),
+        Binding("slash", "filter", "Filter", key_display="/", id="view-filter", tooltip="filter the rows"),
         Binding("colon", "app.command", "View", key_display=":", id="view-command", tooltip="Jump to another view"),
-        Binding("d", "debug_node", "nvidia-smi", id="view-debug-node"),
-        Binding("E", "edit_nodepool", "Edit", id="view-edit-nodepool"),
+        Binding("d", "debug_node", "nvidia-smi", id="view-debug-node", tooltip="run nvidia-smi on the selected node"),
+        Binding("E", "edit_nodepool", "Edit", id="view-edit-nodepool", tooltip="edit the selected NodePool"),
     ]
 
     def __init__(self, view: str) -> None:
