@@ -99,6 +99,7 @@ class ResourceTable(DataTable):
         super().__init__(cursor_type="row", **kwargs)
         self.all_columns = list(columns)
         self._records: list = []
+        self._made: list[tuple[Any, dict, str]] = []
         self._cells: Callable[[Any], dict] = lambda r: {}
         self._row_key: Callable[[Any], str] = str
         self._filter = ""
@@ -122,14 +123,18 @@ class ResourceTable(DataTable):
 
     def show(self, records: list | None = None, text_filter: str | None = None) -> None:
         if records is not None:
+            # Cells and their text are made once per set of records, not on every keystroke of a filter.
             self._records = list(records)
+            self._made = [
+                (r, cells, " ".join(plain(v) for v in cells.values()).lower())
+                for r in self._records
+                for cells in (self._cells(r),)
+            ]
         if text_filter is not None:
             self._filter = text_filter.lower().strip()
         selected = self.selected_key
-        rows = [(r, self._cells(r)) for r in self._records]
-        self.total = len(rows)
-        if self._filter:
-            rows = [(r, c) for r, c in rows if self._filter in " ".join(plain(v) for v in c.values()).lower()]
+        self.total = len(self._made)
+        rows = [(r, c) for r, c, text in self._made if not self._filter or self._filter in text]
         column = next((c for c in self.all_columns if c.key == self.sort_column and c.sort), None)
         if column is not None and column.sort is not None:
             by = column.sort
