@@ -15,7 +15,7 @@ time.tzset()
 from gputui.tui.app import GputuiApp  # noqa: E402
 from gputui.tui.state import AppConfig  # noqa: E402
 from tests.helpers.debugpod import HOST, namespace, node, pods_left, poll_debug_pods_quickly, wait_no_pods  # noqa: E402
-from tests.helpers.tui import wait_for  # noqa: E402
+from tests.helpers.tui import confirm_debug, wait_for  # noqa: E402
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -79,6 +79,7 @@ def test_debug_screen_shows_progress_gpus_and_findings(small_fleet):
 
     async def body(pilot) -> None:
         app.open_debug(["gpu-ok", "gpu-nodriver", "gpu-xid"])
+        await confirm_debug(pilot)
         await wait_for(pilot, lambda: isinstance(app.screen, DebugScreen) and app.screen.finished, what="the debug run")
         screen = app.screen
         progress = cells(screen.query_one("#debug-progress"))
@@ -130,6 +131,7 @@ def test_leaving_mid_run_deletes_the_pods(small_fleet, monkeypatch):
 
     async def body(pilot) -> None:
         app.open_debug(["gpu-ok", "gpu-xid"])
+        await confirm_debug(pilot)
         await wait_for(
             pilot,
             lambda: (
@@ -175,6 +177,7 @@ def test_debug_findings_join_the_fleet_findings_and_survive_a_refresh(small_flee
     async def body(pilot) -> None:
         assert not [f for f in app.findings if f.code.startswith("GPU7")]
         app.open_debug(["gpu-nodriver"])
+        await confirm_debug(pilot)
         await wait_for(pilot, lambda: isinstance(app.screen, DebugScreen) and app.screen.finished, what="the debug run")
         await pilot.press("escape")
         await wait_for(
