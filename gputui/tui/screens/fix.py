@@ -438,10 +438,11 @@ class FixScreen(AppScreen[None]):
         from gputui.fixes.targets import object_path
         from gputui.kube.errors import KubeApiError
 
-        if not plans.is_delete(self.plan) or self.plan.target.kind == "Pod":
+        kube = self.app.kube
+        if kube is None or not plans.is_delete(self.plan) or self.plan.target.kind == "Pod":
             return None
         try:
-            current = self.app.kube.request("GET", object_path(self.plan.target)).json() or {}
+            current = kube.request("GET", object_path(self.plan.target)).json() or {}
         except KubeApiError as e:
             if e.status == 404:
                 return None
