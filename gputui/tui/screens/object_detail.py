@@ -84,7 +84,7 @@ class ObjectScreen(AppScreen[None]):
         padding: 0 1;
         background: $boost;
     }
-    ObjectScreen LogView {
+    ObjectScreen LogView, ObjectScreen LogView:focus {
         height: 1fr;
         border: none;
         padding: 0;
