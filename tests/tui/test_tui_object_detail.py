@@ -185,6 +185,10 @@ def test_log_wrap_timestamps_and_search(incident, size):
             await pilot.press("N")
             assert log.selection.start[0] == first
         assert "/linux-headers" in widget_text(screen.query_one("#log-status"))
+        await pilot.press("slash")
+        await pilot.press("escape")  # closes the search box, stays on the log
+        assert not screen.query_one("#log-search").has_class("-open")
+        assert pilot.app.screen is screen and screen.search == "linux-headers"
 
     drive(make_app(incident), body, size=size)
 
