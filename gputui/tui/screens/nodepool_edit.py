@@ -36,6 +36,7 @@ _GROUP_TITLES = {
 # A read the editor waits for is bounded: an API server that does not answer is said so in
 # seconds, not after the client's 30 s per request.
 READ_TIMEOUT = 5.0
+SAVE_TIMEOUT = 10.0  # each request of a review or a save (schema, dry run, apply)
 
 
 def _np_path(api_version: str, name: str) -> str:
@@ -423,10 +424,19 @@ class NodePoolEditScreen(AppScreen[None]):
 
     def _get_saver(self):
         if self._saver is None:
+            from gputui.kube.client import KubeClient
             from gputui.nodepool.save import NodePoolSaver
 
-            self._saver = NodePoolSaver(self.app.kube, read_only=self.app.read_only)
+            # Its own client, each request bounded: a save against a server that stopped
+            # answering says so in seconds instead of waiting the app's per-request timeout.
+            kube = self.app.kube
+            timeout = kube.request_timeout if 0 < kube.request_timeout < SAVE_TIMEOUT else SAVE_TIMEOUT
+            self._saver = NodePoolSaver(KubeClient(kube.config, timeout), read_only=self.app.read_only)
         return self._saver
+
+    def on_unmount(self) -> None:
+        if self._saver is not None:
+            self._saver.kube.close()
 
     @work(thread=True, exclusive=True, group="np-io", exit_on_error=False)
     def _review(self, note: str) -> None:
