@@ -286,6 +286,8 @@ class ObjectScreen(AppScreen[None]):
         self.app.call_from_thread(self._show_object, obj)
 
     def _show_object(self, obj: dict) -> None:
+        if not self.is_mounted:
+            return
         self.query_one("#yaml-view", Static).update(
             Syntax(object_reads.to_yaml(obj), "yaml", theme="ansi_dark", background_color="default", word_wrap=False)
         )
@@ -437,6 +439,8 @@ class ObjectScreen(AppScreen[None]):
         self.app.call_from_thread(self._show_log, head, text or "[the log is empty]")
 
     def _show_log(self, head: str, text: str) -> None:
+        if not self.is_mounted:  # a read that finished after the screen was left
+            return
         if (head, text) == (self._log_head, self._log_text):
             return  # a followed log that did not move: keep the reader's place and selection
         self._log_head, self._log_text = head, text
