@@ -337,3 +337,15 @@ def test_a_change_between_dry_run_and_apply_is_shown_and_confirmed_again(inciden
         assert _annotations(incident) == {"team": "research", "karpenter.sh/do-not-disrupt": "true"}
 
     _run(app, body)
+
+
+def test_evidence_lines_wrap_under_their_text_not_under_the_bullet():
+    from rich.console import Console
+
+    from gputui.tui.screens.finding_detail import _bullets
+
+    console = Console(width=30, record=True, file=open(os.devnull, "w"))
+    console.print(_bullets(["taint example.com/gpu-dedicated=true:NoSchedule is not tolerated", "short"]))
+    lines = console.export_text().splitlines()
+    assert lines[0].startswith("• taint") and lines[1].startswith("  ") and lines[1].strip()
+    assert lines[-1].rstrip() == "• short"

@@ -177,14 +177,16 @@ def _identity(f) -> tuple:
     return (f.code, f.subject.kind, f.subject.namespace or "", f.subject.name)
 
 
-def _bullets(lines: list[str]) -> Text:
-    t = Text()
-    for i, line in enumerate(lines):
-        if i:
-            t.append("\n")
-        t.append("• ", style="dim")
-        t.append(line)
-    return t
+def _bullets(lines: list[str]):
+    """One bullet per line, wrapped lines indented under their text (not under the bullet)."""
+    from rich.table import Table
+
+    grid = Table.grid(padding=0)
+    grid.add_column(width=2, style="dim")
+    grid.add_column(ratio=1)
+    for line in lines:
+        grid.add_row("•", Text(line))
+    return grid
 
 
 def _explanation(code: str) -> Text:
