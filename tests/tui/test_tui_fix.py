@@ -29,9 +29,9 @@ def _key(f):
     return (f.code, f.subject.kind, f.subject.namespace or "", f.subject.name)
 
 
-def _run(app, body) -> None:
+def _run(app, body, size=SIZE) -> None:
     async def main():
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=size) as pilot:
             await _wait(pilot, lambda: app.snapshot is not None, "the first snapshot")
             await body(pilot)
 
@@ -117,7 +117,8 @@ def test_walk_a_fix_through_and_undo_it(incident):
     _run(app, body)
 
 
-def test_disruptive_fix_needs_a_second_confirmation_and_a_terminating_nodeclaim_is_not_fixed(incident):
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_disruptive_fix_needs_a_second_confirmation_and_a_terminating_nodeclaim_is_not_fixed(incident, size):
     from gputui.kube.client import connect
     from gputui.tui.screens.fix import FixScreen
 
@@ -152,7 +153,7 @@ def test_disruptive_fix_needs_a_second_confirmation_and_a_terminating_nodeclaim_
         await _wait(pilot, lambda: screen.state == "verified", "the verification once it is gone", timeout=30)
         assert "Terminating" not in _text(screen.query_one("#step-verify"))
 
-    _run(app, body)
+    _run(app, body, size)
 
 
 def test_the_finding_offers_the_checks_plans_and_nothing_else(incident):
