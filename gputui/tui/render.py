@@ -17,3 +17,18 @@ def severity_text(sev: Severity) -> Text:
 def ref_text(ref) -> str:
     ns = f"{ref.namespace}/" if ref.namespace else ""
     return f"{ref.kind}/{ns}{ref.name}"
+
+
+def describe_command(ref) -> str:
+    """The paste-ready `kubectl describe` of an object, e.g. `kubectl describe
+    nodepools.karpenter.sh gpu`, `kubectl describe pod web-0 -n ml`."""
+    from checks.snapshot import KIND_TO_ATTR, RESOURCES
+
+    what = ref.kind.lower()
+    attr = KIND_TO_ATTR.get(ref.kind)
+    if attr is not None:
+        group, _, plural = RESOURCES[attr]
+        if group and group not in ("apps", "batch", "policy", "autoscaling"):
+            what = f"{plural}.{group}"
+    ns = f" -n {ref.namespace}" if ref.namespace else ""
+    return f"kubectl describe {what} {ref.name}{ns}"

@@ -184,6 +184,7 @@ async def _node_screen(pilot):
 def test_node_yaml(app, snap_compare):
     async def run_before(pilot):
         await _node_screen(pilot)
+        await pilot.press("y")  # a node opens on its summary; the YAML is one key away
         text = await settled(pilot)
         assert f"Node {DEDICATED_NODE}" in text
         assert "NodeClaim gpu-dedicated-" in text and "NodePool gpu-dedicated" in text and "Run nvidia-smi" in text
