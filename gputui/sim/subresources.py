@@ -115,6 +115,10 @@ class SubresourceHandlers:
                 raise bad_request(f'invalid value for tailLines: "{tail}"')
             lines = text.splitlines(keepends=True)
             text = "".join(lines[-n:]) if n > 0 else ""
+        if self._flag("timestamps"):
+            # The kubelet prefixes each line with when it was written; here they share the pod's start.
+            stamp = (pod.get("status") or {}).get("startTime") or pod["metadata"].get("creationTimestamp") or ""
+            text = "".join(f"{stamp} {line}" for line in text.splitlines(keepends=True))
         data = text.encode()
         limit = self._int_param("limitBytes")
         if limit:

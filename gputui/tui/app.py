@@ -36,6 +36,12 @@ class GputuiApp(App):
         Binding("u", "undo", "Undo", id="undo", tooltip="Undo a change made from gputui"),
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
         Binding("q", "quit", "Quit", id="quit"),
+        # Shown in the footers of the screens that list resources (they bind it again, shown).
+        Binding(
+            "colon", "command", "Command", id="command", key_display=":", tooltip="Jump to a resource view", show=False
+        ),
+        # As in kubectl and k9s; an input with selected text still copies it (its own ctrl+c comes first).
+        Binding("ctrl+c", "quit", "Quit", id="ctrl-c-quit", show=False),
     ]
 
     def __init__(self, config: AppConfig) -> None:
@@ -82,15 +88,55 @@ class GputuiApp(App):
         self.push_screen(UndoScreen())
 
     def open_debug(self, nodes: list[str]) -> None:
+        """Debug pods on `nodes`, once the user has seen where, how and how many, and said yes."""
         if self.read_only:
             self.notify("Read-only mode: debug pods are not started.", severity="warning")
             return
         if not nodes:
             self.notify("No GPU nodes to run nvidia-smi on.", severity="warning")
             return
+        self._plan_debug(list(nodes))
+
+    @work(thread=True, exclusive=True, group="debug-plan", exit_on_error=False)
+    def _plan_debug(self, nodes: list[str]) -> None:
+        """Where and how the debug pods would run (the namespace and each node's mode), read as the
+        debug screen will read them, for the confirmation."""
+        from gputui.debugpod import fleet_run, spec
+
+        worker = get_current_worker()
+        deadline = time.monotonic() + self.config.request_timeout
+        while self.kube is None and time.monotonic() < deadline and not worker.is_cancelled:
+            time.sleep(0.05)  # asked before the first connection: wait for it
+        kube = self.kube
+        if kube is None or worker.is_cancelled:
+            if not worker.is_cancelled:
+                self.call_from_thread(self.notify, "Not connected to a cluster: no debug pods.", severity="warning")
+            return
+        try:
+            namespace, reason = fleet_run.choose_namespace(kube, None)
+            wanted = set(nodes)
+            if len(nodes) == 1:
+                objects = fleet_run.select_nodes(kube, nodes)
+            else:
+                objects = [n for n in fleet_run.select_nodes(kube, all_gpu=True) if n["metadata"]["name"] in wanted]
+            driver_pods, operator_present = fleet_run.driver_pods_by_node(kube)
+            opts = fleet_run.RunOptions(namespace=namespace, run_id=spec.new_run_id())
+            runs = fleet_run.plan_runs(objects, opts, driver_pods=driver_pods, operator_present=operator_present)
+            modes = [r.mode for r in runs]
+        except Exception as e:  # noqa: BLE001 - the question is still asked; the debug screen reports the error
+            namespace, reason, modes = "?", f"could not be read: {getattr(e, 'message', None) or e}", []
+        self.call_from_thread(self._confirm_debug, nodes, namespace, reason, modes)
+
+    def _confirm_debug(self, nodes: list[str], namespace: str, reason: str, modes: list[str]) -> None:
+        from gputui.tui.screens.confirm import ConfirmScreen, debug_question
         from gputui.tui.screens.debug import DebugScreen
 
-        self.push_screen(DebugScreen(list(nodes)))
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.push_screen(DebugScreen(list(nodes)))
+
+        title, body = debug_question(nodes, namespace, reason, modes)
+        self.push_screen(ConfirmScreen(title, body, yes="Start"), answered)
 
     def open_nodepool_editor(self, name: str) -> None:
         if self.read_only:
@@ -291,6 +337,24 @@ class GputuiApp(App):
                 self.switch_context(name)
 
         self.push_screen(ContextScreen(self.config.kubeconfig, self.config.context), chosen)
+
+    def action_command(self) -> None:
+        from gputui.tui.screens.command import CommandScreen
+
+        def chosen(view: str | None) -> None:
+            if view:
+                self.open_view(view)
+
+        if not isinstance(self.screen, CommandScreen):
+            self.push_screen(CommandScreen(), chosen)
+
+    def open_view(self, view: str) -> None:
+        """`:pods`, `:nodes`, ...: the resource view `view` (a key of resource_view.VIEWS)."""
+        from gputui.tui.screens.resource_view import ResourceScreen
+
+        if isinstance(self.screen, ResourceScreen) and self.screen.view == view:
+            return
+        self.push_screen(ResourceScreen(view))
 
     def action_undo(self) -> None:
         self.open_undo()

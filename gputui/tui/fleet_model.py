@@ -70,7 +70,7 @@ class NodeRow:
 class NodePoolRow:
     name: str
     is_gpu: bool
-    gpus_used: int
+    gpus_used: int  # requested by the pods running on the pool's nodes
     gpu_limit: int | None  # None: no nvidia.com/gpu limit
     nodes: int
     weight: int | None
@@ -314,9 +314,8 @@ def nodepool_rows(snapshot) -> list[NodePoolRow]:
         status = np.status if isinstance(np.status, dict) else {}
         ready = next((c.get("status") for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
         nodes = snapshot.nodes_by_nodepool.get(np.metadata.name, [])
-        used = _int_or_none((status.get("resources") or {}).get(GPU_RESOURCE))
-        if used is None:
-            used = sum(capacity_gpus(n) for n in nodes)
+        # In use: what the pods running on the pool's nodes request, not what its instances could hold.
+        used = sum(allocated_gpus(snapshot, n.metadata.name) for n in nodes)
         rows.append(
             NodePoolRow(
                 name=np.metadata.name,

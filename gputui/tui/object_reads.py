@@ -104,12 +104,25 @@ def fetch_events(kube, ref, now=None) -> list[EventRow]:
 
 
 def fetch_log(
-    kube, namespace: str, pod: str, container: str | None, previous: bool = False, tail: int = LOG_TAIL_LINES
+    kube,
+    namespace: str,
+    pod: str,
+    container: str | None,
+    previous: bool = False,
+    tail: int = LOG_TAIL_LINES,
+    timestamps: bool = False,
 ) -> str:
+    """The last `tail` lines of one container's log; `timestamps` prefixes each line with the
+    kubelet's RFC 3339 time (`kubectl logs --timestamps`)."""
     data = kube.request(
         "GET",
         f"/api/v1/namespaces/{namespace}/pods/{pod}/log",
-        query={"container": container, "tailLines": tail, "previous": previous or None},
+        query={
+            "container": container,
+            "tailLines": tail,
+            "previous": previous or None,
+            "timestamps": timestamps or None,
+        },
         accept="*/*",
     ).data
     return data.decode("utf-8", "replace")

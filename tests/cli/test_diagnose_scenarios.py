@@ -156,7 +156,9 @@ def test_the_table_states_every_index_expectation():
 def test_scenario_live_and_offline(capsys, start_sim, name):
     """Scenarios stated in the table above are held to it; the others to their index.yaml `expect:`."""
     expected = EXPECTED[name] if name in EXPECTED else _from_index(name)
-    assert expected or name == "healthy", f"{name} states no expected finding"
+    # Only the healthy cluster and a scenario whose failures only `gputui debug` sees expect nothing here.
+    debug_only = _index()[name].get("seen_by") == "debug"
+    assert expected or name == "healthy" or debug_only, f"{name} states no expected finding"
     code, live = _live(capsys, start_sim, name)
     _assert_expected(live, expected)
     # Every scenario is fully readable; CRDs it does not load are "not installed", never a partial read.

@@ -67,6 +67,12 @@ async def loaded(pilot) -> None:
     )
 
 
+async def confirm_debug(pilot) -> None:
+    """Say yes to the question the app asks before it starts debug pods."""
+    await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "ConfirmScreen", what="the debug confirmation")
+    await pilot.press("y")
+
+
 def drive(app: GputuiApp, body: Callable[..., Awaitable[None]], size=SIZE) -> None:
     async def main() -> None:
         async with app.run_test(size=size) as pilot:

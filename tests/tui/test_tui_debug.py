@@ -15,7 +15,7 @@ time.tzset()
 from gputui.tui.app import GputuiApp  # noqa: E402
 from gputui.tui.state import AppConfig  # noqa: E402
 from tests.helpers.debugpod import HOST, namespace, node, pods_left, poll_debug_pods_quickly, wait_no_pods  # noqa: E402
-from tests.helpers.tui import wait_for  # noqa: E402
+from tests.helpers.tui import confirm_debug, wait_for  # noqa: E402
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -24,9 +24,9 @@ def make_app(sim) -> GputuiApp:
     return GputuiApp(AppConfig(kubeconfig=str(sim.kubeconfig), context=sim.context, namespace=None, read_only=False))
 
 
-def drive(app, body) -> None:
+def drive(app, body, size=(140, 45)) -> None:
     async def main() -> None:
-        async with app.run_test(size=(140, 45)) as pilot:
+        async with app.run_test(size=size) as pilot:
             await wait_for(pilot, lambda: app.snapshot is not None, what="the first snapshot")
             await body(pilot)
 
@@ -79,6 +79,7 @@ def test_debug_screen_shows_progress_gpus_and_findings(small_fleet):
 
     async def body(pilot) -> None:
         app.open_debug(["gpu-ok", "gpu-nodriver", "gpu-xid"])
+        await confirm_debug(pilot)
         await wait_for(pilot, lambda: isinstance(app.screen, DebugScreen) and app.screen.finished, what="the debug run")
         screen = app.screen
         progress = cells(screen.query_one("#debug-progress"))
@@ -130,6 +131,7 @@ def test_leaving_mid_run_deletes_the_pods(small_fleet, monkeypatch):
 
     async def body(pilot) -> None:
         app.open_debug(["gpu-ok", "gpu-xid"])
+        await confirm_debug(pilot)
         await wait_for(
             pilot,
             lambda: (
@@ -175,6 +177,7 @@ def test_debug_findings_join_the_fleet_findings_and_survive_a_refresh(small_flee
     async def body(pilot) -> None:
         assert not [f for f in app.findings if f.code.startswith("GPU7")]
         app.open_debug(["gpu-nodriver"])
+        await confirm_debug(pilot)
         await wait_for(pilot, lambda: isinstance(app.screen, DebugScreen) and app.screen.finished, what="the debug run")
         await pilot.press("escape")
         await wait_for(
@@ -214,3 +217,27 @@ def test_debug_findings_join_the_fleet_findings_and_survive_a_refresh(small_flee
     drive(app, body)
     left = wait_no_pods(small_fleet, but=("gputui-smi-gpu-ok-old111",))
     assert [p["metadata"]["name"] for p in left] == ["gputui-smi-gpu-ok-old111"]
+
+
+def test_at_80x24_the_progress_and_gpu_tables_fit(small_fleet):
+    from gputui.tui.screens.debug import DebugScreen
+
+    app = make_app(small_fleet)
+
+    async def body(pilot) -> None:
+        app.open_debug(["gpu-ok", "gpu-nodriver", "gpu-xid"])
+        await wait_for(pilot, lambda: isinstance(app.screen, DebugScreen) and app.screen.finished, what="the debug run")
+        screen = app.screen
+        progress = screen.query_one("#debug-progress")
+        # Node, mode, status and GPU count are on screen; the result starts well inside 80 columns.
+        before_result = sum(c.get_render_width(progress) for c in progress.ordered_columns[:4])
+        assert before_result <= 60, before_result
+        gpus = screen.query_one("#debug-gpus")
+        labels = [str(c.label) for c in gpus.ordered_columns]
+        assert labels[:4] == ["Node", "GPU", "Model", "Memory"] and "ECC unc" in labels
+        assert gpus.virtual_size.width <= 80, gpus.virtual_size.width
+        assert cells(gpus)[0][:4] == ["gpu-ok", "0", "NVIDIA A10G", "0/23028 MiB"]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, DebugScreen), what="leaving the debug screen")
+
+    drive(app, body, size=(80, 24))

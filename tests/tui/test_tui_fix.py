@@ -29,9 +29,9 @@ def _key(f):
     return (f.code, f.subject.kind, f.subject.namespace or "", f.subject.name)
 
 
-def _run(app, body) -> None:
+def _run(app, body, size=SIZE) -> None:
     async def main():
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=size) as pilot:
             await _wait(pilot, lambda: app.snapshot is not None, "the first snapshot")
             await body(pilot)
 
@@ -117,14 +117,16 @@ def test_walk_a_fix_through_and_undo_it(incident):
     _run(app, body)
 
 
-def test_disruptive_fix_needs_a_second_confirmation(incident):
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_disruptive_fix_needs_a_second_confirmation_and_a_terminating_nodeclaim_is_not_fixed(incident, size):
+    from gputui.kube.client import connect
     from gputui.tui.screens.fix import FixScreen
 
     app = _app(incident)
 
     async def body(pilot):
-        finding = next(f for f in app.findings if f.code == "GPU203")
-        plan = next(p for p in finding.fixes if p.id == "restart-operand-pod")
+        finding = next(f for f in app.findings if _key(f) == ("GPU304", "NodeClaim", "", "gpu-inference-4frzj"))
+        plan = next(p for p in finding.fixes if p.id == "delete-nodeclaim")
         assert plan.disruptive
         app.open_fix(finding, plan)
         await _wait(pilot, lambda: isinstance(app.screen, FixScreen) and app.screen.state == "previewed", "the diff")
@@ -136,10 +138,111 @@ def test_disruptive_fix_needs_a_second_confirmation(incident):
         assert screen.state == "confirm-disruptive"
         assert "Second confirmation: press a" in _text(screen.query_one("#fix-prompt"))
         await pilot.press("a")
-        await _wait(pilot, lambda: screen.state == "verified", "apply and verification", timeout=30)
-        assert "has not started a new pod on ip-10-0-39-113.us-west-2.compute.internal yet" in _text(
-            screen.query_one("#step-verify")
-        )
+        # Karpenter's finalizer holds the NodeClaim: deleted, not gone, so not fixed.
+        await _wait(pilot, lambda: screen.state == "terminating", "the NodeClaim Terminating", timeout=30)
+        prompt = _text(screen.query_one("#fix-prompt"))
+        assert "deleting (Terminating)" in prompt and "Fixed" not in prompt
+        assert "waiting for finalizers karpenter.sh/termination" in _text(screen.query_one("#step-verify"))
+        with connect(str(incident.kubeconfig), incident.context) as kube:  # Karpenter finishes
+            kube.request(
+                "PATCH",
+                object_path(plan.target),
+                body={"metadata": {"finalizers": None}},
+                content_type="application/merge-patch+json",
+            )
+        await _wait(pilot, lambda: screen.state == "verified", "the verification once it is gone", timeout=30)
+        assert "Terminating" not in _text(screen.query_one("#step-verify"))
+
+    _run(app, body, size)
+
+
+def test_the_finding_offers_the_checks_plans_and_nothing_else(incident):
+    """The screens add no fix of their own (no "restart the pod" a check did not offer)."""
+    from textual.widgets import Button
+
+    app = _app(incident)
+
+    async def body(pilot):
+        for finding in app.findings:
+            app.open_finding(finding)
+            await _wait(pilot, lambda: type(app.screen).__name__ == "FindingScreen", "the finding")
+            labels = [str(b.label) for b in app.screen.query(Button) if (b.id or "").startswith("walk-")]
+            assert labels == [f"Walk through: {p.title}" for p in finding.fixes], finding.id
+            if not finding.fixes:
+                await pilot.press("w")
+                assert type(app.screen).__name__ == "FindingScreen"
+            await pilot.press("escape")
+
+    _run(app, body)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_kubectl_equivalent_is_unboxed_and_c_copies_it(incident, size):
+    from textual.widgets import Static
+
+    from gputui.tui.screens.fix import FixScreen
+
+    app = _app(incident)
+
+    async def body(pilot):
+        finding = next(f for f in app.findings if _key(f) == SWEEP)
+        plan = finding.fixes[0]
+        app.open_finding(finding)
+        await _wait(pilot, lambda: type(app.screen).__name__ == "FindingScreen", "the finding")
+        screen = app.screen
+        command = next(w for w in screen.query(Static) if w.has_class("command"))
+        assert _text(command).strip().replace("\n", " ").startswith(plan.kubectl[:40])
+        # Nothing around the command draws a border: a terminal selection gets the command alone.
+        for node in command.ancestors_with_self:
+            if hasattr(node, "styles") and node is not screen:
+                assert not any(edge[0] for edge in node.styles.border), node
+        await pilot.press("c")
+        assert app.clipboard == plan.kubectl
+        app.copy_to_clipboard("")
+        await pilot.press("y")  # the other copy key on this screen
+        assert app.clipboard == plan.kubectl
+
+        app.open_fix(finding, plan)
+        await _wait(pilot, lambda: isinstance(app.screen, FixScreen) and app.screen.state == "previewed", "the diff")
+        app.copy_to_clipboard("")
+        await pilot.press("c")
+        assert app.clipboard == plan.kubectl
+        assert "│" not in _text(app.screen.query_one("#step-explain"))
+
+    async def main():
+        async with app.run_test(size=size) as pilot:
+            await _wait(pilot, lambda: app.snapshot is not None, "the first snapshot")
+            await body(pilot)
+
+    asyncio.run(main())
+
+
+def test_a_finding_without_fixes_copies_the_describe_command(incident):
+    app = _app(incident)
+
+    async def body(pilot):
+        finding = next(f for f in app.findings if f.code == "GPU601")
+        app.open_finding(finding)
+        await _wait(pilot, lambda: type(app.screen).__name__ == "FindingScreen", "the finding")
+        await pilot.press("c")
+        assert app.clipboard == "kubectl describe nodepools.karpenter.sh gpu-spot-training"
+
+    _run(app, body)
+
+
+def test_the_explanation_is_not_wrapped_twice(incident):
+    from checks.registry import REGISTRY
+
+    app = _app(incident)
+
+    async def body(pilot):
+        finding = next(f for f in app.findings if f.code == "GPU101")
+        app.open_finding(finding)
+        await _wait(pilot, lambda: type(app.screen).__name__ == "FindingScreen", "the finding")
+        shown = app.screen.query_one("#finding-explanation").content.plain
+        # Each paragraph of the docstring is one line here: the widget alone wraps it to its width.
+        what = " ".join(REGISTRY.find("GPU101").doc_sections()["what it checks"].split())
+        assert what in shown.splitlines()
 
     _run(app, body)
 
@@ -235,3 +338,15 @@ def test_a_change_between_dry_run_and_apply_is_shown_and_confirmed_again(inciden
         assert _annotations(incident) == {"team": "research", "karpenter.sh/do-not-disrupt": "true"}
 
     _run(app, body)
+
+
+def test_evidence_lines_wrap_under_their_text_not_under_the_bullet():
+    from rich.console import Console
+
+    from gputui.tui.screens.finding_detail import _bullets
+
+    console = Console(width=30, record=True, file=open(os.devnull, "w"))
+    console.print(_bullets(["taint example.com/gpu-dedicated=true:NoSchedule is not tolerated", "short"]))
+    lines = console.export_text().splitlines()
+    assert lines[0].startswith("• taint") and lines[1].startswith("  ") and lines[1].strip()
+    assert lines[-1].rstrip() == "• short"

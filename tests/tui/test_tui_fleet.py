@@ -94,3 +94,15 @@ def test_pods_of_a_deployment_go_through_its_replicasets(incident):
     pods = fleet_model.pods_of(snap, ObjectRef("Deployment", "sdxl-image-gen", namespace="ml-serving"))
     assert pods and all(p.metadata.name.startswith("sdxl-image-gen-") for p in pods)
     assert fleet_model.pods_of(snap, ObjectRef("NodePool", "gpu-training")) == []
+
+
+def test_nodepool_gpus_used_are_what_running_pods_request(incident):
+    """Not the GPUs the pool's instances have (status.resources): gpu-inference's 25 nodes hold 31
+    GPUs and its pods request 30; gpu-dedicated's two nodes expose none, so none are in use."""
+    snap, _ = incident
+    pools = {r.name: r for r in fleet_model.nodepool_rows(snap)}
+    assert (pools["gpu-inference"].gpus_used, pools["gpu-inference"].gpu_limit) == (30, 64)
+    assert pools["gpu-dedicated"].gpus_used == 0
+    for name, row in pools.items():
+        nodes = snap.nodes_by_nodepool.get(name, [])
+        assert row.gpus_used == sum(fleet_model.allocated_gpus(snap, n.metadata.name) for n in nodes)

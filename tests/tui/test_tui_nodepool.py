@@ -236,3 +236,86 @@ def test_the_nodepool_screen_opens_the_editor(incident):
         await _wait(pilot, lambda: type(app.screen).__name__ == "ObjectScreen", "back")
 
     _run(app, body)
+
+
+# -- 80x24, and an API server that does not answer ------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_preview_is_readable_at_80x24_and_beside_the_form_when_wide(incident, size):
+    from gputui.tui.screens.nodepool_edit import NodePoolEditScreen
+
+    app = GputuiApp(_config(incident))
+
+    async def body(pilot):
+        app.open_nodepool_editor("gpu-inference")
+        await _wait(
+            pilot, lambda: isinstance(app.screen, NodePoolEditScreen) and app.screen.preview is not None, "the preview"
+        )
+        await pilot.pause()
+        screen = app.screen
+        pane, form = screen.query_one("#np-preview-pane"), screen.query_one("#np-form")
+        if size[0] < 100:  # stacked: each gets the full width
+            assert pane.size.width >= size[0] - 4 and pane.region.y > form.region.y
+            assert form.size.height >= 5 and pane.size.height >= 5
+        else:  # side by side
+            assert pane.region.x > form.region.x and pane.size.width >= 30
+        assert "Instance types" in _text(screen.query_one("#np-preview"))
+        screen.set_field("weight", "abc")
+        await pilot.pause()
+        assert screen.query_one("#np-weight").has_class("-invalid")
+
+    async def main():
+        async with app.run_test(size=size) as pilot:
+            await _wait(pilot, lambda: app.snapshot is not None, "the first snapshot")
+            await body(pilot)
+
+    asyncio.run(main())
+
+
+def test_an_api_server_that_does_not_answer_is_said_in_seconds_with_a_retry(tmp_path, monkeypatch):
+    import socket
+
+    import yaml
+
+    from gputui.tui.nodepool_editor_app import NodePoolEditorApp
+    from gputui.tui.screens.nodepool_edit import NodePoolEditScreen
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)  # accepts connections, never answers
+    kubeconfig = tmp_path / "kubeconfig"
+    server = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    kubeconfig.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "c", "cluster": {"server": server}}],
+                "users": [{"name": "u", "user": {"token": "t"}}],
+                "contexts": [{"name": "down", "context": {"cluster": "c", "user": "u"}}],
+                "current-context": "down",
+            }
+        )
+    )
+    config = AppConfig(kubeconfig=str(kubeconfig), context="down", namespace=None, read_only=False)
+    app = NodePoolEditorApp(config, "gpu-inference")
+
+    async def main():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _wait(pilot, lambda: isinstance(app.screen, NodePoolEditScreen), "the editor")
+            screen = app.screen
+            await _wait(pilot, lambda: screen.state == "unreachable", "cannot reach the API server", timeout=15)
+            preview = _text(screen.query_one("#np-preview"))
+            assert "cannot reach the API server" in preview and server in preview
+            assert "r retries" in _text(screen.query_one("#np-prompt"))
+            await pilot.press("r")
+            assert screen.state == "loading"
+            await _wait(pilot, lambda: screen.state == "unreachable", "the retry's answer", timeout=15)
+            await pilot.press("escape")
+
+    try:
+        asyncio.run(main())
+    finally:
+        listener.close()

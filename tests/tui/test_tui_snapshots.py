@@ -148,7 +148,7 @@ def test_fleet_nodepools(app, snap_compare):
             pilot, lambda: pilot.app.screen.query_one("#fleet-tabs").active == "nodepools", what="NodePools tab"
         )
         text = await settled(pilot)
-        assert "gpu-inference" in text and "31/64" in text and "█" in text
+        assert "gpu-inference" in text and "30/64" in text and "█" in text  # GPUs its running pods request
         assert "WhenEmptyOrUnderutilized" in text
 
     assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
@@ -184,6 +184,7 @@ async def _node_screen(pilot):
 def test_node_yaml(app, snap_compare):
     async def run_before(pilot):
         await _node_screen(pilot)
+        await pilot.press("y")  # a node opens on its summary; the YAML is one key away
         text = await settled(pilot)
         assert f"Node {DEDICATED_NODE}" in text
         assert "NodeClaim gpu-dedicated-" in text and "NodePool gpu-dedicated" in text and "Run nvidia-smi" in text
@@ -239,7 +240,7 @@ def test_fleet_nodes_at_80x24(app, snap_compare):
         await wait_for(pilot, lambda: pilot.app.screen.query_one("#fleet-tabs").active == "nodes", what="nodes tab")
         text = await settled(pilot)
         header = next(line for line in text.splitlines() if "Node" in line and "Status" in line)
-        assert header.split() == ["Node", "NodePool", "GPU", "Alloc", "Status", "Worst"]
+        assert header.split() == ["Node", "NodePool", "GPU", "Alloc", "Status", "Worst", "▲"]  # sorted by Worst
         row = next(line for line in text.splitlines() if " ip-10-0-19-20 " in line)
         assert row.split() == ["ip-10-0-19-20", "gpu-dedicated", "L40S", "0", "Ready", "GPU101"]
 

@@ -40,6 +40,11 @@ GPU_COLUMNS = (
     "MIG",
     "Processes",
 )
+# Below 120 columns the GPU table keeps what tells a broken GPU (memory, utilisation,
+# temperature, ECC) and drops the identifiers; `gputui debug` prints them all.
+NARROW_WIDTH = 120
+NARROW_GPU_COLUMNS = ("Node", "GPU", "Model", "Memory", "Util", "Temp", "ECC unc", "Processes")
+_NARROW_GPU_CELLS = (0, 1, 4, 5, 6, 8)  # positions in gputui.debugpod.render.gpu_row
 
 
 class DebugScreen(AppScreen[None]):
@@ -122,6 +127,8 @@ class DebugScreen(AppScreen[None]):
         self.leftovers: list = []
         self._rows: dict[str, int] = {}
         self._reasons: dict[str, str] = {}
+        self._domain = ""  # the domain every node name shares, left out of the tables
+        self.narrow = False
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"nvidia-smi on {len(self.nodes)} node(s): preparing…"), id="debug-header")
@@ -138,8 +145,9 @@ class DebugScreen(AppScreen[None]):
 
     def on_mount(self) -> None:
         progress = self.query_one("#debug-progress", DataTable)
-        progress.add_columns("Node", "Mode", "Status", "GPUs seen/expected", "Result")
-        self.query_one("#debug-gpus", DataTable).add_columns(*GPU_COLUMNS)
+        progress.add_columns("Node", "Mode", "Status", "GPUs seen/exp", "Result")
+        self.narrow = self.app.size.width < NARROW_WIDTH
+        self.query_one("#debug-gpus", DataTable).add_columns(*(NARROW_GPU_COLUMNS if self.narrow else GPU_COLUMNS))
         self._run()
 
     # -- the run (thread worker) ---------------------------------------------------------------------
@@ -184,12 +192,20 @@ class DebugScreen(AppScreen[None]):
     # -- messages --------------------------------------------------------------------------------------
 
     def on_debug_screen_run_planned(self, message: RunPlanned) -> None:
+        from gputui.tui.widgets.node_table import common_domain
+
         progress = self.query_one("#debug-progress", DataTable)
+        self._domain = common_domain(r.node for r in message.runs)
         for r in message.runs:
             self._rows[r.node] = len(self._rows)
             self._reasons[r.node] = f"{r.node}: mode {r.mode} because {r.mode_reason}"
             progress.add_row(
-                r.node, Text(r.mode, style="bold"), "waiting", "", Text(r.mode_reason, style="dim"), key=r.node
+                self._short(r.node),
+                Text(r.mode, style="bold"),
+                "waiting",
+                "",
+                Text(r.mode_reason, style="dim"),
+                key=r.node,
             )
         header = Text()
         header.append(f"nvidia-smi on {len(message.runs)} node(s)", style="bold")
@@ -229,7 +245,10 @@ class DebugScreen(AppScreen[None]):
             progress.update_cell(o.node, cols[4].key, self._result(o))
             for g in o.report.gpus if o.report else []:
                 procs = ", ".join(f"{p.pid} {p.name}" for p in g.processes) or "-"
-                gpus.add_row(o.node, *gpu_row(g), procs)
+                cells = gpu_row(g)
+                if self.narrow:
+                    cells = tuple(cells[i] for i in _NARROW_GPU_CELLS)
+                gpus.add_row(self._short(o.node), *cells, procs)
         self.query_one("#debug-findings", Static).update(self._findings_text(message.findings))
         record = getattr(self.app, "record_debug_findings", None)
         if record is not None:
@@ -293,6 +312,9 @@ class DebugScreen(AppScreen[None]):
             )
         self.set_class(bool(self.leftovers), "-leftovers")
         self.refresh_bindings()
+
+    def _short(self, node: str) -> str:
+        return node.removesuffix(self._domain) if self._domain else node
 
     @staticmethod
     def _result(o) -> Text:

@@ -4,7 +4,6 @@ and the fixes (each with a walk-through, unless read-only)."""
 from __future__ import annotations
 
 from rich.console import Group
-from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,7 +12,7 @@ from textual.widgets import Button, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from gputui.tui.gather_messages import SnapshotReady
-from gputui.tui.render import SEVERITY_STYLE, ref_text
+from gputui.tui.render import SEVERITY_STYLE, describe_command, ref_text
 from gputui.tui.screens.app_screen import AppScreen
 
 
@@ -33,15 +32,17 @@ class FindingScreen(AppScreen[None]):
     }
     FindingScreen .fix {
         height: auto;
-        border: round $primary;
-        padding: 0 1;
         margin-bottom: 1;
     }
-    FindingScreen .fix.-disruptive {
-        border: round $error;
+    FindingScreen .fix-title {
+        background: $primary 25%;
     }
-    FindingScreen .fix Button {
-        margin-top: 1;
+    FindingScreen .fix.-disruptive .fix-title {
+        background: $error 30%;
+    }
+    FindingScreen .command {
+        padding: 0;
+        text-style: bold;
     }
     FindingScreen #finding-gone {
         display: none;
@@ -55,6 +56,7 @@ class FindingScreen(AppScreen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("w", "walk_through", "Walk through fix", id="walk-through"),
+        Binding("c,y", "copy_command", "Copy command", id="copy-command"),
     ]
 
     def __init__(self, finding) -> None:
@@ -105,8 +107,12 @@ class FindingScreen(AppScreen[None]):
             if not f.fixes:
                 yield Static(Text("No automatic fix; see How to fix above.", style="dim"))
             for i, plan in enumerate(f.fixes):
-                with Vertical(classes="fix -disruptive" if plan.disruptive else "fix"):
+                with Vertical(classes="fix -disruptive" if plan.disruptive else "fix", id=f"fix-{i}"):
+                    yield Static(_fix_title(plan), classes="fix-title")
                     yield Static(_fix_text(plan), classes="fix-text")
+                    if plan.kubectl:
+                        # Unboxed, on lines of its own: a terminal selection takes the command and nothing else.
+                        yield Static(Text(plan.kubectl), classes="command")
                     if not self.app.read_only:
                         yield Button(
                             f"Walk through: {plan.title}",
@@ -145,6 +151,23 @@ class FindingScreen(AppScreen[None]):
         if self.finding.fixes:
             self.app.open_fix(self.finding, self.finding.fixes[0])
 
+    def command_to_copy(self) -> str:
+        """The kubectl equivalent of the fix whose button has focus (else of the first fix), or,
+        without fixes, the command that shows the subject."""
+        focused = self.focused
+        plans = self.finding.fixes
+        if focused is not None and (focused.id or "").startswith("walk-"):
+            plans = [plans[int((focused.id or "")[5:])], *plans]
+        for plan in plans:
+            if plan.kubectl:
+                return plan.kubectl
+        return describe_command(self.finding.subject)
+
+    def action_copy_command(self) -> None:
+        command = self.command_to_copy()
+        self.app.copy_to_clipboard(command)
+        self.notify(command, title="Copied to the clipboard", timeout=4)
+
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         key = _identity(self.finding)
         self.set_class(not any(_identity(f) == key for f in message.findings), "-gone")
@@ -154,14 +177,16 @@ def _identity(f) -> tuple:
     return (f.code, f.subject.kind, f.subject.namespace or "", f.subject.name)
 
 
-def _bullets(lines: list[str]) -> Text:
-    t = Text()
-    for i, line in enumerate(lines):
-        if i:
-            t.append("\n")
-        t.append("• ", style="dim")
-        t.append(line)
-    return t
+def _bullets(lines: list[str]):
+    """One bullet per line, wrapped lines indented under their text (not under the bullet)."""
+    from rich.table import Table
+
+    grid = Table.grid(padding=0)
+    grid.add_column(width=2, style="dim")
+    grid.add_column(ratio=1)
+    for line in lines:
+        grid.add_row("•", Text(line))
+    return grid
 
 
 def _explanation(code: str) -> Text:
@@ -175,18 +200,20 @@ def _explanation(code: str) -> Text:
     return explanation(c, width=None)  # the widget wraps the paragraphs to its own width
 
 
-def _fix_text(plan) -> Group:
+def _fix_title(plan) -> Text:
     head = Text()
     head.append(plan.title, style="bold")
     if plan.disruptive:
         head.append("  DISRUPTIVE", style="bold red")
-    head.append(f"\ntarget {ref_text(plan.target)} ({plan.patch_type})", style="dim")
-    parts: list = [head]
+    return head
+
+
+def _fix_text(plan) -> Group:
+    parts: list = [Text(f"target {ref_text(plan.target)} ({plan.patch_type})", style="dim")]
     if plan.description:
         parts.append(Text(plan.description))
     if plan.gitops_warning:
         parts.append(Text(f"⚠ {plan.gitops_warning}", style="yellow"))
     if plan.kubectl:
-        parts.append(Text("kubectl equivalent:", style="dim"))
-        parts.append(Syntax(plan.kubectl, "bash", word_wrap=True, background_color="default"))
+        parts.append(Text("kubectl equivalent (c copies it):", style="dim"))
     return Group(*parts)

@@ -47,9 +47,13 @@ _STEP_OF = {
     "applying": "apply",
     "verifying": "verify",
     "verified": "verify",
+    "terminating": "verify",
     "stopped": None,
     "undone": "verify",
 }
+
+
+TERMINATING_POLL_SECONDS = 2.0  # how often a deleted object still Terminating is read again
 
 
 def _failed(e: Exception, prefix: str = "") -> str:
@@ -106,6 +110,7 @@ class FixScreen(AppScreen[None]):
         Binding("a", "apply_disruptive", "Apply (disruptive)", id="fix-apply-disruptive"),
         Binding("v", "verify", "Verify again", id="fix-verify"),
         Binding("u", "undo_this", "Undo this change", id="fix-undo"),
+        Binding("c", "copy_command", "Copy kubectl", id="fix-copy"),
     ]
 
     def __init__(self, finding, plan) -> None:
@@ -229,8 +234,9 @@ class FixScreen(AppScreen[None]):
                 )
             )
         if self.plan.kubectl:
-            parts.append(Text("kubectl equivalent:", style="dim"))
-            parts.append(Syntax(self.plan.kubectl, "bash", word_wrap=True, background_color="default"))
+            # Plain and on lines of its own, so a terminal selection takes the command alone.
+            parts.append(Text("kubectl equivalent (c copies it):", style="dim"))
+            parts.append(Text(self.plan.kubectl, style="bold"))
         return Group(*parts)
 
     @work(thread=True, exclusive=True, group="fix", exit_on_error=False)
@@ -415,10 +421,77 @@ class FixScreen(AppScreen[None]):
 
         try:
             v = verify(self.app.kube, self.finding, self.plan, before=self.preview.before if self.preview else None)
+            terminating = self._terminating()
         except Exception as e:  # noqa: BLE001 - the screen says what failed instead of waiting
             self.app.call_from_thread(self._stop, _failed(e, "Verification failed"))
             return
+        if terminating is not None:
+            self.app.call_from_thread(self._show_terminating, terminating)
+            return
         self.app.call_from_thread(self._show_verification, v)
+
+    def _terminating(self) -> str | None:
+        """For a delete: the object deleted still there with a deletionTimestamp (finalizers at
+        work), as the words that say what it waits for; None once it is gone or replaced.
+        (A deleted pod is judged by its replacement instead.)"""
+        from gputui.fixes import plan as plans
+        from gputui.fixes.targets import object_path
+        from gputui.kube.errors import KubeApiError
+
+        kube = self.app.kube
+        if kube is None or not plans.is_delete(self.plan) or self.plan.target.kind == "Pod":
+            return None
+        try:
+            current = kube.request("GET", object_path(self.plan.target)).json() or {}
+        except KubeApiError as e:
+            if e.status == 404:
+                return None
+            raise
+        md = current.get("metadata") or {}
+        before = ((self.preview.before if self.preview else None) or {}).get("metadata") or {}
+        if not md.get("deletionTimestamp") or (before.get("uid") and md.get("uid") != before.get("uid")):
+            return None
+        finalizers = ", ".join(md.get("finalizers") or [])
+        return f"waiting for finalizers {finalizers}" if finalizers else "waiting for the API server to remove it"
+
+    def _show_terminating(self, waiting: str) -> None:
+        self._show(
+            "verify",
+            Group(
+                Text("7 Verify", style="bold underline"),
+                Text(f"… {self.plan.target} is deleting (Terminating): {waiting}.", style="yellow"),
+                Text(
+                    "It is not gone yet: "
+                    + (
+                        "Karpenter drains the node and terminates the instance first."
+                        if self.plan.target.kind == "NodeClaim"
+                        else "its controllers finish first."
+                    ),
+                    style="dim",
+                ),
+            ),
+        )
+        self._set_state("terminating", f"deleting (Terminating)… {self.plan.target} is read again every few seconds.")
+        self._wait_until_gone()
+
+    @work(thread=True, exclusive=True, group="fix-wait", exit_on_error=False)
+    def _wait_until_gone(self) -> None:
+        import time
+
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            time.sleep(TERMINATING_POLL_SECONDS)
+            if worker.is_cancelled:
+                return
+            try:
+                if self._terminating() is None:
+                    break
+            except Exception:  # noqa: BLE001 - a failed read is retried at the next poll
+                continue
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self.action_verify, True)
 
     def _show_verification(self, v) -> None:
         self.verification = v
@@ -444,6 +517,13 @@ class FixScreen(AppScreen[None]):
 
     def action_close(self) -> None:
         self.app.pop_screen()
+
+    def action_copy_command(self) -> None:
+        from gputui.tui.render import describe_command
+
+        command = self.plan.kubectl or describe_command(self.plan.target)
+        self.app.copy_to_clipboard(command)
+        self.notify(command, title="Copied to the clipboard", timeout=4)
 
     def _where(self) -> str:
         kube = self.app.kube

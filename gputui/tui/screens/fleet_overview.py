@@ -6,31 +6,61 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from checks.model import ObjectRef
 from gputui.tui import fleet_model
 from gputui.tui.gather_messages import GatherFailed, GatherProgressed, GatherStarted, SnapshotReady
-from gputui.tui.render import summary_text
 from gputui.tui.screens.app_screen import AppScreen
+from gputui.tui.screens.resource_view import NODEPOOL_COLUMNS, nodepool_cells
+from gputui.tui.widgets.cluster_header import ClusterHeader, header_fields
 from gputui.tui.widgets.filter_input import FilterInput
 from gputui.tui.widgets.findings_table import FindingsTable
+from gputui.tui.widgets.footer import KeyFooter
 from gputui.tui.widgets.node_table import MORE_KEY, NodeTable
+from gputui.tui.widgets.resource_table import Column, ResourceTable
 
 TABS = ("findings", "nodes", "nodepools", "operator")
+TAB_TITLES = {"findings": "Findings", "nodes": "GPU nodes", "nodepools": "NodePools", "operator": "GPU Operator"}
+
+
+def _operand_cells(op) -> dict:
+    return {
+        "operand": op.title,
+        "daemonset": op.name,
+        "desired": Text(str(op.desired), justify="right"),
+        "ready": Text(str(op.ready), justify="right", style="" if op.healthy else "bold red"),
+        "available": Text(str(op.available), justify="right"),
+        "state": Text(
+            "ok" if op.healthy else f"{op.desired - op.ready} not ready", style="green" if op.healthy else "bold red"
+        ),
+    }
+
+
+OPERAND_COLUMNS = (
+    Column("operand", "Operand", sort=lambda op: op.title, sort_key="N"),
+    Column("daemonset", "DaemonSet", drop=3, sort=lambda op: op.name),
+    Column("desired", "Desired", drop=2, sort=lambda op: op.desired),
+    Column("ready", "Ready", sort=lambda op: op.ready, sort_key="R"),
+    Column("available", "Avail", drop=1, sort=lambda op: op.available),
+    Column("state", "State", sort=lambda op: op.healthy, sort_key="S"),
+)
 
 
 class FleetScreen(AppScreen[None]):
     BINDINGS = [
-        Binding("f", "show_tab('findings')", "Findings", id="tab-findings"),
-        Binding("n", "show_tab('nodes')", "Nodes", id="tab-nodes"),
-        Binding("p", "show_tab('nodepools')", "NodePools", id="tab-nodepools"),
-        Binding("o", "show_tab('operator')", "Operator", id="tab-operator"),
-        Binding("slash", "filter", "Filter", key_display="/", id="filter"),
+        Binding("f", "show_tab('findings')", "Findings", id="tab-findings", tooltip="the Findings tab"),
+        Binding("n", "show_tab('nodes')", "Nodes", id="tab-nodes", tooltip="the GPU nodes tab"),
+        Binding("p", "show_tab('nodepools')", "NodePools", id="tab-nodepools", tooltip="the NodePools tab"),
+        Binding("o", "show_tab('operator')", "Operator", id="tab-operator", tooltip="the GPU Operator tab"),
+        Binding("slash", "filter", "Filter", key_display="/", id="filter", tooltip="filter the table of this tab"),
+        Binding("colon", "app.command", "View", key_display=":", id="fleet-command", tooltip="Jump to a resource view"),
+        Binding("d", "debug_node", "nvidia-smi", id="fleet-debug-node", tooltip="Run nvidia-smi on the selected node"),
+        Binding("E", "edit_nodepool", "Edit", id="fleet-edit-nodepool", tooltip="Edit the selected NodePool"),
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("gputui — connecting…", style="bold"), id="cluster-header")
+        yield ClusterHeader(Text("gputui — connecting…", style="bold"), id="cluster-header")
         yield Static("", id="gather-status")
         with TabbedContent(initial="findings", id="fleet-tabs"):
             with TabPane("Findings", id="findings"):
@@ -42,33 +72,22 @@ class FleetScreen(AppScreen[None]):
                     yield FilterInput(id="nodes-filter")
                     yield NodeTable(id="nodes-table")
             with TabPane("NodePools", id="nodepools"):
-                yield DataTable(id="nodepools-table", cursor_type="row")
+                with Vertical():
+                    yield FilterInput(id="nodepools-filter")
+                    yield ResourceTable(id="nodepools-table")
             with TabPane("GPU Operator", id="operator"):
-                yield DataTable(id="operator-table", cursor_type="row")
-        yield Footer()
+                with Vertical():
+                    yield FilterInput(id="operator-filter")
+                    yield ResourceTable(id="operator-table")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
-        np_table = self.query_one("#nodepools-table", DataTable)
-        for key, label in (
-            ("name", "NodePool"),
-            ("gpus", "GPUs used / limit"),
-            ("nodes", "Nodes"),
-            ("ready", "Ready"),
-            ("weight", "Weight"),
-            ("capacity", "Capacity types"),
-            ("disruption", "Disruption"),
-        ):
-            np_table.add_column(label, key=key)
-        op_table = self.query_one("#operator-table", DataTable)
-        for key, label in (
-            ("operand", "Operand"),
-            ("daemonset", "DaemonSet"),
-            ("desired", "Desired"),
-            ("ready", "Ready"),
-            ("available", "Available"),
-            ("state", "State"),
-        ):
-            op_table.add_column(label, key=key)
+        self.query_one("#nodepools-table", ResourceTable).configure(
+            NODEPOOL_COLUMNS, lambda r: nodepool_cells(self.app.snapshot, r), lambda r: r.name
+        )
+        self.query_one("#operator-table", ResourceTable).configure(
+            OPERAND_COLUMNS, _operand_cells, lambda op: f"{op.namespace}/{op.name}"
+        )
         app = self.app
         if getattr(app, "snapshot", None) is not None:
             self._fill(app.snapshot, app.findings)
@@ -89,11 +108,12 @@ class FleetScreen(AppScreen[None]):
         status.add_class("-busy")
         if getattr(self.app, "snapshot", None) is None:
             # After a context switch nothing of the old cluster may stay on screen.
-            self.query_one("#cluster-header", Static).update(Text(f"gputui — connecting to {message.context}…"))
+            self.query_one(ClusterHeader).show_text(Text(f"gputui — connecting to {message.context}…"))
             self.query_one(FindingsTable).show([])
             self.query_one(NodeTable).show([])
-            self.query_one("#nodepools-table", DataTable).clear()
-            self.query_one("#operator-table", DataTable).clear()
+            self.query_one("#nodepools-table", ResourceTable).show([])
+            self.query_one("#operator-table", ResourceTable).show([])
+            self._label_tabs()
 
     def on_gather_progressed(self, message: GatherProgressed) -> None:
         self.query_one("#gather-status", Static).update(Text(message.text))
@@ -109,49 +129,48 @@ class FleetScreen(AppScreen[None]):
         status.add_class("-error")
 
     def _fill(self, snapshot, findings: list) -> None:
-        summary = fleet_model.summarize(snapshot, findings, getattr(self.app, "kubernetes_version", ""))
-        self.query_one("#cluster-header", Static).update(
-            summary_text(summary, demo=getattr(self.app.config, "demo_scenario", None))
+        app = self.app
+        summary = fleet_model.summarize(snapshot, findings, getattr(app, "kubernetes_version", ""))
+        self.query_one(ClusterHeader).show_summary(
+            header_fields(
+                summary,
+                demo=app.config.demo_scenario,
+                namespace=app.config.namespace,
+                read_only=app.read_only,
+                as_of=snapshot.now,
+            )
         )
-        self.query_one(FindingsTable).show(findings, self.query_one("#findings-filter", FilterInput).value)
-        self.query_one(NodeTable).show(
-            fleet_model.node_rows(snapshot, findings), self.query_one("#nodes-filter", FilterInput).value
+        self.query_one(FindingsTable).show(findings, self._filter_text("findings"))
+        self.query_one(NodeTable).show(fleet_model.node_rows(snapshot, findings), self._filter_text("nodes"))
+        self.query_one("#nodepools-table", ResourceTable).show(
+            fleet_model.nodepool_rows(snapshot), self._filter_text("nodepools")
         )
+        self.query_one("#operator-table", ResourceTable).show(
+            fleet_model.operand_rows(snapshot), self._filter_text("operator")
+        )
+        self._label_tabs()
+
+    def _filter_text(self, tab: str) -> str:
+        return self.query_one(f"#{tab}-filter", FilterInput).value
+
+    def _label_tabs(self) -> None:
+        """Each tab's title with its row count, '12/340' while its filter hides rows."""
         tabs = self.query_one(TabbedContent)
-        tabs.get_tab("findings").label = f"Findings ({len(findings)})"
-        tabs.get_tab("nodes").label = f"GPU nodes ({summary.gpu_nodes_total})"
-        np_table = self.query_one("#nodepools-table", DataTable)
-        np_table.clear()
-        for r in fleet_model.nodepool_rows(snapshot):
-            over = r.gpu_limit is not None and r.gpus_used >= r.gpu_limit
-            np_table.add_row(
-                Text(r.name, style="bold" if r.is_gpu else "dim"),
-                Text(
-                    fleet_model.usage_bar(r.gpus_used, r.gpu_limit) if r.is_gpu else "-",
-                    style="bold red" if over else "",
-                ),
-                Text(str(r.nodes), justify="right"),
-                Text(r.ready, style="" if r.ready == "Ready" else "bold red"),
-                Text(str(r.weight if r.weight is not None else "-"), justify="right"),
-                r.capacity_types,
-                r.disruption,
-                key=r.name,
-            )
-        op_table = self.query_one("#operator-table", DataTable)
-        op_table.clear()
-        for op in fleet_model.operand_rows(snapshot):
-            op_table.add_row(
-                op.title,
-                op.name,
-                Text(str(op.desired), justify="right"),
-                Text(str(op.ready), justify="right", style="" if op.healthy else "bold red"),
-                Text(str(op.available), justify="right"),
-                Text(
-                    "ok" if op.healthy else f"{op.desired - op.ready} not ready",
-                    style="green" if op.healthy else "bold red",
-                ),
-                key=f"{op.namespace}/{op.name}",
-            )
+        findings = self.query_one(FindingsTable)
+        nodes = self.query_one(NodeTable)
+        counts = {
+            "findings": (len(findings.findings), len(getattr(self.app, "findings", []) or [])),
+            "nodes": (len(nodes.shown_names), nodes.total),
+            "nodepools": self._counts(self.query_one("#nodepools-table", ResourceTable)),
+            "operator": self._counts(self.query_one("#operator-table", ResourceTable)),
+        }
+        for tab, (shown, total) in counts.items():
+            count = f"{shown}/{total}" if self._filter_text(tab).strip() else str(total)
+            tabs.get_tab(tab).label = f"{TAB_TITLES[tab]} ({count})"
+
+    @staticmethod
+    def _counts(table: ResourceTable) -> tuple[int, int]:
+        return table.shown, table.total
 
     # -- navigation ----------------------------------------------------------------------
 
@@ -166,18 +185,51 @@ class FleetScreen(AppScreen[None]):
         self.show_tab(tab)
 
     def action_filter(self) -> None:
-        tab = self.query_one(TabbedContent).active
-        box = next(iter(self.query(f"#{tab}-filter").results(FilterInput)), None)
-        if box is None:
-            self.show_tab("nodes")
-            box = self.query_one("#nodes-filter", FilterInput)
-        box.open()
+        tab = self.query_one(TabbedContent).active or "findings"
+        self.query_one(f"#{tab}-filter", FilterInput).open()
 
     def on_input_changed(self, event: FilterInput.Changed) -> None:
         if event.input.id == "findings-filter":
             self.query_one(FindingsTable).show(getattr(self.app, "findings", []), event.value)
         elif event.input.id == "nodes-filter":
             self.query_one(NodeTable).show(text_filter=event.value)
+        elif event.input.id in ("nodepools-filter", "operator-filter"):
+            table = self.query_one(f"#{event.input.id.replace('-filter', '-table')}", ResourceTable)
+            table.show(text_filter=event.value)
+        self._label_tabs()
+
+    # -- d / E on the selected row --------------------------------------------------------
+
+    def _selected_node(self) -> str | None:
+        if self.query_one(TabbedContent).active != "nodes":
+            return None
+        return self.query_one(NodeTable).selected_node
+
+    def _selected_nodepool(self) -> str | None:
+        if self.query_one(TabbedContent).active != "nodepools":
+            return None
+        return self.query_one("#nodepools-table", ResourceTable).selected_key
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("debug_node", "edit_nodepool"):
+            if self.app.read_only:
+                return False
+            tab = self.query_one(TabbedContent).active
+            return tab == ("nodes" if action == "debug_node" else "nodepools")
+        return True
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.refresh_bindings()
+
+    def action_debug_node(self) -> None:
+        node = self._selected_node()
+        if node and node != MORE_KEY:
+            self.app.open_debug([node])
+
+    def action_edit_nodepool(self) -> None:
+        pool = self._selected_nodepool()
+        if pool:
+            self.app.open_nodepool_editor(pool)
 
     def on_input_submitted(self, event: FilterInput.Submitted) -> None:
         table = next(iter(event.input.parent.query(DataTable)), None) if event.input.parent else None

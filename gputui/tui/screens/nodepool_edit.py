@@ -20,6 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Label, Static
 
+from gputui.kube.errors import TransportTimeout
 from gputui.nodepool.model import FIELDS, NodePoolDraft
 from gputui.tui.screens.app_screen import AppModalScreen, AppScreen
 
@@ -30,6 +31,12 @@ _GROUP_TITLES = {
     "disruption": "Disruption",
     "lifetime": "Node lifetime",
 }
+
+
+# A read the editor waits for is bounded: an API server that does not answer is said so in
+# seconds, not after the client's 30 s per request.
+READ_TIMEOUT = 5.0
+SAVE_TIMEOUT = 10.0  # each request of a review or a save (schema, dry run, apply)
 
 
 def _np_path(api_version: str, name: str) -> str:
@@ -126,12 +133,27 @@ class NodePoolEditScreen(AppScreen[None]):
     NodePoolEditScreen #np-prompt { height: auto; padding: 0 1; background: $primary 20%; }
     NodePoolEditScreen #np-prompt.-ok { background: $success 30%; }
     NodePoolEditScreen #np-prompt.-danger { background: $error 30%; }
+    /* Below 100 columns the preview goes under the form, each with the full width, and the
+       fields drop their tall borders so more of them fit. */
+    NodePoolEditScreen.-narrow #np-main { layout: vertical; }
+    NodePoolEditScreen.-narrow #np-form {
+        width: 1fr; height: 1fr; border-right: none; border-bottom: solid $panel-lighten-2;
+    }
+    NodePoolEditScreen.-narrow #np-preview-pane { width: 1fr; height: 1fr; }
+    NodePoolEditScreen.-narrow .np-group { margin-top: 0; }
+    NodePoolEditScreen.-narrow .np-row { height: 1; }
+    NodePoolEditScreen.-narrow .np-label { padding: 0 1 0 0; }
+    NodePoolEditScreen.-narrow .np-input { border: none; height: 1; padding: 0 1; }
+    NodePoolEditScreen.-narrow .np-input:focus { background: $primary 30%; }
+    NodePoolEditScreen.-narrow .np-input.-invalid { border: none; background: $error 40%; }
     """
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding("ctrl+s", "review", "Save…", id="np-save", priority=True),
         Binding("ctrl+r", "revert", "Revert edits", id="np-revert", priority=True),
         Binding("ctrl+u", "undo", "Undo log", id="np-undo", priority=True),
         Binding("escape", "close", "Back", id="np-back"),
+        Binding("r", "retry", "Retry", id="np-retry"),
     ]
 
     def __init__(self, name: str, draft: dict | None = None) -> None:
@@ -140,7 +162,7 @@ class NodePoolEditScreen(AppScreen[None]):
         self.initial = draft
         self.creating = draft is not None
         self.draft: NodePoolDraft | None = None
-        self.state = "loading"  # loading | editing | reviewing | saving | saved | failed
+        self.state = "loading"  # loading | unreachable | editing | reviewing | saving | saved | failed
         self.invalid: dict[str, str] = {}
         self.last_review = None
         self.last_result = None
@@ -183,8 +205,38 @@ class NodePoolEditScreen(AppScreen[None]):
         self._wait_for_connection()
 
     def _wait_for_connection(self) -> None:
+        if self.state != "loading":
+            return
         if getattr(self.app, "kube", None) is None:
+            error = getattr(self.app, "gather_error", None)
+            if error is not None:  # the app could not connect at all
+                self._unreachable(getattr(error, "message", str(error)))
+                return
             self.set_timer(0.2, self._wait_for_connection)
+            return
+        self._load()
+
+    def _unreachable(self, message: str) -> None:
+        self.state = "unreachable"
+        text = Text("cannot reach the API server\n", style="bold red")
+        text.append(message + "\n\n")
+        text.append("r: retry · escape: back", style="bold")
+        self.query_one("#np-preview", Static).update(text)
+        self._prompt("Cannot reach the API server: r retries, escape goes back.", "danger")
+        self.refresh_bindings()
+
+    def action_retry(self) -> None:
+        if self.state != "unreachable":
+            return
+        self.state = "loading"
+        self.query_one("#np-preview", Static).update("Reading the NodePool…")
+        self._prompt("Reading the NodePool…")
+        self.refresh_bindings()
+        if getattr(self.app, "kube", None) is None:
+            refresh = getattr(self.app, "refresh_data", None)
+            if refresh is not None:
+                refresh()  # connect again
+            self.set_timer(0.5, self._wait_for_connection)
             return
         self._load()
 
@@ -200,10 +252,13 @@ class NodePoolEditScreen(AppScreen[None]):
         last_error = None
         for api in self._api_versions():
             try:
-                obj = kube.get_json(_np_path(api, self.nodepool_name))
+                obj = kube.request("GET", _np_path(api, self.nodepool_name), timeout=READ_TIMEOUT).json()
             except KubeApiError as e:
                 last_error = e
                 continue
+            except Exception as e:  # noqa: BLE001 - no answer (refused, timed out): say so, offer a retry
+                self.app.call_from_thread(self._unreachable, _no_answer(e))
+                return
             obj.setdefault("apiVersion", api)
             obj.setdefault("kind", "NodePool")
             self.app.call_from_thread(self._start, NodePoolDraft(obj))
@@ -236,7 +291,7 @@ class NodePoolEditScreen(AppScreen[None]):
         self.query_one("#np-title", Static).update(title)
         self._fill_form()
         self.state = "editing"
-        self._prompt("Edit the fields; the preview follows. ctrl+s reviews the change (diff, schema, dry run).")
+        self._prompt("Edit the fields; the preview follows. ctrl+s: review (diff, schema, dry run).")
         self.refresh_bindings()
         self._schedule_preview()
 
@@ -325,6 +380,8 @@ class NodePoolEditScreen(AppScreen[None]):
     # -- actions -------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "retry":
+            return self.state == "unreachable"
         if action in ("review", "revert", "undo"):
             if self.app.read_only:
                 return False
@@ -367,10 +424,19 @@ class NodePoolEditScreen(AppScreen[None]):
 
     def _get_saver(self):
         if self._saver is None:
+            from gputui.kube.client import KubeClient
             from gputui.nodepool.save import NodePoolSaver
 
-            self._saver = NodePoolSaver(self.app.kube, read_only=self.app.read_only)
+            # Its own client, each request bounded: a save against a server that stopped
+            # answering says so in seconds instead of waiting the app's per-request timeout.
+            kube = self.app.kube
+            timeout = kube.request_timeout if 0 < kube.request_timeout < SAVE_TIMEOUT else SAVE_TIMEOUT
+            self._saver = NodePoolSaver(KubeClient(kube.config, timeout), read_only=self.app.read_only)
         return self._saver
+
+    def on_unmount(self) -> None:
+        if self._saver is not None:
+            self._saver.kube.close()
 
     @work(thread=True, exclusive=True, group="np-io", exit_on_error=False)
     def _review(self, note: str) -> None:
@@ -380,6 +446,9 @@ class NodePoolEditScreen(AppScreen[None]):
             review = self._get_saver().review(self.draft)
         except GputuiError as e:
             self.app.call_from_thread(self._back_to_editing, f"Cannot review the change: {e.message}", "danger")
+            return
+        except TransportTimeout as e:
+            self.app.call_from_thread(self._back_to_editing, f"Cannot review the change: {_no_answer(e)}", "danger")
             return
         self.app.call_from_thread(self._show_review, review, note)
 
@@ -406,6 +475,11 @@ class NodePoolEditScreen(AppScreen[None]):
             result = self._get_saver().save(review)
         except GputuiError as e:
             self.app.call_from_thread(self._back_to_editing, f"Not saved: {e.message}", "danger")
+            return
+        except TransportTimeout as e:
+            self.app.call_from_thread(
+                self._back_to_editing, f"Not saved, or not confirmed: {_no_answer(e)} (ctrl+u shows the log)", "danger"
+            )
             return
         self.app.call_from_thread(self._saved, result)
 
@@ -447,3 +521,10 @@ class NodePoolEditScreen(AppScreen[None]):
         p.update(Text(text))
         p.set_class(style == "ok", "-ok")
         p.set_class(style == "danger", "-danger")
+
+
+def _no_answer(e: Exception) -> str:
+    """One line for a request that got no HTTP answer."""
+    message = getattr(e, "message", None) or str(e)
+    hint = getattr(e, "hint", None)
+    return f"{message} ({hint})" if hint else message

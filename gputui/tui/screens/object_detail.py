@@ -1,5 +1,6 @@
-"""Drill-down into one object: YAML (read fresh), events, pods (nodes), findings, logs (pods),
-and the actions that fit its kind (nvidia-smi on a node, edit a NodePool)."""
+"""Drill-down into one object: a describe-like summary (nodes, NodePools), YAML (read fresh),
+events, pods (nodes), findings, logs (pods: follow, wrap, search, timestamps), and the
+actions that fit its kind (nvidia-smi on a node, edit a NodePool)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, DataTable, Footer, Log, Select, Static, TabbedContent, TabPane
+from textual.widgets import Button, DataTable, Footer, Input, Select, Static, TabbedContent, TabPane, TextArea
+from textual.widgets.text_area import Selection
 
 from checks.model import ObjectRef
 from gputui.tui import object_reads
@@ -18,6 +20,18 @@ from gputui.tui.gather_messages import SnapshotReady
 from gputui.tui.render import ref_text
 from gputui.tui.screens.app_screen import AppScreen
 from gputui.tui.widgets.findings_table import FindingsTable
+
+# Kinds with a describe-like summary (gputui.tui.describe); the others open on their YAML.
+DESCRIBED_KINDS = ("Node", "NodePool")
+LOG_FOLLOW_SECONDS = 2.0  # how often a followed log is read again
+
+
+class LogView(TextArea):
+    """A pod's log: read-only, selectable, wrapping on demand; `lines` is what it shows."""
+
+    @property
+    def lines(self) -> list[str]:
+        return list(self.document.lines)
 
 
 class ObjectScreen(AppScreen[None]):
@@ -37,14 +51,23 @@ class ObjectScreen(AppScreen[None]):
     ObjectScreen #object-tabs {
         height: 1fr;
     }
-    ObjectScreen #yaml-scroll {
+    ObjectScreen #yaml-scroll, ObjectScreen #describe-scroll {
         height: 1fr;
+    }
+    ObjectScreen #describe-view {
+        width: auto;
+    }
+    ObjectScreen #log-search {
+        display: none;
+    }
+    ObjectScreen #log-search.-open {
+        display: block;
     }
     ObjectScreen #log-bar {
         height: auto;
     }
     ObjectScreen #log-bar Select {
-        width: 40;
+        width: 36;
     }
     ObjectScreen #log-status {
         width: 1fr;
@@ -61,18 +84,27 @@ class ObjectScreen(AppScreen[None]):
         padding: 0 1;
         background: $boost;
     }
-    ObjectScreen Log {
+    ObjectScreen LogView, ObjectScreen LogView:focus {
         height: 1fr;
+        border: none;
+        padding: 0;
     }
     """
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("D", "show_tab('describe')", "Describe", id="object-describe"),
         Binding("y", "show_tab('yaml')", "YAML", id="object-yaml"),
         Binding("e", "show_tab('events')", "Events", id="object-events"),
         Binding("p", "show_tab('pods')", "Pods", id="object-pods"),
         Binding("f", "show_tab('findings')", "Findings", id="object-findings"),
         Binding("l", "show_tab('logs')", "Logs", id="object-logs"),
         Binding("P", "toggle_previous", "Previous logs", id="previous-logs"),
+        Binding("F", "toggle_follow", "Follow", id="log-follow"),
+        Binding("w", "toggle_wrap", "Wrap", id="log-wrap"),
+        Binding("t", "toggle_timestamps", "Timestamps", id="log-timestamps"),
+        Binding("slash", "search_log", "Search", id="log-search", key_display="/"),
+        Binding("n", "next_match", "Next match", id="log-next"),
+        Binding("N", "next_match(-1)", "Previous match", id="log-previous-match"),
         Binding("d", "debug_node", "nvidia-smi", id="debug-node"),
         Binding("E", "edit_nodepool", "Edit NodePool", id="edit-nodepool"),
     ]
@@ -82,7 +114,16 @@ class ObjectScreen(AppScreen[None]):
         self.ref = ref
         self.has_pods = ref.kind == "Node" or ref.kind in WORKLOAD_KINDS
         self.previous_logs = False
+        self.follow_logs = False
+        self.wrap_logs = False
+        self.log_timestamps = False
+        self.search: str = ""
+        self._matches: list[tuple[int, int]] = []
+        self._match = -1
         self._container: str | None = None
+        self._log_head = ""
+        self._log_text = ""
+        self.describable = ref.kind in DESCRIBED_KINDS
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -96,7 +137,11 @@ class ObjectScreen(AppScreen[None]):
                 yield Button("Run nvidia-smi", id="action-debug", variant="primary", compact=True)
             if ref.kind == "NodePool" and not self.app.read_only:
                 yield Button("Edit NodePool", id="action-edit", variant="primary", compact=True)
-        with TabbedContent(initial="yaml", id="object-tabs"):
+        with TabbedContent(initial="describe" if self.describable else "yaml", id="object-tabs"):
+            if self.describable:
+                with TabPane("Describe", id="describe"):
+                    with VerticalScroll(id="describe-scroll"):
+                        yield Static(Text("loading…", style="dim"), id="describe-view")
             with TabPane("YAML", id="yaml"):
                 with VerticalScroll(id="yaml-scroll"):
                     yield Static(Text("loading…", style="dim"), id="yaml-view")
@@ -115,7 +160,8 @@ class ObjectScreen(AppScreen[None]):
                         with Horizontal(id="log-bar"):
                             yield Select([], id="log-container", prompt="container", allow_blank=True)
                             yield Static("", id="log-status")
-                        yield Log(id="log-view", highlight=False)
+                        yield Input(placeholder="search the log (enter: find, escape: close)", id="log-search")
+                        yield LogView(id="log-view", read_only=True, soft_wrap=False, show_cursor=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -144,6 +190,8 @@ class ObjectScreen(AppScreen[None]):
         self._fill_from_snapshot()
         self.load()
         self.query_one("#object-tabs", TabbedContent).focus()
+        if self.ref.kind == "Pod":
+            self.set_interval(LOG_FOLLOW_SECONDS, self._follow_tick)
 
     def _title(self) -> Text:
         t = Text()
@@ -238,9 +286,13 @@ class ObjectScreen(AppScreen[None]):
         self.app.call_from_thread(self._show_object, obj)
 
     def _show_object(self, obj: dict) -> None:
+        if not self.is_mounted:
+            return
         self.query_one("#yaml-view", Static).update(
             Syntax(object_reads.to_yaml(obj), "yaml", theme="ansi_dark", background_color="default", word_wrap=False)
         )
+        if self.describable:
+            self._show_describe(obj)
         if self.ref.kind == "Pod":
             names = object_reads.containers_of(obj)
             select = self.query_one("#log-container", Select)
@@ -249,8 +301,34 @@ class ObjectScreen(AppScreen[None]):
                 wanted = self._failing_container(obj) or names[-1]
                 select.value = wanted
 
+    def _show_describe(self, obj: dict | None) -> None:
+        """The summary of the object read fresh, or of the snapshot's copy when the read failed."""
+        from checks.kinds import Node, Object, to_struct
+        from gputui.tui.describe import describe_node, describe_nodepool
+
+        snap = getattr(self.app, "snapshot", None)
+        if obj is None and snap is not None:
+            typed = (
+                snap.node_by_name.get(self.ref.name)
+                if self.ref.kind == "Node"
+                else snap.nodepool_by_name.get(self.ref.name)
+            )
+        elif obj is not None:
+            typed = to_struct(obj, Node if self.ref.kind == "Node" else Object)
+        else:
+            typed = None
+        if typed is None:
+            return
+        text = describe_node(typed, snap) if self.ref.kind == "Node" else describe_nodepool(typed, snap)
+        if obj is None:
+            text = Text.assemble(("(from the last gathering; the fresh read failed)\n", "yellow"), text)
+        text.no_wrap = True
+        self.query_one("#describe-view", Static).update(text)
+
     def _show_yaml_error(self, text: str) -> None:
         self.query_one("#yaml-view", Static).update(Text(f"cannot read {ref_text(self.ref)}: {text}", style="bold red"))
+        if self.describable:
+            self._show_describe(None)
 
     @work(thread=True, exclusive=True, group="events", exit_on_error=False)
     def _load_events(self) -> None:
@@ -319,23 +397,41 @@ class ObjectScreen(AppScreen[None]):
         self.previous_logs = not self.previous_logs
         self._load_log()
 
+    def _log_status(self) -> Text:
+        t = Text(style="dim")
+        t.append("previous" if self.previous_logs else "current")
+        t.append(f" container, last {object_reads.LOG_TAIL_LINES} lines\n")
+        for on, word in (
+            (self.follow_logs, "F follow"),
+            (self.wrap_logs, "w wrap"),
+            (self.log_timestamps, "t timestamps"),
+            (self.previous_logs, "P previous"),
+        ):
+            t.append(word + (" on" if on else " off"), style="bold green" if on else "dim")
+            t.append("  ")
+        if self.search:
+            where = f"{self._match + 1}/{len(self._matches)}" if self._matches else "no match"
+            t.append(f"\n/{self.search}: {where} (n/N)", style="bold yellow" if self._matches else "red")
+        return t
+
     def _load_log(self) -> None:
-        self.query_one("#log-status", Static).update(
-            Text(
-                f"{'previous' if self.previous_logs else 'current'} container, last {object_reads.LOG_TAIL_LINES} lines"
-                "  (P toggles previous)",
-                style="dim",
-            )
-        )
-        self._fetch_log(self._container, self.previous_logs)
+        self.query_one("#log-status", Static).update(self._log_status())
+        self._fetch_log(self._container, self.previous_logs, self.log_timestamps)
+
+    def _follow_tick(self) -> None:
+        tabs = self.query_one("#object-tabs", TabbedContent)
+        if self.follow_logs and not self.previous_logs and tabs.active == "logs" and self.app.screen is self:
+            self._fetch_log(self._container, False, self.log_timestamps)
 
     @work(thread=True, exclusive=True, group="logs", exit_on_error=False)
-    def _fetch_log(self, container: str | None, previous: bool) -> None:
+    def _fetch_log(self, container: str | None, previous: bool, timestamps: bool = False) -> None:
         kube = self.app.kube
         if kube is None:
             return
         try:
-            text = object_reads.fetch_log(kube, self.ref.namespace or "default", self.ref.name, container, previous)
+            text = object_reads.fetch_log(
+                kube, self.ref.namespace or "default", self.ref.name, container, previous, timestamps=timestamps
+            )
         except Exception as e:  # noqa: BLE001 - "previous terminated container not found" and friends
             text = f"[no log: {_error_line(e)}]"
         which = "previous instance of" if previous else "current"
@@ -343,10 +439,84 @@ class ObjectScreen(AppScreen[None]):
         self.app.call_from_thread(self._show_log, head, text or "[the log is empty]")
 
     def _show_log(self, head: str, text: str) -> None:
-        log = self.query_one("#log-view", Log)
-        log.clear()
-        log.write_line(head)
-        log.write(text)
+        if not self.is_mounted:  # a read that finished after the screen was left
+            return
+        if (head, text) == (self._log_head, self._log_text):
+            return  # a followed log that did not move: keep the reader's place and selection
+        self._log_head, self._log_text = head, text
+        log = self.query_one("#log-view", LogView)
+        # The header is a line of its own: the log's first line starts on the next one.
+        log.load_text(head + "\n" + text.rstrip("\n"))
+        self._find_matches()
+        if self.follow_logs:
+            log.move_cursor(log.document.end)
+            log.scroll_end(animate=False)
+        self.query_one("#log-status", Static).update(self._log_status())
+
+    def action_toggle_follow(self) -> None:
+        self.follow_logs = not self.follow_logs
+        if self.follow_logs:
+            self.previous_logs = False  # only a running container's log grows
+            self._load_log()
+        self.query_one("#log-status", Static).update(self._log_status())
+
+    def action_toggle_wrap(self) -> None:
+        self.wrap_logs = not self.wrap_logs
+        self.query_one("#log-view", LogView).soft_wrap = self.wrap_logs
+        self.query_one("#log-status", Static).update(self._log_status())
+
+    def action_toggle_timestamps(self) -> None:
+        self.log_timestamps = not self.log_timestamps
+        self._load_log()
+
+    def action_search_log(self) -> None:
+        self.action_show_tab("logs")
+        box = self.query_one("#log-search", Input)
+        box.add_class("-open")
+        box.value = self.search
+        box.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "log-search":
+            return
+        event.input.remove_class("-open")
+        self.search = event.value.strip()
+        self._find_matches()
+        log = self.query_one("#log-view", LogView)
+        row = log.cursor_location[0]
+        self._match = next((i for i, m in enumerate(self._matches) if m[0] >= row), 0) - 1
+        log.focus()
+        self.action_next_match()
+
+    def on_key(self, event) -> None:
+        box = self.query("#log-search")
+        if event.key == "escape" and box and box.first().has_class("-open"):
+            event.stop()
+            event.prevent_default()
+            box.first().remove_class("-open")
+            self.query_one("#log-view", LogView).focus()
+
+    def _find_matches(self) -> None:
+        self._matches = []
+        if self.search:
+            needle = self.search.lower()
+            for row, line in enumerate(self.query_one("#log-view", LogView).document.lines):
+                col = line.lower().find(needle)
+                while col >= 0:
+                    self._matches.append((row, col))
+                    col = line.lower().find(needle, col + 1)
+        self._match = min(self._match, len(self._matches) - 1)
+
+    def action_next_match(self, step: int = 1) -> None:
+        if not self._matches:
+            self.query_one("#log-status", Static).update(self._log_status())
+            return
+        self._match = (self._match + step) % len(self._matches)
+        row, col = self._matches[self._match]
+        log = self.query_one("#log-view", LogView)
+        log.selection = Selection((row, col), (row, col + len(self.search)))
+        log.scroll_cursor_visible(center=True, animate=False)
+        self.query_one("#log-status", Static).update(self._log_status())
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -358,18 +528,24 @@ class ObjectScreen(AppScreen[None]):
             return not read_only and self.ref.kind == "NodePool"
         if action == "toggle_previous":
             return self.ref.kind == "Pod"
+        if action in ("toggle_follow", "toggle_wrap", "toggle_timestamps", "search_log"):
+            return self.ref.kind == "Pod"
+        if action == "next_match":
+            return self.ref.kind == "Pod" and bool(self.search)
         if action == "show_tab" and parameters:
             tab = parameters[0]
             if tab == "pods" and not self.has_pods:
                 return False
             if tab == "logs" and self.ref.kind != "Pod":
                 return False
+            if tab == "describe" and not self.describable:
+                return False
         return True
 
     def action_show_tab(self, tab: str) -> None:
         tabs = self.query_one("#object-tabs", TabbedContent)
         tabs.active = tab
-        target = next(iter(tabs.get_pane(tab).query("DataTable, Log, VerticalScroll")), None)
+        target = next(iter(tabs.get_pane(tab).query("DataTable, LogView, VerticalScroll")), None)
         if target is not None:
             target.focus()
 

@@ -1,4 +1,7 @@
-"""The `/` filter: an Input hidden until asked for, that hides itself again on escape."""
+"""The `/` filter: an Input hidden until asked for, that hides itself again on escape.
+
+It is one line high and borderless, focused or not (Input's own focus style draws a tall
+border, which inside one line leaves no row for the text typed)."""
 
 from __future__ import annotations
 
@@ -8,21 +11,23 @@ from textual.widgets import Input
 
 class FilterInput(Input):
     DEFAULT_CSS = """
-    FilterInput {
+    FilterInput, FilterInput:focus {
         display: none;
         height: 1;
         border: none;
         padding: 0 1;
         background: $boost;
     }
-    FilterInput.-active {
+    FilterInput.-active, FilterInput.-active:focus {
         display: block;
     }
     """
     BINDINGS = [Binding("escape", "close", "Clear filter", show=True)]
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(placeholder="filter (text matches any column) — enter: keep, escape: clear", **kwargs)
+        super().__init__(
+            placeholder="filter (text matches any column) — enter: keep, escape: clear", compact=True, **kwargs
+        )
 
     def open(self) -> None:
         self.add_class("-active")

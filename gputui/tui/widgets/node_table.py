@@ -1,7 +1,10 @@
-"""The GPU node table: sortable by any column (click its header, or `s` to cycle) and filterable.
+"""The GPU node table: sortable by any column (click its header, or `s` to cycle; the sort
+column's header carries ▲ or ▼) and filterable.
 
 Columns the terminal has no room for are left out, least useful first (DROP_ORDER), and put
-back when it grows: the node, its allocatable GPUs, its status and its worst finding stay."""
+back when it grows: the node, its allocatable GPUs, its status and its worst finding stay.
+A cordoned node's status is long (Ready,SchedulingDisabled): on a narrow terminal it reads
+Ready,Cordoned, so the Worst column keeps its place."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from gputui.tui.render import SEVERITY_STYLE
+from gputui.tui.widgets.resource_table import DOWN, UP
 
 # column key, header, sort key
 COLUMNS: list[tuple[str, str, Callable]] = [
@@ -30,6 +34,8 @@ COLUMNS: list[tuple[str, str, Callable]] = [
 _SORT = {key: fn for key, _, fn in COLUMNS}
 # What a narrow terminal gives up first: ages and capacity types are detail, the GPU model and pool are not.
 DROP_ORDER = ("age", "type", "capacity", "allocated", "instance", "nodepool", "gpu")
+# kubectl's long status words, in the few columns a narrow terminal has.
+SHORT_STATUS = (("SchedulingDisabled", "Cordoned"),)
 CELL_PADDING = 2
 SCROLLBAR = 2
 MAX_ROWS = 300
@@ -54,10 +60,20 @@ class NodeTable(DataTable):
         self.sort_column = "worst"
         self.sort_reverse = False
         self.visible_columns = [key for key, _, _ in COLUMNS]
+        self._sorted_as = (self.sort_column, self.sort_reverse)
 
     def on_mount(self) -> None:
         for key, header, _ in COLUMNS:
-            self.add_column(header, key=key)
+            self.add_column(self._header(key, header), key=key)
+
+    def _header(self, key: str, header: str) -> Text:
+        if key != self.sort_column:
+            return Text(header)
+        return Text.assemble(header, " ", (DOWN if self.sort_reverse else UP, "bold"))
+
+    @property
+    def total(self) -> int:
+        return len(self._rows)
 
     def on_resize(self) -> None:
         if self._rows:
@@ -73,7 +89,12 @@ class NodeTable(DataTable):
         shown.sort(key=lambda r: (_SORT[self.sort_column](r), r.name), reverse=self.sort_reverse)
         suffix = common_domain(r.name for r in self._rows)
         rows = [_cells(r, suffix) for r in shown[:MAX_ROWS]]
-        self._lay_out(fit_columns(self._room(len(rows) + (len(shown) > MAX_ROWS)), rows))
+        room = self._room(len(rows) + (len(shown) > MAX_ROWS))
+        keys = fit_columns(room, rows, self.sort_column)
+        if len(keys) < len(COLUMNS):  # narrow: the short status words first, then what still does not fit
+            rows = [_cells(r, suffix, short_status=True) for r in shown[:MAX_ROWS]]
+            keys = fit_columns(room, rows, self.sort_column)
+        self._lay_out(keys)
         self.clear()
         picked = [i for i, (key, _, _) in enumerate(COLUMNS) if key in self.visible_columns]
         for r, cells in zip(shown, rows):
@@ -92,13 +113,14 @@ class NodeTable(DataTable):
         return width - SCROLLBAR if rows + 1 > self.size.height else width
 
     def _lay_out(self, keys: list[str]) -> None:
-        if keys == self.visible_columns:
+        if keys == self.visible_columns and self._sorted_as == (self.sort_column, self.sort_reverse):
             return
         self.visible_columns = keys
+        self._sorted_as = (self.sort_column, self.sort_reverse)
         self.clear(columns=True)
         headers = {key: header for key, header, _ in COLUMNS}
         for key in keys:
-            self.add_column(headers[key], key=key)
+            self.add_column(self._header(key, headers[key]), key=key)
 
     @property
     def shown_names(self) -> list[str]:
@@ -138,12 +160,12 @@ class NodeTable(DataTable):
         self.sort_by(str(event.column_key.value))
 
 
-def fit_columns(width: int, rows: list[list]) -> list[str]:
+def fit_columns(width: int, rows: list[list], sort_column: str | None = None) -> list[str]:
     """The column keys that fit `width`, dropping DROP_ORDER's columns one by one until they do."""
     widths = []
-    for i, (_, header, _) in enumerate(COLUMNS):
+    for i, (key, header, _) in enumerate(COLUMNS):
         content = max((len(str(cells[i])) for cells in rows), default=0)
-        widths.append(max(len(header), content) + CELL_PADDING)
+        widths.append(max(len(header) + 2 * (key == sort_column), content) + CELL_PADDING)  # + the sort mark
     keys = [key for key, _, _ in COLUMNS]
     need = dict(zip(keys, widths))
     for key in DROP_ORDER:
@@ -162,13 +184,17 @@ def common_domain(names) -> str:
     return ""
 
 
-def _cells(r, suffix: str = "") -> list:
+def _cells(r, suffix: str = "", short_status: bool = False) -> list:
     short = r.expected is not None and r.allocatable < r.expected
     worst = Text("")
     if r.worst is not None:
         # The code alone keeps the table inside 120 columns; the name is one keypress away.
         worst = Text(r.worst.code, style=SEVERITY_STYLE[r.worst.severity])
     status_style = "" if r.status == "Ready" else "bold red" if "NotReady" in r.status else "yellow"
+    status = r.status
+    if short_status:
+        for long, short in SHORT_STATUS:
+            status = status.replace(long, short)
     return [
         Text(r.name[: -len(suffix)] if suffix and r.name.endswith(suffix) else r.name),
         r.nodepool,
@@ -179,6 +205,6 @@ def _cells(r, suffix: str = "") -> list:
         Text(str(r.allocated), justify="right"),
         r.capacity_type,
         Text(r.age, justify="right"),
-        Text(r.status, style=status_style),
+        Text(status, style=status_style),
         worst,
     ]
