@@ -226,6 +226,7 @@ def test_at_80x24_the_progress_and_gpu_tables_fit(small_fleet):
 
     async def body(pilot) -> None:
         app.open_debug(["gpu-ok", "gpu-nodriver", "gpu-xid"])
+        await confirm_debug(pilot)
         await wait_for(pilot, lambda: isinstance(app.screen, DebugScreen) and app.screen.finished, what="the debug run")
         screen = app.screen
         progress = screen.query_one("#debug-progress")
