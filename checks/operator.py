@@ -34,7 +34,15 @@ from checks.operands import (
     owned_by_clusterpolicy,
     untolerated_node_taints,
 )
-from checks.pod_problems import PodProblem, is_stuck, key_log_line, pod_evidence, pod_problem, upstream_failure
+from checks.pod_problems import (
+    PodProblem,
+    is_stuck,
+    key_log_line,
+    pod_evidence,
+    pod_problem,
+    pod_recognition,
+    upstream_failure,
+)
 from checks.registry import check
 
 if TYPE_CHECKING:
@@ -57,6 +65,9 @@ STATE_TO_FIELD = {
 }
 OPERAND_BY_FIELD = {o.field: o for o in OPERANDS}
 NO_RESTART_REASONS = {"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"}
+# Causes a restart cannot cure: the driver image does not exist for the node's OS, the driver cannot
+# build for its kernel, or the operand should not run on that image at all (Bottlerocket).
+NO_RESTART_FAMILIES = {"operator-driver", "bottlerocket"}
 
 
 def _states_not_ready(cp: Object) -> list[str]:
@@ -408,11 +419,16 @@ def operand_pod_failing(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         and the validator all wait in Init.
 
     How to fix:
-        Read the log excerpt. Typical causes: driver build fails for the node's kernel or
-        the AMI already ships a driver (set driver.enabled=false); image pull errors
-        (registry, tag, pull secret); toolkit cannot write containerd's config; the
-        device plugin cannot load NVML because the driver is not there. Fix the cause,
-        then delete the pod so its DaemonSet recreates it.
+        Read the log excerpt; the finding names the cause when it recognises the text.
+        A driver image tag that does not exist for Amazon Linux or Bottlerocket means the
+        AMI ships the driver: set driver.enabled=false (and toolkit.enabled=false where the
+        AMI ships the toolkit), not a new image reference. A driver that cannot resolve or
+        build for the node's kernel needs a pinned node image (EC2NodeClass
+        amiSelectorTerms/alias version) or a driver for that kernel: restarting crashes the
+        same way, so no restart is offered. Other causes: image pull errors (registry,
+        pull secret); toolkit cannot write containerd's config; the device plugin cannot
+        load NVML because the driver is not there. Fix the cause, then delete the pod so
+        its DaemonSet recreates it.
 
     Severity:
         Always error: the failing operand blocks every link after it on its node.
@@ -453,7 +469,11 @@ def _pod_failing_finding(snapshot: ClusterSnapshot, pp: PodProblem, stuck: bool,
     if p.spec.node_name:
         related.append(ObjectRef(kind="Node", name=p.spec.node_name))
     related += [ref(w.pod, "Pod") for w in waiting]
-    fixes = [] if pp.reason in NO_RESTART_REASONS else [fixplans.restart_operand_pod(p)]
+    rec = pod_recognition(snapshot, pp, _node_context(snapshot, p))
+    if rec is not None:
+        ev.append(f"recognised: {rec.family}/{rec.cause}: {rec.headline}")
+    no_restart = pp.reason in NO_RESTART_REASONS or (rec is not None and rec.family in NO_RESTART_FAMILIES)
+    fixes = [] if no_restart else [fixplans.restart_operand_pod(p)]
     last_log = key_log_line(snapshot, p, pp.container)
     where = f" on {p.spec.node_name}" if p.spec.node_name else ""
     msg = f"{p.metadata.namespace}/{p.metadata.name}{where} is {pp.status}"
@@ -472,7 +492,9 @@ def _pod_failing_finding(snapshot: ClusterSnapshot, pp: PodProblem, stuck: bool,
         msg += f": {pp.message[:160]}"
     if waiting:
         msg += f"; {len(waiting)} other GPU Operator pod(s) on the node wait for it"
-    if pp.reason in NO_RESTART_REASONS:
+    if rec is not None:
+        msg += f"; {rec.headline}: {rec.remedy_text}"
+    elif pp.reason in NO_RESTART_REASONS:
         msg += "; fix the image reference or pull secret"
     elif stuck and pp.init:
         msg += "; it waits for an earlier link (driver/toolkit) on that node"
@@ -482,6 +504,16 @@ def _pod_failing_finding(snapshot: ClusterSnapshot, pp: PodProblem, stuck: bool,
             f"{' --previous' if pp.restarts else ''}`"
         )
     return operand_pod_failing.finding(msg, ref(p, "Pod"), related=related, evidence=ev, fixes=fixes)
+
+
+def _node_context(snapshot: ClusterSnapshot, pod: Pod) -> str:
+    """Where the pod runs, for the recognition rules: its name, and the node's OS image and kernel
+    (a Bottlerocket image or an Amazon Linux kernel changes what the operand's failure means)."""
+    node = snapshot.node_by_name.get(pod.spec.node_name or "")
+    info = node.status.node_info if node is not None else None
+    if info is None:
+        return f"pod {pod.metadata.name}"
+    return f"pod {pod.metadata.name} on a node with osImage {info.os_image}, kernel {info.kernel_version}"
 
 
 @check(

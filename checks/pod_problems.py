@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from checks.kinds import Pod
+from checks.recognise import Recognition, recognise
 from checks.transitions import STUCK_SECONDS
 
 if TYPE_CHECKING:
@@ -261,3 +262,27 @@ def pod_evidence(snapshot: ClusterSnapshot, prob: PodProblem) -> list[str]:
     ev.extend(log_excerpt(snapshot, prob.pod, prob.container))
     ev.extend(pod_events(snapshot, prob.pod))
     return ev
+
+
+def pod_recognition(snapshot: ClusterSnapshot, prob: PodProblem, context: str = "") -> Recognition | None:
+    """What `checks.recognise` reads in the pod's own words: its status message, the log lines that
+    matter (newest first) and its warning events. `context` (the node's OS image, the pod's name)
+    is appended to each text so that rules which depend on where the text was seen can tell."""
+    pod = prob.pod
+    texts = [prob.message or "", pod.status.message or ""]
+    lines, _ = _log_text(snapshot, pod, prob.container)
+    texts += [ln for ln in reversed(lines[-40:]) if _IMPORTANT_LOG.search(ln)]
+    texts += [
+        e.message or ""
+        for e in reversed(snapshot.events_for("Pod", pod.metadata.name, pod.metadata.namespace))
+        if e.type == "Warning"
+    ][:5]
+    seen: set[str] = set()
+    for t in texts:
+        if not t or t in seen:
+            continue
+        seen.add(t)
+        got = recognise(f"{t}\n{context}" if context else t)
+        if got is not None:
+            return got
+    return None
