@@ -16,15 +16,24 @@ from checks import fixplans
 from checks.conditions import condition, condition_text
 from checks.findings import age_text, ref
 from checks.fix_kinds import FixKind
-from checks.gpu import GPU_RESOURCE
+from checks.gpu import GPU_RESOURCE, OPERAND_APPS
 from checks.gpu_nodes import GpuExpectation, allocatable_gpus, capacity_gpus, gpu_nodes, node_age
-from checks.kinds import Node
+from checks.gpu_pods import gpu_requests
+from checks.kinds import Node, Pod
 from checks.model import Finding, Severity
 from checks.operands import (
     daemonset_pods_on,
     device_plugin_daemonsets,
 )
-from checks.pod_problems import log_excerpt
+from checks.pod_problems import (
+    PodProblem,
+    log_excerpt,
+    node_context,
+    pod_evidence,
+    pod_problem,
+    pod_recognition,
+    recognised_pod_text,
+)
 from checks.readiness_chain import (
     ACCELERATED_HW,
     ChainDiagnosis,
@@ -35,9 +44,11 @@ from checks.readiness_chain import (
     mig_resources,
     nodeclaim_evidence,
 )
+from checks.recognise import Recognition, recognise
 from checks.registry import Check, check
 from checks.timestamps import parse_time
 from checks.transitions import NODE_FIRST_BOOT, deadline_text, elapsed_text
+from checks.workloads import pod_names, workload_of
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
@@ -173,7 +184,14 @@ def _chain_finding(
     severity = None
     if chk is gpu_not_allocatable:
         message = f"{name} ({exp.describe()}, up {age}) has {have}: {diag.summary}"
-        if nc is not None:
+        rec = _image_level_operand_failure(snapshot, node)
+        if rec is not None:
+            # The node image or its kernel is the cause: a restarted pod or a new node from the
+            # same NodeClass fails the same way.
+            message += f"; {rec.headline}: {rec.remedy_text}"
+            evidence.append(f"recognised: {rec.family}/{rec.cause}: {rec.headline}")
+            fixes = [f for f in fixes if f.id != FixKind.RESTART_OPERAND_POD.value]
+        elif nc is not None:
             fixes.append(fixplans.delete_nodeclaim(nc))
         going = leaving_note(snapshot, node)
         if going is not None and going[0]:
@@ -374,3 +392,162 @@ def gpu_node_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             evidence=ev,
             fixes=fixes,
         )
+
+
+# Operand failures that no restart or node replacement cures: the image or kernel is the cause.
+IMAGE_LEVEL_FAMILIES = frozenset({"operator-driver", "bottlerocket"})
+
+
+def _image_level_operand_failure(snapshot: ClusterSnapshot, node: Node) -> Recognition | None:
+    """A failing GPU Operator pod on the node whose texts say the node image is the cause (driver
+    tag missing for the OS, kernel without headers, the operator's driver on Bottlerocket)."""
+    for pods in snapshot.operand_pods_by_node.get(node.metadata.name, {}).values():
+        for p in pods:
+            pp = pod_problem(p)
+            if pp is None or not pp.failing:
+                continue
+            rec = pod_recognition(snapshot, pp, node_context(snapshot, p))
+            if rec is not None and rec.family in IMAGE_LEVEL_FAMILIES:
+                return rec
+    return None
+
+
+# Families whose texts a GPU workload pod shows when its node, not its code, is at fault.
+NODE_FAMILIES = frozenset({"gpu-admission", "runtime-hook", "nvswitch-mig", "bottlerocket", "operator-driver"})
+LABEL_MIG_CONFIG_STATE = "nvidia.com/mig.config.state"
+
+
+def _workload_gpu_pods(snapshot: ClusterSnapshot) -> Iterator[Pod]:
+    """Bound pods that ask for NVIDIA resources and are not the GPU Operator's own."""
+    for p in snapshot.pods:
+        if not p.spec.node_name or p.metadata.deletion_timestamp or p.status.phase == "Succeeded":
+            continue
+        if p.metadata.labels.get("app") in OPERAND_APPS or not gpu_requests(p):
+            continue
+        yield p
+
+
+def _recognised_pod_failure(snapshot: ClusterSnapshot, pod: Pod) -> tuple[PodProblem, Recognition, str] | None:
+    """The pod's failure as a node-side cause: admission refused, runtime hook failed, or (for a
+    running pod) its log says it lost its GPUs. None when nothing node-side is recognised."""
+    pp = pod_problem(pod)
+    candidates = [pp] if pp is not None and pp.failing else []
+    if pp is None or not pp.failing:
+        # A running container that lost its GPUs keeps running, or restarted once: its log or its
+        # last termination message says so.
+        ns, name = pod.metadata.namespace or "", pod.metadata.name
+        restarted = {cs.name for cs in pod.status.container_statuses if (cs.last_state or {}).get("terminated")}
+        candidates += [
+            PodProblem(pod, pod.status.phase or "Running", False, container=c.name)
+            for c in pod.spec.containers
+            if c.name in restarted
+            or (ns, name, c.name, False) in snapshot.logs
+            or (ns, name, c.name, True) in snapshot.logs
+        ]
+    context = node_context(snapshot, pod)
+    for cand in candidates:
+        got = recognised_pod_text(snapshot, cand, context)
+        if got is not None and got[0].family in NODE_FAMILIES:
+            return cand, got[0], got[1]
+    return None
+
+
+@check(
+    "GPU105",
+    "gpu-pod-failed-on-node",
+    Severity.ERROR,
+    "GPU pods fail on their node: admission, runtime hook, lost GPUs, MIG",
+    reads=("pods", "events", "logs", "nodes", "nodeclaims"),
+    fixes=(FixKind.CORDON_NODE, FixKind.DELETE_NODECLAIM),
+)
+def gpu_pod_failed_on_node(snapshot: ClusterSnapshot) -> Iterator[Finding]:
+    """GPU workload pods that the node, not their own code, makes fail; and MIG configurations that failed.
+
+    What it checks:
+        Bound pods that request NVIDIA resources (outside the GPU Operator) and are Failed
+        or failing (UnexpectedAdmissionError, RunContainerError, CreateContainerError,
+        StartError, CrashLoopBackOff), or running with a log that says the container lost
+        its GPUs. Their status message, log and events are read by the recognition rules;
+        only node-side causes count: kubelet GPU admission ("Requested: 1, Available: 0",
+        "GPU is lost", device plugin RPC errors), the NVIDIA runtime hook (driver not
+        loaded, libnvidia-ml.so.1 missing, insufficient permissions, CUDA newer than the
+        driver), "Failed to initialize NVML: Unknown Error" after a systemd reload, CUDA
+        error 802 (NVSwitch fabric manager not running). Pods are grouped by node and
+        cause. Also GPU nodes labelled nvidia.com/mig.config.state=failed.
+
+    Why it matters:
+        The pod is scheduled and its GPU counted, but it cannot use it: a Deployment keeps
+        recreating Failed pods on the same node (thousands of them when a GPU is lost), a
+        training job restarts into the same error, and the application's log blames CUDA.
+
+    How to fix:
+        Follow the cause in the finding: a lost or unhealthy GPU means cordon the node and
+        replace it (delete its NodeClaim); Requested/Available mismatches and device plugin
+        RPC errors mean checking the device plugin on that node; hook errors mean fixing the
+        driver, toolkit or permissions on the node; lost GPUs after a daemon-reload need the
+        /dev/char symlinks (or CDI) and then a pod restart; error 802 needs the fabric
+        manager running with the driver's version; a failed MIG configuration needs the MIG
+        manager's log. Then delete the Failed pods so their controllers recreate them.
+
+    Severity:
+        Always error: the pods cannot use their GPUs until the node is fixed.
+    """
+    groups: dict[tuple[str, str, str], list[tuple[Pod, PodProblem, Recognition, str]]] = {}
+    for pod in _workload_gpu_pods(snapshot):
+        got = _recognised_pod_failure(snapshot, pod)
+        if got is None:
+            continue
+        pp, rec, text = got
+        owner = workload_of(snapshot, pod).ref if rec.subject_kind == "Pod" else None
+        key = (pod.spec.node_name or "", rec.remedy, str(owner) if owner else "")
+        groups.setdefault(key, []).append((pod, pp, rec, text))
+    for (node_name, _remedy, _owner), items in groups.items():
+        yield _pod_failure_finding(snapshot, node_name, items)
+    for node, _exp in gpu_nodes(snapshot):
+        if node.metadata.labels.get(LABEL_MIG_CONFIG_STATE) != "failed":
+            continue
+        mig = recognise(f"{LABEL_MIG_CONFIG_STATE}=failed")
+        if mig is None:
+            continue
+        config = node.metadata.labels.get("nvidia.com/mig.config", "")
+        yield gpu_pod_failed_on_node.finding(
+            f"{node.metadata.name}: {mig.headline} ({config or 'no nvidia.com/mig.config label'}); {mig.remedy_text}",
+            ref(node, "Node"),
+            evidence=[f"label {LABEL_MIG_CONFIG_STATE}=failed", f"label nvidia.com/mig.config={config}"],
+        )
+
+
+def _pod_failure_finding(
+    snapshot: ClusterSnapshot, node_name: str, items: list[tuple[Pod, PodProblem, Recognition, str]]
+) -> Finding:
+    pod, pp, rec, text = items[0]
+    node = snapshot.node_by_name.get(node_name)
+    pods = [p for p, _, _, _ in items]
+    ev = [f"recognised: {rec.family}/{rec.cause}: {rec.headline}"]
+    ev += pod_evidence(snapshot, pp)
+    if not any(text[:120] in e for e in ev):
+        ev.append(f"text: {' '.join(text.split())[:400]}")
+    if len(items) > 1:
+        ev.append("also: " + "; ".join(q.describe() for _, q, _, _ in items[1:6]))
+    related = [ref(p, "Pod") for p in pods[:5]]
+    fixes = []
+    if node is not None and rec.remedy == "replace-gpu-node":
+        if not node.spec.unschedulable:
+            fixes.append(fixplans.cordon_node(node))
+        nc = snapshot.nodeclaims_by_node.get(node_name)
+        if nc is not None:
+            related.insert(0, ref(nc, "NodeClaim"))
+            fixes.append(fixplans.delete_nodeclaim(nc))
+    if rec.subject_kind == "Pod":
+        subject = workload_of(snapshot, pod).ref
+        if node is not None:
+            related.append(ref(node, "Node"))
+    else:
+        subject = ref(node, "Node") if node is not None else ref(pod, "Pod")
+    return gpu_pod_failed_on_node.finding(
+        f"{len(pods)} GPU pod(s) on {node_name} ({pod_names(pods, 3)}): {rec.headline}; {rec.remedy_text}",
+        subject,
+        related=related,
+        evidence=ev,
+        fixes=fixes,
+    )

@@ -38,6 +38,7 @@ from checks.pod_problems import (
     PodProblem,
     is_stuck,
     key_log_line,
+    node_context,
     pod_evidence,
     pod_problem,
     pod_recognition,
@@ -469,7 +470,7 @@ def _pod_failing_finding(snapshot: ClusterSnapshot, pp: PodProblem, stuck: bool,
     if p.spec.node_name:
         related.append(ObjectRef(kind="Node", name=p.spec.node_name))
     related += [ref(w.pod, "Pod") for w in waiting]
-    rec = pod_recognition(snapshot, pp, _node_context(snapshot, p))
+    rec = pod_recognition(snapshot, pp, node_context(snapshot, p))
     if rec is not None:
         ev.append(f"recognised: {rec.family}/{rec.cause}: {rec.headline}")
     no_restart = pp.reason in NO_RESTART_REASONS or (rec is not None and rec.family in NO_RESTART_FAMILIES)
@@ -504,16 +505,6 @@ def _pod_failing_finding(snapshot: ClusterSnapshot, pp: PodProblem, stuck: bool,
             f"{' --previous' if pp.restarts else ''}`"
         )
     return operand_pod_failing.finding(msg, ref(p, "Pod"), related=related, evidence=ev, fixes=fixes)
-
-
-def _node_context(snapshot: ClusterSnapshot, pod: Pod) -> str:
-    """Where the pod runs, for the recognition rules: its name, and the node's OS image and kernel
-    (a Bottlerocket image or an Amazon Linux kernel changes what the operand's failure means)."""
-    node = snapshot.node_by_name.get(pod.spec.node_name or "")
-    info = node.status.node_info if node is not None else None
-    if info is None:
-        return f"pod {pod.metadata.name}"
-    return f"pod {pod.metadata.name} on a node with osImage {info.os_image}, kernel {info.kernel_version}"
 
 
 @check(

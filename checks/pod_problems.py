@@ -265,11 +265,24 @@ def pod_evidence(snapshot: ClusterSnapshot, prob: PodProblem) -> list[str]:
 
 
 def pod_recognition(snapshot: ClusterSnapshot, prob: PodProblem, context: str = "") -> Recognition | None:
-    """What `checks.recognise` reads in the pod's own words: its status message, the log lines that
-    matter (newest first) and its warning events. `context` (the node's OS image, the pod's name)
+    """What `checks.recognise` reads in the pod's own words (see recognised_pod_text)."""
+    got = recognised_pod_text(snapshot, prob, context)
+    return got[0] if got is not None else None
+
+
+def recognised_pod_text(
+    snapshot: ClusterSnapshot, prob: PodProblem, context: str = ""
+) -> tuple[Recognition, str] | None:
+    """The first of the pod's own texts `checks.recognise` reads, with that text: its status message, the log lines that
+    matter (newest first), its containers' termination messages and its warning events. `context` (the node's OS image, the pod's name)
     is appended to each text so that rules which depend on where the text was seen can tell."""
     pod = prob.pod
     texts = [prob.message or "", pod.status.message or ""]
+    # A container's termination message (with FallbackToLogsOnError, the tail of its log).
+    for cs in [*pod.status.init_container_statuses, *pod.status.container_statuses]:
+        if cs.name == prob.container:
+            for state in (cs.state, cs.last_state):
+                texts.append(str((_terminated(state) or {}).get("message") or ""))
     lines, _ = _log_text(snapshot, pod, prob.container)
     texts += [ln for ln in reversed(lines[-40:]) if _IMPORTANT_LOG.search(ln)]
     texts += [
@@ -284,5 +297,15 @@ def pod_recognition(snapshot: ClusterSnapshot, prob: PodProblem, context: str = 
         seen.add(t)
         got = recognise(f"{t}\n{context}" if context else t)
         if got is not None:
-            return got
+            return got, t
     return None
+
+
+def node_context(snapshot: ClusterSnapshot, pod: Pod) -> str:
+    """Where the pod runs, for the recognition rules: its name, and the node's OS image and kernel
+    (a Bottlerocket image or an Amazon Linux kernel changes what an operand's failure means)."""
+    node = snapshot.node_by_name.get(pod.spec.node_name or "")
+    info = node.status.node_info if node is not None else None
+    if info is None:
+        return f"pod {pod.metadata.name}"
+    return f"pod {pod.metadata.name} on a node with osImage {info.os_image}, kernel {info.kernel_version}"

@@ -293,7 +293,7 @@ _KERNEL_MARKERS = (
     "dkms",
     "precompiled",
 )
-_KERNEL = re.compile(r"(?:linux kernel version |/lib/modules/)(?P<k>\d+\.\d+\.\d+[^\s/]*)", re.I)
+_KERNEL = re.compile(r"(?:linux kernel version |/lib/modules/|, kernel )(?P<k>\d+\.\d+\.\d+[^\s/]*)", re.I)
 
 
 @rule("operator-driver", order=51)
