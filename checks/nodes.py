@@ -24,6 +24,7 @@ from checks.model import Finding, Severity
 from checks.operands import (
     daemonset_pods_on,
     device_plugin_daemonsets,
+    shipped_by_image,
 )
 from checks.pod_problems import (
     PodProblem,
@@ -529,6 +530,8 @@ def _pod_failure_finding(
         ev.append(f"text: {' '.join(text.split())[:400]}")
     if len(items) > 1:
         ev.append("also: " + "; ".join(q.describe() for _, q, _, _ in items[1:6]))
+    if node is not None and rec.family == "gpu-admission":
+        ev += _device_plugin_state(snapshot, node)
     related = [ref(p, "Pod") for p in pods[:5]]
     fixes = []
     if node is not None and rec.remedy == "replace-gpu-node":
@@ -551,3 +554,25 @@ def _pod_failure_finding(
         evidence=ev,
         fixes=fixes,
     )
+
+
+def _device_plugin_state(snapshot: ClusterSnapshot, node: Node) -> list[str]:
+    """What kubelet's admission depends on: the GPUs the node advertises and the device plugin pod there."""
+    ev = [
+        f"node {GPU_RESOURCE}: capacity {node.status.capacity.get(GPU_RESOURCE, 'absent')}, "
+        f"allocatable {node.status.allocatable.get(GPU_RESOURCE, 'absent')}"
+    ]
+    pods = [p for ds in device_plugin_daemonsets(snapshot) for p in daemonset_pods_on(snapshot, ds, node.metadata.name)]
+    if not pods:
+        shipped, how = shipped_by_image(snapshot, node)
+        ev.append(
+            f"device plugin runs on the host ({how})"
+            if "devicePlugin" in shipped
+            else "no device plugin pod on the node"
+        )
+    for p in pods[:2]:
+        pp = pod_problem(p)
+        restarts = sum(cs.restart_count for cs in p.status.container_statuses)
+        state = pp.status if pp is not None else "Running"
+        ev.append(f"device plugin pod {p.metadata.name}: {state}" + (f", {restarts} restarts" if restarts else ""))
+    return ev

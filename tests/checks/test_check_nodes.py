@@ -462,6 +462,9 @@ def test_gpu105_groups_admission_failures_by_node_and_cause(count):
     assert "nvidia.com/gpu requested 1, available 0" in f.message and "device plugin pod on that node" in f.message
     assert any(msg in e for e in f.evidence)
     assert f.fixes == []
+    # The node's side of the admission: what it advertises and its device plugin pod.
+    assert any(e.startswith("node nvidia.com/gpu: capacity 1, allocatable 1") for e in f.evidence), f.evidence
+    assert any(e.startswith("device plugin pod nvidia-device-plugin-daemonset-") for e in f.evidence), f.evidence
 
 
 def test_gpu105_lost_gpu_offers_cordon_and_replace():
