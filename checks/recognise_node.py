@@ -79,6 +79,24 @@ FIX_NVIDIA_RUNTIME_CONFIG = remedy(
     "containerd on the node has no working nvidia runtime: check the container toolkit on that node "
     "(its pod, or the AMI's /etc/containerd config) and the RuntimeClass handler, then recreate the pod.",
 )
+RELOAD_NODE_DRIVER = remedy(
+    "reload-node-driver",
+    "The loaded NVIDIA kernel module and the driver libraries differ (the driver was updated without "
+    "reloading the module): reboot or replace the node (delete its NodeClaim); with the GPU Operator let "
+    "the driver pod finish its upgrade first.",
+)
+FIX_TOOLKIT_LDCONFIG = remedy(
+    "fix-toolkit-ldconfig",
+    "The container toolkit's ldconfig path does not exist on this OS: set ldconfig in "
+    "/etc/nvidia-container-runtime/config.toml (@/sbin/ldconfig on Amazon Linux and RHEL, "
+    "@/sbin/ldconfig.real on Ubuntu) or use the toolkit build for the node's OS.",
+)
+REGENERATE_CDI_SPEC = remedy(
+    "regenerate-cdi-spec",
+    "The NVIDIA CDI hook failed, usually because the CDI spec no longer matches the installed driver: "
+    "regenerate it on the node (nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml, or restart the "
+    "toolkit pod that writes it), then recreate the pod.",
+)
 DEBUG_RUNTIME_HOOK = remedy(
     "debug-runtime-hook",
     "The NVIDIA runtime hook failed without saying why: on the node run "
@@ -503,6 +521,7 @@ def runtime_hook(text: str) -> Recognition | None:
     if not _has(
         low,
         "nvidia-container-cli",
+        "nvidia-cdi-hook",
         "nvml",
         "nvidia-container-runtime",
         'runtime for "nvidia"',
@@ -530,6 +549,30 @@ def runtime_hook(text: str) -> Recognition | None:
             f"nvidia-container-cli: unsatisfied condition {req}: node driver too old for the image",
             MATCH_CUDA_TO_DRIVER,
             required=req,
+        )
+    if "driver/library version mismatch" in low and "nvml error" in low:
+        return _rec(
+            "runtime-hook",
+            "driver-library-mismatch",
+            "Node",
+            "nvidia-container-cli: nvml error: driver/library version mismatch",
+            RELOAD_NODE_DRIVER,
+        )
+    if "ldcache error" in low:
+        return _rec(
+            "runtime-hook",
+            "ldconfig-missing",
+            "Node",
+            "nvidia-container-cli: ldcache error (ldconfig path wrong for this OS)",
+            FIX_TOOLKIT_LDCONFIG,
+        )
+    if "nvidia-cdi-hook" in low and _has(low, "error", "exit code"):
+        return _rec(
+            "runtime-hook",
+            "cdi-hook-failed",
+            "Node",
+            "nvidia-cdi-hook failed",
+            REGENERATE_CDI_SPEC,
         )
     if "driver not loaded" in low:
         return _rec(

@@ -120,6 +120,14 @@ HOOK_WRAPPERS = [
             "fix-nvml-permissions",
         ),
         ("nvidia-container-cli: initialization error: driver error: failed to process request", "check-node-driver"),
+        (
+            "nvidia-container-cli: initialization error: nvml error: driver/library version mismatch",
+            "reload-node-driver",
+        ),
+        (
+            "nvidia-container-cli: ldcache error: open failed: /sbin/ldconfig: no such file or directory",
+            "fix-toolkit-ldconfig",
+        ),
     ],
 )
 def test_hook_errors_in_any_wrapping(wrapper, inner, remedy_key):
@@ -377,3 +385,16 @@ def test_rules_never_raise_on_junk():
     long_text = "Allocate failed " + "x" * 200_000 + " nvidia/driver:535-"
     for fn in node_rules:
         fn(long_text)
+
+
+def test_nvidia_smi_mismatch_is_not_the_hooks():
+    """nvidia-smi's own "Failed to initialize NVML: Driver/library version mismatch" belongs to the
+    nvidia-smi rules; the hook's wording is "nvml error: driver/library version mismatch"."""
+    got = recognise("Failed to initialize NVML: Driver/library version mismatch\nNVML library version: 570.195")
+    assert got is None or got.family != "runtime-hook"
+
+
+@pytest.mark.parametrize("runtime", ["crun", "runc"])
+def test_cdi_hook_failure(runtime):
+    text = f'Error: OCI runtime error: {runtime}: {{"msg":"error executing hook `/usr/bin/nvidia-cdi-hook` (exit code: 1)"}}'
+    assert _read(text).remedy == "regenerate-cdi-spec"
