@@ -233,7 +233,11 @@ def bottlerocket_node(text: str) -> Recognition | None:
             "Bottlerocket NVIDIA variant on an instance without an NVIDIA GPU",
             NVIDIA_VARIANT_ON_GPU_INSTANCES_ONLY,
         )
-    if _ZERO_GPU.search(low) or ("device-plugin" in low and _has(low, "fail", "error")):
+    if (
+        _ZERO_GPU.search(low)
+        or ("device-plugin" in low and _has(low, "fail", "error"))
+        or _has(low, "no supported gpu backend", "nvidia-smi: command not found", "failed to initialize nvml")
+    ):
         return _rec(
             "bottlerocket",
             "host-device-plugin",
