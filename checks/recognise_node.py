@@ -405,9 +405,13 @@ def mig_config(text: str) -> Recognition | None:
     low = _low(text)
     if "mig" not in low:
         return None
-    if _has(low, "mig.config.state=failed", "mig.config.state: failed", "failed to validate mig configuration") or (
-        _has(low, "mig-manager", "mig-parted", "mig manager") and _has(low, "error:", "failed to apply", "failing")
-    ):
+    if _has(
+        low,
+        "mig.config.state=failed",
+        "mig.config.state: failed",
+        "failed to validate mig configuration",
+        "error applying mig configuration",
+    ) or (_has(low, "mig-manager", "mig-parted", "mig manager") and _has(low, "error:", "failed to apply", "failing")):
         return _rec(
             "nvswitch-mig",
             "mig-config-failed",
