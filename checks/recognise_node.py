@@ -400,7 +400,7 @@ def nvswitch_fabric(text: str) -> Recognition | None:
     return None
 
 
-@rule("nvswitch-mig", order=56)
+@rule("nvswitch-mig", order=54)
 def mig_config(text: str) -> Recognition | None:
     low = _low(text)
     if "mig" not in low:
