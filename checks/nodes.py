@@ -105,7 +105,10 @@ def gpu_not_allocatable(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         label: check that NFD labelled the node pci-10de and that the gpu-operator pod is
         healthy. A crashing driver/toolkit/plugin pod: read its log (`kubectl logs -n
         gpu-operator <pod> -c <container> --previous`), fix the cause (driver version vs
-        kernel, AMI that already ships a driver, image pull), then restart the pod. If the
+        kernel, AMI that already ships a driver, image pull), then restart the pod. When the
+        failing pod's texts say the node image is the cause (no driver image for Amazon
+        Linux or Bottlerocket, no kernel headers for a new kernel), the finding names that
+        remedy and offers neither a restart nor a new node: both fail the same way. If the
         node itself is bad, delete its NodeClaim so Karpenter replaces it.
 
     Severity:
