@@ -520,3 +520,39 @@ def test_gpu105_failed_mig_configuration():
             )
     [f] = run(snapshot(objs), "GPU105")
     assert f.subject.name == GPU_NODE_A and "all-1g.10gb" in f.message and "nvidia-mig-manager" in f.message
+
+
+@pytest.mark.parametrize(
+    ("state", "remedy_words"),
+    [
+        (
+            {
+                "terminated": {
+                    "exitCode": 128,
+                    "reason": "StartError",
+                    "message": "failed to create containerd task: failed to create shim task: OCI runtime create "
+                    "failed: runc create failed: unable to start container process: error during container init: "
+                    "error running prestart hook #0: exit status 1, stdout: , stderr: Auto-detected mode as "
+                    "'legacy'\nnvidia-container-cli: initialization error: load library failed: "
+                    "libnvidia-ml.so.1: cannot open shared object file: no such file or directory: unknown",
+                }
+            },
+            "libnvidia-ml.so.1",
+        ),
+        (
+            {
+                "waiting": {
+                    "reason": "CreateContainerError",
+                    "message": "failed to generate container spec: nvidia-container-cli: initialization error: nvml "
+                    "error: insufficient permissions",
+                }
+            },
+            "insufficient permissions",
+        ),
+    ],
+)
+def test_gpu105_start_and_create_errors(state, remedy_words):
+    p = gpu_pod("infer-0", node=GPU_NODE_B, phase="Pending")
+    p["status"]["containerStatuses"] = [{"name": "main", "ready": False, "restartCount": 0, "state": state}]
+    [f] = run(snapshot(healthy_cluster() + [p]), "GPU105")
+    assert f.subject.name == GPU_NODE_B and remedy_words in f.message
