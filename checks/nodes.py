@@ -28,11 +28,11 @@ from checks.operands import (
 )
 from checks.pod_problems import (
     PodProblem,
+    image_level_cause,
     log_excerpt,
     node_context,
     pod_evidence,
     pod_problem,
-    pod_recognition,
     recognised_pod_text,
 )
 from checks.readiness_chain import (
@@ -194,7 +194,6 @@ def _chain_finding(
             # same NodeClass fails the same way.
             message += f"; {rec.headline}: {rec.remedy_text}"
             evidence.append(f"recognised: {rec.family}/{rec.cause}: {rec.headline}")
-            fixes = [f for f in fixes if f.id != FixKind.RESTART_OPERAND_POD.value]
         elif nc is not None:
             fixes.append(fixplans.delete_nodeclaim(nc))
         going = leaving_note(snapshot, node)
@@ -398,20 +397,14 @@ def gpu_node_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         )
 
 
-# Operand failures that no restart or node replacement cures: the image or kernel is the cause.
-IMAGE_LEVEL_FAMILIES = frozenset({"operator-driver", "bottlerocket"})
-
-
 def _image_level_operand_failure(snapshot: ClusterSnapshot, node: Node) -> Recognition | None:
     """A failing GPU Operator pod on the node whose texts say the node image is the cause (driver
     tag missing for the OS, kernel without headers, the operator's driver on Bottlerocket)."""
     for pods in snapshot.operand_pods_by_node.get(node.metadata.name, {}).values():
         for p in pods:
             pp = pod_problem(p)
-            if pp is None or not pp.failing:
-                continue
-            rec = pod_recognition(snapshot, pp, node_context(snapshot, p))
-            if rec is not None and rec.family in IMAGE_LEVEL_FAMILIES:
+            rec = image_level_cause(snapshot, pp) if pp is not None else None
+            if rec is not None:
                 return rec
     return None
 

@@ -35,6 +35,7 @@ from checks.operands import (
     untolerated_node_taints,
 )
 from checks.pod_problems import (
+    IMAGE_LEVEL_FAMILIES,
     PodProblem,
     is_stuck,
     key_log_line,
@@ -66,9 +67,6 @@ STATE_TO_FIELD = {
 }
 OPERAND_BY_FIELD = {o.field: o for o in OPERANDS}
 NO_RESTART_REASONS = {"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"}
-# Causes a restart cannot cure: the driver image does not exist for the node's OS, the driver cannot
-# build for its kernel, or the operand should not run on that image at all (Bottlerocket).
-NO_RESTART_FAMILIES = {"operator-driver", "bottlerocket"}
 
 
 def _states_not_ready(cp: Object) -> list[str]:
@@ -473,7 +471,9 @@ def _pod_failing_finding(snapshot: ClusterSnapshot, pp: PodProblem, stuck: bool,
     rec = pod_recognition(snapshot, pp, node_context(snapshot, p))
     if rec is not None:
         ev.append(f"recognised: {rec.family}/{rec.cause}: {rec.headline}")
-    no_restart = pp.reason in NO_RESTART_REASONS or (rec is not None and rec.family in NO_RESTART_FAMILIES)
+    # The driver image missing for the node's OS, a kernel the driver cannot build for, the operator's
+    # driver on Bottlerocket: a restart fails the same way.
+    no_restart = pp.reason in NO_RESTART_REASONS or (rec is not None and rec.family in IMAGE_LEVEL_FAMILIES)
     fixes = [] if no_restart else [fixplans.restart_operand_pod(p)]
     last_log = key_log_line(snapshot, p, pp.container)
     where = f" on {p.spec.node_name}" if p.spec.node_name else ""

@@ -309,3 +309,16 @@ def node_context(snapshot: ClusterSnapshot, pod: Pod) -> str:
     if info is None:
         return f"pod {pod.metadata.name}"
     return f"pod {pod.metadata.name} on a node with osImage {info.os_image}, kernel {info.kernel_version}"
+
+
+# Failures no restart (and no new node from the same NodeClass) cures: the image or its kernel is the
+# cause (no driver image for the OS, no headers for the kernel, the operator's driver on Bottlerocket).
+IMAGE_LEVEL_FAMILIES = frozenset({"operator-driver", "bottlerocket"})
+
+
+def image_level_cause(snapshot: ClusterSnapshot, prob: PodProblem) -> Recognition | None:
+    """The recognised cause of a failing operand pod when it lies in the node image; else None."""
+    if not prob.failing:
+        return None
+    rec = pod_recognition(snapshot, prob, node_context(snapshot, prob.pod))
+    return rec if rec is not None and rec.family in IMAGE_LEVEL_FAMILIES else None

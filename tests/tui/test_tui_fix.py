@@ -44,6 +44,12 @@ def incident(start_sim, tmp_path, monkeypatch):
     return start_sim(sources=["incident"])
 
 
+@pytest.fixture
+def runtime_missing(start_sim, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    return start_sim(sources=["nvidia-runtime-missing"])
+
+
 def _app(sim, read_only=False) -> GputuiApp:
     return GputuiApp(
         AppConfig(kubeconfig=str(sim.kubeconfig), context=sim.context, namespace=None, read_only=read_only)
@@ -117,13 +123,16 @@ def test_walk_a_fix_through_and_undo_it(incident):
     _run(app, body)
 
 
-def test_disruptive_fix_needs_a_second_confirmation(incident):
+def test_disruptive_fix_needs_a_second_confirmation(runtime_missing):
     from gputui.tui.screens.fix import FixScreen
 
-    app = _app(incident)
+    # Restarting the toolkit pod is disruptive (GPU pods on the node lose the runtime meanwhile).
+    app = _app(runtime_missing)
 
     async def body(pilot):
-        finding = next(f for f in app.findings if f.code == "GPU203")
+        finding = next(
+            f for f in app.findings if f.code == "GPU203" and f.subject.name.startswith("nvidia-container-toolkit")
+        )
         plan = next(p for p in finding.fixes if p.id == "restart-operand-pod")
         assert plan.disruptive
         app.open_fix(finding, plan)
@@ -137,7 +146,7 @@ def test_disruptive_fix_needs_a_second_confirmation(incident):
         assert "Second confirmation: press a" in _text(screen.query_one("#fix-prompt"))
         await pilot.press("a")
         await _wait(pilot, lambda: screen.state == "verified", "apply and verification", timeout=30)
-        assert "has not started a new pod on ip-10-0-39-113.us-west-2.compute.internal yet" in _text(
+        assert "has not started a new pod on ip-10-0-58-31.us-west-2.compute.internal yet" in _text(
             screen.query_one("#step-verify")
         )
 
