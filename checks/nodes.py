@@ -415,13 +415,28 @@ LABEL_MIG_CONFIG_STATE = "nvidia.com/mig.config.state"
 
 
 def _workload_gpu_pods(snapshot: ClusterSnapshot) -> Iterator[Pod]:
-    """Bound pods that ask for NVIDIA resources and are not the GPU Operator's own."""
-    for p in snapshot.pods:
-        if not p.spec.node_name or p.metadata.deletion_timestamp or p.status.phase == "Succeeded":
+    """Bound pods that ask for NVIDIA resources and are not the GPU Operator's own. Only nodes
+    that report NVIDIA resources in their capacity can have admitted (or refused) such pods."""
+    for node in snapshot.nodes:
+        if not any(k.startswith("nvidia.com/") for k in node.status.capacity):
             continue
-        if p.metadata.labels.get("app") in OPERAND_APPS or not gpu_requests(p):
-            continue
-        yield p
+        for p in snapshot.pods_by_node.get(node.metadata.name, []):
+            if p.metadata.deletion_timestamp or p.status.phase == "Succeeded":
+                continue
+            if p.metadata.labels.get("app") in OPERAND_APPS or not _names_nvidia_resource(p) or not gpu_requests(p):
+                continue
+            yield p
+
+
+def _names_nvidia_resource(pod: Pod) -> bool:
+    """A cheap look at the resource names before parsing any quantity (most pods ask for none).
+    Extended resources such as nvidia.com/gpu are always given as limits."""
+    for containers in (pod.spec.containers, pod.spec.init_containers):
+        for c in containers:
+            for k in c.resources.limits:
+                if k.startswith("nvidia.com/"):
+                    return True
+    return False
 
 
 def _recognised_pod_failure(snapshot: ClusterSnapshot, pod: Pod) -> tuple[PodProblem, Recognition, str] | None:
@@ -500,7 +515,7 @@ def gpu_pod_failed_on_node(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         groups.setdefault(key, []).append((pod, pp, rec, text))
     for (node_name, _remedy, _owner), items in groups.items():
         yield _pod_failure_finding(snapshot, node_name, items)
-    for node, _exp in gpu_nodes(snapshot):
+    for node in snapshot.nodes:  # the MIG manager labels GPU nodes only
         if node.metadata.labels.get(LABEL_MIG_CONFIG_STATE) != "failed":
             continue
         mig = recognise(f"{LABEL_MIG_CONFIG_STATE}=failed")
