@@ -192,6 +192,11 @@ def test_crashlooping_driver_pod_gives_container_exit_code_restarts_and_log():
     # NodeClass) crashes the same way, so the finding names the remedy and offers neither.
     assert "pin the node image (EC2NodeClass amiSelectorTerms or alias version)" in f.message
     assert [x.id for x in f.fixes] == []
+    # The readiness chain behind GPU101/GPU102/GPU304 offers no restart for it either.
+    from checks.readiness_chain import diagnose_chain
+
+    snap = snapshot(objs, logs)
+    assert diagnose_chain(snap, snap.node_by_name[GPU_NODE_A]).fixes == []
     # A crash the rules do not know keeps the restart (and the node replacement).
     logs[(NS, "nvidia-driver-daemonset-k8x2p", "nvidia-driver-ctr", True)] = (
         "panic: runtime error: index out of range\n"
