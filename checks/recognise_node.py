@@ -309,13 +309,16 @@ def driver_image_missing(text: str) -> Recognition | None:
 _KERNEL_MARKERS = (
     "could not resolve linux kernel version",
     "unable to install kernel headers",
+    "unable to locate package linux-headers",
     "/build: no such file",
     "compiling nvidia driver kernel modules",
     "unable to load the kernel module 'nvidia.ko'",
     "dkms",
     "precompiled",
 )
-_KERNEL = re.compile(r"(?:linux kernel version |/lib/modules/|, kernel )(?P<k>\d+\.\d+\.\d+[^\s/]*)", re.I)
+_KERNEL = re.compile(
+    r"(?:linux kernel version |/lib/modules/|, kernel |linux-headers-)(?P<k>\d+\.\d+\.\d+[^\s/\"']*)", re.I
+)
 
 
 @rule("operator-driver", order=51)
