@@ -15,16 +15,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from checks.recognise import Recognition, remedy, rule
+from checks.recognise import REPLACE_GPU_NODE, Recognition, remedy, rule
 
 # ---------------------------------------------------------------------------- remedies
 
-REPLACE_GPU_NODE = remedy(
-    "replace-gpu-node",
-    "The device plugin reports a GPU on this node lost or unhealthy (a hardware or Xid fault, not a "
-    "scheduling problem): cordon and drain the node and replace it (delete its NodeClaim); delete the "
-    "Failed pods so their controllers recreate them elsewhere.",
-)
 RESYNC_NODE_DEVICES = remedy(
     "resync-node-devices",
     "kubelet found fewer free GPUs on the node than the scheduler counted: compare the node's "
