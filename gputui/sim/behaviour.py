@@ -193,6 +193,13 @@ class Simulation:
         if uid and uid not in self._runs:
             self._runs[uid] = _Run(uid=uid, namespace=meta.get("namespace") or "default", name=meta.get("name", ""))
 
+    def adopt(self, pod: Mapping[str, Any]) -> None:
+        """Schedule and run this pod from now on (a controller changed what it waits for)."""
+        with self._lock:
+            self._adopt(pod)
+            self._retry_pending = True
+        self._wake.set()
+
     def managed(self, namespace: str, name: str) -> bool:
         """Whether the simulation drives this pod (false for scripted pods)."""
         return any(r.namespace == namespace and r.name == name for r in list(self._runs.values()))
