@@ -46,6 +46,8 @@ START_DELAY = 0.1  # bound -> containers started
 RUN_SECONDS = 0.2  # how long an nvidia-smi container runs
 DELETE_GRACE = 0.2  # longest wait before a terminating pod is removed
 
+EXIT_ANNOTATION = "sim.gputui.dev/exit."  # + container name: the exit code it fails with
+
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
 
 _SLEEP = re.compile(r"^\s*(?:exec\s+)?sleep\s+(\d+(?:\.\d+)?)s?\s*$")
@@ -362,7 +364,13 @@ class Simulation:
                 field_path,
             )
         argv = nvsmi.container_argv(c)
-        if nvsmi.mentions_nvidia_smi(argv) and node is not None:
+        exit_code = ((pod.get("metadata") or {}).get("annotations") or {}).get(EXIT_ANNOTATION + name)
+        if exit_code is not None and not init:
+            # A container this simulator was told fails (an operand re-created on a node whose
+            # problem remains): it exits after a moment and, restarted, crash-loops.
+            fc.exit_code, fc.finish_at = int(exit_code), now + RUN_SECONDS
+            fc.log = self.store.get_log(run.namespace, run.name, name) or ""
+        elif nvsmi.mentions_nvidia_smi(argv) and node is not None:
             result = nvsmi.run_container(node, argv, now=now, busy_gpus=busy)
             fc.log, fc.exit_code, fc.start_error = result.log, result.exit_code, result.start_error
             fc.finish_at = now + RUN_SECONDS

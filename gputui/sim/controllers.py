@@ -37,7 +37,7 @@ from checks import instances
 from checks.k8s import format_quantity, quantity_or_zero
 from checks.kinds import Object, Pod, to_struct
 from checks.nodepools import evaluate_nodepool
-from gputui.sim.behaviour import GPU, rfc3339
+from gputui.sim.behaviour import EXIT_ANNOTATION, GPU, rfc3339
 from gputui.sim.scheduler import filter_node, is_terminal, requests_of
 
 KARPENTER = "karpenter"
@@ -182,6 +182,7 @@ class Controllers:
         self._claims: dict[str, _Claim] = {}
         self._nominated: set[str] = set()  # pod uids a NodeClaim was launched for
         self._draining: set[str] = set()
+        self._evicting: set[str] = set()  # pods this controller deletes itself
         self._ice_blocked: set[str] = set()  # pods whose NodeClaim found no capacity
         self._disabled_ds: dict[str, dict] = {}
         self._provision = False
@@ -274,11 +275,19 @@ class Controllers:
                     self._draining.add(name)
                     node = (obj.get("status") or {}).get("nodeName") or ""
                     self._after(self.delays.drain, lambda now: self._drain(name, node, now))
-        elif (
-            kind == "Pod"
-            and event_type == "MODIFIED"
-            and (_meta(obj).get("namespace"), _meta(obj).get("name")) in (self._own_pods)
-        ):
+        elif kind == "Pod" and event_type == "DELETED":
+            owner = _controller_of(obj)
+            md = _meta(obj)
+            node = (obj.get("spec") or {}).get("nodeName") or ""
+            if owner and owner.get("kind") == "DaemonSet" and node and md.get("name") not in self._evicting:
+                with self._lock:
+                    ns, ds_name = md.get("namespace", ""), owner.get("name", "")
+                    failing = _failing_containers(obj)
+                    logs = {c: self.store.get_log(ns, md.get("name", ""), c) or "" for c in failing}
+                    self._after(
+                        self.delays.rollout, lambda now: self._replace_daemon_pod(ns, ds_name, node, failing, logs, now)
+                    )
+        elif kind == "Pod" and (_meta(obj).get("namespace"), _meta(obj).get("name")) in self._own_pods:
             self._wake.set()
 
     # -- one pass -----------------------------------------------------------------------
@@ -397,7 +406,35 @@ class Controllers:
         reasons, _ = filter_node(probe, node, {}, {})
         return not reasons
 
-    def _create_daemon_pod(self, ds: Mapping[str, Any], node: str, now: float) -> None:
+    def _replace_daemon_pod(
+        self, ns: str, ds_name: str, node: str, failing: dict[str, int], logs: dict[str, str], now: float
+    ) -> None:
+        """The DaemonSet controller re-creates a deleted pod on its node. A pod that was failing
+        fails again the same way unless its template changed since: what broke it (the node's
+        kernel, the operator's settings) is still there."""
+        try:
+            ds = self.store.entry(self._ds, ns, ds_name).obj
+            node_obj = self.store.entry(self._nodes, None, node).obj
+        except Exception:
+            return
+        if _meta(node_obj).get("deletionTimestamp") or not self._admits(ds, node_obj):
+            return
+        for e in self.store.select(self._pods, ns).entries:
+            p = e.obj
+            if (_controller_of(p) or {}).get("name") == ds_name and (p.get("spec") or {}).get("nodeName") == node:
+                if not is_terminal(p) and not _meta(p).get("deletionTimestamp"):
+                    return  # someone else already re-created it
+        if (ns, ds_name) in self._dirty_ds:
+            failing = {}
+        name = self._create_daemon_pod(ds, node, now, failing=failing)
+        for container, text in logs.items():
+            if text:
+                self.store.set_log(ns, name, container, text)
+        self._dirty_ds.add((ns, ds_name))
+
+    def _create_daemon_pod(
+        self, ds: Mapping[str, Any], node: str, now: float, failing: Mapping[str, int] | None = None
+    ) -> str:
         md = _meta(ds)
         ns, name = md.get("namespace", ""), md.get("name", "")
         template = (ds.get("spec") or {}).get("template") or {}
@@ -418,7 +455,10 @@ class Controllers:
                     "name": pod_name,
                     "namespace": ns,
                     "labels": labels,
-                    "annotations": dict((template.get("metadata") or {}).get("annotations") or {}),
+                    "annotations": {
+                        **((template.get("metadata") or {}).get("annotations") or {}),
+                        **{EXIT_ANNOTATION + c: str(code) for c, code in (failing or {}).items()},
+                    },
                     "ownerReferences": [
                         {
                             "apiVersion": "apps/v1",
@@ -433,8 +473,9 @@ class Controllers:
                 "spec": spec,
             }
         )
-        if "device-plugin" in name:
+        if "device-plugin" in name and not failing:
             self._own_pods.add((ns, pod_name))
+        return pod_name
 
     def _write_ds_status(self, ds: Mapping[str, Any], nodes: list[dict], pods: list[dict]) -> None:
         md = _meta(ds)
@@ -1026,6 +1067,7 @@ class Controllers:
                 continue
             md = _meta(pod)
             owner = _controller_of(pod)
+            self._evicting.add(md.get("name", ""))
             try:
                 self.store.delete(self._pods, md.get("namespace"), md.get("name"))
             except Exception:
@@ -1271,6 +1313,18 @@ class Controllers:
                 "reportingInstance": "",
             }
         )
+
+
+def _failing_containers(pod: Mapping[str, Any]) -> dict[str, int]:
+    """Containers that were crashing or had failed: name -> the exit code they last failed with."""
+    out: dict[str, int] = {}
+    for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+        state, last = cs.get("state") or {}, cs.get("lastState") or {}
+        waiting = (state.get("waiting") or {}).get("reason")
+        term = state.get("terminated") or last.get("terminated") or {}
+        if waiting in ("CrashLoopBackOff", "RunContainerError") or int(term.get("exitCode") or 0) != 0:
+            out[cs.get("name", "")] = int(term.get("exitCode") or 1)
+    return out
 
 
 def scenario_unavailable(sources: Iterable[str]) -> set[str]:

@@ -262,3 +262,43 @@ def test_controllers_can_be_switched_off(start_sim):
     _patch(sim, "/apis/karpenter.sh/v1/nodepools/gpu-inference", {"spec": {"limits": {GPU: "8"}}})
     time.sleep(0.3)
     assert not _running(_pods(sim, "ml-serving", "llm-chat-7dc5696d9c"))
+
+
+def test_deleted_daemonset_pod_comes_back_on_its_node(sim_with):
+    sim = sim_with("healthy")
+    pod = _pods(sim, "gpu-operator", "nvidia-device-plugin-daemonset")[0]
+    node = pod["spec"]["nodeName"]
+    status, _, _ = sim_http(sim, "DELETE", f"/api/v1/namespaces/gpu-operator/pods/{pod['metadata']['name']}")
+    assert status == 200
+
+    def replacement():
+        return [
+            p
+            for p in _pods(sim, "gpu-operator", "nvidia-device-plugin-daemonset")
+            if p["spec"]["nodeName"] == node and p["metadata"]["name"] != pod["metadata"]["name"]
+        ]
+
+    assert wait_until(lambda: _running(replacement()))
+    assert replacement()[0]["status"]["containerStatuses"][0]["state"].get("running")
+
+
+def test_crashing_operand_re_created_crashes_again(sim_with):
+    sim = sim_with("driver-crashloop")
+    old = "nvidia-driver-daemonset-9n8dn"
+    status, _, _ = sim_http(sim, "DELETE", f"/api/v1/namespaces/gpu-operator/pods/{old}")
+    assert status == 200
+
+    def crashing():
+        for p in _pods(sim, "gpu-operator", "nvidia-driver-daemonset"):
+            if p["metadata"]["name"] != old and p["spec"]["nodeName"] == "ip-10-0-37-174.us-west-2.compute.internal":
+                for cs in p["status"].get("containerStatuses") or []:
+                    if (cs["state"].get("waiting") or {}).get("reason") == "CrashLoopBackOff":
+                        return p
+        return None
+
+    pod = wait_until(crashing)
+    assert pod, "the driver still finds no kernel headers on that node"
+    status, _, log = sim_http(
+        sim, "GET", f"/api/v1/namespaces/gpu-operator/pods/{pod['metadata']['name']}/log?container=nvidia-driver-ctr"
+    )
+    assert status == 200 and b"nvidia" in log.lower(), "the new container fails with the old one's output"

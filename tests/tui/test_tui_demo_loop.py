@@ -127,3 +127,30 @@ def test_widening_to_types_the_pod_excludes_stays_unfinished(demo):
             assert "Applied, not finished yet" in _text(screen.query_one("#fix-prompt"))
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    ("scenario", "pod"),
+    [
+        ("driver-crashloop", "nvidia-driver-daemonset-9n8dn"),
+        ("nvidia-runtime-missing", "nvidia-container-toolkit-daemonset-qt2fv"),
+    ],
+)
+def test_restarting_an_operand_whose_cause_remains_is_not_fixed(demo, scenario, pod):
+    """The DaemonSet re-creates the pod, and on the same node with the same settings it fails again."""
+    sim = demo(scenario)
+    app = _app(sim)
+
+    async def main():
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await _walk(pilot, app, "GPU203", "Pod", pod, "restart-operand-pod")
+            deadline = time.monotonic() + 30
+            while "fails too" not in screen.verification.message and time.monotonic() < deadline:
+                await pilot.pause(0.3)
+                await pilot.press("v")
+                await _wait(pilot, lambda: screen.state == "verified", "verification", timeout=30)
+            assert "fails too" in screen.verification.message, screen.verification.message
+            assert not screen.verification.resolved
+            assert "Applied, not finished yet" in _text(screen.query_one("#fix-prompt"))
+
+    asyncio.run(main())
