@@ -302,3 +302,30 @@ def test_crashing_operand_re_created_crashes_again(sim_with):
         sim, "GET", f"/api/v1/namespaces/gpu-operator/pods/{pod['metadata']['name']}/log?container=nvidia-driver-ctr"
     )
     assert status == 200 and b"nvidia" in log.lower(), "the new container fails with the old one's output"
+
+
+def test_unschedulable_gpu_pod_created_through_the_api_gets_a_node(sim_with):
+    sim = sim_with("healthy")
+    claims = set(_nodeclaims(sim))
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "four-gpus", "namespace": "default"},
+        "spec": {
+            "nodeSelector": {"workload-type": "gpu-inference"},
+            "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+            "containers": [{"name": "main", "image": "vllm/vllm-openai:v0.8.5", "resources": {"limits": {GPU: "4"}}}],
+        },
+    }
+    status, _, body = sim_http(sim, "POST", "/api/v1/namespaces/default/pods", pod)
+    assert status == 201, body[:300]
+    done = wait_until(lambda: _running(_pods(sim, "default", "four-gpus")), timeout=20)
+    assert done, _pods(sim, "default", "four-gpus")[0]["status"]
+    new = set(_nodeclaims(sim)) - claims
+    assert len(new) == 1
+    claim = _nodeclaims(sim)[new.pop()]
+    assert claim["metadata"]["labels"]["node.kubernetes.io/instance-type"] == "g6.12xlarge"  # the cheapest with 4
+    assert _pods(sim, "default", "four-gpus")[0]["spec"]["nodeName"] == claim["status"]["nodeName"]
+    events = _get(sim, "/api/v1/namespaces/default/events")["items"]
+    reasons = [e["reason"] for e in events if e["involvedObject"]["name"] == "four-gpus"]
+    assert "FailedScheduling" in reasons and "Nominated" in reasons and "Scheduled" in reasons
