@@ -481,14 +481,7 @@ class Controllers:
         md = _meta(ds)
         eligible = {_meta(n).get("name") for n in nodes if self._admits(ds, n)}
         live = [p for p in pods if not is_terminal(p) and (p.get("spec") or {}).get("nodeName") in eligible]
-        ready = [
-            p
-            for p in live
-            if any(
-                c.get("type") == "Ready" and c.get("status") == "True"
-                for c in (p.get("status") or {}).get("conditions") or []
-            )
-        ]
+        ready = [p for p in live if _ready(p)]
         status = {
             "desiredNumberScheduled": len(eligible),
             "currentNumberScheduled": len(live),
@@ -516,13 +509,38 @@ class Controllers:
             except Exception:
                 self._own_pods.discard((ns, name))
                 continue
-            if (pod.get("status") or {}).get("phase") != "Running":
+            node = (pod.get("spec") or {}).get("nodeName", "")
+            if not _ready(pod) or not self._driver_stack_ready(ns, node):
                 continue
             self._own_pods.discard((ns, name))
-            node = (pod.get("spec") or {}).get("nodeName", "")
             if node and node not in self._registered:
                 self._registered.add(node)
                 self._after(self.delays.register_gpus, self._advertiser(node))
+
+    def _driver_stack_ready(self, ns: str, node: str) -> bool:
+        """The device plugin registers GPUs only once the driver and the container toolkit run on
+        the node (the operator's validator gates it so)."""
+        wanted = {"nvidia-driver-daemonset", "nvidia-container-toolkit-daemonset"}
+        try:
+            node_obj = self.store.entry(self._nodes, None, node).obj
+        except Exception:
+            return False
+        for ds_name in wanted:
+            try:
+                ds = self.store.entry(self._ds, ns, ds_name).obj
+            except Exception:
+                continue  # switched off: nothing to wait for (a pre-installed driver)
+            if not self._admits(ds, node_obj):
+                continue
+            pods = [
+                e.obj
+                for e in self.store.select(self._pods, ns).entries
+                if (_controller_of(e.obj) or {}).get("name") == ds_name
+                and (e.obj.get("spec") or {}).get("nodeName") == node
+            ]
+            if not any(_ready(p) for p in pods):
+                return False
+        return True
 
     def _advertiser(self, node_name: str) -> Callable[[float], None]:
         return lambda now: self._advertise_gpus(node_name, now)
@@ -1222,14 +1240,7 @@ class Controllers:
                 for e in self.store.select(self._pods, ns).entries
                 if (_controller_of(e.obj) or {}).get("name") == rs_name and not is_terminal(e.obj)
             ]
-            ready = sum(
-                1
-                for p in pods
-                if any(
-                    c.get("type") == "Ready" and c.get("status") == "True"
-                    for c in (p.get("status") or {}).get("conditions") or []
-                )
-            )
+            ready = sum(1 for p in pods if _ready(p))
             replicas = len(pods)
             rs_status = {
                 "replicas": replicas,
@@ -1313,6 +1324,13 @@ class Controllers:
                 "reportingInstance": "",
             }
         )
+
+
+def _ready(pod: Mapping[str, Any]) -> bool:
+    status = pod.get("status") or {}
+    return status.get("phase") == "Running" and any(
+        c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or []
+    )
 
 
 def _failing_containers(pod: Mapping[str, Any]) -> dict[str, int]:

@@ -329,3 +329,23 @@ def test_unschedulable_gpu_pod_created_through_the_api_gets_a_node(sim_with):
     events = _get(sim, "/api/v1/namespaces/default/events")["items"]
     reasons = [e["reason"] for e in events if e["involvedObject"]["name"] == "four-gpus"]
     assert "FailedScheduling" in reasons and "Nominated" in reasons and "Scheduled" in reasons
+
+
+def test_no_gpus_registered_while_the_driver_crash_loops(sim_with):
+    sim = sim_with("driver-crashloop")
+    node = "ip-10-0-37-174.us-west-2.compute.internal"
+    old = next(p for p in _pods(sim, "gpu-operator", "nvidia-device-plugin-daemonset") if p["spec"]["nodeName"] == node)
+    status, _, _ = sim_http(sim, "DELETE", f"/api/v1/namespaces/gpu-operator/pods/{old['metadata']['name']}")
+    assert status == 200
+
+    def replacement():
+        return [
+            p
+            for p in _pods(sim, "gpu-operator", "nvidia-device-plugin-daemonset")
+            if p["spec"]["nodeName"] == node and p["metadata"]["name"] != old["metadata"]["name"]
+        ]
+
+    assert wait_until(lambda: _running(replacement()))
+    time.sleep(0.5)  # many times the registration delay
+    assert GPU not in _get(sim, f"/api/v1/nodes/{node}")["status"]["allocatable"]
+    assert _conditions(_nodeclaims(sim)["gpu-inference-d4rd8"])["Initialized"] != "True"
