@@ -90,7 +90,7 @@ class _Run:
     constraints: tuple | None = None  # what the pod asked for when it last failed to schedule
 
 
-def _constraints(pod: Mapping[str, Any]) -> tuple:
+def constraints_of(pod: Mapping[str, Any]) -> tuple:
     spec = pod.get("spec") or {}
     return tuple(repr(spec.get(k)) for k in ("tolerations", "nodeSelector", "affinity"))
 
@@ -183,7 +183,7 @@ class Simulation:
                 # kube-scheduler requeues an unschedulable pod whose constraints changed
                 # (a toleration added in place): it may fit now.
                 run = self._runs.get(uid)
-                if run is not None and run.unschedulable_message and run.constraints != _constraints(obj):
+                if run is not None and run.unschedulable_message and run.constraints != constraints_of(obj):
                     self._retry_pending = True
         else:
             return
@@ -267,7 +267,7 @@ class Simulation:
         if chosen is None:
             repeat = run.unschedulable_message == message
             run.unschedulable_message = message
-            run.constraints = _constraints(pod)
+            run.constraints = constraints_of(pod)
             if not repeat:
                 self._patch_status(
                     run,

@@ -37,7 +37,7 @@ from checks import instances
 from checks.k8s import format_quantity, quantity_or_zero
 from checks.kinds import Object, Pod, to_struct
 from checks.nodepools import evaluate_nodepool
-from gputui.sim.behaviour import EXIT_ANNOTATION, GPU, rfc3339
+from gputui.sim.behaviour import EXIT_ANNOTATION, GPU, constraints_of, rfc3339
 from gputui.sim.scheduler import filter_node, is_terminal, requests_of
 
 KARPENTER = "karpenter"
@@ -630,9 +630,11 @@ class Controllers:
             for run in runs:
                 if run.unschedulable_message and run.uid not in self._nominated:
                     try:
-                        candidates.append(self.store.entry(self._pods, run.namespace, run.name).obj)
+                        pod = self.store.entry(self._pods, run.namespace, run.name).obj
                     except Exception:
-                        pass
+                        continue
+                    if run.constraints == constraints_of(pod):  # the scheduler's verdict is about this spec
+                        candidates.append(pod)
         for p in candidates:
             md = _meta(p)
             if md.get("uid") in self._nominated or md.get("uid") in self._ice_blocked or md.get("deletionTimestamp"):
