@@ -167,7 +167,10 @@ class Controllers:
             t("apps/v1", "Deployment"),
             t("apps/v1", "ReplicaSet"),
         )
+        # _lock: one pass at a time. _notes: what store callbacks record; they run in the
+        # writer's thread (the scheduler's among them) and must never wait for a pass.
         self._lock = threading.RLock()
+        self._notes = threading.RLock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -226,8 +229,16 @@ class Controllers:
                 self.last_error = e
 
     def _after(self, seconds: float, fn: Callable[[float], None]) -> None:
-        heapq.heappush(self._timers, (self.clock() + seconds, next(self._seq), fn))
+        with self._notes:
+            heapq.heappush(self._timers, (self.clock() + seconds, next(self._seq), fn))
         self._wake.set()
+
+    def _due(self, now: float) -> list[Callable[[float], None]]:
+        with self._notes:
+            out = []
+            while self._timers and self._timers[0][0] <= now:
+                out.append(heapq.heappop(self._timers)[2])
+            return out
 
     # -- what changed -------------------------------------------------------------------
 
@@ -253,7 +264,7 @@ class Controllers:
         if kind in ("ClusterPolicy", "NodePool", "Deployment") and event_type != "DELETED":
             key = self._key(kind, obj)
             digest = self._spec_digest(kind, obj)
-            with self._lock:
+            with self._notes:
                 old = self._specs.get(key)
                 self._specs[key] = digest
                 if old == digest:
@@ -271,7 +282,7 @@ class Controllers:
         elif kind == "NodeClaim":
             name = _meta(obj).get("name", "")
             if (event_type == "DELETED" or _meta(obj).get("deletionTimestamp")) and name not in self._draining:
-                with self._lock:
+                with self._notes:
                     self._draining.add(name)
                     node = (obj.get("status") or {}).get("nodeName") or ""
                     self._after(self.delays.drain, lambda now: self._drain(name, node, now))
@@ -280,7 +291,7 @@ class Controllers:
             md = _meta(obj)
             node = (obj.get("spec") or {}).get("nodeName") or ""
             if owner and owner.get("kind") == "DaemonSet" and node and md.get("name") not in self._evicting:
-                with self._lock:
+                with self._notes:
                     ns, ds_name = md.get("namespace", ""), owner.get("name", "")
                     failing = _failing_containers(obj)
                     logs = {c: self.store.get_log(ns, md.get("name", ""), c) or "" for c in failing}
@@ -295,8 +306,7 @@ class Controllers:
     def step(self, now: float | None = None) -> None:
         now = self.clock() if now is None else now
         with self._lock:
-            while self._timers and self._timers[0][0] <= now:
-                _, _, fn = heapq.heappop(self._timers)
+            for fn in self._due(now):
                 fn(now)
             provision, self._provision = self._provision, False
             self._provision_pods(now, everything=provision)
