@@ -16,15 +16,25 @@ from checks import fixplans
 from checks.conditions import condition, condition_text
 from checks.findings import age_text, ref
 from checks.fix_kinds import FixKind
-from checks.gpu import GPU_RESOURCE
+from checks.gpu import GPU_RESOURCE, OPERAND_APPS
 from checks.gpu_nodes import GpuExpectation, allocatable_gpus, capacity_gpus, gpu_nodes, node_age
-from checks.kinds import Node
+from checks.gpu_pods import gpu_requests
+from checks.kinds import Node, Pod
 from checks.model import Finding, Severity
 from checks.operands import (
     daemonset_pods_on,
     device_plugin_daemonsets,
+    shipped_by_image,
 )
-from checks.pod_problems import log_excerpt
+from checks.pod_problems import (
+    PodProblem,
+    image_level_cause,
+    log_excerpt,
+    node_context,
+    pod_evidence,
+    pod_problem,
+    recognised_pod_text,
+)
 from checks.readiness_chain import (
     ACCELERATED_HW,
     ChainDiagnosis,
@@ -35,9 +45,11 @@ from checks.readiness_chain import (
     mig_resources,
     nodeclaim_evidence,
 )
+from checks.recognise import Recognition, recognise
 from checks.registry import Check, check
 from checks.timestamps import parse_time
 from checks.transitions import NODE_FIRST_BOOT, deadline_text, elapsed_text
+from checks.workloads import pod_names, workload_of
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
@@ -93,7 +105,10 @@ def gpu_not_allocatable(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         label: check that NFD labelled the node pci-10de and that the gpu-operator pod is
         healthy. A crashing driver/toolkit/plugin pod: read its log (`kubectl logs -n
         gpu-operator <pod> -c <container> --previous`), fix the cause (driver version vs
-        kernel, AMI that already ships a driver, image pull), then restart the pod. If the
+        kernel, AMI that already ships a driver, image pull), then restart the pod. When the
+        failing pod's texts say the node image is the cause (no driver image for Amazon
+        Linux or Bottlerocket, no kernel headers for a new kernel), the finding names that
+        remedy and offers neither a restart nor a new node: both fail the same way. If the
         node itself is bad, delete its NodeClaim so Karpenter replaces it.
 
     Severity:
@@ -173,7 +188,13 @@ def _chain_finding(
     severity = None
     if chk is gpu_not_allocatable:
         message = f"{name} ({exp.describe()}, up {age}) has {have}: {diag.summary}"
-        if nc is not None:
+        rec = _image_level_operand_failure(snapshot, node)
+        if rec is not None:
+            # The node image or its kernel is the cause: a restarted pod or a new node from the
+            # same NodeClass fails the same way.
+            message += f"; {rec.headline}: {rec.remedy_text}"
+            evidence.append(f"recognised: {rec.family}/{rec.cause}: {rec.headline}")
+        elif nc is not None:
             fixes.append(fixplans.delete_nodeclaim(nc))
         going = leaving_note(snapshot, node)
         if going is not None and going[0]:
@@ -374,3 +395,195 @@ def gpu_node_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             evidence=ev,
             fixes=fixes,
         )
+
+
+def _image_level_operand_failure(snapshot: ClusterSnapshot, node: Node) -> Recognition | None:
+    """A failing GPU Operator pod on the node whose texts say the node image is the cause (driver
+    tag missing for the OS, kernel without headers, the operator's driver on Bottlerocket)."""
+    for pods in snapshot.operand_pods_by_node.get(node.metadata.name, {}).values():
+        for p in pods:
+            pp = pod_problem(p)
+            rec = image_level_cause(snapshot, pp) if pp is not None else None
+            if rec is not None:
+                return rec
+    return None
+
+
+# Families whose texts a GPU workload pod shows when its node, not its code, is at fault.
+NODE_FAMILIES = frozenset({"gpu-admission", "runtime-hook", "nvswitch-mig", "bottlerocket", "operator-driver"})
+LABEL_MIG_CONFIG_STATE = "nvidia.com/mig.config.state"
+
+
+def _workload_gpu_pods(snapshot: ClusterSnapshot) -> Iterator[Pod]:
+    """Bound pods that ask for NVIDIA resources and are not the GPU Operator's own. Only nodes
+    that report NVIDIA resources in their capacity can have admitted (or refused) such pods."""
+    for node in snapshot.nodes:
+        if not any(k.startswith("nvidia.com/") for k in node.status.capacity):
+            continue
+        for p in snapshot.pods_by_node.get(node.metadata.name, []):
+            if p.metadata.deletion_timestamp or p.status.phase == "Succeeded":
+                continue
+            if p.metadata.labels.get("app") in OPERAND_APPS or not _names_nvidia_resource(p) or not gpu_requests(p):
+                continue
+            yield p
+
+
+def _names_nvidia_resource(pod: Pod) -> bool:
+    """A cheap look at the resource names before parsing any quantity (most pods ask for none).
+    Extended resources such as nvidia.com/gpu are always given as limits."""
+    for containers in (pod.spec.containers, pod.spec.init_containers):
+        for c in containers:
+            for k in c.resources.limits:
+                if k.startswith("nvidia.com/"):
+                    return True
+    return False
+
+
+def _recognised_pod_failure(snapshot: ClusterSnapshot, pod: Pod) -> tuple[PodProblem, Recognition, str] | None:
+    """The pod's failure as a node-side cause: admission refused, runtime hook failed, or (for a
+    running pod) its log says it lost its GPUs. None when nothing node-side is recognised."""
+    pp = pod_problem(pod)
+    candidates = [pp] if pp is not None and pp.failing else []
+    if pp is None or not pp.failing:
+        # A running container that lost its GPUs keeps running, or restarted once: its log or its
+        # last termination message says so.
+        ns, name = pod.metadata.namespace or "", pod.metadata.name
+        restarted = {cs.name for cs in pod.status.container_statuses if (cs.last_state or {}).get("terminated")}
+        candidates += [
+            PodProblem(pod, pod.status.phase or "Running", False, container=c.name)
+            for c in pod.spec.containers
+            if c.name in restarted
+            or (ns, name, c.name, False) in snapshot.logs
+            or (ns, name, c.name, True) in snapshot.logs
+        ]
+    context = node_context(snapshot, pod)
+    for cand in candidates:
+        got = recognised_pod_text(snapshot, cand, context)
+        if got is not None and got[0].family in NODE_FAMILIES:
+            return cand, got[0], got[1]
+    return None
+
+
+@check(
+    "GPU105",
+    "gpu-pod-failed-on-node",
+    Severity.ERROR,
+    "GPU pods fail on their node: admission, runtime hook, lost GPUs, MIG",
+    reads=("pods", "events", "logs", "nodes", "nodeclaims"),
+    fixes=(FixKind.CORDON_NODE, FixKind.DELETE_NODECLAIM),
+)
+def gpu_pod_failed_on_node(snapshot: ClusterSnapshot) -> Iterator[Finding]:
+    """GPU workload pods that the node, not their own code, makes fail; and MIG configurations that failed.
+
+    What it checks:
+        Bound pods that request NVIDIA resources (outside the GPU Operator) and are Failed
+        or failing (UnexpectedAdmissionError, RunContainerError, CreateContainerError,
+        StartError, CrashLoopBackOff), or running with a log that says the container lost
+        its GPUs. Their status message, log and events are read by the recognition rules;
+        only node-side causes count: kubelet GPU admission ("Requested: 1, Available: 0",
+        "GPU is lost", device plugin RPC errors), the NVIDIA runtime hook (driver not
+        loaded, libnvidia-ml.so.1 missing, insufficient permissions, CUDA newer than the
+        driver), "Failed to initialize NVML: Unknown Error" after a systemd reload, CUDA
+        error 802 (NVSwitch fabric manager not running). Pods are grouped by node and
+        cause. Also GPU nodes labelled nvidia.com/mig.config.state=failed.
+
+    Why it matters:
+        The pod is scheduled and its GPU counted, but it cannot use it: a Deployment keeps
+        recreating Failed pods on the same node (thousands of them when a GPU is lost), a
+        training job restarts into the same error, and the application's log blames CUDA.
+
+    How to fix:
+        Follow the cause in the finding: a lost or unhealthy GPU means cordon the node and
+        replace it (delete its NodeClaim); Requested/Available mismatches and device plugin
+        RPC errors mean checking the device plugin on that node; hook errors mean fixing the
+        driver, toolkit or permissions on the node; lost GPUs after a daemon-reload need the
+        /dev/char symlinks (or CDI) and then a pod restart; error 802 needs the fabric
+        manager running with the driver's version; a failed MIG configuration needs the MIG
+        manager's log. Then delete the Failed pods so their controllers recreate them.
+
+    Severity:
+        Always error: the pods cannot use their GPUs until the node is fixed.
+    """
+    groups: dict[tuple[str, str, str], list[tuple[Pod, PodProblem, Recognition, str]]] = {}
+    for pod in _workload_gpu_pods(snapshot):
+        got = _recognised_pod_failure(snapshot, pod)
+        if got is None:
+            continue
+        pp, rec, text = got
+        owner = workload_of(snapshot, pod).ref if rec.subject_kind == "Pod" else None
+        key = (pod.spec.node_name or "", rec.remedy, str(owner) if owner else "")
+        groups.setdefault(key, []).append((pod, pp, rec, text))
+    for (node_name, _remedy, _owner), items in groups.items():
+        yield _pod_failure_finding(snapshot, node_name, items)
+    for node in snapshot.nodes:  # the MIG manager labels GPU nodes only
+        if node.metadata.labels.get(LABEL_MIG_CONFIG_STATE) != "failed":
+            continue
+        mig = recognise(f"{LABEL_MIG_CONFIG_STATE}=failed")
+        if mig is None:
+            continue
+        config = node.metadata.labels.get("nvidia.com/mig.config", "")
+        yield gpu_pod_failed_on_node.finding(
+            f"{node.metadata.name}: {mig.headline} ({config or 'no nvidia.com/mig.config label'}); {mig.remedy_text}",
+            ref(node, "Node"),
+            evidence=[f"label {LABEL_MIG_CONFIG_STATE}=failed", f"label nvidia.com/mig.config={config}"],
+        )
+
+
+def _pod_failure_finding(
+    snapshot: ClusterSnapshot, node_name: str, items: list[tuple[Pod, PodProblem, Recognition, str]]
+) -> Finding:
+    pod, pp, rec, text = items[0]
+    node = snapshot.node_by_name.get(node_name)
+    pods = [p for p, _, _, _ in items]
+    ev = [f"recognised: {rec.family}/{rec.cause}: {rec.headline}"]
+    ev += pod_evidence(snapshot, pp)
+    if not any(text[:120] in e for e in ev):
+        ev.append(f"text: {' '.join(text.split())[:400]}")
+    if len(items) > 1:
+        ev.append("also: " + "; ".join(q.describe() for _, q, _, _ in items[1:6]))
+    if node is not None and rec.family == "gpu-admission":
+        ev += _device_plugin_state(snapshot, node)
+    related = [ref(p, "Pod") for p in pods[:5]]
+    fixes = []
+    if node is not None and rec.remedy == "replace-gpu-node":
+        if not node.spec.unschedulable:
+            fixes.append(fixplans.cordon_node(node))
+        nc = snapshot.nodeclaims_by_node.get(node_name)
+        if nc is not None:
+            related.insert(0, ref(nc, "NodeClaim"))
+            fixes.append(fixplans.delete_nodeclaim(nc))
+    if rec.subject_kind == "Pod":
+        subject = workload_of(snapshot, pod).ref
+        if node is not None:
+            related.append(ref(node, "Node"))
+    else:
+        subject = ref(node, "Node") if node is not None else ref(pod, "Pod")
+    return gpu_pod_failed_on_node.finding(
+        f"{len(pods)} GPU pod(s) on {node_name} ({pod_names(pods, 3)}): {rec.headline}; {rec.remedy_text}",
+        subject,
+        related=related,
+        evidence=ev,
+        fixes=fixes,
+    )
+
+
+def _device_plugin_state(snapshot: ClusterSnapshot, node: Node) -> list[str]:
+    """What kubelet's admission depends on: the GPUs the node advertises and the device plugin pod there."""
+    ev = [
+        f"node {GPU_RESOURCE}: capacity {node.status.capacity.get(GPU_RESOURCE, 'absent')}, "
+        f"allocatable {node.status.allocatable.get(GPU_RESOURCE, 'absent')}"
+    ]
+    pods = [p for ds in device_plugin_daemonsets(snapshot) for p in daemonset_pods_on(snapshot, ds, node.metadata.name)]
+    if not pods:
+        shipped, how = shipped_by_image(snapshot, node)
+        ev.append(
+            f"device plugin runs on the host ({how})"
+            if "devicePlugin" in shipped
+            else "no device plugin pod on the node"
+        )
+    for p in pods[:2]:
+        pp = pod_problem(p)
+        restarts = sum(cs.restart_count for cs in p.status.container_statuses)
+        state = pp.status if pp is not None else "Running"
+        ev.append(f"device plugin pod {p.metadata.name}: {state}" + (f", {restarts} restarts" if restarts else ""))
+    return ev

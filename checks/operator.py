@@ -34,7 +34,17 @@ from checks.operands import (
     owned_by_clusterpolicy,
     untolerated_node_taints,
 )
-from checks.pod_problems import PodProblem, is_stuck, key_log_line, pod_evidence, pod_problem, upstream_failure
+from checks.pod_problems import (
+    IMAGE_LEVEL_FAMILIES,
+    PodProblem,
+    is_stuck,
+    key_log_line,
+    node_context,
+    pod_evidence,
+    pod_problem,
+    pod_recognition,
+    upstream_failure,
+)
 from checks.registry import check
 
 if TYPE_CHECKING:
@@ -408,11 +418,16 @@ def operand_pod_failing(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         and the validator all wait in Init.
 
     How to fix:
-        Read the log excerpt. Typical causes: driver build fails for the node's kernel or
-        the AMI already ships a driver (set driver.enabled=false); image pull errors
-        (registry, tag, pull secret); toolkit cannot write containerd's config; the
-        device plugin cannot load NVML because the driver is not there. Fix the cause,
-        then delete the pod so its DaemonSet recreates it.
+        Read the log excerpt; the finding names the cause when it recognises the text.
+        A driver image tag that does not exist for Amazon Linux or Bottlerocket means the
+        AMI ships the driver: set driver.enabled=false (and toolkit.enabled=false where the
+        AMI ships the toolkit), not a new image reference. A driver that cannot resolve or
+        build for the node's kernel needs a pinned node image (EC2NodeClass
+        amiSelectorTerms/alias version) or a driver for that kernel: restarting crashes the
+        same way, so no restart is offered. Other causes: image pull errors (registry,
+        pull secret); toolkit cannot write containerd's config; the device plugin cannot
+        load NVML because the driver is not there. Fix the cause, then delete the pod so
+        its DaemonSet recreates it.
 
     Severity:
         Always error: the failing operand blocks every link after it on its node.
@@ -453,7 +468,13 @@ def _pod_failing_finding(snapshot: ClusterSnapshot, pp: PodProblem, stuck: bool,
     if p.spec.node_name:
         related.append(ObjectRef(kind="Node", name=p.spec.node_name))
     related += [ref(w.pod, "Pod") for w in waiting]
-    fixes = [] if pp.reason in NO_RESTART_REASONS else [fixplans.restart_operand_pod(p)]
+    rec = pod_recognition(snapshot, pp, node_context(snapshot, p))
+    if rec is not None:
+        ev.append(f"recognised: {rec.family}/{rec.cause}: {rec.headline}")
+    # The driver image missing for the node's OS, a kernel the driver cannot build for, the operator's
+    # driver on Bottlerocket: a restart fails the same way.
+    no_restart = pp.reason in NO_RESTART_REASONS or (rec is not None and rec.family in IMAGE_LEVEL_FAMILIES)
+    fixes = [] if no_restart else [fixplans.restart_operand_pod(p)]
     last_log = key_log_line(snapshot, p, pp.container)
     where = f" on {p.spec.node_name}" if p.spec.node_name else ""
     msg = f"{p.metadata.namespace}/{p.metadata.name}{where} is {pp.status}"
@@ -472,7 +493,9 @@ def _pod_failing_finding(snapshot: ClusterSnapshot, pp: PodProblem, stuck: bool,
         msg += f": {pp.message[:160]}"
     if waiting:
         msg += f"; {len(waiting)} other GPU Operator pod(s) on the node wait for it"
-    if pp.reason in NO_RESTART_REASONS:
+    if rec is not None:
+        msg += f"; {rec.headline}: {rec.remedy_text}"
+    elif pp.reason in NO_RESTART_REASONS:
         msg += "; fix the image reference or pull secret"
     elif stuck and pp.init:
         msg += "; it waits for an earlier link (driver/toolkit) on that node"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from checks.kinds import Pod
+from checks.recognise import Recognition, recognise
 from checks.transitions import STUCK_SECONDS
 
 if TYPE_CHECKING:
@@ -261,3 +262,63 @@ def pod_evidence(snapshot: ClusterSnapshot, prob: PodProblem) -> list[str]:
     ev.extend(log_excerpt(snapshot, prob.pod, prob.container))
     ev.extend(pod_events(snapshot, prob.pod))
     return ev
+
+
+def pod_recognition(snapshot: ClusterSnapshot, prob: PodProblem, context: str = "") -> Recognition | None:
+    """What `checks.recognise` reads in the pod's own words (see recognised_pod_text)."""
+    got = recognised_pod_text(snapshot, prob, context)
+    return got[0] if got is not None else None
+
+
+def recognised_pod_text(
+    snapshot: ClusterSnapshot, prob: PodProblem, context: str = ""
+) -> tuple[Recognition, str] | None:
+    """The first of the pod's own texts `checks.recognise` reads, with that text: its status message, the log lines that
+    matter (newest first), its containers' termination messages and its warning events. `context` (the node's OS image, the pod's name)
+    is appended to each text so that rules which depend on where the text was seen can tell."""
+    pod = prob.pod
+    texts = [prob.message or "", pod.status.message or ""]
+    # A container's termination message (with FallbackToLogsOnError, the tail of its log).
+    for cs in [*pod.status.init_container_statuses, *pod.status.container_statuses]:
+        if cs.name == prob.container:
+            for state in (cs.state, cs.last_state):
+                texts.append(str((_terminated(state) or {}).get("message") or ""))
+    lines, _ = _log_text(snapshot, pod, prob.container)
+    texts += [ln for ln in reversed(lines[-40:]) if _IMPORTANT_LOG.search(ln)]
+    texts += [
+        e.message or ""
+        for e in reversed(snapshot.events_for("Pod", pod.metadata.name, pod.metadata.namespace))
+        if e.type == "Warning"
+    ][:5]
+    seen: set[str] = set()
+    for t in texts:
+        if not t or t in seen:
+            continue
+        seen.add(t)
+        got = recognise(f"{t}\n{context}" if context else t)
+        if got is not None:
+            return got, t
+    return None
+
+
+def node_context(snapshot: ClusterSnapshot, pod: Pod) -> str:
+    """Where the pod runs, for the recognition rules: its name, and the node's OS image and kernel
+    (a Bottlerocket image or an Amazon Linux kernel changes what an operand's failure means)."""
+    node = snapshot.node_by_name.get(pod.spec.node_name or "")
+    info = node.status.node_info if node is not None else None
+    if info is None:
+        return f"pod {pod.metadata.name}"
+    return f"pod {pod.metadata.name} on a node with osImage {info.os_image}, kernel {info.kernel_version}"
+
+
+# Failures no restart (and no new node from the same NodeClass) cures: the image or its kernel is the
+# cause (no driver image for the OS, no headers for the kernel, the operator's driver on Bottlerocket).
+IMAGE_LEVEL_FAMILIES = frozenset({"operator-driver", "bottlerocket"})
+
+
+def image_level_cause(snapshot: ClusterSnapshot, prob: PodProblem) -> Recognition | None:
+    """The recognised cause of a failing operand pod when it lies in the node image; else None."""
+    if not prob.failing:
+        return None
+    rec = pod_recognition(snapshot, prob, node_context(snapshot, prob.pod))
+    return rec if rec is not None and rec.family in IMAGE_LEVEL_FAMILIES else None

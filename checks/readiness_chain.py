@@ -34,7 +34,7 @@ from checks.operands import (
     owned_by_clusterpolicy,
     shipped_by_image,
 )
-from checks.pod_problems import log_excerpt, pod_evidence, pod_problem
+from checks.pod_problems import image_level_cause, log_excerpt, pod_evidence, pod_problem
 from checks.transitions import NODE_DELETION, NODE_FIRST_BOOT, deadline_text, elapsed_text, within
 from checks.workloads import pod_template_spec
 
@@ -82,7 +82,9 @@ def _stage_diagnosis(
             what += " and has not started yet"
         fixes = (
             [fixplans.restart_operand_pod(pp.pod)]
-            if pp.failing and pp.reason not in ("ImagePullBackOff", "ErrImagePull", "InvalidImageName")
+            if pp.failing
+            and pp.reason not in ("ImagePullBackOff", "ErrImagePull", "InvalidImageName")
+            and image_level_cause(snapshot, pp) is None  # a restart fails the same way
             else []
         )
         return ChainDiagnosis(

@@ -102,6 +102,16 @@ def remedy(key: str, text: str) -> str:
     return key
 
 
+# Remedies more than one area arrives at, registered once here.
+REPLACE_GPU_NODE = remedy(
+    "replace-gpu-node",
+    "A GPU on this node is lost or unhealthy (fallen off the bus, an Xid fault): hardware, not scheduling. "
+    "Cordon and drain the node and replace it (delete its NodeClaim so Karpenter launches another); delete "
+    "the Failed pods so their controllers recreate them elsewhere. A reboot may bring the GPU back, but a GPU "
+    "lost twice is a hardware fault.",
+)
+
+
 def rule(family: str, *, order: int = 100) -> Callable[[Rule], Rule]:
     """Register a rule for `family`; rules with a lower order are tried first."""
     if family not in FAMILIES:

@@ -27,7 +27,7 @@ from checks.event_messages import (
     parse_karpenter_message,
     parse_scheduler_message,
 )
-from checks.recognise import Recognition, remedy, rule
+from checks.recognise import REPLACE_GPU_NODE, Recognition, remedy, rule
 
 HEADLINE_MAX = 110
 
@@ -85,17 +85,6 @@ ALLOW_DEVICE_CGROUP = remedy(
     "toolkit's no-cgroups setting and that the pod gets the GPU through the device plugin; on WSL or a VM, "
     "check the host passes the GPU through. The GPU itself is not at fault.",
 )
-RESTART_LOST_ACCESS = remedy(
-    "restart-pod-lost-gpu-access",
-    "The container lost its access to the GPU devices (typically a systemd daemon-reload rewrote its device "
-    "cgroup): restart the pod, and configure the NVIDIA container toolkit for the systemd cgroup driver (or "
-    "upgrade it) so it does not recur; check the kernel log for Xid 79 if a restart does not help.",
-)
-REPLACE_GPU_NODE = remedy(
-    "replace-gpu-node",
-    "A GPU fell off the bus: cordon and drain the node and replace the instance (terminate it and let "
-    "Karpenter launch another); a reboot may bring it back, but a GPU that is lost twice is a hardware fault.",
-)
 INSPECT_GPU = remedy(
     "drain-and-inspect-gpu",
     "The GPU at that bus id does not answer the driver: cordon the node, read the kernel log for Xid 79 or "
@@ -152,8 +141,12 @@ def nvidia_smi_failure(text: str) -> Recognition | None:
     low = text.lower()
     if "nvidia" not in low and "nvml" not in low and "gpu" not in low and "no devices were found" not in low:
         return None
-    if "nvidia-container-cli" in low or "running hook" in low or "xid" in low:
+    if "nvidia-container-cli" in low or "running hook" in low or "xid" in low or "nvml error:" in low:
         return None  # the container runtime hook's or the kernel's text, not nvidia-smi's
+    if "unexpectedadmissionerror" in low or "allocate failed" in low:
+        return None  # kubelet's admission of a GPU pod (the device plugin's answer), not nvidia-smi's
+    if "failed to initialize nvml: unknown error" in low and "device handle" not in low:
+        return None  # a running container that lost its GPUs: the runtime-hook family reads it
     fam = "nvidia-smi"
     if "communicate with the nvidia driver" in low:
         line = _first_line(text, "communicate with the NVIDIA driver")
@@ -182,15 +175,6 @@ def nvidia_smi_failure(text: str) -> Recognition | None:
                 "NVML",
                 "GPU access blocked by the operating system",
                 ALLOW_DEVICE_CGROUP,
-            )
-        if "failed to initialize nvml: unknown error" in low:
-            return _rec(
-                fam,
-                "nvml-unknown-error",
-                "Pod",
-                "NVML",
-                "Failed to initialize NVML: Unknown Error",
-                RESTART_LOST_ACCESS,
             )
     if "device handle" in low:
         m = _DEVICE_HANDLE.search(text)

@@ -35,6 +35,23 @@ def register(sub) -> None:
         metavar="NAME[:GROUP,..]=TOKEN",
         help="a bearer token for a user (and groups) whose requests the served RBAC objects judge (repeatable)",
     )
+    q.add_argument(
+        "--churn",
+        metavar="RATES",
+        help="make pods and nodes come and go for benchmarks, e.g. pods=50/s,nodes=1/min (as many deleted as created)",
+    )
+    q.add_argument("--seed", type=int, default=0, help="seed for --churn: the same seed makes the same changes")
+    q.add_argument(
+        "--delays",
+        choices=("fast", "demo", "realistic"),
+        default="demo",
+        help="how long the simulated GPU Operator and Karpenter take to react (default: demo, a few seconds)",
+    )
+    q.add_argument(
+        "--no-controllers",
+        action="store_true",
+        help="no GPU Operator, Karpenter or workload controllers: only the scheduler and kubelet act",
+    )
     q.set_defaults(func=run_serve)
     q = ssub.add_parser("list", help="list the built-in scenarios")
     q.set_defaults(func=run_list)

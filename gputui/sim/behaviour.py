@@ -46,6 +46,8 @@ START_DELAY = 0.1  # bound -> containers started
 RUN_SECONDS = 0.2  # how long an nvidia-smi container runs
 DELETE_GRACE = 0.2  # longest wait before a terminating pod is removed
 
+EXIT_ANNOTATION = "sim.gputui.dev/exit."  # + container name: the exit code it fails with
+
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
 
 _SLEEP = re.compile(r"^\s*(?:exec\s+)?sleep\s+(\d+(?:\.\d+)?)s?\s*$")
@@ -88,7 +90,7 @@ class _Run:
     constraints: tuple | None = None  # what the pod asked for when it last failed to schedule
 
 
-def _constraints(pod: Mapping[str, Any]) -> tuple:
+def constraints_of(pod: Mapping[str, Any]) -> tuple:
     spec = pod.get("spec") or {}
     return tuple(repr(spec.get(k)) for k in ("tolerations", "nodeSelector", "affinity"))
 
@@ -181,7 +183,7 @@ class Simulation:
                 # kube-scheduler requeues an unschedulable pod whose constraints changed
                 # (a toleration added in place): it may fit now.
                 run = self._runs.get(uid)
-                if run is not None and run.unschedulable_message and run.constraints != _constraints(obj):
+                if run is not None and run.unschedulable_message and run.constraints != constraints_of(obj):
                     self._retry_pending = True
         else:
             return
@@ -192,6 +194,13 @@ class Simulation:
         uid = meta.get("uid", "")
         if uid and uid not in self._runs:
             self._runs[uid] = _Run(uid=uid, namespace=meta.get("namespace") or "default", name=meta.get("name", ""))
+
+    def adopt(self, pod: Mapping[str, Any]) -> None:
+        """Schedule and run this pod from now on (a controller changed what it waits for)."""
+        with self._lock:
+            self._adopt(pod)
+            self._retry_pending = True
+        self._wake.set()
 
     def managed(self, namespace: str, name: str) -> bool:
         """Whether the simulation drives this pod (false for scripted pods)."""
@@ -258,7 +267,7 @@ class Simulation:
         if chosen is None:
             repeat = run.unschedulable_message == message
             run.unschedulable_message = message
-            run.constraints = _constraints(pod)
+            run.constraints = constraints_of(pod)
             if not repeat:
                 self._patch_status(
                     run,
@@ -355,7 +364,13 @@ class Simulation:
                 field_path,
             )
         argv = nvsmi.container_argv(c)
-        if nvsmi.mentions_nvidia_smi(argv) and node is not None:
+        exit_code = ((pod.get("metadata") or {}).get("annotations") or {}).get(EXIT_ANNOTATION + name)
+        if exit_code is not None and not init:
+            # A container this simulator was told fails (an operand re-created on a node whose
+            # problem remains): it exits after a moment and, restarted, crash-loops.
+            fc.exit_code, fc.finish_at = int(exit_code), now + RUN_SECONDS
+            fc.log = self.store.get_log(run.namespace, run.name, name) or ""
+        elif nvsmi.mentions_nvidia_smi(argv) and node is not None:
             result = nvsmi.run_container(node, argv, now=now, busy_gpus=busy)
             fc.log, fc.exit_code, fc.start_error = result.log, result.exit_code, result.start_error
             fc.finish_at = now + RUN_SECONDS

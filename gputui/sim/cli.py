@@ -31,6 +31,11 @@ def run_serve(args: Namespace) -> int:
         except ValueError as e:
             raise InputError(f"--user {e}", hint="e.g. --user alice=s3cret or --user ci:gputui-readers=t0ken")
         identities[token] = identity
+    churn = getattr(args, "churn", None)
+    if churn:
+        from gputui.sim.churn import parse_churn
+
+        parse_churn(churn)  # a bad rate is the user's error: say so before serving
     sources = list(args.sources or []) or ([] if args.synthetic else ["incident"])
     faults = Faults(
         latency_ms=args.latency,
@@ -48,6 +53,10 @@ def run_serve(args: Namespace) -> int:
         kubeconfig_out=args.kubeconfig_out,
         faults=faults,
         identities=identities,
+        controllers=not getattr(args, "no_controllers", False),
+        delays=getattr(args, "delays", None) or "demo",
+        churn=churn,
+        seed=getattr(args, "seed", 0),
     )
     written: list = []
     try:
@@ -78,6 +87,8 @@ def run_serve(args: Namespace) -> int:
                 f"  user {identity.user}{groups}, judged by the served RBAC: KUBECONFIG={shlex.quote(str(path))}",
                 file=err,
             )
+        if churn:
+            print(f"  churn: {churn} (seed {getattr(args, 'seed', 0)})", file=err)
         print("  Ctrl-C to stop", file=err, flush=True)
         while not stop.wait(0.5):
             pass

@@ -36,6 +36,8 @@ class RunningSim:
         faults: Faults,
         owns_kubeconfig: bool,
         simulation: Any = None,
+        controllers: Any = None,
+        churn: Any = None,
     ):
         self.server = server
         self.store = store
@@ -44,6 +46,8 @@ class RunningSim:
         self.token = token
         self.faults = faults
         self.simulation = simulation
+        self.controllers = controllers
+        self.churn = churn
         self._owns_kubeconfig = owns_kubeconfig
         host, port = server.server_address[:2]
         self.host, self.port = host, port
@@ -58,6 +62,10 @@ class RunningSim:
         if self._stopped:
             return
         self._stopped = True
+        if self.churn is not None:
+            self.churn.stop()
+        if self.controllers is not None:
+            self.controllers.stop()
         if self.simulation is not None:
             self.simulation.stop()
         self.server.stop()
@@ -153,11 +161,23 @@ def start_simulator(
     context_name: str = "gputui-sim",
     behaviour: bool = True,
     identities: Mapping[str, Identity] | None = None,
+    controllers: bool = True,
+    delays: Any = None,
+    unavailable: Iterable[str] | None = None,
+    churn: str | None = None,
+    seed: int = 0,
 ) -> RunningSim:
     """`identities`: bearer token -> user and groups; their requests are judged by the RBAC objects
-    served (gputui.sim.rbac). The kubeconfig's own token stays the cluster admin."""
+    served (gputui.sim.rbac). The kubeconfig's own token stays the cluster admin.
+
+    With `behaviour`, the scheduler and kubelet run and, with `controllers`, the GPU Operator,
+    Karpenter and workload controllers (gputui.sim.controllers) react to changes after `delays`
+    (a Delays, or "fast", "demo", "realistic"); `unavailable` instance types fail to launch
+    (default: what the scenarios mark). `churn` ("pods=50/s,nodes=1/min") makes pods and nodes
+    come and go (gputui.sim.churn), repeatably for a `seed`."""
     faults = faults if faults is not None else Faults()
-    loaded = load_sources(list(sources or ()), synthetic, list(objects or ()))
+    sources = list(sources or ())
+    loaded = load_sources(sources, synthetic, list(objects or ()))
     store = Store()
     try:
         store.bulk_load(_with_namespaces(loaded))
@@ -183,12 +203,29 @@ def start_simulator(
         path = Path(kubeconfig_out).expanduser()
     host_, port_ = server.server_address[:2]
     write_kubeconfig(path, f"http://{host_}:{port_}", token, context_name)
-    simulation = None
+    churner = None
+    if churn:
+        from gputui.sim.churn import Churn, parse_churn
+
+        churner = Churn(store, parse_churn(churn), seed=seed)
+    simulation = ctl = None
     if behaviour:
         from gputui.sim.behaviour import Simulation
 
         simulation = Simulation(store)
-    sim = RunningSim(server, store, path, context_name, token, faults, owns, simulation)
+        if controllers:
+            from gputui.sim.controllers import PRESETS, Controllers, scenario_unavailable
+
+            if isinstance(delays, str):
+                delays = PRESETS[delays]()
+            if unavailable is None:
+                unavailable = scenario_unavailable(sources or ())
+            ctl = Controllers(store, simulation, delays=delays, unavailable=unavailable)
+    sim = RunningSim(server, store, path, context_name, token, faults, owns, simulation, ctl, churner)
     if simulation is not None:
         simulation.start()
+    if ctl is not None:
+        ctl.start()
+    if churner is not None:
+        churner.start()
     return sim

@@ -188,6 +188,20 @@ def test_crashlooping_driver_pod_gives_container_exit_code_restarts_and_log():
     ) in f.message
     assert "previous log nvidia-driver-ctr: Could not resolve Linux kernel version" in f.evidence
     assert "then device plugin: pod nvidia-device-plugin-daemonset-q1w2e is Init:0/2" in f.evidence
+    # The driver cannot build for the node's kernel: restarting it (or a new node from the same
+    # NodeClass) crashes the same way, so the finding names the remedy and offers neither.
+    assert "pin the node image (EC2NodeClass amiSelectorTerms or alias version)" in f.message
+    assert [x.id for x in f.fixes] == []
+    # The readiness chain behind GPU101/GPU102/GPU304 offers no restart for it either.
+    from checks.readiness_chain import diagnose_chain
+
+    snap = snapshot(objs, logs)
+    assert diagnose_chain(snap, snap.node_by_name[GPU_NODE_A]).fixes == []
+    # A crash the rules do not know keeps the restart (and the node replacement).
+    logs[(NS, "nvidia-driver-daemonset-k8x2p", "nvidia-driver-ctr", True)] = (
+        "panic: runtime error: index out of range\n"
+    )
+    f = _one(run(snapshot(objs, logs), "GPU101"))
     restart = next(x for x in f.fixes if x.id == "restart-operand-pod")
     assert restart.patch_type == "delete" and restart.disruptive
     assert restart.kubectl == "kubectl delete pod nvidia-driver-daemonset-k8x2p -n gpu-operator"
@@ -411,3 +425,139 @@ def test_mig_mixed_strategy_node_is_not_gpu_less():
     objs = replace(healthy_cluster(), "Node", GPU_NODE_A, node)
     snap = snapshot(objs)
     assert run(snap, "GPU101") == [] and run(snap, "GPU103") == []
+
+
+# ---------------------------------------------------------------- GPU105
+
+
+def _failed_admission(name, node, message, owner=("ReplicaSet", "trainer-5d8f")):
+    p = gpu_pod(name, node=node, phase="Failed", owner=owner)
+    p["status"].update({"reason": "UnexpectedAdmissionError", "message": message})
+    return p
+
+
+def _hook_failure(name, node, message):
+    p = gpu_pod(name, node=node, phase="Pending")
+    p["status"]["containerStatuses"] = [
+        {
+            "name": "main",
+            "ready": False,
+            "restartCount": 3,
+            "state": {"waiting": {"reason": "RunContainerError", "message": message}},
+        }
+    ]
+    return p
+
+
+def test_gpu105_healthy_cluster_is_quiet():
+    objs = healthy_cluster() + [gpu_pod("trainer-0", node=GPU_NODE_A)]
+    assert run(snapshot(objs), "GPU105") == []
+
+
+@pytest.mark.parametrize("count", [1, 3, 12])
+def test_gpu105_groups_admission_failures_by_node_and_cause(count):
+    msg = (
+        "Pod Allocate failed due to requested number of devices unavailable for nvidia.com/gpu. "
+        "Requested: 1, Available: 0, which is unexpected"
+    )
+    objs = healthy_cluster() + [_failed_admission(f"trainer-{i}", GPU_NODE_A, msg) for i in range(count)]
+    [f] = run(snapshot(objs), "GPU105")
+    assert f.severity is Severity.ERROR and f.subject.kind == "Node" and f.subject.name == GPU_NODE_A
+    assert f"{count} GPU pod(s) on {GPU_NODE_A}" in f.message
+    assert "nvidia.com/gpu requested 1, available 0" in f.message and "device plugin pod on that node" in f.message
+    assert any(msg in e for e in f.evidence)
+    assert f.fixes == []
+    # The node's side of the admission: what it advertises and its device plugin pod.
+    assert any(e.startswith("node nvidia.com/gpu: capacity 1, allocatable 1") for e in f.evidence), f.evidence
+    assert any(e.startswith("device plugin pod nvidia-device-plugin-daemonset-") for e in f.evidence), f.evidence
+
+
+def test_gpu105_lost_gpu_offers_cordon_and_replace():
+    msg = (
+        "Pod Allocate failed due to device plugin GetPreferredAllocation rpc failed with err: rpc error: code = "
+        "Unknown desc = Unable to retrieve list of available devices: error creating nvml.Device 2: nvml: GPU is "
+        "lost, which is unexpected"
+    )
+    objs = healthy_cluster() + [_failed_admission("trainer-0", GPU_NODE_B, msg)]
+    [f] = run(snapshot(objs), "GPU105")
+    assert f.subject.name == GPU_NODE_B and "GPU is lost" in f.message
+    assert "cordon-node" in [x.id for x in f.fixes]
+
+
+def test_gpu105_runtime_hook_and_cuda_requirement():
+    hook = (
+        "failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create "
+        "failed: unable to start container process: error during container init: error running hook #0: error "
+        "running hook: exit status 1, stdout: , stderr: nvidia-container-cli: initialization error: nvml error: "
+        "driver not loaded: unknown"
+    )
+    cuda = (
+        "error running hook #0: error running hook: exit status 1, stdout: , stderr: nvidia-container-cli: "
+        "requirement error: unsatisfied condition: cuda>=12.8, please update your driver to a newer version, or "
+        "use an earlier cuda container: unknown"
+    )
+    objs = healthy_cluster() + [_hook_failure("infer-0", GPU_NODE_A, hook), _hook_failure("infer-1", GPU_NODE_B, cuda)]
+    found = {f.subject.kind: f for f in run(snapshot(objs), "GPU105")}
+    assert "driver not loaded" in found["Node"].message
+    # The CUDA requirement is the image's: the finding names the pod's workload, not the node.
+    assert found["Pod"].subject.name == "infer-1" and "cuda>=12.8" in found["Pod"].message
+
+
+def test_gpu105_running_pod_that_lost_its_gpus():
+    objs = healthy_cluster() + [gpu_pod("notebook-0", node=GPU_NODE_A)]
+    logs = {("ml", "notebook-0", "main", False): "step 1200 loss 0.31\nFailed to initialize NVML: Unknown Error\n"}
+    [f] = run(snapshot(objs, logs), "GPU105")
+    assert "Failed to initialize NVML: Unknown Error" in f.message and "daemon-reload" in f.message
+
+
+def test_gpu105_application_crash_is_not_the_nodes():
+    p = _hook_failure("trainer-0", GPU_NODE_A, "exec: python: not found")
+    logs = {("ml", "trainer-0", "main", True): "Traceback (most recent call last):\nKeyError: 'lr'"}
+    assert run(snapshot(healthy_cluster() + [p], logs), "GPU105") == []
+
+
+def test_gpu105_failed_mig_configuration():
+    objs = healthy_cluster()
+    for o in objs:
+        if o["kind"] == "Node" and o["metadata"]["name"] == GPU_NODE_A:
+            o["metadata"]["labels"].update(
+                {"nvidia.com/mig.config": "all-1g.10gb", "nvidia.com/mig.config.state": "failed"}
+            )
+    [f] = run(snapshot(objs), "GPU105")
+    assert f.subject.name == GPU_NODE_A and "all-1g.10gb" in f.message and "nvidia-mig-manager" in f.message
+
+
+@pytest.mark.parametrize(
+    ("state", "remedy_words"),
+    [
+        (
+            {
+                "terminated": {
+                    "exitCode": 128,
+                    "reason": "StartError",
+                    "message": "failed to create containerd task: failed to create shim task: OCI runtime create "
+                    "failed: runc create failed: unable to start container process: error during container init: "
+                    "error running prestart hook #0: exit status 1, stdout: , stderr: Auto-detected mode as "
+                    "'legacy'\nnvidia-container-cli: initialization error: load library failed: "
+                    "libnvidia-ml.so.1: cannot open shared object file: no such file or directory: unknown",
+                }
+            },
+            "libnvidia-ml.so.1",
+        ),
+        (
+            {
+                "waiting": {
+                    "reason": "CreateContainerError",
+                    "message": "failed to generate container spec: nvidia-container-cli: initialization error: nvml "
+                    "error: insufficient permissions",
+                }
+            },
+            "insufficient permissions",
+        ),
+    ],
+)
+def test_gpu105_start_and_create_errors(state, remedy_words):
+    p = gpu_pod("infer-0", node=GPU_NODE_B, phase="Pending")
+    p["status"]["containerStatuses"] = [{"name": "main", "ready": False, "restartCount": 0, "state": state}]
+    [f] = run(snapshot(healthy_cluster() + [p]), "GPU105")
+    assert f.subject.name == GPU_NODE_B and remedy_words in f.message

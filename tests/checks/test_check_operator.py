@@ -519,11 +519,12 @@ def test_gpu203_pods_waiting_behind_a_crashing_driver_fold_into_its_finding():
     )
     [f] = run(snap, "GPU203")
     assert f.subject.name == "nvidia-driver-daemonset-dd111"
-    assert f.message.endswith(
-        "): Could not resolve Linux kernel version; 1 other GPU Operator pod(s) on the node wait "
-        "for it; read `kubectl logs -n gpu-operator nvidia-driver-daemonset-dd111 -c "
-        "nvidia-driver-ctr --previous`"
+    assert (
+        "): Could not resolve Linux kernel version; 1 other GPU Operator pod(s) on the node wait for it; " in f.message
     )
+    # The driver cannot build for this kernel: pin the node image; a restart would crash the same way.
+    assert "pin the node image (EC2NodeClass amiSelectorTerms or alias version)" in f.message
+    assert f.fixes == []
     assert "waiting behind it on the same node: gpu-feature-discovery-wt555 (Init:0/1)" in f.evidence
     # GPU202 names the driver DaemonSet only: GFD just waits for it
     assert [x.subject.name for x in run(snap, "GPU202")] == ["nvidia-driver-daemonset"]
@@ -567,3 +568,90 @@ def test_gpu201_is_info_while_a_new_node_is_still_starting():
     [f] = run(snapshot(objs), "GPU201")
     assert f.severity is Severity.INFO
     assert f"operands are still starting on new node(s) {GPU_NODE_B}" in f.message
+
+
+def _with_node_info(objs, node, os_image, kernel):
+    for o in objs:
+        if o["kind"] == "Node" and o["metadata"]["name"] == node:
+            o.setdefault("status", {})["nodeInfo"] = {"osImage": os_image, "kernelVersion": kernel}
+    return objs
+
+
+def _crashing(app, container, suffix):
+    return operand_pod(
+        app,
+        GPU_NODE_A,
+        suffix=suffix,
+        statuses=[{**CRASHLOOP[0], "name": container}],
+    )
+
+
+def test_gpu203_driver_image_missing_for_amazon_linux_says_disable_the_driver():
+    tag = "nvcr.io/nvidia/driver:570.172.08-amzn2023"
+    pull = operand_pod(
+        "nvidia-driver-daemonset",
+        GPU_NODE_A,
+        suffix="ip777",
+        statuses=[
+            {
+                "name": "nvidia-driver-ctr",
+                "ready": False,
+                "restartCount": 0,
+                "state": {
+                    "waiting": {
+                        "reason": "ErrImagePull",
+                        "message": f'failed to pull and unpack image "{tag}": failed to resolve reference "{tag}": {tag}: not found',
+                    }
+                },
+            }
+        ],
+    )
+    [f] = run(snapshot(_swap_pod(healthy_cluster(), "nvidia-driver-daemonset", GPU_NODE_A, pull)), "GPU203")
+    assert "driver image driver:570.172.08-amzn2023 not found: the AMI ships the driver" in f.message
+    assert "set driver.enabled=false in the ClusterPolicy" in f.message
+    assert "fix the image reference" not in f.message and f.fixes == []
+
+
+def test_gpu203_kernel_failures_are_never_offered_a_restart():
+    crash = _crashing("nvidia-driver-daemonset", "nvidia-driver-ctr", "kk888")
+    log = "Resolving Linux kernel version...\nCould not resolve Linux kernel version\nStopping NVIDIA persistence daemon..."
+    for kernel, want in (
+        ("6.8.0-1021-aws", "pin the node image"),
+        ("6.1.127-135.201.amzn2023.x86_64", "set driver.enabled=false"),
+    ):
+        objs = _swap_pod(healthy_cluster(), "nvidia-driver-daemonset", GPU_NODE_A, crash)
+        objs = _with_node_info(objs, GPU_NODE_A, "Ubuntu 22.04.5 LTS", kernel)
+        snap = snapshot(objs, {(NS, "nvidia-driver-daemonset-kk888", "nvidia-driver-ctr", True): log})
+        [f] = run(snap, "GPU203")
+        assert want in f.message, (kernel, f.message)
+        assert f.fixes == [], kernel
+        assert any(e.startswith("recognised: operator-driver/") for e in f.evidence)
+
+
+def test_gpu203_operator_toolkit_on_bottlerocket_is_the_fault():
+    crash = _crashing("nvidia-container-toolkit-daemonset", "nvidia-container-toolkit-ctr", "br999")
+    objs = _swap_pod(healthy_cluster(), "nvidia-container-toolkit-daemonset", GPU_NODE_A, crash)
+    objs = _with_node_info(objs, GPU_NODE_A, "Bottlerocket OS 1.30.0 (aws-k8s-1.32-nvidia)", "6.1.119")
+    log = "Failed to initialize NVML: Unknown Error"
+    snap = snapshot(objs, {(NS, "nvidia-container-toolkit-daemonset-br999", "nvidia-container-toolkit-ctr", True): log})
+    [f] = run(snap, "GPU203")
+    assert "Bottlerocket" in f.message and "toolkit.enabled=false" in f.message
+    assert f.fixes == []
+
+
+def test_gpu203_unrecognised_crash_still_offers_the_restart():
+    crash = _crashing("gpu-feature-discovery", "gpu-feature-discovery", "dc000")
+    objs = _swap_pod(healthy_cluster(), "gpu-feature-discovery", GPU_NODE_A, crash)
+    snap = snapshot(
+        objs,
+        {
+            (
+                NS,
+                "nvidia-dcgm-exporter-dc000",
+                "nvidia-dcgm-exporter",
+                True,
+            ): "panic: listen tcp :9400: bind: address already in use"
+        },
+    )
+    [f] = run(snap, "GPU203")
+    assert [p.id for p in f.fixes] == ["restart-operand-pod"]

@@ -85,7 +85,6 @@ def test_device_handle_names_the_bus_and_never_blames_access(bus, space, verb):
             "gpu-access-blocked",
             "allow-gpu-device-cgroup",
         ),
-        ("Failed to initialize NVML: Unknown Error", "nvml-unknown-error", "restart-pod-lost-gpu-access"),
         (
             "NVIDIA-SMI couldn't find libnvidia-ml.so library in your system.",
             "nvml-library-missing",
@@ -98,6 +97,21 @@ def test_access_failures_are_about_the_pod_not_a_lost_gpu(text, cause, remedy):
         got = read(variant)
         assert (got.family, got.cause, got.subject, got.remedy) == ("nvidia-smi", cause, "Pod", remedy)
         assert got.remedy not in ("replace-gpu-node", "drain-and-inspect-gpu")
+
+
+def test_nvml_unknown_error_is_a_container_that_lost_its_gpus():
+    """Plain NVML "Unknown Error" in a running container is the runtime-hook family's (device cgroup
+    lost after a daemon-reload), not a lost GPU; the device-handle form names a GPU and stays here."""
+    for variant in (
+        "Failed to initialize NVML: Unknown Error",
+        "# nvidia-smi\nfailed to initialize nvml: unknown error\n",
+    ):
+        got = recognise(variant)
+        assert got is not None and (got.family, got.subject, got.remedy) == (
+            "runtime-hook",
+            "Node",
+            "fix-cgroup-device-access",
+        )
 
 
 def test_slowdown_reasons_in_q_text_and_xml():
@@ -161,7 +175,7 @@ def test_kubelet_and_autoscaler_pod_limit_wordings(text):
 # -- scheduling: kube-scheduler ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("resource", ["nvidia.com/gpu", "nvidia.com/mig-1g.10gb", "k8s.amazonaws.com/vgpu"])
+@pytest.mark.parametrize("resource", ["nvidia.com/gpu", "k8s.amazonaws.com/vgpu"])
 @pytest.mark.parametrize("word", ["Insufficient", "insufficient"])
 @pytest.mark.parametrize(
     "end", ["", ".", "..", ". preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.."]
@@ -175,6 +189,14 @@ def test_insufficient_gpu_any_wording(resource, word, end):
         "check-gpu-capacity",
     )
     assert got.facts["resource"] == resource and resource in got.headline
+
+
+@pytest.mark.parametrize("word", ["Insufficient", "insufficient"])
+@pytest.mark.parametrize("end", ["", ".", ". preemption: 0/3 nodes are available: 3 Preemption is not helpful.."])
+def test_insufficient_mig_slices_are_a_mig_question(word, end):
+    """No node offers the MIG slice: the MIG family (strategy, mig.config) reads it, not plain capacity."""
+    got = read(f"0/3 nodes are available: 3 {word} nvidia.com/mig-1g.10gb{end}")
+    assert got.family == "nvswitch-mig" and "mig-1g.10gb" in got.headline
 
 
 @pytest.mark.parametrize("head", ["0/42 nodes available: ", "0/42 nodes are available: 42 "])

@@ -211,8 +211,10 @@ def test_widen_nodepool_requirements(cluster):
 
 
 def test_restart_operand_pod_is_disruptive_verified_by_its_replacement_and_not_undoable(cluster):
-    _, kube, ap = cluster(["driver-crashloop"])
-    finding, plan = _pick(kube, "GPU203", "nvidia-driver-daemonset-9n8dn", "restart-operand-pod")
+    # The toolkit's crash is cured by a restart once its config is fixed (a driver that cannot build for
+    # the kernel is not: no restart is offered for it).
+    _, kube, ap = cluster(["nvidia-runtime-missing"])
+    finding, plan = _pick(kube, "GPU203", "nvidia-container-toolkit-daemonset-qt2fv", "restart-operand-pod")
     assert plan.disruptive and plan.patch_type == "delete"
     pv, dr, res = _apply(ap, plan)
     assert dr.message.endswith("would be deleted") and pv.diff.startswith("--- Pod/gpu-operator/")
@@ -222,8 +224,8 @@ def test_restart_operand_pod_is_disruptive_verified_by_its_replacement_and_not_u
     v = verify(kube, finding, plan, before=pv.before)
     assert not v.resolved
     assert v.details == [
-        "DaemonSet nvidia-driver-daemonset has not started a new pod on "
-        "ip-10-0-37-174.us-west-2.compute.internal yet; until it does, that node runs without it"
+        "DaemonSet nvidia-container-toolkit-daemonset has not started a new pod on "
+        "ip-10-0-58-31.us-west-2.compute.internal yet; until it does, that node runs without it"
     ]
     from gputui.errors import RefusedError
 

@@ -193,6 +193,7 @@ FIXTURES: dict[str, Fixture] = {
     "GPU102": Fixture(scenario("node-initializing"), HEALTHY),
     "GPU103": Fixture(scenario("gpu-xid-unhealthy"), HEALTHY),
     "GPU104": Fixture(scenario("gpu-xid-unhealthy"), HEALTHY),
+    "GPU105": Fixture(scenario("gpu-node-faults"), HEALTHY),
     "GPU201": Fixture(scenario("driver-crashloop"), HEALTHY),
     "GPU202": Fixture(scenario("driver-crashloop"), HEALTHY),
     "GPU203": Fixture(scenario("driver-crashloop"), HEALTHY),
