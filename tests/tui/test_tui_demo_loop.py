@@ -129,12 +129,27 @@ def test_widening_to_types_the_pod_excludes_stays_unfinished(demo):
     asyncio.run(main())
 
 
+def test_a_driver_that_cannot_build_for_the_kernel_offers_no_restart(demo):
+    """driver-crashloop: the kernel has no driver build, so a restart crashes the same way; the
+    finding names the node image as the thing to change and offers no restart to walk through."""
+    sim = demo("driver-crashloop")
+    app = _app(sim)
+
+    async def main():
+        async with app.run_test(size=SIZE) as pilot:
+            await _wait(pilot, lambda: bool(app.findings), "the findings", timeout=30)
+            finding = next(
+                f for f in app.findings if f.code == "GPU203" and f.subject.name == "nvidia-driver-daemonset-9n8dn"
+            )
+            assert [p.id for p in finding.fixes if p.id == "restart-operand-pod"] == []
+            assert "kernel" in finding.message.lower()
+
+    asyncio.run(main())
+
+
 @pytest.mark.parametrize(
     ("scenario", "pod"),
-    [
-        ("driver-crashloop", "nvidia-driver-daemonset-9n8dn"),
-        ("nvidia-runtime-missing", "nvidia-container-toolkit-daemonset-qt2fv"),
-    ],
+    [("nvidia-runtime-missing", "nvidia-container-toolkit-daemonset-qt2fv")],
 )
 def test_restarting_an_operand_whose_cause_remains_is_not_fixed(demo, scenario, pod):
     """The DaemonSet re-creates the pod, and on the same node with the same settings it fails again."""

@@ -15,10 +15,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from gputui.debugpod.render import gpu_row
 from gputui.tui.render import SEVERITY_STYLE
+from gputui.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from gputui.debugpod.runner import DebugRunner
@@ -141,7 +142,7 @@ class DebugScreen(AppScreen[None]):
             yield DataTable(id="debug-gpus", cursor_type="row", zebra_stripes=True)
             yield Static("Findings", classes="section-title")
             yield Static(Text("waiting for the pods…", style="dim"), id="debug-findings")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         progress = self.query_one("#debug-progress", DataTable)

@@ -8,12 +8,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Button, Footer, OptionList, Static
+from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
 from gputui.tui.gather_messages import SnapshotReady
 from gputui.tui.render import SEVERITY_STYLE, describe_command, ref_text
 from gputui.tui.screens.app_screen import AppScreen
+from gputui.tui.widgets.footer import KeyFooter
 
 
 class FindingScreen(AppScreen[None]):
@@ -122,7 +123,7 @@ class FindingScreen(AppScreen[None]):
                         )
             yield Static("Explanation", classes="section-title")
             yield Static(_explanation(f.code), id="finding-explanation")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#finding-objects", OptionList).focus()

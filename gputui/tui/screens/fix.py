@@ -18,11 +18,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from gputui.tui.render import ref_text
 from gputui.tui.screens.app_screen import AppScreen
+from gputui.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from gputui.fixes.apply import Applier, Preview, UndoPreview
@@ -142,7 +143,7 @@ class FixScreen(AppScreen[None]):
             for step in ("diff", "dryrun", "confirm", "apply", "verify"):
                 yield Static(id=f"step-{step}", classes="fix-step -hidden")
         yield Static(id="fix-prompt")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.app.read_only:  # the app never opens this screen read-only; refuse anyway
@@ -566,7 +567,7 @@ class UndoScreen(AppScreen[None]):
         with VerticalScroll(id="undo-body"):
             yield Static(id="undo-detail")
         yield Static(id="undo-prompt")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.app.read_only:

@@ -18,11 +18,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from gputui.kube.errors import TransportTimeout
 from gputui.nodepool.model import FIELDS, NodePoolDraft
 from gputui.tui.screens.app_screen import AppModalScreen, AppScreen
+from gputui.tui.widgets.footer import KeyFooter
 
 _GROUP_TITLES = {
     "general": "NodePool",
@@ -191,7 +192,7 @@ class NodePoolEditScreen(AppScreen[None]):
             with VerticalScroll(id="np-preview-pane"):
                 yield Static("Reading the NodePool…", id="np-preview")
         yield Static(id="np-prompt")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.app.read_only:  # the app does not open the editor read-only; refuse anyway

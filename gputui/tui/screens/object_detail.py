@@ -10,7 +10,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, DataTable, Footer, Input, Select, Static, TabbedContent, TabPane, TextArea
+from textual.widgets import Button, DataTable, Input, Select, Static, TabbedContent, TabPane, TextArea
 from textual.widgets.text_area import Selection
 
 from checks.model import ObjectRef
@@ -20,6 +20,7 @@ from gputui.tui.gather_messages import SnapshotReady
 from gputui.tui.render import ref_text
 from gputui.tui.screens.app_screen import AppScreen
 from gputui.tui.widgets.findings_table import FindingsTable
+from gputui.tui.widgets.footer import KeyFooter
 
 # Kinds with a describe-like summary (gputui.tui.describe); the others open on their YAML.
 DESCRIBED_KINDS = ("Node", "NodePool")
@@ -162,7 +163,7 @@ class ObjectScreen(AppScreen[None]):
                             yield Static("", id="log-status")
                         yield Input(placeholder="search the log (enter: find, escape: close)", id="log-search")
                         yield LogView(id="log-view", read_only=True, soft_wrap=False, show_cursor=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         events = self.query_one("#events-table", DataTable)
