@@ -90,3 +90,25 @@ def test_fix_screen_at_80x24(app, snap_compare):  # noqa: F811
         assert "1 Evidence" in text
 
     assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
+
+
+def test_context_switcher_at_80x24(app, snap_compare):  # noqa: F811
+    async def run_before(pilot):
+        await loaded(pilot)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "ContextScreen", what="the context list")
+        text = "\n".join(_fits(await settled(pilot)))
+        assert "gputui-sim" in text
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
+
+
+def test_undo_screen_at_80x24(app, snap_compare):  # noqa: F811
+    async def run_before(pilot):
+        await loaded(pilot)
+        await pilot.press("u")
+        await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "UndoScreen", what="the undo screen")
+        text = "\n".join(_fits(await settled(pilot)))
+        assert "?Help" in text.replace(" ", "") and "qQuit" in text.replace(" ", "")
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
