@@ -20,7 +20,7 @@ from typing import Any
 
 from checks.fix_kinds import FixKind
 from checks.gpu import ANNOTATION_DO_NOT_DISRUPT
-from checks.k8s import format_taint
+from checks.k8s import format_taint, mapping
 from checks.kinds import KubeObject, Node, Object, ObjectMeta, Pod, Taint
 from checks.model import FixPlan, ObjectRef
 from checks.nodepool_model import requirement_dicts
@@ -227,7 +227,7 @@ def add_node_selector(workload: KubeObject, key: str, value: str, kind: str | No
 def clusterpolicy_tolerations(cp: Object, taints: Iterable[Taint]) -> FixPlan:
     """Make every operand DaemonSet tolerate `taints` through ClusterPolicy spec.daemonsets.tolerations."""
     taints = list(taints)
-    existing = ((cp.spec.get("daemonsets") or {}).get("tolerations")) or []
+    existing = (mapping(cp.spec.get("daemonsets")).get("tolerations")) or []
     tols = _merge_tolerations(existing, taints)
     body = {"spec": {"daemonsets": {"tolerations": tols}}}
     names = ", ".join(format_taint(t) for t in taints)
@@ -251,7 +251,7 @@ def clusterpolicy_tolerations(cp: Object, taints: Iterable[Taint]) -> FixPlan:
 
 def raise_nodepool_limit(nodepool: Object, resource: str, new_value: str) -> FixPlan:
     body = {"spec": {"limits": {resource: new_value}}}
-    old = (nodepool.spec.get("limits") or {}).get(resource)
+    old = mapping(nodepool.spec.get("limits")).get(resource)
     name = nodepool.metadata.name
     return _plan(
         FixKind.RAISE_NODEPOOL_LIMIT,

@@ -33,6 +33,12 @@ _SUFFIX = {
 _QTY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$")
 
 
+def mapping(value: Any) -> Mapping[str, Any]:
+    """`value` when it is a mapping, else an empty one: a custom resource's field of the wrong
+    type (a number where an object belongs) reads as absent instead of breaking a check."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def parse_quantity(value: Any) -> Decimal:
     """'500m' -> 0.5, '16Gi' -> 17179869184, 4 -> 4. Raises ValueError on nonsense."""
     if isinstance(value, bool):

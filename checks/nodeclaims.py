@@ -11,7 +11,7 @@ from checks.event_messages import parse_nominated
 from checks.findings import age_text, ref
 from checks.gpu import GPU_RESOURCE, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL
 from checks.gpu_pods import pending_gpu_pods
-from checks.k8s import quantity_or_zero
+from checks.k8s import mapping, quantity_or_zero
 from checks.kinds import Event, Object, Pod
 from checks.model import Finding, ObjectRef, Severity
 from checks.nodepool_model import serves_nvidia_gpus
@@ -40,7 +40,7 @@ def nodeclaim_nodepool(snapshot: ClusterSnapshot, nc_name: str, nc: Object | Non
 
 def nodeclaim_is_gpu(snapshot: ClusterSnapshot, nc: Object) -> bool:
     """It asks for or has nvidia.com/gpu, or its NodePool serves NVIDIA GPUs."""
-    if quantity_or_zero(((nc.spec.get("resources") or {}).get("requests") or {}).get(GPU_RESOURCE)) > 0:
+    if quantity_or_zero(mapping(mapping(nc.spec.get("resources")).get("requests")).get(GPU_RESOURCE)) > 0:
         return True
     if quantity_or_zero((nc.status.get("capacity") or {}).get(GPU_RESOURCE)) > 0:
         return True

@@ -25,7 +25,7 @@ from checks.crd_schema import is_permissive, validate, version_schema
 from checks.findings import ref
 from checks.gpu import GPU_RESOURCE, LABEL_CAPACITY_TYPE
 from checks.gpu_nodes import GPU_FAMILY_RE
-from checks.k8s import format_taint, requirement_matches, tolerates, toleration_from_dict
+from checks.k8s import format_taint, mapping, requirement_matches, tolerates, toleration_from_dict
 from checks.kinds import Object, to_dict
 from checks.model import Finding, Severity
 from checks.nodepool_model import (
@@ -335,7 +335,7 @@ def _operand_tolerations(snapshot: ClusterSnapshot, draft: bool) -> tuple[str, l
         return "operand DaemonSets", [(ds.metadata.name, daemonset_tolerations(ds)) for _o, ds in operands]
     cp = clusterpolicy(snapshot)
     if cp is not None:
-        tols = (cp.spec.get("daemonsets") or {}).get("tolerations")
+        tols = mapping(cp.spec.get("daemonsets")).get("tolerations")
         if tols is None:
             tols = list(DEFAULT_OPERAND_TOLERATIONS)
         return (

@@ -23,6 +23,7 @@ from checks.gpu import (
 )
 from checks.k8s import (
     format_taint,
+    mapping,
     requirement_matches,
     tolerates,
     toleration_from_dict,
@@ -199,7 +200,7 @@ def _enabled_in_policy(cp: Object | None, field: str) -> bool:
 
 def sandbox_workload(cp: Object | None, node: Node) -> str | None:
     """The node's VM workload config when the operator gives it sandbox operands, else None."""
-    if cp is None or (cp.spec.get("sandboxWorkloads") or {}).get("enabled") is not True:
+    if cp is None or mapping(cp.spec.get("sandboxWorkloads")).get("enabled") is not True:
         return None  # without sandbox workloads every node runs the container operands
     config = node.metadata.labels.get(LABEL_WORKLOAD_CONFIG)
     return config if config in SANDBOX_WORKLOAD_CONFIGS else None

@@ -13,7 +13,7 @@ from checks.findings import age_text, ref
 from checks.fix_kinds import FixKind
 from checks.gpu import LABEL_GFD_GPU_PRESENT, LABEL_NFD_NVIDIA_PCI, OPERAND_APPS, OPERANDS, Operand
 from checks.gpu_nodes import YOUNG_NODE_SECONDS, gpu_nodes, node_age
-from checks.k8s import format_taint, tolerates
+from checks.k8s import format_taint, mapping, tolerates
 from checks.kinds import Node, Object, Pod, Taint
 from checks.model import Finding, ObjectRef, Severity
 from checks.nodepool_model import nodepool_taints, serves_nvidia_gpus
@@ -693,7 +693,7 @@ def operand_taint_not_tolerated(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     n_nodes = len({n for e in seen.values() for n in e["nodes"]})
     scope = f"{n_nodes} GPU node(s)" if n_nodes else "no node yet, but every node the NodePool launches"
     if cp is not None:
-        cur = ((cp.spec.get("daemonsets") or {}).get("tolerations")) or []
+        cur = (mapping(cp.spec.get("daemonsets")).get("tolerations")) or []
         ev.append(
             f"ClusterPolicy {cp.metadata.name} spec.daemonsets.tolerations: "
             + (", ".join(f"{t.get('key') or '*'}:{t.get('effect') or '*'}" for t in cur) or "none")

@@ -26,7 +26,7 @@ from checks.fix_kinds import FixKind
 from checks.gpu import GPU_RESOURCE
 from checks.gpu_nodes import expected_gpus
 from checks.gpu_pods import gpu_requests, unscheduled_gpu_pods
-from checks.k8s import format_quantity, pod_gpu_request, pod_requests, taint_from_dict
+from checks.k8s import format_quantity, pod_gpu_request, pod_requests, quantity_or_zero, taint_from_dict
 from checks.kinds import Event, Node, Object, Pod, Taint, to_dict, to_struct
 from checks.model import Finding, FixPlan, ObjectRef, Severity
 from checks.nodeclaims import launched_after
@@ -378,7 +378,7 @@ def _gpu_nodes_without_gpus(snapshot: ClusterSnapshot, nodepools: list[str]) -> 
         if expected_gpus(snapshot, node) is None or node.spec.unschedulable:
             continue
         if (
-            Decimal(str(node.status.allocatable.get(GPU_RESOURCE, "0") or "0")) == 0
+            quantity_or_zero(node.status.allocatable.get(GPU_RESOURCE)) == 0
             and not mig_resources(node)  # MIG's mixed strategy advertises nvidia.com/mig-* instead
             and not still_initializing(snapshot, node)  # a new node's driver is still coming up (GPU102)
         ):
@@ -706,7 +706,7 @@ def _gpu_less(snapshot: ClusterSnapshot, node: Node | None) -> bool:
     """A node that should have GPUs but offers none to the scheduler."""
     if node is None or expected_gpus(snapshot, node) is None:
         return False
-    return Decimal(str(node.status.allocatable.get(GPU_RESOURCE, "0") or "0")) == 0 and not mig_resources(node)
+    return quantity_or_zero(node.status.allocatable.get(GPU_RESOURCE)) == 0 and not mig_resources(node)
 
 
 def _taint_str(t: Taint) -> str:

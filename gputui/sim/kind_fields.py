@@ -375,7 +375,7 @@ def _fill_node(obj: dict[str, Any], ctx: FillContext, bad) -> None:
             {"type": "Hostname", "address": name},
         ]
     status.setdefault("daemonEndpoints", {"kubeletEndpoint": {"Port": 10250}})
-    for i, img in enumerate(status.get("images") or []):
+    for i, img in enumerate(_items(status, "images", "status.images", bad)):
         if not isinstance(img, dict):
             raise bad(f"status.images[{i}] must be a mapping with names and sizeBytes")
 
@@ -437,7 +437,7 @@ def _fill_configmap(obj: dict[str, Any], ctx: FillContext, bad) -> None:
 def _fill_service(obj: dict[str, Any], ctx: FillContext, bad) -> None:
     spec = _spec(obj, bad, required=False)
     spec.setdefault("type", "ClusterIP")
-    for i, p in enumerate(spec.get("ports") or []):
+    for i, p in enumerate(_items(spec, "ports", "spec.ports", bad)):
         if not isinstance(p, dict) or not isinstance(p.get("port"), int):
             raise bad(f"spec.ports[{i}].port must be a number")
         p.setdefault("protocol", "TCP")
@@ -565,6 +565,16 @@ def _fill_pdb(obj: dict[str, Any], ctx: FillContext, bad) -> None:
         _conditions(status, "status", bad, obj["metadata"]["creationTimestamp"], full=True)
 
 
+def _items(parent: dict[str, Any], key: str, where: str, bad) -> list:
+    """parent[key] as a list (absent or null: empty); anything else is refused as the API server would."""
+    value = parent.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise bad(f"{where} must be a list")
+    return value
+
+
 def _fill_hpa(obj: dict[str, Any], ctx: FillContext, bad) -> None:
     spec = _spec(obj, bad)
     target = spec.get("scaleTargetRef")
@@ -573,14 +583,14 @@ def _fill_hpa(obj: dict[str, Any], ctx: FillContext, bad) -> None:
     if not isinstance(spec.get("maxReplicas"), int):
         raise bad("spec.maxReplicas must be a number")
     spec.setdefault("minReplicas", 1)
-    for i, m in enumerate(spec.get("metrics") or []):
+    for i, m in enumerate(_items(spec, "metrics", "spec.metrics", bad)):
         if not isinstance(m, dict) or not m.get("type"):
             raise bad(f"spec.metrics[{i}].type is missing")
     status = _status(obj, bad)
     if status is not None:
         status.setdefault("currentReplicas", 0)
         status.setdefault("desiredReplicas", status["currentReplicas"])
-        for i, m in enumerate(status.get("currentMetrics") or []):
+        for i, m in enumerate(_items(status, "currentMetrics", "status.currentMetrics", bad)):
             if not isinstance(m, dict) or not m.get("type"):
                 raise bad(f"status.currentMetrics[{i}].type is missing")
         _conditions(status, "status", bad, obj["metadata"]["creationTimestamp"])
