@@ -102,7 +102,57 @@ def _api_created_default(status: Mapping[str, Any] | None) -> bool:
     return status.get("phase") in (None, "Pending") and set(status) <= {"phase", "qosClass"}
 
 
-class Simulation:
+class TickLoop:
+    """A background thread that calls `step()` every `tick_seconds` (sooner when `_wake` is set)
+    until stopped; an error in a step is kept in `last_error` and the loop goes on. Subclasses
+    set store, tick_seconds, last_error, _wake, _stop, _thread and _on_change."""
+
+    thread_name = "sim-loop"
+    store: Any
+    tick_seconds: float
+    last_error: BaseException | None
+    _wake: threading.Event
+    _stop: threading.Event
+    _thread: threading.Thread | None
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+    def _on_change(self, event_type: str, rt: Any, obj: dict) -> None:
+        raise NotImplementedError
+
+    def _before_start(self) -> None:
+        """Work to do once, in the caller's thread, before the loop starts."""
+
+    def start(self):
+        if self._thread is None:
+            self._before_start()
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._loop, name=self.thread_name, daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        self.store.unsubscribe(self._on_change)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.tick_seconds)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            try:
+                self.step()
+            except Exception as e:  # keep simulating; the error is kept for tests and debugging
+                self.last_error = e
+
+
+class Simulation(TickLoop):
     """Schedules and runs unscripted pods in `store`. `step()` does one pass; `start()`
     runs passes in a daemon thread every `tick_seconds` and after every change."""
 
@@ -135,32 +185,10 @@ class Simulation:
 
     # -- lifecycle --------------------------------------------------------------------
 
-    def start(self) -> Simulation:
-        if self._thread is None:
-            self.adopt_unscripted()
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name="sim-behaviour", daemon=True)
-            self._thread.start()
-        return self
+    thread_name = "sim-behaviour"
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-        self.store.unsubscribe(self._on_change)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.tick_seconds)
-            self._wake.clear()
-            if self._stop.is_set():
-                break
-            try:
-                self.step()
-            except Exception as e:  # keep simulating; the error is kept for tests and debugging
-                self.last_error = e
+    def _before_start(self) -> None:
+        self.adopt_unscripted()
 
     def _on_change(self, event_type: str, rt, obj: dict) -> None:
         kind = rt.kind if not rt.group else ""

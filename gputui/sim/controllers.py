@@ -37,7 +37,7 @@ from checks import instances
 from checks.k8s import format_quantity, quantity_or_zero
 from checks.kinds import Object, Pod, to_struct
 from checks.nodepools import evaluate_nodepool
-from gputui.sim.behaviour import EXIT_ANNOTATION, GPU, constraints_of, rfc3339
+from gputui.sim.behaviour import EXIT_ANNOTATION, GPU, TickLoop, constraints_of, rfc3339
 from gputui.sim.scheduler import filter_node, is_terminal, requests_of
 
 KARPENTER = "karpenter"
@@ -139,7 +139,7 @@ class _Claim:
     zone: str = ""
 
 
-class Controllers:
+class Controllers(TickLoop):
     """The GPU Operator, Karpenter, DaemonSet and Deployment controllers over `store`; `step()`
     does one pass, `start()` runs passes in a daemon thread."""
 
@@ -202,31 +202,7 @@ class Controllers:
 
     # -- lifecycle --------------------------------------------------------------------
 
-    def start(self) -> Controllers:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name="sim-controllers", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-        self.store.unsubscribe(self._on_change)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.tick_seconds)
-            self._wake.clear()
-            if self._stop.is_set():
-                break
-            try:
-                self.step()
-            except Exception as e:  # keep simulating; the error is kept for tests and debugging
-                self.last_error = e
+    thread_name = "sim-controllers"
 
     def _after(self, seconds: float, fn: Callable[[float], None]) -> None:
         with self._notes:
