@@ -122,6 +122,13 @@ def stop_signals_as_interrupt() -> Iterator[None]:
     def handler(signum, frame):
         raise Interrupted(signum)
 
+    with stop_signals_handled_by(handler):
+        yield
+
+
+@contextlib.contextmanager
+def stop_signals_handled_by(handler) -> Iterator[None]:
+    """Every stop signal goes to `handler` inside the block; the previous handlers come back after it."""
     previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
     try:
         yield

@@ -25,10 +25,10 @@ from gputui.errors import (
     EXIT_OK,
     EXIT_PARTIAL,
     EXIT_USAGE,
-    STOP_SIGNALS,
     GputuiError,
     Interrupted,
     stop_signals_as_interrupt,
+    stop_signals_handled_by,
 )
 
 EXIT_CODES_HELP = (
@@ -438,12 +438,8 @@ def _signals_held(raise_pending: bool, then: Callable[[], None] | None = None) -
         if then is not None:
             then()
 
-    previous = {sig: signal.signal(sig, note) for sig in STOP_SIGNALS}
-    try:
+    with stop_signals_handled_by(note):
         yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
     if pending and raise_pending:
         raise Interrupted(pending[0])
 
