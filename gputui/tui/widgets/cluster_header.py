@@ -65,19 +65,18 @@ def header_fields(s, *, demo=None, namespace=None, read_only=False, as_of=None) 
 
 
 def cost_fields(c) -> list[Text]:
-    """'cost ~$12.34/h (3 unpriced)' and 'idle GPUs 2 $2.01/h': '~' when spot estimates are in
+    """One field, '~$123.49/h (7 unpriced)  idle GPUs 4 $5.67/h': '~' when spot estimates are in
     it; nodes of instance types the catalogue does not know are counted, not priced."""
     if c is None or not (c.priced_nodes or c.unpriced_nodes):
         return []
-    total = Text.assemble(
-        ("cost ", "dim"),
-        (f"{'~' if c.estimate else ''}{money(c.usd_per_hour)}/h", "bold"),
-        (f" ({c.unpriced_nodes} unpriced)" if c.unpriced_nodes else "", "dim"),
-    )
-    if not c.idle_gpus:
-        return [total, Text.assemble(("idle GPUs ", "dim"), ("0", "green"))]
-    idle = Text.assemble(("idle GPUs ", "dim"), (f"{c.idle_gpus} {money(c.idle_usd_per_hour)}/h", "bold yellow"))
-    return [total, idle]
+    return [
+        Text.assemble(
+            (f"{'~' if c.estimate else ''}{money(c.usd_per_hour)}/h", "bold"),
+            (f" ({c.unpriced_nodes} unpriced)" if c.unpriced_nodes else "", "dim"),
+            ("  idle GPUs ", "dim"),
+            (f"{c.idle_gpus} {money(c.idle_usd_per_hour)}/h", "bold yellow") if c.idle_gpus else ("0", "green"),
+        )
+    ]
 
 
 def lay_out(groups: list[list[Text]], width: int) -> Text:
