@@ -68,3 +68,35 @@ def test_nodepools_tab_has_a_price_column_dropped_first_when_narrow(idle, size):
         assert row["cost"] == money(sum(c.usd_per_hour or 0 for c in costs))
 
     drive(make_app(idle), body, size=size)
+
+
+def test_fleet_model_costs_of_the_incident():
+    from checks.registry import run_checks
+    from gputui.tui import fleet_model
+    from gputui.tui.widgets.cluster_header import cost_fields
+    from tests.helpers.sim import scenario_snapshot
+
+    snap = scenario_snapshot("incident")
+    findings = run_checks(snap)
+    s = fleet_model.summarize(snap, findings)
+    assert s.cost == cluster_cost(snap)
+    assert s.cost.estimate and s.cost.unpriced_nodes > 0  # spot nodes, and CPU nodes the catalogue lacks
+    [field] = cost_fields(s.cost)
+    assert field.plain.startswith(f"~{money(s.cost.usd_per_hour)}/h ({s.cost.unpriced_nodes} unpriced)")
+    rows = {r.name: r for r in fleet_model.nodepool_rows(snap)}
+    for name, row in rows.items():
+        priced = [c for c in map(node_cost, snap.nodes_by_nodepool.get(name, [])) if c.usd_per_hour is not None]
+        assert row.usd_per_hour == (pytest.approx(sum(c.usd_per_hour for c in priced)) if priced else None)
+    assert rows["general"].cost_text == "-"  # CPU nodes: not in the catalogue
+    assert rows["gpu-spot-training"].cost_text.startswith("~$")
+    for r in fleet_model.node_rows(snap, findings):
+        assert r.cost_text == node_cost(snap.node_by_name[r.name]).text
+
+
+def test_header_cost_field_without_nodes_or_with_idle_gpus():
+    from checks.cost import ClusterCost
+    from gputui.tui.widgets.cluster_header import cost_fields
+
+    assert cost_fields(None) == [] and cost_fields(ClusterCost(0.0, 0, 0, False, 0.0, 0, 0)) == []
+    [f] = cost_fields(ClusterCost(56.05, 2, 0, False, 55.04, 8, 1))
+    assert f.plain == "$56.05/h  idle GPUs 8 $55.04/h"
