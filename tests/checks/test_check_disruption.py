@@ -304,6 +304,12 @@ def test_gpu503_says_what_the_idle_node_has_cost_so_far():
     for o in spot:
         if o["kind"] == "Node" and o["metadata"]["name"] == GPU_NODE_A:
             o["metadata"]["labels"]["karpenter.sh/capacity-type"] = "spot"
+    [f] = run(snapshot(spot), "GPU503")
+    assert "for 45m (~$0.30 so far)" in f.message, f.message  # g5.xlarge spot estimate, $0.302/h
+    assert "costs ~$0.30/h (g5.xlarge, spot estimate); about $0.30 since it went idle 60m ago" in f.evidence
+    for o in spot:
+        if o["kind"] == "Node" and o["metadata"]["name"] == GPU_NODE_A:
+            o["metadata"]["labels"]["karpenter.sh/capacity-type"] = "spot"
             o["metadata"]["labels"]["node.kubernetes.io/instance-type"] = "m7i.unknown"
     [f] = run(snapshot(spot), "GPU503")
     assert "so far" not in f.message and not any(e.startswith("costs") for e in f.evidence)
