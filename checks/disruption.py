@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from checks import fixplans
+from checks.cost import idle_gpu_node, money
 from checks.findings import age_text, ref
 from checks.fix_kinds import FixKind
 from checks.gpu import ANNOTATION_DO_NOT_DISRUPT, GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL
@@ -453,9 +454,12 @@ def idle_gpu_node_not_reclaimed(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         empty"), a budget that allows no disruption, "Can't replace with a cheaper node",
         "not all pods would schedule". Nodes that never initialized are GPU304's; busy
         GPU nodes are not reported: blocking their disruption is what protects the jobs.
+        The message says what the node has cost since it went idle (checks.cost: the
+        instance catalogue's on-demand price, or its spot estimate on a spot node; no
+        figure for an instance type the catalogue does not know).
 
     Why it matters:
-        An idle GPU node is billed by the hour (a p5.48xlarge costs about $100 an hour)
+        An idle GPU node is billed by the hour (a p5.48xlarge costs about $55 an hour on demand)
         and serves nobody; consolidation exists to remove it, and one annotation or PDB
         on a small pod can keep it forever.
 
@@ -528,9 +532,19 @@ def idle_gpu_node_not_reclaimed(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             ns, _, name = rest.rpartition("/")
             related.append(ObjectRef(kind=kind, name=name, namespace=ns or None))
         long_idle = span is not None and span >= IDLE_BLOCKED_SECONDS
+        idle = idle_gpu_node(snapshot, node)
+        spent = idle.spent_usd if idle is not None else None
+        if idle is not None and idle.cost.usd_per_hour is not None:
+            ev.append(
+                f"costs {idle.cost.text} ({idle.cost.instance_type}"
+                + (", spot estimate" if idle.cost.estimate else ", on-demand")
+                + ")"
+                + (f"; about {money(spent)} since it went idle {age_text(idle.idle_seconds)} ago" if spent else "")
+            )
         yield idle_gpu_node_not_reclaimed.finding(
             f"Idle GPU node {node_name} is not reclaimed"
             + (f" for {age_text(span)}" if span is not None else "")
+            + (f" ({'~' if idle and idle.cost.estimate else ''}{money(spent)} so far)" if spent else "")
             + f": {rec.headline}; {rec.remedy_text}",
             ref(node, "Node"),
             severity=None if long_idle else Severity.INFO,

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from checks.cost import ClusterCost, cluster_cost, money, node_cost
 from checks.findings import age_text
 from checks.gpu import GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL, OPERANDS
 from checks.gpu_nodes import allocatable_gpus, capacity_gpus, gpu_nodes
@@ -37,6 +38,7 @@ class FleetSummary:
     warnings: int
     infos: int
     unreadable: list[str] = field(default_factory=list)
+    cost: ClusterCost | None = None
 
 
 @dataclass
@@ -53,6 +55,8 @@ class NodeRow:
     age_seconds: float
     status: str
     worst: Finding | None
+    usd_per_hour: float | None = None  # None: the catalogue does not know the instance type
+    cost_text: str = ""  # '$1.01/h', '~$0.30/h' for a spot estimate, '?' without a price
 
     @property
     def age(self) -> str:
@@ -77,6 +81,14 @@ class NodePoolRow:
     capacity_types: str
     disruption: str
     ready: str
+    usd_per_hour: float | None = None  # the pool's priced nodes; None when none is priced
+    cost_estimate: bool = False  # spot estimates in it
+
+    @property
+    def cost_text(self) -> str:
+        if self.usd_per_hour is None:
+            return "-"
+        return f"{'~' if self.cost_estimate else ''}{money(self.usd_per_hour)}"
 
 
 @dataclass
@@ -166,6 +178,7 @@ def summarize(snapshot, findings: list[Finding], kubernetes_version: str = "") -
         warnings=counts[Severity.WARNING],
         infos=counts[Severity.INFO],
         unreadable=[i.resource for i in blocking_incomplete(snapshot)],
+        cost=cluster_cost(snapshot),
     )
 
 
@@ -260,6 +273,7 @@ def node_rows(snapshot, findings: list[Finding]) -> list[NodeRow]:
     for node, exp in gpu_nodes(snapshot):
         labels = node.metadata.labels
         name = node.metadata.name
+        cost = node_cost(node)
         rows.append(
             NodeRow(
                 name=name,
@@ -274,6 +288,8 @@ def node_rows(snapshot, findings: list[Finding]) -> list[NodeRow]:
                 age_seconds=snapshot.age_seconds(node.metadata.creation_timestamp) or 0.0,
                 status=node_status(node),
                 worst=worst.get(name),
+                usd_per_hour=cost.usd_per_hour,
+                cost_text=cost.text,
             )
         )
     rows.sort(key=lambda r: (-(int(r.worst.severity) if r.worst else 0), r.nodepool, r.name))
@@ -316,6 +332,7 @@ def nodepool_rows(snapshot) -> list[NodePoolRow]:
         nodes = snapshot.nodes_by_nodepool.get(np.metadata.name, [])
         # In use: what the pods running on the pool's nodes request, not what its instances could hold.
         used = sum(allocated_gpus(snapshot, n.metadata.name) for n in nodes)
+        priced = [c for c in map(node_cost, nodes) if c.usd_per_hour is not None]
         rows.append(
             NodePoolRow(
                 name=np.metadata.name,
@@ -327,6 +344,8 @@ def nodepool_rows(snapshot) -> list[NodePoolRow]:
                 capacity_types=",".join(_requirement_values(np, LABEL_CAPACITY_TYPE)) or "any",
                 disruption=disruption_text(np),
                 ready={"True": "Ready", "False": "NotReady"}.get(ready or "", "Unknown"),
+                usd_per_hour=sum(c.usd_per_hour or 0.0 for c in priced) if priced else None,
+                cost_estimate=any(c.estimate for c in priced),
             )
         )
     rows.sort(key=lambda r: (not r.is_gpu, -(r.weight or 0), r.name))

@@ -292,3 +292,34 @@ def test_gpu503_reads_nodeclaim_events_of_the_node():
     ]
     [f] = run(snapshot(objs), "GPU503")
     assert f.subject.name == GPU_NODE_A and "budget" in f.message
+
+
+def test_gpu503_says_what_the_idle_node_has_cost_so_far():
+    msg = 'Cannot disrupt Node: PDB "ml/keeper" prevents pod evictions'
+    [f] = run(snapshot(blocked_idle_node(msg)), "GPU503")
+    # g5.xlarge on demand ($1.006/h), idle since it was created 60 minutes ago.
+    assert "for 45m ($1.01 so far)" in f.message, f.message
+    assert "costs $1.01/h (g5.xlarge, on-demand); about $1.01 since it went idle 60m ago" in f.evidence
+    spot = blocked_idle_node(msg)
+    for o in spot:
+        if o["kind"] == "Node" and o["metadata"]["name"] == GPU_NODE_A:
+            o["metadata"]["labels"]["karpenter.sh/capacity-type"] = "spot"
+    [f] = run(snapshot(spot), "GPU503")
+    assert "for 45m (~$0.30 so far)" in f.message, f.message  # g5.xlarge spot estimate, $0.302/h
+    assert "costs ~$0.30/h (g5.xlarge, spot estimate); about $0.30 since it went idle 60m ago" in f.evidence
+    for o in spot:
+        if o["kind"] == "Node" and o["metadata"]["name"] == GPU_NODE_A:
+            o["metadata"]["labels"]["karpenter.sh/capacity-type"] = "spot"
+            o["metadata"]["labels"]["node.kubernetes.io/instance-type"] = "m7i.unknown"
+    [f] = run(snapshot(spot), "GPU503")
+    assert "so far" not in f.message and not any(e.startswith("costs") for e in f.evidence)
+
+
+def test_gpu503_on_scenarios_with_and_without_idle_gpu_nodes():
+    from checks.registry import run_checks
+    from tests.helpers.sim import scenario_snapshot
+
+    idle = [f for f in run_checks(scenario_snapshot("idle-gpu-node-blocked")) if f.code == "GPU503"]
+    assert idle and all("so far)" in f.message for f in idle)
+    healthy = [f for f in run_checks(scenario_snapshot("healthy")) if f.code == "GPU503"]
+    assert all(f.severity <= Severity.INFO for f in healthy)

@@ -96,10 +96,12 @@ def test_node_table_lists_the_gpu_nodes_and_their_worst_finding(incident):
         row = table.get_row(DEDICATED_NODE)
         cells = [getattr(c, "plain", c) for c in row]
         assert cells[1:4] == ["gpu-dedicated", "g6e.xlarge", "L40S"]
-        assert cells[4:7] == ["0", "0", "0"]
-        assert cells[9] == "Ready"
+        assert table.visible_columns[4:] == ["capacity", "allocatable", "bar", "cost", "status", "worst"]
+        assert cells[4:6] == ["0", "0"]
+        assert cells[6:8] == ["-", "$1.86/h"]  # no allocatable GPU to draw; g6e.xlarge on demand
+        assert cells[8] == "Ready"
         assert cells[0] == "ip-10-0-19-20"  # the domain every node shares is not repeated
-        assert cells[10] == "GPU101"
+        assert cells[9] == "GPU101"
 
     drive(make_app(incident), body)
 

@@ -110,7 +110,16 @@ def test_nodepools_and_operator_tabs_fit_their_columns(incident, size):
         assert {"operand", "ready", "state"} <= set(ops.visible_columns)
         assert "GPU feature discovery" in "\n".join(screen_lines(app))
         if size[0] >= 120:
-            assert table.visible_columns == ["name", "gpus", "nodes", "ready", "weight", "capacity", "disruption"]
+            assert table.visible_columns == [
+                "name",
+                "gpus",
+                "nodes",
+                "ready",
+                "weight",
+                "capacity",
+                "disruption",
+                "cost",
+            ]
             assert "daemonset" in ops.visible_columns
 
     drive(make_app(incident), body, size=size)

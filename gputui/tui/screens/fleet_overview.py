@@ -47,6 +47,19 @@ OPERAND_COLUMNS = (
 )
 
 
+def _nodepool_cells(snapshot, r) -> dict:
+    cells = nodepool_cells(snapshot, r)
+    cells["cost"] = Text(r.cost_text, justify="right", style="dim" if r.cost_text.startswith("~") else "")
+    return cells
+
+
+# The NodePools tab also says what each pool's nodes cost: the first column a narrow terminal drops.
+FLEET_NODEPOOL_COLUMNS = (
+    *NODEPOOL_COLUMNS,
+    Column("cost", "$/h", drop=9, sort=lambda r: r.usd_per_hour if r.usd_per_hour is not None else -1.0),
+)
+
+
 class FleetScreen(AppScreen[None]):
     BINDINGS = [
         Binding("f", "show_tab('findings')", "Findings", id="tab-findings", tooltip="the Findings tab"),
@@ -83,7 +96,7 @@ class FleetScreen(AppScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#nodepools-table", ResourceTable).configure(
-            NODEPOOL_COLUMNS, lambda r: nodepool_cells(self.app.snapshot, r), lambda r: r.name
+            FLEET_NODEPOOL_COLUMNS, lambda r: _nodepool_cells(self.app.snapshot, r), lambda r: r.name
         )
         self.query_one("#operator-table", ResourceTable).configure(
             OPERAND_COLUMNS, _operand_cells, lambda op: f"{op.namespace}/{op.name}"

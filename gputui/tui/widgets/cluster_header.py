@@ -7,6 +7,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from checks.cost import money
+
 GAP = "  "
 
 
@@ -56,9 +58,25 @@ def header_fields(s, *, demo=None, namespace=None, read_only=False, as_of=None) 
             (f"{s.warnings} warnings", "bold yellow" if s.warnings else "green"),
         ),
     ]
+    counts.extend(cost_fields(s.cost))
     if s.unreadable:
         counts.append(field(("unreadable: ", "bold magenta"), (", ".join(s.unreadable), "bold magenta")))
     return [where, versions, counts]
+
+
+def cost_fields(c) -> list[Text]:
+    """One field, '~$123.49/h (7 unpriced)  idle GPUs 4 $5.67/h': '~' when spot estimates are in
+    it; nodes of instance types the catalogue does not know are counted, not priced."""
+    if c is None or not (c.priced_nodes or c.unpriced_nodes):
+        return []
+    return [
+        Text.assemble(
+            (f"{'~' if c.estimate else ''}{money(c.usd_per_hour)}/h", "bold"),
+            (f" ({c.unpriced_nodes} unpriced)" if c.unpriced_nodes else "", "dim"),
+            ("  idle GPUs ", "dim"),
+            (f"{c.idle_gpus} {money(c.idle_usd_per_hour)}/h", "bold yellow") if c.idle_gpus else ("0", "green"),
+        )
+    ]
 
 
 def lay_out(groups: list[list[Text]], width: int) -> Text:

@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+from gputui.tui.fleet_model import usage_bar
 from gputui.tui.render import SEVERITY_STYLE
 from gputui.tui.widgets.resource_table import DOWN, UP
 
@@ -26,14 +27,17 @@ COLUMNS: list[tuple[str, str, Callable]] = [
     ("capacity", "Cap", lambda r: r.capacity),
     ("allocatable", "Alloc", lambda r: r.allocatable),
     ("allocated", "Used", lambda r: r.allocated),
+    ("bar", "GPU use", lambda r: (r.allocated / r.allocatable) if r.allocatable else -1.0),
+    ("cost", "$/h", lambda r: r.usd_per_hour if r.usd_per_hour is not None else -1.0),
     ("type", "Type", lambda r: r.capacity_type),
     ("age", "Age", lambda r: r.age_seconds),
     ("status", "Status", lambda r: r.status),
     ("worst", "Worst", lambda r: (-(int(r.worst.severity)) if r.worst else 0, r.worst.code if r.worst else "")),
 ]
 _SORT = {key: fn for key, _, fn in COLUMNS}
-# What a narrow terminal gives up first: ages and capacity types are detail, the GPU model and pool are not.
-DROP_ORDER = ("age", "type", "capacity", "allocated", "instance", "nodepool", "gpu")
+# What a narrow terminal gives up first: the GPU use bar repeats Used/Alloc, ages, prices and capacity
+# types are detail, the GPU model and pool are not.
+DROP_ORDER = ("age", "type", "allocated", "capacity", "bar", "cost", "instance", "nodepool", "gpu")
 # kubectl's long status words, in the few columns a narrow terminal has.
 SHORT_STATUS = (("SchedulingDisabled", "Cordoned"),)
 CELL_PADDING = 2
@@ -203,6 +207,8 @@ def _cells(r, suffix: str = "", short_status: bool = False) -> list:
         Text(str(r.capacity), justify="right"),
         Text(str(r.allocatable), style="bold red" if short else "", justify="right"),
         Text(str(r.allocated), justify="right"),
+        Text(usage_bar(r.allocated, r.allocatable, width=6) if r.allocatable else "-"),
+        Text(r.cost_text, justify="right", style="dim" if r.cost_text.startswith("~") else ""),
         r.capacity_type,
         Text(r.age, justify="right"),
         Text(status, style=status_style),
