@@ -242,4 +242,3 @@ def test_at_80x24_the_progress_and_gpu_tables_fit(small_fleet):
         await wait_for(pilot, lambda: not isinstance(app.screen, DebugScreen), what="leaving the debug screen")
 
     drive(app, body, size=(80, 24))
-
