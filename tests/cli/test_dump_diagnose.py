@@ -57,6 +57,8 @@ def _kubectl_dump(sim, kinds: list[str], home) -> str:
 
 
 _AGE = re.compile(r"\b\d+(?:h\d\dm|s|m|h|d| min| minutes?| hours?| days?)\b")  # checks.findings.age_text and prose
+# What an idle node has cost so far grows with the clock, like an age.
+_SPENT = re.compile(r"~?\$[\d,]+\.\d\d(?= so far| since)")
 
 
 def _findings(doc: dict) -> list[dict]:
@@ -64,7 +66,7 @@ def _findings(doc: dict) -> list[dict]:
     out = []
     for f in doc["findings"]:
         kept = {k: f[k] for k in ("code", "name", "severity", "subject", "title", "message", "evidence", "related")}
-        out.append(json.loads(_AGE.sub("<age>", json.dumps(kept))))
+        out.append(json.loads(_SPENT.sub("<spent>", _AGE.sub("<age>", json.dumps(kept)))))
     return sorted(out, key=lambda f: json.dumps(f, sort_keys=True))
 
 
