@@ -242,3 +242,24 @@ def test_at_80x24_the_progress_and_gpu_tables_fit(small_fleet):
         await wait_for(pilot, lambda: not isinstance(app.screen, DebugScreen), what="leaving the debug screen")
 
     drive(app, body, size=(80, 24))
+
+
+@pytest.mark.xdist_group("tui-snapshots")
+def test_debug_screen_at_80x24(small_fleet, snap_compare, monkeypatch):
+    """The finished debug run at 80x24 (a fixed run id, so the pod names are the same every time)."""
+    from gputui.debugpod import spec
+    from gputui.tui.screens.debug import DebugScreen
+
+    monkeypatch.setattr(spec, "new_run_id", lambda: "snap01")
+    app = make_app(small_fleet)
+
+    async def run_before(pilot) -> None:
+        await wait_for(pilot, lambda: app.snapshot is not None, what="the first snapshot")
+        app.open_debug(["gpu-ok", "gpu-nodriver", "gpu-xid"])
+        await confirm_debug(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, DebugScreen) and app.screen.finished, what="the debug run")
+        await wait_for(pilot, lambda: not any(w.is_running for w in app.workers), what="the workers")
+        app.clear_notifications()
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

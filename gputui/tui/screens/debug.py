@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from gputui.debugpod.runner import DebugRunner
 from gputui.tui.screens.app_screen import AppScreen
 
+RUN_STATUSES = ("waiting", "creating", "pending", "running", "reading", "done", "failed", "cancelled")
 _STATUS_STYLE = {"done": "green", "failed": "bold red", "cancelled": "yellow"}
 GPU_COLUMNS = (
     "Node",
@@ -146,7 +147,10 @@ class DebugScreen(AppScreen[None]):
 
     def on_mount(self) -> None:
         progress = self.query_one("#debug-progress", DataTable)
-        progress.add_columns("Node", "Mode", "Status", "GPUs seen/exp", "Result")
+        progress.add_columns("Node", "Mode")
+        # As wide as the longest status (cancelled), so the columns do not shift as a run moves on.
+        progress.add_column("Status", width=max(len(s) for s in RUN_STATUSES))
+        progress.add_columns("GPUs seen/exp", "Result")
         self.narrow = self.app.size.width < NARROW_WIDTH
         self.query_one("#debug-gpus", DataTable).add_columns(*(NARROW_GPU_COLUMNS if self.narrow else GPU_COLUMNS))
         self._run()
