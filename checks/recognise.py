@@ -22,6 +22,7 @@ Vocabulary:
 Public API:
     recognise(text) -> Recognition | None
     Recognition, FAMILIES, REMEDIES, rule, remedy, rules()
+    recognition(...) builds one; mentions(low, *needles) is the rules' cheap pre-check
 """
 
 from __future__ import annotations
@@ -67,6 +68,20 @@ class Recognition:
     @property
     def subject_kind(self) -> str:
         return self.subject.partition("/")[0]
+
+
+def recognition(family: str, cause: str, subject: str, headline: str, remedy: str, **facts: Any) -> Recognition:
+    """A Recognition with the facts the rule could read: None and empty values are left out."""
+    return Recognition(family, cause, subject, headline, remedy, {k: v for k, v in facts.items() if _known(v)})
+
+
+def _known(value: Any) -> bool:
+    return value is not None and not (isinstance(value, (str, list, tuple, dict)) and not value)
+
+
+def mentions(low: str, *needles: str) -> bool:
+    """Whether any needle occurs in `low`: plain substring scans reject most texts before a regex runs."""
+    return any(n in low for n in needles)
 
 
 Rule = Callable[[str], "Recognition | None"]

@@ -27,10 +27,9 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
 
 from checks.event_messages import parse_nodeclaim_event, parse_nominated
-from checks.recognise import Recognition, remedy, rule
+from checks.recognise import Recognition, mentions, recognition, remedy, rule
 
 # -- remedies -----------------------------------------------------------------------
 
@@ -208,15 +207,6 @@ def _norm(text: str) -> tuple[str, str]:
     return flat, flat.lower()
 
 
-def _has_any(low: str, tokens: tuple[str, ...]) -> bool:
-    """Whether a family's key token occurs: plain substring scans reject most texts fast."""
-    return any(t in low for t in tokens)
-
-
-def _rec(family: str, cause: str, subject: str, headline: str, key: str, **facts: Any) -> Recognition:
-    return Recognition(family, cause, subject, headline, key, {k: v for k, v in facts.items() if v not in (None, [])})
-
-
 # -- ec2-capacity -------------------------------------------------------------------
 
 _CAPACITY_TOKENS = (
@@ -243,12 +233,12 @@ _CAPACITY_TOKENS = (
 @rule("ec2-capacity", order=60)
 def ec2_capacity(text: str) -> Recognition | None:
     flat, low = _norm(text)
-    if not _has_any(low, _CAPACITY_TOKENS):
+    if not mentions(low, *_CAPACITY_TOKENS):
         return None
     if "insufficientfreeaddressesinsubnet" in low or "not enough free addresses" in low:
         m = _SUBNET_RE.search(flat)
         subnet = m.group(1).lower() if m else None
-        return _rec(
+        return recognition(
             "ec2-capacity",
             "subnet-addresses",
             "EC2NodeClass",
@@ -260,7 +250,7 @@ def ec2_capacity(text: str) -> Recognition | None:
     if "vcpulimitexceeded" in low or ("vcpu limit" in low and "exceed" in low):
         m = _VCPU_LIMIT_RE.search(flat)
         limit = int(m.group(1)) if m else None
-        return _rec(
+        return recognition(
             "ec2-capacity",
             "vcpu-quota",
             "ServiceQuota",
@@ -270,7 +260,7 @@ def ec2_capacity(text: str) -> Recognition | None:
             vcpu_limit=limit,
         )
     if "maxspotinstancecountexceeded" in low or "max spot instance count" in low:
-        return _rec(
+        return recognition(
             "ec2-capacity",
             "spot-quota",
             "ServiceQuota",
@@ -279,7 +269,7 @@ def ec2_capacity(text: str) -> Recognition | None:
             error_code="MaxSpotInstanceCountExceeded",
         )
     if "instancelimitexceeded" in low:
-        return _rec(
+        return recognition(
             "ec2-capacity",
             "instance-quota",
             "ServiceQuota",
@@ -288,7 +278,7 @@ def ec2_capacity(text: str) -> Recognition | None:
             error_code="InstanceLimitExceeded",
         )
     if "spot interruption" in low or "spotinterrupt" in low or "spot_interrupted" in low:
-        return _rec(
+        return recognition(
             "ec2-capacity",
             "spot-interrupted",
             "NodePool",
@@ -314,7 +304,7 @@ def ec2_capacity(text: str) -> Recognition | None:
         "unfulfillable-capacity": "UnfulfillableCapacity: EC2 Fleet could not fill the request",
         "insufficient-capacity": "insufficient capacity for the requested instance types",
     }[cause]
-    return _rec(
+    return recognition(
         "ec2-capacity",
         cause,
         "NodePool",
@@ -387,7 +377,7 @@ def _selector_failures(low: str) -> list[str]:
 @rule("launch-failure", order=50)
 def launch_failure(text: str) -> Recognition | None:
     flat, low = _norm(text)
-    if not _has_any(low, _LAUNCH_TOKENS):
+    if not mentions(low, *_LAUNCH_TOKENS):
         return None
     if "unauthorized" in low or "authorized to" in low or "authorization failure" in low:
         m = _ACTION_RE.search(flat)
@@ -395,7 +385,7 @@ def launch_failure(text: str) -> Recognition | None:
         r = _ROLE_RE.search(flat)
         role = r.group(1) if r else None
         scp = "service control policy" in low
-        return _rec(
+        return recognition(
             "launch-failure",
             "scp-deny" if scp else ("iam-explicit-deny" if "explicit deny" in low else "iam-unauthorized"),
             "ServiceControlPolicy" if scp else (f"IAMRole/{role}" if role else "IAMRole"),
@@ -412,7 +402,7 @@ def launch_failure(text: str) -> Recognition | None:
     ):
         m = _PROFILE_RE.search(flat)
         profile = m.group(1).strip() if m else None
-        return _rec(
+        return recognition(
             "launch-failure",
             "instance-profile",
             "EC2NodeClass",
@@ -423,7 +413,7 @@ def launch_failure(text: str) -> Recognition | None:
             profile_is_arn=True if profile and profile.lower().startswith("arn:") else None,
         )
     if "amiidlist" in low and "empty" in low:
-        return _rec(
+        return recognition(
             "launch-failure",
             "launch-template-without-ami",
             "EC2NodeClass",
@@ -432,7 +422,7 @@ def launch_failure(text: str) -> Recognition | None:
             error_code="InvalidParameterValue",
         )
     if "no instance types satisfy requirements of ami" in low:
-        return _rec(
+        return recognition(
             "launch-failure",
             "ami-fits-no-instance-type",
             "EC2NodeClass",
@@ -442,7 +432,7 @@ def launch_failure(text: str) -> Recognition | None:
         )
     bad = _selector_failures(low)
     if len(bad) > 1:
-        return _rec(
+        return recognition(
             "launch-failure",
             "selectors-match-nothing",
             "EC2NodeClass",
@@ -451,7 +441,7 @@ def launch_failure(text: str) -> Recognition | None:
         )
     if bad == ["subnets"]:
         m = _SUBNET_RE.search(flat)
-        return _rec(
+        return recognition(
             "launch-failure",
             "subnet-not-found",
             "EC2NodeClass",
@@ -460,7 +450,7 @@ def launch_failure(text: str) -> Recognition | None:
             subnet=m.group(1) if m and "invalidsubnetid" in low else None,
         )
     if bad == ["security groups"]:
-        return _rec(
+        return recognition(
             "launch-failure",
             "security-group-not-found",
             "EC2NodeClass",
@@ -468,7 +458,7 @@ def launch_failure(text: str) -> Recognition | None:
             FIX_SG_SELECTOR,
         )
     if bad == ["amis"]:
-        return _rec(
+        return recognition(
             "launch-failure",
             "ami-not-found",
             "EC2NodeClass",
@@ -477,7 +467,7 @@ def launch_failure(text: str) -> Recognition | None:
             amis=list(dict.fromkeys(_AMI_RE.findall(flat))),
         )
     if "invalidlaunchtemplate" in low:
-        return _rec(
+        return recognition(
             "launch-failure",
             "launch-template-not-found",
             "EC2NodeClass",
@@ -506,7 +496,7 @@ _READINESS_TOKENS = (
 @rule("readiness-unknown", order=55)
 def readiness_unknown(text: str) -> Recognition | None:
     flat, low = _norm(text)
-    if not _has_any(low, _READINESS_TOKENS):
+    if not mentions(low, *_READINESS_TOKENS):
         return None
     awaiting = "awaiting reconciliation" in low or "awaitingreconciliation" in low
     if (
@@ -515,7 +505,7 @@ def readiness_unknown(text: str) -> Recognition | None:
         or (not awaiting and "nodeclass" in low and "not ready" in low)
     ):
         cause = "unhealthy-dependents" if "unhealthydependents" in low else "nodeclass-not-ready"
-        return _rec(
+        return recognition(
             "readiness-unknown",
             cause,
             "EC2NodeClass",
@@ -525,7 +515,7 @@ def readiness_unknown(text: str) -> Recognition | None:
         )
     if "nodepool, not ready" in low or "nodepool not ready" in low:
         m = _NODEPOOL_NAMED_RE.search(flat[low.index("not ready") :])
-        return _rec(
+        return recognition(
             "readiness-unknown",
             "nodepool-not-ready",
             "EC2NodeClass",
@@ -541,7 +531,7 @@ def readiness_unknown(text: str) -> Recognition | None:
         kind = "NodePool"
     if "nodeclaim" in low and kind != "EC2NodeClass" and "nodepool" not in low and "noderegistration" not in low:
         kind = "NodeClaim"
-    return _rec(
+    return recognition(
         "readiness-unknown",
         "awaiting-reconciliation",
         kind,
@@ -566,7 +556,7 @@ def vanished_nodeclaim(text: str) -> Recognition | None:
             name = m.group(1) if m else None
         if name is None:
             return None
-        return _rec(
+        return recognition(
             "vanished-nodeclaim",
             "nominated",
             f"NodeClaim/{name}",
@@ -577,7 +567,7 @@ def vanished_nodeclaim(text: str) -> Recognition | None:
     if "registration ttl" in low:
         m = _NODECLAIM_JSON_RE.search(flat)
         name = m.group(1) if m else None
-        return _rec(
+        return recognition(
             "vanished-nodeclaim",
             "registration-ttl",
             f"NodeClaim/{name}" if name else "NodeClaim",
@@ -588,7 +578,7 @@ def vanished_nodeclaim(text: str) -> Recognition | None:
     m = _NODECLAIM_NOT_FOUND_RE.search(flat)
     if m:
         name = m.group(1)
-        return _rec(
+        return recognition(
             "vanished-nodeclaim",
             "not-found",
             f"NodeClaim/{name}",
@@ -599,7 +589,7 @@ def vanished_nodeclaim(text: str) -> Recognition | None:
     if "deleted nodeclaim" in low and re.search(r'"node"\s*:\s*""', flat):
         j = _NODECLAIM_JSON_RE.search(flat)
         name = j.group(1) if j else None
-        return _rec(
+        return recognition(
             "vanished-nodeclaim",
             "deleted-before-registration",
             f"NodeClaim/{name}" if name else "NodeClaim",
@@ -628,13 +618,13 @@ _DISRUPTION_TOKENS = (
 @rule("disruption", order=52)
 def disruption(text: str) -> Recognition | None:
     flat, low = _norm(text)
-    if not _has_any(low, _DISRUPTION_TOKENS):
+    if not mentions(low, *_DISRUPTION_TOKENS):
         return None
     if "do-not-disrupt" in low:
         m = _POD_ANNOTATED_RE.search(flat)
         if m:
             pod = m.group(1)
-            return _rec(
+            return recognition(
                 "disruption",
                 "do-not-disrupt-pod",
                 f"Pod/{pod}",
@@ -642,7 +632,7 @@ def disruption(text: str) -> Recognition | None:
                 ALLOW_POD_DISRUPTION,
                 pod=pod,
             )
-        return _rec(
+        return recognition(
             "disruption",
             "do-not-disrupt-node",
             "NodeClaim" if "nodeclaim" in low else "Node",
@@ -652,7 +642,7 @@ def disruption(text: str) -> Recognition | None:
     if "evictions" in low and "pdb" in low or "poddisruptionbudget=" in low:
         m = _PDB_RE.search(flat)
         pdb = (m.group(1) or m.group(2)) if m else None
-        return _rec(
+        return recognition(
             "disruption",
             "pdb",
             f"PodDisruptionBudget/{pdb}" if pdb else "PodDisruptionBudget",
@@ -666,7 +656,7 @@ def disruption(text: str) -> Recognition | None:
         or "does not have an associated node" in low
         or "doesn't contain both a node and a nodeclaim" in low
     ):
-        return _rec(
+        return recognition(
             "disruption",
             "not-initialized",
             "NodeClaim",
@@ -674,7 +664,7 @@ def disruption(text: str) -> Recognition | None:
             FINISH_INITIALIZATION,
         )
     if "cheaper node" in low or "without creating" in low and "candidates" in low:
-        return _rec(
+        return recognition(
             "disruption",
             "no-cheaper-option",
             "NodePool",
@@ -682,7 +672,7 @@ def disruption(text: str) -> Recognition | None:
             ACCEPT_OR_RESIZE,
         )
     if "not all pods would schedule" in low:
-        return _rec(
+        return recognition(
             "disruption",
             "pods-would-not-schedule",
             "NodePool",
@@ -690,7 +680,7 @@ def disruption(text: str) -> Recognition | None:
             PODS_WOULD_NOT_SCHEDULE,
         )
     if "not empty" in low and ("whenempty" in low or "consolidat" in low or "disrupt" in low):
-        return _rec(
+        return recognition(
             "disruption",
             "when-empty",
             "NodePool",
@@ -700,7 +690,7 @@ def disruption(text: str) -> Recognition | None:
     nodepool_budget = "budget" in low.replace("poddisruptionbudget", "")
     if "no allowed disruptions" in low or (nodepool_budget and ("allows no" in low or "blocked" in low)):
         m = _NODEPOOL_NAMED_RE.search(flat)
-        return _rec(
+        return recognition(
             "disruption",
             "budget",
             "NodePool",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from checks.recognise import REPLACE_GPU_NODE, Recognition, remedy, rule
+from checks.recognise import REPLACE_GPU_NODE, Recognition, mentions, recognition, remedy, rule
 
 # ---------------------------------------------------------------------------- remedies
 
@@ -176,17 +176,9 @@ def _low(text: str) -> str:
     return text.lower()
 
 
-def _has(low: str, *needles: str) -> bool:
-    return any(n in low for n in needles)
-
-
 def _short(text: str, limit: int = 140) -> str:
     one = " ".join(text.split())
     return one if len(one) <= limit else one[: limit - 1] + "…"
-
-
-def _rec(family: str, cause: str, subject: str, headline: str, key: str, **facts: object) -> Recognition:
-    return Recognition(family, cause, subject, headline, key, {k: v for k, v in facts.items() if v is not None})
 
 
 # ---------------------------------------------------------------------------- bottlerocket
@@ -199,11 +191,11 @@ _ZERO_GPU = re.compile(r"nvidia\.com/gpu:\s+0\b")
 @rule("bottlerocket", order=40)
 def bottlerocket_node(text: str) -> Recognition | None:
     low = _low(text)
-    if not _has(low, "bottlerocket", "driverdog"):
+    if not mentions(low, "bottlerocket", "driverdog"):
         return None
-    if _has(low, *_BR_OPERAND):
+    if mentions(low, *_BR_OPERAND):
         tag = _DRIVER_TAG.search(text)
-        return _rec(
+        return recognition(
             "bottlerocket",
             "operator-on-bottlerocket",
             "ClusterPolicy",
@@ -212,7 +204,7 @@ def bottlerocket_node(text: str) -> Recognition | None:
             os_tag=tag.group("rest") if tag else None,
         )
     if "driverdog" in low and "operation not permitted" in low:
-        return _rec(
+        return recognition(
             "bottlerocket",
             "kmod-lockdown",
             "EC2NodeClass",
@@ -220,7 +212,7 @@ def bottlerocket_node(text: str) -> Recognition | None:
             RELAX_BOTTLEROCKET_LOCKDOWN,
         )
     if "no nvidia gpu found" in low or ("driverdog" in low and "no such device" in low):
-        return _rec(
+        return recognition(
             "bottlerocket",
             "no-gpu",
             "NodePool",
@@ -229,10 +221,10 @@ def bottlerocket_node(text: str) -> Recognition | None:
         )
     if (
         _ZERO_GPU.search(low)
-        or ("device-plugin" in low and _has(low, "fail", "error"))
-        or _has(low, "no supported gpu backend", "nvidia-smi: command not found", "failed to initialize nvml")
+        or ("device-plugin" in low and mentions(low, "fail", "error"))
+        or mentions(low, "no supported gpu backend", "nvidia-smi: command not found", "failed to initialize nvml")
     ):
-        return _rec(
+        return recognition(
             "bottlerocket",
             "host-device-plugin",
             "Node",
@@ -255,7 +247,7 @@ _PULL_FAILED = ("not found", "manifest unknown", "failed to pull", "errimagepull
 def driver_image_missing(text: str) -> Recognition | None:
     low = _low(text)
     if "nvidia/driver:" in low:
-        if not _has(low, *_PULL_FAILED):
+        if not mentions(low, *_PULL_FAILED):
             return None
         m = _DRIVER_TAG.search(text)
     elif "image tag not found" in low:
@@ -268,7 +260,7 @@ def driver_image_missing(text: str) -> Recognition | None:
     image = f"driver:{ver}-{rest}"
     pre = _PRECOMPILED.match(rest)
     if pre is not None:
-        return _rec(
+        return recognition(
             "operator-driver",
             "precompiled-driver-missing",
             "EC2NodeClass",
@@ -280,7 +272,7 @@ def driver_image_missing(text: str) -> Recognition | None:
         )
     os_tag = rest.lower()
     if os_tag.startswith("amzn"):
-        return _rec(
+        return recognition(
             "operator-driver",
             "driver-image-for-ami",
             "ClusterPolicy",
@@ -289,7 +281,7 @@ def driver_image_missing(text: str) -> Recognition | None:
             os_tag=os_tag,
             driver_version=ver,
         )
-    return _rec(
+    return recognition(
         "operator-driver",
         "driver-image-unpublished",
         "ClusterPolicy",
@@ -318,14 +310,14 @@ _KERNEL = re.compile(
 @rule("operator-driver", order=51)
 def driver_kernel_failure(text: str) -> Recognition | None:
     low = _low(text)
-    if not _has(low, *_KERNEL_MARKERS):
+    if not mentions(low, *_KERNEL_MARKERS):
         return None
-    if not _has(low, "could not", "unable", "error", "no such file", "failed", "not found"):
+    if not mentions(low, "could not", "unable", "error", "no such file", "failed", "not found"):
         return None
     m = _KERNEL.search(text)
     kernel = m.group("k") if m else None
     if "amzn" in low:
-        return _rec(
+        return recognition(
             "operator-driver",
             "driver-build-on-ami",
             "ClusterPolicy",
@@ -334,7 +326,7 @@ def driver_kernel_failure(text: str) -> Recognition | None:
             kernel=kernel,
         )
     what = "could not resolve the kernel" if "resolve linux kernel" in low else "kernel module build/load failed"
-    return _rec(
+    return recognition(
         "operator-driver",
         "driver-kernel-mismatch",
         "EC2NodeClass",
@@ -356,11 +348,11 @@ _MIG_STRATEGY = re.compile(r"mig[._-]?strategy[\"']?\s*[=:]\s*[\"']?(?P<s>single
 @rule("nvswitch-mig", order=55)
 def nvswitch_fabric(text: str) -> Recognition | None:
     low = _low(text)
-    if not _has(low, "802", "not yet initialized", "fabricmanager", "fabric manager", "nv_warn_nothing_to_do"):
+    if not mentions(low, "802", "not yet initialized", "fabricmanager", "fabric manager", "nv_warn_nothing_to_do"):
         return None
     m = _FM_MISMATCH.search(text)
     if m is not None:
-        return _rec(
+        return recognition(
             "nvswitch-mig",
             "fabric-manager-version",
             "Node",
@@ -370,7 +362,7 @@ def nvswitch_fabric(text: str) -> Recognition | None:
             driver_version=m.group("drv"),
         )
     if "nv_warn_nothing_to_do" in low:
-        return _rec(
+        return recognition(
             "nvswitch-mig",
             "no-nvswitch",
             "Node",
@@ -379,15 +371,15 @@ def nvswitch_fabric(text: str) -> Recognition | None:
         )
     flat = " ".join(low.split())  # wrapped logs break "not yet / initialized" across lines
     if "system not yet initialized" in flat or "systemnotready" in low or "system_not_ready" in low:
-        return _rec(
+        return recognition(
             "nvswitch-mig",
             "fabric-manager-not-running",
             "Node",
             "CUDA error 802 (system not yet initialized): NVSwitch fabric manager not running",
             START_FABRIC_MANAGER,
         )
-    if _has(low, "fabricmanager", "fabric manager") and _has(low, "failed", "error"):
-        return _rec(
+    if mentions(low, "fabricmanager", "fabric manager") and mentions(low, "failed", "error"):
+        return recognition(
             "nvswitch-mig",
             "fabric-manager-failed",
             "Node",
@@ -402,14 +394,17 @@ def mig_config(text: str) -> Recognition | None:
     low = _low(text)
     if "mig" not in low:
         return None
-    if _has(
+    if mentions(
         low,
         "mig.config.state=failed",
         "mig.config.state: failed",
         "failed to validate mig configuration",
         "error applying mig configuration",
-    ) or (_has(low, "mig-manager", "mig-parted", "mig manager") and _has(low, "error:", "failed to apply", "failing")):
-        return _rec(
+    ) or (
+        mentions(low, "mig-manager", "mig-parted", "mig manager")
+        and mentions(low, "error:", "failed to apply", "failing")
+    ):
+        return recognition(
             "nvswitch-mig",
             "mig-config-failed",
             "Node",
@@ -422,7 +417,7 @@ def mig_config(text: str) -> Recognition | None:
     if strategy is None and has_mig_resource and _GPU_COUNT.search(low):
         strategy = "mixed"  # both whole GPUs and MIG slices advertised: only the mixed strategy does that
     if strategy is not None and (has_mig_resource or "nvidia.com/gpu" in low):
-        return _rec(
+        return recognition(
             "nvswitch-mig",
             "mig-strategy",
             "ClusterPolicy",
@@ -433,7 +428,7 @@ def mig_config(text: str) -> Recognition | None:
     m2 = _MIG_INSUFFICIENT.search(low)
     if m2 is not None:
         res = m2.group(1).rstrip(".")
-        return _rec(
+        return recognition(
             "nvswitch-mig",
             "mig-resource-missing",
             "ClusterPolicy",
@@ -458,11 +453,11 @@ _RESOURCE = re.compile(r'resource="(?P<res>[^"]+)"')
 @rule("gpu-admission", order=60)
 def gpu_admission(text: str) -> Recognition | None:
     low = _low(text)
-    if not _has(low, "allocate failed", "unexpectedadmissionerror", "listandwatch ended unexpectedly"):
+    if not mentions(low, "allocate failed", "unexpectedadmissionerror", "listandwatch ended unexpectedly"):
         return None
     if "gpu is lost" in low:
         m = _NVML_DEVICE.search(text)
-        return _rec(
+        return recognition(
             "gpu-admission",
             "gpu-lost",
             "Node",
@@ -473,7 +468,7 @@ def gpu_admission(text: str) -> Recognition | None:
     if "unhealthy devices" in low or "no healthy devices" in low:
         m = _UNHEALTHY.search(text)
         res = m.group("res").rstrip(",.") if m else None
-        return _rec(
+        return recognition(
             "gpu-admission",
             "unhealthy-devices",
             "Node",
@@ -484,7 +479,7 @@ def gpu_admission(text: str) -> Recognition | None:
     m = _UNAVAILABLE.search(text)
     if m is not None:
         req, av = int(m.group("req")), int(m.group("av"))
-        return _rec(
+        return recognition(
             "gpu-admission",
             "devices-unavailable",
             "Node",
@@ -495,7 +490,7 @@ def gpu_admission(text: str) -> Recognition | None:
             available=av,
         )
     if "insufficient permissions" in low:
-        return _rec(
+        return recognition(
             "gpu-admission",
             "device-plugin-permissions",
             "DaemonSet",
@@ -503,8 +498,8 @@ def gpu_admission(text: str) -> Recognition | None:
             FIX_DEVICE_PLUGIN_NVML_ACCESS,
         )
     m = _RESOURCE.search(text)
-    cause = "device-plugin-rpc" if _has(low, "rpc error", "eof", "transport is closing") else "device-plugin-error"
-    return _rec(
+    cause = "device-plugin-rpc" if mentions(low, "rpc error", "eof", "transport is closing") else "device-plugin-error"
+    return recognition(
         "gpu-admission",
         cause,
         "Node",
@@ -523,7 +518,7 @@ _LOST_GPUS = ("failed to initialize nvml: unknown error", "nvml initialize faile
 @rule("runtime-hook", order=70)
 def runtime_hook(text: str) -> Recognition | None:
     low = _low(text)
-    if not _has(
+    if not mentions(
         low,
         "nvidia-container-cli",
         "nvidia-cdi-hook",
@@ -537,7 +532,7 @@ def runtime_hook(text: str) -> Recognition | None:
     if 'no runtime for "nvidia"' in low or (
         "incompatible platform detected" in low or "did you configure the nvidia container toolkit" in low
     ):
-        return _rec(
+        return recognition(
             "runtime-hook",
             "nvidia-runtime-missing",
             "Node",
@@ -547,7 +542,7 @@ def runtime_hook(text: str) -> Recognition | None:
     m = _REQUIREMENT.search(text)
     if m is not None:
         req = re.sub(r"\s+", "", m.group("req"))
-        return _rec(
+        return recognition(
             "runtime-hook",
             "cuda-requirement",
             "Pod",
@@ -556,7 +551,7 @@ def runtime_hook(text: str) -> Recognition | None:
             required=req,
         )
     if "driver/library version mismatch" in low and "nvml error" in low:
-        return _rec(
+        return recognition(
             "runtime-hook",
             "driver-library-mismatch",
             "Node",
@@ -564,15 +559,15 @@ def runtime_hook(text: str) -> Recognition | None:
             RELOAD_NODE_DRIVER,
         )
     if "ldcache error" in low:
-        return _rec(
+        return recognition(
             "runtime-hook",
             "ldconfig-missing",
             "Node",
             "nvidia-container-cli: ldcache error (ldconfig path wrong for this OS)",
             FIX_TOOLKIT_LDCONFIG,
         )
-    if "nvidia-cdi-hook" in low and _has(low, "error", "exit code"):
-        return _rec(
+    if "nvidia-cdi-hook" in low and mentions(low, "error", "exit code"):
+        return recognition(
             "runtime-hook",
             "cdi-hook-failed",
             "Node",
@@ -580,7 +575,7 @@ def runtime_hook(text: str) -> Recognition | None:
             REGENERATE_CDI_SPEC,
         )
     if "driver not loaded" in low:
-        return _rec(
+        return recognition(
             "runtime-hook",
             "driver-not-loaded",
             "Node",
@@ -588,7 +583,7 @@ def runtime_hook(text: str) -> Recognition | None:
             CHECK_NODE_DRIVER,
         )
     if "libnvidia-ml.so" in low or "could not load nvml library" in low:
-        return _rec(
+        return recognition(
             "runtime-hook",
             "driver-libraries-missing",
             "Node",
@@ -596,15 +591,15 @@ def runtime_hook(text: str) -> Recognition | None:
             CHECK_NODE_DRIVER_LIBRARIES,
         )
     if "insufficient permissions" in low:
-        return _rec(
+        return recognition(
             "runtime-hook",
             "nvml-permissions",
             "Node",
             "nvidia-container-cli: nvml error: insufficient permissions",
             FIX_NVML_PERMISSIONS,
         )
-    if _has(low, *_LOST_GPUS):
-        return _rec(
+    if mentions(low, *_LOST_GPUS):
+        return recognition(
             "runtime-hook",
             "lost-gpus",
             "Node",
@@ -612,15 +607,15 @@ def runtime_hook(text: str) -> Recognition | None:
             FIX_CGROUP_DEVICE_ACCESS,
         )
     if "initialization error: driver error" in low or "initialization error: cuda error" in low:
-        return _rec(
+        return recognition(
             "runtime-hook",
             "driver-error",
             "Node",
             "nvidia-container-cli: initialization error (driver)",
             CHECK_NODE_DRIVER,
         )
-    if "nvidia-container-runtime-hook" in low and _has(low, "error", "exit code"):
-        return _rec(
+    if "nvidia-container-runtime-hook" in low and mentions(low, "error", "exit code"):
+        return recognition(
             "runtime-hook",
             "hook-failed",
             "Node",

@@ -27,7 +27,7 @@ from checks.event_messages import (
     parse_karpenter_message,
     parse_scheduler_message,
 )
-from checks.recognise import REPLACE_GPU_NODE, Recognition, remedy, rule
+from checks.recognise import REPLACE_GPU_NODE, Recognition, recognition, remedy, rule
 
 HEADLINE_MAX = 110
 
@@ -109,7 +109,8 @@ CHECK_POWER_COOLING = remedy(
 
 
 def _rec(family: str, cause: str, subject: str, lead: str, key: str, rem: str, **facts: Any) -> Recognition:
-    return Recognition(family, cause, subject, headline(lead, key), rem, {k: v for k, v in facts.items() if v})
+    """A recognition whose headline is `lead: key`, shortened without losing the key."""
+    return recognition(family, cause, subject, headline(lead, key), rem, **facts)
 
 
 _NVML_LIB = re.compile(r"NVML library version:\s*([\d.]+)")
