@@ -44,10 +44,21 @@ def run_child(
     return elapsed, usage.ru_maxrss / 1024, code, err
 
 
-def start_simulator(spec: str, kubeconfig: Path) -> subprocess.Popen:
-    """`gputui sim serve --synthetic SPEC` in its own process, returned once it serves."""
+def start_simulator(spec: str, kubeconfig: Path, extra: Iterable[str] = ()) -> subprocess.Popen:
+    """`gputui sim serve --synthetic SPEC [EXTRA...]` in its own process, returned once it serves."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gputui", "sim", "serve", "--synthetic", spec, "--kubeconfig-out", str(kubeconfig)],
+        [
+            sys.executable,
+            "-m",
+            "gputui",
+            "sim",
+            "serve",
+            "--synthetic",
+            spec,
+            "--kubeconfig-out",
+            str(kubeconfig),
+            *extra,
+        ],
         cwd=REPO,
         env=env_for(kubeconfig),
         stdout=subprocess.PIPE,
@@ -62,12 +73,12 @@ def start_simulator(spec: str, kubeconfig: Path) -> subprocess.Popen:
 
 
 @contextlib.contextmanager
-def served(size: str, spec: str) -> Iterator[tuple[dict, Path]]:
+def served(size: str, spec: str, extra: Iterable[str] = ()) -> Iterator[tuple[dict, Path]]:
     """A synthetic cluster served for the block: yields (environment for clients, scratch dir)."""
     tmp = Path(tempfile.mkdtemp(prefix="gputui-bench-"))
     kubeconfig = tmp / "kubeconfig"
     t0 = time.perf_counter()
-    sim = start_simulator(spec, kubeconfig)
+    sim = start_simulator(spec, kubeconfig, extra)
     print(f"\n[{size}] {spec}: simulator ready in {time.perf_counter() - t0:.1f} s", flush=True)
     try:
         yield env_for(kubeconfig), tmp

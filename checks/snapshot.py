@@ -109,6 +109,9 @@ class ClusterSnapshot:
     source: str = "live"  # live | snapshot
     # apiVersion actually served for Karpenter kinds ("karpenter.sh/v1" or ".../v1beta1")
     karpenter_api_version: str | None = None
+    # attribute -> (apiVersion served, the list's resourceVersion) of each list read live: where
+    # a watch goes on from. Empty for snapshots built from files.
+    listed: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     # -- construction ------------------------------------------------------
 

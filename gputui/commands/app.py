@@ -13,9 +13,21 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         type=float,
         default=None,
-        help="interactive app: read the cluster again every SECONDS",
+        help="interactive app: read the cluster again every SECONDS instead of watching it",
     )
+    add_watch_option(parser)
     parser.set_defaults(func=run)
+
+
+def add_watch_option(parser: argparse.ArgumentParser, default=None) -> None:
+    """--no-watch: the app reads once (and on `r`); by default watches keep what it shows current."""
+    parser.add_argument(
+        "--no-watch",
+        dest="watch",
+        action="store_false",
+        default=True if default is None else default,
+        help="interactive app: read the cluster once (r reads again) instead of watching it for changes",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,6 +47,7 @@ def app_config(args: argparse.Namespace, kubeconfig: str | None, context: str | 
         namespace=getattr(args, "namespace", None),
         read_only=bool(getattr(args, "read_only", False)),
         refresh_seconds=float(refresh) if refresh else None,
+        watch=bool(getattr(args, "watch", True)) and not refresh,
         demo_scenario=demo_scenario,
         request_timeout=request_timeout(args),
     )

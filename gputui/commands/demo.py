@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from gputui.commands.app import app_config, run_app
+from gputui.commands.app import add_watch_option, app_config, run_app
 from gputui.commands.options import add_common_options
 
 
@@ -18,8 +18,9 @@ def register(sub) -> None:
         metavar="SECONDS",
         type=float,
         default=argparse.SUPPRESS,
-        help="read the simulated cluster again every SECONDS",
+        help="read the simulated cluster again every SECONDS instead of watching it",
     )
+    add_watch_option(p, argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 

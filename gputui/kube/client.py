@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -86,36 +86,38 @@ class KubeClient:
         `body` is JSON-encoded unless it is bytes/str. 401 re-runs the exec plugin once
         (kubectl does the same) before giving up with a ConnectError.
         """
-        url = self.server.rstrip("/") + path
-        q = {k: v for k, v in (query or {}).items() if v is not None and v != ""}
-        if q:
-            url += "?" + urlencode({k: (str(v).lower() if isinstance(v, bool) else v) for k, v in q.items()})
-        headers = dict(self.api_client.default_headers)
-        headers["Accept"] = accept
-        if body is not None:
-            headers["Content-Type"] = content_type or "application/json"
+        headers = self._headers(accept, body is not None and (content_type or "application/json") or None)
         t = timeout if timeout is not None else self.request_timeout  # 0: no timeout (--request-timeout 0)
-        for attempt in (1, 2):
-            self._authorize(headers)
-            try:
-                raw = self.api_client.rest_client.request(
-                    method, url, headers=dict(headers), body=body, _request_timeout=(min(10.0, t), t) if t else None
-                )
-                data = raw.read()
-            except Exception as e:  # noqa: BLE001 - every transport failure is classified below
-                raise self._transport(e, t) from None
-            if raw.status == 401 and attempt == 1 and self.config.exec_command and not self._refreshed_after_401:
-                self._refreshed_after_401 = True
-                self.config.refresh_credentials()
-                continue
-            break
+        raw = self._send(method, self._url(path, query), headers, body, (min(10.0, t), t) if t else None)
+        try:
+            data = raw.read()
+        except Exception as e:  # noqa: BLE001 - every transport failure is classified below
+            raise self._transport(e, t) from None
         if 200 <= raw.status < 300:
             self._refreshed_after_401 = False  # a later 401 (revoked, rotated) deserves its own retry
             return Response(raw.status, data, raw.headers)
-        err = KubeApiError.from_response(raw.status, data, raw.headers)
-        if raw.status == 401:
-            raise unauthorized(self.server, self.config.user, err, self.config.exec_command)
-        raise err
+        raise self._api_error(raw.status, data, raw.headers)
+
+    def open_stream(self, path: str, query: Mapping[str, Any] | None = None, *, read_timeout: float) -> Stream:
+        """GET a streaming answer (a watch): its lines as they come. Non-2xx raises KubeApiError
+        and no answer ConnectError/TransportTimeout, as `request` does; a read that waits
+        `read_timeout` seconds for a byte raises TransportTimeout from the line iterator."""
+        connect_timeout = min(10.0, self.request_timeout) if self.request_timeout else 10.0
+        raw = self._send(
+            "GET",
+            self._url(path, query),
+            self._headers("application/json", None),
+            None,
+            (connect_timeout, read_timeout),
+        )
+        if 200 <= raw.status < 300:
+            self._refreshed_after_401 = False
+            return Stream(raw.response, self.server, read_timeout)
+        try:
+            data = raw.read()
+        except Exception as e:  # noqa: BLE001 - classified below
+            raise self._transport(e, read_timeout) from None
+        raise self._api_error(raw.status, data, raw.headers)
 
     def get(self, path: str, query: Mapping[str, Any] | None = None, timeout: float | None = None) -> bytes:
         return self.request("GET", path, query=query, timeout=timeout).data
@@ -154,6 +156,45 @@ class KubeClient:
 
     # -- internals --------------------------------------------------------------
 
+    def _url(self, path: str, query: Mapping[str, Any] | None) -> str:
+        url = self.server.rstrip("/") + path
+        q = {k: v for k, v in (query or {}).items() if v is not None and v != ""}
+        if q:
+            url += "?" + urlencode({k: (str(v).lower() if isinstance(v, bool) else v) for k, v in q.items()})
+        return url
+
+    def _headers(self, accept: str, content_type: str | None) -> dict:
+        headers = dict(self.api_client.default_headers)
+        headers["Accept"] = accept
+        if content_type:
+            headers["Content-Type"] = content_type
+        return headers
+
+    def _send(self, method: str, url: str, headers: dict, body: Any, timeout: tuple[float, float] | None):
+        """The answer's head, its body not read yet. 401 re-runs the exec plugin once (kubectl does
+        the same) before the caller sees it."""
+        for attempt in (1, 2):
+            self._authorize(headers)
+            try:
+                raw = self.api_client.rest_client.request(
+                    method, url, headers=dict(headers), body=body, _request_timeout=timeout
+                )
+            except Exception as e:  # noqa: BLE001 - every transport failure is classified below
+                raise self._transport(e, timeout[1] if timeout else 0) from None
+            if raw.status == 401 and attempt == 1 and self.config.exec_command and not self._refreshed_after_401:
+                self._refreshed_after_401 = True
+                raw.read()
+                self.config.refresh_credentials()
+                continue
+            return raw
+        raise AssertionError("unreachable")
+
+    def _api_error(self, status: int, data: bytes, headers: Any) -> Exception:
+        err = KubeApiError.from_response(status, data, headers)
+        if status == 401:
+            return unauthorized(self.server, self.config.user, err, self.config.exec_command)
+        return err
+
     def _authorize(self, headers: dict) -> None:
         # The loader's refresh hook may run the exec plugin; one thread at a time.
         with self._auth_lock:
@@ -175,6 +216,53 @@ class KubeClient:
         if isinstance(exc, ApiException) and exc.status == 0:  # the client wraps SSL errors this way
             return transport_error(_Wrapped(str(exc.reason or exc)), self.server, timeout)
         return transport_error(exc, self.server, timeout)
+
+
+class Stream:
+    """The lines of a streaming answer. `close()` may be called from another thread: a read
+    blocked on the socket returns at once (the iterator then ends)."""
+
+    def __init__(self, response: Any, server: str, read_timeout: float):
+        self._response = response
+        self._server = server
+        self._read_timeout = read_timeout
+        self._closed = False
+
+    def lines(self) -> Iterator[bytes]:
+        """Each complete line (a watch event), without its newline; ends when the server ends the
+        answer or `close()` is called. A silent connection raises TransportTimeout."""
+        import urllib3.exceptions as u3
+
+        buffered = b""
+        try:
+            while not self._closed:
+                chunk = self._response.read1(65536) if hasattr(self._response, "read1") else self._response.read(65536)
+                if not chunk:
+                    break
+                buffered += chunk
+                if b"\n" not in chunk:
+                    continue
+                *complete, buffered = buffered.split(b"\n")
+                for line in complete:
+                    if line.strip():
+                        yield line
+        except (u3.ReadTimeoutError, TimeoutError) as e:
+            if not self._closed:
+                raise TransportTimeout(f"no word from {self._server} for {self._read_timeout:g}s: {e}") from None
+        except (u3.ProtocolError, OSError, ValueError, AttributeError) as e:
+            if not self._closed:
+                raise TransportTimeout(f"the stream from {self._server} broke: {e}") from None
+        if buffered.strip() and not self._closed:
+            yield buffered
+
+    def close(self) -> None:
+        self._closed = True
+        try:
+            if hasattr(self._response, "shutdown"):
+                self._response.shutdown()  # unblocks a read in another thread
+            self._response.release_conn()
+        except Exception:  # noqa: BLE001 - closing is best effort
+            pass
 
 
 def _is_loopback(server: str) -> bool:

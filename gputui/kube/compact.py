@@ -26,6 +26,10 @@ class Compactor:
         self._strings: dict[str, str] = {}
         self._shared: dict[Hashable, Any] = {}
 
+    def size(self) -> int:
+        """Entries in its caches: they grow with every distinct value seen."""
+        return len(self._strings) + len(self._shared)
+
     # -- primitives ---------------------------------------------------------------------
 
     def s(self, value):

@@ -91,6 +91,7 @@ class _Listed:
     attr: str
     items: list
     api_version: str
+    resource_version: str = ""  # the list's: a watch goes on from there
 
 
 class Failed(Exception):
@@ -267,6 +268,7 @@ def _collect(futures: dict[Future, str], snap: ClusterSnapshot, watch: _Watch) -
                 raise
             if hasattr(snap, listed.attr):
                 setattr(snap, listed.attr, listed.items)
+                snap.listed[listed.attr] = (listed.api_version, listed.resource_version)
             if listed.attr in ("nodepools", "nodeclaims") and listed.api_version.startswith("karpenter.sh/"):
                 if snap.karpenter_api_version is None or listed.attr == "nodepools":
                     snap.karpenter_api_version = listed.api_version
@@ -307,18 +309,18 @@ def _list_versions(
     ns = None if plural in _CLUSTER_SCOPED else namespace
     versions = (version,) + _FALLBACK_VERSIONS.get(group, ())
     last_404: KubeApiError | None = None
-    kind = _kind_of(attr, plural)
+    kind = kind_of(attr, plural)
     for v in versions:
         api_version = f"{group}/{v}" if group else v
         try:
-            items = _paginate(
+            items, resource_version = _paginate(
                 kube,
                 _path(group, v, plural, ns),
                 decoder,
                 name,
                 progress,
                 _page_to(sink, attr, kind, api_version),
-                _compact_for(compactor, attr),
+                compact_for(compactor, attr),
             )
         except KubeApiError as e:
             if e.status == 404:
@@ -329,7 +331,7 @@ def _list_versions(
             raise Failed(_incomplete(name, e)) from None
         if decoder.type is ObjectList:
             _fill_kind(items, kind, api_version)
-        return _Listed(attr, items, api_version)
+        return _Listed(attr, items, api_version, resource_version)
     what = _NOT_INSTALLED.get(group)
     served = " or ".join(f"{group}/{v}" if group else v for v in versions)
     message = (
@@ -372,7 +374,8 @@ def _page_to(sink: PageSink | None, attr: str, kind: str, api_version: str) -> _
     return _SinkPages(sink, attr, kind, api_version) if sink is not None else None
 
 
-def _compact_for(compactor: Compactor | None, attr: str) -> Callable[[list], None]:
+def compact_for(compactor: Compactor | None, attr: str) -> Callable[[list], None]:
+    """What shrinks freshly decoded objects of `attr` (nothing without a compactor)."""
     if compactor is None:
         return lambda items: None
     method = {"pods": compactor.pods, "nodes": compactor.nodes, "events": compactor.events}.get(attr)
@@ -394,11 +397,12 @@ def _paginate(
     progress: Progress,
     pages: _SinkPages | None = None,
     compact: Callable[[list], None] = lambda items: None,
-) -> list:
-    """All pages of one list. The next page is requested before this one is decoded, so the
+) -> tuple[list, str]:
+    """All pages of one list, and the list's resourceVersion. The next page is requested before this one is decoded, so the
     server prepares it while we decode (the decoder holds the GIL; waiting on a socket does not)."""
     items: list = []
     cont: str | None = None
+    resource_version = ""
     limit = PAGE_SIZE
     pending: Future | None = None
     prefetch: DaemonPool | None = None
@@ -414,7 +418,7 @@ def _paginate(
                 if e.status == 410 and cont:
                     # The continue token expired (etcd compacted): as client-go's pager does,
                     # fall back to one unpaginated list rather than loop on fresh tokens.
-                    items, cont, limit, pending = [], None, 0, None
+                    items, cont, limit, pending, resource_version = [], None, 0, None, ""
                     if pages is not None:
                         pages.restart()
                     progress(name, 0)
@@ -422,7 +426,9 @@ def _paginate(
                 raise
             pending = None
             try:
-                cont = _HEAD.decode(body).metadata.continue_
+                head = _HEAD.decode(body).metadata
+                cont = head.continue_
+                resource_version = resource_version or head.resource_version
                 if cont:
                     prefetch = prefetch or DaemonPool(1, "prefetch")
                     pending = prefetch.submit(fetch, cont, limit)
@@ -436,7 +442,7 @@ def _paginate(
             del body, page
             progress(name, len(items))
             if not cont:
-                return items
+                return items, resource_version
     finally:
         if prefetch is not None:
             prefetch.shutdown()
@@ -489,10 +495,37 @@ def _path(group: str, version: str, plural: str, namespace: str | None) -> str:
     return f"{base}/namespaces/{namespace}/{plural}" if namespace else f"{base}/{plural}"
 
 
-def _kind_of(attr: str, plural: str) -> str:
+def kind_of(attr: str, plural: str) -> str:
+    """The kind of the objects a list of `attr` holds (list items arrive without it)."""
     from checks.snapshot import KIND_TO_ATTR
 
     return next((k for k, a in KIND_TO_ATTR.items() if a == attr), "") or plural.rstrip("s").capitalize()
+
+
+def relist(kube: KubeClient, attr: str, api_version: str, compactor: Compactor | None = None) -> tuple[list, str]:
+    """`attr` listed again, all namespaces, at `api_version` (the one the first read was served):
+    its objects and the list's resourceVersion, as the first read decoded them. For live mode,
+    after a watch's resourceVersion expired. KubeApiError and Failed as for any list."""
+    group, _, plural = RESOURCES[attr]
+    version = api_version.rpartition("/")[2]
+    decoder = msgspec.json.Decoder(_LIST_TYPES.get(attr, ObjectList))
+    items, resource_version = _paginate(
+        kube,
+        _path(group, version, plural, None),
+        decoder,
+        resource_name(group, plural),
+        lambda name, count: None,
+        compact=compact_for(compactor, attr),
+    )
+    if decoder.type is ObjectList:
+        _fill_kind(items, kind_of(attr, plural), api_version)
+    return items, resource_version
+
+
+def watch_path(attr: str, api_version: str) -> str:
+    """Where `attr` is watched, all namespaces, at `api_version`."""
+    group, _, plural = RESOURCES[attr]
+    return _path(group, api_version.rpartition("/")[2], plural, None)
 
 
 def _fill_kind(items: list, kind: str, api_version: str) -> None:
@@ -533,10 +566,9 @@ def log_tail_containers(pod) -> list[tuple[str, bool]]:
     return failing_containers(pod)
 
 
-def _fetch_operand_logs(kube: KubeClient, pool: DaemonPool, snap: ClusterSnapshot, watch: _Watch) -> None:
-    """The log tails of failing GPU Operator pods: root-cause evidence, so a tail that could not
-    be read (403, 5xx or a timeout after retries) is listed under could-not-see, with its reason.
-    A 400 or 404 (no previous instance, the pod just went away) is nothing to show, not a loss."""
+def wanted_log_tails(snap: ClusterSnapshot) -> list[tuple[str, str, str, bool]]:
+    """(namespace, pod, container, previous) of the log tails worth reading: those of the first
+    MAX_LOG_PODS failing GPU Operator pods, the previous instance's too where there was one."""
     wanted: list[tuple[str, str, str, bool]] = []
     pods_with_logs = 0
     for pod in [p for p in snap.pods if p.metadata.labels.get("app") in OPERAND_APPS]:
@@ -550,31 +582,32 @@ def _fetch_operand_logs(kube: KubeClient, pool: DaemonPool, snap: ClusterSnapsho
         pods_with_logs += 1
         if pods_with_logs >= MAX_LOG_PODS:
             break
-    futures = {pool.submit(_log_tail, kube, *key): key for key in wanted}
-    names = {f: "pods/log" for f in futures}
-    pending = set(futures)
-    while pending:
-        _, pending = watch.poll(pending, names)
-    lost: dict[str, list[tuple[str, str]]] = {}  # reason -> (which tail, why)
-    for f, key in futures.items():
+    return wanted
+
+
+def read_log_tails(
+    kube: KubeClient, snap: ClusterSnapshot, wanted: list[tuple[str, str, str, bool]]
+) -> dict[tuple[str, str, str, bool], tuple[str, str]]:
+    """Read the `wanted` log tails into `snap.logs`; returns those that could not be read, with
+    (reason, message). A tail that does not exist (400, 404) is neither read nor lost."""
+    pool = DaemonPool(WORKERS, "logs")
+    try:
+        return _read_log_tails(kube, pool, snap, _Watch(None, None), wanted)
+    finally:
+        pool.shutdown()
+
+
+def lost_log_tails(lost: dict[tuple[str, str, str, bool], tuple[str, str]]) -> list[Incomplete]:
+    """What `read_log_tails` could not read, as could-not-see entries: one per reason."""
+    by_reason: dict[str, list[tuple[str, str]]] = {}  # reason -> (which tail, why)
+    for key, (reason, message) in lost.items():
         which = f"{key[0]}/{key[1]} {key[2]}" + (" (previous)" if key[3] else "")
-        try:
-            text = f.result()
-        except KubeApiError as e:
-            if e.status in (400, 404):
-                continue
-            incomplete = _incomplete("pods/log", e)
-            lost.setdefault(incomplete.reason, []).append((which, incomplete.message))
-            continue
-        except Failed as e:
-            lost.setdefault(e.incomplete.reason, []).append((which, e.incomplete.message))
-            continue
-        if text:
-            snap.logs[key] = text
-    for reason, tails in sorted(lost.items()):
+        by_reason.setdefault(reason, []).append((which, message))
+    out = []
+    for reason, tails in sorted(by_reason.items()):
         shown = ", ".join(w for w, _ in tails[:5]) + (f" and {len(tails) - 5} more" if len(tails) > 5 else "")
         n = len(tails)
-        snap.incomplete.append(
+        out.append(
             Incomplete(
                 "pods/log",
                 reason,
@@ -582,6 +615,40 @@ def _fetch_operand_logs(kube: KubeClient, pool: DaemonPool, snap: ClusterSnapsho
                 f"({shown}): {tails[0][1]}",
             )
         )
+    return out
+
+
+def _fetch_operand_logs(kube: KubeClient, pool: DaemonPool, snap: ClusterSnapshot, watch: _Watch) -> None:
+    """The log tails of failing GPU Operator pods: root-cause evidence, so a tail that could not
+    be read (403, 5xx or a timeout after retries) is listed under could-not-see, with its reason.
+    A 400 or 404 (no previous instance, the pod just went away) is nothing to show, not a loss."""
+    snap.incomplete.extend(lost_log_tails(_read_log_tails(kube, pool, snap, watch, wanted_log_tails(snap))))
+
+
+def _read_log_tails(
+    kube: KubeClient, pool: DaemonPool, snap: ClusterSnapshot, watch: _Watch, wanted: list[tuple[str, str, str, bool]]
+) -> dict[tuple[str, str, str, bool], tuple[str, str]]:
+    futures = {pool.submit(_log_tail, kube, *key): key for key in wanted}
+    names = {f: "pods/log" for f in futures}
+    pending = set(futures)
+    while pending:
+        _, pending = watch.poll(pending, names)
+    lost: dict[tuple[str, str, str, bool], tuple[str, str]] = {}
+    for f, key in futures.items():
+        try:
+            text = f.result()
+        except KubeApiError as e:
+            if e.status in (400, 404):
+                continue
+            incomplete = _incomplete("pods/log", e)
+            lost[key] = (incomplete.reason, incomplete.message)
+            continue
+        except Failed as e:
+            lost[key] = (e.incomplete.reason, e.incomplete.message)
+            continue
+        if text:
+            snap.logs[key] = text
+    return lost
 
 
 def _log_tail(kube: KubeClient, namespace: str, pod: str, container: str, previous: bool) -> str:

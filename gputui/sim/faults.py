@@ -35,6 +35,9 @@ class Faults:
     # Reads of these resources are always answered 503 (error_rate picks reads at random instead).
     unavailable: tuple[str, ...] = ()
     stalled: int = 0  # how many requests have been stalled so far
+    # How many more watch requests find their resourceVersion compacted away (410 Gone), as a
+    # client that was away longer than etcd keeps history does.
+    expire_watches: int = 0
     _rng: random.Random = field(default_factory=random.Random, repr=False, compare=False)
     _released: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
 
@@ -68,6 +71,13 @@ class Faults:
         if self.error_rate <= 0 or self._rng.random() >= self.error_rate:
             return 0
         return self._rng.choice((500, 503))
+
+    def take_expired_watch(self) -> bool:
+        with self._lock:
+            if self.expire_watches <= 0:
+                return False
+            self.expire_watches -= 1
+            return True
 
     def request_fault(self, method: str, resource: str) -> int:
         """Sleep the latency set for this request kind; 503 when it is to fail, else 0."""

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import zlib
+from collections import Counter
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -37,7 +38,7 @@ from gputui.sim.statuses import (
 )
 from gputui.sim.store import Entry, Store
 from gputui.sim.subresources import SubresourceHandlers
-from gputui.sim.watch import WatchHandlers
+from gputui.sim.watch import BOOKMARK_SECONDS, WatchHandlers
 
 _encode = msgspec.json.encode
 _decode = msgspec.json.decode
@@ -73,6 +74,12 @@ class SimServer(ThreadingHTTPServer):
         self.identities: dict[str, Identity] = {}  # token -> who; RBAC applies to these, not to `token`
         self.authorizer = Authorizer(store)
         self.stopping = False
+        # How often a watch that asked for bookmarks gets one (a real API server: about a minute).
+        self.bookmark_seconds = BOOKMARK_SECONDS
+        self.watch_epoch = 0  # end_watches() moves it on; a watch of an older epoch ends
+        # Watches by resource ("pods", "nodeclaims.karpenter.sh"): opened since the start, and open now.
+        self.watches_opened: Counter[str] = Counter()
+        self.watches_open: Counter[str] = Counter()
         self._conns: set[socket.socket] = set()
         self._conns_lock = threading.Lock()
 
@@ -91,6 +98,11 @@ class SimServer(ThreadingHTTPServer):
         if isinstance(sys.exc_info()[1], ConnectionError):
             return
         super().handle_error(request, client_address)
+
+    def end_watches(self) -> None:
+        """End every open watch (as an API server restart or a load balancer's idle timeout
+        does); clients reconnect."""
+        self.watch_epoch += 1
 
     def stop(self) -> None:
         """Stop accepting, end watches and cut keep-alive connections, so clients see a dead server."""

@@ -7,13 +7,14 @@ from __future__ import annotations
 import select
 import socket
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from gputui.sim import media
 from gputui.sim.selectors import SelectorError, parse_field_selector, parse_label_selector
-from gputui.sim.statuses import ApiError, bad_request
+from gputui.sim.statuses import ApiError, bad_request, expired
 from gputui.sim.store import Entry
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ _encode = msgspec.json.encode
 _decode = msgspec.json.decode
 
 WATCH_POLL_SECONDS = 1.0
+BOOKMARK_SECONDS = 30.0
 DEFAULT_WATCH_SECONDS = 1800
 
 
@@ -59,7 +61,10 @@ class WatchHandlers:
         rv_param = self.query.get("resourceVersion") or "0"
         initial_end = self._flag("sendInitialEvents")
         initial: list[Entry] = []
+        epoch = self.server.watch_epoch
         try:
+            if rv_param != "0" and not initial_end and self.server.faults.take_expired_watch():
+                raise expired(f"too old resource version: {rv_param} ({store.resource_version})")
             if rv_param == "0" or initial_end:
                 sel = store.select(rt, ns, self.query.get("labelSelector"), self.query.get("fieldSelector"))
                 initial = [e for e in sel.entries if matches(e.obj)]
@@ -77,19 +82,49 @@ class WatchHandlers:
             self._chunk(_encode({"type": "ERROR", "object": e.status()}) + b"\n")
             return self._end_stream()
         self._start_stream(table)
+        resource = f"{rt.plural}.{rt.group}" if rt.group else rt.plural
+        self.server.watches_opened[resource] += 1
+        self.server.watches_open[resource] += 1
+        try:
+            self._stream_events(route, table, include, initial, initial_end, since, epoch, deadline, matches)
+        finally:
+            self.server.watches_open[resource] -= 1
+
+    def _stream_events(
+        self,
+        route: Route,
+        table: bool,
+        include: str,
+        initial: list[Entry],
+        initial_end: bool,
+        since: int,
+        epoch: int,
+        deadline: float,
+        matches: Callable[[dict], bool],
+    ) -> None:
+        store = self.server.store
+        rt = route.rt
+        bookmarks = self._flag("allowWatchBookmarks")
+        bookmark_every = float(getattr(self.server, "bookmark_seconds", BOOKMARK_SECONDS))
         for entry in initial:
             self._chunk(self._event_line(route, "ADDED", entry, table, include))
         if initial_end:
-            # Watch-list clients wait for this bookmark to know the initial state is complete.
-            mark = {
-                "kind": rt.kind,
-                "apiVersion": rt.api_version(route.version),
-                "metadata": {"resourceVersion": str(since), "annotations": {"k8s.io/initial-events-end": "true"}},
-            }
-            self._chunk(_encode({"type": "BOOKMARK", "object": mark}) + b"\n")
-        while not self.server.stopping and time.monotonic() < deadline and not self._client_gone():
+            self._bookmark(route, since, initial_end=True)
+        last_bookmark = time.monotonic()
+        while (
+            not self.server.stopping
+            and epoch == self.server.watch_epoch
+            and time.monotonic() < deadline
+            and not self._client_gone()
+        ):
+            if bookmarks and time.monotonic() - last_bookmark >= bookmark_every:
+                # Where the watch has got to, even when nothing of its kind changed: a client
+                # that reconnects resumes from here instead of an old version that may be gone.
+                self._bookmark(route, since)
+                last_bookmark = time.monotonic()
             try:
-                events = store.events_after(since, min(WATCH_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+                wait = min(WATCH_POLL_SECONDS, bookmark_every) if bookmarks else WATCH_POLL_SECONDS
+                events = store.events_after(since, min(wait, max(0.0, deadline - time.monotonic())))
             except ApiError as e:
                 self._chunk(_encode({"type": "ERROR", "object": e.status()}) + b"\n")
                 break
@@ -113,6 +148,14 @@ class WatchHandlers:
             if store.closed:
                 break
         self._end_stream()
+
+    def _bookmark(self, route: Route, resource_version: int, initial_end: bool = False) -> None:
+        meta: dict[str, Any] = {"resourceVersion": str(resource_version)}
+        if initial_end:
+            # Watch-list clients wait for this bookmark to know the initial state is complete.
+            meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+        mark = {"kind": route.rt.kind, "apiVersion": route.rt.api_version(route.version), "metadata": meta}
+        self._chunk(_encode({"type": "BOOKMARK", "object": mark}) + b"\n")
 
     def _client_gone(self) -> bool:
         """A watcher that hung up shows as a readable socket with nothing to read."""

@@ -21,10 +21,12 @@ from gputui.tui.state import AppConfig, GatherError
 
 if TYPE_CHECKING:
     from gputui.kube.client import KubeClient
+    from gputui.kube.live import Live
 
 # Actions that change the cluster (or start pods on it); never offered in read-only mode.
 MUTATING_ACTIONS = frozenset({"undo", "debug_all", "debug_node", "edit_nodepool", "walk_through"})
 _PROGRESS_INTERVAL = 0.1
+_SWEEP_SECONDS = 60.0
 
 
 class GputuiApp(App):
@@ -57,6 +59,12 @@ class GputuiApp(App):
         self.gathering = False
         self._generation = 0  # bumped on context switch: results of older gatherings are dropped
         self._lock = threading.Lock()
+        self.live: Live | None = None  # while watches keep the snapshot current
+        self.fleet_view = None  # gputui.tui.fleet_view.FleetView of the snapshot, worked out off-screen
+        self.read_at: float | None = None  # time.time() of the last full read
+        self._caught_up = threading.Event()  # the screens have the last live snapshot
+        self._caught_up.set()
+        self._last_sweep = time.monotonic()
 
     # -- the contract other screens rely on ---------------------------------------------
 
@@ -68,6 +76,7 @@ class GputuiApp(App):
         """Re-gather in a worker; SnapshotReady (or GatherFailed) follows."""
         self.gathering = True
         self.gather_error = None
+        self._stop_live()  # the new read starts its own watches
         self._broadcast(lambda: GatherStarted(self.config.context or ""))
         self._gather(self._generation)
 
@@ -164,6 +173,7 @@ class GputuiApp(App):
         with self._lock:
             self._generation += 1
             old, self.kube = self.kube, None
+        self._stop_live()
         if old is not None:
             old.close()
         self.config.context = name
@@ -210,8 +220,71 @@ class GputuiApp(App):
             self.refresh_data()
 
     def on_unmount(self) -> None:
+        self._stop_live()
         if self.kube is not None:
             self.kube.close()
+
+    # -- live: watches keep the snapshot current -------------------------------------------
+
+    @property
+    def watching(self) -> bool:
+        """Whether the data is kept current by watches (else it is as of the last read)."""
+        return self.live is not None and not self.live.stopped
+
+    def live_status(self):
+        """gputui.kube.live.LiveStatus while watching, else None."""
+        return self.live.status() if self.watching else None
+
+    def _start_live(self, snapshot) -> None:
+        self._stop_live()
+        if (
+            not self.config.watch
+            or self.config.refresh_seconds
+            or self.kube is None
+            or snapshot.source != "live"
+            or not snapshot.listed
+        ):
+            return
+        from gputui.kube.live import Live, LogTails
+
+        generation = self._generation
+        kube = self.kube
+        logs = LogTails(kube, snapshot)
+
+        def publish(snap, change) -> None:
+            from checks.registry import run_checks
+            from gputui.report.selection import filter_findings
+
+            # One snapshot at a time on its way to the screens: a slow screen is never flooded.
+            self._caught_up.wait(5.0)
+            if generation != self._generation or live.stopped:
+                return
+            logs.fill(snap)
+            findings = run_checks(snap)
+            if self.config.namespace:
+                findings = filter_findings(findings, snap, namespace=self.config.namespace)
+            view = self._view(snap, findings)
+            if generation != self._generation or live.stopped:
+                return
+            self._caught_up.clear()
+            self.post_message(SnapshotReady(snap, findings, change, view))
+
+        live = Live(kube, snapshot, publish)
+        self.live = live
+        live.start()
+
+    def _view(self, snapshot, findings: list):
+        """What the fleet screen shows, worked out in the calling (worker) thread; with the debug
+        runs' findings when there are any for this snapshot's nodes."""
+        from gputui.tui.fleet_view import fleet_view
+
+        return fleet_view(snapshot, self._merged_findings(snapshot, findings), self.kubernetes_version)
+
+    def _stop_live(self) -> None:
+        live, self.live = self.live, None
+        if live is not None:
+            live.stop()
+        self._caught_up.set()
 
     # -- gathering -----------------------------------------------------------------------
 
@@ -273,20 +346,37 @@ class GputuiApp(App):
         if generation != self._generation or worker.is_cancelled:
             return
         self.kubernetes_version = version
-        self.post_message(SnapshotReady(snapshot, findings))
+        self.post_message(SnapshotReady(snapshot, findings, view=self._view(snapshot, findings)))
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         # A gathering cannot repeat what nvidia-smi saw: keep the debug runs' findings for nodes still there.
         self._gathered_findings = message.findings
         self.snapshot, self.findings = message.snapshot, self._merged_findings(message.snapshot, message.findings)
-        findings = self.findings
-        self.gathering = False
-        self.gather_error = None
-        self.sub_title = message.snapshot.context or self.config.context or ""
-        # The old snapshot is garbage now; collect it once, then keep the new one out of every later pass.
+        findings, change = self.findings, message.change
+        self.fleet_view = message.view
+        if change is None:  # a full read (not a live update)
+            self.gathering = False
+            self.gather_error = None
+            self.read_at = time.time()
+            self.sub_title = message.snapshot.context or self.config.context or ""
+            # The old snapshot is garbage now; collect it once, then keep the new one out of every later pass.
+            gc.collect()
+            gc.freeze()
+            self._start_live(message.snapshot)
+        else:
+            self._sweep()
+        self._broadcast(lambda: SnapshotReady(message.snapshot, findings, change, message.view))
+        self._caught_up.set()
+
+    def _sweep(self) -> None:
+        """Live updates replace objects without a full collection; now and then, collect what the
+        frozen generation kept (cycles that became garbage after a freeze) and freeze anew."""
+        if time.monotonic() - self._last_sweep < _SWEEP_SECONDS:
+            return
+        self._last_sweep = time.monotonic()
+        gc.unfreeze()
         gc.collect()
         gc.freeze()
-        self._broadcast(lambda: SnapshotReady(message.snapshot, findings))
 
     def on_gather_failed(self, message: GatherFailed) -> None:
         self.gathering = False

@@ -10,12 +10,16 @@ from textual.message import Message
 
 
 class SnapshotReady(Message, bubble=False):
-    """A gathering finished: the new snapshot and the findings of the checks run on it."""
+    """A gathering finished, or the watches brought changes (`change`, a gputui.kube.live.Change):
+    the new snapshot and the findings of the checks run on it; `view`, when given, is what the
+    fleet screen shows of them (gputui.tui.fleet_view), worked out off the screen's thread."""
 
-    def __init__(self, snapshot, findings: list) -> None:
+    def __init__(self, snapshot, findings: list, change=None, view=None) -> None:
         super().__init__()
         self.snapshot = snapshot
         self.findings = findings
+        self.change = change
+        self.view = view
 
 
 class GatherProgressed(Message, bubble=False):

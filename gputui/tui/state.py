@@ -12,6 +12,8 @@ class AppConfig:
     namespace: str | None
     read_only: bool
     refresh_seconds: float | None = None
+    # After the first read, watches keep the data current (off: read again on `r` or the timer).
+    watch: bool = True
     demo_scenario: str | None = None
     request_timeout: float = 30.0
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 
 import pytest
 import yaml
@@ -26,6 +27,7 @@ from gputui.fixes.targets import object_path
 from gputui.kube.client import connect
 from gputui.kube.errors import KubeApiError
 from gputui.kube.gather import gather
+from gputui.kube.live import Live
 from gputui.nodepool import templates
 from gputui.nodepool.model import NodePoolDraft
 from gputui.nodepool.save import NodePoolSaver
@@ -138,6 +140,16 @@ def test_diagnose_role_is_exactly_what_diagnose_snapshot_and_the_app_read(as_ali
         object_reads.fetch_events(kube, ref)
     pod = snap.pods[0]
     object_reads.fetch_log(kube, pod.metadata.namespace, pod.metadata.name, pod.spec.containers[0].name)
+    # Then the app watches what it listed, one watch per resource, to stay current.
+    live = Live(kube, snap, lambda snapshot, change: None)
+    live.start()
+    try:
+        deadline = time.monotonic() + 15
+        while live.status().watching < len(snap.listed) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert live.status().watching == len(snap.listed) and live.status().polled == ()
+    finally:
+        live.stop()
     kube.close()
 
     assert denied(sim) == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,7 +11,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from checks.model import ObjectRef
-from gputui.tui import fleet_model
+from gputui.tui.freshness import freshness
 from gputui.tui.gather_messages import GatherFailed, GatherProgressed, GatherStarted, SnapshotReady
 from gputui.tui.screens.app_screen import AppScreen
 from gputui.tui.screens.resource_view import NODEPOOL_COLUMNS, nodepool_cells
@@ -102,9 +104,13 @@ class FleetScreen(AppScreen[None]):
             OPERAND_COLUMNS, _operand_cells, lambda op: f"{op.namespace}/{op.name}"
         )
         app = self.app
+        self._summary: tuple | None = None  # (snapshot, fleet_model.FleetSummary) once read
+        self._freshness_shown = ""
         if getattr(app, "snapshot", None) is not None:
             self._fill(app.snapshot, app.findings)
         self.query_one(FindingsTable).focus()
+        # The age of the data moves on by itself: say so every second (only redrawn when it changed).
+        self.set_interval(1.0, self._tick_freshness)
 
     # -- data ----------------------------------------------------------------------------
 
@@ -142,8 +148,32 @@ class FleetScreen(AppScreen[None]):
         status.add_class("-error")
 
     def _fill(self, snapshot, findings: list) -> None:
+        from gputui.tui.fleet_view import fleet_view
+
         app = self.app
-        summary = fleet_model.summarize(snapshot, findings, getattr(app, "kubernetes_version", ""))
+        view = getattr(app, "fleet_view", None)
+        if view is None or not view.fits(snapshot, findings):
+            view = fleet_view(snapshot, findings, getattr(app, "kubernetes_version", ""))
+        self._summary = (snapshot, view.summary)
+        self._show_header()
+        self.query_one(FindingsTable).show(findings, self._filter_text("findings"))
+        self.query_one(NodeTable).show(view.nodes, self._filter_text("nodes"))
+        self.query_one("#nodepools-table", ResourceTable).show(view.nodepools, self._filter_text("nodepools"))
+        self.query_one("#operator-table", ResourceTable).show(view.operands, self._filter_text("operator"))
+        self._label_tabs()
+
+    def _freshness(self):
+        app = self.app
+        status = app.live_status() if hasattr(app, "live_status") else None
+        return freshness(status, getattr(app, "read_at", None), time.time())
+
+    def _show_header(self) -> None:
+        if self._summary is None:
+            return
+        snapshot, summary = self._summary
+        app = self.app
+        fresh = self._freshness()
+        self._freshness_shown = fresh.plain if fresh is not None else ""
         self.query_one(ClusterHeader).show_summary(
             header_fields(
                 summary,
@@ -151,17 +181,14 @@ class FleetScreen(AppScreen[None]):
                 namespace=app.config.namespace,
                 read_only=app.read_only,
                 as_of=snapshot.now,
+                freshness=fresh,
             )
         )
-        self.query_one(FindingsTable).show(findings, self._filter_text("findings"))
-        self.query_one(NodeTable).show(fleet_model.node_rows(snapshot, findings), self._filter_text("nodes"))
-        self.query_one("#nodepools-table", ResourceTable).show(
-            fleet_model.nodepool_rows(snapshot), self._filter_text("nodepools")
-        )
-        self.query_one("#operator-table", ResourceTable).show(
-            fleet_model.operand_rows(snapshot), self._filter_text("operator")
-        )
-        self._label_tabs()
+
+    def _tick_freshness(self) -> None:
+        fresh = self._freshness()
+        if self._summary is not None and (fresh.plain if fresh is not None else "") != self._freshness_shown:
+            self._show_header()
 
     def _filter_text(self, tab: str) -> str:
         return self.query_one(f"#{tab}-filter", FilterInput).value

@@ -118,6 +118,11 @@ class SaveReviewScreen(AppModalScreen[bool]):
         self.dismiss(False)
 
 
+# Live changes that redo the editor's preview: what the pool launches and where. Pods change all
+# the time on a big cluster; the preview takes them as they were at the last of these changes.
+_PREVIEW_READS = frozenset({"nodepools", "ec2nodeclasses", "nodeclaims", "nodes"})
+
+
 class NodePoolEditScreen(AppScreen[None]):
     DEFAULT_CSS = """
     NodePoolEditScreen #np-title { height: auto; padding: 0 1; background: $panel; }
@@ -375,8 +380,12 @@ class NodePoolEditScreen(AppScreen[None]):
         self.query_one("#np-preview", Static).update(text)
 
     def on_snapshot_ready(self, message) -> None:
-        if self.draft is not None and self.state in ("editing", "saved"):
-            self._schedule_preview()
+        if self.draft is None or self.state not in ("editing", "saved"):
+            return
+        change = getattr(message, "change", None)
+        if change is not None and change.resources and not (change.resources & _PREVIEW_READS):
+            return  # a live change the preview does not depend on
+        self._schedule_preview()
 
     # -- actions -------------------------------------------------------------------------------
 

@@ -189,6 +189,7 @@ class ObjectScreen(AppScreen[None]):
             ):
                 pods.add_column(label, key=key)
         self._fill_from_snapshot()
+        self._loaded_version = _version_in(getattr(self.app, "snapshot", None), self.ref)
         self.load()
         self.query_one("#object-tabs", TabbedContent).focus()
         if self.ref.kind == "Pod":
@@ -245,6 +246,12 @@ class ObjectScreen(AppScreen[None]):
             from checks.k8s import pod_gpu_request
 
             table = self.query_one("#pods-table", DataTable)
+            try:
+                selected = (
+                    table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
+                )
+            except Exception:  # noqa: BLE001 - no cursor yet
+                selected = None
             table.clear()
             pods = sorted(
                 pods_of(snap, self.ref),
@@ -263,9 +270,20 @@ class ObjectScreen(AppScreen[None]):
                     key=f"{p.metadata.namespace}/{p.metadata.name}",
                 )
             self.query_one("#object-tabs", TabbedContent).get_tab("pods").label = f"Pods ({len(pods)})"
+            if selected is not None and selected in table.rows:
+                table.move_cursor(row=table.get_row_index(selected))
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         self._fill_from_snapshot()
+        if message.change is not None:
+            # A live change: read the object and its events again only when they changed (the
+            # reads would otherwise repeat every second, and reset the log tab's container).
+            seen = _version_in(message.snapshot, self.ref)
+            if seen == self._loaded_version:
+                return
+            self._loaded_version = seen
+        else:
+            self._loaded_version = _version_in(message.snapshot, self.ref)
         self.load()
 
     def load(self) -> None:
@@ -595,3 +613,29 @@ def _pod_status(p) -> Text:
 def _error_line(e: Exception) -> str:
     message = getattr(e, "message", None) or str(e)
     return f"{type(e).__name__}: {message}" if not getattr(e, "message", None) else message
+
+
+def _version_in(snapshot, ref: ObjectRef) -> tuple | None:
+    """What says the object or its events changed between two snapshots: its resourceVersion and
+    the versions of its events. None when the snapshot does not hold it."""
+    if snapshot is None:
+        return None
+    from checks.snapshot import KIND_TO_ATTR
+
+    attr = KIND_TO_ATTR.get(ref.kind)
+    obj = None
+    if attr is not None:
+        ns = ref.namespace or ""
+        obj = next(
+            (
+                o
+                for o in getattr(snapshot, attr, [])
+                if o.metadata.name == ref.name and (o.metadata.namespace or "") == ns
+            ),
+            None,
+        )
+    events = snapshot.events_for(ref.kind, ref.name, ref.namespace)
+    return (
+        obj.metadata.resource_version if obj is not None else None,
+        tuple((e.metadata.name, e.metadata.resource_version) for e in events),
+    )

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.timer import Timer
 from textual.widgets import DataTable, Static
 
 from checks.findings import age_text
@@ -41,6 +43,9 @@ class View:
     ref: Callable[[Any, Any], ObjectRef]  # (snapshot, record) -> the object enter opens
     sort: str = "name"
     reverse: bool = False
+    # The snapshot lists its rows are made from: a live change to none of them leaves the view as it is.
+    reads: frozenset[str] = frozenset({"pods"})
+    key: Callable[[Any], str] = lambda r: f"{r.metadata.namespace or ''}/{r.metadata.name}"  # a row's lasting key
 
 
 def _age_key(timestamp: str | None) -> float:
@@ -254,7 +259,18 @@ VIEWS: dict[str, View] = {
     v.name: v
     for v in (
         View("pods", "Pods", ("po", "pod"), POD_COLUMNS, lambda s: list(s.pods), _pod_cells, _pod_ref),
-        View("pending", "Pending pods", ("pending",), POD_COLUMNS, _pending, _pod_cells, _pod_ref, "age", True),
+        View(
+            "pending",
+            "Pending pods",
+            ("pending",),
+            POD_COLUMNS,
+            _pending,
+            _pod_cells,
+            _pod_ref,
+            "age",
+            True,
+            reads=frozenset({"pods", "events"}),
+        ),
         View(
             "nodes",
             "Nodes",
@@ -263,6 +279,7 @@ VIEWS: dict[str, View] = {
             lambda s: list(s.nodes),
             _node_cells,
             lambda _s, n: ObjectRef("Node", n.metadata.name, api_version="v1"),
+            reads=frozenset({"nodes", "pods"}),
         ),
         View(
             "nodeclaims",
@@ -272,6 +289,7 @@ VIEWS: dict[str, View] = {
             lambda s: list(s.nodeclaims),
             _nodeclaim_cells,
             lambda s, nc: ObjectRef("NodeClaim", nc.metadata.name, api_version=_karpenter(s)),
+            reads=frozenset({"nodeclaims"}),
         ),
         View(
             "nodepools",
@@ -281,6 +299,8 @@ VIEWS: dict[str, View] = {
             fleet_model.nodepool_rows,
             nodepool_cells,
             lambda s, r: ObjectRef("NodePool", r.name, api_version=_karpenter(s)),
+            reads=frozenset({"nodepools", "nodes", "pods"}),
+            key=lambda r: r.name,
         ),
         View(
             "events",
@@ -291,9 +311,12 @@ VIEWS: dict[str, View] = {
             _event_cells,
             _event_ref,
             "age",
+            reads=frozenset({"events"}),
         ),
     )
 }
+LIVE_REDRAW_S = 1.0  # the shortest time between two redraws of a view for live changes
+
 # `:po`, `:no`, ... as in k9s; every name and alias, longest first for completion.
 ALIASES: dict[str, str] = {alias: v.name for v in VIEWS.values() for alias in (v.name, *v.aliases)}
 
@@ -343,10 +366,12 @@ class ResourceScreen(AppScreen[None]):
         table.configure(
             self.spec.columns,
             self._cells,
-            lambda r: str(id(r)),
+            self.spec.key,
             sort_column=self.spec.sort,
             sort_reverse=self.spec.reverse,
         )
+        self._next_fill = 0.0
+        self._deferred: Timer | None = None
         self._fill()
         table.focus()
 
@@ -354,12 +379,16 @@ class ResourceScreen(AppScreen[None]):
         return self.spec.cells(self.app.snapshot, record)
 
     def _fill(self) -> None:
+        started = time.monotonic()
+        self._deferred = None
         snap = self.app.snapshot
         records: list = self.spec.records(snap) if snap is not None else []
-        self._records = {str(id(r)): r for r in records}
+        self._records = {self.spec.key(r): r for r in records}
         table = self.query_one(ResourceTable)
         table.show(records)
         self._title()
+        # A view of 100,000 pods takes a while to make: live changes redraw it only so often.
+        self._next_fill = time.monotonic() + max(LIVE_REDRAW_S, 4 * (time.monotonic() - started))
 
     def _title(self) -> None:
         table = self.query_one(ResourceTable)
@@ -370,7 +399,17 @@ class ResourceScreen(AppScreen[None]):
         self.query_one("#view-title", Static).update(text)
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
-        self._fill()
+        change = message.change
+        if change is None:  # a full read
+            self._fill()
+            return
+        if change.resources and not (change.resources & self.spec.reads):
+            return  # nothing this view shows changed
+        wait = self._next_fill - time.monotonic()
+        if wait <= 0:
+            self._fill()
+        elif self._deferred is None:
+            self._deferred = self.set_timer(wait, self._fill)
 
     @property
     def selected(self) -> Any:

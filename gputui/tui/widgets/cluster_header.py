@@ -12,8 +12,9 @@ from checks.cost import money
 GAP = "  "
 
 
-def header_fields(s, *, demo=None, namespace=None, read_only=False, as_of=None) -> list[list[Text]]:
-    """Groups of fields; each group starts on a new line."""
+def header_fields(s, *, demo=None, namespace=None, read_only=False, as_of=None, freshness=None) -> list[list[Text]]:
+    """Groups of fields; each group starts on a new line. `freshness` (gputui.tui.freshness) says
+    how current the data is; without it, `as_of` says when it was read."""
 
     def field(*parts: tuple[str, str]) -> Text:
         return Text.assemble(*parts)
@@ -24,7 +25,9 @@ def header_fields(s, *, demo=None, namespace=None, read_only=False, as_of=None) 
     where.append(field(("ns ", "dim"), (namespace or "all", "")))
     if read_only:
         where.append(field(("read-only", "bold yellow")))
-    if as_of is not None:
+    if freshness is not None:
+        where.append(freshness)
+    elif as_of is not None:
         where.append(field(("read at ", "dim"), (as_of.astimezone().strftime("%H:%M:%S"), "")))
     if s.server:
         where.append(field((s.server, "dim")))
