@@ -80,20 +80,15 @@ class Api:
             r.read()
 
 
-def _baseline(kubeconfig: Path) -> float:
-    """One full read and check of the cluster, in this process: what a change cost before watches."""
-    from checks.registry import run_checks
-    from gputui.kube.client import connect
-    from gputui.kube.gather import gather
+def _baseline(env: dict) -> tuple[float, float]:
+    """One full read and check of the cluster (`gputui diagnose`, a process of its own): what a
+    change cost to see before watches. (seconds, peak RSS MiB)"""
+    from _harness import run_child
 
-    kube = connect(str(kubeconfig), None, None, 60)
-    t0 = time.perf_counter()
-    snap = gather(kube, namespace="")
-    run_checks(snap)
-    elapsed = time.perf_counter() - t0
-    kube.close()
-    del snap
-    return elapsed
+    elapsed, rss, _, _ = run_child(
+        [sys.executable, "-m", "gputui", "diagnose", "-o", "json", "--no-progress"], env, ok=(0, 1, 3)
+    )
+    return elapsed, rss
 
 
 async def _drive(kubeconfig: Path, minutes: float, probe_every: float, report_every: float) -> dict:
@@ -162,7 +157,8 @@ async def _drive(kubeconfig: Path, minutes: float, probe_every: float, report_ev
                         raise SystemExit(f"the change to {node} did not reach the screen within 60 s")
                 lat = time.monotonic() - t0
                 arrived = next(
-                    (t for t, snap in arrivals if t >= written and _unschedulable(snap, node) is state), time.monotonic()
+                    (t for t, snap in arrivals if t >= written and _unschedulable(snap, node) is state),
+                    time.monotonic(),
                 )
                 parts.append((written - t0, arrived - written, t0 + lat - arrived))
                 latencies.append(lat)
@@ -218,8 +214,12 @@ def main() -> int:
     with served(label, spec, ["--churn", args.churn]) as (env, tmp):
         kubeconfig = tmp / "kubeconfig"
         os.environ["KUBECONFIG"] = str(kubeconfig)
-        base = _baseline(kubeconfig)
-        print(f"  baseline: one full read and check (what `r` costs) {base:.2f} s", flush=True)
+        base, base_rss = _baseline(env)
+        print(
+            f"  baseline: one full read and check (`gputui diagnose`, what `r` costs) {base:.2f} s,"
+            f" peak RSS {base_rss:.0f} MiB",
+            flush=True,
+        )
         print(f"  churn {args.churn} for {minutes:g} min, a probe every {args.probe_every:g} s", flush=True)
         result = asyncio.run(_drive(kubeconfig, minutes, args.probe_every, args.report_every))
     lat = sorted(result["latencies"])

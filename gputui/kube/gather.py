@@ -397,6 +397,7 @@ def _paginate(
     progress: Progress,
     pages: _SinkPages | None = None,
     compact: Callable[[list], None] = lambda items: None,
+    version: dict | None = None,
 ) -> tuple[list, str]:
     """All pages of one list, and the list's resourceVersion. The next page is requested before this one is decoded, so the
     server prepares it while we decode (the decoder holds the GIL; waiting on a socket does not)."""
@@ -408,7 +409,9 @@ def _paginate(
     prefetch: DaemonPool | None = None
 
     def fetch(token: str | None, page_limit: int) -> bytes:
-        return get_with_retries(kube, path, {"limit": page_limit or None, "continue": token}, name)
+        # The version goes with the first page only: a continue token carries its own.
+        query = {"limit": page_limit or None, "continue": token, **({} if token else (version or {}))}
+        return get_with_retries(kube, path, query, name)
 
     try:
         while True:
@@ -502,10 +505,14 @@ def kind_of(attr: str, plural: str) -> str:
     return next((k for k, a in KIND_TO_ATTR.items() if a == attr), "") or plural.rstrip("s").capitalize()
 
 
-def relist(kube: KubeClient, attr: str, api_version: str, compactor: Compactor | None = None) -> tuple[list, str]:
+def relist(
+    kube: KubeClient, attr: str, api_version: str, compactor: Compactor | None = None, not_older_than: str = ""
+) -> tuple[list, str]:
     """`attr` listed again, all namespaces, at `api_version` (the one the first read was served):
     its objects and the list's resourceVersion, as the first read decoded them. For live mode,
-    after a watch's resourceVersion expired. KubeApiError and Failed as for any list."""
+    after a watch's resourceVersion expired: with `not_older_than` (the last version seen), the
+    API server may answer from its watch cache instead of reading etcd. KubeApiError and Failed
+    as for any list."""
     group, _, plural = RESOURCES[attr]
     version = api_version.rpartition("/")[2]
     decoder = msgspec.json.Decoder(_LIST_TYPES.get(attr, ObjectList))
@@ -516,6 +523,7 @@ def relist(kube: KubeClient, attr: str, api_version: str, compactor: Compactor |
         resource_name(group, plural),
         lambda name, count: None,
         compact=compact_for(compactor, attr),
+        version=({"resourceVersion": not_older_than, "resourceVersionMatch": "NotOlderThan"} if not_older_than else {}),
     )
     if decoder.type is ObjectList:
         _fill_kind(items, kind_of(attr, plural), api_version)

@@ -293,7 +293,9 @@ class Live:
     def _relist(self, store: _Store) -> None:
         from gputui.kube.gather import relist
 
-        items, resource_version = relist(self.kube, store.attr, store.api_version, Compactor())
+        items, resource_version = relist(
+            self.kube, store.attr, store.api_version, Compactor(), not_older_than=store.resource_version
+        )
         with self._lock:
             store.objects = {_key(o): o for o in items}
             store.resource_version = resource_version

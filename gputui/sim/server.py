@@ -526,12 +526,32 @@ class Handler(WatchHandlers, SubresourceHandlers, BaseHTTPRequestHandler):
             )
         self._send(200, self._raw(route, entry))
 
+    def _check_list_version(self) -> None:
+        """resourceVersion / resourceVersionMatch on a list, judged as an API server judges them.
+        Every list is served at the newest version, which satisfies "0" and NotOlderThan; an Exact
+        version the store no longer keeps is 410 Gone."""
+        rv = self.query.get("resourceVersion") or ""
+        match = self.query.get("resourceVersionMatch") or ""
+        if match and match not in ("NotOlderThan", "Exact"):
+            raise bad_request(
+                f'resourceVersionMatch: Unsupported value: "{match}": supported values: "Exact", "NotOlderThan"'
+            )
+        if match and not rv:
+            raise bad_request(
+                "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"
+            )
+        if rv and not rv.isdigit():
+            raise bad_request(f'invalid resource version: "{rv}"')
+        if match == "Exact" and rv != "0":
+            self.server.store.check_watch_from(int(rv))
+
     def _list(self, route: Route) -> None:
         store = self.server.store
         limit = self._int_param("limit")
         token = self.query.get("continue") or None
         if token and self.server.faults.expire_continue:
             raise ApiError(410, "Expired", CONTINUE_EXPIRED)
+        self._check_list_version()
         sel = store.select(
             route.rt, route.namespace, self.query.get("labelSelector"), self.query.get("fieldSelector"), limit, token
         )

@@ -226,3 +226,20 @@ def test_log_tails_are_read_once_per_restart_and_lost_ones_are_not_seen(live_on)
     again = live._take()[0]
     tails.fill(again)
     assert again.logs == snap.logs and not again.cannot_see("pods/log")
+
+
+def test_a_relist_may_be_served_from_the_watch_cache_and_the_server_judges_the_version(start_sim):
+    from gputui.kube.gather import relist
+
+    sim = start_sim(sources=["incident"])
+    kube = connect(str(sim.kubeconfig), sim.context, None, 10)
+    first = gather(kube, namespace="")
+    items, rv = relist(kube, "nodes", "v1", not_older_than=first.listed["nodes"][1])
+    assert {n.metadata.name for n in items} == {n.metadata.name for n in first.nodes} and int(rv) >= 1
+    # As an API server answers: the match needs a version, and only two matches exist.
+    assert sim_http(sim, "GET", "/api/v1/nodes?resourceVersionMatch=NotOlderThan")[0] == 400
+    assert sim_http(sim, "GET", "/api/v1/nodes?resourceVersion=1&resourceVersionMatch=Newest")[0] == 400
+    sim.store.compact()
+    assert sim_http(sim, "GET", "/api/v1/nodes?resourceVersion=1&resourceVersionMatch=Exact")[0] == 410
+    assert sim_http(sim, "GET", "/api/v1/nodes?resourceVersion=1&resourceVersionMatch=NotOlderThan")[0] == 200
+    kube.close()
