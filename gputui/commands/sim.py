@@ -52,6 +52,11 @@ def register(sub) -> None:
         action="store_true",
         help="no GPU Operator, Karpenter or workload controllers: only the scheduler and kubelet act",
     )
+    q.add_argument(
+        "--static",
+        action="store_true",
+        help="nothing acts on the objects (no scheduler, kubelet or controllers): only API writes and --churn change them",
+    )
     q.set_defaults(func=run_serve)
     q = ssub.add_parser("list", help="list the built-in scenarios")
     q.set_defaults(func=run_list)

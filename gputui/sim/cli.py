@@ -53,6 +53,7 @@ def run_serve(args: Namespace) -> int:
         kubeconfig_out=args.kubeconfig_out,
         faults=faults,
         identities=identities,
+        behaviour=not getattr(args, "static", False),
         controllers=not getattr(args, "no_controllers", False),
         delays=getattr(args, "delays", None) or "demo",
         churn=churn,
