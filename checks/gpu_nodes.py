@@ -34,6 +34,7 @@ from checks.k8s import (
     quantity_or_zero,
 )
 from checks.kinds import Node, Object
+from checks.snapshot_indexes import memo
 from checks.transitions import YOUNG_NODE_SECONDS as YOUNG_NODE_SECONDS  # used by the operand rules
 
 if TYPE_CHECKING:
@@ -112,9 +113,16 @@ def other_accelerator(labels: Mapping[str, str], capacity: Mapping[str, Any]) ->
 
 
 def expected_gpus(snapshot: ClusterSnapshot, node: Node) -> GpuExpectation | None:
-    """How many NVIDIA GPUs this node should expose, or None when it is not a GPU node."""
-    nc = snapshot.nodeclaims_by_node.get(node.metadata.name)
-    return expected_gpus_of(node.metadata.labels, node.status.capacity, nc)
+    """How many NVIDIA GPUs this node should expose, or None when it is not a GPU node.
+    Worked out once per node and snapshot (many checks ask); the cache holds the node, so a
+    different node of the same name is worked out on its own."""
+    by_name: dict[str, tuple[Node, GpuExpectation | None]] = memo(snapshot, "expected_gpus", dict)
+    name = node.metadata.name
+    hit = by_name.get(name)
+    if hit is None or hit[0] is not node:
+        nc = snapshot.nodeclaims_by_node.get(name)
+        hit = by_name[name] = (node, expected_gpus_of(node.metadata.labels, node.status.capacity, nc))
+    return hit[1]
 
 
 def expected_gpus_of(
@@ -157,6 +165,12 @@ def expected_gpus_of(
 
 
 def gpu_nodes(snapshot: ClusterSnapshot) -> list[tuple[Node, GpuExpectation]]:
+    """The snapshot's GPU nodes with what each should expose (shared by the checks: read it,
+    do not change it)."""
+    return memo(snapshot, "gpu_nodes", lambda: _gpu_nodes(snapshot))
+
+
+def _gpu_nodes(snapshot: ClusterSnapshot) -> list[tuple[Node, GpuExpectation]]:
     out = []
     for n in snapshot.nodes:
         e = expected_gpus(snapshot, n)

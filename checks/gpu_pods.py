@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from checks.k8s import pod_gpu_request, pod_requests
-from checks.kinds import Pod
+from checks.kinds import Container, Pod
 from checks.snapshot_indexes import memo
 from checks.transitions import PENDING_GRACE_SECONDS
 
@@ -20,14 +20,14 @@ def pending_gpu_pods(snapshot: ClusterSnapshot) -> list[Pod]:
     return memo(
         snapshot,
         "pending_gpu_pods",
-        lambda: [
-            p
-            for p in snapshot.pods
-            if p.status.phase == "Pending"
-            and not p.spec.node_name
-            and not p.metadata.deletion_timestamp
-            and pod_gpu_request(p) > 0
-        ],
+        lambda: _asking_for_gpus(
+            snapshot,
+            [
+                p
+                for p in snapshot.pods
+                if p.status.phase == "Pending" and not p.spec.node_name and not p.metadata.deletion_timestamp
+            ],
+        ),
     )
 
 
@@ -35,10 +35,31 @@ def running_gpu_pods(snapshot: ClusterSnapshot) -> list[Pod]:
     return memo(
         snapshot,
         "running_gpu_pods",
-        lambda: [
-            p for p in snapshot.pods if p.status.phase == "Running" and p.spec.node_name and pod_gpu_request(p) > 0
-        ],
+        lambda: _asking_for_gpus(
+            snapshot, [p for p in snapshot.pods if p.status.phase == "Running" and p.spec.node_name]
+        ),
     )
+
+
+def _asking_for_gpus(snapshot: ClusterSnapshot, pods: list[Pod]) -> list[Pod]:
+    """The pods with pod_gpu_request > 0, computed once per containers list: replicas share
+    theirs (the gatherer shares equal lists). The cache lives on the snapshot and holds the
+    lists it is keyed by, so an id always means the same list."""
+    by_list: dict[int, tuple[list[Container], int]] = memo(snapshot, "gpus_by_containers", dict)
+    out = []
+    for p in pods:
+        spec = p.spec
+        containers = spec.containers
+        if spec.init_containers or spec.overhead:
+            gpus = pod_gpu_request(p)
+        else:
+            hit = by_list.get(id(containers))
+            if hit is None or hit[0] is not containers:
+                hit = by_list[id(containers)] = (containers, pod_gpu_request(p))
+            gpus = hit[1]
+        if gpus > 0:
+            out.append(p)
+    return out
 
 
 def unscheduled_gpu_pods(snapshot: ClusterSnapshot) -> list[Pod]:
