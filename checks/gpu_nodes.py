@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from checks import instances
@@ -129,26 +130,83 @@ def expected_gpus_of(
     labels: Mapping[str, str], capacity: Mapping[str, Any], nodeclaim: Object | None = None
 ) -> GpuExpectation | None:
     """expected_gpus from a node's labels and capacity (and its NodeClaim, when known), for
-    callers that hold a raw node rather than a snapshot."""
-    it = labels.get(LABEL_INSTANCE_TYPE)
-    manufacturer = labels.get(LABEL_KARPENTER_GPU_MANUFACTURER)
-    if manufacturer and manufacturer.lower() != "nvidia":
-        return None
-    if other_accelerator(labels, capacity) is not None:
-        return None  # AMD or Neuron: not judged by the NVIDIA rules
-    model = labels.get(LABEL_GFD_GPU_PRODUCT) or (labels.get(LABEL_KARPENTER_GPU_NAME) or "").upper() or None
-    n, cat_model = _catalog(labels)
-    if n:
-        return GpuExpectation(n, f"instance type {it}", model or cat_model, it)
-    if n == 0 and it and not _int(capacity.get(GPU_RESOURCE)):
-        return None  # a known instance type without NVIDIA GPUs
-    n = _int(labels.get(LABEL_KARPENTER_GPU_COUNT))
-    if n:
-        return GpuExpectation(n, f"label {LABEL_KARPENTER_GPU_COUNT}={n}", model, it)
+    callers that hold a raw node rather than a snapshot.
+
+    Nodes of one kind read alike, so the answer is cached by the few labels and the capacity
+    it depends on (the NodeClaim, unique per node, is asked only where it matters). The
+    GpuExpectation returned may be shared: read it, do not change it."""
+    facts = (tuple(map(labels.get, _GPU_LABEL_KEYS)), tuple(capacity.items()))
+    try:
+        decided, found = _before_nodeclaim(facts)
+    except TypeError:  # an unhashable value in a hand-built mapping: worked out, not cached
+        decided, found = _before_nodeclaim.__wrapped__(facts)
+    if decided:
+        return found
     if nodeclaim is not None:
         n = _int((nodeclaim.status.get("capacity") or {}).get(GPU_RESOURCE))
         if n:
-            return GpuExpectation(n, f"NodeClaim {nodeclaim.metadata.name} capacity {GPU_RESOURCE}={n}", model, it)
+            it = labels.get(LABEL_INSTANCE_TYPE)
+            source = f"NodeClaim {nodeclaim.metadata.name} capacity {GPU_RESOURCE}={n}"
+            return GpuExpectation(n, source, _model(labels), it)
+    try:
+        return _after_nodeclaim(facts)
+    except TypeError:
+        return _after_nodeclaim.__wrapped__(facts)
+
+
+# The node labels expected_gpus_of reads; with the capacity, all it needs besides the NodeClaim.
+_GPU_LABEL_KEYS = (
+    LABEL_INSTANCE_TYPE,
+    LABEL_KARPENTER_GPU_MANUFACTURER,
+    LABEL_GFD_GPU_PRODUCT,
+    LABEL_KARPENTER_GPU_NAME,
+    LABEL_KARPENTER_GPU_COUNT,
+    LABEL_GFD_GPU_COUNT,
+    LABEL_NFD_NVIDIA_PCI,
+    LABEL_GFD_GPU_PRESENT,
+    LABEL_KARPENTER_ACCELERATOR_NAME,
+    LABEL_KARPENTER_ACCELERATOR_MANUFACTURER,
+    LABEL_KARPENTER_ACCELERATOR_COUNT,
+)
+_NodeFacts = tuple[tuple[str | None, ...], tuple[tuple[str, Any], ...]]
+
+
+def _model(labels: Mapping[str, str]) -> str | None:
+    return labels.get(LABEL_GFD_GPU_PRODUCT) or (labels.get(LABEL_KARPENTER_GPU_NAME) or "").upper() or None
+
+
+def _facts_labels(facts: _NodeFacts) -> dict[str, str]:
+    return {k: v for k, v in zip(_GPU_LABEL_KEYS, facts[0], strict=True) if v is not None}
+
+
+@lru_cache(maxsize=1024)
+def _before_nodeclaim(facts: _NodeFacts) -> tuple[bool, GpuExpectation | None]:
+    """(decided, answer) from the sources stronger than the NodeClaim's capacity."""
+    labels, capacity = _facts_labels(facts), dict(facts[1])
+    it = labels.get(LABEL_INSTANCE_TYPE)
+    manufacturer = labels.get(LABEL_KARPENTER_GPU_MANUFACTURER)
+    if manufacturer and manufacturer.lower() != "nvidia":
+        return True, None
+    if other_accelerator(labels, capacity) is not None:
+        return True, None  # AMD or Neuron: not judged by the NVIDIA rules
+    model = _model(labels)
+    n, cat_model = _catalog(labels)
+    if n:
+        return True, GpuExpectation(n, f"instance type {it}", model or cat_model, it)
+    if n == 0 and it and not _int(capacity.get(GPU_RESOURCE)):
+        return True, None  # a known instance type without NVIDIA GPUs
+    n = _int(labels.get(LABEL_KARPENTER_GPU_COUNT))
+    if n:
+        return True, GpuExpectation(n, f"label {LABEL_KARPENTER_GPU_COUNT}={n}", model, it)
+    return False, None
+
+
+@lru_cache(maxsize=1024)
+def _after_nodeclaim(facts: _NodeFacts) -> GpuExpectation | None:
+    """The answer from the sources weaker than the NodeClaim's capacity."""
+    labels, capacity = _facts_labels(facts), dict(facts[1])
+    it = labels.get(LABEL_INSTANCE_TYPE)
+    model = _model(labels)
     n = _int(labels.get(LABEL_GFD_GPU_COUNT))
     if n:
         return GpuExpectation(n, f"GFD label {LABEL_GFD_GPU_COUNT}={n}", model, it)

@@ -17,18 +17,7 @@ if TYPE_CHECKING:
 
 
 def pending_gpu_pods(snapshot: ClusterSnapshot) -> list[Pod]:
-    return memo(
-        snapshot,
-        "pending_gpu_pods",
-        lambda: _asking_for_gpus(
-            snapshot,
-            [
-                p
-                for p in snapshot.pods
-                if p.status.phase == "Pending" and not p.spec.node_name and not p.metadata.deletion_timestamp
-            ],
-        ),
-    )
+    return memo(snapshot, "pending_gpu_pods", lambda: _asking_for_gpus(snapshot, _unbound_pending(snapshot)))
 
 
 def running_gpu_pods(snapshot: ClusterSnapshot) -> list[Pod]:
@@ -38,6 +27,18 @@ def running_gpu_pods(snapshot: ClusterSnapshot) -> list[Pod]:
         lambda: _asking_for_gpus(
             snapshot, [p for p in snapshot.pods if p.status.phase == "Running" and p.spec.node_name]
         ),
+    )
+
+
+def _unbound_pending(snapshot: ClusterSnapshot) -> list[Pod]:
+    return memo(
+        snapshot,
+        "unbound_pending_pods",
+        lambda: [
+            p
+            for p in snapshot.pods
+            if p.status.phase == "Pending" and not p.spec.node_name and not p.metadata.deletion_timestamp
+        ],
     )
 
 
@@ -66,10 +67,12 @@ def unscheduled_gpu_pods(snapshot: ClusterSnapshot) -> list[Pod]:
     """GPU pods (whole GPUs or MIG slices) the scheduler has not placed and that are past
     its grace period: the pods the scheduling checks explain. A bound pod that is still
     Pending is pulling images or starting, which is not a scheduling problem."""
+    return memo(snapshot, "unscheduled_gpu_pods", lambda: _unscheduled(snapshot))
+
+
+def _unscheduled(snapshot: ClusterSnapshot) -> list[Pod]:
     out = []
-    for p in snapshot.pods:
-        if p.status.phase != "Pending" or p.spec.node_name or p.metadata.deletion_timestamp:
-            continue
+    for p in _unbound_pending(snapshot):
         if not gpu_requests(p):
             continue
         age = snapshot.age_seconds(p.metadata.creation_timestamp)

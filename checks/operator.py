@@ -88,26 +88,26 @@ def _ds_counts(ds: Object) -> str:
 
 def _operator_pods(snapshot: ClusterSnapshot) -> list[Pod]:
     """Pods of the GPU Operator, its operands, NFD and a standalone device plugin."""
-    return memo(snapshot, "operator_pods", lambda: list(_find_operator_pods(snapshot)))
+    return memo(snapshot, "operator_pods", lambda: _find_operator_pods(snapshot))
 
 
-def _find_operator_pods(snapshot: ClusterSnapshot) -> Iterator[Pod]:
+_OPERATOR_APPS = OPERAND_APPS | {"gpu-operator"}
+_OPERATOR_NAMES = ("node-feature-discovery", "gpu-operator")
+
+
+def _find_operator_pods(snapshot: ClusterSnapshot) -> list[Pod]:
     plugin_ds = {(d.metadata.namespace or "", d.metadata.name) for d in device_plugin_daemonsets(snapshot)}
+    out = []
     for p in snapshot.pods:
         labels = p.metadata.labels
-        app = labels.get("app")
-        if (
-            app in OPERAND_APPS
-            or app == "gpu-operator"
-            or labels.get("app.kubernetes.io/name") in ("node-feature-discovery", "gpu-operator")
-        ):
-            yield p
+        if labels.get("app") in _OPERATOR_APPS or labels.get("app.kubernetes.io/name") in _OPERATOR_NAMES:
+            out.append(p)
             continue
-        if any(
-            r.kind == "DaemonSet" and ((p.metadata.namespace or ""), r.name) in plugin_ds
-            for r in p.metadata.owner_references
-        ):
-            yield p
+        for r in p.metadata.owner_references:
+            if r.kind == "DaemonSet" and ((p.metadata.namespace or ""), r.name) in plugin_ds:
+                out.append(p)
+                break
+    return out
 
 
 @check(
