@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from checks.conditions import condition
@@ -99,11 +100,11 @@ def pod_requests(pod: Pod) -> dict[str, Decimal]:
     """Effective requests as the scheduler computes them: max(sum of containers, any init
     container) per resource, plus pod overhead. Limits stand in for missing requests of
     extended resources (nvidia.com/gpu is usually given only as a limit)."""
-    return dict(_pod_requests(pod))
+    return dict(pod_requests_view(pod))
 
 
 def pod_gpu_request(pod: Pod, resource: str = "nvidia.com/gpu") -> int:
-    return int(_pod_requests(pod).get(resource, Decimal(0)))
+    return int(pod_requests_view(pod).get(resource, Decimal(0)))
 
 
 # The quantities of a pod's containers, init containers and overhead, as a hashable value:
@@ -116,7 +117,9 @@ def _resources_key(containers: Sequence[Container]) -> _ResourcesKey:
     return tuple((tuple(c.resources.requests.items()), tuple(c.resources.limits.items())) for c in containers)
 
 
-def _pod_requests(pod: Pod) -> Mapping[str, Decimal]:
+def pod_requests_view(pod: Pod) -> Mapping[str, Decimal]:
+    """pod_requests without the copy, for readers: shared by every pod with these
+    resources, so never change it."""
     spec = pod.spec
     containers = _resources_key(spec.containers)
     init_containers = _resources_key(spec.init_containers) if spec.init_containers else ()
@@ -131,7 +134,7 @@ def _pod_requests(pod: Pod) -> Mapping[str, Decimal]:
 def _requests_of(
     containers: _ResourcesKey, init_containers: _ResourcesKey, overhead: _Quantities
 ) -> Mapping[str, Decimal]:
-    """Shared by every pod with these resources: read, never changed."""
+    """Shared by every pod with these resources, so read-only."""
     total: dict[str, Decimal] = {}
     for requests, limits in containers:
         for name, q in _container_requests(requests, limits).items():
@@ -142,7 +145,7 @@ def _requests_of(
                 total[name] = q
     for name, amount in overhead:
         total[name] = total.get(name, Decimal(0)) + quantity_or_zero(amount)
-    return total
+    return MappingProxyType(total)
 
 
 def _container_requests(requests: _Quantities, limits: _Quantities) -> dict[str, Decimal]:
