@@ -246,4 +246,10 @@ def capacity_gpus(node: Node) -> int:
 
 
 def node_age(snapshot: ClusterSnapshot, node: Node) -> float | None:
-    return snapshot.age_seconds(node.metadata.creation_timestamp)
+    """Seconds since the node was created, worked out once per node and snapshot (the
+    operand checks ask for every DaemonSet); the cache holds the node it answers for."""
+    by_name: dict[str, tuple[Node, float | None]] = memo(snapshot, "node_age", dict)
+    hit = by_name.get(node.metadata.name)
+    if hit is None or hit[0] is not node:
+        hit = by_name[node.metadata.name] = (node, snapshot.age_seconds(node.metadata.creation_timestamp))
+    return hit[1]
