@@ -40,12 +40,14 @@ def _child(fresh: int) -> None:
 
     gc_seconds = [0.0]
     started = [0.0]
+    full = [0]
 
-    def on_gc(phase: str, _info: dict) -> None:
+    def on_gc(phase: str, info: dict) -> None:
         if phase == "start":
             started[0] = time.perf_counter()
         else:
             gc_seconds[0] += time.perf_counter() - started[0]
+            full[0] += info["generation"] == 2
 
     kube = connect(os.environ["KUBECONFIG"], None, None, 30)
     w0, c0 = time.perf_counter(), time.process_time()
@@ -57,10 +59,15 @@ def _child(fresh: int) -> None:
     for i in range(1 + fresh):
         # What live mode hands the checks: a new snapshot (no cached indexes) of the same objects.
         s = snap if i == 0 else type(snap)(**lists)
-        gc_seconds[0] = 0.0
+        gc_seconds[0], full[0] = 0.0, 0
         w0, c0 = time.perf_counter(), time.process_time()
         findings = run_checks(s)
-        run = {"wall": time.perf_counter() - w0, "cpu": time.process_time() - c0, "gc": gc_seconds[0]}
+        run = {
+            "wall": time.perf_counter() - w0,
+            "cpu": time.process_time() - c0,
+            "gc": gc_seconds[0],
+            "full_gc": full[0],
+        }
         seen = [(f.code, f.subject.to_json(), f.severity.label, f.message) for f in findings]
         first = seen if first is None else first
         run["findings"] = len(seen)
@@ -84,7 +91,7 @@ def bench(size: str, spec: str, fresh: int) -> dict:
     for i, r in enumerate(result["runs"]):
         label = "run_checks, gathered snapshot" if i == 0 else f"run_checks, fresh snapshot {i}"
         print(
-            f"  {label:30} {r['wall']:6.3f} s   CPU {r['cpu']:6.3f} s (GC {r['gc']:5.3f} s)"
+            f"  {label:30} {r['wall']:6.3f} s   CPU {r['cpu']:6.3f} s (GC {r['gc']:5.3f} s, {r['full_gc']} full)"
             f"   {r['cpu'] / g['cpu']:6.1%} of the gather's CPU   {r['findings']} findings"
             + ("" if r["same"] else "   FINDINGS DIFFER from the first run"),
             flush=True,

@@ -115,15 +115,15 @@ def other_accelerator(labels: Mapping[str, str], capacity: Mapping[str, Any]) ->
 
 def expected_gpus(snapshot: ClusterSnapshot, node: Node) -> GpuExpectation | None:
     """How many NVIDIA GPUs this node should expose, or None when it is not a GPU node.
-    Worked out once per node and snapshot (many checks ask); the cache holds the node, so a
-    different node of the same name is worked out on its own."""
-    by_name: dict[str, tuple[Node, GpuExpectation | None]] = memo(snapshot, "expected_gpus", dict)
-    name = node.metadata.name
-    hit = by_name.get(name)
-    if hit is None or hit[0] is not node:
-        nc = snapshot.nodeclaims_by_node.get(name)
-        hit = by_name[name] = (node, expected_gpus_of(node.metadata.labels, node.status.capacity, nc))
-    return hit[1]
+    Worked out once per node and snapshot (many checks ask), keyed by the node's id, which
+    the cache holds on to so that the id cannot come to mean another node."""
+    held, found = memo(snapshot, "expected_gpus", lambda: (dict[int, Node](), dict[int, GpuExpectation | None]()))
+    key = id(node)
+    if key not in found:
+        held[key] = node
+        nc = snapshot.nodeclaims_by_node.get(node.metadata.name)
+        found[key] = expected_gpus_of(node.metadata.labels, node.status.capacity, nc)
+    return found[key]
 
 
 def expected_gpus_of(
@@ -247,9 +247,10 @@ def capacity_gpus(node: Node) -> int:
 
 def node_age(snapshot: ClusterSnapshot, node: Node) -> float | None:
     """Seconds since the node was created, worked out once per node and snapshot (the
-    operand checks ask for every DaemonSet); the cache holds the node it answers for."""
-    by_name: dict[str, tuple[Node, float | None]] = memo(snapshot, "node_age", dict)
-    hit = by_name.get(node.metadata.name)
-    if hit is None or hit[0] is not node:
-        hit = by_name[node.metadata.name] = (node, snapshot.age_seconds(node.metadata.creation_timestamp))
-    return hit[1]
+    operand checks ask for every DaemonSet); cached as expected_gpus is."""
+    held, found = memo(snapshot, "node_age", lambda: (dict[int, Node](), dict[int, float | None]()))
+    key = id(node)
+    if key not in found:
+        held[key] = node
+        found[key] = snapshot.age_seconds(node.metadata.creation_timestamp)
+    return found[key]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from checks import fixplans
@@ -206,24 +206,37 @@ def _pods_of(snapshot: ClusterSnapshot, ds: Object) -> list[Pod]:
     return [p for p in snapshot.pods_by_owner.get((ns, "DaemonSet", ds.metadata.name), [])]
 
 
+_NO_BLOCKERS: tuple[Blocker, ...] = ()
+_PlacementKey = tuple[int, int, str]
+
+
 def _placement(
     snapshot: ClusterSnapshot, ds: Object, node: Node, operand: Operand | None
-) -> tuple[str | None, list[Blocker]]:
+) -> tuple[str | None, Sequence[Blocker]]:
     """(why the operator would not place the operand on the node, what keeps the DaemonSet's
     pod off it): GPU202 and GPU205 ask for every operand DaemonSet and GPU node, so it is
-    worked out once per snapshot. The cache holds the objects its ids stand for."""
-    cache: dict[tuple[int, str, str], tuple[Object, Node, str | None, list[Blocker]]] = memo(
-        snapshot, "operand_placement", dict
+    worked out once per snapshot. Keyed by the objects' ids, which the cache holds on to, so
+    an id cannot come to mean another object. (Plain dicts, not an entry object per pair: what
+    survives a run is what the garbage collector must walk.)"""
+    held, not_placed, blockers = memo(
+        snapshot,
+        "operand_placement",
+        lambda: (
+            dict[int, Object | Node](),
+            dict[_PlacementKey, str | None](),
+            dict[_PlacementKey, Sequence[Blocker]](),
+        ),
     )
-    key = (id(ds), node.metadata.name, operand.field if operand is not None else "")
-    hit = cache.get(key)
-    if hit is None or hit[0] is not ds or hit[1] is not node:
-        not_placed = operand_not_placed(snapshot, node, operand) if operand is not None else None
-        hit = cache[key] = (ds, node, not_placed, daemonset_blockers(ds, node))
-    return hit[2], hit[3]
+    key = (id(ds), id(node), operand.field if operand is not None else "")
+    if key not in not_placed:
+        held[id(ds)] = ds
+        held[id(node)] = node
+        not_placed[key] = operand_not_placed(snapshot, node, operand) if operand is not None else None
+        blockers[key] = daemonset_blockers(ds, node) or _NO_BLOCKERS
+    return not_placed[key], blockers[key]
 
 
-def _intended_for(blockers: list[Blocker], operand: Operand | None) -> tuple[bool, list[Blocker]]:
+def _intended_for(blockers: Sequence[Blocker], operand: Operand | None) -> tuple[bool, Sequence[Blocker]]:
     """Is this DaemonSet meant to run on the node, and what keeps it off?
 
     A mismatch on any nodeSelector key other than the operand's deploy label means the
@@ -232,7 +245,7 @@ def _intended_for(blockers: list[Blocker], operand: Operand | None) -> tuple[boo
     deploy_label = operand.deploy_label if operand else None
     for b in blockers:
         if b.kind in ("selector", "affinity") and b.label != deploy_label:
-            return False, []
+            return False, _NO_BLOCKERS
     return True, blockers
 
 

@@ -163,11 +163,11 @@ def test_operand_placement_is_per_snapshot_and_per_node_object():
     snap = snapshot(healthy_cluster())
     ds = next(d for d in snap.daemonsets if d.metadata.name == "nvidia-device-plugin-daemonset")
     node = snap.node_by_name[GPU_NODE_A]
-    assert _placement(snap, ds, node, None)[1] == daemonset_blockers(ds, node) == []
+    assert list(_placement(snap, ds, node, None)[1]) == daemonset_blockers(ds, node) == []
     tainted = to_struct(gpu_node(node.metadata.name, taints=[GPU_TAINT, DEDICATED]), Node)
-    blockers = _placement(snap, ds, tainted, None)[1]
+    blockers = list(_placement(snap, ds, tainted, None)[1])
     assert [b.kind for b in blockers] == ["taint"] and blockers == daemonset_blockers(ds, tainted)
-    assert _placement(snap, ds, node, None)[1] == []
+    assert not _placement(snap, ds, node, None)[1]
 
 
 def test_fresh_snapshots_of_a_cluster_give_the_same_findings():
@@ -177,3 +177,14 @@ def test_fresh_snapshots_of_a_cluster_give_the_same_findings():
     assert expected
     for _ in range(2):
         assert [f.to_json() for f in run_checks(_fresh(snap))] == expected
+
+
+def test_a_recycled_id_never_brings_back_another_nodes_answer():
+    # Short-lived nodes asked about one after another: CPython reuses their addresses, so a
+    # cache keyed by id that did not hold on to its nodes would answer for a previous one.
+    snap = snapshot(healthy_cluster())
+    for instance_type, gpus in [("g5.xlarge", 1), ("p4d.24xlarge", 8), ("g5.12xlarge", 4)] * 5:
+        node = to_struct(gpu_node("ip-10-0-7-7.ec2.internal", instance_type=instance_type, gpus=gpus), Node)
+        answer = expected_gpus(snap, node)
+        assert answer is not None and answer.count == gpus
+        del node
