@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from checks import instances
@@ -34,6 +35,7 @@ from checks.k8s import (
     quantity_or_zero,
 )
 from checks.kinds import Node, Object
+from checks.snapshot_indexes import memo
 from checks.transitions import YOUNG_NODE_SECONDS as YOUNG_NODE_SECONDS  # used by the operand rules
 
 if TYPE_CHECKING:
@@ -112,35 +114,99 @@ def other_accelerator(labels: Mapping[str, str], capacity: Mapping[str, Any]) ->
 
 
 def expected_gpus(snapshot: ClusterSnapshot, node: Node) -> GpuExpectation | None:
-    """How many NVIDIA GPUs this node should expose, or None when it is not a GPU node."""
-    nc = snapshot.nodeclaims_by_node.get(node.metadata.name)
-    return expected_gpus_of(node.metadata.labels, node.status.capacity, nc)
+    """How many NVIDIA GPUs this node should expose, or None when it is not a GPU node.
+    Worked out once per node and snapshot (many checks ask), keyed by the node's id, which
+    the cache holds on to so that the id cannot come to mean another node."""
+    held, found = memo(snapshot, "expected_gpus", lambda: (dict[int, Node](), dict[int, GpuExpectation | None]()))
+    key = id(node)
+    if key not in found:
+        held[key] = node
+        nc = snapshot.nodeclaims_by_node.get(node.metadata.name)
+        found[key] = expected_gpus_of(node.metadata.labels, node.status.capacity, nc)
+    return found[key]
 
 
 def expected_gpus_of(
     labels: Mapping[str, str], capacity: Mapping[str, Any], nodeclaim: Object | None = None
 ) -> GpuExpectation | None:
     """expected_gpus from a node's labels and capacity (and its NodeClaim, when known), for
-    callers that hold a raw node rather than a snapshot."""
-    it = labels.get(LABEL_INSTANCE_TYPE)
-    manufacturer = labels.get(LABEL_KARPENTER_GPU_MANUFACTURER)
-    if manufacturer and manufacturer.lower() != "nvidia":
-        return None
-    if other_accelerator(labels, capacity) is not None:
-        return None  # AMD or Neuron: not judged by the NVIDIA rules
-    model = labels.get(LABEL_GFD_GPU_PRODUCT) or (labels.get(LABEL_KARPENTER_GPU_NAME) or "").upper() or None
-    n, cat_model = _catalog(labels)
-    if n:
-        return GpuExpectation(n, f"instance type {it}", model or cat_model, it)
-    if n == 0 and it and not _int(capacity.get(GPU_RESOURCE)):
-        return None  # a known instance type without NVIDIA GPUs
-    n = _int(labels.get(LABEL_KARPENTER_GPU_COUNT))
-    if n:
-        return GpuExpectation(n, f"label {LABEL_KARPENTER_GPU_COUNT}={n}", model, it)
+    callers that hold a raw node rather than a snapshot.
+
+    Nodes of one kind read alike, so the answer is cached by the few labels and the capacity
+    it depends on (the NodeClaim, unique per node, is asked only where it matters). The
+    GpuExpectation returned may be shared: read it, do not change it."""
+    facts = (tuple(map(labels.get, _GPU_LABEL_KEYS)), tuple(capacity.items()))
+    try:
+        decided, found = _before_nodeclaim(facts)
+    except TypeError:  # an unhashable value in a hand-built mapping: worked out, not cached
+        decided, found = _before_nodeclaim.__wrapped__(facts)
+    if decided:
+        return found
     if nodeclaim is not None:
         n = _int((nodeclaim.status.get("capacity") or {}).get(GPU_RESOURCE))
         if n:
-            return GpuExpectation(n, f"NodeClaim {nodeclaim.metadata.name} capacity {GPU_RESOURCE}={n}", model, it)
+            it = labels.get(LABEL_INSTANCE_TYPE)
+            source = f"NodeClaim {nodeclaim.metadata.name} capacity {GPU_RESOURCE}={n}"
+            return GpuExpectation(n, source, _model(labels), it)
+    try:
+        return _after_nodeclaim(facts)
+    except TypeError:
+        return _after_nodeclaim.__wrapped__(facts)
+
+
+# The node labels expected_gpus_of reads; with the capacity, all it needs besides the NodeClaim.
+_GPU_LABEL_KEYS = (
+    LABEL_INSTANCE_TYPE,
+    LABEL_KARPENTER_GPU_MANUFACTURER,
+    LABEL_GFD_GPU_PRODUCT,
+    LABEL_KARPENTER_GPU_NAME,
+    LABEL_KARPENTER_GPU_COUNT,
+    LABEL_GFD_GPU_COUNT,
+    LABEL_NFD_NVIDIA_PCI,
+    LABEL_GFD_GPU_PRESENT,
+    LABEL_KARPENTER_ACCELERATOR_NAME,
+    LABEL_KARPENTER_ACCELERATOR_MANUFACTURER,
+    LABEL_KARPENTER_ACCELERATOR_COUNT,
+)
+_NodeFacts = tuple[tuple[str | None, ...], tuple[tuple[str, Any], ...]]
+
+
+def _model(labels: Mapping[str, str]) -> str | None:
+    return labels.get(LABEL_GFD_GPU_PRODUCT) or (labels.get(LABEL_KARPENTER_GPU_NAME) or "").upper() or None
+
+
+def _facts_labels(facts: _NodeFacts) -> dict[str, str]:
+    return {k: v for k, v in zip(_GPU_LABEL_KEYS, facts[0], strict=True) if v is not None}
+
+
+@lru_cache(maxsize=1024)
+def _before_nodeclaim(facts: _NodeFacts) -> tuple[bool, GpuExpectation | None]:
+    """(decided, answer) from the sources stronger than the NodeClaim's capacity."""
+    labels, capacity = _facts_labels(facts), dict(facts[1])
+    it = labels.get(LABEL_INSTANCE_TYPE)
+    manufacturer = labels.get(LABEL_KARPENTER_GPU_MANUFACTURER)
+    if manufacturer and manufacturer.lower() != "nvidia":
+        return True, None
+    if other_accelerator(labels, capacity) is not None:
+        return True, None  # AMD or Neuron: not judged by the NVIDIA rules
+    model = _model(labels)
+    n, cat_model = _catalog(labels)
+    if n:
+        return True, GpuExpectation(n, f"instance type {it}", model or cat_model, it)
+    if n == 0 and it and not _int(capacity.get(GPU_RESOURCE)):
+        return True, None  # a known instance type without NVIDIA GPUs
+    n = _int(labels.get(LABEL_KARPENTER_GPU_COUNT))
+    if n:
+        return True, GpuExpectation(n, f"label {LABEL_KARPENTER_GPU_COUNT}={n}", model, it)
+    return False, None
+
+
+@lru_cache(maxsize=1024)
+def _after_nodeclaim(facts: _NodeFacts) -> GpuExpectation | None:
+    """The answer from the sources weaker than the NodeClaim's capacity."""
+    labels, capacity = _facts_labels(facts), dict(facts[1])
+    it = labels.get(LABEL_INSTANCE_TYPE)
+    model = _model(labels)
     n = _int(labels.get(LABEL_GFD_GPU_COUNT))
     if n:
         return GpuExpectation(n, f"GFD label {LABEL_GFD_GPU_COUNT}={n}", model, it)
@@ -157,6 +223,12 @@ def expected_gpus_of(
 
 
 def gpu_nodes(snapshot: ClusterSnapshot) -> list[tuple[Node, GpuExpectation]]:
+    """The snapshot's GPU nodes with what each should expose (shared by the checks: read it,
+    do not change it)."""
+    return memo(snapshot, "gpu_nodes", lambda: _gpu_nodes(snapshot))
+
+
+def _gpu_nodes(snapshot: ClusterSnapshot) -> list[tuple[Node, GpuExpectation]]:
     out = []
     for n in snapshot.nodes:
         e = expected_gpus(snapshot, n)
@@ -174,4 +246,11 @@ def capacity_gpus(node: Node) -> int:
 
 
 def node_age(snapshot: ClusterSnapshot, node: Node) -> float | None:
-    return snapshot.age_seconds(node.metadata.creation_timestamp)
+    """Seconds since the node was created, worked out once per node and snapshot (the
+    operand checks ask for every DaemonSet); cached as expected_gpus is."""
+    held, found = memo(snapshot, "node_age", lambda: (dict[int, Node](), dict[int, float | None]()))
+    key = id(node)
+    if key not in found:
+        held[key] = node
+        found[key] = snapshot.age_seconds(node.metadata.creation_timestamp)
+    return found[key]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from checks.k8s import pod_gpu_request, pod_requests
-from checks.kinds import Pod
+from checks.k8s import pod_gpu_request, pod_requests_view
+from checks.kinds import Container, Pod
 from checks.snapshot_indexes import memo
 from checks.transitions import PENDING_GRACE_SECONDS
 
@@ -17,38 +17,59 @@ if TYPE_CHECKING:
 
 
 def pending_gpu_pods(snapshot: ClusterSnapshot) -> list[Pod]:
-    return memo(
-        snapshot,
-        "pending_gpu_pods",
-        lambda: [
-            p
-            for p in snapshot.pods
-            if p.status.phase == "Pending"
-            and not p.spec.node_name
-            and not p.metadata.deletion_timestamp
-            and pod_gpu_request(p) > 0
-        ],
-    )
+    return memo(snapshot, "pending_gpu_pods", lambda: _asking_for_gpus(snapshot, _unbound_pending(snapshot), False))
 
 
 def running_gpu_pods(snapshot: ClusterSnapshot) -> list[Pod]:
+    return memo(snapshot, "running_gpu_pods", lambda: _asking_for_gpus(snapshot, snapshot.pods, True))
+
+
+def _unbound_pending(snapshot: ClusterSnapshot) -> list[Pod]:
     return memo(
         snapshot,
-        "running_gpu_pods",
+        "unbound_pending_pods",
         lambda: [
-            p for p in snapshot.pods if p.status.phase == "Running" and p.spec.node_name and pod_gpu_request(p) > 0
+            p
+            for p in snapshot.pods
+            if p.status.phase == "Pending" and not p.spec.node_name and not p.metadata.deletion_timestamp
         ],
     )
+
+
+def _asking_for_gpus(snapshot: ClusterSnapshot, pods: list[Pod], running: bool) -> list[Pod]:
+    """The pods with pod_gpu_request > 0 (with running: only the Running pods bound to a node),
+    computed once per containers list: replicas share theirs (the gatherer shares equal lists).
+    The cache lives on the snapshot and holds the lists it is keyed by, so an id always means
+    the same list."""
+    by_list: dict[int, tuple[list[Container], int]] = memo(snapshot, "gpus_by_containers", dict)
+    out = []
+    for p in pods:
+        spec = p.spec
+        if running and (p.status.phase != "Running" or not spec.node_name):
+            continue
+        containers = spec.containers
+        if spec.init_containers or spec.overhead:
+            gpus = pod_gpu_request(p)
+        else:
+            hit = by_list.get(id(containers))
+            if hit is None or hit[0] is not containers:
+                hit = by_list[id(containers)] = (containers, pod_gpu_request(p))
+            gpus = hit[1]
+        if gpus > 0:
+            out.append(p)
+    return out
 
 
 def unscheduled_gpu_pods(snapshot: ClusterSnapshot) -> list[Pod]:
     """GPU pods (whole GPUs or MIG slices) the scheduler has not placed and that are past
     its grace period: the pods the scheduling checks explain. A bound pod that is still
     Pending is pulling images or starting, which is not a scheduling problem."""
+    return memo(snapshot, "unscheduled_gpu_pods", lambda: _unscheduled(snapshot))
+
+
+def _unscheduled(snapshot: ClusterSnapshot) -> list[Pod]:
     out = []
-    for p in snapshot.pods:
-        if p.status.phase != "Pending" or p.spec.node_name or p.metadata.deletion_timestamp:
-            continue
+    for p in _unbound_pending(snapshot):
         if not gpu_requests(p):
             continue
         age = snapshot.age_seconds(p.metadata.creation_timestamp)
@@ -64,4 +85,4 @@ def unscheduled_gpu_pods(snapshot: ClusterSnapshot) -> list[Pod]:
 
 def gpu_requests(pod: Pod) -> dict[str, Decimal]:
     """NVIDIA resources the pod asks for: whole GPUs and MIG slices (nvidia.com/mig-1g.10gb)."""
-    return {r: q for r, q in pod_requests(pod).items() if r.startswith("nvidia.com/") and q > 0}
+    return {r: q for r, q in pod_requests_view(pod).items() if r.startswith("nvidia.com/") and q > 0}

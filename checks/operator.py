@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from checks import fixplans
@@ -20,6 +20,7 @@ from checks.nodepool_model import nodepool_taints, serves_nvidia_gpus
 from checks.operands import (
     DEVICE_PLUGIN,
     TOOLKIT,
+    Blocker,
     all_operand_daemonsets,
     blocking_taint,
     clusterpolicy,
@@ -32,7 +33,6 @@ from checks.operands import (
     operand_daemonsets,
     operand_not_placed,
     owned_by_clusterpolicy,
-    untolerated_node_taints,
 )
 from checks.pod_problems import (
     IMAGE_LEVEL_FAMILIES,
@@ -46,6 +46,7 @@ from checks.pod_problems import (
     upstream_failure,
 )
 from checks.registry import check
+from checks.snapshot_indexes import memo
 
 if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
@@ -85,24 +86,28 @@ def _ds_counts(ds: Object) -> str:
     )
 
 
-def _operator_pods(snapshot: ClusterSnapshot) -> Iterator[Pod]:
+def _operator_pods(snapshot: ClusterSnapshot) -> list[Pod]:
     """Pods of the GPU Operator, its operands, NFD and a standalone device plugin."""
+    return memo(snapshot, "operator_pods", lambda: _find_operator_pods(snapshot))
+
+
+_OPERATOR_APPS = OPERAND_APPS | {"gpu-operator"}
+_OPERATOR_NAMES = ("node-feature-discovery", "gpu-operator")
+
+
+def _find_operator_pods(snapshot: ClusterSnapshot) -> list[Pod]:
     plugin_ds = {(d.metadata.namespace or "", d.metadata.name) for d in device_plugin_daemonsets(snapshot)}
+    out = []
     for p in snapshot.pods:
         labels = p.metadata.labels
-        app = labels.get("app")
-        if (
-            app in OPERAND_APPS
-            or app == "gpu-operator"
-            or labels.get("app.kubernetes.io/name") in ("node-feature-discovery", "gpu-operator")
-        ):
-            yield p
+        if labels.get("app") in _OPERATOR_APPS or labels.get("app.kubernetes.io/name") in _OPERATOR_NAMES:
+            out.append(p)
             continue
-        if any(
-            r.kind == "DaemonSet" and ((p.metadata.namespace or ""), r.name) in plugin_ds
-            for r in p.metadata.owner_references
-        ):
-            yield p
+        for r in p.metadata.owner_references:
+            if r.kind == "DaemonSet" and ((p.metadata.namespace or ""), r.name) in plugin_ds:
+                out.append(p)
+                break
+    return out
 
 
 @check(
@@ -201,17 +206,46 @@ def _pods_of(snapshot: ClusterSnapshot, ds: Object) -> list[Pod]:
     return [p for p in snapshot.pods_by_owner.get((ns, "DaemonSet", ds.metadata.name), [])]
 
 
-def _intended_for(ds: Object, node: Node, operand: Operand | None) -> tuple[bool, list[Any]]:
+_NO_BLOCKERS: tuple[Blocker, ...] = ()
+_PlacementKey = tuple[int, int, str]
+
+
+def _placement(
+    snapshot: ClusterSnapshot, ds: Object, node: Node, operand: Operand | None
+) -> tuple[str | None, Sequence[Blocker]]:
+    """(why the operator would not place the operand on the node, what keeps the DaemonSet's
+    pod off it): GPU202 and GPU205 ask for every operand DaemonSet and GPU node, so it is
+    worked out once per snapshot. Keyed by the objects' ids, which the cache holds on to, so
+    an id cannot come to mean another object. (Plain dicts, not an entry object per pair: what
+    survives a run is what the garbage collector must walk.)"""
+    held, not_placed, blockers = memo(
+        snapshot,
+        "operand_placement",
+        lambda: (
+            dict[int, Object | Node](),
+            dict[_PlacementKey, str | None](),
+            dict[_PlacementKey, Sequence[Blocker]](),
+        ),
+    )
+    key = (id(ds), id(node), operand.field if operand is not None else "")
+    if key not in not_placed:
+        held[id(ds)] = ds
+        held[id(node)] = node
+        not_placed[key] = operand_not_placed(snapshot, node, operand) if operand is not None else None
+        blockers[key] = daemonset_blockers(ds, node) or _NO_BLOCKERS
+    return not_placed[key], blockers[key]
+
+
+def _intended_for(blockers: Sequence[Blocker], operand: Operand | None) -> tuple[bool, Sequence[Blocker]]:
     """Is this DaemonSet meant to run on the node, and what keeps it off?
 
     A mismatch on any nodeSelector key other than the operand's deploy label means the
     DaemonSet targets other nodes (e.g. a per-OS driver variant): not meant for this one.
     """
-    blockers = daemonset_blockers(ds, node)
     deploy_label = operand.deploy_label if operand else None
     for b in blockers:
         if b.kind in ("selector", "affinity") and b.label != deploy_label:
-            return False, []
+            return False, _NO_BLOCKERS
     return True, blockers
 
 
@@ -278,14 +312,13 @@ def operand_daemonset_unavailable(snapshot: ClusterSnapshot) -> Iterator[Finding
         for node, _exp in nodes:
             name = node.metadata.name
             pods = daemonset_pods_on(snapshot, ds, name)
-            if (operand is not None and operand_not_placed(snapshot, node, operand)) or node_in_transition(
-                snapshot, node
-            ):
-                matched = all(b.kind == "taint" for b in daemonset_blockers(ds, node))
+            not_placed, all_blockers = _placement(snapshot, ds, node, operand)
+            if not_placed or node_in_transition(snapshot, node):
+                matched = all(b.kind == "taint" for b in all_blockers)
                 if matched and not any(pod_problem(p) is None for p in pods):
                     young_pending += 1  # the DaemonSet may still count the node; excused here
                 continue
-            meant, blockers = _intended_for(ds, node, operand)
+            meant, blockers = _intended_for(all_blockers, operand)
             if not meant:
                 continue
             should_run += 1
@@ -642,12 +675,13 @@ def operand_taint_not_tolerated(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     seen: dict[tuple[Any, ...], dict[str, Any]] = {}
     for node, _exp in gpu_nodes(snapshot):
         for operand, ds in all_ds:
-            if operand is not None and operand_not_placed(snapshot, node, operand):
+            not_placed, blockers = _placement(snapshot, ds, node, operand)
+            if not_placed:
                 continue
-            meant, _ = _intended_for(ds, node, operand)
+            meant, _ = _intended_for(blockers, operand)
             if not meant:
                 continue
-            for t in untolerated_node_taints(ds, node):
+            for t in (b.taint for b in blockers if b.taint is not None):
                 entry = seen.setdefault((t.key, t.value, t.effect), {"taint": t, "nodes": [], "ds": [], "pools": []})
                 if node.metadata.name not in entry["nodes"]:
                     entry["nodes"].append(node.metadata.name)

@@ -190,7 +190,8 @@ class ClusterSnapshot:
             io = e.involved_object
             idx[(io.kind, io.namespace or "", io.name)].append(e)
         for lst in idx.values():
-            lst.sort(key=lambda e: e.when or "")
+            if len(lst) > 1:  # most objects have one event: nothing to order
+                lst.sort(key=lambda e: e.when or "")
         return dict(idx)
 
     def events_for(self, kind: str, name: str, namespace: str | None = None) -> list[Event]:

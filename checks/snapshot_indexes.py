@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from checks.kinds import Object
 
@@ -11,14 +11,17 @@ if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
 
 T = TypeVar("T")
+_MISSING: Any = object()
 
 
 def memo(snapshot: ClusterSnapshot, key: str, build: Callable[[], T]) -> T:
     """Cache a derived index on the snapshot (as cached_property does) so checks share it."""
-    cache = snapshot.__dict__.setdefault("_derived_indexes", {})
-    if key not in cache:
-        cache[key] = build()
-    found: T = cache[key]
+    cache = snapshot.__dict__.get("_derived_indexes")
+    if cache is None:
+        cache = snapshot.__dict__["_derived_indexes"] = {}
+    found: T = cache.get(key, _MISSING)
+    if found is _MISSING:
+        found = cache[key] = build()
     return found
 
 
