@@ -149,10 +149,10 @@ def test_an_expired_resource_version_lists_again_and_misses_nothing(live_on):
 
 
 def test_a_resource_that_may_be_listed_but_not_watched_is_polled(live_on, start_sim, tmp_path):
+    import yaml
+
     from gputui.commands.rbac import manifests
     from tests.cli.test_rbac_least_privilege import ALICE, without
-
-    import yaml
 
     roles = [d for d in yaml.safe_load_all(manifests(["diagnose"], subjects=ALICE)) if d]
     roles = without(roles, "events", "watch")
@@ -209,7 +209,7 @@ def test_a_full_compactor_is_replaced(live_on, monkeypatch):
     sim, _, first, live, published = live_on()
     old = live._compactor
     node = first.nodes[0].metadata.name
-    for i in range(1001):  # the size is looked at every thousand objects
+    for _ in range(1001):  # the size is looked at every thousand objects
         live._compact("nodes", node_named(first, node).__copy__())
     assert live._compactor is not old
 
