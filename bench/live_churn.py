@@ -158,7 +158,7 @@ async def _drive(kubeconfig: Path, minutes: float, probe_every: float, report_ev
                 await asyncio.to_thread(api.cordon, node, state)
                 written = time.monotonic()
                 while cordoned() is not state:
-                    await pilot.pause(0.01)
+                    await pilot.pause(0.05)
                     if time.monotonic() - t0 > 60:
                         raise SystemExit(f"the change to {node} did not reach the screen within 60 s")
                 lat = time.monotonic() - t0

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from checks.k8s import pod_gpu_request, pod_requests_view
+from checks.k8s import is_terminal, pod_gpu_request, pod_requests_view
 from checks.kinds import Container, Pod
 from checks.snapshot_indexes import memo
 from checks.transitions import PENDING_GRACE_SECONDS
@@ -41,23 +42,50 @@ def _asking_for_gpus(snapshot: ClusterSnapshot, pods: list[Pod], running: bool) 
     computed once per containers list: replicas share theirs (the gatherer shares equal lists).
     The cache lives on the snapshot and holds the lists it is keyed by, so an id always means
     the same list."""
-    by_list: dict[int, tuple[list[Container], int]] = memo(snapshot, "gpus_by_containers", dict)
+    gpus_of = _gpus_of(snapshot)
     out = []
     for p in pods:
-        spec = p.spec
-        if running and (p.status.phase != "Running" or not spec.node_name):
+        if running and (p.status.phase != "Running" or not p.spec.node_name):
             continue
-        containers = spec.containers
-        if spec.init_containers or spec.overhead:
-            gpus = pod_gpu_request(p)
-        else:
-            hit = by_list.get(id(containers))
-            if hit is None or hit[0] is not containers:
-                hit = by_list[id(containers)] = (containers, pod_gpu_request(p))
-            gpus = hit[1]
-        if gpus > 0:
+        if gpus_of(p) > 0:
             out.append(p)
     return out
+
+
+def _gpus_of(snapshot: ClusterSnapshot) -> Callable[[Pod], int]:
+    """pod_gpu_request, worked out once per containers list the snapshot's pods share."""
+    by_list: dict[int, tuple[list[Container], int]] = memo(snapshot, "gpus_by_containers", dict)
+
+    def gpus(p: Pod) -> int:
+        spec = p.spec
+        if spec.init_containers or spec.overhead:
+            return pod_gpu_request(p)
+        containers = spec.containers
+        hit = by_list.get(id(containers))
+        if hit is None or hit[0] is not containers:
+            hit = by_list[id(containers)] = (containers, pod_gpu_request(p))
+        return hit[1]
+
+    return gpus
+
+
+def gpus_in_use_by_node(snapshot: ClusterSnapshot) -> dict[str, int]:
+    """node name -> GPUs requested by the pods bound to it that have not finished (what
+    `kubectl describe node` counts as allocated); nodes without any are left out."""
+
+    def build() -> dict[str, int]:
+        gpus_of = _gpus_of(snapshot)
+        out: dict[str, int] = {}
+        for p in snapshot.pods:
+            node = p.spec.node_name
+            if not node or is_terminal(p):
+                continue
+            n = gpus_of(p)
+            if n:
+                out[node] = out.get(node, 0) + n
+        return out
+
+    return memo(snapshot, "gpus_in_use_by_node", build)
 
 
 def unscheduled_gpu_pods(snapshot: ClusterSnapshot) -> list[Pod]:

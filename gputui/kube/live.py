@@ -9,9 +9,11 @@ not watched (403 on watch) is re-listed every POLL_FORBIDDEN_S seconds instead.
 
 Changes land in one store per resource. A publisher thread turns each burst of changes into a
 new ClusterSnapshot (the objects that did not change are the very objects of the previous one,
-so nothing is decoded twice) and hands it to `publish`, at most once per `min_interval` and
-also every `recheck_every` seconds without changes, so findings that depend on the clock (how
-long a pod has been Pending) move on. Nothing here mutates an object: a change replaces it.
+so nothing is decoded twice) and hands it to `publish` (which runs the checks). It paces itself:
+after a round that took T seconds, the next comes no sooner than max(min_interval, IDLE_SHARE *
+T) later, so a big cluster that changes all the time cannot take the whole machine. A round
+also comes every `recheck_every` seconds without changes, so findings that depend on the clock
+(how long a pod has been Pending) move on. Nothing here mutates an object: a change replaces it.
 
 What the app shows as the age of its data comes from `status()`: live while every watch is
 connected, stale since the moment one was lost otherwise.
@@ -45,6 +47,7 @@ SILENCE_S = 90.0
 RETRY_S = (0.5, 30.0)  # backoff after a failed watch or re-list: first and longest wait
 POLL_FORBIDDEN_S = 60.0
 MIN_INTERVAL_S = 0.25  # the shortest pause between two snapshots, however fast the cluster changes
+IDLE_SHARE = 0.5  # after a round of checks taking T seconds, no new one for IDLE_SHARE * T
 DEBOUNCE_S = 0.1  # a burst of changes arriving together makes one snapshot
 RECHECK_S = 30.0  # a new snapshot this often without changes: ages and deadlines move on
 # A compactor's caches grow with every distinct string it has seen; past this many entries the
@@ -339,9 +342,10 @@ class Live:
             except Exception:  # noqa: BLE001 - the receiver reports its own failures; keep watching
                 pass
             last = time.monotonic()
-            # However long the receiver took (the checks), the machine gets as long again to itself:
-            # on a big cluster that changes all the time, live mode uses at most about half a core.
-            allowed = last + max(self._min_interval, last - started)
+            # However long the receiver took (the checks), the machine gets half as long again to
+            # itself: on a big cluster that changes all the time, live mode keeps to about two
+            # thirds of a core, and a change still reaches the screen within two rounds.
+            allowed = last + max(self._min_interval, IDLE_SHARE * (last - started))
 
     def _take(self) -> tuple[ClusterSnapshot, Change]:
         base = self._base

@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 # Actions that change the cluster (or start pods on it); never offered in read-only mode.
 MUTATING_ACTIONS = frozenset({"undo", "debug_all", "debug_node", "edit_nodepool", "walk_through"})
 _PROGRESS_INTERVAL = 0.1
-_SWEEP_SECONDS = 60.0
+_SWEEP_SECONDS = 300.0
+# Live rounds whose checks take longer than this show the changed objects before their findings.
+DATA_FIRST_S = 0.25
 
 
 class GputuiApp(App):
@@ -250,24 +252,39 @@ class GputuiApp(App):
         generation = self._generation
         kube = self.kube
         logs = LogTails(kube, snapshot)
+        checks_took = [0.0]  # how long the last round of checks took
 
         def publish(snap, change) -> None:
             from checks.registry import run_checks
             from gputui.report.selection import filter_findings
 
-            # One snapshot at a time on its way to the screens: a slow screen is never flooded.
-            self._caught_up.wait(5.0)
-            if generation != self._generation or live.stopped:
-                return
+            def send(findings: list) -> bool:
+                """Hand the snapshot to the screens, one at a time (a slow screen is never flooded)."""
+                view = self._view(snap, findings)
+                self._caught_up.wait(5.0)
+                if generation != self._generation or live.stopped:
+                    return False
+                self._caught_up.clear()
+                self.post_message(SnapshotReady(snap, findings, change, view))
+                return True
+
+            if change.resources and checks_took[0] > DATA_FIRST_S:
+                # On a big cluster the checks take a while: the changed objects go on screen at
+                # once, with the findings of the last round, and the new findings follow.
+                if not send(self._gathered_findings):
+                    return
             logs.fill(snap)
+            started = time.monotonic()
             findings = run_checks(snap)
             if self.config.namespace:
                 findings = filter_findings(findings, snap, namespace=self.config.namespace)
-            view = self._view(snap, findings)
-            if generation != self._generation or live.stopped:
-                return
-            self._caught_up.clear()
-            self.post_message(SnapshotReady(snap, findings, change, view))
+            checks_took[0] = time.monotonic() - started
+            # What this round built lives until the next one: keep it out of the collector's
+            # passes (its objects hold no cycles and go by reference counting); a periodic
+            # sweep collects whatever cycles froze with it.
+            self._sweep()
+            gc.freeze()
+            send(findings)
 
         live = Live(kube, snapshot, publish)
         self.live = live
@@ -363,14 +380,13 @@ class GputuiApp(App):
             gc.collect()
             gc.freeze()
             self._start_live(message.snapshot)
-        else:
-            self._sweep()
         self._broadcast(lambda: SnapshotReady(message.snapshot, findings, change, message.view))
         self._caught_up.set()
 
     def _sweep(self) -> None:
-        """Live updates replace objects without a full collection; now and then, collect what the
-        frozen generation kept (cycles that became garbage after a freeze) and freeze anew."""
+        """Live rounds freeze what they build; now and then (in the publisher's thread, not the
+        screen's), collect what the frozen generation kept (cycles that became garbage after a
+        freeze) and freeze anew."""
         if time.monotonic() - self._last_sweep < _SWEEP_SECONDS:
             return
         self._last_sweep = time.monotonic()

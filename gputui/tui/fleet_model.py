@@ -11,8 +11,8 @@ from checks.cost import ClusterCost, cluster_cost, money, node_cost
 from checks.findings import age_text
 from checks.gpu import GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL, OPERANDS
 from checks.gpu_nodes import allocatable_gpus, capacity_gpus, gpu_nodes
-from checks.gpu_pods import pending_gpu_pods
-from checks.k8s import is_terminal, node_is_ready, parse_quantity, pod_gpu_request
+from checks.gpu_pods import gpus_in_use_by_node, pending_gpu_pods
+from checks.k8s import node_is_ready, parse_quantity
 from checks.model import Finding, ObjectRef, Severity
 from checks.nodepool_model import serves_nvidia_gpus
 from gputui.report import blocking_incomplete
@@ -153,7 +153,7 @@ def operator_version(snapshot) -> str:
 
 
 def allocated_gpus(snapshot, node_name: str) -> int:
-    return sum(pod_gpu_request(p) for p in snapshot.pods_by_node.get(node_name, ()) if not is_terminal(p))
+    return gpus_in_use_by_node(snapshot).get(node_name, 0)
 
 
 def summarize(snapshot, findings: list[Finding], kubernetes_version: str = "") -> FleetSummary:
