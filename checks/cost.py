@@ -2,7 +2,8 @@
 GPU nodes have cost so far.
 
 A node's price is its instance type's on-demand price, or its typical spot price when the node's
-karpenter.sh/capacity-type is spot (an estimate: spot prices move, so it is marked as one). An
+karpenter.sh/capacity-type is spot (or, on an EKS managed node group, eks.amazonaws.com/capacityType
+is SPOT; an estimate: spot prices move, so it is marked as one). An
 instance type the catalogue does not know has no price: it is counted as unpriced, never guessed.
 A GPU node is idle when it has allocatable nvidia.com/gpu and no pod that is not finished asks for
 a GPU on it; it has been idle since the newest end of a GPU pod on it, or since it was created.
@@ -23,13 +24,15 @@ if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
 
 SPOT = "spot"
+LABEL_EKS_CAPACITY_TYPE = "eks.amazonaws.com/capacityType"  # ON_DEMAND or SPOT on managed node groups
+LABEL_EKS_NODEGROUP = "eks.amazonaws.com/nodegroup"
 
 
 @dataclass(frozen=True)
 class NodeCost:
     node: str
     instance_type: str
-    capacity_type: str  # the karpenter.sh/capacity-type label, "" without one
+    capacity_type: str  # karpenter.sh/capacity-type ("spot", "on-demand"), "" without one
     usd_per_hour: float | None  # None: the catalogue does not know the instance type
     estimate: bool  # a typical spot price, not what the account pays
 
@@ -75,7 +78,7 @@ def money(usd: float) -> str:
 def node_cost(node: Node) -> NodeCost:
     labels = node.metadata.labels
     name = labels.get(LABEL_INSTANCE_TYPE, "")
-    capacity_type = labels.get(LABEL_CAPACITY_TYPE, "")
+    capacity_type = labels.get(LABEL_CAPACITY_TYPE) or labels.get(LABEL_EKS_CAPACITY_TYPE, "").lower().replace("_", "-")
     it = instances.get(name)
     spot = capacity_type == SPOT
     price = None if it is None else it.spot_usd if spot else it.on_demand_usd
