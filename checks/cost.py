@@ -68,6 +68,7 @@ class ClusterCost:
     idle_usd_per_hour: float
     idle_gpus: int
     idle_nodes: int
+    idle_estimate: bool = False  # some of the idle spend is a spot estimate
 
 
 def money(usd: float) -> str:
@@ -135,4 +136,5 @@ def cluster_cost(snapshot: ClusterSnapshot) -> ClusterCost:
         idle_usd_per_hour=sum(i.cost.usd_per_hour or 0.0 for i in idle),
         idle_gpus=sum(i.gpus for i in idle),
         idle_nodes=len(idle),
+        idle_estimate=any(i.cost.estimate for i in idle),
     )

@@ -601,8 +601,10 @@ def reclaim(snapshot: ClusterSnapshot, node: Node, others: list[Pod]) -> Reclaim
     """How the node's NodePool treats it once idle (others: the non-DaemonSet pods on it).
 
     Karpenter removes an empty node (only DaemonSet pods) after consolidateAfter unless the
-    NodePool says Never or a zero-node budget always blocks reason Empty; with pods left on it
-    the node is Underutilized, which only consolidationPolicy WhenEmptyOrUnderutilized acts on.
+    NodePool says Never, a zero-node budget always blocks reason Empty or the node carries
+    karpenter.sh/do-not-disrupt (kept on purpose); with pods left on it the node is
+    Underutilized, which only consolidationPolicy WhenEmptyOrUnderutilized acts on, and a pod
+    annotated do-not-disrupt blocks it (stuck).
     """
     pool = snapshot.nodepool_by_name.get(node.metadata.labels.get(LABEL_NODEPOOL, ""))
     if pool is None:
@@ -622,6 +624,10 @@ def reclaim(snapshot: ClusterSnapshot, node: Node, others: list[Pod]) -> Reclaim
         kept = "consolidateAfter: Never"
     elif any(_budget_blocks(b, reason) for b in budgets):
         kept = f"a disruption budget of 0 nodes for {reason}"
+    elif node.metadata.annotations.get(ANNOTATION_DO_NOT_DISRUPT, "").lower() == "true":
+        kept = f"node annotation {ANNOTATION_DO_NOT_DISRUPT}=true"
+    elif blocker := next((p for p in others if protection(snapshot, p)), None):
+        stuck = f"pod {_pod_names([blocker])} has {protection(snapshot, blocker)}"
     elif others and policy not in ("WhenEmptyOrUnderutilized", "WhenUnderutilized"):
         stuck = f"consolidationPolicy {policy} and pods other than DaemonSets on it ({_pod_names(others, 3)})"
     return Reclaim(pool, kept, stuck, limit, text)
@@ -660,8 +666,8 @@ def idle_gpu_node_waste(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     How to fix:
         Find out why the node is still there. For a Karpenter node, delete its NodeClaim (the
         offered fix: Karpenter drains and terminates it, and launches a node again only for
-        pending pods), keep non-GPU pods off GPU nodes with the GPU taint, or lower the
-        NodePool's consolidateAfter. For a node no NodePool manages, drain it
+        pending pods), move a pod annotated karpenter.sh/do-not-disrupt off it, keep non-GPU
+        pods off GPU nodes with the GPU taint, or lower the NodePool's consolidateAfter. For a node no NodePool manages, drain it
         (`kubectl drain NODE --ignore-daemonsets --delete-emptydir-data`) and scale its node
         group down (or let the cluster autoscaler remove it).
 
@@ -669,9 +675,11 @@ def idle_gpu_node_waste(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         Warning once the node has been idle for 30 minutes beyond its NodePool's
         consolidateAfter (a Karpenter node), or for an hour (a node no NodePool manages).
         Info before that, while consolidation may still be on its way, and when the idle time
-        is unknown. A NodePool that keeps idle nodes on purpose (consolidateAfter: Never, or
-        an always-active budget of 0 nodes for the reason that applies) is info at any age:
-        the message says the pool keeps it and what it costs, a warm node being a choice.
+        is unknown. A NodePool that keeps idle nodes on purpose (consolidateAfter: Never, an
+        always-active budget of 0 nodes for the reason that applies, or the node's own
+        karpenter.sh/do-not-disrupt annotation) is info at any age: the message says the pool
+        keeps it and what it costs, a warm node being a choice. A pod's do-not-disrupt
+        annotation or a stray pod on a WhenEmpty node is not a choice about the node: warning.
     """
     blocked = {node.metadata.name for node, _, _ in _blocked_idle(snapshot)}
     for node in snapshot.nodes:
@@ -693,7 +701,8 @@ def idle_gpu_node_waste(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         )
         spent = _spent_text(idle)
         head = (
-            f"GPU node {name} ({cost.instance_type or 'unknown type'}, {idle.gpus} GPU) has been idle"
+            f"GPU node {name} ({cost.instance_type or 'unknown type'}, {idle.gpus} GPU{'s' if idle.gpus != 1 else ''})"
+            " has been idle"
             + (f" for {age_text(secs)}" if secs is not None else " for an unknown time")
             + f": {price}"
             + (f", {spent}" if spent else "")

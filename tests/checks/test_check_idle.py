@@ -146,6 +146,24 @@ def test_a_zero_budget_for_underutilized_keeps_a_node_that_is_not_empty():
     assert "a disruption budget of 0 nodes for Underutilized" in f.message
 
 
+def test_a_node_annotated_do_not_disrupt_is_kept_on_purpose():
+    f = idle(cluster(age_min=600, annotations={"karpenter.sh/do-not-disrupt": "true"}))
+    assert f is not None and f.severity == Severity.INFO
+    assert "keeps idle nodes on purpose (node annotation karpenter.sh/do-not-disrupt=true)" in f.message
+
+
+def test_a_do_not_disrupt_pod_keeps_the_node_and_is_named():
+    keeper = gpu_pod(
+        "debug", node=GPU_NODE_A, gpus=0, phase="Running", annotations={"karpenter.sh/do-not-disrupt": "true"}
+    )
+    d = {"consolidationPolicy": "WhenEmptyOrUnderutilized", "consolidateAfter": "5m"}
+    f = idle(cluster(age_min=60, disruption=d, extra=[keeper]))
+    assert f is not None and f.severity == Severity.WARNING
+    assert "Karpenter will not consolidate it: pod ml/debug has pod annotation karpenter.sh/do-not-disrupt=true" in (
+        f.message
+    )
+
+
 # -- nodes no NodePool manages ------------------------------------------------------------
 
 
@@ -230,7 +248,7 @@ def test_scenarios():
     assert [(f.code, f.severity, f.subject.name) for f in group] == [
         ("GPU504", Severity.WARNING, "ip-10-0-0-49.us-west-2.compute.internal")
     ]
-    assert "g5.12xlarge, 4 GPU" in group[0].message and "$5.67/h (on-demand)" in group[0].message
+    assert "g5.12xlarge, 4 GPUs" in group[0].message and "$5.67/h (on-demand)" in group[0].message
     blocked = [f.code for f in run_checks(scenario_snapshot("idle-gpu-node-blocked")) if f.code in ("GPU503", "GPU504")]
     assert blocked == ["GPU503"]
     assert [f for f in run_checks(scenario_snapshot("healthy")) if f.code == "GPU504"] == []

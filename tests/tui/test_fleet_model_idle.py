@@ -118,3 +118,17 @@ def test_fit_columns_drops_in_order_then_takes_back_what_fits():
     assert "memory" not in fitted and "cpu" in fitted
     assert ("age" in fitted) != ("type" in fitted)
     assert fitted == [k for k in keys if k in fitted]  # the table's own order
+
+
+def test_header_marks_idle_spend_with_spot_estimates():
+    from checks.cost import ClusterCost
+    from gputui.tui.widgets.cluster_header import cost_fields
+
+    [f] = cost_fields(ClusterCost(1.31, 2, 0, True, 0.30, 1, 1, idle_estimate=True))
+    assert f.plain == "~$1.31/h  idle GPUs 1 ~$0.30/h"
+    [f] = cost_fields(ClusterCost(1.31, 2, 0, True, 1.01, 1, 1))
+    assert f.plain == "~$1.31/h  idle GPUs 1 $1.01/h"  # the idle node is on demand
+    spot = snapshot(
+        replace(healthy_cluster((GPU_NODE_A,)), "Node", GPU_NODE_A, gpu_node(GPU_NODE_A, capacity_type="spot"))
+    )
+    assert fleet_model.summarize(spot, []).cost.idle_estimate

@@ -66,7 +66,8 @@ def header_fields(s, *, demo=None, namespace=None, read_only=False, as_of=None) 
 
 def cost_fields(c) -> list[Text]:
     """One field, '~$123.49/h (7 unpriced)  idle GPUs 4 $5.67/h': '~' when spot estimates are in
-    it; nodes of instance types the catalogue does not know are counted, not priced."""
+    it (in the idle spend too); nodes of instance types the catalogue does not know are counted,
+    not priced."""
     if c is None or not (c.priced_nodes or c.unpriced_nodes):
         return []
     return [
@@ -74,7 +75,9 @@ def cost_fields(c) -> list[Text]:
             (f"{'~' if c.estimate else ''}{money(c.usd_per_hour)}/h", "bold"),
             (f" ({c.unpriced_nodes} unpriced)" if c.unpriced_nodes else "", "dim"),
             ("  idle GPUs ", "dim"),
-            (f"{c.idle_gpus} {money(c.idle_usd_per_hour)}/h", "bold yellow") if c.idle_gpus else ("0", "green"),
+            (f"{c.idle_gpus} {'~' if c.idle_estimate else ''}{money(c.idle_usd_per_hour)}/h", "bold yellow")
+            if c.idle_gpus
+            else ("0", "green"),
         )
     ]
 
