@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from checks import fixplans
+from checks.budgets import window_end
 from checks.cost import LABEL_EKS_NODEGROUP, IdleGpuNode, idle_gpu_node, money
 from checks.findings import age_text, ref
 from checks.fix_kinds import FixKind
@@ -597,11 +598,32 @@ class Reclaim:
     text: str  # the pool's policy, for the evidence
 
 
+def _budget_window(snapshot: ClusterSnapshot, budgets: list[dict[str, Any]], reason: str) -> str:
+    """The zero-node budget for `reason` whose scheduled window is open now, as text ('' if none)."""
+    for b in budgets:
+        reasons = b.get("reasons") or []
+        if (
+            str(b.get("nodes", "10%")).strip() not in ("0", "0%")
+            or not b.get("schedule")
+            or (reasons and reason not in reasons)
+        ):
+            continue
+        secs = go_duration_seconds(str(b.get("duration") or ""))
+        end = window_end(str(b["schedule"]), secs, snapshot.now)
+        if end is not None:
+            return (
+                f"a disruption budget of 0 nodes for {reason} until {end:%a %H:%M} UTC "
+                f"(schedule {b['schedule']} for {b.get('duration')})"
+            )
+    return ""
+
+
 def reclaim(snapshot: ClusterSnapshot, node: Node, others: list[Pod]) -> Reclaim:
     """How the node's NodePool treats it once idle (others: the non-DaemonSet pods on it).
 
     Karpenter removes an empty node (only DaemonSet pods) after consolidateAfter unless the
-    NodePool says Never, a zero-node budget always blocks reason Empty or the node carries
+    NodePool says Never, a zero-node budget blocks reason Empty (always, or in a scheduled window
+    open now: checks.budgets) or the node carries
     karpenter.sh/do-not-disrupt (kept on purpose); with pods left on it the node is
     Underutilized, which only consolidationPolicy WhenEmptyOrUnderutilized acts on, and a pod
     annotated do-not-disrupt blocks it (stuck).
@@ -624,6 +646,8 @@ def reclaim(snapshot: ClusterSnapshot, node: Node, others: list[Pod]) -> Reclaim
         kept = "consolidateAfter: Never"
     elif any(_budget_blocks(b, reason) for b in budgets):
         kept = f"a disruption budget of 0 nodes for {reason}"
+    elif scheduled := _budget_window(snapshot, budgets, reason):
+        kept = scheduled
     elif node.metadata.annotations.get(ANNOTATION_DO_NOT_DISRUPT, "").lower() == "true":
         kept = f"node annotation {ANNOTATION_DO_NOT_DISRUPT}=true"
     elif blocker := next((p for p in others if protection(snapshot, p)), None):
@@ -675,8 +699,9 @@ def idle_gpu_node_waste(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         Warning once the node has been idle for 30 minutes beyond its NodePool's
         consolidateAfter (a Karpenter node), or for an hour (a node no NodePool manages).
         Info before that, while consolidation may still be on its way, and when the idle time
-        is unknown. A NodePool that keeps idle nodes on purpose (consolidateAfter: Never, an
-        always-active budget of 0 nodes for the reason that applies, or the node's own
+        is unknown. A NodePool that keeps idle nodes on purpose (consolidateAfter: Never, a
+        budget of 0 nodes for the reason that applies, always or in a scheduled window open
+        now, or the node's own
         karpenter.sh/do-not-disrupt annotation) is info at any age: the message says the pool
         keeps it and what it costs, a warm node being a choice. A pod's do-not-disrupt
         annotation or a stray pod on a WhenEmpty node is not a choice about the node: warning.

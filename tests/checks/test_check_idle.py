@@ -125,6 +125,15 @@ def test_a_budget_that_does_not_always_block_empty_nodes_keeps_the_warning(budge
     assert f is not None and f.severity == Severity.WARNING
 
 
+def test_a_zero_budget_whose_window_is_open_now_keeps_the_node_until_it_closes():
+    # The tests' clock is Monday 02:00 UTC: the 01:00 window of two hours is open.
+    budget = {"nodes": "0", "schedule": "0 1 * * *", "duration": "2h"}
+    d = {"consolidationPolicy": "WhenEmpty", "consolidateAfter": "5m", "budgets": [budget]}
+    f = idle(cluster(age_min=600, disruption=d))
+    assert f is not None and f.severity == Severity.INFO
+    assert "a disruption budget of 0 nodes for Empty until Mon 03:00 UTC (schedule 0 1 * * * for 2h)" in f.message
+
+
 def test_a_stray_pod_on_a_when_empty_node_is_named():
     stray = gpu_pod("notebook", node=GPU_NODE_A, gpus=0, phase="Running")
     f = idle(cluster(age_min=60, extra=[stray]))
