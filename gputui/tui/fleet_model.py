@@ -333,7 +333,7 @@ def node_rows(snapshot, findings: list[Finding]) -> list[NodeRow]:
                 capacity=capacity_gpus(node),
                 allocatable=allocatable_gpus(node),
                 allocated=allocated_gpus(snapshot, name),
-                capacity_type=labels.get(LABEL_CAPACITY_TYPE, ""),
+                capacity_type=cost.capacity_type,  # Karpenter's label, or a managed node group's
                 age_seconds=snapshot.age_seconds(node.metadata.creation_timestamp) or 0.0,
                 status=node_status(node),
                 worst=worst.get(name),

@@ -132,3 +132,13 @@ def test_header_marks_idle_spend_with_spot_estimates():
         replace(healthy_cluster((GPU_NODE_A,)), "Node", GPU_NODE_A, gpu_node(GPU_NODE_A, capacity_type="spot"))
     )
     assert fleet_model.summarize(spot, []).cost.idle_estimate
+
+
+@pytest.mark.parametrize(("eks", "shown"), [("SPOT", "spot"), ("ON_DEMAND", "on-demand")])
+def test_a_managed_node_group_node_shows_its_capacity_type(eks, shown):
+    node = gpu_node(GPU_NODE_A)
+    labels = node["metadata"]["labels"]
+    del labels["karpenter.sh/capacity-type"], labels["karpenter.sh/nodepool"]
+    labels["eks.amazonaws.com/capacityType"] = eks
+    row = _rows(replace(healthy_cluster(), "Node", GPU_NODE_A, node))[GPU_NODE_A]
+    assert row.capacity_type == shown and row.cost_text.startswith("~" if eks == "SPOT" else "$")
