@@ -15,7 +15,7 @@ from checks.findings import age_text, ref
 from checks.fix_kinds import FixKind
 from checks.gpu import ANNOTATION_DO_NOT_DISRUPT, GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL
 from checks.gpu_nodes import expected_gpus
-from checks.gpu_pods import running_gpu_pods
+from checks.gpu_pods import pending_gpu_pods, running_gpu_pods
 from checks.k8s import is_terminal, node_is_ready, pod_gpu_request, quantity_or_zero
 from checks.kinds import Event, Node, Object, Pod
 from checks.model import Finding, ObjectRef, Severity
@@ -674,7 +674,8 @@ def idle_gpu_node_waste(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         the node was created). Nodes being deleted, drained by Karpenter (karpenter.sh/disrupted,
         a NodeClaim being deleted) or not Ready are left out: they are leaving or broken, not
         idle. Nodes whose DisruptionBlocked / Unconsolidatable events say why they stay are
-        GPU503's and not reported again here. The message names the node, its instance type,
+        GPU503's and not reported again here; a node a pending GPU pod is nominated to is about
+        to be used (info). The message names the node, its instance type,
         its hourly price (on-demand, or '~' and a typical spot price on a spot node; none for an
         instance type the price catalogue does not know), how long it has been idle and what
         that has cost so far. Evidence gives the NodePool's consolidation policy, the pods that
@@ -707,6 +708,7 @@ def idle_gpu_node_waste(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         annotation or a stray pod on a WhenEmpty node is not a choice about the node: warning.
     """
     blocked = {node.metadata.name for node, _, _ in _blocked_idle(snapshot)}
+    nominated = {p.status.nominated_node_name: p for p in pending_gpu_pods(snapshot) if p.status.nominated_node_name}
     for node in snapshot.nodes:
         name = node.metadata.name
         if name in blocked or not node_is_ready(node) or leaving(snapshot, node) is not None:
@@ -717,7 +719,8 @@ def idle_gpu_node_waste(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         others = _workload_pods(snapshot, name)
         how = reclaim(snapshot, node, others)
         secs = idle.idle_seconds
-        overdue = not how.kept and secs is not None and secs >= how.limit_seconds
+        waiting = nominated.get(name)  # the scheduler means to bind a GPU pod here: not idle for long
+        overdue = not how.kept and not waiting and secs is not None and secs >= how.limit_seconds
         cost = idle.cost
         price = (
             f"{cost.text} ({'spot estimate' if cost.estimate else 'on-demand'})"
@@ -733,7 +736,9 @@ def idle_gpu_node_waste(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             + (f", {spent}" if spent else "")
         )
         group = node.metadata.labels.get(LABEL_EKS_NODEGROUP)
-        if how.pool is None:
+        if waiting is not None:
+            tail = f"pending GPU pod {_pod_names([waiting])} is nominated to it"
+        elif how.pool is None:
             tail = "no Karpenter NodePool manages it: drain it and scale " + (
                 f"node group {group} down" if group else "its node group down"
             )

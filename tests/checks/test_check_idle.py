@@ -91,6 +91,14 @@ def test_a_node_with_a_running_gpu_pod_is_not_idle():
     assert idle(cluster(age_min=600, extra=[gpu_pod("train-0", node=GPU_NODE_A, phase="Running")])) is None
 
 
+def test_a_node_a_pending_gpu_pod_is_nominated_to_is_about_to_be_used():
+    waiting = gpu_pod("serve-1", phase="Pending")
+    waiting["status"]["nominatedNodeName"] = GPU_NODE_A
+    f = idle(cluster(age_min=600, extra=[waiting]))
+    assert f is not None and f.severity == Severity.INFO and f.fixes == []
+    assert "pending GPU pod ml/serve-1 is nominated to it" in f.message
+
+
 # -- pools that keep idle nodes on purpose, and pods that keep a node from being empty -----
 
 
