@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from checks import instances
+from checks.findings import age_text
 from checks.gpu import LABEL_CAPACITY_TYPE, LABEL_INSTANCE_TYPE
 from checks.gpu_nodes import allocatable_gpus
 from checks.k8s import is_terminal, pod_gpu_request
@@ -57,6 +58,23 @@ class IdleGpuNode:
         if self.cost.usd_per_hour is None or self.idle_seconds is None:
             return None
         return self.cost.usd_per_hour * max(self.idle_seconds, 0.0) / 3600
+
+    @property
+    def spent_text(self) -> str:
+        """'~$2.02 so far' ('~' for a spot estimate), '' without a figure."""
+        spent = self.spent_usd
+        return f"{'~' if self.cost.estimate else ''}{money(spent)} so far" if spent else ""
+
+    @property
+    def cost_evidence(self) -> str:
+        """'costs $1.01/h (g5.xlarge, on-demand); about $2.02 since it went idle 2h ago', or why
+        there is no figure."""
+        cost, spent = self.cost, self.spent_usd
+        if cost.usd_per_hour is None:
+            return f"instance type {cost.instance_type or '(no label)'} is not in the price catalogue: no cost figure"
+        return f"costs {cost.text} ({cost.instance_type}, {'spot estimate' if cost.estimate else 'on-demand'})" + (
+            f"; about {money(spent)} since it went idle {age_text(self.idle_seconds)} ago" if spent else ""
+        )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from checks import fixplans
 from checks.budgets import window_end
-from checks.cost import LABEL_EKS_NODEGROUP, IdleGpuNode, idle_gpu_node, money
+from checks.cost import LABEL_EKS_NODEGROUP, idle_gpu_node
 from checks.findings import age_text, ref
 from checks.fix_kinds import FixKind
 from checks.gpu import ANNOTATION_DO_NOT_DISRUPT, GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL
@@ -454,23 +454,6 @@ def _pod_names(pods: list[Pod], limit: int = 5) -> str:
     return ", ".join(names[:limit]) + (f" (+{len(names) - limit})" if len(names) > limit else "")
 
 
-def _cost_evidence(idle: IdleGpuNode) -> str:
-    """'costs $1.01/h (g5.xlarge, on-demand); about $2.02 since it went idle 2h ago', or why no figure."""
-    cost = idle.cost
-    if cost.usd_per_hour is None:
-        return f"instance type {cost.instance_type or '(no label)'} is not in the price catalogue: no cost figure"
-    spent = idle.spent_usd
-    return f"costs {cost.text} ({cost.instance_type}, {'spot estimate' if cost.estimate else 'on-demand'})" + (
-        f"; about {money(spent)} since it went idle {age_text(idle.idle_seconds)} ago" if spent else ""
-    )
-
-
-def _spent_text(idle: IdleGpuNode | None) -> str:
-    """'~$2.02 so far' ('~' for a spot estimate), '' without a figure."""
-    spent = idle.spent_usd if idle is not None else None
-    return f"{'~' if idle and idle.cost.estimate else ''}{money(spent)} so far" if spent else ""
-
-
 def _blocked_idle(snapshot: ClusterSnapshot) -> Iterator[tuple[Node, list[Event], Recognition]]:
     """GPU nodes with no running or pending GPU pod whose recent DisruptionBlocked /
     Unconsolidatable events say why Karpenter keeps them: (node, events oldest first, what
@@ -573,8 +556,8 @@ def idle_gpu_node_not_reclaimed(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         long_idle = span is not None and span >= IDLE_BLOCKED_SECONDS
         idle = idle_gpu_node(snapshot, node)
         if idle is not None and idle.cost.usd_per_hour is not None:
-            ev.append(_cost_evidence(idle))
-        spent = _spent_text(idle)
+            ev.append(idle.cost_evidence)
+        spent = idle.spent_text if idle is not None else ""
         yield idle_gpu_node_not_reclaimed.finding(
             f"Idle GPU node {node_name} is not reclaimed"
             + (f" for {age_text(span)}" if span is not None else "")
@@ -596,6 +579,7 @@ class Reclaim:
     stuck: str  # why the pool's consolidation will not remove this node ('' when it will)
     limit_seconds: float  # idle longer than this is waste
     text: str  # the pool's policy, for the evidence
+    undo: str = ""  # how to stop keeping a kept node, if that is not the intent
 
 
 def _budget_window(snapshot: ClusterSnapshot, budgets: list[dict[str, Any]], reason: str) -> str:
@@ -641,20 +625,29 @@ def reclaim(snapshot: ClusterSnapshot, node: Node, others: list[Pod]) -> Reclaim
         + ", ".join(_budget_text(b) for b in budgets)
     )
     limit = (go_duration_seconds(after) or 0.0) + IDLE_GRACE_SECONDS
-    kept = stuck = ""
+    kept = stuck = undo = ""
+    name = pool.metadata.name
     if after == "Never":
         kept = "consolidateAfter: Never"
+        undo = f"""kubectl patch nodepool {name} --type merge -p '{{"spec":{{"disruption":{{"consolidateAfter":"10m"}}}}}}'"""
     elif any(_budget_blocks(b, reason) for b in budgets):
-        kept = f"a disruption budget of 0 nodes for {reason}"
+        kept, undo = (
+            f"a disruption budget of 0 nodes for {reason}",
+            f"kubectl edit nodepool {name} (spec.disruption.budgets)",
+        )
     elif scheduled := _budget_window(snapshot, budgets, reason):
-        kept = scheduled
+        kept, undo = (
+            scheduled,
+            f"wait for the window to close, or kubectl edit nodepool {name} (spec.disruption.budgets)",
+        )
     elif node.metadata.annotations.get(ANNOTATION_DO_NOT_DISRUPT, "").lower() == "true":
         kept = f"node annotation {ANNOTATION_DO_NOT_DISRUPT}=true"
+        undo = f"kubectl annotate node {node.metadata.name} {ANNOTATION_DO_NOT_DISRUPT}-"
     elif blocker := next((p for p in others if protection(snapshot, p)), None):
         stuck = f"pod {_pod_names([blocker])} has {protection(snapshot, blocker)}"
     elif others and policy not in ("WhenEmptyOrUnderutilized", "WhenUnderutilized"):
         stuck = f"consolidationPolicy {policy} and pods other than DaemonSets on it ({_pod_names(others, 3)})"
-    return Reclaim(pool, kept, stuck, limit, text)
+    return Reclaim(pool, kept, stuck, limit, text, undo)
 
 
 @check(
@@ -727,7 +720,7 @@ def idle_gpu_node_waste(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             if cost.usd_per_hour is not None
             else "no price for this instance type"
         )
-        spent = _spent_text(idle)
+        spent = idle.spent_text
         head = (
             f"GPU node {name} ({cost.instance_type or 'unknown type'}, {idle.gpus} GPU{'s' if idle.gpus != 1 else ''})"
             " has been idle"
@@ -753,7 +746,7 @@ def idle_gpu_node_waste(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         ev = [
             f"no unfinished pod asks for nvidia.com/gpu on it ({idle.gpus} allocatable); idle since the "
             f"newest GPU pod on it ended or since it was created, {age_text(secs)} ago",
-            _cost_evidence(idle),
+            idle.cost_evidence,
         ]
         if others:
             ev.append(f"pods other than DaemonSets on it: {_pod_names(others)}")
@@ -770,9 +763,7 @@ def idle_gpu_node_waste(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             ev.append(
                 f"warning after {age_text(how.limit_seconds)} idle (consolidateAfter + {age_text(IDLE_GRACE_SECONDS)})"
                 if not how.kept
-                else "a warm GPU node is a choice; if it is not one, set consolidateAfter: "
-                f"kubectl patch nodepool {how.pool.metadata.name} --type merge "
-                """-p '{"spec":{"disruption":{"consolidateAfter":"10m"}}}'"""
+                else f"a warm GPU node is a choice; if it is not one: {how.undo}"
             )
             if overdue and nc is not None:
                 fixes.append(fixplans.delete_nodeclaim(nc))

@@ -114,10 +114,12 @@ def test_a_node_a_pending_gpu_pod_is_nominated_to_is_about_to_be_used():
 )
 def test_a_pool_that_keeps_idle_nodes_is_info_at_any_age(disruption, why):
     f = idle(cluster(age_min=20 * 60, disruption=disruption))
+    undo = "consolidateAfter" if "Never" in why else "spec.disruption.budgets"
+    assert any(undo in e for e in f.evidence if e.startswith("a warm GPU node")), f.evidence if f else None
     assert f is not None and f.severity == Severity.INFO
     assert f"keeps idle nodes on purpose ({why})" in f.message
     assert "$" in f.message and f.fixes == []
-    assert any("kubectl patch nodepool gpu" in e for e in f.evidence)
+    assert any(e.startswith("a warm GPU node is a choice; if it is not one: kubectl ") for e in f.evidence)
 
 
 @pytest.mark.parametrize(
@@ -167,6 +169,9 @@ def test_a_node_annotated_do_not_disrupt_is_kept_on_purpose():
     f = idle(cluster(age_min=600, annotations={"karpenter.sh/do-not-disrupt": "true"}))
     assert f is not None and f.severity == Severity.INFO
     assert "keeps idle nodes on purpose (node annotation karpenter.sh/do-not-disrupt=true)" in f.message
+    assert any(
+        e.endswith("kubectl annotate node ip-10-0-3-7.ec2.internal karpenter.sh/do-not-disrupt-") for e in f.evidence
+    )
 
 
 def test_a_do_not_disrupt_pod_keeps_the_node_and_is_named():
