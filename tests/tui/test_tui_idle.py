@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from checks.findings import age_text
 from gputui.tui.widgets.node_table import DROP_ORDER
 from tests.helpers.tui import drive, loaded, make_app
 
@@ -96,8 +97,12 @@ def test_nodepools_tab_says_idle_gpus_for_how_long_and_their_cost(idle, size):
             key: dict(zip(table.visible_columns, (getattr(c, "plain", str(c)) for c in table.get_row(key))))
             for key in ("gpu-training", "gpu-inference")
         }
-        # The fine-tuning Job ended at 00:31:40, the snapshot is 01:30: 4 idle A10Gs of a g5.12xlarge.
-        assert rows["gpu-training"]["idle"] == "4 for 58m, $5.67/h"
+        # 4 idle A10Gs of a g5.12xlarge, idle since its fine-tuning Job's pod ended (58 minutes
+        # before the scenario's snapshot; the simulator's clock runs on, so measured as the app read it).
+        snap = pilot.app.snapshot
+        pod = snap.pod_by_key[("ml-training", "llama-ft-support-2611-hmzmv")]
+        ended = pod.status.container_statuses[0].state["terminated"]["finishedAt"]
+        assert rows["gpu-training"]["idle"] == f"4 for {age_text(snap.age_seconds(ended))}, $5.67/h"
         assert rows["gpu-inference"]["idle"] == "-"
 
     drive(make_app(idle), body, size=size)
