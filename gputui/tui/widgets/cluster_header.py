@@ -120,7 +120,10 @@ class ClusterHeader(Static):
 
     def _render_groups(self) -> None:
         if self._groups is not None:
-            self.update(lay_out(self._groups, max(20, self.content_region.width or 78)))
+            # Before its first layout the widget has no width: the screen's (less the padding) is
+            # what it will get, so the first render already has the height it keeps.
+            width = self.content_region.width or (self.app.size.width - 2 if self.app.size.width else 78)
+            self.update(lay_out(self._groups, max(20, width)))
 
     def on_resize(self) -> None:
         self._render_groups()
