@@ -2,7 +2,8 @@
 GPU nodes have cost so far.
 
 A node's price is its instance type's on-demand price, or its typical spot price when the node's
-karpenter.sh/capacity-type is spot (an estimate: spot prices move, so it is marked as one). An
+karpenter.sh/capacity-type is spot (or, on an EKS managed node group, eks.amazonaws.com/capacityType
+is SPOT; an estimate: spot prices move, so it is marked as one). An
 instance type the catalogue does not know has no price: it is counted as unpriced, never guessed.
 A GPU node is idle when it has allocatable nvidia.com/gpu and no pod that is not finished asks for
 a GPU on it; it has been idle since the newest end of a GPU pod on it, or since it was created.
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from checks import instances
+from checks.findings import age_text
 from checks.gpu import LABEL_CAPACITY_TYPE, LABEL_INSTANCE_TYPE
 from checks.gpu_nodes import allocatable_gpus
 from checks.k8s import is_terminal, pod_gpu_request
@@ -23,13 +25,15 @@ if TYPE_CHECKING:
     from checks.snapshot import ClusterSnapshot
 
 SPOT = "spot"
+LABEL_EKS_CAPACITY_TYPE = "eks.amazonaws.com/capacityType"  # ON_DEMAND or SPOT on managed node groups
+LABEL_EKS_NODEGROUP = "eks.amazonaws.com/nodegroup"
 
 
 @dataclass(frozen=True)
 class NodeCost:
     node: str
     instance_type: str
-    capacity_type: str  # the karpenter.sh/capacity-type label, "" without one
+    capacity_type: str  # karpenter.sh/capacity-type ("spot", "on-demand"), "" without one
     usd_per_hour: float | None  # None: the catalogue does not know the instance type
     estimate: bool  # a typical spot price, not what the account pays
 
@@ -55,6 +59,23 @@ class IdleGpuNode:
             return None
         return self.cost.usd_per_hour * max(self.idle_seconds, 0.0) / 3600
 
+    @property
+    def spent_text(self) -> str:
+        """'~$2.02 so far' ('~' for a spot estimate), '' without a figure."""
+        spent = self.spent_usd
+        return f"{'~' if self.cost.estimate else ''}{money(spent)} so far" if spent else ""
+
+    @property
+    def cost_evidence(self) -> str:
+        """'costs $1.01/h (g5.xlarge, on-demand); about $2.02 since it went idle 2h ago', or why
+        there is no figure."""
+        cost, spent = self.cost, self.spent_usd
+        if cost.usd_per_hour is None:
+            return f"instance type {cost.instance_type or '(no label)'} is not in the price catalogue: no cost figure"
+        return f"costs {cost.text} ({cost.instance_type}, {'spot estimate' if cost.estimate else 'on-demand'})" + (
+            f"; about {money(spent)} since it went idle {age_text(self.idle_seconds)} ago" if spent else ""
+        )
+
 
 @dataclass(frozen=True)
 class ClusterCost:
@@ -65,6 +86,7 @@ class ClusterCost:
     idle_usd_per_hour: float
     idle_gpus: int
     idle_nodes: int
+    idle_estimate: bool = False  # some of the idle spend is a spot estimate
 
 
 def money(usd: float) -> str:
@@ -75,7 +97,7 @@ def money(usd: float) -> str:
 def node_cost(node: Node) -> NodeCost:
     labels = node.metadata.labels
     name = labels.get(LABEL_INSTANCE_TYPE, "")
-    capacity_type = labels.get(LABEL_CAPACITY_TYPE, "")
+    capacity_type = labels.get(LABEL_CAPACITY_TYPE) or labels.get(LABEL_EKS_CAPACITY_TYPE, "").lower().replace("_", "-")
     it = instances.get(name)
     spot = capacity_type == SPOT
     price = None if it is None else it.spot_usd if spot else it.on_demand_usd
@@ -132,4 +154,5 @@ def cluster_cost(snapshot: ClusterSnapshot) -> ClusterCost:
         idle_usd_per_hour=sum(i.cost.usd_per_hour or 0.0 for i in idle),
         idle_gpus=sum(i.gpus for i in idle),
         idle_nodes=len(idle),
+        idle_estimate=any(i.cost.estimate for i in idle),
     )

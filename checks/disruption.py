@@ -5,20 +5,23 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from checks import fixplans
-from checks.cost import idle_gpu_node, money
+from checks.budgets import window_end
+from checks.cost import LABEL_EKS_NODEGROUP, idle_gpu_node
 from checks.findings import age_text, ref
 from checks.fix_kinds import FixKind
 from checks.gpu import ANNOTATION_DO_NOT_DISRUPT, GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL
 from checks.gpu_nodes import expected_gpus
-from checks.gpu_pods import running_gpu_pods
-from checks.k8s import pod_gpu_request, quantity_or_zero
-from checks.kinds import Event, Object, Pod
+from checks.gpu_pods import pending_gpu_pods, running_gpu_pods
+from checks.k8s import is_terminal, node_is_ready, pod_gpu_request, quantity_or_zero
+from checks.kinds import Event, Node, Object, Pod
 from checks.model import Finding, ObjectRef, Severity
 from checks.nodepool_model import serves_nvidia_gpus, template_spec
-from checks.recognise import recognise
+from checks.readiness_chain import leaving
+from checks.recognise import Recognition, recognise
 from checks.registry import check
 from checks.snapshot_indexes import nodeclaim_by_name
 from checks.workloads import Workload, pod_template_spec, workload_of
@@ -428,10 +431,61 @@ def gpu_pods_disrupted(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         )
 
 
-# -- GPU503 ----------------------------------------------------------------------------------
+# -- GPU503, GPU504: idle GPU nodes ------------------------------------------------------------
 
 BLOCK_REASONS = ("DisruptionBlocked", "Unconsolidatable")
 IDLE_BLOCKED_SECONDS = 1800  # an idle GPU node Karpenter cannot reclaim for this long is waste
+IDLE_GRACE_SECONDS = 1800  # how long past its NodePool's consolidateAfter an idle GPU node may stay
+UNMANAGED_IDLE_SECONDS = 3600  # how long a GPU node no NodePool consolidates may stay idle
+
+
+def _workload_pods(snapshot: ClusterSnapshot, node_name: str) -> list[Pod]:
+    """Unfinished pods on the node that are neither DaemonSet pods nor static (mirror) pods:
+    what keeps Karpenter from calling the node empty."""
+    return [
+        p
+        for p in snapshot.pods_by_node.get(node_name, [])
+        if not is_terminal(p) and not any(o.kind in ("DaemonSet", "Node") for o in p.metadata.owner_references)
+    ]
+
+
+def _pod_names(pods: list[Pod], limit: int = 5) -> str:
+    names = [f"{p.metadata.namespace}/{p.metadata.name}" for p in pods]
+    return ", ".join(names[:limit]) + (f" (+{len(names) - limit})" if len(names) > limit else "")
+
+
+def _blocked_idle(snapshot: ClusterSnapshot) -> Iterator[tuple[Node, list[Event], Recognition]]:
+    """GPU nodes with no running or pending GPU pod whose recent DisruptionBlocked /
+    Unconsolidatable events say why Karpenter keeps them: (node, events oldest first, what
+    the newest recognised event says). GPU503 reports them; GPU504 leaves them to it."""
+    groups: dict[str, list[Event]] = defaultdict(list)
+    ncs = nodeclaim_by_name(snapshot)
+    for reason in BLOCK_REASONS:
+        for e in snapshot.events_by_reason.get(reason, []):
+            age = snapshot.age_seconds(e.when)
+            if age is not None and age > RECENT_SECONDS:
+                continue
+            io = e.involved_object
+            node_name = io.name
+            if io.kind == "NodeClaim":
+                nc = ncs.get(io.name)
+                node_name = (nc.status.get("nodeName") if nc is not None else None) or ""
+            elif io.kind != "Node":
+                continue
+            if node_name in snapshot.node_by_name:
+                groups[node_name].append(e)
+    for node_name, evs in sorted(groups.items()):
+        node = snapshot.node_by_name[node_name]
+        if expected_gpus(snapshot, node) is None:
+            continue
+        pods = [p for p in snapshot.pods_by_node.get(node_name, []) if p.status.phase in ("Running", "Pending")]
+        if any(pod_gpu_request(p) > 0 for p in pods):
+            continue
+        evs.sort(key=lambda e: e.when or "")
+        known = [r for r in (recognise(e.message or "") for e in evs) if r is not None and r.family == "disruption"]
+        if not known or known[-1].cause == "not-initialized":
+            continue  # GPU304 reports nodes that never initialized
+        yield node, evs, known[-1]
 
 
 @check(
@@ -456,7 +510,8 @@ def idle_gpu_node_not_reclaimed(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         GPU nodes are not reported: blocking their disruption is what protects the jobs.
         The message says what the node has cost since it went idle (checks.cost: the
         instance catalogue's on-demand price, or its spot estimate on a spot node; no
-        figure for an instance type the catalogue does not know).
+        figure for an instance type the catalogue does not know). Idle GPU nodes without
+        such events are GPU504's.
 
     Why it matters:
         An idle GPU node is billed by the hour (a p5.48xlarge costs about $55 an hour on demand)
@@ -473,45 +528,12 @@ def idle_gpu_node_not_reclaimed(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         Warning when the node has been idle and blocked for 30 minutes or more (the events
         span that long). Info before: consolidation may still be on its way.
     """
-    groups: dict[str, list[Event]] = defaultdict(list)
-    ncs = nodeclaim_by_name(snapshot)
-    for reason in BLOCK_REASONS:
-        for e in snapshot.events_by_reason.get(reason, []):
-            age = snapshot.age_seconds(e.when)
-            if age is not None and age > RECENT_SECONDS:
-                continue
-            io = e.involved_object
-            node_name = io.name
-            if io.kind == "NodeClaim":
-                nc = ncs.get(io.name)
-                node_name = (nc.status.get("nodeName") if nc is not None else None) or ""
-            elif io.kind != "Node":
-                continue
-            if node_name in snapshot.node_by_name:
-                groups[node_name].append(e)
-    for node_name, evs in sorted(groups.items()):
-        node = snapshot.node_by_name[node_name]
+    for node, evs, rec in _blocked_idle(snapshot):
+        node_name = node.metadata.name
         gpus = expected_gpus(snapshot, node)
-        if gpus is None:
-            continue
-        pods = [p for p in snapshot.pods_by_node.get(node_name, []) if p.status.phase in ("Running", "Pending")]
-        if any(pod_gpu_request(p) > 0 for p in pods):
-            continue
-        evs.sort(key=lambda e: e.when or "")
-        recs = [(e, recognise(e.message or "")) for e in evs]
-        known = [(e, r) for e, r in recs if r is not None and r.family == "disruption"]
-        if not known:
-            continue
-        last, rec = known[-1]
-        if rec.cause == "not-initialized":
-            continue  # GPU304 reports nodes that never initialized
         first = min((e.first_timestamp or e.when or "" for e in evs), default="")
         span = snapshot.age_seconds(first)
-        others = [
-            f"{p.metadata.namespace}/{p.metadata.name}"
-            for p in pods
-            if not any(o.kind == "DaemonSet" for o in p.metadata.owner_references)
-        ]
+        others = _workload_pods(snapshot, node_name)
         ev = [
             f"event {e.reason} on {e.involved_object.kind} ({age_text(snapshot.age_seconds(e.when))} ago"
             + (f", x{e.count}" if e.count and e.count > 1 else "")
@@ -520,8 +542,8 @@ def idle_gpu_node_not_reclaimed(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         ]
         ev.append(f"recognised: {rec.cause}; change {rec.subject}")
         ev.append(
-            f"no running pod requests nvidia.com/gpu on it ({gpus.describe()})"
-            + (f"; other pods on it: {', '.join(others[:5])}" if others else "")
+            f"no running pod requests nvidia.com/gpu on it ({gpus.describe() if gpus else '?'})"
+            + (f"; other pods on it: {_pod_names(others)}" if others else "")
         )
         related = []
         nc = snapshot.nodeclaims_by_node.get(node_name)
@@ -533,21 +555,223 @@ def idle_gpu_node_not_reclaimed(snapshot: ClusterSnapshot) -> Iterator[Finding]:
             related.append(ObjectRef(kind=kind, name=name, namespace=ns or None))
         long_idle = span is not None and span >= IDLE_BLOCKED_SECONDS
         idle = idle_gpu_node(snapshot, node)
-        spent = idle.spent_usd if idle is not None else None
         if idle is not None and idle.cost.usd_per_hour is not None:
-            ev.append(
-                f"costs {idle.cost.text} ({idle.cost.instance_type}"
-                + (", spot estimate" if idle.cost.estimate else ", on-demand")
-                + ")"
-                + (f"; about {money(spent)} since it went idle {age_text(idle.idle_seconds)} ago" if spent else "")
-            )
+            ev.append(idle.cost_evidence)
+        spent = idle.spent_text if idle is not None else ""
         yield idle_gpu_node_not_reclaimed.finding(
             f"Idle GPU node {node_name} is not reclaimed"
             + (f" for {age_text(span)}" if span is not None else "")
-            + (f" ({'~' if idle and idle.cost.estimate else ''}{money(spent)} so far)" if spent else "")
+            + (f" ({spent})" if spent else "")
             + f": {rec.headline}; {rec.remedy_text}",
             ref(node, "Node"),
             severity=None if long_idle else Severity.INFO,
             related=related,
             evidence=ev,
+        )
+
+
+@dataclass(frozen=True)
+class Reclaim:
+    """What will become of an idle GPU node: who removes it, and when it is overdue."""
+
+    pool: Object | None  # the Karpenter NodePool that manages the node, None when none does
+    kept: str  # why the pool keeps idle nodes on purpose ('' when it does not)
+    stuck: str  # why the pool's consolidation will not remove this node ('' when it will)
+    limit_seconds: float  # idle longer than this is waste
+    text: str  # the pool's policy, for the evidence
+    undo: str = ""  # how to stop keeping a kept node, if that is not the intent
+
+
+def _budget_window(snapshot: ClusterSnapshot, budgets: list[dict[str, Any]], reason: str) -> str:
+    """The zero-node budget for `reason` whose scheduled window is open now, as text ('' if none)."""
+    for b in budgets:
+        reasons = b.get("reasons") or []
+        if (
+            str(b.get("nodes", "10%")).strip() not in ("0", "0%")
+            or not b.get("schedule")
+            or (reasons and reason not in reasons)
+        ):
+            continue
+        secs = go_duration_seconds(str(b.get("duration") or ""))
+        end = window_end(str(b["schedule"]), secs, snapshot.now)
+        if end is not None:
+            return (
+                f"a disruption budget of 0 nodes for {reason} until {end:%a %H:%M} UTC "
+                f"(schedule {b['schedule']} for {b.get('duration')})"
+            )
+    return ""
+
+
+def reclaim(snapshot: ClusterSnapshot, node: Node, others: list[Pod]) -> Reclaim:
+    """How the node's NodePool treats it once idle (others: the non-DaemonSet pods on it).
+
+    Karpenter removes an empty node (only DaemonSet pods) after consolidateAfter unless the
+    NodePool says Never, a zero-node budget blocks reason Empty (always, or in a scheduled window
+    open now: checks.budgets) or the node carries
+    karpenter.sh/do-not-disrupt (kept on purpose); with pods left on it the node is
+    Underutilized, which only consolidationPolicy WhenEmptyOrUnderutilized acts on, and a pod
+    annotated do-not-disrupt blocks it (stuck).
+    """
+    pool = snapshot.nodepool_by_name.get(node.metadata.labels.get(LABEL_NODEPOOL, ""))
+    if pool is None:
+        return Reclaim(None, "", "", UNMANAGED_IDLE_SECONDS, "")
+    d = pool.spec.get("disruption") or {}
+    policy = d.get("consolidationPolicy") or "WhenEmptyOrUnderutilized"
+    after = str(d.get("consolidateAfter") or "0s")
+    budgets = d.get("budgets") or [{"nodes": "10%"}]
+    reason = "Underutilized" if others else "Empty"
+    text = (
+        f"NodePool {pool.metadata.name}: consolidationPolicy {policy}, consolidateAfter {after}, budgets "
+        + ", ".join(_budget_text(b) for b in budgets)
+    )
+    limit = (go_duration_seconds(after) or 0.0) + IDLE_GRACE_SECONDS
+    kept = stuck = undo = ""
+    name = pool.metadata.name
+    if after == "Never":
+        kept = "consolidateAfter: Never"
+        undo = f"""kubectl patch nodepool {name} --type merge -p '{{"spec":{{"disruption":{{"consolidateAfter":"10m"}}}}}}'"""
+    elif any(_budget_blocks(b, reason) for b in budgets):
+        kept, undo = (
+            f"a disruption budget of 0 nodes for {reason}",
+            f"kubectl edit nodepool {name} (spec.disruption.budgets)",
+        )
+    elif scheduled := _budget_window(snapshot, budgets, reason):
+        kept, undo = (
+            scheduled,
+            f"wait for the window to close, or kubectl edit nodepool {name} (spec.disruption.budgets)",
+        )
+    elif node.metadata.annotations.get(ANNOTATION_DO_NOT_DISRUPT, "").lower() == "true":
+        kept = f"node annotation {ANNOTATION_DO_NOT_DISRUPT}=true"
+        undo = f"kubectl annotate node {node.metadata.name} {ANNOTATION_DO_NOT_DISRUPT}-"
+    elif blocker := next((p for p in others if protection(snapshot, p)), None):
+        stuck = f"pod {_pod_names([blocker])} has {protection(snapshot, blocker)}"
+    elif others and policy not in ("WhenEmptyOrUnderutilized", "WhenUnderutilized"):
+        stuck = f"consolidationPolicy {policy} and pods other than DaemonSets on it ({_pod_names(others, 3)})"
+    return Reclaim(pool, kept, stuck, limit, text, undo)
+
+
+@check(
+    "GPU504",
+    "idle-gpu-node",
+    Severity.WARNING,
+    "GPU node idle longer than it should be",
+    reads=("nodes", "pods", "nodepools", "nodeclaims", "events"),
+    fixes=(FixKind.DELETE_NODECLAIM,),
+)
+def idle_gpu_node_waste(snapshot: ClusterSnapshot) -> Iterator[Finding]:
+    """A GPU node nobody uses, with how long it has been idle and what that has cost.
+
+    What it checks:
+        Ready GPU nodes with allocatable nvidia.com/gpu and no unfinished pod asking for a
+        GPU (checks.cost.idle_gpu_node: idle since the newest GPU pod on it ended, or since
+        the node was created). Nodes being deleted, drained by Karpenter (karpenter.sh/disrupted,
+        a NodeClaim being deleted) or not Ready are left out: they are leaving or broken, not
+        idle. Nodes whose DisruptionBlocked / Unconsolidatable events say why they stay are
+        GPU503's and not reported again here; a node a pending GPU pod is nominated to is about
+        to be used (info). The message names the node, its instance type,
+        its hourly price (on-demand, or '~' and a typical spot price on a spot node; none for an
+        instance type the price catalogue does not know), how long it has been idle and what
+        that has cost so far. Evidence gives the NodePool's consolidation policy, the pods that
+        keep the node from being empty, and the way to remove the node.
+
+    Why it matters:
+        A GPU node is billed by the hour whether or not anything runs on it: a forgotten
+        p5.48xlarge costs about $55 an hour. Karpenter's consolidation should remove an empty
+        node soon after consolidateAfter; when it has not (Karpenter is down, its events have
+        expired, a stray pod keeps a WhenEmpty node), or when no NodePool manages the node
+        (a managed node group, a self-managed node), nobody else will say so.
+
+    How to fix:
+        Find out why the node is still there. For a Karpenter node, delete its NodeClaim (the
+        offered fix: Karpenter drains and terminates it, and launches a node again only for
+        pending pods), move a pod annotated karpenter.sh/do-not-disrupt off it, keep non-GPU
+        pods off GPU nodes with the GPU taint, or lower the NodePool's consolidateAfter. For a node no NodePool manages, drain it
+        (`kubectl drain NODE --ignore-daemonsets --delete-emptydir-data`) and scale its node
+        group down (or let the cluster autoscaler remove it).
+
+    Severity:
+        Warning once the node has been idle for 30 minutes beyond its NodePool's
+        consolidateAfter (a Karpenter node), or for an hour (a node no NodePool manages).
+        Info before that, while consolidation may still be on its way, and when the idle time
+        is unknown. A NodePool that keeps idle nodes on purpose (consolidateAfter: Never, a
+        budget of 0 nodes for the reason that applies, always or in a scheduled window open
+        now, or the node's own
+        karpenter.sh/do-not-disrupt annotation) is info at any age: the message says the pool
+        keeps it and what it costs, a warm node being a choice. A pod's do-not-disrupt
+        annotation or a stray pod on a WhenEmpty node is not a choice about the node: warning.
+    """
+    blocked = {node.metadata.name for node, _, _ in _blocked_idle(snapshot)}
+    nominated = {p.status.nominated_node_name: p for p in pending_gpu_pods(snapshot) if p.status.nominated_node_name}
+    for node in snapshot.nodes:
+        name = node.metadata.name
+        if name in blocked or not node_is_ready(node) or leaving(snapshot, node) is not None:
+            continue
+        idle = idle_gpu_node(snapshot, node)
+        if idle is None:
+            continue
+        others = _workload_pods(snapshot, name)
+        how = reclaim(snapshot, node, others)
+        secs = idle.idle_seconds
+        waiting = nominated.get(name)  # the scheduler means to bind a GPU pod here: not idle for long
+        overdue = not how.kept and not waiting and secs is not None and secs >= how.limit_seconds
+        cost = idle.cost
+        price = (
+            f"{cost.text} ({'spot estimate' if cost.estimate else 'on-demand'})"
+            if cost.usd_per_hour is not None
+            else "no price for this instance type"
+        )
+        spent = idle.spent_text
+        head = (
+            f"GPU node {name} ({cost.instance_type or 'unknown type'}, {idle.gpus} GPU{'s' if idle.gpus != 1 else ''})"
+            " has been idle"
+            + (f" for {age_text(secs)}" if secs is not None else " for an unknown time")
+            + f": {price}"
+            + (f", {spent}" if spent else "")
+        )
+        group = node.metadata.labels.get(LABEL_EKS_NODEGROUP)
+        if waiting is not None:
+            tail = f"pending GPU pod {_pod_names([waiting])} is nominated to it"
+        elif how.pool is None:
+            tail = "no Karpenter NodePool manages it: drain it and scale " + (
+                f"node group {group} down" if group else "its node group down"
+            )
+        elif how.kept:
+            tail = f"NodePool {how.pool.metadata.name} keeps idle nodes on purpose ({how.kept})"
+        elif how.stuck:
+            tail = f"Karpenter will not consolidate it: {how.stuck}"
+        elif overdue:
+            tail = f"NodePool {how.pool.metadata.name} should have consolidated it; find out why it did not"
+        else:
+            tail = f"NodePool {how.pool.metadata.name} should consolidate it soon"
+        ev = [
+            f"no unfinished pod asks for nvidia.com/gpu on it ({idle.gpus} allocatable); idle since the "
+            f"newest GPU pod on it ended or since it was created, {age_text(secs)} ago",
+            idle.cost_evidence,
+        ]
+        if others:
+            ev.append(f"pods other than DaemonSets on it: {_pod_names(others)}")
+        nc = snapshot.nodeclaims_by_node.get(name)
+        fixes = []
+        if how.pool is None:
+            ev.append(
+                f"not managed by Karpenter: kubectl drain {name} --ignore-daemonsets --delete-emptydir-data, "
+                + (f"then scale EKS managed node group {group} down" if group else "then scale its node group down")
+                + " (or let the cluster autoscaler remove it)"
+            )
+        else:
+            ev.append(how.text)
+            ev.append(
+                f"warning after {age_text(how.limit_seconds)} idle (consolidateAfter + {age_text(IDLE_GRACE_SECONDS)})"
+                if not how.kept
+                else f"a warm GPU node is a choice; if it is not one: {how.undo}"
+            )
+            if overdue and nc is not None:
+                fixes.append(fixplans.delete_nodeclaim(nc))
+        yield idle_gpu_node_waste.finding(
+            f"{head}; {tail}",
+            ref(node, "Node"),
+            severity=None if overdue else Severity.INFO,
+            related=[ref(nc, "NodeClaim")] if nc is not None else [],
+            evidence=ev,
+            fixes=fixes,
         )

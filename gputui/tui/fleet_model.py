@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
-from checks.cost import ClusterCost, cluster_cost, money, node_cost
+from checks.cost import ClusterCost, cluster_cost, idle_gpu_node, money, node_cost
 from checks.findings import age_text
 from checks.gpu import GPU_RESOURCE, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL, OPERANDS
 from checks.gpu_nodes import allocatable_gpus, capacity_gpus, gpu_nodes
 from checks.gpu_pods import gpus_in_use_by_node, pending_gpu_pods
-from checks.k8s import node_is_ready, parse_quantity
+from checks.k8s import is_terminal, node_is_ready, parse_quantity, pod_requests_view
 from checks.model import Finding, ObjectRef, Severity
 from checks.nodepool_model import serves_nvidia_gpus
 from gputui.report import blocking_incomplete
@@ -57,10 +58,25 @@ class NodeRow:
     worst: Finding | None
     usd_per_hour: float | None = None  # None: the catalogue does not know the instance type
     cost_text: str = ""  # '$1.01/h', '~$0.30/h' for a spot estimate, '?' without a price
+    # What the node's unfinished pods request, and what it can give (CPU in cores, memory in bytes),
+    # as eks-node-viewer shows them.
+    cpu_requested: float = 0.0
+    cpu_allocatable: float = 0.0
+    memory_requested: float = 0.0
+    memory_allocatable: float = 0.0
 
     @property
     def age(self) -> str:
         return age_text(self.age_seconds)
+
+    @property
+    def cpu_share(self) -> float | None:
+        """Requested / allocatable CPU; None when the node advertises none."""
+        return self.cpu_requested / self.cpu_allocatable if self.cpu_allocatable else None
+
+    @property
+    def memory_share(self) -> float | None:
+        return self.memory_requested / self.memory_allocatable if self.memory_allocatable else None
 
     def text(self) -> str:
         """Everything a `/` filter matches against."""
@@ -83,12 +99,27 @@ class NodePoolRow:
     ready: str
     usd_per_hour: float | None = None  # the pool's priced nodes; None when none is priced
     cost_estimate: bool = False  # spot estimates in it
+    idle_gpus: int = 0  # allocatable GPUs of its idle GPU nodes (checks.cost.idle_gpu_node)
+    idle_seconds: float | None = None  # the longest-idle of them; None: none idle, or no time known
+    idle_usd_per_hour: float | None = None  # what its idle nodes cost; None when none is priced
+    idle_estimate: bool = False
 
     @property
     def cost_text(self) -> str:
         if self.usd_per_hour is None:
             return "-"
         return f"{'~' if self.cost_estimate else ''}{money(self.usd_per_hour)}"
+
+    @property
+    def idle_text(self) -> str:
+        """'4 for 2h58m, $5.67/h': idle GPUs, for how long the longest-idle node has been, and
+        what the idle nodes cost an hour ('~' for a spot estimate, '?' without a price)."""
+        if not self.idle_gpus:
+            return "-"
+        usd = self.idle_usd_per_hour
+        price = "?" if usd is None else f"{'~' if self.idle_estimate else ''}{money(usd)}/h"
+        since = f" for {age_text(self.idle_seconds)}" if self.idle_seconds is not None else ""
+        return f"{self.idle_gpus}{since}, {price}"
 
 
 @dataclass
@@ -154,6 +185,23 @@ def operator_version(snapshot) -> str:
 
 def allocated_gpus(snapshot, node_name: str) -> int:
     return gpus_in_use_by_node(snapshot).get(node_name, 0)
+
+
+def requested(snapshot, node_name: str) -> dict[str, Decimal]:
+    """What the unfinished pods on the node request, by resource (checks.k8s.pod_requests)."""
+    total: dict[str, Decimal] = {}
+    for p in snapshot.pods_by_node.get(node_name, ()):
+        if not is_terminal(p):
+            for name, q in pod_requests_view(p).items():
+                total[name] = total.get(name, Decimal(0)) + q
+    return total
+
+
+def _allocatable(node, resource: str) -> float:
+    try:
+        return float(parse_quantity((node.status.allocatable or {}).get(resource) or 0))
+    except Exception:  # noqa: BLE001 - a malformed quantity shows as no bar
+        return 0.0
 
 
 def summarize(snapshot, findings: list[Finding], kubernetes_version: str = "") -> FleetSummary:
@@ -274,6 +322,7 @@ def node_rows(snapshot, findings: list[Finding]) -> list[NodeRow]:
         labels = node.metadata.labels
         name = node.metadata.name
         cost = node_cost(node)
+        asked = requested(snapshot, name)
         rows.append(
             NodeRow(
                 name=name,
@@ -284,12 +333,16 @@ def node_rows(snapshot, findings: list[Finding]) -> list[NodeRow]:
                 capacity=capacity_gpus(node),
                 allocatable=allocatable_gpus(node),
                 allocated=allocated_gpus(snapshot, name),
-                capacity_type=labels.get(LABEL_CAPACITY_TYPE, ""),
+                capacity_type=cost.capacity_type,  # Karpenter's label, or a managed node group's
                 age_seconds=snapshot.age_seconds(node.metadata.creation_timestamp) or 0.0,
                 status=node_status(node),
                 worst=worst.get(name),
                 usd_per_hour=cost.usd_per_hour,
                 cost_text=cost.text,
+                cpu_requested=float(asked.get("cpu", 0)),
+                cpu_allocatable=_allocatable(node, "cpu"),
+                memory_requested=float(asked.get("memory", 0)),
+                memory_allocatable=_allocatable(node, "memory"),
             )
         )
     rows.sort(key=lambda r: (-(int(r.worst.severity) if r.worst else 0), r.nodepool, r.name))
@@ -333,6 +386,9 @@ def nodepool_rows(snapshot) -> list[NodePoolRow]:
         # In use: what the pods running on the pool's nodes request, not what its instances could hold.
         used = sum(allocated_gpus(snapshot, n.metadata.name) for n in nodes)
         priced = [c for c in map(node_cost, nodes) if c.usd_per_hour is not None]
+        idle = [i for i in (idle_gpu_node(snapshot, n) for n in nodes) if i is not None]
+        idle_priced = [i.cost for i in idle if i.cost.usd_per_hour is not None]
+        idle_times = [i.idle_seconds for i in idle if i.idle_seconds is not None]
         rows.append(
             NodePoolRow(
                 name=np.metadata.name,
@@ -346,6 +402,10 @@ def nodepool_rows(snapshot) -> list[NodePoolRow]:
                 ready={"True": "Ready", "False": "NotReady"}.get(ready or "", "Unknown"),
                 usd_per_hour=sum(c.usd_per_hour or 0.0 for c in priced) if priced else None,
                 cost_estimate=any(c.estimate for c in priced),
+                idle_gpus=sum(i.gpus for i in idle),
+                idle_seconds=max(idle_times) if idle_times else None,
+                idle_usd_per_hour=sum(c.usd_per_hour or 0.0 for c in idle_priced) if idle_priced else None,
+                idle_estimate=any(c.estimate for c in idle_priced),
             )
         )
     rows.sort(key=lambda r: (not r.is_gpu, -(r.weight or 0), r.name))
@@ -378,9 +438,10 @@ def operand_rows(snapshot) -> list[OperandRow]:
     return rows
 
 
-def usage_bar(used: int, limit: int | None, width: int = 12) -> str:
-    """'█████░░░░░░░ 31/64'; without a limit only the count."""
+def usage_bar(used: float, limit: float | None, width: int = 12, percent: bool = False) -> str:
+    """'█████░░░░░░░ 31/64', or with `percent` '█████░░░░░░░ 48%'; without a limit only the count."""
     if not limit:
         return f"{used} (no limit)"
     filled = min(width, round(width * used / limit)) if limit > 0 else width
-    return "█" * filled + "░" * (width - filled) + f" {used}/{limit}"
+    text = f"{round(100 * used / limit)}%" if percent else f"{used}/{limit}"
+    return "█" * filled + "░" * (width - filled) + f" {text}"

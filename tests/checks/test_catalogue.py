@@ -136,6 +136,7 @@ ESCALATING = (
     "GPU309",
     "GPU401",
     "GPU503",
+    "GPU504",
     "GPU604",
     "GPU605",
     "GPU702",

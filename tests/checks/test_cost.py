@@ -82,3 +82,29 @@ def test_the_idle_scenario_has_idle_spend():
     c = cluster_cost(snap)
     assert c.idle_nodes >= 1 and c.idle_usd_per_hour > 0
     assert all(i.spent_usd is not None and i.spent_usd > 0 for i in idle_gpu_nodes(snap))
+
+
+def test_idle_cost_as_text_on_demand_spot_and_unpriced():
+    from checks.cost import IdleGpuNode, NodeCost
+
+    on_demand = IdleGpuNode("n1", 1, 7200, NodeCost("n1", "g5.xlarge", "on-demand", 1.006, False))
+    assert on_demand.spent_text == "$2.01 so far"
+    assert on_demand.cost_evidence == "costs $1.01/h (g5.xlarge, on-demand); about $2.01 since it went idle 2h ago"
+    spot = IdleGpuNode("n1", 1, 7200, NodeCost("n1", "g5.xlarge", "spot", 0.302, True))
+    assert spot.spent_text == "~$0.60 so far"
+    assert spot.cost_evidence.startswith("costs ~$0.30/h (g5.xlarge, spot estimate); about $0.60")
+    unpriced = IdleGpuNode("n1", 1, 7200, NodeCost("n1", "g99.xlarge", "", None, False))
+    assert unpriced.spent_text == "" and unpriced.cost_evidence.endswith(
+        "is not in the price catalogue: no cost figure"
+    )
+    unknown_start = IdleGpuNode("n1", 1, None, NodeCost("n1", "g5.xlarge", "", 1.006, False))
+    assert unknown_start.spent_text == "" and unknown_start.cost_evidence == "costs $1.01/h (g5.xlarge, on-demand)"
+
+
+def test_a_managed_node_group_capacity_type_prices_spot():
+    node = gpu_node("n1", instance_type="g5.xlarge")
+    labels = node["metadata"]["labels"]
+    del labels["karpenter.sh/capacity-type"]
+    labels["eks.amazonaws.com/capacityType"] = "SPOT"
+    c = node_cost(to_struct(node, Node))
+    assert (c.capacity_type, c.estimate, c.text) == ("spot", True, "~$0.30/h")

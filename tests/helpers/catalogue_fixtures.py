@@ -213,6 +213,7 @@ FIXTURES: dict[str, Fixture] = {
     "GPU501": Fixture(scenario("spot-training-disruption"), HEALTHY),
     "GPU502": Fixture(scenario("spot-training-disruption"), HEALTHY),
     "GPU503": Fixture(lambda: _idle_blocked(), HEALTHY),
+    "GPU504": Fixture(scenario("idle-gpu-node-group"), HEALTHY),
     "GPU601": Fixture(drafts(_SPOT_TRAINING), drafts(_pool())),
     "GPU602": Fixture(drafts(_pool(taints=[])), drafts(_pool())),
     "GPU603": Fixture(drafts(_pool(limits={"cpu": "1000"})), drafts(_pool())),

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from checks import instances
 from gputui.sim.scenario_build import has_scenario
 
 SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "gputui" / "sim" / "scenarios"
@@ -259,7 +260,9 @@ def test_nodepool_resources_add_up(scenario):
 def test_gpu_node_allocatable_never_exceeds_instance(scenario):
     name, objs = scenario
     for n in by_kind(objs, "Node"):
-        want = int(n["metadata"]["labels"].get("karpenter.k8s.aws/instance-gpu-count", "0"))
+        labels = n["metadata"]["labels"]
+        it = instances.get(labels.get("node.kubernetes.io/instance-type"))  # a node Karpenter did not label
+        want = int(labels.get("karpenter.k8s.aws/instance-gpu-count", it.gpu_count if it else 0))
         have = int(n["status"].get("allocatable", {}).get("nvidia.com/gpu", "0"))
         assert have <= want, n["metadata"]["name"]
 

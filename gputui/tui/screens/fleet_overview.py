@@ -52,14 +52,25 @@ OPERAND_COLUMNS = (
 def _nodepool_cells(snapshot, r) -> dict:
     cells = nodepool_cells(snapshot, r)
     cells["cost"] = Text(r.cost_text, justify="right", style="dim" if r.cost_text.startswith("~") else "")
+    cells["idle"] = Text(r.idle_text, style="yellow" if r.idle_gpus else "")
     return cells
 
 
-# The NodePools tab also says what each pool's nodes cost: the first column a narrow terminal drops.
+# The NodePools tab also says what each pool's nodes cost, and its idle GPUs: how many, for how long
+# the longest-idle node has been, what they cost an hour. A narrow terminal drops these first.
 FLEET_NODEPOOL_COLUMNS = (
     *NODEPOOL_COLUMNS,
     Column("cost", "$/h", drop=9, sort=lambda r: r.usd_per_hour if r.usd_per_hour is not None else -1.0),
 )
+IDLE_COLUMN = Column(
+    "idle", "Idle GPUs", drop=10, sort=lambda r: (r.idle_usd_per_hour or 0.0, r.idle_gpus, r.idle_seconds or 0.0)
+)
+
+
+def fleet_nodepool_columns(rows) -> tuple[Column, ...]:
+    """The NodePools tab's columns: Idle GPUs only while some pool has an idle GPU node, so a
+    column of dashes does not take the room the Disruption text needs."""
+    return (*FLEET_NODEPOOL_COLUMNS, IDLE_COLUMN) if any(r.idle_gpus for r in rows) else FLEET_NODEPOOL_COLUMNS
 
 
 class FleetScreen(AppScreen[None]):
@@ -158,7 +169,9 @@ class FleetScreen(AppScreen[None]):
         self._show_header()
         self.query_one(FindingsTable).show(findings, self._filter_text("findings"))
         self.query_one(NodeTable).show(view.nodes, self._filter_text("nodes"))
-        self.query_one("#nodepools-table", ResourceTable).show(view.nodepools, self._filter_text("nodepools"))
+        pool_table = self.query_one("#nodepools-table", ResourceTable)
+        pool_table.all_columns = list(fleet_nodepool_columns(view.nodepools))
+        pool_table.show(view.nodepools, self._filter_text("nodepools"))
         self.query_one("#operator-table", ResourceTable).show(view.operands, self._filter_text("operator"))
         self._label_tabs()
 

@@ -69,7 +69,8 @@ def header_fields(s, *, demo=None, namespace=None, read_only=False, as_of=None, 
 
 def cost_fields(c) -> list[Text]:
     """One field, '~$123.49/h (7 unpriced)  idle GPUs 4 $5.67/h': '~' when spot estimates are in
-    it; nodes of instance types the catalogue does not know are counted, not priced."""
+    it (in the idle spend too); nodes of instance types the catalogue does not know are counted,
+    not priced."""
     if c is None or not (c.priced_nodes or c.unpriced_nodes):
         return []
     return [
@@ -77,7 +78,9 @@ def cost_fields(c) -> list[Text]:
             (f"{'~' if c.estimate else ''}{money(c.usd_per_hour)}/h", "bold"),
             (f" ({c.unpriced_nodes} unpriced)" if c.unpriced_nodes else "", "dim"),
             ("  idle GPUs ", "dim"),
-            (f"{c.idle_gpus} {money(c.idle_usd_per_hour)}/h", "bold yellow") if c.idle_gpus else ("0", "green"),
+            (f"{c.idle_gpus} {'~' if c.idle_estimate else ''}{money(c.idle_usd_per_hour)}/h", "bold yellow")
+            if c.idle_gpus
+            else ("0", "green"),
         )
     ]
 
@@ -120,7 +123,10 @@ class ClusterHeader(Static):
 
     def _render_groups(self) -> None:
         if self._groups is not None:
-            self.update(lay_out(self._groups, max(20, self.content_region.width or 78)))
+            # Before its first layout the widget has no width: the screen's (less the padding) is
+            # what it will get, so the first render already has the height it keeps.
+            width = self.content_region.width or (self.app.size.width - 2 if self.app.size.width else 78)
+            self.update(lay_out(self._groups, max(20, width)))
 
     def on_resize(self) -> None:
         self._render_groups()

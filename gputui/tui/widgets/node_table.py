@@ -28,6 +28,8 @@ COLUMNS: list[tuple[str, str, Callable]] = [
     ("allocatable", "Alloc", lambda r: r.allocatable),
     ("allocated", "Used", lambda r: r.allocated),
     ("bar", "GPU use", lambda r: (r.allocated / r.allocatable) if r.allocatable else -1.0),
+    ("cpu", "CPU", lambda r: r.cpu_share if r.cpu_share is not None else -1.0),
+    ("memory", "Memory", lambda r: r.memory_share if r.memory_share is not None else -1.0),
     ("cost", "$/h", lambda r: r.usd_per_hour if r.usd_per_hour is not None else -1.0),
     ("type", "Type", lambda r: r.capacity_type),
     ("age", "Age", lambda r: r.age_seconds),
@@ -36,8 +38,9 @@ COLUMNS: list[tuple[str, str, Callable]] = [
 ]
 _SORT = {key: fn for key, _, fn in COLUMNS}
 # What a narrow terminal gives up first: the GPU use bar repeats Used/Alloc, ages, prices and capacity
-# types are detail, the GPU model and pool are not.
-DROP_ORDER = ("age", "type", "allocated", "capacity", "bar", "cost", "instance", "nodepool", "gpu")
+# types are detail, the GPU model and pool are not. The CPU and memory bars (what pods request of
+# the node, as eks-node-viewer shows it) go before the GPU bar: on a GPU node the GPUs are the point.
+DROP_ORDER = ("age", "type", "allocated", "capacity", "memory", "cpu", "bar", "cost", "instance", "nodepool", "gpu")
 # kubectl's long status words, in the few columns a narrow terminal has.
 SHORT_STATUS = (("SchedulingDisabled", "Cordoned"),)
 CELL_PADDING = 2
@@ -165,18 +168,26 @@ class NodeTable(DataTable):
 
 
 def fit_columns(width: int, rows: list[list], sort_column: str | None = None) -> list[str]:
-    """The column keys that fit `width`, dropping DROP_ORDER's columns one by one until they do."""
+    """The column keys that fit `width`, dropping DROP_ORDER's columns one by one until they do;
+    then the room left takes back what it can of the dropped ones, most useful first (a narrow
+    column dropped before a wide one may fit once the wide one is gone)."""
     widths = []
     for i, (key, header, _) in enumerate(COLUMNS):
         content = max((len(str(cells[i])) for cells in rows), default=0)
         widths.append(max(len(header) + 2 * (key == sort_column), content) + CELL_PADDING)  # + the sort mark
     keys = [key for key, _, _ in COLUMNS]
     need = dict(zip(keys, widths))
+    dropped = []
     for key in DROP_ORDER:
         if sum(need[k] for k in keys) <= width:
             break
         keys.remove(key)
-    return keys
+        dropped.append(key)
+    for key in reversed(dropped):
+        if sum(need[k] for k in keys) + need[key] <= width:
+            keys.append(key)
+    order = [key for key, _, _ in COLUMNS]
+    return sorted(keys, key=order.index)
 
 
 def common_domain(names) -> str:
@@ -208,9 +219,20 @@ def _cells(r, suffix: str = "", short_status: bool = False) -> list:
         Text(str(r.allocatable), style="bold red" if short else "", justify="right"),
         Text(str(r.allocated), justify="right"),
         Text(usage_bar(r.allocated, r.allocatable, width=6) if r.allocatable else "-"),
+        _share_bar(r.cpu_requested, r.cpu_allocatable),
+        _share_bar(r.memory_requested, r.memory_allocatable),
         Text(r.cost_text, justify="right", style="dim" if r.cost_text.startswith("~") else ""),
         r.capacity_type,
         Text(r.age, justify="right"),
         Text(status, style=status_style),
         worst,
     ]
+
+
+def _share_bar(requested: float, allocatable: float) -> Text:
+    """'██░░░░ 31%' of what the node can give; red when the pods ask for all of it."""
+    if not allocatable:
+        return Text("-")
+    return Text(
+        usage_bar(requested, allocatable, width=6, percent=True), style="red" if requested >= allocatable else ""
+    )
