@@ -219,3 +219,45 @@ def test_no_watch_and_refresh_turn_watching_off():
     assert config(["--no-watch", "demo"]).watch is False
     assert config(["demo", "--no-watch"]).watch is False
     assert config(["demo"]).watch is True
+
+
+def test_when_the_checks_are_slow_the_changed_objects_come_before_their_findings(start_sim, monkeypatch):
+    from pathlib import Path
+
+    import gputui.tui.app as app_mod
+
+    monkeypatch.setattr(app_mod, "DATA_FIRST_S", -1.0)  # as if every round of checks were slow
+    sim = start_sim(sources=["incident"])
+    seen: list[tuple[object, object, object]] = []  # (snapshot, findings list, change) as they arrive
+
+    class Recording(GputuiApp):
+        CSS_PATH = str(Path(app_mod.__file__).with_name("app.tcss"))
+
+        def on_snapshot_ready(self, message) -> None:
+            seen.append((message.snapshot, message.findings, message.change))
+            super().on_snapshot_ready(message)
+
+    async def body(pilot):
+        app = pilot.app
+        await loaded(pilot)
+        await wait_for(pilot, lambda: app.watching, what="the watches")
+        await pilot.pause(0.3)
+        node = app.gpu_node_names()[0]
+        before = len(seen)
+        last_findings = seen[-1][1]
+        cordon(sim, node)
+
+        def cordoned(snapshot) -> bool:
+            return bool(snapshot.node_by_name[node].spec.unschedulable)
+
+        await wait_for(
+            pilot, lambda: sum(1 for s, _, _ in seen[before:] if cordoned(s)) >= 2, what="both rounds of the change"
+        )
+        first, second = [(f, c) for s, f, c in seen[before:] if cordoned(s)][:2]
+        assert first[0] is last_findings  # the objects first, with the findings already on screen
+        assert second[0] is not last_findings  # then the checks' own findings of the new snapshot
+        assert first[1] is second[1] and "nodes" in first[1].resources
+
+    app = Recording(AppConfig(kubeconfig=str(sim.kubeconfig), context=sim.context, namespace=None, read_only=True))
+    app.animation_level = "none"
+    drive(app, body)
