@@ -46,6 +46,7 @@ WATCH_SECONDS = (300, 600)
 SILENCE_S = 90.0
 RETRY_S = (0.5, 30.0)  # backoff after a failed watch or re-list: first and longest wait
 POLL_FORBIDDEN_S = 60.0
+SHORT_WATCH_S = 1.0  # a watch that ends sooner than this was cut, not timed out
 MIN_INTERVAL_S = 0.25  # the shortest pause between two snapshots, however fast the cluster changes
 IDLE_SHARE = 0.5  # after a round of checks taking T seconds, no new one for IDLE_SHARE * T
 DEBOUNCE_S = 0.1  # a burst of changes arriving together makes one snapshot
@@ -192,7 +193,7 @@ class Live:
         with self._lock:
             stores = list(self._stores.values())
             last_change = self._last_change
-        down = [s for s in stores if s.down_since is not None and not s.polled]
+        down = [s for s in stores if s.down_since is not None]
         since = min((s.down_since for s in down if s.down_since is not None), default=None)
         errors = [s.error for s in down if s.error]
         return LiveStatus(
@@ -215,8 +216,13 @@ class Live:
                     self._relist(store)
                     self._stop.wait(self._poll_forbidden)
                     continue
+                began = time.monotonic()
                 self._watch_once(store)
-                failures = 0  # the server ended the watch: go on from where it left off
+                if time.monotonic() - began < SHORT_WATCH_S:
+                    # Ended as soon as it began (a proxy that cuts streams): back off, not a busy loop.
+                    failures = self._lost(store, TransportTimeout("the watch ended as soon as it began"), failures)
+                else:
+                    failures = 0  # the server ended the watch: go on from where it left off
             except _Expired:
                 try:
                     self._relist(store)
@@ -302,8 +308,7 @@ class Live:
         with self._lock:
             store.objects = {_key(o): o for o in items}
             store.resource_version = resource_version
-            if not store.polled:
-                store.down_since = None
+            store.down_since, store.error = None, ""
             self.relists += 1
             self._changed_locked(store.attr, 0)
 

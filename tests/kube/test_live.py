@@ -243,3 +243,26 @@ def test_a_relist_may_be_served_from_the_watch_cache_and_the_server_judges_the_v
     assert sim_http(sim, "GET", "/api/v1/nodes?resourceVersion=1&resourceVersionMatch=Exact")[0] == 410
     assert sim_http(sim, "GET", "/api/v1/nodes?resourceVersion=1&resourceVersionMatch=NotOlderThan")[0] == 200
     kube.close()
+
+
+def test_a_watch_cut_as_soon_as_it_begins_backs_off_and_shows_stale(live_on, monkeypatch):
+    sim, _, first, live, _ = live_on()
+    calls = []
+
+    def cut(self, store):  # a proxy that ends every watch stream at once
+        calls.append(store.attr)
+
+    live.stop()
+    for t in live._threads:
+        t.join(timeout=WAIT_S)
+    monkeypatch.setattr(Live, "_watch_once", cut)
+    again = Live(live.kube, first, lambda s, c: None)
+    again.start()
+    try:
+        time.sleep(1.5)
+        status = again.status()
+    finally:
+        again.stop()
+    # Backing off from 0.25-0.75 s upwards: a few tries per resource, not a busy loop of thousands.
+    assert 0 < len(calls) <= 4 * len(first.listed), len(calls)
+    assert set(status.stale) == set(first.listed) and "ended as soon as it began" in status.error
