@@ -85,7 +85,7 @@ def test_a_bug_is_one_line_and_exit_70_never_a_traceback(monkeypatch, capsys):
     assert main(["diagnose", "--from", "healthy"]) == EXIT_INTERNAL == 70
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("gputui: internal error: ValueError: not a Kubernetes quantity: None (at checks/k8s.py:")
-    assert err[0].endswith(" in parse_quantity)")
+    assert err[0].endswith(" in _parse_text)")  # the innermost frame: where the bug is
     assert err[1].startswith("  hint: this is a bug in gputui; run the same command again with --debug")
     assert len(err) == 2
     with pytest.raises(ValueError):  # --debug shows the traceback instead

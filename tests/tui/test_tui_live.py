@@ -191,7 +191,7 @@ def _status(**kw) -> LiveStatus:
 
 
 def test_freshness_reads_live_stale_polled_and_read_at():
-    now = time.time()
+    now = float(int(time.time()))  # whole seconds: 42 s ago reads as 42s, not 41s
     assert freshness(_status(), None, now).plain == "● live"
     assert freshness(_status(polled=("events",)), None, now).plain == "● live (polling events)"
     since = dt.datetime.fromtimestamp(now - 42, dt.timezone.utc)
