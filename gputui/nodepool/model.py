@@ -426,7 +426,7 @@ _BUDGET = re.compile(
 
 
 def parse_budgets(text: str) -> list[dict]:
-    from gputui.nodepool.cron import Cron
+    from checks.cron import Cron
 
     budgets = []
     for item in (p.strip() for p in (text or "").split(";")):

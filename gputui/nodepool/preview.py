@@ -23,11 +23,11 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from checks.cron import Cron, format_duration, parse_duration
 from checks.gpu import LABEL_CAPACITY_TYPE, LABEL_NODEPOOL
 from checks.instances import InstanceType
 from checks.k8s import format_quantity, quantity_or_zero, requirement_matches
 from checks.kinds import Object, to_struct
-from gputui.nodepool.cron import Cron, format_duration, parse_duration
 
 CAPACITY_TYPES = ("spot", "on-demand", "reserved")
 REASONS = ("Empty", "Underutilized", "Drifted")

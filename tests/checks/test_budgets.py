@@ -30,7 +30,9 @@ H = 3600
         ("@daily", 2 * H, at(30, 2), None),
         ("*/15 * * * *", 300, at(30, 10, 17), at(30, 10, 20)),
         ("*/15 * * * *", 300, at(30, 10, 21), None),
-        ("0 0 * * 7", 24 * H, at(29, 12), at(30, 0)),  # 7 is Sunday too
+        ("0 0 * * 0", 24 * H, at(29, 12), at(30, 0)),  # Sunday
+        # Karpenter's cron parser (robfig/cron) takes day-of-week 0-6 only: 7 is an error, so no window.
+        ("0 0 * * 7", 24 * H, at(29, 12), None),
         ("0 0 1 * mon", 24 * H, at(30, 12), dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)),  # dom or dow
     ],
 )

@@ -13,11 +13,11 @@ import yaml
 
 import checks  # noqa: F401  (registers every check)
 from checks.crd_schema import is_permissive, validate, version_schema
+from checks.cron import Cron, budget_active, parse_duration
 from checks.registry import REGISTRY, run_checks
 from checks.snapshot import ClusterSnapshot
 from gputui.cli import main
 from gputui.nodepool import templates
-from gputui.nodepool.cron import Cron, budget_active, parse_duration
 from gputui.nodepool.model import NodePoolDraft, parse_budgets, parse_requirement, parse_taints
 from gputui.nodepool.preview import build_preview, capacity_types, disruption_now, preview_lines
 from gputui.nodepool.schema import validate_manifest

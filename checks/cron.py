@@ -48,7 +48,7 @@ _FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
 )
 
 
-def _value(token: str, name: str, low: int, high: int, names: dict) -> int:
+def _value(token: str, name: str, low: int, high: int, names: dict[str, int]) -> int:
     t = token.lower()
     if t in names:
         return names[t]
@@ -60,7 +60,7 @@ def _value(token: str, name: str, low: int, high: int, names: dict) -> int:
     return n
 
 
-def _field(text: str, name: str, low: int, high: int, names: dict) -> tuple[frozenset, bool]:
+def _field(text: str, name: str, low: int, high: int, names: dict[str, int]) -> tuple[frozenset[int], bool]:
     """The set of values a field allows, and whether it starts with * (unrestricted for day matching)."""
     out: set[int] = set()
     star = text.startswith("*") or text.startswith("?")
@@ -90,11 +90,11 @@ def _field(text: str, name: str, low: int, high: int, names: dict) -> tuple[froz
 @dataclass(frozen=True)
 class Cron:
     text: str
-    minutes: frozenset
-    hours: frozenset
-    days: frozenset
-    months: frozenset
-    weekdays: frozenset
+    minutes: frozenset[int]
+    hours: frozenset[int]
+    days: frozenset[int]
+    months: frozenset[int]
+    weekdays: frozenset[int]
     day_star: bool
     weekday_star: bool
 
