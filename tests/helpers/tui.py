@@ -79,3 +79,22 @@ def drive(app: GputuiApp, body: Callable[..., Awaitable[None]], size=SIZE) -> No
             await body(pilot)
 
     asyncio.run(main())
+
+
+PINNED_SERVER = "http://127.0.0.1:6443"  # shown in screen snapshots in place of the simulator's own port
+
+
+def app_with_pinned_server(sim, monkeypatch) -> GputuiApp:
+    """The app on the simulator, with the API server URL of every snapshot it reads pinned, so
+    a screen snapshot does not change with the port the simulator happened to get."""
+    from gputui.kube import gather as gather_mod
+
+    real_gather = gather_mod.gather
+
+    def gather(*args, **kwargs):
+        snap = real_gather(*args, **kwargs)
+        snap.server = PINNED_SERVER
+        return snap
+
+    monkeypatch.setattr(gather_mod, "gather", gather)
+    return make_app(sim)

@@ -10,8 +10,8 @@ import datetime as dt
 import pytest
 
 from tests.helpers.clock import frozen_clock
-from tests.helpers.tui import loaded, make_app, wait_for
-from tests.tui.test_tui_snapshots import SERVER, SMALL, WIDE, settled
+from tests.helpers.tui import app_with_pinned_server, loaded, wait_for
+from tests.tui.test_tui_snapshots import SMALL, WIDE, settled
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.xdist_group("tui-idle-snapshots")]
 
@@ -32,17 +32,7 @@ def sim():
 
 @pytest.fixture
 def app(sim, monkeypatch):
-    from gputui.kube import gather as gather_mod
-
-    real_gather = gather_mod.gather
-
-    def gather(*args, **kwargs):
-        snap = real_gather(*args, **kwargs)
-        snap.server = SERVER
-        return snap
-
-    monkeypatch.setattr(gather_mod, "gather", gather)
-    return make_app(sim)
+    return app_with_pinned_server(sim, monkeypatch)
 
 
 def _on(tab: str, key: str):

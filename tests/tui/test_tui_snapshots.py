@@ -20,13 +20,13 @@ from collections import defaultdict
 import pytest
 
 from tests.helpers.clock import frozen_clock
-from tests.helpers.tui import DEDICATED_NODE, drive, loaded, make_app, wait_for
+from tests.helpers.tui import DEDICATED_NODE, PINNED_SERVER, app_with_pinned_server, drive, loaded, wait_for
 
 # One simulator for the module: loadgroup keeps these tests on one xdist worker.
 pytestmark = [pytest.mark.timeout(120), pytest.mark.xdist_group("tui-snapshots")]
 
 NOW = dt.datetime(2026, 11, 30, 2, 0, 0, tzinfo=dt.timezone.utc)
-SERVER = "http://127.0.0.1:6443"  # shown in the header in place of the simulator's own port
+SERVER = PINNED_SERVER
 WIDE = (120, 40)
 SMALL = (80, 24)
 
@@ -45,18 +45,7 @@ def sim():
 
 @pytest.fixture
 def app(sim, monkeypatch):
-    """The app on the simulator, with the server URL of every snapshot pinned."""
-    from gputui.kube import gather as gather_mod
-
-    real_gather = gather_mod.gather
-
-    def gather(*args, **kwargs):
-        snap = real_gather(*args, **kwargs)
-        snap.server = SERVER
-        return snap
-
-    monkeypatch.setattr(gather_mod, "gather", gather)
-    return make_app(sim)
+    return app_with_pinned_server(sim, monkeypatch)
 
 
 def svg_lines(svg: str) -> list[str]:
