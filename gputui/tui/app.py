@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 # Actions that change the cluster (or start pods on it); never offered in read-only mode.
 MUTATING_ACTIONS = frozenset({"undo", "debug_all", "debug_node", "edit_nodepool", "walk_through"})
 _PROGRESS_INTERVAL = 0.1
-_SWEEP_SECONDS = 300.0
+_SWEEP_SECONDS = 120.0
 # Live rounds whose checks take longer than this show the changed objects before their findings.
 DATA_FIRST_S = 0.25
 
