@@ -19,11 +19,15 @@ def freshness(status, read_at: float | None, now: float) -> Text | None:
     if status is not None:
         if status.stale:
             since = status.stale_since.timestamp() if status.stale_since is not None else now
-            what = ", ".join(status.stale[:3]) + (f" +{len(status.stale) - 3}" if len(status.stale) > 3 else "")
+            if status.watching == 0 and not status.polled:
+                what = "reconnecting to the API server"  # every watch is down: the server, not a resource
+            else:
+                names = ", ".join(status.stale[:3]) + (f" +{len(status.stale) - 3}" if len(status.stale) > 3 else "")
+                what = f"{names} reconnecting"
             return Text.assemble(
                 ("◌ stale ", "bold yellow"),
                 (age_text(max(0.0, now - since)), "bold yellow"),
-                (f" ({what} reconnecting)", "yellow"),
+                (f" ({what})", "yellow"),
             )
         text = Text.assemble(("● live", "bold green"))
         if status.polled:

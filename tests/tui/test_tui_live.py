@@ -109,7 +109,7 @@ def test_the_header_turns_stale_when_the_server_goes(start_sim):
         await wait_for(pilot, lambda: "● live" in header(app), what="live in the header")
         sim.stop()
         await wait_for(pilot, lambda: "◌ stale" in header(app), what="stale in the header")
-        assert "reconnecting" in header(app)
+        await wait_for(pilot, lambda: "reconnecting to the API server" in header(app), what="every watch down")
 
     drive(app_on(sim), body)
 
@@ -199,6 +199,8 @@ def test_freshness_reads_live_stale_polled_and_read_at():
     assert stale == "◌ stale 42s (events, pods reconnecting)"
     many = freshness(_status(stale=("a", "b", "c", "d", "e"), stale_since=since), None, now).plain
     assert many.endswith("(a, b, c +2 reconnecting)")
+    gone = freshness(_status(watching=0, stale=("a", "b", "c", "d", "e"), stale_since=since), None, now).plain
+    assert gone == "◌ stale 42s (reconnecting to the API server)"
     read = freshness(None, now - 200, now).plain
     assert read.startswith("read ") and read.endswith("(3m ago)")
     assert freshness(None, None, now) is None
