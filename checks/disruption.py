@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -354,27 +354,23 @@ def gpu_pods_disrupted(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """
     node_groups: dict[str, list[Event]] = defaultdict(list)
     pod_groups: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for reason in DISRUPTION_REASONS:
-        for e in snapshot.events_by_reason.get(reason, []):
-            age = snapshot.age_seconds(e.when)
-            if age is not None and age > RECENT_SECONDS:
+    for e in _recent_events(snapshot, DISRUPTION_REASONS):
+        io = e.involved_object
+        if io.kind in ("Node", "NodeClaim"):
+            if _node_is_gpu(snapshot, io.kind, io.name):
+                node_groups[f"{io.kind}/{io.name}"].append(e)
+        elif io.kind == "Pod":
+            ns = io.namespace or ""
+            is_gpu, owner = _gpu_pod_by_name(snapshot, ns, io.name)
+            if not is_gpu:
                 continue
-            io = e.involved_object
-            if io.kind in ("Node", "NodeClaim"):
-                if _node_is_gpu(snapshot, io.kind, io.name):
-                    node_groups[f"{io.kind}/{io.name}"].append(e)
-            elif io.kind == "Pod":
-                ns = io.namespace or ""
-                is_gpu, owner = _gpu_pod_by_name(snapshot, ns, io.name)
-                if not is_gpu:
-                    continue
-                if owner is not None:
-                    key = (owner.kind, ns, owner.name)
-                else:
-                    key = ("Pod", ns, io.name)
-                g = pod_groups.setdefault(key, {"events": [], "owner": owner, "pods": set()})
-                g["events"].append(e)
-                g["pods"].add(io.name)
+            if owner is not None:
+                key = (owner.kind, ns, owner.name)
+            else:
+                key = ("Pod", ns, io.name)
+            g = pod_groups.setdefault(key, {"events": [], "owner": owner, "pods": set()})
+            g["events"].append(e)
+            g["pods"].add(io.name)
     for group, evs in sorted(node_groups.items()):
         kind, name = group.split("/", 1)
         evs.sort(key=lambda e: e.when or "")
@@ -431,6 +427,15 @@ def gpu_pods_disrupted(snapshot: ClusterSnapshot) -> Iterator[Finding]:
         )
 
 
+def _recent_events(snapshot: ClusterSnapshot, reasons: Iterable[str]) -> Iterator[Event]:
+    """The events of these reasons from the last RECENT_SECONDS (or of no known time)."""
+    for reason in reasons:
+        for e in snapshot.events_by_reason.get(reason, []):
+            age = snapshot.age_seconds(e.when)
+            if age is None or age <= RECENT_SECONDS:
+                yield e
+
+
 # -- GPU503, GPU504: idle GPU nodes ------------------------------------------------------------
 
 BLOCK_REASONS = ("DisruptionBlocked", "Unconsolidatable")
@@ -460,20 +465,16 @@ def _blocked_idle(snapshot: ClusterSnapshot) -> Iterator[tuple[Node, list[Event]
     the newest recognised event says). GPU503 reports them; GPU504 leaves them to it."""
     groups: dict[str, list[Event]] = defaultdict(list)
     ncs = nodeclaim_by_name(snapshot)
-    for reason in BLOCK_REASONS:
-        for e in snapshot.events_by_reason.get(reason, []):
-            age = snapshot.age_seconds(e.when)
-            if age is not None and age > RECENT_SECONDS:
-                continue
-            io = e.involved_object
-            node_name = io.name
-            if io.kind == "NodeClaim":
-                nc = ncs.get(io.name)
-                node_name = (nc.status.get("nodeName") if nc is not None else None) or ""
-            elif io.kind != "Node":
-                continue
-            if node_name in snapshot.node_by_name:
-                groups[node_name].append(e)
+    for e in _recent_events(snapshot, BLOCK_REASONS):
+        io = e.involved_object
+        node_name = io.name
+        if io.kind == "NodeClaim":
+            nc = ncs.get(io.name)
+            node_name = (nc.status.get("nodeName") if nc is not None else None) or ""
+        elif io.kind != "Node":
+            continue
+        if node_name in snapshot.node_by_name:
+            groups[node_name].append(e)
     for node_name, evs in sorted(groups.items()):
         node = snapshot.node_by_name[node_name]
         if expected_gpus(snapshot, node) is None:
