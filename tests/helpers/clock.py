@@ -69,3 +69,16 @@ def frozen_clock(when: _dt.datetime) -> Iterator[None]:
 
 def _project_modules() -> list:
     return [m for name, m in list(sys.modules.items()) if m is not None and name.split(".")[0] in _PROJECT]
+
+
+def served_at(when: _dt.datetime, *sources: str) -> Iterator:
+    """For a module fixture: the simulator serving `sources` with their timestamps shifted to
+    `when`, the wall clock frozen there for as long as it runs."""
+    from gputui.sim.runtime import start_simulator
+
+    with frozen_clock(when):
+        running = start_simulator(list(sources), behaviour=False)
+        try:
+            yield running
+        finally:
+            running.stop()

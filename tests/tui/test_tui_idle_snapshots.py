@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 
-from tests.helpers.clock import frozen_clock
+from tests.helpers.clock import served_at
 from tests.helpers.tui import app_with_pinned_server, loaded, wait_for
 from tests.tui.test_tui_snapshots import SMALL, WIDE, settled
 
@@ -20,14 +20,7 @@ NOW = dt.datetime(2026, 11, 30, 1, 30, 0, tzinfo=dt.timezone.utc)  # the scenari
 
 @pytest.fixture(scope="module")
 def sim():
-    from gputui.sim.runtime import start_simulator
-
-    with frozen_clock(NOW):
-        running = start_simulator(["idle-gpu-node-blocked"], behaviour=False)
-        try:
-            yield running
-        finally:
-            running.stop()
+    yield from served_at(NOW, "idle-gpu-node-blocked")
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from collections import defaultdict
 
 import pytest
 
-from tests.helpers.clock import frozen_clock
+from tests.helpers.clock import served_at
 from tests.helpers.tui import DEDICATED_NODE, PINNED_SERVER, app_with_pinned_server, drive, loaded, wait_for
 
 # One simulator for the module: loadgroup keeps these tests on one xdist worker.
@@ -33,14 +33,7 @@ SMALL = (80, 24)
 
 @pytest.fixture(scope="module")
 def sim():
-    from gputui.sim.runtime import start_simulator
-
-    with frozen_clock(NOW):
-        running = start_simulator(["incident"], behaviour=False)
-        try:
-            yield running
-        finally:
-            running.stop()
+    yield from served_at(NOW, "incident")
 
 
 @pytest.fixture
