@@ -90,6 +90,8 @@ def run_serve(args: Namespace) -> int:
             )
         if churn:
             print(f"  churn: {churn} (seed {getattr(args, 'seed', 0)})", file=err)
+        if getattr(args, "static", False):
+            print("  static: no scheduler, kubelet or controllers act on the objects", file=err)
         print("  Ctrl-C to stop", file=err, flush=True)
         while not stop.wait(0.5):
             pass

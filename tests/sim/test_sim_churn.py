@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -149,6 +150,55 @@ def test_serve_with_churn_on_a_synthetic_cluster(tmp_path):
             proc.wait()
     assert proc.returncode == 0
     assert "churn: pods=20/s,nodes=1/s (seed 5)" in err and "Traceback" not in err
+
+
+def test_serve_static_leaves_objects_to_api_writes(tmp_path):
+    """--static: nothing schedules or runs a new pod (the benchmarks' churn makes the changes)."""
+    import json
+    import urllib.request
+
+    import yaml
+
+    kubeconfig = tmp_path / "kubeconfig"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gputui", "sim", "serve", "healthy", "--static", "--kubeconfig-out", str(kubeconfig)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    try:
+        assert proc.stdout.readline().startswith("export KUBECONFIG=")
+        doc = yaml.safe_load(kubeconfig.read_text())
+        server, token = doc["clusters"][0]["cluster"]["server"], doc["users"][0]["user"]["token"]
+
+        def call(method: str, path: str, body=None) -> dict:
+            req = urllib.request.Request(
+                server + path,
+                data=json.dumps(body).encode() if body is not None else None,
+                method=method,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return json.loads(r.read())
+
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "waits"},
+            "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+        }
+        call("POST", "/api/v1/namespaces/default/pods", pod)
+        time.sleep(2.0)  # the scheduler and kubelet would have bound and started it by now
+        got = call("GET", "/api/v1/namespaces/default/pods/waits")
+        assert not got["spec"].get("nodeName") and (got.get("status") or {}).get("phase") in (None, "Pending")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0 and "static: no scheduler" in err
 
 
 def test_serve_rejects_a_bad_churn_rate():
