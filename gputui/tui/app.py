@@ -378,6 +378,10 @@ class GputuiApp(App):
         self.post_message(SnapshotReady(snapshot, findings, view=self._view(snapshot, findings)))
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        if message.change is not None and not self.watching:
+            # Sent just before its watches were stopped (`r`, a context switch): what comes next supersedes it.
+            self._caught_up.set()
+            return
         # A gathering cannot repeat what nvidia-smi saw: keep the debug runs' findings for nodes still there.
         self._gathered_findings = message.findings
         self.snapshot, self.findings = message.snapshot, self._merged_findings(message.snapshot, message.findings)

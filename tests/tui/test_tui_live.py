@@ -263,3 +263,24 @@ def test_when_the_checks_are_slow_the_changed_objects_come_before_their_findings
     app = Recording(AppConfig(kubeconfig=str(sim.kubeconfig), context=sim.context, namespace=None, read_only=True))
     app.animation_level = "none"
     drive(app, body)
+
+
+def test_a_live_snapshot_sent_before_its_watches_stopped_is_dropped(start_sim):
+    from checks.snapshot import ClusterSnapshot
+    from gputui.kube.live import Change
+    from gputui.tui.gather_messages import SnapshotReady
+
+    sim = start_sim(sources=["incident"])
+
+    async def body(pilot):
+        app = pilot.app
+        await loaded(pilot)
+        await wait_for(pilot, lambda: app.watching, what="the watches")
+        current = app.snapshot
+        app._stop_live()  # as `r` or a context switch does
+        late = ClusterSnapshot(context="the-old-cluster")
+        app.post_message(SnapshotReady(late, [], Change(frozenset({"nodes"}), 1, time.monotonic())))
+        await pilot.pause(0.3)
+        assert app.snapshot is current and app._caught_up.is_set()
+
+    drive(app_on(sim), body)
