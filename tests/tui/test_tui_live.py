@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from checks.model import ObjectRef
 from gputui.kube.live import LiveStatus
 from gputui.tui.app import GputuiApp
 from gputui.tui.freshness import freshness
@@ -282,5 +283,60 @@ def test_a_live_snapshot_sent_before_its_watches_stopped_is_dropped(start_sim):
         app.post_message(SnapshotReady(late, [], Change(frozenset({"nodes"}), 1, time.monotonic())))
         await pilot.pause(0.3)
         assert app.snapshot is current and app._caught_up.is_set()
+
+    drive(app_on(sim), body)
+
+
+def test_resource_views_and_the_object_screen_redraw_only_for_what_they_show(start_sim, monkeypatch):
+    from gputui.tui.screens.object_detail import ObjectScreen
+    from gputui.tui.screens.resource_view import ResourceScreen
+
+    sim = start_sim(sources=["incident"])
+    loads: list[str] = []
+    real_load = ObjectScreen.load
+
+    def counting_load(self):
+        loads.append(self.ref.name)
+        real_load(self)
+
+    monkeypatch.setattr(ObjectScreen, "load", counting_load)
+
+    async def body(pilot):
+        app = pilot.app
+        await loaded(pilot)
+        await wait_for(pilot, lambda: app.watching, what="the watches")
+        nodes = app.gpu_node_names()
+        app.open_view("pods")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="the pods view")
+        table = app.screen.query_one("#view-table")
+        await pilot.press("down", "down")
+        chosen, made = table.selected_key, table._made
+        before = app.snapshot
+        cordon(sim, nodes[0])  # nodes only: the pods view shows nothing of it
+        await wait_for(pilot, lambda: app.snapshot is not before, what="the live change")
+        await pilot.pause(1.2)
+        assert table._made is made
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "aaa-first-by-name", "namespace": "default"},
+            "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+        }
+        status, _, text = sim_http(sim, "POST", "/api/v1/namespaces/default/pods", pod)
+        assert status == 201, text
+        await wait_for(pilot, lambda: table._made is not made, what="the pods view redrawn")
+        assert table.selected_key == chosen  # the same pod stays selected though a row came before it
+        # The object screen reads its object again only when that object changed.
+        await pilot.press("escape")
+        app.open_object(ObjectRef("Node", nodes[1]))
+        await wait_for(pilot, lambda: isinstance(app.screen, ObjectScreen), what="the node screen")
+        loads.clear()
+        before = app.snapshot
+        cordon(sim, nodes[2])
+        await wait_for(pilot, lambda: app.snapshot is not before, what="another node's change")
+        await pilot.pause(0.5)
+        assert loads == []
+        cordon(sim, nodes[1])
+        await wait_for(pilot, lambda: loads == [nodes[1]], what="the node read again after its own change")
 
     drive(app_on(sim), body)
