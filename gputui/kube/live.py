@@ -162,6 +162,7 @@ class Live:
             self._stores[attr] = store
         self.relists = 0  # resources listed again after their resourceVersion expired (for tests and benches)
         self.applied = 0  # watch events applied in all
+        self.skipped = 0  # watch events whose object could not be decoded
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -230,6 +231,13 @@ class Live:
                 except Exception as e:  # noqa: BLE001 - retried below, and shown as stale
                     failures = self._lost(store, e, failures)
             except KubeApiError as e:
+                if e.status == 410:  # some servers and proxies answer an expired version with HTTP 410
+                    try:
+                        self._relist(store)
+                        failures = 0
+                    except Exception as again:  # noqa: BLE001 - retried, and shown as stale
+                        failures = self._lost(store, again, failures)
+                    continue
                 if e.status == 403 and not store.polled:
                     store.polled = True  # list yes, watch no: poll instead, and say so
                     store.down_since = None
@@ -284,7 +292,13 @@ class Live:
             if status.code == 410:
                 raise _Expired(status.message)
             raise KubeApiError(status.code or 500, status.reason or "Error", status.message or "watch error")
-        obj = store.decoder.decode(event.object)
+        try:
+            obj = store.decoder.decode(event.object)
+        except msgspec.DecodeError:
+            # One object the slim structs cannot hold (a field of the wrong type): skip it, as the
+            # loader refuses such an object, and keep the watch going rather than replaying it forever.
+            self.skipped += 1
+            return
         if store.attr not in _TYPES and not obj.kind:
             obj.kind, obj.api_version = kind_of(store.attr, RESOURCES[store.attr][2]), store.api_version
         key = _key(obj)

@@ -266,3 +266,39 @@ def test_a_watch_cut_as_soon_as_it_begins_backs_off_and_shows_stale(live_on, mon
     # Backing off from 0.25-0.75 s upwards: a few tries per resource, not a busy loop of thousands.
     assert 0 < len(calls) <= 4 * len(first.listed), len(calls)
     assert set(status.stale) == set(first.listed) and "ended as soon as it began" in status.error
+
+
+def test_an_object_the_structs_cannot_hold_is_skipped_and_the_watch_goes_on(live_on):
+    sim, _, first, live, published = live_on()
+    store = live._stores["nodes"]
+    live._apply(store, b'{"type":"MODIFIED","object":{"metadata":{"name":5,"resourceVersion":"9"}}}')
+    assert live.skipped == 1 and len(store.objects) == len(first.nodes)
+    node = first.nodes[0].metadata.name
+    sim_http(sim, "PATCH", f"/api/v1/nodes/{node}", {"spec": {"unschedulable": True}}, MERGE)
+    published.wait(lambda s: node_named(s, node).spec.unschedulable, "the next change")
+
+
+def test_an_http_410_on_the_watch_lists_again(live_on, monkeypatch):
+    from gputui.kube.errors import KubeApiError
+
+    sim, kube, first, live, published = live_on()
+    live.stop()
+    for t in live._threads:
+        t.join(timeout=WAIT_S)
+    real = kube.open_stream
+    answered = []
+
+    def gone_once(path, query=None, **kw):
+        if not answered:
+            answered.append(path)
+            raise KubeApiError(410, "Gone", "too old resource version")
+        return real(path, query, **kw)
+
+    monkeypatch.setattr(kube, "open_stream", gone_once)
+    again = Live(kube, first, published, min_interval=0.05, debounce=0.02)
+    again.start()
+    try:
+        wait_until(lambda: again.relists == 1, "a re-list after the 410")
+        wait_until(lambda: again.status().watching == len(first.listed), "every watch running")
+    finally:
+        again.stop()
