@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from checks.snapshot_indexes import memo
 from gputui.tui import fleet_model
 
 
@@ -30,11 +31,13 @@ class FleetView:
 
 
 def fleet_view(snapshot, findings: list, kubernetes_version: str = "") -> FleetView:
+    """The rows that do not depend on the findings are worked out once per snapshot: a live
+    round shows its snapshot twice on a big cluster (before and after its checks)."""
     return FleetView(
         snapshot=snapshot,
         findings=tuple(findings),
         summary=fleet_model.summarize(snapshot, findings, kubernetes_version),
         nodes=fleet_model.node_rows(snapshot, findings),
-        nodepools=fleet_model.nodepool_rows(snapshot),
-        operands=fleet_model.operand_rows(snapshot),
+        nodepools=memo(snapshot, "fleet_nodepool_rows", lambda: fleet_model.nodepool_rows(snapshot)),
+        operands=memo(snapshot, "fleet_operand_rows", lambda: fleet_model.operand_rows(snapshot)),
     )
