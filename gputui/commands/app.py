@@ -20,7 +20,9 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def add_watch_option(parser: argparse.ArgumentParser, default=None) -> None:
-    """--no-watch: the app reads once (and on `r`); by default watches keep what it shows current."""
+    """--no-watch: the app reads once (and on `r`); by default watches keep what it shows current.
+    A subcommand (demo) passes `default=argparse.SUPPRESS`, so that `gputui --no-watch demo` keeps
+    the choice made before it."""
     parser.add_argument(
         "--no-watch",
         dest="watch",
