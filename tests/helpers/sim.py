@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import subprocess
+import sys
 from typing import Any
 
 _DEFAULT = object()
@@ -57,3 +60,15 @@ def identity_kubeconfig(sim, path, user: str, groups: tuple[str, ...] = (), toke
     identity = Identity(user, tuple(groups))
     sim.server.identities[token] = identity
     return write_kubeconfig(path, sim.url, token, identity)
+
+
+def serve_process(*args: str, kubeconfig) -> subprocess.Popen:
+    """`gputui sim serve ARGS... --kubeconfig-out KUBECONFIG` in a process of its own, unbuffered,
+    its stdout and stderr piped as text: as a user starts it from a shell."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "gputui", "sim", "serve", *args, "--kubeconfig-out", str(kubeconfig)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )

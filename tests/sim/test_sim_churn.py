@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import pytest
 
 from gputui.errors import InputError
 from gputui.sim.churn import NAMESPACE, Churn, ChurnRates, parse_churn
-from tests.helpers.sim import sim_http
+from tests.helpers.sim import serve_process, sim_http
 from tests.helpers.wait import wait_until
 
 pytestmark = pytest.mark.timeout(120)
@@ -119,27 +118,7 @@ def test_churn_shows_in_a_watch(start_sim):
 
 def test_serve_with_churn_on_a_synthetic_cluster(tmp_path):
     kubeconfig = tmp_path / "kubeconfig"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gputui",
-            "sim",
-            "serve",
-            "--synthetic",
-            SMALL,
-            "--churn",
-            "pods=20/s,nodes=1/s",
-            "--seed",
-            "5",
-            "--kubeconfig-out",
-            str(kubeconfig),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )
+    proc = serve_process("--synthetic", SMALL, "--churn", "pods=20/s,nodes=1/s", "--seed", "5", kubeconfig=kubeconfig)
     try:
         assert proc.stdout.readline().startswith("export KUBECONFIG=")
         proc.send_signal(signal.SIGINT)
@@ -160,13 +139,7 @@ def test_serve_static_leaves_objects_to_api_writes(tmp_path):
     import yaml
 
     kubeconfig = tmp_path / "kubeconfig"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gputui", "sim", "serve", "healthy", "--static", "--kubeconfig-out", str(kubeconfig)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )
+    proc = serve_process("healthy", "--static", kubeconfig=kubeconfig)
     try:
         assert proc.stdout.readline().startswith("export KUBECONFIG=")
         doc = yaml.safe_load(kubeconfig.read_text())

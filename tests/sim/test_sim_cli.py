@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -12,6 +11,8 @@ import urllib.request
 from pathlib import Path
 
 import yaml
+
+from tests.helpers.sim import serve_process
 
 MANIFEST = """
 apiVersion: v1
@@ -34,26 +35,7 @@ def _serve(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen, Path]:
     manifest = tmp_path / "cluster.yaml"
     manifest.write_text(MANIFEST)
     kubeconfig = tmp_path / "out" / "kubeconfig"
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gputui",
-            "sim",
-            "serve",
-            str(manifest),
-            "--port",
-            "0",
-            "--kubeconfig-out",
-            str(kubeconfig),
-            *extra,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc = serve_process(str(manifest), "--port", "0", *extra, kubeconfig=kubeconfig)
     return proc, kubeconfig
 
 

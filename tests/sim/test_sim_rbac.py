@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from gputui.sim.rbac import Attributes, Identity, parse_identity, rule_allows
-from tests.helpers.sim import identity_kubeconfig, sim_http
+from tests.helpers.sim import identity_kubeconfig, serve_process, sim_http
 
 RBAC = "rbac.authorization.k8s.io/v1"
 
@@ -305,9 +305,7 @@ def test_kubectl_lists_roles_and_bindings_as_the_api_server_prints_them(rbac_sim
 
 
 def test_serve_user_option_writes_a_kubeconfig_per_user(tmp_path):
-    import os
     import signal
-    import sys
     from types import SimpleNamespace
 
     import yaml
@@ -319,14 +317,7 @@ def test_serve_user_option_writes_a_kubeconfig_per_user(tmp_path):
     nodes = tmp_path / "nodes.yaml"
     nodes.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "gpu-a"}}))
     kubeconfig = tmp_path / "kubeconfig"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gputui", "sim", "serve", str(nodes), str(roles), "--user", "alice:sre=s3cret"]
-        + ["--kubeconfig-out", str(kubeconfig)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )
+    proc = serve_process(str(nodes), str(roles), "--user", "alice:sre=s3cret", kubeconfig=kubeconfig)
     try:
         lines = []
         while not lines or "Ctrl-C to stop" not in lines[-1]:
