@@ -31,6 +31,12 @@ def app_on(sim, **config) -> GputuiApp:
     return app
 
 
+async def watching(pilot) -> None:
+    """The first read is on screen and the watches have started."""
+    await loaded(pilot)
+    await wait_for(pilot, lambda: pilot.app.watching, what="the watches")
+
+
 def cordon(sim, node: str, on: bool = True) -> None:
     status, _, body = sim_http(sim, "PATCH", f"/api/v1/nodes/{node}", {"spec": {"unschedulable": on or None}}, MERGE)
     assert status == 200, body
@@ -52,8 +58,7 @@ def test_a_change_in_the_cluster_shows_without_a_refresh(start_sim):
 
     async def body(pilot):
         app = pilot.app
-        await loaded(pilot)
-        await wait_for(pilot, lambda: app.watching, what="the watches")
+        await watching(pilot)
         read_at, first = app.read_at, app.snapshot
         await pilot.press("n")
         table = app.screen.query_one("#nodes-table")
@@ -146,8 +151,7 @@ def test_the_selected_node_stays_selected_as_live_data_moves(start_sim):
 
     async def body(pilot):
         app = pilot.app
-        await loaded(pilot)
-        await wait_for(pilot, lambda: app.watching, what="the watches")
+        await watching(pilot)
         await pilot.press("n")
         table = app.screen.query_one("#nodes-table")
         await pilot.press("down", "down", "down")
@@ -242,8 +246,7 @@ def test_when_the_checks_are_slow_the_changed_objects_come_before_their_findings
 
     async def body(pilot):
         app = pilot.app
-        await loaded(pilot)
-        await wait_for(pilot, lambda: app.watching, what="the watches")
+        await watching(pilot)
         await pilot.pause(0.3)
         node = app.gpu_node_names()[0]
         before = len(seen)
@@ -275,8 +278,7 @@ def test_a_live_snapshot_sent_before_its_watches_stopped_is_dropped(start_sim):
 
     async def body(pilot):
         app = pilot.app
-        await loaded(pilot)
-        await wait_for(pilot, lambda: app.watching, what="the watches")
+        await watching(pilot)
         current = app.snapshot
         app._stop_live()  # as `r` or a context switch does
         late = ClusterSnapshot(context="the-old-cluster")
@@ -303,8 +305,7 @@ def test_resource_views_and_the_object_screen_redraw_only_for_what_they_show(sta
 
     async def body(pilot):
         app = pilot.app
-        await loaded(pilot)
-        await wait_for(pilot, lambda: app.watching, what="the watches")
+        await watching(pilot)
         nodes = app.gpu_node_names()
         app.open_view("pods")
         await wait_for(pilot, lambda: isinstance(app.screen, ResourceScreen), what="the pods view")
