@@ -86,7 +86,7 @@ def _ds_counts(ds: Object) -> str:
     )
 
 
-def _operator_pods(snapshot: ClusterSnapshot) -> list[Pod]:
+def operator_pods(snapshot: ClusterSnapshot) -> list[Pod]:
     """Pods of the GPU Operator, its operands, NFD and a standalone device plugin."""
     return memo(snapshot, "operator_pods", lambda: _find_operator_pods(snapshot))
 
@@ -194,7 +194,7 @@ def clusterpolicy_not_ready(snapshot: ClusterSnapshot) -> Iterator[Finding]:
 
 
 def _anything_broken(snapshot: ClusterSnapshot) -> bool:
-    for p in _operator_pods(snapshot):
+    for p in operator_pods(snapshot):
         pp = pod_problem(p)
         if pp is not None and (pp.failing or is_stuck(snapshot, pp)):
             return True
@@ -467,7 +467,7 @@ def operand_pod_failing(snapshot: ClusterSnapshot) -> Iterator[Finding]:
     """
     roots: list[Any] = []
     blocked: dict[str, list[Any]] = {}
-    for p in _operator_pods(snapshot):
+    for p in operator_pods(snapshot):
         pp = pod_problem(p)
         if pp is None:
             continue

@@ -23,6 +23,7 @@ import msgspec
 
 from checks.gpu import OPERAND_APPS
 from checks.kinds import EventList, ListMeta, NodeList, ObjectList, PodList
+from checks.operator import operator_pods
 from checks.snapshot import RESOURCES, ClusterSnapshot, Incomplete
 from gputui.kube.client import KubeClient
 from gputui.kube.compact import Compactor
@@ -579,7 +580,7 @@ def wanted_log_tails(snap: ClusterSnapshot) -> list[tuple[str, str, str, bool]]:
     MAX_LOG_PODS failing GPU Operator pods, the previous instance's too where there was one."""
     wanted: list[tuple[str, str, str, bool]] = []
     pods_with_logs = 0
-    for pod in [p for p in snap.pods if p.metadata.labels.get("app") in OPERAND_APPS]:
+    for pod in [p for p in operator_pods(snap) if p.metadata.labels.get("app") in OPERAND_APPS]:
         containers = log_tail_containers(pod)
         if not containers:
             continue
